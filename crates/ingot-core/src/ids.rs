@@ -1,0 +1,127 @@
+//! Identifier generation: every id Ingot hands out comes from one [`IdGen`].
+
+use rand::{Rng, RngCore};
+use std::sync::Mutex;
+
+/// Produces AWS-shaped identifiers. Seeded generators make tests deterministic.
+pub struct IdGen {
+    rng: Mutex<rand::rngs::StdRng>,
+}
+
+impl std::fmt::Debug for IdGen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdGen")
+    }
+}
+
+impl Default for IdGen {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IdGen {
+    pub fn new() -> Self {
+        use rand::SeedableRng;
+        IdGen { rng: Mutex::new(rand::rngs::StdRng::from_entropy()) }
+    }
+
+    pub fn seeded(seed: u64) -> Self {
+        use rand::SeedableRng;
+        IdGen { rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)) }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut rand::rngs::StdRng) -> T) -> T {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut rng)
+    }
+
+    pub fn bytes(&self, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        self.with(|r| r.fill_bytes(&mut v));
+        v
+    }
+
+    /// Random UUID (version 4), lower-case hyphenated.
+    pub fn uuid(&self) -> String {
+        let mut b = [0u8; 16];
+        self.with(|r| r.fill_bytes(&mut b));
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h = hex_lower(&b);
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+
+    /// `prefix-` followed by 17 lower-case hex digits (`ami-`, `i-`, `snap-`, `vol-`, `lt-`).
+    pub fn resource_id(&self, prefix: &str) -> String {
+        let digits: String = self.with(|r| (0..17).map(|_| HEX[r.gen_range(0..16)] as char).collect());
+        format!("{prefix}-{digits}")
+    }
+
+    /// A 12-digit account id that does not start with 0.
+    pub fn account_id(&self) -> String {
+        self.with(|r| format!("{}{:011}", r.gen_range(1..10), r.gen_range(0..100_000_000_000u64)))
+    }
+
+    /// An access key id: the four-letter prefix (`AKIA` long-term, `ASIA` temporary) and 16
+    /// upper-case letters and digits.
+    pub fn access_key_id(&self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let tail: String = self.with(|r| (0..16).map(|_| ALPHABET[r.gen_range(0..ALPHABET.len())] as char).collect());
+        format!("{prefix}{tail}")
+    }
+
+    /// A 40-character secret access key.
+    pub fn secret_access_key(&self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        self.with(|r| (0..40).map(|_| ALPHABET[r.gen_range(0..ALPHABET.len())] as char).collect())
+    }
+
+    /// A unique id in the style of IAM (`AIDA…`, `AROA…`): prefix plus 17 upper-case characters.
+    pub fn unique_id(&self, prefix: &str) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let tail: String = self.with(|r| (0..17).map(|_| ALPHABET[r.gen_range(0..ALPHABET.len())] as char).collect());
+        format!("{prefix}{tail}")
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().flat_map(|b| [HEX[(b >> 4) as usize] as char, HEX[(b & 15) as usize] as char]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_have_seventeen_hex_digits() {
+        let ids = IdGen::seeded(7);
+        let id = ids.resource_id("ami");
+        assert_eq!(id.len(), 4 + 17);
+        assert!(id[4..].bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    }
+
+    #[test]
+    fn uuids_are_version_four() {
+        let u = IdGen::seeded(1).uuid();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+    }
+
+    #[test]
+    fn account_ids_are_twelve_digits() {
+        let ids = IdGen::seeded(3);
+        for _ in 0..100 {
+            let a = ids.account_id();
+            assert_eq!(a.len(), 12);
+            assert!(a.bytes().all(|c| c.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn seeded_generators_repeat() {
+        assert_eq!(IdGen::seeded(9).access_key_id("AKIA"), IdGen::seeded(9).access_key_id("AKIA"));
+    }
+}

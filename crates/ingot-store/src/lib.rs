@@ -1,0 +1,111 @@
+//! Durable storage: a narrow transactional key-value store with an outbox.
+//!
+//! Owns the [`Store`] trait, its SQLite (embedded default) and PostgreSQL (scale-out) backends,
+//! the per-request unit of work [`Tx`], typed [`Record`]s with a schema version, and the
+//! conformance suite both backends pass. It knows nothing about AWS, HTTP or services, and must
+//! not depend on any other ingot crate.
+//!
+//! Model: keys are UTF-8 strings ordered bytewise; every key has a version that starts at 1 and
+//! grows by one per write. A [`Batch`] commits atomically: every expectation is checked, then
+//! every write applied and every outbox entry appended, or nothing happens
+//! ([`StoreError::Conflict`]). A commit returns only once the data is on disk.
+
+use async_trait::async_trait;
+
+/// A stored value and its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub version: u64,
+    pub value: Vec<u8>,
+}
+
+/// What a commit expects of a key's current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// No expectation.
+    Any,
+    /// The key must not exist.
+    Absent,
+    /// The key must exist at exactly this version.
+    Version(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub key: String,
+    /// `None` deletes the key (deleting an absent key is not an error).
+    pub value: Option<Vec<u8>>,
+    pub expect: Expect,
+}
+
+/// An entry appended to the outbox in the same transaction as the writes (events, audit records).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// An outbox entry as stored: `seq` grows strictly in commit order per store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    pub seq: u64,
+    pub topic: String,
+    pub payload: Vec<u8>,
+}
+
+/// One atomic commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Batch {
+    /// Expectations on keys that are read but not written (optimistic read set).
+    pub checks: Vec<(String, Expect)>,
+    pub writes: Vec<Write>,
+    pub outbox: Vec<OutboxEntry>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty() && self.writes.is_empty() && self.outbox.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// An expectation did not hold; nothing was written. Callers retry with fresh reads.
+    #[error("conflict on key {0}")]
+    Conflict(String),
+    /// The backend failed (I/O, connection, corruption).
+    #[error("storage backend failure: {0}")]
+    Backend(String),
+    /// A stored record could not be decoded.
+    #[error("record decode failure: {0}")]
+    Decode(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Reads one key (committed state).
+    async fn get(&self, key: &str) -> Result<Option<Item>, StoreError>;
+
+    /// Keys starting with `prefix`, strictly after `start_after` when given, in ascending bytewise
+    /// order, at most `limit`.
+    async fn scan(&self, prefix: &str, start_after: Option<&str>, limit: usize)
+        -> Result<Vec<(String, Item)>, StoreError>;
+
+    /// Applies a batch atomically and durably.
+    async fn commit(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// Outbox records of `topic` with `seq > after`, ascending, at most `limit`.
+    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
+
+    /// Deletes every key that does not start with one of `keep_prefixes`, and the whole outbox.
+    async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError>;
+
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+}
+
+pub mod record;
+pub mod tx;
+
+pub use record::{decode_record, encode_record, Record};
+pub use tx::Tx;

@@ -1,0 +1,162 @@
+//! The unit of work of one request: reads see committed state plus the request's own writes;
+//! writes and outbox entries are buffered until the gateway commits them in one [`Batch`].
+//!
+//! Concurrency is optimistic: the version of every key read is remembered and becomes an
+//! expectation of the commit, so a concurrent change to anything the request read makes the
+//! commit fail with [`StoreError::Conflict`] and the request is run again.
+
+use crate::record::{decode_record, encode_record, Record};
+use crate::{Batch, Expect, OutboxEntry, Store, StoreError, Write};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+pub struct Tx {
+    store: Arc<dyn Store>,
+    state: Mutex<TxState>,
+}
+
+#[derive(Default)]
+struct TxState {
+    /// Version seen for each key read from the store (`None`: absent).
+    reads: BTreeMap<String, Option<u64>>,
+    /// Buffered writes (`None`: delete) and explicit expectations.
+    writes: BTreeMap<String, (Option<Vec<u8>>, Option<Expect>)>,
+    outbox: Vec<OutboxEntry>,
+}
+
+impl Tx {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Tx { store, state: Mutex::new(TxState::default()) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, TxState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some((value, _)) = self.state().writes.get(key) {
+            return Ok(value.clone());
+        }
+        let item = self.store.get(key).await?;
+        self.state().reads.entry(key.to_string()).or_insert(item.as_ref().map(|i| i.version));
+        Ok(item.map(|i| i.value))
+    }
+
+    pub async fn get_record<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
+        self.get(key).await?.map(|bytes| decode_record(&bytes)).transpose()
+    }
+
+    /// Like [`Store::scan`], with this request's own writes applied. Scans are not part of the
+    /// read set: only point reads are checked at commit.
+    pub async fn scan(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let pending: Vec<(String, Option<Vec<u8>>)> = self
+            .state()
+            .writes
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix) && start_after.is_none_or(|s| k.as_str() > s))
+            .map(|(k, (v, _))| (k.clone(), v.clone()))
+            .collect();
+        let deletes = pending.iter().filter(|(_, v)| v.is_none()).count();
+        let mut merged: BTreeMap<String, Vec<u8>> = self
+            .store
+            .scan(prefix, start_after, limit.saturating_add(deletes))
+            .await?
+            .into_iter()
+            .map(|(k, item)| (k, item.value))
+            .collect();
+        let horizon = if merged.len() >= limit.saturating_add(deletes) { merged.keys().next_back().cloned() } else { None };
+        for (key, value) in pending {
+            // A pending insert past the last key the store returned may belong after keys the
+            // store did not return yet; leave it for the next page.
+            if horizon.as_ref().is_some_and(|h| &key > h) {
+                continue;
+            }
+            match value {
+                Some(v) => {
+                    merged.insert(key, v);
+                }
+                None => {
+                    merged.remove(&key);
+                }
+            }
+        }
+        Ok(merged.into_iter().take(limit).collect())
+    }
+
+    pub async fn scan_records<R: Record>(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, R)>, StoreError> {
+        self.scan(prefix, start_after, limit)
+            .await?
+            .into_iter()
+            .map(|(k, v)| decode_record(&v).map(|r| (k, r)))
+            .collect()
+    }
+
+    pub fn put(&self, key: &str, value: Vec<u8>) {
+        let mut st = self.state();
+        let expect = st.writes.get(key).and_then(|(_, e)| *e);
+        st.writes.insert(key.to_string(), (Some(value), expect));
+    }
+
+    pub fn put_record<R: Record>(&self, key: &str, record: &R) {
+        self.put(key, encode_record(record));
+    }
+
+    /// Writes a key that must not exist when the batch commits.
+    pub fn insert_new(&self, key: &str, value: Vec<u8>) {
+        self.state().writes.insert(key.to_string(), (Some(value), Some(Expect::Absent)));
+    }
+
+    pub fn delete(&self, key: &str) {
+        let mut st = self.state();
+        let expect = st.writes.get(key).and_then(|(_, e)| *e);
+        st.writes.insert(key.to_string(), (None, expect));
+    }
+
+    /// Appends an outbox entry (an event or an audit record) to the same commit.
+    pub fn emit(&self, topic: &str, payload: Vec<u8>) {
+        self.state().outbox.push(OutboxEntry { topic: topic.to_string(), payload });
+    }
+
+    pub fn has_writes(&self) -> bool {
+        let st = self.state();
+        !st.writes.is_empty() || !st.outbox.is_empty()
+    }
+
+    /// Forgets everything buffered and read (a failed request, or a retry after a conflict).
+    pub fn discard(&self) {
+        *self.state() = TxState::default();
+    }
+
+    /// The batch that commits this unit of work; the unit of work is empty afterwards.
+    pub fn take_batch(&self) -> Batch {
+        let st = std::mem::take(&mut *self.state());
+        let mut batch = Batch::default();
+        for (key, seen) in &st.reads {
+            if !st.writes.contains_key(key) {
+                batch.checks.push((key.clone(), seen.map_or(Expect::Absent, Expect::Version)));
+            }
+        }
+        for (key, (value, explicit)) in st.writes {
+            let expect = explicit
+                .or_else(|| st.reads.get(&key).map(|seen| seen.map_or(Expect::Absent, Expect::Version)))
+                .unwrap_or(Expect::Any);
+            batch.writes.push(Write { key, value, expect });
+        }
+        batch.outbox = st.outbox;
+        batch
+    }
+}
