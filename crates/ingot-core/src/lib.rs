@@ -8,6 +8,7 @@
 pub mod arn;
 pub mod blob;
 pub mod context;
+pub mod credentials;
 pub mod crypto;
 pub mod error;
 pub mod identity;

@@ -1,0 +1,60 @@
+//! `/_ingot/` endpoints: health always; reset and clock control only when enabled.
+
+use crate::Gateway;
+use serde_json::json;
+
+pub(crate) struct AdminResponse {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Gateway {
+    pub(crate) async fn admin(&self, method: &str, path: &str, query: &str) -> AdminResponse {
+        match (method, path) {
+            ("GET", "/_ingot/health") => AdminResponse {
+                status: 200,
+                body: json!({
+                    "status": "ready",
+                    "backend": self.store.backend(),
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "services": self.services.iter().map(|s| s.model().id).collect::<Vec<_>>(),
+                }),
+            },
+            ("POST", "/_ingot/reset") if self.config.enable_reset => {
+                match self.store.reset(&self.config.reset_keep_prefixes).await {
+                    Ok(()) => {
+                        self.credentials.clear();
+                        AdminResponse { status: 200, body: json!({ "reset": true }) }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "reset failed");
+                        AdminResponse { status: 500, body: json!({ "error": "reset failed" }) }
+                    }
+                }
+            }
+            ("POST", "/_ingot/clock") if self.config.enable_clock_control => {
+                let seconds = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("advance="))
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .filter(|s| (0..=10 * 366 * 86_400).contains(s));
+                match seconds {
+                    Some(s) => {
+                        self.clock.advance(s * 1000);
+                        let now = ingot_core::Clock::now(&*self.clock);
+                        AdminResponse { status: 200, body: json!({ "now": now.to_iso8601() }) }
+                    }
+                    None => AdminResponse {
+                        status: 400,
+                        body: json!({ "error": "advance=SECONDS is required (0 to ten years)" }),
+                    },
+                }
+            }
+            (_, "/_ingot/reset" | "/_ingot/clock") => AdminResponse {
+                status: 404,
+                body: json!({ "error": format!("{path} is not enabled on this server") }),
+            },
+            _ => AdminResponse { status: 404, body: json!({ "error": format!("no admin endpoint {method} {path}") }) },
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Service detection: which served service a request is for, or which protocol to answer in
+//! when Ingot does not serve it.
+
+use ingot_core::model::Protocol;
+use ingot_core::{CommonError, CommonKind, Service};
+use ingot_protocol::HttpRequest;
+use std::sync::Arc;
+
+pub(crate) enum Detected {
+    Served(Arc<dyn Service>),
+    /// A request for something Ingot does not serve, answered in this protocol.
+    NotServed { protocol: Protocol, error: CommonError },
+}
+
+/// Finds the service by, in order: the SigV4 signing name, the `X-Amz-Target` prefix, the query
+/// `Action`, and the REST route.
+pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, req: &HttpRequest) -> Detected {
+    let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let action = query_action(req);
+    let guessed = guess_protocol(target, action.as_deref());
+
+    if let Some(name) = signing_name {
+        let mut matching = services.iter().filter(|s| s.model().signing_name == name);
+        return match matching.next() {
+            Some(s) => Detected::Served(s.clone()),
+            None => Detected::NotServed {
+                protocol: guessed,
+                error: CommonError::new(
+                    CommonKind::NotImplemented,
+                    format!("The service '{name}' is not served by Ingot."),
+                ),
+            },
+        };
+    }
+    if let Some(target) = target {
+        let prefix = target.split('.').next().unwrap_or_default();
+        if let Some(s) = services.iter().find(|s| s.model().target_prefix == Some(prefix)) {
+            return Detected::Served(s.clone());
+        }
+    }
+    if let Some(action) = action.as_deref() {
+        let query_service = services.iter().find(|s| {
+            matches!(s.model().protocol, Protocol::AwsQuery | Protocol::Ec2Query) && s.model().operation(action).is_some()
+        });
+        if let Some(s) = query_service {
+            return Detected::Served(s.clone());
+        }
+    }
+    for s in services.iter().filter(|s| s.model().protocol == Protocol::RestJson1) {
+        match ingot_protocol::decode_request(s.model(), req) {
+            Err(e) if e.kind == CommonKind::UnknownOperation => continue,
+            _ => return Detected::Served(s.clone()),
+        }
+    }
+    Detected::NotServed {
+        protocol: guessed,
+        error: CommonError::new(CommonKind::UnknownOperation, "The request does not name a service that Ingot serves."),
+    }
+}
+
+fn guess_protocol(target: Option<&str>, action: Option<&str>) -> Protocol {
+    if target.is_some() {
+        Protocol::AwsJson1_1
+    } else if action.is_some() {
+        Protocol::AwsQuery
+    } else {
+        Protocol::RestJson1
+    }
+}
+
+/// The `Action` parameter of a query-protocol request, from the query string or a form body.
+fn query_action(req: &HttpRequest) -> Option<String> {
+    let form = req
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let from = |text: &str| {
+        text.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == "Action").then(|| percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned())
+        })
+    };
+    from(req.query).or_else(|| if form { std::str::from_utf8(req.body).ok().and_then(from) } else { None })
+}

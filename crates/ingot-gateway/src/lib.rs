@@ -1,0 +1,85 @@
+//! The HTTP front of Ingot: it owns the request lifecycle up to the handler and back.
+//!
+//! For every request, once: a request id, the body limit, service detection (SigV4 signing name,
+//! then `X-Amz-Target`, then `Action`, then the REST route), SigV4 authentication to a principal,
+//! decoding through the service's protocol codec, the handler call with a fresh unit of work,
+//! the commit of its writes together with the request's audit record (retried on conflict), and
+//! encoding of the output or the error. It also serves the `/_ingot/` admin endpoints.
+//!
+//! It must not depend on any service crate: services arrive as `Arc<dyn Service>` from the
+//! binary that wires them.
+
+mod admin;
+mod audit;
+mod auth;
+mod authz;
+mod detect;
+mod server;
+
+pub use auth::AuthMode;
+pub use authz::OwnAccountAuthorizer;
+pub use server::serve;
+
+use ingot_core::crypto::SecretBox;
+use ingot_core::time::SystemClock;
+use ingot_core::{Authorizer, Clock, IdGen, Service};
+use ingot_store::Store;
+use std::sync::Arc;
+
+/// How the gateway behaves; the binary fills it from flags and environment.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub auth_mode: AuthMode,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// `POST /_ingot/reset` wipes state (for test suites).
+    pub enable_reset: bool,
+    /// `POST /_ingot/clock` advances the clock (for schedules and timeouts in tests).
+    pub enable_clock_control: bool,
+    /// Store key prefixes a reset keeps (the bootstrap account and its keys).
+    pub reset_keep_prefixes: Vec<String>,
+}
+
+/// Everything a request needs, shared by all connections.
+pub struct Gateway {
+    services: Vec<Arc<dyn Service>>,
+    store: Arc<dyn Store>,
+    clock: Arc<SystemClock>,
+    ids: Arc<IdGen>,
+    secrets: SecretBox,
+    authorizer: Arc<dyn Authorizer>,
+    config: GatewayConfig,
+    signing_keys: ingot_sigv4::SigningKeyCache,
+    credentials: auth::CredentialCache,
+}
+
+impl Gateway {
+    pub fn new(
+        services: Vec<Arc<dyn Service>>,
+        store: Arc<dyn Store>,
+        clock: Arc<SystemClock>,
+        ids: Arc<IdGen>,
+        secrets: SecretBox,
+        config: GatewayConfig,
+    ) -> Arc<Self> {
+        Arc::new(Gateway {
+            services,
+            store,
+            clock,
+            ids,
+            secrets,
+            authorizer: Arc::new(OwnAccountAuthorizer),
+            config,
+            signing_keys: ingot_sigv4::SigningKeyCache::new(1024),
+            credentials: auth::CredentialCache::default(),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+}

@@ -1,0 +1,279 @@
+//! The accept loop and the per-request pipeline.
+
+use crate::audit::{AuditCall, AUDIT_TOPIC};
+use crate::detect::{detect, Detected};
+use crate::Gateway;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use ingot_core::model::{Protocol, ServiceModel};
+use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure};
+use ingot_protocol::{HttpRequest, HttpResponse};
+use ingot_store::{StoreError, Tx};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often a request whose commit conflicted with a concurrent one is run again.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Serves HTTP/1.1 on `listener` until `shutdown` completes, then lets in-flight requests finish
+/// (for up to ten seconds).
+pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shutdown: impl Future<Output = ()>) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let gateway = gateway.clone();
+                let service = service_fn(move |req| {
+                    let gateway = gateway.clone();
+                    async move { Ok::<_, std::convert::Infallible>(gateway.handle(req, remote).await) }
+                });
+                let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open after ten seconds; closing");
+    }
+}
+
+type Response = hyper::Response<Full<Bytes>>;
+
+fn to_hyper(resp: HttpResponse) -> Response {
+    let mut builder = hyper::Response::builder().status(resp.status);
+    for (name, value) in resp.headers {
+        builder = builder.header(name, value);
+    }
+    builder.body(Full::new(Bytes::from(resp.body))).unwrap_or_else(|_| {
+        let mut r = hyper::Response::new(Full::new(Bytes::new()));
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+fn json_response(status: u16, body: &serde_json::Value) -> Response {
+    to_hyper(HttpResponse {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string().into_bytes(),
+    })
+}
+
+impl Gateway {
+    async fn handle(&self, req: hyper::Request<Incoming>, remote: SocketAddr) -> Response {
+        let (parts, body) = req.into_parts();
+        let path = parts.uri.path().to_string();
+        let query = parts.uri.query().unwrap_or("").to_string();
+        if path.starts_with("/_ingot/") {
+            let r = self.admin(parts.method.as_str(), &path, &query).await;
+            return json_response(r.status, &r.body);
+        }
+        let request_id = self.ids.uuid();
+        let body = match Limited::new(body, self.config.body_limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) => {
+                let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+                let error = if too_large {
+                    CommonError::new(
+                        CommonKind::RequestTooLarge,
+                        format!("Request body is larger than {} bytes.", self.config.body_limit),
+                    )
+                } else {
+                    CommonError::new(CommonKind::Serialization, "The request body could not be read.")
+                };
+                let protocol = parts.headers.get("x-amz-target").map_or(Protocol::AwsQuery, |_| Protocol::AwsJson1_1);
+                return to_hyper(ingot_protocol::encode_error(protocol, None, &error.into(), &request_id));
+            }
+        };
+        let user_agent = parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let http_req = HttpRequest {
+            method: parts.method.as_str(),
+            path: &path,
+            query: &query,
+            headers: &parts.headers,
+            body: &body,
+        };
+        let call = CallInfo { request_id: &request_id, source_ip: remote.ip().to_string(), user_agent };
+        to_hyper(self.handle_api(&http_req, &call).await)
+    }
+
+    async fn handle_api(&self, req: &HttpRequest<'_>, call: &CallInfo<'_>) -> HttpResponse {
+        let now = self.clock.now();
+        let sig_parts = ingot_sigv4::RequestParts {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            body: req.body,
+        };
+        let signature = ingot_sigv4::parse(&sig_parts);
+        let signing_name = signature.as_ref().ok().map(|s| s.service.clone());
+        let service = match detect(&self.services, signing_name.as_deref(), req) {
+            Detected::Served(s) => s,
+            Detected::NotServed { protocol, error } => {
+                return ingot_protocol::encode_error(protocol, None, &error.into(), call.request_id);
+            }
+        };
+        let model = service.model();
+        let fail = |error: CommonError, audit: AuditCall<'_>| {
+            self.record_background(&audit);
+            encode_error(model, &error.into(), call.request_id)
+        };
+        let access_key_id = signature.as_ref().ok().map(|s| s.access_key_id.clone());
+        let region_hint = signature.as_ref().map(|s| s.region.clone()).unwrap_or_default();
+        let base_audit = |error: &CommonError| AuditCall {
+            model,
+            operation: None,
+            principal: None,
+            access_key_id: access_key_id.as_deref(),
+            region: &region_hint,
+            time: now,
+            source_ip: &call.source_ip,
+            user_agent: &call.user_agent,
+            request_id: call.request_id,
+            event_id: self.ids.uuid(),
+            input: None,
+            output: None,
+            error: Some((format!("{:?}", error.kind), Some(error.message.clone()))),
+            read_only: true,
+        };
+        let auth = match self.authenticate(&sig_parts, signature, now).await {
+            Ok(a) => a,
+            Err(e) => {
+                let audit = base_audit(&e);
+                return fail(e, audit);
+            }
+        };
+        let (operation, input) = match ingot_protocol::decode_request(model, req) {
+            Ok(decoded) => decoded,
+            Err(e) => {
+                let mut audit = base_audit(&e);
+                audit.principal = Some(&auth.principal);
+                audit.region = auth.region.as_str();
+                return fail(e, audit);
+            }
+        };
+
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let ctx = RequestContext {
+                request_id: call.request_id.to_string(),
+                account: auth.principal.account.clone(),
+                region: auth.region.clone(),
+                principal: auth.principal.clone(),
+                now,
+                clock: self.clock(),
+                ids: self.ids.clone(),
+                tx: Tx::new(self.store.clone()),
+                source_ip: call.source_ip.clone(),
+                user_agent: call.user_agent.clone(),
+                authorizer: self.authorizer.clone(),
+            };
+            let result = service.call(&ctx, operation.name, input.clone()).await;
+            let (output, failure) = match result {
+                Ok(output) => (Some(output), None),
+                Err(failure) => {
+                    // A failed call changes nothing.
+                    ctx.tx.discard();
+                    (None, Some(failure))
+                }
+            };
+            let read_only = !ctx.tx.has_writes();
+            let audit = AuditCall {
+                model,
+                operation: Some(operation),
+                principal: Some(&ctx.principal),
+                access_key_id: Some(&auth.access_key_id),
+                region: ctx.region.as_str(),
+                time: now,
+                source_ip: &call.source_ip,
+                user_agent: &call.user_agent,
+                request_id: call.request_id,
+                event_id: self.ids.uuid(),
+                input: Some(&input),
+                output: output.as_ref(),
+                error: failure.as_ref().map(|f| (f.code_for_audit(), f.message().map(str::to_string))),
+                read_only,
+            };
+            if read_only {
+                // Nothing to make durable but the audit record: do not make the caller wait.
+                self.record_background(&audit);
+            } else {
+                ctx.tx.emit(AUDIT_TOPIC, audit.to_json().to_string().into_bytes());
+                match self.store.commit(ctx.tx.take_batch()).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict(key)) if attempt < MAX_ATTEMPTS => {
+                        tracing::debug!(%key, attempt, "commit conflicted; running the request again");
+                        continue;
+                    }
+                    Err(StoreError::Conflict(key)) => {
+                        tracing::warn!(%key, "commit kept conflicting");
+                        let e = CommonError::new(
+                            CommonKind::ServiceUnavailable,
+                            "The request conflicted with concurrent changes; try again.",
+                        );
+                        return encode_error(model, &e.into(), call.request_id);
+                    }
+                    Err(e) => return encode_error(model, &CommonError::internal(e).into(), call.request_id),
+                }
+            }
+            return match (output, failure) {
+                (Some(output), _) => ingot_protocol::encode_response(model, operation, &output, call.request_id),
+                (None, Some(failure)) => encode_error(model, &failure, call.request_id),
+                (None, None) => encode_error(model, &CommonError::internal("no outcome").into(), call.request_id),
+            };
+        }
+    }
+
+    /// Writes an audit record without waiting for it (calls that changed nothing).
+    fn record_background(&self, audit: &AuditCall<'_>) {
+        let store = self.store.clone();
+        let batch = ingot_store::Batch {
+            outbox: vec![ingot_store::OutboxEntry {
+                topic: AUDIT_TOPIC.to_string(),
+                payload: audit.to_json().to_string().into_bytes(),
+            }],
+            ..Default::default()
+        };
+        tokio::spawn(async move {
+            if let Err(e) = store.commit(batch).await {
+                tracing::warn!(error = %e, "audit record was not written");
+            }
+        });
+    }
+}
+
+fn encode_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str) -> HttpResponse {
+    ingot_protocol::encode_error(model.protocol, model.xml_namespace, failure, request_id)
+}
+
+struct CallInfo<'a> {
+    request_id: &'a str,
+    source_ip: String,
+    user_agent: String,
+}

@@ -1,0 +1,100 @@
+//! The `ingot` binary's library half: configuration, start-up and shutdown, and the wiring of
+//! store, gateway and services. Tests start servers in-process through [`start`].
+//!
+//! This is the only crate that knows every service crate; nothing depends on it.
+
+pub mod bootstrap;
+pub mod config;
+
+use anyhow::{Context, Result};
+use bootstrap::RootCredentials;
+use config::{AuthSetting, Config};
+use ingot_core::credentials::access_key_storage_key;
+use ingot_core::crypto::SecretBox;
+use ingot_core::time::SystemClock;
+use ingot_core::{IdGen, Service};
+use ingot_gateway::{AuthMode, Gateway, GatewayConfig};
+use ingot_store::Store;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Every service this build serves.
+pub fn services() -> Vec<Arc<dyn Service>> {
+    vec![
+        Arc::new(ingot_svc_sts::Sts),
+        Arc::new(ingot_svc_ec2::Ec2),
+        Arc::new(ingot_svc_ram::Ram),
+        Arc::new(ingot_svc_ssm::Ssm),
+    ]
+}
+
+/// A started server: where it listens, what it created, and how to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub root: RootCredentials,
+    pub store: Arc<dyn Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+    Ok(match &config.database_url {
+        Some(url) => ingot_store::PostgresStore::connect(url, config.database_schema.as_deref())
+            .await
+            .context("connecting to PostgreSQL")?,
+        None => {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("creating {}", config.data_dir.display()))?;
+            ingot_store::SqliteStore::open(&config.data_dir).context("opening the SQLite store")?
+        }
+    })
+}
+
+/// Opens the store, bootstraps, binds the listener and serves in a background task.
+pub async fn start(config: Config) -> Result<RunningServer> {
+    let ids = Arc::new(IdGen::new());
+    let clock = Arc::new(SystemClock::new());
+    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let key_path = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
+    let master_key = bootstrap::load_or_create_master_key(&key_path, &ids)?;
+    let secrets = SecretBox::new(&master_key);
+    let store = open_store(&config).await?;
+    let root = bootstrap::ensure_bootstrap(&store, &secrets, &ids, &*clock).await?;
+    bootstrap::write_credentials_file(&config.data_dir.join("credentials"), &root)?;
+
+    let gateway_config = GatewayConfig {
+        auth_mode: match config.auth {
+            AuthSetting::Strict => AuthMode::Strict,
+            AuthSetting::Open => AuthMode::Open { default_account: config.default_account.clone() },
+        },
+        body_limit: config.body_limit,
+        enable_reset: config.enable_reset,
+        enable_clock_control: config.enable_clock_control,
+        reset_keep_prefixes: vec!["global/ingot/".to_string(), access_key_storage_key(&root.access_key_id)],
+    };
+    let gateway = Gateway::new(services(), store.clone(), clock, ids, secrets, gateway_config);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(ingot_gateway::serve(listener, gateway, async move {
+        let _ = rx.await;
+    }));
+    Ok(RunningServer { addr, root, store, shutdown: Some(tx), task })
+}

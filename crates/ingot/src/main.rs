@@ -1,0 +1,69 @@
+//! `ingot serve`: see `ingot --help`.
+
+use std::io::Write as _;
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("serve") => {}
+        Some("--version" | "-V" | "version") => {
+            println!("ingot {}", env!("CARGO_PKG_VERSION"));
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some("--help" | "-h" | "help") | None => {
+            print!("{}", ingot::config::USAGE);
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("unknown command {other}\n\n{}", ingot::config::USAGE);
+            return std::process::ExitCode::from(2);
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("INGOT_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = match ingot::config::Config::from_args(&args[1..], |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e:#}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let server = match ingot::start(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("ingot: {e:#}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        println!("READY {}", server.endpoint());
+        let _ = std::io::stdout().flush();
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        server.shutdown().await;
+        std::process::ExitCode::SUCCESS
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

@@ -1,0 +1,193 @@
+//! A real Ingot server per test, in-process on 127.0.0.1:0, with real clients.
+//!
+//! The backend follows `INGOT_TEST_BACKEND`: `sqlite` (default; a temporary data dir) or
+//! `postgres` (a fresh schema in `INGOT_TEST_DATABASE_URL`, dropped by `stop`).
+
+use ingot::config::Config;
+use ingot::RunningServer;
+use std::collections::HashMap;
+
+pub struct TestServer {
+    server: Option<RunningServer>,
+    pub config: Config,
+    schema: Option<String>,
+    _data_dir: tempfile::TempDir,
+}
+
+fn database_url() -> String {
+    std::env::var("INGOT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::from_args(&[], |_| None).expect("default config");
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.data_dir = data_dir.path().to_path_buf();
+        config.enable_reset = true;
+        let mut schema = None;
+        if std::env::var("INGOT_TEST_BACKEND").as_deref() == Ok("postgres") {
+            let name = format!("ingot_it_{:016x}", rand::random::<u64>());
+            config.database_url = Some(database_url());
+            config.database_schema = Some(name.clone());
+            schema = Some(name);
+        }
+        adjust(&mut config);
+        let server = ingot::start(config.clone()).await.expect("server starts");
+        TestServer { server: Some(server), config, schema, _data_dir: data_dir }
+    }
+
+    pub fn running(&self) -> &RunningServer {
+        self.server.as_ref().expect("server is running")
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.running().endpoint()
+    }
+
+    pub fn account(&self) -> String {
+        self.running().root.account.to_string()
+    }
+
+    pub fn access_key_id(&self) -> String {
+        self.running().root.access_key_id.clone()
+    }
+
+    pub fn secret(&self) -> String {
+        self.running().root.secret_access_key.clone()
+    }
+
+    /// Stops the server and starts it again on the same data (a clean restart).
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        self.config.listen = "127.0.0.1:0".parse().unwrap();
+        self.server = Some(ingot::start(self.config.clone()).await.expect("server restarts"));
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await;
+        }
+        if let Some(schema) = &self.schema {
+            let _ = ingot_store::PostgresStore::drop_schema(&database_url(), schema).await;
+        }
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        self.sts_with(&self.access_key_id(), &self.secret())
+    }
+
+    pub fn sts_with(&self, key: &str, secret: &str) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(key, secret, None, None, "ingot-test"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
+        let conf = aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new(region.to_string()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+                self.access_key_id(),
+                self.secret(),
+                None,
+                None,
+                "ingot-test",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_ssm::Client::from_conf(conf)
+    }
+
+    /// Sends a raw request, SigV4-signed for `service` when given, and returns status, headers
+    /// (lower-case names) and body.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+        sign_for: Option<&str>,
+    ) -> RawResponse {
+        let host = self.running().addr.to_string();
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let mut map = http::HeaderMap::new();
+        map.insert("host", host.parse().unwrap());
+        for (k, v) in headers {
+            map.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        if let Some(service) = sign_for {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+            for (k, v) in sign(&map, method, path, query, body, service, &self.access_key_id(), &self.secret(), now) {
+                map.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+            }
+        }
+        send_raw(&host, method, path_and_query, map, body.to_vec()).await
+    }
+}
+
+/// SigV4 headers for a request signed at `epoch_seconds` in us-east-1.
+#[allow(clippy::too_many_arguments)]
+pub fn sign(
+    headers: &http::HeaderMap,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: &[u8],
+    service: &str,
+    access_key_id: &str,
+    secret: &str,
+    epoch_seconds: i64,
+) -> Vec<(String, String)> {
+    let amz_date = ingot_sigv4::amz_date(epoch_seconds);
+    let req = ingot_sigv4::RequestParts { method, path, query, headers, body };
+    let params = ingot_sigv4::SigningParams {
+        access_key_id,
+        secret_access_key: secret,
+        session_token: None,
+        region: "us-east-1",
+        service,
+        amz_date: &amz_date,
+    };
+    ingot_sigv4::sign_headers(&req, &params)
+}
+
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+async fn send_raw(host: &str, method: &str, path_and_query: &str, headers: http::HeaderMap, body: Vec<u8>) -> RawResponse {
+    use http_body_util::{BodyExt, Full};
+    let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    let mut req = hyper::Request::builder().method(method).uri(path_and_query);
+    for (k, v) in headers.iter() {
+        req = req.header(k, v);
+    }
+    let resp = sender.send_request(req.body(Full::new(bytes::Bytes::from(body))).unwrap()).await.expect("send");
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    RawResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
+}
