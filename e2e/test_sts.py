@@ -35,7 +35,7 @@ def test_an_unknown_access_key_is_an_invalid_client_token(ingot):
 
 
 def test_a_presigned_get_caller_identity_url_works_without_headers(ingot):
-    url = ingot.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60)
+    url = ingot.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     with urllib.request.urlopen(url) as resp:
         body = resp.read().decode()
     assert resp.status == 200
@@ -44,7 +44,7 @@ def test_a_presigned_get_caller_identity_url_works_without_headers(ingot):
 
 
 def test_a_tampered_presigned_url_is_rejected(ingot):
-    url = ingot.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60)
+    url = ingot.client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
     tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=61")
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(tampered)

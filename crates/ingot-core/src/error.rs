@@ -76,6 +76,12 @@ impl std::fmt::Display for CommonError {
 
 impl std::error::Error for CommonError {}
 
+impl From<ingot_store::StoreError> for CommonError {
+    fn from(e: ingot_store::StoreError) -> Self {
+        CommonError::internal(e)
+    }
+}
+
 /// A modeled error of a service, ready for a codec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModeledError {

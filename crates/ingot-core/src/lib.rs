@@ -25,3 +25,8 @@ pub use identity::{AccountId, Principal, PrincipalKind, Region};
 pub use ids::IdGen;
 pub use operation::{invoke, Empty, BoxFuture, Handler, Operation, Service};
 pub use time::{Clock, Timestamp};
+
+/// Outbox topic of service events (`Parameter Store Change`, …) awaiting the event bus.
+pub const EVENTS_TOPIC: &str = "events";
+/// Outbox topic of CloudTrail-style audit records.
+pub const AUDIT_TOPIC: &str = "audit";

@@ -88,14 +88,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Keys starting with `prefix`, strictly after `start_after` when given, in ascending bytewise
     /// order, at most `limit`.
-    async fn scan(&self, prefix: &str, start_after: Option<&str>, limit: usize)
-        -> Result<Vec<(String, Item)>, StoreError>;
+    async fn scan(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Item)>, StoreError>;
 
     /// Applies a batch atomically and durably.
     async fn commit(&self, batch: Batch) -> Result<(), StoreError>;
 
     /// Outbox records of `topic` with `seq > after`, ascending, at most `limit`.
-    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
+    async fn outbox_after(
+        &self,
+        topic: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
 
     /// Deletes every key that does not start with one of `keep_prefixes`, and the whole outbox.
     async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError>;
@@ -104,8 +113,14 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
+mod common;
+pub mod conformance;
+pub mod postgres;
 pub mod record;
+pub mod sqlite;
 pub mod tx;
 
+pub use postgres::PostgresStore;
 pub use record::{decode_record, encode_record, Record};
+pub use sqlite::SqliteStore;
 pub use tx::Tx;

@@ -1,0 +1,146 @@
+//! Pieces both backends share, so that key ordering, prefix ranges and expectation checks cannot
+//! drift apart between SQLite and PostgreSQL.
+
+use crate::{Expect, StoreError};
+
+/// The smallest byte string greater than every string starting with `prefix`, or `None` when no
+/// such bound exists (empty prefix, or only `0xFF` bytes). Prefix scans become the index range
+/// `key >= prefix AND key < successor`, which both databases answer from the primary key.
+pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut bound = prefix.to_vec();
+    while let Some(last) = bound.pop() {
+        if last < 0xFF {
+            bound.push(last + 1);
+            return Some(bound);
+        }
+    }
+    None
+}
+
+/// The lower bound of a scan: `(bytes, exclusive)`. `start_after` only matters when it sorts at or
+/// after `prefix`; before it, every key with the prefix is already after it.
+pub(crate) fn scan_lower_bound<'a>(
+    prefix: &'a str,
+    start_after: Option<&'a str>,
+) -> (&'a [u8], bool) {
+    match start_after {
+        Some(after) if after.as_bytes() >= prefix.as_bytes() => (after.as_bytes(), true),
+        _ => (prefix.as_bytes(), false),
+    }
+}
+
+/// The key ranges `[from, to)` (`to = None`: unbounded) that [`crate::Store::reset`] deletes:
+/// the complement of the ranges covered by `keep_prefixes`. Deleting by range keeps reset on the
+/// primary key index whatever the number of prefixes.
+pub(crate) fn reset_gaps(keep_prefixes: &[String]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut kept: Vec<(Vec<u8>, Option<Vec<u8>>)> = keep_prefixes
+        .iter()
+        .map(|p| (p.as_bytes().to_vec(), prefix_successor(p.as_bytes())))
+        .collect();
+    kept.sort();
+    let mut gaps = Vec::new();
+    // Start of the range not yet known to be kept or deleted; `None`: nothing is left.
+    let mut cursor: Option<Vec<u8>> = Some(Vec::new());
+    for (from, to) in kept {
+        let Some(start) = cursor.take() else { break };
+        if from > start {
+            gaps.push((start.clone(), Some(from)));
+        }
+        // Ranges may overlap (`a/` and `a/b/`): the kept region extends to the larger end.
+        cursor = to.map(|to| to.max(start));
+    }
+    if let Some(start) = cursor {
+        gaps.push((start, None));
+    }
+    gaps
+}
+
+/// Whether a key whose current version is `current` (`None`: absent) satisfies `expect`. Both
+/// backends check with this one function so that they agree on every case.
+pub(crate) fn expectation_holds(expect: Expect, current: Option<u64>) -> bool {
+    match expect {
+        Expect::Any => true,
+        Expect::Absent => current.is_none(),
+        Expect::Version(v) => current == Some(v),
+    }
+}
+
+/// Versions are `u64` in the API and signed 64-bit integers in both databases; a negative stored
+/// version can only mean corruption, so it is a backend failure rather than a panic.
+pub(crate) fn version_from_db(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Backend(format!("corrupt version {v} in kv table")))
+}
+
+/// Keys are stored as their UTF-8 bytes; anything else in the key column is corruption.
+pub(crate) fn key_from_db(bytes: Vec<u8>) -> Result<String, StoreError> {
+    String::from_utf8(bytes)
+        .map_err(|e| StoreError::Backend(format!("non-UTF-8 key in kv table: {e}")))
+}
+
+/// Row limits arrive as `usize` and databases take signed 64-bit limits; saturate instead of
+/// wrapping so `usize::MAX` means "no limit".
+pub(crate) fn limit_to_db(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_successor_increments_the_last_byte_that_can_grow() {
+        assert_eq!(prefix_successor(b"a/b"), Some(b"a/c".to_vec()));
+        assert_eq!(prefix_successor(b"a\xff\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_successor(b""), None);
+        assert_eq!(prefix_successor(b"\xff"), None);
+        // A multi-byte UTF-8 prefix: "é" is C3 A9, the bound C3 AA is "ê".
+        assert_eq!(
+            prefix_successor("é".as_bytes()),
+            Some("ê".as_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn scan_lower_bound_uses_start_after_only_when_it_is_inside_or_past_the_prefix() {
+        assert_eq!(scan_lower_bound("a/", None), (&b"a/"[..], false));
+        assert_eq!(scan_lower_bound("a/", Some("a/x")), (&b"a/x"[..], true));
+        assert_eq!(scan_lower_bound("a/", Some("a")), (&b"a/"[..], false));
+        assert_eq!(scan_lower_bound("a/", Some("a/")), (&b"a/"[..], true));
+    }
+
+    #[test]
+    fn reset_gaps_are_the_complement_of_the_kept_prefixes() {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let b = |s: &str| s.as_bytes().to_vec();
+        assert_eq!(reset_gaps(&[]), vec![(vec![], None)]);
+        assert_eq!(reset_gaps(&s(&[""])), vec![]);
+        assert_eq!(
+            reset_gaps(&s(&["b/"])),
+            vec![(vec![], Some(b("b/"))), (b("b0"), None)]
+        );
+        assert_eq!(
+            reset_gaps(&s(&["c", "a/", "a/b/"])),
+            vec![
+                (vec![], Some(b("a/"))),
+                (b("a0"), Some(b("c"))),
+                (b("d"), None)
+            ]
+        );
+        // Adjacent ranges leave no empty gap between them.
+        assert_eq!(
+            reset_gaps(&s(&["a", "b"])),
+            vec![(vec![], Some(b("a"))), (b("c"), None)]
+        );
+    }
+
+    #[test]
+    fn expectations_compare_with_the_current_version() {
+        assert!(expectation_holds(Expect::Any, None));
+        assert!(expectation_holds(Expect::Any, Some(3)));
+        assert!(expectation_holds(Expect::Absent, None));
+        assert!(!expectation_holds(Expect::Absent, Some(1)));
+        assert!(expectation_holds(Expect::Version(2), Some(2)));
+        assert!(!expectation_holds(Expect::Version(2), Some(3)));
+        assert!(!expectation_holds(Expect::Version(2), None));
+    }
+}

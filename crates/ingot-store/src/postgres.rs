@@ -1,0 +1,1345 @@
+//! The scale-out backend: several Ingot replicas share one PostgreSQL database.
+//!
+//! A commit is one READ COMMITTED transaction that is correct across replicas because of locks,
+//! not isolation level:
+//!
+//! - keys with an expectation are locked with `SELECT … FOR UPDATE` (in key order, so two commits
+//!   lock in the same order) and checked against the locked rows;
+//! - a row that does not exist cannot be locked, so keys whose *absence* matters (`Absent` checks)
+//!   and keys a write may create take a transaction-level advisory lock on a stable 64-bit hash
+//!   of the key first. Two commits that could disagree about a key's existence therefore
+//!   serialize; a hash collision only makes two unrelated commits wait for each other;
+//! - a unique violation on an insert that expected `Absent` (a writer that does not take these
+//!   locks) still maps to [`StoreError::Conflict`].
+//!
+//! Statements of a phase are pipelined on the connection (sent together, answered in order), so
+//! a commit costs two round trips plus the commit's WAL flush when it has expectations, one
+//! otherwise.
+//!
+//! Outbox ordering: sequence values are handed out when rows are inserted but become visible when
+//! their transaction commits, so without care a consumer could read seq 11 (committed) before
+//! seq 10 (still in flight), advance its cursor past 10 and miss it forever. Every transaction
+//! that appends to the outbox therefore takes one advisory lock (per schema) right before its
+//! outbox insert and holds it until it commits: seq order is commit order, and
+//! [`Store::outbox_after`] is correct for any consumer. The price is that outbox-appending
+//! commits are serialized from their outbox insert to the end of their commit (one WAL flush each,
+//! no group commit among them); commits that append nothing are unaffected. If that becomes the
+//! bottleneck, the next step is to drop the lock and order the outbox by the inserting
+//! transaction's id (`xid8`), delivering only rows below `pg_snapshot_xmin(pg_current_snapshot())`
+//! (every transaction below it has finished, so nothing can appear behind a consumer's cursor).
+
+use crate::common::{
+    expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound,
+    version_from_db,
+};
+use crate::{Batch, Expect, Item, OutboxRecord, Store, StoreError};
+use async_trait::async_trait;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, NoTls, Row, Statement};
+
+/// Connections per store (per replica). Each commit holds one for two round trips plus a flush.
+pub const POOL_SIZE: usize = 8;
+
+/// Attempts for a commit that keeps failing with a deadlock or serialization failure.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// Advisory lock classes (first key of the two-`int4` form, a space distinct from the `int8` key
+/// locks). The second key is derived from the schema so that tests in separate schemas and
+/// several Ingot deployments in one database do not block each other.
+const LOCK_CLASS_MIGRATIONS: i32 = 0x1460_0001;
+const LOCK_CLASS_OUTBOX: i32 = 0x1460_0002;
+
+/// Schema migrations, applied in order at connect under an advisory lock and recorded in
+/// `schema_migrations`. Append new ones; never edit or reorder an applied one.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE kv (key BYTEA PRIMARY KEY, version BIGINT NOT NULL, value BYTEA NOT NULL);
+     CREATE TABLE outbox (seq BIGSERIAL PRIMARY KEY, topic TEXT NOT NULL, payload BYTEA NOT NULL);
+     CREATE INDEX outbox_topic_seq ON outbox (topic, seq);",
+)];
+
+const SQL_GET: &str = "SELECT version, value FROM kv WHERE key = $1";
+const SQL_LOCK_KEYS: &str = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) AS t(k)";
+const SQL_LOCK_ROWS: &str =
+    "SELECT key, version FROM kv WHERE key = ANY($1::bytea[]) ORDER BY key FOR UPDATE";
+const SQL_DELETE: &str = "DELETE FROM kv WHERE key = ANY($1::bytea[])";
+const SQL_INSERT_NEW: &str =
+    "INSERT INTO kv (key, version, value) SELECT k, 1, v FROM unnest($1::bytea[], $2::bytea[]) AS t(k, v)";
+const SQL_UPSERT: &str = "INSERT INTO kv (key, version, value) SELECT k, 1, v FROM unnest($1::bytea[], $2::bytea[]) AS t(k, v)
+     ON CONFLICT (key) DO UPDATE SET version = kv.version + 1, value = EXCLUDED.value";
+const SQL_LOCK_OUTBOX: &str = "SELECT pg_advisory_xact_lock($1::int4, $2::int4)";
+const SQL_APPEND: &str = "INSERT INTO outbox (topic, payload)
+     SELECT t, p FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(t, p, n) ORDER BY n";
+const SQL_OUTBOX_AFTER: &str =
+    "SELECT seq, topic, payload FROM outbox WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+const SQL_RESET_RANGE: &str = "DELETE FROM kv WHERE key >= $1 AND key < $2";
+const SQL_RESET_FROM: &str = "DELETE FROM kv WHERE key >= $1";
+const SQL_RESET_OUTBOX: &str = "DELETE FROM outbox";
+
+/// The scan statement for a lower bound kind and the presence of an upper bound; fixed texts so
+/// that every prepared plan is a bounded primary-key range scan.
+fn scan_sql(exclusive: bool, bounded: bool) -> &'static str {
+    match (exclusive, bounded) {
+        (false, true) => {
+            "SELECT key, version, value FROM kv WHERE key >= $1 AND key < $2 ORDER BY key LIMIT $3"
+        }
+        (true, true) => {
+            "SELECT key, version, value FROM kv WHERE key > $1 AND key < $2 ORDER BY key LIMIT $3"
+        }
+        (false, false) => {
+            "SELECT key, version, value FROM kv WHERE key >= $1 ORDER BY key LIMIT $2"
+        }
+        (true, false) => "SELECT key, version, value FROM kv WHERE key > $1 ORDER BY key LIMIT $2",
+    }
+}
+
+/// Describes a driver error with the server's message: the driver's own `Display` says only
+/// "db error".
+fn describe(e: &tokio_postgres::Error) -> String {
+    match (e.as_db_error(), std::error::Error::source(e)) {
+        (Some(db), _) => format!("{} ({})", db, db.code().code()),
+        (None, Some(source)) => format!("{e}: {source}"),
+        (None, None) => e.to_string(),
+    }
+}
+
+/// Maps a driver error to the contract's backend failure, with context.
+fn pg_err(context: &'static str) -> impl Fn(tokio_postgres::Error) -> StoreError {
+    move |e| StoreError::Backend(format!("postgres {context}: {}", describe(&e)))
+}
+
+/// Whether an error means the connection is gone (closed socket, server shutdown or backend
+/// terminated: SQLSTATE classes 08 and 57P): the connection must not be reused, and an operation
+/// that certainly did not commit may be repeated on a fresh one.
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57P"))
+}
+
+/// Schema names are interpolated into SQL (identifiers cannot be parameters), so only plain
+/// identifiers are accepted; they are still quoted so that case is preserved.
+fn validate_schema(schema: &str) -> Result<(), StoreError> {
+    let mut chars = schema.chars();
+    let valid_start = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if valid_start && schema.len() <= 63 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err(StoreError::Backend(format!(
+            "invalid schema name {schema:?}: use ASCII letters, digits and _"
+        )))
+    }
+}
+
+/// FNV-1a: a hash that is stable across builds, platforms and Ingot versions. Advisory lock ids
+/// derived from it must agree between replicas, possibly of different versions, so this must
+/// never change.
+fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in *part {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// Advisory lock ids of one store: every id is namespaced by the schema.
+#[derive(Debug, Clone, Copy)]
+struct Locks {
+    schema_tag: u64,
+}
+
+impl Locks {
+    /// Lock ids for the tables in `schema` (`None`: the default search path).
+    fn new(schema: Option<&str>) -> Self {
+        Locks {
+            schema_tag: fnv1a(&[schema.unwrap_or("").as_bytes()]),
+        }
+    }
+
+    /// The `int8` advisory lock guarding the existence of `key`.
+    fn key(&self, key: &[u8]) -> i64 {
+        // Reinterpreting the bits is intended: any 64-bit value is a valid lock id.
+        fnv1a(&[&self.schema_tag.to_be_bytes(), key]) as i64
+    }
+
+    /// The second key of the two-`int4` class locks.
+    fn class_key(&self) -> i32 {
+        // Folding to 32 bits is intended; collisions only make two schemas share a lock.
+        (self.schema_tag ^ (self.schema_tag >> 32)) as i32
+    }
+}
+
+/// One pooled connection, with the statements it has prepared (they live as long as the
+/// session, so each is prepared once per connection).
+struct PgConn {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+    /// Set between `BEGIN` and the end of the transaction; a connection dropped while set (a
+    /// cancelled request, a failed rollback) is closed rather than returned to the pool.
+    in_transaction: bool,
+    /// Set when an error showed the connection is gone, before the driver may have noticed.
+    broken: bool,
+}
+
+impl PgConn {
+    /// The prepared statement for `sql`, preparing it on first use on this connection.
+    async fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .client
+            .prepare(sql)
+            .await
+            .map_err(|e| self.failed("prepare", e))?;
+        self.statements.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// Maps a driver error to a backend failure, remembering whether it lost the connection.
+    fn failed(&mut self, context: &'static str, e: tokio_postgres::Error) -> StoreError {
+        if connection_lost(&e) {
+            self.broken = true;
+        }
+        StoreError::Backend(format!("postgres {context}: {}", describe(&e)))
+    }
+
+    /// Whether the connection is known to be unusable.
+    fn lost(&self) -> bool {
+        self.broken || self.client.is_closed()
+    }
+
+    /// [`PgConn::statement`] when `needed`, so callers can prepare exactly what a plan uses.
+    async fn statement_if(
+        &mut self,
+        needed: bool,
+        sql: &'static str,
+    ) -> Result<Option<Statement>, StoreError> {
+        if needed {
+            self.statement(sql).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Ends a failed transaction so the connection can be reused; if that fails too the
+    /// connection stays marked and is discarded.
+    async fn rollback(&mut self) {
+        match self.client.batch_execute("ROLLBACK").await {
+            Ok(()) => self.in_transaction = false,
+            Err(e) => tracing::warn!(error = %describe(&e), "postgres rollback failed"),
+        }
+    }
+}
+
+/// A small pool of our own: a semaphore bounds connections in use, idle ones wait in a stack,
+/// closed ones are dropped and replaced on demand.
+struct Pool {
+    config: Config,
+    set_search_path: Option<String>,
+    idle: Mutex<Vec<PgConn>>,
+    permits: Semaphore,
+}
+
+/// A connection borrowed from the pool; returned on drop when it is still usable.
+struct Lease<'a> {
+    conn: Option<PgConn>,
+    pool: &'a Pool,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Lease<'_> {
+    /// The leased connection; it is only taken out when the lease is dropped.
+    fn conn(&mut self) -> Result<&mut PgConn, StoreError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::Backend("postgres lease has no connection".into()))
+    }
+}
+
+impl Drop for Lease<'_> {
+    /// Returns the connection unless it is closed or left inside a transaction.
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            if !conn.in_transaction && !conn.lost() {
+                self.pool
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(conn);
+            }
+        }
+    }
+}
+
+impl Pool {
+    /// Borrows a connection, waiting for a free slot and opening a connection if no idle one is
+    /// healthy.
+    async fn lease(&self) -> Result<Lease<'_>, StoreError> {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Backend("postgres pool closed".into()))?;
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match idle {
+                Some(conn) if conn.lost() => continue,
+                Some(conn) => {
+                    return Ok(Lease {
+                        conn: Some(conn),
+                        pool: self,
+                        _permit: permit,
+                    })
+                }
+                None => break,
+            }
+        }
+        let conn = self.open().await?;
+        Ok(Lease {
+            conn: Some(conn),
+            pool: self,
+            _permit: permit,
+        })
+    }
+
+    /// Opens a connection, drives it on a spawned task and points its search path at the schema.
+    async fn open(&self) -> Result<PgConn, StoreError> {
+        let client = open_client(&self.config).await?;
+        if let Some(sql) = &self.set_search_path {
+            client
+                .batch_execute(sql)
+                .await
+                .map_err(pg_err("set search_path"))?;
+        }
+        Ok(PgConn {
+            client,
+            statements: HashMap::new(),
+            in_transaction: false,
+            broken: false,
+        })
+    }
+}
+
+/// Connects without TLS and spawns the task that drives the connection; the task ends when the
+/// client is dropped or the server goes away (the client then reports itself closed).
+async fn open_client(config: &Config) -> Result<Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(pg_err("connect"))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %describe(&e), "postgres connection ended");
+        }
+    });
+    Ok(client)
+}
+
+/// Parses the URL and fills in defaults that make connections identifiable and bounded.
+fn parse_config(url: &str) -> Result<Config, StoreError> {
+    let mut config: Config = url.parse().map_err(|e: tokio_postgres::Error| {
+        StoreError::Backend(format!("invalid postgres url: {e}"))
+    })?;
+    if config.get_application_name().is_none() {
+        config.application_name("ingot");
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    Ok(config)
+}
+
+/// The prepared statements one commit needs (`None`: the plan has nothing for that statement).
+struct CommitStatements {
+    lock_keys: Option<Statement>,
+    lock_rows: Option<Statement>,
+    delete: Option<Statement>,
+    insert_new: Option<Statement>,
+    upsert: Option<Statement>,
+    lock_outbox: Option<Statement>,
+    append: Option<Statement>,
+}
+
+impl CommitStatements {
+    /// Prepares (or takes from the connection's cache) the statements `plan` uses, before the
+    /// transaction starts, so that the transaction's statements can be pipelined.
+    async fn prepare(conn: &mut PgConn, plan: &Plan) -> Result<CommitStatements, StoreError> {
+        let in_order = plan.in_order.is_some();
+        let outbox = !plan.topics.is_empty();
+        Ok(CommitStatements {
+            lock_keys: conn
+                .statement_if(!plan.key_locks.is_empty(), SQL_LOCK_KEYS)
+                .await?,
+            lock_rows: conn
+                .statement_if(!plan.expectations.is_empty(), SQL_LOCK_ROWS)
+                .await?,
+            delete: conn
+                .statement_if(in_order || !plan.deletes.is_empty(), SQL_DELETE)
+                .await?,
+            insert_new: conn
+                .statement_if(!plan.new_keys.is_empty(), SQL_INSERT_NEW)
+                .await?,
+            upsert: conn
+                .statement_if(in_order || !plan.upsert_keys.is_empty(), SQL_UPSERT)
+                .await?,
+            lock_outbox: conn.statement_if(outbox, SQL_LOCK_OUTBOX).await?,
+            append: conn.statement_if(outbox, SQL_APPEND).await?,
+        })
+    }
+}
+
+/// The scale-out [`Store`]: see the module documentation. Every replica opens its own; they
+/// coordinate only through the database.
+pub struct PostgresStore {
+    pool: Pool,
+    locks: Locks,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("search_path", &self.pool.set_search_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects to `url` (no TLS), creates `schema` when given and uses it on every connection,
+    /// and runs pending migrations. Replicas may call this concurrently: schema creation and
+    /// migrations run under an advisory lock.
+    pub async fn connect(
+        url: &str,
+        schema: Option<&str>,
+    ) -> Result<Arc<PostgresStore>, StoreError> {
+        let config = parse_config(url)?;
+        if let Some(schema) = schema {
+            validate_schema(schema)?;
+        }
+        let pool = Pool {
+            config,
+            set_search_path: schema.map(|s| format!("SET search_path TO \"{s}\"")),
+            idle: Mutex::new(Vec::new()),
+            permits: Semaphore::new(POOL_SIZE),
+        };
+        let locks = Locks::new(schema);
+        {
+            let mut lease = pool.lease().await?;
+            migrate(lease.conn()?, schema, locks).await?;
+        }
+        Ok(Arc::new(PostgresStore { pool, locks }))
+    }
+
+    /// Drops `schema` and everything in it; for test cleanup. See [`drop_schema`].
+    pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+        drop_schema(url, schema).await
+    }
+
+    /// One commit attempt on `conn`. Phase 1 (only when there are expectations) locks and reads
+    /// the expected keys; phase 2 writes, appends to the outbox and commits.
+    async fn try_commit(&self, conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
+        let CommitStatements {
+            lock_keys,
+            lock_rows,
+            delete,
+            insert_new,
+            upsert,
+            lock_outbox,
+            append,
+        } = match CommitStatements::prepare(conn, plan).await {
+            Ok(statements) => statements,
+            // Nothing was sent yet: a connection found dead is simply replaced.
+            Err(e) if conn.lost() => return Err(Failure::Retry(e.to_string())),
+            Err(e) => return Err(Failure::Fail(e)),
+        };
+        conn.in_transaction = true;
+        if let Some(lock_rows) = &lock_rows {
+            let client = &conn.client;
+            let mut phase1 = vec![simple(client, "BEGIN")];
+            if let Some(s) = &lock_keys {
+                phase1.push(query(client, s, vec![&plan.key_locks]));
+            }
+            phase1.push(query(client, lock_rows, vec![&plan.locked_keys]));
+            let results = pipeline(phase1).await;
+            if let Some(e) = first_error(&results) {
+                // COMMIT was not sent, so a lost connection cannot have committed anything.
+                let failure = if connection_lost(e) || conn.lost() {
+                    conn.broken = true;
+                    Failure::Retry(describe(e))
+                } else {
+                    plan.classify(e)
+                };
+                conn.rollback().await;
+                return Err(failure);
+            }
+            let rows = results
+                .into_iter()
+                .last()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            let mut current = HashMap::with_capacity(rows.len());
+            for row in rows {
+                let key: Vec<u8> = row.try_get(0).map_err(pg_err("read locked row"))?;
+                let version: i64 = row.try_get(1).map_err(pg_err("read locked row"))?;
+                current.insert(key, version_from_db(version)?);
+            }
+            let violated = plan.expectations.iter().find(|(key, expect)| {
+                !expectation_holds(*expect, current.get(key.as_bytes()).copied())
+            });
+            if let Some((key, _)) = violated {
+                conn.rollback().await;
+                return Err(Failure::Fail(StoreError::Conflict(key.clone())));
+            }
+        }
+        let outbox_lock = [LOCK_CLASS_OUTBOX, self.locks.class_key()];
+        let client = &conn.client;
+        let mut phase2: Vec<PgFuture<'_>> = Vec::new();
+        if lock_rows.is_none() {
+            phase2.push(simple(client, "BEGIN"));
+            if let Some(s) = &lock_keys {
+                phase2.push(query(client, s, vec![&plan.key_locks]));
+            }
+        }
+        match &plan.in_order {
+            Some(writes) => {
+                // A key written twice: apply in batch order, one statement per write.
+                for write in writes {
+                    match (&write.value, &upsert, &delete) {
+                        (Some(value), Some(s), _) => {
+                            phase2.push(query(client, s, vec![&write.key, value]))
+                        }
+                        (None, _, Some(s)) => phase2.push(query(client, s, vec![&write.key])),
+                        _ => {}
+                    }
+                }
+            }
+            None => {
+                if let Some(s) = &delete {
+                    phase2.push(query(client, s, vec![&plan.deletes]));
+                }
+                if let Some(s) = &insert_new {
+                    phase2.push(query(client, s, vec![&plan.new_keys, &plan.new_values]));
+                }
+                if let Some(s) = &upsert {
+                    phase2.push(query(
+                        client,
+                        s,
+                        vec![&plan.upsert_keys, &plan.upsert_values],
+                    ));
+                }
+            }
+        }
+        if let (Some(lock), Some(append)) = (&lock_outbox, &append) {
+            // Last before COMMIT: the lock is held for as short a time as possible.
+            phase2.push(query(client, lock, vec![&outbox_lock[0], &outbox_lock[1]]));
+            phase2.push(query(client, append, vec![&plan.topics, &plan.payloads]));
+        }
+        phase2.push(simple(client, "COMMIT"));
+        let results = pipeline(phase2).await;
+        if results
+            .iter()
+            .any(|r| r.as_ref().is_err_and(connection_lost))
+        {
+            conn.broken = true;
+        }
+        // COMMIT ends the transaction whenever the server answered it (it rolls back if an
+        // earlier statement failed).
+        if results.last().is_some_and(|r| {
+            r.as_ref()
+                .map_or_else(|e| e.as_db_error().is_some(), |_| true)
+        }) {
+            conn.in_transaction = false;
+        }
+        match first_error(&results) {
+            None => Ok(()),
+            // The server reported why it stopped, so nothing was committed.
+            Some(e) if e.as_db_error().is_some() && connection_lost(e) => {
+                Err(Failure::Retry(describe(e)))
+            }
+            Some(e) if e.as_db_error().is_some() => Err(plan.classify(e)),
+            // The connection dropped with requests in flight: COMMIT may or may not have run.
+            Some(e) => Err(Failure::Fail(StoreError::Backend(format!(
+                "postgres connection lost during commit, outcome unknown: {}",
+                describe(e)
+            )))),
+        }
+    }
+
+    /// One reset attempt: deletes the key ranges outside the kept prefixes and the outbox.
+    async fn try_reset(
+        &self,
+        conn: &mut PgConn,
+        gaps: &[(Vec<u8>, Option<Vec<u8>>)],
+    ) -> Result<(), Failure> {
+        let range = conn.statement(SQL_RESET_RANGE).await?;
+        let from = conn.statement(SQL_RESET_FROM).await?;
+        let outbox = conn.statement(SQL_RESET_OUTBOX).await?;
+        conn.in_transaction = true;
+        let client = &conn.client;
+        let mut phase = vec![simple(client, "BEGIN")];
+        for (lo, hi) in gaps {
+            phase.push(match hi {
+                Some(hi) => query(client, &range, vec![lo, hi]),
+                None => query(client, &from, vec![lo]),
+            });
+        }
+        phase.push(query(client, &outbox, vec![]));
+        phase.push(simple(client, "COMMIT"));
+        let results = pipeline(phase).await;
+        if matches!(results.last(), Some(Ok(_))) {
+            conn.in_transaction = false;
+        }
+        match first_error(&results) {
+            None => Ok(()),
+            Some(e) if is_retryable(e) => Err(Failure::Retry(describe(e))),
+            Some(e) => Err(Failure::Fail(StoreError::Backend(format!(
+                "postgres reset: {}",
+                describe(e)
+            )))),
+        }
+    }
+}
+
+/// Drops `schema` and everything in it (`DROP SCHEMA … CASCADE`), on a connection of its own;
+/// tests create a schema each and clean up with this.
+pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
+    validate_schema(schema)?;
+    let client = open_client(&parse_config(url)?).await?;
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .await
+        .map_err(pg_err("drop schema"))
+}
+
+/// Creates the schema and applies pending migrations in one transaction under an advisory lock,
+/// so that replicas starting together neither race on `CREATE SCHEMA` nor apply a migration
+/// twice.
+async fn migrate(conn: &mut PgConn, schema: Option<&str>, locks: Locks) -> Result<(), StoreError> {
+    conn.in_transaction = true;
+    let client = &conn.client;
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(pg_err("begin migrations"))?;
+    client
+        .execute(
+            "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
+            &[&LOCK_CLASS_MIGRATIONS, &locks.class_key()],
+        )
+        .await
+        .map_err(pg_err("lock migrations"))?;
+    if let Some(schema) = schema {
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .await
+            .map_err(pg_err("create schema"))?;
+    }
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(pg_err("create schema_migrations"))?;
+    let applied: HashSet<i64> = client
+        .query("SELECT version FROM schema_migrations", &[])
+        .await
+        .map_err(pg_err("read schema_migrations"))?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()
+        .map_err(pg_err("read schema_migrations"))?;
+    for (version, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        client.batch_execute(sql).await.map_err(|e| {
+            StoreError::Backend(format!("postgres migration {version}: {}", describe(&e)))
+        })?;
+        client
+            .execute(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[version],
+            )
+            .await
+            .map_err(pg_err("record migration"))?;
+        tracing::info!(version, "applied postgres migration");
+    }
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(pg_err("commit migrations"))?;
+    conn.in_transaction = false;
+    let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if let Some(newest) = applied.iter().max().filter(|v| **v > known) {
+        // A newer Ingot migrated this database. Migrations only add, so keep going, but say so.
+        tracing::warn!(
+            newest,
+            known,
+            "postgres schema has migrations newer than this build"
+        );
+    }
+    Ok(())
+}
+
+/// How a commit attempt failed: worth another attempt, or final.
+enum Failure {
+    Retry(String),
+    Fail(StoreError),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Fail(e)
+    }
+}
+
+/// Deadlocks (lock order between row locks, unique-index waits and advisory locks is not total)
+/// and serialization failures say nothing about the batch; the same batch may succeed when run
+/// again, and its expectations are re-checked when it is.
+fn is_retryable(e: &tokio_postgres::Error) -> bool {
+    matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+/// One write of a batch applied in order, as one-element arrays for the array-taking statements.
+#[derive(Debug, PartialEq)]
+struct InOrderWrite {
+    key: Vec<Vec<u8>>,
+    /// `None`: delete.
+    value: Option<Vec<Vec<u8>>>,
+}
+
+/// A batch turned into the parameter arrays of the commit statements.
+#[derive(Debug, Default, PartialEq)]
+struct Plan {
+    /// Every non-`Any` expectation in batch order (checks, then writes), checked against the
+    /// state before the batch.
+    expectations: Vec<(String, Expect)>,
+    /// Keys of `expectations`, sorted and deduplicated: rows are locked in this order.
+    locked_keys: Vec<Vec<u8>>,
+    /// Advisory lock ids of keys whose existence matters, sorted and deduplicated.
+    key_locks: Vec<i64>,
+    deletes: Vec<Vec<u8>>,
+    /// Writes expecting `Absent`: a plain insert, so a racing insert is a unique violation.
+    new_keys: Vec<Vec<u8>>,
+    new_values: Vec<Vec<u8>>,
+    upsert_keys: Vec<Vec<u8>>,
+    upsert_values: Vec<Vec<u8>>,
+    /// Set instead of the arrays above when a key is written more than once: the multi-row
+    /// statements cannot touch a row twice, so such batches apply one write at a time.
+    in_order: Option<Vec<InOrderWrite>>,
+    topics: Vec<String>,
+    payloads: Vec<Vec<u8>>,
+}
+
+impl Plan {
+    /// Builds the plan, consuming the batch so values are moved rather than copied.
+    fn new(batch: Batch, locks: Locks) -> Plan {
+        let mut plan = Plan::default();
+        let mut key_locks = Vec::new();
+        for (key, expect) in batch.checks {
+            if expect == Expect::Absent {
+                key_locks.push(locks.key(key.as_bytes()));
+            }
+            if expect != Expect::Any {
+                plan.expectations.push((key, expect));
+            }
+        }
+        let duplicates = {
+            let mut seen = HashSet::with_capacity(batch.writes.len());
+            !batch.writes.iter().all(|w| seen.insert(w.key.as_str()))
+        };
+        let mut in_order = Vec::new();
+        let (mut new, mut upserts) = (Vec::new(), Vec::new());
+        for write in batch.writes {
+            // Existence matters for an `Absent` expectation and for a write that may create the
+            // key; a `Version` expectation needs an existing row, which the row lock covers.
+            let creates = write.value.is_some() && write.expect == Expect::Any;
+            if write.expect == Expect::Absent || creates {
+                key_locks.push(locks.key(write.key.as_bytes()));
+            }
+            if write.expect != Expect::Any {
+                plan.expectations.push((write.key.clone(), write.expect));
+            }
+            let key = write.key.into_bytes();
+            match (write.value, write.expect) {
+                (value, _) if duplicates => in_order.push(InOrderWrite {
+                    key: vec![key],
+                    value: value.map(|v| vec![v]),
+                }),
+                (None, _) => plan.deletes.push(key),
+                (Some(value), Expect::Absent) => new.push((key, value)),
+                (Some(value), _) => upserts.push((key, value)),
+            }
+        }
+        if duplicates {
+            plan.in_order = Some(in_order);
+        }
+        // Rows are locked in the order statements reach them; sorted arrays give concurrent
+        // commits one lock order, which avoids most deadlocks (the rest are retried).
+        plan.deletes.sort();
+        new.sort_by(|a, b| a.0.cmp(&b.0));
+        upserts.sort_by(|a, b| a.0.cmp(&b.0));
+        (plan.new_keys, plan.new_values) = new.into_iter().unzip();
+        (plan.upsert_keys, plan.upsert_values) = upserts.into_iter().unzip();
+        key_locks.sort_unstable();
+        key_locks.dedup();
+        plan.key_locks = key_locks;
+        let mut locked: Vec<Vec<u8>> = plan
+            .expectations
+            .iter()
+            .map(|(k, _)| k.as_bytes().to_vec())
+            .collect();
+        locked.sort();
+        locked.dedup();
+        plan.locked_keys = locked;
+        for entry in batch.outbox {
+            plan.topics.push(entry.topic);
+            plan.payloads.push(entry.payload);
+        }
+        plan
+    }
+
+    /// Classifies a statement failure of a commit attempt.
+    fn classify(&self, e: &tokio_postgres::Error) -> Failure {
+        if is_retryable(e) {
+            return Failure::Retry(describe(e));
+        }
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            // Only the plain insert of keys expected absent can violate uniqueness.
+            let key = self
+                .new_keys
+                .first()
+                .map(|k| String::from_utf8_lossy(k).into_owned())
+                .unwrap_or_default();
+            return Failure::Fail(StoreError::Conflict(key));
+        }
+        Failure::Fail(StoreError::Backend(format!(
+            "postgres commit: {}",
+            describe(e)
+        )))
+    }
+}
+
+type PgResult = Result<Vec<Row>, tokio_postgres::Error>;
+type PgFuture<'a> = Pin<Box<dyn Future<Output = PgResult> + Send + 'a>>;
+
+/// A prepared statement execution as a pipeline element.
+fn query<'a>(
+    client: &'a Client,
+    statement: &'a Statement,
+    params: Vec<&'a (dyn ToSql + Sync)>,
+) -> PgFuture<'a> {
+    Box::pin(async move { client.query(statement, &params).await })
+}
+
+/// A simple-protocol command (`BEGIN`, `COMMIT`) as a pipeline element.
+fn simple<'a>(client: &'a Client, sql: &'static str) -> PgFuture<'a> {
+    Box::pin(async move { client.batch_execute(sql).await.map(|()| Vec::new()) })
+}
+
+/// Runs statements pipelined: each future sends its request on its first poll, and the first
+/// polls happen in order, so the server executes them in order while the client waits for all
+/// answers once. Results are in the same order.
+async fn pipeline(futures: Vec<PgFuture<'_>>) -> Vec<PgResult> {
+    let mut pending: Vec<Option<PgFuture<'_>>> = futures.into_iter().map(Some).collect();
+    let mut results: Vec<Option<PgResult>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut done = true;
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(r) => {
+                        *result = Some(r);
+                        *slot = None;
+                    }
+                    Poll::Pending => done = false,
+                }
+            }
+        }
+        if done {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    results.into_iter().flatten().collect()
+}
+
+/// The first failure of a pipeline: later ones are usually "transaction is aborted" echoes.
+fn first_error(results: &[PgResult]) -> Option<&tokio_postgres::Error> {
+    results.iter().find_map(|r| r.as_ref().err())
+}
+
+/// Whether a failed read is repeated: once, when its connection turned out to be closed (server
+/// restart, idle connection terminated) — a read has no effect, so repeating it is safe, and the
+/// closed connection is replaced by the next lease.
+fn retry_read(conn: &PgConn, attempt: &mut u32) -> bool {
+    let retry = *attempt == 1 && conn.lost();
+    *attempt += 1;
+    retry
+}
+
+/// One attempt of [`Store::get`].
+async fn get_once(conn: &mut PgConn, key: &str) -> Result<Option<Item>, StoreError> {
+    let statement = conn.statement(SQL_GET).await?;
+    let row = conn
+        .client
+        .query_opt(&statement, &[&key.as_bytes()])
+        .await
+        .map_err(|e| conn.failed("get", e))?;
+    row.map(|row| {
+        let version: i64 = row.try_get(0).map_err(pg_err("get"))?;
+        Ok(Item {
+            version: version_from_db(version)?,
+            value: row.try_get(1).map_err(pg_err("get"))?,
+        })
+    })
+    .transpose()
+}
+
+/// One attempt of [`Store::scan`] (`limit` > 0).
+async fn scan_once(
+    conn: &mut PgConn,
+    prefix: &str,
+    start_after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<(String, Item)>, StoreError> {
+    let (lower, exclusive) = scan_lower_bound(prefix, start_after);
+    let upper = prefix_successor(prefix.as_bytes());
+    let limit = limit_to_db(limit);
+    let statement = conn.statement(scan_sql(exclusive, upper.is_some())).await?;
+    let rows = match &upper {
+        Some(upper) => {
+            conn.client
+                .query(&statement, &[&lower, upper, &limit])
+                .await
+        }
+        None => conn.client.query(&statement, &[&lower, &limit]).await,
+    }
+    .map_err(|e| conn.failed("scan", e))?;
+    rows.into_iter()
+        .map(|row| {
+            let key: Vec<u8> = row.try_get(0).map_err(pg_err("scan"))?;
+            let version: i64 = row.try_get(1).map_err(pg_err("scan"))?;
+            let value: Vec<u8> = row.try_get(2).map_err(pg_err("scan"))?;
+            Ok((
+                key_from_db(key)?,
+                Item {
+                    version: version_from_db(version)?,
+                    value,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// One attempt of [`Store::outbox_after`] (`limit` > 0, `after` within BIGINT).
+async fn outbox_once(
+    conn: &mut PgConn,
+    topic: &str,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<OutboxRecord>, StoreError> {
+    let statement = conn.statement(SQL_OUTBOX_AFTER).await?;
+    let limit = limit_to_db(limit);
+    let rows = conn
+        .client
+        .query(&statement, &[&topic, &after, &limit])
+        .await
+        .map_err(|e| conn.failed("outbox", e))?;
+    rows.into_iter()
+        .map(|row| {
+            let seq: i64 = row.try_get(0).map_err(pg_err("outbox"))?;
+            Ok(OutboxRecord {
+                seq: u64::try_from(seq)
+                    .map_err(|_| StoreError::Backend(format!("corrupt outbox seq {seq}")))?,
+                topic: row.try_get(1).map_err(pg_err("outbox"))?,
+                payload: row.try_get(2).map_err(pg_err("outbox"))?,
+            })
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
+        let mut attempt = 1;
+        loop {
+            let mut lease = self.pool.lease().await?;
+            let conn = lease.conn()?;
+            match get_once(conn, key).await {
+                Err(_) if retry_read(conn, &mut attempt) => continue,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn scan(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Item)>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut attempt = 1;
+        loop {
+            let mut lease = self.pool.lease().await?;
+            let conn = lease.conn()?;
+            match scan_once(conn, prefix, start_after, limit).await {
+                Err(_) if retry_read(conn, &mut attempt) => continue,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let plan = Plan::new(batch, self.locks);
+        let mut attempt = 1;
+        loop {
+            let outcome = {
+                let mut lease = self.pool.lease().await?;
+                self.try_commit(lease.conn()?, &plan).await
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(Failure::Fail(e)) => return Err(e),
+                Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
+                    return Err(StoreError::Backend(format!(
+                        "postgres commit failed {attempt} times: {e}"
+                    )))
+                }
+                Err(Failure::Retry(e)) => {
+                    tracing::debug!(attempt, error = %e, "retrying postgres commit");
+                    tokio::time::sleep(Duration::from_millis(1 << attempt)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn outbox_after(
+        &self,
+        topic: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        // `seq` is BIGINT; nothing lies after its maximum.
+        let Ok(after) = i64::try_from(after) else {
+            return Ok(Vec::new());
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut attempt = 1;
+        loop {
+            let mut lease = self.pool.lease().await?;
+            let conn = lease.conn()?;
+            match outbox_once(conn, topic, after, limit).await {
+                Err(_) if retry_read(conn, &mut attempt) => continue,
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError> {
+        let gaps = reset_gaps(keep_prefixes);
+        let mut attempt = 1;
+        loop {
+            let outcome = {
+                let mut lease = self.pool.lease().await?;
+                self.try_reset(lease.conn()?, &gaps).await
+            };
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(Failure::Fail(e)) => return Err(e),
+                Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
+                    return Err(StoreError::Backend(format!(
+                        "postgres reset failed {attempt} times: {e}"
+                    )))
+                }
+                Err(Failure::Retry(_)) => {
+                    tokio::time::sleep(Duration::from_millis(1 << attempt)).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{OutboxEntry, Write};
+
+    fn write(key: &str, value: Option<&str>, expect: Expect) -> Write {
+        Write {
+            key: key.into(),
+            value: value.map(|v| v.as_bytes().to_vec()),
+            expect,
+        }
+    }
+
+    #[test]
+    fn plans_sort_writes_and_lock_only_keys_whose_existence_matters() {
+        let locks = Locks::new(Some("s"));
+        let batch = Batch {
+            checks: vec![
+                ("c/absent".into(), Expect::Absent),
+                ("c/v".into(), Expect::Version(3)),
+                ("c/any".into(), Expect::Any),
+            ],
+            writes: vec![
+                write("w/z", Some("1"), Expect::Any),
+                write("w/new", Some("2"), Expect::Absent),
+                write("w/a", Some("3"), Expect::Any),
+                write("w/ver", Some("4"), Expect::Version(1)),
+                write("w/del", None, Expect::Version(2)),
+                write("w/gone", None, Expect::Absent),
+                write("w/drop", None, Expect::Any),
+            ],
+            outbox: vec![OutboxEntry {
+                topic: "t".into(),
+                payload: vec![9],
+            }],
+        };
+        let plan = Plan::new(batch, locks);
+        assert_eq!(
+            plan.expectations,
+            vec![
+                ("c/absent".to_string(), Expect::Absent),
+                ("c/v".to_string(), Expect::Version(3)),
+                ("w/new".to_string(), Expect::Absent),
+                ("w/ver".to_string(), Expect::Version(1)),
+                ("w/del".to_string(), Expect::Version(2)),
+                ("w/gone".to_string(), Expect::Absent),
+            ]
+        );
+        let b = |s: &str| s.as_bytes().to_vec();
+        assert_eq!(
+            plan.locked_keys,
+            vec![
+                b("c/absent"),
+                b("c/v"),
+                b("w/del"),
+                b("w/gone"),
+                b("w/new"),
+                b("w/ver")
+            ]
+        );
+        let mut key_locks: Vec<i64> = ["c/absent", "w/z", "w/new", "w/a", "w/gone"]
+            .iter()
+            .map(|k| locks.key(k.as_bytes()))
+            .collect();
+        key_locks.sort_unstable();
+        assert_eq!(plan.key_locks, key_locks);
+        assert_eq!(plan.deletes, vec![b("w/del"), b("w/drop"), b("w/gone")]);
+        assert_eq!(
+            (plan.new_keys, plan.new_values),
+            (vec![b("w/new")], vec![b("2")])
+        );
+        assert_eq!(plan.upsert_keys, vec![b("w/a"), b("w/ver"), b("w/z")]);
+        assert_eq!(plan.upsert_values, vec![b("3"), b("4"), b("1")]);
+        assert_eq!(plan.in_order, None);
+        assert_eq!(
+            (plan.topics, plan.payloads),
+            (vec!["t".to_string()], vec![vec![9]])
+        );
+    }
+
+    #[test]
+    fn a_key_written_twice_switches_the_plan_to_in_order_writes() {
+        let batch = Batch {
+            writes: vec![
+                write("k", Some("a"), Expect::Absent),
+                write("j", None, Expect::Any),
+                write("k", Some("b"), Expect::Any),
+            ],
+            ..Batch::default()
+        };
+        let plan = Plan::new(batch, Locks::new(None));
+        assert!(plan.deletes.is_empty() && plan.new_keys.is_empty() && plan.upsert_keys.is_empty());
+        let in_order = plan.in_order.unwrap();
+        assert_eq!(in_order.len(), 3);
+        assert_eq!(
+            in_order[1],
+            InOrderWrite {
+                key: vec![b"j".to_vec()],
+                value: None
+            }
+        );
+        assert_eq!(
+            in_order[2],
+            InOrderWrite {
+                key: vec![b"k".to_vec()],
+                value: Some(vec![b"b".to_vec()])
+            }
+        );
+    }
+
+    const LOCK_KEY_SSM_PARAM_IN_INGOT: i64 = -4_060_081_699_129_387_501;
+    const CLASS_KEY_INGOT: i32 = -265_005_865;
+
+    #[test]
+    fn lock_ids_never_change_between_builds() {
+        // Replicas of different versions must agree on these; a change here is a breaking change.
+        // FNV-1a 64 of "a" is the published test vector.
+        assert_eq!(fnv1a(&[b"a"]), 0xaf63_dc4c_8601_ec8c);
+        let locks = Locks::new(Some("ingot"));
+        assert_eq!(locks.key(b"ssm/param"), LOCK_KEY_SSM_PARAM_IN_INGOT);
+        assert_eq!(locks.class_key(), CLASS_KEY_INGOT);
+        assert_ne!(
+            Locks::new(None).key(b"k"),
+            Locks::new(Some("other")).key(b"k")
+        );
+    }
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(validate_schema("ingot_test_0123abcd").is_ok());
+        assert!(validate_schema("Ingot").is_ok());
+        for bad in ["", "1abc", "a-b", "a\"b", "a b", "a;drop", &"x".repeat(64)] {
+            assert!(validate_schema(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    /// Runs `check` on a store in a fresh schema when `INGOT_TEST_DATABASE_URL` is set, and
+    /// drops the schema afterwards even if the check panicked.
+    async fn in_test_schema<F, Fut>(check: F)
+    where
+        F: FnOnce(Arc<PostgresStore>, String, String) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Ok(url) = std::env::var("INGOT_TEST_DATABASE_URL") else {
+            println!("skipped: INGOT_TEST_DATABASE_URL is not set");
+            return;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let schema = format!(
+            "ingot_test_{:016x}",
+            fnv1a(&[&nanos.to_be_bytes(), &std::process::id().to_be_bytes()])
+        );
+        let store = PostgresStore::connect(&url, Some(&schema)).await.unwrap();
+        let outcome = tokio::spawn(check(store, url.clone(), schema.clone())).await;
+        drop_schema(&url, &schema).await.unwrap();
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+
+    /// Terminates the server process behind one of the store's pooled connections.
+    async fn terminate_a_pooled_connection(store: &PostgresStore, url: &str) {
+        let pid: i32 = {
+            let mut lease = store.pool.lease().await.unwrap();
+            let conn = lease.conn().unwrap();
+            conn.client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .unwrap()
+                .get(0)
+        };
+        let admin = open_client(&parse_config(url).unwrap()).await.unwrap();
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn pipelined_statements_run_in_order_in_one_transaction() {
+        in_test_schema(|store, _, _| async move {
+            let mut lease = store.pool.lease().await.unwrap();
+            let conn = lease.conn().unwrap();
+            let xid = conn.statement("SELECT txid_current()").await.unwrap();
+            let client = &conn.client;
+            let results = pipeline(vec![
+                simple(client, "BEGIN"),
+                query(client, &xid, vec![]),
+                query(client, &xid, vec![]),
+                simple(client, "COMMIT"),
+            ])
+            .await;
+            assert!(results.iter().all(|r| r.is_ok()));
+            let xids: Vec<i64> = results[1..3]
+                .iter()
+                .map(|r| r.as_ref().unwrap()[0].get::<_, i64>(0))
+                .collect();
+            assert_eq!(xids[0], xids[1]);
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn an_insert_racing_an_absent_expectation_is_a_conflict() {
+        in_test_schema(|store, url, schema| async move {
+            // A writer that does not take Ingot's key locks inserts the key and has not committed.
+            let raw = open_client(&parse_config(&url).unwrap()).await.unwrap();
+            raw.batch_execute(&format!("SET search_path TO \"{schema}\"; BEGIN; INSERT INTO kv VALUES ('\\x6b', 1, '\\x00')"))
+                .await
+                .unwrap();
+            let racing = tokio::spawn({
+                let store = store.clone();
+                async move { store.commit(Batch { writes: vec![write("k", Some("mine"), Expect::Absent)], ..Batch::default() }).await }
+            });
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!racing.is_finished(), "the insert should wait for the uncommitted row");
+            raw.batch_execute("COMMIT").await.unwrap();
+            assert!(matches!(racing.await.unwrap(), Err(StoreError::Conflict(k)) if k == "k"));
+            assert_eq!(store.get("k").await.unwrap().map(|i| i.value), Some(vec![0]));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_terminated_connection_is_replaced() {
+        in_test_schema(|store, url, _| async move {
+            store
+                .commit(Batch {
+                    writes: vec![write("k", Some("v"), Expect::Any)],
+                    ..Batch::default()
+                })
+                .await
+                .unwrap();
+            // Whether or not the pool noticed yet, the next operation works on a new connection:
+            // a read is repeated, a commit that had not sent COMMIT yet is retried.
+            terminate_a_pooled_connection(&store, &url).await;
+            assert_eq!(
+                store.get("k").await.unwrap().map(|i| i.value),
+                Some(b"v".to_vec())
+            );
+            terminate_a_pooled_connection(&store, &url).await;
+            store
+                .commit(Batch {
+                    writes: vec![write("k", Some("w"), Expect::Version(1))],
+                    ..Batch::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(store.get("k").await.unwrap().map(|i| i.version), Some(2));
+        })
+        .await;
+    }
+}

@@ -1,0 +1,755 @@
+//! The embedded backend: one SQLite database file per data directory (`<dir>/ingot.db`).
+//!
+//! Writes go through a single writer thread that owns the only read-write connection. It drains
+//! every commit request already queued and runs them in one SQLite transaction (group commit),
+//! each batch inside its own SAVEPOINT so that a batch whose expectations fail is rolled back alone
+//! while the others commit. One `COMMIT` — one WAL fsync with `synchronous=FULL` — then
+//! acknowledges the whole group, so throughput under concurrency is far above one fsync per
+//! request while every acknowledged commit is on disk.
+//!
+//! Reads use a small pool of read-only connections on blocking threads; WAL mode lets them run
+//! concurrently with the writer and each statement sees a consistent committed snapshot.
+//!
+//! Limitations: one process should own a data directory (a second one would still be correct —
+//! expectations are checked inside the write transaction — but the two writers would contend on
+//! SQLite's file lock); outbox `seq` is allocated by the single writer, so it is in commit order.
+
+use crate::common::{
+    expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound,
+    version_from_db,
+};
+use crate::{Batch, Expect, Item, OutboxRecord, Store, StoreError};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::{oneshot, Semaphore};
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "ingot.db";
+
+/// Most batches one SQLite transaction carries: bounds the work lost when a group fails as a whole
+/// (a failed `COMMIT`) and the latency added for the first request of a large group.
+const MAX_GROUP: usize = 256;
+
+/// Read-only connections kept open; also the number of reads that run at once.
+const READERS: usize = 8;
+
+/// How long a connection waits for a lock held by another connection (checkpoints, a second
+/// process) before failing with `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Schema migrations, applied in order at open and recorded in `schema_migrations`. Append new
+/// ones; never edit or reorder an applied one.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
+     CREATE INDEX outbox_topic_seq ON outbox (topic, seq);",
+)];
+
+/// Maps a SQLite error to the contract's backend failure, with context on what was being done.
+fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::Backend(format!("sqlite {context}: {e}"))
+}
+
+/// Counters of the writer thread, for metrics and for checking that group commit happens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SqliteStats {
+    /// SQLite write transactions committed (each one WAL fsync).
+    pub transactions: u64,
+    /// Requests (commits and resets) carried by those transactions, including failed ones.
+    pub requests: u64,
+}
+
+/// The shared atomics behind [`SqliteStats`], updated by the writer thread.
+#[derive(Default)]
+struct StatCounters {
+    transactions: AtomicU64,
+    requests: AtomicU64,
+}
+
+/// What the writer thread is asked to do.
+enum Op {
+    Commit(Batch),
+    Reset(Vec<String>),
+}
+
+/// One queued operation and where its outcome goes.
+struct Request {
+    op: Op,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The embedded [`Store`]: see the module documentation. Cheap to share as `Arc<SqliteStore>`;
+/// the last handle dropped stops the writer thread and closes the database.
+pub struct SqliteStore {
+    path: PathBuf,
+    /// `Some` until drop; dropping it closes the channel, which ends the writer thread.
+    writer: Option<mpsc::Sender<Request>>,
+    writer_thread: Option<JoinHandle<()>>,
+    readers: Arc<Readers>,
+    stats: Arc<StatCounters>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `dir/ingot.db`, runs pending migrations and starts the writer
+    /// thread. Blocking: it is called once at startup, before serving.
+    pub fn open(dir: &Path) -> Result<Arc<SqliteStore>, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Backend(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+        let path = dir.join(DB_FILE);
+        let mut conn = open_writer(&path)?;
+        migrate(&mut conn)?;
+        let stats = Arc::new(StatCounters::default());
+        let (tx, rx) = mpsc::channel();
+        let thread_stats = stats.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name("ingot-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, &thread_stats))
+            .map_err(|e| StoreError::Backend(format!("cannot start sqlite writer thread: {e}")))?;
+        let readers = Arc::new(Readers {
+            path: path.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(READERS)),
+        });
+        Ok(Arc::new(SqliteStore {
+            path,
+            writer: Some(tx),
+            writer_thread: Some(writer_thread),
+            readers,
+            stats,
+        }))
+    }
+
+    /// The database file, for diagnostics.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writer counters; `requests / transactions` is the group-commit factor.
+    pub fn stats(&self) -> SqliteStats {
+        SqliteStats {
+            transactions: self.stats.transactions.load(Ordering::Relaxed),
+            requests: self.stats.requests.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Hands an operation to the writer thread and waits for its durable outcome.
+    async fn submit(&self, op: Op) -> Result<(), StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("sqlite store is closed".into()))?;
+        writer
+            .send(Request { op, reply })
+            .map_err(|_| StoreError::Backend("sqlite writer thread has stopped".into()))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::Backend("sqlite writer thread dropped the request".into()))?
+    }
+}
+
+impl Drop for SqliteStore {
+    /// Closes the channel and waits for the writer to finish its current group, so that the
+    /// database is closed (WAL checkpointed) when the last handle is gone and a reopen of the same
+    /// directory never races the old writer. No request can be queued at this point: every
+    /// pending commit borrows the store.
+    fn drop(&mut self) {
+        self.writer.take();
+        if let Some(thread) = self.writer_thread.take() {
+            if thread.join().is_err() {
+                tracing::error!("sqlite writer thread panicked");
+            }
+        }
+    }
+}
+
+/// Opens the read-write connection with the durability settings every commit relies on.
+fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(db_err("open"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(db_err("busy_timeout"))?;
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(db_err("journal_mode"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend(format!(
+            "sqlite refused WAL mode (got {mode})"
+        )));
+    }
+    // FULL: the WAL is fsynced at every commit, so an acknowledged commit survives power loss.
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(db_err("synchronous"))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Applies the migrations not yet recorded, each in its own transaction, so that a crash during
+/// an upgrade leaves the schema at a recorded version.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+    )
+    .map_err(db_err("create schema_migrations"))?;
+    for (version, sql) in MIGRATIONS {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_err("begin migration"))?;
+        let applied: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |r| r.get(0),
+            )
+            .map_err(db_err("read schema_migrations"))?;
+        if applied {
+            continue;
+        }
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Backend(format!("sqlite migration {version}: {e}")))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            [version],
+        )
+        .map_err(db_err("record migration"))?;
+        tx.commit().map_err(db_err("commit migration"))?;
+        tracing::info!(version, "applied sqlite migration");
+    }
+    let newest: Option<i64> = conn
+        .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
+            r.get(0)
+        })
+        .map_err(db_err("read schema_migrations"))?;
+    let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
+    if newest.is_some_and(|v| v > known) {
+        // A newer Ingot migrated this database. Migrations only add, so keep going, but say so.
+        tracing::warn!(
+            newest,
+            known,
+            "sqlite database has migrations newer than this build"
+        );
+    }
+    Ok(())
+}
+
+/// The writer thread: receives requests until every sender is gone, grouping whatever is queued.
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounters) {
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(request) => group.push(request),
+                Err(_) => break,
+            }
+        }
+        let (ops, replies): (Vec<Op>, Vec<_>) = group.into_iter().map(|r| (r.op, r.reply)).unzip();
+        let results = run_group(&conn, &ops);
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats
+            .requests
+            .fetch_add(ops.len() as u64, Ordering::Relaxed);
+        for (reply, result) in replies.into_iter().zip(results) {
+            // The requester may have gone away (cancelled request); its outcome is still durable.
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Runs `ops` in one transaction, each in its own savepoint, and commits once. Returns one
+/// outcome per op; an op reported `Ok` is durable.
+fn run_group(conn: &Connection, ops: &[Op]) -> Vec<Result<(), StoreError>> {
+    let fail_all = |e: &StoreError| {
+        ops.iter()
+            .map(|_| Err(StoreError::Backend(e.to_string())))
+            .collect::<Vec<_>>()
+    };
+    if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
+        return fail_all(&e);
+    }
+    let mut results = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let Err(e) = exec(conn, "SAVEPOINT batch") {
+            abort(conn);
+            return fail_all(&e);
+        }
+        let outcome = match op {
+            Op::Commit(batch) => apply_batch(conn, batch),
+            Op::Reset(keep) => apply_reset(conn, keep),
+        };
+        let end = if outcome.is_ok() {
+            exec(conn, "RELEASE batch")
+        } else {
+            exec(conn, "ROLLBACK TO batch").and_then(|()| exec(conn, "RELEASE batch"))
+        };
+        // Some errors (I/O, full disk) make SQLite roll back the whole transaction; then the
+        // batches already applied in this group are lost too and must not be acknowledged.
+        if let Err(e) = end {
+            abort(conn);
+            return fail_all(&e);
+        }
+        if conn.is_autocommit() {
+            let e = StoreError::Backend(format!(
+                "sqlite rolled back the transaction: {}",
+                outcome
+                    .as_ref()
+                    .err()
+                    .map_or_else(|| "unknown cause".to_string(), |e| e.to_string())
+            ));
+            return fail_all(&e);
+        }
+        if let Err(StoreError::Backend(e)) = &outcome {
+            tracing::warn!(error = %e, "sqlite batch failed");
+        }
+        results.push(outcome);
+    }
+    if let Err(e) = exec(conn, "COMMIT") {
+        abort(conn);
+        return fail_all(&e);
+    }
+    results
+}
+
+/// Runs one parameterless statement through the statement cache (savepoint and transaction
+/// control run several times per group).
+fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut s| s.execute([]))
+        .map(|_| ())
+        .map_err(db_err(sql))
+}
+
+/// Rolls back whatever is left of a failed group so the connection is usable for the next one.
+fn abort(conn: &Connection) {
+    if !conn.is_autocommit() {
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "sqlite rollback failed");
+        }
+    }
+}
+
+/// Checks every expectation against the state before the batch, then applies the writes and
+/// appends the outbox entries. Runs inside the batch's savepoint, which the caller rolls back on
+/// any error.
+fn apply_batch(conn: &Connection, batch: &Batch) -> Result<(), StoreError> {
+    let expectations = batch
+        .checks
+        .iter()
+        .map(|(k, e)| (k, *e))
+        .chain(batch.writes.iter().map(|w| (&w.key, w.expect)));
+    let mut version_of = conn
+        .prepare_cached("SELECT version FROM kv WHERE key = ?1")
+        .map_err(db_err("prepare"))?;
+    for (key, expect) in expectations {
+        if expect == Expect::Any {
+            continue;
+        }
+        let current: Option<i64> = version_of
+            .query_row([key.as_bytes()], |r| r.get(0))
+            .optional()
+            .map_err(db_err("read version"))?;
+        let current = current.map(version_from_db).transpose()?;
+        if !expectation_holds(expect, current) {
+            return Err(StoreError::Conflict(key.clone()));
+        }
+    }
+    let mut upsert = conn
+        .prepare_cached(
+            "INSERT INTO kv (key, version, value) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET version = kv.version + 1, value = excluded.value",
+        )
+        .map_err(db_err("prepare"))?;
+    let mut delete = conn
+        .prepare_cached("DELETE FROM kv WHERE key = ?1")
+        .map_err(db_err("prepare"))?;
+    for write in &batch.writes {
+        match &write.value {
+            Some(value) => upsert.execute(params![write.key.as_bytes(), value]),
+            None => delete.execute([write.key.as_bytes()]),
+        }
+        .map_err(db_err("write"))?;
+    }
+    let mut append = conn
+        .prepare_cached("INSERT INTO outbox (topic, payload) VALUES (?1, ?2)")
+        .map_err(db_err("prepare"))?;
+    for entry in &batch.outbox {
+        append
+            .execute(params![entry.topic, entry.payload])
+            .map_err(db_err("append outbox"))?;
+    }
+    Ok(())
+}
+
+/// Deletes every key outside `keep` (by key range, on the primary key) and the whole outbox.
+/// `AUTOINCREMENT` keeps `seq` growing past the deleted entries, so outbox cursors stay valid.
+fn apply_reset(conn: &Connection, keep: &[String]) -> Result<(), StoreError> {
+    for (from, to) in reset_gaps(keep) {
+        match to {
+            Some(to) => conn.execute(
+                "DELETE FROM kv WHERE key >= ?1 AND key < ?2",
+                params![from, to],
+            ),
+            None => conn.execute("DELETE FROM kv WHERE key >= ?1", [from]),
+        }
+        .map_err(db_err("reset kv"))?;
+    }
+    conn.execute("DELETE FROM outbox", [])
+        .map_err(db_err("reset outbox"))?;
+    Ok(())
+}
+
+/// The read-only connection pool.
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    /// Bounds concurrent reads (and so open connections and busy blocking threads); waiting for a
+    /// permit is asynchronous. The permit moves into the blocking task, so a cancelled read
+    /// still holds it until its connection is back in the pool.
+    permits: Arc<Semaphore>,
+}
+
+impl Readers {
+    /// Runs `read` on a pooled connection on a blocking thread: SQLite calls block, and a point
+    /// read must not stall the async workers if the page has to come from disk.
+    async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Backend("sqlite reader pool closed".into()))?;
+        let readers = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let pooled = readers.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_reader(&readers.path)?,
+            };
+            let result = read(&conn);
+            // A connection that failed is dropped rather than reused; a fresh one is opened later.
+            if !matches!(result, Err(StoreError::Backend(_))) {
+                readers
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("sqlite read task failed: {e}")))?
+    }
+}
+
+/// Opens a read-only connection; read-only so that no code path can write outside the writer.
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db_err("open reader"))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(db_err("busy_timeout"))?;
+    conn.set_prepared_statement_cache_capacity(16);
+    Ok(conn)
+}
+
+/// The scan statement for a lower bound kind and the presence of an upper bound. Four fixed
+/// texts rather than `OR ? IS NULL` so that SQLite always walks a bounded primary-key range.
+fn scan_sql(exclusive: bool, bounded: bool) -> &'static str {
+    match (exclusive, bounded) {
+        (false, true) => {
+            "SELECT key, version, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3"
+        }
+        (true, true) => {
+            "SELECT key, version, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3"
+        }
+        (false, false) => {
+            "SELECT key, version, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?2"
+        }
+        (true, false) => "SELECT key, version, value FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2",
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
+        let key = key.as_bytes().to_vec();
+        self.readers
+            .run(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached("SELECT version, value FROM kv WHERE key = ?1")
+                    .map_err(db_err("prepare"))?;
+                let row: Option<(i64, Vec<u8>)> = stmt
+                    .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(db_err("get"))?;
+                row.map(|(version, value)| {
+                    Ok(Item {
+                        version: version_from_db(version)?,
+                        value,
+                    })
+                })
+                .transpose()
+            })
+            .await
+    }
+
+    async fn scan(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Item)>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let (lower, exclusive) = scan_lower_bound(prefix, start_after);
+        let lower = lower.to_vec();
+        let upper = prefix_successor(prefix.as_bytes());
+        let limit = limit_to_db(limit);
+        self.readers
+            .run(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(scan_sql(exclusive, upper.is_some()))
+                    .map_err(db_err("prepare"))?;
+                let map = |r: &rusqlite::Row<'_>| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                };
+                let rows = match &upper {
+                    Some(upper) => stmt.query_map(params![lower, upper, limit], map),
+                    None => stmt.query_map(params![lower, limit], map),
+                }
+                .map_err(db_err("scan"))?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (key, version, value) = row.map_err(db_err("scan"))?;
+                    out.push((
+                        key_from_db(key)?,
+                        Item {
+                            version: version_from_db(version)?,
+                            value,
+                        },
+                    ));
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.submit(Op::Commit(batch)).await
+    }
+
+    async fn outbox_after(
+        &self,
+        topic: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        // `seq` is a signed 64-bit integer in SQLite; nothing lies after its maximum.
+        let Ok(after) = i64::try_from(after) else {
+            return Ok(Vec::new());
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let topic = topic.to_string();
+        let limit = limit_to_db(limit);
+        self.readers
+            .run(move |conn| {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT seq, topic, payload FROM outbox WHERE topic = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    )
+                    .map_err(db_err("prepare"))?;
+                let rows = stmt
+                    .query_map(params![topic, after, limit], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Vec<u8>>(2)?))
+                    })
+                    .map_err(db_err("outbox"))?;
+                let mut out = Vec::new();
+                for row in rows {
+                    let (seq, topic, payload) = row.map_err(db_err("outbox"))?;
+                    let seq = u64::try_from(seq).map_err(|_| StoreError::Backend(format!("corrupt outbox seq {seq}")))?;
+                    out.push(OutboxRecord { seq, topic, payload });
+                }
+                Ok(out)
+            })
+            .await
+    }
+
+    async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError> {
+        self.submit(Op::Reset(keep_prefixes.to_vec())).await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{OutboxEntry, Write};
+
+    fn put(key: &str, value: &str, expect: Expect) -> Batch {
+        Batch {
+            writes: vec![Write {
+                key: key.into(),
+                value: Some(value.as_bytes().to_vec()),
+                expect,
+            }],
+            ..Batch::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn reopening_a_dropped_store_reads_back_committed_data() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            store
+                .commit(put("durable/a", "one", Expect::Absent))
+                .await
+                .unwrap();
+            store
+                .commit(put("durable/a", "two", Expect::Version(1)))
+                .await
+                .unwrap();
+            let mut batch = put("durable/b", "x", Expect::Any);
+            batch.outbox.push(OutboxEntry {
+                topic: "t".into(),
+                payload: b"event".to_vec(),
+            });
+            store.commit(batch).await.unwrap();
+            // Dropped here without any explicit close.
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(
+            store.get("durable/a").await.unwrap(),
+            Some(Item {
+                version: 2,
+                value: b"two".to_vec()
+            })
+        );
+        assert_eq!(
+            store.get("durable/b").await.unwrap().map(|i| i.value),
+            Some(b"x".to_vec())
+        );
+        let events = store.outbox_after("t", 0, 10).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].payload, b"event".to_vec());
+    }
+
+    #[test]
+    fn migrations_are_recorded_once_and_reopening_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        let versions: Vec<i64> = conn
+            .prepare("SELECT version FROM schema_migrations ORDER BY version")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            versions,
+            MIGRATIONS.iter().map(|(v, _)| *v).collect::<Vec<_>>()
+        );
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_conflicting_batch_in_a_group_is_rolled_back_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join(DB_FILE)).unwrap();
+        migrate(&mut conn).unwrap();
+        let mut conflicting = put("g/b", "b", Expect::Version(7));
+        conflicting.outbox.push(OutboxEntry {
+            topic: "t".into(),
+            payload: vec![1],
+        });
+        let ops = vec![
+            Op::Commit(put("g/a", "a", Expect::Absent)),
+            Op::Commit(conflicting),
+            Op::Commit(put("g/c", "c", Expect::Absent)),
+        ];
+        let results = run_group(&conn, &ops);
+        assert!(results[0].is_ok());
+        assert!(matches!(&results[1], Err(StoreError::Conflict(k)) if k == "g/b"));
+        assert!(results[2].is_ok());
+        let keys: Vec<Vec<u8>> = conn
+            .prepare("SELECT key FROM kv ORDER BY key")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keys, vec![b"g/a".to_vec(), b"g/c".to_vec()]);
+        let outbox: i64 = conn
+            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(outbox, 0);
+        assert!(conn.is_autocommit());
+    }
+
+    #[test]
+    fn queued_requests_are_committed_in_one_transaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = open_writer(&dir.path().join(DB_FILE)).unwrap();
+        migrate(&mut conn).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let mut outcomes = Vec::new();
+        for i in 0..10 {
+            let (reply, outcome) = oneshot::channel();
+            tx.send(Request {
+                op: Op::Commit(put(&format!("gc/{i}"), "v", Expect::Absent)),
+                reply,
+            })
+            .unwrap();
+            outcomes.push(outcome);
+        }
+        drop(tx);
+        let stats = StatCounters::default();
+        writer_loop(conn, rx, &stats);
+        assert_eq!(stats.transactions.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.requests.load(Ordering::Relaxed), 10);
+        for mut outcome in outcomes {
+            assert!(outcome.try_recv().unwrap().is_ok());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Feeds arbitrary bytes to the aws_query codec (see `ingot_protocol::fuzzing::aws_query` for the framing).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    ingot_protocol::fuzzing::aws_query(data);
+});
