@@ -1,5 +1,6 @@
 //! The per-request context every handler receives.
 
+use crate::crypto::SecretBox;
 use crate::error::CommonError;
 use crate::identity::{AccountId, Principal, Region};
 use crate::ids::IdGen;
@@ -23,6 +24,8 @@ pub struct RequestContext {
     pub now: Timestamp,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<IdGen>,
+    /// Seals secrets at rest (key material, SecureString values) under the master key.
+    pub secrets: Arc<SecretBox>,
     /// The request's unit of work: writes are buffered and committed by the gateway together
     /// with the request's audit record, or discarded when the handler fails.
     pub tx: Tx,

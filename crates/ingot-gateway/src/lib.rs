@@ -46,7 +46,9 @@ pub struct Gateway {
     store: Arc<dyn Store>,
     clock: Arc<SystemClock>,
     ids: Arc<IdGen>,
-    secrets: SecretBox,
+    secrets: Arc<SecretBox>,
+    /// Woken whenever clock control moves the clock, so timers due now run at once.
+    clock_moved: Arc<tokio::sync::Notify>,
     authorizer: Arc<dyn Authorizer>,
     config: GatewayConfig,
     signing_keys: ingot_sigv4::SigningKeyCache,
@@ -59,7 +61,8 @@ impl Gateway {
         store: Arc<dyn Store>,
         clock: Arc<SystemClock>,
         ids: Arc<IdGen>,
-        secrets: SecretBox,
+        secrets: Arc<SecretBox>,
+        clock_moved: Arc<tokio::sync::Notify>,
         config: GatewayConfig,
     ) -> Arc<Self> {
         Arc::new(Gateway {
@@ -68,6 +71,7 @@ impl Gateway {
             clock,
             ids,
             secrets,
+            clock_moved,
             authorizer: Arc::new(OwnAccountAuthorizer),
             config,
             signing_keys: ingot_sigv4::SigningKeyCache::new(1024),

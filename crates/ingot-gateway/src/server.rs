@@ -189,6 +189,7 @@ impl Gateway {
                 now,
                 clock: self.clock(),
                 ids: self.ids.clone(),
+                secrets: self.secrets.clone(),
                 tx: Tx::new(self.store.clone()),
                 source_ip: call.source_ip.clone(),
                 user_agent: call.user_agent.clone(),

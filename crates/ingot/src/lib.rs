@@ -72,7 +72,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let key_path = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
     let master_key = bootstrap::load_or_create_master_key(&key_path, &ids)?;
-    let secrets = SecretBox::new(&master_key);
+    let secrets = Arc::new(SecretBox::new(&master_key));
     let store = open_store(&config).await?;
     let root = bootstrap::ensure_bootstrap(&store, &secrets, &ids, &*clock).await?;
     bootstrap::write_credentials_file(&config.data_dir.join("credentials"), &root)?;
@@ -87,7 +87,8 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         enable_clock_control: config.enable_clock_control,
         reset_keep_prefixes: vec!["global/ingot/".to_string(), access_key_storage_key(&root.access_key_id)],
     };
-    let gateway = Gateway::new(services(), store.clone(), clock, ids, secrets, gateway_config);
+    let clock_moved = Arc::new(tokio::sync::Notify::new());
+    let gateway = Gateway::new(services(), store.clone(), clock, ids, secrets, clock_moved, gateway_config);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
