@@ -30,8 +30,7 @@ pub fn parse(text: &str) -> Result<Vec<ServiceEntry>> {
         let mut tokens = line.split_whitespace();
         let first = tokens.next().unwrap_or_default();
         if first == "service" {
-            let entry =
-                parse_service_line(tokens).with_context(|| format!("line {line_no}: `{line}`"))?;
+            let entry = parse_service_line(tokens).with_context(|| format!("line {line_no}: `{line}`"))?;
             if services.iter().any(|s| s.id == entry.id) {
                 bail!("line {line_no}: service `{}` is listed twice", entry.id);
             }
@@ -41,19 +40,14 @@ pub fn parse(text: &str) -> Result<Vec<ServiceEntry>> {
         if tokens.next().is_some() {
             bail!("line {line_no}: expected one operation name or `service <id> model=<dir>`, found `{line}`");
         }
-        if !first.starts_with(|c: char| c.is_ascii_uppercase())
-            || !first.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+        if !first.starts_with(|c: char| c.is_ascii_uppercase()) || !first.chars().all(|c| c.is_ascii_alphanumeric()) {
             bail!("line {line_no}: `{first}` is not an operation name");
         }
         let Some(service) = services.last_mut() else {
             bail!("line {line_no}: operation `{first}` comes before any `service` line");
         };
         if service.operations.iter().any(|op| op == first) {
-            bail!(
-                "line {line_no}: operation `{first}` is listed twice for `{}`",
-                service.id
-            );
+            bail!("line {line_no}: operation `{first}` is listed twice for `{}`", service.id);
         }
         service.operations.push(first.to_string());
     }
@@ -68,27 +62,19 @@ pub fn parse(text: &str) -> Result<Vec<ServiceEntry>> {
 fn parse_service_line<'a>(mut tokens: impl Iterator<Item = &'a str>) -> Result<ServiceEntry> {
     let id = tokens.next().context("missing service id")?;
     let valid_id = id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !valid_id {
         bail!("service id `{id}` must be lower case letters and digits");
     }
     let mut model = None;
     for token in tokens {
         match token.split_once('=') {
-            Some(("model", dir)) if !dir.is_empty() && !dir.contains(['/', '\\', '.']) => {
-                model = Some(dir.to_string())
-            }
+            Some(("model", dir)) if !dir.is_empty() && !dir.contains(['/', '\\', '.']) => model = Some(dir.to_string()),
             _ => bail!("unexpected `{token}` (expected `model=<botocore dir>`)"),
         }
     }
     let model = model.context("missing `model=<botocore dir>`")?;
-    Ok(ServiceEntry {
-        id: id.to_string(),
-        model,
-        operations: Vec::new(),
-    })
+    Ok(ServiceEntry { id: id.to_string(), model, operations: Vec::new() })
 }
 
 #[cfg(test)]
@@ -103,11 +89,7 @@ mod tests {
         assert_eq!(
             services,
             vec![
-                ServiceEntry {
-                    id: "sts".into(),
-                    model: "sts".into(),
-                    operations: vec!["GetCallerIdentity".into()]
-                },
+                ServiceEntry { id: "sts".into(), model: "sts".into(), operations: vec!["GetCallerIdentity".into()] },
                 ServiceEntry {
                     id: "ec2".into(),
                     model: "ec2".into(),
@@ -119,9 +101,7 @@ mod tests {
 
     #[test]
     fn model_dir_may_differ_from_the_id() {
-        let services =
-            parse("service logs model=logs\nPutLogEvents\nservice s3api model=s3\nListBuckets\n")
-                .unwrap();
+        let services = parse("service logs model=logs\nPutLogEvents\nservice s3api model=s3\nListBuckets\n").unwrap();
         assert_eq!(services[1].id, "s3api");
         assert_eq!(services[1].model, "s3");
     }
@@ -132,25 +112,13 @@ mod tests {
             ("GetParameter\n", "before any `service`"),
             ("service ssm\nGetParameter\n", "missing `model"),
             ("service ssm model=ssm\n", "lists no operations"),
-            (
-                "service ssm model=ssm\nGetParameter\nGetParameter\n",
-                "listed twice",
-            ),
-            (
-                "service ssm model=ssm\nA\nservice ssm model=ssm\nB\n",
-                "listed twice",
-            ),
+            ("service ssm model=ssm\nGetParameter\nGetParameter\n", "listed twice"),
+            ("service ssm model=ssm\nA\nservice ssm model=ssm\nB\n", "listed twice"),
             ("service SSM model=ssm\nA\n", "lower case"),
             ("service ssm model=ssm extra\nA\n", "unexpected `extra`"),
             ("service ssm model=../x\nA\n", "unexpected"),
-            (
-                "service ssm model=ssm\nGet Parameter\n",
-                "expected one operation",
-            ),
-            (
-                "service ssm model=ssm\nget_parameter\n",
-                "not an operation name",
-            ),
+            ("service ssm model=ssm\nGet Parameter\n", "expected one operation"),
+            ("service ssm model=ssm\nget_parameter\n", "not an operation name"),
         ];
         for (text, expected) in cases {
             let error = format!("{:#}", parse(text).unwrap_err());

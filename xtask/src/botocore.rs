@@ -136,13 +136,7 @@ impl Shape {
 
     /// A structure that becomes a Rust struct (document structures are `serde_json::Value`).
     pub fn is_struct(&self) -> bool {
-        matches!(
-            self.kind,
-            Kind::Structure {
-                document: false,
-                ..
-            }
-        )
+        matches!(self.kind, Kind::Structure { document: false, .. })
     }
 
     pub fn error(&self) -> Option<&ErrorTrait> {
@@ -163,18 +157,12 @@ impl Shape {
 impl Service {
     #[cfg(test)]
     pub fn shape_id(&self, name: &str) -> Option<usize> {
-        self.shapes
-            .binary_search_by(|s| s.name.as_str().cmp(name))
-            .ok()
+        self.shapes.binary_search_by(|s| s.name.as_str().cmp(name)).ok()
     }
 
     /// Error shapes of all operations, by shape id.
     pub fn error_shapes(&self) -> Vec<usize> {
-        let set: BTreeSet<usize> = self
-            .operations
-            .iter()
-            .flat_map(|op| op.errors.iter().copied())
-            .collect();
+        let set: BTreeSet<usize> = self.operations.iter().flat_map(|op| op.errors.iter().copied()).collect();
         set.into_iter().collect()
     }
 }
@@ -194,10 +182,7 @@ fn shape_refs(shape: &Json) -> Vec<&str> {
 
 /// The shapes of an operation: input, output and errors.
 fn operation_roots(op: &Json) -> Vec<&str> {
-    let mut roots: Vec<&str> = ["input", "output"]
-        .iter()
-        .filter_map(|k| op.get(k)?.str_of("shape"))
-        .collect();
+    let mut roots: Vec<&str> = ["input", "output"].iter().filter_map(|k| op.get(k)?.str_of("shape")).collect();
     if let Some(errors) = op.get("errors").and_then(Json::as_array) {
         roots.extend(errors.iter().filter_map(|e| e.str_of("shape")));
     }
@@ -208,14 +193,10 @@ fn operation_roots(op: &Json) -> Vec<&str> {
 /// everything their members, list members and map keys and values refer to).
 pub fn reachable(model: &Json, operations: &[String]) -> Result<BTreeSet<String>> {
     let shapes = model.get("shapes").context("model has no `shapes`")?;
-    let ops = model
-        .get("operations")
-        .context("model has no `operations`")?;
+    let ops = model.get("operations").context("model has no `operations`")?;
     let mut pending: Vec<String> = Vec::new();
     for name in operations {
-        let op = ops
-            .get(name)
-            .with_context(|| format!("the model has no operation `{name}`"))?;
+        let op = ops.get(name).with_context(|| format!("the model has no operation `{name}`"))?;
         pending.extend(operation_roots(op).into_iter().map(str::to_string));
     }
     let mut seen = BTreeSet::new();
@@ -223,24 +204,15 @@ pub fn reachable(model: &Json, operations: &[String]) -> Result<BTreeSet<String>
         if seen.contains(&name) {
             continue;
         }
-        let shape = shapes
-            .get(&name)
-            .with_context(|| format!("shape `{name}` is referenced but not defined"))?;
-        pending.extend(
-            shape_refs(shape)
-                .into_iter()
-                .filter(|r| !seen.contains(*r))
-                .map(str::to_string),
-        );
+        let shape = shapes.get(&name).with_context(|| format!("shape `{name}` is referenced but not defined"))?;
+        pending.extend(shape_refs(shape).into_iter().filter(|r| !seen.contains(*r)).map(str::to_string));
         seen.insert(name);
     }
     Ok(seen)
 }
 
 fn protocol_of(metadata: &Json) -> Result<&'static str> {
-    let declared = metadata
-        .str_of("protocol")
-        .context("metadata has no `protocol`")?;
+    let declared = metadata.str_of("protocol").context("metadata has no `protocol`")?;
     let json_version = metadata.str_of("jsonVersion");
     let map = |p: &str| -> Option<&'static str> {
         match (p, json_version) {
@@ -252,23 +224,17 @@ fn protocol_of(metadata: &Json) -> Result<&'static str> {
             _ => None,
         }
     };
-    let listed: Vec<&str> = metadata
-        .get("protocols")
-        .and_then(Json::as_array)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(Json::as_str)
-        .collect();
+    let listed: Vec<&str> =
+        metadata.get("protocols").and_then(Json::as_array).unwrap_or(&[]).iter().filter_map(Json::as_str).collect();
     if listed.is_empty() || listed.contains(&declared) {
         if let Some(p) = map(declared) {
             return Ok(p);
         }
     }
     // `protocols` lists what the service speaks in order of preference: take the first served.
-    listed
-        .iter()
-        .find_map(|p| map(p))
-        .with_context(|| format!("unsupported protocol `{declared}` (protocols {listed:?}, jsonVersion {json_version:?})"))
+    listed.iter().find_map(|p| map(p)).with_context(|| {
+        format!("unsupported protocol `{declared}` (protocols {listed:?}, jsonVersion {json_version:?})")
+    })
 }
 
 fn timestamp_format(value: Option<&str>) -> Result<Option<&'static str>> {
@@ -296,20 +262,14 @@ fn location(value: Option<&str>) -> Result<&'static str> {
 fn bound_i64(shape: &Json, key: &str) -> Result<Option<i64>> {
     match shape.get(key) {
         None => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .map(Some)
-            .with_context(|| format!("`{key}` is not an integer: {v:?}")),
+        Some(v) => v.as_i64().map(Some).with_context(|| format!("`{key}` is not an integer: {v:?}")),
     }
 }
 
 fn bound_f64(shape: &Json, key: &str) -> Result<Option<f64>> {
     match shape.get(key) {
         None => Ok(None),
-        Some(v) => v
-            .as_f64()
-            .map(Some)
-            .with_context(|| format!("`{key}` is not a number: {v:?}")),
+        Some(v) => v.as_f64().map(Some).with_context(|| format!("`{key}` is not a number: {v:?}")),
     }
 }
 
@@ -321,68 +281,36 @@ fn xml_namespace_uri(value: Option<&Json>) -> Option<String> {
 }
 
 /// Builds the cut-down service: `version` is the api-version directory the model came from.
-pub fn load(
-    id: &str,
-    model_dir: &str,
-    version_dir: &str,
-    model: &Json,
-    operations: &[String],
-) -> Result<Service> {
+pub fn load(id: &str, model_dir: &str, version_dir: &str, model: &Json, operations: &[String]) -> Result<Service> {
     let metadata = model.get("metadata").context("model has no `metadata`")?;
     let shapes_json = model.get("shapes").context("model has no `shapes`")?;
-    let ops_json = model
-        .get("operations")
-        .context("model has no `operations`")?;
+    let ops_json = model.get("operations").context("model has no `operations`")?;
 
     let names: Vec<String> = reachable(model, operations)?.into_iter().collect();
-    ensure!(
-        names.len() <= usize::from(u16::MAX),
-        "{} shapes do not fit a u16 ShapeId",
-        names.len()
-    );
+    ensure!(names.len() <= usize::from(u16::MAX), "{} shapes do not fit a u16 ShapeId", names.len());
     let id_of = |name: &str| -> Result<usize> {
-        names
-            .binary_search_by(|n| n.as_str().cmp(name))
-            .map_err(|_| anyhow::anyhow!("shape `{name}` not reached"))
+        names.binary_search_by(|n| n.as_str().cmp(name)).map_err(|_| anyhow::anyhow!("shape `{name}` not reached"))
     };
 
     let mut shapes = Vec::with_capacity(names.len());
     for name in &names {
-        let json = shapes_json
-            .get(name)
-            .with_context(|| format!("no shape `{name}`"))?;
-        let kind = shape_kind(name, json, shapes_json, &id_of)
-            .with_context(|| format!("shape `{name}`"))?;
-        shapes.push(Shape {
-            name: name.clone(),
-            sensitive: json.flag("sensitive"),
-            kind,
-        });
+        let json = shapes_json.get(name).with_context(|| format!("no shape `{name}`"))?;
+        let kind = shape_kind(name, json, shapes_json, &id_of).with_context(|| format!("shape `{name}`"))?;
+        shapes.push(Shape { name: name.clone(), sensitive: json.flag("sensitive"), kind });
     }
 
     let mut sorted_ops: Vec<&String> = operations.iter().collect();
     sorted_ops.sort();
     let mut ops = Vec::new();
     for name in sorted_ops {
-        let op = ops_json
-            .get(name)
-            .with_context(|| format!("the model has no operation `{name}`"))?;
-        let http = op
-            .get("http")
-            .with_context(|| format!("operation `{name}` has no `http`"))?;
+        let op = ops_json.get(name).with_context(|| format!("the model has no operation `{name}`"))?;
+        let http = op.get("http").with_context(|| format!("operation `{name}` has no `http`"))?;
         let success_code = match http.get("responseCode") {
             None => 200,
-            Some(code) => code
-                .as_i64()
-                .and_then(|c| u16::try_from(c).ok())
-                .context("bad responseCode")?,
+            Some(code) => code.as_i64().and_then(|c| u16::try_from(c).ok()).context("bad responseCode")?,
         };
-        let shape_of = |key: &str| -> Result<Option<usize>> {
-            op.get(key)
-                .and_then(|r| r.str_of("shape"))
-                .map(id_of)
-                .transpose()
-        };
+        let shape_of =
+            |key: &str| -> Result<Option<usize>> { op.get(key).and_then(|r| r.str_of("shape")).map(id_of).transpose() };
         let mut errors = Vec::new();
         for error in op.get("errors").and_then(Json::as_array).unwrap_or(&[]) {
             let error_id = id_of(error.str_of("shape").context("error without shape")?)?;
@@ -399,43 +327,24 @@ pub fn load(
         let output = shape_of("output")?;
         for (role, shape) in [("input", input), ("output", output)] {
             if let Some(shape) = shape {
-                ensure!(
-                    shapes[shape].is_struct(),
-                    "{role} `{}` of `{name}` is not a structure",
-                    shapes[shape].name
-                );
+                ensure!(shapes[shape].is_struct(), "{role} `{}` of `{name}` is not a structure", shapes[shape].name);
             }
         }
         ops.push(Operation {
             name: name.clone(),
             http_method: http.str_of("method").context("http.method")?.to_string(),
-            request_uri: http
-                .str_of("requestUri")
-                .context("http.requestUri")?
-                .to_string(),
+            request_uri: http.str_of("requestUri").context("http.requestUri")?.to_string(),
             success_code,
             input,
             output,
-            result_wrapper: op
-                .get("output")
-                .and_then(|o| o.str_of("resultWrapper"))
-                .map(str::to_string),
+            result_wrapper: op.get("output").and_then(|o| o.str_of("resultWrapper")).map(str::to_string),
             errors,
         });
     }
 
-    let endpoint_prefix = metadata
-        .str_of("endpointPrefix")
-        .context("metadata.endpointPrefix")?
-        .to_string();
-    let signing_name = metadata
-        .str_of("signingName")
-        .map(str::to_string)
-        .unwrap_or_else(|| endpoint_prefix.clone());
-    let api_version = metadata
-        .str_of("apiVersion")
-        .context("metadata.apiVersion")?
-        .to_string();
+    let endpoint_prefix = metadata.str_of("endpointPrefix").context("metadata.endpointPrefix")?.to_string();
+    let signing_name = metadata.str_of("signingName").map(str::to_string).unwrap_or_else(|| endpoint_prefix.clone());
+    let api_version = metadata.str_of("apiVersion").context("metadata.apiVersion")?.to_string();
     let protocol = protocol_of(metadata)?;
     let xml_namespace = match protocol {
         "AwsQuery" | "Ec2Query" => {
@@ -469,52 +378,24 @@ pub fn load(
     })
 }
 
-fn shape_kind(
-    name: &str,
-    json: &Json,
-    all: &Json,
-    id_of: &dyn Fn(&str) -> Result<usize>,
-) -> Result<Kind> {
+fn shape_kind(name: &str, json: &Json, all: &Json, id_of: &dyn Fn(&str) -> Result<usize>) -> Result<Kind> {
     let ty = json.str_of("type").context("no `type`")?;
     let target_of = |key: &str| -> Result<(usize, &Json)> {
         let reference = json.get(key).with_context(|| format!("no `{key}`"))?;
-        Ok((
-            id_of(
-                reference
-                    .str_of("shape")
-                    .with_context(|| format!("`{key}` has no shape"))?,
-            )?,
-            reference,
-        ))
+        Ok((id_of(reference.str_of("shape").with_context(|| format!("`{key}` has no shape"))?)?, reference))
     };
     Ok(match ty {
         "structure" => {
-            let required: Vec<&str> = json
-                .get("required")
-                .and_then(Json::as_array)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(Json::as_str)
-                .collect();
+            let required: Vec<&str> =
+                json.get("required").and_then(Json::as_array).unwrap_or(&[]).iter().filter_map(Json::as_str).collect();
             let mut members = Vec::new();
-            for (member_name, member) in
-                json.get("members").and_then(Json::as_object).unwrap_or(&[])
-            {
-                let member = resolve_member(
-                    member_name,
-                    member,
-                    all,
-                    id_of,
-                    required.contains(&member_name.as_str()),
-                )
-                .with_context(|| format!("member `{member_name}`"))?;
+            for (member_name, member) in json.get("members").and_then(Json::as_object).unwrap_or(&[]) {
+                let member = resolve_member(member_name, member, all, id_of, required.contains(&member_name.as_str()))
+                    .with_context(|| format!("member `{member_name}`"))?;
                 members.push(member);
             }
             for r in &required {
-                ensure!(
-                    members.iter().any(|m| m.name == *r),
-                    "required member `{r}` does not exist"
-                );
+                ensure!(members.iter().any(|m| m.name == *r), "required member `{r}` does not exist");
             }
             let exception = json.flag("exception") || json.get("error").is_some();
             let error = exception.then(|| error_trait(name, json)).transpose()?;
@@ -562,32 +443,15 @@ fn shape_kind(
             max: bound_i64(json, "max")?,
             pattern: json.str_of("pattern").map(str::to_string),
         },
-        "integer" => Kind::Integer {
-            min: bound_i64(json, "min")?,
-            max: bound_i64(json, "max")?,
-        },
-        "long" => Kind::Long {
-            min: bound_i64(json, "min")?,
-            max: bound_i64(json, "max")?,
-        },
-        "float" => Kind::Float {
-            min: bound_f64(json, "min")?,
-            max: bound_f64(json, "max")?,
-        },
-        "double" => Kind::Double {
-            min: bound_f64(json, "min")?,
-            max: bound_f64(json, "max")?,
-        },
+        "integer" => Kind::Integer { min: bound_i64(json, "min")?, max: bound_i64(json, "max")? },
+        "long" => Kind::Long { min: bound_i64(json, "min")?, max: bound_i64(json, "max")? },
+        "float" => Kind::Float { min: bound_f64(json, "min")?, max: bound_f64(json, "max")? },
+        "double" => Kind::Double { min: bound_f64(json, "min")?, max: bound_f64(json, "max")? },
         "boolean" => Kind::Boolean,
-        "timestamp" => Kind::Timestamp {
-            format: timestamp_format(json.str_of("timestampFormat"))?,
-        },
+        "timestamp" => Kind::Timestamp { format: timestamp_format(json.str_of("timestampFormat"))? },
         "blob" => {
             ensure!(!json.flag("eventstream"), "event streams are not supported");
-            Kind::Blob {
-                min: bound_i64(json, "min")?,
-                max: bound_i64(json, "max")?,
-            }
+            Kind::Blob { min: bound_i64(json, "min")?, max: bound_i64(json, "max")? }
         }
         other => bail!("unsupported shape type `{other}`"),
     })
@@ -597,10 +461,7 @@ fn error_trait(name: &str, json: &Json) -> Result<ErrorTrait> {
     let fault = json.flag("fault");
     let error = json.get("error");
     let status = match error.and_then(|e| e.get("httpStatusCode")) {
-        Some(code) => code
-            .as_i64()
-            .and_then(|c| u16::try_from(c).ok())
-            .context("bad error.httpStatusCode")?,
+        Some(code) => code.as_i64().and_then(|c| u16::try_from(c).ok()).context("bad error.httpStatusCode")?,
         None if fault => 500,
         None => 400,
     };
@@ -608,15 +469,8 @@ fn error_trait(name: &str, json: &Json) -> Result<ErrorTrait> {
         Some(flag) => flag.as_bool().context("bad error.senderFault")?,
         None => !fault && status < 500,
     };
-    let code = error
-        .and_then(|e| e.str_of("code"))
-        .filter(|c| *c != name)
-        .map(str::to_string);
-    Ok(ErrorTrait {
-        code,
-        status,
-        sender_fault,
-    })
+    let code = error.and_then(|e| e.str_of("code")).filter(|c| *c != name).map(str::to_string);
+    Ok(ErrorTrait { code, status, sender_fault })
 }
 
 /// A member's traits, merged as botocore merges them: those written on the member win over
@@ -629,20 +483,10 @@ fn resolve_member(
     required: bool,
 ) -> Result<Member> {
     let target_name = member.str_of("shape").context("no `shape`")?;
-    let target = all
-        .get(target_name)
-        .with_context(|| format!("no shape `{target_name}`"))?;
-    let trait_str = |key: &str| {
-        member
-            .str_of(key)
-            .or_else(|| target.str_of(key))
-            .map(str::to_string)
-    };
+    let target = all.get(target_name).with_context(|| format!("no shape `{target_name}`"))?;
+    let trait_str = |key: &str| member.str_of(key).or_else(|| target.str_of(key)).map(str::to_string);
     let trait_flag = |key: &str| member.flag(key) || target.flag(key);
-    ensure!(
-        !trait_flag("eventstream") && !member.flag("eventpayload"),
-        "event streams are not supported"
-    );
+    ensure!(!trait_flag("eventstream") && !member.flag("eventpayload"), "event streams are not supported");
     Ok(Member {
         name: name.to_string(),
         target: id_of(target_name)?,
@@ -655,9 +499,7 @@ fn resolve_member(
         xml_namespace: xml_namespace_uri(member.get("xmlNamespace"))
             .or_else(|| xml_namespace_uri(target.get("xmlNamespace"))),
         timestamp_format: timestamp_format(
-            member
-                .str_of("timestampFormat")
-                .or_else(|| target.str_of("timestampFormat")),
+            member.str_of("timestampFormat").or_else(|| target.str_of("timestampFormat")),
         )?,
         idempotency_token: member.flag("idempotencyToken"),
         json_value: trait_flag("jsonvalue"),
@@ -673,12 +515,7 @@ pub fn direct_struct_edges(service: &Service) -> BTreeMap<usize, BTreeSet<usize>
         if !shape.is_struct() {
             continue;
         }
-        let targets = shape
-            .members()
-            .iter()
-            .map(|m| m.target)
-            .filter(|t| service.shapes[*t].is_struct())
-            .collect();
+        let targets = shape.members().iter().map(|m| m.target).filter(|t| service.shapes[*t].is_struct()).collect();
         edges.insert(id, targets);
     }
     edges
@@ -753,9 +590,7 @@ mod tests {
         ];
         assert_eq!(got.iter().map(String::as_str).collect::<Vec<_>>(), expected);
         let both = reachable(&model, &["PutThing".to_string(), "GetThing".to_string()]).unwrap();
-        assert!(
-            both.contains("Bytes") && both.contains("PutThingRequest") && !both.contains("Unused")
-        );
+        assert!(both.contains("Bytes") && both.contains("PutThingRequest") && !both.contains("Unused"));
         assert!(reachable(&model, &["Nope".to_string()]).is_err());
     }
 
@@ -767,32 +602,16 @@ mod tests {
         assert_eq!(service.protocol, "AwsJson1_1");
         assert_eq!(service.signing_name, "demo");
         assert_eq!(service.xml_namespace, None);
-        assert_eq!(
-            service
-                .operations
-                .iter()
-                .map(|o| o.name.as_str())
-                .collect::<Vec<_>>(),
-            ["GetThing", "PutThing"]
-        );
+        assert_eq!(service.operations.iter().map(|o| o.name.as_str()).collect::<Vec<_>>(), ["GetThing", "PutThing"]);
         assert_eq!(service.operations[1].output, None);
         let thing = service.shape_id("Thing").unwrap();
         // Members keep the model's order.
-        let members: Vec<&str> = service.shapes[thing]
-            .members()
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect();
+        let members: Vec<&str> = service.shapes[thing].members().iter().map(|m| m.name.as_str()).collect();
         assert_eq!(members, ["Name", "Parts", "Tags", "Kind", "Parent"]);
         let request = &service.shapes[service.shape_id("GetThingRequest").unwrap()];
         assert!(request.members()[0].required);
-        let error = service.shapes[service.shape_id("ThingNotFound").unwrap()]
-            .error()
-            .unwrap();
-        assert_eq!(
-            (error.code.as_deref(), error.status, error.sender_fault),
-            (None, 400, true)
-        );
+        let error = service.shapes[service.shape_id("ThingNotFound").unwrap()].error().unwrap();
+        assert_eq!((error.code.as_deref(), error.status, error.sender_fault), (None, 400, true));
         let edges = direct_struct_edges(&service);
         assert!(closes_cycle(&edges, thing, thing));
         let result = service.shape_id("GetThingResult").unwrap();

@@ -49,9 +49,7 @@ impl Json {
         match self {
             Json::Number(n) => n.as_i64().or_else(|| {
                 // `1.0` or `1e3` written for an integral bound.
-                n.as_f64()
-                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
-                    .map(|f| f as i64)
+                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18).map(|f| f as i64)
             }),
             _ => None,
         }
@@ -124,9 +122,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Json, E> {
-        serde_json::Number::from_f64(v)
-            .map(Json::Number)
-            .ok_or_else(|| E::custom("non-finite number"))
+        serde_json::Number::from_f64(v).map(Json::Number).ok_or_else(|| E::custom("non-finite number"))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Json, E> {
@@ -164,23 +160,10 @@ mod tests {
 
     #[test]
     fn object_keys_keep_their_order() {
-        let v =
-            Json::parse(br#"{"b": 1, "a": [true, null, "x"], "c": {"z": 1.5, "y": 2}}"#).unwrap();
-        let keys: Vec<&str> = v
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .collect();
+        let v = Json::parse(br#"{"b": 1, "a": [true, null, "x"], "c": {"z": 1.5, "y": 2}}"#).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["b", "a", "c"]);
-        let inner: Vec<&str> = v
-            .get("c")
-            .unwrap()
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, _)| k.as_str())
-            .collect();
+        let inner: Vec<&str> = v.get("c").unwrap().as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(inner, ["z", "y"]);
         assert_eq!(v.get("b").unwrap().as_i64(), Some(1));
         assert_eq!(v.get("c").unwrap().get("z").unwrap().as_f64(), Some(1.5));

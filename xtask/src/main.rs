@@ -29,12 +29,7 @@ fn main() {
 
 fn run() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["codegen"] => codegen(false),
         ["codegen", "--check"] => codegen(true),
         ["help" | "--help" | "-h"] => {
@@ -46,10 +41,7 @@ fn run() -> Result<()> {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn codegen(check: bool) -> Result<()> {
@@ -60,26 +52,16 @@ fn codegen(check: bool) -> Result<()> {
         .trim()
         .to_string();
     if version.is_empty() || !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        bail!(
-            "{}: `{version}` is not a botocore version",
-            version_file.display()
-        );
+        bail!("{}: `{version}` is not a botocore version", version_file.display());
     }
     let allowlist_file = root.join("codegen/operations.txt");
     let allowlist = allowlist::parse(
-        &std::fs::read_to_string(&allowlist_file)
-            .with_context(|| format!("reading {}", allowlist_file.display()))?,
+        &std::fs::read_to_string(&allowlist_file).with_context(|| format!("reading {}", allowlist_file.display()))?,
     )
     .with_context(|| format!("in {}", allowlist_file.display()))?;
 
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let target = if target.is_absolute() {
-        target
-    } else {
-        root.join(target)
-    };
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = if target.is_absolute() { target } else { root.join(target) };
     let wheel = wheel::obtain(&target.join("botocore"), &version)?;
     let zip = wheel::Zip::open(&wheel)?;
 
@@ -87,16 +69,9 @@ fn codegen(check: bool) -> Result<()> {
     let mut written = 0;
     for entry in &allowlist {
         let (version_dir, bytes) = wheel::service_model(&zip, &entry.model)?;
-        let model = json::Json::parse(&bytes)
-            .with_context(|| format!("parsing the {} model", entry.model))?;
-        let service = botocore::load(
-            &entry.id,
-            &entry.model,
-            &version_dir,
-            &model,
-            &entry.operations,
-        )
-        .with_context(|| format!("service `{}` ({}/{version_dir})", entry.id, entry.model))?;
+        let model = json::Json::parse(&bytes).with_context(|| format!("parsing the {} model", entry.model))?;
+        let service = botocore::load(&entry.id, &entry.model, &version_dir, &model, &entry.operations)
+            .with_context(|| format!("service `{}` ({}/{version_dir})", entry.id, entry.model))?;
         let dir = root.join(format!("crates/ingot-svc-{}/src/generated", entry.id));
         if !dir.parent().is_some_and(Path::is_dir) {
             bail!(
@@ -108,8 +83,7 @@ fn codegen(check: bool) -> Result<()> {
         let mut expected = Vec::new();
         for (name, source) in render::service_files(&service, &version) {
             let path = dir.join(name);
-            let formatted = rustfmt(&root, &source)
-                .with_context(|| format!("formatting {}", path.display()))?;
+            let formatted = rustfmt(&root, &source).with_context(|| format!("formatting {}", path.display()))?;
             expected.push(path.clone());
             let current = std::fs::read_to_string(&path).ok();
             if current.as_deref() == Some(formatted.as_str()) {
@@ -119,17 +93,11 @@ fn codegen(check: bool) -> Result<()> {
                 stale.push(format!(
                     "{} ({})",
                     rel(&root, &path),
-                    if current.is_some() {
-                        "differs"
-                    } else {
-                        "missing"
-                    }
+                    if current.is_some() { "differs" } else { "missing" }
                 ));
             } else {
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
-                std::fs::write(&path, formatted)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::write(&path, formatted).with_context(|| format!("writing {}", path.display()))?;
                 written += 1;
             }
         }
@@ -140,8 +108,7 @@ fn codegen(check: bool) -> Result<()> {
                 if check {
                     stale.push(format!("{} (not generated)", rel(&root, &path)));
                 } else {
-                    std::fs::remove_file(&path)
-                        .with_context(|| format!("removing {}", path.display()))?;
+                    std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
                     written += 1;
                 }
             }
@@ -150,29 +117,17 @@ fn codegen(check: bool) -> Result<()> {
     if check {
         if !stale.is_empty() {
             let list: Vec<String> = stale.iter().map(|s| format!("  {s}")).collect();
-            bail!(
-                "generated code is out of date; run `cargo xtask codegen`:\n{}",
-                list.join("\n")
-            );
+            bail!("generated code is out of date; run `cargo xtask codegen`:\n{}", list.join("\n"));
         }
-        eprintln!(
-            "generated code is up to date (botocore {version}, {} services)",
-            allowlist.len()
-        );
+        eprintln!("generated code is up to date (botocore {version}, {} services)", allowlist.len());
     } else {
-        eprintln!(
-            "codegen: botocore {version}, {} services, {written} files changed",
-            allowlist.len()
-        );
+        eprintln!("codegen: botocore {version}, {} services, {written} files changed", allowlist.len());
     }
     Ok(())
 }
 
 fn rel(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
 /// Formats `source` with `rustfmt --edition 2021`, run from the workspace root so that a
@@ -192,15 +147,9 @@ fn rustfmt(root: &Path, source: &str) -> Result<String> {
     // Write from another thread: rustfmt may fill its stdout before it has read all its input.
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().context("waiting for rustfmt")?;
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("rustfmt writer panicked"))?
-        .context("writing to rustfmt")?;
+    writer.join().map_err(|_| anyhow::anyhow!("rustfmt writer panicked"))?.context("writing to rustfmt")?;
     if !output.status.success() {
-        bail!(
-            "rustfmt failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        bail!("rustfmt failed: {}", String::from_utf8_lossy(&output.stderr));
     }
     String::from_utf8(output.stdout).context("rustfmt output is not UTF-8")
 }

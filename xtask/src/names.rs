@@ -38,11 +38,7 @@ pub fn words(name: &str) -> Vec<String> {
 
 /// `KeyId` → `key_id`, `ARN` → `arn`, `DBInstanceId` → `db_instance_id`.
 pub fn snake_case(name: &str) -> String {
-    words(name)
-        .iter()
-        .map(|w| w.to_ascii_lowercase())
-        .collect::<Vec<_>>()
-        .join("_")
+    words(name).iter().map(|w| w.to_ascii_lowercase()).collect::<Vec<_>>().join("_")
 }
 
 /// `SECURE_STRING` → `SecureString`, `aws:ec2:image` → `AwsEc2Image`, `t2.micro` → `T2Micro`.
@@ -52,20 +48,17 @@ pub fn pascal_case(name: &str) -> String {
         .map(|w| {
             let mut chars = w.chars();
             let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
-            first
-                .chain(chars.map(|c| c.to_ascii_lowercase()))
-                .collect::<String>()
+            first.chain(chars.map(|c| c.to_ascii_lowercase())).collect::<String>()
         })
         .collect()
 }
 
 /// Strict and reserved keywords of Rust 2021 (and `gen`, reserved from 2024).
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate",
-    "do", "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl",
-    "in", "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "self", "Self", "static", "struct", "super", "trait", "true", "try", "type",
-    "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "macro", "match", "mod",
+    "move", "mut", "override", "priv", "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait",
+    "true", "try", "type", "typeof", "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
 /// Keywords that cannot be raw identifiers.
@@ -136,16 +129,11 @@ pub fn field_ident(member: &str) -> String {
 /// a letter (a lower case first letter is capitalised: `scope` → `Scope`), otherwise PascalCase
 /// of its words; prelude names get a `Shape` suffix.
 pub fn type_ident(shape: &str) -> String {
-    let alphanumeric = shape.starts_with(|c: char| c.is_ascii_alphabetic())
-        && shape.chars().all(|c| c.is_ascii_alphanumeric());
+    let alphanumeric =
+        shape.starts_with(|c: char| c.is_ascii_alphabetic()) && shape.chars().all(|c| c.is_ascii_alphanumeric());
     let mut ident = if alphanumeric {
         let mut chars = shape.chars();
-        chars
-            .next()
-            .map(|c| c.to_ascii_uppercase())
-            .into_iter()
-            .chain(chars)
-            .collect()
+        chars.next().map(|c| c.to_ascii_uppercase()).into_iter().chain(chars).collect()
     } else {
         pascal_case(shape)
     };
@@ -183,10 +171,7 @@ pub fn dedupe(idents: Vec<String>, sep: &str) -> Vec<String> {
                 return ident;
             }
             let base = ident.strip_prefix("r#").unwrap_or(&ident).to_string();
-            let unique = (2..)
-                .map(|n| format!("{base}{sep}{n}"))
-                .find(|c| !seen.contains(c))
-                .unwrap_or_default();
+            let unique = (2..).map(|n| format!("{base}{sep}{n}")).find(|c| !seen.contains(c)).unwrap_or_default();
             seen.insert(unique.clone());
             unique
         })
@@ -215,17 +200,11 @@ mod tests {
         assert_eq!(snake_case("ResourceARNs"), "resource_arns");
         assert_eq!(snake_case("IDs"), "ids");
         assert_eq!(snake_case("Ipv6Addresses"), "ipv6_addresses");
-        assert_eq!(
-            snake_case("CustomerOwnedIpv4Pool"),
-            "customer_owned_ipv4_pool"
-        );
+        assert_eq!(snake_case("CustomerOwnedIpv4Pool"), "customer_owned_ipv4_pool");
         assert_eq!(snake_case("message"), "message");
         assert_eq!(snake_case("NextToken"), "next_token");
         assert_eq!(snake_case("SSEKMSKeyId"), "ssekms_key_id");
-        assert_eq!(
-            snake_case("IDPRejectedClaimException"),
-            "idp_rejected_claim_exception"
-        );
+        assert_eq!(snake_case("IDPRejectedClaimException"), "idp_rejected_claim_exception");
         assert_eq!(snake_case("ParameterNotFound"), "parameter_not_found");
     }
 
@@ -247,10 +226,7 @@ mod tests {
         assert_eq!(variant_ident("SecureString"), "SecureString");
         assert_eq!(variant_ident("String"), "String");
         assert_eq!(variant_ident("AMAZON_LINUX_2"), "AmazonLinux2");
-        assert_eq!(
-            variant_ident("Linux/UNIX (Amazon VPC)"),
-            "LinuxUnixAmazonVpc"
-        );
+        assert_eq!(variant_ident("Linux/UNIX (Amazon VPC)"), "LinuxUnixAmazonVpc");
         assert_eq!(variant_ident("AWS::EC2::Instance"), "AwsEc2Instance");
         assert_eq!(variant_ident("1"), "V1");
         assert_eq!(variant_ident("2xlarge"), "V2xlarge");
@@ -261,10 +237,7 @@ mod tests {
     #[test]
     fn type_names_are_sanitised() {
         assert_eq!(type_ident("PutParameterRequest"), "PutParameterRequest");
-        assert_eq!(
-            type_ident("IDPRejectedClaimException"),
-            "IDPRejectedClaimException"
-        );
+        assert_eq!(type_ident("IDPRejectedClaimException"), "IDPRejectedClaimException");
         assert_eq!(type_ident("String"), "StringShape");
         assert_eq!(type_ident("Option"), "OptionShape");
         assert_eq!(type_ident("Result"), "ResultShape");
@@ -279,18 +252,9 @@ mod tests {
 
     #[test]
     fn duplicates_get_numbered() {
-        let idents = vec![
-            "a".to_string(),
-            "b".to_string(),
-            "a".to_string(),
-            "a_2".to_string(),
-            "a".to_string(),
-        ];
+        let idents = vec!["a".to_string(), "b".to_string(), "a".to_string(), "a_2".to_string(), "a".to_string()];
         assert_eq!(dedupe(idents, "_"), ["a", "b", "a_2", "a_2_2", "a_3"]);
-        assert_eq!(
-            dedupe(vec!["r#type".into(), "r#type".into()], "_"),
-            ["r#type", "type_2"]
-        );
+        assert_eq!(dedupe(vec!["r#type".into(), "r#type".into()], "_"), ["r#type", "type_2"]);
     }
 
     #[test]

@@ -18,23 +18,13 @@ pub fn obtain(dir: &Path, version: &str) -> Result<PathBuf> {
     eprintln!("downloading botocore {version} into {}", dir.display());
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
     let status = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-        ])
+        .args(["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps"])
         .args(["--only-binary", ":all:", "-d"])
         .arg(dir)
         .arg(format!("botocore=={version}"))
         .status()
         .with_context(|| format!("running `{python} -m pip download`"))?;
-    ensure!(
-        status.success(),
-        "`{python} -m pip download botocore=={version}` failed ({status})"
-    );
+    ensure!(status.success(), "`{python} -m pip download botocore=={version}` failed ({status})");
     ensure!(wheel.is_file(), "pip did not produce {}", wheel.display());
     Ok(wheel)
 }
@@ -84,24 +74,16 @@ impl Zip {
             .context("zip: no end of central directory")?;
         let count = u16_at(&data, eocd + 10)? as usize;
         let mut at = u32_at(&data, eocd + 16)? as usize;
-        ensure!(
-            count != 0xFFFF && at != 0xFFFF_FFFF,
-            "zip: zip64 archives are not supported"
-        );
+        ensure!(count != 0xFFFF && at != 0xFFFF_FFFF, "zip: zip64 archives are not supported");
         let mut entries = Vec::with_capacity(count);
         for _ in 0..count {
-            ensure!(
-                u32_at(&data, at)? == CENTRAL_DIRECTORY_HEADER,
-                "zip: bad central directory header"
-            );
+            ensure!(u32_at(&data, at)? == CENTRAL_DIRECTORY_HEADER, "zip: bad central directory header");
             let flags = u16_at(&data, at + 8)?;
             ensure!(flags & 1 == 0, "zip: encrypted entries are not supported");
             let name_len = u16_at(&data, at + 28)? as usize;
             let extra_len = u16_at(&data, at + 30)? as usize;
             let comment_len = u16_at(&data, at + 32)? as usize;
-            let name = data
-                .get(at + 46..at + 46 + name_len)
-                .context("zip: truncated")?;
+            let name = data.get(at + 46..at + 46 + name_len).context("zip: truncated")?;
             entries.push(Entry {
                 name: String::from_utf8_lossy(name).into_owned(),
                 method: u16_at(&data, at + 10)?,
@@ -121,22 +103,11 @@ impl Zip {
 
     /// The uncompressed content of the entry `name`, checked against its CRC.
     pub fn read(&self, name: &str) -> Result<Vec<u8>> {
-        let entry = self
-            .entries
-            .iter()
-            .find(|e| e.name == name)
-            .with_context(|| format!("zip: no entry {name}"))?;
+        let entry = self.entries.iter().find(|e| e.name == name).with_context(|| format!("zip: no entry {name}"))?;
         let at = entry.local_header;
-        ensure!(
-            u32_at(&self.data, at)? == LOCAL_FILE_HEADER,
-            "zip: bad local header for {name}"
-        );
-        let start =
-            at + 30 + u16_at(&self.data, at + 26)? as usize + u16_at(&self.data, at + 28)? as usize;
-        let raw = self
-            .data
-            .get(start..start + entry.compressed_size)
-            .context("zip: truncated entry")?;
+        ensure!(u32_at(&self.data, at)? == LOCAL_FILE_HEADER, "zip: bad local header for {name}");
+        let start = at + 30 + u16_at(&self.data, at + 26)? as usize + u16_at(&self.data, at + 28)? as usize;
+        let raw = self.data.get(start..start + entry.compressed_size).context("zip: truncated entry")?;
         let content = match entry.method {
             0 => raw.to_vec(),
             8 => {
@@ -148,10 +119,7 @@ impl Zip {
             }
             other => bail!("zip: {name} uses unsupported compression method {other}"),
         };
-        ensure!(
-            content.len() == entry.size,
-            "zip: {name} has the wrong size"
-        );
+        ensure!(content.len() == entry.size, "zip: {name} has the wrong size");
         let mut crc = flate2::Crc::new();
         crc.update(&content);
         ensure!(crc.sum() == entry.crc32, "zip: {name} fails its CRC check");
@@ -199,8 +167,7 @@ mod tests {
         let mut out = Vec::new();
         let mut central = Vec::new();
         for (name, content) in files {
-            let mut enc =
-                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
             enc.write_all(content).unwrap();
             let deflated = enc.finish().unwrap();
             let mut crc = flate2::Crc::new();
@@ -251,10 +218,7 @@ mod tests {
             ("botocore/data/ec2/2016-11-15/service-2.json.gz", &new),
             ("botocore/data/ec2/2016-11-15/waiters-2.json", b"{}"),
             ("botocore/data/ec2/2015-10-01/service-2.json.gz", &old),
-            (
-                "botocore/data/ec2-instance-connect/2018-04-02/service-2.json.gz",
-                &old,
-            ),
+            ("botocore/data/ec2-instance-connect/2018-04-02/service-2.json.gz", &old),
         ]))
         .unwrap();
         let (version, json) = service_model(&zip, "ec2").unwrap();
@@ -269,10 +233,7 @@ mod tests {
         let zip = Zip::from_bytes(bytes.clone()).unwrap();
         assert_eq!(zip.read("a.txt").unwrap(), b"hello hello hello");
         // Flip the stored CRC in the central directory.
-        let cd = bytes
-            .windows(4)
-            .position(|w| w == CENTRAL_DIRECTORY_HEADER.to_le_bytes())
-            .unwrap();
+        let cd = bytes.windows(4).position(|w| w == CENTRAL_DIRECTORY_HEADER.to_le_bytes()).unwrap();
         bytes[cd + 16] ^= 0xFF;
         assert!(Zip::from_bytes(bytes).unwrap().read("a.txt").is_err());
     }

@@ -108,13 +108,30 @@ pub enum ShapeKind {
         max: Option<i64>,
         pattern: Option<&'static str>,
     },
-    Integer { min: Option<i64>, max: Option<i64> },
-    Long { min: Option<i64>, max: Option<i64> },
-    Float { min: Option<f64>, max: Option<f64> },
-    Double { min: Option<f64>, max: Option<f64> },
+    Integer {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Long {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
+    Float {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    Double {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
     Boolean,
-    Timestamp { format: Option<TimestampFormat> },
-    Blob { min: Option<i64>, max: Option<i64> },
+    Timestamp {
+        format: Option<TimestampFormat>,
+    },
+    Blob {
+        min: Option<i64>,
+        max: Option<i64>,
+    },
 }
 
 /// The `error` trait of an error shape.

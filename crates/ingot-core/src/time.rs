@@ -43,8 +43,7 @@ impl Timestamp {
     /// `Wed, 31 Jan 2024 13:45:00 GMT`.
     pub fn to_rfc822(self) -> String {
         const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] =
-            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         let (y, mo, d, h, mi, s) = self.civil();
         let weekday = DAYS[self.seconds().div_euclid(86_400).rem_euclid(7) as usize];
         format!("{weekday}, {d:02} {} {y:04} {h:02}:{mi:02}:{s:02} GMT", MONTHS[(mo - 1) as usize])

@@ -53,10 +53,9 @@ impl Gateway {
                     },
                 }
             }
-            (_, "/_ingot/reset" | "/_ingot/clock") => AdminResponse {
-                status: 404,
-                body: json!({ "error": format!("{path} is not enabled on this server") }),
-            },
+            (_, "/_ingot/reset" | "/_ingot/clock") => {
+                AdminResponse { status: 404, body: json!({ "error": format!("{path} is not enabled on this server") }) }
+            }
             _ => AdminResponse { status: 404, body: json!({ "error": format!("no admin endpoint {method} {path}") }) },
         }
     }

@@ -57,10 +57,9 @@ pub(crate) struct Authenticated {
 
 pub(crate) fn auth_error(e: AuthError) -> CommonError {
     match e {
-        AuthError::Missing => CommonError::new(
-            CommonKind::MissingAuthentication,
-            "Request is missing Authentication Token",
-        ),
+        AuthError::Missing => {
+            CommonError::new(CommonKind::MissingAuthentication, "Request is missing Authentication Token")
+        }
         AuthError::Incomplete(m) | AuthError::UnsupportedAlgorithm(m) => {
             CommonError::new(CommonKind::IncompleteSignature, m)
         }
@@ -113,9 +112,9 @@ impl Gateway {
         if !record.active {
             return Err(invalid_token());
         }
-        let secret = record
-            .open_secret(&self.secrets)
-            .map_err(|_| CommonError::internal(format!("access key {access_key_id} does not open under the master key")))?;
+        let secret = record.open_secret(&self.secrets).map_err(|_| {
+            CommonError::internal(format!("access key {access_key_id} does not open under the master key"))
+        })?;
         self.credentials.put(access_key_id, record.principal.clone(), secret.clone(), now);
         Ok((record.principal, secret))
     }

@@ -56,7 +56,9 @@ mod tests {
     #[test]
     fn public_resources_and_star_are_allowed() {
         let p = root("111111111111");
-        assert!(OwnAccountAuthorizer.authorize(&p, "ssm:GetParameter", "arn:aws:ssm:us-east-1::parameter/aws/x").is_ok());
+        assert!(OwnAccountAuthorizer
+            .authorize(&p, "ssm:GetParameter", "arn:aws:ssm:us-east-1::parameter/aws/x")
+            .is_ok());
         assert!(OwnAccountAuthorizer.authorize(&p, "ec2:DescribeRegions", "*").is_ok());
         assert!(OwnAccountAuthorizer.authorize(&p, "ec2:DescribeRegions", "nonsense").is_err());
     }

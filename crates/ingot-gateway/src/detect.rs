@@ -9,7 +9,10 @@ use std::sync::Arc;
 pub(crate) enum Detected {
     Served(Arc<dyn Service>),
     /// A request for something Ingot does not serve, answered in this protocol.
-    NotServed { protocol: Protocol, error: CommonError },
+    NotServed {
+        protocol: Protocol,
+        error: CommonError,
+    },
 }
 
 /// Finds the service by, in order: the SigV4 signing name, the `X-Amz-Target` prefix, the query
@@ -40,7 +43,8 @@ pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, 
     }
     if let Some(action) = action.as_deref() {
         let query_service = services.iter().find(|s| {
-            matches!(s.model().protocol, Protocol::AwsQuery | Protocol::Ec2Query) && s.model().operation(action).is_some()
+            matches!(s.model().protocol, Protocol::AwsQuery | Protocol::Ec2Query)
+                && s.model().operation(action).is_some()
         });
         if let Some(s) = query_service {
             return Detected::Served(s.clone());

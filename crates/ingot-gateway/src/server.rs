@@ -269,8 +269,9 @@ impl Gateway {
     }
 }
 
+/// The service's protocol error encoder, with the model at hand for message casing and fields.
 fn encode_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str) -> HttpResponse {
-    ingot_protocol::encode_error(model.protocol, model.xml_namespace, failure, request_id)
+    ingot_protocol::encode_service_error(model, failure, request_id)
 }
 
 struct CallInfo<'a> {

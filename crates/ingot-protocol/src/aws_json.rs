@@ -18,12 +18,7 @@ pub fn decode(
     model: &'static ServiceModel,
     req: &HttpRequest,
 ) -> Result<(&'static OperationModel, Value), CommonError> {
-    let target = req
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .trim();
+    let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().trim();
     let (prefix, name) = target.rsplit_once('.').unwrap_or(("", target));
     if name.is_empty() {
         return Err(CommonError::new(
@@ -34,9 +29,7 @@ pub fn decode(
     if model.target_prefix.is_some_and(|p| p != prefix) {
         return Err(CommonError::unknown_operation(name));
     }
-    let op = model
-        .operation(name)
-        .ok_or_else(|| CommonError::unknown_operation(name))?;
+    let op = model.operation(name).ok_or_else(|| CommonError::unknown_operation(name))?;
     if !req.method.eq_ignore_ascii_case("POST") {
         return Err(CommonError::unknown_operation(name));
     }
@@ -63,10 +56,7 @@ pub fn encode_response(
     HttpResponse {
         status: 200,
         headers: vec![
-            (
-                "Content-Type".to_string(),
-                content_type(model.protocol).to_string(),
-            ),
+            ("Content-Type".to_string(), content_type(model.protocol).to_string()),
             ("x-amzn-RequestId".to_string(), request_id.to_string()),
         ],
         body: body.into_bytes(),
@@ -88,9 +78,7 @@ mod tests {
     }
 
     fn decode_err(body: &str) -> CommonError {
-        json_req("KitchenSink", body)
-            .decode(&JSON_MODEL)
-            .unwrap_err()
+        json_req("KitchenSink", body).decode(&JSON_MODEL).unwrap_err()
     }
 
     #[test]
@@ -155,76 +143,33 @@ mod tests {
             "Value '' at 'tags.2.member.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9/]+",
             "Value at 'secret' failed to satisfy constraint: Member must have length greater than or equal to 1",
         ];
-        assert_eq!(
-            e.message,
-            format!("11 validation errors detected: {}", expected.join("; "))
-        );
+        assert_eq!(e.message, format!("11 validation errors detected: {}", expected.join("; ")));
     }
 
     #[test]
     fn wrong_types_are_serialization_errors() {
         for (body, msg) in [
-            (
-                r#"{"Name":5}"#,
-                "NUMBER_VALUE can not be converted to String",
-            ),
-            (
-                r#"{"Name":{}}"#,
-                "Start of structure or map found where not expected.",
-            ),
-            (
-                r#"{"Names":"a"}"#,
-                "STRING_VALUE can not be converted to a list",
-            ),
-            (
-                r#"{"Count":"3"}"#,
-                "STRING_VALUE can not be converted to Integer",
-            ),
-            (
-                r#"{"Count":2147483648}"#,
-                "NUMBER_VALUE can not be converted to Integer",
-            ),
-            (
-                r#"{"Count":1.5}"#,
-                "NUMBER_VALUE can not be converted to Integer",
-            ),
-            (
-                r#"{"Enabled":"true"}"#,
-                "STRING_VALUE can not be converted to Boolean",
-            ),
+            (r#"{"Name":5}"#, "NUMBER_VALUE can not be converted to String"),
+            (r#"{"Name":{}}"#, "Start of structure or map found where not expected."),
+            (r#"{"Names":"a"}"#, "STRING_VALUE can not be converted to a list"),
+            (r#"{"Count":"3"}"#, "STRING_VALUE can not be converted to Integer"),
+            (r#"{"Count":2147483648}"#, "NUMBER_VALUE can not be converted to Integer"),
+            (r#"{"Count":1.5}"#, "NUMBER_VALUE can not be converted to Integer"),
+            (r#"{"Enabled":"true"}"#, "STRING_VALUE can not be converted to Boolean"),
             (r#"{"Tree":[]}"#, "Start of list found where not expected"),
-            (
-                r#"{"Data":"!!!"}"#,
-                "Base64 encoded binary data is not valid.",
-            ),
-            (
-                r#"{"When":"yesterday"}"#,
-                "\"yesterday\" is not a valid timestamp",
-            ),
+            (r#"{"Data":"!!!"}"#, "Base64 encoded binary data is not valid."),
+            (r#"{"When":"yesterday"}"#, "\"yesterday\" is not a valid timestamp"),
             (r#"{"When":1e300}"#, "1e+300 is not a valid timestamp"),
         ] {
             let e = decode_err(body);
-            assert_eq!(
-                (e.kind, e.message.as_str()),
-                (CommonKind::Serialization, msg),
-                "{body}"
-            );
+            assert_eq!((e.kind, e.message.as_str()), (CommonKind::Serialization, msg), "{body}");
         }
     }
 
     #[test]
     fn malformed_bodies_are_serialization_errors() {
-        for body in [
-            &b"{"[..],
-            b"[]",
-            b"\"x\"",
-            b"{\"Name\":\"\xff\"}",
-            b"\xfe\xff",
-        ] {
-            let e = json_req("KitchenSink", "")
-                .body(body)
-                .decode(&JSON_MODEL)
-                .unwrap_err();
+        for body in [&b"{"[..], b"[]", b"\"x\"", b"{\"Name\":\"\xff\"}", b"\xfe\xff"] {
+            let e = json_req("KitchenSink", "").body(body).decode(&JSON_MODEL).unwrap_err();
             assert_eq!(e.kind, CommonKind::Serialization);
         }
         let deep = format!("{}{}", "{\"Tree\":".repeat(200), "}".repeat(200));
@@ -233,14 +178,8 @@ mod tests {
 
     #[test]
     fn deeply_nested_recursive_structures_decode_until_the_limit() {
-        let nested = format!(
-            "{{\"Name\":\"a\",\"Tree\":{}{{}}{}}}",
-            "{\"Child\":".repeat(20),
-            "}".repeat(20)
-        );
-        json_req("KitchenSink", &nested)
-            .decode(&JSON_MODEL)
-            .unwrap();
+        let nested = format!("{{\"Name\":\"a\",\"Tree\":{}{{}}{}}}", "{\"Child\":".repeat(20), "}".repeat(20));
+        json_req("KitchenSink", &nested).decode(&JSON_MODEL).unwrap();
     }
 
     #[test]
@@ -248,16 +187,11 @@ mod tests {
         let cases = [
             Req::new("POST", "/").body("{}"),
             json_req("Nope", "{}"),
-            Req::new("POST", "/")
-                .header("X-Amz-Target", "Other.KitchenSink")
-                .body("{}"),
+            Req::new("POST", "/").header("X-Amz-Target", "Other.KitchenSink").body("{}"),
             Req::new("GET", "/").header("X-Amz-Target", "TestService.Empty"),
         ];
         for r in cases {
-            assert_eq!(
-                r.decode(&JSON_MODEL).unwrap_err().kind,
-                CommonKind::UnknownOperation
-            );
+            assert_eq!(r.decode(&JSON_MODEL).unwrap_err().kind, CommonKind::UnknownOperation);
         }
         let e = json_req("Nope", "{}").decode(&JSON_MODEL).unwrap_err();
         assert_eq!(e.message, "The action Nope is not valid for this endpoint.");
@@ -265,9 +199,7 @@ mod tests {
 
     #[test]
     fn operations_without_input_ignore_the_body() {
-        let (op, v) = json_req("NoInputOutput", "not json")
-            .decode(&JSON_MODEL)
-            .unwrap();
+        let (op, v) = json_req("NoInputOutput", "not json").decode(&JSON_MODEL).unwrap();
         assert_eq!(op.name, "NoInputOutput");
         assert_eq!(v, json!({}));
     }
@@ -279,10 +211,7 @@ mod tests {
                          "When":1_576_540_098.5,"Name":"abc","Doc":{"a":[2]},"Stamps":[1],"Extra":"dropped"});
         let resp = encode_response(&JSON_MODEL, op, &out, "rid-1");
         assert_eq!(resp.status, 200);
-        assert_eq!(
-            resp.header("Content-Type"),
-            Some("application/x-amz-json-1.1")
-        );
+        assert_eq!(resp.header("Content-Type"), Some("application/x-amz-json-1.1"));
         assert_eq!(resp.header("x-amzn-RequestId"), Some("rid-1"));
         assert_eq!(
             body_text(&resp),
@@ -294,10 +223,7 @@ mod tests {
     fn operations_without_output_answer_an_empty_object_in_their_json_version() {
         let op = JSON10_MODEL.operation("NoInputOutput").unwrap();
         let resp = encode_response(&JSON10_MODEL, op, &json!(null), "rid");
-        assert_eq!(
-            resp.header("Content-Type"),
-            Some("application/x-amz-json-1.0")
-        );
+        assert_eq!(resp.header("Content-Type"), Some("application/x-amz-json-1.0"));
         assert_eq!(body_text(&resp), "{}");
     }
 
@@ -308,38 +234,18 @@ mod tests {
         assert_eq!(resp.status, 400);
         assert_eq!(resp.header("X-Amzn-Errortype"), Some("ValidationException"));
         assert_eq!(resp.header("x-amzn-RequestId"), Some("rid"));
-        assert_eq!(
-            resp.header("Content-Type"),
-            Some("application/x-amz-json-1.1")
-        );
-        assert_eq!(
-            body_text(&resp),
-            r#"{"__type":"ValidationException","message":"bad \"input\""}"#
-        );
-        let resp = encode_error(
-            Protocol::AwsJson1_0,
-            None,
-            &CommonError::internal("boom").into(),
-            "rid",
-        );
+        assert_eq!(resp.header("Content-Type"), Some("application/x-amz-json-1.1"));
+        assert_eq!(body_text(&resp), r#"{"__type":"ValidationException","message":"bad \"input\""}"#);
+        let resp = encode_error(Protocol::AwsJson1_0, None, &CommonError::internal("boom").into(), "rid");
         assert_eq!(resp.status, 500);
-        assert_eq!(
-            body_text(&resp),
-            r#"{"__type":"InternalFailure","message":"An internal error occurred."}"#
-        );
+        assert_eq!(body_text(&resp), r#"{"__type":"InternalFailure","message":"An internal error occurred."}"#);
     }
 
     fn modeled(code: &'static str, status: u16) -> ModeledError {
         let mut fields = serde_json::Map::new();
         fields.insert("At".into(), json!(1_576_540_098));
         fields.insert("Reason".into(), json!("r"));
-        ModeledError {
-            code,
-            status,
-            sender_fault: true,
-            message: Some("nope".into()),
-            fields,
-        }
+        ModeledError { code, status, sender_fault: true, message: Some("nope".into()), fields }
     }
 
     #[test]
@@ -347,32 +253,21 @@ mod tests {
         let f = ServiceFailure::Modeled(modeled("InvalidThing", 400));
         let resp = encode_service_error(&JSON_MODEL, &f, "rid");
         assert_eq!(resp.header("X-Amzn-Errortype"), Some("InvalidThing"));
-        assert_eq!(
-            body_text(&resp),
-            r#"{"__type":"InvalidThing","Message":"nope","Reason":"r","At":1576540098}"#
-        );
+        assert_eq!(body_text(&resp), r#"{"__type":"InvalidThing","Message":"nope","Reason":"r","At":1576540098}"#);
 
         let mut lower = modeled("ThingInUse", 409);
         lower.fields.clear();
         let resp = encode_service_error(&JSON_MODEL, &ServiceFailure::Modeled(lower), "rid");
         assert_eq!(resp.status, 409);
-        assert_eq!(
-            body_text(&resp),
-            r#"{"__type":"ThingInUse","message":"nope"}"#
-        );
+        assert_eq!(body_text(&resp), r#"{"__type":"ThingInUse","message":"nope"}"#);
     }
 
     #[test]
     fn a_message_key_among_the_fields_sets_the_casing_without_the_model() {
         let mut fields = serde_json::Map::new();
         fields.insert("Message".into(), json!("from field"));
-        let f = ServiceFailure::Modeled(ModeledError {
-            code: "X",
-            status: 400,
-            sender_fault: true,
-            message: None,
-            fields,
-        });
+        let f =
+            ServiceFailure::Modeled(ModeledError { code: "X", status: 400, sender_fault: true, message: None, fields });
         let resp = encode_error(Protocol::AwsJson1_1, None, &f, "rid");
         assert_eq!(body_text(&resp), r#"{"__type":"X","Message":"from field"}"#);
     }
@@ -381,9 +276,6 @@ mod tests {
     fn modeled_errors_without_the_model_write_fields_by_canonical_key() {
         let f = ServiceFailure::Modeled(modeled("InvalidThing", 400));
         let resp = encode_error(Protocol::AwsJson1_1, None, &f, "rid");
-        assert_eq!(
-            body_text(&resp),
-            r#"{"__type":"InvalidThing","message":"nope","At":1576540098,"Reason":"r"}"#
-        );
+        assert_eq!(body_text(&resp), r#"{"__type":"InvalidThing","message":"nope","At":1576540098,"Reason":"r"}"#);
     }
 }

@@ -23,18 +23,8 @@ use crate::HttpResponse;
 /// [`crate::encode_error`] with the service model at hand: modeled error fields use their wire
 /// names and formats, header-bound members become headers (restJson1), and the message key takes
 /// the casing of the error shape's message member (`Message` or `message`).
-pub fn encode_service_error(
-    model: &ServiceModel,
-    failure: &ServiceFailure,
-    request_id: &str,
-) -> HttpResponse {
-    encode(
-        model.protocol,
-        model.xml_namespace,
-        failure,
-        request_id,
-        Some(model),
-    )
+pub fn encode_service_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str) -> HttpResponse {
+    encode(model.protocol, model.xml_namespace, failure, request_id, Some(model))
 }
 
 struct Resolved<'f> {
@@ -47,11 +37,7 @@ struct Resolved<'f> {
     shape: Option<ShapeId>,
 }
 
-fn resolve<'f>(
-    protocol: Protocol,
-    failure: &'f ServiceFailure,
-    model: Option<&ServiceModel>,
-) -> Resolved<'f> {
+fn resolve<'f>(protocol: Protocol, failure: &'f ServiceFailure, model: Option<&ServiceModel>) -> Resolved<'f> {
     match failure {
         ServiceFailure::Modeled(m) => Resolved {
             code: m.code,
@@ -85,9 +71,7 @@ pub fn encode(
     let r = resolve(protocol, failure, model);
     let sm = model.zip(r.shape);
     match protocol {
-        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 | Protocol::RestJson1 => {
-            json_error(protocol, &r, sm, request_id)
-        }
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 | Protocol::RestJson1 => json_error(protocol, &r, sm, request_id),
         Protocol::AwsQuery => query_error(xml_namespace, &r, sm, request_id),
         Protocol::Ec2Query => ec2_error(&r, sm, request_id),
     }
@@ -100,11 +84,7 @@ fn json_error(
     request_id: &str,
 ) -> HttpResponse {
     let rest = protocol == Protocol::RestJson1;
-    let content_type = if rest {
-        "application/json"
-    } else {
-        aws_json::content_type(protocol)
-    };
+    let content_type = if rest { "application/json" } else { aws_json::content_type(protocol) };
     let mut headers = vec![
         ("Content-Type".to_string(), content_type.to_string()),
         ("X-Amzn-Errortype".to_string(), r.code.to_string()),
@@ -118,9 +98,7 @@ fn json_error(
         _ => "message",
     };
     let message = r.message.or_else(|| {
-        r.fields
-            .and_then(|f| f.get(message_member.map_or(generic_key, |m| m.name)))
-            .and_then(Value::as_str)
+        r.fields.and_then(|f| f.get(message_member.map_or(generic_key, |m| m.name))).and_then(Value::as_str)
     });
     let mut out = JsonOut::new();
     out.buf.push('{');
@@ -136,30 +114,15 @@ fn json_error(
     if let Some(fields) = r.fields {
         match sm {
             Some((model, shape)) => {
-                let which = if rest {
-                    Members::BodyOnly
-                } else {
-                    Members::All
-                };
-                out.struct_members(
-                    model,
-                    shape,
-                    fields,
-                    which,
-                    message_member.map(|m| m.name),
-                    &mut first,
-                    0,
-                );
+                let which = if rest { Members::BodyOnly } else { Members::All };
+                out.struct_members(model, shape, fields, which, message_member.map(|m| m.name), &mut first, 0);
                 if rest {
                     headers.extend(rest_json::response_headers(model, shape, fields));
                 }
             }
             None => {
                 for (k, v) in fields {
-                    if v.is_null()
-                        || k == "__type"
-                        || (message.is_some() && k.eq_ignore_ascii_case("message"))
-                    {
+                    if v.is_null() || k == "__type" || (message.is_some() && k.eq_ignore_ascii_case("message")) {
                         continue;
                     }
                     out.key(k, &mut first);
@@ -169,20 +132,14 @@ fn json_error(
         }
     }
     out.buf.push('}');
-    HttpResponse {
-        status: r.status,
-        headers,
-        body: out.buf.into_bytes(),
-    }
+    HttpResponse { status: r.status, headers, body: out.buf.into_bytes() }
 }
 
 /// The message, or the message member left among the fields (`Message`/`message` without the model).
 fn xml_message<'r>(r: &Resolved<'r>, sm: Option<(&ServiceModel, ShapeId)>) -> Option<&'r str> {
     r.message.or_else(|| {
         let f = r.fields?;
-        let named = sm
-            .and_then(|(model, shape)| shapes::message_member(model, shape))
-            .map(|m| m.name);
+        let named = sm.and_then(|(model, shape)| shapes::message_member(model, shape)).map(|m| m.name);
         match named {
             Some(name) => f.get(name),
             None => f.get("Message").or_else(|| f.get("message")),
@@ -191,12 +148,7 @@ fn xml_message<'r>(r: &Resolved<'r>, sm: Option<(&ServiceModel, ShapeId)>) -> Op
     })
 }
 
-fn error_fields(
-    x: &mut XmlOut,
-    r: &Resolved<'_>,
-    sm: Option<(&ServiceModel, ShapeId)>,
-    style: Style,
-) {
+fn error_fields(x: &mut XmlOut, r: &Resolved<'_>, sm: Option<(&ServiceModel, ShapeId)>, style: Style) {
     let Some(fields) = r.fields else { return };
     match sm {
         Some((model, shape)) => {
@@ -236,11 +188,7 @@ fn query_error(
     xml_error(r.status, x.buf, request_id)
 }
 
-fn ec2_error(
-    r: &Resolved<'_>,
-    sm: Option<(&ServiceModel, ShapeId)>,
-    request_id: &str,
-) -> HttpResponse {
+fn ec2_error(r: &Resolved<'_>, sm: Option<(&ServiceModel, ShapeId)>, request_id: &str) -> HttpResponse {
     let mut x = XmlOut::new();
     x.declaration();
     x.open("Response", &[]);

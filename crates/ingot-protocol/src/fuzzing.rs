@@ -10,10 +10,7 @@ use ingot_core::model::ServiceModel;
 use ingot_core::ServiceFailure;
 
 use crate::testmodels::{EC2_MODEL, JSON_MODEL, QUERY_MODEL, REST_MODEL};
-use crate::{
-    decode_request, encode_error, encode_response, encode_service_error, redact, validate,
-    HttpRequest,
-};
+use crate::{decode_request, encode_error, encode_response, encode_service_error, redact, validate, HttpRequest};
 
 fn split_line(data: &[u8]) -> (&[u8], &[u8]) {
     match data.iter().position(|b| *b == b'\n') {
@@ -33,12 +30,7 @@ fn run(model: &'static ServiceModel, req: &HttpRequest) {
         }
         Err(e) => {
             let failure = ServiceFailure::Common(e);
-            let _ = encode_error(
-                model.protocol,
-                model.xml_namespace,
-                &failure,
-                "fuzz-request-id",
-            );
+            let _ = encode_error(model.protocol, model.xml_namespace, &failure, "fuzz-request-id");
             let _ = encode_service_error(model, &failure, "fuzz-request-id");
         }
     }
@@ -51,16 +43,7 @@ pub fn aws_json(data: &[u8]) {
     if let Ok(v) = HeaderValue::from_bytes(target) {
         headers.insert("x-amz-target", v);
     }
-    run(
-        &JSON_MODEL,
-        &HttpRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body,
-        },
-    );
+    run(&JSON_MODEL, &HttpRequest { method: "POST", path: "/", query: "", headers: &headers, body });
 }
 
 /// restJson1: first line `METHOD /path?query`, then `Name: value` header lines up to an empty
@@ -81,42 +64,21 @@ pub fn rest_json(data: &[u8]) {
             continue;
         };
         let (name, value) = (&h[..colon], &h[colon + 1..]);
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name),
-            HeaderValue::from_bytes(value.trim_ascii()),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value.trim_ascii())) {
             headers.append(n, v);
         }
         if rest.is_empty() {
             break;
         }
     }
-    run(
-        &REST_MODEL,
-        &HttpRequest {
-            method,
-            path,
-            query,
-            headers: &headers,
-            body: rest,
-        },
-    );
+    run(&REST_MODEL, &HttpRequest { method, path, query, headers: &headers, body: rest });
 }
 
 fn query_like(model: &'static ServiceModel, data: &[u8]) {
     let (query, body) = split_line(data);
     let query = String::from_utf8_lossy(query);
     let headers = HeaderMap::new();
-    run(
-        model,
-        &HttpRequest {
-            method: "POST",
-            path: "/",
-            query: &query,
-            headers: &headers,
-            body,
-        },
-    );
+    run(model, &HttpRequest { method: "POST", path: "/", query: &query, headers: &headers, body });
 }
 
 /// awsQuery: the first line is the URL query string, the rest is the form body.

@@ -86,9 +86,7 @@ pub fn decode(
     let decoded = match &model.shape(shape).kind {
         ShapeKind::Structure { document: true, .. } => v.clone(),
         ShapeKind::Structure { .. } => match v {
-            Value::Object(obj) => {
-                Value::Object(decode_struct(model, shape, obj, Members::All, depth)?)
-            }
+            Value::Object(obj) => Value::Object(decode_struct(model, shape, obj, Members::All, depth)?),
             _ => return Err(mismatch(v, "a structure")),
         },
         ShapeKind::List { member: item, .. } => match v {
@@ -140,29 +138,16 @@ pub fn decode(
         },
         ShapeKind::Timestamp { .. } => {
             let ts = match v {
-                Value::Number(n) => n
-                    .as_f64()
-                    .and_then(ingot_core::Timestamp::from_epoch_seconds_f64),
+                Value::Number(n) => n.as_f64().and_then(ingot_core::Timestamp::from_epoch_seconds_f64),
                 Value::String(s) => {
-                    let f = shapes::timestamp_format(
-                        model,
-                        member,
-                        shape,
-                        TimestampFormat::EpochSeconds,
-                    );
-                    timefmt::parse_text(s, f)
-                        .or_else(|| timefmt::parse_text(s, TimestampFormat::Iso8601))
+                    let f = shapes::timestamp_format(model, member, shape, TimestampFormat::EpochSeconds);
+                    timefmt::parse_text(s, f).or_else(|| timefmt::parse_text(s, TimestampFormat::Iso8601))
                 }
                 _ => return Err(mismatch(v, "Timestamp")),
             };
             match ts {
                 Some(ts) => timefmt::to_canonical(ts),
-                None => {
-                    return Err(serialization(format!(
-                        "{} is not a valid timestamp",
-                        compact(v)
-                    )))
-                }
+                None => return Err(serialization(format!("{} is not a valid timestamp", compact(v)))),
             }
         }
         ShapeKind::Blob { .. } => match v {
@@ -213,8 +198,7 @@ impl JsonOut {
     /// Writes any JSON value as is.
     pub fn raw(&mut self, v: &Value) {
         // Serialising a `Value` cannot fail.
-        self.buf
-            .push_str(&serde_json::to_string(v).unwrap_or_else(|_| "null".to_string()));
+        self.buf.push_str(&serde_json::to_string(v).unwrap_or_else(|_| "null".to_string()));
     }
 
     /// Writes the members of `shape` found in canonical `obj` (model order), skipping
@@ -244,25 +228,13 @@ impl JsonOut {
     }
 
     /// Writes canonical value `v` of `shape` as wire JSON.
-    pub fn value(
-        &mut self,
-        model: &ServiceModel,
-        shape: ShapeId,
-        member: Option<&Member>,
-        v: &Value,
-        depth: usize,
-    ) {
+    pub fn value(&mut self, model: &ServiceModel, shape: ShapeId, member: Option<&Member>, v: &Value, depth: usize) {
         if depth > MAX_DEPTH * 2 {
             self.raw(v);
             return;
         }
         match (&model.shape(shape).kind, v) {
-            (
-                ShapeKind::Structure {
-                    document: false, ..
-                },
-                Value::Object(obj),
-            ) => {
+            (ShapeKind::Structure { document: false, .. }, Value::Object(obj)) => {
                 self.buf.push('{');
                 let mut first = true;
                 self.struct_members(model, shape, obj, Members::All, None, &mut first, depth);
@@ -291,12 +263,7 @@ impl JsonOut {
                 self.buf.push('}');
             }
             (ShapeKind::Timestamp { .. }, _) => match timefmt::from_canonical(v) {
-                Some(ts) => match shapes::timestamp_format(
-                    model,
-                    member,
-                    shape,
-                    TimestampFormat::EpochSeconds,
-                ) {
+                Some(ts) => match shapes::timestamp_format(model, member, shape, TimestampFormat::EpochSeconds) {
                     TimestampFormat::EpochSeconds => self.raw(&timefmt::to_canonical(ts)),
                     f => self.raw(&Value::String(timefmt::format_text(ts, f))),
                 },

@@ -65,10 +65,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -99,9 +96,7 @@ pub fn encode_response(
     request_id: &str,
 ) -> HttpResponse {
     match model.protocol {
-        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
-            aws_json::encode_response(model, op, output, request_id)
-        }
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => aws_json::encode_response(model, op, output, request_id),
         Protocol::RestJson1 => rest_json::encode_response(model, op, output, request_id),
         Protocol::AwsQuery => query::encode_query_response(model, op, output, request_id),
         Protocol::Ec2Query => query::encode_ec2_response(model, op, output, request_id),

@@ -8,9 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use ingot_core::model::{
-    Member, OperationModel, ServiceModel, ShapeId, ShapeKind, TimestampFormat,
-};
+use ingot_core::model::{Member, OperationModel, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
 use ingot_core::{CommonError, CommonKind};
 use serde_json::{Map, Value};
 
@@ -55,14 +53,9 @@ pub fn decode(
     let action = params.remove("Action").unwrap_or_default();
     params.remove("Version");
     if action.is_empty() {
-        return Err(CommonError::new(
-            CommonKind::UnknownOperation,
-            "The request must contain the parameter Action.",
-        ));
+        return Err(CommonError::new(CommonKind::UnknownOperation, "The request must contain the parameter Action."));
     }
-    let op = model
-        .operation(&action)
-        .ok_or_else(|| CommonError::unknown_operation(&action))?;
+    let op = model.operation(&action).ok_or_else(|| CommonError::unknown_operation(&action))?;
     let Some(input) = op.input else {
         if dialect == Dialect::Ec2 {
             if let Some(k) = params.keys().find(|k| !is_auth_key(k)) {
@@ -71,18 +64,10 @@ pub fn decode(
         }
         return Ok((op, Value::Object(Map::new())));
     };
-    let mut dec = Decoder {
-        model,
-        params: &params,
-        dialect,
-        consumed: HashSet::new(),
-    };
+    let mut dec = Decoder { model, params: &params, dialect, consumed: HashSet::new() };
     let obj = dec.structure(input, "", 0)?.unwrap_or_default();
     if dialect == Dialect::Ec2 {
-        if let Some(k) = params
-            .keys()
-            .find(|k| !dec.consumed.contains(k.as_str()) && !is_auth_key(k))
-        {
+        if let Some(k) = params.keys().find(|k| !dec.consumed.contains(k.as_str()) && !is_auth_key(k)) {
             return Err(unknown_parameter(&unknown_segment(model, input, k)));
         }
     }
@@ -102,10 +87,7 @@ pub fn decode(
 }
 
 fn unknown_parameter(name: &str) -> CommonError {
-    CommonError::new(
-        CommonKind::UnknownParameter,
-        format!("The parameter {name} is not recognized"),
-    )
+    CommonError::new(CommonKind::UnknownParameter, format!("The parameter {name} is not recognized"))
 }
 
 /// The request key of a structure member.
@@ -137,12 +119,7 @@ fn list_prefixes(
     key: &str,
     dialect: Dialect,
 ) -> Vec<String> {
-    let ShapeKind::List {
-        member_name,
-        flattened,
-        ..
-    } = model.shape(list).kind
-    else {
+    let ShapeKind::List { member_name, flattened, .. } = model.shape(list).kind else {
         return vec![key.to_string()];
     };
     if dialect == Dialect::Ec2 {
@@ -172,20 +149,10 @@ fn map_names(
     key: &str,
     dialect: Dialect,
 ) -> (String, String, String) {
-    let ShapeKind::Map {
-        key_name,
-        value_name,
-        flattened,
-        ..
-    } = model.shape(map).kind
-    else {
+    let ShapeKind::Map { key_name, value_name, flattened, .. } = model.shape(map).kind else {
         return (key.to_string(), "key".into(), "value".into());
     };
-    let entry = if flattened || member.is_some_and(|m| m.flattened) {
-        key.to_string()
-    } else {
-        format!("{key}.entry")
-    };
+    let entry = if flattened || member.is_some_and(|m| m.flattened) { key.to_string() } else { format!("{key}.entry") };
     let name = |n: Option<&str>, default: &str| match (n, dialect) {
         (Some(n), Dialect::Ec2) => upper_first(n),
         (Some(n), Dialect::Query) => n.to_string(),
@@ -232,10 +199,7 @@ impl<'p> Decoder<'p> {
     /// Whether any key lies under `prefix.`.
     fn has_children(&self, prefix: &str) -> bool {
         let start = format!("{prefix}.");
-        self.params
-            .range(start.clone()..)
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&start))
+        self.params.range(start.clone()..).next().is_some_and(|(k, _)| k.starts_with(&start))
     }
 
     fn structure(
@@ -274,14 +238,10 @@ impl<'p> Decoder<'p> {
         let model = self.model;
         match model.shape(shape).kind {
             ShapeKind::Structure { document: true, .. } => match self.take(key) {
-                Some(text) => serde_json::from_str(text)
-                    .map(Some)
-                    .map_err(|_| self.invalid(key, text)),
+                Some(text) => serde_json::from_str(text).map(Some).map_err(|_| self.invalid(key, text)),
                 None => Ok(None),
             },
-            ShapeKind::Structure { .. } => {
-                Ok(self.structure(shape, key, depth)?.map(Value::Object))
-            }
+            ShapeKind::Structure { .. } => Ok(self.structure(shape, key, depth)?.map(Value::Object)),
             ShapeKind::List { member: item, .. } => {
                 for prefix in list_prefixes(model, shape, member, key, self.dialect) {
                     let idx = self.indexes(&prefix);
@@ -290,9 +250,7 @@ impl<'p> Decoder<'p> {
                     }
                     let mut items = Vec::with_capacity(idx.len());
                     for i in idx {
-                        if let Some(v) =
-                            self.value(item, None, &format!("{prefix}.{i}"), depth + 1)?
-                        {
+                        if let Some(v) = self.value(item, None, &format!("{prefix}.{i}"), depth + 1)? {
                             items.push(v);
                         }
                     }
@@ -305,11 +263,7 @@ impl<'p> Decoder<'p> {
                     None => Ok(None),
                 }
             }
-            ShapeKind::Map {
-                key: key_shape,
-                value: value_shape,
-                ..
-            } => {
+            ShapeKind::Map { key: key_shape, value: value_shape, .. } => {
                 let (entry, kname, vname) = map_names(model, shape, member, key, self.dialect);
                 let idx = self.indexes(&entry);
                 if idx.is_empty() {
@@ -325,23 +279,16 @@ impl<'p> Decoder<'p> {
                         Value::String(s) => s,
                         other => other.to_string(),
                     };
-                    if let Some(v) = self.value(
-                        value_shape,
-                        None,
-                        &format!("{entry}.{i}.{vname}"),
-                        depth + 1,
-                    )? {
+                    if let Some(v) = self.value(value_shape, None, &format!("{entry}.{i}.{vname}"), depth + 1)? {
                         out.entry(k).or_insert(v);
                     }
                 }
                 Ok(Some(Value::Object(out)))
             }
             _ => match self.take(key) {
-                Some(text) => {
-                    shapes::parse_scalar_text(model, shape, member, text, TimestampFormat::Iso8601)
-                        .map(Some)
-                        .ok_or_else(|| self.invalid(key, text))
-                }
+                Some(text) => shapes::parse_scalar_text(model, shape, member, text, TimestampFormat::Iso8601)
+                    .map(Some)
+                    .ok_or_else(|| self.invalid(key, text)),
                 None => Ok(None),
             },
         }
@@ -361,15 +308,11 @@ fn unknown_segment(model: &ServiceModel, input: ShapeId, key: &str) -> String {
     let mut shape = input;
     for seg in key.split('.') {
         match model.shape(shape).kind {
-            ShapeKind::Structure { members, .. } => {
-                match members.iter().find(|m| member_key(m, Dialect::Ec2) == seg) {
-                    Some(m) => shape = m.target,
-                    None => return seg.to_string(),
-                }
-            }
-            ShapeKind::List { member, .. }
-                if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) =>
-            {
+            ShapeKind::Structure { members, .. } => match members.iter().find(|m| member_key(m, Dialect::Ec2) == seg) {
+                Some(m) => shape = m.target,
+                None => return seg.to_string(),
+            },
+            ShapeKind::List { member, .. } if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) => {
                 shape = member
             }
             _ => return seg.to_string(),
@@ -393,43 +336,26 @@ fn first_missing(
     for m in shapes::members(model, shape) {
         let key = join(prefix, &member_key(m, dialect));
         let v = obj.get(m.name);
-        let empty =
-            matches!(v, None | Some(Value::Null)) || v.is_some_and(|v| v.as_str() == Some(""));
+        let empty = matches!(v, None | Some(Value::Null)) || v.is_some_and(|v| v.as_str() == Some(""));
         if m.required && empty {
             return Some(key);
         }
         match (v, &model.shape(m.target).kind) {
-            (
-                Some(Value::Object(inner)),
-                ShapeKind::Structure {
-                    document: false, ..
-                },
-            ) => {
+            (Some(Value::Object(inner)), ShapeKind::Structure { document: false, .. }) => {
                 if let Some(k) = first_missing(model, m.target, inner, &key, dialect, depth + 1) {
                     return Some(k);
                 }
             }
             (Some(Value::Array(items)), ShapeKind::List { member: item, .. }) => {
-                if !matches!(
-                    model.shape(*item).kind,
-                    ShapeKind::Structure {
-                        document: false,
-                        ..
-                    }
-                ) {
+                if !matches!(model.shape(*item).kind, ShapeKind::Structure { document: false, .. }) {
                     continue;
                 }
                 let prefix = list_prefixes(model, m.target, Some(m), &key, dialect).remove(0);
                 for (i, it) in items.iter().enumerate() {
                     if let Value::Object(inner) = it {
-                        if let Some(k) = first_missing(
-                            model,
-                            *item,
-                            inner,
-                            &format!("{prefix}.{}", i + 1),
-                            dialect,
-                            depth + 1,
-                        ) {
+                        if let Some(k) =
+                            first_missing(model, *item, inner, &format!("{prefix}.{}", i + 1), dialect, depth + 1)
+                        {
                             return Some(k);
                         }
                     }
@@ -466,16 +392,10 @@ pub fn encode_query_response(
 ) -> HttpResponse {
     let mut x = XmlOut::new();
     let root = format!("{}Response", op.name);
-    let ns: Vec<(&str, &str)> = model
-        .xml_namespace
-        .map(|n| ("xmlns", n))
-        .into_iter()
-        .collect();
+    let ns: Vec<(&str, &str)> = model.xml_namespace.map(|n| ("xmlns", n)).into_iter().collect();
     x.open(&root, &ns);
     if let Some(shape) = op.output {
-        let wrapper = op
-            .result_wrapper
-            .map_or_else(|| format!("{}Result", op.name), str::to_string);
+        let wrapper = op.result_wrapper.map_or_else(|| format!("{}Result", op.name), str::to_string);
         let empty = Map::new();
         let obj = output.as_object().unwrap_or(&empty);
         let attrs = XmlOut::attributes(model, shape, obj);
@@ -536,17 +456,11 @@ mod tests {
     const NS: &str = "https://test.amazonaws.com/doc/2020-01-08/";
 
     fn echo(params: &str) -> Result<Value, CommonError> {
-        form(&format!("Action=Echo&Version=2020-01-08&{params}"))
-            .decode(&QUERY_MODEL)
-            .map(|(_, v)| v)
+        form(&format!("Action=Echo&Version=2020-01-08&{params}")).decode(&QUERY_MODEL).map(|(_, v)| v)
     }
 
     fn ec2(params: &str) -> Result<Value, CommonError> {
-        form(&format!(
-            "Action=DescribeThings&Version=2016-11-15&{params}"
-        ))
-        .decode(&EC2_MODEL)
-        .map(|(_, v)| v)
+        form(&format!("Action=DescribeThings&Version=2016-11-15&{params}")).decode(&EC2_MODEL).map(|(_, v)| v)
     }
 
     #[test]
@@ -570,19 +484,13 @@ mod tests {
 
     #[test]
     fn flattened_lists_accept_the_member_name_and_the_list_name() {
-        assert_eq!(
-            echo("Name=a&FlatNamed.1=x&FlatNamed.2=y").unwrap()["FlatNamed"],
-            json!(["x", "y"])
-        );
+        assert_eq!(echo("Name=a&FlatNamed.1=x&FlatNamed.2=y").unwrap()["FlatNamed"], json!(["x", "y"]));
         assert_eq!(echo("Name=a&Entry.1=x").unwrap()["FlatNamed"], json!(["x"]));
     }
 
     #[test]
     fn empty_lists_travel_as_an_empty_value() {
-        assert_eq!(
-            echo("Name=a&Names=").unwrap(),
-            json!({"Name":"a","Names":[]})
-        );
+        assert_eq!(echo("Name=a&Names=").unwrap(), json!({"Name":"a","Names":[]}));
     }
 
     #[test]
@@ -593,9 +501,7 @@ mod tests {
 
     #[test]
     fn get_requests_read_the_query_string() {
-        let (op, v) = Req::new("GET", "/?Action=Echo&Name=abc")
-            .decode(&QUERY_MODEL)
-            .unwrap();
+        let (op, v) = Req::new("GET", "/?Action=Echo&Name=abc").decode(&QUERY_MODEL).unwrap();
         assert_eq!((op.name, v), ("Echo", json!({"Name":"abc"})));
     }
 
@@ -617,11 +523,9 @@ mod tests {
 
     #[test]
     fn missing_required_members_are_missing_parameters_named_by_wire_key() {
-        for (params, key) in [
-            ("Count=1", "Name"),
-            ("Name=", "Name"),
-            ("Name=a&Tags.member.1.Value=v", "Tags.member.1.Key"),
-        ] {
+        for (params, key) in
+            [("Count=1", "Name"), ("Name=", "Name"), ("Name=a&Tags.member.1.Value=v", "Tags.member.1.Key")]
+        {
             let e = echo(params).unwrap_err();
             assert_eq!(e.kind, CommonKind::MissingParameter);
             assert_eq!(e.message, format!("The parameter {key} is required."));
@@ -656,15 +560,9 @@ mod tests {
             let e = echo(params).unwrap_err();
             assert_eq!(e.kind, CommonKind::Serialization, "{params}");
         }
-        assert_eq!(
-            echo("Name=a&Count=abc").unwrap_err().message,
-            "Value (abc) for parameter Count is invalid."
-        );
+        assert_eq!(echo("Name=a&Count=abc").unwrap_err().message, "Value (abc) for parameter Count is invalid.");
         let deep = format!("Name=a&Tree.{}Label=x", "Child.".repeat(100));
-        assert_eq!(
-            echo(&deep).unwrap_err().message,
-            "The input is nested too deeply."
-        );
+        assert_eq!(echo(&deep).unwrap_err().message, "The input is nested too deeply.");
     }
 
     #[test]
@@ -725,12 +623,7 @@ mod tests {
                  <Resource>r</Resource><At>2019-12-16T23:48:18Z</At></Error><RequestId>rid</RequestId></ErrorResponse>"
             )
         );
-        let resp = encode_error(
-            Protocol::AwsQuery,
-            None,
-            &CommonError::internal("x").into(),
-            "rid",
-        );
+        let resp = encode_error(Protocol::AwsQuery, None, &CommonError::internal("x").into(), "rid");
         assert_eq!(resp.status, 500);
         assert_eq!(
             body_text(&resp),
@@ -764,15 +657,10 @@ mod tests {
             let e = ec2(params).unwrap_err();
             assert_eq!(
                 (e.kind, e.message),
-                (
-                    CommonKind::UnknownParameter,
-                    format!("The parameter {name} is not recognized")
-                )
+                (CommonKind::UnknownParameter, format!("The parameter {name} is not recognized"))
             );
         }
-        let e = form("Action=RebootThing&InstanceId=i&Extra=1")
-            .decode(&EC2_MODEL)
-            .unwrap_err();
+        let e = form("Action=RebootThing&InstanceId=i&Extra=1").decode(&EC2_MODEL).unwrap_err();
         assert_eq!(e.message, "The parameter Extra is not recognized");
     }
 
@@ -781,16 +669,10 @@ mod tests {
         let e = ec2("DryRun=false").unwrap_err();
         assert_eq!(
             (e.kind, e.message.as_str()),
-            (
-                CommonKind::MissingParameter,
-                "The request must contain the parameter InstanceId"
-            )
+            (CommonKind::MissingParameter, "The request must contain the parameter InstanceId")
         );
         let e = ec2("InstanceId=i&MaxResults=abc").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Value (abc) for parameter MaxResults is invalid."
-        );
+        assert_eq!(e.message, "Value (abc) for parameter MaxResults is invalid.");
         let resp = encode_error(Protocol::Ec2Query, None, &e.into(), "rid");
         assert_eq!(resp.status, 400);
         assert!(body_text(&resp).contains("<Code>InvalidParameterValue</Code>"));
@@ -845,34 +727,19 @@ mod tests {
     const LISTS: [Member; 5] = [
         tm::m("ListArg", 1),
         tm::m("ComplexListArg", 3),
-        Member {
-            flattened: true,
-            ..tm::m("FlattenedListArg", 1)
-        },
+        Member { flattened: true, ..tm::m("FlattenedListArg", 1) },
         tm::m("ListArgWithXmlNameMember", 4),
-        Member {
-            flattened: true,
-            ..tm::named("FlattenedListArgWithXmlName", 4, "Hi")
-        },
+        Member { flattened: true, ..tm::named("FlattenedListArgWithXmlName", 4, "Hi") },
     ];
     const MAPS: [Member; 5] = [
         tm::m("MapArg", 5),
         tm::named("RenamedMapArg", 5, "Foo"),
         tm::m("ComplexMapArg", 6),
-        Member {
-            flattened: true,
-            ..tm::m("FlattenedMap", 5)
-        },
-        Member {
-            flattened: true,
-            ..tm::named("FlattenedMapWithXmlName", 7, "Hi")
-        },
+        Member { flattened: true, ..tm::m("FlattenedMap", 5) },
+        Member { flattened: true, ..tm::named("FlattenedMapWithXmlName", 7, "Hi") },
     ];
-    const EC2_LISTS: [Member; 3] = [
-        tm::m("ListArg", 1),
-        tm::m("ComplexListArg", 3),
-        tm::named("ListArgWithXmlName", 4, "Hi"),
-    ];
+    const EC2_LISTS: [Member; 3] =
+        [tm::m("ListArg", 1), tm::m("ComplexListArg", 3), tm::named("ListArgWithXmlName", 4, "Hi")];
     static SMITHY_SHAPES: [Shape; 11] = [
         tm::sh("String", tm::string()),
         tm::sh("StringList", tm::list(0)),
@@ -897,19 +764,13 @@ mod tests {
         tm::sh("QueryMapsInput", tm::st(&MAPS)),
         tm::sh("Ec2QueryListsInput", tm::st(&EC2_LISTS)),
     ];
-    static SMITHY_QUERY_OPS: [OperationModel; 2] = [
-        tm::op("QueryLists", Some(8), None),
-        tm::op("QueryMaps", Some(9), None),
-    ];
+    static SMITHY_QUERY_OPS: [OperationModel; 2] =
+        [tm::op("QueryLists", Some(8), None), tm::op("QueryMaps", Some(9), None)];
     static SMITHY_EC2_OPS: [OperationModel; 1] = [tm::op("QueryLists", Some(10), None)];
-    static SMITHY_QUERY: ServiceModel = ServiceModel {
-        shapes: &SMITHY_SHAPES,
-        ..tm::model("query", Protocol::AwsQuery, &SMITHY_QUERY_OPS)
-    };
-    static SMITHY_EC2: ServiceModel = ServiceModel {
-        shapes: &SMITHY_SHAPES,
-        ..tm::model("ec2", Protocol::Ec2Query, &SMITHY_EC2_OPS)
-    };
+    static SMITHY_QUERY: ServiceModel =
+        ServiceModel { shapes: &SMITHY_SHAPES, ..tm::model("query", Protocol::AwsQuery, &SMITHY_QUERY_OPS) };
+    static SMITHY_EC2: ServiceModel =
+        ServiceModel { shapes: &SMITHY_SHAPES, ..tm::model("ec2", Protocol::Ec2Query, &SMITHY_EC2_OPS) };
 
     fn smithy(model: &'static ServiceModel, body: &str) -> Value {
         form(body).decode(model).unwrap().1
@@ -922,21 +783,15 @@ mod tests {
             "Action=QueryLists&Version=2020-01-08&ListArg.member.1=foo&ListArg.member.2=bar&ListArg.member.3=baz\
              &ComplexListArg.member.1.hi=hello&ComplexListArg.member.2.hi=hola",
         );
-        assert_eq!(
-            v,
-            json!({"ListArg":["foo","bar","baz"],"ComplexListArg":[{"hi":"hello"},{"hi":"hola"}]})
-        );
-        let v = smithy(
-            &SMITHY_QUERY,
-            "Action=QueryLists&Version=2020-01-08&FlattenedListArg.1=A&FlattenedListArg.2=B",
-        );
+        assert_eq!(v, json!({"ListArg":["foo","bar","baz"],"ComplexListArg":[{"hi":"hello"},{"hi":"hola"}]}));
+        let v = smithy(&SMITHY_QUERY, "Action=QueryLists&Version=2020-01-08&FlattenedListArg.1=A&FlattenedListArg.2=B");
         assert_eq!(v, json!({"FlattenedListArg":["A","B"]}));
-        let v = smithy(&SMITHY_QUERY, "Action=QueryLists&Version=2020-01-08&ListArgWithXmlNameMember.item.1=A&ListArgWithXmlNameMember.item.2=B");
-        assert_eq!(v, json!({"ListArgWithXmlNameMember":["A","B"]}));
         let v = smithy(
             &SMITHY_QUERY,
-            "Action=QueryLists&Version=2020-01-08&Hi.1=A&Hi.2=B",
+            "Action=QueryLists&Version=2020-01-08&ListArgWithXmlNameMember.item.1=A&ListArgWithXmlNameMember.item.2=B",
         );
+        assert_eq!(v, json!({"ListArgWithXmlNameMember":["A","B"]}));
+        let v = smithy(&SMITHY_QUERY, "Action=QueryLists&Version=2020-01-08&Hi.1=A&Hi.2=B");
         assert_eq!(v, json!({"FlattenedListArgWithXmlName":["A","B"]}));
     }
 
@@ -947,30 +802,19 @@ mod tests {
             "Action=QueryMaps&Version=2020-01-08&MapArg.entry.1.key=foo&MapArg.entry.1.value=Foo&MapArg.entry.2.key=bar&MapArg.entry.2.value=Bar",
         );
         assert_eq!(v, json!({"MapArg":{"foo":"Foo","bar":"Bar"}}));
-        let v = smithy(
-            &SMITHY_QUERY,
-            "Action=QueryMaps&Version=2020-01-08&Foo.entry.1.key=foo&Foo.entry.1.value=Foo",
-        );
+        let v = smithy(&SMITHY_QUERY, "Action=QueryMaps&Version=2020-01-08&Foo.entry.1.key=foo&Foo.entry.1.value=Foo");
         assert_eq!(v, json!({"RenamedMapArg":{"foo":"Foo"}}));
         let v = smithy(
             &SMITHY_QUERY,
             "Action=QueryMaps&Version=2020-01-08&ComplexMapArg.entry.1.key=foo&ComplexMapArg.entry.1.value.hi=Foo\
              &ComplexMapArg.entry.2.key=bar&ComplexMapArg.entry.2.value.hi=Bar",
         );
-        assert_eq!(
-            v,
-            json!({"ComplexMapArg":{"foo":{"hi":"Foo"},"bar":{"hi":"Bar"}}})
-        );
+        assert_eq!(v, json!({"ComplexMapArg":{"foo":{"hi":"Foo"},"bar":{"hi":"Bar"}}}));
         let v = smithy(&SMITHY_QUERY, "Action=QueryMaps&Version=2020-01-08&FlattenedMap.1.key=foo&FlattenedMap.1.value=Foo&FlattenedMap.2.key=bar&FlattenedMap.2.value=Bar");
         assert_eq!(v, json!({"FlattenedMap":{"foo":"Foo","bar":"Bar"}}));
-        let v = smithy(
-            &SMITHY_QUERY,
-            "Action=QueryMaps&Version=2020-01-08&Hi.1.K=foo&Hi.1.V=Foo&Hi.2.K=bar&Hi.2.V=Bar",
-        );
-        assert_eq!(
-            v,
-            json!({"FlattenedMapWithXmlName":{"foo":"Foo","bar":"Bar"}})
-        );
+        let v =
+            smithy(&SMITHY_QUERY, "Action=QueryMaps&Version=2020-01-08&Hi.1.K=foo&Hi.1.V=Foo&Hi.2.K=bar&Hi.2.V=Bar");
+        assert_eq!(v, json!({"FlattenedMapWithXmlName":{"foo":"Foo","bar":"Bar"}}));
         let v = smithy(&SMITHY_QUERY, "Action=QueryMaps&Version=2020-01-08");
         assert_eq!(v, json!({}));
     }
@@ -981,19 +825,10 @@ mod tests {
             &SMITHY_EC2,
             "Action=QueryLists&Version=2020-01-08&ListArg.1=foo&ListArg.2=bar&ListArg.3=baz&ComplexListArg.1.Hi=hello&ComplexListArg.2.Hi=hola",
         );
-        assert_eq!(
-            v,
-            json!({"ListArg":["foo","bar","baz"],"ComplexListArg":[{"hi":"hello"},{"hi":"hola"}]})
-        );
-        let v = smithy(
-            &SMITHY_EC2,
-            "Action=QueryLists&Version=2020-01-08&Hi.1=A&Hi.2=B",
-        );
+        assert_eq!(v, json!({"ListArg":["foo","bar","baz"],"ComplexListArg":[{"hi":"hello"},{"hi":"hola"}]}));
+        let v = smithy(&SMITHY_EC2, "Action=QueryLists&Version=2020-01-08&Hi.1=A&Hi.2=B");
         assert_eq!(v, json!({"ListArgWithXmlName":["A","B"]}));
-        assert_eq!(
-            smithy(&SMITHY_EC2, "Action=QueryLists&Version=2020-01-08"),
-            json!({})
-        );
+        assert_eq!(smithy(&SMITHY_EC2, "Action=QueryLists&Version=2020-01-08"), json!({}));
     }
 
     #[test]

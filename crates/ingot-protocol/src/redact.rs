@@ -24,14 +24,7 @@ fn walk(model: &ServiceModel, shape: ShapeId, v: &Value, depth: usize) -> Value 
         return Value::String(HIDDEN.to_string());
     }
     match (&s.kind, v) {
-        (
-            ShapeKind::Structure {
-                document: false,
-                members,
-                ..
-            },
-            Value::Object(obj),
-        ) => {
+        (ShapeKind::Structure { document: false, members, .. }, Value::Object(obj)) => {
             let mut out = Map::new();
             for m in *members {
                 if let Some(it) = obj.get(m.name) {
@@ -40,21 +33,14 @@ fn walk(model: &ServiceModel, shape: ShapeId, v: &Value, depth: usize) -> Value 
             }
             Value::Object(out)
         }
-        (ShapeKind::List { member, .. }, Value::Array(items)) => Value::Array(
-            items
-                .iter()
-                .map(|it| walk(model, *member, it, depth + 1))
-                .collect(),
-        ),
+        (ShapeKind::List { member, .. }, Value::Array(items)) => {
+            Value::Array(items.iter().map(|it| walk(model, *member, it, depth + 1)).collect())
+        }
         (ShapeKind::Map { key, value, .. }, Value::Object(obj)) => {
             let hide_keys = model.shape(*key).sensitive;
             let mut out = Map::new();
             for (i, (k, it)) in obj.iter().enumerate() {
-                let k = if hide_keys {
-                    format!("{HIDDEN}_{}", i + 1)
-                } else {
-                    k.clone()
-                };
+                let k = if hide_keys { format!("{HIDDEN}_{}", i + 1) } else { k.clone() };
                 out.insert(k, walk(model, *value, it, depth + 1));
             }
             Value::Object(out)
@@ -72,8 +58,7 @@ mod tests {
 
     #[test]
     fn sensitive_members_are_hidden_and_the_rest_kept() {
-        let v =
-            json!({"Name":"abc","Secret":"hunter2","Tags":[{"Key":"k"}],"Doc":{"Secret":"kept"}});
+        let v = json!({"Name":"abc","Secret":"hunter2","Tags":[{"Key":"k"}],"Doc":{"Secret":"kept"}});
         assert_eq!(
             redact(&JSON_MODEL, KITCHEN, &v),
             json!({"Name":"abc","Secret":HIDDEN,"Tags":[{"Key":"k"}],"Doc":{"Secret":"kept"}})
@@ -83,9 +68,6 @@ mod tests {
     #[test]
     fn unmodeled_keys_are_dropped() {
         let v = json!({"Name":"abc","Secret":"x","Sneaky":"value"});
-        assert_eq!(
-            redact(&QUERY_MODEL, QUERY_INPUT, &v),
-            json!({"Name":"abc","Secret":HIDDEN})
-        );
+        assert_eq!(redact(&QUERY_MODEL, QUERY_INPUT, &v), json!({"Name":"abc","Secret":HIDDEN}));
     }
 }

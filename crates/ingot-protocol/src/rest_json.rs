@@ -2,9 +2,7 @@
 //! JSON body (or a `payload` member).
 
 use http::HeaderMap;
-use ingot_core::model::{
-    Location, Member, OperationModel, ServiceModel, ShapeId, ShapeKind, TimestampFormat,
-};
+use ingot_core::model::{Location, Member, OperationModel, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
 use ingot_core::{CommonError, CommonKind};
 use serde_json::{Map, Value};
 
@@ -35,15 +33,13 @@ fn parse_template(uri: &str) -> Template<'_> {
     let segments = path
         .trim_start_matches('/')
         .split('/')
-        .map(
-            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(label) => match label.strip_suffix('+') {
-                    Some(greedy) => Seg::Greedy(greedy),
-                    None => Seg::Label(label),
-                },
-                None => Seg::Literal(s),
+        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(label) => match label.strip_suffix('+') {
+                Some(greedy) => Seg::Greedy(greedy),
+                None => Seg::Label(label),
             },
-        )
+            None => Seg::Literal(s),
+        })
         .collect();
     let query = query
         .split('&')
@@ -101,11 +97,7 @@ struct Route {
     score: (usize, usize, bool),
 }
 
-fn route(
-    model: &'static ServiceModel,
-    req: &HttpRequest,
-    query: &[(String, String)],
-) -> Option<Route> {
+fn route(model: &'static ServiceModel, req: &HttpRequest, query: &[(String, String)]) -> Option<Route> {
     let path = if req.path.is_empty() { "/" } else { req.path };
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let mut best: Option<Route> = None;
@@ -114,22 +106,15 @@ fn route(
             continue;
         }
         let t = parse_template(op.request_uri);
-        let query_ok = t.query.iter().all(|(k, want)| {
-            query
-                .iter()
-                .any(|(qk, qv)| qk == k && want.is_none_or(|w| w == qv))
-        });
+        let query_ok =
+            t.query.iter().all(|(k, want)| query.iter().any(|(qk, qv)| qk == k && want.is_none_or(|w| w == qv)));
         if !query_ok {
             continue;
         }
         let Some(labels) = match_path(&t, &segs) else {
             continue;
         };
-        let literals = t
-            .segments
-            .iter()
-            .filter(|s| matches!(s, Seg::Literal(_)))
-            .count();
+        let literals = t.segments.iter().filter(|s| matches!(s, Seg::Literal(_))).count();
         let greedy = t.segments.iter().any(|s| matches!(s, Seg::Greedy(_)));
         let score = (literals, t.query.len(), !greedy);
         if best.as_ref().is_none_or(|b| score > b.score) {
@@ -145,16 +130,11 @@ fn route(
 fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, CommonError> {
     let mut values = Vec::new();
     for v in headers.get_all(name) {
-        let text = std::str::from_utf8(v.as_bytes()).map_err(|_| {
-            serialization(format!("The value of header {name} is not valid UTF-8."))
-        })?;
+        let text = std::str::from_utf8(v.as_bytes())
+            .map_err(|_| serialization(format!("The value of header {name} is not valid UTF-8.")))?;
         values.push(text.trim().to_string());
     }
-    Ok(if values.is_empty() {
-        None
-    } else {
-        Some(values.join(", "))
-    })
+    Ok(if values.is_empty() { None } else { Some(values.join(", ")) })
 }
 
 /// Splits a header list: commas separate items, double quotes protect commas, `\"` escapes.
@@ -178,11 +158,7 @@ fn split_header_list(text: &str) -> Vec<String> {
                 }
             }
             ',' if !quoted => {
-                out.push(if was_quoted {
-                    std::mem::take(&mut cur)
-                } else {
-                    cur.trim().to_string()
-                });
+                out.push(if was_quoted { std::mem::take(&mut cur) } else { cur.trim().to_string() });
                 cur.clear();
                 was_quoted = false;
             }
@@ -191,11 +167,7 @@ fn split_header_list(text: &str) -> Vec<String> {
             c => cur.push(c),
         }
     }
-    out.push(if was_quoted {
-        cur
-    } else {
-        cur.trim().to_string()
-    });
+    out.push(if was_quoted { cur } else { cur.trim().to_string() });
     out
 }
 
@@ -208,12 +180,9 @@ fn scalar_from_text(
     what: &str,
 ) -> Result<Value, CommonError> {
     if m.json_value && matches!(model.shape(shape).kind, ShapeKind::String { .. }) {
-        let bytes = shapes::decode_base64(text)
-            .ok_or_else(|| serialization(format!("{what} is not valid base64.")))?;
-        let json_text = String::from_utf8(bytes)
-            .map_err(|_| serialization(format!("{what} is not valid JSON.")))?;
-        serde_json::from_str::<Value>(&json_text)
-            .map_err(|_| serialization(format!("{what} is not valid JSON.")))?;
+        let bytes = shapes::decode_base64(text).ok_or_else(|| serialization(format!("{what} is not valid base64.")))?;
+        let json_text = String::from_utf8(bytes).map_err(|_| serialization(format!("{what} is not valid JSON.")))?;
+        serde_json::from_str::<Value>(&json_text).map_err(|_| serialization(format!("{what} is not valid JSON.")))?;
         return Ok(Value::String(json_text));
     }
     shapes::parse_scalar_text(model, shape, Some(m), text, ts_default)
@@ -228,18 +197,13 @@ fn truncate(text: &str) -> String {
     text[..end].to_string()
 }
 
-fn decode_header_member(
-    model: &ServiceModel,
-    m: &Member,
-    text: &str,
-) -> Result<Value, CommonError> {
+fn decode_header_member(model: &ServiceModel, m: &Member, text: &str) -> Result<Value, CommonError> {
     let name = m.location_name.unwrap_or(m.name);
     let what = format!("Header {name}");
     match model.shape(m.target).kind {
         ShapeKind::List { member: item, .. } => {
             let is_http_date = matches!(model.shape(item).kind, ShapeKind::Timestamp { .. })
-                && shapes::timestamp_format(model, None, item, TimestampFormat::Rfc822)
-                    == TimestampFormat::Rfc822;
+                && shapes::timestamp_format(model, None, item, TimestampFormat::Rfc822) == TimestampFormat::Rfc822;
             let mut parts = split_header_list(text);
             if is_http_date {
                 // `Mon, 16 Dec 2019 23:48:18 GMT` contains a comma: rejoin pairs.
@@ -250,14 +214,7 @@ fn decode_header_member(
                 if p.is_empty() {
                     continue;
                 }
-                items.push(scalar_from_text(
-                    model,
-                    m,
-                    item,
-                    &p,
-                    TimestampFormat::Rfc822,
-                    &what,
-                )?);
+                items.push(scalar_from_text(model, m, item, &p, TimestampFormat::Rfc822, &what)?);
             }
             Ok(Value::Array(items))
         }
@@ -273,11 +230,7 @@ pub fn decode(
     let route = route(model, req, &query).ok_or_else(|| {
         CommonError::new(
             CommonKind::UnknownOperation,
-            format!(
-                "No operation matches {} {}.",
-                truncate(req.method),
-                truncate(req.path)
-            ),
+            format!("No operation matches {} {}.", truncate(req.method), truncate(req.path)),
         )
     })?;
     let op = route.op;
@@ -286,17 +239,12 @@ pub fn decode(
     };
     let mut out = Map::new();
     let (payload, members) = match model.shape(input).kind {
-        ShapeKind::Structure {
-            payload, members, ..
-        } => (payload, members),
+        ShapeKind::Structure { payload, members, .. } => (payload, members),
         _ => (None, &[][..]),
     };
     // Query keys bound to a named member; the rest feed a query-params map member.
-    let named_keys: Vec<&str> = members
-        .iter()
-        .filter(|m| m.location == Location::QueryString)
-        .filter_map(|m| m.location_name)
-        .collect();
+    let named_keys: Vec<&str> =
+        members.iter().filter(|m| m.location == Location::QueryString).filter_map(|m| m.location_name).collect();
     for m in members {
         let wire = m.location_name.unwrap_or(m.name);
         let value = match m.location {
@@ -331,13 +279,7 @@ pub fn decode(
         }
         None => {
             let body = json::parse_body(req.body)?;
-            out.extend(json::decode_struct(
-                model,
-                input,
-                &body,
-                Members::BodyOnly,
-                0,
-            )?);
+            out.extend(json::decode_struct(model, input, &body, Members::BodyOnly, 0)?);
         }
     }
     let value = Value::Object(out);
@@ -361,9 +303,7 @@ fn decode_query_member(
                     continue;
                 }
                 if list_values {
-                    let entry = map
-                        .entry(k.clone())
-                        .or_insert_with(|| Value::Array(Vec::new()));
+                    let entry = map.entry(k.clone()).or_insert_with(|| Value::Array(Vec::new()));
                     if let Value::Array(items) = entry {
                         items.push(Value::String(v.clone()));
                     }
@@ -377,28 +317,14 @@ fn decode_query_member(
             let key = m.location_name.unwrap_or(m.name);
             let mut items = Vec::new();
             for (k, v) in query.iter().filter(|(k, _)| k == key) {
-                items.push(scalar_from_text(
-                    model,
-                    m,
-                    item,
-                    v,
-                    TimestampFormat::Iso8601,
-                    &what(k),
-                )?);
+                items.push(scalar_from_text(model, m, item, v, TimestampFormat::Iso8601, &what(k))?);
             }
             Ok((!items.is_empty()).then_some(Value::Array(items)))
         }
         _ => {
             let key = m.location_name.unwrap_or(m.name);
             match query.iter().find(|(k, _)| k == key) {
-                Some((k, v)) => Ok(Some(scalar_from_text(
-                    model,
-                    m,
-                    m.target,
-                    v,
-                    TimestampFormat::Iso8601,
-                    &what(k),
-                )?)),
+                Some((k, v)) => Ok(Some(scalar_from_text(model, m, m.target, v, TimestampFormat::Iso8601, &what(k))?)),
                 None => Ok(None),
             }
         }
@@ -422,37 +348,22 @@ fn decode_prefix_headers(headers: &HeaderMap, prefix: &str) -> Result<Option<Val
     Ok((!map.is_empty()).then_some(Value::Object(map)))
 }
 
-fn decode_payload(
-    model: &ServiceModel,
-    pm: &Member,
-    body: &[u8],
-) -> Result<Option<Value>, CommonError> {
+fn decode_payload(model: &ServiceModel, pm: &Member, body: &[u8]) -> Result<Option<Value>, CommonError> {
     match model.shape(pm.target).kind {
-        ShapeKind::Blob { .. } => {
-            Ok((!body.is_empty()).then(|| Value::String(shapes::encode_base64(body))))
-        }
+        ShapeKind::Blob { .. } => Ok((!body.is_empty()).then(|| Value::String(shapes::encode_base64(body)))),
         ShapeKind::String { .. } => {
             if body.is_empty() {
                 return Ok(None);
             }
-            let text = std::str::from_utf8(body)
-                .map_err(|_| serialization("The request body is not valid UTF-8."))?;
+            let text = std::str::from_utf8(body).map_err(|_| serialization("The request body is not valid UTF-8."))?;
             Ok(Some(Value::String(text.to_string())))
         }
-        ShapeKind::Structure {
-            document: false, ..
-        } => {
+        ShapeKind::Structure { document: false, .. } => {
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(None);
             }
             let obj = json::parse_body(body)?;
-            Ok(Some(Value::Object(json::decode_struct(
-                model,
-                pm.target,
-                &obj,
-                Members::All,
-                0,
-            )?)))
+            Ok(Some(Value::Object(json::decode_struct(model, pm.target, &obj, Members::All, 0)?)))
         }
         _ => {
             if body.iter().all(u8::is_ascii_whitespace) {
@@ -472,15 +383,12 @@ fn decode_payload(
 fn header_scalar(model: &ServiceModel, m: &Member, shape: ShapeId, v: &Value) -> String {
     let text = match (&model.shape(shape).kind, v) {
         (ShapeKind::Timestamp { .. }, _) => match timefmt::from_canonical(v) {
-            Some(ts) => timefmt::format_text(
-                ts,
-                shapes::timestamp_format(model, Some(m), shape, TimestampFormat::Rfc822),
-            ),
+            Some(ts) => {
+                timefmt::format_text(ts, shapes::timestamp_format(model, Some(m), shape, TimestampFormat::Rfc822))
+            }
             None => plain(v),
         },
-        (ShapeKind::String { .. }, Value::String(s)) if m.json_value => {
-            shapes::encode_base64(s.as_bytes())
-        }
+        (ShapeKind::String { .. }, Value::String(s)) if m.json_value => shapes::encode_base64(s.as_bytes()),
         _ => plain(v),
     };
     // A header value cannot carry line breaks.
@@ -516,8 +424,7 @@ pub(crate) fn response_headers(
                         .iter()
                         .map(|it| {
                             let t = header_scalar(model, m, *item, it);
-                            let is_string =
-                                matches!(model.shape(*item).kind, ShapeKind::String { .. });
+                            let is_string = matches!(model.shape(*item).kind, ShapeKind::String { .. });
                             if is_string && (t.contains(',') || t.contains('"')) {
                                 format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""))
                             } else {
@@ -571,9 +478,7 @@ pub fn encode_response(
             }
             headers.extend(response_headers(model, shape, obj));
             let payload = match model.shape(shape).kind {
-                ShapeKind::Structure { payload, .. } => {
-                    payload.and_then(|p| members.iter().find(|m| m.name == p))
-                }
+                ShapeKind::Structure { payload, .. } => payload.and_then(|p| members.iter().find(|m| m.name == p)),
                 _ => None,
             };
             match payload {
@@ -606,20 +511,12 @@ pub fn encode_response(
     }
     let mut all = Vec::with_capacity(headers.len() + 2);
     // A `Content-Type` header member overrides the default.
-    if !body.is_empty()
-        && !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-    {
+    if !body.is_empty() && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
         all.push(("Content-Type".to_string(), content_type.to_string()));
     }
     all.push(("x-amzn-RequestId".to_string(), request_id.to_string()));
     all.extend(headers);
-    HttpResponse {
-        status,
-        headers: all,
-        body,
-    }
+    HttpResponse { status, headers: all, body }
 }
 
 #[cfg(test)]
@@ -636,15 +533,7 @@ mod tests {
     #[test]
     fn templates_split_labels_greedy_labels_and_query_literals() {
         let t = parse_template("/a/{B}/c/{D+}?x&y=1");
-        assert_eq!(
-            t.segments,
-            vec![
-                Seg::Literal("a"),
-                Seg::Label("B"),
-                Seg::Literal("c"),
-                Seg::Greedy("D")
-            ]
-        );
+        assert_eq!(t.segments, vec![Seg::Literal("a"), Seg::Label("B"), Seg::Literal("c"), Seg::Greedy("D")]);
         assert_eq!(t.query, vec![("x", None), ("y", Some("1"))]);
     }
 
@@ -658,10 +547,7 @@ mod tests {
 
     #[test]
     fn header_lists_honour_quotes_and_escapes() {
-        assert_eq!(
-            split_header_list("a, \"b,c\" ,\"d\\\"e\""),
-            vec!["a", "b,c", "d\"e"]
-        );
+        assert_eq!(split_header_list("a, \"b,c\" ,\"d\\\"e\""), vec!["a", "b,c", "d\"e"]);
         assert_eq!(split_header_list(""), vec![""]);
     }
 
@@ -695,20 +581,13 @@ mod tests {
 
     #[test]
     fn greedy_labels_and_query_members_route_to_their_operation() {
-        let (op, v) = Req::new("GET", "/files/a/b%2Fc/d.txt?version=2")
-            .decode(&REST_MODEL)
-            .unwrap();
-        assert_eq!(
-            (op.name, v),
-            ("GetFile", json!({"Path":"a/b/c/d.txt","Version":"2"}))
-        );
+        let (op, v) = Req::new("GET", "/files/a/b%2Fc/d.txt?version=2").decode(&REST_MODEL).unwrap();
+        assert_eq!((op.name, v), ("GetFile", json!({"Path":"a/b/c/d.txt","Version":"2"})));
     }
 
     #[test]
     fn literal_query_parts_select_between_operations() {
-        let (op, v) = Req::new("GET", "/things?list&maxResults=5")
-            .decode(&REST_MODEL)
-            .unwrap();
+        let (op, v) = Req::new("GET", "/things?list&maxResults=5").decode(&REST_MODEL).unwrap();
         assert_eq!((op.name, v), ("ListThings", json!({"MaxResults":5})));
         let (op, v) = Req::new("GET", "/things/abc").decode(&REST_MODEL).unwrap();
         assert_eq!((op.name, v), ("GetThing", json!({"Label":"abc"})));
@@ -728,10 +607,7 @@ mod tests {
             assert_eq!(e.kind, CommonKind::UnknownOperation);
             let resp = encode_error(Protocol::RestJson1, None, &e.into(), "rid");
             assert_eq!(resp.status, 404);
-            assert_eq!(
-                resp.header("X-Amzn-Errortype"),
-                Some("UnknownOperationException")
-            );
+            assert_eq!(resp.header("X-Amzn-Errortype"), Some("UnknownOperationException"));
         }
     }
 
@@ -742,28 +618,16 @@ mod tests {
             .body(b"\x00\x01binary")
             .decode(&REST_MODEL)
             .unwrap();
-        assert_eq!(
-            (op.name, v),
-            (
-                "UploadBlob",
-                json!({"Label":"x","ContentType":"image/png","Data":"AAFiaW5hcnk="})
-            )
-        );
+        assert_eq!((op.name, v), ("UploadBlob", json!({"Label":"x","ContentType":"image/png","Data":"AAFiaW5hcnk="})));
     }
 
     #[test]
     fn structure_payloads_take_the_whole_json_body() {
-        let (_, v) = Req::new("PUT", "/docs/x")
-            .body(r#"{"Key":"k","Value":"v"}"#)
-            .decode(&REST_MODEL)
-            .unwrap();
+        let (_, v) = Req::new("PUT", "/docs/x").body(r#"{"Key":"k","Value":"v"}"#).decode(&REST_MODEL).unwrap();
         assert_eq!(v, json!({"Label":"x","Body":{"Key":"k","Value":"v"}}));
         let (_, v) = Req::new("PUT", "/docs/x").decode(&REST_MODEL).unwrap();
         assert_eq!(v, json!({"Label":"x"}));
-        let e = Req::new("PUT", "/docs/x")
-            .body(r#"{"Value":"v"}"#)
-            .decode(&REST_MODEL)
-            .unwrap_err();
+        let e = Req::new("PUT", "/docs/x").body(r#"{"Value":"v"}"#).decode(&REST_MODEL).unwrap_err();
         assert_eq!(e.message, "1 validation error detected: Value null at 'body.key' failed to satisfy constraint: Member must not be null");
     }
 
@@ -779,33 +643,18 @@ mod tests {
                 Req::new("POST", "/things/x?n=%zz").body(r#"{"Name":"abc"}"#),
                 "The request contains a malformed percent-encoded value.",
             ),
-            (
-                base().header("X-Int", "seven"),
-                "Header X-Int has an invalid value: seven",
-            ),
+            (base().header("X-Int", "seven"), "Header X-Int has an invalid value: seven"),
             (
                 base().header("X-Time", "2019-12-16T23:48:18Z"),
                 "Header X-Time has an invalid value: 2019-12-16T23:48:18Z",
             ),
-            (
-                base().header("X-Json", "e3g="),
-                "Header X-Json is not valid JSON.",
-            ),
-            (
-                base().header("X-Json", "!!"),
-                "Header X-Json is not valid base64.",
-            ),
-            (
-                Req::new("POST", "/things/x").body("{"),
-                "The request body could not be parsed as JSON.",
-            ),
+            (base().header("X-Json", "e3g="), "Header X-Json is not valid JSON."),
+            (base().header("X-Json", "!!"), "Header X-Json is not valid base64."),
+            (Req::new("POST", "/things/x").body("{"), "The request body could not be parsed as JSON."),
         ];
         for (r, msg) in cases {
             let e = r.decode(&REST_MODEL).unwrap_err();
-            assert_eq!(
-                (e.kind, e.message.as_str()),
-                (CommonKind::Serialization, msg)
-            );
+            assert_eq!((e.kind, e.message.as_str()), (CommonKind::Serialization, msg));
         }
         // Unpadded base64 is accepted.
         let (_, v) = base().header("X-Json", "e30=").decode(&REST_MODEL).unwrap();
@@ -839,38 +688,21 @@ mod tests {
                 ("Content-Type".to_string(), "application/json".to_string()),
                 ("x-amzn-RequestId".to_string(), "rid".to_string()),
                 ("X-Out".to_string(), "x y".to_string()),
-                (
-                    "X-Time".to_string(),
-                    "Mon, 16 Dec 2019 23:48:18 GMT".to_string()
-                ),
+                ("X-Time".to_string(), "Mon, 16 Dec 2019 23:48:18 GMT".to_string()),
                 ("X-List".to_string(), "a, \"b,c\"".to_string()),
                 ("X-Meta-k1".to_string(), "v1".to_string()),
             ]
         );
-        assert_eq!(
-            body_text(&resp),
-            r#"{"Name":"abc","When":1576540098.5,"Tags":[{"Key":"k"}]}"#
-        );
+        assert_eq!(body_text(&resp), r#"{"Name":"abc","When":1576540098.5,"Tags":[{"Key":"k"}]}"#);
     }
 
     #[test]
     fn blob_payload_responses_are_raw_bytes_with_the_modeled_content_type() {
         let op = REST_MODEL.operation("GetFile").unwrap();
-        let resp = encode_response(
-            &REST_MODEL,
-            op,
-            &json!({"Body":"aGk=","ContentType":"text/plain"}),
-            "rid",
-        );
+        let resp = encode_response(&REST_MODEL, op, &json!({"Body":"aGk=","ContentType":"text/plain"}), "rid");
         assert_eq!(resp.body, b"hi");
         assert_eq!(resp.header("Content-Type"), Some("text/plain"));
-        assert_eq!(
-            resp.headers
-                .iter()
-                .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                .count(),
-            1
-        );
+        assert_eq!(resp.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("content-type")).count(), 1);
     }
 
     #[test]
@@ -880,10 +712,7 @@ mod tests {
         assert_eq!(resp.status, 204);
         assert!(resp.body.is_empty());
         let op = REST_MODEL.operation("PutDoc").unwrap();
-        assert_eq!(
-            body_text(&encode_response(&REST_MODEL, op, &json!({}), "rid")),
-            "{}"
-        );
+        assert_eq!(body_text(&encode_response(&REST_MODEL, op, &json!({}), "rid")), "{}");
     }
 
     #[test]
@@ -905,101 +734,36 @@ mod tests {
         assert_eq!(resp.header("Retry-After"), Some("5"));
         assert_eq!(body_text(&resp), r#"{"message":"gone","ResourceId":"r1"}"#);
 
-        let resp = encode_error(
-            Protocol::RestJson1,
-            None,
-            &CommonError::access_denied("denied").into(),
-            "rid",
-        );
-        assert_eq!(
-            (resp.status, body_text(&resp)),
-            (403, r#"{"message":"denied"}"#)
-        );
+        let resp = encode_error(Protocol::RestJson1, None, &CommonError::access_denied("denied").into(), "rid");
+        assert_eq!((resp.status, body_text(&resp)), (403, r#"{"message":"denied"}"#));
         assert_eq!(resp.header("Content-Type"), Some("application/json"));
     }
 
     // Ported from smithy-aws-protocol-tests restJson1/http-labels.smithy.
     const LABELS_MEMBERS: [Member; 8] = [
-        Member {
-            required: true,
-            ..tm::at("string", 0, Location::Uri, "string")
-        },
-        Member {
-            required: true,
-            ..tm::at("short", 1, Location::Uri, "short")
-        },
-        Member {
-            required: true,
-            ..tm::at("integer", 1, Location::Uri, "integer")
-        },
-        Member {
-            required: true,
-            ..tm::at("long", 2, Location::Uri, "long")
-        },
-        Member {
-            required: true,
-            ..tm::at("float", 3, Location::Uri, "float")
-        },
-        Member {
-            required: true,
-            ..tm::at("double", 4, Location::Uri, "double")
-        },
-        Member {
-            required: true,
-            ..tm::at("boolean", 5, Location::Uri, "boolean")
-        },
-        Member {
-            required: true,
-            ..tm::at("timestamp", 6, Location::Uri, "timestamp")
-        },
+        Member { required: true, ..tm::at("string", 0, Location::Uri, "string") },
+        Member { required: true, ..tm::at("short", 1, Location::Uri, "short") },
+        Member { required: true, ..tm::at("integer", 1, Location::Uri, "integer") },
+        Member { required: true, ..tm::at("long", 2, Location::Uri, "long") },
+        Member { required: true, ..tm::at("float", 3, Location::Uri, "float") },
+        Member { required: true, ..tm::at("double", 4, Location::Uri, "double") },
+        Member { required: true, ..tm::at("boolean", 5, Location::Uri, "boolean") },
+        Member { required: true, ..tm::at("timestamp", 6, Location::Uri, "timestamp") },
     ];
     const GREEDY_MEMBERS: [Member; 2] = [
-        Member {
-            required: true,
-            ..tm::at("foo", 0, Location::Uri, "foo")
-        },
-        Member {
-            required: true,
-            ..tm::at("baz", 0, Location::Uri, "baz")
-        },
+        Member { required: true, ..tm::at("foo", 0, Location::Uri, "foo") },
+        Member { required: true, ..tm::at("baz", 0, Location::Uri, "baz") },
     ];
     static SMITHY_SHAPES: [Shape; 9] = [
         tm::sh("String", tm::string()),
-        tm::sh(
-            "Integer",
-            ShapeKind::Integer {
-                min: None,
-                max: None,
-            },
-        ),
-        tm::sh(
-            "Long",
-            ShapeKind::Long {
-                min: None,
-                max: None,
-            },
-        ),
-        tm::sh(
-            "Float",
-            ShapeKind::Float {
-                min: None,
-                max: None,
-            },
-        ),
-        tm::sh(
-            "Double",
-            ShapeKind::Double {
-                min: None,
-                max: None,
-            },
-        ),
+        tm::sh("Integer", ShapeKind::Integer { min: None, max: None }),
+        tm::sh("Long", ShapeKind::Long { min: None, max: None }),
+        tm::sh("Float", ShapeKind::Float { min: None, max: None }),
+        tm::sh("Double", ShapeKind::Double { min: None, max: None }),
         tm::sh("Boolean", ShapeKind::Boolean),
         tm::sh("Timestamp", ShapeKind::Timestamp { format: None }),
         tm::sh("HttpRequestWithLabelsInput", tm::st(&LABELS_MEMBERS)),
-        tm::sh(
-            "HttpRequestWithGreedyLabelInPathInput",
-            tm::st(&GREEDY_MEMBERS),
-        ),
+        tm::sh("HttpRequestWithGreedyLabelInPathInput", tm::st(&GREEDY_MEMBERS)),
     ];
     static SMITHY_OPS: [OperationModel; 2] = [
         tm::rest(
@@ -1009,21 +773,22 @@ mod tests {
             Some(7),
             None,
         ),
-        tm::rest("HttpRequestWithGreedyLabelInPath", "GET", "/HttpRequestWithGreedyLabelInPath/foo/{foo}/baz/{baz+}", Some(8), None),
+        tm::rest(
+            "HttpRequestWithGreedyLabelInPath",
+            "GET",
+            "/HttpRequestWithGreedyLabelInPath/foo/{foo}/baz/{baz+}",
+            Some(8),
+            None,
+        ),
     ];
-    static SMITHY_MODEL: ServiceModel = ServiceModel {
-        shapes: &SMITHY_SHAPES,
-        ..tm::model("restjson", Protocol::RestJson1, &SMITHY_OPS)
-    };
+    static SMITHY_MODEL: ServiceModel =
+        ServiceModel { shapes: &SMITHY_SHAPES, ..tm::model("restjson", Protocol::RestJson1, &SMITHY_OPS) };
 
     #[test]
     fn smithy_rest_json_input_with_headers_and_all_params() {
-        let (_, v) = Req::new(
-            "GET",
-            "/HttpRequestWithLabels/string/1/2/3/4.0/5.0/true/2019-12-16T23%3A48%3A18Z",
-        )
-        .decode(&SMITHY_MODEL)
-        .unwrap();
+        let (_, v) = Req::new("GET", "/HttpRequestWithLabels/string/1/2/3/4.0/5.0/true/2019-12-16T23%3A48%3A18Z")
+            .decode(&SMITHY_MODEL)
+            .unwrap();
         assert_eq!(
             v,
             json!({"string":"string","short":1,"integer":2,"long":3,"float":4.0,"double":5.0,"boolean":true,"timestamp":1_576_540_098})
@@ -1032,12 +797,8 @@ mod tests {
 
     #[test]
     fn smithy_rest_json_http_request_with_greedy_label_in_path() {
-        let (_, v) = Req::new(
-            "GET",
-            "/HttpRequestWithGreedyLabelInPath/foo/hello/baz/there/guy",
-        )
-        .decode(&SMITHY_MODEL)
-        .unwrap();
+        let (_, v) =
+            Req::new("GET", "/HttpRequestWithGreedyLabelInPath/foo/hello/baz/there/guy").decode(&SMITHY_MODEL).unwrap();
         assert_eq!(v, json!({"foo":"hello","baz":"there/guy"}));
     }
 }

@@ -35,10 +35,7 @@ pub fn timestamp_format(
 /// Decodes standard base64 (padding optional).
 pub fn decode_base64(text: &str) -> Option<Vec<u8>> {
     let t = text.trim();
-    STANDARD
-        .decode(t)
-        .ok()
-        .or_else(|| STANDARD_NO_PAD.decode(t).ok())
+    STANDARD.decode(t).ok().or_else(|| STANDARD_NO_PAD.decode(t).ok())
 }
 
 pub fn encode_base64(bytes: &[u8]) -> String {
@@ -87,9 +84,7 @@ pub fn find_error_shape(model: &ServiceModel, code: &str) -> Option<ShapeId> {
         .shapes
         .iter()
         .position(|s| match s.kind {
-            ShapeKind::Structure { error: Some(e), .. } => {
-                e.code.unwrap_or(s.name) == code || s.name == code
-            }
+            ShapeKind::Structure { error: Some(e), .. } => e.code.unwrap_or(s.name) == code || s.name == code,
             _ => false,
         })
         .and_then(|i| ShapeId::try_from(i).ok())
@@ -97,9 +92,9 @@ pub fn find_error_shape(model: &ServiceModel, code: &str) -> Option<ShapeId> {
 
 /// The member of an error shape that carries the message (`message`, `Message`, `errorMessage`).
 pub fn message_member(model: &ServiceModel, shape: ShapeId) -> Option<&'static Member> {
-    members(model, shape).iter().find(|m| {
-        m.name.eq_ignore_ascii_case("message") || m.name.eq_ignore_ascii_case("errorMessage")
-    })
+    members(model, shape)
+        .iter()
+        .find(|m| m.name.eq_ignore_ascii_case("message") || m.name.eq_ignore_ascii_case("errorMessage"))
 }
 
 /// Parses the text form of a scalar (URI label, query value, header, form value) into its
@@ -114,21 +109,14 @@ pub fn parse_scalar_text(
     use serde_json::Value;
     match model.shape(shape).kind {
         ShapeKind::String { .. } => Some(Value::String(text.to_string())),
-        ShapeKind::Integer { .. } => parse_int(text)
-            .filter(|n| i32::try_from(*n).is_ok())
-            .map(Value::from),
+        ShapeKind::Integer { .. } => parse_int(text).filter(|n| i32::try_from(*n).is_ok()).map(Value::from),
         ShapeKind::Long { .. } => parse_int(text).map(Value::from),
         ShapeKind::Float { .. } | ShapeKind::Double { .. } => match text.trim() {
             t @ ("NaN" | "Infinity" | "-Infinity") => Some(Value::String(t.to_string())),
             t if !t.is_empty()
-                && t.bytes().all(|b| {
-                    b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')
-                }) =>
+                && t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E')) =>
             {
-                t.parse::<f64>()
-                    .ok()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
+                t.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map(Value::Number)
             }
             _ => None,
         },
@@ -148,10 +136,7 @@ pub fn parse_scalar_text(
 
 fn parse_int(text: &str) -> Option<i64> {
     let t = text.trim();
-    let digits = t
-        .strip_prefix('-')
-        .or_else(|| t.strip_prefix('+'))
-        .unwrap_or(t);
+    let digits = t.strip_prefix('-').or_else(|| t.strip_prefix('+')).unwrap_or(t);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -185,8 +170,8 @@ pub fn percent_decode(raw: &str, plus_as_space: bool) -> Option<String> {
 
 /// Splits `a=1&b=2` (form or query string) into decoded pairs, in order.
 pub fn parse_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, CommonError> {
-    let text = std::str::from_utf8(raw)
-        .map_err(|_| serialization("The request contains bytes that are not valid UTF-8."))?;
+    let text =
+        std::str::from_utf8(raw).map_err(|_| serialization("The request contains bytes that are not valid UTF-8."))?;
     let mut out = Vec::new();
     for pair in text.split('&') {
         if pair.is_empty() {
@@ -225,14 +210,7 @@ mod tests {
     #[test]
     fn pairs_keep_order_and_empty_values() {
         let p = parse_pairs(b"A=1&&B&C=x%3Dy").unwrap();
-        assert_eq!(
-            p,
-            vec![
-                ("A".into(), "1".into()),
-                ("B".into(), "".into()),
-                ("C".into(), "x=y".into())
-            ]
-        );
+        assert_eq!(p, vec![("A".into(), "1".into()), ("B".into(), "".into()), ("C".into(), "x=y".into())]);
     }
 
     #[test]

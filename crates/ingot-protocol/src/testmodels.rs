@@ -7,8 +7,7 @@
 #![allow(missing_docs)]
 
 use ingot_core::model::{
-    ErrorTrait, Location, Member, OperationModel, Protocol, ServiceModel, Shape, ShapeId,
-    ShapeKind, TimestampFormat,
+    ErrorTrait, Location, Member, OperationModel, Protocol, ServiceModel, Shape, ShapeId, ShapeKind, TimestampFormat,
 };
 
 pub(crate) const fn m(name: &'static str, target: ShapeId) -> Member {
@@ -30,117 +29,53 @@ pub(crate) const fn m(name: &'static str, target: ShapeId) -> Member {
 }
 
 pub(crate) const fn req(name: &'static str, target: ShapeId) -> Member {
-    Member {
-        required: true,
-        ..m(name, target)
-    }
+    Member { required: true, ..m(name, target) }
 }
 
 pub(crate) const fn named(name: &'static str, target: ShapeId, wire: &'static str) -> Member {
-    Member {
-        location_name: Some(wire),
-        ..m(name, target)
-    }
+    Member { location_name: Some(wire), ..m(name, target) }
 }
 
-pub(crate) const fn at(
-    name: &'static str,
-    target: ShapeId,
-    location: Location,
-    wire: &'static str,
-) -> Member {
-    Member {
-        location,
-        location_name: Some(wire),
-        ..m(name, target)
-    }
+pub(crate) const fn at(name: &'static str, target: ShapeId, location: Location, wire: &'static str) -> Member {
+    Member { location, location_name: Some(wire), ..m(name, target) }
 }
 
 pub(crate) const fn sh(name: &'static str, kind: ShapeKind) -> Shape {
-    Shape {
-        name,
-        kind,
-        sensitive: false,
-    }
+    Shape { name, kind, sensitive: false }
 }
 
 pub(crate) const fn st(members: &'static [Member]) -> ShapeKind {
-    ShapeKind::Structure {
-        members,
-        payload: None,
-        error: None,
-        document: false,
-        xml_name: None,
-    }
+    ShapeKind::Structure { members, payload: None, error: None, document: false, xml_name: None }
 }
 
 pub(crate) const fn with_payload(members: &'static [Member], payload: &'static str) -> ShapeKind {
-    ShapeKind::Structure {
-        members,
-        payload: Some(payload),
-        error: None,
-        document: false,
-        xml_name: None,
-    }
+    ShapeKind::Structure { members, payload: Some(payload), error: None, document: false, xml_name: None }
 }
 
-pub(crate) const fn error(
-    members: &'static [Member],
-    code: Option<&'static str>,
-    status: u16,
-) -> ShapeKind {
+pub(crate) const fn error(members: &'static [Member], code: Option<&'static str>, status: u16) -> ShapeKind {
     ShapeKind::Structure {
         members,
         payload: None,
-        error: Some(ErrorTrait {
-            code,
-            status,
-            sender_fault: status < 500,
-        }),
+        error: Some(ErrorTrait { code, status, sender_fault: status < 500 }),
         document: false,
         xml_name: None,
     }
 }
 
 pub(crate) const fn string() -> ShapeKind {
-    ShapeKind::String {
-        enum_values: &[],
-        min: None,
-        max: None,
-        pattern: None,
-    }
+    ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None }
 }
 
 pub(crate) const fn list(member: ShapeId) -> ShapeKind {
-    ShapeKind::List {
-        member,
-        member_name: None,
-        flattened: false,
-        min: None,
-        max: None,
-    }
+    ShapeKind::List { member, member_name: None, flattened: false, min: None, max: None }
 }
 
 pub(crate) const fn list_named(member: ShapeId, name: &'static str) -> ShapeKind {
-    ShapeKind::List {
-        member,
-        member_name: Some(name),
-        flattened: false,
-        min: None,
-        max: None,
-    }
+    ShapeKind::List { member, member_name: Some(name), flattened: false, min: None, max: None }
 }
 
 pub(crate) const fn map(key: ShapeId, value: ShapeId) -> ShapeKind {
-    ShapeKind::Map {
-        key,
-        value,
-        key_name: None,
-        value_name: None,
-        flattened: false,
-        min: None,
-        max: None,
-    }
+    ShapeKind::Map { key, value, key_name: None, value_name: None, flattened: false, min: None, max: None }
 }
 
 // Scalars and shared shapes.
@@ -208,99 +143,20 @@ pub const RAW_BLOB: ShapeId = 55;
 
 pub static SHAPES: [Shape; 56] = [
     sh("String", string()),
-    sh(
-        "Name",
-        ShapeKind::String {
-            enum_values: &[],
-            min: Some(1),
-            max: Some(8),
-            pattern: Some("[a-z0-9/]+"),
-        },
-    ),
-    sh(
-        "Color",
-        ShapeKind::String {
-            enum_values: &["RED", "GREEN", "BLUE"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-    ),
-    sh(
-        "SmallInt",
-        ShapeKind::Integer {
-            min: Some(1),
-            max: Some(10),
-        },
-    ),
-    sh(
-        "Long",
-        ShapeKind::Long {
-            min: Some(-5),
-            max: Some(5_000_000_000),
-        },
-    ),
-    sh(
-        "Float",
-        ShapeKind::Float {
-            min: None,
-            max: None,
-        },
-    ),
-    sh(
-        "Double",
-        ShapeKind::Double {
-            min: Some(0.5),
-            max: Some(100.0),
-        },
-    ),
+    sh("Name", ShapeKind::String { enum_values: &[], min: Some(1), max: Some(8), pattern: Some("[a-z0-9/]+") }),
+    sh("Color", ShapeKind::String { enum_values: &["RED", "GREEN", "BLUE"], min: None, max: None, pattern: None }),
+    sh("SmallInt", ShapeKind::Integer { min: Some(1), max: Some(10) }),
+    sh("Long", ShapeKind::Long { min: Some(-5), max: Some(5_000_000_000) }),
+    sh("Float", ShapeKind::Float { min: None, max: None }),
+    sh("Double", ShapeKind::Double { min: Some(0.5), max: Some(100.0) }),
     sh("Boolean", ShapeKind::Boolean),
     sh("Timestamp", ShapeKind::Timestamp { format: None }),
-    sh(
-        "IsoTimestamp",
-        ShapeKind::Timestamp {
-            format: Some(TimestampFormat::Iso8601),
-        },
-    ),
-    sh(
-        "HttpDate",
-        ShapeKind::Timestamp {
-            format: Some(TimestampFormat::Rfc822),
-        },
-    ),
-    sh(
-        "EpochSeconds",
-        ShapeKind::Timestamp {
-            format: Some(TimestampFormat::EpochSeconds),
-        },
-    ),
-    sh(
-        "Blob",
-        ShapeKind::Blob {
-            min: None,
-            max: Some(4),
-        },
-    ),
-    sh(
-        "Document",
-        ShapeKind::Structure {
-            members: &[],
-            payload: None,
-            error: None,
-            document: true,
-            xml_name: None,
-        },
-    ),
-    sh(
-        "StringList",
-        ShapeKind::List {
-            member: STRING,
-            member_name: None,
-            flattened: false,
-            min: None,
-            max: Some(3),
-        },
-    ),
+    sh("IsoTimestamp", ShapeKind::Timestamp { format: Some(TimestampFormat::Iso8601) }),
+    sh("HttpDate", ShapeKind::Timestamp { format: Some(TimestampFormat::Rfc822) }),
+    sh("EpochSeconds", ShapeKind::Timestamp { format: Some(TimestampFormat::EpochSeconds) }),
+    sh("Blob", ShapeKind::Blob { min: None, max: Some(4) }),
+    sh("Document", ShapeKind::Structure { members: &[], payload: None, error: None, document: true, xml_name: None }),
+    sh("StringList", ShapeKind::List { member: STRING, member_name: None, flattened: false, min: None, max: Some(3) }),
     sh("Tag", st(&[req("Key", NAME), m("Value", STRING)])),
     sh("TagList", list(TAG)),
     sh(
@@ -317,23 +173,12 @@ pub static SHAPES: [Shape; 56] = [
     ),
     Shape {
         name: "Secret",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(1),
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: None, pattern: None },
         sensitive: true,
     },
     sh("Node", st(&[m("Child", NODE), m("Label", NAME)])),
     sh("ColorList", list(COLOR)),
-    sh(
-        "Integer",
-        ShapeKind::Integer {
-            min: None,
-            max: None,
-        },
-    ),
+    sh("Integer", ShapeKind::Integer { min: None, max: None }),
     sh("TimestampList", list(TS)),
     sh("AnyMap", map(STRING, STRING)),
     sh("Empty", st(&[])),
@@ -363,42 +208,26 @@ pub static SHAPES: [Shape; 56] = [
             m("Stamps", TS_LIST),
         ]),
     ),
-    sh(
-        "InvalidThing",
-        error(
-            &[m("Message", STRING), m("Reason", STRING), m("At", TS)],
-            None,
-            400,
-        ),
-    ),
+    sh("InvalidThing", error(&[m("Message", STRING), m("Reason", STRING), m("At", TS)], None, 400)),
     sh("ThingInUse", error(&[m("message", STRING)], None, 409)),
     // restJson1.
     sh(
         "PutThingInput",
         st(&[
-            Member {
-                required: true,
-                ..at("Label", STRING, Location::Uri, "Label")
-            },
+            Member { required: true, ..at("Label", STRING, Location::Uri, "Label") },
             at("Q", STRING, Location::QueryString, "q"),
             at("QList", STR_LIST, Location::QueryString, "ql"),
             at("QInt", SMALL_INT, Location::QueryString, "n"),
             at("QTime", TS, Location::QueryString, "t"),
             at("QBool", BOOL, Location::QueryString, "b"),
-            Member {
-                location: Location::QueryString,
-                ..m("QMap", ANY_MAP)
-            },
+            Member { location: Location::QueryString, ..m("QMap", ANY_MAP) },
             at("HStr", STRING, Location::Header, "X-Str"),
             at("HList", STR_LIST, Location::Header, "X-List"),
             at("HTime", TS, Location::Header, "X-Time"),
             at("HTimes", TS_LIST, Location::Header, "X-Times"),
             at("HInt", SMALL_INT, Location::Header, "X-Int"),
             at("HBool", BOOL, Location::Header, "X-Bool"),
-            Member {
-                json_value: true,
-                ..at("HJson", STRING, Location::Header, "X-Json")
-            },
+            Member { json_value: true, ..at("HJson", STRING, Location::Header, "X-Json") },
             at("Meta", ANY_MAP, Location::Headers, "X-Meta-"),
             req("Name", NAME),
             m("Tags", TAG_LIST),
@@ -411,10 +240,7 @@ pub static SHAPES: [Shape; 56] = [
     sh(
         "PutThingOutput",
         st(&[
-            Member {
-                location: Location::StatusCode,
-                ..m("Status", INT)
-            },
+            Member { location: Location::StatusCode, ..m("Status", INT) },
             at("HOut", STRING, Location::Header, "X-Out"),
             at("HTime", TS, Location::Header, "X-Time"),
             at("HList", STR_LIST, Location::Header, "X-List"),
@@ -427,22 +253,13 @@ pub static SHAPES: [Shape; 56] = [
     sh(
         "GetFileInput",
         st(&[
-            Member {
-                required: true,
-                ..at("Path", STRING, Location::Uri, "Path")
-            },
+            Member { required: true, ..at("Path", STRING, Location::Uri, "Path") },
             at("Version", STRING, Location::QueryString, "version"),
         ]),
     ),
     sh(
         "FileOutput",
-        with_payload(
-            &[
-                m("Body", RAW_BLOB),
-                at("ContentType", STRING, Location::Header, "Content-Type"),
-            ],
-            "Body",
-        ),
+        with_payload(&[m("Body", RAW_BLOB), at("ContentType", STRING, Location::Header, "Content-Type")], "Body"),
     ),
     sh(
         "ListInput",
@@ -451,27 +268,12 @@ pub static SHAPES: [Shape; 56] = [
             at("NextToken", STRING, Location::QueryString, "nextToken"),
         ]),
     ),
-    sh(
-        "ListOutput",
-        st(&[m("Items", STR_LIST), m("NextToken", STRING)]),
-    ),
-    sh(
-        "LabelInput",
-        st(&[Member {
-            required: true,
-            ..at("Label", STRING, Location::Uri, "Label")
-        }]),
-    ),
+    sh("ListOutput", st(&[m("Items", STR_LIST), m("NextToken", STRING)])),
+    sh("LabelInput", st(&[Member { required: true, ..at("Label", STRING, Location::Uri, "Label") }])),
     sh(
         "PutDocInput",
         with_payload(
-            &[
-                Member {
-                    required: true,
-                    ..at("Label", STRING, Location::Uri, "Label")
-                },
-                m("Body", TAG),
-            ],
+            &[Member { required: true, ..at("Label", STRING, Location::Uri, "Label") }, m("Body", TAG)],
             "Body",
         ),
     ),
@@ -479,10 +281,7 @@ pub static SHAPES: [Shape; 56] = [
         "UploadInput",
         with_payload(
             &[
-                Member {
-                    required: true,
-                    ..at("Label", STRING, Location::Uri, "Label")
-                },
+                Member { required: true, ..at("Label", STRING, Location::Uri, "Label") },
                 m("Data", RAW_BLOB),
                 at("ContentType", STRING, Location::Header, "Content-Type"),
             ],
@@ -492,11 +291,7 @@ pub static SHAPES: [Shape; 56] = [
     sh(
         "NotFoundException",
         error(
-            &[
-                m("message", STRING),
-                m("ResourceId", STRING),
-                at("RetryAfter", INT, Location::Header, "Retry-After"),
-            ],
+            &[m("message", STRING), m("ResourceId", STRING), at("RetryAfter", INT, Location::Header, "Retry-After")],
             None,
             404,
         ),
@@ -505,13 +300,7 @@ pub static SHAPES: [Shape; 56] = [
     sh("ItemList", list_named(STRING, "item")),
     sh(
         "FlatNamedList",
-        ShapeKind::List {
-            member: STRING,
-            member_name: Some("Entry"),
-            flattened: true,
-            min: None,
-            max: None,
-        },
+        ShapeKind::List { member: STRING, member_name: Some("Entry"), flattened: true, min: None, max: None },
     ),
     sh(
         "KeyValueMap",
@@ -536,10 +325,7 @@ pub static SHAPES: [Shape; 56] = [
             m("Ratio", DOUBLE),
             m("Names", STR_LIST),
             m("Items", ITEM_LIST),
-            Member {
-                flattened: true,
-                ..m("Flat", STR_LIST)
-            },
+            Member { flattened: true, ..m("Flat", STR_LIST) },
             m("FlatNamed", FLAT_NAMED_LIST),
             m("Tags", TAG_LIST),
             m("Attrs", STR_MAP),
@@ -553,10 +339,7 @@ pub static SHAPES: [Shape; 56] = [
     sh(
         "QueryOutput",
         st(&[
-            Member {
-                xml_attribute: true,
-                ..named("Id", STRING, "id")
-            },
+            Member { xml_attribute: true, ..named("Id", STRING, "id") },
             m("Name", STRING),
             m("Count", INT),
             m("Enabled", BOOL),
@@ -566,10 +349,7 @@ pub static SHAPES: [Shape; 56] = [
             m("Ratio", FLOAT),
             m("Names", STR_LIST),
             m("Items", ITEM_LIST),
-            Member {
-                flattened: true,
-                ..m("Flat", STR_LIST)
-            },
+            Member { flattened: true, ..m("Flat", STR_LIST) },
             m("FlatNamed", FLAT_NAMED_LIST),
             m("Tags", TAG_LIST),
             m("Attrs", STR_MAP),
@@ -578,19 +358,9 @@ pub static SHAPES: [Shape; 56] = [
             named("Renamed", STRING, "Other"),
         ]),
     ),
-    sh(
-        "NotFound",
-        error(
-            &[m("message", STRING), m("Resource", STRING), m("At", TS)],
-            Some("ResourceNotFound"),
-            404,
-        ),
-    ),
+    sh("NotFound", error(&[m("message", STRING), m("Resource", STRING), m("At", TS)], Some("ResourceNotFound"), 404)),
     // ec2Query.
-    sh(
-        "Filter",
-        st(&[m("Name", STRING), named("Values", VALUE_LIST, "Value")]),
-    ),
+    sh("Filter", st(&[m("Name", STRING), named("Values", VALUE_LIST, "Value")])),
     sh("ValueStringList", list_named(STRING, "item")),
     sh("FilterList", list_named(FILTER, "Filter")),
     sh(
@@ -599,21 +369,12 @@ pub static SHAPES: [Shape; 56] = [
             named("DryRun", BOOL, "dryRun"),
             named("ImageIds", ID_LIST, "ImageId"),
             named("Filters", FILTER_LIST, "Filter"),
-            Member {
-                query_name: Some("OwnerAlias"),
-                ..named("Owner", STRING, "owner")
-            },
+            Member { query_name: Some("OwnerAlias"), ..named("Owner", STRING, "owner") },
             m("MaxResults", SMALL_INT),
-            Member {
-                required: true,
-                ..named("InstanceId", STRING, "instanceId")
-            },
+            Member { required: true, ..named("InstanceId", STRING, "instanceId") },
         ]),
     ),
-    sh(
-        "Ec2Tag",
-        st(&[named("Key", STRING, "key"), named("Value", STRING, "value")]),
-    ),
+    sh("Ec2Tag", st(&[named("Key", STRING, "key"), named("Value", STRING, "value")])),
     sh("TagList", list_named(EC2_TAG, "item")),
     sh(
         "Image",
@@ -627,33 +388,14 @@ pub static SHAPES: [Shape; 56] = [
     sh("ImageList", list_named(IMAGE, "item")),
     sh(
         "DescribeThingsResult",
-        st(&[
-            named("Images", IMAGE_LIST, "imagesSet"),
-            named("NextToken", STRING, "nextToken"),
-        ]),
+        st(&[named("Images", IMAGE_LIST, "imagesSet"), named("NextToken", STRING, "nextToken")]),
     ),
-    sh(
-        "RebootThingRequest",
-        st(&[Member {
-            required: true,
-            ..named("InstanceId", STRING, "instanceId")
-        }]),
-    ),
+    sh("RebootThingRequest", st(&[Member { required: true, ..named("InstanceId", STRING, "instanceId") }])),
     sh("IdList", list_named(STRING, "ImageId")),
-    sh(
-        "RawBlob",
-        ShapeKind::Blob {
-            min: None,
-            max: None,
-        },
-    ),
+    sh("RawBlob", ShapeKind::Blob { min: None, max: None }),
 ];
 
-pub(crate) const fn op(
-    name: &'static str,
-    input: Option<ShapeId>,
-    output: Option<ShapeId>,
-) -> OperationModel {
+pub(crate) const fn op(name: &'static str, input: Option<ShapeId>, output: Option<ShapeId>) -> OperationModel {
     OperationModel {
         name,
         http_method: "POST",
@@ -673,69 +415,23 @@ pub(crate) const fn rest(
     input: Option<ShapeId>,
     output: Option<ShapeId>,
 ) -> OperationModel {
-    OperationModel {
-        http_method: method,
-        request_uri: uri,
-        ..op(name, input, output)
-    }
+    OperationModel { http_method: method, request_uri: uri, ..op(name, input, output) }
 }
 
 static JSON_OPS: [OperationModel; 3] = [
-    OperationModel {
-        errors: &[INVALID_THING, THING_IN_USE],
-        ..op("KitchenSink", Some(KITCHEN), Some(KITCHEN))
-    },
+    OperationModel { errors: &[INVALID_THING, THING_IN_USE], ..op("KitchenSink", Some(KITCHEN), Some(KITCHEN)) },
     op("NoInputOutput", None, None),
     op("Empty", Some(EMPTY), Some(EMPTY)),
 ];
 
 static REST_OPS: [OperationModel; 8] = [
-    rest(
-        "PutThing",
-        "POST",
-        "/things/{Label}",
-        Some(PUT_THING_INPUT),
-        Some(PUT_THING_OUTPUT),
-    ),
-    rest(
-        "GetFile",
-        "GET",
-        "/files/{Path+}",
-        Some(GET_FILE_INPUT),
-        Some(FILE_OUTPUT),
-    ),
-    rest(
-        "ListThings",
-        "GET",
-        "/things?list",
-        Some(LIST_INPUT),
-        Some(LIST_OUTPUT),
-    ),
-    rest(
-        "GetThing",
-        "GET",
-        "/things/{Label}",
-        Some(LABEL_INPUT),
-        Some(LIST_OUTPUT),
-    ),
+    rest("PutThing", "POST", "/things/{Label}", Some(PUT_THING_INPUT), Some(PUT_THING_OUTPUT)),
+    rest("GetFile", "GET", "/files/{Path+}", Some(GET_FILE_INPUT), Some(FILE_OUTPUT)),
+    rest("ListThings", "GET", "/things?list", Some(LIST_INPUT), Some(LIST_OUTPUT)),
+    rest("GetThing", "GET", "/things/{Label}", Some(LABEL_INPUT), Some(LIST_OUTPUT)),
     rest("PutDoc", "PUT", "/docs/{Label}", Some(PUT_DOC_INPUT), None),
-    rest(
-        "UploadBlob",
-        "PUT",
-        "/blobs/{Label}",
-        Some(UPLOAD_INPUT),
-        None,
-    ),
-    OperationModel {
-        success_code: 204,
-        ..rest(
-            "DeleteThing",
-            "DELETE",
-            "/things/{Label}",
-            Some(LABEL_INPUT),
-            None,
-        )
-    },
+    rest("UploadBlob", "PUT", "/blobs/{Label}", Some(UPLOAD_INPUT), None),
+    OperationModel { success_code: 204, ..rest("DeleteThing", "DELETE", "/things/{Label}", Some(LABEL_INPUT), None) },
     rest("NoInput", "POST", "/noinput", None, None),
 ];
 
@@ -745,23 +441,14 @@ static QUERY_OPS: [OperationModel; 3] = [
         errors: &[QUERY_ERROR],
         ..op("DoThing", Some(QUERY_INPUT), Some(QUERY_OUTPUT))
     },
-    OperationModel {
-        result_wrapper: Some("EchoResult"),
-        ..op("Echo", Some(QUERY_INPUT), Some(QUERY_INPUT))
-    },
+    OperationModel { result_wrapper: Some("EchoResult"), ..op("Echo", Some(QUERY_INPUT), Some(QUERY_INPUT)) },
     op("NoOutput", Some(EMPTY), None),
 ];
 
-static EC2_OPS: [OperationModel; 2] = [
-    op("DescribeThings", Some(EC2_INPUT), Some(EC2_OUTPUT)),
-    op("RebootThing", Some(REBOOT_INPUT), None),
-];
+static EC2_OPS: [OperationModel; 2] =
+    [op("DescribeThings", Some(EC2_INPUT), Some(EC2_OUTPUT)), op("RebootThing", Some(REBOOT_INPUT), None)];
 
-pub(crate) const fn model(
-    id: &'static str,
-    protocol: Protocol,
-    operations: &'static [OperationModel],
-) -> ServiceModel {
+pub(crate) const fn model(id: &'static str, protocol: Protocol, operations: &'static [OperationModel]) -> ServiceModel {
     ServiceModel {
         id,
         signing_name: id,
@@ -777,15 +464,11 @@ pub(crate) const fn model(
 }
 
 /// awsJson 1.1, `X-Amz-Target: TestService.<Op>`.
-pub static JSON_MODEL: ServiceModel = ServiceModel {
-    target_prefix: Some("TestService"),
-    ..model("testjson", Protocol::AwsJson1_1, &JSON_OPS)
-};
+pub static JSON_MODEL: ServiceModel =
+    ServiceModel { target_prefix: Some("TestService"), ..model("testjson", Protocol::AwsJson1_1, &JSON_OPS) };
 /// The same service over awsJson 1.0.
-pub static JSON10_MODEL: ServiceModel = ServiceModel {
-    target_prefix: Some("TestService"),
-    ..model("testjson", Protocol::AwsJson1_0, &JSON_OPS)
-};
+pub static JSON10_MODEL: ServiceModel =
+    ServiceModel { target_prefix: Some("TestService"), ..model("testjson", Protocol::AwsJson1_0, &JSON_OPS) };
 /// restJson1.
 pub static REST_MODEL: ServiceModel = model("testrest", Protocol::RestJson1, &REST_OPS);
 /// awsQuery with namespace `https://test.amazonaws.com/doc/2020-01-08/`.

@@ -35,16 +35,10 @@ pub fn parse_text(text: &str, format: TimestampFormat) -> Option<Timestamp> {
 }
 
 fn parse_epoch(text: &str) -> Option<Timestamp> {
-    if text.is_empty()
-        || !text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-    {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') {
         return None;
     }
-    text.parse::<f64>()
-        .ok()
-        .and_then(Timestamp::from_epoch_seconds_f64)
+    text.parse::<f64>().ok().and_then(Timestamp::from_epoch_seconds_f64)
 }
 
 /// Formats `ts` for a text context (XML element, header, query value, JSON string).
@@ -62,19 +56,13 @@ pub fn format_text(ts: Timestamp, format: TimestampFormat) -> String {
     }
 }
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 /// Parses an RFC 822 / RFC 7231 IMF-fixdate (`Mon, 16 Dec 2019 23:48:18 GMT`); the weekday is
 /// optional and fractional seconds (`18.123`) are accepted as some SDKs send them.
 pub fn parse_http_date(text: &str) -> Option<Timestamp> {
     let rest = match text.split_once(',') {
-        Some((weekday, rest))
-            if weekday.len() <= 9 && weekday.bytes().all(|b| b.is_ascii_alphabetic()) =>
-        {
-            rest
-        }
+        Some((weekday, rest)) if weekday.len() <= 9 && weekday.bytes().all(|b| b.is_ascii_alphabetic()) => rest,
         Some(_) => return None,
         None => text,
     };
@@ -85,8 +73,7 @@ pub fn parse_http_date(text: &str) -> Option<Timestamp> {
     let year: i64 = small_number(parts.next()?, 4, 4)?;
     let time = parts.next()?;
     let zone = parts.next()?;
-    if parts.next().is_some()
-        || !(zone.eq_ignore_ascii_case("GMT") || zone.eq_ignore_ascii_case("UTC") || zone == "Z")
+    if parts.next().is_some() || !(zone.eq_ignore_ascii_case("GMT") || zone.eq_ignore_ascii_case("UTC") || zone == "Z")
     {
         return None;
     }
@@ -129,12 +116,7 @@ mod tests {
         let t = parse_http_date("Mon, 16 Dec 2019 23:48:18 GMT").unwrap();
         assert_eq!(t.seconds(), 1_576_540_098);
         assert_eq!(parse_http_date("16 Dec 2019 23:48:18 GMT").unwrap(), t);
-        assert_eq!(
-            parse_http_date("Mon, 16 Dec 2019 23:48:18.5 GMT")
-                .unwrap()
-                .millis(),
-            1_576_540_098_500
-        );
+        assert_eq!(parse_http_date("Mon, 16 Dec 2019 23:48:18.5 GMT").unwrap().millis(), 1_576_540_098_500);
     }
 
     #[test]
@@ -161,10 +143,7 @@ mod tests {
     #[test]
     fn epoch_text_round_trips() {
         let t = parse_text("1576540098.25", TimestampFormat::EpochSeconds).unwrap();
-        assert_eq!(
-            format_text(t, TimestampFormat::EpochSeconds),
-            "1576540098.25"
-        );
+        assert_eq!(format_text(t, TimestampFormat::EpochSeconds), "1576540098.25");
         assert!(parse_text("1e400", TimestampFormat::EpochSeconds).is_none());
         assert!(parse_text("NaN", TimestampFormat::EpochSeconds).is_none());
     }

@@ -33,17 +33,8 @@ pub fn validate(model: &ServiceModel, shape: ShapeId, value: &Value) -> Result<(
 
 /// The violations of `value`; `check_required` off skips the "must not be null" checks (the
 /// query protocols report missing members separately).
-pub(crate) fn violations(
-    model: &ServiceModel,
-    shape: ShapeId,
-    value: &Value,
-    check_required: bool,
-) -> Vec<String> {
-    let mut w = Walker {
-        model,
-        check_required,
-        out: Vec::new(),
-    };
+pub(crate) fn violations(model: &ServiceModel, shape: ShapeId, value: &Value, check_required: bool) -> Vec<String> {
+    let mut w = Walker { model, check_required, out: Vec::new() };
     w.value(shape, value, "", 0);
     w.out
 }
@@ -74,9 +65,7 @@ impl Walker<'_> {
             Some(text) => format!("Value '{text}' at"),
             None => "Value at".to_string(),
         };
-        self.out.push(format!(
-            "{shown} '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.out.push(format!("{shown} '{path}' failed to satisfy constraint: {constraint}"));
     }
 
     fn structure(&mut self, shape: ShapeId, obj: &Map<String, Value>, path: &str, depth: usize) {
@@ -85,7 +74,8 @@ impl Walker<'_> {
             match obj.get(m.name) {
                 None | Some(Value::Null) => {
                     if m.required && self.check_required {
-                        self.out.push(format!("Value null at '{p}' failed to satisfy constraint: Member must not be null"));
+                        self.out
+                            .push(format!("Value null at '{p}' failed to satisfy constraint: Member must not be null"));
                     }
                 }
                 Some(v) => self.value(m.target, v, &p, depth + 1),
@@ -99,83 +89,41 @@ impl Walker<'_> {
         }
         let model = self.model;
         match (&model.shape(shape).kind, v) {
-            (
-                ShapeKind::Structure {
-                    document: false, ..
-                },
-                Value::Object(obj),
-            ) => self.structure(shape, obj, path, depth),
-            (
-                ShapeKind::List {
-                    member, min, max, ..
-                },
-                Value::Array(items),
-            ) => {
+            (ShapeKind::Structure { document: false, .. }, Value::Object(obj)) => {
+                self.structure(shape, obj, path, depth)
+            }
+            (ShapeKind::List { member, min, max, .. }, Value::Array(items)) => {
                 if let Some(c) = length_failure(items.len() as i64, *min, *max) {
                     self.push(shape, v, path, &c);
                 }
                 if is_scalar(model, *member) {
-                    if items
-                        .iter()
-                        .any(|it| !scalar_constraints(model, *member, it, false).is_empty())
-                    {
+                    if items.iter().any(|it| !scalar_constraints(model, *member, it, false).is_empty()) {
                         let all = scalar_constraints(model, *member, &items[0], true).join(", ");
-                        self.push(
-                            shape,
-                            v,
-                            path,
-                            &format!("Member must satisfy constraint: [{all}]"),
-                        );
+                        self.push(shape, v, path, &format!("Member must satisfy constraint: [{all}]"));
                     }
                 } else {
                     for (i, it) in items.iter().enumerate() {
-                        self.value(
-                            *member,
-                            it,
-                            &format!("{}.{}.member", path, i + 1),
-                            depth + 1,
-                        );
+                        self.value(*member, it, &format!("{}.{}.member", path, i + 1), depth + 1);
                     }
                 }
             }
-            (
-                ShapeKind::Map {
-                    key,
-                    value,
-                    min,
-                    max,
-                    ..
-                },
-                Value::Object(entries),
-            ) => {
+            (ShapeKind::Map { key, value, min, max, .. }, Value::Object(entries)) => {
                 if let Some(c) = length_failure(entries.len() as i64, *min, *max) {
                     self.push(shape, v, path, &c);
                 }
-                let key_fails = entries.keys().any(|k| {
-                    !scalar_constraints(model, *key, &Value::String(k.clone()), false).is_empty()
-                });
+                let key_fails = entries
+                    .keys()
+                    .any(|k| !scalar_constraints(model, *key, &Value::String(k.clone()), false).is_empty());
                 if key_fails {
-                    let all = scalar_constraints(model, *key, &Value::String(String::new()), true)
-                        .join(", ");
-                    self.push(
-                        shape,
-                        v,
-                        path,
-                        &format!("Map keys must satisfy constraint: [{all}]"),
-                    );
+                    let all = scalar_constraints(model, *key, &Value::String(String::new()), true).join(", ");
+                    self.push(shape, v, path, &format!("Map keys must satisfy constraint: [{all}]"));
                 }
                 if is_scalar(model, *value) {
-                    if let Some(first) = entries
-                        .values()
-                        .find(|it| !scalar_constraints(model, *value, it, false).is_empty())
+                    if let Some(first) =
+                        entries.values().find(|it| !scalar_constraints(model, *value, it, false).is_empty())
                     {
                         let all = scalar_constraints(model, *value, first, true).join(", ");
-                        self.push(
-                            shape,
-                            v,
-                            path,
-                            &format!("Map value must satisfy constraint: [{all}]"),
-                        );
+                        self.push(shape, v, path, &format!("Map value must satisfy constraint: [{all}]"));
                     }
                 } else {
                     for (k, it) in entries {
@@ -193,22 +141,15 @@ impl Walker<'_> {
 }
 
 fn is_scalar(model: &ServiceModel, shape: ShapeId) -> bool {
-    !matches!(
-        model.shape(shape).kind,
-        ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. }
-    )
+    !matches!(model.shape(shape).kind, ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. })
 }
 
 fn length_failure(len: i64, min: Option<i64>, max: Option<i64>) -> Option<String> {
     if let Some(max) = max.filter(|max| len > *max) {
-        return Some(format!(
-            "Member must have length less than or equal to {max}"
-        ));
+        return Some(format!("Member must have length less than or equal to {max}"));
     }
     if let Some(min) = min.filter(|min| len < *min) {
-        return Some(format!(
-            "Member must have length greater than or equal to {min}"
-        ));
+        return Some(format!("Member must have length greater than or equal to {min}"));
     }
     None
 }
@@ -226,66 +167,45 @@ fn fmt_f64(x: f64) -> String {
 fn scalar_constraints(model: &ServiceModel, shape: ShapeId, v: &Value, all: bool) -> Vec<String> {
     let mut out = Vec::new();
     match &model.shape(shape).kind {
-        ShapeKind::String {
-            enum_values,
-            min,
-            max,
-            pattern,
-        } => {
+        ShapeKind::String { enum_values, min, max, pattern } => {
             let s = v.as_str().unwrap_or_default();
             let len = s.chars().count() as i64;
             if let Some(max) = max {
                 if all || len > *max {
-                    out.push(format!(
-                        "Member must have length less than or equal to {max}"
-                    ));
+                    out.push(format!("Member must have length less than or equal to {max}"));
                 }
             }
             if let Some(min) = min {
                 if all || len < *min {
-                    out.push(format!(
-                        "Member must have length greater than or equal to {min}"
-                    ));
+                    out.push(format!("Member must have length greater than or equal to {min}"));
                 }
             }
             if let Some(p) = pattern {
                 if all || !pattern_matches(p, s) {
-                    out.push(format!(
-                        "Member must satisfy regular expression pattern: {p}"
-                    ));
+                    out.push(format!("Member must satisfy regular expression pattern: {p}"));
                 }
             }
             if !enum_values.is_empty() && (all || !enum_values.contains(&s)) {
-                out.push(format!(
-                    "Member must satisfy enum value set: [{}]",
-                    enum_values.join(", ")
-                ));
+                out.push(format!("Member must satisfy enum value set: [{}]", enum_values.join(", ")));
             }
         }
-        ShapeKind::Integer { min, max }
-        | ShapeKind::Long { min, max }
-        | ShapeKind::Blob { min, max } => {
+        ShapeKind::Integer { min, max } | ShapeKind::Long { min, max } | ShapeKind::Blob { min, max } => {
             let blob = matches!(model.shape(shape).kind, ShapeKind::Blob { .. });
             let n = if blob {
                 let text = v.as_str().unwrap_or_default();
                 shapes::decode_base64(text).map_or(text.len(), |b| b.len()) as i64
             } else {
-                v.as_i64()
-                    .unwrap_or_else(|| v.as_f64().unwrap_or(0.0) as i64)
+                v.as_i64().unwrap_or_else(|| v.as_f64().unwrap_or(0.0) as i64)
             };
             let what = if blob { "length" } else { "value" };
             if let Some(max) = max {
                 if all || n > *max {
-                    out.push(format!(
-                        "Member must have {what} less than or equal to {max}"
-                    ));
+                    out.push(format!("Member must have {what} less than or equal to {max}"));
                 }
             }
             if let Some(min) = min {
                 if all || n < *min {
-                    out.push(format!(
-                        "Member must have {what} greater than or equal to {min}"
-                    ));
+                    out.push(format!("Member must have {what} greater than or equal to {min}"));
                 }
             }
         }
@@ -294,18 +214,12 @@ fn scalar_constraints(model: &ServiceModel, shape: ShapeId, v: &Value, all: bool
             let x = v.as_f64();
             if let Some(max) = max {
                 if all || x.is_some_and(|x| x > *max) {
-                    out.push(format!(
-                        "Member must have value less than or equal to {}",
-                        fmt_f64(*max)
-                    ));
+                    out.push(format!("Member must have value less than or equal to {}", fmt_f64(*max)));
                 }
             }
             if let Some(min) = min {
                 if all || x.is_some_and(|x| x < *min) {
-                    out.push(format!(
-                        "Member must have value greater than or equal to {}",
-                        fmt_f64(*min)
-                    ));
+                    out.push(format!("Member must have value greater than or equal to {}", fmt_f64(*min)));
                 }
             }
         }
@@ -327,11 +241,7 @@ pub(crate) fn pattern_matches(p: &'static str, text: &str) -> bool {
         guard
             .entry(p)
             .or_insert_with(|| {
-                regex::RegexBuilder::new(&format!("^(?:{p})$"))
-                    .size_limit(1 << 22)
-                    .dfa_size_limit(1 << 22)
-                    .build()
-                    .ok()
+                regex::RegexBuilder::new(&format!("^(?:{p})$")).size_limit(1 << 22).dfa_size_limit(1 << 22).build().ok()
             })
             .clone()
     };
@@ -393,9 +303,7 @@ pub(crate) fn contains_sensitive(model: &ServiceModel, shape: ShapeId, depth: us
         return true;
     }
     match s.kind {
-        ShapeKind::Structure { members, .. } => members
-            .iter()
-            .any(|m| contains_sensitive(model, m.target, depth + 1)),
+        ShapeKind::Structure { members, .. } => members.iter().any(|m| contains_sensitive(model, m.target, depth + 1)),
         ShapeKind::List { member, .. } => contains_sensitive(model, member, depth + 1),
         ShapeKind::Map { key, value, .. } => {
             contains_sensitive(model, key, depth + 1) || contains_sensitive(model, value, depth + 1)
@@ -424,71 +332,25 @@ mod tests {
         tm::m("Emoji", 1),
     ];
     static SHAPES: [Shape; 13] = [
-        tm::sh(
-            "Key",
-            ShapeKind::String {
-                enum_values: &[],
-                min: Some(1),
-                max: Some(3),
-                pattern: Some("[a-z]+"),
-            },
-        ),
-        tm::sh(
-            "Val",
-            ShapeKind::String {
-                enum_values: &[],
-                min: None,
-                max: Some(2),
-                pattern: None,
-            },
-        ),
+        tm::sh("Key", ShapeKind::String { enum_values: &[], min: Some(1), max: Some(3), pattern: Some("[a-z]+") }),
+        tm::sh("Val", ShapeKind::String { enum_values: &[], min: None, max: Some(2), pattern: None }),
         tm::sh("KeyMap", tm::map(0, 1)),
         tm::sh("Codes", tm::list(0)),
-        tm::sh(
-            "Lookahead",
-            ShapeKind::String {
-                enum_values: &[],
-                min: None,
-                max: None,
-                pattern: Some("(?!bad).*"),
-            },
-        ),
-        tm::sh(
-            "Anchored",
-            ShapeKind::String {
-                enum_values: &[],
-                min: None,
-                max: None,
-                pattern: Some("^[0-9]+$"),
-            },
-        ),
+        tm::sh("Lookahead", ShapeKind::String { enum_values: &[], min: None, max: None, pattern: Some("(?!bad).*") }),
+        tm::sh("Anchored", ShapeKind::String { enum_values: &[], min: None, max: None, pattern: Some("^[0-9]+$") }),
         tm::sh("Item", tm::st(&ITEM)),
         tm::sh("ItemMap", tm::map(8, 6)),
         tm::sh("String", tm::string()),
         tm::sh("SecretList", tm::list(10)),
         Shape {
             name: "Secret",
-            kind: ShapeKind::String {
-                enum_values: &[],
-                min: None,
-                max: Some(2),
-                pattern: None,
-            },
+            kind: ShapeKind::String { enum_values: &[], min: None, max: Some(2), pattern: None },
             sensitive: true,
         },
-        tm::sh(
-            "Ratio",
-            ShapeKind::Double {
-                min: Some(0.0),
-                max: Some(1.5),
-            },
-        ),
+        tm::sh("Ratio", ShapeKind::Double { min: Some(0.0), max: Some(1.5) }),
         tm::sh("Input", tm::st(&INPUT)),
     ];
-    static MODEL: ServiceModel = ServiceModel {
-        shapes: &SHAPES,
-        ..tm::model("v", Protocol::AwsJson1_1, &[])
-    };
+    static MODEL: ServiceModel = ServiceModel { shapes: &SHAPES, ..tm::model("v", Protocol::AwsJson1_1, &[]) };
 
     fn check(v: Value) -> Result<(), String> {
         validate(&MODEL, 12, &v).map_err(|e| e.message)

@@ -63,10 +63,9 @@ pub fn common_wire(kind: CommonKind, protocol: Protocol) -> WireCode {
             K::UnknownOperation => w("InvalidAction", 400),
             K::UnknownParameter => w("UnknownParameter", 400),
             K::NotImplemented => w("NotImplemented", 501),
-            K::MissingAuthentication
-            | K::IncompleteSignature
-            | K::InvalidClientTokenId
-            | K::SignatureDoesNotMatch => w("AuthFailure", 401),
+            K::MissingAuthentication | K::IncompleteSignature | K::InvalidClientTokenId | K::SignatureDoesNotMatch => {
+                w("AuthFailure", 401)
+            }
             K::RequestExpired => w("RequestExpired", 400),
             K::RequestTooLarge => w("RequestEntityTooLarge", 413),
             K::InternalFailure => w("InternalError", 500),
@@ -104,13 +103,9 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_code_and_an_error_status_in_every_protocol() {
-        for p in [
-            Protocol::AwsJson1_0,
-            Protocol::AwsJson1_1,
-            Protocol::RestJson1,
-            Protocol::AwsQuery,
-            Protocol::Ec2Query,
-        ] {
+        for p in
+            [Protocol::AwsJson1_0, Protocol::AwsJson1_1, Protocol::RestJson1, Protocol::AwsQuery, Protocol::Ec2Query]
+        {
             for k in ALL {
                 let wc = common_wire(k, p);
                 assert!(!wc.code.is_empty());
@@ -121,36 +116,19 @@ mod tests {
 
     #[test]
     fn access_denied_differs_per_family() {
-        assert_eq!(
-            common_wire(CommonKind::AccessDenied, Protocol::AwsJson1_1),
-            w("AccessDeniedException", 400)
-        );
-        assert_eq!(
-            common_wire(CommonKind::AccessDenied, Protocol::RestJson1),
-            w("AccessDeniedException", 403)
-        );
-        assert_eq!(
-            common_wire(CommonKind::AccessDenied, Protocol::AwsQuery),
-            w("AccessDenied", 403)
-        );
-        assert_eq!(
-            common_wire(CommonKind::AccessDenied, Protocol::Ec2Query),
-            w("UnauthorizedOperation", 403)
-        );
+        assert_eq!(common_wire(CommonKind::AccessDenied, Protocol::AwsJson1_1), w("AccessDeniedException", 400));
+        assert_eq!(common_wire(CommonKind::AccessDenied, Protocol::RestJson1), w("AccessDeniedException", 403));
+        assert_eq!(common_wire(CommonKind::AccessDenied, Protocol::AwsQuery), w("AccessDenied", 403));
+        assert_eq!(common_wire(CommonKind::AccessDenied, Protocol::Ec2Query), w("UnauthorizedOperation", 403));
     }
 
     #[test]
     fn ec2_reports_every_signature_problem_as_auth_failure_except_expiry() {
-        for k in [
-            CommonKind::MissingAuthentication,
-            CommonKind::SignatureDoesNotMatch,
-            CommonKind::InvalidClientTokenId,
-        ] {
+        for k in
+            [CommonKind::MissingAuthentication, CommonKind::SignatureDoesNotMatch, CommonKind::InvalidClientTokenId]
+        {
             assert_eq!(common_wire(k, Protocol::Ec2Query), w("AuthFailure", 401));
         }
-        assert_eq!(
-            common_wire(CommonKind::RequestExpired, Protocol::Ec2Query),
-            w("RequestExpired", 400)
-        );
+        assert_eq!(common_wire(CommonKind::RequestExpired, Protocol::Ec2Query), w("RequestExpired", 400));
     }
 }

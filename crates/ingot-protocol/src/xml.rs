@@ -53,8 +53,7 @@ impl XmlOut {
     }
 
     pub fn declaration(&mut self) {
-        self.buf
-            .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        self.buf.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     }
 
     pub fn open(&mut self, name: &str, attrs: &[(&str, &str)]) {
@@ -111,11 +110,7 @@ impl XmlOut {
     }
 
     /// Attribute-bound members of `shape` as (name, text) pairs.
-    pub fn attributes(
-        model: &ServiceModel,
-        shape: ShapeId,
-        obj: &Map<String, Value>,
-    ) -> Vec<(&'static str, String)> {
+    pub fn attributes(model: &ServiceModel, shape: ShapeId, obj: &Map<String, Value>) -> Vec<(&'static str, String)> {
         shapes::members(model, shape)
             .iter()
             .filter(|m| m.xml_attribute)
@@ -130,24 +125,16 @@ impl XmlOut {
     fn member(&mut self, model: &ServiceModel, m: &Member, v: &Value, style: Style, depth: usize) {
         let name = wire_name(m);
         match (&model.shape(m.target).kind, v) {
-            (
-                ShapeKind::List {
-                    member: item,
-                    member_name,
-                    flattened,
-                    ..
-                },
-                Value::Array(items),
-            ) if *flattened || m.flattened => {
+            (ShapeKind::List { member: item, member_name, flattened, .. }, Value::Array(items))
+                if *flattened || m.flattened =>
+            {
                 let item_name = member_name.unwrap_or(name);
                 for it in items {
                     self.element(model, item_name, *item, None, it, style, depth + 1);
                 }
                 let _ = item;
             }
-            (ShapeKind::Map { flattened, .. }, Value::Object(entries))
-                if *flattened || m.flattened =>
-            {
+            (ShapeKind::Map { flattened, .. }, Value::Object(entries)) if *flattened || m.flattened => {
                 for (k, it) in entries {
                     self.open(name, &[]);
                     self.map_entry(model, m.target, k, it, style, depth + 1);
@@ -158,33 +145,11 @@ impl XmlOut {
         }
     }
 
-    fn map_entry(
-        &mut self,
-        model: &ServiceModel,
-        map: ShapeId,
-        k: &str,
-        v: &Value,
-        style: Style,
-        depth: usize,
-    ) {
-        if let ShapeKind::Map {
-            value,
-            key_name,
-            value_name,
-            ..
-        } = model.shape(map).kind
-        {
+    fn map_entry(&mut self, model: &ServiceModel, map: ShapeId, k: &str, v: &Value, style: Style, depth: usize) {
+        if let ShapeKind::Map { value, key_name, value_name, .. } = model.shape(map).kind {
             self.leaf(key_name.unwrap_or("key"), k);
             if !v.is_null() {
-                self.element(
-                    model,
-                    value_name.unwrap_or("value"),
-                    value,
-                    None,
-                    v,
-                    style,
-                    depth,
-                );
+                self.element(model, value_name.unwrap_or("value"), value, None, v, style, depth);
             }
         }
     }
@@ -211,29 +176,15 @@ impl XmlOut {
             return;
         }
         match (&model.shape(shape).kind, v) {
-            (
-                ShapeKind::Structure {
-                    document: false, ..
-                },
-                Value::Object(obj),
-            ) => {
+            (ShapeKind::Structure { document: false, .. }, Value::Object(obj)) => {
                 attrs.extend(Self::attributes(model, shape, obj));
-                let borrowed: Vec<(&str, &str)> =
-                    attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let borrowed: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 self.open(name, &borrowed);
                 self.struct_children(model, shape, obj, style, None, depth);
                 self.close(name);
             }
-            (
-                ShapeKind::List {
-                    member: item,
-                    member_name,
-                    ..
-                },
-                Value::Array(items),
-            ) => {
-                let borrowed: Vec<(&str, &str)> =
-                    attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            (ShapeKind::List { member: item, member_name, .. }, Value::Array(items)) => {
+                let borrowed: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 self.open(name, &borrowed);
                 let item_name = member_name.unwrap_or(style.default_list_member());
                 for it in items {
@@ -242,8 +193,7 @@ impl XmlOut {
                 self.close(name);
             }
             (ShapeKind::Map { .. }, Value::Object(entries)) => {
-                let borrowed: Vec<(&str, &str)> =
-                    attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let borrowed: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 self.open(name, &borrowed);
                 for (k, it) in entries {
                     self.open("entry", &[]);
@@ -253,8 +203,7 @@ impl XmlOut {
                 self.close(name);
             }
             _ => {
-                let borrowed: Vec<(&str, &str)> =
-                    attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let borrowed: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 self.open(name, &borrowed);
                 self.text(&scalar_text(model, shape, member, v));
                 self.close(name);
@@ -304,18 +253,12 @@ impl Style {
 
 /// The text of a scalar canonical value in XML (timestamps ISO 8601 unless the model says
 /// otherwise).
-pub fn scalar_text(
-    model: &ServiceModel,
-    shape: ShapeId,
-    member: Option<&Member>,
-    v: &Value,
-) -> String {
+pub fn scalar_text(model: &ServiceModel, shape: ShapeId, member: Option<&Member>, v: &Value) -> String {
     match (&model.shape(shape).kind, v) {
         (ShapeKind::Timestamp { .. }, _) => match timefmt::from_canonical(v) {
-            Some(ts) => timefmt::format_text(
-                ts,
-                shapes::timestamp_format(model, member, shape, TimestampFormat::Iso8601),
-            ),
+            Some(ts) => {
+                timefmt::format_text(ts, shapes::timestamp_format(model, member, shape, TimestampFormat::Iso8601))
+            }
             None => plain(v),
         },
         _ => plain(v),
@@ -352,9 +295,6 @@ mod tests {
     fn generic_values_nest_objects_and_lists() {
         let mut x = XmlOut::new();
         x.generic("Detail", &serde_json::json!({"A": "1", "B": [true, 2]}), 0);
-        assert_eq!(
-            x.buf,
-            "<Detail><A>1</A><B><member>true</member><member>2</member></B></Detail>"
-        );
+        assert_eq!(x.buf, "<Detail><A>1</A><B><member>true</member><member>2</member></B></Detail>");
     }
 }

@@ -24,26 +24,15 @@ fn files(dir: &Path) -> Vec<Vec<u8>> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect();
     paths.sort();
-    paths
-        .iter()
-        .map(|p| fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .collect()
+    paths.iter().map(|p| fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).collect()
 }
 
 fn run_all(name: &str, entry: Entry, inputs: &[Vec<u8>]) {
     for (i, input) in inputs.iter().enumerate() {
         let outcome = std::panic::catch_unwind(|| entry(input));
-        assert!(
-            outcome.is_ok(),
-            "{name}: input #{i} panicked: {:?}",
-            String::from_utf8_lossy(input)
-        );
+        assert!(outcome.is_ok(), "{name}: input #{i} panicked: {:?}", String::from_utf8_lossy(input));
     }
 }
 
@@ -52,11 +41,7 @@ fn every_corpus_file_runs_without_panicking() {
     let mut total = 0;
     for (name, entry) in TARGETS {
         let corpus = files(&fuzz_dir().join("corpus").join(name));
-        assert!(
-            corpus.len() >= 10,
-            "{name}: expected a seed corpus, found {} files",
-            corpus.len()
-        );
+        assert!(corpus.len() >= 10, "{name}: expected a seed corpus, found {} files", corpus.len());
         total += corpus.len();
         run_all(name, entry, &corpus);
     }
@@ -66,11 +51,7 @@ fn every_corpus_file_runs_without_panicking() {
 #[test]
 fn every_saved_crash_runs_without_panicking() {
     for (name, entry) in TARGETS {
-        run_all(
-            name,
-            entry,
-            &files(&fuzz_dir().join("artifacts").join(name)),
-        );
+        run_all(name, entry, &files(&fuzz_dir().join("artifacts").join(name)));
     }
 }
 

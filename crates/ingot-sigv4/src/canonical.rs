@@ -7,11 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::ALGORITHM;
 
 /// Everything but RFC 3986's unreserved characters `A-Z a-z 0-9 - _ . ~` is encoded.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 /// The same, keeping `/` (for paths).
 const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
 
@@ -189,33 +185,18 @@ pub(crate) fn canonical_request(
             + payload_hash.len()
             + 8,
     );
-    for part in [
-        method.as_bytes(),
-        b"\n",
-        uri.as_bytes(),
-        b"\n",
-        query.as_bytes(),
-        b"\n",
-    ] {
+    for part in [method.as_bytes(), b"\n", uri.as_bytes(), b"\n", query.as_bytes(), b"\n"] {
         out.extend_from_slice(part);
     }
     out.extend_from_slice(canonical_headers);
-    for part in [
-        b"\n",
-        signed_headers.as_bytes(),
-        b"\n",
-        payload_hash.as_bytes(),
-    ] {
+    for part in [b"\n", signed_headers.as_bytes(), b"\n", payload_hash.as_bytes()] {
         out.extend_from_slice(part);
     }
     out
 }
 
 pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        hex_sha256(canonical_request)
-    )
+    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request))
 }
 
 /// The lower-case hex signature of a string to sign.
@@ -231,22 +212,13 @@ mod tests {
     fn an_encoded_slash_in_a_path_is_encoded_again_for_non_s3_services() {
         assert_eq!(canonical_uri("/a%2Fb", "iam"), "/a%252Fb");
         assert_eq!(canonical_uri("/100%25", "iam"), "/100%2525");
-        assert_eq!(
-            canonical_uri("/example%20space/", "iam"),
-            "/example%2520space/"
-        );
-        assert_eq!(
-            canonical_uri("/arn%3Aaws%3Aram", "ram"),
-            "/arn%253Aaws%253Aram"
-        );
+        assert_eq!(canonical_uri("/example%20space/", "iam"), "/example%2520space/");
+        assert_eq!(canonical_uri("/arn%3Aaws%3Aram", "ram"), "/arn%253Aaws%253Aram");
     }
 
     #[test]
     fn an_s3_path_is_signed_as_sent() {
-        assert_eq!(
-            canonical_uri_candidates("/a//./b/%2F", "s3"),
-            vec!["/a//./b/%2F"]
-        );
+        assert_eq!(canonical_uri_candidates("/a//./b/%2F", "s3"), vec!["/a//./b/%2F"]);
     }
 
     #[test]
@@ -272,19 +244,13 @@ mod tests {
     #[test]
     fn the_unnormalised_path_is_a_second_candidate_only_when_it_differs() {
         assert_eq!(canonical_uri_candidates("/a/b", "ec2"), vec!["/a/b"]);
-        assert_eq!(
-            canonical_uri_candidates("//a//", "ec2"),
-            vec!["/a/", "//a//"]
-        );
+        assert_eq!(canonical_uri_candidates("//a//", "ec2"), vec!["/a/", "//a//"]);
     }
 
     #[test]
     fn a_plus_in_a_query_is_a_literal_plus_and_a_space_is_percent_20() {
         assert_eq!(canonical_query("c+d", false), "c%2Bd=");
-        assert_eq!(
-            canonical_query("q=a+b&r=a%20b&s=a%2Bb", false),
-            "q=a%2Bb&r=a%20b&s=a%2Bb"
-        );
+        assert_eq!(canonical_query("q=a+b&r=a%20b&s=a%2Bb", false), "q=a%2Bb&r=a%20b&s=a%2Bb");
     }
 
     #[test]
@@ -301,14 +267,8 @@ mod tests {
 
     #[test]
     fn a_presigned_query_leaves_out_only_its_signature() {
-        assert_eq!(
-            canonical_query("X-Amz-Signature=abc&b=2&X-Amz-Date=1", true),
-            "X-Amz-Date=1&b=2"
-        );
-        assert_eq!(
-            canonical_query("X-Amz-Signature=abc&b=2", false),
-            "X-Amz-Signature=abc&b=2"
-        );
+        assert_eq!(canonical_query("X-Amz-Signature=abc&b=2&X-Amz-Date=1", true), "X-Amz-Date=1&b=2");
+        assert_eq!(canonical_query("X-Amz-Signature=abc&b=2", false), "X-Amz-Signature=abc&b=2");
     }
 
     #[test]

@@ -20,11 +20,7 @@ pub enum AuthError {
     /// The signature does not match (AWS's `SignatureDoesNotMatch`). `canonical_request` and
     /// `string_to_sign` are what the server computed (empty when the failure came before that),
     /// for debugging output only.
-    SignatureMismatch {
-        message: String,
-        canonical_request: String,
-        string_to_sign: String,
-    },
+    SignatureMismatch { message: String, canonical_request: String, string_to_sign: String },
     /// Too old: the header date is outside the skew, or a presigned request is past its expiry.
     Expired(String),
     /// The request date is more than 15 minutes ahead of the server clock.

@@ -42,10 +42,7 @@ struct Entry {
 
 impl SigningKeyCache {
     pub fn new(capacity: usize) -> Self {
-        SigningKeyCache {
-            capacity,
-            inner: Mutex::new(Entries::default()),
-        }
+        SigningKeyCache { capacity, inner: Mutex::new(Entries::default()) }
     }
 
     pub fn capacity(&self) -> usize {
@@ -62,13 +59,7 @@ impl SigningKeyCache {
     }
 
     /// The signing key for these inputs, derived on a miss.
-    pub fn signing_key(
-        &self,
-        secret_access_key: &str,
-        date: &str,
-        region: &str,
-        service: &str,
-    ) -> [u8; 32] {
+    pub fn signing_key(&self, secret_access_key: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
         if self.capacity == 0 {
             return signing_key(secret_access_key, date, region, service);
         }
@@ -88,39 +79,24 @@ impl SigningKeyCache {
         entries.clock += 1;
         let now = entries.clock;
         if !entries.map.contains_key(&id) && entries.map.len() >= self.capacity {
-            let oldest = entries
-                .map
-                .iter()
-                .min_by_key(|(_, e)| e.last_used)
-                .map(|(id, _)| *id);
+            let oldest = entries.map.iter().min_by_key(|(_, e)| e.last_used).map(|(id, _)| *id);
             if let Some(oldest) = oldest {
                 entries.map.remove(&oldest);
             }
         }
-        entries.map.insert(
-            id,
-            Entry {
-                key,
-                last_used: now,
-            },
-        );
+        entries.map.insert(id, Entry { key, last_used: now });
         key
     }
 
     fn lock(&self) -> MutexGuard<'_, Entries> {
         // A panic elsewhere while holding the lock leaves the map consistent; keep using it.
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl std::fmt::Debug for SigningKeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKeyCache")
-            .field("capacity", &self.capacity)
-            .field("len", &self.len())
-            .finish()
+        f.debug_struct("SigningKeyCache").field("capacity", &self.capacity).field("len", &self.len()).finish()
     }
 }
 

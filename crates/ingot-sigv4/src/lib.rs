@@ -88,10 +88,7 @@ pub struct ParsedSignature {
 impl ParsedSignature {
     /// `yyyymmdd/region/service/aws4_request`.
     pub fn credential_scope(&self) -> String {
-        format!(
-            "{}/{}/{}/aws4_request",
-            self.date, self.region, self.service
-        )
+        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
     }
 }
 
@@ -106,10 +103,7 @@ impl std::fmt::Debug for ParsedSignature {
             .field("signed_headers", &self.signed_headers)
             .field("signature", &self.signature)
             .field("amz_date", &self.amz_date)
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("security_token", &self.security_token.as_ref().map(|_| "<redacted>"))
             .field("presigned", &self.presigned)
             .field("expires_seconds", &self.expires_seconds)
             .finish()

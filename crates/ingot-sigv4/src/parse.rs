@@ -28,9 +28,7 @@ pub fn parse(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
     let header = req.headers.get(AUTHORIZATION);
     let query_signed = raw_query_pairs(req.query).any(|(key, _)| {
         let key = decode_component(key);
-        key == Q_ALGORITHM.as_bytes()
-            || key == Q_CREDENTIAL.as_bytes()
-            || key == Q_SIGNATURE.as_bytes()
+        key == Q_ALGORITHM.as_bytes() || key == Q_CREDENTIAL.as_bytes() || key == Q_SIGNATURE.as_bytes()
     });
     match (header, query_signed) {
         (Some(_), true) => Err(AuthError::Incomplete(ONLY_ONE_MECHANISM.to_owned())),
@@ -86,13 +84,7 @@ fn parse_header(value: &str, req: &RequestParts<'_>) -> Result<ParsedSignature, 
             ));
         }
         // Not SigV4 at all (SigV2, Bearer, ...): AWS lists everything SigV4 needs.
-        return Err(incomplete_header(
-            value,
-            true,
-            true,
-            true,
-            matches!(date, HeaderDate::Absent),
-        ));
+        return Err(incomplete_header(value, true, true, true, matches!(date, HeaderDate::Absent)));
     }
 
     let mut credential = None;
@@ -136,10 +128,8 @@ fn parse_header(value: &str, req: &RequestParts<'_>) -> Result<ParsedSignature, 
     };
 
     let scope = parse_credential(credential)?;
-    let security_token = req
-        .headers
-        .get(X_AMZ_SECURITY_TOKEN)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let security_token =
+        req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     Ok(ParsedSignature {
         access_key_id: scope.access_key_id,
         date: scope.date,
@@ -162,21 +152,15 @@ fn incomplete_header(
     no_date: bool,
 ) -> AuthError {
     let mut message = String::new();
-    for (missing, name) in [
-        (no_credential, "Credential"),
-        (no_signature, "Signature"),
-        (no_signed_headers, "SignedHeaders"),
-    ] {
+    for (missing, name) in
+        [(no_credential, "Credential"), (no_signature, "Signature"), (no_signed_headers, "SignedHeaders")]
+    {
         if missing {
-            message.push_str(&format!(
-                "Authorization header requires '{name}' parameter. "
-            ));
+            message.push_str(&format!("Authorization header requires '{name}' parameter. "));
         }
     }
     if no_date {
-        message.push_str(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
-        );
+        message.push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
     message.push_str("Authorization=");
     message.push_str(value);
@@ -184,9 +168,8 @@ fn incomplete_header(
 }
 
 fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
-    let params: Vec<(Vec<u8>, Vec<u8>)> = raw_query_pairs(req.query)
-        .map(|(key, value)| (decode_component(key), decode_component(value)))
-        .collect();
+    let params: Vec<(Vec<u8>, Vec<u8>)> =
+        raw_query_pairs(req.query).map(|(key, value)| (decode_component(key), decode_component(value))).collect();
     // The first occurrence of a parameter counts.
     let get = |name: &str| -> Option<Cow<'_, str>> {
         params
@@ -209,9 +192,7 @@ fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
         (&date, Q_DATE),
     ] {
         if value.is_none() {
-            message.push_str(&format!(
-                "AWS query-string parameters must include '{name}'. "
-            ));
+            message.push_str(&format!("AWS query-string parameters must include '{name}'. "));
         }
     }
     let (Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date)) =
@@ -222,9 +203,7 @@ fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
     };
 
     if algorithm != ALGORITHM {
-        return Err(AuthError::UnsupportedAlgorithm(format!(
-            "X-Amz-Algorithm only supports \"{ALGORITHM}\""
-        )));
+        return Err(AuthError::UnsupportedAlgorithm(format!("X-Amz-Algorithm only supports \"{ALGORITHM}\"")));
     }
     let scope = parse_credential(&credential)?;
     if parse_amz_date(&date).is_none() {
@@ -234,11 +213,9 @@ fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
         None => None,
         Some(raw) => Some(parse_expires(&raw)?),
     };
-    let security_token = get(Q_SECURITY_TOKEN).map(Cow::into_owned).or_else(|| {
-        req.headers
-            .get(X_AMZ_SECURITY_TOKEN)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    });
+    let security_token = get(Q_SECURITY_TOKEN)
+        .map(Cow::into_owned)
+        .or_else(|| req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()));
     Ok(ParsedSignature {
         access_key_id: scope.access_key_id,
         date: scope.date,
@@ -258,14 +235,10 @@ pub(crate) fn parse_expires(raw: &str) -> Result<u64, AuthError> {
     let raw = raw.trim();
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     if raw.strip_prefix('-').is_some_and(digits) {
-        return Err(AuthError::Incomplete(
-            "X-Amz-Expires must be non-negative".to_owned(),
-        ));
+        return Err(AuthError::Incomplete("X-Amz-Expires must be non-negative".to_owned()));
     }
     if !digits(raw) {
-        return Err(AuthError::Incomplete(
-            "X-Amz-Expires should be a number".to_owned(),
-        ));
+        return Err(AuthError::Incomplete("X-Amz-Expires should be a number".to_owned()));
     }
     // All digits: the only parse failure left is overflow, which is over a week too.
     check_expires(raw.parse::<u64>().unwrap_or(u64::MAX))
@@ -274,9 +247,7 @@ pub(crate) fn parse_expires(raw: &str) -> Result<u64, AuthError> {
 /// `X-Amz-Expires` must be in `1..=604800` seconds.
 pub(crate) fn check_expires(seconds: u64) -> Result<u64, AuthError> {
     match seconds {
-        0 => Err(AuthError::Incomplete(
-            "X-Amz-Expires must be at least 1 second".to_owned(),
-        )),
+        0 => Err(AuthError::Incomplete("X-Amz-Expires must be at least 1 second".to_owned())),
         n if n <= MAX_EXPIRES_SECONDS => Ok(n),
         _ => Err(AuthError::Incomplete(format!(
             "X-Amz-Expires must be less than a week (in seconds) that is {MAX_EXPIRES_SECONDS}"
@@ -312,8 +283,5 @@ fn parse_credential(credential: &str) -> Result<Scope, AuthError> {
 }
 
 fn split_signed_headers(list: &str) -> Vec<String> {
-    list.split(';')
-        .map(|name| name.trim().to_ascii_lowercase())
-        .filter(|name| !name.is_empty())
-        .collect()
+    list.split(';').map(|name| name.trim().to_ascii_lowercase()).filter(|name| !name.is_empty()).collect()
 }

@@ -5,17 +5,13 @@ use std::collections::BTreeSet;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::canonical::{
-    canonical_query, canonical_request, canonical_uri, hex_sha256, is_s3, signature,
-    string_to_sign, write_canonical_header,
+    canonical_query, canonical_request, canonical_uri, hex_sha256, is_s3, signature, string_to_sign,
+    write_canonical_header,
 };
 use crate::key::signing_key;
 use crate::{RequestParts, ALGORITHM, UNSIGNED_PAYLOAD};
 
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Who signs, for what scope, at what time.
 #[derive(Clone, Copy)]
@@ -68,12 +64,7 @@ pub fn sign_headers(req: &RequestParts<'_>, params: &SigningParams<'_>) -> Vec<(
         .headers
         .keys()
         .map(|name| name.as_str())
-        .filter(|name| {
-            !matches!(
-                *name,
-                "authorization" | "user-agent" | "expect" | "x-amzn-trace-id"
-            )
-        })
+        .filter(|name| !matches!(*name, "authorization" | "user-agent" | "expect" | "x-amzn-trace-id"))
         .collect();
     names.insert("x-amz-date");
     if params.session_token.is_some() {
@@ -84,11 +75,7 @@ pub fn sign_headers(req: &RequestParts<'_>, params: &SigningParams<'_>) -> Vec<(
     for name in &names {
         match (*name, params.session_token) {
             ("x-amz-date", _) => {
-                write_canonical_header(
-                    &mut headers,
-                    name,
-                    [params.amz_date.as_bytes()].into_iter(),
-                );
+                write_canonical_header(&mut headers, name, [params.amz_date.as_bytes()].into_iter());
             }
             ("x-amz-security-token", Some(token)) => {
                 write_canonical_header(&mut headers, name, [token.as_bytes()].into_iter());
@@ -162,11 +149,7 @@ pub fn presign_query(
 
     let mut headers = Vec::with_capacity(64);
     write_canonical_header(&mut headers, "host", [host.as_bytes()].into_iter());
-    let payload = if is_s3(params.service) {
-        UNSIGNED_PAYLOAD.to_owned()
-    } else {
-        hex_sha256(b"")
-    };
+    let payload = if is_s3(params.service) { UNSIGNED_PAYLOAD.to_owned() } else { hex_sha256(b"") };
     let creq = canonical_request(
         method,
         &canonical_uri(path, params.service),

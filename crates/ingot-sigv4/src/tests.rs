@@ -14,10 +14,7 @@ const SUITE_DATE: &str = "20150830T123600Z";
 fn header_map(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, value) in pairs {
-        map.append(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
+        map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
     }
     map
 }
@@ -29,13 +26,7 @@ fn parts<'a>(
     headers: &'a HeaderMap,
     body: &'a [u8],
 ) -> RequestParts<'a> {
-    RequestParts {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    }
+    RequestParts { method, path, query, headers, body }
 }
 
 fn check(req: &RequestParts<'_>, secret: &str, now: i64) -> Result<ParsedSignature, AuthError> {
@@ -66,13 +57,7 @@ fn the_documented_iam_signing_key_is_derived() {
 #[test]
 fn the_documented_iam_list_users_request_signs_and_verifies() {
     let query = "Action=ListUsers&Version=2010-05-08";
-    let base = [
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-        ("host", "iam.amazonaws.com"),
-    ];
+    let base = [("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("host", "iam.amazonaws.com")];
     let creq = canonical_request(
         "GET",
         &canonical_uri("/", "iam"),
@@ -81,10 +66,7 @@ fn the_documented_iam_list_users_request_signs_and_verifies() {
         "content-type;host;x-amz-date",
         &hex_sha256(b""),
     );
-    assert_eq!(
-        hex_sha256(&creq),
-        "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59"
-    );
+    assert_eq!(hex_sha256(&creq), "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
 
     let expected = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
     let unsigned = header_map(&base);
@@ -97,17 +79,9 @@ fn the_documented_iam_list_users_request_signs_and_verifies() {
         amz_date: SUITE_DATE,
     };
     let added = sign_headers(&parts("GET", "/", query, &unsigned, b""), &params);
-    assert_eq!(
-        added.last().unwrap(),
-        &("authorization".to_owned(), expected.to_owned())
-    );
+    assert_eq!(added.last().unwrap(), &("authorization".to_owned(), expected.to_owned()));
 
-    let signed = header_map(&[
-        base[0],
-        base[1],
-        ("x-amz-date", SUITE_DATE),
-        ("authorization", expected),
-    ]);
+    let signed = header_map(&[base[0], base[1], ("x-amz-date", SUITE_DATE), ("authorization", expected)]);
     let sig = check(&parts("GET", "/", query, &signed, b""), SECRET, SUITE_NOW).unwrap();
     assert_eq!(sig.access_key_id, AKID);
     assert_eq!(sig.service, "iam");
@@ -178,10 +152,7 @@ fn suite_authorization(v: &Vector) -> String {
 fn every_suite_vector_verifies() {
     for v in SUITE {
         let authorization = suite_authorization(v);
-        let mut pairs = vec![
-            ("host", "example.amazonaws.com"),
-            ("x-amz-date", SUITE_DATE),
-        ];
+        let mut pairs = vec![("host", "example.amazonaws.com"), ("x-amz-date", SUITE_DATE)];
         pairs.extend_from_slice(v.headers);
         pairs.push(("authorization", &authorization));
         let headers = header_map(&pairs);
@@ -207,18 +178,8 @@ fn every_suite_vector_is_reproduced_by_the_signer() {
         let headers = header_map(&pairs);
         let req = parts(v.method, v.path, v.query, &headers, v.body.as_bytes());
         let added = sign_headers(&req, &params);
-        assert_eq!(
-            added[0],
-            ("x-amz-date".to_owned(), SUITE_DATE.to_owned()),
-            "{}",
-            v.name
-        );
-        assert_eq!(
-            added.last().unwrap().1,
-            suite_authorization(v),
-            "{}",
-            v.name
-        );
+        assert_eq!(added[0], ("x-amz-date".to_owned(), SUITE_DATE.to_owned()), "{}", v.name);
+        assert_eq!(added.last().unwrap().1, suite_authorization(v), "{}", v.name);
     }
 }
 
@@ -234,10 +195,7 @@ fn the_suite_session_token_vector_is_reproduced_from_a_session_token() {
         amz_date: SUITE_DATE,
     };
     let added = sign_headers(&parts("GET", "/", "", &headers, b""), &params);
-    assert_eq!(
-        added[1],
-        ("x-amz-security-token".to_owned(), TOKEN.to_owned())
-    );
+    assert_eq!(added[1], ("x-amz-security-token".to_owned(), TOKEN.to_owned()));
     assert!(added[2].1.ends_with(
         "SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=07ec1639c89043aa0e3e2de82b96708f198cceab042d4a97044c66dd9f74e7f8"
     ));
@@ -294,13 +252,7 @@ struct Signed {
 
 impl Signed {
     fn parts(&self) -> RequestParts<'_> {
-        parts(
-            self.method,
-            &self.path,
-            &self.query,
-            &self.headers,
-            &self.body,
-        )
+        parts(self.method, &self.path, &self.query, &self.headers, &self.body)
     }
 
     fn check(&self, now: i64) -> Result<ParsedSignature, AuthError> {
@@ -330,22 +282,10 @@ fn signed_at(signed_time: i64) -> Signed {
     let date = amz_date(signed_time);
     let path = "/a%2Fb/c".to_owned();
     let query = "z=1&a=x%20y".to_owned();
-    for (name, value) in sign_headers(
-        &parts("POST", &path, &query, &headers, &body),
-        &params(&date),
-    ) {
-        headers.insert(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(&value).unwrap(),
-        );
+    for (name, value) in sign_headers(&parts("POST", &path, &query, &headers, &body), &params(&date)) {
+        headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(&value).unwrap());
     }
-    Signed {
-        method: "POST",
-        path,
-        query,
-        headers,
-        body,
-    }
+    Signed { method: "POST", path, query, headers, body }
 }
 
 #[test]
@@ -356,10 +296,7 @@ fn a_request_signed_by_sign_headers_verifies() {
     assert_eq!(sig.service, "ssm");
     assert_eq!(sig.date, "20231114");
     assert_eq!(sig.amz_date, "20231114T221320Z");
-    assert_eq!(
-        sig.signed_headers,
-        ["content-type", "host", "x-amz-date", "x-amz-target"]
-    );
+    assert_eq!(sig.signed_headers, ["content-type", "host", "x-amz-date", "x-amz-target"]);
     assert!(!sig.presigned);
     assert_eq!(sig.security_token, None);
 }
@@ -374,20 +311,15 @@ fn a_changed_body_is_a_signature_mismatch() {
 #[test]
 fn a_changed_signed_header_is_a_signature_mismatch() {
     let mut r = signed_at(NOW);
-    r.headers.insert(
-        "x-amz-target",
-        HeaderValue::from_static("AmazonSSM.DeleteParameter"),
-    );
+    r.headers.insert("x-amz-target", HeaderValue::from_static("AmazonSSM.DeleteParameter"));
     assert!(is_mismatch(r.check(NOW)));
 }
 
 #[test]
 fn an_unsigned_header_may_change() {
     let mut r = signed_at(NOW);
-    r.headers
-        .insert("user-agent", HeaderValue::from_static("boto3/1.34"));
-    r.headers
-        .insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+    r.headers.insert("user-agent", HeaderValue::from_static("boto3/1.34"));
+    r.headers.insert("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
     assert!(r.check(NOW).is_ok());
 }
 
@@ -416,18 +348,12 @@ fn a_changed_query_is_a_signature_mismatch_but_its_order_is_not() {
 fn a_request_signed_with_another_secret_is_rejected() {
     let r = signed_at(NOW);
     let result = check(&r.parts(), "not-the-secret", NOW);
-    let Err(AuthError::SignatureMismatch {
-        message,
-        canonical_request,
-        string_to_sign,
-    }) = result
-    else {
+    let Err(AuthError::SignatureMismatch { message, canonical_request, string_to_sign }) = result else {
         panic!("{result:?}");
     };
     assert_eq!(message, SIGNATURE_MISMATCH_MESSAGE);
     assert!(canonical_request.starts_with("POST\n/a%252Fb/c\na=x%20y&z=1\ncontent-type:"));
-    assert!(string_to_sign
-        .starts_with("AWS4-HMAC-SHA256\n20231114T221320Z\n20231114/eu-west-1/ssm/aws4_request\n"));
+    assert!(string_to_sign.starts_with("AWS4-HMAC-SHA256\n20231114T221320Z\n20231114/eu-west-1/ssm/aws4_request\n"));
 }
 
 #[test]
@@ -464,15 +390,9 @@ fn a_request_fourteen_or_fifteen_minutes_off_either_way_is_accepted() {
 #[test]
 fn a_scope_date_other_than_the_request_date_is_rejected() {
     let mut r = signed_at(NOW);
-    let auth = r.headers["authorization"]
-        .to_str()
-        .unwrap()
-        .replace("/20231114/", "/20231113/");
-    r.headers
-        .insert("authorization", HeaderValue::from_str(&auth).unwrap());
-    let Err(AuthError::SignatureMismatch { message, .. }) = r.check(NOW) else {
-        panic!()
-    };
+    let auth = r.headers["authorization"].to_str().unwrap().replace("/20231114/", "/20231113/");
+    r.headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+    let Err(AuthError::SignatureMismatch { message, .. }) = r.check(NOW) else { panic!() };
     assert_eq!(
         message,
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20231113' != '20231114', from '20231114T221320Z'."
@@ -483,34 +403,16 @@ fn a_scope_date_other_than_the_request_date_is_rejected() {
 fn a_session_token_is_signed_and_reported() {
     let mut headers = header_map(&[("host", "sts.amazonaws.com")]);
     let date = amz_date(NOW);
-    let p = SigningParams {
-        session_token: Some("FwoGZXIvYXdzE//token+="),
-        ..params(&date)
-    };
+    let p = SigningParams { session_token: Some("FwoGZXIvYXdzE//token+="), ..params(&date) };
     for (name, value) in sign_headers(&parts("GET", "/", "", &headers, b""), &p) {
-        headers.insert(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(&value).unwrap(),
-        );
+        headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(&value).unwrap());
     }
     let sig = check(&parts("GET", "/", "", &headers, b""), SECRET2, NOW).unwrap();
-    assert_eq!(
-        sig.security_token.as_deref(),
-        Some("FwoGZXIvYXdzE//token+=")
-    );
-    assert!(sig
-        .signed_headers
-        .contains(&"x-amz-security-token".to_owned()));
+    assert_eq!(sig.security_token.as_deref(), Some("FwoGZXIvYXdzE//token+="));
+    assert!(sig.signed_headers.contains(&"x-amz-security-token".to_owned()));
     assert!(!format!("{sig:?}").contains("FwoGZXIvYXdzE"));
-    headers.insert(
-        "x-amz-security-token",
-        HeaderValue::from_static("another-token"),
-    );
-    assert!(is_mismatch(check(
-        &parts("GET", "/", "", &headers, b""),
-        SECRET2,
-        NOW
-    )));
+    headers.insert("x-amz-security-token", HeaderValue::from_static("another-token"));
+    assert!(is_mismatch(check(&parts("GET", "/", "", &headers, b""), SECRET2, NOW)));
 }
 
 #[test]
@@ -527,16 +429,9 @@ fn the_date_header_is_used_when_there_is_no_x_amz_date() {
         &hex_sha256(b""),
     );
     let sts = crate::canonical::string_to_sign("20231114T221320Z", scope, &creq);
-    let signature =
-        crate::canonical::signature(&signing_key(SECRET2, "20231114", "eu-west-1", "ssm"), &sts);
-    let auth = format!(
-        "AWS4-HMAC-SHA256 Credential={KEY}/{scope}, SignedHeaders=date;host, Signature={signature}"
-    );
-    let headers = header_map(&[
-        ("host", "ssm.eu-west-1.amazonaws.com"),
-        ("date", http_date),
-        ("authorization", &auth),
-    ]);
+    let signature = crate::canonical::signature(&signing_key(SECRET2, "20231114", "eu-west-1", "ssm"), &sts);
+    let auth = format!("AWS4-HMAC-SHA256 Credential={KEY}/{scope}, SignedHeaders=date;host, Signature={signature}");
+    let headers = header_map(&[("host", "ssm.eu-west-1.amazonaws.com"), ("date", http_date), ("authorization", &auth)]);
     let sig = check(&parts("GET", "/", "", &headers, b""), SECRET2, NOW).unwrap();
     assert_eq!(sig.amz_date, "20231114T221320Z");
 }
@@ -551,12 +446,8 @@ fn a_signed_header_missing_from_the_request_is_a_mismatch() {
 #[test]
 fn a_signature_that_does_not_sign_host_is_incomplete() {
     let mut r = signed_at(NOW);
-    let auth = r.headers["authorization"]
-        .to_str()
-        .unwrap()
-        .replace(";host;", ";");
-    r.headers
-        .insert("authorization", HeaderValue::from_str(&auth).unwrap());
+    let auth = r.headers["authorization"].to_str().unwrap().replace(";host;", ";");
+    r.headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
     assert_eq!(
         r.check(NOW),
         Err(AuthError::Incomplete(
@@ -571,48 +462,26 @@ fn an_unsigned_content_sha256_header_cannot_vouch_for_another_body() {
     // unsigned header and swaps the body.
     let mut r = signed_at(NOW);
     let original = hex_sha256(&r.body);
-    r.headers.insert(
-        "x-amz-content-sha256",
-        HeaderValue::from_str(&original).unwrap(),
-    );
+    r.headers.insert("x-amz-content-sha256", HeaderValue::from_str(&original).unwrap());
     assert!(r.check(NOW).is_ok());
     r.body = b"{\"Name\":\"/other\"}".to_vec();
-    let Err(AuthError::SignatureMismatch { message, .. }) = r.check(NOW) else {
-        panic!()
-    };
+    let Err(AuthError::SignatureMismatch { message, .. }) = r.check(NOW) else { panic!() };
     assert!(message.contains("x-amz-content-sha256"));
 }
 
 #[test]
 fn an_unsigned_payload_header_is_what_the_client_signed() {
-    let mut headers = header_map(&[
-        ("host", "bucket.s3.eu-west-1.amazonaws.com"),
-        ("x-amz-content-sha256", UNSIGNED_PAYLOAD),
-    ]);
+    let mut headers =
+        header_map(&[("host", "bucket.s3.eu-west-1.amazonaws.com"), ("x-amz-content-sha256", UNSIGNED_PAYLOAD)]);
     let date = amz_date(NOW);
-    let p = SigningParams {
-        service: "s3",
-        ..params(&date)
-    };
+    let p = SigningParams { service: "s3", ..params(&date) };
     let body = b"streamed bytes";
     for (name, value) in sign_headers(&parts("PUT", "/key//x", "", &headers, body), &p) {
-        headers.insert(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(&value).unwrap(),
-        );
+        headers.insert(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(&value).unwrap());
     }
     assert!(check(&parts("PUT", "/key//x", "", &headers, body), SECRET2, NOW).is_ok());
-    assert!(check(
-        &parts("PUT", "/key//x", "", &headers, b"other"),
-        SECRET2,
-        NOW
-    )
-    .is_ok());
-    assert!(is_mismatch(check(
-        &parts("PUT", "/key/x", "", &headers, body),
-        SECRET2,
-        NOW
-    )));
+    assert!(check(&parts("PUT", "/key//x", "", &headers, b"other"), SECRET2, NOW).is_ok());
+    assert!(is_mismatch(check(&parts("PUT", "/key/x", "", &headers, body), SECRET2, NOW)));
 }
 
 #[test]
@@ -643,14 +512,12 @@ fn a_path_signed_without_normalisation_also_verifies() {
         &hex_sha256(&r.body),
     );
     let sts = crate::canonical::string_to_sign(p.amz_date, scope, &creq);
-    let signature =
-        crate::canonical::signature(&signing_key(SECRET2, "20231114", "eu-west-1", "ssm"), &sts);
+    let signature = crate::canonical::signature(&signing_key(SECRET2, "20231114", "eu-west-1", "ssm"), &sts);
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={KEY}/{scope}, SignedHeaders={}, Signature={signature}",
         signed_names.join(";")
     );
-    r.headers
-        .insert("authorization", HeaderValue::from_str(&auth).unwrap());
+    r.headers.insert("authorization", HeaderValue::from_str(&auth).unwrap());
     assert!(r.check(NOW).is_ok());
 }
 
@@ -660,11 +527,7 @@ fn a_path_signed_without_normalisation_also_verifies() {
 
 fn presigned(service: &str, signed_time: i64, expires: u64, token: Option<&str>) -> Signed {
     let date = amz_date(signed_time);
-    let p = SigningParams {
-        service,
-        session_token: token,
-        ..params(&date)
-    };
+    let p = SigningParams { service, session_token: token, ..params(&date) };
     let query = presign_query(
         "GET",
         "/",
@@ -699,16 +562,10 @@ fn a_presigned_request_verifies_within_its_expiry() {
 #[test]
 fn a_presigned_request_is_rejected_after_its_expiry() {
     let r = presigned("sts", NOW, 900, None);
-    assert_eq!(
-        r.check(NOW + 901),
-        Err(AuthError::Expired("Request has expired".to_owned()))
-    );
+    assert_eq!(r.check(NOW + 901), Err(AuthError::Expired("Request has expired".to_owned())));
     let week = presigned("sts", NOW, MAX_EXPIRES_SECONDS, None);
     assert!(week.check(NOW + 604_800).is_ok());
-    assert!(matches!(
-        week.check(NOW + 604_801),
-        Err(AuthError::Expired(_))
-    ));
+    assert!(matches!(week.check(NOW + 604_801), Err(AuthError::Expired(_))));
 }
 
 #[test]
@@ -720,13 +577,8 @@ fn a_presigned_request_dated_more_than_fifteen_minutes_ahead_is_not_yet_valid() 
 #[test]
 fn a_presigned_request_carries_its_session_token() {
     let r = presigned("sts", NOW, 60, Some("tok/en+="));
-    assert!(r
-        .query
-        .contains("&X-Amz-Security-Token=tok%2Fen%2B%3D&X-Amz-Signature="));
-    assert_eq!(
-        r.check(NOW).unwrap().security_token.as_deref(),
-        Some("tok/en+=")
-    );
+    assert!(r.query.contains("&X-Amz-Security-Token=tok%2Fen%2B%3D&X-Amz-Signature="));
+    assert_eq!(r.check(NOW).unwrap().security_token.as_deref(), Some("tok/en+="));
 }
 
 #[test]
@@ -749,41 +601,23 @@ fn a_tampered_presigned_request_is_a_signature_mismatch() {
 fn a_presigned_expiry_outside_one_second_to_a_week_is_incomplete() {
     for (value, message) in [
         ("0", "X-Amz-Expires must be at least 1 second"),
-        (
-            "604801",
-            "X-Amz-Expires must be less than a week (in seconds) that is 604800",
-        ),
-        (
-            "99999999999999999999999",
-            "X-Amz-Expires must be less than a week (in seconds) that is 604800",
-        ),
+        ("604801", "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
+        ("99999999999999999999999", "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
         ("-5", "X-Amz-Expires must be non-negative"),
         ("soon", "X-Amz-Expires should be a number"),
         ("", "X-Amz-Expires should be a number"),
     ] {
         let r = presigned("sts", NOW, 900, None);
-        let query = r
-            .query
-            .replace("X-Amz-Expires=900", &format!("X-Amz-Expires={value}"));
+        let query = r.query.replace("X-Amz-Expires=900", &format!("X-Amz-Expires={value}"));
         let req = parts("GET", "/", &query, &r.headers, b"");
-        assert_eq!(
-            parse(&req),
-            Err(AuthError::Incomplete(message.to_owned())),
-            "{value}"
-        );
+        assert_eq!(parse(&req), Err(AuthError::Incomplete(message.to_owned())), "{value}");
     }
 }
 
 #[test]
 fn a_presigned_query_without_its_parameters_is_incomplete() {
     let headers = header_map(&[("host", "sts.amazonaws.com")]);
-    let req = parts(
-        "GET",
-        "/",
-        "Action=GetCallerIdentity&X-Amz-Signature=abc",
-        &headers,
-        b"",
-    );
+    let req = parts("GET", "/", "Action=GetCallerIdentity&X-Amz-Signature=abc", &headers, b"");
     assert_eq!(
         parse(&req),
         Err(AuthError::Incomplete(
@@ -794,9 +628,7 @@ fn a_presigned_query_without_its_parameters_is_incomplete() {
     let req = parts("GET", "/", "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256&X-Amz-Credential=a%2Fb%2Fc%2Fd%2Faws4_request&X-Amz-Signature=1&X-Amz-SignedHeaders=host&X-Amz-Date=20231114T221320Z", &headers, b"");
     assert_eq!(
         parse(&req),
-        Err(AuthError::UnsupportedAlgorithm(
-            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".to_owned()
-        ))
+        Err(AuthError::UnsupportedAlgorithm("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".to_owned()))
     );
 }
 
@@ -804,10 +636,7 @@ fn a_presigned_query_without_its_parameters_is_incomplete() {
 fn an_authorization_header_and_a_presigned_query_together_are_refused() {
     let r = presigned("sts", NOW, 900, None);
     let mut headers = r.headers.clone();
-    headers.insert(
-        "authorization",
-        HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=x"),
-    );
+    headers.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=x"));
     assert!(matches!(
         parse(&parts("GET", "/", &r.query, &headers, b"")),
         Err(AuthError::Incomplete(m)) if m.starts_with("Only one auth mechanism allowed")
@@ -830,18 +659,9 @@ fn parse_authorization(value: &str, with_date: bool) -> Result<ParsedSignature, 
 #[test]
 fn an_unsigned_request_is_missing_authentication() {
     let headers = header_map(&[("host", "sts.amazonaws.com")]);
-    let req = parts(
-        "GET",
-        "/",
-        "Action=GetCallerIdentity&Version=2011-06-15",
-        &headers,
-        b"",
-    );
+    let req = parts("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15", &headers, b"");
     assert_eq!(parse(&req), Err(AuthError::Missing));
-    assert_eq!(
-        AuthError::Missing.message(),
-        "Request is missing Authentication Token"
-    );
+    assert_eq!(AuthError::Missing.message(), "Request is missing Authentication Token");
 }
 
 #[test]
@@ -896,7 +716,10 @@ fn a_malformed_x_amz_date_is_incomplete() {
     let headers = header_map(&[
         ("host", "example.amazonaws.com"),
         ("x-amz-date", "2015-08-30T12:36:00Z"),
-        ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=ab"),
+        (
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=ab",
+        ),
     ]);
     assert_eq!(
         parse(&parts("GET", "/", "", &headers, b"")),
@@ -930,7 +753,8 @@ fn a_credential_without_five_elements_is_incomplete() {
 
 #[test]
 fn a_component_without_an_equals_sign_is_incomplete() {
-    let value = "AWS4-HMAC-SHA256 Credential= AKID/20181128/eu-central-1/cloud9/aws4_request, SignedHeaders=host, Signature";
+    let value =
+        "AWS4-HMAC-SHA256 Credential= AKID/20181128/eu-central-1/cloud9/aws4_request, SignedHeaders=host, Signature";
     assert_eq!(
         parse_authorization(value, true),
         Err(AuthError::Incomplete(format!(
@@ -942,7 +766,10 @@ fn a_component_without_an_equals_sign_is_incomplete() {
 #[test]
 fn an_unknown_sigv4_algorithm_is_unsupported() {
     assert!(matches!(
-        parse_authorization("AWS4-ECDSA-P256-SHA256 Credential=a/b/c/d/aws4_request, SignedHeaders=host, Signature=00", true),
+        parse_authorization(
+            "AWS4-ECDSA-P256-SHA256 Credential=a/b/c/d/aws4_request, SignedHeaders=host, Signature=00",
+            true
+        ),
         Err(AuthError::UnsupportedAlgorithm(_))
     ));
 }
@@ -1013,10 +840,7 @@ fn garbage_inputs_never_panic() {
                 }
             }
             let mut latin1 = HeaderMap::new();
-            latin1.insert(
-                "authorization",
-                HeaderValue::from_bytes(b"AWS4-HMAC-SHA256 Credential=\xff\xfe/x").unwrap(),
-            );
+            latin1.insert("authorization", HeaderValue::from_bytes(b"AWS4-HMAC-SHA256 Credential=\xff\xfe/x").unwrap());
             for headers in [&headers, &latin1, &HeaderMap::new()] {
                 for (path, query) in [(a, b), (b, a), ("/", a)] {
                     let req = parts("GET", path, query, headers, a.as_bytes());
@@ -1037,19 +861,8 @@ fn garbage_inputs_never_panic() {
             sig.signed_headers = vec![a.to_owned(), "host".to_owned()];
             sig.presigned = true;
             sig.expires_seconds = Some(u64::MAX);
-            let _ = verify(
-                &parts("GET", a, b, &headers, b""),
-                &sig,
-                a,
-                SUITE_NOW,
-                &cache,
-            );
-            let p = SigningParams {
-                amz_date: a,
-                region: b,
-                service: a,
-                ..params(a)
-            };
+            let _ = verify(&parts("GET", a, b, &headers, b""), &sig, a, SUITE_NOW, &cache);
+            let p = SigningParams { amz_date: a, region: b, service: a, ..params(a) };
             let _ = sign_headers(&parts(a, a, b, &headers, b""), &p);
             let _ = presign_query(a, a, b, a, &p, 0);
         }
@@ -1061,23 +874,11 @@ fn garbage_inputs_never_panic() {
 fn the_cache_returns_the_derived_key_and_reuses_it() {
     let cache = SigningKeyCache::new(8);
     let derived = signing_key(SECRET, "20150830", "us-east-1", "iam");
-    assert_eq!(
-        cache.signing_key(SECRET, "20150830", "us-east-1", "iam"),
-        derived
-    );
-    assert_eq!(
-        cache.signing_key(SECRET, "20150830", "us-east-1", "iam"),
-        derived
-    );
+    assert_eq!(cache.signing_key(SECRET, "20150830", "us-east-1", "iam"), derived);
+    assert_eq!(cache.signing_key(SECRET, "20150830", "us-east-1", "iam"), derived);
     assert_eq!(cache.len(), 1);
-    assert_ne!(
-        cache.signing_key(SECRET, "20150831", "us-east-1", "iam"),
-        derived
-    );
-    assert_ne!(
-        cache.signing_key("other", "20150830", "us-east-1", "iam"),
-        derived
-    );
+    assert_ne!(cache.signing_key(SECRET, "20150831", "us-east-1", "iam"), derived);
+    assert_ne!(cache.signing_key("other", "20150830", "us-east-1", "iam"), derived);
     assert_eq!(cache.len(), 3);
     assert!(!format!("{cache:?}").contains(SECRET));
 }
@@ -1092,10 +893,7 @@ fn the_cache_is_bounded_and_keeps_the_recently_used_key() {
             cache.signing_key(SECRET, &date, "eu-west-1", "sts"),
             signing_key(SECRET, &date, "eu-west-1", "sts")
         );
-        assert_eq!(
-            cache.signing_key(SECRET, "20150830", "us-east-1", "iam"),
-            hot
-        );
+        assert_eq!(cache.signing_key(SECRET, "20150830", "us-east-1", "iam"), hot);
         assert!(cache.len() <= 3);
     }
     assert_eq!(cache.len(), 3);

@@ -3,14 +3,14 @@
 use subtle::ConstantTimeEq;
 
 use crate::canonical::{
-    canonical_query, canonical_request, canonical_uri_candidates, decode_component, hex_sha256,
-    raw_query_pairs, signature, string_to_sign, write_canonical_header,
+    canonical_query, canonical_request, canonical_uri_candidates, decode_component, hex_sha256, raw_query_pairs,
+    signature, string_to_sign, write_canonical_header,
 };
 use crate::parse::check_expires;
 use crate::time::{amz_date, parse_amz_date};
 use crate::{
-    AuthError, ParsedSignature, RequestParts, SigningKeyCache, MAX_SKEW_SECONDS,
-    SIGNATURE_MISMATCH_MESSAGE, UNSIGNED_PAYLOAD,
+    AuthError, ParsedSignature, RequestParts, SigningKeyCache, MAX_SKEW_SECONDS, SIGNATURE_MISMATCH_MESSAGE,
+    UNSIGNED_PAYLOAD,
 };
 
 const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
@@ -47,11 +47,7 @@ pub fn verify(
     let mut headers = Vec::with_capacity(256);
     let mut all_present = true;
     for name in &sig.signed_headers {
-        let values = req
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| v.as_bytes());
+        let values = req.headers.get_all(name.as_str()).iter().map(|v| v.as_bytes());
         all_present &= write_canonical_header(&mut headers, name, values);
     }
     let signed_headers = sig.signed_headers.join(";");
@@ -64,8 +60,7 @@ pub fn verify(
     let mut first = None;
     for uri in &uris {
         for payload in &payloads {
-            let creq =
-                canonical_request(req.method, uri, &query, &headers, &signed_headers, payload);
+            let creq = canonical_request(req.method, uri, &query, &headers, &signed_headers, payload);
             let sts = string_to_sign(&sig.amz_date, &scope, &creq);
             let computed = signature(&key, &sts);
             if all_present && bool::from(computed.as_bytes().ct_eq(sig.signature.as_bytes())) {
@@ -129,22 +124,18 @@ fn check_time(sig: &ParsedSignature, now: i64) -> Result<(), AuthError> {
 /// could vouch for a different body. A presigned request may carry the value as a query
 /// parameter instead (S3 presigners); without either, it was signed over the body's hash
 /// (botocore for non-S3 services) or over `UNSIGNED-PAYLOAD` (S3 presigners).
-fn payload_candidates(
-    req: &RequestParts<'_>,
-    sig: &ParsedSignature,
-) -> Result<Vec<String>, AuthError> {
-    let claimed = req
-        .headers
-        .get(X_AMZ_CONTENT_SHA256)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
-        .or_else(|| {
-            if !sig.presigned {
-                return None;
-            }
-            raw_query_pairs(req.query)
-                .find(|(key, _)| decode_component(key) == b"X-Amz-Content-Sha256")
-                .map(|(_, value)| String::from_utf8_lossy(&decode_component(value)).into_owned())
-        });
+fn payload_candidates(req: &RequestParts<'_>, sig: &ParsedSignature) -> Result<Vec<String>, AuthError> {
+    let claimed =
+        req.headers.get(X_AMZ_CONTENT_SHA256).map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned()).or_else(
+            || {
+                if !sig.presigned {
+                    return None;
+                }
+                raw_query_pairs(req.query)
+                    .find(|(key, _)| decode_component(key) == b"X-Amz-Content-Sha256")
+                    .map(|(_, value)| String::from_utf8_lossy(&decode_component(value)).into_owned())
+            },
+        );
     let body_hash = || hex_sha256(req.body);
     match claimed {
         Some(claimed) => {

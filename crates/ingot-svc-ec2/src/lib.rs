@@ -17,7 +17,11 @@ pub struct Ec2;
 /// EC2's `DryRun`: once the caller is authorized, report that the call would have succeeded.
 fn dry_run(flag: Option<bool>) -> Result<(), Ec2Error> {
     if flag == Some(true) {
-        return Err(Ec2Error::unmodeled("DryRunOperation", 412, "Request would have succeeded, but DryRun flag is set."));
+        return Err(Ec2Error::unmodeled(
+            "DryRunOperation",
+            412,
+            "Request would have succeeded, but DryRun flag is set.",
+        ));
     }
     Ok(())
 }

@@ -34,7 +34,11 @@ fn opt_in_status(opt_in: bool) -> &'static str {
 }
 
 impl Handler<DescribeRegions> for Ec2 {
-    async fn handle(&self, ctx: &RequestContext, input: DescribeRegionsRequest) -> Result<DescribeRegionsResult, Ec2Error> {
+    async fn handle(
+        &self,
+        ctx: &RequestContext,
+        input: DescribeRegionsRequest,
+    ) -> Result<DescribeRegionsResult, Ec2Error> {
         ctx.authorize("ec2:DescribeRegions", "*")?;
         crate::dry_run(input.dry_run)?;
         let filters = input.filters.unwrap_or_default();

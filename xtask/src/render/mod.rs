@@ -17,19 +17,10 @@ pub fn service_files(service: &Service, botocore_version: &str) -> Vec<(&'static
     let idents = Idents::new(service);
     let with_header = |body: String| format!("{header}{body}");
     vec![
-        (
-            "mod.rs",
-            with_header(
-                "\npub mod errors;\npub mod model;\npub mod operations;\npub mod types;\n"
-                    .to_string(),
-            ),
-        ),
+        ("mod.rs", with_header("\npub mod errors;\npub mod model;\npub mod operations;\npub mod types;\n".to_string())),
         ("model.rs", with_header(model::render(service))),
         ("types.rs", with_header(types::render(service, &idents))),
-        (
-            "operations.rs",
-            with_header(operations::render(service, &idents)),
-        ),
+        ("operations.rs", with_header(operations::render(service, &idents))),
         ("errors.rs", with_header(errors::render(service, &idents))),
     ]
 }
@@ -50,13 +41,7 @@ impl Idents {
         let with_type: Vec<usize> = (0..service.shapes.len())
             .filter(|&i| service.shapes[i].is_struct() || service.shapes[i].is_enum())
             .collect();
-        let unique = names::dedupe(
-            with_type
-                .iter()
-                .map(|&i| names::type_ident(&service.shapes[i].name))
-                .collect(),
-            "",
-        );
+        let unique = names::dedupe(with_type.iter().map(|&i| names::type_ident(&service.shapes[i].name)).collect(), "");
         let mut types = vec![None; service.shapes.len()];
         for (id, ident) in with_type.into_iter().zip(unique) {
             types[id] = Some(ident);
@@ -66,9 +51,7 @@ impl Idents {
 
     /// The type name of a struct or enum shape.
     pub fn ty(&self, id: usize) -> &str {
-        self.types[id]
-            .as_deref()
-            .expect("shape has a generated type")
+        self.types[id].as_deref().expect("shape has a generated type")
     }
 
     /// The Rust type of a value of shape `id`, as written inside `types.rs`.
@@ -81,10 +64,7 @@ impl Idents {
             Kind::String { .. } => "String".to_string(),
             Kind::List { member, .. } => format!("Vec<{}>", self.value_type(service, *member)),
             Kind::Map { value, .. } => {
-                format!(
-                    "std::collections::BTreeMap<String, {}>",
-                    self.value_type(service, *value)
-                )
+                format!("std::collections::BTreeMap<String, {}>", self.value_type(service, *value))
             }
             Kind::Integer { .. } => "i32".to_string(),
             Kind::Long { .. } => "i64".to_string(),

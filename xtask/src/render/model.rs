@@ -25,12 +25,7 @@ impl Literals {
         if let Some((name, _)) = self.consts.iter().find(|(_, l)| *l == literal) {
             return name.clone();
         }
-        let name = name(
-            self.consts
-                .iter()
-                .filter(|(n, _)| n.starts_with("TEXT_"))
-                .count(),
-        );
+        let name = name(self.consts.iter().filter(|(n, _)| n.starts_with("TEXT_")).count());
         self.consts.push((name.clone(), literal));
         name
     }
@@ -56,79 +51,43 @@ pub fn render(service: &Service) -> String {
     let lits = &mut Literals::default();
     let mut out = String::new();
     let w = &mut out;
-    wl(
-        w,
-        "//! Shape metadata of the served operations, for the protocol codecs.",
-    );
+    wl(w, "//! Shape metadata of the served operations, for the protocol codecs.");
     wl(w, "");
     wl(w, "use ingot_core::model::*;");
     wl(w, "");
     wl(w, "pub static MODEL: ServiceModel = ServiceModel {");
     wl(w, &format!("id: {},", str_lit(&service.id)));
-    wl(
-        w,
-        &format!("signing_name: {},", str_lit(&service.signing_name)),
-    );
-    wl(
-        w,
-        &format!("endpoint_prefix: {},", str_lit(&service.endpoint_prefix)),
-    );
+    wl(w, &format!("signing_name: {},", str_lit(&service.signing_name)));
+    wl(w, &format!("endpoint_prefix: {},", str_lit(&service.endpoint_prefix)));
     wl(w, &format!("protocol: Protocol::{},", service.protocol));
-    wl(
-        w,
-        &format!("api_version: {},", str_lit(&service.api_version)),
-    );
-    wl(
-        w,
-        &format!("target_prefix: {},", super::opt_str(&service.target_prefix)),
-    );
-    wl(
-        w,
-        &format!("xml_namespace: {},", super::opt_str(&service.xml_namespace)),
-    );
+    wl(w, &format!("api_version: {},", str_lit(&service.api_version)));
+    wl(w, &format!("target_prefix: {},", super::opt_str(&service.target_prefix)));
+    wl(w, &format!("xml_namespace: {},", super::opt_str(&service.xml_namespace)));
     wl(w, &format!("iam_prefix: {},", str_lit(&service.iam_prefix)));
     wl(w, "operations: &OPERATIONS,");
     wl(w, "shapes: &SHAPES,");
     wl(w, "};");
     wl(w, "");
 
-    wl(
-        w,
-        &format!(
-            "static OPERATIONS: [OperationModel; {}] = [",
-            service.operations.len()
-        ),
-    );
+    wl(w, &format!("static OPERATIONS: [OperationModel; {}] = [", service.operations.len()));
     for op in &service.operations {
         let ids = |id: Option<usize>| id.map_or("None".to_string(), |i| format!("Some({i})"));
         let errors: Vec<String> = op.errors.iter().map(|e| e.to_string()).collect();
         wl(w, "OperationModel {");
         wl(w, &format!("name: {},", lits.op_text(&op.name)));
-        wl(
-            w,
-            &format!("http_method: {},", lits.op_text(&op.http_method)),
-        );
-        wl(
-            w,
-            &format!("request_uri: {},", lits.op_text(&op.request_uri)),
-        );
+        wl(w, &format!("http_method: {},", lits.op_text(&op.http_method)));
+        wl(w, &format!("request_uri: {},", lits.op_text(&op.request_uri)));
         wl(w, &format!("success_code: {},", op.success_code));
         wl(w, &format!("input: {},", ids(op.input)));
         wl(w, &format!("output: {},", ids(op.output)));
-        wl(
-            w,
-            &format!("result_wrapper: {},", lits.opt(&op.result_wrapper)),
-        );
+        wl(w, &format!("result_wrapper: {},", lits.opt(&op.result_wrapper)));
         wl(w, &format!("errors: &[{}],", errors.join(", ")));
         wl(w, "},");
     }
     wl(w, "];");
     wl(w, "");
 
-    wl(
-        w,
-        &format!("static SHAPES: [Shape; {}] = [", service.shapes.len()),
-    );
+    wl(w, &format!("static SHAPES: [Shape; {}] = [", service.shapes.len()));
     for (id, shape) in service.shapes.iter().enumerate() {
         wl(w, &format!("// {id}"));
         wl(w, "Shape {");
@@ -146,24 +105,12 @@ pub fn render(service: &Service) -> String {
         return out;
     }
     wl(w, "");
-    wl(
-        w,
-        "/// A body member with no traits but its name and target.",
-    );
-    wl(
-        w,
-        "const fn member(name: &'static str, target: ShapeId) -> Member {",
-    );
+    wl(w, "/// A body member with no traits but its name and target.");
+    wl(w, "const fn member(name: &'static str, target: ShapeId) -> Member {");
     wl(w, "Member {");
     wl(w, "name, target, required: false, location: Location::Body, location_name: None, query_name: None,");
-    wl(
-        w,
-        "flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None,",
-    );
-    wl(
-        w,
-        "idempotency_token: false, json_value: false, host_label: false,",
-    );
+    wl(w, "flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None,");
+    wl(w, "idempotency_token: false, json_value: false, host_label: false,");
     wl(w, "}");
     wl(w, "}");
     out
@@ -249,11 +196,9 @@ fn member(lits: &mut Literals, m: &Member) -> String {
     if m.location != "Body" {
         traits.push(format!("location: Location::{}", m.location));
     }
-    for (name, value) in [
-        ("location_name", &m.location_name),
-        ("query_name", &m.query_name),
-        ("xml_namespace", &m.xml_namespace),
-    ] {
+    for (name, value) in
+        [("location_name", &m.location_name), ("query_name", &m.query_name), ("xml_namespace", &m.xml_namespace)]
+    {
         if value.is_some() {
             traits.push(format!("{name}: {}", lits.opt(value)));
         }

@@ -9,15 +9,9 @@ pub fn render(service: &Service, idents: &Idents) -> String {
     let svc = service_struct(service);
     let error = format!("super::errors::{svc}Error");
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "//! One marker type per served operation, and the dispatch of `crate::{svc}`."
-    );
+    let _ = writeln!(out, "//! One marker type per served operation, and the dispatch of `crate::{svc}`.");
     let _ = writeln!(out, "//!");
-    let _ = writeln!(
-        out,
-        "//! `crate::{svc}` must implement `ingot_core::Handler<Op>` for every marker below."
-    );
+    let _ = writeln!(out, "//! `crate::{svc}` must implement `ingot_core::Handler<Op>` for every marker below.");
     for op in &service.operations {
         let io = |shape: Option<usize>| match shape {
             Some(id) => format!("super::types::{}", idents.ty(id)),
@@ -42,10 +36,7 @@ pub fn render(service: &Service, idents: &Idents) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "impl ingot_core::Service for crate::{svc} {{");
-    let _ = writeln!(
-        out,
-        "fn model(&self) -> &'static ingot_core::model::ServiceModel {{"
-    );
+    let _ = writeln!(out, "fn model(&self) -> &'static ingot_core::model::ServiceModel {{");
     let _ = writeln!(out, "&super::model::MODEL");
     let _ = writeln!(out, "}}");
     let _ = writeln!(out);
@@ -54,24 +45,14 @@ pub fn render(service: &Service, idents: &Idents) -> String {
     let _ = writeln!(out, "ctx: &'a ingot_core::RequestContext,");
     let _ = writeln!(out, "operation: &'a str,");
     let _ = writeln!(out, "input: serde_json::Value,");
-    let _ = writeln!(
-        out,
-        ") -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {{"
-    );
+    let _ = writeln!(out, ") -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {{");
     let _ = writeln!(out, "std::boxed::Box::pin(async move {{");
     let _ = writeln!(out, "match operation {{");
     for op in &service.operations {
-        let _ = writeln!(
-            out,
-            "{} => ingot_core::invoke::<{}, Self>(self, ctx, input).await,",
-            str_lit(&op.name),
-            op.name
-        );
+        let _ =
+            writeln!(out, "{} => ingot_core::invoke::<{}, Self>(self, ctx, input).await,", str_lit(&op.name), op.name);
     }
-    let _ = writeln!(
-        out,
-        "_ => Err(ingot_core::CommonError::unknown_operation(operation).into()),"
-    );
+    let _ = writeln!(out, "_ => Err(ingot_core::CommonError::unknown_operation(operation).into()),");
     let _ = writeln!(out, "}}");
     let _ = writeln!(out, "}})");
     let _ = writeln!(out, "}}");

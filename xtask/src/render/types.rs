@@ -7,10 +7,7 @@ use std::fmt::Write;
 
 pub fn render(service: &Service, idents: &Idents) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "//! Inputs, outputs, errors and the structures and enums they contain."
-    );
+    let _ = writeln!(out, "//! Inputs, outputs, errors and the structures and enums they contain.");
     let _ = writeln!(
         out,
         "// Names come from the model: acronyms and shared affixes are AWS's.\n#![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]"
@@ -35,18 +32,11 @@ fn render_struct(
 ) {
     let shape = &service.shapes[id];
     let members = shape.members();
-    let derive_default = if members.iter().any(|m| m.required) {
-        ""
-    } else {
-        "Default, "
-    };
+    let derive_default = if members.iter().any(|m| m.required) { "" } else { "Default, " };
     let fields = dedupe(members.iter().map(|m| field_ident(&m.name)).collect(), "_");
     let _ = writeln!(out);
     let _ = writeln!(out, "/// The `{}` structure.", shape.name);
-    let _ = writeln!(
-        out,
-        "#[derive(Debug, Clone, {derive_default}PartialEq, serde::Serialize, serde::Deserialize)]"
-    );
+    let _ = writeln!(out, "#[derive(Debug, Clone, {derive_default}PartialEq, serde::Serialize, serde::Deserialize)]");
     let _ = writeln!(out, "pub struct {} {{", idents.ty(id));
     for (member, field) in members.iter().zip(fields) {
         let mut ty = idents.value_type(service, member.target);
@@ -58,10 +48,7 @@ fn render_struct(
             let _ = writeln!(out, "#[serde(rename = {rename})]");
             let _ = writeln!(out, "pub {field}: {ty},");
         } else {
-            let _ = writeln!(
-                out,
-                "#[serde(rename = {rename}, default, skip_serializing_if = \"Option::is_none\")]"
-            );
+            let _ = writeln!(out, "#[serde(rename = {rename}, default, skip_serializing_if = \"Option::is_none\")]");
             let _ = writeln!(out, "pub {field}: Option<{ty}>,");
         }
     }
@@ -76,10 +63,7 @@ fn render_enum(out: &mut String, idents: &Idents, id: usize, kind: &Kind) {
     let variants = dedupe(enum_values.iter().map(|v| variant_ident(v)).collect(), "");
     let _ = writeln!(out);
     let _ = writeln!(out, "/// The `{name}` enum.");
-    let _ = writeln!(
-        out,
-        "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]"
-    );
+    let _ = writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]");
     let _ = writeln!(out, "pub enum {name} {{");
     for (value, variant) in enum_values.iter().zip(&variants) {
         let _ = writeln!(out, "#[serde(rename = {})]", str_lit(value));
@@ -99,10 +83,7 @@ fn render_enum(out: &mut String, idents: &Idents, id: usize, kind: &Kind) {
     let _ = writeln!(out, "}}");
     let _ = writeln!(out);
     let _ = writeln!(out, "impl std::fmt::Display for {name} {{");
-    let _ = writeln!(
-        out,
-        "fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{"
-    );
+    let _ = writeln!(out, "fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {{");
     let _ = writeln!(out, "f.write_str(self.as_str())");
     let _ = writeln!(out, "}}");
     let _ = writeln!(out, "}}");

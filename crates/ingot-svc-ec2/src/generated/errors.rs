@@ -55,12 +55,7 @@ impl std::fmt::Display for Ec2Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Common(e) => std::fmt::Display::fmt(e, f),
-            Self::Unmodeled(e) => write!(
-                f,
-                "{}: {}",
-                e.code,
-                e.message.as_deref().unwrap_or_default()
-            ),
+            Self::Unmodeled(e) => write!(f, "{}: {}", e.code, e.message.as_deref().unwrap_or_default()),
         }
     }
 }

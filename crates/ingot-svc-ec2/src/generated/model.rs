@@ -45,62 +45,20 @@ static SHAPES: [Shape; 26] = [
         name: "AvailabilityZone",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    location_name: Some("optInStatus"),
-                    ..member("OptInStatus", 6)
-                },
-                Member {
-                    location_name: Some("messageSet"),
-                    ..member("Messages", 5)
-                },
-                Member {
-                    location_name: Some("regionName"),
-                    ..member("RegionName", 22)
-                },
-                Member {
-                    location_name: Some("zoneName"),
-                    ..member("ZoneName", 22)
-                },
-                Member {
-                    location_name: Some("zoneId"),
-                    ..member("ZoneId", 22)
-                },
-                Member {
-                    location_name: Some("groupName"),
-                    ..member("GroupName", 22)
-                },
-                Member {
-                    location_name: Some("networkBorderGroup"),
-                    ..member("NetworkBorderGroup", 22)
-                },
-                Member {
-                    location_name: Some("zoneType"),
-                    ..member("ZoneType", 22)
-                },
-                Member {
-                    location_name: Some("parentZoneName"),
-                    ..member("ParentZoneName", 22)
-                },
-                Member {
-                    location_name: Some("parentZoneId"),
-                    ..member("ParentZoneId", 22)
-                },
-                Member {
-                    location_name: Some("groupLongName"),
-                    ..member("GroupLongName", 22)
-                },
-                Member {
-                    location_name: Some("geographySet"),
-                    ..member("Geography", 2)
-                },
-                Member {
-                    location_name: Some("subGeographySet"),
-                    ..member("SubGeography", 9)
-                },
-                Member {
-                    location_name: Some("zoneState"),
-                    ..member("State", 7)
-                },
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 6) },
+                Member { location_name: Some("messageSet"), ..member("Messages", 5) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 22) },
+                Member { location_name: Some("zoneName"), ..member("ZoneName", 22) },
+                Member { location_name: Some("zoneId"), ..member("ZoneId", 22) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 22) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 22) },
+                Member { location_name: Some("zoneType"), ..member("ZoneType", 22) },
+                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 22) },
+                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 22) },
+                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 22) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 2) },
+                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 9) },
+                Member { location_name: Some("zoneState"), ..member("State", 7) },
             ],
             payload: None,
             error: None,
@@ -113,10 +71,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "AvailabilityZoneGeography",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("name"),
-                ..member("Name", 22)
-            }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 22) }],
             payload: None,
             error: None,
             document: false,
@@ -127,35 +82,20 @@ static SHAPES: [Shape; 26] = [
     // 2
     Shape {
         name: "AvailabilityZoneGeographyList",
-        kind: ShapeKind::List {
-            member: 1,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 1, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 3
     Shape {
         name: "AvailabilityZoneList",
-        kind: ShapeKind::List {
-            member: 0,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 0, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 4
     Shape {
         name: "AvailabilityZoneMessage",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("message"),
-                ..member("Message", 22)
-            }],
+            members: &[Member { location_name: Some("message"), ..member("Message", 22) }],
             payload: None,
             error: None,
             document: false,
@@ -166,13 +106,7 @@ static SHAPES: [Shape; 26] = [
     // 5
     Shape {
         name: "AvailabilityZoneMessageList",
-        kind: ShapeKind::List {
-            member: 4,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 4, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 6
@@ -190,13 +124,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "AvailabilityZoneState",
         kind: ShapeKind::String {
-            enum_values: &[
-                "available",
-                "information",
-                "impaired",
-                "unavailable",
-                "constrained",
-            ],
+            enum_values: &["available", "information", "impaired", "unavailable", "constrained"],
             min: None,
             max: None,
             pattern: None,
@@ -207,10 +135,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "AvailabilityZoneSubGeography",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("name"),
-                ..member("Name", 22)
-            }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 22) }],
             payload: None,
             error: None,
             document: false,
@@ -221,43 +146,21 @@ static SHAPES: [Shape; 26] = [
     // 9
     Shape {
         name: "AvailabilityZoneSubGeographyList",
-        kind: ShapeKind::List {
-            member: 8,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 8, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 10
-    Shape {
-        name: "Boolean",
-        kind: ShapeKind::Boolean,
-        sensitive: false,
-    },
+    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
     // 11
     Shape {
         name: "DescribeAvailabilityZonesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    location_name: Some("ZoneName"),
-                    ..member("ZoneNames", 25)
-                },
-                Member {
-                    location_name: Some("ZoneId"),
-                    ..member("ZoneIds", 24)
-                },
+                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 25) },
+                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 24) },
                 member("AllAvailabilityZones", 10),
-                Member {
-                    location_name: Some("dryRun"),
-                    ..member("DryRun", 10)
-                },
-                Member {
-                    location_name: Some("Filter"),
-                    ..member("Filters", 16)
-                },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 10) },
+                Member { location_name: Some("Filter"), ..member("Filters", 16) },
             ],
             payload: None,
             error: None,
@@ -270,10 +173,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "DescribeAvailabilityZonesResult",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("availabilityZoneInfo"),
-                ..member("AvailabilityZones", 3)
-            }],
+            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 3) }],
             payload: None,
             error: None,
             document: false,
@@ -286,19 +186,10 @@ static SHAPES: [Shape; 26] = [
         name: "DescribeRegionsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    location_name: Some("RegionName"),
-                    ..member("RegionNames", 21)
-                },
+                Member { location_name: Some("RegionName"), ..member("RegionNames", 21) },
                 member("AllRegions", 10),
-                Member {
-                    location_name: Some("dryRun"),
-                    ..member("DryRun", 10)
-                },
-                Member {
-                    location_name: Some("Filter"),
-                    ..member("Filters", 16)
-                },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 10) },
+                Member { location_name: Some("Filter"), ..member("Filters", 16) },
             ],
             payload: None,
             error: None,
@@ -311,10 +202,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "DescribeRegionsResult",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("regionInfo"),
-                ..member("Regions", 20)
-            }],
+            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 20) }],
             payload: None,
             error: None,
             document: false,
@@ -326,13 +214,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "Filter",
         kind: ShapeKind::Structure {
-            members: &[
-                member("Name", 22),
-                Member {
-                    location_name: Some("Value"),
-                    ..member("Values", 23)
-                },
-            ],
+            members: &[member("Name", 22), Member { location_name: Some("Value"), ..member("Values", 23) }],
             payload: None,
             error: None,
             document: false,
@@ -343,13 +225,7 @@ static SHAPES: [Shape; 26] = [
     // 16
     Shape {
         name: "FilterList",
-        kind: ShapeKind::List {
-            member: 15,
-            member_name: Some("Filter"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 15, member_name: Some("Filter"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 17
@@ -357,22 +233,10 @@ static SHAPES: [Shape; 26] = [
         name: "Region",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    location_name: Some("optInStatus"),
-                    ..member("OptInStatus", 22)
-                },
-                Member {
-                    location_name: Some("geographySet"),
-                    ..member("Geography", 19)
-                },
-                Member {
-                    location_name: Some("regionName"),
-                    ..member("RegionName", 22)
-                },
-                Member {
-                    location_name: Some("regionEndpoint"),
-                    ..member("Endpoint", 22)
-                },
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 22) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 19) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 22) },
+                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 22) },
             ],
             payload: None,
             error: None,
@@ -385,10 +249,7 @@ static SHAPES: [Shape; 26] = [
     Shape {
         name: "RegionGeography",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("name"),
-                ..member("Name", 22)
-            }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 22) }],
             payload: None,
             error: None,
             document: false,
@@ -399,84 +260,43 @@ static SHAPES: [Shape; 26] = [
     // 19
     Shape {
         name: "RegionGeographyList",
-        kind: ShapeKind::List {
-            member: 18,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 18, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 20
     Shape {
         name: "RegionList",
-        kind: ShapeKind::List {
-            member: 17,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 17, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 21
     Shape {
         name: "RegionNameStringList",
-        kind: ShapeKind::List {
-            member: 22,
-            member_name: Some("RegionName"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 22, member_name: Some("RegionName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 22
     Shape {
         name: "String",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 23
     Shape {
         name: "ValueStringList",
-        kind: ShapeKind::List {
-            member: 22,
-            member_name: Some("item"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 22, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 24
     Shape {
         name: "ZoneIdStringList",
-        kind: ShapeKind::List {
-            member: 22,
-            member_name: Some("ZoneId"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 22, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 25
     Shape {
         name: "ZoneNameStringList",
-        kind: ShapeKind::List {
-            member: 22,
-            member_name: Some("ZoneName"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 22, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
 ];

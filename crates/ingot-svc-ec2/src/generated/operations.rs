@@ -43,9 +43,7 @@ impl ingot_core::Service for crate::Ec2 {
                 "DescribeAvailabilityZones" => {
                     ingot_core::invoke::<DescribeAvailabilityZones, Self>(self, ctx, input).await
                 }
-                "DescribeRegions" => {
-                    ingot_core::invoke::<DescribeRegions, Self>(self, ctx, input).await
-                }
+                "DescribeRegions" => ingot_core::invoke::<DescribeRegions, Self>(self, ctx, input).await,
                 _ => Err(ingot_core::CommonError::unknown_operation(operation).into()),
             }
         })

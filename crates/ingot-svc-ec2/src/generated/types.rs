@@ -6,19 +6,11 @@
 /// The `AvailabilityZone` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AvailabilityZone {
-    #[serde(
-        rename = "OptInStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "OptInStatus", default, skip_serializing_if = "Option::is_none")]
     pub opt_in_status: Option<AvailabilityZoneOptInStatus>,
     #[serde(rename = "Messages", default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<AvailabilityZoneMessage>>,
-    #[serde(
-        rename = "RegionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RegionName", default, skip_serializing_if = "Option::is_none")]
     pub region_name: Option<String>,
     #[serde(rename = "ZoneName", default, skip_serializing_if = "Option::is_none")]
     pub zone_name: Option<String>,
@@ -26,39 +18,19 @@ pub struct AvailabilityZone {
     pub zone_id: Option<String>,
     #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
-    #[serde(
-        rename = "NetworkBorderGroup",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "NetworkBorderGroup", default, skip_serializing_if = "Option::is_none")]
     pub network_border_group: Option<String>,
     #[serde(rename = "ZoneType", default, skip_serializing_if = "Option::is_none")]
     pub zone_type: Option<String>,
-    #[serde(
-        rename = "ParentZoneName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ParentZoneName", default, skip_serializing_if = "Option::is_none")]
     pub parent_zone_name: Option<String>,
-    #[serde(
-        rename = "ParentZoneId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ParentZoneId", default, skip_serializing_if = "Option::is_none")]
     pub parent_zone_id: Option<String>,
-    #[serde(
-        rename = "GroupLongName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "GroupLongName", default, skip_serializing_if = "Option::is_none")]
     pub group_long_name: Option<String>,
     #[serde(rename = "Geography", default, skip_serializing_if = "Option::is_none")]
     pub geography: Option<Vec<AvailabilityZoneGeography>>,
-    #[serde(
-        rename = "SubGeography",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SubGeography", default, skip_serializing_if = "Option::is_none")]
     pub sub_geography: Option<Vec<AvailabilityZoneSubGeography>>,
     #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<AvailabilityZoneState>,
@@ -154,11 +126,7 @@ pub struct DescribeAvailabilityZonesRequest {
     pub zone_names: Option<Vec<String>>,
     #[serde(rename = "ZoneIds", default, skip_serializing_if = "Option::is_none")]
     pub zone_ids: Option<Vec<String>>,
-    #[serde(
-        rename = "AllAvailabilityZones",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllAvailabilityZones", default, skip_serializing_if = "Option::is_none")]
     pub all_availability_zones: Option<bool>,
     #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -169,28 +137,16 @@ pub struct DescribeAvailabilityZonesRequest {
 /// The `DescribeAvailabilityZonesResult` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DescribeAvailabilityZonesResult {
-    #[serde(
-        rename = "AvailabilityZones",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AvailabilityZones", default, skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
 }
 
 /// The `DescribeRegionsRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DescribeRegionsRequest {
-    #[serde(
-        rename = "RegionNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RegionNames", default, skip_serializing_if = "Option::is_none")]
     pub region_names: Option<Vec<String>>,
-    #[serde(
-        rename = "AllRegions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllRegions", default, skip_serializing_if = "Option::is_none")]
     pub all_regions: Option<bool>,
     #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
@@ -217,19 +173,11 @@ pub struct Filter {
 /// The `Region` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Region {
-    #[serde(
-        rename = "OptInStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "OptInStatus", default, skip_serializing_if = "Option::is_none")]
     pub opt_in_status: Option<String>,
     #[serde(rename = "Geography", default, skip_serializing_if = "Option::is_none")]
     pub geography: Option<Vec<RegionGeography>>,
-    #[serde(
-        rename = "RegionName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "RegionName", default, skip_serializing_if = "Option::is_none")]
     pub region_name: Option<String>,
     #[serde(rename = "Endpoint", default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,

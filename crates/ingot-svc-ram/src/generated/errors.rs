@@ -15,30 +15,22 @@ pub enum RamError {
 impl RamError {
     /// `InvalidNextTokenException` with `message`.
     pub fn invalid_next_token_exception(message: impl Into<String>) -> Self {
-        Self::InvalidNextTokenException(super::types::InvalidNextTokenException {
-            message: message.into(),
-        })
+        Self::InvalidNextTokenException(super::types::InvalidNextTokenException { message: message.into() })
     }
 
     /// `InvalidParameterException` with `message`.
     pub fn invalid_parameter_exception(message: impl Into<String>) -> Self {
-        Self::InvalidParameterException(super::types::InvalidParameterException {
-            message: message.into(),
-        })
+        Self::InvalidParameterException(super::types::InvalidParameterException { message: message.into() })
     }
 
     /// `ServerInternalException` with `message`.
     pub fn server_internal_exception(message: impl Into<String>) -> Self {
-        Self::ServerInternalException(super::types::ServerInternalException {
-            message: message.into(),
-        })
+        Self::ServerInternalException(super::types::ServerInternalException { message: message.into() })
     }
 
     /// `ServiceUnavailableException` with `message`.
     pub fn service_unavailable_exception(message: impl Into<String>) -> Self {
-        Self::ServiceUnavailableException(super::types::ServiceUnavailableException {
-            message: message.into(),
-        })
+        Self::ServiceUnavailableException(super::types::ServiceUnavailableException { message: message.into() })
     }
 
     /// The wire code (`error.code` of the model, or the shape name).
@@ -117,16 +109,10 @@ impl std::error::Error for RamError {}
 impl ingot_core::ServiceError for RamError {
     fn into_failure(self) -> ingot_core::ServiceFailure {
         match self {
-            Self::InvalidNextTokenException(e) => {
-                modeled(&e, "InvalidNextTokenException", 400, true)
-            }
-            Self::InvalidParameterException(e) => {
-                modeled(&e, "InvalidParameterException", 400, true)
-            }
+            Self::InvalidNextTokenException(e) => modeled(&e, "InvalidNextTokenException", 400, true),
+            Self::InvalidParameterException(e) => modeled(&e, "InvalidParameterException", 400, true),
             Self::ServerInternalException(e) => modeled(&e, "ServerInternalException", 500, false),
-            Self::ServiceUnavailableException(e) => {
-                modeled(&e, "ServiceUnavailableException", 503, false)
-            }
+            Self::ServiceUnavailableException(e) => modeled(&e, "ServiceUnavailableException", 503, false),
             Self::Common(e) => ingot_core::ServiceFailure::Common(e),
         }
     }
@@ -141,23 +127,10 @@ fn modeled<T: serde::Serialize>(
 ) -> ingot_core::ServiceFailure {
     let mut fields = match serde_json::to_value(error) {
         Ok(serde_json::Value::Object(fields)) => fields,
-        Ok(other) => {
-            return ingot_core::CommonError::internal(format!("{code} serialized as {other}"))
-                .into()
-        }
+        Ok(other) => return ingot_core::CommonError::internal(format!("{code} serialized as {other}")).into(),
         Err(e) => return ingot_core::CommonError::internal(e).into(),
     };
-    let key = ["message", "Message"]
-        .into_iter()
-        .find(|k| fields.get(*k).is_some_and(serde_json::Value::is_string));
-    let message = key
-        .and_then(|k| fields.remove(k))
-        .and_then(|v| v.as_str().map(str::to_string));
-    ingot_core::ServiceFailure::Modeled(ingot_core::ModeledError {
-        code,
-        status,
-        sender_fault,
-        message,
-        fields,
-    })
+    let key = ["message", "Message"].into_iter().find(|k| fields.get(*k).is_some_and(serde_json::Value::is_string));
+    let message = key.and_then(|k| fields.remove(k)).and_then(|v| v.as_str().map(str::to_string));
+    ingot_core::ServiceFailure::Modeled(ingot_core::ModeledError { code, status, sender_fault, message, fields })
 }

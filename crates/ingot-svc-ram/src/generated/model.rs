@@ -32,16 +32,9 @@ static SHAPES: [Shape; 12] = [
     Shape {
         name: "InvalidNextTokenException",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                required: true,
-                ..member("message", 11)
-            }],
+            members: &[Member { required: true, ..member("message", 11) }],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
@@ -51,16 +44,9 @@ static SHAPES: [Shape; 12] = [
     Shape {
         name: "InvalidParameterException",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                required: true,
-                ..member("message", 11)
-            }],
+            members: &[Member { required: true, ..member("message", 11) }],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
@@ -70,11 +56,7 @@ static SHAPES: [Shape; 12] = [
     Shape {
         name: "ListResourceTypesRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                member("nextToken", 11),
-                member("maxResults", 4),
-                member("resourceRegionScope", 6),
-            ],
+            members: &[member("nextToken", 11), member("maxResults", 4), member("resourceRegionScope", 6)],
             payload: None,
             error: None,
             document: false,
@@ -95,50 +77,26 @@ static SHAPES: [Shape; 12] = [
         sensitive: false,
     },
     // 4
-    Shape {
-        name: "MaxResults",
-        kind: ShapeKind::Integer {
-            min: Some(1),
-            max: Some(500),
-        },
-        sensitive: false,
-    },
+    Shape { name: "MaxResults", kind: ShapeKind::Integer { min: Some(1), max: Some(500) }, sensitive: false },
     // 5
     Shape {
         name: "ResourceRegionScope",
-        kind: ShapeKind::String {
-            enum_values: &["REGIONAL", "GLOBAL"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &["REGIONAL", "GLOBAL"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 6
     Shape {
         name: "ResourceRegionScopeFilter",
-        kind: ShapeKind::String {
-            enum_values: &["ALL", "REGIONAL", "GLOBAL"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &["ALL", "REGIONAL", "GLOBAL"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 7
     Shape {
         name: "ServerInternalException",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                required: true,
-                ..member("message", 11)
-            }],
+            members: &[Member { required: true, ..member("message", 11) }],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 500,
-                sender_fault: false,
-            }),
+            error: Some(ErrorTrait { code: None, status: 500, sender_fault: false }),
             document: false,
             xml_name: None,
         },
@@ -148,11 +106,7 @@ static SHAPES: [Shape; 12] = [
     Shape {
         name: "ServiceNameAndResourceType",
         kind: ShapeKind::Structure {
-            members: &[
-                member("resourceType", 11),
-                member("serviceName", 11),
-                member("resourceRegionScope", 5),
-            ],
+            members: &[member("resourceType", 11), member("serviceName", 11), member("resourceRegionScope", 5)],
             payload: None,
             error: None,
             document: false,
@@ -163,29 +117,16 @@ static SHAPES: [Shape; 12] = [
     // 9
     Shape {
         name: "ServiceNameAndResourceTypeList",
-        kind: ShapeKind::List {
-            member: 8,
-            member_name: None,
-            flattened: false,
-            min: None,
-            max: None,
-        },
+        kind: ShapeKind::List { member: 8, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 10
     Shape {
         name: "ServiceUnavailableException",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                required: true,
-                ..member("message", 11)
-            }],
+            members: &[Member { required: true, ..member("message", 11) }],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 503,
-                sender_fault: false,
-            }),
+            error: Some(ErrorTrait { code: None, status: 503, sender_fault: false }),
             document: false,
             xml_name: None,
         },
@@ -194,12 +135,7 @@ static SHAPES: [Shape; 12] = [
     // 11
     Shape {
         name: "String",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
 ];

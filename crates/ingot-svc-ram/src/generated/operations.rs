@@ -28,9 +28,7 @@ impl ingot_core::Service for crate::Ram {
     ) -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {
         std::boxed::Box::pin(async move {
             match operation {
-                "ListResourceTypes" => {
-                    ingot_core::invoke::<ListResourceTypes, Self>(self, ctx, input).await
-                }
+                "ListResourceTypes" => ingot_core::invoke::<ListResourceTypes, Self>(self, ctx, input).await,
                 _ => Err(ingot_core::CommonError::unknown_operation(operation).into()),
             }
         })

@@ -22,28 +22,16 @@ pub struct InvalidParameterException {
 pub struct ListResourceTypesRequest {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
-    #[serde(
-        rename = "resourceRegionScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
     pub resource_region_scope: Option<ResourceRegionScopeFilter>,
 }
 
 /// The `ListResourceTypesResponse` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListResourceTypesResponse {
-    #[serde(
-        rename = "resourceTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceTypes", default, skip_serializing_if = "Option::is_none")]
     pub resource_types: Option<Vec<ServiceNameAndResourceType>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -112,23 +100,11 @@ pub struct ServerInternalException {
 /// The `ServiceNameAndResourceType` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceNameAndResourceType {
-    #[serde(
-        rename = "resourceType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<String>,
-    #[serde(
-        rename = "serviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
-    #[serde(
-        rename = "resourceRegionScope",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
     pub resource_region_scope: Option<ResourceRegionScope>,
 }
 

@@ -31,13 +31,7 @@ static SHAPES: [Shape; 5] = [
     // 0
     Shape {
         name: "GetCallerIdentityRequest",
-        kind: ShapeKind::Structure {
-            members: &[],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
         sensitive: false,
     },
     // 1
@@ -55,40 +49,24 @@ static SHAPES: [Shape; 5] = [
     // 2
     Shape {
         name: "accountType",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 3
     Shape {
         name: "arnType",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(20),
-            max: Some(2048),
-            pattern: Some(PATTERN_3),
-        },
+        kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: Some(PATTERN_3) },
         sensitive: false,
     },
     // 4
     Shape {
         name: "userIdType",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
 ];
 
-const PATTERN_3: &str =
-    r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#;
+const PATTERN_3: &str = r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#;
 
 /// A body member with no traits but its name and target.
 const fn member(name: &'static str, target: ShapeId) -> Member {

@@ -28,9 +28,7 @@ impl ingot_core::Service for crate::Sts {
     ) -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {
         std::boxed::Box::pin(async move {
             match operation {
-                "GetCallerIdentity" => {
-                    ingot_core::invoke::<GetCallerIdentity, Self>(self, ctx, input).await
-                }
+                "GetCallerIdentity" => ingot_core::invoke::<GetCallerIdentity, Self>(self, ctx, input).await,
                 _ => Err(ingot_core::CommonError::unknown_operation(operation).into()),
             }
         })
