@@ -7,10 +7,10 @@ use std::time::Duration;
 async fn audit_records(server: &TestServer) -> Vec<serde_json::Value> {
     // Read-only calls are recorded in the background; give them a moment.
     for _ in 0..50 {
-        let records = server.running().store.outbox_after("audit", 0, 10_000).await.expect("outbox");
+        let records = server.store().outbox_after("audit", 0, 10_000).await.expect("outbox");
         if !records.is_empty() {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let records = server.running().store.outbox_after("audit", 0, 10_000).await.expect("outbox");
+            let records = server.store().outbox_after("audit", 0, 10_000).await.expect("outbox");
             return records.iter().map(|r| serde_json::from_slice(&r.payload).unwrap()).collect();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -31,7 +31,7 @@ async fn the_secret_key_is_not_stored_in_plain_text() {
     let server = TestServer::start().await;
     let secret = server.secret();
     let key = ingot_core::credentials::access_key_storage_key(&server.access_key_id());
-    let item = server.running().store.get(&key).await.unwrap().expect("key record");
+    let item = server.store().get(&key).await.unwrap().expect("key record");
     assert!(!String::from_utf8_lossy(&item.value).contains(&secret));
     server.stop().await;
 }

@@ -1,14 +1,107 @@
 //! A real Ingot server per test, in-process on 127.0.0.1:0, with real clients.
 //!
 //! The backend follows `INGOT_TEST_BACKEND`: `sqlite` (default; a temporary data dir) or
-//! `postgres` (a fresh schema in `INGOT_TEST_DATABASE_URL`, dropped by `stop`).
+//! `postgres` (a fresh schema in `INGOT_TEST_DATABASE_URL`, dropped by `stop`). With
+//! `INGOT_TEST_BINARY=1` the server is the real `ingot` binary in a child process instead.
 
+use ingot::bootstrap::RootCredentials;
 use ingot::config::Config;
 use ingot::RunningServer;
+use ingot_store::Store;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The server under test: in this process, or the real binary.
+pub enum Running {
+    InProcess(RunningServer),
+    Binary(BinaryServer),
+}
+
+pub struct BinaryServer {
+    child: tokio::process::Child,
+    pub addr: std::net::SocketAddr,
+    pub root: RootCredentials,
+    /// A second handle on the server's store, for assertions on what it wrote.
+    pub store: Arc<dyn Store>,
+}
+
+impl Running {
+    pub fn addr(&self) -> std::net::SocketAddr {
+        match self {
+            Running::InProcess(s) => s.addr,
+            Running::Binary(b) => b.addr,
+        }
+    }
+    pub fn root(&self) -> &RootCredentials {
+        match self {
+            Running::InProcess(s) => &s.root,
+            Running::Binary(b) => &b.root,
+        }
+    }
+    pub fn store(&self) -> &Arc<dyn Store> {
+        match self {
+            Running::InProcess(s) => &s.store,
+            Running::Binary(b) => &b.store,
+        }
+    }
+    async fn shutdown(self) {
+        match self {
+            Running::InProcess(s) => s.shutdown().await,
+            Running::Binary(mut b) => {
+                if let Some(pid) = b.child.id() {
+                    // SIGTERM: the binary's clean shutdown path.
+                    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+                }
+                let _ = b.child.wait().await;
+            }
+        }
+    }
+}
+
+async fn start_server(config: &Config) -> Running {
+    if std::env::var("INGOT_TEST_BINARY").as_deref() != Ok("1") {
+        return Running::InProcess(ingot::start(config.clone()).await.expect("server starts"));
+    }
+    use tokio::io::AsyncBufReadExt;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ingot"));
+    cmd.arg("serve").arg("--listen").arg(config.listen.to_string()).arg("--data-dir").arg(&config.data_dir);
+    if let (Some(url), Some(schema)) = (&config.database_url, &config.database_schema) {
+        cmd.arg("--database-url").arg(url).arg("--database-schema").arg(schema);
+    }
+    if config.enable_reset {
+        cmd.arg("--enable-reset");
+    }
+    if config.enable_clock_control {
+        cmd.arg("--enable-clock-control");
+    }
+    if config.auth == ingot::config::AuthSetting::Open {
+        cmd.arg("--auth").arg("open").arg("--default-account").arg(config.default_account.as_str());
+    }
+    cmd.stdout(std::process::Stdio::piped()).kill_on_drop(true).env("INGOT_LOG", "warn");
+    let mut child = cmd.spawn().expect("ingot binary starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    tokio::io::BufReader::new(stdout).read_line(&mut line).await.expect("READY line");
+    let endpoint = line.trim().strip_prefix("READY http://").expect("READY http://HOST:PORT").to_string();
+    let text = std::fs::read_to_string(config.data_dir.join("credentials")).expect("credentials file");
+    let field = |name: &str| {
+        text.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim_start_matches([' ', '=']).to_string())).unwrap()
+    };
+    let account = text.split("account ").nth(1).and_then(|t| t.split(':').next()).unwrap();
+    let root = RootCredentials {
+        account: ingot_core::AccountId::parse(account).unwrap(),
+        access_key_id: field("aws_access_key_id"),
+        secret_access_key: field("aws_secret_access_key"),
+    };
+    let store: Arc<dyn Store> = match (&config.database_url, &config.database_schema) {
+        (Some(url), schema) => ingot_store::PostgresStore::connect(url, schema.as_deref()).await.unwrap(),
+        (None, _) => ingot_store::SqliteStore::open(&config.data_dir).unwrap(),
+    };
+    Running::Binary(BinaryServer { child, addr: endpoint.parse().unwrap(), root, store })
+}
 
 pub struct TestServer {
-    server: Option<RunningServer>,
+    server: Option<Running>,
     pub config: Config,
     schema: Option<String>,
     _data_dir: tempfile::TempDir,
@@ -37,28 +130,32 @@ impl TestServer {
             schema = Some(name);
         }
         adjust(&mut config);
-        let server = ingot::start(config.clone()).await.expect("server starts");
+        let server = start_server(&config).await;
         TestServer { server: Some(server), config, schema, _data_dir: data_dir }
     }
 
-    pub fn running(&self) -> &RunningServer {
+    pub fn running(&self) -> &Running {
         self.server.as_ref().expect("server is running")
     }
 
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.running().store()
+    }
+
     pub fn endpoint(&self) -> String {
-        self.running().endpoint()
+        format!("http://{}", self.running().addr())
     }
 
     pub fn account(&self) -> String {
-        self.running().root.account.to_string()
+        self.running().root().account.to_string()
     }
 
     pub fn access_key_id(&self) -> String {
-        self.running().root.access_key_id.clone()
+        self.running().root().access_key_id.clone()
     }
 
     pub fn secret(&self) -> String {
-        self.running().root.secret_access_key.clone()
+        self.running().root().secret_access_key.clone()
     }
 
     /// Stops the server and starts it again on the same data (a clean restart).
@@ -67,7 +164,7 @@ impl TestServer {
             s.shutdown().await;
         }
         self.config.listen = "127.0.0.1:0".parse().unwrap();
-        self.server = Some(ingot::start(self.config.clone()).await.expect("server restarts"));
+        self.server = Some(start_server(&self.config).await);
     }
 
     pub async fn stop(mut self) {
@@ -121,7 +218,7 @@ impl TestServer {
         body: &[u8],
         sign_for: Option<&str>,
     ) -> RawResponse {
-        let host = self.running().addr.to_string();
+        let host = self.running().addr().to_string();
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         let mut map = http::HeaderMap::new();
         map.insert("host", host.parse().unwrap());

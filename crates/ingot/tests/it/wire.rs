@@ -92,7 +92,7 @@ async fn unsigned_requests_are_refused_in_each_family() {
 async fn a_request_signed_more_than_fifteen_minutes_ago_is_expired() {
     let server = TestServer::start().await;
     let body = b"Action=GetCallerIdentity&Version=2011-06-15";
-    let host = server.running().addr.to_string();
+    let host = server.running().addr().to_string();
     let mut headers = http::HeaderMap::new();
     headers.insert("host", host.parse().unwrap());
     headers.insert("content-type", FORM.1.parse().unwrap());
