@@ -19,10 +19,7 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 
 /// The lower bound of a scan: `(bytes, exclusive)`. `start_after` only matters when it sorts at or
 /// after `prefix`; before it, every key with the prefix is already after it.
-pub(crate) fn scan_lower_bound<'a>(
-    prefix: &'a str,
-    start_after: Option<&'a str>,
-) -> (&'a [u8], bool) {
+pub(crate) fn scan_lower_bound<'a>(prefix: &'a str, start_after: Option<&'a str>) -> (&'a [u8], bool) {
     match start_after {
         Some(after) if after.as_bytes() >= prefix.as_bytes() => (after.as_bytes(), true),
         _ => (prefix.as_bytes(), false),
@@ -33,10 +30,8 @@ pub(crate) fn scan_lower_bound<'a>(
 /// the complement of the ranges covered by `keep_prefixes`. Deleting by range keeps reset on the
 /// primary key index whatever the number of prefixes.
 pub(crate) fn reset_gaps(keep_prefixes: &[String]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
-    let mut kept: Vec<(Vec<u8>, Option<Vec<u8>>)> = keep_prefixes
-        .iter()
-        .map(|p| (p.as_bytes().to_vec(), prefix_successor(p.as_bytes())))
-        .collect();
+    let mut kept: Vec<(Vec<u8>, Option<Vec<u8>>)> =
+        keep_prefixes.iter().map(|p| (p.as_bytes().to_vec(), prefix_successor(p.as_bytes()))).collect();
     kept.sort();
     let mut gaps = Vec::new();
     // Start of the range not yet known to be kept or deleted; `None`: nothing is left.
@@ -73,8 +68,7 @@ pub(crate) fn version_from_db(v: i64) -> Result<u64, StoreError> {
 
 /// Keys are stored as their UTF-8 bytes; anything else in the key column is corruption.
 pub(crate) fn key_from_db(bytes: Vec<u8>) -> Result<String, StoreError> {
-    String::from_utf8(bytes)
-        .map_err(|e| StoreError::Backend(format!("non-UTF-8 key in kv table: {e}")))
+    String::from_utf8(bytes).map_err(|e| StoreError::Backend(format!("non-UTF-8 key in kv table: {e}")))
 }
 
 /// Row limits arrive as `usize` and databases take signed 64-bit limits; saturate instead of
@@ -94,10 +88,7 @@ mod tests {
         assert_eq!(prefix_successor(b""), None);
         assert_eq!(prefix_successor(b"\xff"), None);
         // A multi-byte UTF-8 prefix: "é" is C3 A9, the bound C3 AA is "ê".
-        assert_eq!(
-            prefix_successor("é".as_bytes()),
-            Some("ê".as_bytes().to_vec())
-        );
+        assert_eq!(prefix_successor("é".as_bytes()), Some("ê".as_bytes().to_vec()));
     }
 
     #[test]
@@ -114,23 +105,13 @@ mod tests {
         let b = |s: &str| s.as_bytes().to_vec();
         assert_eq!(reset_gaps(&[]), vec![(vec![], None)]);
         assert_eq!(reset_gaps(&s(&[""])), vec![]);
-        assert_eq!(
-            reset_gaps(&s(&["b/"])),
-            vec![(vec![], Some(b("b/"))), (b("b0"), None)]
-        );
+        assert_eq!(reset_gaps(&s(&["b/"])), vec![(vec![], Some(b("b/"))), (b("b0"), None)]);
         assert_eq!(
             reset_gaps(&s(&["c", "a/", "a/b/"])),
-            vec![
-                (vec![], Some(b("a/"))),
-                (b("a0"), Some(b("c"))),
-                (b("d"), None)
-            ]
+            vec![(vec![], Some(b("a/"))), (b("a0"), Some(b("c"))), (b("d"), None)]
         );
         // Adjacent ranges leave no empty gap between them.
-        assert_eq!(
-            reset_gaps(&s(&["a", "b"])),
-            vec![(vec![], Some(b("a"))), (b("c"), None)]
-        );
+        assert_eq!(reset_gaps(&s(&["a", "b"])), vec![(vec![], Some(b("a"))), (b("c"), None)]);
     }
 
     #[test]

@@ -5,16 +5,24 @@
 //! conformance suite both backends pass. It knows nothing about AWS, HTTP or services, and must
 //! not depend on any other ingot crate.
 //!
-//! Model: keys are UTF-8 strings ordered bytewise; every key has a version that starts at 1 and
-//! grows by one per write. A [`Batch`] commits atomically: every expectation is checked, then
-//! every write applied and every outbox entry appended, or nothing happens
-//! ([`StoreError::Conflict`]). A commit returns only once the data is on disk.
+//! Model: keys are UTF-8 strings ordered bytewise; every key has a version, at least 1, taken
+//! from a counter shared by the whole store: each write of a key gives it a version greater than
+//! any version the key had before — also before it was deleted and re-created — and no version is
+//! ever given twice within a store. Versions are not consecutive (other keys' writes take values
+//! in between), so callers compare them for equality or order, never count with them. An
+//! [`Expect::Version`] taken before a key was deleted and re-created therefore fails afterwards
+//! (no ABA). A [`Batch`] commits atomically: every expectation is checked, then every write
+//! applied and every outbox entry appended, or nothing happens ([`StoreError::Conflict`]). A
+//! commit returns only once the data is on disk.
 
 use async_trait::async_trait;
 
 /// A stored value and its version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Item {
+    /// At least 1; every write of the key makes it strictly greater, and a value is never reused
+    /// within the store — not by another key, nor by this key after a delete and re-create. Not
+    /// consecutive: the first version of a key is whatever the store's counter is at.
     pub version: u64,
     pub value: Vec<u8>,
 }
@@ -26,7 +34,8 @@ pub enum Expect {
     Any,
     /// The key must not exist.
     Absent,
-    /// The key must exist at exactly this version.
+    /// The key must exist at exactly this version. Versions are never reused, so this fails if
+    /// the key was written, or deleted and re-created, since the version was read.
     Version(u64),
 }
 
@@ -99,12 +108,7 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, batch: Batch) -> Result<(), StoreError>;
 
     /// Outbox records of `topic` with `seq > after`, ascending, at most `limit`.
-    async fn outbox_after(
-        &self,
-        topic: &str,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError>;
+    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
 
     /// Deletes every key that does not start with one of `keep_prefixes`, and the whole outbox.
     async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError>;

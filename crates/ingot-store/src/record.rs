@@ -15,10 +15,7 @@ pub trait Record: Serialize + DeserializeOwned + Send + Sync {
     /// Converts `data` written at `version` (< SCHEMA_VERSION) into the current form.
     fn upgrade(version: u32, data: Value) -> Result<Value, String> {
         let _ = data;
-        Err(format!(
-            "{} has no upgrade from schema version {version}",
-            Self::KIND
-        ))
+        Err(format!("{} has no upgrade from schema version {version}", Self::KIND))
     }
 }
 
@@ -30,31 +27,18 @@ struct Envelope<T> {
 }
 
 pub fn encode_record<R: Record>(record: &R) -> Vec<u8> {
-    serde_json::to_vec(&Envelope {
-        kind: R::KIND.to_string(),
-        v: R::SCHEMA_VERSION,
-        data: record,
-    })
-    .expect("records serialize to JSON")
+    serde_json::to_vec(&Envelope { kind: R::KIND.to_string(), v: R::SCHEMA_VERSION, data: record })
+        .expect("records serialize to JSON")
 }
 
 pub fn decode_record<R: Record>(bytes: &[u8]) -> Result<R, StoreError> {
-    let env: Envelope<Value> =
-        serde_json::from_slice(bytes).map_err(|e| StoreError::Decode(e.to_string()))?;
+    let env: Envelope<Value> = serde_json::from_slice(bytes).map_err(|e| StoreError::Decode(e.to_string()))?;
     if env.kind != R::KIND {
-        return Err(StoreError::Decode(format!(
-            "expected {} record, found {}",
-            R::KIND,
-            env.kind
-        )));
+        return Err(StoreError::Decode(format!("expected {} record, found {}", R::KIND, env.kind)));
     }
     let mut data = env.data;
     if env.v > R::SCHEMA_VERSION {
-        return Err(StoreError::Decode(format!(
-            "{} schema version {} is newer than this build",
-            R::KIND,
-            env.v
-        )));
+        return Err(StoreError::Decode(format!("{} schema version {} is newer than this build", R::KIND, env.v)));
     }
     if env.v < R::SCHEMA_VERSION {
         data = R::upgrade(env.v, data).map_err(StoreError::Decode)?;
@@ -88,23 +72,14 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let t = Thing {
-            name: "a".into(),
-            size: 3,
-        };
+        let t = Thing { name: "a".into(), size: 3 };
         assert_eq!(decode_record::<Thing>(&encode_record(&t)).unwrap(), t);
     }
 
     #[test]
     fn older_records_are_upgraded_on_read() {
         let old = br#"{"kind":"test.thing","v":1,"data":{"name":"a"}}"#;
-        assert_eq!(
-            decode_record::<Thing>(old).unwrap(),
-            Thing {
-                name: "a".into(),
-                size: 0
-            }
-        );
+        assert_eq!(decode_record::<Thing>(old).unwrap(), Thing { name: "a".into(), size: 0 });
     }
 
     #[test]

@@ -7,6 +7,13 @@
 //! acknowledges the whole group, so throughput under concurrency is far above one fsync per
 //! request while every acknowledged commit is on disk.
 //!
+//! Versions come from a one-row counter (`kv_clock`). The writer reads it once per group, right
+//! after `BEGIN IMMEDIATE` (so under SQLite's write lock), hands out the next value to every key a
+//! batch puts, and stores the new value before `COMMIT`: one read and at most one update per
+//! group, in the same transaction as the rows that carry the versions. A batch rolled back to its
+//! savepoint gives its values back (no row carrying them survives); a group whose transaction
+//! fails leaves the stored counter untouched, and the next group reads it again.
+//!
 //! Reads use a small pool of read-only connections on blocking threads; WAL mode lets them run
 //! concurrently with the writer and each statement sees a consistent committed snapshot.
 //!
@@ -15,8 +22,7 @@
 //! SQLite's file lock); outbox `seq` is allocated by the single writer, so it is in commit order.
 
 use crate::common::{
-    expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound,
-    version_from_db,
+    expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound, version_from_db,
 };
 use crate::{Batch, Expect, Item, OutboxRecord, Store, StoreError};
 use async_trait::async_trait;
@@ -44,12 +50,22 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Schema migrations, applied in order at open and recorded in `schema_migrations`. Append new
 /// ones; never edit or reorder an applied one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+///
+/// Migration 2 adds the store-wide version counter, starting above every version migration 1's
+/// per-key counting gave out, so versions are never reused from then on.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
      CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
      CREATE INDEX outbox_topic_seq ON outbox (topic, seq);",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE kv_clock (id INTEGER PRIMARY KEY CHECK (id = 0), last INTEGER NOT NULL);
+         INSERT INTO kv_clock (id, last) SELECT 0, coalesce(max(version), 0) FROM kv;",
+    ),
+];
 
 /// Maps a SQLite error to the contract's backend failure, with context on what was being done.
 fn db_err(context: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
@@ -97,9 +113,7 @@ pub struct SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
@@ -107,12 +121,8 @@ impl SqliteStore {
     /// Opens (creating if needed) `dir/ingot.db`, runs pending migrations and starts the writer
     /// thread. Blocking: it is called once at startup, before serving.
     pub fn open(dir: &Path) -> Result<Arc<SqliteStore>, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot create data directory {}: {e}",
-                dir.display()
-            ))
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", dir.display())))?;
         let path = dir.join(DB_FILE);
         let mut conn = open_writer(&path)?;
         migrate(&mut conn)?;
@@ -128,13 +138,7 @@ impl SqliteStore {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(READERS)),
         });
-        Ok(Arc::new(SqliteStore {
-            path,
-            writer: Some(tx),
-            writer_thread: Some(writer_thread),
-            readers,
-            stats,
-        }))
+        Ok(Arc::new(SqliteStore { path, writer: Some(tx), writer_thread: Some(writer_thread), readers, stats }))
     }
 
     /// The database file, for diagnostics.
@@ -153,16 +157,11 @@ impl SqliteStore {
     /// Hands an operation to the writer thread and waits for its durable outcome.
     async fn submit(&self, op: Op) -> Result<(), StoreError> {
         let (reply, outcome) = oneshot::channel();
-        let writer = self
-            .writer
-            .as_ref()
-            .ok_or_else(|| StoreError::Backend("sqlite store is closed".into()))?;
+        let writer = self.writer.as_ref().ok_or_else(|| StoreError::Backend("sqlite store is closed".into()))?;
         writer
             .send(Request { op, reply })
             .map_err(|_| StoreError::Backend("sqlite writer thread has stopped".into()))?;
-        outcome
-            .await
-            .map_err(|_| StoreError::Backend("sqlite writer thread dropped the request".into()))?
+        outcome.await.map_err(|_| StoreError::Backend("sqlite writer thread dropped the request".into()))?
     }
 }
 
@@ -184,19 +183,14 @@ impl Drop for SqliteStore {
 /// Opens the read-write connection with the durability settings every commit relies on.
 fn open_writer(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(db_err("open"))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(db_err("busy_timeout"))?;
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-        .map_err(db_err("journal_mode"))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err("busy_timeout"))?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0)).map_err(db_err("journal_mode"))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend(format!(
-            "sqlite refused WAL mode (got {mode})"
-        )));
+        return Err(StoreError::Backend(format!("sqlite refused WAL mode (got {mode})")));
     }
     // FULL: the WAL is fsynced at every commit, so an acknowledged commit survives power loss.
-    conn.pragma_update(None, "synchronous", "FULL")
-        .map_err(db_err("synchronous"))?;
+    conn.pragma_update(None, "synchronous", "FULL").map_err(db_err("synchronous"))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -213,17 +207,12 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(db_err("begin migration"))?;
         let applied: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-                [version],
-                |r| r.get(0),
-            )
+            .query_row("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)", [version], |r| r.get(0))
             .map_err(db_err("read schema_migrations"))?;
         if applied {
             continue;
         }
-        tx.execute_batch(sql)
-            .map_err(|e| StoreError::Backend(format!("sqlite migration {version}: {e}")))?;
+        tx.execute_batch(sql).map_err(|e| StoreError::Backend(format!("sqlite migration {version}: {e}")))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
             [version],
@@ -233,18 +222,12 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         tracing::info!(version, "applied sqlite migration");
     }
     let newest: Option<i64> = conn
-        .query_row("SELECT max(version) FROM schema_migrations", [], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT max(version) FROM schema_migrations", [], |r| r.get(0))
         .map_err(db_err("read schema_migrations"))?;
     let known = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     if newest.is_some_and(|v| v > known) {
         // A newer Ingot migrated this database. Migrations only add, so keep going, but say so.
-        tracing::warn!(
-            newest,
-            known,
-            "sqlite database has migrations newer than this build"
-        );
+        tracing::warn!(newest, known, "sqlite database has migrations newer than this build");
     }
     Ok(())
 }
@@ -262,9 +245,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
         let (ops, replies): (Vec<Op>, Vec<_>) = group.into_iter().map(|r| (r.op, r.reply)).unzip();
         let results = run_group(&conn, &ops);
         stats.transactions.fetch_add(1, Ordering::Relaxed);
-        stats
-            .requests
-            .fetch_add(ops.len() as u64, Ordering::Relaxed);
+        stats.requests.fetch_add(ops.len() as u64, Ordering::Relaxed);
         for (reply, result) in replies.into_iter().zip(results) {
             // The requester may have gone away (cancelled request); its outcome is still durable.
             let _ = reply.send(result);
@@ -275,27 +256,35 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
 /// Runs `ops` in one transaction, each in its own savepoint, and commits once. Returns one
 /// outcome per op; an op reported `Ok` is durable.
 fn run_group(conn: &Connection, ops: &[Op]) -> Vec<Result<(), StoreError>> {
-    let fail_all = |e: &StoreError| {
-        ops.iter()
-            .map(|_| Err(StoreError::Backend(e.to_string())))
-            .collect::<Vec<_>>()
-    };
+    let fail_all = |e: &StoreError| ops.iter().map(|_| Err(StoreError::Backend(e.to_string()))).collect::<Vec<_>>();
     if let Err(e) = exec(conn, "BEGIN IMMEDIATE") {
         return fail_all(&e);
     }
+    // Read under the write lock, so even a second process's writer cannot hand out the same values.
+    let stored_clock = match read_clock(conn) {
+        Ok(clock) => clock,
+        Err(e) => {
+            abort(conn);
+            return fail_all(&e);
+        }
+    };
+    let mut clock = stored_clock;
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         if let Err(e) = exec(conn, "SAVEPOINT batch") {
             abort(conn);
             return fail_all(&e);
         }
+        let clock_before = clock;
         let outcome = match op {
-            Op::Commit(batch) => apply_batch(conn, batch),
+            Op::Commit(batch) => apply_batch(conn, batch, &mut clock),
             Op::Reset(keep) => apply_reset(conn, keep),
         };
         let end = if outcome.is_ok() {
             exec(conn, "RELEASE batch")
         } else {
+            // No row written with the batch's versions survives the rollback: reuse them.
+            clock = clock_before;
             exec(conn, "ROLLBACK TO batch").and_then(|()| exec(conn, "RELEASE batch"))
         };
         // Some errors (I/O, full disk) make SQLite roll back the whole transaction; then the
@@ -307,10 +296,7 @@ fn run_group(conn: &Connection, ops: &[Op]) -> Vec<Result<(), StoreError>> {
         if conn.is_autocommit() {
             let e = StoreError::Backend(format!(
                 "sqlite rolled back the transaction: {}",
-                outcome
-                    .as_ref()
-                    .err()
-                    .map_or_else(|| "unknown cause".to_string(), |e| e.to_string())
+                outcome.as_ref().err().map_or_else(|| "unknown cause".to_string(), |e| e.to_string())
             ));
             return fail_all(&e);
         }
@@ -318,6 +304,12 @@ fn run_group(conn: &Connection, ops: &[Op]) -> Vec<Result<(), StoreError>> {
             tracing::warn!(error = %e, "sqlite batch failed");
         }
         results.push(outcome);
+    }
+    if clock != stored_clock {
+        if let Err(e) = write_clock(conn, clock) {
+            abort(conn);
+            return fail_all(&e);
+        }
     }
     if let Err(e) = exec(conn, "COMMIT") {
         abort(conn);
@@ -329,10 +321,27 @@ fn run_group(conn: &Connection, ops: &[Op]) -> Vec<Result<(), StoreError>> {
 /// Runs one parameterless statement through the statement cache (savepoint and transaction
 /// control run several times per group).
 fn exec(conn: &Connection, sql: &'static str) -> Result<(), StoreError> {
-    conn.prepare_cached(sql)
-        .and_then(|mut s| s.execute([]))
-        .map(|_| ())
-        .map_err(db_err(sql))
+    conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(|_| ()).map_err(db_err(sql))
+}
+
+/// The last version handed out (0: none yet).
+fn read_clock(conn: &Connection) -> Result<i64, StoreError> {
+    conn.prepare_cached("SELECT last FROM kv_clock WHERE id = 0")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(db_err("read version counter"))
+}
+
+/// Stores the last version handed out; runs in the group's transaction, before `COMMIT`.
+fn write_clock(conn: &Connection, last: i64) -> Result<(), StoreError> {
+    let updated = conn
+        .prepare_cached("UPDATE kv_clock SET last = ?1 WHERE id = 0")
+        .and_then(|mut s| s.execute([last]))
+        .map_err(db_err("write version counter"))?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Backend("sqlite version counter row is missing".into()))
+    }
 }
 
 /// Rolls back whatever is left of a failed group so the connection is usable for the next one.
@@ -345,25 +354,17 @@ fn abort(conn: &Connection) {
 }
 
 /// Checks every expectation against the state before the batch, then applies the writes and
-/// appends the outbox entries. Runs inside the batch's savepoint, which the caller rolls back on
-/// any error.
-fn apply_batch(conn: &Connection, batch: &Batch) -> Result<(), StoreError> {
-    let expectations = batch
-        .checks
-        .iter()
-        .map(|(k, e)| (k, *e))
-        .chain(batch.writes.iter().map(|w| (&w.key, w.expect)));
-    let mut version_of = conn
-        .prepare_cached("SELECT version FROM kv WHERE key = ?1")
-        .map_err(db_err("prepare"))?;
+/// appends the outbox entries. Every put takes the next value of `clock` as its version. Runs
+/// inside the batch's savepoint, which the caller rolls back on any error.
+fn apply_batch(conn: &Connection, batch: &Batch, clock: &mut i64) -> Result<(), StoreError> {
+    let expectations = batch.checks.iter().map(|(k, e)| (k, *e)).chain(batch.writes.iter().map(|w| (&w.key, w.expect)));
+    let mut version_of = conn.prepare_cached("SELECT version FROM kv WHERE key = ?1").map_err(db_err("prepare"))?;
     for (key, expect) in expectations {
         if expect == Expect::Any {
             continue;
         }
-        let current: Option<i64> = version_of
-            .query_row([key.as_bytes()], |r| r.get(0))
-            .optional()
-            .map_err(db_err("read version"))?;
+        let current: Option<i64> =
+            version_of.query_row([key.as_bytes()], |r| r.get(0)).optional().map_err(db_err("read version"))?;
         let current = current.map(version_from_db).transpose()?;
         if !expectation_holds(expect, current) {
             return Err(StoreError::Conflict(key.clone()));
@@ -371,27 +372,27 @@ fn apply_batch(conn: &Connection, batch: &Batch) -> Result<(), StoreError> {
     }
     let mut upsert = conn
         .prepare_cached(
-            "INSERT INTO kv (key, version, value) VALUES (?1, 1, ?2)
-             ON CONFLICT (key) DO UPDATE SET version = kv.version + 1, value = excluded.value",
+            "INSERT INTO kv (key, version, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET version = excluded.version, value = excluded.value",
         )
         .map_err(db_err("prepare"))?;
-    let mut delete = conn
-        .prepare_cached("DELETE FROM kv WHERE key = ?1")
-        .map_err(db_err("prepare"))?;
+    let mut delete = conn.prepare_cached("DELETE FROM kv WHERE key = ?1").map_err(db_err("prepare"))?;
     for write in &batch.writes {
         match &write.value {
-            Some(value) => upsert.execute(params![write.key.as_bytes(), value]),
+            Some(value) => {
+                *clock = clock
+                    .checked_add(1)
+                    .ok_or_else(|| StoreError::Backend("sqlite version counter exhausted".into()))?;
+                upsert.execute(params![write.key.as_bytes(), *clock, value])
+            }
             None => delete.execute([write.key.as_bytes()]),
         }
         .map_err(db_err("write"))?;
     }
-    let mut append = conn
-        .prepare_cached("INSERT INTO outbox (topic, payload) VALUES (?1, ?2)")
-        .map_err(db_err("prepare"))?;
+    let mut append =
+        conn.prepare_cached("INSERT INTO outbox (topic, payload) VALUES (?1, ?2)").map_err(db_err("prepare"))?;
     for entry in &batch.outbox {
-        append
-            .execute(params![entry.topic, entry.payload])
-            .map_err(db_err("append outbox"))?;
+        append.execute(params![entry.topic, entry.payload]).map_err(db_err("append outbox"))?;
     }
     Ok(())
 }
@@ -401,16 +402,12 @@ fn apply_batch(conn: &Connection, batch: &Batch) -> Result<(), StoreError> {
 fn apply_reset(conn: &Connection, keep: &[String]) -> Result<(), StoreError> {
     for (from, to) in reset_gaps(keep) {
         match to {
-            Some(to) => conn.execute(
-                "DELETE FROM kv WHERE key >= ?1 AND key < ?2",
-                params![from, to],
-            ),
+            Some(to) => conn.execute("DELETE FROM kv WHERE key >= ?1 AND key < ?2", params![from, to]),
             None => conn.execute("DELETE FROM kv WHERE key >= ?1", [from]),
         }
         .map_err(db_err("reset kv"))?;
     }
-    conn.execute("DELETE FROM outbox", [])
-        .map_err(db_err("reset outbox"))?;
+    conn.execute("DELETE FROM outbox", []).map_err(db_err("reset outbox"))?;
     Ok(())
 }
 
@@ -449,11 +446,7 @@ impl Readers {
             let result = read(&conn);
             // A connection that failed is dropped rather than reused; a fresh one is opened later.
             if !matches!(result, Err(StoreError::Backend(_))) {
-                readers
-                    .idle
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(conn);
+                readers.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
             }
             result
         })
@@ -464,13 +457,9 @@ impl Readers {
 
 /// Opens a read-only connection; read-only so that no code path can write outside the writer.
 fn open_reader(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db_err("open reader"))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(db_err("busy_timeout"))?;
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(db_err("open reader"))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(db_err("busy_timeout"))?;
     conn.set_prepared_statement_cache_capacity(16);
     Ok(conn)
 }
@@ -479,15 +468,9 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 /// texts rather than `OR ? IS NULL` so that SQLite always walks a bounded primary-key range.
 fn scan_sql(exclusive: bool, bounded: bool) -> &'static str {
     match (exclusive, bounded) {
-        (false, true) => {
-            "SELECT key, version, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3"
-        }
-        (true, true) => {
-            "SELECT key, version, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3"
-        }
-        (false, false) => {
-            "SELECT key, version, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?2"
-        }
+        (false, true) => "SELECT key, version, value FROM kv WHERE key >= ?1 AND key < ?2 ORDER BY key LIMIT ?3",
+        (true, true) => "SELECT key, version, value FROM kv WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3",
+        (false, false) => "SELECT key, version, value FROM kv WHERE key >= ?1 ORDER BY key LIMIT ?2",
         (true, false) => "SELECT key, version, value FROM kv WHERE key > ?1 ORDER BY key LIMIT ?2",
     }
 }
@@ -498,20 +481,11 @@ impl Store for SqliteStore {
         let key = key.as_bytes().to_vec();
         self.readers
             .run(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached("SELECT version, value FROM kv WHERE key = ?1")
-                    .map_err(db_err("prepare"))?;
-                let row: Option<(i64, Vec<u8>)> = stmt
-                    .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-                    .map_err(db_err("get"))?;
-                row.map(|(version, value)| {
-                    Ok(Item {
-                        version: version_from_db(version)?,
-                        value,
-                    })
-                })
-                .transpose()
+                let mut stmt =
+                    conn.prepare_cached("SELECT version, value FROM kv WHERE key = ?1").map_err(db_err("prepare"))?;
+                let row: Option<(i64, Vec<u8>)> =
+                    stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(db_err("get"))?;
+                row.map(|(version, value)| Ok(Item { version: version_from_db(version)?, value })).transpose()
             })
             .await
     }
@@ -531,16 +505,9 @@ impl Store for SqliteStore {
         let limit = limit_to_db(limit);
         self.readers
             .run(move |conn| {
-                let mut stmt = conn
-                    .prepare_cached(scan_sql(exclusive, upper.is_some()))
-                    .map_err(db_err("prepare"))?;
-                let map = |r: &rusqlite::Row<'_>| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                    ))
-                };
+                let mut stmt = conn.prepare_cached(scan_sql(exclusive, upper.is_some())).map_err(db_err("prepare"))?;
+                let map =
+                    |r: &rusqlite::Row<'_>| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?));
                 let rows = match &upper {
                     Some(upper) => stmt.query_map(params![lower, upper, limit], map),
                     None => stmt.query_map(params![lower, limit], map),
@@ -549,13 +516,7 @@ impl Store for SqliteStore {
                 let mut out = Vec::new();
                 for row in rows {
                     let (key, version, value) = row.map_err(db_err("scan"))?;
-                    out.push((
-                        key_from_db(key)?,
-                        Item {
-                            version: version_from_db(version)?,
-                            value,
-                        },
-                    ));
+                    out.push((key_from_db(key)?, Item { version: version_from_db(version)?, value }));
                 }
                 Ok(out)
             })
@@ -569,12 +530,7 @@ impl Store for SqliteStore {
         self.submit(Op::Commit(batch)).await
     }
 
-    async fn outbox_after(
-        &self,
-        topic: &str,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<OutboxRecord>, StoreError> {
+    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         // `seq` is a signed 64-bit integer in SQLite; nothing lies after its maximum.
         let Ok(after) = i64::try_from(after) else {
             return Ok(Vec::new());
@@ -599,7 +555,8 @@ impl Store for SqliteStore {
                 let mut out = Vec::new();
                 for row in rows {
                     let (seq, topic, payload) = row.map_err(db_err("outbox"))?;
-                    let seq = u64::try_from(seq).map_err(|_| StoreError::Backend(format!("corrupt outbox seq {seq}")))?;
+                    let seq =
+                        u64::try_from(seq).map_err(|_| StoreError::Backend(format!("corrupt outbox seq {seq}")))?;
                     out.push(OutboxRecord { seq, topic, payload });
                 }
                 Ok(out)
@@ -623,51 +580,91 @@ mod tests {
 
     fn put(key: &str, value: &str, expect: Expect) -> Batch {
         Batch {
-            writes: vec![Write {
-                key: key.into(),
-                value: Some(value.as_bytes().to_vec()),
-                expect,
-            }],
+            writes: vec![Write { key: key.into(), value: Some(value.as_bytes().to_vec()), expect }],
             ..Batch::default()
         }
+    }
+
+    async fn version_of(store: &SqliteStore, key: &str) -> u64 {
+        store.get(key).await.unwrap().unwrap().version
     }
 
     #[tokio::test]
     async fn reopening_a_dropped_store_reads_back_committed_data() {
         let dir = tempfile::tempdir().unwrap();
+        let written;
         {
             let store = SqliteStore::open(dir.path()).unwrap();
-            store
-                .commit(put("durable/a", "one", Expect::Absent))
-                .await
-                .unwrap();
-            store
-                .commit(put("durable/a", "two", Expect::Version(1)))
-                .await
-                .unwrap();
+            store.commit(put("durable/a", "one", Expect::Absent)).await.unwrap();
+            let first = version_of(&store, "durable/a").await;
+            store.commit(put("durable/a", "two", Expect::Version(first))).await.unwrap();
+            written = version_of(&store, "durable/a").await;
+            assert!(written > first);
             let mut batch = put("durable/b", "x", Expect::Any);
-            batch.outbox.push(OutboxEntry {
-                topic: "t".into(),
-                payload: b"event".to_vec(),
-            });
+            batch.outbox.push(OutboxEntry { topic: "t".into(), payload: b"event".to_vec() });
             store.commit(batch).await.unwrap();
             // Dropped here without any explicit close.
         }
         let store = SqliteStore::open(dir.path()).unwrap();
-        assert_eq!(
-            store.get("durable/a").await.unwrap(),
-            Some(Item {
-                version: 2,
-                value: b"two".to_vec()
-            })
-        );
-        assert_eq!(
-            store.get("durable/b").await.unwrap().map(|i| i.value),
-            Some(b"x".to_vec())
-        );
+        assert_eq!(store.get("durable/a").await.unwrap(), Some(Item { version: written, value: b"two".to_vec() }));
+        assert_eq!(store.get("durable/b").await.unwrap().map(|i| i.value), Some(b"x".to_vec()));
         let events = store.outbox_after("t", 0, 10).await.unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].payload, b"event".to_vec());
+    }
+
+    #[tokio::test]
+    async fn the_version_counter_survives_a_reopen_so_a_recreated_key_never_reuses_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let old;
+        {
+            let store = SqliteStore::open(dir.path()).unwrap();
+            store.commit(put("clock/k", "v1", Expect::Any)).await.unwrap();
+            store.commit(put("clock/k", "v2", Expect::Any)).await.unwrap();
+            old = version_of(&store, "clock/k").await;
+            store
+                .commit(Batch {
+                    writes: vec![Write { key: "clock/k".into(), value: None, expect: Expect::Version(old) }],
+                    ..Batch::default()
+                })
+                .await
+                .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.commit(put("clock/k", "again", Expect::Absent)).await.unwrap();
+        assert!(version_of(&store, "clock/k").await > old);
+        assert!(matches!(
+            store.commit(put("clock/k", "stale", Expect::Version(old))).await,
+            Err(StoreError::Conflict(k)) if k == "clock/k"
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_database_from_migration_one_keeps_its_versions_and_continues_above_them() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The schema and data as a build that knew only migration 1 left them.
+            let conn = open_writer(&dir.path().join(DB_FILE)).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+                 INSERT INTO schema_migrations VALUES (1, '2024-01-01T00:00:00.000Z');",
+            )
+            .unwrap();
+            conn.execute_batch(MIGRATIONS[0].1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO kv VALUES (CAST('old/high' AS BLOB), 7, x'68');
+                 INSERT INTO kv VALUES (CAST('old/low' AS BLOB), 3, x'6c');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(store.get("old/high").await.unwrap(), Some(Item { version: 7, value: b"h".to_vec() }));
+        assert_eq!(version_of(&store, "old/low").await, 3);
+        // Writes continue above every version migration 1 handed out, whatever the key.
+        store.commit(put("old/low", "x", Expect::Version(3))).await.unwrap();
+        assert!(version_of(&store, "old/low").await > 7);
+        store.commit(put("old/new", "n", Expect::Absent)).await.unwrap();
+        assert!(version_of(&store, "old/new").await > version_of(&store, "old/low").await);
     }
 
     #[test]
@@ -683,13 +680,8 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(
-            versions,
-            MIGRATIONS.iter().map(|(v, _)| *v).collect::<Vec<_>>()
-        );
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
+        assert_eq!(versions, MIGRATIONS.iter().map(|(v, _)| *v).collect::<Vec<_>>());
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
     }
 
@@ -699,10 +691,7 @@ mod tests {
         let mut conn = open_writer(&dir.path().join(DB_FILE)).unwrap();
         migrate(&mut conn).unwrap();
         let mut conflicting = put("g/b", "b", Expect::Version(7));
-        conflicting.outbox.push(OutboxEntry {
-            topic: "t".into(),
-            payload: vec![1],
-        });
+        conflicting.outbox.push(OutboxEntry { topic: "t".into(), payload: vec![1] });
         let ops = vec![
             Op::Commit(put("g/a", "a", Expect::Absent)),
             Op::Commit(conflicting),
@@ -720,9 +709,18 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(keys, vec![b"g/a".to_vec(), b"g/c".to_vec()]);
-        let outbox: i64 = conn
-            .query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))
+        // The batches that committed took successive counter values; the counter is stored with
+        // them.
+        let versions: Vec<i64> = conn
+            .prepare("SELECT version FROM kv ORDER BY key")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
             .unwrap();
+        assert!(versions[0] < versions[1], "{versions:?}");
+        assert_eq!(read_clock(&conn).unwrap(), versions[1]);
+        let outbox: i64 = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap();
         assert_eq!(outbox, 0);
         assert!(conn.is_autocommit());
     }
@@ -736,11 +734,7 @@ mod tests {
         let mut outcomes = Vec::new();
         for i in 0..10 {
             let (reply, outcome) = oneshot::channel();
-            tx.send(Request {
-                op: Op::Commit(put(&format!("gc/{i}"), "v", Expect::Absent)),
-                reply,
-            })
-            .unwrap();
+            tx.send(Request { op: Op::Commit(put(&format!("gc/{i}"), "v", Expect::Absent)), reply }).unwrap();
             outcomes.push(outcome);
         }
         drop(tx);

@@ -26,10 +26,7 @@ struct TxState {
 
 impl Tx {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Tx {
-            store,
-            state: Mutex::new(TxState::default()),
-        }
+        Tx { store, state: Mutex::new(TxState::default()) }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -45,18 +42,12 @@ impl Tx {
             return Ok(value.clone());
         }
         let item = self.store.get(key).await?;
-        self.state()
-            .reads
-            .entry(key.to_string())
-            .or_insert(item.as_ref().map(|i| i.version));
+        self.state().reads.entry(key.to_string()).or_insert(item.as_ref().map(|i| i.version));
         Ok(item.map(|i| i.value))
     }
 
     pub async fn get_record<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
-        self.get(key)
-            .await?
-            .map(|bytes| decode_record(&bytes))
-            .transpose()
+        self.get(key).await?.map(|bytes| decode_record(&bytes)).transpose()
     }
 
     /// Like [`Store::scan`], with this request's own writes applied. Scans are not part of the
@@ -82,11 +73,8 @@ impl Tx {
             .into_iter()
             .map(|(k, item)| (k, item.value))
             .collect();
-        let horizon = if merged.len() >= limit.saturating_add(deletes) {
-            merged.keys().next_back().cloned()
-        } else {
-            None
-        };
+        let horizon =
+            if merged.len() >= limit.saturating_add(deletes) { merged.keys().next_back().cloned() } else { None };
         for (key, value) in pending {
             // A pending insert past the last key the store returned may belong after keys the
             // store did not return yet; leave it for the next page.
@@ -130,9 +118,7 @@ impl Tx {
 
     /// Writes a key that must not exist when the batch commits.
     pub fn insert_new(&self, key: &str, value: Vec<u8>) {
-        self.state()
-            .writes
-            .insert(key.to_string(), (Some(value), Some(Expect::Absent)));
+        self.state().writes.insert(key.to_string(), (Some(value), Some(Expect::Absent)));
     }
 
     pub fn delete(&self, key: &str) {
@@ -143,10 +129,7 @@ impl Tx {
 
     /// Appends an outbox entry (an event or an audit record) to the same commit.
     pub fn emit(&self, topic: &str, payload: Vec<u8>) {
-        self.state().outbox.push(OutboxEntry {
-            topic: topic.to_string(),
-            payload,
-        });
+        self.state().outbox.push(OutboxEntry { topic: topic.to_string(), payload });
     }
 
     pub fn has_writes(&self) -> bool {
@@ -165,18 +148,12 @@ impl Tx {
         let mut batch = Batch::default();
         for (key, seen) in &st.reads {
             if !st.writes.contains_key(key) {
-                batch
-                    .checks
-                    .push((key.clone(), seen.map_or(Expect::Absent, Expect::Version)));
+                batch.checks.push((key.clone(), seen.map_or(Expect::Absent, Expect::Version)));
             }
         }
         for (key, (value, explicit)) in st.writes {
             let expect = explicit
-                .or_else(|| {
-                    st.reads
-                        .get(&key)
-                        .map(|seen| seen.map_or(Expect::Absent, Expect::Version))
-                })
+                .or_else(|| st.reads.get(&key).map(|seen| seen.map_or(Expect::Absent, Expect::Version)))
                 .unwrap_or(Expect::Any);
             batch.writes.push(Write { key, value, expect });
         }

@@ -53,12 +53,8 @@ impl Drop for PostgresSlot {
 /// A schema name no other test run uses.
 fn fresh_schema() -> String {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
+    hasher
+        .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
     hasher.write_u32(std::process::id());
     format!("ingot_test_{:016x}", hasher.finish())
 }
@@ -76,9 +72,7 @@ where
     };
     let _slot = PostgresSlot::acquire().await;
     let schema = fresh_schema();
-    let store: Arc<dyn Store> = PostgresStore::connect(&url, Some(&schema))
-        .await
-        .expect("connect to postgres");
+    let store: Arc<dyn Store> = PostgresStore::connect(&url, Some(&schema)).await.expect("connect to postgres");
     let outcome = tokio::spawn(check(store)).await;
     drop_schema(&url, &schema).await.expect("drop test schema");
     if let Err(e) = outcome {
@@ -116,8 +110,9 @@ macro_rules! conformance_tests {
 
 conformance_tests!(
     get_of_a_missing_key_returns_none,
-    put_then_get_returns_version_one_then_two,
-    delete_removes_the_key_and_a_recreated_key_starts_again_at_version_one,
+    put_then_get_returns_the_value_at_a_version_that_grows_with_every_write,
+    delete_removes_the_key_and_a_recreated_key_gets_a_version_above_all_it_had_before,
+    an_expected_version_read_before_a_delete_and_recreate_fails_after_it,
     scan_returns_keys_in_bytewise_order,
     scan_stays_within_the_prefix,
     scan_honours_start_after_and_limit,
@@ -129,6 +124,7 @@ conformance_tests!(
     reset_keeps_listed_prefixes_and_clears_the_outbox,
     many_concurrent_commits_to_distinct_keys_all_land,
     concurrent_increments_with_version_expectations_lose_none,
+    versions_of_a_key_never_go_down_under_concurrent_writers_of_every_kind,
     tx_reads_its_own_writes,
     tx_scan_merges_pending_writes_and_deletes,
     tx_commit_conflicts_when_another_commit_changed_a_read_key,
