@@ -53,8 +53,13 @@ def test_aws_cli_put_and_get_parameter(ingot, unique):
 
 
 def test_a_name_with_a_reserved_prefix_is_rejected(ingot):
+    # AWS answers an "aws" prefix with AccessDeniedException and an "ssm" prefix with a validation error.
     with pytest.raises(ClientError) as e:
         ingot.client("ssm").put_parameter(Name="/aws/mine", Value="x", Type="String")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert e.value.response["Error"]["Message"] == "No access to reserved parameter name: aws/mine."
+    with pytest.raises(ClientError) as e:
+        ingot.client("ssm").put_parameter(Name="ssmThing", Value="x", Type="String")
     assert e.value.response["Error"]["Code"] == "ValidationException"
 
 

@@ -191,12 +191,17 @@ impl SystemClock {
     pub fn advance(&self, millis: i64) {
         self.offset_ms.fetch_add(millis, Ordering::SeqCst);
     }
+
+    /// Real time, without the offset clock control added: what clients sign requests with.
+    pub fn wall_now(&self) -> Timestamp {
+        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        Timestamp(ms)
+    }
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        Timestamp(ms + self.offset_ms.load(Ordering::SeqCst))
+        Timestamp(self.wall_now().0 + self.offset_ms.load(Ordering::SeqCst))
     }
 }
 

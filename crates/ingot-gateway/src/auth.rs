@@ -77,8 +77,9 @@ impl Gateway {
         &self,
         parts: &RequestParts<'_>,
         signature: Result<ParsedSignature, AuthError>,
-        now: Timestamp,
     ) -> Result<Authenticated, CommonError> {
+        // Clients sign with real time; clock control moves only Ingot's own clock.
+        let wall_now = self.clock.wall_now();
         let sig = signature.map_err(auth_error)?;
         let region = Region::parse(&sig.region).ok_or_else(|| {
             CommonError::new(
@@ -92,8 +93,8 @@ impl Gateway {
                 Principal::root(account)
             }
             crate::AuthMode::Strict => {
-                let (principal, secret) = self.credentials_for(&sig.access_key_id, now).await?;
-                ingot_sigv4::verify(parts, &sig, &secret, now.seconds(), &self.signing_keys).map_err(auth_error)?;
+                let (principal, secret) = self.credentials_for(&sig.access_key_id, wall_now).await?;
+                ingot_sigv4::verify(parts, &sig, &secret, wall_now.seconds(), &self.signing_keys).map_err(auth_error)?;
                 principal
             }
         };

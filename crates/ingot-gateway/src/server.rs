@@ -161,7 +161,7 @@ impl Gateway {
             error: Some((format!("{:?}", error.kind), Some(error.message.clone()))),
             read_only: true,
         };
-        let auth = match self.authenticate(&sig_parts, signature, now).await {
+        let auth = match self.authenticate(&sig_parts, signature).await {
             Ok(a) => a,
             Err(e) => {
                 let audit = base_audit(&e);

@@ -1,13 +1,48 @@
 //! AWS Systems Manager (`ssm`): Parameter Store.
 //!
-//! Owns parameters (names, versions, types, tiers, values) and their `Parameter Store Change`
+//! Owns parameters (names, versions, labels, types, data types, tiers, values, policies, tags),
+//! AWS's public parameters, and the `Parameter Store Change` / `Parameter Store Policy Action`
 //! events. It must not depend on HTTP, the gateway, or other service crates; it reaches storage
-//! only through the request's unit of work.
+//! only through the request's unit of work (and policy timers through `ingot-jobs`).
+//!
+//! | file | owns |
+//! |---|---|
+//! | `names.rs` | names, paths, ARNs, selectors |
+//! | `store.rs` | key layout and records |
+//! | `parameters.rs` | Put/Get/GetParameters/Delete(s), values, tiers, versions |
+//! | `datatypes.rs` | data type validation |
+//! | `labels.rs` | LabelParameterVersion, UnlabelParameterVersion |
+//! | `listing.rs` | GetParametersByPath, DescribeParameters, filters, page tokens |
+//! | `history.rs` | GetParameterHistory |
+//! | `tags.rs` | AddTagsToResource, RemoveTagsFromResource, ListTagsForResource |
+//! | `policies.rs` | parameter policies and their timers |
+//! | `secure.rs` | SecureString encryption |
+//! | `public.rs` | `/aws/service/...` public parameters |
+//! | `events.rs` | EventBridge events |
 
 mod generated;
+
+pub mod datatypes;
+pub mod events;
+pub mod history;
+pub mod labels;
+pub mod listing;
+pub mod names;
 pub mod parameters;
+pub mod policies;
+pub mod public;
+pub mod secure;
+pub mod store;
+pub mod tags;
 
 pub use generated::{errors, model::MODEL, operations, types};
 
+use std::sync::Arc;
+
 /// The `ssm` service as the gateway serves it.
 pub struct Ssm;
+
+/// The durable-job handlers of this service (parameter policy timers), for the job runner.
+pub fn job_handlers() -> Vec<Arc<dyn ingot_jobs::JobHandler>> {
+    vec![Arc::new(policies::PolicyJobs)]
+}

@@ -1,346 +1,153 @@
-//! Parameters: `impl Handler` for the Parameter Store operations, and the rules of names,
-//! values, types and tiers they share.
+//! Parameters: PutParameter, GetParameter, GetParameters, DeleteParameter and DeleteParameters,
+//! and the rules of values, types, tiers and versions they share.
 
+use crate::datatypes;
 use crate::errors::SsmError;
-use crate::operations::{GetParameter, PutParameter};
+use crate::events::Events;
+use crate::names::{parameter_arn, validation, ParameterName, ParameterReference, Selector};
+use crate::operations::{DeleteParameter, DeleteParameters, GetParameter, GetParameters, PutParameter};
+use crate::policies::{self, StoredPolicy};
+use crate::public::{self, PublicParameter};
+use crate::secure::{self, DEFAULT_KEY_ID};
+use crate::store::{self, ParameterRecord, VersionRecord};
 use crate::types::{
-    GetParameterRequest, GetParameterResult, Parameter, ParameterTier, ParameterType, PutParameterRequest,
-    PutParameterResult,
+    DeleteParameterRequest, DeleteParameterResult, DeleteParametersRequest, DeleteParametersResult,
+    GetParameterRequest, GetParameterResult, GetParametersRequest, GetParametersResult, Parameter, ParameterTier,
+    ParameterType, PutParameterRequest, PutParameterResult,
 };
 use crate::Ssm;
-use ingot_core::{CommonError, CommonKind, Handler, RequestContext, Timestamp};
-use ingot_store::Record;
-use serde::{Deserialize, Serialize};
+use ingot_core::{CommonKind, Handler, RequestContext};
 
-/// At most this many levels in a hierarchical name.
-const MAX_HIERARCHY_LEVELS: usize = 15;
-/// The name limit counts the ARN prefix too.
-const MAX_NAME_WITH_ARN_PREFIX: usize = 1011;
-const STANDARD_VALUE_LIMIT: usize = 4096;
-const ADVANCED_VALUE_LIMIT: usize = 8192;
+pub const STANDARD_VALUE_LIMIT: usize = 4096;
+pub const ADVANCED_VALUE_LIMIT: usize = 8192;
+/// Standard parameters an account may have in a region.
+pub const STANDARD_PARAMETER_LIMIT: u64 = 10_000;
+/// Advanced parameters an account may have in a region.
+pub const ADVANCED_PARAMETER_LIMIT: u64 = 100_000;
+/// Versions kept per parameter.
+pub const MAX_VERSIONS: i64 = 100;
+/// Tags a parameter may carry.
+pub const MAX_TAGS: usize = 50;
 
-/// One version of a parameter. The current version is also kept under the parameter's own key,
-/// so reading the latest value is a single lookup.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ParameterRecord {
-    /// The name exactly as created (with or without a leading slash for single-level names).
-    pub name: String,
-    pub parameter_type: ParameterType,
-    pub value: String,
-    pub version: i64,
-    pub last_modified: Timestamp,
-    pub last_modified_user: String,
-    pub data_type: String,
-    pub tier: ParameterTier,
-    pub description: Option<String>,
-    pub allowed_pattern: Option<String>,
-    pub tags: Vec<(String, String)>,
-}
-
-impl Record for ParameterRecord {
-    const KIND: &'static str = "ssm.parameter";
-    const SCHEMA_VERSION: u32 = 1;
-}
-
-/// A validated parameter name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParameterName {
-    /// As given (kept for responses).
-    pub given: String,
-    /// Without a leading slash: `/a` and `a` are the same parameter.
-    pub canonical: String,
-}
-
-fn invalid_name() -> SsmError {
-    CommonError::validation(
-        "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a path, it can \
-         consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and \
-         the following 3 symbols .-_",
-    )
-    .into()
-}
-
-impl ParameterName {
-    /// Checks a plain name (no ARN, no selector) for writing in `region` of `account`.
-    pub fn parse(text: &str, region: &str, account: &str) -> Result<Self, SsmError> {
-        let name = text.trim();
-        if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-/".contains(&c)) {
-            return Err(invalid_name());
-        }
-        let canonical = name.strip_prefix('/').unwrap_or(name);
-        let lower = canonical.to_ascii_lowercase();
-        if lower.starts_with("aws") || lower.starts_with("ssm") {
-            return Err(invalid_name());
-        }
-        if canonical.contains('/') && !name.starts_with('/') {
-            return Err(CommonError::validation(
-                "Parameter name must be a fully qualified name: a hierarchical name must begin with a forward slash (/).",
-            )
-            .into());
-        }
-        if canonical.is_empty() || canonical.split('/').any(str::is_empty) {
-            return Err(invalid_name());
-        }
-        if canonical.split('/').count() > MAX_HIERARCHY_LEVELS {
-            return Err(SsmError::hierarchy_level_limit_exceeded_exception(
-                "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and \
-                 Constraints for Parameter Names in the AWS Systems Manager User Guide.",
-            ));
-        }
-        if arn_prefix(region, account).len() + canonical.len() > MAX_NAME_WITH_ARN_PREFIX {
-            return Err(CommonError::validation(format!(
-                "Parameter name: the name including the ARN prefix arn:aws:ssm:{region}:{account}:parameter/ \
-                 must be {MAX_NAME_WITH_ARN_PREFIX} characters or fewer."
-            ))
-            .into());
-        }
-        Ok(ParameterName { given: name.to_string(), canonical: canonical.to_string() })
-    }
-}
-
-fn arn_prefix(region: &str, account: &str) -> String {
-    format!("arn:{}:ssm:{region}:{account}:parameter/", ingot_core::identity::partition_of(region))
-}
-
-/// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.
-pub fn parameter_arn(region: &str, account: &str, canonical: &str) -> String {
-    format!("{}{canonical}", arn_prefix(region, account))
-}
-
-fn current_key(ctx: &RequestContext, canonical: &str) -> String {
-    format!("{}/{}/ssm/parameters/{canonical}", ctx.account, ctx.region)
-}
-
-/// Versions sort by number within a parameter ('#' cannot occur in names).
-fn version_key(ctx: &RequestContext, canonical: &str, version: i64) -> String {
-    format!("{}/{}/ssm/parameter-versions/{canonical}#{version:010}", ctx.account, ctx.region)
-}
-
-/// What GetParameter's `Name` may hold: a name or an ARN, optionally followed by `:selector`.
-#[derive(Debug, PartialEq, Eq)]
-struct ParameterReference {
-    /// The account that owns the parameter (the caller's unless an ARN says otherwise).
-    account: String,
-    region: String,
-    name: String,
-    selector: Option<Selector>,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Selector {
-    Version(i64),
-    Label(String),
-}
-
-impl ParameterReference {
-    fn parse(text: &str, ctx: &RequestContext) -> Result<Self, SsmError> {
-        let (account, region, rest) = if text.starts_with("arn:") {
-            let arn = ingot_core::Arn::parse(text).map_err(|_| invalid_name())?;
-            let Some(path) = arn.resource.strip_prefix("parameter/") else {
-                return Err(invalid_name());
-            };
-            if arn.service != "ssm" {
-                return Err(invalid_name());
-            }
-            // The ARN drops the leading slash of hierarchical names.
-            let name = if path.contains('/') { format!("/{path}") } else { path.to_string() };
-            (arn.account, arn.region, name)
-        } else {
-            (ctx.account.to_string(), ctx.region.to_string(), text.to_string())
-        };
-        let (name, selector) = match rest.split_once(':') {
-            None => (rest, None),
-            Some((name, sel)) if !sel.is_empty() && !sel.contains(':') => {
-                let selector = match sel.parse::<i64>() {
-                    Ok(v) if sel.bytes().all(|c| c.is_ascii_digit()) => Selector::Version(v),
-                    _ => Selector::Label(sel.to_string()),
-                };
-                (name.to_string(), Some(selector))
-            }
-            Some(_) => return Err(invalid_name()),
-        };
-        Ok(ParameterReference { account, region, name, selector })
-    }
-}
-
-fn parameter_not_found() -> SsmError {
-    // AWS sends no message with this error for GetParameter.
+/// ParameterNotFound as GetParameter sends it: without a message.
+fn not_found_silently() -> SsmError {
     SsmError::parameter_not_found("")
 }
 
-impl Handler<PutParameter> for Ssm {
-    async fn handle(&self, ctx: &RequestContext, input: PutParameterRequest) -> Result<PutParameterResult, SsmError> {
-        let name = ParameterName::parse(&input.name, ctx.region.as_str(), ctx.account.as_str())?;
-        let arn = parameter_arn(ctx.region.as_str(), ctx.account.as_str(), &name.canonical);
-        ctx.authorize("ssm:PutParameter", &arn)?;
+/// ParameterNotFound as the other operations send it.
+pub fn not_found(name: &str) -> SsmError {
+    SsmError::parameter_not_found(format!("Parameter {name} not found."))
+}
 
-        let overwrite = input.overwrite.unwrap_or(false);
-        if overwrite && input.tags.as_ref().is_some_and(|t| !t.is_empty()) {
-            return Err(CommonError::validation(
-                "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please \
-                 remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or \
-                 RemoveTagsFromResource.",
-            )
-            .into());
+pub fn version_not_found(version: i64, name: &str) -> SsmError {
+    SsmError::parameter_version_not_found(format!(
+        "Systems Manager could not find version {version} of {name}. Verify the version and try again."
+    ))
+}
+
+fn label_not_found(label: &str, name: &str) -> SsmError {
+    SsmError::parameter_version_not_found(format!(
+        "Systems Manager could not find label {label} of {name}. Verify the label and try again."
+    ))
+}
+
+fn parameter_limit_exceeded() -> SsmError {
+    SsmError::parameter_limit_exceeded(
+        "You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again.",
+    )
+}
+
+/// What makes a write need the advanced tier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TierNeeds {
+    pub large_value: bool,
+    pub policies: bool,
+    pub data_type: bool,
+    /// The account already has as many parameters as the standard tier allows.
+    pub crowded: bool,
+}
+
+impl TierNeeds {
+    fn any(self) -> bool {
+        self.large_value || self.policies || self.data_type || self.crowded
+    }
+}
+
+/// The tier a write lands in: Intelligent-Tiering picks Advanced only when needed, a missing tier
+/// means the default (Standard) for a new parameter and the current tier otherwise, and a
+/// parameter never moves back from Advanced to Standard.
+pub fn choose_tier(
+    requested: Option<ParameterTier>,
+    current: Option<ParameterTier>,
+    needs: TierNeeds,
+    value_len: usize,
+) -> Result<ParameterTier, SsmError> {
+    let tier = match requested {
+        Some(ParameterTier::IntelligentTiering) => {
+            if needs.any() || current == Some(ParameterTier::Advanced) {
+                ParameterTier::Advanced
+            } else {
+                ParameterTier::Standard
+            }
         }
-        if input.policies.is_some() {
-            return Err(CommonError::new(CommonKind::NotImplemented, "Parameter policies are not yet served by Ingot.")
-                .into());
-        }
-        let key = current_key(ctx, &name.canonical);
-        let existing: Option<ParameterRecord> = ctx.tx.get_record(&key).await?;
-        if existing.is_some() && !overwrite {
-            return Err(SsmError::parameter_already_exists(
-                "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
+        Some(t) => t,
+        None => current.unwrap_or(ParameterTier::Standard),
+    };
+    if current == Some(ParameterTier::Advanced) && tier == ParameterTier::Standard {
+        return Err(validation(
+            "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the \
+             advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced \
+             parameter and recreate it as a standard parameter.",
+        ));
+    }
+    if value_len > ADVANCED_VALUE_LIMIT {
+        return Err(validation("Advanced tier parameters support a maximum parameter value of 8192 characters."));
+    }
+    if tier == ParameterTier::Standard {
+        if value_len > STANDARD_VALUE_LIMIT {
+            return Err(validation(
+                "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger \
+                 parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see \
+                 https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html",
             ));
         }
-        let parameter_type = match (input.r#type, &existing) {
-            (Some(t), Some(old)) if t != old.parameter_type => {
-                return Err(SsmError::hierarchy_type_mismatch_exception(
-                    "The parameter type can't be changed. Delete the parameter and create it again with the new type.",
-                ))
-            }
-            (Some(t), _) => t,
-            (None, Some(old)) => old.parameter_type,
-            (None, None) => {
-                return Err(CommonError::validation("A parameter type is required when you create a parameter.").into())
-            }
-        };
-        if parameter_type == ParameterType::SecureString {
-            return Err(CommonError::new(
-                CommonKind::NotImplemented,
-                "SecureString parameters are not yet served by Ingot (they arrive with KMS).",
-            )
-            .into());
+        if needs.policies {
+            return Err(validation(
+                "Parameter policies are supported only for parameters in the advanced-parameter tier. Upgrade the \
+                 parameter to use the advanced-parameter tier, and try again.",
+            ));
         }
-        let data_type = match input.data_type.as_deref() {
-            None | Some("") => existing.as_ref().map_or_else(|| "text".to_string(), |o| o.data_type.clone()),
-            Some(d) => d.to_string(),
-        };
-        check_data_type(&data_type, parameter_type, &input.value)?;
-        let allowed_pattern = input.allowed_pattern.clone().or_else(|| existing.as_ref().and_then(|o| o.allowed_pattern.clone()));
-        if let Some(pattern) = &allowed_pattern {
-            check_allowed_pattern(pattern, &input.value)?;
+        if needs.data_type {
+            return Err(validation(
+                "The url, json and jsonc data types are supported only for parameters in the advanced-parameter \
+                 tier. Upgrade the parameter to use the advanced-parameter tier, and try again.",
+            ));
         }
-        let tier = choose_tier(input.tier, existing.as_ref().map(|o| o.tier), &input.value)?;
-
-        let version = existing.as_ref().map_or(1, |o| o.version + 1);
-        let record = ParameterRecord {
-            name: existing.as_ref().map_or_else(|| name.given.clone(), |o| o.name.clone()),
-            parameter_type,
-            value: input.value,
-            version,
-            last_modified: ctx.now,
-            last_modified_user: ctx.principal.arn.clone(),
-            data_type,
-            tier,
-            description: input.description.or_else(|| existing.as_ref().and_then(|o| o.description.clone())),
-            allowed_pattern,
-            tags: match &existing {
-                Some(old) => old.tags.clone(),
-                None => input.tags.unwrap_or_default().into_iter().map(|t| (t.key, t.value)).collect(),
-            },
-        };
-        ctx.tx.put_record(&key, &record);
-        ctx.tx.put_record(&version_key(ctx, &name.canonical, version), &record);
-        emit_change(ctx, &record, &arn, if existing.is_some() { "Update" } else { "Create" });
-        Ok(PutParameterResult { version: Some(version), tier: Some(tier) })
     }
+    Ok(tier)
 }
 
-impl Handler<GetParameter> for Ssm {
-    async fn handle(&self, ctx: &RequestContext, input: GetParameterRequest) -> Result<GetParameterResult, SsmError> {
-        let reference = ParameterReference::parse(&input.name, ctx)?;
-        let name = ParameterName::parse(&reference.name, &reference.region, &reference.account).map_err(|e| match e {
-            // Reading a reserved name is simply not finding it (public parameters arrive later).
-            SsmError::Common(c) if c.kind == CommonKind::Validation => parameter_not_found(),
-            other => other,
-        })?;
-        let arn = parameter_arn(&reference.region, &reference.account, &name.canonical);
-        ctx.authorize("ssm:GetParameter", &arn)?;
-        if reference.account != ctx.account.as_str() || reference.region != ctx.region.as_str() {
-            return Err(parameter_not_found());
-        }
-        let record: ParameterRecord = match &reference.selector {
-            None => ctx.tx.get_record(&current_key(ctx, &name.canonical)).await?.ok_or_else(parameter_not_found)?,
-            Some(Selector::Version(v)) => {
-                if ctx.tx.get(&current_key(ctx, &name.canonical)).await?.is_none() {
-                    return Err(parameter_not_found());
-                }
-                ctx.tx.get_record(&version_key(ctx, &name.canonical, *v)).await?.ok_or_else(|| {
-                    SsmError::parameter_version_not_found(format!(
-                        "Systems Manager could not find version {v} of {}. Verify the version and try again.",
-                        reference.name
-                    ))
-                })?
-            }
-            Some(Selector::Label(label)) => {
-                if ctx.tx.get(&current_key(ctx, &name.canonical)).await?.is_none() {
-                    return Err(parameter_not_found());
-                }
-                // No version carries labels until LabelParameterVersion is served.
-                return Err(SsmError::parameter_version_not_found(format!(
-                    "Systems Manager could not find label {label} of {}. Verify the label and try again.",
-                    reference.name
-                )));
-            }
-        };
-        let selector = reference.selector.as_ref().map(|s| match s {
-            Selector::Version(v) => format!(":{v}"),
-            Selector::Label(l) => format!(":{l}"),
-        });
-        Ok(GetParameterResult {
-            parameter: Some(Parameter {
-                name: Some(record.name),
-                r#type: Some(record.parameter_type),
-                value: Some(record.value),
-                version: Some(record.version),
-                selector,
-                source_result: None,
-                last_modified_date: Some(record.last_modified),
-                arn: Some(arn),
-                data_type: Some(record.data_type),
-            }),
-        })
+/// Values can't reference other parameters.
+fn check_value(value: &str) -> Result<(), SsmError> {
+    if value.is_empty() {
+        return Err(validation(
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length \
+             greater than or equal to 1.",
+        ));
     }
-}
-
-/// The data types Ingot validates today; others are refused rather than stored unchecked.
-fn check_data_type(data_type: &str, parameter_type: ParameterType, value: &str) -> Result<(), SsmError> {
-    match data_type {
-        "text" => Ok(()),
-        "aws:ec2:image" => {
-            if parameter_type != ParameterType::String {
-                return Err(CommonError::validation(
-                    "The aws:ec2:image data type is only supported for parameters of type String.",
-                )
-                .into());
-            }
-            if !is_ami_id(value) {
-                return Err(CommonError::validation(format!(
-                    "Parameter value {value} is not a valid AMI ID: the aws:ec2:image data type requires an \
-                     ID of the form ami-0123456789abcdef0."
-                ))
-                .into());
-            }
-            Ok(())
+    if let Some(open) = value.find("{{") {
+        if value[open + 2..].contains("}}") {
+            return Err(validation("Parameter value can't nest another parameter. Do not use \"{{}}\" in the value."));
         }
-        other => Err(CommonError::validation(format!(
-            "The following data type is not supported: {other} (Data type names are all lowercase.)"
-        ))
-        .into()),
     }
+    Ok(())
 }
 
-fn is_ami_id(value: &str) -> bool {
-    value.strip_prefix("ami-").is_some_and(|hex| {
-        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-    })
-}
-
-fn check_allowed_pattern(pattern: &str, value: &str) -> Result<(), SsmError> {
+pub fn check_allowed_pattern(pattern: &str, value: &str) -> Result<(), SsmError> {
     let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| {
-        SsmError::invalid_allowed_pattern_exception(format!("The allowed pattern {pattern} is not a valid regular expression."))
+        SsmError::invalid_allowed_pattern_exception(format!(
+            "The allowed pattern {pattern} is not a valid regular expression."
+        ))
     })?;
     if re.is_match(value) {
         Ok(())
@@ -351,151 +158,471 @@ fn check_allowed_pattern(pattern: &str, value: &str) -> Result<(), SsmError> {
     }
 }
 
-/// The tier a write lands in: Intelligent-Tiering picks Advanced only when needed, and a
-/// parameter never moves back from Advanced to Standard.
-fn choose_tier(
-    requested: Option<ParameterTier>,
-    current: Option<ParameterTier>,
-    value: &str,
-) -> Result<ParameterTier, SsmError> {
-    let len = value.chars().count();
-    let tier = match requested {
-        Some(ParameterTier::IntelligentTiering) => {
-            if len > STANDARD_VALUE_LIMIT || current == Some(ParameterTier::Advanced) {
-                ParameterTier::Advanced
-            } else {
-                ParameterTier::Standard
+fn check_tags(tags: &[crate::types::Tag]) -> Result<(), SsmError> {
+    if tags.len() > MAX_TAGS {
+        return Err(validation(format!("A parameter can have at most {MAX_TAGS} tags.")));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        if tags[..i].iter().any(|t| t.key == tag.key) {
+            return Err(validation(format!("Duplicate tag key: {}. Tag keys must be unique.", tag.key)));
+        }
+    }
+    Ok(())
+}
+
+impl Handler<PutParameter> for Ssm {
+    async fn handle(&self, ctx: &RequestContext, input: PutParameterRequest) -> Result<PutParameterResult, SsmError> {
+        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let name = ParameterName::for_write(&input.name, region, account)?;
+        let arn = parameter_arn(region, account, &name.canonical);
+        ctx.authorize("ssm:PutParameter", &arn)?;
+
+        let overwrite = input.overwrite.unwrap_or(false);
+        let tags = input.tags.clone().unwrap_or_default();
+        if overwrite && !tags.is_empty() {
+            return Err(validation(
+                "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please \
+                 remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or \
+                 RemoveTagsFromResource.",
+            ));
+        }
+        check_value(&input.value)?;
+        check_tags(&tags)?;
+
+        let existing = store::load(ctx, &name.canonical).await?;
+        if existing.is_some() && !overwrite {
+            return Err(SsmError::parameter_already_exists(
+                "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
+            ));
+        }
+        let parameter_type = match (input.r#type, &existing) {
+            (Some(t), Some(old)) if t != old.parameter_type => {
+                return Err(SsmError::hierarchy_type_mismatch_exception(
+                    "Parameter Store doesn't support changing a parameter type in a hierarchy. For example, you can't \
+                     change a parameter from a String type to a SecureString type. You must create a new, unique \
+                     parameter.",
+                ))
+            }
+            (Some(t), _) => t,
+            (None, Some(old)) => old.parameter_type,
+            (None, None) => return Err(validation("A parameter type is required when you create a parameter.")),
+        };
+        let data_type = match input.data_type.as_deref() {
+            None | Some("") => existing.as_ref().map_or_else(|| datatypes::TEXT.to_string(), |o| o.data_type.clone()),
+            Some(d) => d.to_string(),
+        };
+        datatypes::check(
+            &data_type,
+            existing.as_ref().map(|o| o.data_type.as_str()),
+            parameter_type,
+            &name.canonical,
+            &input.value,
+        )?;
+        let allowed_pattern = match input.allowed_pattern.as_deref() {
+            Some("") => None,
+            Some(p) => Some(p.to_string()),
+            None => existing.as_ref().and_then(|o| o.allowed_pattern.clone()),
+        };
+        if let Some(pattern) = &allowed_pattern {
+            check_allowed_pattern(pattern, &input.value)?;
+        }
+        let new_policies = match &input.policies {
+            Some(text) => Some(policies::parse(text, ctx.now, &ctx.ids)?),
+            None => None,
+        };
+        let has_policies = match &new_policies {
+            Some(p) => !p.is_empty(),
+            None => existing.as_ref().is_some_and(|o| !o.policies.is_empty()),
+        };
+
+        // The tier, and the per-account/region limits.
+        let value_len = input.value.chars().count();
+        let current_tier = existing.as_ref().map(|o| o.tier);
+        let mut needs = TierNeeds {
+            large_value: value_len > STANDARD_VALUE_LIMIT,
+            policies: has_policies,
+            data_type: datatypes::needs_advanced(&data_type),
+            crowded: false,
+        };
+        let needs_counts = existing.is_none() || input.tier.is_some_and(|t| Some(t) != current_tier);
+        let mut counts = if needs_counts {
+            let counts = store::load_counts(&ctx.tx, account, region, &name.canonical).await?;
+            needs.crowded = existing.is_none()
+                && (counts.total.standard >= STANDARD_PARAMETER_LIMIT
+                    || counts.total.standard + counts.total.advanced >= STANDARD_PARAMETER_LIMIT);
+            Some(counts)
+        } else {
+            None
+        };
+        let tier = choose_tier(input.tier, current_tier, needs, value_len)?;
+        if let Some(counts) = counts.as_mut() {
+            if current_tier != Some(tier) {
+                let full = match tier {
+                    ParameterTier::Advanced => counts.total.advanced >= ADVANCED_PARAMETER_LIMIT,
+                    _ => counts.total.standard >= STANDARD_PARAMETER_LIMIT,
+                };
+                if full {
+                    return Err(parameter_limit_exceeded());
+                }
+                if let Some(old) = current_tier {
+                    counts.add(old, -1);
+                }
+                counts.add(tier, 1);
+                counts.write(&ctx.tx);
             }
         }
-        Some(t) => t,
-        None => current.unwrap_or(ParameterTier::Standard),
-    };
-    if current == Some(ParameterTier::Advanced) && tier == ParameterTier::Standard {
-        return Err(CommonError::validation(
-            "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the \
-             advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced \
-             parameter and recreate it as a standard parameter.",
-        )
-        .into());
-    }
-    match tier {
-        ParameterTier::Standard if len > STANDARD_VALUE_LIMIT => Err(CommonError::validation(
-            "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger \
-             parameter value, upgrade the parameter to use the advanced-parameter tier. For more information, see \
-             https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html",
-        )
-        .into()),
-        _ if len > ADVANCED_VALUE_LIMIT => Err(CommonError::validation(
-            "Advanced tier parameters support a maximum parameter value of 8192 characters.",
-        )
-        .into()),
-        _ => Ok(tier),
+
+        // Versions: at most 100 are kept; the oldest goes unless it carries a label.
+        let version = existing.as_ref().map_or(1, |o| o.version + 1);
+        let mut oldest_version = existing.as_ref().map_or(1, |o| o.oldest_version.max(1));
+        if version - oldest_version + 1 > MAX_VERSIONS {
+            if existing.as_ref().is_some_and(|o| o.labels.values().any(|v| *v == oldest_version)) {
+                return Err(SsmError::parameter_max_version_limit_exceeded(format!(
+                    "You attempted to create a new version of {} by calling the PutParameter API with the overwrite \
+                     flag. Version {oldest_version}, the oldest version, can't be deleted because it has a label \
+                     associated with it. Move the label to another version of the parameter, and try again.",
+                    input.name.trim_matches(' ')
+                )));
+            }
+            ctx.tx.delete(&store::version_key(account, region, &name.canonical, oldest_version));
+            oldest_version += 1;
+        }
+
+        // SecureString values are stored encrypted only.
+        let key_id = if parameter_type == ParameterType::SecureString {
+            Some(match input.key_id.as_deref() {
+                Some(k) => k.to_string(),
+                None => existing.as_ref().and_then(|o| o.key_id.clone()).unwrap_or_else(|| DEFAULT_KEY_ID.to_string()),
+            })
+        } else {
+            None
+        };
+        let value = match &key_id {
+            Some(key_id) => {
+                let key = secure::key_for_write(ctx, key_id).await?;
+                secure::encrypt(ctx, &key, &arn, &input.value)?
+            }
+            None => input.value,
+        };
+
+        let old_policies: Vec<StoredPolicy> = existing.as_ref().map(|o| o.policies.clone()).unwrap_or_default();
+        let mut record = ParameterRecord {
+            name: existing.as_ref().map_or_else(|| name.given.clone(), |o| o.name.clone()),
+            parameter_type,
+            value,
+            version,
+            last_modified: ctx.now,
+            last_modified_user: ctx.principal.arn.clone(),
+            data_type,
+            tier,
+            description: input.description.or_else(|| existing.as_ref().and_then(|o| o.description.clone())),
+            allowed_pattern,
+            key_id,
+            policies: policies::carry_over(&ctx.tx, old_policies, new_policies),
+            tags: match &existing {
+                Some(old) => old.tags.clone(),
+                None => tags.into_iter().map(|t| (t.key, t.value)).collect(),
+            },
+            labels: existing.as_ref().map(|o| o.labels.clone()).unwrap_or_default(),
+            oldest_version,
+        };
+        policies::arm(&ctx.tx, &ctx.ids, account, region, &name.canonical, &mut record);
+
+        store::save(&ctx.tx, account, region, &name.canonical, &record);
+        ctx.tx.put_record(&store::version_key(account, region, &name.canonical, version), &record.as_version());
+        Events::of(ctx).change(&record, &arn, if existing.is_some() { "Update" } else { "Create" });
+        Ok(PutParameterResult { version: Some(version), tier: Some(tier) })
     }
 }
 
-/// Writes the `Parameter Store Change` event to the outbox, in the same commit as the change.
-fn emit_change(ctx: &RequestContext, record: &ParameterRecord, arn: &str, operation: &str) {
-    let mut detail = serde_json::json!({
-        "operation": operation,
-        "name": record.name,
-        "type": record.parameter_type.as_str(),
-    });
-    if let Some(d) = &record.description {
-        detail["description"] = serde_json::Value::from(d.as_str());
+/// A parameter version found for a read.
+pub struct Found {
+    pub parameter: Parameter,
+}
+
+/// Why a reference found nothing.
+pub enum Miss {
+    NotFound,
+    Version(SsmError),
+}
+
+/// Reads what a reference names (the caller has been authorized for it).
+pub async fn read_reference(
+    ctx: &RequestContext,
+    reference: &ParameterReference,
+    with_decryption: bool,
+) -> Result<Result<Found, Miss>, SsmError> {
+    let requested = reference.name.given.as_str();
+    if reference.name.is_public() {
+        let Some(p) = public::find(&reference.region, &reference.name.canonical) else {
+            return Ok(Err(Miss::NotFound));
+        };
+        if reference.region != ctx.region.as_str() {
+            return Ok(Err(Miss::NotFound));
+        }
+        return Ok(match &reference.selector {
+            Some(Selector::Version(v)) if *v != p.version => Err(Miss::Version(version_not_found(*v, requested))),
+            Some(Selector::Label(l)) => Err(Miss::Version(label_not_found(l, requested))),
+            _ => Ok(Found { parameter: public_parameter(&p, &reference.region, reference.selector.as_ref()) }),
+        });
     }
-    let event = serde_json::json!({
-        "version": "0",
-        "id": ctx.ids.uuid(),
-        "detail-type": "Parameter Store Change",
-        "source": "aws.ssm",
-        "account": ctx.account.as_str(),
-        "time": ctx.now.to_iso8601(),
-        "region": ctx.region.as_str(),
-        "resources": [arn],
-        "detail": detail,
-    });
-    ctx.tx.emit(ingot_core::EVENTS_TOPIC, event.to_string().into_bytes());
+    if !reference.is_own(ctx) {
+        return Ok(Err(Miss::NotFound));
+    }
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let canonical = &reference.name.canonical;
+    let Some(current) = store::load(ctx, canonical).await? else {
+        return Ok(Err(Miss::NotFound));
+    };
+    let wanted = match &reference.selector {
+        None => current.version,
+        Some(Selector::Version(v)) => *v,
+        Some(Selector::Label(l)) => match current.labels.get(l) {
+            Some(v) => *v,
+            None => return Ok(Err(Miss::Version(label_not_found(l, requested)))),
+        },
+    };
+    let version = if wanted == current.version {
+        current.as_version()
+    } else if wanted < current.oldest_version || wanted > current.version {
+        return Ok(Err(Miss::Version(version_not_found(wanted, requested))));
+    } else {
+        match store::load_version(&ctx.tx, account, region, canonical, wanted).await? {
+            Some(v) => v,
+            None => return Ok(Err(Miss::Version(version_not_found(wanted, requested)))),
+        }
+    };
+    let arn = parameter_arn(region, account, canonical);
+    let parameter = to_parameter(ctx, &version, &arn, reference.selector.as_ref(), with_decryption).await?;
+    Ok(Ok(Found { parameter }))
+}
+
+/// The `Parameter` shape of a stored version.
+pub async fn to_parameter(
+    ctx: &RequestContext,
+    version: &VersionRecord,
+    arn: &str,
+    selector: Option<&Selector>,
+    with_decryption: bool,
+) -> Result<Parameter, SsmError> {
+    let value = secure::readable_value(
+        ctx,
+        ctx.account.as_str(),
+        ctx.region.as_str(),
+        arn,
+        version.parameter_type,
+        &version.value,
+        with_decryption,
+    )
+    .await?;
+    Ok(Parameter {
+        name: Some(version.name.clone()),
+        r#type: Some(version.parameter_type),
+        value: Some(value),
+        version: Some(version.version),
+        selector: selector.map(Selector::to_response),
+        source_result: None,
+        last_modified_date: Some(version.last_modified),
+        arn: Some(arn.to_string()),
+        data_type: Some(version.data_type.clone()),
+    })
+}
+
+pub fn public_parameter(p: &PublicParameter, region: &str, selector: Option<&Selector>) -> Parameter {
+    Parameter {
+        name: Some(p.name()),
+        r#type: Some(PublicParameter::TYPE),
+        value: Some(p.value.clone()),
+        version: Some(p.version),
+        selector: selector.map(Selector::to_response),
+        source_result: None,
+        last_modified_date: Some(p.last_modified),
+        arn: Some(p.arn(region)),
+        data_type: Some(p.data_type.to_string()),
+    }
+}
+
+impl Handler<GetParameter> for Ssm {
+    async fn handle(&self, ctx: &RequestContext, input: GetParameterRequest) -> Result<GetParameterResult, SsmError> {
+        let reference = ParameterReference::parse(&input.name, ctx, true)?;
+        ctx.authorize("ssm:GetParameter", &reference.arn())?;
+        match read_reference(ctx, &reference, input.with_decryption.unwrap_or(false)).await? {
+            Ok(found) => Ok(GetParameterResult { parameter: Some(found.parameter) }),
+            Err(Miss::NotFound) => Err(not_found_silently()),
+            Err(Miss::Version(e)) => Err(e),
+        }
+    }
+}
+
+impl Handler<GetParameters> for Ssm {
+    async fn handle(&self, ctx: &RequestContext, input: GetParametersRequest) -> Result<GetParametersResult, SsmError> {
+        let with_decryption = input.with_decryption.unwrap_or(false);
+        let mut names: Vec<String> = Vec::new();
+        for name in input.names {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let mut references = Vec::with_capacity(names.len());
+        for name in &names {
+            let reference = ParameterReference::parse(name, ctx, true)?;
+            ctx.authorize("ssm:GetParameters", &reference.arn())?;
+            references.push(reference);
+        }
+        let mut parameters = Vec::new();
+        let mut invalid = Vec::new();
+        for (name, reference) in names.into_iter().zip(references) {
+            match read_reference(ctx, &reference, with_decryption).await? {
+                Ok(found) => parameters.push(found.parameter),
+                Err(_) => invalid.push(name),
+            }
+        }
+        parameters.sort_by(|a, b| a.name.cmp(&b.name).then(a.selector.cmp(&b.selector)));
+        Ok(GetParametersResult { parameters: Some(parameters), invalid_parameters: Some(invalid) })
+    }
+}
+
+/// Deletes a parameter of the caller's account and region, in the request's unit of work.
+pub async fn delete(ctx: &RequestContext, canonical: &str, record: &ParameterRecord) -> Result<(), SsmError> {
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let mut timers = record.policies.clone();
+    policies::disarm(&ctx.tx, &mut timers);
+    store::remove(&ctx.tx, account, region, canonical, record).await?;
+    Events::of(ctx).change(record, &parameter_arn(region, account, canonical), "Delete");
+    Ok(())
+}
+
+impl Handler<DeleteParameter> for Ssm {
+    async fn handle(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteParameterRequest,
+    ) -> Result<DeleteParameterResult, SsmError> {
+        let name = ParameterName::for_write(&input.name, ctx.region.as_str(), ctx.account.as_str())?;
+        ctx.authorize(
+            "ssm:DeleteParameter",
+            &parameter_arn(ctx.region.as_str(), ctx.account.as_str(), &name.canonical),
+        )?;
+        let Some(record) = store::load(ctx, &name.canonical).await? else {
+            return Err(not_found(&name.given));
+        };
+        delete(ctx, &name.canonical, &record).await?;
+        Ok(DeleteParameterResult {})
+    }
+}
+
+impl Handler<DeleteParameters> for Ssm {
+    async fn handle(
+        &self,
+        ctx: &RequestContext,
+        input: DeleteParametersRequest,
+    ) -> Result<DeleteParametersResult, SsmError> {
+        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let mut deleted = Vec::new();
+        let mut invalid = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for given in input.names {
+            let name = match ParameterName::for_write(&given, region, account) {
+                Ok(name) => name,
+                Err(SsmError::Common(c)) if c.kind == CommonKind::AccessDenied => return Err(c.into()),
+                Err(_) => {
+                    invalid.push(given);
+                    continue;
+                }
+            };
+            ctx.authorize("ssm:DeleteParameters", &parameter_arn(region, account, &name.canonical))?;
+            if seen.contains(&name.canonical) {
+                // Named twice: the first mention deleted it.
+                invalid.push(given);
+                continue;
+            }
+            seen.push(name.canonical.clone());
+            match store::load(ctx, &name.canonical).await? {
+                Some(record) => {
+                    delete(ctx, &name.canonical, &record).await?;
+                    deleted.push(given);
+                }
+                None => invalid.push(given),
+            }
+        }
+        Ok(DeleteParametersResult { deleted_parameters: Some(deleted), invalid_parameters: Some(invalid) })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const R: &str = "us-east-1";
-    const A: &str = "123456789012";
-
-    #[test]
-    fn single_level_names_are_the_same_with_or_without_a_slash() {
-        assert_eq!(ParameterName::parse("/x", R, A).unwrap().canonical, ParameterName::parse("x", R, A).unwrap().canonical);
+    fn needs() -> TierNeeds {
+        TierNeeds::default()
     }
 
     #[test]
-    fn reserved_prefixes_are_rejected_in_any_case_and_with_a_slash() {
-        for bad in ["awsTest", "/aws/x", "SSM-x", "/Ssm/x"] {
-            assert!(ParameterName::parse(bad, R, A).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn malformed_paths_are_rejected() {
-        for bad in ["/a//b", "a/b", "/a/", "/", "a b", "a*b", ""] {
-            assert!(ParameterName::parse(bad, R, A).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn fifteen_levels_are_allowed_and_sixteen_are_not() {
-        let fifteen = (1..=15).map(|i| format!("/l{i}")).collect::<String>();
-        assert!(ParameterName::parse(&fifteen, R, A).is_ok());
-        let sixteen = format!("{fifteen}/l16");
-        assert!(matches!(ParameterName::parse(&sixteen, R, A), Err(SsmError::HierarchyLevelLimitExceededException(_))));
-    }
-
-    #[test]
-    fn the_length_limit_counts_the_arn_prefix() {
-        let prefix = arn_prefix(R, A).len();
-        let fits = "a".repeat(MAX_NAME_WITH_ARN_PREFIX - prefix);
-        assert!(ParameterName::parse(&fits, R, A).is_ok());
-        assert!(ParameterName::parse(&format!("{fits}a"), R, A).is_err());
-    }
-
-    #[test]
-    fn arns_never_double_the_slash() {
-        assert_eq!(parameter_arn(R, A, "a/b"), "arn:aws:ssm:us-east-1:123456789012:parameter/a/b");
-    }
-
-    #[test]
-    fn ami_ids_have_eight_or_seventeen_hex_digits() {
-        assert!(is_ami_id("ami-12345678"));
-        assert!(is_ami_id("ami-0123456789abcdef0"));
-        assert!(!is_ami_id("ami-0123456789ABCDEF0"));
-        assert!(!is_ami_id("ami-123"));
-        assert!(!is_ami_id("img-12345678"));
-    }
-
-    #[test]
-    fn intelligent_tiering_picks_advanced_only_for_large_values() {
+    fn intelligent_tiering_picks_advanced_only_when_needed() {
         let it = Some(ParameterTier::IntelligentTiering);
-        assert_eq!(choose_tier(it, None, "small").unwrap(), ParameterTier::Standard);
-        assert_eq!(choose_tier(it, None, &"x".repeat(5000)).unwrap(), ParameterTier::Advanced);
+        assert_eq!(choose_tier(it, None, needs(), 5).unwrap(), ParameterTier::Standard);
+        let large = TierNeeds { large_value: true, ..needs() };
+        assert_eq!(choose_tier(it, None, large, 5000).unwrap(), ParameterTier::Advanced);
+        let policies = TierNeeds { policies: true, ..needs() };
+        assert_eq!(choose_tier(it, None, policies, 5).unwrap(), ParameterTier::Advanced);
+        let json = TierNeeds { data_type: true, ..needs() };
+        assert_eq!(choose_tier(it, None, json, 5).unwrap(), ParameterTier::Advanced);
+        let crowded = TierNeeds { crowded: true, ..needs() };
+        assert_eq!(choose_tier(it, None, crowded, 5).unwrap(), ParameterTier::Advanced);
+    }
+
+    #[test]
+    fn a_missing_tier_keeps_the_current_one_or_is_standard() {
+        assert_eq!(choose_tier(None, None, needs(), 5).unwrap(), ParameterTier::Standard);
+        assert_eq!(choose_tier(None, Some(ParameterTier::Advanced), needs(), 5).unwrap(), ParameterTier::Advanced);
     }
 
     #[test]
     fn advanced_parameters_never_go_back_to_standard() {
-        assert!(choose_tier(Some(ParameterTier::Standard), Some(ParameterTier::Advanced), "v").is_err());
-        assert_eq!(choose_tier(None, Some(ParameterTier::Advanced), "v").unwrap(), ParameterTier::Advanced);
+        let err = choose_tier(Some(ParameterTier::Standard), Some(ParameterTier::Advanced), needs(), 1).unwrap_err();
+        assert!(err.message().unwrap().contains("can't downgrade"));
+        let it = Some(ParameterTier::IntelligentTiering);
+        assert_eq!(choose_tier(it, Some(ParameterTier::Advanced), needs(), 1).unwrap(), ParameterTier::Advanced);
     }
 
     #[test]
     fn values_over_the_tier_limit_are_rejected() {
-        assert!(choose_tier(Some(ParameterTier::Standard), None, &"x".repeat(4097)).is_err());
-        assert!(choose_tier(Some(ParameterTier::Advanced), None, &"x".repeat(8193)).is_err());
+        let large = TierNeeds { large_value: true, ..needs() };
+        assert!(choose_tier(Some(ParameterTier::Standard), None, large, 4097).is_err());
+        assert!(choose_tier(Some(ParameterTier::Advanced), None, large, 8193).is_err());
+        assert!(choose_tier(Some(ParameterTier::Advanced), None, large, 8192).is_ok());
+    }
+
+    #[test]
+    fn policies_and_advanced_data_types_are_refused_in_the_standard_tier() {
+        let policies = TierNeeds { policies: true, ..needs() };
+        assert!(choose_tier(Some(ParameterTier::Standard), None, policies, 1).is_err());
+        let json = TierNeeds { data_type: true, ..needs() };
+        assert!(choose_tier(None, None, json, 1).is_err());
     }
 
     #[test]
     fn allowed_patterns_match_the_whole_value() {
         assert!(check_allowed_pattern(r"\d+", "123").is_ok());
         assert!(check_allowed_pattern(r"\d+", "123a").is_err());
+        assert!(check_allowed_pattern(r"^\d+$", "123").is_ok());
         assert!(matches!(check_allowed_pattern("(", "x"), Err(SsmError::InvalidAllowedPatternException(_))));
+    }
+
+    #[test]
+    fn values_may_not_reference_other_parameters() {
+        assert!(check_value("plain {braces}").is_ok());
+        assert!(check_value("{{ssm:/other}}").is_err());
+        assert!(check_value("a {{ b }} c").is_err());
+        assert!(check_value("").is_err());
+    }
+
+    #[test]
+    fn duplicate_tag_keys_and_too_many_tags_are_rejected() {
+        let tag = |k: &str| crate::types::Tag { key: k.into(), value: "v".into() };
+        assert!(check_tags(&[tag("a"), tag("b")]).is_ok());
+        assert!(check_tags(&[tag("a"), tag("a")]).is_err());
+        let many: Vec<_> = (0..51).map(|i| tag(&format!("k{i}"))).collect();
+        assert!(check_tags(&many).is_err());
     }
 }

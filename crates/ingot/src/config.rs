@@ -79,7 +79,8 @@ impl Config {
             Some("open") => AuthSetting::Open,
             Some(other) => bail!("--auth must be strict or open, not {other}"),
         };
-        let default_account = get("--default-account", "INGOT_DEFAULT_ACCOUNT").unwrap_or_else(|| "000000000000".into());
+        let default_account =
+            get("--default-account", "INGOT_DEFAULT_ACCOUNT").unwrap_or_else(|| "000000000000".into());
         let default_account = AccountId::parse(&default_account)
             .with_context(|| format!("--default-account {default_account} is not a 12-digit account id"))?;
         let database_url = get("--database-url", "INGOT_DATABASE_URL");

@@ -12,12 +12,18 @@ use config::{AuthSetting, Config};
 use ingot_core::credentials::access_key_storage_key;
 use ingot_core::crypto::SecretBox;
 use ingot_core::time::SystemClock;
-use ingot_core::{IdGen, Service};
+use ingot_core::{Clock, IdGen, Service};
 use ingot_gateway::{AuthMode, Gateway, GatewayConfig};
+use ingot_jobs::{JobHandler, JobRunner};
 use ingot_store::Store;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::oneshot;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// How often the job runner looks for due jobs (it also runs at once when clock control moves
+/// the clock).
+const JOB_POLL: Duration = Duration::from_secs(1);
 
 /// Every service this build serves.
 pub fn services() -> Vec<Arc<dyn Service>> {
@@ -29,6 +35,12 @@ pub fn services() -> Vec<Arc<dyn Service>> {
     ]
 }
 
+/// The handler of every kind of job the services schedule (see `ingot_jobs`).
+pub fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
+    // job handlers of services
+    [ingot_svc_ssm::job_handlers()].concat()
+}
+
 /// A started server: where it listens, what it created, and how to stop it.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -36,6 +48,9 @@ pub struct RunningServer {
     pub store: Arc<dyn Store>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// Stops the job runner (dropping it does too).
+    jobs_shutdown: watch::Sender<bool>,
+    jobs_task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -43,12 +58,15 @@ impl RunningServer {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end; then
+    /// stops the job runner (the job in progress finishes) and waits for it.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        let _ = self.jobs_shutdown.send(true);
+        let _ = (&mut self.jobs_task).await;
     }
 }
 
@@ -88,14 +106,17 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         reset_keep_prefixes: vec!["global/ingot/".to_string(), access_key_storage_key(&root.access_key_id)],
     };
     let clock_moved = Arc::new(tokio::sync::Notify::new());
-    let gateway = Gateway::new(services(), store.clone(), clock, ids, secrets, clock_moved, gateway_config);
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+    let runner_clock: Arc<dyn Clock> = clock.clone();
+    let runner = Arc::new(JobRunner::new(store.clone(), runner_clock, ids.clone(), secrets.clone(), job_handlers()));
+    let gateway = Gateway::new(services(), store.clone(), clock, ids, secrets, clock_moved.clone(), gateway_config);
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(ingot_gateway::serve(listener, gateway, async move {
         let _ = rx.await;
     }));
-    Ok(RunningServer { addr, root, store, shutdown: Some(tx), task })
+    let (jobs_shutdown, jobs_stop) = watch::channel(false);
+    let jobs_task = runner.spawn(JOB_POLL, clock_moved, jobs_stop);
+    Ok(RunningServer { addr, root, store, shutdown: Some(tx), task, jobs_shutdown, jobs_task })
 }

@@ -21,9 +21,7 @@ fn main() -> std::process::ExitCode {
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("INGOT_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("INGOT_LOG").unwrap_or_else(|_| "info".into()))
         .init();
     let config = match ingot::config::Config::from_args(&args[1..], |k| std::env::var(k).ok()) {
         Ok(c) => c,

@@ -10,16 +10,24 @@ pub enum SsmError {
     IncompatiblePolicyException(super::types::IncompatiblePolicyException),
     InternalServerError(super::types::InternalServerError),
     InvalidAllowedPatternException(super::types::InvalidAllowedPatternException),
+    InvalidFilterKey(super::types::InvalidFilterKey),
+    InvalidFilterOption(super::types::InvalidFilterOption),
+    InvalidFilterValue(super::types::InvalidFilterValue),
     InvalidKeyId(super::types::InvalidKeyId),
+    InvalidNextToken(super::types::InvalidNextToken),
     InvalidPolicyAttributeException(super::types::InvalidPolicyAttributeException),
     InvalidPolicyTypeException(super::types::InvalidPolicyTypeException),
+    InvalidResourceId(super::types::InvalidResourceId),
+    InvalidResourceType(super::types::InvalidResourceType),
     ParameterAlreadyExists(super::types::ParameterAlreadyExists),
     ParameterLimitExceeded(super::types::ParameterLimitExceeded),
     ParameterMaxVersionLimitExceeded(super::types::ParameterMaxVersionLimitExceeded),
     ParameterNotFound(super::types::ParameterNotFound),
     ParameterPatternMismatchException(super::types::ParameterPatternMismatchException),
+    ParameterVersionLabelLimitExceeded(super::types::ParameterVersionLabelLimitExceeded),
     ParameterVersionNotFound(super::types::ParameterVersionNotFound),
     PoliciesLimitExceededException(super::types::PoliciesLimitExceededException),
+    TooManyTagsError(super::types::TooManyTagsError),
     TooManyUpdates(super::types::TooManyUpdates),
     UnsupportedParameterType(super::types::UnsupportedParameterType),
     Common(ingot_core::CommonError),
@@ -28,11 +36,9 @@ pub enum SsmError {
 impl SsmError {
     /// `HierarchyLevelLimitExceededException` with `message`.
     pub fn hierarchy_level_limit_exceeded_exception(message: impl Into<String>) -> Self {
-        Self::HierarchyLevelLimitExceededException(
-            super::types::HierarchyLevelLimitExceededException {
-                message: Some(message.into()),
-            },
-        )
+        Self::HierarchyLevelLimitExceededException(super::types::HierarchyLevelLimitExceededException {
+            message: Some(message.into()),
+        })
     }
 
     /// `HierarchyTypeMismatchException` with `message`.
@@ -44,16 +50,12 @@ impl SsmError {
 
     /// `IncompatiblePolicyException` with `message`.
     pub fn incompatible_policy_exception(message: impl Into<String>) -> Self {
-        Self::IncompatiblePolicyException(super::types::IncompatiblePolicyException {
-            message: Some(message.into()),
-        })
+        Self::IncompatiblePolicyException(super::types::IncompatiblePolicyException { message: Some(message.into()) })
     }
 
     /// `InternalServerError` with `message`.
     pub fn internal_server_error(message: impl Into<String>) -> Self {
-        Self::InternalServerError(super::types::InternalServerError {
-            message: Some(message.into()),
-        })
+        Self::InternalServerError(super::types::InternalServerError { message: Some(message.into()) })
     }
 
     /// `InvalidAllowedPatternException` with `message`.
@@ -63,11 +65,24 @@ impl SsmError {
         })
     }
 
+    /// `InvalidFilterOption` with `message`.
+    pub fn invalid_filter_option(message: impl Into<String>) -> Self {
+        Self::InvalidFilterOption(super::types::InvalidFilterOption { message: Some(message.into()) })
+    }
+
+    /// `InvalidFilterValue` with `message`.
+    pub fn invalid_filter_value(message: impl Into<String>) -> Self {
+        Self::InvalidFilterValue(super::types::InvalidFilterValue { message: Some(message.into()) })
+    }
+
     /// `InvalidKeyId` with `message`.
     pub fn invalid_key_id(message: impl Into<String>) -> Self {
-        Self::InvalidKeyId(super::types::InvalidKeyId {
-            message: Some(message.into()),
-        })
+        Self::InvalidKeyId(super::types::InvalidKeyId { message: Some(message.into()) })
+    }
+
+    /// `InvalidNextToken` with `message`.
+    pub fn invalid_next_token(message: impl Into<String>) -> Self {
+        Self::InvalidNextToken(super::types::InvalidNextToken { message: Some(message.into()) })
     }
 
     /// `InvalidPolicyAttributeException` with `message`.
@@ -79,23 +94,17 @@ impl SsmError {
 
     /// `InvalidPolicyTypeException` with `message`.
     pub fn invalid_policy_type_exception(message: impl Into<String>) -> Self {
-        Self::InvalidPolicyTypeException(super::types::InvalidPolicyTypeException {
-            message: Some(message.into()),
-        })
+        Self::InvalidPolicyTypeException(super::types::InvalidPolicyTypeException { message: Some(message.into()) })
     }
 
     /// `ParameterAlreadyExists` with `message`.
     pub fn parameter_already_exists(message: impl Into<String>) -> Self {
-        Self::ParameterAlreadyExists(super::types::ParameterAlreadyExists {
-            message: Some(message.into()),
-        })
+        Self::ParameterAlreadyExists(super::types::ParameterAlreadyExists { message: Some(message.into()) })
     }
 
     /// `ParameterLimitExceeded` with `message`.
     pub fn parameter_limit_exceeded(message: impl Into<String>) -> Self {
-        Self::ParameterLimitExceeded(super::types::ParameterLimitExceeded {
-            message: Some(message.into()),
-        })
+        Self::ParameterLimitExceeded(super::types::ParameterLimitExceeded { message: Some(message.into()) })
     }
 
     /// `ParameterMaxVersionLimitExceeded` with `message`.
@@ -107,9 +116,7 @@ impl SsmError {
 
     /// `ParameterNotFound` with `message`.
     pub fn parameter_not_found(message: impl Into<String>) -> Self {
-        Self::ParameterNotFound(super::types::ParameterNotFound {
-            message: Some(message.into()),
-        })
+        Self::ParameterNotFound(super::types::ParameterNotFound { message: Some(message.into()) })
     }
 
     /// `ParameterPatternMismatchException` with `message`.
@@ -119,11 +126,16 @@ impl SsmError {
         })
     }
 
-    /// `ParameterVersionNotFound` with `message`.
-    pub fn parameter_version_not_found(message: impl Into<String>) -> Self {
-        Self::ParameterVersionNotFound(super::types::ParameterVersionNotFound {
+    /// `ParameterVersionLabelLimitExceeded` with `message`.
+    pub fn parameter_version_label_limit_exceeded(message: impl Into<String>) -> Self {
+        Self::ParameterVersionLabelLimitExceeded(super::types::ParameterVersionLabelLimitExceeded {
             message: Some(message.into()),
         })
+    }
+
+    /// `ParameterVersionNotFound` with `message`.
+    pub fn parameter_version_not_found(message: impl Into<String>) -> Self {
+        Self::ParameterVersionNotFound(super::types::ParameterVersionNotFound { message: Some(message.into()) })
     }
 
     /// `PoliciesLimitExceededException` with `message`.
@@ -135,38 +147,40 @@ impl SsmError {
 
     /// `TooManyUpdates` with `message`.
     pub fn too_many_updates(message: impl Into<String>) -> Self {
-        Self::TooManyUpdates(super::types::TooManyUpdates {
-            message: Some(message.into()),
-        })
+        Self::TooManyUpdates(super::types::TooManyUpdates { message: Some(message.into()) })
     }
 
     /// `UnsupportedParameterType` with `message`.
     pub fn unsupported_parameter_type(message: impl Into<String>) -> Self {
-        Self::UnsupportedParameterType(super::types::UnsupportedParameterType {
-            message: Some(message.into()),
-        })
+        Self::UnsupportedParameterType(super::types::UnsupportedParameterType { message: Some(message.into()) })
     }
 
     /// The wire code (`error.code` of the model, or the shape name).
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            Self::HierarchyLevelLimitExceededException(_) => {
-                Some("HierarchyLevelLimitExceededException")
-            }
+            Self::HierarchyLevelLimitExceededException(_) => Some("HierarchyLevelLimitExceededException"),
             Self::HierarchyTypeMismatchException(_) => Some("HierarchyTypeMismatchException"),
             Self::IncompatiblePolicyException(_) => Some("IncompatiblePolicyException"),
             Self::InternalServerError(_) => Some("InternalServerError"),
             Self::InvalidAllowedPatternException(_) => Some("InvalidAllowedPatternException"),
+            Self::InvalidFilterKey(_) => Some("InvalidFilterKey"),
+            Self::InvalidFilterOption(_) => Some("InvalidFilterOption"),
+            Self::InvalidFilterValue(_) => Some("InvalidFilterValue"),
             Self::InvalidKeyId(_) => Some("InvalidKeyId"),
+            Self::InvalidNextToken(_) => Some("InvalidNextToken"),
             Self::InvalidPolicyAttributeException(_) => Some("InvalidPolicyAttributeException"),
             Self::InvalidPolicyTypeException(_) => Some("InvalidPolicyTypeException"),
+            Self::InvalidResourceId(_) => Some("InvalidResourceId"),
+            Self::InvalidResourceType(_) => Some("InvalidResourceType"),
             Self::ParameterAlreadyExists(_) => Some("ParameterAlreadyExists"),
             Self::ParameterLimitExceeded(_) => Some("ParameterLimitExceeded"),
             Self::ParameterMaxVersionLimitExceeded(_) => Some("ParameterMaxVersionLimitExceeded"),
             Self::ParameterNotFound(_) => Some("ParameterNotFound"),
             Self::ParameterPatternMismatchException(_) => Some("ParameterPatternMismatchException"),
+            Self::ParameterVersionLabelLimitExceeded(_) => Some("ParameterVersionLabelLimitExceeded"),
             Self::ParameterVersionNotFound(_) => Some("ParameterVersionNotFound"),
             Self::PoliciesLimitExceededException(_) => Some("PoliciesLimitExceededException"),
+            Self::TooManyTagsError(_) => Some("TooManyTagsError"),
             Self::TooManyUpdates(_) => Some("TooManyUpdates"),
             Self::UnsupportedParameterType(_) => Some("UnsupportedParameterType"),
             Self::Common(_) => None,
@@ -181,16 +195,24 @@ impl SsmError {
             Self::IncompatiblePolicyException(e) => e.message.as_deref(),
             Self::InternalServerError(e) => e.message.as_deref(),
             Self::InvalidAllowedPatternException(e) => e.message.as_deref(),
+            Self::InvalidFilterKey(_) => None,
+            Self::InvalidFilterOption(e) => e.message.as_deref(),
+            Self::InvalidFilterValue(e) => e.message.as_deref(),
             Self::InvalidKeyId(e) => e.message.as_deref(),
+            Self::InvalidNextToken(e) => e.message.as_deref(),
             Self::InvalidPolicyAttributeException(e) => e.message.as_deref(),
             Self::InvalidPolicyTypeException(e) => e.message.as_deref(),
+            Self::InvalidResourceId(_) => None,
+            Self::InvalidResourceType(_) => None,
             Self::ParameterAlreadyExists(e) => e.message.as_deref(),
             Self::ParameterLimitExceeded(e) => e.message.as_deref(),
             Self::ParameterMaxVersionLimitExceeded(e) => e.message.as_deref(),
             Self::ParameterNotFound(e) => e.message.as_deref(),
             Self::ParameterPatternMismatchException(e) => e.message.as_deref(),
+            Self::ParameterVersionLabelLimitExceeded(e) => e.message.as_deref(),
             Self::ParameterVersionNotFound(e) => e.message.as_deref(),
             Self::PoliciesLimitExceededException(e) => e.message.as_deref(),
+            Self::TooManyTagsError(_) => None,
             Self::TooManyUpdates(e) => e.message.as_deref(),
             Self::UnsupportedParameterType(e) => e.message.as_deref(),
             Self::Common(e) => Some(&e.message),
@@ -240,9 +262,33 @@ impl From<super::types::InvalidAllowedPatternException> for SsmError {
     }
 }
 
+impl From<super::types::InvalidFilterKey> for SsmError {
+    fn from(error: super::types::InvalidFilterKey) -> Self {
+        Self::InvalidFilterKey(error)
+    }
+}
+
+impl From<super::types::InvalidFilterOption> for SsmError {
+    fn from(error: super::types::InvalidFilterOption) -> Self {
+        Self::InvalidFilterOption(error)
+    }
+}
+
+impl From<super::types::InvalidFilterValue> for SsmError {
+    fn from(error: super::types::InvalidFilterValue) -> Self {
+        Self::InvalidFilterValue(error)
+    }
+}
+
 impl From<super::types::InvalidKeyId> for SsmError {
     fn from(error: super::types::InvalidKeyId) -> Self {
         Self::InvalidKeyId(error)
+    }
+}
+
+impl From<super::types::InvalidNextToken> for SsmError {
+    fn from(error: super::types::InvalidNextToken) -> Self {
+        Self::InvalidNextToken(error)
     }
 }
 
@@ -255,6 +301,18 @@ impl From<super::types::InvalidPolicyAttributeException> for SsmError {
 impl From<super::types::InvalidPolicyTypeException> for SsmError {
     fn from(error: super::types::InvalidPolicyTypeException) -> Self {
         Self::InvalidPolicyTypeException(error)
+    }
+}
+
+impl From<super::types::InvalidResourceId> for SsmError {
+    fn from(error: super::types::InvalidResourceId) -> Self {
+        Self::InvalidResourceId(error)
+    }
+}
+
+impl From<super::types::InvalidResourceType> for SsmError {
+    fn from(error: super::types::InvalidResourceType) -> Self {
+        Self::InvalidResourceType(error)
     }
 }
 
@@ -288,6 +346,12 @@ impl From<super::types::ParameterPatternMismatchException> for SsmError {
     }
 }
 
+impl From<super::types::ParameterVersionLabelLimitExceeded> for SsmError {
+    fn from(error: super::types::ParameterVersionLabelLimitExceeded) -> Self {
+        Self::ParameterVersionLabelLimitExceeded(error)
+    }
+}
+
 impl From<super::types::ParameterVersionNotFound> for SsmError {
     fn from(error: super::types::ParameterVersionNotFound) -> Self {
         Self::ParameterVersionNotFound(error)
@@ -297,6 +361,12 @@ impl From<super::types::ParameterVersionNotFound> for SsmError {
 impl From<super::types::PoliciesLimitExceededException> for SsmError {
     fn from(error: super::types::PoliciesLimitExceededException) -> Self {
         Self::PoliciesLimitExceededException(error)
+    }
+}
+
+impl From<super::types::TooManyTagsError> for SsmError {
+    fn from(error: super::types::TooManyTagsError) -> Self {
+        Self::TooManyTagsError(error)
     }
 }
 
@@ -332,36 +402,28 @@ impl ingot_core::ServiceError for SsmError {
             Self::HierarchyLevelLimitExceededException(e) => {
                 modeled(&e, "HierarchyLevelLimitExceededException", 400, true)
             }
-            Self::HierarchyTypeMismatchException(e) => {
-                modeled(&e, "HierarchyTypeMismatchException", 400, true)
-            }
-            Self::IncompatiblePolicyException(e) => {
-                modeled(&e, "IncompatiblePolicyException", 400, true)
-            }
+            Self::HierarchyTypeMismatchException(e) => modeled(&e, "HierarchyTypeMismatchException", 400, true),
+            Self::IncompatiblePolicyException(e) => modeled(&e, "IncompatiblePolicyException", 400, true),
             Self::InternalServerError(e) => modeled(&e, "InternalServerError", 500, false),
-            Self::InvalidAllowedPatternException(e) => {
-                modeled(&e, "InvalidAllowedPatternException", 400, true)
-            }
+            Self::InvalidAllowedPatternException(e) => modeled(&e, "InvalidAllowedPatternException", 400, true),
+            Self::InvalidFilterKey(e) => modeled(&e, "InvalidFilterKey", 400, true),
+            Self::InvalidFilterOption(e) => modeled(&e, "InvalidFilterOption", 400, true),
+            Self::InvalidFilterValue(e) => modeled(&e, "InvalidFilterValue", 400, true),
             Self::InvalidKeyId(e) => modeled(&e, "InvalidKeyId", 400, true),
-            Self::InvalidPolicyAttributeException(e) => {
-                modeled(&e, "InvalidPolicyAttributeException", 400, true)
-            }
-            Self::InvalidPolicyTypeException(e) => {
-                modeled(&e, "InvalidPolicyTypeException", 400, true)
-            }
+            Self::InvalidNextToken(e) => modeled(&e, "InvalidNextToken", 400, true),
+            Self::InvalidPolicyAttributeException(e) => modeled(&e, "InvalidPolicyAttributeException", 400, true),
+            Self::InvalidPolicyTypeException(e) => modeled(&e, "InvalidPolicyTypeException", 400, true),
+            Self::InvalidResourceId(e) => modeled(&e, "InvalidResourceId", 400, true),
+            Self::InvalidResourceType(e) => modeled(&e, "InvalidResourceType", 400, true),
             Self::ParameterAlreadyExists(e) => modeled(&e, "ParameterAlreadyExists", 400, true),
             Self::ParameterLimitExceeded(e) => modeled(&e, "ParameterLimitExceeded", 400, true),
-            Self::ParameterMaxVersionLimitExceeded(e) => {
-                modeled(&e, "ParameterMaxVersionLimitExceeded", 400, true)
-            }
+            Self::ParameterMaxVersionLimitExceeded(e) => modeled(&e, "ParameterMaxVersionLimitExceeded", 400, true),
             Self::ParameterNotFound(e) => modeled(&e, "ParameterNotFound", 400, true),
-            Self::ParameterPatternMismatchException(e) => {
-                modeled(&e, "ParameterPatternMismatchException", 400, true)
-            }
+            Self::ParameterPatternMismatchException(e) => modeled(&e, "ParameterPatternMismatchException", 400, true),
+            Self::ParameterVersionLabelLimitExceeded(e) => modeled(&e, "ParameterVersionLabelLimitExceeded", 400, true),
             Self::ParameterVersionNotFound(e) => modeled(&e, "ParameterVersionNotFound", 400, true),
-            Self::PoliciesLimitExceededException(e) => {
-                modeled(&e, "PoliciesLimitExceededException", 400, true)
-            }
+            Self::PoliciesLimitExceededException(e) => modeled(&e, "PoliciesLimitExceededException", 400, true),
+            Self::TooManyTagsError(e) => modeled(&e, "TooManyTagsError", 400, true),
             Self::TooManyUpdates(e) => modeled(&e, "TooManyUpdates", 400, true),
             Self::UnsupportedParameterType(e) => modeled(&e, "UnsupportedParameterType", 400, true),
             Self::Common(e) => ingot_core::ServiceFailure::Common(e),
@@ -378,23 +440,10 @@ fn modeled<T: serde::Serialize>(
 ) -> ingot_core::ServiceFailure {
     let mut fields = match serde_json::to_value(error) {
         Ok(serde_json::Value::Object(fields)) => fields,
-        Ok(other) => {
-            return ingot_core::CommonError::internal(format!("{code} serialized as {other}"))
-                .into()
-        }
+        Ok(other) => return ingot_core::CommonError::internal(format!("{code} serialized as {other}")).into(),
         Err(e) => return ingot_core::CommonError::internal(e).into(),
     };
-    let key = ["message", "Message"]
-        .into_iter()
-        .find(|k| fields.get(*k).is_some_and(serde_json::Value::is_string));
-    let message = key
-        .and_then(|k| fields.remove(k))
-        .and_then(|v| v.as_str().map(str::to_string));
-    ingot_core::ServiceFailure::Modeled(ingot_core::ModeledError {
-        code,
-        status,
-        sender_fault,
-        message,
-        fields,
-    })
+    let key = ["message", "Message"].into_iter().find(|k| fields.get(*k).is_some_and(serde_json::Value::is_string));
+    let message = key.and_then(|k| fields.remove(k)).and_then(|v| v.as_str().map(str::to_string));
+    ingot_core::ServiceFailure::Modeled(ingot_core::ModeledError { code, status, sender_fault, message, fields })
 }

@@ -16,63 +16,148 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 2] = [
+static OPERATIONS: [OperationModel; 13] = [
+    OperationModel {
+        name: "AddTagsToResource",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(0),
+        output: Some(1),
+        result_wrapper: None,
+        errors: &[33, 32, 23, 92, 93],
+    },
+    OperationModel {
+        name: "DeleteParameter",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(5),
+        output: Some(6),
+        result_wrapper: None,
+        errors: &[23, 61],
+    },
+    OperationModel {
+        name: "DeleteParameters",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(7),
+        output: Some(8),
+        result_wrapper: None,
+        errors: &[23],
+    },
+    OperationModel {
+        name: "DescribeParameters",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(9),
+        output: Some(10),
+        result_wrapper: None,
+        errors: &[23, 25, 26, 27, 29],
+    },
     OperationModel {
         name: "GetParameter",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(3),
-        output: Some(4),
+        input: Some(13),
+        output: Some(14),
         result_wrapper: None,
-        errors: &[8, 10, 24, 29],
+        errors: &[23, 28, 61, 74],
+    },
+    OperationModel {
+        name: "GetParameterHistory",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(11),
+        output: Some(12),
+        result_wrapper: None,
+        errors: &[23, 61, 29, 28],
+    },
+    OperationModel {
+        name: "GetParameters",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: None,
+        errors: &[28, 23],
+    },
+    OperationModel {
+        name: "GetParametersByPath",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: None,
+        errors: &[23, 25, 26, 27, 28, 29],
+    },
+    OperationModel {
+        name: "LabelParameterVersion",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(35),
+        output: Some(36),
+        result_wrapper: None,
+        errors: &[23, 93, 61, 74, 73],
+    },
+    OperationModel {
+        name: "ListTagsForResource",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(37),
+        output: Some(38),
+        result_wrapper: None,
+        errors: &[33, 32, 23],
     },
     OperationModel {
         name: "PutParameter",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(31),
-        output: Some(32),
+        input: Some(81),
+        output: Some(82),
         result_wrapper: None,
-        errors: &[8, 10, 22, 38, 18, 5, 6, 9, 23, 25, 39, 30, 12, 11, 7],
+        errors: &[23, 28, 55, 93, 46, 20, 21, 24, 57, 62, 96, 80, 31, 30, 22],
+    },
+    OperationModel {
+        name: "RemoveTagsFromResource",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(83),
+        output: Some(84),
+        result_wrapper: None,
+        errors: &[33, 32, 23, 93],
+    },
+    OperationModel {
+        name: "UnlabelParameterVersion",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(94),
+        output: Some(95),
+        result_wrapper: None,
+        errors: &[23, 93, 61, 74],
     },
 ];
 
-static SHAPES: [Shape; 40] = [
+static SHAPES: [Shape; 97] = [
     // 0
     Shape {
-        name: "AllowedPattern",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(0),
-            max: Some(1024),
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 1
-    Shape {
-        name: "Boolean",
-        kind: ShapeKind::Boolean,
-        sensitive: false,
-    },
-    // 2
-    Shape {
-        name: "DateTime",
-        kind: ShapeKind::Timestamp { format: None },
-        sensitive: false,
-    },
-    // 3
-    Shape {
-        name: "GetParameterRequest",
+        name: "AddTagsToResourceRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    required: true,
-                    ..member("Name", 13)
-                },
-                member("WithDecryption", 1),
+                Member { required: true, ..member("ResourceType", 86) },
+                Member { required: true, ..member("ResourceId", 85) },
+                Member { required: true, ..member("Tags", 90) },
             ],
             payload: None,
             error: None,
@@ -81,29 +166,29 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 4
+    // 1
     Shape {
-        name: "GetParameterResult",
-        kind: ShapeKind::Structure {
-            members: &[member("Parameter", 17)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AddTagsToResourceResult",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
         sensitive: false,
     },
+    // 2
+    Shape {
+        name: "AllowedPattern",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(1024), pattern: None },
+        sensitive: false,
+    },
+    // 3
+    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
+    // 4
+    Shape { name: "DateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
     // 5
     Shape {
-        name: "HierarchyLevelLimitExceededException",
+        name: "DeleteParameterRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[Member { required: true, ..member("Name", 41) }],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -111,31 +196,17 @@ static SHAPES: [Shape; 40] = [
     },
     // 6
     Shape {
-        name: "HierarchyTypeMismatchException",
-        kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
-            payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
-            document: false,
-            xml_name: None,
-        },
+        name: "DeleteParameterResult",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
         sensitive: false,
     },
     // 7
     Shape {
-        name: "IncompatiblePolicyException",
+        name: "DeleteParametersRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[Member { required: true, ..member("Names", 60) }],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -143,15 +214,11 @@ static SHAPES: [Shape; 40] = [
     },
     // 8
     Shape {
-        name: "InternalServerError",
+        name: "DeleteParametersResult",
         kind: ShapeKind::Structure {
-            members: &[member("Message", 33)],
+            members: &[member("DeletedParameters", 60), member("InvalidParameters", 60)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 500,
-                sender_fault: false,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -159,15 +226,17 @@ static SHAPES: [Shape; 40] = [
     },
     // 9
     Shape {
-        name: "InvalidAllowedPatternException",
+        name: "DescribeParametersRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[
+                member("Filters", 77),
+                member("ParameterFilters", 67),
+                member("MaxResults", 39),
+                member("NextToken", 40),
+                member("Shared", 3),
+            ],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -175,15 +244,11 @@ static SHAPES: [Shape; 40] = [
     },
     // 10
     Shape {
-        name: "InvalidKeyId",
+        name: "DescribeParametersResult",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("Parameters", 59), member("NextToken", 40)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -191,15 +256,16 @@ static SHAPES: [Shape; 40] = [
     },
     // 11
     Shape {
-        name: "InvalidPolicyAttributeException",
+        name: "GetParameterHistoryRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[
+                Member { required: true, ..member("Name", 41) },
+                member("WithDecryption", 3),
+                member("MaxResults", 39),
+                member("NextToken", 40),
+            ],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -207,15 +273,11 @@ static SHAPES: [Shape; 40] = [
     },
     // 12
     Shape {
-        name: "InvalidPolicyTypeException",
+        name: "GetParameterHistoryResult",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("Parameters", 50), member("NextToken", 40)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -223,61 +285,58 @@ static SHAPES: [Shape; 40] = [
     },
     // 13
     Shape {
-        name: "PSParameterName",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(1),
-            max: Some(2048),
-            pattern: None,
+        name: "GetParameterRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Name", 41) }, member("WithDecryption", 3)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 14
     Shape {
-        name: "PSParameterSelector",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(0),
-            max: Some(128),
-            pattern: None,
+        name: "GetParameterResult",
+        kind: ShapeKind::Structure {
+            members: &[member("Parameter", 45)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 15
     Shape {
-        name: "PSParameterValue",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: true,
+        name: "GetParametersByPathMaxResults",
+        kind: ShapeKind::Integer { min: Some(1), max: Some(10) },
+        sensitive: false,
     },
     // 16
     Shape {
-        name: "PSParameterVersion",
-        kind: ShapeKind::Long {
-            min: None,
-            max: None,
+        name: "GetParametersByPathRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Path", 41) },
+                member("Recursive", 3),
+                member("ParameterFilters", 67),
+                member("WithDecryption", 3),
+                member("MaxResults", 15),
+                member("NextToken", 40),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 17
     Shape {
-        name: "Parameter",
+        name: "GetParametersByPathResult",
         kind: ShapeKind::Structure {
-            members: &[
-                member("Name", 13),
-                member("Type", 28),
-                member("Value", 15),
-                member("Version", 16),
-                member("Selector", 14),
-                member("SourceResult", 33),
-                member("LastModifiedDate", 2),
-                member("ARN", 33),
-                member("DataType", 19),
-            ],
+            members: &[member("Parameters", 56), member("NextToken", 40)],
             payload: None,
             error: None,
             document: false,
@@ -287,15 +346,11 @@ static SHAPES: [Shape; 40] = [
     },
     // 18
     Shape {
-        name: "ParameterAlreadyExists",
+        name: "GetParametersRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[Member { required: true, ..member("Names", 60) }, member("WithDecryption", 3)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -303,27 +358,364 @@ static SHAPES: [Shape; 40] = [
     },
     // 19
     Shape {
-        name: "ParameterDataType",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(0),
-            max: Some(128),
-            pattern: None,
+        name: "GetParametersResult",
+        kind: ShapeKind::Structure {
+            members: &[member("Parameters", 56), member("InvalidParameters", 60)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 20
     Shape {
-        name: "ParameterDescription",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(0),
-            max: Some(1024),
-            pattern: None,
+        name: "HierarchyLevelLimitExceededException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 21
+    Shape {
+        name: "HierarchyTypeMismatchException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 22
+    Shape {
+        name: "IncompatiblePolicyException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 23
+    Shape {
+        name: "InternalServerError",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 500, sender_fault: false }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 24
+    Shape {
+        name: "InvalidAllowedPatternException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 25
+    Shape {
+        name: "InvalidFilterKey",
+        kind: ShapeKind::Structure {
+            members: &[],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 26
+    Shape {
+        name: "InvalidFilterOption",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 27
+    Shape {
+        name: "InvalidFilterValue",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 28
+    Shape {
+        name: "InvalidKeyId",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 29
+    Shape {
+        name: "InvalidNextToken",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 30
+    Shape {
+        name: "InvalidPolicyAttributeException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 31
+    Shape {
+        name: "InvalidPolicyTypeException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 32
+    Shape {
+        name: "InvalidResourceId",
+        kind: ShapeKind::Structure {
+            members: &[],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 33
+    Shape {
+        name: "InvalidResourceType",
+        kind: ShapeKind::Structure {
+            members: &[],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 34
+    Shape {
+        name: "KeyList",
+        kind: ShapeKind::List { member: 89, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 35
+    Shape {
+        name: "LabelParameterVersionRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Name", 41) },
+                member("ParameterVersion", 44),
+                Member { required: true, ..member("Labels", 54) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 36
+    Shape {
+        name: "LabelParameterVersionResult",
+        kind: ShapeKind::Structure {
+            members: &[member("InvalidLabels", 54), member("ParameterVersion", 44)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 37
+    Shape {
+        name: "ListTagsForResourceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ResourceType", 86) },
+                Member { required: true, ..member("ResourceId", 85) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 38
+    Shape {
+        name: "ListTagsForResourceResult",
+        kind: ShapeKind::Structure {
+            members: &[member("TagList", 90)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 39
+    Shape { name: "MaxResults", kind: ShapeKind::Integer { min: Some(1), max: Some(50) }, sensitive: false },
+    // 40
+    Shape {
+        name: "NextToken",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 41
+    Shape {
+        name: "PSParameterName",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(2048), pattern: None },
+        sensitive: false,
+    },
+    // 42
+    Shape {
+        name: "PSParameterSelector",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
+        sensitive: false,
+    },
+    // 43
+    Shape {
+        name: "PSParameterValue",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
+    },
+    // 44
+    Shape { name: "PSParameterVersion", kind: ShapeKind::Long { min: None, max: None }, sensitive: false },
+    // 45
+    Shape {
+        name: "Parameter",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Name", 41),
+                member("Type", 72),
+                member("Value", 43),
+                member("Version", 44),
+                member("Selector", 42),
+                member("SourceResult", 87),
+                member("LastModifiedDate", 4),
+                member("ARN", 87),
+                member("DataType", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 46
+    Shape {
+        name: "ParameterAlreadyExists",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 47
+    Shape {
+        name: "ParameterDataType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
+        sensitive: false,
+    },
+    // 48
+    Shape {
+        name: "ParameterDescription",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(1024), pattern: None },
+        sensitive: false,
+    },
+    // 49
+    Shape {
+        name: "ParameterHistory",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Name", 41),
+                member("Type", 72),
+                member("KeyId", 52),
+                member("LastModifiedDate", 4),
+                member("LastModifiedUser", 87),
+                member("Description", 48),
+                member("Value", 43),
+                member("AllowedPattern", 2),
+                member("Version", 44),
+                member("Labels", 54),
+                member("Tier", 71),
+                member("Policies", 64),
+                member("DataType", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 50
+    Shape {
+        name: "ParameterHistoryList",
+        kind: ShapeKind::List { member: 49, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 51
+    Shape {
+        name: "ParameterInlinePolicy",
+        kind: ShapeKind::Structure {
+            members: &[member("PolicyText", 87), member("PolicyType", 87), member("PolicyStatus", 87)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 52
     Shape {
         name: "ParameterKeyId",
         kind: ShapeKind::String {
@@ -334,82 +726,169 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 22
+    // 53
+    Shape {
+        name: "ParameterLabel",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(100), pattern: None },
+        sensitive: false,
+    },
+    // 54
+    Shape {
+        name: "ParameterLabelList",
+        kind: ShapeKind::List { member: 53, member_name: None, flattened: false, min: Some(1), max: Some(10) },
+        sensitive: false,
+    },
+    // 55
     Shape {
         name: "ParameterLimitExceeded",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("message", 87)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
         sensitive: false,
     },
-    // 23
+    // 56
+    Shape {
+        name: "ParameterList",
+        kind: ShapeKind::List { member: 45, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 57
     Shape {
         name: "ParameterMaxVersionLimitExceeded",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("message", 87)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
         sensitive: false,
     },
-    // 24
+    // 58
+    Shape {
+        name: "ParameterMetadata",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Name", 41),
+                member("ARN", 87),
+                member("Type", 72),
+                member("KeyId", 52),
+                member("LastModifiedDate", 4),
+                member("LastModifiedUser", 87),
+                member("Description", 48),
+                member("AllowedPattern", 2),
+                member("Version", 44),
+                member("Tier", 71),
+                member("Policies", 64),
+                member("DataType", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 59
+    Shape {
+        name: "ParameterMetadataList",
+        kind: ShapeKind::List { member: 58, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 60
+    Shape {
+        name: "ParameterNameList",
+        kind: ShapeKind::List { member: 41, member_name: None, flattened: false, min: Some(1), max: Some(10) },
+        sensitive: false,
+    },
+    // 61
     Shape {
         name: "ParameterNotFound",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("message", 87)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
         sensitive: false,
     },
-    // 25
+    // 62
     Shape {
         name: "ParameterPatternMismatchException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("message", 87)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
         sensitive: false,
     },
-    // 26
+    // 63
     Shape {
         name: "ParameterPolicies",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(1),
-            max: Some(4096),
-            pattern: None,
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(4096), pattern: None },
+        sensitive: false,
+    },
+    // 64
+    Shape {
+        name: "ParameterPolicyList",
+        kind: ShapeKind::List { member: 51, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 65
+    Shape {
+        name: "ParameterStringFilter",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Key", 66) }, member("Option", 70), member("Values", 69)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
-    // 27
+    // 66
+    Shape {
+        name: "ParameterStringFilterKey",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(1),
+            max: Some(132),
+            pattern: Some("^(tag:.+|Name|Type|KeyId|Path|Label|Tier|DataType)$"),
+        },
+        sensitive: false,
+    },
+    // 67
+    Shape {
+        name: "ParameterStringFilterList",
+        kind: ShapeKind::List { member: 65, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 68
+    Shape {
+        name: "ParameterStringFilterValue",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(1024), pattern: None },
+        sensitive: false,
+    },
+    // 69
+    Shape {
+        name: "ParameterStringFilterValueList",
+        kind: ShapeKind::List { member: 68, member_name: None, flattened: false, min: Some(1), max: Some(50) },
+        sensitive: false,
+    },
+    // 70
+    Shape {
+        name: "ParameterStringQueryOption",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(10), pattern: None },
+        sensitive: false,
+    },
+    // 71
     Shape {
         name: "ParameterTier",
         kind: ShapeKind::String {
@@ -420,7 +899,7 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 28
+    // 72
     Shape {
         name: "ParameterType",
         kind: ShapeKind::String {
@@ -431,60 +910,37 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 29
+    // 73
+    Shape {
+        name: "ParameterVersionLabelLimitExceeded",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 74
     Shape {
         name: "ParameterVersionNotFound",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("message", 87)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
         sensitive: false,
     },
-    // 30
+    // 75
     Shape {
-        name: "PoliciesLimitExceededException",
-        kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
-            payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 31
-    Shape {
-        name: "PutParameterRequest",
+        name: "ParametersFilter",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    required: true,
-                    ..member("Name", 13)
-                },
-                member("Description", 20),
-                Member {
-                    required: true,
-                    ..member("Value", 15)
-                },
-                member("Type", 28),
-                member("KeyId", 21),
-                member("Overwrite", 1),
-                member("AllowedPattern", 0),
-                member("Tags", 36),
-                member("Tier", 27),
-                member("Policies", 26),
-                member("DataType", 19),
+                Member { required: true, ..member("Key", 76) },
+                Member { required: true, ..member("Values", 79) },
             ],
             payload: None,
             error: None,
@@ -493,11 +949,59 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 32
+    // 76
     Shape {
-        name: "PutParameterResult",
+        name: "ParametersFilterKey",
+        kind: ShapeKind::String { enum_values: &["Name", "Type", "KeyId"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 77
+    Shape {
+        name: "ParametersFilterList",
+        kind: ShapeKind::List { member: 75, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 78
+    Shape {
+        name: "ParametersFilterValue",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(1024), pattern: None },
+        sensitive: false,
+    },
+    // 79
+    Shape {
+        name: "ParametersFilterValueList",
+        kind: ShapeKind::List { member: 78, member_name: None, flattened: false, min: Some(1), max: Some(50) },
+        sensitive: false,
+    },
+    // 80
+    Shape {
+        name: "PoliciesLimitExceededException",
         kind: ShapeKind::Structure {
-            members: &[member("Version", 16), member("Tier", 27)],
+            members: &[member("message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 81
+    Shape {
+        name: "PutParameterRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Name", 41) },
+                member("Description", 48),
+                Member { required: true, ..member("Value", 43) },
+                member("Type", 72),
+                member("KeyId", 52),
+                member("Overwrite", 3),
+                member("AllowedPattern", 2),
+                member("Tags", 90),
+                member("Tier", 71),
+                member("Policies", 63),
+                member("DataType", 47),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -505,30 +1009,81 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 33
+    // 82
     Shape {
-        name: "String",
+        name: "PutParameterResult",
+        kind: ShapeKind::Structure {
+            members: &[member("Version", 44), member("Tier", 71)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 83
+    Shape {
+        name: "RemoveTagsFromResourceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ResourceType", 86) },
+                Member { required: true, ..member("ResourceId", 85) },
+                Member { required: true, ..member("TagKeys", 34) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 84
+    Shape {
+        name: "RemoveTagsFromResourceResult",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        sensitive: false,
+    },
+    // 85
+    Shape {
+        name: "ResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 86
+    Shape {
+        name: "ResourceTypeForTagging",
         kind: ShapeKind::String {
-            enum_values: &[],
+            enum_values: &[
+                "Document",
+                "ManagedInstance",
+                "MaintenanceWindow",
+                "Parameter",
+                "PatchBaseline",
+                "OpsItem",
+                "OpsMetadata",
+                "Automation",
+                "Association",
+                "CloudConnector",
+            ],
             min: None,
             max: None,
             pattern: None,
         },
         sensitive: false,
     },
-    // 34
+    // 87
+    Shape {
+        name: "String",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 88
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    required: true,
-                    ..member("Key", 35)
-                },
-                Member {
-                    required: true,
-                    ..member("Value", 37)
-                },
+                Member { required: true, ..member("Key", 89) },
+                Member { required: true, ..member("Value", 91) },
             ],
             payload: None,
             error: None,
@@ -537,7 +1092,7 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 35
+    // 89
     Shape {
         name: "TagKey",
         kind: ShapeKind::String {
@@ -548,19 +1103,13 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 36
+    // 90
     Shape {
         name: "TagList",
-        kind: ShapeKind::List {
-            member: 34,
-            member_name: None,
-            flattened: false,
-            min: None,
-            max: Some(1000),
-        },
+        kind: ShapeKind::List { member: 88, member_name: None, flattened: false, min: None, max: Some(1000) },
         sensitive: false,
     },
-    // 37
+    // 91
     Shape {
         name: "TagValue",
         kind: ShapeKind::String {
@@ -571,33 +1120,65 @@ static SHAPES: [Shape; 40] = [
         },
         sensitive: false,
     },
-    // 38
+    // 92
     Shape {
-        name: "TooManyUpdates",
+        name: "TooManyTagsError",
         kind: ShapeKind::Structure {
-            members: &[member("Message", 33)],
+            members: &[],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
         sensitive: false,
     },
-    // 39
+    // 93
+    Shape {
+        name: "TooManyUpdates",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 87)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "UnlabelParameterVersionRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Name", 41) },
+                Member { required: true, ..member("ParameterVersion", 44) },
+                Member { required: true, ..member("Labels", 54) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "UnlabelParameterVersionResult",
+        kind: ShapeKind::Structure {
+            members: &[member("RemovedLabels", 54), member("InvalidLabels", 54)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 96
     Shape {
         name: "UnsupportedParameterType",
         kind: ShapeKind::Structure {
-            members: &[member("message", 33)],
+            members: &[member("message", 87)],
             payload: None,
-            error: Some(ErrorTrait {
-                code: None,
-                status: 400,
-                sender_fault: true,
-            }),
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },

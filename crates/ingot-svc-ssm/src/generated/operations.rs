@@ -3,6 +3,54 @@
 //!
 //! `crate::Ssm` must implement `ingot_core::Handler<Op>` for every marker below.
 
+/// The `AddTagsToResource` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct AddTagsToResource;
+
+impl ingot_core::Operation for AddTagsToResource {
+    const NAME: &'static str = "AddTagsToResource";
+    const IAM_ACTION: &'static str = "ssm:AddTagsToResource";
+    type Input = super::types::AddTagsToResourceRequest;
+    type Output = super::types::AddTagsToResourceResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `DeleteParameter` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteParameter;
+
+impl ingot_core::Operation for DeleteParameter {
+    const NAME: &'static str = "DeleteParameter";
+    const IAM_ACTION: &'static str = "ssm:DeleteParameter";
+    type Input = super::types::DeleteParameterRequest;
+    type Output = super::types::DeleteParameterResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `DeleteParameters` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteParameters;
+
+impl ingot_core::Operation for DeleteParameters {
+    const NAME: &'static str = "DeleteParameters";
+    const IAM_ACTION: &'static str = "ssm:DeleteParameters";
+    type Input = super::types::DeleteParametersRequest;
+    type Output = super::types::DeleteParametersResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `DescribeParameters` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeParameters;
+
+impl ingot_core::Operation for DescribeParameters {
+    const NAME: &'static str = "DescribeParameters";
+    const IAM_ACTION: &'static str = "ssm:DescribeParameters";
+    type Input = super::types::DescribeParametersRequest;
+    type Output = super::types::DescribeParametersResult;
+    type Error = super::errors::SsmError;
+}
+
 /// The `GetParameter` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct GetParameter;
@@ -15,6 +63,66 @@ impl ingot_core::Operation for GetParameter {
     type Error = super::errors::SsmError;
 }
 
+/// The `GetParameterHistory` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetParameterHistory;
+
+impl ingot_core::Operation for GetParameterHistory {
+    const NAME: &'static str = "GetParameterHistory";
+    const IAM_ACTION: &'static str = "ssm:GetParameterHistory";
+    type Input = super::types::GetParameterHistoryRequest;
+    type Output = super::types::GetParameterHistoryResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `GetParameters` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetParameters;
+
+impl ingot_core::Operation for GetParameters {
+    const NAME: &'static str = "GetParameters";
+    const IAM_ACTION: &'static str = "ssm:GetParameters";
+    type Input = super::types::GetParametersRequest;
+    type Output = super::types::GetParametersResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `GetParametersByPath` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetParametersByPath;
+
+impl ingot_core::Operation for GetParametersByPath {
+    const NAME: &'static str = "GetParametersByPath";
+    const IAM_ACTION: &'static str = "ssm:GetParametersByPath";
+    type Input = super::types::GetParametersByPathRequest;
+    type Output = super::types::GetParametersByPathResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `LabelParameterVersion` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct LabelParameterVersion;
+
+impl ingot_core::Operation for LabelParameterVersion {
+    const NAME: &'static str = "LabelParameterVersion";
+    const IAM_ACTION: &'static str = "ssm:LabelParameterVersion";
+    type Input = super::types::LabelParameterVersionRequest;
+    type Output = super::types::LabelParameterVersionResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `ListTagsForResource` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListTagsForResource;
+
+impl ingot_core::Operation for ListTagsForResource {
+    const NAME: &'static str = "ListTagsForResource";
+    const IAM_ACTION: &'static str = "ssm:ListTagsForResource";
+    type Input = super::types::ListTagsForResourceRequest;
+    type Output = super::types::ListTagsForResourceResult;
+    type Error = super::errors::SsmError;
+}
+
 /// The `PutParameter` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct PutParameter;
@@ -24,6 +132,30 @@ impl ingot_core::Operation for PutParameter {
     const IAM_ACTION: &'static str = "ssm:PutParameter";
     type Input = super::types::PutParameterRequest;
     type Output = super::types::PutParameterResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `RemoveTagsFromResource` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoveTagsFromResource;
+
+impl ingot_core::Operation for RemoveTagsFromResource {
+    const NAME: &'static str = "RemoveTagsFromResource";
+    const IAM_ACTION: &'static str = "ssm:RemoveTagsFromResource";
+    type Input = super::types::RemoveTagsFromResourceRequest;
+    type Output = super::types::RemoveTagsFromResourceResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `UnlabelParameterVersion` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct UnlabelParameterVersion;
+
+impl ingot_core::Operation for UnlabelParameterVersion {
+    const NAME: &'static str = "UnlabelParameterVersion";
+    const IAM_ACTION: &'static str = "ssm:UnlabelParameterVersion";
+    type Input = super::types::UnlabelParameterVersionRequest;
+    type Output = super::types::UnlabelParameterVersionResult;
     type Error = super::errors::SsmError;
 }
 
@@ -40,8 +172,21 @@ impl ingot_core::Service for crate::Ssm {
     ) -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {
         std::boxed::Box::pin(async move {
             match operation {
+                "AddTagsToResource" => ingot_core::invoke::<AddTagsToResource, Self>(self, ctx, input).await,
+                "DeleteParameter" => ingot_core::invoke::<DeleteParameter, Self>(self, ctx, input).await,
+                "DeleteParameters" => ingot_core::invoke::<DeleteParameters, Self>(self, ctx, input).await,
+                "DescribeParameters" => ingot_core::invoke::<DescribeParameters, Self>(self, ctx, input).await,
                 "GetParameter" => ingot_core::invoke::<GetParameter, Self>(self, ctx, input).await,
+                "GetParameterHistory" => ingot_core::invoke::<GetParameterHistory, Self>(self, ctx, input).await,
+                "GetParameters" => ingot_core::invoke::<GetParameters, Self>(self, ctx, input).await,
+                "GetParametersByPath" => ingot_core::invoke::<GetParametersByPath, Self>(self, ctx, input).await,
+                "LabelParameterVersion" => ingot_core::invoke::<LabelParameterVersion, Self>(self, ctx, input).await,
+                "ListTagsForResource" => ingot_core::invoke::<ListTagsForResource, Self>(self, ctx, input).await,
                 "PutParameter" => ingot_core::invoke::<PutParameter, Self>(self, ctx, input).await,
+                "RemoveTagsFromResource" => ingot_core::invoke::<RemoveTagsFromResource, Self>(self, ctx, input).await,
+                "UnlabelParameterVersion" => {
+                    ingot_core::invoke::<UnlabelParameterVersion, Self>(self, ctx, input).await
+                }
                 _ => Err(ingot_core::CommonError::unknown_operation(operation).into()),
             }
         })

@@ -3,16 +3,100 @@
 // Names come from the model: acronyms and shared affixes are AWS's.
 #![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]
 
+/// The `AddTagsToResourceRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AddTagsToResourceRequest {
+    #[serde(rename = "ResourceType")]
+    pub resource_type: ResourceTypeForTagging,
+    #[serde(rename = "ResourceId")]
+    pub resource_id: String,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+/// The `AddTagsToResourceResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AddTagsToResourceResult {}
+
+/// The `DeleteParameterRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteParameterRequest {
+    #[serde(rename = "Name")]
+    pub name: String,
+}
+
+/// The `DeleteParameterResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteParameterResult {}
+
+/// The `DeleteParametersRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteParametersRequest {
+    #[serde(rename = "Names")]
+    pub names: Vec<String>,
+}
+
+/// The `DeleteParametersResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteParametersResult {
+    #[serde(rename = "DeletedParameters", default, skip_serializing_if = "Option::is_none")]
+    pub deleted_parameters: Option<Vec<String>>,
+    #[serde(rename = "InvalidParameters", default, skip_serializing_if = "Option::is_none")]
+    pub invalid_parameters: Option<Vec<String>>,
+}
+
+/// The `DescribeParametersRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeParametersRequest {
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<ParametersFilter>>,
+    #[serde(rename = "ParameterFilters", default, skip_serializing_if = "Option::is_none")]
+    pub parameter_filters: Option<Vec<ParameterStringFilter>>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Shared", default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<bool>,
+}
+
+/// The `DescribeParametersResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeParametersResult {
+    #[serde(rename = "Parameters", default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<ParameterMetadata>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetParameterHistoryRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetParameterHistoryRequest {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "WithDecryption", default, skip_serializing_if = "Option::is_none")]
+    pub with_decryption: Option<bool>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetParameterHistoryResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetParameterHistoryResult {
+    #[serde(rename = "Parameters", default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<ParameterHistory>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// The `GetParameterRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetParameterRequest {
     #[serde(rename = "Name")]
     pub name: String,
-    #[serde(
-        rename = "WithDecryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "WithDecryption", default, skip_serializing_if = "Option::is_none")]
     pub with_decryption: Option<bool>,
 }
 
@@ -21,6 +105,50 @@ pub struct GetParameterRequest {
 pub struct GetParameterResult {
     #[serde(rename = "Parameter", default, skip_serializing_if = "Option::is_none")]
     pub parameter: Option<Parameter>,
+}
+
+/// The `GetParametersByPathRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetParametersByPathRequest {
+    #[serde(rename = "Path")]
+    pub path: String,
+    #[serde(rename = "Recursive", default, skip_serializing_if = "Option::is_none")]
+    pub recursive: Option<bool>,
+    #[serde(rename = "ParameterFilters", default, skip_serializing_if = "Option::is_none")]
+    pub parameter_filters: Option<Vec<ParameterStringFilter>>,
+    #[serde(rename = "WithDecryption", default, skip_serializing_if = "Option::is_none")]
+    pub with_decryption: Option<bool>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetParametersByPathResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetParametersByPathResult {
+    #[serde(rename = "Parameters", default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<Parameter>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetParametersRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetParametersRequest {
+    #[serde(rename = "Names")]
+    pub names: Vec<String>,
+    #[serde(rename = "WithDecryption", default, skip_serializing_if = "Option::is_none")]
+    pub with_decryption: Option<bool>,
+}
+
+/// The `GetParametersResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetParametersResult {
+    #[serde(rename = "Parameters", default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<Parameter>>,
+    #[serde(rename = "InvalidParameters", default, skip_serializing_if = "Option::is_none")]
+    pub invalid_parameters: Option<Vec<String>>,
 }
 
 /// The `HierarchyLevelLimitExceededException` structure.
@@ -58,10 +186,35 @@ pub struct InvalidAllowedPatternException {
     pub message: Option<String>,
 }
 
+/// The `InvalidFilterKey` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidFilterKey {}
+
+/// The `InvalidFilterOption` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidFilterOption {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `InvalidFilterValue` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidFilterValue {
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// The `InvalidKeyId` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InvalidKeyId {
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `InvalidNextToken` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidNextToken {
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
@@ -79,6 +232,50 @@ pub struct InvalidPolicyTypeException {
     pub message: Option<String>,
 }
 
+/// The `InvalidResourceId` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidResourceId {}
+
+/// The `InvalidResourceType` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidResourceType {}
+
+/// The `LabelParameterVersionRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LabelParameterVersionRequest {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "ParameterVersion", default, skip_serializing_if = "Option::is_none")]
+    pub parameter_version: Option<i64>,
+    #[serde(rename = "Labels")]
+    pub labels: Vec<String>,
+}
+
+/// The `LabelParameterVersionResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LabelParameterVersionResult {
+    #[serde(rename = "InvalidLabels", default, skip_serializing_if = "Option::is_none")]
+    pub invalid_labels: Option<Vec<String>>,
+    #[serde(rename = "ParameterVersion", default, skip_serializing_if = "Option::is_none")]
+    pub parameter_version: Option<i64>,
+}
+
+/// The `ListTagsForResourceRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListTagsForResourceRequest {
+    #[serde(rename = "ResourceType")]
+    pub resource_type: ResourceTypeForTagging,
+    #[serde(rename = "ResourceId")]
+    pub resource_id: String,
+}
+
+/// The `ListTagsForResourceResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListTagsForResourceResult {
+    #[serde(rename = "TagList", default, skip_serializing_if = "Option::is_none")]
+    pub tag_list: Option<Vec<Tag>>,
+}
+
 /// The `Parameter` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Parameter {
@@ -92,17 +289,9 @@ pub struct Parameter {
     pub version: Option<i64>,
     #[serde(rename = "Selector", default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
-    #[serde(
-        rename = "SourceResult",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "SourceResult", default, skip_serializing_if = "Option::is_none")]
     pub source_result: Option<String>,
-    #[serde(
-        rename = "LastModifiedDate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
     pub last_modified_date: Option<ingot_core::Timestamp>,
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
@@ -115,6 +304,48 @@ pub struct Parameter {
 pub struct ParameterAlreadyExists {
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The `ParameterHistory` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterHistory {
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ParameterType>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<ingot_core::Timestamp>,
+    #[serde(rename = "LastModifiedUser", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_user: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "AllowedPattern", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_pattern: Option<String>,
+    #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    #[serde(rename = "Tier", default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<ParameterTier>,
+    #[serde(rename = "Policies", default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<ParameterInlinePolicy>>,
+    #[serde(rename = "DataType", default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<String>,
+}
+
+/// The `ParameterInlinePolicy` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterInlinePolicy {
+    #[serde(rename = "PolicyText", default, skip_serializing_if = "Option::is_none")]
+    pub policy_text: Option<String>,
+    #[serde(rename = "PolicyType", default, skip_serializing_if = "Option::is_none")]
+    pub policy_type: Option<String>,
+    #[serde(rename = "PolicyStatus", default, skip_serializing_if = "Option::is_none")]
+    pub policy_status: Option<String>,
 }
 
 /// The `ParameterLimitExceeded` structure.
@@ -131,6 +362,35 @@ pub struct ParameterMaxVersionLimitExceeded {
     pub message: Option<String>,
 }
 
+/// The `ParameterMetadata` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterMetadata {
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<ParameterType>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(rename = "LastModifiedDate", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_date: Option<ingot_core::Timestamp>,
+    #[serde(rename = "LastModifiedUser", default, skip_serializing_if = "Option::is_none")]
+    pub last_modified_user: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "AllowedPattern", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_pattern: Option<String>,
+    #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(rename = "Tier", default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<ParameterTier>,
+    #[serde(rename = "Policies", default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<ParameterInlinePolicy>>,
+    #[serde(rename = "DataType", default, skip_serializing_if = "Option::is_none")]
+    pub data_type: Option<String>,
+}
+
 /// The `ParameterNotFound` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParameterNotFound {
@@ -143,6 +403,17 @@ pub struct ParameterNotFound {
 pub struct ParameterPatternMismatchException {
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The `ParameterStringFilter` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterStringFilter {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Option", default, skip_serializing_if = "Option::is_none")]
+    pub option: Option<String>,
+    #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
 }
 
 /// The `ParameterTier` enum.
@@ -201,11 +472,55 @@ impl std::fmt::Display for ParameterType {
     }
 }
 
+/// The `ParameterVersionLabelLimitExceeded` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParameterVersionLabelLimitExceeded {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// The `ParameterVersionNotFound` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ParameterVersionNotFound {
     #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The `ParametersFilter` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParametersFilter {
+    #[serde(rename = "Key")]
+    pub key: ParametersFilterKey,
+    #[serde(rename = "Values")]
+    pub values: Vec<String>,
+}
+
+/// The `ParametersFilterKey` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ParametersFilterKey {
+    #[serde(rename = "Name")]
+    Name,
+    #[serde(rename = "Type")]
+    Type,
+    #[serde(rename = "KeyId")]
+    KeyId,
+}
+
+impl ParametersFilterKey {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Type => "Type",
+            Self::KeyId => "KeyId",
+        }
+    }
+}
+
+impl std::fmt::Display for ParametersFilterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `PoliciesLimitExceededException` structure.
@@ -220,11 +535,7 @@ pub struct PoliciesLimitExceededException {
 pub struct PutParameterRequest {
     #[serde(rename = "Name")]
     pub name: String,
-    #[serde(
-        rename = "Description",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(rename = "Value")]
     pub value: String,
@@ -234,11 +545,7 @@ pub struct PutParameterRequest {
     pub key_id: Option<String>,
     #[serde(rename = "Overwrite", default, skip_serializing_if = "Option::is_none")]
     pub overwrite: Option<bool>,
-    #[serde(
-        rename = "AllowedPattern",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "AllowedPattern", default, skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -259,6 +566,70 @@ pub struct PutParameterResult {
     pub tier: Option<ParameterTier>,
 }
 
+/// The `RemoveTagsFromResourceRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RemoveTagsFromResourceRequest {
+    #[serde(rename = "ResourceType")]
+    pub resource_type: ResourceTypeForTagging,
+    #[serde(rename = "ResourceId")]
+    pub resource_id: String,
+    #[serde(rename = "TagKeys")]
+    pub tag_keys: Vec<String>,
+}
+
+/// The `RemoveTagsFromResourceResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RemoveTagsFromResourceResult {}
+
+/// The `ResourceTypeForTagging` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceTypeForTagging {
+    #[serde(rename = "Document")]
+    Document,
+    #[serde(rename = "ManagedInstance")]
+    ManagedInstance,
+    #[serde(rename = "MaintenanceWindow")]
+    MaintenanceWindow,
+    #[serde(rename = "Parameter")]
+    Parameter,
+    #[serde(rename = "PatchBaseline")]
+    PatchBaseline,
+    #[serde(rename = "OpsItem")]
+    OpsItem,
+    #[serde(rename = "OpsMetadata")]
+    OpsMetadata,
+    #[serde(rename = "Automation")]
+    Automation,
+    #[serde(rename = "Association")]
+    Association,
+    #[serde(rename = "CloudConnector")]
+    CloudConnector,
+}
+
+impl ResourceTypeForTagging {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Document => "Document",
+            Self::ManagedInstance => "ManagedInstance",
+            Self::MaintenanceWindow => "MaintenanceWindow",
+            Self::Parameter => "Parameter",
+            Self::PatchBaseline => "PatchBaseline",
+            Self::OpsItem => "OpsItem",
+            Self::OpsMetadata => "OpsMetadata",
+            Self::Automation => "Automation",
+            Self::Association => "Association",
+            Self::CloudConnector => "CloudConnector",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceTypeForTagging {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `Tag` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
@@ -268,11 +639,35 @@ pub struct Tag {
     pub value: String,
 }
 
+/// The `TooManyTagsError` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TooManyTagsError {}
+
 /// The `TooManyUpdates` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TooManyUpdates {
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The `UnlabelParameterVersionRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnlabelParameterVersionRequest {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "ParameterVersion")]
+    pub parameter_version: i64,
+    #[serde(rename = "Labels")]
+    pub labels: Vec<String>,
+}
+
+/// The `UnlabelParameterVersionResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnlabelParameterVersionResult {
+    #[serde(rename = "RemovedLabels", default, skip_serializing_if = "Option::is_none")]
+    pub removed_labels: Option<Vec<String>>,
+    #[serde(rename = "InvalidLabels", default, skip_serializing_if = "Option::is_none")]
+    pub invalid_labels: Option<Vec<String>>,
 }
 
 /// The `UnsupportedParameterType` structure.

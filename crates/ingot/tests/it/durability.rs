@@ -5,7 +5,15 @@ use aws_sdk_ssm::types::ParameterType;
 async fn a_restart_keeps_the_account_its_keys_and_parameters() {
     let mut server = TestServer::start().await;
     let (account, key) = (server.account(), server.access_key_id());
-    server.ssm("us-east-1").put_parameter().name("/kept").value("v").r#type(ParameterType::String).send().await.unwrap();
+    server
+        .ssm("us-east-1")
+        .put_parameter()
+        .name("/kept")
+        .value("v")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap();
     server.restart().await;
     assert_eq!((server.account(), server.access_key_id()), (account, key));
     let got = server.ssm("us-east-1").get_parameter().name("/kept").send().await.expect("survives restart");

@@ -55,6 +55,7 @@ async fn a_missing_parameter_is_not_found_with_an_empty_message() {
     let server = TestServer::start().await;
     let err = server.ssm("us-east-1").get_parameter().name("/nope").send().await.unwrap_err();
     assert_eq!(err.code(), Some("ParameterNotFound"));
+    assert_eq!(err.message().unwrap_or_default(), "");
     server.stop().await;
 }
 

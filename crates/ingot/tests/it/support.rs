@@ -267,12 +267,17 @@ pub struct RawResponse {
     pub body: String,
 }
 
-async fn send_raw(host: &str, method: &str, path_and_query: &str, headers: http::HeaderMap, body: Vec<u8>) -> RawResponse {
+async fn send_raw(
+    host: &str,
+    method: &str,
+    path_and_query: &str,
+    headers: http::HeaderMap,
+    body: Vec<u8>,
+) -> RawResponse {
     use http_body_util::{BodyExt, Full};
     let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .expect("handshake");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(conn);
     let mut req = hyper::Request::builder().method(method).uri(path_and_query);
     for (k, v) in headers.iter() {
@@ -280,11 +285,8 @@ async fn send_raw(host: &str, method: &str, path_and_query: &str, headers: http:
     }
     let resp = sender.send_request(req.body(Full::new(bytes::Bytes::from(body))).unwrap()).await.expect("send");
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
+    let headers =
+        resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())).collect();
     let body = resp.into_body().collect().await.expect("body").to_bytes();
     RawResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() }
 }

@@ -135,3 +135,21 @@ async fn reset_is_refused_unless_enabled() {
     assert_eq!(r.status, 404);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn advancing_the_clock_does_not_expire_freshly_signed_requests() {
+    let server = TestServer::start_with(|c| c.enable_clock_control = true).await;
+    let r = server.raw("POST", "/_ingot/clock?advance=86400", &[], b"", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = server.sts().get_caller_identity().send().await.expect("signature checked against real time");
+    assert_eq!(id.account(), Some(server.account().as_str()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clock_control_is_refused_unless_enabled() {
+    let server = TestServer::start().await;
+    let r = server.raw("POST", "/_ingot/clock?advance=60", &[], b"", None).await;
+    assert_eq!(r.status, 404);
+    server.stop().await;
+}

@@ -1,0 +1,327 @@
+//! How Parameter Store lays out its state, and the records it keeps.
+//!
+//! Under `ACCOUNT/REGION/ssm/` (keys are ordered bytewise; `#` cannot occur in a name):
+//!
+//! | key | record | why |
+//! |---|---|---|
+//! | `parameters/NAME` | [`ParameterRecord`]: the latest version, labels, tags, policies | one read per GetParameter; name-prefix queries are prefix scans |
+//! | `parameter-versions/NAME#VERSION` | [`VersionRecord`]: one version (at most 100 kept) | history and `name:N` |
+//! | `parameter-children/PARENT#LEAF` | [`ParameterRecord`] again | the direct children of a path are one prefix scan (a covering index) |
+//! | `parameter-counts/SHARD` | [`CountsRecord`] | the per-account/region tier limits without counting |
+//!
+//! `NAME` is the canonical name (no leading slash). All of a parameter's keys are written in the
+//! same unit of work as the change that needs them; [`save`] keeps the parameter's record and its
+//! index entry identical.
+
+use crate::errors::SsmError;
+use crate::names::split_parent;
+use crate::policies::StoredPolicy;
+use crate::types::{ParameterTier, ParameterType};
+use ingot_core::{RequestContext, Timestamp};
+use ingot_store::{Record, Tx};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A parameter: its latest version, and what belongs to the parameter rather than a version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ParameterRecord {
+    /// The name exactly as created (with or without a leading slash for single-level names).
+    pub name: String,
+    pub parameter_type: ParameterType,
+    /// Plain text for String and StringList; for SecureString the base64 ciphertext.
+    pub value: String,
+    pub version: i64,
+    pub last_modified: Timestamp,
+    pub last_modified_user: String,
+    pub data_type: String,
+    pub tier: ParameterTier,
+    pub description: Option<String>,
+    pub allowed_pattern: Option<String>,
+    /// The KMS key of a SecureString as the caller named it (`alias/aws/ssm` by default).
+    #[serde(default)]
+    pub key_id: Option<String>,
+    #[serde(default)]
+    pub policies: Vec<StoredPolicy>,
+    pub tags: Vec<(String, String)>,
+    /// Each label and the version it is attached to (a label is on one version at a time).
+    #[serde(default)]
+    pub labels: BTreeMap<String, i64>,
+    /// The oldest version still kept; versions `oldest_version..=version` exist.
+    #[serde(default = "first_version")]
+    pub oldest_version: i64,
+}
+
+fn first_version() -> i64 {
+    1
+}
+
+impl Record for ParameterRecord {
+    const KIND: &'static str = "ssm.parameter";
+    const SCHEMA_VERSION: u32 = 2;
+
+    /// Version 1 had no key, policies, labels or retention window: their defaults are right.
+    fn upgrade(version: u32, data: serde_json::Value) -> Result<serde_json::Value, String> {
+        match version {
+            1 => Ok(data),
+            other => Err(format!("ssm.parameter has no upgrade from schema version {other}")),
+        }
+    }
+}
+
+impl ParameterRecord {
+    /// Labels attached to `version`, in name order.
+    pub fn labels_of(&self, version: i64) -> Vec<String> {
+        self.labels.iter().filter(|(_, v)| **v == version).map(|(l, _)| l.clone()).collect()
+    }
+
+    pub fn as_version(&self) -> VersionRecord {
+        VersionRecord {
+            name: self.name.clone(),
+            parameter_type: self.parameter_type,
+            value: self.value.clone(),
+            version: self.version,
+            last_modified: self.last_modified,
+            last_modified_user: self.last_modified_user.clone(),
+            data_type: self.data_type.clone(),
+            tier: self.tier,
+            description: self.description.clone(),
+            allowed_pattern: self.allowed_pattern.clone(),
+            key_id: self.key_id.clone(),
+            policies: self.policies.clone(),
+        }
+    }
+}
+
+/// One version of a parameter as it was written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub name: String,
+    pub parameter_type: ParameterType,
+    pub value: String,
+    pub version: i64,
+    pub last_modified: Timestamp,
+    pub last_modified_user: String,
+    pub data_type: String,
+    pub tier: ParameterTier,
+    pub description: Option<String>,
+    pub allowed_pattern: Option<String>,
+    #[serde(default)]
+    pub key_id: Option<String>,
+    #[serde(default)]
+    pub policies: Vec<StoredPolicy>,
+}
+
+impl Record for VersionRecord {
+    const KIND: &'static str = "ssm.parameter-version";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// Decodes a version key's value: a [`VersionRecord`], or the full parameter record that the
+/// first schema kept under version keys.
+pub fn decode_version(bytes: &[u8]) -> Result<VersionRecord, ingot_store::StoreError> {
+    match ingot_store::decode_record::<VersionRecord>(bytes) {
+        Ok(v) => Ok(v),
+        Err(first) => ingot_store::decode_record::<ParameterRecord>(bytes).map(|p| p.as_version()).map_err(|_| first),
+    }
+}
+
+/// How many parameters of each tier one shard of an account/region holds. Creates and deletes
+/// update the shard of the parameter's name, so concurrent writes of different names rarely
+/// touch the same record; the limits add all shards up.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CountsRecord {
+    pub standard: u64,
+    pub advanced: u64,
+}
+
+impl Record for CountsRecord {
+    const KIND: &'static str = "ssm.parameter-counts";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+pub const COUNT_SHARDS: u64 = 16;
+
+/// The store key prefix of one account and region.
+pub fn region_prefix(account: &str, region: &str) -> String {
+    format!("{account}/{region}/ssm/")
+}
+
+pub fn parameters_prefix(account: &str, region: &str) -> String {
+    format!("{}parameters/", region_prefix(account, region))
+}
+
+pub fn current_key(account: &str, region: &str, canonical: &str) -> String {
+    format!("{}{canonical}", parameters_prefix(account, region))
+}
+
+pub fn versions_prefix(account: &str, region: &str, canonical: &str) -> String {
+    format!("{}parameter-versions/{canonical}#", region_prefix(account, region))
+}
+
+/// Versions sort by number within a parameter.
+pub fn version_key(account: &str, region: &str, canonical: &str, version: i64) -> String {
+    format!("{}{version:010}", versions_prefix(account, region, canonical))
+}
+
+/// The prefix of the index entries of the direct children of `parent` (canonical, no slashes
+/// around it; empty for the root).
+pub fn children_prefix(account: &str, region: &str, parent: &str) -> String {
+    format!("{}parameter-children/{parent}#", region_prefix(account, region))
+}
+
+pub fn child_key(account: &str, region: &str, canonical: &str) -> String {
+    let (parent, leaf) = split_parent(canonical);
+    format!("{}{leaf}", children_prefix(account, region, parent))
+}
+
+fn counts_key(account: &str, region: &str, shard: u64) -> String {
+    format!("{}parameter-counts/{shard:02}", region_prefix(account, region))
+}
+
+/// FNV-1a: a stable hash for shards, tokens and derived identifiers.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn shard_of(canonical: &str) -> u64 {
+    fnv1a(canonical.as_bytes()) % COUNT_SHARDS
+}
+
+/// The parameter counts of an account and region. The shard of `canonical` is read in the unit
+/// of work (it is about to be written); the others are read from committed state, so creates of
+/// other names do not conflict with this one.
+pub async fn load_counts(tx: &Tx, account: &str, region: &str, canonical: &str) -> Result<Counts, SsmError> {
+    let own = shard_of(canonical);
+    let mut total = CountsRecord::default();
+    let mut own_record = CountsRecord::default();
+    for shard in 0..COUNT_SHARDS {
+        let key = counts_key(account, region, shard);
+        let record = if shard == own {
+            let r = tx.get_record::<CountsRecord>(&key).await?.unwrap_or_default();
+            own_record = r;
+            r
+        } else {
+            match tx.store().get(&key).await? {
+                Some(item) => ingot_store::decode_record::<CountsRecord>(&item.value)?,
+                None => CountsRecord::default(),
+            }
+        };
+        total.standard += record.standard;
+        total.advanced += record.advanced;
+    }
+    Ok(Counts { key: counts_key(account, region, own), own: own_record, total })
+}
+
+/// The counts of all shards, and the shard a change writes.
+pub struct Counts {
+    key: String,
+    own: CountsRecord,
+    pub total: CountsRecord,
+}
+
+impl Counts {
+    pub fn add(&mut self, tier: ParameterTier, delta: i64) {
+        let (own, total) = match tier {
+            ParameterTier::Advanced => (&mut self.own.advanced, &mut self.total.advanced),
+            _ => (&mut self.own.standard, &mut self.total.standard),
+        };
+        *own = own.saturating_add_signed(delta);
+        *total = total.saturating_add_signed(delta);
+    }
+
+    pub fn write(&self, tx: &Tx) {
+        tx.put_record(&self.key, &self.own);
+    }
+}
+
+/// Writes a parameter's record and its entry in the index by parent path, in `tx`.
+pub fn save(tx: &Tx, account: &str, region: &str, canonical: &str, record: &ParameterRecord) {
+    let bytes = ingot_store::encode_record(record);
+    tx.put(&current_key(account, region, canonical), bytes.clone());
+    tx.put(&child_key(account, region, canonical), bytes);
+}
+
+/// Reads a parameter of the caller's account and region.
+pub async fn load(ctx: &RequestContext, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
+    Ok(ctx.tx.get_record(&current_key(ctx.account.as_str(), ctx.region.as_str(), canonical)).await?)
+}
+
+/// Reads one version of a parameter of the caller's account and region.
+pub async fn load_version(
+    tx: &Tx,
+    account: &str,
+    region: &str,
+    canonical: &str,
+    version: i64,
+) -> Result<Option<VersionRecord>, SsmError> {
+    match tx.get(&version_key(account, region, canonical, version)).await? {
+        Some(bytes) => Ok(Some(decode_version(&bytes)?)),
+        None => Ok(None),
+    }
+}
+
+/// Removes a parameter and everything kept for it (versions, index entry, count), in `tx`.
+pub async fn remove(
+    tx: &Tx,
+    account: &str,
+    region: &str,
+    canonical: &str,
+    record: &ParameterRecord,
+) -> Result<(), SsmError> {
+    tx.delete(&current_key(account, region, canonical));
+    tx.delete(&child_key(account, region, canonical));
+    for version in record.oldest_version.max(1)..=record.version {
+        tx.delete(&version_key(account, region, canonical, version));
+    }
+    let mut counts = load_counts(tx, account, region, canonical).await?;
+    counts.add(record.tier, -1);
+    counts.write(tx);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_keys_sort_numerically() {
+        let k9 = version_key("a", "r", "p", 9);
+        let k10 = version_key("a", "r", "p", 10);
+        assert!(k9 < k10);
+        assert!(k9.starts_with(&versions_prefix("a", "r", "p")));
+    }
+
+    #[test]
+    fn a_parameter_and_another_that_extends_its_name_have_separate_version_ranges() {
+        // `p#…` versions never fall inside the `p-x#` range and the other way round.
+        let p = versions_prefix("a", "r", "p");
+        assert!(!version_key("a", "r", "p-x", 1).starts_with(&p));
+    }
+
+    #[test]
+    fn children_are_indexed_under_their_parent_path() {
+        assert_eq!(child_key("a", "r", "x/y/z"), "a/r/ssm/parameter-children/x/y#z");
+        assert_eq!(child_key("a", "r", "top"), "a/r/ssm/parameter-children/#top");
+        assert!(child_key("a", "r", "x/y/z").starts_with(&children_prefix("a", "r", "x/y")));
+        assert!(!child_key("a", "r", "x/yy/z").starts_with(&children_prefix("a", "r", "x/y")));
+    }
+
+    #[test]
+    fn first_schema_records_upgrade_with_defaults() {
+        let v1 = br#"{"kind":"ssm.parameter","v":1,"data":{"name":"p","parameter_type":"String","value":"x",
+            "version":3,"last_modified":1,"last_modified_user":"u","data_type":"text","tier":"Standard",
+            "description":null,"allowed_pattern":null,"tags":[]}}"#;
+        let r: ParameterRecord = ingot_store::decode_record(v1).unwrap();
+        assert_eq!((r.version, r.oldest_version, r.labels.len(), r.key_id), (3, 1, 0, None));
+        assert_eq!(decode_version(v1).unwrap().version, 3);
+    }
+
+    #[test]
+    fn counts_never_go_below_zero() {
+        let mut c = Counts { key: String::new(), own: CountsRecord::default(), total: CountsRecord::default() };
+        c.add(ParameterTier::Standard, -1);
+        assert_eq!(c.total.standard, 0);
+        c.add(ParameterTier::Advanced, 2);
+        assert_eq!((c.own.advanced, c.total.advanced), (2, 2));
+    }
+}

@@ -1,0 +1,122 @@
+//! Tags of parameters: AddTagsToResource, RemoveTagsFromResource and ListTagsForResource with
+//! `ResourceType: Parameter` (Ingot has no other taggable Systems Manager resources yet, so every
+//! other type is `InvalidResourceType`). Tags belong to the parameter, not to a version.
+
+use crate::errors::SsmError;
+use crate::names::{parameter_arn, validation, ParameterName, MALFORMED_PATH};
+use crate::operations::{AddTagsToResource, ListTagsForResource, RemoveTagsFromResource};
+use crate::parameters::MAX_TAGS;
+use crate::store::{self, ParameterRecord};
+use crate::types::{
+    AddTagsToResourceRequest, AddTagsToResourceResult, ListTagsForResourceRequest, ListTagsForResourceResult,
+    RemoveTagsFromResourceRequest, RemoveTagsFromResourceResult, ResourceTypeForTagging, Tag,
+};
+use crate::Ssm;
+use ingot_core::{CommonKind, Handler, RequestContext};
+
+/// Finds the tagged parameter after authorizing `action` on it.
+async fn tagged_parameter(
+    ctx: &RequestContext,
+    action: &str,
+    resource_type: ResourceTypeForTagging,
+    resource_id: &str,
+) -> Result<(String, ParameterRecord), SsmError> {
+    if resource_type != ResourceTypeForTagging::Parameter {
+        ctx.authorize(action, "*")?;
+        return Err(SsmError::InvalidResourceType(Default::default()));
+    }
+    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let name = ParameterName::for_read(resource_id, region, account).map_err(|e| match e {
+        SsmError::Common(c) if c.kind == CommonKind::Validation => validation(MALFORMED_PATH),
+        other => other,
+    })?;
+    ctx.authorize(action, &parameter_arn(region, account, &name.canonical))?;
+    if name.is_public() {
+        return Err(SsmError::InvalidResourceId(Default::default()));
+    }
+    match store::load(ctx, &name.canonical).await? {
+        Some(record) => Ok((name.canonical, record)),
+        None => Err(SsmError::InvalidResourceId(Default::default())),
+    }
+}
+
+/// Adds or replaces `tags` on `existing`, refusing more than 50 in all.
+pub fn merge_tags(existing: &mut Vec<(String, String)>, tags: Vec<Tag>) -> Result<(), SsmError> {
+    for tag in tags {
+        match existing.iter_mut().find(|(k, _)| *k == tag.key) {
+            Some(slot) => slot.1 = tag.value,
+            None => existing.push((tag.key, tag.value)),
+        }
+    }
+    if existing.len() > MAX_TAGS {
+        return Err(SsmError::TooManyTagsError(Default::default()));
+    }
+    Ok(())
+}
+
+impl Handler<AddTagsToResource> for Ssm {
+    async fn handle(
+        &self,
+        ctx: &RequestContext,
+        input: AddTagsToResourceRequest,
+    ) -> Result<AddTagsToResourceResult, SsmError> {
+        let (canonical, mut record) =
+            tagged_parameter(ctx, "ssm:AddTagsToResource", input.resource_type, &input.resource_id).await?;
+        merge_tags(&mut record.tags, input.tags)?;
+        store::save(&ctx.tx, ctx.account.as_str(), ctx.region.as_str(), &canonical, &record);
+        Ok(AddTagsToResourceResult {})
+    }
+}
+
+impl Handler<RemoveTagsFromResource> for Ssm {
+    async fn handle(
+        &self,
+        ctx: &RequestContext,
+        input: RemoveTagsFromResourceRequest,
+    ) -> Result<RemoveTagsFromResourceResult, SsmError> {
+        let (canonical, mut record) =
+            tagged_parameter(ctx, "ssm:RemoveTagsFromResource", input.resource_type, &input.resource_id).await?;
+        let before = record.tags.len();
+        record.tags.retain(|(k, _)| !input.tag_keys.contains(k));
+        if record.tags.len() != before {
+            store::save(&ctx.tx, ctx.account.as_str(), ctx.region.as_str(), &canonical, &record);
+        }
+        Ok(RemoveTagsFromResourceResult {})
+    }
+}
+
+impl Handler<ListTagsForResource> for Ssm {
+    async fn handle(
+        &self,
+        ctx: &RequestContext,
+        input: ListTagsForResourceRequest,
+    ) -> Result<ListTagsForResourceResult, SsmError> {
+        let (_, record) =
+            tagged_parameter(ctx, "ssm:ListTagsForResource", input.resource_type, &input.resource_id).await?;
+        let tag_list = record.tags.into_iter().map(|(key, value)| Tag { key, value }).collect();
+        Ok(ListTagsForResourceResult { tag_list: Some(tag_list) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(k: &str, v: &str) -> Tag {
+        Tag { key: k.into(), value: v.into() }
+    }
+
+    #[test]
+    fn adding_a_tag_with_an_existing_key_replaces_its_value() {
+        let mut tags = vec![("env".to_string(), "dev".to_string())];
+        merge_tags(&mut tags, vec![tag("env", "prod"), tag("team", "core")]).unwrap();
+        assert_eq!(tags, vec![("env".into(), "prod".into()), ("team".into(), "core".into())]);
+    }
+
+    #[test]
+    fn more_than_fifty_tags_are_too_many() {
+        let mut tags: Vec<(String, String)> = (0..50).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(merge_tags(&mut tags.clone(), vec![tag("k0", "x")]).is_ok());
+        assert!(matches!(merge_tags(&mut tags, vec![tag("new", "x")]), Err(SsmError::TooManyTagsError(_))));
+    }
+}
