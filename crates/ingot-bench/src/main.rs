@@ -1,0 +1,679 @@
+//! `ingot-bench`: Ingot and moto side by side on one machine, driven by the same load generator.
+//! Run it through `scripts/bench`; docs/benchmarks.md explains the columns and the targets.
+//!
+//! Progress goes to stderr; the report (machine, setup, one markdown table, notes) to stdout.
+
+mod args;
+mod client;
+mod hist;
+mod procfs;
+mod report;
+mod server;
+mod workload;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use args::{Backend, Options, USAGE};
+use client::Template;
+use procfs::MachineInfo;
+use report::{fmt_count, fmt_rate, Entry, Measurement, Outcome, Results};
+use server::{IngotSpec, Kind, Server};
+use workload::{LoadConfig, Op, Plan, Workload};
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match Options::parse(&argv) {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("ingot-bench: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ingot-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The servers are owned by `run`'s future: when a signal wins the select, that future is
+    // dropped, and dropping a `Server` kills it.
+    let code = runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut hangup = signal(SignalKind::hangup()).ok();
+        let term = async {
+            match term.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let hangup = async {
+            match hangup.as_mut() {
+                Some(s) => s.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = run(opts) => match r {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("ingot-bench: {e:#}");
+                    1
+                }
+            },
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("ingot-bench: interrupted; servers stopped");
+                130
+            }
+            _ = term => {
+                eprintln!("ingot-bench: terminated; servers stopped");
+                143
+            }
+            _ = hangup => 129,
+        }
+    });
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    ExitCode::from(code)
+}
+
+/// A server under test and what has been set up on it.
+struct Target {
+    server: Server,
+    /// Per operation: served (and its data seeded), or why not.
+    avail: HashMap<Op, Avail>,
+    /// Parameters in its DescribeParameters set.
+    describe_count: usize,
+    noop: Option<Result<Template, String>>,
+}
+
+#[derive(Debug, Clone)]
+enum Avail {
+    Served,
+    NotServed(String),
+    Failed(String),
+}
+
+struct Bench {
+    opts: Options,
+    notes: Vec<String>,
+    results: Results,
+    /// New connections the load generator had to open, per server, over all workloads.
+    reconnects: HashMap<Kind, u64>,
+    /// Servers that closed the connection after (nearly) every response.
+    closes_every_time: HashMap<Kind, bool>,
+}
+
+async fn run(opts: Options) -> Result<()> {
+    let machine = MachineInfo::collect();
+    let ticks = procfs::clock_ticks_per_second();
+    let kinds = opts.servers();
+    let mut bench = Bench {
+        opts,
+        notes: Vec::new(),
+        results: Results::default(),
+        reconnects: HashMap::new(),
+        closes_every_time: HashMap::new(),
+    };
+    let opts = bench.opts.clone();
+
+    let mut setup = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
+    for kind in kinds {
+        match kind {
+            Kind::Ingot => {
+                let spec = IngotSpec {
+                    bin: opts.ingot_bin.clone(),
+                    database_url: (opts.backend == Backend::Postgres).then(|| opts.database_url.clone()),
+                };
+                eprintln!("starting ingot ({})", spec.bin.display());
+                let started = Instant::now();
+                let server = server::start_ingot(&spec, ticks).await?;
+                let backend = match opts.backend {
+                    Backend::Sqlite => "SQLite (synchronous=FULL, temporary data directory)".to_owned(),
+                    Backend::Postgres => format!("PostgreSQL ({}, fresh schema)", redact_url(&opts.database_url)),
+                };
+                setup.push(format!(
+                    "{} on {backend}, strict SigV4 auth, ready in {:.2} s",
+                    version_of(&opts.ingot_bin, &["--version"]).unwrap_or_else(|| "ingot".into()),
+                    started.elapsed().as_secs_f64()
+                ));
+                targets.push(Target::new(server, opts.describe_params));
+            }
+            Kind::Moto => {
+                eprintln!("starting moto ({})", opts.moto_server.display());
+                let (server, startup) = server::start_moto(&opts.moto_server, ticks).await?;
+                setup.push(format!(
+                    "moto {} (`moto_server`, werkzeug threaded, in-memory), answering after {:.2} s",
+                    moto_version(&opts.moto_server).unwrap_or_else(|| "?".into()),
+                    startup.as_secs_f64()
+                ));
+                targets.push(Target::new(server, opts.moto_describe_params));
+            }
+        }
+    }
+    // Let start-up work settle before calling them idle.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for t in &targets {
+        bench.results.idle_rss_mb.push((t.server.kind, t.server.proc.rss_mb()?));
+    }
+
+    if let Some(minutes) = opts.memory_minutes {
+        return memory_mode(&mut bench, &mut targets, minutes, &machine, &setup).await;
+    }
+
+    for &workload in &opts.workloads {
+        let mixed_ops = if workload == Workload::Mixed {
+            let mut ops = Vec::new();
+            for op in Op::ALL {
+                let mut everywhere = true;
+                for t in targets.iter_mut() {
+                    everywhere &= matches!(bench.ensure(t, op).await?, Avail::Served);
+                }
+                if everywhere {
+                    ops.push(op);
+                }
+            }
+            ops
+        } else {
+            Vec::new()
+        };
+        for t in targets.iter_mut() {
+            let entry = bench.workload(t, workload, &mixed_ops).await?;
+            bench.results.entries.push(entry);
+        }
+    }
+    for t in &targets {
+        bench.results.end_rss_mb.push((t.server.kind, t.server.proc.rss_mb()?));
+    }
+    let kinds: Vec<Kind> = targets.iter().map(|t| t.server.kind).collect();
+    drop(targets); // stops the servers
+    eprintln!("servers stopped");
+
+    print_header(&machine, &setup, &opts, &kinds);
+    println!("{}", bench.results.table());
+    let mut notes = bench.results.error_notes();
+    notes.push(data_note());
+    notes.append(&mut bench.notes);
+    for kind in &kinds {
+        let n = bench.reconnects.get(kind).copied().unwrap_or(0);
+        if bench.closes_every_time.get(kind).copied().unwrap_or(false) {
+            notes.push(format!(
+                "{}: answers every request with `Connection: close`, so no keep-alive is possible against it: the load generator opened {} new connections over the runs (their cost is in its numbers)",
+                kind.name(),
+                fmt_count(n)
+            ));
+        } else if n > 0 {
+            notes.push(format!("{}: the load generator had to reconnect {} times", kind.name(), fmt_count(n)));
+        }
+    }
+    notes.push(format!("load average at the end: {}", MachineInfo::load_now()));
+    println!("Notes:");
+    for n in notes {
+        println!("- {n}");
+    }
+    Ok(())
+}
+
+impl Target {
+    fn new(server: Server, describe_count: usize) -> Self {
+        Self { server, avail: HashMap::new(), describe_count, noop: None }
+    }
+}
+
+impl Bench {
+    fn note(&mut self, s: String) {
+        eprintln!("  note: {s}");
+        self.notes.push(s);
+    }
+
+    /// Makes sure `op` can be measured on `t`: probes it and seeds its data once.
+    async fn ensure(&mut self, t: &mut Target, op: Op) -> Result<Avail> {
+        if let Some(a) = t.avail.get(&op) {
+            return Ok(a.clone());
+        }
+        let a = self.prepare(t, op).await?;
+        if let Avail::NotServed(why) = &a {
+            eprintln!("  {} does not serve {}: {why}", t.server.kind.name(), op.operation());
+        }
+        t.avail.insert(op, a.clone());
+        Ok(a)
+    }
+
+    async fn prepare(&mut self, t: &mut Target, op: Op) -> Result<Avail> {
+        // Everything else needs PutParameter to seed its data.
+        if op != Op::Put {
+            if let Avail::NotServed(why) | Avail::Failed(why) = Box::pin(self.ensure(t, Op::Put)).await? {
+                return Ok(Avail::NotServed(format!("seeding needs PutParameter: {why}")));
+            }
+        }
+        let server = &t.server;
+        let name = server.kind.name();
+        let opts = self.opts.clone();
+        let probe = |op: Op, describe_count: usize| workload::template(server.addr, op, describe_count);
+        match op {
+            Op::Put => {
+                let (status, body) = workload::call(server, &probe(Op::Put, 0)).await?;
+                if !(200..300).contains(&status) {
+                    return Ok(Avail::NotServed(workload::describe_failure(status, &body)));
+                }
+            }
+            Op::Get => {
+                let put = workload::put_template(server.addr, workload::GET_NAME);
+                let (status, body) = workload::call(server, &put).await?;
+                if !(200..300).contains(&status) {
+                    return Ok(Avail::Failed(workload::describe_failure(status, &body)));
+                }
+                let (status, body) = workload::call(server, &probe(Op::Get, 0)).await?;
+                if !(200..300).contains(&status) {
+                    return Ok(Avail::NotServed(workload::describe_failure(status, &body)));
+                }
+                let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                if value["Parameter"]["Value"] != workload::VALUE {
+                    self.note(format!("{name}: GetParameter answered {value} (expected Value {})", workload::VALUE));
+                }
+            }
+            Op::ByPath | Op::Describe => {
+                let count = if op == Op::ByPath { opts.path_params } else { t.describe_count };
+                let (status, body) = workload::call(server, &probe(op, count)).await?;
+                if !(200..300).contains(&status) {
+                    return Ok(Avail::NotServed(workload::describe_failure(status, &body)));
+                }
+                let (what, names): (&str, fn(usize) -> String) = if op == Op::ByPath {
+                    ("the by-path hierarchy", workload::tree_name)
+                } else {
+                    ("the describe set", workload::describe_name)
+                };
+                eprintln!("  seeding {} parameters ({what}) into {name}", fmt_count(count as u64));
+                let seeded = match workload::seed(server, what, op.region(), count, opts.seed_connections, names).await
+                {
+                    Ok(seeded) => seeded,
+                    Err(e) => {
+                        let tail = server.log_tail(5);
+                        if !tail.trim().is_empty() {
+                            eprintln!("  {name} log after the failed seeding:\n{tail}");
+                        }
+                        return Ok(Avail::Failed(format!("seeding: {e:#}")));
+                    }
+                };
+                self.note(format!(
+                    "{name}: seeded {} parameters ({what}) through PutParameter over {} connections in {:.1} s ({}/s)",
+                    fmt_count(count as u64),
+                    opts.seed_connections,
+                    seeded.took.as_secs_f64(),
+                    fmt_rate(count as f64 / seeded.took.as_secs_f64())
+                ));
+                if seeded.retried > 0 {
+                    self.note(format!(
+                        "{name}: seeding {what} met {} transient errors, retried with backoff as SDKs do (not part of any measurement); first: {}",
+                        fmt_count(seeded.retried),
+                        seeded.first_retried.as_deref().unwrap_or("?")
+                    ));
+                }
+                let (status, body) = workload::call(server, &probe(op, count)).await?;
+                if !(200..300).contains(&status) {
+                    return Ok(Avail::Failed(workload::describe_failure(status, &body)));
+                }
+                let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let got = value["Parameters"].as_array().map(Vec::len);
+                let expected =
+                    if op == Op::ByPath { workload::PAGE.min(count) } else { workload::describe_matches(count) };
+                if got != Some(expected) {
+                    self.note(format!(
+                        "{name}: {} answered {} parameters where {expected} were expected",
+                        op.operation(),
+                        got.map(|n| n.to_string()).unwrap_or_else(|| "no".into())
+                    ));
+                }
+            }
+        }
+        Ok(Avail::Served)
+    }
+
+    /// The no-op request of a server: Ingot's ping, moto's cheapest 2xx endpoint.
+    async fn noop(&mut self, t: &mut Target) -> Result<Result<Template, String>> {
+        if let Some(n) = &t.noop {
+            return Ok(n.clone());
+        }
+        let server = &t.server;
+        let chosen = match server.kind {
+            Kind::Ingot => {
+                let template = Template::get(server.addr, "/_ingot/ping");
+                let (status, body) = workload::call(server, &template).await?;
+                if (200..300).contains(&status) {
+                    Ok(template)
+                } else {
+                    Err(workload::describe_failure(status, &body))
+                }
+            }
+            Kind::Moto => {
+                let candidates: Vec<String> = match &self.opts.moto_noop_path {
+                    Some(p) => vec![p.clone()],
+                    None => ["/moto-api/config", "/moto-api/", "/moto-api/lib.js", "/latest/meta-data/"]
+                        .map(String::from)
+                        .to_vec(),
+                };
+                let mut timed = Vec::new();
+                for path in &candidates {
+                    let template = Template::get(server.addr, path);
+                    let mut conn = client::Conn::new(server.addr);
+                    let mut status_seen = 0;
+                    let started = Instant::now();
+                    let n = 100;
+                    let mut ok = true;
+                    for _ in 0..n {
+                        let headers = template.signed_headers(&server.creds, client::now_epoch());
+                        match conn.send(&template, headers).await {
+                            Ok((s, _)) if s.is_success() => status_seen = s.as_u16(),
+                            _ => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    }
+                    if ok {
+                        timed.push((started.elapsed() / n, path.clone(), status_seen));
+                    }
+                }
+                let summary = timed
+                    .iter()
+                    .map(|(d, p, s)| format!("GET {p} → {s} in {:.2} ms", d.as_secs_f64() * 1000.0))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let means: Vec<Duration> = timed.iter().map(|(d, _, _)| *d).collect();
+                match pick_noop(&means).map(|i| &timed[i]) {
+                    Some((_, path, status)) => {
+                        self.note(format!(
+                            "moto has no no-op endpoint; its no-op row is `GET {path}` (HTTP {status}), chosen from (sequential mean of 100 each): {summary}"
+                        ));
+                        Ok(Template::get(server.addr, path))
+                    }
+                    None => Err(format!("none of {} answered 2xx", candidates.join(", "))),
+                }
+            }
+        };
+        t.noop = Some(chosen.clone());
+        Ok(chosen)
+    }
+
+    async fn workload(&mut self, t: &mut Target, workload: Workload, mixed_ops: &[Op]) -> Result<Entry> {
+        let opts = self.opts.clone();
+        let per_conn = (opts.put_names / opts.connections).max(1);
+        let kind = t.server.kind;
+        let mut entry = Entry {
+            workload,
+            server: kind,
+            data: String::new(),
+            data_size: None,
+            outcome: Outcome::Failed(String::new()),
+        };
+        let plan = match workload {
+            Workload::Noop => match self.noop(t).await? {
+                Ok(template) => {
+                    entry.data = template.label.clone();
+                    Ok(Plan::single(template, opts.connections))
+                }
+                Err(why) => Err(Avail::NotServed(why)),
+            },
+            Workload::Mixed => {
+                entry.data = workload::mixed_description(mixed_ops);
+                if mixed_ops.is_empty() {
+                    Err(Avail::NotServed("no operation served by every server".into()))
+                } else {
+                    Ok(Plan::mixed(&t.server, opts.connections, per_conn, mixed_ops, t.describe_count))
+                }
+            }
+            w => {
+                let op = w.op().expect("the other workloads are single operations");
+                let (data, size) = match op {
+                    Op::Get => ("1 param".to_owned(), None),
+                    Op::Put => (format!("{} names", fmt_count((per_conn * opts.connections) as u64)), None),
+                    Op::ByPath => (format!("{} params", fmt_count(opts.path_params as u64)), Some(opts.path_params)),
+                    Op::Describe => (format!("{} params", fmt_count(t.describe_count as u64)), Some(t.describe_count)),
+                };
+                entry.data = data;
+                entry.data_size = size;
+                match self.ensure(t, op).await? {
+                    Avail::Served => Ok(match op {
+                        Op::Put => Plan::puts(&t.server, opts.connections, per_conn),
+                        _ => Plan::single(workload::template(t.server.addr, op, t.describe_count), opts.connections),
+                    }),
+                    other => Err(other),
+                }
+            }
+        };
+        let plan = match plan {
+            Ok(p) => p,
+            Err(Avail::NotServed(why)) => {
+                entry.outcome = Outcome::NotServed(why);
+                return Ok(entry);
+            }
+            Err(Avail::Failed(why)) => {
+                entry.outcome = Outcome::Failed(why);
+                return Ok(entry);
+            }
+            Err(Avail::Served) => unreachable!("a served operation has a plan"),
+        };
+        eprintln!(
+            "{} {}: {} connections, {:.0} s warm-up + {:.0} s",
+            kind.name(),
+            workload.name(),
+            opts.connections,
+            opts.warmup.as_secs_f64(),
+            opts.duration.as_secs_f64()
+        );
+        let cfg = LoadConfig {
+            connections: opts.connections,
+            warmup: opts.warmup,
+            duration: opts.duration,
+            sample_every: None,
+        };
+        let r = workload::run_load(&t.server, Arc::new(plan), cfg).await?;
+        let m = Measurement {
+            rate: r.rate(),
+            p50_ms: r.hist.quantile_ms(0.50).unwrap_or(f64::NAN),
+            p99_ms: r.hist.quantile_ms(0.99).unwrap_or(f64::NAN),
+            cpu_per_1k_ms: r.cpu_per_1k(),
+            client_cpu_per_1k_ms: r.client_cpu_per_1k(),
+            rss_after_mb: t.server.proc.rss_mb().ok(),
+            errors: r.errors,
+            first_error: r.first_error.clone(),
+        };
+        eprintln!(
+            "  {} req/s, p50 {} ms, p99 {} ms, max {} ms, errors {}",
+            fmt_rate(m.rate),
+            report::fmt_ms(m.p50_ms),
+            report::fmt_ms(m.p99_ms),
+            report::fmt_ms(r.hist.max_nanos().unwrap_or(0) as f64 / 1e6),
+            m.errors
+        );
+        if m.errors > 0 {
+            let tail = t.server.log_tail(5);
+            if !tail.trim().is_empty() {
+                self.note(format!(
+                    "{} log after {} errors in {}:\n  ```\n{}\n  ```",
+                    kind.name(),
+                    m.errors,
+                    workload.name(),
+                    tail.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+                ));
+            }
+        }
+        *self.reconnects.entry(kind).or_default() += r.reconnects;
+        let sent = r.hist.count().max(1) as f64;
+        if r.reconnects as f64 > sent * 0.5 {
+            *self.closes_every_time.entry(kind).or_default() = true;
+        }
+        entry.outcome = Outcome::Measured(m);
+        Ok(entry)
+    }
+}
+
+async fn memory_mode(
+    bench: &mut Bench,
+    targets: &mut [Target],
+    minutes: f64,
+    machine: &MachineInfo,
+    setup: &[String],
+) -> Result<()> {
+    let opts = bench.opts.clone();
+    let per_conn = (opts.put_names / opts.connections).max(1);
+    let mut outputs = Vec::new();
+    for t in targets.iter_mut() {
+        let mut ops = Vec::new();
+        for op in Op::ALL {
+            if matches!(bench.ensure(t, op).await?, Avail::Served) {
+                ops.push(op);
+            }
+        }
+        if ops.is_empty() {
+            anyhow::bail!("{} serves none of the mixed load's operations", t.server.kind.name());
+        }
+        let plan = Plan::mixed(&t.server, opts.connections, per_conn, &ops, t.describe_count);
+        eprintln!(
+            "{} mixed for {minutes} min ({}), RSS every {:.0} s",
+            t.server.kind.name(),
+            workload::mixed_description(&ops),
+            opts.memory_interval.as_secs_f64()
+        );
+        let cfg = LoadConfig {
+            connections: opts.connections,
+            warmup: opts.warmup,
+            duration: Duration::from_secs_f64(minutes * 60.0),
+            sample_every: Some(opts.memory_interval),
+        };
+        let r = workload::run_load(&t.server, Arc::new(plan), cfg).await?;
+        outputs.push((t.server.kind, ops, r));
+    }
+    let kinds: Vec<Kind> = targets.iter().map(|t| t.server.kind).collect();
+    let idle = bench.results.idle_rss_mb.clone();
+    print_header(machine, setup, &opts, &kinds);
+    for (kind, ops, r) in &outputs {
+        let idle = idle.iter().find(|(k, _)| k == kind).map(|(_, v)| *v).unwrap_or(f64::NAN);
+        println!("### {} under the mixed load for {minutes} min ({})\n", kind.name(), workload::mixed_description(ops));
+        println!(
+            "idle RSS after start {idle:.1} MB; {} req/s overall, p50 {} ms, p99 {} ms, {} errors{}\n",
+            fmt_rate(r.rate()),
+            report::fmt_ms(r.hist.quantile_ms(0.5).unwrap_or(f64::NAN)),
+            report::fmt_ms(r.hist.quantile_ms(0.99).unwrap_or(f64::NAN)),
+            r.errors,
+            r.first_error.as_deref().map(|e| format!(" (INVALID; first: {e})")).unwrap_or_default()
+        );
+        println!("{}", report::memory_table(*kind, &r.samples));
+        println!("{}\n", report::flatness(&r.samples));
+    }
+    let mut notes = vec![data_note()];
+    notes.append(&mut bench.notes);
+    println!("Notes:");
+    for n in notes {
+        println!("- {n}");
+    }
+    println!("- load average at the end: {}", MachineInfo::load_now());
+    Ok(())
+}
+
+/// Which of the timed no-op candidates to use: the first (the preferred one) unless another is
+/// more than 10 % faster, so that near-ties do not change the endpoint from run to run.
+fn pick_noop(means: &[Duration]) -> Option<usize> {
+    let fastest = (0..means.len()).min_by_key(|&i| means[i])?;
+    if means[fastest].as_secs_f64() < means[0].as_secs_f64() * 0.9 {
+        Some(fastest)
+    } else {
+        Some(0)
+    }
+}
+
+/// Where the data sets live, and why.
+fn data_note() -> String {
+    format!(
+        "data: GetParameter/PutParameter in {}, the GetParametersByPath hierarchy in {}, the DescribeParameters set in {} (AWS limits parameters per account and region: 10,000 Standard + 100,000 Advanced; the sets are seeded with Tier={}); all String, value `{}`",
+        Op::Get.region(),
+        Op::ByPath.region(),
+        Op::Describe.region(),
+        workload::SEED_TIER,
+        workload::VALUE
+    )
+}
+
+fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: &[Kind]) {
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    println!("## {}: {}\n", names.join(" vs "), machine.date);
+    println!(
+        "- machine: nproc {}, {}, {} RAM, Linux {}; load average at the start {}",
+        machine.nproc, machine.cpu_model, machine.memory, machine.kernel, machine.load_average
+    );
+    for s in setup {
+        println!("- {s}");
+    }
+    println!(
+        "- load: {} keep-alive HTTP/1.1 connections, each sending back to back; {:.0} s warm-up, then {} measured per workload and server; SigV4-signed for ssm (awsJson 1.1; a connection re-signs an identical request once a second)",
+        opts.connections,
+        opts.warmup.as_secs_f64(),
+        match opts.memory_minutes {
+            Some(m) => format!("{m} min"),
+            None => format!("{:.0} s", opts.duration.as_secs_f64()),
+        }
+    );
+    println!(
+        "- the load generator runs on the same {} cores as the servers, nothing pinned: it takes part of the CPU the servers could use\n",
+        machine.nproc
+    );
+}
+
+/// `postgres://user:secret@host/db` without the password.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+fn version_of(bin: &Path, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(bin).args(args).output().ok()?;
+    let s = String::from_utf8(out.stdout).ok()?;
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// moto's version, from the Python next to `moto_server`.
+fn moto_version(moto_server: &Path) -> Option<String> {
+    let python = moto_server.parent()?.join("python");
+    version_of(&python, &["-c", "import moto; print(moto.__version__)"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preferred_noop_wins_near_ties() {
+        let ms = Duration::from_micros;
+        assert_eq!(pick_noop(&[]), None);
+        assert_eq!(pick_noop(&[ms(780), ms(770), ms(820)]), Some(0));
+        assert_eq!(pick_noop(&[ms(1000), ms(850), ms(950)]), Some(1));
+        assert_eq!(pick_noop(&[ms(500), ms(900)]), Some(0));
+    }
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(redact_url("postgres://postgres@127.0.0.1:5432/test"), "postgres://postgres@127.0.0.1:5432/test");
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

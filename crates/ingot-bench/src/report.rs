@@ -1,0 +1,547 @@
+//! Turning measurements into the markdown table, with the targets beside them.
+
+use std::fmt::Write as _;
+
+use crate::server::Kind;
+use crate::workload::{Sample, Workload};
+
+/// What one workload on one server came to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Measured(Measurement),
+    /// The server answered the operation with a 4xx/5xx before the run (why).
+    NotServed(String),
+    /// The workload could not be run (why), e.g. seeding failed.
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Measurement {
+    pub rate: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub cpu_per_1k_ms: Option<f64>,
+    pub client_cpu_per_1k_ms: Option<f64>,
+    pub rss_after_mb: Option<f64>,
+    pub errors: u64,
+    pub first_error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub workload: Workload,
+    pub server: Kind,
+    /// What the workload ran over, e.g. `100,000 params`.
+    pub data: String,
+    /// How many parameters the filtered/listed set had (for targets that name a size).
+    pub data_size: Option<usize>,
+    pub outcome: Outcome,
+}
+
+/// Everything the table is made of.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub entries: Vec<Entry>,
+    pub idle_rss_mb: Vec<(Kind, f64)>,
+    pub end_rss_mb: Vec<(Kind, f64)>,
+}
+
+pub const TARGET_GET_VS_MOTO: f64 = 50.0;
+pub const TARGET_GET_VS_NOOP: f64 = 0.60;
+pub const TARGET_PUT_VS_MOTO: f64 = 20.0;
+pub const TARGET_BY_PATH_P99_MS: f64 = 5.0;
+pub const TARGET_DESCRIBE_P99_MS: f64 = 20.0;
+pub const TARGET_DESCRIBE_SIZE: usize = 100_000;
+pub const TARGET_IDLE_RSS_MB: f64 = 50.0;
+
+impl Results {
+    fn measured(&self, workload: Workload, server: Kind) -> Option<&Measurement> {
+        self.entries.iter().find_map(|e| match &e.outcome {
+            Outcome::Measured(m) if e.workload == workload && e.server == server => Some(m),
+            _ => None,
+        })
+    }
+
+    fn valid(&self, workload: Workload, server: Kind) -> Option<&Measurement> {
+        self.measured(workload, server).filter(|m| m.errors == 0)
+    }
+
+    /// Ingot's req/s over moto's, when both ran cleanly.
+    pub fn ratio(&self, workload: Workload) -> Option<f64> {
+        let i = self.valid(workload, Kind::Ingot)?;
+        let m = self.valid(workload, Kind::Moto)?;
+        (m.rate > 0.0).then(|| i.rate / m.rate)
+    }
+
+    /// The target of a workload's Ingot row, and how the run compares.
+    pub fn target(&self, entry: &Entry) -> (String, String) {
+        if entry.server != Kind::Ingot {
+            return (String::new(), String::new());
+        }
+        let m = match &entry.outcome {
+            Outcome::Measured(m) => m,
+            _ => return (target_text(entry.workload), "n/a".into()),
+        };
+        if m.errors > 0 {
+            return (target_text(entry.workload), format!("INVALID: {} errors", m.errors));
+        }
+        let verdict = match entry.workload {
+            Workload::Noop | Workload::Mixed => String::new(),
+            Workload::GetParameter => {
+                let vs_moto = self
+                    .ratio(Workload::GetParameter)
+                    .map(|r| (r >= TARGET_GET_VS_MOTO, format!("{} moto", fmt_ratio(r))))
+                    .ok_or("moto: no clean run");
+                let vs_noop = self
+                    .valid(Workload::Noop, Kind::Ingot)
+                    .filter(|n| n.rate > 0.0)
+                    .map(|n| {
+                        let share = m.rate / n.rate;
+                        (share >= TARGET_GET_VS_NOOP, format!("{:.0}% of no-op", share * 100.0))
+                    })
+                    .ok_or("no-op: no clean run");
+                combine(&[vs_moto, vs_noop])
+            }
+            Workload::PutParameter => {
+                let vs_moto = self
+                    .ratio(Workload::PutParameter)
+                    .map(|r| (r >= TARGET_PUT_VS_MOTO, format!("{} moto", fmt_ratio(r))))
+                    .ok_or("moto: no clean run");
+                combine(&[vs_moto])
+            }
+            Workload::GetParametersByPath => {
+                combine(&[Ok((m.p99_ms <= TARGET_BY_PATH_P99_MS, format!("p99 {} ms", fmt_ms(m.p99_ms))))])
+            }
+            Workload::DescribeParameters => match entry.data_size {
+                Some(n) if n < TARGET_DESCRIBE_SIZE => {
+                    format!("n/a: over {} params, not {}", fmt_count(n as u64), fmt_count(TARGET_DESCRIBE_SIZE as u64))
+                }
+                _ => combine(&[Ok((m.p99_ms <= TARGET_DESCRIBE_P99_MS, format!("p99 {} ms", fmt_ms(m.p99_ms))))]),
+            },
+        };
+        (target_text(entry.workload), verdict)
+    }
+
+    /// The results table.
+    pub fn table(&self) -> String {
+        let headers = [
+            "workload",
+            "server",
+            "data",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "server CPU ms / 1k req",
+            "server RSS MB",
+            "client CPU ms / 1k req",
+            "errors",
+            "ingot / moto",
+            "target",
+            "vs target",
+        ];
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        let rss_ratio = |list: &[(Kind, f64)]| {
+            let get = |k| list.iter().find(|(kind, _)| *kind == k).map(|(_, v)| *v);
+            get(Kind::Ingot).zip(get(Kind::Moto)).filter(|(_, m)| *m > 0.0).map(|(i, m)| i / m)
+        };
+        let rss_rows = |rows: &mut Vec<Vec<String>>, label: &str, list: &[(Kind, f64)], idle: bool| {
+            for (kind, mb) in list {
+                let (target, verdict) = match (idle, kind) {
+                    (true, Kind::Ingot) => (
+                        format!("≤ {TARGET_IDLE_RSS_MB:.0} MB"),
+                        verdict(*mb <= TARGET_IDLE_RSS_MB, &format!("{mb:.1} MB")),
+                    ),
+                    _ => (String::new(), String::new()),
+                };
+                let ratio = match kind {
+                    Kind::Ingot => rss_ratio(list).map(fmt_ratio).unwrap_or_default(),
+                    Kind::Moto => String::new(),
+                };
+                rows.push(vec![
+                    label.into(),
+                    kind.name().into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    format!("{mb:.1}"),
+                    String::new(),
+                    String::new(),
+                    ratio,
+                    target,
+                    verdict,
+                ]);
+            }
+        };
+        rss_rows(&mut rows, "idle after start", &self.idle_rss_mb, true);
+        for entry in &self.entries {
+            let (target, verdict) = self.target(entry);
+            let ratio = match (entry.server, self.ratio(entry.workload)) {
+                (Kind::Ingot, Some(r)) => fmt_ratio(r),
+                _ => String::new(),
+            };
+            let mut row = vec![entry.workload.name().into(), entry.server.name().into(), entry.data.clone()];
+            // Why a workload did not run goes to the last column, the one allowed to be wide.
+            let verdict = match &entry.outcome {
+                Outcome::Measured(m) => {
+                    row.extend([
+                        fmt_rate(m.rate),
+                        fmt_ms(m.p50_ms),
+                        fmt_ms(m.p99_ms),
+                        m.cpu_per_1k_ms.map(|c| format!("{c:.1}")).unwrap_or_else(|| "?".into()),
+                        m.rss_after_mb.map(|r| format!("{r:.1}")).unwrap_or_else(|| "?".into()),
+                        m.client_cpu_per_1k_ms.map(|c| format!("{c:.1}")).unwrap_or_else(|| "?".into()),
+                        m.errors.to_string(),
+                    ]);
+                    verdict
+                }
+                Outcome::NotServed(why) => {
+                    row.push("not served".into());
+                    row.extend(std::iter::repeat_n(String::new(), 6));
+                    format!("n/a: not served ({why})")
+                }
+                Outcome::Failed(why) => {
+                    row.push("failed".into());
+                    row.extend(std::iter::repeat_n(String::new(), 6));
+                    format!("n/a: failed ({why})")
+                }
+            };
+            row.extend([ratio, target, verdict]);
+            rows.push(row);
+        }
+        rss_rows(&mut rows, "after the run", &self.end_rss_mb, false);
+        markdown_table(&headers, &rows)
+    }
+
+    /// First error of each row that had errors.
+    pub fn error_notes(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.outcome {
+                Outcome::Measured(m) if m.errors > 0 => Some(format!(
+                    "{} on {}: {} errors, the run is invalid; first: {}",
+                    e.workload.name(),
+                    e.server.name(),
+                    m.errors,
+                    m.first_error.as_deref().unwrap_or("?")
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn target_text(workload: Workload) -> String {
+    match workload {
+        Workload::Noop => "(the ceiling)".into(),
+        Workload::GetParameter => {
+            format!("≥ {TARGET_GET_VS_MOTO:.0}× moto; ≥ {:.0}% of no-op", TARGET_GET_VS_NOOP * 100.0)
+        }
+        Workload::PutParameter => format!("≥ {TARGET_PUT_VS_MOTO:.0}× moto"),
+        Workload::GetParametersByPath => format!("p99 ≤ {TARGET_BY_PATH_P99_MS:.0} ms"),
+        Workload::DescribeParameters => {
+            format!("p99 ≤ {TARGET_DESCRIBE_P99_MS:.0} ms over {}", fmt_count(TARGET_DESCRIBE_SIZE as u64))
+        }
+        Workload::Mixed => "RSS flat (--memory-minutes)".into(),
+    }
+}
+
+fn verdict(met: bool, what: &str) -> String {
+    format!("{} ({what})", if met { "met" } else { "NOT met" })
+}
+
+/// `met (a, b)` when every known part is met, `NOT met (…)` when one is not, `n/a (…)` when
+/// none is known; the unknown parts say why.
+fn combine(parts: &[Result<(bool, String), &str>]) -> String {
+    let what: Vec<String> = parts
+        .iter()
+        .map(|p| match p {
+            Ok((_, s)) => s.clone(),
+            Err(why) => (*why).to_owned(),
+        })
+        .collect();
+    if parts.iter().all(Result::is_err) {
+        return format!("n/a ({})", what.join(", "));
+    }
+    let met = parts.iter().flatten().all(|(ok, _)| *ok);
+    verdict(met, &what.join(", "))
+}
+
+// ---- formatting -----------------------------------------------------------------------------
+
+/// `1,234,567`.
+pub fn fmt_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Requests per second: whole numbers with separators, one decimal below 100.
+pub fn fmt_rate(r: f64) -> String {
+    if r >= 100.0 {
+        fmt_count(r.round() as u64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// Milliseconds with about three significant digits.
+pub fn fmt_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{ms:.3}")
+    } else if ms < 10.0 {
+        format!("{ms:.2}")
+    } else if ms < 100.0 {
+        format!("{ms:.1}")
+    } else {
+        format!("{ms:.0}")
+    }
+}
+
+/// `52×`, `3.4×`, `0.25×`.
+pub fn fmt_ratio(r: f64) -> String {
+    if r >= 10.0 {
+        format!("{r:.0}×")
+    } else if r >= 1.0 {
+        format!("{r:.1}×")
+    } else {
+        format!("{r:.2}×")
+    }
+}
+
+/// A markdown table, columns padded to line up in a terminal; `|` in cells is escaped.
+pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let headers: Vec<String> = headers.iter().map(|h| cell(h)).collect();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| cell(c)).collect()).collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count().max(3)).collect();
+    for row in &rows {
+        for (i, c) in row.iter().enumerate().take(widths.len()) {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut s = String::from("|");
+        for (i, w) in widths.iter().enumerate() {
+            let c = cells.get(i).map(String::as_str).unwrap_or("");
+            let pad = w - c.chars().count().min(*w);
+            let _ = write!(s, " {c}{} |", " ".repeat(pad));
+        }
+        s.push('\n');
+        s
+    };
+    let mut out = line(&headers);
+    out.push('|');
+    for w in &widths {
+        let _ = write!(out, "{}|", "-".repeat(w + 2));
+    }
+    out.push('\n');
+    for row in &rows {
+        out.push_str(&line(row));
+    }
+    out
+}
+
+/// The RSS series of a `--memory-minutes` run and what it says about flatness.
+pub fn memory_table(kind: Kind, samples: &[Sample]) -> String {
+    let rows: Vec<Vec<String>> = samples
+        .iter()
+        .map(|s| {
+            vec![
+                format!("{:.0}", s.at.as_secs_f64()),
+                format!("{:.1}", s.rss_mb),
+                if s.at.is_zero() { String::new() } else { fmt_rate(s.rate) },
+            ]
+        })
+        .collect();
+    let title = format!("{} RSS MB", kind.name());
+    markdown_table(&["t s", &title, "req/s"], &rows)
+}
+
+/// Growth of RSS from the first sample at or after one minute (the load's steady state) to the
+/// last one. "flat" when it moved by at most 2 MB or 5 %, whichever is larger.
+pub fn flatness(samples: &[Sample]) -> String {
+    let Some(last) = samples.last() else {
+        return "no samples".into();
+    };
+    let base = samples.iter().find(|s| s.at.as_secs_f64() >= 60.0).or_else(|| samples.get(1)).unwrap_or(last);
+    let max = samples.iter().map(|s| s.rss_mb).fold(f64::MIN, f64::max);
+    let growth = last.rss_mb - base.rss_mb;
+    let pct = if base.rss_mb > 0.0 { growth / base.rss_mb * 100.0 } else { 0.0 };
+    let allowed = (base.rss_mb * 0.05).max(2.0);
+    let verdict = if growth.abs() <= allowed {
+        "flat"
+    } else if growth > 0.0 {
+        "GROWING"
+    } else {
+        "shrinking"
+    };
+    format!(
+        "RSS {:.1} MB at t={:.0} s → {:.1} MB at t={:.0} s ({growth:+.1} MB, {pct:+.1} %), peak {max:.1} MB: {verdict} (target: flat; flat = within max(2 MB, 5 %))",
+        base.rss_mb,
+        base.at.as_secs_f64(),
+        last.rss_mb,
+        last.at.as_secs_f64(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn measured(rate: f64, p99: f64) -> Outcome {
+        Outcome::Measured(Measurement {
+            rate,
+            p50_ms: p99 / 2.0,
+            p99_ms: p99,
+            cpu_per_1k_ms: Some(12.0),
+            client_cpu_per_1k_ms: Some(6.0),
+            rss_after_mb: Some(20.0),
+            errors: 0,
+            first_error: None,
+        })
+    }
+
+    fn entry(workload: Workload, server: Kind, outcome: Outcome) -> Entry {
+        Entry { workload, server, data: String::new(), data_size: None, outcome }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(fmt_count(0), "0");
+        assert_eq!(fmt_count(999), "999");
+        assert_eq!(fmt_count(1_000), "1,000");
+        assert_eq!(fmt_count(1_234_567), "1,234,567");
+        assert_eq!(fmt_rate(12_345.6), "12,346");
+        assert_eq!(fmt_rate(42.25), "42.2");
+        assert_eq!(fmt_ms(0.41234), "0.412");
+        assert_eq!(fmt_ms(4.56789), "4.57");
+        assert_eq!(fmt_ms(35.12), "35.1");
+        assert_eq!(fmt_ms(1234.5), "1234");
+        assert_eq!(fmt_ratio(52.4), "52×");
+        assert_eq!(fmt_ratio(3.44), "3.4×");
+        assert_eq!(fmt_ratio(0.254), "0.25×");
+    }
+
+    #[test]
+    fn markdown_tables_line_up_and_escape_pipes() {
+        let t = markdown_table(
+            &["a", "long header"],
+            &[vec!["x|y".into(), "1".into()], vec!["≥ 50×".into(), String::new()]],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], "| a     | long header |");
+        assert_eq!(lines[1], "|-------|-------------|");
+        assert_eq!(lines[2], "| x\\|y  | 1           |");
+        assert_eq!(lines[3], "| ≥ 50× |             |");
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{t}");
+    }
+
+    #[test]
+    fn targets_are_judged_against_moto_and_the_ceiling() {
+        let mut r = Results::default();
+        r.entries.push(entry(Workload::Noop, Kind::Ingot, measured(40_000.0, 1.0)));
+        r.entries.push(entry(Workload::GetParameter, Kind::Ingot, measured(30_000.0, 1.0)));
+        r.entries.push(entry(Workload::GetParameter, Kind::Moto, measured(500.0, 50.0)));
+        r.entries.push(entry(Workload::PutParameter, Kind::Ingot, measured(5_000.0, 4.0)));
+        r.entries.push(entry(Workload::PutParameter, Kind::Moto, measured(450.0, 60.0)));
+        let get = r.target(&r.entries[1]);
+        assert_eq!(get.0, "≥ 50× moto; ≥ 60% of no-op");
+        assert_eq!(get.1, "met (60× moto, 75% of no-op)");
+        let put = r.target(&r.entries[3]);
+        assert_eq!(put.1, "NOT met (11× moto)");
+        // moto rows carry no target
+        assert_eq!(r.target(&r.entries[2]), (String::new(), String::new()));
+        assert!((r.ratio(Workload::GetParameter).unwrap() - 60.0).abs() < 1e-9);
+        // Without moto: judged on what is known, the rest named.
+        r.entries.retain(|e| e.server == Kind::Ingot);
+        assert_eq!(r.target(&r.entries[1]).1, "met (moto: no clean run, 75% of no-op)");
+        assert_eq!(r.target(&r.entries[2]).1, "n/a (moto: no clean run)");
+    }
+
+    #[test]
+    fn latency_targets_and_sizes() {
+        let mut r = Results::default();
+        let mut describe = entry(Workload::DescribeParameters, Kind::Ingot, measured(900.0, 12.0));
+        describe.data_size = Some(100_000);
+        r.entries.push(describe.clone());
+        assert_eq!(r.target(&describe).1, "met (p99 12.0 ms)");
+        describe.data_size = Some(10_000);
+        assert_eq!(r.target(&describe).1, "n/a: over 10,000 params, not 100,000");
+        let by_path = entry(Workload::GetParametersByPath, Kind::Ingot, measured(900.0, 7.5));
+        assert_eq!(r.target(&by_path).1, "NOT met (p99 7.50 ms)");
+        let not_served = entry(
+            Workload::GetParametersByPath,
+            Kind::Ingot,
+            Outcome::NotServed("HTTP 400 UnknownOperationException".into()),
+        );
+        assert_eq!(r.target(&not_served).1, "n/a");
+    }
+
+    #[test]
+    fn errors_invalidate_a_row_and_its_ratio() {
+        let mut r = Results::default();
+        let mut bad =
+            Measurement { rate: 100.0, errors: 3, first_error: Some("HTTP 500".into()), ..Default::default() };
+        r.entries.push(entry(Workload::PutParameter, Kind::Ingot, Outcome::Measured(bad.clone())));
+        r.entries.push(entry(Workload::PutParameter, Kind::Moto, measured(10.0, 1.0)));
+        assert_eq!(r.ratio(Workload::PutParameter), None);
+        assert_eq!(r.target(&r.entries[0]).1, "INVALID: 3 errors");
+        assert_eq!(r.error_notes().len(), 1);
+        assert!(r.error_notes()[0].contains("first: HTTP 500"));
+        bad.errors = 0;
+        r.entries[0].outcome = Outcome::Measured(bad);
+        assert_eq!(r.ratio(Workload::PutParameter), Some(10.0));
+    }
+
+    #[test]
+    fn the_whole_table() {
+        let mut r = Results {
+            idle_rss_mb: vec![(Kind::Ingot, 12.5), (Kind::Moto, 50.0)],
+            end_rss_mb: vec![(Kind::Ingot, 40.0), (Kind::Moto, 400.0)],
+            ..Default::default()
+        };
+        r.entries.push(entry(Workload::Noop, Kind::Ingot, measured(40_000.0, 1.0)));
+        r.entries.push(entry(
+            Workload::DescribeParameters,
+            Kind::Ingot,
+            Outcome::NotServed("HTTP 400 UnknownOperationException".into()),
+        ));
+        let t = r.table();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2 + 2 + 2 + 2, "{t}");
+        assert!(lines[2].starts_with("| idle after start ") && lines[2].contains("| ingot "), "{t}");
+        assert!(lines[2].contains("0.25×") && lines[2].contains("met (12.5 MB)"), "{t}");
+        assert!(lines[4].contains("| 40,000 "), "{t}");
+        assert!(lines[5].contains("| not served |"), "{t}");
+        assert!(lines[5].ends_with("| n/a: not served (HTTP 400 UnknownOperationException) |"), "{t}");
+        assert!(lines[7].starts_with("| after the run ") && lines[7].contains("| moto "), "{t}");
+        let widths: Vec<usize> = lines.iter().map(|l| l.chars().count()).collect();
+        assert!(widths.iter().all(|w| *w == widths[0]), "{t}");
+    }
+
+    #[test]
+    fn flatness_verdicts() {
+        let series = |values: &[f64]| -> Vec<Sample> {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Sample { at: Duration::from_secs(i as u64 * 30), rss_mb: *v, rate: 1.0 })
+                .collect()
+        };
+        assert!(flatness(&series(&[10.0, 30.0, 31.0, 30.5, 31.5])).contains(": flat"));
+        assert!(flatness(&series(&[10.0, 30.0, 40.0, 50.0, 60.0])).contains("GROWING"));
+        assert!(flatness(&series(&[10.0, 30.0, 40.0, 50.0, 60.0])).contains("+20.0 MB"));
+        assert_eq!(flatness(&[]), "no samples");
+    }
+}
