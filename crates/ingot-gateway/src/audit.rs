@@ -5,8 +5,64 @@ use ingot_core::model::{OperationModel, ServiceModel};
 use ingot_core::{Principal, PrincipalKind, Timestamp};
 use serde_json::{json, Map, Value};
 
-/// Outbox topic of audit records.
-pub const AUDIT_TOPIC: &str = "audit";
+pub use ingot_core::AUDIT_TOPIC;
+
+/// How long an audit record of a call that changed nothing may wait before it is written.
+const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// Pending records that trigger a write before the interval ends.
+const FLUSH_AT: usize = 1024;
+
+/// Audit records of calls that changed nothing. Writing each one in a commit of its own made
+/// every read a disk write; collected, they cost one commit per interval. A crash loses at most
+/// the last interval of read audit records; records of calls that changed state are never
+/// buffered (they commit with the change).
+#[derive(Default)]
+pub(crate) struct AuditBuffer {
+    pending: std::sync::Mutex<Vec<ingot_store::OutboxEntry>>,
+    full: tokio::sync::Notify,
+}
+
+impl AuditBuffer {
+    pub fn push(&self, record: &serde_json::Value) {
+        let entry =
+            ingot_store::OutboxEntry { topic: AUDIT_TOPIC.to_string(), payload: record.to_string().into_bytes() };
+        let len = {
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.push(entry);
+            pending.len()
+        };
+        if len >= FLUSH_AT {
+            self.full.notify_one();
+        }
+    }
+
+    /// Writes what is pending in one commit.
+    pub async fn flush(&self, store: &dyn ingot_store::Store) {
+        let outbox = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if outbox.is_empty() {
+            return;
+        }
+        let count = outbox.len();
+        if let Err(e) = store.commit(ingot_store::Batch { outbox, ..Default::default() }).await {
+            tracing::warn!(error = %e, count, "audit records were not written");
+        }
+    }
+
+    /// Flushes every interval, or sooner when many records wait, until `stop` turns true.
+    pub async fn run(&self, store: &dyn ingot_store::Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(FLUSH_INTERVAL) => {}
+                () = self.full.notified() => {}
+                _ = stop.changed() => {
+                    self.flush(store).await;
+                    return;
+                }
+            }
+            self.flush(store).await;
+        }
+    }
+}
 
 pub(crate) struct AuditCall<'a> {
     pub model: &'static ServiceModel,
@@ -43,7 +99,12 @@ impl AuditCall<'_> {
             "sourceIPAddress": self.source_ip,
             "userAgent": self.user_agent,
             "requestParameters": redacted(self.operation.and_then(|op| op.input), self.input),
-            "responseElements": redacted(self.operation.and_then(|op| op.output), self.output),
+            // CloudTrail leaves the response out of read-only events.
+            "responseElements": if self.read_only {
+                Value::Null
+            } else {
+                redacted(self.operation.and_then(|op| op.output), self.output)
+            },
             "requestID": self.request_id,
             "eventID": self.event_id,
             "readOnly": self.read_only,

@@ -94,7 +94,8 @@ impl Gateway {
             }
             crate::AuthMode::Strict => {
                 let (principal, secret) = self.credentials_for(&sig.access_key_id, wall_now).await?;
-                ingot_sigv4::verify(parts, &sig, &secret, wall_now.seconds(), &self.signing_keys).map_err(auth_error)?;
+                ingot_sigv4::verify(parts, &sig, &secret, wall_now.seconds(), &self.signing_keys)
+                    .map_err(auth_error)?;
                 principal
             }
         };

@@ -53,6 +53,7 @@ pub struct Gateway {
     config: GatewayConfig,
     signing_keys: ingot_sigv4::SigningKeyCache,
     credentials: auth::CredentialCache,
+    audit_buffer: audit::AuditBuffer,
 }
 
 impl Gateway {
@@ -76,6 +77,7 @@ impl Gateway {
             config,
             signing_keys: ingot_sigv4::SigningKeyCache::new(1024),
             credentials: auth::CredentialCache::default(),
+            audit_buffer: audit::AuditBuffer::default(),
         })
     }
 

@@ -19,12 +19,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How often a request whose commit conflicted with a concurrent one is run again.
-const MAX_ATTEMPTS: usize = 8;
+const MAX_ATTEMPTS: u32 = 10;
+
+/// A random pause before attempt `attempt + 1`, growing with each conflict (up to ~51 ms), so
+/// requests that keep colliding on one key spread out instead of colliding again.
+fn conflict_backoff(ids: &ingot_core::IdGen, attempt: u32) -> Duration {
+    let bytes = ids.bytes(2);
+    let jitter = u64::from(u16::from_le_bytes([bytes[0], bytes[1]]));
+    let ceiling_us = 100u64 << attempt.min(9);
+    Duration::from_micros(jitter % ceiling_us)
+}
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then lets in-flight requests finish
 /// (for up to ten seconds).
 pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shutdown: impl Future<Output = ()>) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let (stop_audit, audit_stopped) = tokio::sync::watch::channel(false);
+    let audit_flusher = {
+        let gateway = gateway.clone();
+        tokio::spawn(async move { gateway.audit_buffer.run(&*gateway.store, audit_stopped).await })
+    };
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -59,6 +73,9 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shu
     if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
         tracing::warn!("connections still open after ten seconds; closing");
     }
+    // The last read audit records are written before the server reports it has stopped.
+    let _ = stop_audit.send(true);
+    let _ = audit_flusher.await;
 }
 
 type Response = hyper::Response<Full<Bytes>>;
@@ -230,6 +247,7 @@ impl Gateway {
                     Ok(()) => {}
                     Err(StoreError::Conflict(key)) if attempt < MAX_ATTEMPTS => {
                         tracing::debug!(%key, attempt, "commit conflicted; running the request again");
+                        tokio::time::sleep(conflict_backoff(&self.ids, attempt)).await;
                         continue;
                     }
                     Err(StoreError::Conflict(key)) => {
@@ -251,21 +269,9 @@ impl Gateway {
         }
     }
 
-    /// Writes an audit record without waiting for it (calls that changed nothing).
+    /// Queues the audit record of a call that changed nothing; the flusher writes it shortly.
     fn record_background(&self, audit: &AuditCall<'_>) {
-        let store = self.store.clone();
-        let batch = ingot_store::Batch {
-            outbox: vec![ingot_store::OutboxEntry {
-                topic: AUDIT_TOPIC.to_string(),
-                payload: audit.to_json().to_string().into_bytes(),
-            }],
-            ..Default::default()
-        };
-        tokio::spawn(async move {
-            if let Err(e) = store.commit(batch).await {
-                tracing::warn!(error = %e, "audit record was not written");
-            }
-        });
+        self.audit_buffer.push(&audit.to_json());
     }
 }
 

@@ -422,6 +422,28 @@ struct Readers {
 }
 
 impl Readers {
+    /// Runs a point read on a pooled connection on the calling thread. A lookup by primary key
+    /// takes microseconds from SQLite's page cache; handing it to a blocking thread and back
+    /// cost more than the read itself (two thread wake-ups per request on the hot path). A
+    /// cold page may block this async worker for one disk read, which is the accepted price.
+    async fn run_inline<T, F>(self: &Arc<Self>, read: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError>,
+    {
+        let _permit =
+            self.permits.acquire().await.map_err(|_| StoreError::Backend("sqlite reader pool closed".into()))?;
+        let pooled = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        let result = read(&conn);
+        if !matches!(result, Err(StoreError::Backend(_))) {
+            self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+        }
+        result
+    }
+
     /// Runs `read` on a pooled connection on a blocking thread: SQLite calls block, and a point
     /// read must not stall the async workers if the page has to come from disk.
     async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, StoreError>
@@ -478,13 +500,14 @@ fn scan_sql(exclusive: bool, bounded: bool) -> &'static str {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
-        let key = key.as_bytes().to_vec();
         self.readers
-            .run(move |conn| {
+            .run_inline(|conn| {
                 let mut stmt =
                     conn.prepare_cached("SELECT version, value FROM kv WHERE key = ?1").map_err(db_err("prepare"))?;
-                let row: Option<(i64, Vec<u8>)> =
-                    stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(db_err("get"))?;
+                let row: Option<(i64, Vec<u8>)> = stmt
+                    .query_row([key.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+                    .map_err(db_err("get"))?;
                 row.map(|(version, value)| Ok(Item { version: version_from_db(version)?, value })).transpose()
             })
             .await

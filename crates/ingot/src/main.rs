@@ -2,6 +2,11 @@
 
 use std::io::Write as _;
 
+// Requests allocate many small, short-lived buffers; mimalloc handles that pattern with less
+// contention and overhead than the system allocator (about a tenth of a GetParameter's CPU).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
