@@ -20,7 +20,7 @@ pub(crate) enum Detected {
 pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, req: &HttpRequest) -> Detected {
     let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     let action = query_action(req);
-    let guessed = guess_protocol(target, action.as_deref());
+    let guessed = guess_protocol(req.headers, action.is_some());
 
     if let Some(name) = signing_name {
         let mut matching = services.iter().filter(|s| s.model().signing_name == name);
@@ -62,23 +62,29 @@ pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, 
     }
 }
 
-fn guess_protocol(target: Option<&str>, action: Option<&str>) -> Protocol {
-    if target.is_some() {
+/// The protocol a request looks like, for answering it before (or without) knowing its service:
+/// an `X-Amz-Target` means JSON, an `Action` or a form body means a query protocol, anything else
+/// is REST.
+pub(crate) fn guess_protocol(headers: &http::HeaderMap, has_action: bool) -> Protocol {
+    if headers.contains_key("x-amz-target") {
         Protocol::AwsJson1_1
-    } else if action.is_some() {
+    } else if has_action || is_form(headers) {
         Protocol::AwsQuery
     } else {
         Protocol::RestJson1
     }
 }
 
-/// The `Action` parameter of a query-protocol request, from the query string or a form body.
-fn query_action(req: &HttpRequest) -> Option<String> {
-    let form = req
-        .headers
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// The `Action` parameter of a query-protocol request, from the query string or a form body.
+fn query_action(req: &HttpRequest) -> Option<String> {
+    let form = is_form(req.headers);
     let from = |text: &str| {
         text.split('&').find_map(|pair| {
             let (k, v) = pair.split_once('=')?;

@@ -9,7 +9,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use ingot_core::model::{Protocol, ServiceModel};
+use ingot_core::model::ServiceModel;
 use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure};
 use ingot_protocol::{HttpRequest, HttpResponse};
 use ingot_store::{StoreError, Tx};
@@ -122,7 +122,8 @@ impl Gateway {
                 } else {
                     CommonError::new(CommonKind::Serialization, "The request body could not be read.")
                 };
-                let protocol = parts.headers.get("x-amz-target").map_or(Protocol::AwsQuery, |_| Protocol::AwsJson1_1);
+                // The body, and with it a form's Action, is unknown: guess from the headers alone.
+                let protocol = crate::detect::guess_protocol(&parts.headers, false);
                 return to_hyper(ingot_protocol::encode_error(protocol, None, &error.into(), &request_id));
             }
         };
