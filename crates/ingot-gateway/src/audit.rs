@@ -1,9 +1,11 @@
 //! CloudTrail-style audit records: one per API call, successful or not, written to the outbox in
 //! the same commit as the call's changes. Sensitive values are redacted using the model.
+//!
+//! An entry of the outbox topic `audit` holds one or more records, one JSON object per line.
 
 use ingot_core::model::{OperationModel, ServiceModel};
 use ingot_core::{Principal, PrincipalKind, Timestamp};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 pub use ingot_core::AUDIT_TOPIC;
 
@@ -12,23 +14,26 @@ const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100
 /// Pending records that trigger a write before the interval ends.
 const FLUSH_AT: usize = 1024;
 
+/// Records one outbox entry of the flusher carries at most (one JSON record per line).
+const RECORDS_PER_ENTRY: usize = 256;
+
 /// Audit records of calls that changed nothing. Writing each one in a commit of its own made
-/// every read a disk write; collected, they cost one commit per interval. A crash loses at most
-/// the last interval of read audit records; records of calls that changed state are never
-/// buffered (they commit with the change).
+/// every read a disk write; collected, they cost one commit per interval, and are written as
+/// outbox entries of up to [`RECORDS_PER_ENTRY`] records, one JSON record per line, so the
+/// commit appends a few rows instead of one per call. A crash loses at most the last interval
+/// of read audit records; records of calls that changed state are never buffered (they commit
+/// with the change, one record per entry).
 #[derive(Default)]
 pub(crate) struct AuditBuffer {
-    pending: std::sync::Mutex<Vec<ingot_store::OutboxEntry>>,
+    pending: std::sync::Mutex<Vec<Vec<u8>>>,
     full: tokio::sync::Notify,
 }
 
 impl AuditBuffer {
-    pub fn push(&self, record: &serde_json::Value) {
-        let entry =
-            ingot_store::OutboxEntry { topic: AUDIT_TOPIC.to_string(), payload: record.to_string().into_bytes() };
+    pub fn push(&self, record: Vec<u8>) {
         let len = {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            pending.push(entry);
+            pending.push(record);
             pending.len()
         };
         if len >= FLUSH_AT {
@@ -38,11 +43,15 @@ impl AuditBuffer {
 
     /// Writes what is pending in one commit.
     pub async fn flush(&self, store: &dyn ingot_store::Store) {
-        let outbox = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        if outbox.is_empty() {
+        let records = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if records.is_empty() {
             return;
         }
-        let count = outbox.len();
+        let count = records.len();
+        let outbox = records
+            .chunks(RECORDS_PER_ENTRY)
+            .map(|chunk| ingot_store::OutboxEntry { topic: AUDIT_TOPIC.to_string(), payload: chunk.join(&b'\n') })
+            .collect();
         if let Err(e) = store.commit(ingot_store::Batch { outbox, ..Default::default() }).await {
             tracing::warn!(error = %e, count, "audit records were not written");
         }
@@ -76,54 +85,122 @@ pub(crate) struct AuditCall<'a> {
     pub user_agent: &'a str,
     pub request_id: &'a str,
     pub event_id: String,
-    pub input: Option<&'a Value>,
+    /// The call's input, already redacted ([`request_parameters`]); `Null` when unknown.
+    pub request_parameters: &'a Value,
     pub output: Option<&'a Value>,
     pub error: Option<(String, Option<String>)>,
     pub read_only: bool,
 }
 
+/// The input of `operation` as an audit record shows it: sensitive values hidden, keys in
+/// lower camel case.
+pub(crate) fn request_parameters(model: &ServiceModel, operation: &OperationModel, input: &Value) -> Value {
+    match operation.input {
+        Some(shape) => camel_keys(ingot_protocol::redact(model, shape, input)),
+        None => Value::Null,
+    }
+}
+
+/// The record as written: field order and names follow CloudTrail's event records.
+#[derive(serde::Serialize)]
+struct RecordJson<'a> {
+    #[serde(rename = "eventVersion")]
+    event_version: &'static str,
+    #[serde(rename = "userIdentity")]
+    user_identity: UserIdentity<'a>,
+    #[serde(rename = "eventTime")]
+    event_time: String,
+    #[serde(rename = "eventSource")]
+    event_source: String,
+    #[serde(rename = "eventName")]
+    event_name: &'a str,
+    #[serde(rename = "awsRegion")]
+    aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    source_ip_address: &'a str,
+    #[serde(rename = "userAgent")]
+    user_agent: &'a str,
+    #[serde(rename = "requestParameters")]
+    request_parameters: &'a Value,
+    #[serde(rename = "responseElements")]
+    response_elements: Value,
+    #[serde(rename = "requestID")]
+    request_id: &'a str,
+    #[serde(rename = "eventID")]
+    event_id: &'a str,
+    #[serde(rename = "readOnly")]
+    read_only: bool,
+    #[serde(rename = "eventType")]
+    event_type: &'static str,
+    #[serde(rename = "managementEvent")]
+    management_event: bool,
+    #[serde(rename = "recipientAccountId")]
+    recipient_account_id: Option<&'a str>,
+    #[serde(rename = "errorCode", skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(rename = "errorMessage", skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "principalId", skip_serializing_if = "Option::is_none")]
+    principal_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    arn: Option<&'a str>,
+    #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
+    #[serde(rename = "accessKeyId")]
+    access_key_id: Option<&'a str>,
+}
+
 impl AuditCall<'_> {
-    pub fn to_json(&self) -> Value {
+    /// The record as JSON bytes, ready for the outbox.
+    pub fn to_bytes(&self) -> Vec<u8> {
         let redacted = |shape: Option<u16>, value: Option<&Value>| match (shape, value) {
             (Some(shape), Some(value)) => camel_keys(ingot_protocol::redact(self.model, shape, value)),
             _ => Value::Null,
         };
-        let op_name = self.operation.map_or("Unknown", |op| op.name);
-        let mut record = json!({
-            "eventVersion": "1.08",
-            "userIdentity": self.user_identity(),
-            "eventTime": self.time.to_iso8601(),
-            "eventSource": format!("{}.amazonaws.com", self.model.endpoint_prefix),
-            "eventName": op_name,
-            "awsRegion": self.region,
-            "sourceIPAddress": self.source_ip,
-            "userAgent": self.user_agent,
-            "requestParameters": redacted(self.operation.and_then(|op| op.input), self.input),
+        let record = RecordJson {
+            event_version: "1.08",
+            user_identity: self.user_identity(),
+            event_time: self.time.to_iso8601(),
+            event_source: format!("{}.amazonaws.com", self.model.endpoint_prefix),
+            event_name: self.operation.map_or("Unknown", |op| op.name),
+            aws_region: self.region,
+            source_ip_address: self.source_ip,
+            user_agent: self.user_agent,
+            request_parameters: self.request_parameters,
             // CloudTrail leaves the response out of read-only events.
-            "responseElements": if self.read_only {
+            response_elements: if self.read_only {
                 Value::Null
             } else {
                 redacted(self.operation.and_then(|op| op.output), self.output)
             },
-            "requestID": self.request_id,
-            "eventID": self.event_id,
-            "readOnly": self.read_only,
-            "eventType": "AwsApiCall",
-            "managementEvent": true,
-            "recipientAccountId": self.principal.map(|p| p.account.to_string()),
-        });
-        if let Some((code, message)) = &self.error {
-            record["errorCode"] = Value::from(code.as_str());
-            if let Some(m) = message {
-                record["errorMessage"] = Value::from(m.as_str());
-            }
-        }
-        record
+            request_id: self.request_id,
+            event_id: &self.event_id,
+            read_only: self.read_only,
+            event_type: "AwsApiCall",
+            management_event: true,
+            recipient_account_id: self.principal.map(|p| p.account.as_str()),
+            error_code: self.error.as_ref().map(|(code, _)| code.as_str()),
+            error_message: self.error.as_ref().and_then(|(_, message)| message.as_deref()),
+        };
+        // Every field is a string, number, bool or JSON value: serializing cannot fail.
+        serde_json::to_vec(&record).unwrap_or_default()
     }
 
-    fn user_identity(&self) -> Value {
+    fn user_identity(&self) -> UserIdentity<'_> {
         let Some(p) = self.principal else {
-            return json!({ "type": "Unknown", "accessKeyId": self.access_key_id });
+            return UserIdentity {
+                kind: "Unknown",
+                principal_id: None,
+                arn: None,
+                account_id: None,
+                access_key_id: self.access_key_id,
+            };
         };
         let kind = match p.kind {
             PrincipalKind::Root => "Root",
@@ -131,13 +208,13 @@ impl AuditCall<'_> {
             PrincipalKind::AssumedRole => "AssumedRole",
             PrincipalKind::Internal => "AWSService",
         };
-        json!({
-            "type": kind,
-            "principalId": p.user_id,
-            "arn": p.arn,
-            "accountId": p.account.as_str(),
-            "accessKeyId": self.access_key_id,
-        })
+        UserIdentity {
+            kind,
+            principal_id: Some(&p.user_id),
+            arn: Some(&p.arn),
+            account_id: Some(p.account.as_str()),
+            access_key_id: self.access_key_id,
+        }
     }
 }
 
@@ -164,6 +241,7 @@ fn camel_keys(value: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn keys_become_lower_camel_at_every_depth() {

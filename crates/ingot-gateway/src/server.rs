@@ -13,6 +13,7 @@ use ingot_core::model::ServiceModel;
 use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure};
 use ingot_protocol::{HttpRequest, HttpResponse};
 use ingot_store::{StoreError, Tx};
+use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -174,7 +175,7 @@ impl Gateway {
             user_agent: &call.user_agent,
             request_id: call.request_id,
             event_id: self.ids.uuid(),
-            input: None,
+            request_parameters: &Value::Null,
             output: None,
             error: Some((format!("{:?}", error.kind), Some(error.message.clone()))),
             read_only: true,
@@ -186,7 +187,7 @@ impl Gateway {
                 return fail(e, audit);
             }
         };
-        let (operation, input) = match ingot_protocol::decode_request(model, req) {
+        let (operation, mut input) = match ingot_protocol::decode_request(model, req) {
             Ok(decoded) => decoded,
             Err(e) => {
                 let mut audit = base_audit(&e);
@@ -196,9 +197,17 @@ impl Gateway {
             }
         };
 
+        let request_parameters = crate::audit::request_parameters(model, operation, &input);
         let mut attempt = 0;
         loop {
             attempt += 1;
+            if attempt > 1 {
+                // The first attempt consumed the input; a retry decodes the request again.
+                match ingot_protocol::decode_request(model, req) {
+                    Ok((_, again)) => input = again,
+                    Err(e) => return encode_error(model, &e.into(), call.request_id),
+                }
+            }
             let ctx = RequestContext {
                 request_id: call.request_id.to_string(),
                 account: auth.principal.account.clone(),
@@ -213,7 +222,7 @@ impl Gateway {
                 user_agent: call.user_agent.clone(),
                 authorizer: self.authorizer.clone(),
             };
-            let result = service.call(&ctx, operation.name, input.clone()).await;
+            let result = service.call(&ctx, operation.name, std::mem::take(&mut input)).await;
             let (output, failure) = match result {
                 Ok(output) => (Some(output), None),
                 Err(failure) => {
@@ -234,7 +243,7 @@ impl Gateway {
                 user_agent: &call.user_agent,
                 request_id: call.request_id,
                 event_id: self.ids.uuid(),
-                input: Some(&input),
+                request_parameters: &request_parameters,
                 output: output.as_ref(),
                 error: failure.as_ref().map(|f| (f.code_for_audit(), f.message().map(str::to_string))),
                 read_only,
@@ -243,7 +252,7 @@ impl Gateway {
                 // Nothing to make durable but the audit record: do not make the caller wait.
                 self.record_background(&audit);
             } else {
-                ctx.tx.emit(AUDIT_TOPIC, audit.to_json().to_string().into_bytes());
+                ctx.tx.emit(AUDIT_TOPIC, audit.to_bytes());
                 match self.store.commit(ctx.tx.take_batch()).await {
                     Ok(()) => {}
                     Err(StoreError::Conflict(key)) if attempt < MAX_ATTEMPTS => {
@@ -272,7 +281,7 @@ impl Gateway {
 
     /// Queues the audit record of a call that changed nothing; the flusher writes it shortly.
     fn record_background(&self, audit: &AuditCall<'_>) {
-        self.audit_buffer.push(&audit.to_json());
+        self.audit_buffer.push(audit.to_bytes());
     }
 }
 

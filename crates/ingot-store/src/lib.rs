@@ -120,6 +120,7 @@ pub trait Store: Send + Sync + 'static {
 mod common;
 pub mod conformance;
 pub mod postgres;
+mod read_cache;
 pub mod record;
 pub mod sqlite;
 pub mod tx;

@@ -32,6 +32,13 @@ pub fn encode_record<R: Record>(record: &R) -> Vec<u8> {
 }
 
 pub fn decode_record<R: Record>(bytes: &[u8]) -> Result<R, StoreError> {
+    // The common case, a record of this build's schema version, decodes straight into the type;
+    // anything else (older versions to upgrade, errors to report) takes the general path.
+    if let Ok(env) = serde_json::from_slice::<Envelope<R>>(bytes) {
+        if env.kind == R::KIND && env.v == R::SCHEMA_VERSION {
+            return Ok(env.data);
+        }
+    }
     let env: Envelope<Value> = serde_json::from_slice(bytes).map_err(|e| StoreError::Decode(e.to_string()))?;
     if env.kind != R::KIND {
         return Err(StoreError::Decode(format!("expected {} record, found {}", R::KIND, env.kind)));

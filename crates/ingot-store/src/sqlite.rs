@@ -14,16 +14,20 @@
 //! savepoint gives its values back (no row carrying them survives); a group whose transaction
 //! fails leaves the stored counter untouched, and the next group reads it again.
 //!
-//! Reads use a small pool of read-only connections on blocking threads; WAL mode lets them run
-//! concurrently with the writer and each statement sees a consistent committed snapshot.
+//! Reads use a small pool of read-only connections; WAL mode lets them run concurrently with the
+//! writer and each statement sees a consistent committed snapshot. Point reads go through a
+//! bounded in-memory [`ReadCache`] that the writer thread invalidates before it acknowledges a
+//! commit (see `read_cache.rs` for why that is exact).
 //!
-//! Limitations: one process should own a data directory (a second one would still be correct —
-//! expectations are checked inside the write transaction — but the two writers would contend on
-//! SQLite's file lock); outbox `seq` is allocated by the single writer, so it is in commit order.
+//! One process owns a data directory: `open` takes an exclusive lock on `<dir>/ingot.lock`
+//! (released when the store is dropped or the process dies), and a second process gets an
+//! error instead of a server whose read cache would miss the other's writes. Outbox `seq` is
+//! allocated by the single writer, so it is in commit order.
 
 use crate::common::{
     expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound, version_from_db,
 };
+use crate::read_cache::{ReadCache, DEFAULT_CAPACITY_BYTES};
 use crate::{Batch, Expect, Item, OutboxRecord, Store, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -36,6 +40,9 @@ use tokio::sync::{oneshot, Semaphore};
 
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "ingot.db";
+
+/// File in the data directory that the owning process holds an exclusive lock on.
+pub const LOCK_FILE: &str = "ingot.lock";
 
 /// Most batches one SQLite transaction carries: bounds the work lost when a group fails as a whole
 /// (a failed `COMMIT`) and the latency added for the first request of a large group.
@@ -109,6 +116,9 @@ pub struct SqliteStore {
     writer_thread: Option<JoinHandle<()>>,
     readers: Arc<Readers>,
     stats: Arc<StatCounters>,
+    cache: Arc<ReadCache>,
+    /// Holds the data directory's exclusive lock for as long as the store is open.
+    _lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -123,22 +133,44 @@ impl SqliteStore {
     pub fn open(dir: &Path) -> Result<Arc<SqliteStore>, StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Backend(format!("cannot create data directory {}: {e}", dir.display())))?;
+        let lock = lock_data_dir(dir)?;
+        Self::open_locked(dir, Some(lock))
+    }
+
+    /// Opens a directory that a running server owns, without its lock: for test tools that
+    /// look at what the server wrote. Writes through this handle bypass the owner's read cache,
+    /// so they must only touch keys the owner has not read yet.
+    pub fn open_without_lock(dir: &Path) -> Result<Arc<SqliteStore>, StoreError> {
+        Self::open_locked(dir, None)
+    }
+
+    fn open_locked(dir: &Path, lock: Option<std::fs::File>) -> Result<Arc<SqliteStore>, StoreError> {
         let path = dir.join(DB_FILE);
         let mut conn = open_writer(&path)?;
         migrate(&mut conn)?;
         let stats = Arc::new(StatCounters::default());
+        let cache = Arc::new(ReadCache::new(DEFAULT_CAPACITY_BYTES));
         let (tx, rx) = mpsc::channel();
         let thread_stats = stats.clone();
+        let thread_cache = cache.clone();
         let writer_thread = std::thread::Builder::new()
             .name("ingot-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, &thread_stats))
+            .spawn(move || writer_loop(conn, rx, &thread_stats, &thread_cache))
             .map_err(|e| StoreError::Backend(format!("cannot start sqlite writer thread: {e}")))?;
         let readers = Arc::new(Readers {
             path: path.clone(),
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(READERS)),
         });
-        Ok(Arc::new(SqliteStore { path, writer: Some(tx), writer_thread: Some(writer_thread), readers, stats }))
+        Ok(Arc::new(SqliteStore {
+            path,
+            writer: Some(tx),
+            writer_thread: Some(writer_thread),
+            readers,
+            stats,
+            cache,
+            _lock: lock,
+        }))
     }
 
     /// The database file, for diagnostics.
@@ -176,6 +208,27 @@ impl Drop for SqliteStore {
             if thread.join().is_err() {
                 tracing::error!("sqlite writer thread panicked");
             }
+        }
+    }
+}
+
+/// Takes the data directory's exclusive lock, or says which process-level conflict stops us.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Backend(format!(
+            "data directory {} is in use by another Ingot process (it holds {LOCK_FILE})",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(StoreError::Backend(format!("cannot lock {}: {e}", path.display())))
         }
     }
 }
@@ -233,7 +286,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 /// The writer thread: receives requests until every sender is gone, grouping whatever is queued.
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounters) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounters, cache: &ReadCache) {
     while let Ok(first) = rx.recv() {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -244,6 +297,17 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
         }
         let (ops, replies): (Vec<Op>, Vec<_>) = group.into_iter().map(|r| (r.op, r.reply)).unzip();
         let results = run_group(&conn, &ops);
+        // Before anyone hears of the commit: no later read may be served an older cached value.
+        // Failed batches are included; forgetting a key that did not change costs one miss.
+        for op in &ops {
+            match op {
+                Op::Commit(batch) if !batch.writes.is_empty() => {
+                    cache.invalidate(batch.writes.iter().map(|w| w.key.as_str()));
+                }
+                Op::Commit(_) => {}
+                Op::Reset(_) => cache.clear(),
+            }
+        }
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats.requests.fetch_add(ops.len() as u64, Ordering::Relaxed);
         for (reply, result) in replies.into_iter().zip(results) {
@@ -500,7 +564,12 @@ fn scan_sql(exclusive: bool, bounded: bool) -> &'static str {
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
-        self.readers
+        if let Some(hit) = self.cache.get(key) {
+            return Ok(hit);
+        }
+        let generation = self.cache.generation();
+        let item = self
+            .readers
             .run_inline(|conn| {
                 let mut stmt =
                     conn.prepare_cached("SELECT version, value FROM kv WHERE key = ?1").map_err(db_err("prepare"))?;
@@ -510,7 +579,9 @@ impl Store for SqliteStore {
                     .map_err(db_err("get"))?;
                 row.map(|(version, value)| Ok(Item { version: version_from_db(version)?, value })).transpose()
             })
-            .await
+            .await?;
+        self.cache.fill(generation, key, &item);
+        Ok(item)
     }
 
     async fn scan(
@@ -749,6 +820,68 @@ mod tests {
     }
 
     #[test]
+    fn a_second_open_of_an_owned_data_directory_is_refused_until_the_owner_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = SqliteStore::open(dir.path()).unwrap();
+        let err = SqliteStore::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("in use by another Ingot process"), "{err}");
+        drop(owner);
+        SqliteStore::open(dir.path()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_cached_read_is_replaced_by_the_committed_write_before_the_commit_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.commit(put("c/k", "one", Expect::Absent)).await.unwrap();
+        assert_eq!(store.get("c/k").await.unwrap().unwrap().value, b"one");
+        assert_eq!(store.get("c/missing").await.unwrap(), None);
+        // Both answers are now cached; commits must replace them.
+        store.commit(put("c/k", "two", Expect::Any)).await.unwrap();
+        store.commit(put("c/missing", "here", Expect::Absent)).await.unwrap();
+        assert_eq!(store.get("c/k").await.unwrap().unwrap().value, b"two");
+        assert_eq!(store.get("c/missing").await.unwrap().unwrap().value, b"here");
+        store
+            .commit(Batch {
+                writes: vec![Write { key: "c/k".into(), value: None, expect: Expect::Any }],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.get("c/k").await.unwrap(), None);
+        store.reset(&[]).await.unwrap();
+        assert_eq!(store.get("c/missing").await.unwrap(), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_readers_never_see_a_value_older_than_the_last_acknowledged_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.commit(put("race/k", "0", Expect::Absent)).await.unwrap();
+        let acknowledged = Arc::new(AtomicU64::new(0));
+        let mut readers = Vec::new();
+        for _ in 0..4 {
+            let (store, acknowledged) = (store.clone(), acknowledged.clone());
+            readers.push(tokio::spawn(async move {
+                for _ in 0..2_000 {
+                    let floor = acknowledged.load(Ordering::SeqCst);
+                    let item = store.get("race/k").await.unwrap().unwrap();
+                    let seen: u64 = std::str::from_utf8(&item.value).unwrap().parse().unwrap();
+                    assert!(seen >= floor, "read {seen} after {floor} was acknowledged");
+                    tokio::task::yield_now().await;
+                }
+            }));
+        }
+        for i in 1..=300u64 {
+            store.commit(put("race/k", &i.to_string(), Expect::Any)).await.unwrap();
+            acknowledged.store(i, Ordering::SeqCst);
+        }
+        for r in readers {
+            r.await.unwrap();
+        }
+    }
+
+    #[test]
     fn queued_requests_are_committed_in_one_transaction() {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open_writer(&dir.path().join(DB_FILE)).unwrap();
@@ -762,7 +895,7 @@ mod tests {
         }
         drop(tx);
         let stats = StatCounters::default();
-        writer_loop(conn, rx, &stats);
+        writer_loop(conn, rx, &stats, &ReadCache::new(DEFAULT_CAPACITY_BYTES));
         assert_eq!(stats.transactions.load(Ordering::Relaxed), 1);
         assert_eq!(stats.requests.load(Ordering::Relaxed), 10);
         for mut outcome in outcomes {

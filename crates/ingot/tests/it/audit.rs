@@ -6,15 +6,21 @@ use std::time::Duration;
 
 async fn audit_records(server: &TestServer, at_least: usize) -> Vec<serde_json::Value> {
     // Calls that change nothing are recorded by a background flush within ~100 ms.
+    // An outbox entry holds one or more records, one per line.
     let mut records = Vec::new();
     for _ in 0..100 {
-        records = server.store().outbox_after("audit", 0, 10_000).await.expect("outbox");
+        let entries = server.store().outbox_after("audit", 0, 10_000).await.expect("outbox");
+        records = entries
+            .iter()
+            .flat_map(|e| e.payload.split(|b| *b == b'\n'))
+            .map(|line| serde_json::from_slice(line).unwrap())
+            .collect();
         if records.len() >= at_least {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    records.iter().map(|r| serde_json::from_slice(&r.payload).unwrap()).collect()
+    records
 }
 
 #[tokio::test]

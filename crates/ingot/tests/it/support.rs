@@ -95,7 +95,8 @@ async fn start_server(config: &Config) -> Running {
     };
     let store: Arc<dyn Store> = match (&config.database_url, &config.database_schema) {
         (Some(url), schema) => ingot_store::PostgresStore::connect(url, schema.as_deref()).await.unwrap(),
-        (None, _) => ingot_store::SqliteStore::open(&config.data_dir).unwrap(),
+        // The binary owns the directory; the test only looks at it (and plants unread keys).
+        (None, _) => ingot_store::SqliteStore::open_without_lock(&config.data_dir).unwrap(),
     };
     Running::Binary(BinaryServer { child, addr: endpoint.parse().unwrap(), root, store })
 }
