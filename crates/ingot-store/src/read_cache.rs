@@ -5,9 +5,10 @@
 //! database (see the data-directory lock in `sqlite.rs`) is the only writer, and every commit
 //! passes through its writer thread, so a cache kept in that process can stay exact:
 //!
-//! - the writer thread calls [`ReadCache::invalidate`] with a group's keys after `COMMIT` and
-//!   before any requester of the group is told its commit succeeded, so a caller never reads
-//!   an older value than one it wrote;
+//! - the writer thread calls [`ReadCache::refresh`] (or [`ReadCache::invalidate`] for a batch
+//!   that failed) with a group's keys after `COMMIT` and before any requester of the group is
+//!   told its commit succeeded, so a caller never reads an older value than one it wrote, and
+//!   a key that is read and written in turn stays cached;
 //! - a reader that missed notes the [`ReadCache::generation`] before reading SQLite and offers
 //!   what it read with [`ReadCache::fill`]; the value is kept only if no commit with writes
 //!   happened since, so a value read just before a commit can never be cached after it.
@@ -96,6 +97,32 @@ impl ReadCache {
         }
     }
 
+    /// Replaces what the cache holds for keys a commit wrote with what the commit left
+    /// (`None`: deleted). Keys the cache does not hold stay out of it: a write is no sign the
+    /// key will be read. Called by the writer thread before it acknowledges the commit.
+    pub(crate) fn refresh<'a>(&self, written: impl Iterator<Item = (&'a str, Option<Item>)>) {
+        let mut state = self.state();
+        state.generation += 1;
+        for (key, item) in written {
+            let Some(held) = state.entries.get_mut(key) else {
+                continue;
+            };
+            let too_large = item.as_ref().is_some_and(|i| i.value.len() > LARGEST_CACHED_VALUE);
+            let old_size = entry_size(key, held);
+            if too_large {
+                state.entries.remove(key);
+                state.bytes -= old_size;
+                continue;
+            }
+            let new_size = entry_size(key, &item);
+            *held = item;
+            state.bytes = state.bytes - old_size + new_size;
+        }
+        if state.bytes > self.capacity_bytes {
+            state.evict_half();
+        }
+    }
+
     /// Forgets everything (a reset deletes key ranges the cache cannot enumerate cheaply).
     pub(crate) fn clear(&self) {
         let mut state = self.state();
@@ -166,6 +193,19 @@ mod tests {
         }
         let held = cache.state().entries.len();
         assert!(held > 10 && held < 1_000, "held {held}");
+        let counted: usize = cache.state().entries.iter().map(|(k, v)| entry_size(k, v)).sum();
+        assert_eq!(counted, cache.state().bytes);
+    }
+
+    #[test]
+    fn a_refresh_updates_held_keys_and_leaves_others_out() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        cache.fill(cache.generation(), "held", &item(1, "x"));
+        cache.fill(cache.generation(), "gone", &item(1, "y"));
+        cache.refresh([("held", item(5, "longer value")), ("gone", None), ("new", item(6, "z"))].into_iter());
+        assert_eq!(cache.get("held"), Some(item(5, "longer value")));
+        assert_eq!(cache.get("gone"), Some(None));
+        assert_eq!(cache.get("new"), None);
         let counted: usize = cache.state().entries.iter().map(|(k, v)| entry_size(k, v)).sum();
         assert_eq!(counted, cache.state().bytes);
     }

@@ -311,11 +311,15 @@ impl Source {
                 let rows = ctx.tx.scan(&index, start.as_deref(), limit).await?;
                 let more = rows.len() == limit;
                 let mut items = Vec::with_capacity(rows.len());
-                for (key, bytes) in rows {
-                    let record: ParameterRecord = ingot_store::decode_record(&bytes)?;
-                    items.push((format!("{name_prefix}{}", &key[index.len()..]), record));
+                let mut last = None;
+                // An index entry names the child; its record is read from where writes keep it.
+                for (key, _) in rows {
+                    let name = format!("{name_prefix}{}", &key[index.len()..]);
+                    if let Some(record) = store::load(ctx, &name).await? {
+                        items.push((name.clone(), record));
+                    }
+                    last = Some(name);
                 }
-                let last = items.last().map(|(k, _)| k.clone());
                 Ok(Batch { items, last, more })
             }
             Source::Names(names) => {

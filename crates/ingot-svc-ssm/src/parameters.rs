@@ -329,6 +329,9 @@ impl Handler<PutParameter> for Ssm {
         policies::arm(&ctx.tx, &ctx.ids, account, region, &name.canonical, &mut record);
 
         store::save(&ctx.tx, account, region, &name.canonical, &record);
+        if existing.is_none() {
+            store::index_child(&ctx.tx, account, region, &name.canonical);
+        }
         ctx.tx.put_record(&store::version_key(account, region, &name.canonical, version), &record.as_version());
         Events::of(ctx).change(&record, &arn, if existing.is_some() { "Update" } else { "Create" });
         Ok(PutParameterResult { version: Some(version), tier: Some(tier) })

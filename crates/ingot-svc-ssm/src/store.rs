@@ -234,11 +234,17 @@ impl Counts {
     }
 }
 
-/// Writes a parameter's record and its entry in the index by parent path, in `tx`.
+/// Writes a parameter's record, in `tx`.
 pub fn save(tx: &Tx, account: &str, region: &str, canonical: &str, record: &ParameterRecord) {
-    let bytes = ingot_store::encode_record(record);
-    tx.put(&current_key(account, region, canonical), bytes.clone());
-    tx.put(&child_key(account, region, canonical), bytes);
+    tx.put_record(&current_key(account, region, canonical), record);
+}
+
+/// Adds a new parameter to the index by parent path, in `tx`. The entry only says the child
+/// exists (listings read the record itself), so overwrites, labels and tags leave it alone and
+/// each write puts one page fewer on disk. Entries written by older builds carry a copy of the
+/// record; it is ignored.
+pub fn index_child(tx: &Tx, account: &str, region: &str, canonical: &str) {
+    tx.put(&child_key(account, region, canonical), Vec::new());
 }
 
 /// Reads a parameter of the caller's account and region.
