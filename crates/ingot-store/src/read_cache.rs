@@ -13,10 +13,10 @@
 //!   what it read with [`ReadCache::fill`]; the value is kept only if no commit with writes
 //!   happened since, so a value read just before a commit can never be cached after it.
 //!
-//! Absence is cached too (a `None` item), which keeps lookups of missing keys (existence
-//! checks before creates) off SQLite as well. Memory is bounded by the bytes of keys and
-//! values held; when full, about half the entries (in hash order, which is arbitrary) are
-//! dropped at once.
+//! Only keys that exist are cached: most lookups of a missing key happen once, just before the
+//! key is created, and would only take room. Memory is bounded by the bytes of keys and values
+//! held; when full, about half the entries (in hash order, which is arbitrary) are dropped at
+//! once.
 
 use crate::Item;
 use std::collections::HashMap;
@@ -38,14 +38,14 @@ pub(crate) struct ReadCache {
 
 #[derive(Default)]
 struct State {
-    entries: HashMap<String, Option<Item>>,
+    entries: HashMap<String, Item>,
     bytes: usize,
     /// Counts commits that wrote keys; a fill read before the latest one is refused.
     generation: u64,
 }
 
-fn entry_size(key: &str, item: &Option<Item>) -> usize {
-    key.len() + item.as_ref().map_or(0, |i| i.value.len()) + ENTRY_OVERHEAD
+fn entry_size(key: &str, item: &Item) -> usize {
+    key.len() + item.value.len() + ENTRY_OVERHEAD
 }
 
 impl ReadCache {
@@ -57,8 +57,8 @@ impl ReadCache {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The cached outcome of reading `key`: `Some(None)` means the key is known to be absent.
-    pub(crate) fn get(&self, key: &str) -> Option<Option<Item>> {
+    /// The cached item of `key`, if the cache holds it (`None` says nothing about the store).
+    pub(crate) fn get(&self, key: &str) -> Option<Item> {
         self.state().entries.get(key).cloned()
     }
 
@@ -70,7 +70,10 @@ impl ReadCache {
     /// Keeps what a read that started at `generation` returned, unless a commit has written
     /// since (it may have changed the key after the read saw it).
     pub(crate) fn fill(&self, generation: u64, key: &str, item: &Option<Item>) {
-        if item.as_ref().is_some_and(|i| i.value.len() > LARGEST_CACHED_VALUE) {
+        let Some(item) = item else {
+            return;
+        };
+        if item.value.len() > LARGEST_CACHED_VALUE {
             return;
         }
         let mut state = self.state();
@@ -78,6 +81,9 @@ impl ReadCache {
             return;
         }
         let size = entry_size(key, item);
+        if size > self.capacity_bytes {
+            return;
+        }
         if state.bytes + size > self.capacity_bytes {
             state.evict_half();
         }
@@ -107,16 +113,19 @@ impl ReadCache {
             let Some(held) = state.entries.get_mut(key) else {
                 continue;
             };
-            let too_large = item.as_ref().is_some_and(|i| i.value.len() > LARGEST_CACHED_VALUE);
             let old_size = entry_size(key, held);
-            if too_large {
-                state.entries.remove(key);
-                state.bytes -= old_size;
-                continue;
+            match item {
+                Some(item) if item.value.len() <= LARGEST_CACHED_VALUE => {
+                    let new_size = entry_size(key, &item);
+                    *held = item;
+                    state.bytes = state.bytes - old_size + new_size;
+                }
+                // Deleted, or now too large to keep.
+                _ => {
+                    state.entries.remove(key);
+                    state.bytes -= old_size;
+                }
             }
-            let new_size = entry_size(key, &item);
-            *held = item;
-            state.bytes = state.bytes - old_size + new_size;
         }
         if state.bytes > self.capacity_bytes {
             state.evict_half();
@@ -155,12 +164,16 @@ mod tests {
         Some(Item { version, value: value.as_bytes().to_vec() })
     }
 
+    fn cached(version: u64, value: &str) -> Option<Item> {
+        item(version, value)
+    }
+
     #[test]
     fn a_filled_key_is_served_until_a_commit_invalidates_it() {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         let g = cache.generation();
         cache.fill(g, "a", &item(1, "x"));
-        assert_eq!(cache.get("a"), Some(item(1, "x")));
+        assert_eq!(cache.get("a"), cached(1, "x"));
         cache.invalidate(["a"].into_iter());
         assert_eq!(cache.get("a"), None);
     }
@@ -176,12 +189,11 @@ mod tests {
     }
 
     #[test]
-    fn absence_is_cached_and_invalidated_like_a_value() {
+    fn absence_is_not_cached() {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         cache.fill(cache.generation(), "missing", &None);
-        assert_eq!(cache.get("missing"), Some(None));
-        cache.invalidate(["missing"].into_iter());
         assert_eq!(cache.get("missing"), None);
+        assert_eq!(cache.state().bytes, 0);
     }
 
     #[test]
@@ -203,8 +215,8 @@ mod tests {
         cache.fill(cache.generation(), "held", &item(1, "x"));
         cache.fill(cache.generation(), "gone", &item(1, "y"));
         cache.refresh([("held", item(5, "longer value")), ("gone", None), ("new", item(6, "z"))].into_iter());
-        assert_eq!(cache.get("held"), Some(item(5, "longer value")));
-        assert_eq!(cache.get("gone"), Some(None));
+        assert_eq!(cache.get("held"), cached(5, "longer value"));
+        assert_eq!(cache.get("gone"), None);
         assert_eq!(cache.get("new"), None);
         let counted: usize = cache.state().entries.iter().map(|(k, v)| entry_size(k, v)).sum();
         assert_eq!(counted, cache.state().bytes);

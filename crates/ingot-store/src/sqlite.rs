@@ -597,7 +597,7 @@ fn scan_sql(exclusive: bool, bounded: bool) -> &'static str {
 impl Store for SqliteStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
         if let Some(hit) = self.cache.get(key) {
-            return Ok(hit);
+            return Ok(Some(hit));
         }
         let generation = self.cache.generation();
         let item = self
