@@ -106,23 +106,23 @@ impl ReadCache {
     /// Replaces what the cache holds for keys a commit wrote with what the commit left
     /// (`None`: deleted). Keys the cache does not hold stay out of it: a write is no sign the
     /// key will be read. Called by the writer thread before it acknowledges the commit.
-    pub(crate) fn refresh<'a>(&self, written: impl Iterator<Item = (&'a str, Option<Item>)>) {
+    pub(crate) fn refresh(&self, written: impl Iterator<Item = (String, Option<Item>)>) {
         let mut state = self.state();
         state.generation += 1;
         for (key, item) in written {
-            let Some(held) = state.entries.get_mut(key) else {
+            let Some(held) = state.entries.get_mut(&key) else {
                 continue;
             };
-            let old_size = entry_size(key, held);
+            let old_size = entry_size(&key, held);
             match item {
                 Some(item) if item.value.len() <= LARGEST_CACHED_VALUE => {
-                    let new_size = entry_size(key, &item);
+                    let new_size = entry_size(&key, &item);
                     *held = item;
                     state.bytes = state.bytes - old_size + new_size;
                 }
                 // Deleted, or now too large to keep.
                 _ => {
-                    state.entries.remove(key);
+                    state.entries.remove(&key);
                     state.bytes -= old_size;
                 }
             }
@@ -214,7 +214,8 @@ mod tests {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         cache.fill(cache.generation(), "held", &item(1, "x"));
         cache.fill(cache.generation(), "gone", &item(1, "y"));
-        cache.refresh([("held", item(5, "longer value")), ("gone", None), ("new", item(6, "z"))].into_iter());
+        let written = [("held", item(5, "longer value")), ("gone", None), ("new", item(6, "z"))];
+        cache.refresh(written.into_iter().map(|(k, v)| (k.to_string(), v)));
         assert_eq!(cache.get("held"), cached(5, "longer value"));
         assert_eq!(cache.get("gone"), None);
         assert_eq!(cache.get("new"), None);

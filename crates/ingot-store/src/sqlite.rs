@@ -315,28 +315,25 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
         }
         let (ops, replies): (Vec<Op>, Vec<_>) = group.into_iter().map(|r| (r.op, r.reply)).unzip();
         let results = run_group(&conn, &ops);
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats.requests.fetch_add(ops.len() as u64, Ordering::Relaxed);
         // Before anyone hears of the commit: no later read may be served an older cached value.
-        // A committed batch refreshes the keys the cache holds; a failed one forgets them (it
-        // changed nothing, so that costs one miss at most).
-        for (op, result) in ops.iter().zip(&results) {
+        // A committed batch refreshes the keys the cache holds, moving the written values in
+        // (the batch is done with them); a failed one forgets them (it changed nothing, so
+        // that costs one miss at most).
+        for (op, result) in ops.into_iter().zip(&results) {
             match (op, result) {
                 (Op::Commit(batch), _) if batch.writes.is_empty() => {}
                 (Op::Commit(batch), Ok(versions)) => {
-                    cache.refresh(batch.writes.iter().zip(versions).map(|(write, version)| {
-                        let item = write
-                            .value
-                            .as_ref()
-                            .zip(*version)
-                            .map(|(value, version)| Item { version, value: value.clone() });
-                        (write.key.as_str(), item)
+                    cache.refresh(batch.writes.into_iter().zip(versions).map(|(write, version)| {
+                        let item = write.value.zip(*version).map(|(value, version)| Item { version, value });
+                        (write.key, item)
                     }))
                 }
                 (Op::Commit(batch), Err(_)) => cache.invalidate(batch.writes.iter().map(|w| w.key.as_str())),
                 (Op::Reset(_), _) => cache.clear(),
             }
         }
-        stats.transactions.fetch_add(1, Ordering::Relaxed);
-        stats.requests.fetch_add(ops.len() as u64, Ordering::Relaxed);
         for (reply, result) in replies.into_iter().zip(results) {
             // The requester may have gone away (cancelled request); its outcome is still durable.
             let _ = reply.send(result.map(|_| ()));
