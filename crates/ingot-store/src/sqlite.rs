@@ -16,8 +16,8 @@
 //!
 //! Reads use a small pool of read-only connections; WAL mode lets them run concurrently with the
 //! writer and each statement sees a consistent committed snapshot. Point reads go through a
-//! bounded in-memory [`ReadCache`] that the writer thread invalidates before it acknowledges a
-//! commit (see `read_cache.rs` for why that is exact).
+//! bounded in-memory [`ReadCache`] that the writer thread refreshes or invalidates before it
+//! acknowledges a commit (see `read_cache.rs` for why that is exact).
 //!
 //! One process owns a data directory: `open` takes an exclusive lock on `<dir>/ingot.lock`
 //! (released when the store is dropped or the process dies), and a second process gets an
@@ -51,9 +51,10 @@ const MAX_GROUP: usize = 256;
 /// WAL pages (4 KiB each) after which the writer copies the WAL into the database file. SQLite's
 /// default, 1,000, put a checkpoint and its fsyncs into every few commits, and their writes
 /// made the next commits' WAL fsyncs wait; one checkpoint per 64 MiB of WAL did best under a
-/// write load on this project's machine (PutParameter: 9.8k/s with 1,000, 12.1k/s with this). A separate
-/// checkpointing connection was tried: PASSIVE checkpoints cannot finish while commits keep
-/// arriving, so the WAL never restarted from them and the writer still had to checkpoint.
+/// write load on this project's machine (PutParameter: 9.8k/s with 1,000, 12.1k/s with this).
+/// A separate checkpointing connection was tried: PASSIVE checkpoints cannot finish while
+/// commits keep arriving, so the WAL never restarted from them and the writer still had to
+/// checkpoint.
 const WRITER_AUTOCHECKPOINT_PAGES: i64 = 16_384;
 
 /// Page cache of the writer connection, in KiB (SQLite's convention for negative sizes). The
