@@ -5,10 +5,9 @@
 //! database (see the data-directory lock in `sqlite.rs`) is the only writer, and every commit
 //! passes through its writer thread, so a cache kept in that process can stay exact:
 //!
-//! - the writer thread calls [`ReadCache::refresh`] (or [`ReadCache::invalidate`] for a batch
-//!   that failed) with a group's keys after `COMMIT` and before any requester of the group is
-//!   told its commit succeeded, so a caller never reads an older value than one it wrote, and
-//!   a key that is read and written in turn stays cached;
+//! - the writer thread calls [`ReadCache::invalidate`] with a group's keys after `COMMIT` and
+//!   before any requester of the group is told its commit succeeded, so a caller never reads
+//!   an older value than one it wrote;
 //! - a reader that missed notes the [`ReadCache::generation`] before reading SQLite and offers
 //!   what it read with [`ReadCache::fill`]; the value is kept only if no commit with writes
 //!   happened since, so a value read just before a commit can never be cached after it.
@@ -103,35 +102,6 @@ impl ReadCache {
         }
     }
 
-    /// Replaces what the cache holds for keys a commit wrote with what the commit left
-    /// (`None`: deleted). Keys the cache does not hold stay out of it: a write is no sign the
-    /// key will be read. Called by the writer thread before it acknowledges the commit.
-    pub(crate) fn refresh(&self, written: impl Iterator<Item = (String, Option<Item>)>) {
-        let mut state = self.state();
-        state.generation += 1;
-        for (key, item) in written {
-            let Some(held) = state.entries.get_mut(&key) else {
-                continue;
-            };
-            let old_size = entry_size(&key, held);
-            match item {
-                Some(item) if item.value.len() <= LARGEST_CACHED_VALUE => {
-                    let new_size = entry_size(&key, &item);
-                    *held = item;
-                    state.bytes = state.bytes - old_size + new_size;
-                }
-                // Deleted, or now too large to keep.
-                _ => {
-                    state.entries.remove(&key);
-                    state.bytes -= old_size;
-                }
-            }
-        }
-        if state.bytes > self.capacity_bytes {
-            state.evict_half();
-        }
-    }
-
     /// Forgets everything (a reset deletes key ranges the cache cannot enumerate cheaply).
     pub(crate) fn clear(&self) {
         let mut state = self.state();
@@ -164,16 +134,12 @@ mod tests {
         Some(Item { version, value: value.as_bytes().to_vec() })
     }
 
-    fn cached(version: u64, value: &str) -> Option<Item> {
-        item(version, value)
-    }
-
     #[test]
     fn a_filled_key_is_served_until_a_commit_invalidates_it() {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         let g = cache.generation();
         cache.fill(g, "a", &item(1, "x"));
-        assert_eq!(cache.get("a"), cached(1, "x"));
+        assert_eq!(cache.get("a"), item(1, "x"));
         cache.invalidate(["a"].into_iter());
         assert_eq!(cache.get("a"), None);
     }
@@ -205,20 +171,6 @@ mod tests {
         }
         let held = cache.state().entries.len();
         assert!(held > 10 && held < 1_000, "held {held}");
-        let counted: usize = cache.state().entries.iter().map(|(k, v)| entry_size(k, v)).sum();
-        assert_eq!(counted, cache.state().bytes);
-    }
-
-    #[test]
-    fn a_refresh_updates_held_keys_and_leaves_others_out() {
-        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
-        cache.fill(cache.generation(), "held", &item(1, "x"));
-        cache.fill(cache.generation(), "gone", &item(1, "y"));
-        let written = [("held", item(5, "longer value")), ("gone", None), ("new", item(6, "z"))];
-        cache.refresh(written.into_iter().map(|(k, v)| (k.to_string(), v)));
-        assert_eq!(cache.get("held"), cached(5, "longer value"));
-        assert_eq!(cache.get("gone"), None);
-        assert_eq!(cache.get("new"), None);
         let counted: usize = cache.state().entries.iter().map(|(k, v)| entry_size(k, v)).sum();
         assert_eq!(counted, cache.state().bytes);
     }
