@@ -95,9 +95,14 @@ pub(crate) struct AuditCall<'a> {
 /// The input of `operation` as an audit record shows it: sensitive values hidden, keys in
 /// lower camel case.
 pub(crate) fn request_parameters(model: &ServiceModel, operation: &OperationModel, input: &Value) -> Value {
-    match operation.input {
-        Some(shape) => camel_keys(ingot_protocol::redact(model, shape, input)),
-        None => Value::Null,
+    as_recorded(model, operation.input, Some(input))
+}
+
+/// A value of `shape` as the record shows it (redacted, lower-camel keys); `Null` without both.
+fn as_recorded(model: &ServiceModel, shape: Option<u16>, value: Option<&Value>) -> Value {
+    match (shape, value) {
+        (Some(shape), Some(value)) => camel_keys(ingot_protocol::redact(model, shape, value)),
+        _ => Value::Null,
     }
 }
 
@@ -159,10 +164,6 @@ struct UserIdentity<'a> {
 impl AuditCall<'_> {
     /// The record as JSON bytes, ready for the outbox.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let redacted = |shape: Option<u16>, value: Option<&Value>| match (shape, value) {
-            (Some(shape), Some(value)) => camel_keys(ingot_protocol::redact(self.model, shape, value)),
-            _ => Value::Null,
-        };
         let record = RecordJson {
             event_version: "1.08",
             user_identity: self.user_identity(),
@@ -177,7 +178,7 @@ impl AuditCall<'_> {
             response_elements: if self.read_only {
                 Value::Null
             } else {
-                redacted(self.operation.and_then(|op| op.output), self.output)
+                as_recorded(self.model, self.operation.and_then(|op| op.output), self.output)
             },
             request_id: self.request_id,
             event_id: &self.event_id,
