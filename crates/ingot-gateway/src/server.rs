@@ -113,10 +113,20 @@ impl Gateway {
             return json_response(r.status, &r.body);
         }
         let request_id = self.ids.uuid();
-        let body = match Limited::new(body, self.config.body_limit).collect().await {
+        // A body whose declared length is over the limit is refused before any of it is read.
+        let limit = self.config.body_limit;
+        let declared_too_large = hyper::body::Body::size_hint(&body).lower() > limit as u64;
+        let read = if declared_too_large {
+            Err(true)
+        } else {
+            Limited::new(body, limit)
+                .collect()
+                .await
+                .map_err(|e| e.downcast_ref::<http_body_util::LengthLimitError>().is_some())
+        };
+        let body = match read {
             Ok(collected) => collected.to_bytes(),
-            Err(e) => {
-                let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            Err(too_large) => {
                 let error = if too_large {
                     CommonError::new(
                         CommonKind::RequestTooLarge,
