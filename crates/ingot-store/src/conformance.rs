@@ -6,7 +6,7 @@
 //! store that already holds data — except [`reset_keeps_listed_prefixes_and_clears_the_outbox`],
 //! which by nature deletes everything else and therefore runs last in [`run_all`].
 
-use crate::{Batch, Expect, Item, OutboxEntry, Store, StoreError, Tx, Write};
+use crate::{Batch, Expect, Item, OutboxEntry, OutboxPosition, Store, StoreError, Tx, Write};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -278,7 +278,7 @@ pub async fn a_failed_batch_writes_nothing_and_appends_no_outbox(store: Arc<dyn 
     assert_eq!(store.get(a).await.unwrap(), Some(Item { version: a1, value: b"a1".to_vec() }));
     assert_eq!(version_of(&store, c).await, c1);
     assert_eq!(store.get("conf/atomic/new").await.unwrap(), None);
-    assert_eq!(store.outbox_after(topic, 0, 10).await.unwrap(), vec![]);
+    assert_eq!(store.outbox_after(topic, OutboxPosition::START, 10).await.unwrap(), vec![]);
     // The same writes with correct expectations all apply together.
     let batch = Batch {
         checks: vec![],
@@ -291,7 +291,7 @@ pub async fn a_failed_batch_writes_nothing_and_appends_no_outbox(store: Arc<dyn 
     // Two keys never share a version, even when written by one batch.
     assert_ne!(a2, b1);
     assert_eq!(store.get(c).await.unwrap(), None);
-    assert_eq!(store.outbox_after(topic, 0, 10).await.unwrap().len(), 1);
+    assert_eq!(store.outbox_after(topic, OutboxPosition::START, 10).await.unwrap().len(), 1);
 }
 
 /// The read set (`checks`) is validated like write expectations, without writing the keys.
@@ -332,7 +332,7 @@ pub async fn a_key_written_twice_in_one_batch_ends_with_the_last_write(store: Ar
     assert_eq!(store.get(k).await.unwrap(), None);
 }
 
-/// Outbox consumers read one topic in seq order and resume strictly after their cursor.
+/// Outbox consumers read one topic in position order and resume strictly after their cursor.
 pub async fn the_outbox_is_ordered_filtered_by_topic_and_resumes_after_a_seq(store: Arc<dyn Store>) {
     let (t1, t2) = ("conf.outbox.one", "conf.outbox.two");
     store
@@ -345,22 +345,22 @@ pub async fn the_outbox_is_ordered_filtered_by_topic_and_resumes_after_a_seq(sto
         .unwrap();
     // An outbox-only batch is valid.
     store.commit(Batch { outbox: vec![event(t1, b"1c")], ..Batch::default() }).await.unwrap();
-    let one = store.outbox_after(t1, 0, 100).await.unwrap();
+    let one = store.outbox_after(t1, OutboxPosition::START, 100).await.unwrap();
     assert_eq!(one.iter().map(|r| r.payload.as_slice()).collect::<Vec<_>>(), vec![&b"1a"[..], b"1b", b"1c"]);
     assert!(one.iter().all(|r| r.topic == t1));
-    assert!(one.windows(2).all(|w| w[0].seq < w[1].seq), "seq must grow: {one:?}");
-    let two = store.outbox_after(t2, 0, 100).await.unwrap();
+    assert!(one.windows(2).all(|w| w[0].position < w[1].position), "seq must grow: {one:?}");
+    let two = store.outbox_after(t2, OutboxPosition::START, 100).await.unwrap();
     assert_eq!(two.len(), 1);
     assert_eq!(two[0].payload, b"2a".to_vec());
     // Entries of one commit are in batch order; later commits come after.
-    assert!(one[0].seq < two[0].seq && two[0].seq < one[1].seq);
-    // `after` resumes strictly after a seq; `limit` truncates.
-    assert_eq!(store.outbox_after(t1, one[0].seq, 100).await.unwrap(), one[1..].to_vec());
-    assert_eq!(store.outbox_after(t1, one[2].seq, 100).await.unwrap(), vec![]);
-    assert_eq!(store.outbox_after(t1, 0, 2).await.unwrap(), one[..2].to_vec());
-    assert_eq!(store.outbox_after(t1, 0, 0).await.unwrap(), vec![]);
-    assert_eq!(store.outbox_after(t1, u64::MAX, 10).await.unwrap(), vec![]);
-    assert_eq!(store.outbox_after("conf.outbox.none", 0, 10).await.unwrap(), vec![]);
+    assert!(one[0].position < two[0].position && two[0].position < one[1].position);
+    // `after` resumes strictly after a position; `limit` truncates.
+    assert_eq!(store.outbox_after(t1, one[0].position, 100).await.unwrap(), one[1..].to_vec());
+    assert_eq!(store.outbox_after(t1, one[2].position, 100).await.unwrap(), vec![]);
+    assert_eq!(store.outbox_after(t1, OutboxPosition::START, 2).await.unwrap(), one[..2].to_vec());
+    assert_eq!(store.outbox_after(t1, OutboxPosition::START, 0).await.unwrap(), vec![]);
+    assert_eq!(store.outbox_after(t1, OutboxPosition::END, 10).await.unwrap(), vec![]);
+    assert_eq!(store.outbox_after("conf.outbox.none", OutboxPosition::START, 10).await.unwrap(), vec![]);
 }
 
 /// Reset (test isolation) keeps exactly the listed prefixes, empties the outbox, and keeps seq
@@ -377,7 +377,7 @@ pub async fn reset_keeps_listed_prefixes_and_clears_the_outbox(store: Arc<dyn St
         })
         .await
         .unwrap();
-    let before = store.outbox_after(topic, 0, 10).await.unwrap();
+    let before = store.outbox_after(topic, OutboxPosition::START, 10).await.unwrap();
     assert_eq!(before.len(), 1);
     let kept_version = version_of(&store, "conf/reset/keep/a").await;
     let deleted_version = version_of(&store, "conf/reset/other").await;
@@ -386,16 +386,16 @@ pub async fn reset_keeps_listed_prefixes_and_clears_the_outbox(store: Arc<dyn St
         scan_keys(&store, "", None, 100).await,
         vec!["conf/reset/keep/a", "conf/reset/keep/b/c", "conf/reset/z/z"]
     );
-    assert_eq!(store.outbox_after(topic, 0, 10).await.unwrap(), vec![]);
+    assert_eq!(store.outbox_after(topic, OutboxPosition::START, 10).await.unwrap(), vec![]);
     // Kept keys keep their versions; a deleted key created again does not reuse a version; the
-    // outbox seq keeps growing so cursors stay valid.
+    // outbox positions keep growing so cursors stay valid.
     assert_eq!(version_of(&store, "conf/reset/keep/a").await, kept_version);
     store.commit(writes(vec![put("conf/reset/other", b"v", Expect::Absent)])).await.unwrap();
     assert!(version_of(&store, "conf/reset/other").await > deleted_version);
     store.commit(Batch { outbox: vec![event(topic, b"after")], ..Batch::default() }).await.unwrap();
-    let after = store.outbox_after(topic, 0, 10).await.unwrap();
+    let after = store.outbox_after(topic, OutboxPosition::START, 10).await.unwrap();
     assert_eq!(after.len(), 1);
-    assert!(after[0].seq > before[0].seq);
+    assert!(after[0].position > before[0].position);
     // An empty prefix keeps everything; no prefix deletes everything.
     store.reset(&[String::new()]).await.unwrap();
     assert_eq!(scan_keys(&store, "", None, 100).await.len(), 4);
@@ -404,7 +404,7 @@ pub async fn reset_keeps_listed_prefixes_and_clears_the_outbox(store: Arc<dyn St
 }
 
 /// Concurrent commits (grouped or pooled) all persist, with versions no two keys share and
-/// unique, growing outbox seqs.
+/// unique, growing outbox positions.
 pub async fn many_concurrent_commits_to_distinct_keys_all_land(store: Arc<dyn Store>) {
     const TASKS: usize = 16;
     const COMMITS: usize = 8;
@@ -433,9 +433,9 @@ pub async fn many_concurrent_commits_to_distinct_keys_all_land(store: Arc<dyn St
     assert!(all.iter().all(|(k, item)| item.value == k.as_bytes() && item.version >= 1));
     let versions: HashSet<u64> = all.iter().map(|(_, item)| item.version).collect();
     assert_eq!(versions.len(), all.len(), "a version was given twice");
-    let events = store.outbox_after(topic, 0, 1000).await.unwrap();
+    let events = store.outbox_after(topic, OutboxPosition::START, 1000).await.unwrap();
     assert_eq!(events.len(), TASKS * COMMITS);
-    assert!(events.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(events.windows(2).all(|w| w[0].position < w[1].position));
     // Each task's commits are sequential, so its events appear in its commit order.
     for t in 0..TASKS {
         let own: Vec<_> =
@@ -561,12 +561,12 @@ pub async fn tx_reads_its_own_writes(store: Arc<dyn Store>) {
     assert!(tx.has_writes());
     // Nothing is visible before the commit.
     assert_eq!(store.get(a).await.unwrap(), None);
-    assert_eq!(store.outbox_after("conf.tx-ryw", 0, 10).await.unwrap(), vec![]);
+    assert_eq!(store.outbox_after("conf.tx-ryw", OutboxPosition::START, 10).await.unwrap(), vec![]);
     store.commit(tx.take_batch()).await.unwrap();
     assert!(!tx.has_writes());
     assert_eq!(store.get(a).await.unwrap().map(|i| i.value), Some(b"new".to_vec()));
     assert_eq!(store.get(b).await.unwrap(), None);
-    assert_eq!(store.outbox_after("conf.tx-ryw", 0, 10).await.unwrap().len(), 1);
+    assert_eq!(store.outbox_after("conf.tx-ryw", OutboxPosition::START, 10).await.unwrap().len(), 1);
 }
 
 /// The unit of work's scans merge buffered writes and deletes into store pages correctly.

@@ -54,10 +54,30 @@ pub struct OutboxEntry {
     pub payload: Vec<u8>,
 }
 
-/// An outbox entry as stored: `seq` grows strictly in commit order per store.
+/// Where a record sits in the outbox's delivery order; a consumer keeps the position of the last
+/// record it handled as its cursor. Positions only grow: once [`Store::outbox_after`] has returned
+/// a record, no record ever appears at or before its position, so a consumer resuming after its
+/// cursor misses nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct OutboxPosition {
+    /// Orders the committing transactions: always 0 on SQLite (its one writer appends in commit
+    /// order), the transaction id (`xid8`) on PostgreSQL.
+    pub transaction: u64,
+    /// The append order (SQLite: of the store; PostgreSQL: within a transaction).
+    pub seq: u64,
+}
+
+impl OutboxPosition {
+    /// Before every record: a new consumer's cursor.
+    pub const START: OutboxPosition = OutboxPosition { transaction: 0, seq: 0 };
+    /// After every record.
+    pub const END: OutboxPosition = OutboxPosition { transaction: u64::MAX, seq: u64::MAX };
+}
+
+/// An outbox entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRecord {
-    pub seq: u64,
+    pub position: OutboxPosition,
     pub topic: String,
     pub payload: Vec<u8>,
 }
@@ -107,8 +127,15 @@ pub trait Store: Send + Sync + 'static {
     /// Applies a batch atomically and durably.
     async fn commit(&self, batch: Batch) -> Result<(), StoreError>;
 
-    /// Outbox records of `topic` with `seq > after`, ascending, at most `limit`.
-    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError>;
+    /// Outbox records of `topic` positioned after `after`, ascending, at most `limit`. Records of
+    /// every commit that returned before the call are included (PostgreSQL may briefly wait for
+    /// concurrent transactions to finish so that none can later appear behind the result).
+    async fn outbox_after(
+        &self,
+        topic: &str,
+        after: OutboxPosition,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError>;
 
     /// Deletes every key that does not start with one of `keep_prefixes`, and the whole outbox.
     async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError>;

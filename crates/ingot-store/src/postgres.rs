@@ -28,21 +28,20 @@
 //! otherwise.
 //!
 //! Outbox ordering: sequence values are handed out when rows are inserted but become visible when
-//! their transaction commits, so without care a consumer could read seq 11 (committed) before
-//! seq 10 (still in flight), advance its cursor past 10 and miss it forever. Every transaction
-//! that appends to the outbox therefore takes one advisory lock (per schema) right before its
-//! outbox insert and holds it until it commits: seq order is commit order, and
-//! [`Store::outbox_after`] is correct for any consumer. The price is that outbox-appending
-//! commits are serialized from their outbox insert to the end of their commit (one WAL flush each,
-//! no group commit among them); commits that append nothing are unaffected. If that becomes the
-//! bottleneck, the next step is to drop the lock and order the outbox by the inserting
-//! transaction's id (`xid8`), delivering only rows below `pg_snapshot_xmin(pg_current_snapshot())`
-//! (every transaction below it has finished, so nothing can appear behind a consumer's cursor).
+//! their transaction commits, so a consumer ordering by `seq` could read seq 11 (committed) before
+//! seq 10 (still in flight), advance its cursor past 10 and miss it forever. Each outbox row
+//! therefore also records its transaction's id (`xid8`, default `pg_current_xact_id()`), the
+//! delivery order is (`xid`, `seq`), and [`Store::outbox_after`] delivers only rows whose
+//! transaction is older than the oldest one still running (`pg_snapshot_xmin`): every transaction
+//! below that horizon has finished, so no row can later appear behind a consumer's cursor. Commits
+//! take no lock for the outbox and group their WAL flushes. A read that sees rows above the
+//! horizon waits (briefly: transactions here are short) until the horizon passes them, so that
+//! everything committed before the call is delivered.
 
 use crate::common::{
     expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound, version_from_db,
 };
-use crate::{Batch, Expect, Item, OutboxRecord, Store, StoreError};
+use crate::{Batch, Expect, Item, OutboxPosition, OutboxRecord, Store, StoreError};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -65,7 +64,6 @@ const MAX_ATTEMPTS: u32 = 5;
 /// locks). The second key is derived from the schema so that tests in separate schemas and
 /// several Ingot deployments in one database do not block each other.
 const LOCK_CLASS_MIGRATIONS: i32 = 0x1460_0001;
-const LOCK_CLASS_OUTBOX: i32 = 0x1460_0002;
 
 /// Schema migrations, applied in order at connect under an advisory lock and recorded in
 /// `schema_migrations`. Append new ones; never edit or reorder an applied one.
@@ -88,6 +86,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE SEQUENCE kv_version AS BIGINT OWNED BY kv.version;
          SELECT setval('kv_version', coalesce(max(version), 0) + 1, false) FROM kv;",
     ),
+    (
+        3,
+        "LOCK TABLE outbox IN EXCLUSIVE MODE;
+         ALTER TABLE outbox ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+         DROP INDEX outbox_topic_seq;
+         CREATE INDEX outbox_topic_xid_seq ON outbox (topic, xid, seq);",
+    ),
 ];
 
 const SQL_GET: &str = "SELECT version, value FROM kv WHERE key = $1";
@@ -99,11 +104,16 @@ const SQL_INSERT_NEW: &str = "INSERT INTO kv (key, version, value)
 const SQL_UPSERT: &str = "INSERT INTO kv (key, version, value)
      SELECT k, nextval('kv_version'), v FROM unnest($1::bytea[], $2::bytea[]) AS t(k, v)
      ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value";
-const SQL_LOCK_OUTBOX: &str = "SELECT pg_advisory_xact_lock($1::int4, $2::int4)";
 const SQL_APPEND: &str = "INSERT INTO outbox (topic, payload)
      SELECT t, p FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(t, p, n) ORDER BY n";
-const SQL_OUTBOX_AFTER: &str =
-    "SELECT seq, topic, payload FROM outbox WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+/// The rows after a position, each with whether its transaction is below the horizon (settled).
+/// `xid8` has no cast to or from `int8`; its text form is the decimal number.
+const SQL_OUTBOX_AFTER: &str = "SELECT xid::text::int8, seq, topic, payload,
+            xid < pg_snapshot_xmin(pg_current_snapshot())
+     FROM outbox WHERE topic = $1 AND (xid, seq) > ($2::int8::text::xid8, $3::int8)
+     ORDER BY xid, seq LIMIT $4";
+/// The horizon: every transaction with a smaller id has finished.
+const SQL_OUTBOX_HORIZON: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::int8";
 const SQL_RESET_RANGE: &str = "DELETE FROM kv WHERE key >= $1 AND key < $2";
 const SQL_RESET_FROM: &str = "DELETE FROM kv WHERE key >= $1";
 const SQL_RESET_OUTBOX: &str = "DELETE FROM outbox";
@@ -340,7 +350,6 @@ struct CommitStatements {
     delete: Option<Statement>,
     insert_new: Option<Statement>,
     upsert: Option<Statement>,
-    lock_outbox: Option<Statement>,
     append: Option<Statement>,
 }
 
@@ -356,7 +365,6 @@ impl CommitStatements {
             delete: conn.statement_if(in_order || !plan.deletes.is_empty(), SQL_DELETE).await?,
             insert_new: conn.statement_if(!plan.new_keys.is_empty(), SQL_INSERT_NEW).await?,
             upsert: conn.statement_if(in_order || !plan.upsert_keys.is_empty(), SQL_UPSERT).await?,
-            lock_outbox: conn.statement_if(outbox, SQL_LOCK_OUTBOX).await?,
             append: conn.statement_if(outbox, SQL_APPEND).await?,
         })
     }
@@ -406,7 +414,7 @@ impl PostgresStore {
     /// One commit attempt on `conn`. Phase 1 (only when there are expectations) locks and reads
     /// the expected keys; phase 2 writes, appends to the outbox and commits.
     async fn try_commit(&self, conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
-        let CommitStatements { lock_keys, lock_rows, delete, insert_new, upsert, lock_outbox, append } =
+        let CommitStatements { lock_keys, lock_rows, delete, insert_new, upsert, append } =
             match CommitStatements::prepare(conn, plan).await {
                 Ok(statements) => statements,
                 // Nothing was sent yet: a connection found dead is simply replaced.
@@ -449,7 +457,6 @@ impl PostgresStore {
                 return Err(Failure::Fail(StoreError::Conflict(key.clone())));
             }
         }
-        let outbox_lock = [LOCK_CLASS_OUTBOX, self.locks.class_key()];
         let client = &conn.client;
         let mut phase2: Vec<PgFuture<'_>> = Vec::new();
         if lock_rows.is_none() {
@@ -481,9 +488,7 @@ impl PostgresStore {
                 }
             }
         }
-        if let (Some(lock), Some(append)) = (&lock_outbox, &append) {
-            // Last before COMMIT: the lock is held for as short a time as possible.
-            phase2.push(query(client, lock, vec![&outbox_lock[0], &outbox_lock[1]]));
+        if let Some(append) = &append {
             phase2.push(query(client, append, vec![&plan.topics, &plan.payloads]));
         }
         phase2.push(simple(client, "COMMIT"));
@@ -822,26 +827,79 @@ async fn scan_once(
         .collect()
 }
 
-/// One attempt of [`Store::outbox_after`] (`limit` > 0, `after` within BIGINT).
+/// How long [`Store::outbox_after`] waits for running transactions to pass rows it has seen but
+/// may not deliver yet; after that it returns what it may deliver.
+const OUTBOX_SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
+/// An outbox row: its position and whether its transaction is below the horizon.
+struct OutboxRow {
+    record: OutboxRecord,
+    settled: bool,
+}
+
+async fn outbox_rows(
+    conn: &mut PgConn,
+    statement: &Statement,
+    topic: &str,
+    after: [i64; 2],
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let rows = conn
+        .client
+        .query(statement, &[&topic, &after[0], &after[1], &limit])
+        .await
+        .map_err(|e| conn.failed("outbox", e))?;
+    let position_part =
+        |value: i64| u64::try_from(value).map_err(|_| StoreError::Backend(format!("corrupt outbox position {value}")));
+    rows.into_iter()
+        .map(|row| {
+            let transaction: i64 = row.try_get(0).map_err(pg_err("outbox"))?;
+            let seq: i64 = row.try_get(1).map_err(pg_err("outbox"))?;
+            let position = OutboxPosition { transaction: position_part(transaction)?, seq: position_part(seq)? };
+            let record = OutboxRecord {
+                position,
+                topic: row.try_get(2).map_err(pg_err("outbox"))?,
+                payload: row.try_get(3).map_err(pg_err("outbox"))?,
+            };
+            Ok(OutboxRow { record, settled: row.try_get(4).map_err(pg_err("outbox"))? })
+        })
+        .collect()
+}
+
+/// One attempt of [`Store::outbox_after`] (`limit` > 0, `after` within BIGINT). Rows come in
+/// (xid, seq) order, so the settled ones are a prefix. When rows of transactions above the horizon
+/// are visible (committed while an older transaction still runs), waits until the horizon passes
+/// the newest of them and reads again, so that every commit that returned before the call is in
+/// the answer.
 async fn outbox_once(
     conn: &mut PgConn,
     topic: &str,
-    after: i64,
+    after: [i64; 2],
     limit: usize,
 ) -> Result<Vec<OutboxRecord>, StoreError> {
     let statement = conn.statement(SQL_OUTBOX_AFTER).await?;
     let limit = limit_to_db(limit);
-    let rows = conn.client.query(&statement, &[&topic, &after, &limit]).await.map_err(|e| conn.failed("outbox", e))?;
-    rows.into_iter()
-        .map(|row| {
-            let seq: i64 = row.try_get(0).map_err(pg_err("outbox"))?;
-            Ok(OutboxRecord {
-                seq: u64::try_from(seq).map_err(|_| StoreError::Backend(format!("corrupt outbox seq {seq}")))?,
-                topic: row.try_get(1).map_err(pg_err("outbox"))?,
-                payload: row.try_get(2).map_err(pg_err("outbox"))?,
-            })
-        })
-        .collect()
+    let rows = outbox_rows(conn, &statement, topic, after, limit).await?;
+    let newest_unsettled = rows.iter().filter(|r| !r.settled).map(|r| r.record.position.transaction).max();
+    let rows = match newest_unsettled {
+        None => rows,
+        Some(transaction) => {
+            let horizon = conn.statement(SQL_OUTBOX_HORIZON).await?;
+            let deadline = tokio::time::Instant::now() + OUTBOX_SETTLE_LIMIT;
+            loop {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let row = conn.client.query_one(&horizon, &[]).await.map_err(|e| conn.failed("outbox horizon", e))?;
+                let passed: i64 = row.try_get(0).map_err(pg_err("outbox horizon"))?;
+                if u64::try_from(passed).is_ok_and(|passed| passed > transaction)
+                    || tokio::time::Instant::now() >= deadline
+                {
+                    break;
+                }
+            }
+            outbox_rows(conn, &statement, topic, after, limit).await?
+        }
+    };
+    Ok(rows.into_iter().take_while(|r| r.settled).map(|r| r.record).collect())
 }
 
 #[async_trait]
@@ -904,11 +962,17 @@ impl Store for PostgresStore {
         }
     }
 
-    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
-        // `seq` is BIGINT; nothing lies after its maximum.
-        let Ok(after) = i64::try_from(after) else {
+    async fn outbox_after(
+        &self,
+        topic: &str,
+        after: OutboxPosition,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        // Transaction ids and `seq` fit BIGINT; nothing lies after its maximum.
+        let (Ok(transaction), Ok(seq)) = (i64::try_from(after.transaction), i64::try_from(after.seq)) else {
             return Ok(Vec::new());
         };
+        let after = [transaction, seq];
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -1091,7 +1155,8 @@ mod tests {
                 .unwrap();
                 raw.batch_execute(MIGRATIONS[0].1).await.unwrap();
                 raw.batch_execute(
-                    "INSERT INTO kv VALUES ('old/high'::bytea, 7, '\\x68'), ('old/low'::bytea, 3, '\\x6c')",
+                    "INSERT INTO kv VALUES ('old/high'::bytea, 7, '\\x68'), ('old/low'::bytea, 3, '\\x6c');
+                     INSERT INTO outbox (topic, payload) VALUES ('old', '\\x01');",
                 )
                 .await
                 .unwrap();
@@ -1113,6 +1178,16 @@ mod tests {
                     .await
                     .unwrap();
                 assert!(version("old/new").await > version("old/low").await);
+                // Outbox rows from before migration 3 come before the ones appended after it.
+                store
+                    .commit(Batch {
+                        outbox: vec![OutboxEntry { topic: "old".into(), payload: vec![2] }],
+                        ..Batch::default()
+                    })
+                    .await
+                    .unwrap();
+                let records = store.outbox_after("old", OutboxPosition::START, 10).await.unwrap();
+                assert_eq!(records.iter().map(|r| r.payload.clone()).collect::<Vec<_>>(), vec![vec![1], vec![2]]);
             }
         };
         let outcome = tokio::spawn(check).await;
@@ -1177,6 +1252,33 @@ mod tests {
             raw.batch_execute("COMMIT").await.unwrap();
             assert!(matches!(racing.await.unwrap(), Err(StoreError::Conflict(k)) if k == "k"));
             assert_eq!(store.get("k").await.unwrap().map(|i| i.value), Some(vec![0]));
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn an_outbox_row_committed_behind_a_running_transaction_waits_for_it_and_keeps_transaction_order() {
+        in_test_schema(|store, url, schema| async move {
+            // An older transaction appends and has not committed yet.
+            let raw = open_client(&parse_config(&url).unwrap()).await.unwrap();
+            raw.batch_execute(&format!(
+                "SET search_path TO \"{schema}\"; BEGIN; INSERT INTO outbox (topic, payload) VALUES ('t', '\\x01')"
+            ))
+            .await
+            .unwrap();
+            let newer = OutboxEntry { topic: "t".into(), payload: vec![2] };
+            store.commit(Batch { outbox: vec![newer], ..Batch::default() }).await.unwrap();
+            let reading = tokio::spawn({
+                let store = store.clone();
+                async move { store.outbox_after("t", OutboxPosition::START, 10).await }
+            });
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert!(!reading.is_finished(), "the newer row must not be delivered while the older transaction runs");
+            raw.batch_execute("COMMIT").await.unwrap();
+            let records = reading.await.unwrap().unwrap();
+            assert_eq!(records.iter().map(|r| r.payload.clone()).collect::<Vec<_>>(), vec![vec![1], vec![2]]);
+            assert!(records[0].position < records[1].position);
+            assert_eq!(store.outbox_after("t", records[0].position, 10).await.unwrap(), records[1..].to_vec());
         })
         .await;
     }

@@ -28,7 +28,7 @@ use crate::common::{
     expectation_holds, key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound, version_from_db,
 };
 use crate::read_cache::{ReadCache, DEFAULT_CAPACITY_BYTES};
-use crate::{Batch, Expect, Item, OutboxRecord, Store, StoreError};
+use crate::{Batch, Expect, Item, OutboxPosition, OutboxRecord, Store, StoreError};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -643,9 +643,18 @@ impl Store for SqliteStore {
         self.submit(Op::Commit(batch)).await
     }
 
-    async fn outbox_after(&self, topic: &str, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
-        // `seq` is a signed 64-bit integer in SQLite; nothing lies after its maximum.
-        let Ok(after) = i64::try_from(after) else {
+    async fn outbox_after(
+        &self,
+        topic: &str,
+        after: OutboxPosition,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        // Every record here is in transaction 0, and `seq` is a signed 64-bit integer in SQLite:
+        // nothing lies after a later transaction or past the maximum.
+        if after.transaction > 0 {
+            return Ok(Vec::new());
+        }
+        let Ok(after) = i64::try_from(after.seq) else {
             return Ok(Vec::new());
         };
         if limit == 0 {
@@ -670,7 +679,7 @@ impl Store for SqliteStore {
                     let (seq, topic, payload) = row.map_err(db_err("outbox"))?;
                     let seq =
                         u64::try_from(seq).map_err(|_| StoreError::Backend(format!("corrupt outbox seq {seq}")))?;
-                    out.push(OutboxRecord { seq, topic, payload });
+                    out.push(OutboxRecord { position: OutboxPosition { transaction: 0, seq }, topic, payload });
                 }
                 Ok(out)
             })
@@ -721,7 +730,7 @@ mod tests {
         let store = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(store.get("durable/a").await.unwrap(), Some(Item { version: written, value: b"two".to_vec() }));
         assert_eq!(store.get("durable/b").await.unwrap().map(|i| i.value), Some(b"x".to_vec()));
-        let events = store.outbox_after("t", 0, 10).await.unwrap();
+        let events = store.outbox_after("t", OutboxPosition::START, 10).await.unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].payload, b"event".to_vec());
     }

@@ -9,7 +9,8 @@ async fn audit_records(server: &TestServer, at_least: usize) -> Vec<serde_json::
     // An outbox entry holds one or more records, one per line.
     let mut records = Vec::new();
     for _ in 0..100 {
-        let entries = server.store().outbox_after("audit", 0, 10_000).await.expect("outbox");
+        let entries =
+            server.store().outbox_after("audit", ingot_store::OutboxPosition::START, 10_000).await.expect("outbox");
         records = entries
             .iter()
             .flat_map(|e| e.payload.split(|b| *b == b'\n'))

@@ -111,7 +111,7 @@ async fn the_plain_text_never_reaches_the_store_or_the_audit_trail() {
         assert!(!String::from_utf8_lossy(&item.value).contains(SECRET), "plain text stored under {key}");
     }
     for topic in ["audit", "events"] {
-        for r in server.store().outbox_after(topic, 0, 100_000).await.unwrap() {
+        for r in server.store().outbox_after(topic, ingot_store::OutboxPosition::START, 100_000).await.unwrap() {
             assert!(!String::from_utf8_lossy(&r.payload).contains(SECRET), "plain text in {topic}");
         }
     }

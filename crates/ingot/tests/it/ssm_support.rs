@@ -31,7 +31,11 @@ pub async fn overwrite(ssm: &Client, name: &str, value: &str) -> i64 {
 
 /// The service events written so far (topic `events` of the outbox).
 pub async fn events(server: &TestServer) -> Vec<serde_json::Value> {
-    let records = server.store().outbox_after(ingot_core::EVENTS_TOPIC, 0, 100_000).await.expect("outbox");
+    let records = server
+        .store()
+        .outbox_after(ingot_core::EVENTS_TOPIC, ingot_store::OutboxPosition::START, 100_000)
+        .await
+        .expect("outbox");
     records.iter().map(|r| serde_json::from_slice(&r.payload).expect("event JSON")).collect()
 }
 
