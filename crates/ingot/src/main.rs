@@ -4,6 +4,9 @@ use std::io::Write as _;
 
 // Requests allocate many small, short-lived buffers; mimalloc handles that pattern with less
 // contention and overhead than the system allocator (about a tenth of a GetParameter's CPU).
+// Its `override` feature also makes it the process's malloc, so SQLite (C) allocates from it:
+// SQLite's readers free and refill their page caches after every commit, from many threads, and
+// under glibc's malloc that churn fragmented the arenas until RSS grew without bound under load.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
