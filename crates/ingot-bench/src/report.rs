@@ -365,17 +365,28 @@ pub fn memory_table(kind: Kind, samples: &[Sample]) -> String {
     markdown_table(&["t s", &title, "req/s"], &rows)
 }
 
-/// Growth of RSS from the first sample at or after one minute (the load's steady state) to the
-/// last one. "flat" when it moved by at most 2 MB or 5 %, whichever is larger.
+/// Growth of RSS from the load's steady state to the end of the run: the mean of the samples in
+/// the second minute (t in [60 s, 120 s)) against the mean of the last minute's samples. Means,
+/// because RSS moves by a few MB from one sample to the next as buffers are taken and given back,
+/// so comparing two single samples judged that noise. "flat" when the means differ by at most
+/// 2 MB or 5 %, whichever is larger.
 pub fn flatness(samples: &[Sample]) -> String {
     let Some(last) = samples.last() else {
         return "no samples".into();
     };
-    let base = samples.iter().find(|s| s.at.as_secs_f64() >= 60.0).or_else(|| samples.get(1)).unwrap_or(last);
-    let max = samples.iter().map(|s| s.rss_mb).fold(f64::MIN, f64::max);
-    let growth = last.rss_mb - base.rss_mb;
-    let pct = if base.rss_mb > 0.0 { growth / base.rss_mb * 100.0 } else { 0.0 };
-    let allowed = (base.rss_mb * 0.05).max(2.0);
+    let end = last.at.as_secs_f64();
+    let mean = |keep: &dyn Fn(f64) -> bool| -> Option<f64> {
+        let values: Vec<f64> = samples.iter().filter(|s| keep(s.at.as_secs_f64())).map(|s| s.rss_mb).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    let base = mean(&|t| (60.0..120.0).contains(&t)).unwrap_or_else(|| samples.get(1).unwrap_or(last).rss_mb);
+    let tail = mean(&|t| t > end - 60.0).unwrap_or(last.rss_mb);
+    let steady: Vec<f64> = samples.iter().filter(|s| s.at.as_secs_f64() >= 60.0).map(|s| s.rss_mb).collect();
+    let low = steady.iter().copied().fold(f64::MAX, f64::min).min(tail);
+    let high = steady.iter().copied().fold(f64::MIN, f64::max).max(tail);
+    let growth = tail - base;
+    let pct = if base > 0.0 { growth / base * 100.0 } else { 0.0 };
+    let allowed = (base * 0.05).max(2.0);
     let verdict = if growth.abs() <= allowed {
         "flat"
     } else if growth > 0.0 {
@@ -384,11 +395,9 @@ pub fn flatness(samples: &[Sample]) -> String {
         "shrinking"
     };
     format!(
-        "RSS {:.1} MB at t={:.0} s → {:.1} MB at t={:.0} s ({growth:+.1} MB, {pct:+.1} %), peak {max:.1} MB: {verdict} (target: flat; flat = within max(2 MB, 5 %))",
-        base.rss_mb,
-        base.at.as_secs_f64(),
-        last.rss_mb,
-        last.at.as_secs_f64(),
+        "RSS mean {base:.1} MB over t=60–120 s → {tail:.1} MB over the last minute (to t={end:.0} s) \
+         ({growth:+.1} MB, {pct:+.1} %), {low:.1}–{high:.1} MB from t=60 s on: {verdict} \
+         (target: flat; flat = within max(2 MB, 5 %))",
     )
 }
 
@@ -541,7 +550,25 @@ mod tests {
         };
         assert!(flatness(&series(&[10.0, 30.0, 31.0, 30.5, 31.5])).contains(": flat"));
         assert!(flatness(&series(&[10.0, 30.0, 40.0, 50.0, 60.0])).contains("GROWING"));
-        assert!(flatness(&series(&[10.0, 30.0, 40.0, 50.0, 60.0])).contains("+20.0 MB"));
+        assert!(flatness(&series(&[10.0, 30.0, 40.0, 50.0, 60.0])).contains("+10.0 MB"));
         assert_eq!(flatness(&[]), "no samples");
+    }
+
+    #[test]
+    fn a_noisy_series_without_a_trend_is_flat_even_when_its_one_minute_sample_is_a_low_point() {
+        let samples: Vec<Sample> = (0..=60)
+            .map(|i| {
+                let rss_mb = match i {
+                    0 => 20.0,
+                    6 => 40.0,
+                    60 => 44.0,
+                    _ => 41.0 + (i % 4) as f64,
+                };
+                Sample { at: Duration::from_secs(i * 10), rss_mb, rate: 1.0 }
+            })
+            .collect();
+        let verdict = flatness(&samples);
+        assert!(verdict.contains(": flat"), "{verdict}");
+        assert!(verdict.contains("40.0–44.0 MB"), "{verdict}");
     }
 }
