@@ -1137,6 +1137,14 @@ mod tests {
         }
     }
 
+    /// Opens a connection of its own in `schema`, begins a transaction and runs `sql` in it,
+    /// leaving the transaction open for the caller to commit.
+    async fn begin_outside_the_store(url: &str, schema: &str, sql: &str) -> Client {
+        let raw = open_client(&parse_config(url).unwrap()).await.unwrap();
+        raw.batch_execute(&format!("SET search_path TO \"{schema}\"; BEGIN; {sql}")).await.unwrap();
+        raw
+    }
+
     /// Terminates the server process behind one of the store's pooled connections.
     async fn terminate_a_pooled_connection(store: &PostgresStore, url: &str) {
         let pid: i32 = {
@@ -1173,12 +1181,7 @@ mod tests {
     async fn an_insert_racing_an_absent_expectation_is_a_conflict() {
         in_test_schema(|store, url, schema| async move {
             // A writer that does not take Ingot's key locks inserts the key and has not committed.
-            let raw = open_client(&parse_config(&url).unwrap()).await.unwrap();
-            raw.batch_execute(&format!(
-                "SET search_path TO \"{schema}\"; BEGIN; INSERT INTO kv VALUES ('\\x6b', 1, '\\x00')"
-            ))
-            .await
-            .unwrap();
+            let raw = begin_outside_the_store(&url, &schema, "INSERT INTO kv VALUES ('\\x6b', 1, '\\x00')").await;
             let racing = tokio::spawn({
                 let store = store.clone();
                 async move {
@@ -1200,12 +1203,9 @@ mod tests {
     async fn an_outbox_row_committed_behind_a_running_transaction_waits_for_it_and_keeps_transaction_order() {
         in_test_schema(|store, url, schema| async move {
             // An older transaction appends and has not committed yet.
-            let raw = open_client(&parse_config(&url).unwrap()).await.unwrap();
-            raw.batch_execute(&format!(
-                "SET search_path TO \"{schema}\"; BEGIN; INSERT INTO outbox (topic, payload) VALUES ('t', '\\x01')"
-            ))
-            .await
-            .unwrap();
+            let raw =
+                begin_outside_the_store(&url, &schema, "INSERT INTO outbox (topic, payload) VALUES ('t', '\\x01')")
+                    .await;
             let newer = OutboxEntry { topic: "t".into(), payload: vec![2] };
             store.commit(Batch { outbox: vec![newer], ..Batch::default() }).await.unwrap();
             let reading = tokio::spawn({
