@@ -444,6 +444,52 @@ pub async fn many_concurrent_commits_to_distinct_keys_all_land(store: Arc<dyn St
     }
 }
 
+/// Concurrent commits to distinct keys, every other one expecting a version its key does not
+/// have: each stale one fails alone, naming its key, with nothing of it written, and every other
+/// one lands with its outbox entry (backends that commit concurrent batches together must not
+/// let one batch's failure decide another's).
+pub async fn concurrent_commits_with_stale_expectations_fail_alone(store: Arc<dyn Store>) {
+    const TASKS: usize = 24;
+    let topic = "conf.stale";
+    let mut versions = Vec::new();
+    for t in 0..TASKS {
+        let key = format!("conf/stale/{t:02}");
+        store.commit(writes(vec![put(&key, b"old", Expect::Any)])).await.unwrap();
+        versions.push(version_of(&store, &key).await);
+    }
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let store = store.clone();
+            let key = format!("conf/stale/{t:02}");
+            let expected = if t % 2 == 0 { versions[t] } else { versions[t] + 1_000_000 };
+            tokio::spawn(async move {
+                let batch = Batch {
+                    checks: vec![],
+                    writes: vec![put(&key, b"new", Expect::Version(expected))],
+                    outbox: vec![event(topic, key.as_bytes())],
+                };
+                (key, store.commit(batch).await)
+            })
+        })
+        .collect();
+    for (t, task) in tasks.into_iter().enumerate() {
+        let (key, outcome) = task.await.unwrap();
+        let item = store.get(&key).await.unwrap().unwrap();
+        if t % 2 == 0 {
+            outcome.unwrap();
+            assert_eq!(item.value, b"new");
+        } else {
+            assert_conflict(outcome, &key);
+            assert_eq!((item.value.as_slice(), item.version), (&b"old"[..], versions[t]));
+        }
+    }
+    let events = store.outbox_after(topic, OutboxPosition::START, 1000).await.unwrap();
+    let mut landed: Vec<String> = events.iter().map(|e| String::from_utf8(e.payload.clone()).unwrap()).collect();
+    landed.sort();
+    let expected: Vec<String> = (0..TASKS).step_by(2).map(|t| format!("conf/stale/{t:02}")).collect();
+    assert_eq!(landed, expected);
+}
+
 /// Read-modify-write with `Version` expectations under contention loses no update.
 pub async fn concurrent_increments_with_version_expectations_lose_none(store: Arc<dyn Store>) {
     const TASKS: u64 = 8;
@@ -675,6 +721,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     a_key_written_twice_in_one_batch_ends_with_the_last_write(store.clone()).await;
     the_outbox_is_ordered_filtered_by_topic_and_resumes_after_a_seq(store.clone()).await;
     many_concurrent_commits_to_distinct_keys_all_land(store.clone()).await;
+    concurrent_commits_with_stale_expectations_fail_alone(store.clone()).await;
     concurrent_increments_with_version_expectations_lose_none(store.clone()).await;
     versions_of_a_key_never_go_down_under_concurrent_writers_of_every_kind(store.clone()).await;
     tx_reads_its_own_writes(store.clone()).await;

@@ -26,7 +26,8 @@
 //! All of this happens inside one call of the SQL function `ingot_commit` (migration 4), run as
 //! its own implicit transaction: a commit costs one round trip plus its WAL flush. A violated
 //! expectation raises SQLSTATE `IGC01` with the key as the message. (The statements sent
-//! pipelined in two phases gave about 5 % less PutParameter throughput.)
+//! pipelined in two phases gave about 5 % less PutParameter throughput.) Concurrent commits whose
+//! batches touch disjoint keys share one call, and so one transaction (`group.rs`).
 //!
 //! Outbox ordering: sequence values are handed out when rows are inserted but become visible when
 //! their transaction commits, so a consumer ordering by `seq` could read seq 11 (committed) before
@@ -52,6 +53,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
+
+mod group;
 
 /// Connections per store (per replica). Each commit holds one for two round trips plus a flush.
 pub const POOL_SIZE: usize = 8;
@@ -379,8 +382,9 @@ fn parse_config(url: &str) -> Result<Config, StoreError> {
 /// The scale-out [`Store`]: see the module documentation. Every replica opens its own; they
 /// coordinate only through the database.
 pub struct PostgresStore {
-    pool: Pool,
+    pool: Arc<Pool>,
     locks: Locks,
+    committer: group::Committer,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -409,58 +413,14 @@ impl PostgresStore {
             let mut lease = pool.lease().await?;
             migrate(lease.conn()?, schema, locks).await?;
         }
-        Ok(Arc::new(PostgresStore { pool, locks }))
+        let pool = Arc::new(pool);
+        let committer = group::Committer::start(pool.clone());
+        Ok(Arc::new(PostgresStore { pool, locks, committer }))
     }
 
     /// Drops `schema` and everything in it; for test cleanup. See [`drop_schema`].
     pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
         drop_schema(url, schema).await
-    }
-
-    /// One commit attempt on `conn`: one call of `ingot_commit`, which is its own transaction.
-    async fn try_commit(&self, conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
-        let statement = match conn.statement(SQL_COMMIT).await {
-            Ok(statement) => statement,
-            // Nothing was sent yet: a connection found dead is simply replaced.
-            Err(e) if conn.lost() => return Err(Failure::Retry(e.to_string())),
-            Err(e) => return Err(Failure::Fail(e)),
-        };
-        let params: [&(dyn ToSql + Sync); 13] = [
-            &plan.key_locks,
-            &plan.locked_keys,
-            &plan.expect_keys,
-            &plan.expect_versions,
-            &plan.deletes,
-            &plan.new_keys,
-            &plan.new_values,
-            &plan.upsert_keys,
-            &plan.upsert_values,
-            &plan.ordered_keys,
-            &plan.ordered_values,
-            &plan.topics,
-            &plan.payloads,
-        ];
-        match conn.client.query(&statement, &params).await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                if connection_lost(&e) {
-                    conn.broken = true;
-                }
-                match e.as_db_error() {
-                    Some(db) if db.code().code() == SQLSTATE_CONFLICT => {
-                        Err(Failure::Fail(StoreError::Conflict(db.message().to_string())))
-                    }
-                    // The server reported why it stopped, so nothing was committed.
-                    Some(_) if connection_lost(&e) => Err(Failure::Retry(describe(&e))),
-                    Some(_) => Err(plan.classify(&e)),
-                    // The connection dropped with the call in flight: it may or may not have run.
-                    None => Err(Failure::Fail(StoreError::Backend(format!(
-                        "postgres connection lost during commit, outcome unknown: {}",
-                        describe(&e)
-                    )))),
-                }
-            }
-        }
     }
 
     /// One reset attempt: deletes the key ranges outside the kept prefixes and the outbox.
@@ -559,11 +519,85 @@ async fn migrate(conn: &mut PgConn, schema: Option<&str>, locks: Locks) -> Resul
 enum Failure {
     Retry(String),
     Fail(StoreError),
+    /// `ingot_commit` found an expectation that does not hold: the key. Nothing was committed.
+    Violated(String),
+    /// The connection was lost with the commit in flight: it may or may not have happened.
+    Unknown(String),
 }
 
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::Fail(e)
+    }
+}
+
+/// One commit attempt on `conn`: one call of `ingot_commit`, which is its own transaction.
+async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
+    let statement = match conn.statement(SQL_COMMIT).await {
+        Ok(statement) => statement,
+        // Nothing was sent yet: a connection found dead is simply replaced.
+        Err(e) if conn.lost() => return Err(Failure::Retry(e.to_string())),
+        Err(e) => return Err(Failure::Fail(e)),
+    };
+    let params: [&(dyn ToSql + Sync); 13] = [
+        &plan.key_locks,
+        &plan.locked_keys,
+        &plan.expect_keys,
+        &plan.expect_versions,
+        &plan.deletes,
+        &plan.new_keys,
+        &plan.new_values,
+        &plan.upsert_keys,
+        &plan.upsert_values,
+        &plan.ordered_keys,
+        &plan.ordered_values,
+        &plan.topics,
+        &plan.payloads,
+    ];
+    match conn.client.query(&statement, &params).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if connection_lost(&e) {
+                conn.broken = true;
+            }
+            match e.as_db_error() {
+                Some(db) if db.code().code() == SQLSTATE_CONFLICT => Err(Failure::Violated(db.message().to_string())),
+                // The server reported why it stopped, so nothing was committed.
+                Some(_) if connection_lost(&e) => Err(Failure::Retry(describe(&e))),
+                Some(_) => Err(plan.classify(&e)),
+                // The connection dropped with the call in flight: it may or may not have run.
+                None => Err(Failure::Unknown(format!(
+                    "postgres connection lost during commit, outcome unknown: {}",
+                    describe(&e)
+                ))),
+            }
+        }
+    }
+}
+
+/// Commits one batch in a transaction of its own, running it again after deadlocks and
+/// serialization failures.
+async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<(), StoreError> {
+    let mut attempt = 1;
+    loop {
+        let outcome = {
+            let mut lease = pool.lease().await?;
+            try_commit(lease.conn()?, plan).await
+        };
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err(Failure::Violated(key)) => return Err(StoreError::Conflict(key)),
+            Err(Failure::Fail(e)) => return Err(e),
+            Err(Failure::Unknown(e)) => return Err(StoreError::Backend(e)),
+            Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
+                return Err(StoreError::Backend(format!("postgres commit failed {attempt} times: {e}")))
+            }
+            Err(Failure::Retry(e)) => {
+                tracing::debug!(attempt, error = %e, "retrying postgres commit");
+                tokio::time::sleep(Duration::from_millis(1 << attempt)).await;
+                attempt += 1;
+            }
+        }
     }
 }
 
@@ -669,6 +703,59 @@ impl Plan {
             plan.payloads.push(entry.payload);
         }
         plan
+    }
+
+    /// Whether the batch writes a key twice, so its writes run one by one in batch order.
+    fn writes_in_order(&self) -> bool {
+        !self.ordered_keys.is_empty()
+    }
+
+    /// Every key the batch checks or writes (keys with only an `Any` check are not in the plan).
+    fn touched_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.expect_keys
+            .iter()
+            .chain(&self.deletes)
+            .chain(&self.new_keys)
+            .chain(&self.upsert_keys)
+            .chain(&self.ordered_keys)
+            .map(Vec::as_slice)
+    }
+
+    /// Whether the batch has an expectation on `key`.
+    fn expects(&self, key: &[u8]) -> bool {
+        self.expect_keys.iter().any(|k| k == key)
+    }
+
+    /// One plan doing what `plans` do one after another, for batches that touch pairwise
+    /// disjoint keys and write no key twice: then every expectation can be checked against the
+    /// state before all of them, and the writes applied together. Outbox rows keep the plans'
+    /// order.
+    fn merge<'a>(plans: impl IntoIterator<Item = &'a Plan>) -> Plan {
+        let mut merged = Plan::default();
+        let (mut new, mut upserts) = (Vec::new(), Vec::new());
+        for plan in plans {
+            debug_assert!(!plan.writes_in_order(), "plans that write a key twice are committed alone");
+            merged.key_locks.extend_from_slice(&plan.key_locks);
+            merged.locked_keys.extend_from_slice(&plan.locked_keys);
+            merged.expect_keys.extend_from_slice(&plan.expect_keys);
+            merged.expect_versions.extend_from_slice(&plan.expect_versions);
+            merged.deletes.extend_from_slice(&plan.deletes);
+            new.extend(plan.new_keys.iter().cloned().zip(plan.new_values.iter().cloned()));
+            upserts.extend(plan.upsert_keys.iter().cloned().zip(plan.upsert_values.iter().cloned()));
+            merged.topics.extend_from_slice(&plan.topics);
+            merged.payloads.extend_from_slice(&plan.payloads);
+        }
+        // The same lock order as a single plan's: sorted ids, sorted keys.
+        merged.key_locks.sort_unstable();
+        merged.key_locks.dedup();
+        merged.locked_keys.sort();
+        merged.locked_keys.dedup();
+        merged.deletes.sort();
+        new.sort_by(|a, b| a.0.cmp(&b.0));
+        upserts.sort_by(|a, b| a.0.cmp(&b.0));
+        (merged.new_keys, merged.new_values) = new.into_iter().unzip();
+        (merged.upsert_keys, merged.upsert_values) = upserts.into_iter().unzip();
+        merged
     }
 
     /// Classifies a statement failure of a commit attempt.
@@ -892,25 +979,11 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let plan = Plan::new(batch, self.locks);
-        let mut attempt = 1;
-        loop {
-            let outcome = {
-                let mut lease = self.pool.lease().await?;
-                self.try_commit(lease.conn()?, &plan).await
-            };
-            match outcome {
-                Ok(()) => return Ok(()),
-                Err(Failure::Fail(e)) => return Err(e),
-                Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
-                    return Err(StoreError::Backend(format!("postgres commit failed {attempt} times: {e}")))
-                }
-                Err(Failure::Retry(e)) => {
-                    tracing::debug!(attempt, error = %e, "retrying postgres commit");
-                    tokio::time::sleep(Duration::from_millis(1 << attempt)).await;
-                    attempt += 1;
-                }
-            }
+        if plan.writes_in_order() {
+            // Its writes go one by one in a loop of their own; such batches are rare.
+            return commit_alone(&self.pool, &plan).await;
         }
+        self.committer.commit(plan).await
     }
 
     async fn outbox_after(
@@ -949,6 +1022,7 @@ impl Store for PostgresStore {
             match outcome {
                 Ok(()) => return Ok(()),
                 Err(Failure::Fail(e)) => return Err(e),
+                Err(Failure::Violated(e) | Failure::Unknown(e)) => return Err(StoreError::Backend(e)),
                 Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
                     return Err(StoreError::Backend(format!("postgres reset failed {attempt} times: {e}")))
                 }
@@ -1052,7 +1126,7 @@ mod tests {
 
     /// Runs `check` on a store in a fresh schema when `INGOT_TEST_DATABASE_URL` is set, and
     /// drops the schema afterwards even if the check panicked.
-    async fn in_test_schema<F, Fut>(check: F)
+    pub(super) async fn in_test_schema<F, Fut>(check: F)
     where
         F: FnOnce(Arc<PostgresStore>, String, String) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,

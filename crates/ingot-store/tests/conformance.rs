@@ -123,6 +123,7 @@ conformance_tests!(
     the_outbox_is_ordered_filtered_by_topic_and_resumes_after_a_seq,
     reset_keeps_listed_prefixes_and_clears_the_outbox,
     many_concurrent_commits_to_distinct_keys_all_land,
+    concurrent_commits_with_stale_expectations_fail_alone,
     concurrent_increments_with_version_expectations_lose_none,
     versions_of_a_key_never_go_down_under_concurrent_writers_of_every_kind,
     tx_reads_its_own_writes,

@@ -1,0 +1,230 @@
+//! Group commit: concurrent commits of one replica whose batches touch disjoint keys run as one
+//! call of `ingot_commit`, so they share one transaction, one WAL flush and one execution of
+//! each statement in the function.
+//!
+//! Why: under concurrent writes PostgreSQL's own CPU per transaction (each statement's executor
+//! start-up inside the function, commit, lock release) was the limit of the write path, not
+//! the disk; a group pays it once for all its batches.
+//!
+//! Why it is exact: the batches of a group touch pairwise disjoint keys (a batch that shares a
+//! key with one already in the group waits for a later group), so checking every expectation
+//! against the state before the group gives each batch the answer it would get after the
+//! batches before it, and applying the union of their writes leaves what applying them one
+//! after another would. When an expectation fails, `ingot_commit` names its key, which belongs
+//! to exactly one batch: that batch is told it conflicted and the others run again as a group.
+//! Any other failure of a group commits nothing (deadlock, unique violation, a connection that
+//! died before the call was sent): every batch then commits on its own, with the single-batch
+//! retries. When the connection is lost with the call in flight, no batch's outcome is known,
+//! and each is told so.
+//!
+//! How groups form: a dispatcher task takes commits off a queue. It waits for one of
+//! [`GROUPS_IN_FLIGHT`] slots before it gathers a group, so commits that arrive while every slot
+//! is busy join the next group: under light load a commit goes alone at once, under heavy load
+//! groups grow with the load.
+
+use super::{commit_alone, fnv1a, try_commit, Failure, Plan, Pool};
+use crate::StoreError;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+/// Groups being committed at once, each on a pooled connection; the rest of the pool serves
+/// reads.
+const GROUPS_IN_FLIGHT: usize = 4;
+
+/// Batches in one group at most.
+const MAX_GROUP: usize = 32;
+
+/// A commit waiting for its group.
+struct Pending {
+    plan: Plan,
+    reply: oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// The queue in front of the dispatcher. Dropping it ends the dispatcher once the commits
+/// already queued have been handed to groups.
+pub(super) struct Committer {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl Committer {
+    /// Starts the dispatcher on the current tokio runtime.
+    pub(super) fn start(pool: Arc<Pool>) -> Committer {
+        let (queue, pending) = mpsc::unbounded_channel();
+        tokio::spawn(dispatch(pool, pending));
+        Committer { queue }
+    }
+
+    /// Commits `plan` in the next group it fits in, and waits for its outcome.
+    pub(super) async fn commit(&self, plan: Plan) -> Result<(), StoreError> {
+        let (reply, outcome) = oneshot::channel();
+        self.queue
+            .send(Pending { plan, reply })
+            .map_err(|_| StoreError::Backend("postgres group commit has stopped".into()))?;
+        outcome.await.unwrap_or_else(|_| Err(StoreError::Backend("postgres group commit dropped a commit".into())))
+    }
+}
+
+async fn dispatch(pool: Arc<Pool>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+    let slots = Arc::new(Semaphore::new(GROUPS_IN_FLIGHT));
+    let mut waiting: VecDeque<Pending> = VecDeque::new();
+    loop {
+        if waiting.is_empty() {
+            match queue.recv().await {
+                Some(pending) => waiting.push_back(pending),
+                None => return,
+            }
+        }
+        // A slot first, then the group: what arrives while all slots are busy joins it.
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        while waiting.len() < 2 * MAX_GROUP {
+            match queue.try_recv() {
+                Ok(pending) => waiting.push_back(pending),
+                Err(_) => break,
+            }
+        }
+        let group = take_disjoint(&mut waiting);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            commit_group(&pool, group).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Takes from the front of `waiting` up to [`MAX_GROUP`] commits whose keys are pairwise
+/// disjoint; the others keep their places for a later group. Keys are compared by a 64-bit hash:
+/// a collision only puts a batch into a later group.
+fn take_disjoint(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
+    let mut group = Vec::new();
+    let mut touched = HashSet::new();
+    let mut index = 0;
+    while index < waiting.len() && group.len() < MAX_GROUP {
+        let hashes: Vec<u64> = waiting[index].plan.touched_keys().map(|key| fnv1a(&[key])).collect();
+        if hashes.iter().any(|h| touched.contains(h)) {
+            index += 1;
+            continue;
+        }
+        touched.extend(hashes);
+        if let Some(pending) = waiting.remove(index) {
+            group.push(pending);
+        }
+    }
+    group
+}
+
+/// Commits a group and tells every member its outcome.
+async fn commit_group(pool: &Pool, mut group: Vec<Pending>) {
+    while group.len() > 1 {
+        let merged = Plan::merge(group.iter().map(|p| &p.plan));
+        let outcome = match pool.lease().await {
+            Ok(mut lease) => match lease.conn() {
+                Ok(conn) => try_commit(conn, &merged).await,
+                Err(e) => Err(Failure::Fail(e)),
+            },
+            Err(e) => Err(Failure::Fail(e)),
+        };
+        match outcome {
+            Ok(()) => {
+                for pending in group {
+                    let _ = pending.reply.send(Ok(()));
+                }
+                return;
+            }
+            Err(Failure::Violated(key)) => match group.iter().position(|p| p.plan.expects(key.as_bytes())) {
+                Some(index) => {
+                    let failed = group.remove(index);
+                    let _ = failed.reply.send(Err(StoreError::Conflict(key)));
+                }
+                None => break,
+            },
+            Err(Failure::Unknown(e)) => {
+                for pending in group {
+                    let _ = pending.reply.send(Err(StoreError::Backend(e.clone())));
+                }
+                return;
+            }
+            Err(Failure::Retry(_) | Failure::Fail(_)) => break,
+        }
+    }
+    for pending in group {
+        let outcome = commit_alone(pool, &pending.plan).await;
+        let _ = pending.reply.send(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postgres::tests::in_test_schema;
+    use crate::{Batch, Expect, OutboxEntry, Store, Write};
+
+    fn batch(key: &str, expect: Expect) -> Batch {
+        Batch {
+            checks: vec![],
+            writes: vec![Write { key: key.into(), value: Some(key.as_bytes().to_vec()), expect }],
+            outbox: vec![OutboxEntry { topic: "group.test".into(), payload: key.as_bytes().to_vec() }],
+        }
+    }
+
+    fn pending(plan: Plan) -> (Pending, oneshot::Receiver<Result<(), StoreError>>) {
+        let (reply, outcome) = oneshot::channel();
+        (Pending { plan, reply }, outcome)
+    }
+
+    #[test]
+    fn a_group_takes_disjoint_batches_in_order_and_leaves_the_others_in_place() {
+        let locks = super::super::Locks::new(None);
+        let mut waiting: VecDeque<Pending> = ["a", "b", "a", "c", "b"]
+            .into_iter()
+            .map(|key| pending(Plan::new(batch(key, Expect::Any), locks)).0)
+            .collect();
+        let first = take_disjoint(&mut waiting);
+        let keys = |plans: &mut dyn Iterator<Item = &Pending>| -> Vec<Vec<u8>> {
+            plans.map(|p| p.plan.touched_keys().next().unwrap().to_vec()).collect()
+        };
+        assert_eq!(keys(&mut first.iter()), [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+        assert_eq!(keys(&mut waiting.iter()), [b"a".to_vec(), b"b".to_vec()]);
+        let second = take_disjoint(&mut waiting);
+        assert_eq!(second.len(), 2);
+        assert!(waiting.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_stale_batch_in_a_group_fails_alone_and_the_others_commit_together() {
+        in_test_schema(|store, _url, _schema| async move {
+            for key in ["g/a", "g/b", "g/c"] {
+                store.commit(batch(key, Expect::Any)).await.unwrap();
+            }
+            let version = |key: &'static str| {
+                let store = store.clone();
+                async move { store.get(key).await.unwrap().unwrap().version }
+            };
+            let (a, c) = (version("g/a").await, version("g/c").await);
+            let plans = [
+                batch("g/a", Expect::Version(a)),
+                batch("g/b", Expect::Version(1)),
+                batch("g/c", Expect::Version(c)),
+                batch("g/d", Expect::Absent),
+            ];
+            let (group, outcomes): (Vec<_>, Vec<_>) =
+                plans.into_iter().map(|b| pending(Plan::new(b, store.locks))).unzip();
+            commit_group(&store.pool, group).await;
+            let mut results = Vec::new();
+            for outcome in outcomes {
+                results.push(outcome.await.unwrap());
+            }
+            assert!(results[0].is_ok() && results[2].is_ok() && results[3].is_ok(), "{results:?}");
+            assert!(matches!(&results[1], Err(StoreError::Conflict(k)) if k == "g/b"), "{results:?}");
+            assert!(version("g/a").await > a && version("g/c").await > c);
+            assert!(store.get("g/d").await.unwrap().is_some());
+            let events = store.outbox_after("group.test", crate::OutboxPosition::START, 100).await.unwrap();
+            let payloads: Vec<&[u8]> = events.iter().map(|e| e.payload.as_slice()).collect();
+            // Three single commits first, then the group's three in group order.
+            assert_eq!(payloads, [&b"g/a"[..], b"g/b", b"g/c", b"g/a", b"g/c", b"g/d"]);
+        })
+        .await;
+    }
+}
