@@ -33,11 +33,26 @@ impl Timestamp {
     pub fn to_iso8601(self) -> String {
         let (y, mo, d, h, mi, s) = self.civil();
         let ms = self.0.rem_euclid(1000);
-        if ms == 0 {
-            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-        } else {
-            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+        if !(0..=9999).contains(&y) {
+            return if ms == 0 {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+            };
         }
+        // Written digit by digit: every audit record and many responses carry one.
+        let mut out = String::with_capacity(24);
+        let fields = [(y, 4), (mo, 2), (d, 2), (h, 2), (mi, 2), (s, 2)];
+        for ((value, width), separator) in fields.into_iter().zip(["-", "-", "T", ":", ":", ""]) {
+            push_padded(&mut out, value, width);
+            out.push_str(separator);
+        }
+        if ms != 0 {
+            out.push('.');
+            push_padded(&mut out, ms, 3);
+        }
+        out.push('Z');
+        out
     }
 
     /// `Wed, 31 Jan 2024 13:45:00 GMT`.
@@ -140,6 +155,15 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// Appends `value` (0 ≤ value < 10^width) in exactly `width` decimal digits.
+fn push_padded(out: &mut String, value: i64, width: u32) {
+    let mut divisor = 10_i64.pow(width - 1);
+    while divisor > 0 {
+        out.push(char::from(b'0' + ((value / divisor) % 10) as u8));
+        divisor /= 10;
+    }
 }
 
 fn civil_from_days(z: i64) -> (i64, i64, i64) {

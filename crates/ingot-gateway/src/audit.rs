@@ -168,7 +168,7 @@ impl AuditCall<'_> {
             event_version: "1.08",
             user_identity: self.user_identity(),
             event_time: self.time.to_iso8601(),
-            event_source: format!("{}.amazonaws.com", self.model.endpoint_prefix),
+            event_source: [self.model.endpoint_prefix, ".amazonaws.com"].concat(),
             event_name: self.operation.map_or("Unknown", |op| op.name),
             aws_region: self.region,
             source_ip_address: self.source_ip,
@@ -224,12 +224,11 @@ fn camel_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => {
             let mut out = Map::with_capacity(map.len());
-            for (k, v) in map {
-                let mut chars = k.chars();
-                let key = match chars.next() {
-                    Some(first) => first.to_lowercase().chain(chars).collect(),
-                    None => String::new(),
-                };
+            for (mut key, v) in map {
+                // Model member names start with an ASCII letter: lower it in place.
+                if let Some(first) = key.get_mut(..1) {
+                    first.make_ascii_lowercase();
+                }
                 out.insert(key, camel_keys(v));
             }
             Value::Object(out)

@@ -182,12 +182,14 @@ impl ParameterPath {
 }
 
 pub fn arn_prefix(region: &str, account: &str) -> String {
-    format!("arn:{}:ssm:{region}:{account}:parameter/", ingot_core::identity::partition_of(region))
+    parameter_arn(region, account, "")
 }
 
 /// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.
 pub fn parameter_arn(region: &str, account: &str, canonical: &str) -> String {
-    format!("{}{canonical}", arn_prefix(region, account))
+    // Built on every call that names a parameter: one allocation, no formatting machinery.
+    let partition = ingot_core::identity::partition_of(region);
+    ["arn:", partition, ":ssm:", region, ":", account, ":parameter/", canonical].concat()
 }
 
 /// A version or label after the name: `name:3`, `name:Production`.

@@ -142,20 +142,23 @@ impl Record for CountsRecord {
 pub const COUNT_SHARDS: u64 = 16;
 
 /// The store key prefix of one account and region.
+// Keys are built with `concat` rather than `format!`: one allocation each, and they are built on
+// every call.
+
 pub fn region_prefix(account: &str, region: &str) -> String {
-    format!("{account}/{region}/ssm/")
+    [account, "/", region, "/ssm/"].concat()
 }
 
 pub fn parameters_prefix(account: &str, region: &str) -> String {
-    format!("{}parameters/", region_prefix(account, region))
+    [account, "/", region, "/ssm/parameters/"].concat()
 }
 
 pub fn current_key(account: &str, region: &str, canonical: &str) -> String {
-    format!("{}{canonical}", parameters_prefix(account, region))
+    [account, "/", region, "/ssm/parameters/", canonical].concat()
 }
 
 pub fn versions_prefix(account: &str, region: &str, canonical: &str) -> String {
-    format!("{}parameter-versions/{canonical}#", region_prefix(account, region))
+    [account, "/", region, "/ssm/parameter-versions/", canonical, "#"].concat()
 }
 
 /// Versions sort by number within a parameter.
