@@ -141,10 +141,10 @@ impl Record for CountsRecord {
 
 pub const COUNT_SHARDS: u64 = 16;
 
-/// The store key prefix of one account and region.
 // Keys are built with `concat` rather than `format!`: one allocation each, and they are built on
 // every call.
 
+/// The store key prefix of one account and region.
 pub fn region_prefix(account: &str, region: &str) -> String {
     [account, "/", region, "/ssm/"].concat()
 }
