@@ -41,6 +41,7 @@
 //! everything committed before the call is delivered.
 
 use crate::common::{key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound, version_from_db};
+use crate::read_cache::{ReadCache, DEFAULT_CAPACITY_BYTES};
 use crate::{Batch, Expect, Item, OutboxPosition, OutboxRecord, Store, StoreError};
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
@@ -55,6 +56,8 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, NoTls, Row, Statement};
 
 mod group;
+#[macro_use]
+mod lease;
 
 /// Connections per store (per replica). Each commit holds one for two round trips plus a flush.
 pub const POOL_SIZE: usize = 8;
@@ -96,6 +99,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
          CREATE INDEX outbox_topic_xid_seq ON outbox (topic, xid, seq);",
     ),
     (4, SQL_CREATE_COMMIT_FUNCTION),
+    (5, SQL_CREATE_CACHE_LEASE),
 ];
 
 /// The SQLSTATE `ingot_commit` raises when an expectation does not hold; the message is the key.
@@ -106,16 +110,10 @@ const SQLSTATE_CONFLICT: &str = "IGC01";
 /// (sorted), the expectations checked in batch order (a NULL version means absent), then deletes,
 /// inserts of keys expected absent (a racing insert is a unique violation), upserts, or — when the
 /// batch writes a key twice — its writes one by one in batch order, and the outbox rows.
-const SQL_CREATE_COMMIT_FUNCTION: &str = "
-CREATE FUNCTION ingot_commit(
-    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
-    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
-    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[]
-) RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-    violated bytea;
-BEGIN
-    PERFORM pg_advisory_xact_lock(k) FROM unnest(key_locks) AS t(k);
+/// What `ingot_commit` does after the lease check (migration 5 added that check in front).
+macro_rules! commit_function_body {
+    () => {
+"    PERFORM pg_advisory_xact_lock(k) FROM unnest(key_locks) AS t(k);
     IF cardinality(expect_keys) > 0 THEN
         PERFORM 1 FROM kv WHERE key = ANY(locked_keys) ORDER BY key FOR UPDATE;
         SELECT e.k INTO violated
@@ -153,8 +151,46 @@ BEGIN
         INSERT INTO outbox (topic, payload)
         SELECT t, p FROM unnest(topics, payloads) WITH ORDINALITY AS u(t, p, n) ORDER BY n;
     END IF;
-END
-$fn$;";
+"
+    };
+}
+
+/// The parameters of `ingot_commit`.
+macro_rules! commit_function_signature {
+    () => {
+        "ingot_commit(
+    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
+    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
+    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[]
+) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    violated bytea;
+BEGIN
+"
+    };
+}
+
+const SQL_CREATE_COMMIT_FUNCTION: &str =
+    concat!("\nCREATE FUNCTION ", commit_function_signature!(), commit_function_body!(), "END\n$fn$;");
+
+/// Migration 5: the cache lease (see `postgres/lease.rs`) and `ingot_commit` checking it first.
+const SQL_CREATE_CACHE_LEASE: &str = concat!(
+    "CREATE TABLE cache_lease (
+    id int PRIMARY KEY CHECK (id = 0),
+    holder text,
+    revoked boolean NOT NULL DEFAULT false,
+    expires timestamptz NOT NULL DEFAULT '-infinity'
+);
+INSERT INTO cache_lease (id) VALUES (0);
+CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
+",
+    lease_sql!(),
+    "CREATE OR REPLACE FUNCTION ",
+    commit_function_signature!(),
+    "    PERFORM ingot_lease_check();\n",
+    commit_function_body!(),
+    "END\n$fn$;"
+);
 
 const SQL_COMMIT: &str = "SELECT ingot_commit($1::int8[], $2::bytea[], $3::bytea[], $4::int8[], $5::bytea[], \
      $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[], $12::text[], $13::bytea[])";
@@ -171,6 +207,7 @@ const SQL_OUTBOX_HORIZON: &str = "SELECT pg_snapshot_xmin(pg_current_snapshot())
 const SQL_RESET_RANGE: &str = "DELETE FROM kv WHERE key >= $1 AND key < $2";
 const SQL_RESET_FROM: &str = "DELETE FROM kv WHERE key >= $1";
 const SQL_RESET_OUTBOX: &str = "DELETE FROM outbox";
+const SQL_LEASE_CHECK: &str = "SELECT ingot_lease_check()";
 
 /// The scan statement for a lower bound kind and the presence of an upper bound; fixed texts so
 /// that every prepared plan is a bounded primary-key range scan.
@@ -297,7 +334,8 @@ impl PgConn {
 /// closed ones are dropped and replaced on demand.
 struct Pool {
     config: Config,
-    set_search_path: Option<String>,
+    /// Run on every new connection: the search path (when a schema is given) and the replica id.
+    session_setup: String,
     idle: Mutex<Vec<PgConn>>,
     permits: Semaphore,
 }
@@ -347,9 +385,7 @@ impl Pool {
     /// Opens a connection, drives it on a spawned task and points its search path at the schema.
     async fn open(&self) -> Result<PgConn, StoreError> {
         let client = open_client(&self.config).await?;
-        if let Some(sql) = &self.set_search_path {
-            client.batch_execute(sql).await.map_err(pg_err("set search_path"))?;
-        }
+        client.batch_execute(&self.session_setup).await.map_err(pg_err("session setup"))?;
         Ok(PgConn { client, statements: HashMap::new(), in_transaction: false, broken: false })
     }
 }
@@ -364,6 +400,21 @@ async fn open_client(config: &Config) -> Result<Client, StoreError> {
         }
     });
     Ok(client)
+}
+
+/// A fresh id for this replica: random, so a restarted replica is a new one.
+fn new_replica_id() -> String {
+    use std::hash::BuildHasher;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let random = std::collections::hash_map::RandomState::new().hash_one((nanos, std::process::id()));
+    format!("{random:016x}")
+}
+
+/// The statements every new connection runs: the schema's search path and the replica id that
+/// `ingot_lease_check` compares with the lease holder. Both are plain identifiers or hex.
+fn session_setup(schema: Option<&str>, replica: &str) -> String {
+    let search_path = schema.map(|s| format!("SET search_path TO \"{s}\"; ")).unwrap_or_default();
+    format!("{search_path}SET ingot.replica TO '{replica}'")
 }
 
 /// Parses the URL and fills in defaults that make connections identifiable and bounded.
@@ -385,11 +436,17 @@ pub struct PostgresStore {
     pool: Arc<Pool>,
     locks: Locks,
     committer: group::Committer,
+    lease: lease::Lease,
+    /// Point reads, trusted only while this replica holds the cache lease.
+    cache: Arc<ReadCache>,
 }
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore").field("search_path", &self.pool.set_search_path).finish_non_exhaustive()
+        f.debug_struct("PostgresStore")
+            .field("session_setup", &self.pool.session_setup)
+            .field("replica", &self.lease.replica)
+            .finish_non_exhaustive()
     }
 }
 
@@ -402,9 +459,10 @@ impl PostgresStore {
         if let Some(schema) = schema {
             validate_schema(schema)?;
         }
+        let replica = new_replica_id();
         let pool = Pool {
             config,
-            set_search_path: schema.map(|s| format!("SET search_path TO \"{s}\"")),
+            session_setup: session_setup(schema, &replica),
             idle: Mutex::new(Vec::new()),
             permits: Semaphore::new(POOL_SIZE),
         };
@@ -414,8 +472,13 @@ impl PostgresStore {
             migrate(lease.conn()?, schema, locks).await?;
         }
         let pool = Arc::new(pool);
-        let committer = group::Committer::start(pool.clone());
-        Ok(Arc::new(PostgresStore { pool, locks, committer }))
+        let cache = Arc::new(ReadCache::new(DEFAULT_CAPACITY_BYTES));
+        let committer = group::Committer::start(pool.clone(), cache.clone());
+        let lease = lease::Lease::new(replica);
+        let store = Arc::new(PostgresStore { pool, locks, committer, lease, cache });
+        lease::tick(&store).await;
+        tokio::spawn(lease::run(Arc::downgrade(&store)));
+        Ok(store)
     }
 
     /// Drops `schema` and everything in it; for test cleanup. See [`drop_schema`].
@@ -430,7 +493,7 @@ impl PostgresStore {
         let outbox = conn.statement(SQL_RESET_OUTBOX).await?;
         conn.in_transaction = true;
         let client = &conn.client;
-        let mut phase = vec![simple(client, "BEGIN")];
+        let mut phase = vec![simple(client, "BEGIN"), simple(client, SQL_LEASE_CHECK)];
         for (lo, hi) in gaps {
             phase.push(match hi {
                 Some(hi) => query(client, &range, vec![lo, hi]),
@@ -445,6 +508,9 @@ impl PostgresStore {
         }
         match first_error(&results) {
             None => Ok(()),
+            Some(e) if e.as_db_error().is_some_and(|db| db.code().code() == lease::SQLSTATE_LEASE_HELD) => {
+                Err(Failure::LeaseHeld(e.as_db_error().map(|db| db.message().to_string()).unwrap_or_default()))
+            }
             Some(e) if is_retryable(e) => Err(Failure::Retry(describe(e))),
             Some(e) => Err(Failure::Fail(StoreError::Backend(format!("postgres reset: {}", describe(e))))),
         }
@@ -523,6 +589,8 @@ enum Failure {
     Violated(String),
     /// The connection was lost with the commit in flight: it may or may not have happened.
     Unknown(String),
+    /// Another replica holds the cache lease (`lease.rs`): the holder. Nothing was written.
+    LeaseHeld(String),
 }
 
 impl From<StoreError> for Failure {
@@ -562,6 +630,9 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
             }
             match e.as_db_error() {
                 Some(db) if db.code().code() == SQLSTATE_CONFLICT => Err(Failure::Violated(db.message().to_string())),
+                Some(db) if db.code().code() == lease::SQLSTATE_LEASE_HELD => {
+                    Err(Failure::LeaseHeld(db.message().to_string()))
+                }
                 // The server reported why it stopped, so nothing was committed.
                 Some(_) if connection_lost(&e) => Err(Failure::Retry(describe(&e))),
                 Some(_) => Err(plan.classify(&e)),
@@ -579,6 +650,7 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
 /// serialization failures.
 async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<(), StoreError> {
     let mut attempt = 1;
+    let mut lease_waits = 0;
     loop {
         let outcome = {
             let mut lease = pool.lease().await?;
@@ -589,6 +661,7 @@ async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<(), StoreError> {
             Err(Failure::Violated(key)) => return Err(StoreError::Conflict(key)),
             Err(Failure::Fail(e)) => return Err(e),
             Err(Failure::Unknown(e)) => return Err(StoreError::Backend(e)),
+            Err(Failure::LeaseHeld(holder)) => lease::wait_out(pool, &holder, &mut lease_waits).await?,
             Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
                 return Err(StoreError::Backend(format!("postgres commit failed {attempt} times: {e}")))
             }
@@ -719,6 +792,26 @@ impl Plan {
             .chain(&self.upsert_keys)
             .chain(&self.ordered_keys)
             .map(Vec::as_slice)
+    }
+
+    /// The touched keys as text (keys come from `String`s, so all of them).
+    fn touched_text(&self) -> impl Iterator<Item = &str> {
+        self.touched_keys().filter_map(|key| std::str::from_utf8(key).ok())
+    }
+
+    /// Tells `cache` the batch is about to be committed: its keys are not cached meanwhile.
+    fn begin_cached_write(&self, cache: &ReadCache) {
+        cache.begin_write(self.touched_text());
+    }
+
+    /// Forgets every key the batch touched from `cache`, after its commit (whatever the outcome:
+    /// a failed one costs a miss, and a violated expectation showed its key was stale) and
+    /// before anyone hears of it, so no later read is served an older value.
+    fn end_cached_write(&self, cache: &ReadCache) {
+        // A batch of outbox rows only changes no cached key.
+        if self.touched_keys().next().is_some() {
+            cache.end_write(self.touched_text());
+        }
     }
 
     /// Whether the batch has an expectation on `key`.
@@ -943,15 +1036,26 @@ async fn outbox_once(
 #[async_trait]
 impl Store for PostgresStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
+        let covered = self.lease.covers();
+        if covered {
+            if let Some(hit) = self.cache.get(key) {
+                return Ok(Some(hit));
+            }
+        }
+        let generation = self.cache.generation();
         let mut attempt = 1;
-        loop {
+        let item = loop {
             let mut lease = self.pool.lease().await?;
             let conn = lease.conn()?;
             match get_once(conn, key).await {
                 Err(_) if retry_read(conn, &mut attempt) => continue,
-                outcome => return outcome,
+                outcome => break outcome?,
             }
+        };
+        if covered && self.lease.covers() {
+            self.cache.fill(generation, key, &item);
         }
+        Ok(item)
     }
 
     async fn scan(
@@ -979,10 +1083,14 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let plan = Plan::new(batch, self.locks);
+        plan.begin_cached_write(&self.cache);
         if plan.writes_in_order() {
             // Its writes go one by one in a loop of their own; such batches are rare.
-            return commit_alone(&self.pool, &plan).await;
+            let outcome = commit_alone(&self.pool, &plan).await;
+            plan.end_cached_write(&self.cache);
+            return outcome;
         }
+        // The committer forgets cached keys before it replies.
         self.committer.commit(plan).await
     }
 
@@ -1014,15 +1122,20 @@ impl Store for PostgresStore {
     async fn reset(&self, keep_prefixes: &[String]) -> Result<(), StoreError> {
         let gaps = reset_gaps(keep_prefixes);
         let mut attempt = 1;
+        let mut lease_waits = 0;
         loop {
             let outcome = {
                 let mut lease = self.pool.lease().await?;
                 self.try_reset(lease.conn()?, &gaps).await
             };
             match outcome {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.cache.clear();
+                    return Ok(());
+                }
                 Err(Failure::Fail(e)) => return Err(e),
                 Err(Failure::Violated(e) | Failure::Unknown(e)) => return Err(StoreError::Backend(e)),
+                Err(Failure::LeaseHeld(holder)) => lease::wait_out(&self.pool, &holder, &mut lease_waits).await?,
                 Err(Failure::Retry(e)) if attempt >= MAX_ATTEMPTS => {
                     return Err(StoreError::Backend(format!("postgres reset failed {attempt} times: {e}")))
                 }

@@ -1,16 +1,19 @@
-//! A bounded in-memory copy of recently read keys for the SQLite backend.
+//! A bounded in-memory copy of recently read keys, for a backend whose process sees every write:
+//! SQLite always, PostgreSQL while this replica holds the cache lease (`postgres/lease.rs`).
 //!
 //! A point read through SQLite costs a pooled connection, a read transaction (file locks on the
 //! WAL index) and a B-tree walk: most of a cheap API call's work. The process that owns the
 //! database (see the data-directory lock in `sqlite.rs`) is the only writer, and every commit
 //! passes through its writer thread, so a cache kept in that process can stay exact:
 //!
-//! - the writer thread calls [`ReadCache::invalidate`] with a group's keys after `COMMIT` and
-//!   before any requester of the group is told its commit succeeded, so a caller never reads
-//!   an older value than one it wrote;
-//! - a reader that missed notes the [`ReadCache::generation`] before reading SQLite and offers
-//!   what it read with [`ReadCache::fill`]; the value is kept only if no commit with writes
-//!   happened since, so a value read just before a commit can never be cached after it.
+//! - a commit marks its keys with [`ReadCache::begin_write`] before it is sent and
+//!   [`ReadCache::end_write`] after it is durable and before any requester is told of it, so a
+//!   caller never reads an older value than one it wrote;
+//! - a reader that missed notes the [`ReadCache::generation`] before reading the database and
+//!   offers what it read with [`ReadCache::fill`]; the value is kept only if no commit ended
+//!   since and no commit of that key is in flight. Without the second condition a value read
+//!   just before a commit could be cached between the commit and its `end_write`, after another
+//!   reader had already seen the new value: reads would go back in time.
 //!
 //! Only keys that exist are cached: most lookups of a missing key happen once, just before the
 //! key is created, and would only take room. Memory is bounded by the bytes of keys and values
@@ -41,6 +44,8 @@ struct State {
     bytes: usize,
     /// Counts commits that wrote keys; a fill read before the latest one is refused.
     generation: u64,
+    /// Keys of commits in flight, with how many; they are not cached until those end.
+    writing: HashMap<String, u32>,
 }
 
 fn entry_size(key: &str, item: &Item) -> usize {
@@ -76,7 +81,7 @@ impl ReadCache {
             return;
         }
         let mut state = self.state();
-        if state.generation != generation || state.entries.contains_key(key) {
+        if state.generation != generation || state.entries.contains_key(key) || state.writing.contains_key(key) {
             return;
         }
         let size = entry_size(key, item);
@@ -90,14 +95,29 @@ impl ReadCache {
         state.entries.insert(key.to_string(), item.clone());
     }
 
-    /// Forgets `keys` after a commit that may have written them. Called by the writer thread
-    /// before it acknowledges the commit.
-    pub(crate) fn invalidate<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+    /// Marks `keys` as written by a commit about to be sent: they are forgotten and not cached
+    /// again until the matching [`ReadCache::end_write`].
+    pub(crate) fn begin_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+        let mut state = self.state();
+        for key in keys {
+            state.forget(key);
+            *state.writing.entry(key.to_string()).or_insert(0) += 1;
+        }
+    }
+
+    /// Ends what [`ReadCache::begin_write`] began for the same keys, once the commit is durable
+    /// (or failed) and before anyone hears of it: forgets them again and refuses every fill
+    /// read before now.
+    pub(crate) fn end_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
         let mut state = self.state();
         state.generation += 1;
         for key in keys {
-            if let Some(item) = state.entries.remove(key) {
-                state.bytes -= entry_size(key, &item);
+            state.forget(key);
+            if let Some(count) = state.writing.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    state.writing.remove(key);
+                }
             }
         }
     }
@@ -112,6 +132,12 @@ impl ReadCache {
 }
 
 impl State {
+    fn forget(&mut self, key: &str) {
+        if let Some(item) = self.entries.remove(key) {
+            self.bytes -= entry_size(key, &item);
+        }
+    }
+
     fn evict_half(&mut self) {
         let mut keep = false;
         let mut freed = 0;
@@ -140,8 +166,29 @@ mod tests {
         let g = cache.generation();
         cache.fill(g, "a", &item(1, "x"));
         assert_eq!(cache.get("a"), item(1, "x"));
-        cache.invalidate(["a"].into_iter());
+        cache.begin_write(["a"].into_iter());
         assert_eq!(cache.get("a"), None);
+        cache.end_write(["a"].into_iter());
+        assert_eq!(cache.get("a"), None);
+        cache.fill(cache.generation(), "a", &item(2, "y"));
+        assert_eq!(cache.get("a"), item(2, "y"));
+    }
+
+    #[test]
+    fn a_key_is_not_cached_while_a_commit_of_it_is_in_flight() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        // Two commits of "a" overlap; a read that starts after both began still must not fill.
+        cache.begin_write(["a"].into_iter());
+        cache.begin_write(["a"].into_iter());
+        cache.fill(cache.generation(), "a", &item(1, "maybe stale"));
+        assert_eq!(cache.get("a"), None);
+        cache.end_write(["a"].into_iter());
+        cache.fill(cache.generation(), "a", &item(1, "maybe stale"));
+        assert_eq!(cache.get("a"), None);
+        cache.end_write(["a"].into_iter());
+        cache.fill(cache.generation(), "a", &item(2, "new"));
+        assert_eq!(cache.get("a"), item(2, "new"));
+        assert!(cache.state().writing.is_empty());
     }
 
     #[test]
@@ -149,7 +196,8 @@ mod tests {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         let before = cache.generation();
         // A commit of any key lands while the read of "a" is in flight.
-        cache.invalidate(["b"].into_iter());
+        cache.begin_write(["b"].into_iter());
+        cache.end_write(["b"].into_iter());
         cache.fill(before, "a", &item(1, "stale"));
         assert_eq!(cache.get("a"), None);
     }

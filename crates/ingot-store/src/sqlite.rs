@@ -318,6 +318,11 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
             }
         }
         let (ops, replies): (Vec<Op>, Vec<_>) = group.into_iter().map(|r| (r.op, r.reply)).unzip();
+        for op in &ops {
+            if let Op::Commit(batch) = op {
+                cache.begin_write(batch.writes.iter().map(|w| w.key.as_str()));
+            }
+        }
         let results = run_group(&conn, &ops);
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats.requests.fetch_add(ops.len() as u64, Ordering::Relaxed);
@@ -329,7 +334,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
         for op in &ops {
             match op {
                 Op::Commit(batch) if !batch.writes.is_empty() => {
-                    cache.invalidate(batch.writes.iter().map(|w| w.key.as_str()));
+                    cache.end_write(batch.writes.iter().map(|w| w.key.as_str()));
                 }
                 Op::Commit(_) => {}
                 Op::Reset(_) => cache.clear(),

@@ -23,6 +23,7 @@
 //! groups grow with the load.
 
 use super::{commit_alone, fnv1a, try_commit, Failure, Plan, Pool};
+use crate::read_cache::ReadCache;
 use crate::StoreError;
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -45,27 +46,39 @@ struct Pending {
 /// already queued have been handed to groups.
 pub(super) struct Committer {
     queue: mpsc::UnboundedSender<Pending>,
+    cache: Arc<ReadCache>,
+}
+
+/// What a group needs besides its batches.
+struct Shared {
+    pool: Arc<Pool>,
+    /// The store's read cache: a group forgets the keys it touched before it replies, as the
+    /// SQLite writer does, so a read in between cannot pick up a value the commit replaced (a
+    /// stale count read that way made concurrent creates conflict again and again).
+    cache: Arc<ReadCache>,
 }
 
 impl Committer {
     /// Starts the dispatcher on the current tokio runtime.
-    pub(super) fn start(pool: Arc<Pool>) -> Committer {
+    pub(super) fn start(pool: Arc<Pool>, cache: Arc<ReadCache>) -> Committer {
         let (queue, pending) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(pool, pending));
-        Committer { queue }
+        tokio::spawn(dispatch(Arc::new(Shared { pool, cache: cache.clone() }), pending));
+        Committer { queue, cache }
     }
 
-    /// Commits `plan` in the next group it fits in, and waits for its outcome.
+    /// Commits `plan` in the next group it fits in, and waits for its outcome. The group ends
+    /// the plan's cached write (`Plan::end_cached_write`) before it replies.
     pub(super) async fn commit(&self, plan: Plan) -> Result<(), StoreError> {
         let (reply, outcome) = oneshot::channel();
-        self.queue
-            .send(Pending { plan, reply })
-            .map_err(|_| StoreError::Backend("postgres group commit has stopped".into()))?;
+        if let Err(unsent) = self.queue.send(Pending { plan, reply }) {
+            unsent.0.plan.end_cached_write(&self.cache);
+            return Err(StoreError::Backend("postgres group commit has stopped".into()));
+        }
         outcome.await.unwrap_or_else(|_| Err(StoreError::Backend("postgres group commit dropped a commit".into())))
     }
 }
 
-async fn dispatch(pool: Arc<Pool>, mut queue: mpsc::UnboundedReceiver<Pending>) {
+async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Pending>) {
     let slots = Arc::new(Semaphore::new(GROUPS_IN_FLIGHT));
     let mut waiting: VecDeque<Pending> = VecDeque::new();
     loop {
@@ -86,9 +99,9 @@ async fn dispatch(pool: Arc<Pool>, mut queue: mpsc::UnboundedReceiver<Pending>) 
             }
         }
         let group = take_disjoint(&mut waiting);
-        let pool = pool.clone();
+        let shared = shared.clone();
         tokio::spawn(async move {
-            commit_group(&pool, group).await;
+            commit_group(&shared.pool, &shared.cache, group).await;
             drop(slot);
         });
     }
@@ -116,7 +129,8 @@ fn take_disjoint(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
 }
 
 /// Commits a group and tells every member its outcome.
-async fn commit_group(pool: &Pool, mut group: Vec<Pending>) {
+async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
+    let mut lease_waits = 0;
     while group.len() > 1 {
         let merged = Plan::merge(group.iter().map(|p| &p.plan));
         let outcome = match pool.lease().await {
@@ -129,6 +143,7 @@ async fn commit_group(pool: &Pool, mut group: Vec<Pending>) {
         match outcome {
             Ok(()) => {
                 for pending in group {
+                    pending.plan.end_cached_write(cache);
                     let _ = pending.reply.send(Ok(()));
                 }
                 return;
@@ -136,21 +151,34 @@ async fn commit_group(pool: &Pool, mut group: Vec<Pending>) {
             Err(Failure::Violated(key)) => match group.iter().position(|p| p.plan.expects(key.as_bytes())) {
                 Some(index) => {
                     let failed = group.remove(index);
+                    failed.plan.end_cached_write(cache);
                     let _ = failed.reply.send(Err(StoreError::Conflict(key)));
                 }
                 None => break,
             },
             Err(Failure::Unknown(e)) => {
                 for pending in group {
+                    pending.plan.end_cached_write(cache);
                     let _ = pending.reply.send(Err(StoreError::Backend(e.clone())));
                 }
                 return;
+            }
+            Err(Failure::LeaseHeld(holder)) => {
+                if let Err(e) = super::lease::wait_out(pool, &holder, &mut lease_waits).await {
+                    let message = e.to_string();
+                    for pending in group {
+                        pending.plan.end_cached_write(cache);
+                        let _ = pending.reply.send(Err(StoreError::Backend(message.clone())));
+                    }
+                    return;
+                }
             }
             Err(Failure::Retry(_) | Failure::Fail(_)) => break,
         }
     }
     for pending in group {
         let outcome = commit_alone(pool, &pending.plan).await;
+        pending.plan.end_cached_write(cache);
         let _ = pending.reply.send(outcome);
     }
 }
@@ -209,9 +237,15 @@ mod tests {
                 batch("g/c", Expect::Version(c)),
                 batch("g/d", Expect::Absent),
             ];
-            let (group, outcomes): (Vec<_>, Vec<_>) =
-                plans.into_iter().map(|b| pending(Plan::new(b, store.locks))).unzip();
-            commit_group(&store.pool, group).await;
+            let (group, outcomes): (Vec<_>, Vec<_>) = plans
+                .into_iter()
+                .map(|b| {
+                    let plan = Plan::new(b, store.locks);
+                    plan.begin_cached_write(&store.cache);
+                    pending(plan)
+                })
+                .unzip();
+            commit_group(&store.pool, &store.cache, group).await;
             let mut results = Vec::new();
             for outcome in outcomes {
                 results.push(outcome.await.unwrap());

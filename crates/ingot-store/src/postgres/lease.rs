@@ -1,0 +1,234 @@
+//! The cache lease: a replica may serve point reads from memory only while it holds the lease,
+//! and no other replica writes while the lease is held.
+//!
+//! Why: on PostgreSQL every read was a round trip, several times the cost of the rest of a cheap
+//! API call. A replica cannot know what other replicas wrote without asking the database, so a
+//! cache is exact only when no one else writes. The lease makes that a fact the database checks:
+//!
+//! - every replica records itself alive in `replicas` about four times a second, and holds or
+//!   takes the single row of `cache_lease` for [`TTL`] when no other replica is alive
+//!   (`ingot_lease_tick`, under an exclusive advisory lock);
+//! - every write (`ingot_commit`, reset) first calls `ingot_lease_check` under the shared side of
+//!   that lock: while another replica holds an unexpired lease the write fails with SQLSTATE
+//!   `IGC02`; the writer then revokes the lease (its holder can no longer renew it), waits until
+//!   it expires, and writes. An expired lease is cleared by the first writer that sees it, in the
+//!   writer's transaction, so its holder cannot renew it afterwards;
+//! - the holder trusts its cache only until the time it *sent* its last successful renewal plus
+//!   [`TTL`] minus [`MARGIN`]: the database computed the expiry later than that send, so the
+//!   holder stops before any other writer may start;
+//! - the holder's own commits forget the keys they wrote before they return (as on SQLite).
+//!
+//! One replica alone therefore reads from memory; with several, the first write of another
+//! replica waits out the lease once (at most [`TTL`]) and from then on no one caches while they
+//! are all alive.
+
+use super::{PgConn, Pool, PostgresStore};
+use crate::read_cache::ReadCache;
+use crate::StoreError;
+use std::sync::{Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// How often a replica records itself alive and renews or tries to take the lease.
+const TICK: Duration = Duration::from_millis(250);
+/// How long a renewal keeps the lease, from the database's clock at the renewal.
+const TTL: Duration = Duration::from_secs(2);
+/// How much earlier than the lease's expiry the holder stops trusting its cache.
+const MARGIN: Duration = Duration::from_millis(250);
+/// How long a replica counts as alive after it last said so.
+const ALIVE: Duration = Duration::from_secs(3);
+/// Leases a single write waits out before it gives up (each wait is at most [`TTL`]).
+const MAX_WAITS: u32 = 10;
+
+/// The SQLSTATE of a write refused because another replica holds the lease; the message is the
+/// holder.
+pub(super) const SQLSTATE_LEASE_HELD: &str = "IGC02";
+
+/// The functions of migration 5, besides the lease check `ingot_commit` now starts with.
+macro_rules! lease_sql {
+    () => {
+        "CREATE FUNCTION ingot_lease_lock() RETURNS int8 LANGUAGE sql STABLE AS $fn$
+    SELECT hashtextextended('ingot cache lease ' || current_schema(), 0)
+$fn$;
+CREATE FUNCTION ingot_lease_check() RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    me text := current_setting('ingot.replica', true);
+    lease cache_lease;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock());
+    SELECT * INTO lease FROM cache_lease WHERE id = 0;
+    IF lease.holder IS NULL OR lease.holder = me THEN
+        RETURN;
+    END IF;
+    IF lease.expires > clock_timestamp() THEN
+        RAISE EXCEPTION USING ERRCODE = 'IGC02', MESSAGE = lease.holder;
+    END IF;
+    UPDATE cache_lease SET holder = NULL, revoked = false WHERE id = 0 AND holder = lease.holder;
+END
+$fn$;
+CREATE FUNCTION ingot_lease_revoke(seen text) RETURNS float8 LANGUAGE sql AS $fn$
+    UPDATE cache_lease SET revoked = true WHERE id = 0 AND holder = seen
+    RETURNING greatest(0, extract(epoch FROM expires - clock_timestamp()))::float8
+$fn$;
+CREATE FUNCTION ingot_lease_tick(me text, ttl_ms int, alive_ms int) RETURNS boolean LANGUAGE plpgsql AS $fn$
+BEGIN
+    INSERT INTO replicas (id, alive_until) VALUES (me, clock_timestamp() + alive_ms * interval '1 millisecond')
+    ON CONFLICT (id) DO UPDATE SET alive_until = EXCLUDED.alive_until;
+    DELETE FROM replicas WHERE alive_until < clock_timestamp() - interval '1 hour';
+    PERFORM pg_advisory_xact_lock(ingot_lease_lock());
+    UPDATE cache_lease SET expires = clock_timestamp() + ttl_ms * interval '1 millisecond'
+     WHERE id = 0 AND holder = me AND NOT revoked;
+    IF FOUND THEN
+        RETURN true;
+    END IF;
+    IF EXISTS (SELECT 1 FROM replicas WHERE id <> me AND alive_until > clock_timestamp()) THEN
+        RETURN false;
+    END IF;
+    UPDATE cache_lease SET holder = me, revoked = false, expires = clock_timestamp() + ttl_ms * interval '1 millisecond'
+     WHERE id = 0 AND (holder IS NULL OR expires < clock_timestamp());
+    RETURN FOUND;
+END
+$fn$;
+"
+    };
+}
+
+const SQL_TICK: &str = "SELECT ingot_lease_tick($1, $2, $3)";
+const SQL_REVOKE: &str = "SELECT ingot_lease_revoke($1)";
+
+/// This replica's side of the lease.
+pub(super) struct Lease {
+    /// This replica's id, also set as `ingot.replica` on every pooled connection.
+    pub(super) replica: String,
+    /// Until when the cache may be trusted; `None` when the lease is not held.
+    trusted_until: Mutex<Option<Instant>>,
+}
+
+impl Lease {
+    pub(super) fn new(replica: String) -> Lease {
+        Lease { replica, trusted_until: Mutex::new(None) }
+    }
+
+    /// Whether cached reads are exact now.
+    pub(super) fn covers(&self) -> bool {
+        let until = *self.trusted_until.lock().unwrap_or_else(|p| p.into_inner());
+        until.is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Records the outcome of a tick sent at `sent`. A lease newly held starts from an empty
+    /// cache: other replicas may have written while it was not.
+    fn ticked(&self, sent: Instant, held: bool, cache: &ReadCache) {
+        let newly = held && !self.covers();
+        if newly || !held {
+            cache.clear();
+        }
+        let mut until = self.trusted_until.lock().unwrap_or_else(|p| p.into_inner());
+        *until = held.then(|| sent + TTL - MARGIN);
+    }
+}
+
+/// Ticks every [`TICK`] while the store exists.
+pub(super) async fn run(store: Weak<PostgresStore>) {
+    loop {
+        tokio::time::sleep(TICK).await;
+        let Some(store) = store.upgrade() else {
+            return;
+        };
+        tick(&store).await;
+    }
+}
+
+/// Records this replica alive, renews or takes the lease, and trusts the cache accordingly.
+pub(super) async fn tick(store: &PostgresStore) {
+    let sent = Instant::now();
+    let held = async {
+        let mut lease = store.pool.lease().await?;
+        tick_once(lease.conn()?, &store.lease.replica).await
+    };
+    let held = match held.await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::debug!(error = %e, "cache lease tick failed");
+            false
+        }
+    };
+    store.lease.ticked(sent, held, &store.cache);
+}
+
+async fn tick_once(conn: &mut PgConn, replica: &str) -> Result<bool, StoreError> {
+    let statement = conn.statement(SQL_TICK).await?;
+    let (ttl, alive) = (TTL.as_millis() as i32, ALIVE.as_millis() as i32);
+    let row =
+        conn.client.query_one(&statement, &[&replica, &ttl, &alive]).await.map_err(|e| conn.failed("lease", e))?;
+    row.try_get(0).map_err(|e| StoreError::Backend(format!("postgres lease: {e}")))
+}
+
+/// Revokes the lease `holder` holds and waits until it has expired; the caller then writes
+/// again. `waits` counts the leases one write has waited out.
+pub(super) async fn wait_out(pool: &Pool, holder: &str, waits: &mut u32) -> Result<(), StoreError> {
+    *waits += 1;
+    if *waits > MAX_WAITS {
+        return Err(StoreError::Backend(format!("postgres write kept finding the cache lease held by {holder}")));
+    }
+    let remaining: Option<f64> = {
+        let mut lease = pool.lease().await?;
+        let conn = lease.conn()?;
+        let statement = conn.statement(SQL_REVOKE).await?;
+        let row = conn.client.query_one(&statement, &[&holder]).await.map_err(|e| conn.failed("lease revoke", e))?;
+        row.try_get(0).map_err(|e| StoreError::Backend(format!("postgres lease revoke: {e}")))?
+    };
+    tracing::debug!(holder, ?remaining, "waiting out another replica's cache lease");
+    // No row: the lease changed hands meanwhile; write again at once and look again.
+    if let Some(seconds) = remaining {
+        let wait = Duration::from_secs_f64(seconds.clamp(0.0, TTL.as_secs_f64())) + Duration::from_millis(5);
+        tokio::time::sleep(wait).await;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postgres::tests::in_test_schema;
+    use crate::{Batch, Expect, Store, Write};
+
+    fn put(key: &str, value: &[u8]) -> Batch {
+        Batch {
+            writes: vec![Write { key: key.into(), value: Some(value.to_vec()), expect: Expect::Any }],
+            ..Batch::default()
+        }
+    }
+
+    async fn value(store: &PostgresStore, key: &str) -> Vec<u8> {
+        store.get(key).await.unwrap().unwrap().value
+    }
+
+    #[tokio::test]
+    async fn a_lone_replica_reads_from_memory_and_a_second_replica_writes_only_once_the_lease_has_expired() {
+        in_test_schema(|first, url, schema| async move {
+            assert!(first.lease.covers(), "a replica alone takes the lease when it connects");
+            first.commit(put("lease/k", b"one")).await.unwrap();
+            assert_eq!(value(&first, "lease/k").await, b"one");
+            // A write that bypasses the store is not seen: the read above now comes from memory.
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let raw = format!("UPDATE \"{schema}\".kv SET value = 'raw' WHERE key = convert_to('lease/k', 'UTF8')");
+            client.batch_execute(&raw).await.unwrap();
+            assert_eq!(value(&first, "lease/k").await, b"one");
+
+            let second = PostgresStore::connect(&url, Some(&schema)).await.unwrap();
+            assert!(!second.lease.covers(), "the lease is held by the first replica");
+            let started = Instant::now();
+            second.commit(put("lease/k", b"two")).await.unwrap();
+            assert!(started.elapsed() < TTL + Duration::from_secs(2), "waited {:?}", started.elapsed());
+            assert!(!first.lease.covers(), "the holder stopped trusting its cache before the write");
+            assert_eq!(value(&first, "lease/k").await, b"two");
+
+            // While both are alive neither caches: the first does not take the lease back.
+            tokio::time::sleep(TICK * 4).await;
+            assert!(!first.lease.covers() && !second.lease.covers());
+            second.commit(put("lease/k", b"three")).await.unwrap();
+            assert_eq!(value(&first, "lease/k").await, b"three");
+        })
+        .await;
+    }
+}
