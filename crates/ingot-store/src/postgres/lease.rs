@@ -7,12 +7,17 @@
 //!
 //! - every replica records itself alive in `replicas` about four times a second, and holds or
 //!   takes the single row of `cache_lease` for [`TTL`] when no other replica is alive
-//!   (`ingot_lease_tick`, under an exclusive advisory lock);
-//! - every write (`ingot_commit`, reset) first calls `ingot_lease_check` under the shared side of
-//!   that lock: while another replica holds an unexpired lease the write fails with SQLSTATE
-//!   `IGC02`; the writer then revokes the lease (its holder can no longer renew it), waits until
-//!   it expires, and writes. An expired lease is cleared by the first writer that sees it, in the
-//!   writer's transaction, so its holder cannot renew it afterwards;
+//!   (`ingot_lease_tick`);
+//! - every write (`ingot_commit`, reset) first calls `ingot_lease_check`: while another replica
+//!   holds an unexpired lease the write fails with SQLSTATE `IGC02`; the writer then revokes the
+//!   lease (its holder can no longer renew it), waits until it expires, and writes. An expired
+//!   lease is cleared by the first writer that sees it, in the writer's transaction, with an
+//!   update that re-checks the expiry against the row's latest version: a renewal and a clear
+//!   of one lease serialize on the row, and only one of them can succeed;
+//! - writes hold the shared side of an advisory lock and *taking* the lease its exclusive side,
+//!   so a new holder starts after every write that did not see it has committed. Renewing takes
+//!   no advisory lock (only the row), so a holder under write load does not stall its writes
+//!   four times a second;
 //! - the holder trusts its cache only until the time it *sent* its last successful renewal plus
 //!   [`TTL`] minus [`MARGIN`]: the database computed the expiry later than that send, so the
 //!   holder stops before any other writer may start;
@@ -62,7 +67,14 @@ BEGIN
     IF lease.expires > clock_timestamp() THEN
         RAISE EXCEPTION USING ERRCODE = 'IGC02', MESSAGE = lease.holder;
     END IF;
-    UPDATE cache_lease SET holder = NULL, revoked = false WHERE id = 0 AND holder = lease.holder;
+    UPDATE cache_lease SET holder = NULL, revoked = false
+     WHERE id = 0 AND holder = lease.holder AND expires <= clock_timestamp();
+    IF NOT FOUND THEN
+        SELECT * INTO lease FROM cache_lease WHERE id = 0;
+        IF lease.holder IS NOT NULL AND lease.holder IS DISTINCT FROM me THEN
+            RAISE EXCEPTION USING ERRCODE = 'IGC02', MESSAGE = lease.holder;
+        END IF;
+    END IF;
 END
 $fn$;
 CREATE FUNCTION ingot_lease_revoke(seen text) RETURNS float8 LANGUAGE sql AS $fn$
@@ -74,15 +86,15 @@ BEGIN
     INSERT INTO replicas (id, alive_until) VALUES (me, clock_timestamp() + alive_ms * interval '1 millisecond')
     ON CONFLICT (id) DO UPDATE SET alive_until = EXCLUDED.alive_until;
     DELETE FROM replicas WHERE alive_until < clock_timestamp() - interval '1 hour';
-    PERFORM pg_advisory_xact_lock(ingot_lease_lock());
     UPDATE cache_lease SET expires = clock_timestamp() + ttl_ms * interval '1 millisecond'
-     WHERE id = 0 AND holder = me AND NOT revoked;
+     WHERE id = 0 AND holder = me AND NOT revoked AND expires > clock_timestamp();
     IF FOUND THEN
         RETURN true;
     END IF;
     IF EXISTS (SELECT 1 FROM replicas WHERE id <> me AND alive_until > clock_timestamp()) THEN
         RETURN false;
     END IF;
+    PERFORM pg_advisory_xact_lock(ingot_lease_lock());
     UPDATE cache_lease SET holder = me, revoked = false, expires = clock_timestamp() + ttl_ms * interval '1 millisecond'
      WHERE id = 0 AND (holder IS NULL OR expires < clock_timestamp());
     RETURN FOUND;
