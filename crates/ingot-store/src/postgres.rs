@@ -29,6 +29,9 @@
 //! pipelined in two phases gave about 5 % less PutParameter throughput.) Concurrent commits whose
 //! batches touch disjoint keys share one call, and so one transaction (`group.rs`).
 //!
+//! Point reads are served from memory while this replica holds the cache lease, that is while no
+//! other replica may write (`lease.rs`); `ingot_commit` checks the lease before anything else.
+//!
 //! Outbox ordering: sequence values are handed out when rows are inserted but become visible when
 //! their transaction commits, so a consumer ordering by `seq` could read seq 11 (committed) before
 //! seq 10 (still in flight), advance its cursor past 10 and miss it forever. Each outbox row
@@ -77,7 +80,9 @@ const LOCK_CLASS_MIGRATIONS: i32 = 0x1460_0001;
 /// started above every existing version; the table lock keeps writers that are still running
 /// from adding a higher one meanwhile. Replicas of a build without migration 2 still count per
 /// key and could reuse a version, so they must all be stopped before the first replica of a newer
-/// build starts (no rolling upgrade across this migration).
+/// build starts (no rolling upgrade across this migration). The same holds for migration 5:
+/// replicas of an older build neither keep nor understand the cache lease, so their writes fail
+/// while a newer replica holds it.
 const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
