@@ -52,9 +52,9 @@ pub(super) struct Committer {
 /// What a group needs besides its batches.
 struct Shared {
     pool: Arc<Pool>,
-    /// The store's read cache: a group forgets the keys it touched before it replies, as the
-    /// SQLite writer does, so a read in between cannot pick up a value the commit replaced (a
-    /// stale count read that way made concurrent creates conflict again and again).
+    /// The store's read cache: a group ends its batches' writes there before it replies, as the
+    /// SQLite writer does, so no requester hears of a commit while the cache may still hold a
+    /// value it replaced, and a cancelled requester cannot leave its keys marked in flight.
     cache: Arc<ReadCache>,
 }
 
