@@ -441,7 +441,7 @@ pub struct PostgresStore {
     pool: Arc<Pool>,
     locks: Locks,
     committer: group::Committer,
-    lease: lease::Lease,
+    cache_lease: lease::CacheLease,
     /// Point reads, trusted only while this replica holds the cache lease.
     cache: Arc<ReadCache>,
 }
@@ -450,7 +450,7 @@ impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
             .field("session_setup", &self.pool.session_setup)
-            .field("replica", &self.lease.replica)
+            .field("replica", &self.cache_lease.replica)
             .finish_non_exhaustive()
     }
 }
@@ -479,8 +479,8 @@ impl PostgresStore {
         let pool = Arc::new(pool);
         let cache = Arc::new(ReadCache::new(DEFAULT_CAPACITY_BYTES));
         let committer = group::Committer::start(pool.clone(), cache.clone());
-        let lease = lease::Lease::new(replica);
-        let store = Arc::new(PostgresStore { pool, locks, committer, lease, cache });
+        let cache_lease = lease::CacheLease::new(replica);
+        let store = Arc::new(PostgresStore { pool, locks, committer, cache_lease, cache });
         lease::tick(&store).await;
         tokio::spawn(lease::run(Arc::downgrade(&store)));
         Ok(store)
@@ -511,14 +511,14 @@ impl PostgresStore {
         if matches!(results.last(), Some(Ok(_))) {
             conn.in_transaction = false;
         }
-        match first_error(&results) {
-            None => Ok(()),
-            Some(e) if e.as_db_error().is_some_and(|db| db.code().code() == lease::SQLSTATE_LEASE_HELD) => {
-                Err(Failure::LeaseHeld(e.as_db_error().map(|db| db.message().to_string()).unwrap_or_default()))
-            }
-            Some(e) if is_retryable(e) => Err(Failure::Retry(describe(e))),
-            Some(e) => Err(Failure::Fail(StoreError::Backend(format!("postgres reset: {}", describe(e))))),
-        }
+        let Some(e) = first_error(&results) else {
+            return Ok(());
+        };
+        Err(match lease::held_by(e) {
+            Some(holder) => Failure::LeaseHeld(holder),
+            None if is_retryable(e) => Failure::Retry(describe(e)),
+            None => Failure::Fail(StoreError::Backend(format!("postgres reset: {}", describe(e)))),
+        })
     }
 }
 
@@ -633,11 +633,11 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
             if connection_lost(&e) {
                 conn.broken = true;
             }
+            if let Some(holder) = lease::held_by(&e) {
+                return Err(Failure::LeaseHeld(holder));
+            }
             match e.as_db_error() {
                 Some(db) if db.code().code() == SQLSTATE_CONFLICT => Err(Failure::Violated(db.message().to_string())),
-                Some(db) if db.code().code() == lease::SQLSTATE_LEASE_HELD => {
-                    Err(Failure::LeaseHeld(db.message().to_string()))
-                }
                 // The server reported why it stopped, so nothing was committed.
                 Some(_) if connection_lost(&e) => Err(Failure::Retry(describe(&e))),
                 Some(_) => Err(plan.classify(&e)),
@@ -813,10 +813,7 @@ impl Plan {
     /// a failed one costs a miss, and a violated expectation showed its key was stale) and
     /// before anyone hears of it, so no later read is served an older value.
     fn end_cached_write(&self, cache: &ReadCache) {
-        // A batch of outbox rows only changes no cached key.
-        if self.touched_keys().next().is_some() {
-            cache.end_write(self.touched_text());
-        }
+        cache.end_write(self.touched_text());
     }
 
     /// Whether the batch has an expectation on `key`.
@@ -1041,7 +1038,7 @@ async fn outbox_once(
 #[async_trait]
 impl Store for PostgresStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
-        let covered = self.lease.covers();
+        let covered = self.cache_lease.covers();
         if covered {
             if let Some(hit) = self.cache.get(key) {
                 return Ok(Some(hit));
@@ -1057,7 +1054,7 @@ impl Store for PostgresStore {
                 outcome => break outcome?,
             }
         };
-        if covered && self.lease.covers() {
+        if covered && self.cache_lease.covers() {
             self.cache.fill(generation, key, &item);
         }
         Ok(item)

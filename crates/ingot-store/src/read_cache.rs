@@ -107,8 +107,12 @@ impl ReadCache {
 
     /// Ends what [`ReadCache::begin_write`] began for the same keys, once the commit is durable
     /// (or failed) and before anyone hears of it: forgets them again and refuses every fill
-    /// read before now.
+    /// read before now. A commit without keys (outbox rows only) changes nothing here.
     pub(crate) fn end_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+        let mut keys = keys.peekable();
+        if keys.peek().is_none() {
+            return;
+        }
         let mut state = self.state();
         state.generation += 1;
         for key in keys {

@@ -333,10 +333,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Request>, stats: &StatCounte
         // load, with a steady number of entries; forgetting them keeps memory flat.
         for op in &ops {
             match op {
-                Op::Commit(batch) if !batch.writes.is_empty() => {
-                    cache.end_write(batch.writes.iter().map(|w| w.key.as_str()));
-                }
-                Op::Commit(_) => {}
+                Op::Commit(batch) => cache.end_write(batch.writes.iter().map(|w| w.key.as_str())),
                 Op::Reset(_) => cache.clear(),
             }
         }

@@ -128,48 +128,41 @@ fn take_disjoint(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
     group
 }
 
+/// Ends `pending`'s cached write, then tells it `outcome`: the cache forgets before anyone hears.
+fn finish(pending: Pending, cache: &ReadCache, outcome: Result<(), StoreError>) {
+    pending.plan.end_cached_write(cache);
+    let _ = pending.reply.send(outcome);
+}
+
 /// Commits a group and tells every member its outcome.
 async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
     let mut lease_waits = 0;
     while group.len() > 1 {
         let merged = Plan::merge(group.iter().map(|p| &p.plan));
-        let outcome = match pool.lease().await {
-            Ok(mut lease) => match lease.conn() {
-                Ok(conn) => try_commit(conn, &merged).await,
-                Err(e) => Err(Failure::Fail(e)),
-            },
-            Err(e) => Err(Failure::Fail(e)),
-        };
+        let outcome = async {
+            let mut lease = pool.lease().await?;
+            try_commit(lease.conn()?, &merged).await
+        }
+        .await;
         match outcome {
             Ok(()) => {
-                for pending in group {
-                    pending.plan.end_cached_write(cache);
-                    let _ = pending.reply.send(Ok(()));
-                }
+                group.into_iter().for_each(|pending| finish(pending, cache, Ok(())));
                 return;
             }
             Err(Failure::Violated(key)) => match group.iter().position(|p| p.plan.expects(key.as_bytes())) {
-                Some(index) => {
-                    let failed = group.remove(index);
-                    failed.plan.end_cached_write(cache);
-                    let _ = failed.reply.send(Err(StoreError::Conflict(key)));
-                }
+                Some(index) => finish(group.remove(index), cache, Err(StoreError::Conflict(key))),
                 None => break,
             },
             Err(Failure::Unknown(e)) => {
-                for pending in group {
-                    pending.plan.end_cached_write(cache);
-                    let _ = pending.reply.send(Err(StoreError::Backend(e.clone())));
-                }
+                group.into_iter().for_each(|pending| finish(pending, cache, Err(StoreError::Backend(e.clone()))));
                 return;
             }
             Err(Failure::LeaseHeld(holder)) => {
                 if let Err(e) = super::lease::wait_out(pool, &holder, &mut lease_waits).await {
                     let message = e.to_string();
-                    for pending in group {
-                        pending.plan.end_cached_write(cache);
-                        let _ = pending.reply.send(Err(StoreError::Backend(message.clone())));
-                    }
+                    group
+                        .into_iter()
+                        .for_each(|pending| finish(pending, cache, Err(StoreError::Backend(message.clone()))));
                     return;
                 }
             }
@@ -178,8 +171,7 @@ async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
     }
     for pending in group {
         let outcome = commit_alone(pool, &pending.plan).await;
-        pending.plan.end_cached_write(cache);
-        let _ = pending.reply.send(outcome);
+        finish(pending, cache, outcome);
     }
 }
 

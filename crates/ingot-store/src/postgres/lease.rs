@@ -46,7 +46,12 @@ const MAX_WAITS: u32 = 10;
 
 /// The SQLSTATE of a write refused because another replica holds the lease; the message is the
 /// holder.
-pub(super) const SQLSTATE_LEASE_HELD: &str = "IGC02";
+const SQLSTATE_LEASE_HELD: &str = "IGC02";
+
+/// The replica holding the lease, when `e` is a write refused because of it.
+pub(super) fn held_by(e: &tokio_postgres::Error) -> Option<String> {
+    e.as_db_error().filter(|db| db.code().code() == SQLSTATE_LEASE_HELD).map(|db| db.message().to_string())
+}
 
 /// The functions of migration 5, besides the lease check `ingot_commit` now starts with.
 macro_rules! lease_sql {
@@ -108,16 +113,16 @@ const SQL_TICK: &str = "SELECT ingot_lease_tick($1, $2, $3)";
 const SQL_REVOKE: &str = "SELECT ingot_lease_revoke($1)";
 
 /// This replica's side of the lease.
-pub(super) struct Lease {
+pub(super) struct CacheLease {
     /// This replica's id, also set as `ingot.replica` on every pooled connection.
     pub(super) replica: String,
     /// Until when the cache may be trusted; `None` when the lease is not held.
     trusted_until: Mutex<Option<Instant>>,
 }
 
-impl Lease {
-    pub(super) fn new(replica: String) -> Lease {
-        Lease { replica, trusted_until: Mutex::new(None) }
+impl CacheLease {
+    pub(super) fn new(replica: String) -> CacheLease {
+        CacheLease { replica, trusted_until: Mutex::new(None) }
     }
 
     /// Whether cached reads are exact now.
@@ -154,7 +159,7 @@ pub(super) async fn tick(store: &PostgresStore) {
     let sent = Instant::now();
     let held = async {
         let mut lease = store.pool.lease().await?;
-        tick_once(lease.conn()?, &store.lease.replica).await
+        tick_once(lease.conn()?, &store.cache_lease.replica).await
     };
     let held = match held.await {
         Ok(held) => held,
@@ -163,7 +168,7 @@ pub(super) async fn tick(store: &PostgresStore) {
             false
         }
     };
-    store.lease.ticked(sent, held, &store.cache);
+    store.cache_lease.ticked(sent, held, &store.cache);
 }
 
 async fn tick_once(conn: &mut PgConn, replica: &str) -> Result<bool, StoreError> {
@@ -201,6 +206,7 @@ pub(super) async fn wait_out(pool: &Pool, holder: &str, waits: &mut u32) -> Resu
 mod tests {
     use super::*;
     use crate::postgres::tests::in_test_schema;
+    use crate::postgres::{open_client, parse_config};
     use crate::{Batch, Expect, Store, Write};
 
     fn put(key: &str, value: &[u8]) -> Batch {
@@ -217,27 +223,26 @@ mod tests {
     #[tokio::test]
     async fn a_lone_replica_reads_from_memory_and_a_second_replica_writes_only_once_the_lease_has_expired() {
         in_test_schema(|first, url, schema| async move {
-            assert!(first.lease.covers(), "a replica alone takes the lease when it connects");
+            assert!(first.cache_lease.covers(), "a replica alone takes the lease when it connects");
             first.commit(put("lease/k", b"one")).await.unwrap();
             assert_eq!(value(&first, "lease/k").await, b"one");
             // A write that bypasses the store is not seen: the read above now comes from memory.
-            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-            tokio::spawn(connection);
+            let client = open_client(&parse_config(&url).unwrap()).await.unwrap();
             let raw = format!("UPDATE \"{schema}\".kv SET value = 'raw' WHERE key = convert_to('lease/k', 'UTF8')");
             client.batch_execute(&raw).await.unwrap();
             assert_eq!(value(&first, "lease/k").await, b"one");
 
             let second = PostgresStore::connect(&url, Some(&schema)).await.unwrap();
-            assert!(!second.lease.covers(), "the lease is held by the first replica");
+            assert!(!second.cache_lease.covers(), "the lease is held by the first replica");
             let started = Instant::now();
             second.commit(put("lease/k", b"two")).await.unwrap();
             assert!(started.elapsed() < TTL + Duration::from_secs(2), "waited {:?}", started.elapsed());
-            assert!(!first.lease.covers(), "the holder stopped trusting its cache before the write");
+            assert!(!first.cache_lease.covers(), "the holder stopped trusting its cache before the write");
             assert_eq!(value(&first, "lease/k").await, b"two");
 
             // While both are alive neither caches: the first does not take the lease back.
             tokio::time::sleep(TICK * 4).await;
-            assert!(!first.lease.covers() && !second.lease.covers());
+            assert!(!first.cache_lease.covers() && !second.cache_lease.covers());
             second.commit(put("lease/k", b"three")).await.unwrap();
             assert_eq!(value(&first, "lease/k").await, b"three");
         })
