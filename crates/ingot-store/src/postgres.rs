@@ -105,6 +105,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (4, SQL_CREATE_COMMIT_FUNCTION),
     (5, SQL_CREATE_CACHE_LEASE),
+    (6, SQL_COMMIT_RETURNS_VERSIONS),
 ];
 
 /// The SQLSTATE `ingot_commit` raises when an expectation does not hold; the message is the key.
@@ -115,8 +116,10 @@ const SQLSTATE_CONFLICT: &str = "IGC01";
 /// (sorted), the expectations checked in batch order (a NULL version means absent), then deletes,
 /// inserts of keys expected absent (a racing insert is a unique violation), upserts, or — when the
 /// batch writes a key twice — its writes one by one in batch order, and the outbox rows.
-/// What `ingot_commit` does after the lease check (migration 5 added that check in front).
-macro_rules! commit_function_body {
+///
+/// Applied migrations must not change, so the function's text is assembled from pieces that the
+/// three migrations defining it (4, 5, 6) share; only the inserts and the head differ.
+macro_rules! commit_checks {
     () => {
 "    PERFORM pg_advisory_xact_lock(k) FROM unnest(key_locks) AS t(k);
     IF cardinality(expect_keys) > 0 THEN
@@ -143,7 +146,14 @@ macro_rules! commit_function_body {
     IF cardinality(deletes) > 0 THEN
         DELETE FROM kv WHERE key = ANY(deletes);
     END IF;
-    IF cardinality(new_keys) > 0 THEN
+"
+    };
+}
+
+/// The inserts of migrations 4 and 5, which return nothing.
+macro_rules! commit_inserts_v4 {
+    () => {
+        "    IF cardinality(new_keys) > 0 THEN
         INSERT INTO kv (key, version, value)
         SELECT k, nextval('kv_version'), v FROM unnest(new_keys, new_values) AS t(k, v);
     END IF;
@@ -152,7 +162,38 @@ macro_rules! commit_function_body {
         SELECT k, nextval('kv_version'), v FROM unnest(upsert_keys, upsert_values) AS t(k, v)
         ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value;
     END IF;
-    IF cardinality(topics) > 0 THEN
+"
+    };
+}
+
+/// The inserts of migration 6, which also collect the version each written row took, so that
+/// the writer can keep what it wrote in its read cache (the batch-ordered loop collects nothing:
+/// its keys are only forgotten).
+macro_rules! commit_inserts_v6 {
+    () => {
+        "    IF cardinality(new_keys) > 0 THEN
+        WITH w AS (
+            INSERT INTO kv (key, version, value)
+            SELECT k, nextval('kv_version'), v FROM unnest(new_keys, new_values) AS t(k, v)
+            RETURNING kv.key, kv.version)
+        SELECT array_agg(w.key), array_agg(w.version) INTO written_keys, written_versions FROM w;
+    END IF;
+    IF cardinality(upsert_keys) > 0 THEN
+        WITH w AS (
+            INSERT INTO kv (key, version, value)
+            SELECT k, nextval('kv_version'), v FROM unnest(upsert_keys, upsert_values) AS t(k, v)
+            ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value
+            RETURNING kv.key, kv.version)
+        SELECT written_keys || array_agg(w.key), written_versions || array_agg(w.version)
+          INTO written_keys, written_versions FROM w;
+    END IF;
+"
+    };
+}
+
+macro_rules! commit_outbox {
+    () => {
+        "    IF cardinality(topics) > 0 THEN
         INSERT INTO outbox (topic, payload)
         SELECT t, p FROM unnest(topics, payloads) WITH ORDINALITY AS u(t, p, n) ORDER BY n;
     END IF;
@@ -160,23 +201,43 @@ macro_rules! commit_function_body {
     };
 }
 
-/// The parameters of `ingot_commit`.
-macro_rules! commit_function_signature {
+/// The parameters of `ingot_commit` (every migration's), without the closing parenthesis.
+macro_rules! commit_function_parameters {
     () => {
         "ingot_commit(
     key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
     deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
-    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[]
-) RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
+    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[]"
+    };
+}
+
+/// From `DECLARE` to `BEGIN`: the same in every migration.
+macro_rules! commit_function_declarations {
+    () => {
+        "DECLARE
     violated bytea;
 BEGIN
 "
     };
 }
 
-const SQL_CREATE_COMMIT_FUNCTION: &str =
-    concat!("\nCREATE FUNCTION ", commit_function_signature!(), commit_function_body!(), "END\n$fn$;");
+/// Migrations 4 and 5 differ only in the lease check in front.
+macro_rules! commit_function_v4 {
+    ($lease_check:expr) => {
+        concat!(
+            commit_function_parameters!(),
+            "\n) RETURNS void LANGUAGE plpgsql AS $fn$\n",
+            commit_function_declarations!(),
+            $lease_check,
+            commit_checks!(),
+            commit_inserts_v4!(),
+            commit_outbox!(),
+            "END\n$fn$;"
+        )
+    };
+}
+
+const SQL_CREATE_COMMIT_FUNCTION: &str = concat!("\nCREATE FUNCTION ", commit_function_v4!(""));
 
 /// Migration 5: the cache lease (see `postgres/lease.rs`) and `ingot_commit` checking it first.
 const SQL_CREATE_CACHE_LEASE: &str = concat!(
@@ -191,13 +252,29 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
 ",
     lease_sql!(),
     "CREATE OR REPLACE FUNCTION ",
-    commit_function_signature!(),
+    commit_function_v4!("    PERFORM ingot_lease_check();\n")
+);
+
+/// Migration 6: `ingot_commit` returns the keys it inserted or upserted with their new versions
+/// (a new result type needs `DROP` first; the statement runs in the migration's transaction).
+const SQL_COMMIT_RETURNS_VERSIONS: &str = concat!(
+    "DROP FUNCTION ingot_commit(
+    int8[], bytea[], bytea[], int8[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text[], bytea[]);
+CREATE FUNCTION ",
+    commit_function_parameters!(),
+    ",
+    OUT written_keys bytea[], OUT written_versions int8[]
+) LANGUAGE plpgsql AS $fn$
+",
+    commit_function_declarations!(),
     "    PERFORM ingot_lease_check();\n",
-    commit_function_body!(),
+    commit_checks!(),
+    commit_inserts_v6!(),
+    commit_outbox!(),
     "END\n$fn$;"
 );
 
-const SQL_COMMIT: &str = "SELECT ingot_commit($1::int8[], $2::bytea[], $3::bytea[], $4::int8[], $5::bytea[], \
+const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::bytea[], $3::bytea[], $4::int8[], $5::bytea[], \
      $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[], $12::text[], $13::bytea[])";
 
 const SQL_GET: &str = "SELECT version, value FROM kv WHERE key = $1";
@@ -417,9 +494,16 @@ fn new_replica_id() -> String {
 
 /// The statements every new connection runs: the schema's search path and the replica id that
 /// `ingot_lease_check` compares with the lease holder. Both are plain identifiers or hex.
+///
+/// Sequential scans are also switched off: every statement here reads by key or key range, and
+/// `ingot_commit` keeps the plans PL/pgSQL made for it for the connection's life. Plans made
+/// while `kv` was small (a new schema; and nothing refreshes its statistics where autovacuum is
+/// off) scanned the whole table for each `key = ANY(…)`, which halved PutParameter throughput
+/// once the table had grown. JIT compilation is off too: it only pays for long analytical
+/// queries, and the planner's penalty for a disabled scan made it compile short ones.
 fn session_setup(schema: Option<&str>, replica: &str) -> String {
     let search_path = schema.map(|s| format!("SET search_path TO \"{s}\"; ")).unwrap_or_default();
-    format!("{search_path}SET ingot.replica TO '{replica}'")
+    format!("{search_path}SET ingot.replica TO '{replica}'; SET enable_seqscan TO off; SET jit TO off")
 }
 
 /// Parses the URL and fills in defaults that make connections identifiable and bounded.
@@ -441,7 +525,7 @@ pub struct PostgresStore {
     pool: Arc<Pool>,
     locks: Locks,
     committer: group::Committer,
-    cache_lease: lease::CacheLease,
+    cache_lease: Arc<lease::CacheLease>,
     /// Point reads, trusted only while this replica holds the cache lease.
     cache: Arc<ReadCache>,
 }
@@ -478,8 +562,8 @@ impl PostgresStore {
         }
         let pool = Arc::new(pool);
         let cache = Arc::new(ReadCache::new(DEFAULT_CAPACITY_BYTES));
-        let committer = group::Committer::start(pool.clone(), cache.clone());
-        let cache_lease = lease::CacheLease::new(replica);
+        let cache_lease = Arc::new(lease::CacheLease::new(replica));
+        let committer = group::Committer::start(pool.clone(), cache.clone(), cache_lease.clone());
         let store = Arc::new(PostgresStore { pool, locks, committer, cache_lease, cache });
         lease::tick(&store).await;
         tokio::spawn(lease::run(Arc::downgrade(&store)));
@@ -527,7 +611,19 @@ impl PostgresStore {
 pub async fn drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
     validate_schema(schema)?;
     let client = open_client(&parse_config(url)?).await?;
-    client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).await.map_err(pg_err("drop schema"))
+    let drop = format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE");
+    let mut attempt = 1;
+    loop {
+        match client.batch_execute(&drop).await {
+            // A replica still running (its lease ticks) locks the tables and their indexes in
+            // another order than the drop; the deadlock victim may be the drop.
+            Err(e) if is_retryable(&e) && attempt < MAX_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                attempt += 1;
+            }
+            outcome => return outcome.map_err(pg_err("drop schema")),
+        }
+    }
 }
 
 /// Creates the schema and applies pending migrations in one transaction under an advisory lock,
@@ -604,8 +700,11 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// The keys a commit inserted or upserted, with the versions they took.
+type Versions = HashMap<Vec<u8>, i64>;
+
 /// One commit attempt on `conn`: one call of `ingot_commit`, which is its own transaction.
-async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
+async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<Versions, Failure> {
     let statement = match conn.statement(SQL_COMMIT).await {
         Ok(statement) => statement,
         // Nothing was sent yet: a connection found dead is simply replaced.
@@ -627,8 +726,14 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
         &plan.topics,
         &plan.payloads,
     ];
-    match conn.client.query(&statement, &params).await {
-        Ok(_) => Ok(()),
+    match conn.client.query_one(&statement, &params).await {
+        Ok(row) => {
+            // The commit is durable whatever follows: a result that does not decode (it cannot,
+            // the types are the function's) only means nothing is kept in the cache.
+            let keys: Vec<Vec<u8>> = row.try_get(0).ok().flatten().unwrap_or_default();
+            let versions: Vec<i64> = row.try_get(1).ok().flatten().unwrap_or_default();
+            Ok(keys.into_iter().zip(versions).collect())
+        }
         Err(e) => {
             if connection_lost(&e) {
                 conn.broken = true;
@@ -653,7 +758,7 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<(), Failure> {
 
 /// Commits one batch in a transaction of its own, running it again after deadlocks and
 /// serialization failures.
-async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<(), StoreError> {
+async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<Versions, StoreError> {
     let mut attempt = 1;
     let mut lease_waits = 0;
     loop {
@@ -662,7 +767,7 @@ async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<(), StoreError> {
             try_commit(lease.conn()?, plan).await
         };
         match outcome {
-            Ok(()) => return Ok(()),
+            Ok(versions) => return Ok(versions),
             Err(Failure::Violated(key)) => return Err(StoreError::Conflict(key)),
             Err(Failure::Fail(e)) => return Err(e),
             Err(Failure::Unknown(e)) => return Err(StoreError::Backend(e)),
@@ -814,6 +919,24 @@ impl Plan {
     /// before anyone hears of it, so no later read is served an older value.
     fn end_cached_write(&self, cache: &ReadCache) {
         cache.end_write(self.touched_text());
+    }
+
+    /// [`Plan::end_cached_write`] after the batch committed, keeping in `cache` the values it
+    /// put with the `versions` they took when `keep` (this replica holds the cache lease).
+    fn end_cached_write_keeping(mut self, cache: &ReadCache, versions: &Versions, keep: bool) {
+        if !keep {
+            return self.end_cached_write(cache);
+        }
+        let new = self.new_keys.iter().zip(std::mem::take(&mut self.new_values));
+        let upserts = self.upsert_keys.iter().zip(std::mem::take(&mut self.upsert_values));
+        let written = new
+            .chain(upserts)
+            .filter_map(|(key, value)| {
+                let version = u64::try_from(*versions.get(key)?).ok()?;
+                Some((String::from_utf8(key.clone()).ok()?, Item { version, value }))
+            })
+            .collect();
+        cache.end_write_keeping(self.touched_text(), written);
     }
 
     /// Whether the batch has an expectation on `key`.
@@ -1090,7 +1213,7 @@ impl Store for PostgresStore {
             // Its writes go one by one in a loop of their own; such batches are rare.
             let outcome = commit_alone(&self.pool, &plan).await;
             plan.end_cached_write(&self.cache);
-            return outcome;
+            return outcome.map(drop);
         }
         // The committer forgets cached keys before it replies.
         self.committer.commit(plan).await
@@ -1417,8 +1540,10 @@ mod tests {
         in_test_schema(|store, url, _| async move {
             store.commit(Batch { writes: vec![write("k", Some("v"), Expect::Any)], ..Batch::default() }).await.unwrap();
             // Whether or not the pool noticed yet, the next operation works on a new connection:
-            // a read is repeated, a commit that had not sent COMMIT yet is retried.
+            // a read is repeated, a commit that had not sent COMMIT yet is retried. (The read
+            // must reach the database: the commit left "k" in the cache.)
             terminate_a_pooled_connection(&store, &url).await;
+            store.cache.clear();
             assert_eq!(store.get("k").await.unwrap().map(|i| i.value), Some(b"v".to_vec()));
             let first = store.get("k").await.unwrap().unwrap().version;
             terminate_a_pooled_connection(&store, &url).await;

@@ -13,7 +13,12 @@
 //!   offers what it read with [`ReadCache::fill`]; the value is kept only if no commit ended
 //!   since and no commit of that key is in flight. Without the second condition a value read
 //!   just before a commit could be cached between the commit and its `end_write`, after another
-//!   reader had already seen the new value: reads would go back in time.
+//!   reader had already seen the new value: reads would go back in time;
+//! - a commit that succeeded may instead end with [`ReadCache::end_write_keeping`] and leave what
+//!   it wrote in the cache (PostgreSQL does: there a miss is a round trip and a transaction, and a
+//!   read-modify-write such as PutParameter misses on every write otherwise). It keeps a key only
+//!   if no other commit of that key overlapped it, because overlapping commits may end here in
+//!   another order than the one they committed in.
 //!
 //! Only keys that exist are cached: most lookups of a missing key happen once, just before the
 //! key is created, and would only take room. Memory is bounded by the bytes of keys and values
@@ -44,8 +49,16 @@ struct State {
     bytes: usize,
     /// Counts commits that wrote keys; a fill read before the latest one is refused.
     generation: u64,
-    /// Keys of commits in flight, with how many; they are not cached until those end.
-    writing: HashMap<String, u32>,
+    /// Keys of commits in flight; they are not cached until those end.
+    writing: HashMap<String, Writing>,
+}
+
+/// The commits of one key in flight.
+struct Writing {
+    count: u32,
+    /// Whether two commits of the key were in flight at once since the first of them began:
+    /// then neither may keep its value, as they may end in another order than they committed.
+    overlapped: bool,
 }
 
 fn entry_size(key: &str, item: &Item) -> usize {
@@ -77,31 +90,29 @@ impl ReadCache {
         let Some(item) = item else {
             return;
         };
-        if item.value.len() > LARGEST_CACHED_VALUE {
-            return;
-        }
         let mut state = self.state();
         if state.generation != generation || state.entries.contains_key(key) || state.writing.contains_key(key) {
             return;
         }
-        let size = entry_size(key, item);
-        if size > self.capacity_bytes {
-            return;
-        }
-        if state.bytes + size > self.capacity_bytes {
-            state.evict_half();
-        }
-        state.bytes += size;
-        state.entries.insert(key.to_string(), item.clone());
+        state.keep(key.to_string(), item.clone(), self.capacity_bytes);
     }
 
     /// Marks `keys` as written by a commit about to be sent: they are forgotten and not cached
     /// again until the matching [`ReadCache::end_write`].
     pub(crate) fn begin_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+        let keys = distinct(keys);
         let mut state = self.state();
         for key in keys {
             state.forget(key);
-            *state.writing.entry(key.to_string()).or_insert(0) += 1;
+            match state.writing.get_mut(key) {
+                Some(writing) => {
+                    writing.count += 1;
+                    writing.overlapped = true;
+                }
+                None => {
+                    state.writing.insert(key.to_string(), Writing { count: 1, overlapped: false });
+                }
+            }
         }
     }
 
@@ -109,18 +120,39 @@ impl ReadCache {
     /// (or failed) and before anyone hears of it: forgets them again and refuses every fill
     /// read before now. A commit without keys (outbox rows only) changes nothing here.
     pub(crate) fn end_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
-        let mut keys = keys.peekable();
-        if keys.peek().is_none() {
+        self.end_write_keeping(keys, Vec::new());
+    }
+
+    /// [`ReadCache::end_write`] for a commit that succeeded, keeping the items it wrote
+    /// (`written`, a subset of `keys`, with the versions the store gave them): the next read of
+    /// a key just written is served from memory. An item is kept only when no other commit of
+    /// its key was in flight at any time during this one: with two, the one that ends last
+    /// here need not be the one that committed last.
+    pub(crate) fn end_write_keeping<'a>(&self, keys: impl Iterator<Item = &'a str>, mut written: Vec<(String, Item)>) {
+        let keys = distinct(keys);
+        if keys.is_empty() {
             return;
         }
         let mut state = self.state();
         state.generation += 1;
         for key in keys {
             state.forget(key);
-            if let Some(count) = state.writing.get_mut(key) {
-                *count -= 1;
-                if *count == 0 {
+            let alone = match state.writing.get_mut(key) {
+                Some(writing) if writing.count > 1 => {
+                    writing.count -= 1;
+                    false
+                }
+                Some(writing) => {
+                    let alone = !writing.overlapped;
                     state.writing.remove(key);
+                    alone
+                }
+                None => false,
+            };
+            if alone {
+                if let Some(index) = written.iter().position(|(k, _)| k == key) {
+                    let (key, item) = written.swap_remove(index);
+                    state.keep(key, item, self.capacity_bytes);
                 }
             }
         }
@@ -135,7 +167,30 @@ impl ReadCache {
     }
 }
 
+/// A commit's keys once each (a key it both checks and writes is listed twice): counted twice,
+/// a commit would overlap itself.
+fn distinct<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 impl State {
+    /// Holds `item` under `key` instead of what it held, unless it is too large; makes room first.
+    fn keep(&mut self, key: String, item: Item, capacity_bytes: usize) {
+        self.forget(&key);
+        let size = entry_size(&key, &item);
+        if item.value.len() > LARGEST_CACHED_VALUE || size > capacity_bytes {
+            return;
+        }
+        if self.bytes + size > capacity_bytes {
+            self.evict_half();
+        }
+        self.bytes += size;
+        self.entries.insert(key, item);
+    }
+
     fn forget(&mut self, key: &str) {
         if let Some(item) = self.entries.remove(key) {
             self.bytes -= entry_size(key, &item);
@@ -193,6 +248,44 @@ mod tests {
         cache.fill(cache.generation(), "a", &item(2, "new"));
         assert_eq!(cache.get("a"), item(2, "new"));
         assert!(cache.state().writing.is_empty());
+    }
+
+    #[test]
+    fn a_commit_alone_keeps_what_it_wrote_and_forgets_the_rest() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        cache.fill(cache.generation(), "checked", &item(1, "x"));
+        cache.begin_write(["checked", "written"].into_iter());
+        let written = vec![("written".to_string(), item(7, "new").unwrap())];
+        cache.end_write_keeping(["checked", "written"].into_iter(), written);
+        assert_eq!(cache.get("written"), item(7, "new"));
+        assert_eq!(cache.get("checked"), None);
+        assert!(cache.state().writing.is_empty());
+    }
+
+    #[test]
+    fn a_commit_that_checks_and_writes_a_key_does_not_overlap_itself() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        cache.begin_write(["a", "a"].into_iter());
+        cache.end_write_keeping(["a", "a"].into_iter(), vec![("a".to_string(), item(3, "v").unwrap())]);
+        assert_eq!(cache.get("a"), item(3, "v"));
+        assert!(cache.state().writing.is_empty());
+    }
+
+    #[test]
+    fn overlapping_commits_of_a_key_keep_nothing_whatever_order_they_end_in() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        // The second commit began while the first was in flight; the first ends last here
+        // although the database applied it first.
+        cache.begin_write(["a"].into_iter());
+        cache.begin_write(["a"].into_iter());
+        cache.end_write_keeping(["a"].into_iter(), vec![("a".to_string(), item(9, "second").unwrap())]);
+        assert_eq!(cache.get("a"), None);
+        cache.end_write_keeping(["a"].into_iter(), vec![("a".to_string(), item(8, "first").unwrap())]);
+        assert_eq!(cache.get("a"), None);
+        // Once no commit of it is in flight, the next one alone keeps its value again.
+        cache.begin_write(["a"].into_iter());
+        cache.end_write_keeping(["a"].into_iter(), vec![("a".to_string(), item(10, "third").unwrap())]);
+        assert_eq!(cache.get("a"), item(10, "third"));
     }
 
     #[test]

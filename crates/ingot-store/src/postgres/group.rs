@@ -22,7 +22,8 @@
 //! is busy join the next group: under light load a commit goes alone at once, under heavy load
 //! groups grow with the load.
 
-use super::{commit_alone, fnv1a, try_commit, Failure, Plan, Pool};
+use super::lease::CacheLease;
+use super::{commit_alone, fnv1a, try_commit, Failure, Plan, Pool, Versions};
 use crate::read_cache::ReadCache;
 use crate::StoreError;
 use std::collections::{HashSet, VecDeque};
@@ -50,19 +51,21 @@ pub(super) struct Committer {
 }
 
 /// What a group needs besides its batches.
-struct Shared {
-    pool: Arc<Pool>,
+pub(super) struct Shared {
+    pub(super) pool: Arc<Pool>,
     /// The store's read cache: a group ends its batches' writes there before it replies, as the
     /// SQLite writer does, so no requester hears of a commit while the cache may still hold a
     /// value it replaced, and a cancelled requester cannot leave its keys marked in flight.
-    cache: Arc<ReadCache>,
+    /// What a batch wrote stays there while `lease` covers the cache.
+    pub(super) cache: Arc<ReadCache>,
+    pub(super) lease: Arc<CacheLease>,
 }
 
 impl Committer {
     /// Starts the dispatcher on the current tokio runtime.
-    pub(super) fn start(pool: Arc<Pool>, cache: Arc<ReadCache>) -> Committer {
+    pub(super) fn start(pool: Arc<Pool>, cache: Arc<ReadCache>, lease: Arc<CacheLease>) -> Committer {
         let (queue, pending) = mpsc::unbounded_channel();
-        tokio::spawn(dispatch(Arc::new(Shared { pool, cache: cache.clone() }), pending));
+        tokio::spawn(dispatch(Arc::new(Shared { pool, cache: cache.clone(), lease }), pending));
         Committer { queue, cache }
     }
 
@@ -101,7 +104,7 @@ async fn dispatch(shared: Arc<Shared>, mut queue: mpsc::UnboundedReceiver<Pendin
         let group = take_disjoint(&mut waiting);
         let shared = shared.clone();
         tokio::spawn(async move {
-            commit_group(&shared.pool, &shared.cache, group).await;
+            commit_group(&shared, group).await;
             drop(slot);
         });
     }
@@ -128,14 +131,26 @@ fn take_disjoint(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
     group
 }
 
-/// Ends `pending`'s cached write, then tells it `outcome`: the cache forgets before anyone hears.
-fn finish(pending: Pending, cache: &ReadCache, outcome: Result<(), StoreError>) {
-    pending.plan.end_cached_write(cache);
-    let _ = pending.reply.send(outcome);
+/// Ends `pending`'s cached write, then tells it `outcome`: the cache forgets, or holds what the
+/// batch wrote, before anyone hears.
+fn finish(pending: Pending, shared: &Shared, outcome: Result<&Versions, StoreError>) {
+    let Pending { plan, reply } = pending;
+    let outcome = match outcome {
+        Ok(versions) => {
+            plan.end_cached_write_keeping(&shared.cache, versions, shared.lease.covers());
+            Ok(())
+        }
+        Err(e) => {
+            plan.end_cached_write(&shared.cache);
+            Err(e)
+        }
+    };
+    let _ = reply.send(outcome);
 }
 
 /// Commits a group and tells every member its outcome.
-async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
+async fn commit_group(shared: &Shared, mut group: Vec<Pending>) {
+    let pool = &*shared.pool;
     let mut lease_waits = 0;
     while group.len() > 1 {
         let merged = Plan::merge(group.iter().map(|p| &p.plan));
@@ -145,16 +160,16 @@ async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
         }
         .await;
         match outcome {
-            Ok(()) => {
-                group.into_iter().for_each(|pending| finish(pending, cache, Ok(())));
+            Ok(versions) => {
+                group.into_iter().for_each(|pending| finish(pending, shared, Ok(&versions)));
                 return;
             }
             Err(Failure::Violated(key)) => match group.iter().position(|p| p.plan.expects(key.as_bytes())) {
-                Some(index) => finish(group.remove(index), cache, Err(StoreError::Conflict(key))),
+                Some(index) => finish(group.remove(index), shared, Err(StoreError::Conflict(key))),
                 None => break,
             },
             Err(Failure::Unknown(e)) => {
-                group.into_iter().for_each(|pending| finish(pending, cache, Err(StoreError::Backend(e.clone()))));
+                group.into_iter().for_each(|pending| finish(pending, shared, Err(StoreError::Backend(e.clone()))));
                 return;
             }
             Err(Failure::LeaseHeld(holder)) => {
@@ -162,7 +177,7 @@ async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
                     let message = e.to_string();
                     group
                         .into_iter()
-                        .for_each(|pending| finish(pending, cache, Err(StoreError::Backend(message.clone()))));
+                        .for_each(|pending| finish(pending, shared, Err(StoreError::Backend(message.clone()))));
                     return;
                 }
             }
@@ -171,7 +186,10 @@ async fn commit_group(pool: &Pool, cache: &ReadCache, mut group: Vec<Pending>) {
     }
     for pending in group {
         let outcome = commit_alone(pool, &pending.plan).await;
-        finish(pending, cache, outcome);
+        match outcome {
+            Ok(versions) => finish(pending, shared, Ok(&versions)),
+            Err(e) => finish(pending, shared, Err(e)),
+        }
     }
 }
 
@@ -237,7 +255,9 @@ mod tests {
                     pending(plan)
                 })
                 .unzip();
-            commit_group(&store.pool, &store.cache, group).await;
+            let shared =
+                Shared { pool: store.pool.clone(), cache: store.cache.clone(), lease: store.cache_lease.clone() };
+            commit_group(&shared, group).await;
             let mut results = Vec::new();
             for outcome in outcomes {
                 results.push(outcome.await.unwrap());

@@ -221,6 +221,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_lease_holder_keeps_what_it_committed_with_the_version_the_database_gave_it() {
+        in_test_schema(|store, url, schema| async move {
+            assert!(store.cache_lease.covers());
+            store.commit(put("kept/k", b"one")).await.unwrap();
+            let client = open_client(&parse_config(&url).unwrap()).await.unwrap();
+            let select = format!("SELECT version FROM \"{schema}\".kv WHERE key = convert_to('kept/k', 'UTF8')");
+            let version: i64 = client.query_one(&select, &[]).await.unwrap().get(0);
+            // Not read since the commit, yet served from memory: a write bypassing the store is not seen.
+            let raw = format!("UPDATE \"{schema}\".kv SET value = 'raw' WHERE key = convert_to('kept/k', 'UTF8')");
+            client.batch_execute(&raw).await.unwrap();
+            let item = store.get("kept/k").await.unwrap().unwrap();
+            assert_eq!((item.version, item.value.as_slice()), (u64::try_from(version).unwrap(), &b"one"[..]));
+        })
+        .await;
+    }
+
+    #[tokio::test]
     async fn a_lone_replica_reads_from_memory_and_a_second_replica_writes_only_once_the_lease_has_expired() {
         in_test_schema(|first, url, schema| async move {
             assert!(first.cache_lease.covers(), "a replica alone takes the lease when it connects");
