@@ -105,7 +105,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (4, SQL_CREATE_COMMIT_FUNCTION),
     (5, SQL_CREATE_CACHE_LEASE),
-    (6, SQL_COMMIT_RETURNS_VERSIONS),
+    (6, SQL_COMMIT_SWAPS),
 ];
 
 /// The SQLSTATE `ingot_commit` raises when an expectation does not hold; the message is the key.
@@ -118,11 +118,17 @@ const SQLSTATE_CONFLICT: &str = "IGC01";
 /// batch writes a key twice — its writes one by one in batch order, and the outbox rows.
 ///
 /// Applied migrations must not change, so the function's text is assembled from pieces that the
-/// three migrations defining it (4, 5, 6) share; only the inserts and the head differ.
+/// three migrations defining it (4, 5, 6) share; the head and the writes after the deletes differ.
+macro_rules! commit_key_locks {
+    () => {
+        "    PERFORM pg_advisory_xact_lock(k) FROM unnest(key_locks) AS t(k);\n"
+    };
+}
+
+/// The expectations checked before any write, the batch-ordered writes and the deletes.
 macro_rules! commit_checks {
     () => {
-"    PERFORM pg_advisory_xact_lock(k) FROM unnest(key_locks) AS t(k);
-    IF cardinality(expect_keys) > 0 THEN
+"    IF cardinality(expect_keys) > 0 THEN
         PERFORM 1 FROM kv WHERE key = ANY(locked_keys) ORDER BY key FOR UPDATE;
         SELECT e.k INTO violated
           FROM unnest(expect_keys, expect_versions) WITH ORDINALITY AS e(k, v, n)
@@ -166,17 +172,41 @@ macro_rules! commit_inserts_v4 {
     };
 }
 
-/// The inserts of migration 6, which also collect the version each written row took, so that
-/// the writer can keep what it wrote in its read cache (the batch-ordered loop collects nothing:
-/// its keys are only forgotten).
-macro_rules! commit_inserts_v6 {
+/// The writes of migration 6 after the deletes. They collect the version each row they write
+/// took, so that the writer can keep what it wrote in its read cache (the batch-ordered loop
+/// collects nothing: its keys are only forgotten). Keys expected at a version and written are
+/// swapped in one statement: an upsert whose update applies only where the stored version is the
+/// expected one, which replaces locking, checking and writing them in three. A row it inserted
+/// (the key was absent) carries the expected version, which no updated row can (those take a
+/// new value of the sequence): either outcome, or a row neither inserted nor updated (another
+/// version is stored), is a violated expectation.
+macro_rules! commit_writes_v6 {
     () => {
-        "    IF cardinality(new_keys) > 0 THEN
+        "    IF cardinality(swap_keys) > 0 THEN
+        WITH w AS (
+            INSERT INTO kv (key, version, value)
+            SELECT k, v, val FROM unnest(swap_keys, swap_versions, swap_values) AS t(k, v, val)
+            ON CONFLICT (key) DO UPDATE SET version = nextval('kv_version'), value = EXCLUDED.value
+             WHERE kv.version = EXCLUDED.version
+            RETURNING kv.key, kv.version)
+        SELECT array_agg(w.key), array_agg(w.version),
+               count(*) = cardinality(swap_keys) AND NOT coalesce(bool_or(w.version = ANY(swap_versions)), false)
+          INTO written_keys, written_versions, swapped FROM w;
+        IF NOT swapped THEN
+            SELECT t.k INTO violated FROM unnest(swap_keys, swap_versions) WITH ORDINALITY AS t(k, v, n)
+             WHERE NOT EXISTS (SELECT 1 FROM unnest(written_keys, written_versions) AS x(k, v)
+                                WHERE x.k = t.k AND x.v <> t.v)
+             ORDER BY t.n LIMIT 1;
+            RAISE EXCEPTION USING ERRCODE = 'IGC01', MESSAGE = convert_from(violated, 'UTF8');
+        END IF;
+    END IF;
+    IF cardinality(new_keys) > 0 THEN
         WITH w AS (
             INSERT INTO kv (key, version, value)
             SELECT k, nextval('kv_version'), v FROM unnest(new_keys, new_values) AS t(k, v)
             RETURNING kv.key, kv.version)
-        SELECT array_agg(w.key), array_agg(w.version) INTO written_keys, written_versions FROM w;
+        SELECT written_keys || array_agg(w.key), written_versions || array_agg(w.version)
+          INTO written_keys, written_versions FROM w;
     END IF;
     IF cardinality(upsert_keys) > 0 THEN
         WITH w AS (
@@ -201,34 +231,21 @@ macro_rules! commit_outbox {
     };
 }
 
-/// The parameters of `ingot_commit` (every migration's), without the closing parenthesis.
-macro_rules! commit_function_parameters {
-    () => {
-        "ingot_commit(
-    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
-    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
-    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[]"
-    };
-}
-
-/// From `DECLARE` to `BEGIN`: the same in every migration.
-macro_rules! commit_function_declarations {
-    () => {
-        "DECLARE
-    violated bytea;
-BEGIN
-"
-    };
-}
-
 /// Migrations 4 and 5 differ only in the lease check in front.
 macro_rules! commit_function_v4 {
     ($lease_check:expr) => {
         concat!(
-            commit_function_parameters!(),
-            "\n) RETURNS void LANGUAGE plpgsql AS $fn$\n",
-            commit_function_declarations!(),
+            "ingot_commit(
+    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
+    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
+    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[]
+) RETURNS void LANGUAGE plpgsql AS $fn$
+DECLARE
+    violated bytea;
+BEGIN
+",
             $lease_check,
+            commit_key_locks!(),
             commit_checks!(),
             commit_inserts_v4!(),
             commit_outbox!(),
@@ -255,27 +272,45 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
     commit_function_v4!("    PERFORM ingot_lease_check();\n")
 );
 
-/// Migration 6: `ingot_commit` returns the keys it inserted or upserted with their new versions
-/// (a new result type needs `DROP` first; the statement runs in the migration's transaction).
-const SQL_COMMIT_RETURNS_VERSIONS: &str = concat!(
+/// Migration 6: `ingot_commit` takes the keys expected at a version and written apart (it swaps
+/// them, see `commit_writes_v6`), returns the keys it inserted or upserted with their new
+/// versions, and checks the cache lease inline — its shared lock taken in the statement that
+/// takes the key locks, `ingot_lease_check` called only when another replica holds the lease —
+/// because each statement costs PostgreSQL more than the work it does here (a new result type
+/// needs `DROP` first; the migration runs in one transaction). Keys expected absent and inserted are no longer checked before: the insert's
+/// unique violation is the conflict.
+const SQL_COMMIT_SWAPS: &str = concat!(
     "DROP FUNCTION ingot_commit(
     int8[], bytea[], bytea[], int8[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text[], bytea[]);
-CREATE FUNCTION ",
-    commit_function_parameters!(),
-    ",
+CREATE FUNCTION ingot_commit(
+    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
+    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
+    swap_keys bytea[], swap_versions int8[], swap_values bytea[],
+    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[],
     OUT written_keys bytea[], OUT written_versions int8[]
 ) LANGUAGE plpgsql AS $fn$
+DECLARE
+    violated bytea;
+    swapped boolean;
+    other_holder text;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock()),
+            (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
+    SELECT holder INTO other_holder FROM cache_lease
+     WHERE id = 0 AND holder IS DISTINCT FROM current_setting('ingot.replica', true);
+    IF other_holder IS NOT NULL THEN
+        PERFORM ingot_lease_check();
+    END IF;
 ",
-    commit_function_declarations!(),
-    "    PERFORM ingot_lease_check();\n",
     commit_checks!(),
-    commit_inserts_v6!(),
+    commit_writes_v6!(),
     commit_outbox!(),
     "END\n$fn$;"
 );
 
-const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::bytea[], $3::bytea[], $4::int8[], $5::bytea[], \
-     $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], $11::bytea[], $12::text[], $13::bytea[])";
+const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::bytea[], \
+     $3::bytea[], $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], \
+     $11::int8[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::bytea[])";
 
 const SQL_GET: &str = "SELECT version, value FROM kv WHERE key = $1";
 /// The rows after a position, each with whether its transaction is below the horizon (settled).
@@ -711,7 +746,7 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<Versions, Failure>
         Err(e) if conn.lost() => return Err(Failure::Retry(e.to_string())),
         Err(e) => return Err(Failure::Fail(e)),
     };
-    let params: [&(dyn ToSql + Sync); 13] = [
+    let params: [&(dyn ToSql + Sync); 16] = [
         &plan.key_locks,
         &plan.locked_keys,
         &plan.expect_keys,
@@ -721,6 +756,9 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<Versions, Failure>
         &plan.new_values,
         &plan.upsert_keys,
         &plan.upsert_values,
+        &plan.swap_keys,
+        &plan.swap_versions,
+        &plan.swap_values,
         &plan.ordered_keys,
         &plan.ordered_values,
         &plan.topics,
@@ -784,6 +822,12 @@ async fn commit_alone(pool: &Pool, plan: &Plan) -> Result<Versions, StoreError> 
     }
 }
 
+/// A version as the database holds it. Versions fit BIGINT (they come from the store's sequence);
+/// a larger one can match no row, which `i64::MAX` reproduces.
+fn db_version(version: u64) -> i64 {
+    i64::try_from(version).unwrap_or(i64::MAX)
+}
+
 /// Deadlocks (lock order between row locks, unique-index waits and advisory locks is not total)
 /// and serialization failures say nothing about the batch; the same batch may succeed when run
 /// again, and its expectations are re-checked when it is.
@@ -791,7 +835,6 @@ fn is_retryable(e: &tokio_postgres::Error) -> bool {
     matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
-/// One write of a batch applied in order, as one-element arrays for the array-taking statements.
 /// A batch as the arguments of `ingot_commit`.
 #[derive(Debug, Default)]
 struct Plan {
@@ -800,16 +843,22 @@ struct Plan {
     key_locks: Vec<i64>,
     /// Keys with an expectation, sorted and deduplicated: rows are locked in this order.
     locked_keys: Vec<Vec<u8>>,
-    /// Every non-`Any` expectation in batch order (checks, then writes), checked against the
-    /// state before the batch; `None` means the key must be absent.
+    /// The expectations checked against the state before the batch, in batch order (checks,
+    /// then writes): every non-`Any` one but those of the swaps and inserts below (unless the
+    /// batch writes a key twice); `None` means the key must be absent.
     expect_keys: Vec<Vec<u8>>,
     expect_versions: Vec<Option<i64>>,
     deletes: Vec<Vec<u8>>,
-    /// Writes expecting `Absent`: a plain insert, so a racing insert is a unique violation.
+    /// Writes expecting `Absent`: a plain insert, so an existing row is a unique violation.
     new_keys: Vec<Vec<u8>>,
     new_values: Vec<Vec<u8>>,
+    /// Writes expecting nothing.
     upsert_keys: Vec<Vec<u8>>,
     upsert_values: Vec<Vec<u8>>,
+    /// Writes expecting a version: applied only where that version is stored.
+    swap_keys: Vec<Vec<u8>>,
+    swap_versions: Vec<i64>,
+    swap_values: Vec<Vec<u8>>,
     /// Used instead of the arrays above when a key is written more than once (the multi-row
     /// statements cannot touch a row twice): every write in batch order, `None` deleting.
     ordered_keys: Vec<Vec<u8>>,
@@ -836,7 +885,7 @@ impl Plan {
             let mut seen = HashSet::with_capacity(batch.writes.len());
             !batch.writes.iter().all(|w| seen.insert(w.key.as_str()))
         };
-        let (mut new, mut upserts) = (Vec::new(), Vec::new());
+        let (mut new, mut upserts, mut swaps) = (Vec::new(), Vec::new(), Vec::new());
         for write in batch.writes {
             // Existence matters for an `Absent` expectation and for a put, which may create the
             // key. Every put takes the lock, whatever its expectation, so that all puts of a key
@@ -845,17 +894,23 @@ impl Plan {
                 key_locks.push(locks.key(write.key.as_bytes()));
             }
             let key = write.key.into_bytes();
-            if write.expect != Expect::Any {
-                expectations.push((key.clone(), write.expect));
-            }
             match (write.value, write.expect) {
-                (value, _) if duplicates => {
+                (value, expect) if duplicates => {
+                    if expect != Expect::Any {
+                        expectations.push((key.clone(), expect));
+                    }
                     plan.ordered_keys.push(key);
                     plan.ordered_values.push(value);
                 }
-                (None, _) => plan.deletes.push(key),
+                (None, expect) => {
+                    if expect != Expect::Any {
+                        expectations.push((key.clone(), expect));
+                    }
+                    plan.deletes.push(key);
+                }
                 (Some(value), Expect::Absent) => new.push((key, value)),
-                (Some(value), _) => upserts.push((key, value)),
+                (Some(value), Expect::Version(v)) => swaps.push((key, db_version(v), value)),
+                (Some(value), Expect::Any) => upserts.push((key, value)),
             }
         }
         // Rows are locked in the order statements reach them; sorted arrays give concurrent
@@ -865,6 +920,7 @@ impl Plan {
         upserts.sort_by(|a, b| a.0.cmp(&b.0));
         (plan.new_keys, plan.new_values) = new.into_iter().unzip();
         (plan.upsert_keys, plan.upsert_values) = upserts.into_iter().unzip();
+        plan.set_swaps(swaps);
         key_locks.sort_unstable();
         key_locks.dedup();
         plan.key_locks = key_locks;
@@ -874,10 +930,8 @@ impl Plan {
         plan.locked_keys = locked;
         for (key, expect) in expectations {
             plan.expect_keys.push(key);
-            // Versions fit BIGINT (they come from the store's sequence); a larger one can match
-            // no row, which `i64::MAX` reproduces.
             plan.expect_versions.push(match expect {
-                Expect::Version(v) => Some(i64::try_from(v).unwrap_or(i64::MAX)),
+                Expect::Version(v) => Some(db_version(v)),
                 _ => None,
             });
         }
@@ -886,6 +940,16 @@ impl Plan {
             plan.payloads.push(entry.payload);
         }
         plan
+    }
+
+    /// Sets the swaps, sorted by key like every other write (one lock order for all commits).
+    fn set_swaps(&mut self, mut swaps: Vec<(Vec<u8>, i64, Vec<u8>)>) {
+        swaps.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, version, value) in swaps {
+            self.swap_keys.push(key);
+            self.swap_versions.push(version);
+            self.swap_values.push(value);
+        }
     }
 
     /// Whether the batch writes a key twice, so its writes run one by one in batch order.
@@ -900,6 +964,7 @@ impl Plan {
             .chain(&self.deletes)
             .chain(&self.new_keys)
             .chain(&self.upsert_keys)
+            .chain(&self.swap_keys)
             .chain(&self.ordered_keys)
             .map(Vec::as_slice)
     }
@@ -929,8 +994,10 @@ impl Plan {
         }
         let new = self.new_keys.iter().zip(std::mem::take(&mut self.new_values));
         let upserts = self.upsert_keys.iter().zip(std::mem::take(&mut self.upsert_values));
+        let swaps = self.swap_keys.iter().zip(std::mem::take(&mut self.swap_values));
         let written = new
             .chain(upserts)
+            .chain(swaps)
             .filter_map(|(key, value)| {
                 let version = u64::try_from(*versions.get(key)?).ok()?;
                 Some((String::from_utf8(key.clone()).ok()?, Item { version, value }))
@@ -939,9 +1006,9 @@ impl Plan {
         cache.end_write_keeping(self.touched_text(), written);
     }
 
-    /// Whether the batch has an expectation on `key`.
+    /// Whether the batch has an expectation on `key` that `ingot_commit` can find violated.
     fn expects(&self, key: &[u8]) -> bool {
-        self.expect_keys.iter().any(|k| k == key)
+        self.expect_keys.iter().chain(&self.swap_keys).any(|k| k == key)
     }
 
     /// One plan doing what `plans` do one after another, for batches that touch pairwise
@@ -950,7 +1017,7 @@ impl Plan {
     /// order.
     fn merge<'a>(plans: impl IntoIterator<Item = &'a Plan>) -> Plan {
         let mut merged = Plan::default();
-        let (mut new, mut upserts) = (Vec::new(), Vec::new());
+        let (mut new, mut upserts, mut swaps) = (Vec::new(), Vec::new(), Vec::new());
         for plan in plans {
             debug_assert!(!plan.writes_in_order(), "plans that write a key twice are committed alone");
             merged.key_locks.extend_from_slice(&plan.key_locks);
@@ -960,6 +1027,8 @@ impl Plan {
             merged.deletes.extend_from_slice(&plan.deletes);
             new.extend(plan.new_keys.iter().cloned().zip(plan.new_values.iter().cloned()));
             upserts.extend(plan.upsert_keys.iter().cloned().zip(plan.upsert_values.iter().cloned()));
+            let versions = plan.swap_keys.iter().cloned().zip(plan.swap_versions.iter().copied());
+            swaps.extend(versions.zip(plan.swap_values.iter().cloned()).map(|((k, v), value)| (k, v, value)));
             merged.topics.extend_from_slice(&plan.topics);
             merged.payloads.extend_from_slice(&plan.payloads);
         }
@@ -973,6 +1042,7 @@ impl Plan {
         upserts.sort_by(|a, b| a.0.cmp(&b.0));
         (merged.new_keys, merged.new_values) = new.into_iter().unzip();
         (merged.upsert_keys, merged.upsert_values) = upserts.into_iter().unzip();
+        merged.set_swaps(swaps);
         merged
     }
 
@@ -1308,17 +1378,19 @@ mod tests {
         };
         let plan = Plan::new(batch, locks);
         let b = |s: &str| s.as_bytes().to_vec();
-        assert_eq!(plan.expect_keys, vec![b("c/absent"), b("c/v"), b("w/new"), b("w/ver"), b("w/del"), b("w/gone")]);
-        assert_eq!(plan.expect_versions, vec![None, Some(3), None, Some(1), Some(2), None]);
-        assert_eq!(plan.locked_keys, vec![b("c/absent"), b("c/v"), b("w/del"), b("w/gone"), b("w/new"), b("w/ver")]);
+        // Inserts and swaps check their own expectations as they write.
+        assert_eq!(plan.expect_keys, vec![b("c/absent"), b("c/v"), b("w/del"), b("w/gone")]);
+        assert_eq!(plan.expect_versions, vec![None, Some(3), Some(2), None]);
+        assert_eq!(plan.locked_keys, vec![b("c/absent"), b("c/v"), b("w/del"), b("w/gone")]);
         let mut key_locks: Vec<i64> =
             ["c/absent", "w/z", "w/new", "w/a", "w/ver", "w/gone"].iter().map(|k| locks.key(k.as_bytes())).collect();
         key_locks.sort_unstable();
         assert_eq!(plan.key_locks, key_locks);
         assert_eq!(plan.deletes, vec![b("w/del"), b("w/drop"), b("w/gone")]);
         assert_eq!((plan.new_keys, plan.new_values), (vec![b("w/new")], vec![b("2")]));
-        assert_eq!(plan.upsert_keys, vec![b("w/a"), b("w/ver"), b("w/z")]);
-        assert_eq!(plan.upsert_values, vec![b("3"), b("4"), b("1")]);
+        assert_eq!(plan.upsert_keys, vec![b("w/a"), b("w/z")]);
+        assert_eq!(plan.upsert_values, vec![b("3"), b("1")]);
+        assert_eq!((plan.swap_keys, plan.swap_versions, plan.swap_values), (vec![b("w/ver")], vec![1], vec![b("4")]));
         assert!(plan.ordered_keys.is_empty() && plan.ordered_values.is_empty());
         assert_eq!((plan.topics, plan.payloads), (vec!["t".to_string()], vec![vec![9]]));
     }
