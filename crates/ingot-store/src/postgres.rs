@@ -3,8 +3,11 @@
 //! A commit is one READ COMMITTED transaction that is correct across replicas because of locks,
 //! not isolation level:
 //!
-//! - keys with an expectation are locked with `SELECT … FOR UPDATE` (in key order, so two commits
-//!   lock in the same order) and checked against the locked rows;
+//! - keys a batch reads with an expectation but does not write are locked with
+//!   `SELECT … FOR UPDATE` (in key order, so two commits lock in the same order) and checked
+//!   against the locked rows; keys it writes expecting a version are swapped by an upsert whose
+//!   update applies only at that version (its row lock is the lock), and keys it writes expecting
+//!   absence are plain inserts, whose unique violation is the conflict;
 //! - a row that does not exist cannot be locked, so keys whose *absence* matters (`Absent` checks)
 //!   and every key a batch puts (which may create it) take a transaction-level advisory lock on a
 //!   stable 64-bit hash of the key first. Two commits that could disagree about a key's existence
@@ -14,18 +17,20 @@
 //!   locks) still maps to [`StoreError::Conflict`].
 //!
 //! Versions come from the sequence `kv_version`: the insert takes `nextval` for each row, and the
-//! `ON CONFLICT DO UPDATE` path keeps that value (`EXCLUDED.version`). A sequence gives each value
-//! out once, to whichever replica asks, and never goes back, even when the transaction that took a
-//! value rolls back (gaps are expected), so no version is ever given twice. Per key, versions grow
+//! `ON CONFLICT DO UPDATE` path keeps that value (`EXCLUDED.version`), or, for a swap, takes one
+//! when it updates. A sequence gives each value out once, to whichever replica asks, and never
+//! goes back, even when the transaction that took a value rolls back (gaps are expected), so no
+//! version is ever given twice. Per key, versions grow
 //! strictly — across a delete and re-create too — because a put holds the key's advisory lock
 //! from before it takes its value until its transaction ends: every earlier put of the key took
 //! its value before it committed, so before this one's. Without the lock on every put, a put
 //! expecting a version (row lock only) and a put expecting nothing (advisory lock only) could take
 //! their values in one order and apply them in the other.
 //!
-//! All of this happens inside one call of the SQL function `ingot_commit` (migration 4), run as
-//! its own implicit transaction: a commit costs one round trip plus its WAL flush. A violated
-//! expectation raises SQLSTATE `IGC01` with the key as the message. (The statements sent
+//! All of this happens inside one call of the SQL function `ingot_commit` (migration 4, replaced
+//! by 5 and 6), run as its own implicit transaction: a commit costs one round trip plus its WAL
+//! flush. It returns the versions it gave, so the lease holder can keep what it wrote cached. A
+//! violated expectation raises SQLSTATE `IGC01` with the key as the message. (The statements sent
 //! pipelined in two phases gave about 5 % less PutParameter throughput.) Concurrent commits whose
 //! batches touch disjoint keys share one call, and so one transaction (`group.rs`).
 //!
@@ -172,55 +177,67 @@ macro_rules! commit_inserts_v4 {
     };
 }
 
-/// The writes of migration 6 after the deletes. They collect the version each row they write
-/// took, so that the writer can keep what it wrote in its read cache (the batch-ordered loop
-/// collects nothing: its keys are only forgotten). Keys expected at a version and written are
-/// swapped in one statement: an upsert whose update applies only where the stored version is the
-/// expected one, which replaces locking, checking and writing them in three. A row it inserted
-/// (the key was absent) carries the expected version, which no updated row can (those take a
-/// new value of the sequence): either outcome, or a row neither inserted nor updated (another
-/// version is stored), is a violated expectation.
+/// The rest of migration 6's `ingot_commit` after the deletes, in one statement (each statement
+/// costs PostgreSQL more than the rows these write): the swaps, inserts and upserts, the outbox
+/// rows, and the look at the cache lease. It collects the version each row took, so that the
+/// writer can keep what it wrote in its read cache (the batch-ordered loop collects nothing: its
+/// keys are only forgotten).
+///
+/// - The keys of the write parts are disjoint (a batch writing a key twice goes through the
+///   loop), so running them together on one snapshot is running them in turn.
+/// - Keys expected at a version and written are swapped: an upsert whose update applies only
+///   where the stored version is the expected one, which replaces locking, checking and writing
+///   them. A row it inserted (the key was absent) carries the expected version, which no updated
+///   row can (those take a new value of the sequence): either that, or a row neither inserted nor
+///   updated (another version is stored), is a violated expectation; raising it undoes the call.
+/// - The lease row is read on a snapshot taken after the shared lease lock (the first statement),
+///   so it shows any holder that took the lease before this transaction could write; the lock is
+///   held to the end, so checking here, after the writes but before the commit, is as good as
+///   checking first. Only another replica's lease needs `ingot_lease_check`.
 macro_rules! commit_writes_v6 {
     () => {
-        "    IF cardinality(swap_keys) > 0 THEN
-        WITH w AS (
-            INSERT INTO kv (key, version, value)
-            SELECT k, v, val FROM unnest(swap_keys, swap_versions, swap_values) AS t(k, v, val)
-            ON CONFLICT (key) DO UPDATE SET version = nextval('kv_version'), value = EXCLUDED.value
-             WHERE kv.version = EXCLUDED.version
-            RETURNING kv.key, kv.version)
-        SELECT array_agg(w.key), array_agg(w.version),
-               count(*) = cardinality(swap_keys) AND NOT coalesce(bool_or(w.version = ANY(swap_versions)), false)
-          INTO written_keys, written_versions, swapped FROM w;
-        IF NOT swapped THEN
-            SELECT t.k INTO violated FROM unnest(swap_keys, swap_versions) WITH ORDINALITY AS t(k, v, n)
-             WHERE NOT EXISTS (SELECT 1 FROM unnest(written_keys, written_versions) AS x(k, v)
-                                WHERE x.k = t.k AND x.v <> t.v)
-             ORDER BY t.n LIMIT 1;
-            RAISE EXCEPTION USING ERRCODE = 'IGC01', MESSAGE = convert_from(violated, 'UTF8');
-        END IF;
+        "    WITH s AS (
+        INSERT INTO kv (key, version, value)
+        SELECT k, v, val FROM unnest(swap_keys, swap_versions, swap_values) AS t(k, v, val)
+        ON CONFLICT (key) DO UPDATE SET version = nextval('kv_version'), value = EXCLUDED.value
+         WHERE kv.version = EXCLUDED.version
+        RETURNING kv.key, kv.version
+    ), n AS (
+        INSERT INTO kv (key, version, value)
+        SELECT k, nextval('kv_version'), v FROM unnest(new_keys, new_values) AS t(k, v)
+        RETURNING kv.key, kv.version
+    ), u AS (
+        INSERT INTO kv (key, version, value)
+        SELECT k, nextval('kv_version'), v FROM unnest(upsert_keys, upsert_values) AS t(k, v)
+        ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value
+        RETURNING kv.key, kv.version
+    ), o AS (
+        INSERT INTO outbox (topic, payload)
+        SELECT t, p FROM unnest(topics, payloads) WITH ORDINALITY AS e(t, p, n) ORDER BY n
+    )
+    SELECT array_agg(w.key), array_agg(w.version),
+           (SELECT count(*) FROM s) = cardinality(swap_keys)
+           AND NOT EXISTS (SELECT 1 FROM s WHERE s.version = ANY(swap_versions)),
+           (SELECT holder FROM cache_lease
+             WHERE id = 0 AND holder IS DISTINCT FROM current_setting('ingot.replica', true))
+      INTO written_keys, written_versions, swapped, other_holder
+      FROM (SELECT key, version FROM s UNION ALL SELECT key, version FROM n
+            UNION ALL SELECT key, version FROM u) AS w;
+    IF NOT swapped THEN
+        SELECT t.k INTO violated FROM unnest(swap_keys, swap_versions) WITH ORDINALITY AS t(k, v, n)
+         WHERE NOT EXISTS (SELECT 1 FROM unnest(written_keys, written_versions) AS x(k, v)
+                            WHERE x.k = t.k AND x.v <> t.v)
+         ORDER BY t.n LIMIT 1;
+        RAISE EXCEPTION USING ERRCODE = 'IGC01', MESSAGE = convert_from(violated, 'UTF8');
     END IF;
-    IF cardinality(new_keys) > 0 THEN
-        WITH w AS (
-            INSERT INTO kv (key, version, value)
-            SELECT k, nextval('kv_version'), v FROM unnest(new_keys, new_values) AS t(k, v)
-            RETURNING kv.key, kv.version)
-        SELECT written_keys || array_agg(w.key), written_versions || array_agg(w.version)
-          INTO written_keys, written_versions FROM w;
-    END IF;
-    IF cardinality(upsert_keys) > 0 THEN
-        WITH w AS (
-            INSERT INTO kv (key, version, value)
-            SELECT k, nextval('kv_version'), v FROM unnest(upsert_keys, upsert_values) AS t(k, v)
-            ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value
-            RETURNING kv.key, kv.version)
-        SELECT written_keys || array_agg(w.key), written_versions || array_agg(w.version)
-          INTO written_keys, written_versions FROM w;
+    IF other_holder IS NOT NULL THEN
+        PERFORM ingot_lease_check();
     END IF;
 "
     };
 }
 
+/// The outbox rows of migrations 4 and 5.
 macro_rules! commit_outbox {
     () => {
         "    IF cardinality(topics) > 0 THEN
@@ -273,12 +290,12 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
 );
 
 /// Migration 6: `ingot_commit` takes the keys expected at a version and written apart (it swaps
-/// them, see `commit_writes_v6`), returns the keys it inserted or upserted with their new
-/// versions, and checks the cache lease inline — its shared lock taken in the statement that
-/// takes the key locks, `ingot_lease_check` called only when another replica holds the lease —
-/// because each statement costs PostgreSQL more than the work it does here (a new result type
-/// needs `DROP` first; the migration runs in one transaction). Keys expected absent and inserted are no longer checked before: the insert's
-/// unique violation is the conflict.
+/// them), returns the keys it inserted or upserted with their new versions, and runs in three
+/// statements where it ran nine and a nested function call: the key locks with the shared lease
+/// lock, the checks of keys only read (when there are any), and the writes with the outbox rows
+/// and the look at the lease (`commit_writes_v6`). Keys expected absent and inserted are no
+/// longer checked before: the insert's unique violation is the conflict. (A new result type
+/// needs `DROP` first; the migration runs in one transaction.)
 const SQL_COMMIT_SWAPS: &str = concat!(
     "DROP FUNCTION ingot_commit(
     int8[], bytea[], bytea[], int8[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text[], bytea[]);
@@ -296,15 +313,9 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock()),
             (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
-    SELECT holder INTO other_holder FROM cache_lease
-     WHERE id = 0 AND holder IS DISTINCT FROM current_setting('ingot.replica', true);
-    IF other_holder IS NOT NULL THEN
-        PERFORM ingot_lease_check();
-    END IF;
 ",
     commit_checks!(),
     commit_writes_v6!(),
-    commit_outbox!(),
     "END\n$fn$;"
 );
 
