@@ -7,14 +7,14 @@
 //!   `SELECT … FOR UPDATE` (in key order, so two commits lock in the same order) and checked
 //!   against the locked rows; keys it writes expecting a version are swapped by an upsert whose
 //!   update applies only at that version (its row lock is the lock), and keys it writes expecting
-//!   absence are plain inserts, whose unique violation is the conflict;
+//!   absence are inserted only if absent (`ON CONFLICT DO NOTHING`, waiting for a racing insert);
 //! - a row that does not exist cannot be locked, so keys whose *absence* matters (`Absent` checks)
 //!   and every key a batch puts (which may create it) take a transaction-level advisory lock on a
 //!   stable 64-bit hash of the key first. Two commits that could disagree about a key's existence
 //!   therefore serialize, and so do any two puts of one key; a hash collision only makes two
 //!   unrelated commits wait for each other;
-//! - a unique violation on an insert that expected `Absent` (a writer that does not take these
-//!   locks) still maps to [`StoreError::Conflict`].
+//! - a unique violation (from a writer that does not take these locks) still maps to
+//!   [`StoreError::Conflict`].
 //!
 //! Versions come from the sequence `kv_version`: the insert takes `nextval` for each row, and the
 //! `ON CONFLICT DO UPDATE` path keeps that value (`EXCLUDED.version`), or, for a swap, takes one
@@ -87,7 +87,7 @@ const LOCK_CLASS_MIGRATIONS: i32 = 0x1460_0001;
 /// key and could reuse a version, so they must all be stopped before the first replica of a newer
 /// build starts (no rolling upgrade across this migration). The same holds for migration 5:
 /// replicas of an older build neither keep nor understand the cache lease, so their writes fail
-/// while a newer replica holds it.
+/// while a newer replica holds it; and for migration 6, which changes `ingot_commit`'s arguments.
 const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
@@ -190,6 +190,8 @@ macro_rules! commit_inserts_v4 {
 ///   them. A row it inserted (the key was absent) carries the expected version, which no updated
 ///   row can (those take a new value of the sequence): either that, or a row neither inserted nor
 ///   updated (another version is stored), is a violated expectation; raising it undoes the call.
+///   Keys expected absent are inserted with `DO NOTHING`: a row that was there is not returned,
+///   which names the batch exactly (a unique violation would fail the whole group).
 /// - The lease row is read on a snapshot taken after the shared lease lock (the first statement),
 ///   so it shows any holder that took the lease before this transaction could write; the lock is
 ///   held to the end, so checking here, after the writes but before the commit, is as good as
@@ -205,6 +207,7 @@ macro_rules! commit_writes_v6 {
     ), n AS (
         INSERT INTO kv (key, version, value)
         SELECT k, nextval('kv_version'), v FROM unnest(new_keys, new_values) AS t(k, v)
+        ON CONFLICT (key) DO NOTHING
         RETURNING kv.key, kv.version
     ), u AS (
         INSERT INTO kv (key, version, value)
@@ -217,7 +220,8 @@ macro_rules! commit_writes_v6 {
     )
     SELECT array_agg(w.key), array_agg(w.version),
            (SELECT count(*) FROM s) = cardinality(swap_keys)
-           AND NOT EXISTS (SELECT 1 FROM s WHERE s.version = ANY(swap_versions)),
+           AND NOT EXISTS (SELECT 1 FROM s WHERE s.version = ANY(swap_versions))
+           AND (SELECT count(*) FROM n) = cardinality(new_keys),
            (SELECT holder FROM cache_lease
              WHERE id = 0 AND holder IS DISTINCT FROM current_setting('ingot.replica', true))
       INTO written_keys, written_versions, swapped, other_holder
@@ -228,6 +232,10 @@ macro_rules! commit_writes_v6 {
          WHERE NOT EXISTS (SELECT 1 FROM unnest(written_keys, written_versions) AS x(k, v)
                             WHERE x.k = t.k AND x.v <> t.v)
          ORDER BY t.n LIMIT 1;
+        IF violated IS NULL THEN
+            SELECT t.k INTO violated FROM unnest(new_keys) AS t(k)
+             WHERE t.k <> ALL(coalesce(written_keys, '{}')) LIMIT 1;
+        END IF;
         RAISE EXCEPTION USING ERRCODE = 'IGC01', MESSAGE = convert_from(violated, 'UTF8');
     END IF;
     IF other_holder IS NOT NULL THEN
@@ -293,9 +301,11 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
 /// them), returns the keys it inserted or upserted with their new versions, and runs in three
 /// statements where it ran nine and a nested function call: the key locks with the shared lease
 /// lock, the checks of keys only read (when there are any), and the writes with the outbox rows
-/// and the look at the lease (`commit_writes_v6`). Keys expected absent and inserted are no
-/// longer checked before: the insert's unique violation is the conflict. (A new result type
-/// needs `DROP` first; the migration runs in one transaction.)
+/// and the look at the lease (`commit_writes_v6`). Keys expected absent and inserted are checked
+/// by their insert. (A new result type needs `DROP` first; the migration runs in one
+/// transaction.) In the first statement PostgreSQL takes the shared lease lock before the key
+/// locks (it evaluates the list in order and the subquery when it reaches it); the other order
+/// could only add deadlocks with a replica taking the lease, which are detected and retried.
 const SQL_COMMIT_SWAPS: &str = concat!(
     "DROP FUNCTION ingot_commit(
     int8[], bytea[], bytea[], int8[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text[], bytea[]);
@@ -1063,7 +1073,8 @@ impl Plan {
             return Failure::Retry(describe(e));
         }
         if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-            // Only the plain insert of keys expected absent can violate uniqueness.
+            // Migration 6 inserts keys expected absent with `DO NOTHING`, so this comes from an
+            // older `ingot_commit` or a batch-ordered write racing a writer without key locks.
             let key = self.new_keys.first().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
             return Failure::Fail(StoreError::Conflict(key));
         }

@@ -164,6 +164,12 @@ impl ReadCache {
         state.generation += 1;
         state.entries.clear();
         state.bytes = 0;
+        // A commit in flight may have written before what made the cache stale (a reset that
+        // deleted its key afterwards, writes of another replica before this one took the lease
+        // back): it must not keep its value.
+        for writing in state.writing.values_mut() {
+            writing.overlapped = true;
+        }
     }
 }
 
@@ -268,6 +274,16 @@ mod tests {
         cache.begin_write(["a", "a"].into_iter());
         cache.end_write_keeping(["a", "a"].into_iter(), vec![("a".to_string(), item(3, "v").unwrap())]);
         assert_eq!(cache.get("a"), item(3, "v"));
+        assert!(cache.state().writing.is_empty());
+    }
+
+    #[test]
+    fn a_commit_in_flight_when_the_cache_is_cleared_keeps_nothing() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        cache.begin_write(["a"].into_iter());
+        cache.clear();
+        cache.end_write_keeping(["a"].into_iter(), vec![("a".to_string(), item(4, "maybe deleted").unwrap())]);
+        assert_eq!(cache.get("a"), None);
         assert!(cache.state().writing.is_empty());
     }
 

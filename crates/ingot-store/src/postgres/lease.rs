@@ -8,8 +8,9 @@
 //! - every replica records itself alive in `replicas` about four times a second, and holds or
 //!   takes the single row of `cache_lease` for [`TTL`] when no other replica is alive
 //!   (`ingot_lease_tick`);
-//! - every write (`ingot_commit`, reset) first calls `ingot_lease_check`: while another replica
-//!   holds an unexpired lease the write fails with SQLSTATE `IGC02`; the writer then revokes the
+//! - every write (`ingot_commit`, reset) checks the lease row under the lock below, before it
+//!   commits, and calls `ingot_lease_check` when another replica holds it: while that lease is
+//!   unexpired the write fails with SQLSTATE `IGC02`; the writer then revokes the
 //!   lease (its holder can no longer renew it), waits until it expires, and writes. An expired
 //!   lease is cleared by the first writer that sees it, in the writer's transaction, with an
 //!   update that re-checks the expiry against the row's latest version: a renewal and a clear
@@ -21,7 +22,8 @@
 //! - the holder trusts its cache only until the time it *sent* its last successful renewal plus
 //!   [`TTL`] minus [`MARGIN`]: the database computed the expiry later than that send, so the
 //!   holder stops before any other writer may start;
-//! - the holder's own commits forget the keys they wrote before they return (as on SQLite).
+//! - the holder's own commits, before they return, keep what they wrote in its cache (with the
+//!   versions `ingot_commit` returns) or forget it, as `read_cache.rs` describes.
 //!
 //! One replica alone therefore reads from memory; with several, the first write of another
 //! replica waits out the lease once (at most [`TTL`]) and from then on no one caches while they
