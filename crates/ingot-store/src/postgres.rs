@@ -35,7 +35,7 @@
 //! batches touch disjoint keys share one call, and so one transaction (`group.rs`).
 //!
 //! Point reads are served from memory while this replica holds the cache lease, that is while no
-//! other replica may write (`lease.rs`); `ingot_commit` checks the lease before anything else.
+//! other replica may write (`lease.rs`); `ingot_commit` checks the lease before it commits.
 //!
 //! Outbox ordering: sequence values are handed out when rows are inserted but become visible when
 //! their transaction commits, so a consumer ordering by `seq` could read seq 11 (committed) before
@@ -862,7 +862,7 @@ struct Plan {
     /// Advisory lock ids of keys whose existence matters and of every key put, sorted and
     /// deduplicated.
     key_locks: Vec<i64>,
-    /// Keys with an expectation, sorted and deduplicated: rows are locked in this order.
+    /// The keys of `expect_keys`, sorted and deduplicated: rows are locked in this order.
     locked_keys: Vec<Vec<u8>>,
     /// The expectations checked against the state before the batch, in batch order (checks,
     /// then writes): every non-`Any` one but those of the swaps and inserts below (unless the
@@ -870,7 +870,8 @@ struct Plan {
     expect_keys: Vec<Vec<u8>>,
     expect_versions: Vec<Option<i64>>,
     deletes: Vec<Vec<u8>>,
-    /// Writes expecting `Absent`: a plain insert, so an existing row is a unique violation.
+    /// Writes expecting `Absent`: inserted only where no row is, a row that was there is a
+    /// violated expectation.
     new_keys: Vec<Vec<u8>>,
     new_values: Vec<Vec<u8>>,
     /// Writes expecting nothing.
@@ -915,20 +916,18 @@ impl Plan {
                 key_locks.push(locks.key(write.key.as_bytes()));
             }
             let key = write.key.into_bytes();
+            // Inserts and swaps check their own expectation as they write; deletes and the
+            // batch-ordered writes are checked before.
+            let checked_before = duplicates || write.value.is_none();
+            if checked_before && write.expect != Expect::Any {
+                expectations.push((key.clone(), write.expect));
+            }
             match (write.value, write.expect) {
-                (value, expect) if duplicates => {
-                    if expect != Expect::Any {
-                        expectations.push((key.clone(), expect));
-                    }
+                (value, _) if duplicates => {
                     plan.ordered_keys.push(key);
                     plan.ordered_values.push(value);
                 }
-                (None, expect) => {
-                    if expect != Expect::Any {
-                        expectations.push((key.clone(), expect));
-                    }
-                    plan.deletes.push(key);
-                }
+                (None, _) => plan.deletes.push(key),
                 (Some(value), Expect::Absent) => new.push((key, value)),
                 (Some(value), Expect::Version(v)) => swaps.push((key, db_version(v), value)),
                 (Some(value), Expect::Any) => upserts.push((key, value)),
@@ -1307,7 +1306,7 @@ impl Store for PostgresStore {
             plan.end_cached_write(&self.cache);
             return outcome.map(drop);
         }
-        // The committer forgets cached keys before it replies.
+        // The committer ends the cached write (keeps or forgets the keys) before it replies.
         self.committer.commit(plan).await
     }
 

@@ -150,6 +150,13 @@ fn finish(pending: Pending, shared: &Shared, outcome: Result<&Versions, StoreErr
     let _ = reply.send(outcome);
 }
 
+/// Tells every member of `group` that its commit failed with `message`.
+fn fail_all(group: Vec<Pending>, shared: &Shared, message: &str) {
+    for pending in group {
+        finish(pending, shared, Err(StoreError::Backend(message.to_owned())));
+    }
+}
+
 /// Commits a group and tells every member its outcome.
 async fn commit_group(shared: &Shared, mut group: Vec<Pending>) {
     let pool = &*shared.pool;
@@ -170,17 +177,10 @@ async fn commit_group(shared: &Shared, mut group: Vec<Pending>) {
                 Some(index) => finish(group.remove(index), shared, Err(StoreError::Conflict(key))),
                 None => break,
             },
-            Err(Failure::Unknown(e)) => {
-                group.into_iter().for_each(|pending| finish(pending, shared, Err(StoreError::Backend(e.clone()))));
-                return;
-            }
+            Err(Failure::Unknown(e)) => return fail_all(group, shared, &e),
             Err(Failure::LeaseHeld(holder)) => {
                 if let Err(e) = super::lease::wait_out(pool, &holder, &mut lease_waits).await {
-                    let message = e.to_string();
-                    group
-                        .into_iter()
-                        .for_each(|pending| finish(pending, shared, Err(StoreError::Backend(message.clone()))));
-                    return;
+                    return fail_all(group, shared, &e.to_string());
                 }
             }
             Err(Failure::Retry(_) | Failure::Fail(_)) => break,
