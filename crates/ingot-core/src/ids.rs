@@ -20,6 +20,22 @@ impl Default for IdGen {
     }
 }
 
+/// `bytes` as a version 4 UUID, lower-case hyphenated (the version and variant bits are set).
+pub fn uuid_v4_string(mut b: [u8; 16]) -> String {
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    // Written digit by digit: this runs for every request.
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    out
+}
+
 impl IdGen {
     pub fn new() -> Self {
         use rand::SeedableRng;
@@ -46,18 +62,7 @@ impl IdGen {
     pub fn uuid(&self) -> String {
         let mut b = [0u8; 16];
         self.with(|r| r.fill_bytes(&mut b));
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
-        // Written digit by digit: this runs twice per request.
-        let mut out = String::with_capacity(36);
-        for (i, byte) in b.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                out.push('-');
-            }
-            out.push(HEX[usize::from(byte >> 4)] as char);
-            out.push(HEX[usize::from(byte & 0x0f)] as char);
-        }
-        out
+        uuid_v4_string(b)
     }
 
     /// `prefix-` followed by 17 lower-case hex digits (`ami-`, `i-`, `snap-`, `vol-`, `lt-`).

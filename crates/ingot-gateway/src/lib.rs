@@ -16,6 +16,7 @@ mod authz;
 mod detect;
 mod server;
 
+pub use audit::expand_audit_entry;
 pub use auth::AuthMode;
 pub use authz::OwnAccountAuthorizer;
 pub use server::serve;

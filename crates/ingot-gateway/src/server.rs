@@ -13,7 +13,6 @@ use ingot_core::model::ServiceModel;
 use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure};
 use ingot_protocol::{HttpRequest, HttpResponse};
 use ingot_store::{StoreError, Tx};
-use serde_json::Value;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -186,8 +185,7 @@ impl Gateway {
             source_ip: &call.source_ip,
             user_agent: &call.user_agent,
             request_id: call.request_id,
-            event_id: self.ids.uuid(),
-            request_parameters: &Value::Null,
+            request_parameters: b"null",
             output: None,
             error: Some((format!("{:?}", error.kind), Some(error.message.clone()))),
             read_only: true,
@@ -254,7 +252,6 @@ impl Gateway {
                 source_ip: &call.source_ip,
                 user_agent: &call.user_agent,
                 request_id: call.request_id,
-                event_id: self.ids.uuid(),
                 request_parameters: &request_parameters,
                 output: output.as_ref(),
                 error: failure.as_ref().map(|f| (f.code_for_audit(), f.message().map(str::to_string))),
@@ -264,7 +261,7 @@ impl Gateway {
                 // Nothing to make durable but the audit record: do not make the caller wait.
                 self.record_background(&audit);
             } else {
-                ctx.tx.emit(AUDIT_TOPIC, audit.to_bytes());
+                ctx.tx.emit(AUDIT_TOPIC, audit.to_entry());
                 match self.store.commit(ctx.tx.take_batch()).await {
                     Ok(()) => {}
                     Err(StoreError::Conflict(key)) if attempt < MAX_ATTEMPTS => {
@@ -293,7 +290,7 @@ impl Gateway {
 
     /// Queues the audit record of a call that changed nothing; the flusher writes it shortly.
     fn record_background(&self, audit: &AuditCall<'_>) {
-        self.audit_buffer.push(audit.to_bytes());
+        self.audit_buffer.push(audit);
     }
 }
 

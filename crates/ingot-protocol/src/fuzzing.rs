@@ -2,7 +2,7 @@
 //!
 //! Each function splits arbitrary bytes into an HTTP request for the matching test model
 //! ([`crate::testmodels`]), runs [`crate::decode_request`], and on success pushes the value
-//! through [`crate::redact`], [`crate::validate::validate`] and [`crate::encode_response`]; on
+//! through [`crate::write_redacted`], [`crate::validate::validate`] and [`crate::encode_response`]; on
 //! failure it renders the error. Nothing here may panic, whatever the bytes.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
@@ -10,7 +10,9 @@ use ingot_core::model::ServiceModel;
 use ingot_core::ServiceFailure;
 
 use crate::testmodels::{EC2_MODEL, JSON_MODEL, QUERY_MODEL, REST_MODEL};
-use crate::{decode_request, encode_error, encode_response, encode_service_error, redact, validate, HttpRequest};
+use crate::{
+    decode_request, encode_error, encode_response, encode_service_error, validate, write_redacted, HttpRequest,
+};
 
 fn split_line(data: &[u8]) -> (&[u8], &[u8]) {
     match data.iter().position(|b| *b == b'\n') {
@@ -23,7 +25,7 @@ fn run(model: &'static ServiceModel, req: &HttpRequest) {
     match decode_request(model, req) {
         Ok((op, value)) => {
             if let Some(input) = op.input {
-                let _ = redact(model, input, &value);
+                write_redacted(model, input, &value, &mut Vec::new());
                 let _ = validate::validate(model, input, &value);
             }
             let _ = encode_response(model, op, &value, "fuzz-request-id");

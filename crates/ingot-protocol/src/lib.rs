@@ -7,7 +7,7 @@
 //! responses ([`encode_response`]), renders every failure through the one error encoder per
 //! protocol ([`encode_error`]), and keeps the single table that maps a
 //! [`CommonKind`](ingot_core::CommonKind) to each protocol family's wire code and status
-//! ([`wire::common_wire`]). It also strips `sensitive` values for the audit trail ([`redact`]).
+//! ([`wire::common_wire`]). It also strips `sensitive` values for the audit trail ([`write_redacted`]).
 //! Apart from generated code, only this crate contains wire names.
 //!
 //! It depends on `ingot-core` and small encoding crates only. It must not depend on the gateway,
@@ -117,8 +117,9 @@ pub fn encode_error(
     errors::encode(protocol, xml_namespace, failure, request_id, None)
 }
 
-/// Removes `sensitive` values (replacing them with "HIDDEN_DUE_TO_SECURITY_REASONS") from a
-/// canonical value: the audit trail uses it.
-pub fn redact(model: &ServiceModel, shape: ShapeId, value: &Value) -> Value {
-    redact::redact(model, shape, value)
+/// Appends a canonical value to `out` as JSON with `sensitive` values replaced by
+/// "HIDDEN_DUE_TO_SECURITY_REASONS" and member names in lower camel case: the audit trail's
+/// `requestParameters` and `responseElements`.
+pub fn write_redacted(model: &ServiceModel, shape: ShapeId, value: &Value, out: &mut Vec<u8>) {
+    redact::write_redacted(model, shape, value, out)
 }

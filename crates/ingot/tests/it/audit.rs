@@ -6,16 +6,13 @@ use std::time::Duration;
 
 async fn audit_records(server: &TestServer, at_least: usize) -> Vec<serde_json::Value> {
     // Calls that change nothing are recorded by a background flush within ~100 ms.
-    // An outbox entry holds one or more records, one per line.
+    // An outbox entry holds one or more records, stored compactly.
     let mut records = Vec::new();
     for _ in 0..100 {
         let entries =
             server.store().outbox_after("audit", ingot_store::OutboxPosition::START, 10_000).await.expect("outbox");
-        records = entries
-            .iter()
-            .flat_map(|e| e.payload.split(|b| *b == b'\n'))
-            .map(|line| serde_json::from_slice(line).unwrap())
-            .collect();
+        records =
+            entries.iter().flat_map(|e| ingot_gateway::expand_audit_entry(&e.payload).expect("audit entry")).collect();
         if records.len() >= at_least {
             break;
         }
