@@ -83,15 +83,24 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shu
 type Response = hyper::Response<Full<Bytes>>;
 
 fn to_hyper(resp: HttpResponse) -> Response {
-    let mut builder = hyper::Response::builder().status(resp.status);
-    for (name, value) in resp.headers {
-        builder = builder.header(name, value);
-    }
-    builder.body(Full::new(Bytes::from(resp.body))).unwrap_or_else(|_| {
+    let internal_error = || {
         let mut r = hyper::Response::new(Full::new(Bytes::new()));
         *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
         r
-    })
+    };
+    let Ok(status) = http::StatusCode::from_u16(resp.status) else { return internal_error() };
+    let mut r = hyper::Response::new(Full::new(Bytes::from(resp.body)));
+    *r.status_mut() = status;
+    let headers = r.headers_mut();
+    headers.reserve(resp.headers.len());
+    for (name, value) in resp.headers {
+        // The value's bytes move into the header without a copy.
+        let name = http::HeaderName::from_bytes(name.as_bytes());
+        let value = http::HeaderValue::from_maybe_shared(Bytes::from(value));
+        let (Ok(name), Ok(value)) = (name, value) else { return internal_error() };
+        headers.append(name, value);
+    }
+    r
 }
 
 fn json_response(status: u16, body: &serde_json::Value) -> Response {

@@ -8,6 +8,7 @@
 use ingot_core::model::{Member, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
 use ingot_core::CommonError;
 use serde_json::{Map, Value};
+use std::fmt::Write as _;
 
 use crate::shapes::{self, serialization, too_deep, wire_name, MAX_DEPTH};
 use crate::timefmt;
@@ -191,14 +192,34 @@ impl JsonOut {
             self.buf.push(',');
         }
         *first = false;
-        self.raw(&Value::String(key.to_string()));
+        self.string(key);
         self.buf.push(':');
     }
 
-    /// Writes any JSON value as is.
+    /// Writes any JSON value as is. Scalars are written in place (this runs for every member of
+    /// every response); arrays and objects (documents) go through serde_json.
     pub fn raw(&mut self, v: &Value) {
-        // Serialising a `Value` cannot fail.
-        self.buf.push_str(&serde_json::to_string(v).unwrap_or_else(|_| "null".to_string()));
+        match v {
+            Value::Null => self.buf.push_str("null"),
+            Value::Bool(b) => self.buf.push_str(if *b { "true" } else { "false" }),
+            // serde_json writes numbers exactly as their `Display` does.
+            Value::Number(n) => {
+                let _ = write!(self.buf, "{n}");
+            }
+            Value::String(s) => self.string(s),
+            other => self.buf.push_str(&serde_json::to_string(other).unwrap_or_else(|_| "null".to_string())),
+        }
+    }
+
+    /// Writes `s` as a JSON string; only strings that need escaping go through serde_json.
+    fn string(&mut self, s: &str) {
+        if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.buf.push('"');
+            self.buf.push_str(s);
+            self.buf.push('"');
+        } else {
+            self.buf.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "null".to_string()));
+        }
     }
 
     /// Writes the members of `shape` found in canonical `obj` (model order), skipping
@@ -298,5 +319,41 @@ fn body_error_message(e: &serde_json::Error) -> String {
         "The input is nested too deeply.".to_string()
     } else {
         "The request body could not be parsed as JSON.".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_and_keys_are_written_exactly_as_serde_json_writes_them() {
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-42),
+            json!(u64::MAX),
+            json!(1_700_000_000.123),
+            json!(0.1),
+            json!(1e300),
+            json!("plain"),
+            json!("quote \" backslash \\ newline \n tab \t bell \u{7} delete \u{7f}"),
+            json!("unicode é ✓ 𝄞"),
+            json!({"Doc": [1, "two", {"three": null}]}),
+        ];
+        for v in &values {
+            let mut out = JsonOut::new();
+            out.raw(v);
+            assert_eq!(out.buf, serde_json::to_string(v).unwrap(), "value {v:?}");
+            if let Value::String(s) = v {
+                let mut out = JsonOut::new();
+                let mut first = true;
+                out.key(s, &mut first);
+                assert_eq!(out.buf, format!("{}:", serde_json::to_string(s).unwrap()));
+            }
+        }
     }
 }
