@@ -615,6 +615,52 @@ pub async fn tx_reads_its_own_writes(store: Arc<dyn Store>) {
     assert_eq!(store.outbox_after("conf.tx-ryw", OutboxPosition::START, 10).await.unwrap().len(), 1);
 }
 
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Note {
+    text: String,
+}
+
+impl crate::Record for Note {
+    const KIND: &'static str = "conformance.note";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Other {
+    text: String,
+}
+
+impl crate::Record for Other {
+    const KIND: &'static str = "conformance.other";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// Typed reads return what was committed last, read after read (however the store keeps decoded
+/// records), the request's own writes before they commit, and never a record as another type.
+pub async fn tx_get_record_returns_the_latest_version_every_time(store: Arc<dyn Store>) {
+    let key = "conf/tx-record/a";
+    let note = |text: &str| Note { text: text.to_string() };
+    let commit_note = |text: &str| crate::encode_record(&note(text));
+    store.commit(writes(vec![put(key, &commit_note("one"), Expect::Any)])).await.unwrap();
+    for _ in 0..3 {
+        let tx = Tx::new(store.clone());
+        assert_eq!(tx.get_record::<Note>(key).await.unwrap(), Some(note("one")));
+    }
+    assert!(Tx::new(store.clone()).get_record::<Other>(key).await.is_err(), "a note is not read as another kind");
+    store.commit(writes(vec![put(key, &commit_note("two"), Expect::Any)])).await.unwrap();
+    let tx = Tx::new(store.clone());
+    assert_eq!(tx.get_record::<Note>(key).await.unwrap(), Some(note("two")));
+    tx.put_record(key, &note("three"));
+    assert_eq!(tx.get_record::<Note>(key).await.unwrap(), Some(note("three")));
+    tx.delete(key);
+    assert_eq!(tx.get_record::<Note>(key).await.unwrap(), None);
+    assert_eq!(Tx::new(store.clone()).get_record::<Note>(key).await.unwrap(), Some(note("two")));
+    store.commit(writes(vec![Write { key: key.into(), value: None, expect: Expect::Any }])).await.unwrap();
+    assert_eq!(Tx::new(store.clone()).get_record::<Note>(key).await.unwrap(), None);
+    store.commit(writes(vec![put(key, &commit_note("four"), Expect::Absent)])).await.unwrap();
+    assert_eq!(Tx::new(store.clone()).get_record::<Note>(key).await.unwrap(), Some(note("four")));
+}
+
 /// The unit of work's scans merge buffered writes and deletes into store pages correctly.
 pub async fn tx_scan_merges_pending_writes_and_deletes(store: Arc<dyn Store>) {
     let p = |k: &str| format!("conf/tx-scan/{k}");
@@ -725,6 +771,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     concurrent_increments_with_version_expectations_lose_none(store.clone()).await;
     versions_of_a_key_never_go_down_under_concurrent_writers_of_every_kind(store.clone()).await;
     tx_reads_its_own_writes(store.clone()).await;
+    tx_get_record_returns_the_latest_version_every_time(store.clone()).await;
     tx_scan_merges_pending_writes_and_deletes(store.clone()).await;
     tx_commit_conflicts_when_another_commit_changed_a_read_key(store.clone()).await;
     tx_insert_new_conflicts_when_the_key_exists(store.clone()).await;

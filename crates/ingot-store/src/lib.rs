@@ -142,16 +142,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+
+    /// Where [`Tx::get_record`] keeps records it decoded; `None` decodes every read.
+    fn decoded_records(&self) -> Option<&DecodedCache> {
+        None
+    }
 }
 
 mod common;
 pub mod conformance;
+mod decoded;
 pub mod postgres;
 mod read_cache;
 pub mod record;
 pub mod sqlite;
 pub mod tx;
 
+pub use decoded::DecodedCache;
 pub use postgres::PostgresStore;
 pub use record::{decode_record, encode_record, Record};
 pub use sqlite::SqliteStore;

@@ -584,6 +584,7 @@ pub struct PostgresStore {
     cache_lease: Arc<lease::CacheLease>,
     /// Point reads, trusted only while this replica holds the cache lease.
     cache: Arc<ReadCache>,
+    decoded: crate::DecodedCache,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -620,7 +621,8 @@ impl PostgresStore {
         let cache = Arc::new(ReadCache::new(DEFAULT_CAPACITY_BYTES));
         let cache_lease = Arc::new(lease::CacheLease::new(replica));
         let committer = group::Committer::start(pool.clone(), cache.clone(), cache_lease.clone());
-        let store = Arc::new(PostgresStore { pool, locks, committer, cache_lease, cache });
+        let decoded = crate::DecodedCache::default();
+        let store = Arc::new(PostgresStore { pool, locks, committer, cache_lease, cache, decoded });
         lease::tick(&store).await;
         tokio::spawn(lease::run(Arc::downgrade(&store)));
         Ok(store)
@@ -1365,6 +1367,10 @@ impl Store for PostgresStore {
 
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    fn decoded_records(&self) -> Option<&crate::DecodedCache> {
+        Some(&self.decoded)
     }
 }
 

@@ -136,6 +136,7 @@ pub struct SqliteStore {
     readers: Arc<Readers>,
     stats: Arc<StatCounters>,
     cache: Arc<ReadCache>,
+    decoded: crate::DecodedCache,
     /// Holds the data directory's exclusive lock for as long as the store is open.
     _lock: Option<std::fs::File>,
 }
@@ -188,6 +189,7 @@ impl SqliteStore {
             readers,
             stats,
             cache,
+            decoded: crate::DecodedCache::default(),
             _lock: lock,
         }))
     }
@@ -701,6 +703,10 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn decoded_records(&self) -> Option<&crate::DecodedCache> {
+        Some(&self.decoded)
     }
 }
 

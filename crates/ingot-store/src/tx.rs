@@ -24,6 +24,14 @@ struct TxState {
     outbox: Vec<OutboxEntry>,
 }
 
+/// Where a read found its key.
+enum Lookup {
+    /// Written (`Some`) or deleted (`None`) earlier in this request.
+    Own(Option<Vec<u8>>),
+    /// Committed state.
+    Stored(Option<crate::Item>),
+}
+
 impl Tx {
     pub fn new(store: Arc<dyn Store>) -> Self {
         Tx { store, state: Mutex::new(TxState::default()) }
@@ -38,16 +46,39 @@ impl Tx {
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(match self.lookup(key).await? {
+            Lookup::Own(value) => value,
+            Lookup::Stored(item) => item.map(|i| i.value),
+        })
+    }
+
+    /// Reads and decodes a record. A record read from the store at a version decoded before is
+    /// copied from the store's [`crate::DecodedCache`] instead of decoded again.
+    pub async fn get_record<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
+        let item = match self.lookup(key).await? {
+            Lookup::Own(value) => return value.map(|bytes| decode_record(&bytes)).transpose(),
+            Lookup::Stored(None) => return Ok(None),
+            Lookup::Stored(Some(item)) => item,
+        };
+        let cache = self.store.decoded_records();
+        if let Some(record) = cache.and_then(|c| c.get::<R>(key, item.version)) {
+            return Ok(Some(record));
+        }
+        let record: R = decode_record(&item.value)?;
+        if let Some(cache) = cache {
+            cache.put(key, item.version, record.clone());
+        }
+        Ok(Some(record))
+    }
+
+    /// The request's own write of `key`, else the committed item (remembering its version).
+    async fn lookup(&self, key: &str) -> Result<Lookup, StoreError> {
         if let Some((value, _)) = self.state().writes.get(key) {
-            return Ok(value.clone());
+            return Ok(Lookup::Own(value.clone()));
         }
         let item = self.store.get(key).await?;
         self.state().reads.entry(key.to_string()).or_insert(item.as_ref().map(|i| i.version));
-        Ok(item.map(|i| i.value))
-    }
-
-    pub async fn get_record<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
-        self.get(key).await?.map(|bytes| decode_record(&bytes)).transpose()
+        Ok(Lookup::Stored(item))
     }
 
     /// Like [`Store::scan`], with this request's own writes applied. Scans are not part of the

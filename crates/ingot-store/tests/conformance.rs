@@ -127,6 +127,7 @@ conformance_tests!(
     concurrent_increments_with_version_expectations_lose_none,
     versions_of_a_key_never_go_down_under_concurrent_writers_of_every_kind,
     tx_reads_its_own_writes,
+    tx_get_record_returns_the_latest_version_every_time,
     tx_scan_merges_pending_writes_and_deletes,
     tx_commit_conflicts_when_another_commit_changed_a_read_key,
     tx_insert_new_conflicts_when_the_key_exists,
