@@ -638,27 +638,42 @@ impl crate::Record for Other {
 /// Typed reads return what was committed last, read after read (however the store keeps decoded
 /// records), the request's own writes before they commit, and never a record as another type.
 pub async fn tx_get_record_returns_the_latest_version_every_time(store: Arc<dyn Store>) {
-    let key = "conf/tx-record/a";
+    // Once plain, once through the store's decoded records, each on a key of its own.
+    for cached in [false, true] {
+        typed_reads(store.clone(), cached).await;
+    }
+}
+
+async fn typed_reads(store: Arc<dyn Store>, cached: bool) {
+    let key = if cached { "conf/tx-record/cached" } else { "conf/tx-record/plain" };
     let note = |text: &str| Note { text: text.to_string() };
     let commit_note = |text: &str| crate::encode_record(&note(text));
     store.commit(writes(vec![put(key, &commit_note("one"), Expect::Any)])).await.unwrap();
     for _ in 0..3 {
         let tx = Tx::new(store.clone());
-        assert_eq!(tx.get_record::<Note>(key).await.unwrap(), Some(note("one")));
+        assert_eq!(read::<Note>(&tx, key, cached).await.unwrap(), Some(note("one")));
     }
-    assert!(Tx::new(store.clone()).get_record::<Other>(key).await.is_err(), "a note is not read as another kind");
+    assert!(read::<Other>(&Tx::new(store.clone()), key, cached).await.is_err(), "a note is not read as another kind");
     store.commit(writes(vec![put(key, &commit_note("two"), Expect::Any)])).await.unwrap();
     let tx = Tx::new(store.clone());
-    assert_eq!(tx.get_record::<Note>(key).await.unwrap(), Some(note("two")));
+    assert_eq!(read::<Note>(&tx, key, cached).await.unwrap(), Some(note("two")));
     tx.put_record(key, &note("three"));
-    assert_eq!(tx.get_record::<Note>(key).await.unwrap(), Some(note("three")));
+    assert_eq!(read::<Note>(&tx, key, cached).await.unwrap(), Some(note("three")));
     tx.delete(key);
-    assert_eq!(tx.get_record::<Note>(key).await.unwrap(), None);
-    assert_eq!(Tx::new(store.clone()).get_record::<Note>(key).await.unwrap(), Some(note("two")));
+    assert_eq!(read::<Note>(&tx, key, cached).await.unwrap(), None);
+    assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), Some(note("two")));
     store.commit(writes(vec![Write { key: key.into(), value: None, expect: Expect::Any }])).await.unwrap();
-    assert_eq!(Tx::new(store.clone()).get_record::<Note>(key).await.unwrap(), None);
+    assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), None);
     store.commit(writes(vec![put(key, &commit_note("four"), Expect::Absent)])).await.unwrap();
-    assert_eq!(Tx::new(store.clone()).get_record::<Note>(key).await.unwrap(), Some(note("four")));
+    assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), Some(note("four")));
+}
+
+async fn read<R: crate::Record>(tx: &Tx, key: &str, cached: bool) -> Result<Option<R>, StoreError> {
+    if cached {
+        tx.get_record_cached(key).await
+    } else {
+        tx.get_record(key).await
+    }
 }
 
 /// The unit of work's scans merge buffered writes and deletes into store pages correctly.

@@ -143,7 +143,7 @@ pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// Where [`Tx::get_record`] keeps records it decoded; `None` decodes every read.
+    /// Where [`Tx::get_record_cached`] keeps records it decoded; `None` decodes every read.
     fn decoded_records(&self) -> Option<&DecodedCache> {
         None
     }

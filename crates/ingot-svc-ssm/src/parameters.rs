@@ -374,7 +374,7 @@ pub async fn read_reference(
     }
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
     let canonical = &reference.name.canonical;
-    let Some(current) = store::load(ctx, canonical).await? else {
+    let Some(current) = store::load_for_get(ctx, canonical).await? else {
         return Ok(Err(Miss::NotFound));
     };
     let wanted = match &reference.selector {
