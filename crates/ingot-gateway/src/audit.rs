@@ -4,7 +4,7 @@
 //!
 //! Records are stored compactly and expanded when read ([`expand_audit_entry`]). An outbox entry
 //! of topic `audit` is JSON lines: a header line `{"ingotAudit":2,"callers":[…]}` lists what
-//! records share — who called (`userIdentity`, `recipientAccountId`), from where
+//! records share — who called (`userIdentity`, whose account is also `recipientAccountId`), from where
 //! (`sourceIPAddress`, `userAgent`), which service and region — once per entry, then one line
 //! per record: `{"c":caller index,"t":epoch ms,"n":eventName,"r":requestID,"p":requestParameters,
 //! "o":responseElements,"w":true when it changed state,"e":errorCode,"m":errorMessage}` (absent
@@ -136,18 +136,12 @@ fn write_entry(callers: &[Caller], records: &[(usize, Vec<u8>)]) -> Vec<u8> {
 
 const ENTRY_VERSION: u32 = 2;
 
-#[derive(Serialize)]
-struct EntryHeader<'a> {
+/// The first line of an entry: written with borrowed callers, read back with owned ones.
+#[derive(Serialize, Deserialize)]
+struct EntryHeader<C> {
     #[serde(rename = "ingotAudit")]
     version: u32,
-    callers: Vec<&'a Caller>,
-}
-
-#[derive(Deserialize)]
-struct EntryHeaderOwned {
-    #[serde(rename = "ingotAudit")]
-    version: u32,
-    callers: Vec<Caller>,
+    callers: Vec<C>,
 }
 
 /// What the records of one caller share.
@@ -161,10 +155,9 @@ struct Caller {
     source_ip_address: String,
     #[serde(rename = "userAgent")]
     user_agent: String,
+    /// Its `accountId` is also the record's `recipientAccountId`.
     #[serde(rename = "userIdentity")]
     user_identity: UserIdentity,
-    #[serde(rename = "recipientAccountId")]
-    recipient_account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,7 +196,7 @@ struct RecordLine {
 pub fn expand_audit_entry(payload: &[u8]) -> Result<Vec<Value>, String> {
     let mut lines = payload.split(|b| *b == b'\n').filter(|l| !l.is_empty());
     let Some(first) = lines.next() else { return Ok(Vec::new()) };
-    let header = match serde_json::from_slice::<EntryHeaderOwned>(first) {
+    let header = match serde_json::from_slice::<EntryHeader<Caller>>(first) {
         Ok(h) if h.version == ENTRY_VERSION => h,
         Ok(h) => return Err(format!("audit entry version {} is not known", h.version)),
         Err(_) => {
@@ -244,7 +237,7 @@ fn full_record(caller: &Caller, r: RecordLine) -> Value {
     put("readOnly", (!r.w).into());
     put("eventType", "AwsApiCall".into());
     put("managementEvent", true.into());
-    put("recipientAccountId", caller.recipient_account_id.clone().into());
+    put("recipientAccountId", caller.user_identity.account_id.clone().into());
     if let Some(code) = r.e {
         put("errorCode", code.into());
     }
@@ -341,7 +334,6 @@ impl AuditCall<'_> {
                 account_id: principal.map(|p| p.account.to_string()),
                 access_key_id: self.access_key_id.map(str::to_string),
             },
-            recipient_account_id: principal.map(|p| p.account.to_string()),
         }
     }
 

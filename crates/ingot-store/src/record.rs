@@ -6,8 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// `Clone` and `'static` let a decoded record be kept and handed out again ([`crate::DecodedCache`]).
-pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+pub trait Record: Serialize + DeserializeOwned + Send + Sync {
     /// Stable name of the record type (`ssm.parameter`).
     const KIND: &'static str;
     /// Bumped whenever the serialized form changes; [`Record::upgrade`] converts older forms.
@@ -58,7 +57,7 @@ pub fn decode_record<R: Record>(bytes: &[u8]) -> Result<R, StoreError> {
 mod tests {
     use super::*;
 
-    #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
     struct Thing {
         name: String,
         size: u32,

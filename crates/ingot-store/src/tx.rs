@@ -54,19 +54,14 @@ impl Tx {
 
     /// Reads and decodes a record.
     pub async fn get_record<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
-        match self.lookup(key).await? {
-            Lookup::Own(value) => value,
-            Lookup::Stored(item) => item.map(|i| i.value),
-        }
-        .map(|bytes| decode_record(&bytes))
-        .transpose()
+        self.get(key).await?.map(|bytes| decode_record(&bytes)).transpose()
     }
 
     /// Like [`Self::get_record`], for a record read again and again (GetParameter's parameter):
     /// a record read from the store at a version decoded before is copied from the store's
     /// [`crate::DecodedCache`] instead of decoded again. Reads that walk many records (listings)
     /// use [`Self::get_record`]: through the bounded cache they would only churn it.
-    pub async fn get_record_cached<R: Record>(&self, key: &str) -> Result<Option<R>, StoreError> {
+    pub async fn get_record_cached<R: Record + Clone + 'static>(&self, key: &str) -> Result<Option<R>, StoreError> {
         let item = match self.lookup(key).await? {
             Lookup::Own(value) => return value.map(|bytes| decode_record(&bytes)).transpose(),
             Lookup::Stored(None) => return Ok(None),
