@@ -35,6 +35,24 @@ impl Arn {
     }
 
     pub fn parse(text: &str) -> Result<Self, ArnParseError> {
+        let [partition, service, region, account, resource] = Self::fields(text)?;
+        Ok(Arn {
+            partition: partition.to_string(),
+            service: service.to_string(),
+            region: region.to_string(),
+            account: account.to_string(),
+            resource: resource.to_string(),
+        })
+    }
+
+    /// The account field of an ARN that [`Arn::parse`] accepts, without copying anything (the
+    /// authorizer asks this of every request's resource).
+    pub fn account_of(text: &str) -> Result<&str, ArnParseError> {
+        Self::fields(text).map(|[_, _, _, account, _]| account)
+    }
+
+    /// Partition, service, region, account and resource, checked as [`Arn::parse`] checks them.
+    fn fields(text: &str) -> Result<[&str; 5], ArnParseError> {
         let mut parts = text.splitn(6, ':');
         let mut next = || parts.next();
         let (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
@@ -45,13 +63,7 @@ impl Arn {
         if partition.is_empty() || service.is_empty() || resource.is_empty() {
             return Err(ArnParseError(text.to_string()));
         }
-        Ok(Arn {
-            partition: partition.to_string(),
-            service: service.to_string(),
-            region: region.to_string(),
-            account: account.to_string(),
-            resource: resource.to_string(),
-        })
+        Ok([partition, service, region, account, resource])
     }
 }
 

@@ -5,7 +5,7 @@ use ingot_core::credentials::{access_key_storage_key, AccessKeyRecord};
 use ingot_core::{AccountId, CommonError, CommonKind, Principal, Region, Timestamp};
 use ingot_sigv4::{AuthError, ParsedSignature, RequestParts};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// How requests are authenticated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,25 +22,65 @@ pub enum AuthMode {
 /// working promptly.
 #[derive(Default)]
 pub(crate) struct CredentialCache {
-    entries: Mutex<HashMap<String, (Principal, String, Timestamp)>>,
+    entries: Mutex<HashMap<String, Arc<OpenKey>>>,
+}
+
+/// An access key whose record was read and whose secret was opened.
+pub(crate) struct OpenKey {
+    pub principal: Principal,
+    secret: String,
+    opened_at: Timestamp,
+    /// Signing keys derived from the secret, by credential scope (date, region, service); a
+    /// client signs for a handful of scopes at a time, so a short list, oldest dropped first.
+    signing_keys: Mutex<Vec<ScopedSigningKey>>,
+}
+
+/// A signing key with the credential scope it was derived for.
+struct ScopedSigningKey {
+    date: String,
+    region: String,
+    service: String,
+    key: [u8; 32],
 }
 
 const CACHE_TTL_MS: i64 = 5_000;
 const CACHE_MAX: usize = 10_000;
+const SIGNING_KEYS_PER_ACCESS_KEY: usize = 8;
+
+impl OpenKey {
+    /// The signing key for a credential scope, derived on first use.
+    fn signing_key(&self, date: &str, region: &str, service: &str) -> [u8; 32] {
+        let mut keys = self.signing_keys.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(scoped) = keys.iter().find(|k| k.date == date && k.region == region && k.service == service) {
+            return scoped.key;
+        }
+        let key = ingot_sigv4::signing_key(&self.secret, date, region, service);
+        if keys.len() >= SIGNING_KEYS_PER_ACCESS_KEY {
+            keys.remove(0);
+        }
+        keys.push(ScopedSigningKey {
+            date: date.to_string(),
+            region: region.to_string(),
+            service: service.to_string(),
+            key,
+        });
+        key
+    }
+}
 
 impl CredentialCache {
-    fn get(&self, access_key_id: &str, now: Timestamp) -> Option<(Principal, String)> {
+    fn get(&self, access_key_id: &str, now: Timestamp) -> Option<Arc<OpenKey>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (principal, secret, at) = entries.get(access_key_id)?;
-        (now.millis() - at.millis() < CACHE_TTL_MS).then(|| (principal.clone(), secret.clone()))
+        let key = entries.get(access_key_id)?;
+        (now.millis() - key.opened_at.millis() < CACHE_TTL_MS).then(|| key.clone())
     }
 
-    fn put(&self, access_key_id: &str, principal: Principal, secret: String, now: Timestamp) {
+    fn put(&self, access_key_id: &str, key: Arc<OpenKey>) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= CACHE_MAX {
             entries.clear();
         }
-        entries.insert(access_key_id.to_string(), (principal, secret, now));
+        entries.insert(access_key_id.to_string(), key);
     }
 
     pub(crate) fn clear(&self) {
@@ -93,16 +133,16 @@ impl Gateway {
                 Principal::root(account)
             }
             crate::AuthMode::Strict => {
-                let (principal, secret) = self.credentials_for(&sig.access_key_id, wall_now).await?;
-                ingot_sigv4::verify(parts, &sig, &secret, wall_now.seconds(), &self.signing_keys)
-                    .map_err(auth_error)?;
-                principal
+                let key = self.credentials_for(&sig.access_key_id, wall_now).await?;
+                let signing_key = key.signing_key(&sig.date, &sig.region, &sig.service);
+                ingot_sigv4::verify_with_key(parts, &sig, &signing_key, wall_now.seconds()).map_err(auth_error)?;
+                key.principal.clone()
             }
         };
         Ok(Authenticated { principal, region, access_key_id: sig.access_key_id })
     }
 
-    async fn credentials_for(&self, access_key_id: &str, now: Timestamp) -> Result<(Principal, String), CommonError> {
+    async fn credentials_for(&self, access_key_id: &str, now: Timestamp) -> Result<Arc<OpenKey>, CommonError> {
         if let Some(hit) = self.credentials.get(access_key_id, now) {
             return Ok(hit);
         }
@@ -117,7 +157,13 @@ impl Gateway {
         let secret = record.open_secret(&self.secrets).map_err(|_| {
             CommonError::internal(format!("access key {access_key_id} does not open under the master key"))
         })?;
-        self.credentials.put(access_key_id, record.principal.clone(), secret.clone(), now);
-        Ok((record.principal, secret))
+        let key = Arc::new(OpenKey {
+            principal: record.principal,
+            secret,
+            opened_at: now,
+            signing_keys: Mutex::new(Vec::new()),
+        });
+        self.credentials.put(access_key_id, key.clone());
+        Ok(key)
     }
 }

@@ -10,8 +10,8 @@ pub struct OwnAccountAuthorizer;
 
 impl Authorizer for OwnAccountAuthorizer {
     fn authorize(&self, principal: &Principal, action: &str, resource: &str) -> Result<(), CommonError> {
-        let owner_ok = match Arn::parse(resource) {
-            Ok(arn) => arn.account.is_empty() || arn.account == principal.account.as_str(),
+        let owner_ok = match Arn::account_of(resource) {
+            Ok(account) => account.is_empty() || account == principal.account.as_str(),
             // `*`: actions that are not about one resource.
             Err(_) => resource == "*",
         };

@@ -3,7 +3,7 @@
 
 use ingot_core::model::Protocol;
 use ingot_core::{CommonError, CommonKind, Service};
-use ingot_protocol::HttpRequest;
+use ingot_protocol::{HttpRequest, X_AMZ_TARGET};
 use std::sync::Arc;
 
 pub(crate) enum Detected {
@@ -18,7 +18,7 @@ pub(crate) enum Detected {
 /// Finds the service by, in order: the SigV4 signing name, the `X-Amz-Target` prefix, the query
 /// `Action`, and the REST route.
 pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, req: &HttpRequest) -> Detected {
-    let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+    let target = req.headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok());
     let action = query_action(req);
     let guessed = guess_protocol(req.headers, action.is_some());
 
@@ -77,7 +77,7 @@ pub(crate) fn guess_protocol(headers: &http::HeaderMap, has_action: bool) -> Pro
 
 fn is_form(headers: &http::HeaderMap) -> bool {
     headers
-        .get("content-type")
+        .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
 }

@@ -52,7 +52,6 @@ pub struct Gateway {
     clock_moved: Arc<tokio::sync::Notify>,
     authorizer: Arc<dyn Authorizer>,
     config: GatewayConfig,
-    signing_keys: ingot_sigv4::SigningKeyCache,
     credentials: auth::CredentialCache,
     audit_buffer: audit::AuditBuffer,
 }
@@ -76,7 +75,6 @@ impl Gateway {
             clock_moved,
             authorizer: Arc::new(OwnAccountAuthorizer),
             config,
-            signing_keys: ingot_sigv4::SigningKeyCache::new(1024),
             credentials: auth::CredentialCache::default(),
             audit_buffer: audit::AuditBuffer::default(),
         })

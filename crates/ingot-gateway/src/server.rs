@@ -14,7 +14,6 @@ use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure}
 use ingot_protocol::{HttpRequest, HttpResponse};
 use ingot_store::{StoreError, Tx};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,9 +55,12 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shu
                 };
                 let _ = stream.set_nodelay(true);
                 let gateway = gateway.clone();
+                // Formatted once per connection: every request's audit record names it.
+                let source_ip: Arc<str> = remote.ip().to_string().into();
                 let service = service_fn(move |req| {
                     let gateway = gateway.clone();
-                    async move { Ok::<_, std::convert::Infallible>(gateway.handle(req, remote).await) }
+                    let source_ip = source_ip.clone();
+                    async move { Ok::<_, std::convert::Infallible>(gateway.handle(req, &source_ip).await) }
                 });
                 let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
@@ -112,12 +114,12 @@ fn json_response(status: u16, body: &serde_json::Value) -> Response {
 }
 
 impl Gateway {
-    async fn handle(&self, req: hyper::Request<Incoming>, remote: SocketAddr) -> Response {
+    async fn handle(&self, req: hyper::Request<Incoming>, source_ip: &str) -> Response {
         let (parts, body) = req.into_parts();
-        let path = parts.uri.path().to_string();
-        let query = parts.uri.query().unwrap_or("").to_string();
+        let path = parts.uri.path();
+        let query = parts.uri.query().unwrap_or("");
         if path.starts_with("/_ingot/") {
-            let r = self.admin(parts.method.as_str(), &path, &query).await;
+            let r = self.admin(parts.method.as_str(), path, query).await;
             return json_response(r.status, &r.body);
         }
         let request_id = self.ids.uuid();
@@ -148,15 +150,10 @@ impl Gateway {
                 return to_hyper(ingot_protocol::encode_error(protocol, None, &error.into(), &request_id));
             }
         };
-        let user_agent = parts.headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let http_req = HttpRequest {
-            method: parts.method.as_str(),
-            path: &path,
-            query: &query,
-            headers: &parts.headers,
-            body: &body,
-        };
-        let call = CallInfo { request_id: &request_id, source_ip: remote.ip().to_string(), user_agent };
+        let user_agent =
+            parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let http_req = HttpRequest { method: parts.method.as_str(), path, query, headers: &parts.headers, body: &body };
+        let call = CallInfo { request_id: &request_id, source_ip, user_agent };
         to_hyper(self.handle_api(&http_req, &call).await)
     }
 
@@ -191,7 +188,7 @@ impl Gateway {
             access_key_id: access_key_id.as_deref(),
             region: &region_hint,
             time: now,
-            source_ip: &call.source_ip,
+            source_ip: call.source_ip,
             user_agent: &call.user_agent,
             request_id: call.request_id,
             request_parameters: b"null",
@@ -237,7 +234,7 @@ impl Gateway {
                 ids: self.ids.clone(),
                 secrets: self.secrets.clone(),
                 tx: Tx::new(self.store.clone()),
-                source_ip: call.source_ip.clone(),
+                source_ip: call.source_ip.to_string(),
                 user_agent: call.user_agent.clone(),
                 authorizer: self.authorizer.clone(),
             };
@@ -258,7 +255,7 @@ impl Gateway {
                 access_key_id: Some(&auth.access_key_id),
                 region: ctx.region.as_str(),
                 time: now,
-                source_ip: &call.source_ip,
+                source_ip: call.source_ip,
                 user_agent: &call.user_agent,
                 request_id: call.request_id,
                 request_parameters: &request_parameters,
@@ -310,6 +307,6 @@ fn encode_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str
 
 struct CallInfo<'a> {
     request_id: &'a str,
-    source_ip: String,
+    source_ip: &'a str,
     user_agent: String,
 }

@@ -5,7 +5,7 @@ use ingot_core::CommonError;
 use serde_json::{Map, Value};
 
 use crate::json::{self, Members};
-use crate::{validate, HttpRequest, HttpResponse};
+use crate::{validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
 
 pub fn content_type(protocol: Protocol) -> &'static str {
     match protocol {
@@ -18,7 +18,7 @@ pub fn decode(
     model: &'static ServiceModel,
     req: &HttpRequest,
 ) -> Result<(&'static OperationModel, Value), CommonError> {
-    let target = req.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default().trim();
+    let target = req.headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok()).unwrap_or_default().trim();
     let (prefix, name) = target.rsplit_once('.').unwrap_or(("", target));
     if name.is_empty() {
         return Err(CommonError::new(

@@ -297,7 +297,8 @@ impl JsonOut {
 
 /// Serialises canonical `v` of `shape` as a JSON document.
 pub fn encode(model: &ServiceModel, shape: ShapeId, v: &Value) -> String {
-    let mut out = JsonOut::new();
+    // Most responses fit: no regrowth while writing.
+    let mut out = JsonOut { buf: String::with_capacity(1024) };
     out.value(model, shape, None, v, 0);
     out.buf
 }

@@ -42,6 +42,9 @@ use serde_json::Value;
 pub use errors::encode_service_error;
 pub use redact::HIDDEN;
 
+/// The awsJson operation header, as a `HeaderName` (a lookup by `&str` parses the name each time).
+pub const X_AMZ_TARGET: http::HeaderName = http::HeaderName::from_static("x-amz-target");
+
 /// An HTTP request as the gateway received it.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpRequest<'a> {

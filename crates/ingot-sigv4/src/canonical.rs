@@ -12,7 +12,23 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove
 const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 pub(crate) fn hex_sha256(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex_string(&Sha256::digest(data))
+}
+
+/// Lower-case hex of 32 bytes. (`hex::encode` collects the digits one `char` at a time.)
+fn hex_string(bytes: &[u8]) -> String {
+    let mut digits = [0u8; 64];
+    hex::encode_to_slice(bytes, &mut digits).expect("64 hex digits for 32 bytes");
+    String::from_utf8(digits.to_vec()).expect("hex digits are ASCII")
+}
+
+/// A header value or query component as text: borrowed when it is UTF-8 (checking that is much
+/// cheaper than `String::from_utf8_lossy`'s scan), else with invalid bytes replaced.
+pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -39,7 +55,7 @@ pub(crate) fn canonical_uri_candidates(path: &str, service: &str) -> Vec<String>
     if path.is_empty() {
         return vec!["/".to_owned()];
     }
-    if is_s3(service) {
+    if is_s3(service) || is_plain_path(path) {
         return vec![path.to_owned()];
     }
     let normalised = encode_path(&normalize_path(path));
@@ -52,6 +68,16 @@ pub(crate) fn canonical_uri_candidates(path: &str, service: &str) -> Vec<String>
     } else {
         vec![normalised, raw]
     }
+}
+
+/// Whether normalising and encoding leave `path` as it is: it starts with `/`, has only
+/// unreserved characters and slashes, no `//` and no `.` or `..` segment (the common case, `/`
+/// above all, without building both candidates).
+fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/'))
+        && !path.contains("//")
+        && path.split('/').all(|segment| segment != "." && segment != "..")
 }
 
 /// The canonical URI a signer uses: the first candidate.
@@ -106,6 +132,9 @@ pub(crate) fn decode_component(raw: &str) -> Vec<u8> {
 /// sorted by encoded name and then encoded value, joined with `&`. A presigned request leaves
 /// out its `X-Amz-Signature`.
 pub(crate) fn canonical_query(query: &str, presigned: bool) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
     let mut pairs: Vec<(String, String)> = raw_query_pairs(query)
         .filter(|(key, _)| !(presigned && decode_component(key) == b"X-Amz-Signature"))
         .map(|(key, value)| {
@@ -196,12 +225,27 @@ pub(crate) fn canonical_request(
 }
 
 pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request))
+    let mut hash = [0u8; 64];
+    hex::encode_to_slice(Sha256::digest(canonical_request), &mut hash).expect("64 hex digits for 32 bytes");
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
+    for part in [ALGORITHM, "\n", amz_date, "\n", scope, "\n"] {
+        out.push_str(part);
+    }
+    out.push_str(std::str::from_utf8(&hash).expect("hex digits are ASCII"));
+    out
 }
 
 /// The lower-case hex signature of a string to sign.
 pub(crate) fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(signing_key, string_to_sign.as_bytes()))
+    hex_string(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
+}
+
+/// [`signature`] as lower-case hex digits on the stack, for comparing.
+pub(crate) fn signature_hex(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(hmac_sha256(signing_key, string_to_sign.as_bytes()), &mut out)
+        .expect("64 hex digits for 32 bytes");
+    out
 }
 
 #[cfg(test)]
@@ -245,6 +289,24 @@ mod tests {
     fn the_unnormalised_path_is_a_second_candidate_only_when_it_differs() {
         assert_eq!(canonical_uri_candidates("/a/b", "ec2"), vec!["/a/b"]);
         assert_eq!(canonical_uri_candidates("//a//", "ec2"), vec!["/a/", "//a//"]);
+        assert_eq!(canonical_uri_candidates("/a/b/", "ec2"), vec!["/a/b/"]);
+        assert_eq!(canonical_uri_candidates("/a/./b", "ec2"), vec!["/a/b", "/a/./b"]);
+        assert_eq!(canonical_uri_candidates("/a/b/..", "ec2"), vec!["/a", "/a/b/.."]);
+        assert_eq!(canonical_uri_candidates("/a%20b", "ec2"), vec!["/a%2520b"]);
+    }
+
+    #[test]
+    fn plain_paths_are_exactly_those_that_normalising_and_encoding_leave_alone() {
+        for path in
+            ["/", "/a", "/a/", "/a/b.c/~d-e_f", "//", "/a//b", "/.", "/..", "/a/.", "/a/../b", "/a%2F", "a/b", "/a b"]
+        {
+            let full = encode_path(&normalize_path(path));
+            let mut raw = encode_path(path);
+            if !raw.starts_with('/') {
+                raw.insert(0, '/');
+            }
+            assert_eq!(is_plain_path(path), full == path && raw == path, "{path}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use key::{signing_key, SigningKeyCache};
 pub use parse::parse;
 pub use sign::{presign_query, sign_headers, SigningParams};
 pub use time::amz_date;
-pub use verify::verify;
+pub use verify::{verify, verify_with_key};
 
 /// The only algorithm this crate accepts and produces.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -88,7 +88,11 @@ pub struct ParsedSignature {
 impl ParsedSignature {
     /// `yyyymmdd/region/service/aws4_request`.
     pub fn credential_scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        let mut scope = String::with_capacity(self.date.len() + self.region.len() + self.service.len() + 15);
+        for part in [&self.date, "/", &self.region, "/", &self.service, "/aws4_request"] {
+            scope.push_str(part);
+        }
+        scope
     }
 }
 

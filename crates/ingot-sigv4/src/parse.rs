@@ -2,14 +2,15 @@
 
 use std::borrow::Cow;
 
-use http::header::{AUTHORIZATION, DATE};
+use http::header::{HeaderName, AUTHORIZATION, DATE};
 
-use crate::canonical::{decode_component, raw_query_pairs};
+use crate::canonical::{decode_component, raw_query_pairs, text};
 use crate::time::{amz_date, parse_amz_date, parse_http_date};
 use crate::{AuthError, ParsedSignature, RequestParts, ALGORITHM, MAX_EXPIRES_SECONDS};
 
-const X_AMZ_DATE: &str = "x-amz-date";
-const X_AMZ_SECURITY_TOKEN: &str = "x-amz-security-token";
+// Header names as `HeaderName`s: looking up by `&str` parses and lower-cases the name each time.
+const X_AMZ_DATE: HeaderName = HeaderName::from_static("x-amz-date");
+const X_AMZ_SECURITY_TOKEN: HeaderName = HeaderName::from_static("x-amz-security-token");
 
 const Q_ALGORITHM: &str = "X-Amz-Algorithm";
 const Q_CREDENTIAL: &str = "X-Amz-Credential";
@@ -32,7 +33,7 @@ pub fn parse(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
     });
     match (header, query_signed) {
         (Some(_), true) => Err(AuthError::Incomplete(ONLY_ONE_MECHANISM.to_owned())),
-        (Some(value), false) => parse_header(&String::from_utf8_lossy(value.as_bytes()), req),
+        (Some(value), false) => parse_header(&text(value.as_bytes()), req),
         (None, true) => parse_query(req),
         (None, false) => Err(AuthError::Missing),
     }
@@ -47,7 +48,7 @@ enum HeaderDate {
 
 fn header_date(req: &RequestParts<'_>) -> HeaderDate {
     if let Some(value) = req.headers.get(X_AMZ_DATE) {
-        let value = String::from_utf8_lossy(value.as_bytes());
+        let value = text(value.as_bytes());
         let value = value.trim();
         return match parse_amz_date(value) {
             Some(_) => HeaderDate::Found(value.to_owned()),
@@ -55,7 +56,7 @@ fn header_date(req: &RequestParts<'_>) -> HeaderDate {
         };
     }
     if let Some(value) = req.headers.get(DATE) {
-        let value = String::from_utf8_lossy(value.as_bytes());
+        let value = text(value.as_bytes());
         return match parse_http_date(value.trim()) {
             Some(t) => HeaderDate::Found(amz_date(t)),
             None => HeaderDate::Malformed(format!(
@@ -128,8 +129,7 @@ fn parse_header(value: &str, req: &RequestParts<'_>) -> Result<ParsedSignature, 
     };
 
     let scope = parse_credential(credential)?;
-    let security_token =
-        req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let security_token = req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes()).into_owned());
     Ok(ParsedSignature {
         access_key_id: scope.access_key_id,
         date: scope.date,
@@ -215,7 +215,7 @@ fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
     };
     let security_token = get(Q_SECURITY_TOKEN)
         .map(Cow::into_owned)
-        .or_else(|| req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()));
+        .or_else(|| req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes()).into_owned()));
     Ok(ParsedSignature {
         access_key_id: scope.access_key_id,
         date: scope.date,

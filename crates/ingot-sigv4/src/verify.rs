@@ -4,7 +4,7 @@ use subtle::ConstantTimeEq;
 
 use crate::canonical::{
     canonical_query, canonical_request, canonical_uri_candidates, decode_component, hex_sha256, raw_query_pairs,
-    signature, string_to_sign, write_canonical_header,
+    signature_hex, string_to_sign, text, write_canonical_header,
 };
 use crate::parse::check_expires;
 use crate::time::{amz_date, parse_amz_date};
@@ -13,7 +13,7 @@ use crate::{
     UNSIGNED_PAYLOAD,
 };
 
-const X_AMZ_CONTENT_SHA256: &str = "x-amz-content-sha256";
+const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-amz-content-sha256");
 
 /// Verifies a parsed signature against the secret. `now_epoch_seconds` comes from the server's
 /// clock.
@@ -29,6 +29,28 @@ pub fn verify(
     secret_access_key: &str,
     now_epoch_seconds: i64,
     cache: &SigningKeyCache,
+) -> Result<(), AuthError> {
+    verify_with(req, sig, now_epoch_seconds, || {
+        cache.signing_key(secret_access_key, &sig.date, &sig.region, &sig.service)
+    })
+}
+
+/// [`verify`] with the signing key for `sig`'s credential scope already derived (see
+/// [`crate::signing_key`]), for a caller that keeps derived keys with its credentials.
+pub fn verify_with_key(
+    req: &RequestParts<'_>,
+    sig: &ParsedSignature,
+    signing_key: &[u8; 32],
+    now_epoch_seconds: i64,
+) -> Result<(), AuthError> {
+    verify_with(req, sig, now_epoch_seconds, || *signing_key)
+}
+
+fn verify_with(
+    req: &RequestParts<'_>,
+    sig: &ParsedSignature,
+    now_epoch_seconds: i64,
+    signing_key: impl FnOnce() -> [u8; 32],
 ) -> Result<(), AuthError> {
     let day = sig.amz_date.get(..8).unwrap_or(&sig.amz_date);
     if sig.date != day {
@@ -55,15 +77,15 @@ pub fn verify(
     let payloads = payload_candidates(req, sig)?;
     let uris = canonical_uri_candidates(req.path, &sig.service);
     let scope = sig.credential_scope();
-    let key = cache.signing_key(secret_access_key, &sig.date, &sig.region, &sig.service);
+    let key = signing_key();
 
     let mut first = None;
     for uri in &uris {
         for payload in &payloads {
             let creq = canonical_request(req.method, uri, &query, &headers, &signed_headers, payload);
             let sts = string_to_sign(&sig.amz_date, &scope, &creq);
-            let computed = signature(&key, &sts);
-            if all_present && bool::from(computed.as_bytes().ct_eq(sig.signature.as_bytes())) {
+            let computed = signature_hex(&key, &sts);
+            if all_present && bool::from(computed.as_slice().ct_eq(sig.signature.as_bytes())) {
                 return Ok(());
             }
             first.get_or_insert((creq, sts));
@@ -125,17 +147,14 @@ fn check_time(sig: &ParsedSignature, now: i64) -> Result<(), AuthError> {
 /// parameter instead (S3 presigners); without either, it was signed over the body's hash
 /// (botocore for non-S3 services) or over `UNSIGNED-PAYLOAD` (S3 presigners).
 fn payload_candidates(req: &RequestParts<'_>, sig: &ParsedSignature) -> Result<Vec<String>, AuthError> {
-    let claimed =
-        req.headers.get(X_AMZ_CONTENT_SHA256).map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned()).or_else(
-            || {
-                if !sig.presigned {
-                    return None;
-                }
-                raw_query_pairs(req.query)
-                    .find(|(key, _)| decode_component(key) == b"X-Amz-Content-Sha256")
-                    .map(|(_, value)| String::from_utf8_lossy(&decode_component(value)).into_owned())
-            },
-        );
+    let claimed = req.headers.get(X_AMZ_CONTENT_SHA256).map(|v| text(v.as_bytes()).trim().to_owned()).or_else(|| {
+        if !sig.presigned {
+            return None;
+        }
+        raw_query_pairs(req.query)
+            .find(|(key, _)| decode_component(key) == b"X-Amz-Content-Sha256")
+            .map(|(_, value)| String::from_utf8_lossy(&decode_component(value)).into_owned())
+    });
     let body_hash = || hex_sha256(req.body);
     match claimed {
         Some(claimed) => {

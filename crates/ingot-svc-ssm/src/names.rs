@@ -108,7 +108,7 @@ impl ParameterName {
                  Constraints for Parameter Names in the AWS Systems Manager User Guide.",
             ));
         }
-        if arn_prefix(region, account).len() + canonical.len() > MAX_NAME_WITH_ARN_PREFIX {
+        if arn_prefix_len(region, account) + canonical.len() > MAX_NAME_WITH_ARN_PREFIX {
             return Err(validation(format!(
                 "Parameter name: the name including the ARN prefix {} must be {MAX_NAME_WITH_ARN_PREFIX} \
                  characters or fewer.",
@@ -183,6 +183,12 @@ impl ParameterPath {
 
 pub fn arn_prefix(region: &str, account: &str) -> String {
     parameter_arn(region, account, "")
+}
+
+/// `arn_prefix(region, account).len()`, without building it.
+fn arn_prefix_len(region: &str, account: &str) -> usize {
+    let partition = ingot_core::identity::partition_of(region);
+    ["arn:", partition, ":ssm:", region, ":", account, ":parameter/"].iter().map(|part| part.len()).sum()
 }
 
 /// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.
@@ -344,6 +350,7 @@ mod tests {
     #[test]
     fn the_length_limit_counts_the_arn_prefix() {
         let prefix = arn_prefix(R, A).len();
+        assert_eq!(arn_prefix_len(R, A), prefix);
         let fits = "a".repeat(MAX_NAME_WITH_ARN_PREFIX - prefix);
         assert!(ParameterName::for_write(&fits, R, A).is_ok());
         assert!(ParameterName::for_write(&format!("{fits}a"), R, A).is_err());
