@@ -23,7 +23,7 @@ pub use context::{Authorizer, RequestContext};
 pub use error::{CommonError, CommonKind, ModeledError, ServiceError, ServiceFailure};
 pub use identity::{AccountId, Principal, PrincipalKind, Region};
 pub use ids::IdGen;
-pub use operation::{invoke, BoxFuture, Empty, Handler, Operation, Service};
+pub use operation::{invoke, BoxFuture, Empty, Handler, Operation, OperationOutput, Output, Service};
 pub use time::{Clock, Timestamp};
 
 /// Outbox topic of service events (`Parameter Store Change`, …) awaiting the event bus.

@@ -42,17 +42,40 @@ pub trait Handler<Op: Operation>: Send + Sync {
 pub trait Service: Send + Sync + 'static {
     fn model(&self) -> &'static ServiceModel;
 
-    /// Runs `operation` with its canonical input value and returns its canonical output value.
+    /// Runs `operation` with its canonical input value and returns its output.
     fn call<'a>(
         &'a self,
         ctx: &'a RequestContext,
         operation: &'a str,
         input: Value,
-    ) -> BoxFuture<'a, Result<Value, ServiceFailure>>;
+    ) -> BoxFuture<'a, Result<Output, ServiceFailure>>;
 }
 
-/// Decodes the canonical input, runs the handler and encodes its output.
-pub async fn invoke<Op, H>(handler: &H, ctx: &RequestContext, input: Value) -> Result<Value, ServiceFailure>
+/// A handler's output, still typed: the protocol codec asks for the canonical value, or, where
+/// the canonical JSON is already the wire form (most awsJson outputs), for that JSON directly,
+/// which spares building and walking a `Value` on every response.
+pub type Output = Box<dyn OperationOutput>;
+
+/// What the codec and the audit trail need of an output (implemented for every output type).
+pub trait OperationOutput: Send {
+    /// The canonical value: members under their model names, timestamps as epoch seconds.
+    fn to_value(&self) -> Result<Value, CommonError>;
+    /// The canonical value written as JSON, exactly as `to_value` then `serde_json` would.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), CommonError>;
+}
+
+impl<T: Serialize + Send> OperationOutput for T {
+    fn to_value(&self) -> Result<Value, CommonError> {
+        serde_json::to_value(self).map_err(CommonError::internal)
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), CommonError> {
+        serde_json::to_writer(out, self).map_err(CommonError::internal)
+    }
+}
+
+/// Decodes the canonical input and runs the handler.
+pub async fn invoke<Op, H>(handler: &H, ctx: &RequestContext, input: Value) -> Result<Output, ServiceFailure>
 where
     Op: Operation,
     H: Handler<Op>,
@@ -63,7 +86,7 @@ where
         CommonError::new(crate::error::CommonKind::Serialization, format!("Failed to read {}: {e}", Op::NAME))
     })?;
     match handler.handle(ctx, input).await {
-        Ok(output) => serde_json::to_value(output).map_err(|e| CommonError::internal(e).into()),
+        Ok(output) => Ok(Box::new(output)),
         Err(error) => Err(error.into_failure()),
     }
 }

@@ -97,12 +97,23 @@ fn to_hyper(resp: HttpResponse) -> Response {
     headers.reserve(resp.headers.len());
     for (name, value) in resp.headers {
         // The value's bytes move into the header without a copy.
-        let name = http::HeaderName::from_bytes(name.as_bytes());
+        let name = header_name(&name);
         let value = http::HeaderValue::from_maybe_shared(Bytes::from(value));
         let (Ok(name), Ok(value)) = (name, value) else { return internal_error() };
         headers.append(name, value);
     }
     r
+}
+
+/// The header names every response carries, as constants: parsing a name lower-cases it into a
+/// new allocation.
+fn header_name(name: &str) -> Result<http::HeaderName, http::header::InvalidHeaderName> {
+    const X_AMZN_REQUESTID: http::HeaderName = http::HeaderName::from_static("x-amzn-requestid");
+    match name {
+        "x-amzn-RequestId" => Ok(X_AMZN_REQUESTID),
+        "Content-Type" | "content-type" => Ok(http::header::CONTENT_TYPE),
+        _ => http::HeaderName::from_bytes(name.as_bytes()),
+    }
 }
 
 fn json_response(status: u16, body: &serde_json::Value) -> Response {
@@ -239,8 +250,17 @@ impl Gateway {
                 authorizer: self.authorizer.clone(),
             };
             let result = service.call(&ctx, operation.name, std::mem::take(&mut input)).await;
+            // A write's audit record carries the output's canonical value; a read's leaves it out,
+            // so a read's output goes to the codec still typed.
+            let result = match result {
+                Ok(output) if ctx.tx.has_writes() => {
+                    output.to_value().map(|value| (output, Some(value))).map_err(ServiceFailure::from)
+                }
+                Ok(output) => Ok((output, None)),
+                Err(failure) => Err(failure),
+            };
             let (output, failure) = match result {
-                Ok(output) => (Some(output), None),
+                Ok(done) => (Some(done), None),
                 Err(failure) => {
                     // A failed call changes nothing.
                     ctx.tx.discard();
@@ -259,7 +279,7 @@ impl Gateway {
                 user_agent: &call.user_agent,
                 request_id: call.request_id,
                 request_parameters: &request_parameters,
-                output: output.as_ref(),
+                output: output.as_ref().and_then(|(_, value)| value.as_ref()),
                 error: failure.as_ref().map(|f| (f.code_for_audit(), f.message().map(str::to_string))),
                 read_only,
             };
@@ -287,7 +307,12 @@ impl Gateway {
                 }
             }
             return match (output, failure) {
-                (Some(output), _) => ingot_protocol::encode_response(model, operation, &output, call.request_id),
+                (Some((output, value)), _) => {
+                    match ingot_protocol::encode_output(model, operation, &*output, value.as_ref(), call.request_id) {
+                        Ok(response) => response,
+                        Err(e) => encode_error(model, &e.into(), call.request_id),
+                    }
+                }
                 (None, Some(failure)) => encode_error(model, &failure, call.request_id),
                 (None, None) => encode_error(model, &CommonError::internal("no outcome").into(), call.request_id),
             };

@@ -1,11 +1,12 @@
 //! awsJson 1.0 / 1.1: `POST /` with `X-Amz-Target: <prefix>.<Operation>` and a JSON body.
 
-use ingot_core::model::{OperationModel, Protocol, ServiceModel};
-use ingot_core::CommonError;
+use ingot_core::model::{Member, OperationModel, Protocol, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
+use ingot_core::{CommonError, OperationOutput};
 use serde_json::{Map, Value};
+use std::sync::{OnceLock, RwLock};
 
 use crate::json::{self, Members};
-use crate::{validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
+use crate::{shapes, validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
 
 pub fn content_type(protocol: Protocol) -> &'static str {
     match protocol {
@@ -60,6 +61,96 @@ pub fn encode_response(
             ("x-amzn-RequestId".to_string(), request_id.to_string()),
         ],
         body: body.into_bytes(),
+    }
+}
+
+/// The success response written straight from the typed output, or `None` when `op`'s output is
+/// not one whose canonical JSON is its wire form.
+pub fn encode_typed_response(
+    model: &'static ServiceModel,
+    op: &'static OperationModel,
+    output: &dyn OperationOutput,
+    request_id: &str,
+) -> Result<Option<HttpResponse>, CommonError> {
+    let Some(shape) = op.output else { return Ok(None) };
+    if !canonical_json_is_wire(model, op, shape) {
+        return Ok(None);
+    }
+    // Most responses fit: no regrowth while writing.
+    let mut body = Vec::with_capacity(1024);
+    output.write_json(&mut body)?;
+    Ok(Some(HttpResponse {
+        status: 200,
+        headers: vec![
+            ("Content-Type".to_string(), content_type(model.protocol).to_string()),
+            ("x-amzn-RequestId".to_string(), request_id.to_string()),
+        ],
+        body,
+    }))
+}
+
+/// Per model (by address) and operation (by index): whether the operation's output is written
+/// from its canonical JSON. Decided once per operation; a handful of models, so a short list.
+static TYPED_OUTPUTS: RwLock<Vec<ModelOutputs>> = RwLock::new(Vec::new());
+
+/// A model's address and, per operation, whether its output is written from its canonical JSON.
+type ModelOutputs = (usize, Box<[OnceLock<bool>]>);
+
+/// Whether serde's JSON of `op`'s output shape `shape` (the canonical value, written as it is)
+/// is exactly what [`encode_response`] writes for it: every member under its own name, every
+/// timestamp in epoch seconds, no `float` (an `f32` widened to a canonical `f64` prints other
+/// digits) and no document (whose nulls the model-driven writer leaves out). Member order and
+/// the omission of absent members already agree: the generated types list members in model order
+/// and skip `None`.
+pub fn canonical_json_is_wire(model: &'static ServiceModel, op: &'static OperationModel, shape: ShapeId) -> bool {
+    let model_key = model as *const ServiceModel as usize;
+    let Some(index) = model.operations.iter().position(|o| std::ptr::eq(o, op)) else {
+        return false;
+    };
+    {
+        let outputs = TYPED_OUTPUTS.read().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, flags)) = outputs.iter().find(|(key, _)| *key == model_key) {
+            return *flags[index].get_or_init(|| written_as_canonical(model, shape, None, &mut Vec::new()));
+        }
+    }
+    let mut outputs = TYPED_OUTPUTS.write().unwrap_or_else(|p| p.into_inner());
+    if !outputs.iter().any(|(key, _)| *key == model_key) {
+        outputs.push((model_key, model.operations.iter().map(|_| OnceLock::new()).collect()));
+    }
+    drop(outputs);
+    canonical_json_is_wire(model, op, shape)
+}
+
+fn written_as_canonical(
+    model: &ServiceModel,
+    shape: ShapeId,
+    member: Option<&Member>,
+    seen: &mut Vec<ShapeId>,
+) -> bool {
+    match &model.shape(shape).kind {
+        ShapeKind::Structure { document: true, .. } | ShapeKind::Float { .. } => false,
+        ShapeKind::Timestamp { .. } => {
+            shapes::timestamp_format(model, member, shape, TimestampFormat::EpochSeconds)
+                == TimestampFormat::EpochSeconds
+        }
+        // A shape met again on the way down is being decided further up.
+        _ if seen.contains(&shape) => true,
+        ShapeKind::Structure { members, .. } => {
+            seen.push(shape);
+            members.iter().all(|m| {
+                m.location_name.is_none_or(|name| name == m.name)
+                    && written_as_canonical(model, m.target, Some(m), seen)
+            })
+        }
+        ShapeKind::List { member: item, .. } => {
+            seen.push(shape);
+            written_as_canonical(model, *item, None, seen)
+        }
+        ShapeKind::Map { value, .. } => {
+            seen.push(shape);
+            written_as_canonical(model, *value, None, seen)
+        }
+        _ => true,
     }
 }
 
@@ -277,5 +368,159 @@ mod tests {
         let f = ServiceFailure::Modeled(modeled("InvalidThing", 400));
         let resp = encode_error(Protocol::AwsJson1_1, None, &f, "rid");
         assert_eq!(body_text(&resp), r#"{"__type":"InvalidThing","message":"nope","At":1576540098,"Reason":"r"}"#);
+    }
+}
+
+#[cfg(test)]
+mod typed_output_tests {
+    use super::canonical_json_is_wire;
+    use crate::testmodels::{list, m, map, model, op, sh, st, string, JSON_MODEL};
+    use crate::{encode_output, encode_response};
+    use ingot_core::model::{
+        Member, OperationModel, Protocol, ServiceModel, Shape, ShapeId, ShapeKind, TimestampFormat,
+    };
+    use ingot_core::{OperationOutput, Timestamp};
+    use std::collections::BTreeMap;
+
+    const OUT: ShapeId = 0;
+    const STR: ShapeId = 1;
+    const LONG: ShapeId = 2;
+    const WHEN: ShapeId = 3;
+    const ITEM: ShapeId = 4;
+    const ITEMS: ShapeId = 5;
+    const ATTRS: ShapeId = 6;
+    const DOUBLE: ShapeId = 7;
+    const BOOL: ShapeId = 8;
+    const RENAMED: ShapeId = 9;
+    const ISO_MEMBER: ShapeId = 10;
+    const FLOAT: ShapeId = 11;
+    const NODE: ShapeId = 12;
+    const NODES: ShapeId = 13;
+    const F32: ShapeId = 14;
+
+    static SHAPES: [Shape; 15] = [
+        sh(
+            "Out",
+            st(&[
+                m("Name", STR),
+                m("Version", LONG),
+                m("When", WHEN),
+                m("Items", ITEMS),
+                m("Attrs", ATTRS),
+                m("Ratio", DOUBLE),
+                m("Enabled", BOOL),
+                m("Tree", NODE),
+            ]),
+        ),
+        sh("Str", string()),
+        sh("Long", ShapeKind::Long { min: None, max: None }),
+        sh("When", ShapeKind::Timestamp { format: None }),
+        sh("Item", st(&[m("Key", STR), m("At", WHEN)])),
+        sh("Items", list(ITEM)),
+        sh("Attrs", map(STR, STR)),
+        sh("Double", ShapeKind::Double { min: None, max: None }),
+        sh("Bool", ShapeKind::Boolean),
+        sh("Renamed", st(&[Member { location_name: Some("wire"), ..m("Name", STR) }])),
+        sh("IsoMember", st(&[Member { timestamp_format: Some(TimestampFormat::Iso8601), ..m("When", WHEN) }])),
+        sh("Float", st(&[m("F", F32)])),
+        // A recursive shape: a node whose children are nodes.
+        sh("Node", st(&[m("Label", STR), m("Children", NODES)])),
+        sh("Nodes", list(NODE)),
+        sh("F32", ShapeKind::Float { min: None, max: None }),
+    ];
+
+    static OPS: [OperationModel; 4] = [
+        op("Plain", None, Some(OUT)),
+        op("Renamed", None, Some(RENAMED)),
+        op("IsoMember", None, Some(ISO_MEMBER)),
+        op("Float", None, Some(FLOAT)),
+    ];
+
+    static MODEL: ServiceModel = ServiceModel { shapes: &SHAPES, ..model("typed", Protocol::AwsJson1_1, &OPS) };
+
+    #[derive(serde::Serialize)]
+    struct Out {
+        #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
+        version: Option<i64>,
+        #[serde(rename = "When", skip_serializing_if = "Option::is_none")]
+        when: Option<Timestamp>,
+        #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
+        items: Option<Vec<Item>>,
+        #[serde(rename = "Attrs", skip_serializing_if = "Option::is_none")]
+        attrs: Option<BTreeMap<String, String>>,
+        #[serde(rename = "Ratio", skip_serializing_if = "Option::is_none")]
+        ratio: Option<f64>,
+        #[serde(rename = "Enabled", skip_serializing_if = "Option::is_none")]
+        enabled: Option<bool>,
+        #[serde(rename = "Tree", skip_serializing_if = "Option::is_none")]
+        tree: Option<Node>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Item {
+        #[serde(rename = "Key")]
+        key: String,
+        #[serde(rename = "At", skip_serializing_if = "Option::is_none")]
+        at: Option<Timestamp>,
+    }
+
+    #[derive(serde::Serialize)]
+    struct Node {
+        #[serde(rename = "Label")]
+        label: String,
+        #[serde(rename = "Children")]
+        children: Vec<Node>,
+    }
+
+    fn both_ways(output: &dyn OperationOutput) -> (Vec<u8>, Vec<u8>) {
+        let op = &OPS[0];
+        let typed = encode_output(&MODEL, op, output, None, "rid").unwrap();
+        let value = encode_response(&MODEL, op, &output.to_value().unwrap(), "rid");
+        assert_eq!(typed.headers, value.headers);
+        (typed.body, value.body)
+    }
+
+    #[test]
+    fn an_output_written_from_its_type_is_byte_for_byte_the_model_driven_response() {
+        assert!(canonical_json_is_wire(&MODEL, &OPS[0], OUT));
+        let full = Out {
+            name: Some("a \"quoted\"\n/ναμε".into()),
+            version: Some(-7),
+            when: Some(Timestamp::from_millis(1_732_460_000_123)),
+            items: Some(vec![
+                Item { key: "k1".into(), at: Some(Timestamp::from_millis(1_732_460_000_000)) },
+                Item { key: "k2".into(), at: None },
+            ]),
+            attrs: Some([("b".to_string(), "2".to_string()), ("a".to_string(), "1".to_string())].into()),
+            ratio: Some(0.1),
+            enabled: Some(false),
+            tree: Some(Node { label: "root".into(), children: vec![Node { label: "leaf".into(), children: vec![] }] }),
+        };
+        let (typed, value) = both_ways(&full);
+        assert_eq!(String::from_utf8(typed).unwrap(), String::from_utf8(value).unwrap());
+        let empty = Out {
+            name: None,
+            version: None,
+            when: None,
+            items: None,
+            attrs: None,
+            ratio: None,
+            enabled: None,
+            tree: None,
+        };
+        let (typed, value) = both_ways(&empty);
+        assert_eq!((typed.as_slice(), value.as_slice()), (&b"{}"[..], &b"{}"[..]));
+    }
+
+    #[test]
+    fn renamed_members_other_timestamp_formats_floats_and_documents_go_through_the_model() {
+        assert!(!canonical_json_is_wire(&MODEL, &OPS[1], RENAMED));
+        assert!(!canonical_json_is_wire(&MODEL, &OPS[2], ISO_MEMBER));
+        assert!(!canonical_json_is_wire(&MODEL, &OPS[3], FLOAT));
+        // The kitchen-sink output has all of them.
+        let sink = JSON_MODEL.operations.iter().find(|o| o.name == "KitchenSink").unwrap();
+        assert!(!canonical_json_is_wire(&JSON_MODEL, sink, sink.output.unwrap()));
     }
 }

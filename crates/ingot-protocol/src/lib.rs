@@ -36,7 +36,7 @@ pub mod wire;
 mod xml;
 
 use ingot_core::model::{OperationModel, Protocol, ServiceModel, ShapeId};
-use ingot_core::{CommonError, ServiceFailure};
+use ingot_core::{CommonError, OperationOutput, ServiceFailure};
 use serde_json::Value;
 
 pub use errors::encode_service_error;
@@ -89,6 +89,28 @@ pub fn decode_request(
         Protocol::AwsQuery => query::decode(model, req, query::Dialect::Query),
         Protocol::Ec2Query => query::decode(model, req, query::Dialect::Ec2),
     }
+}
+
+/// Renders a handler's `output` of `op` as the protocol's success response. `value` is its
+/// canonical value when the caller already built it (for the audit trail); without it an awsJson
+/// output whose canonical JSON is its wire form ([`aws_json::canonical_json_is_wire`]) is
+/// written straight from the typed output.
+pub fn encode_output(
+    model: &'static ServiceModel,
+    op: &'static OperationModel,
+    output: &dyn OperationOutput,
+    value: Option<&Value>,
+    request_id: &str,
+) -> Result<HttpResponse, CommonError> {
+    if let Some(value) = value {
+        return Ok(encode_response(model, op, value, request_id));
+    }
+    if matches!(model.protocol, Protocol::AwsJson1_0 | Protocol::AwsJson1_1) {
+        if let Some(response) = aws_json::encode_typed_response(model, op, output, request_id)? {
+            return Ok(response);
+        }
+    }
+    Ok(encode_response(model, op, &output.to_value()?, request_id))
 }
 
 /// Renders the canonical `output` of `op` as the protocol's success response.

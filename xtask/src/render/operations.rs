@@ -45,7 +45,7 @@ pub fn render(service: &Service, idents: &Idents) -> String {
     let _ = writeln!(out, "ctx: &'a ingot_core::RequestContext,");
     let _ = writeln!(out, "operation: &'a str,");
     let _ = writeln!(out, "input: serde_json::Value,");
-    let _ = writeln!(out, ") -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {{");
+    let _ = writeln!(out, ") -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {{");
     let _ = writeln!(out, "std::boxed::Box::pin(async move {{");
     let _ = writeln!(out, "match operation {{");
     for op in &service.operations {

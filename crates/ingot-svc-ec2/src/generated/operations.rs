@@ -37,7 +37,7 @@ impl ingot_core::Service for crate::Ec2 {
         ctx: &'a ingot_core::RequestContext,
         operation: &'a str,
         input: serde_json::Value,
-    ) -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {
+    ) -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {
         std::boxed::Box::pin(async move {
             match operation {
                 "DescribeAvailabilityZones" => {

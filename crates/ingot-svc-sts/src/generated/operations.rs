@@ -25,7 +25,7 @@ impl ingot_core::Service for crate::Sts {
         ctx: &'a ingot_core::RequestContext,
         operation: &'a str,
         input: serde_json::Value,
-    ) -> ingot_core::BoxFuture<'a, Result<serde_json::Value, ingot_core::ServiceFailure>> {
+    ) -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {
         std::boxed::Box::pin(async move {
             match operation {
                 "GetCallerIdentity" => ingot_core::invoke::<GetCallerIdentity, Self>(self, ctx, input).await,
