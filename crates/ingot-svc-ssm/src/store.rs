@@ -6,12 +6,12 @@
 //! |---|---|---|
 //! | `parameters/NAME` | [`ParameterRecord`]: the latest version, labels, tags, policies | one read per GetParameter; name-prefix queries are prefix scans |
 //! | `parameter-versions/NAME#VERSION` | [`VersionRecord`]: one version (at most 100 kept) | history and `name:N` |
-//! | `parameter-children/PARENT#LEAF` | [`ParameterRecord`] again | the direct children of a path are one prefix scan (a covering index) |
+//! | `parameter-children/PARENT#LEAF` | empty: the child exists (see [`index_child`]) | the direct children of a path are one prefix scan; listings read each child's record |
 //! | `parameter-counts/SHARD` | [`CountsRecord`] | the per-account/region tier limits without counting |
 //!
 //! `NAME` is the canonical name (no leading slash). All of a parameter's keys are written in the
-//! same unit of work as the change that needs them; [`save`] keeps the parameter's record and its
-//! index entry identical.
+//! same unit of work as the change that needs them: the index entry when the parameter is
+//! created, a version with every write, all of them removed together by [`remove`].
 
 use crate::errors::SsmError;
 use crate::names::split_parent;
