@@ -3,7 +3,8 @@
 use ingot_core::model::{Member, OperationModel, Protocol, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
 use ingot_core::{CommonError, OperationOutput};
 use serde_json::{Map, Value};
-use std::sync::{OnceLock, RwLock};
+use std::collections::BTreeMap;
+use std::sync::RwLock;
 
 use crate::json::{self, Members};
 use crate::{shapes, validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
@@ -54,13 +55,17 @@ pub fn encode_response(
         (Some(shape), Value::Object(_)) => json::encode(model, shape, output),
         _ => "{}".to_string(),
     };
+    success(model, body.into_bytes(), request_id)
+}
+
+fn success(model: &ServiceModel, body: Vec<u8>, request_id: &str) -> HttpResponse {
     HttpResponse {
         status: 200,
         headers: vec![
             ("Content-Type".to_string(), content_type(model.protocol).to_string()),
             ("x-amzn-RequestId".to_string(), request_id.to_string()),
         ],
-        body: body.into_bytes(),
+        body,
     }
 }
 
@@ -72,53 +77,34 @@ pub fn encode_typed_response(
     output: &dyn OperationOutput,
     request_id: &str,
 ) -> Result<Option<HttpResponse>, CommonError> {
-    let Some(shape) = op.output else { return Ok(None) };
-    if !canonical_json_is_wire(model, op, shape) {
+    if !canonical_json_is_wire(model, op) {
         return Ok(None);
     }
     // Most responses fit: no regrowth while writing.
     let mut body = Vec::with_capacity(1024);
     output.write_json(&mut body)?;
-    Ok(Some(HttpResponse {
-        status: 200,
-        headers: vec![
-            ("Content-Type".to_string(), content_type(model.protocol).to_string()),
-            ("x-amzn-RequestId".to_string(), request_id.to_string()),
-        ],
-        body,
-    }))
+    Ok(Some(success(model, body, request_id)))
 }
 
-/// Per model (by address) and operation (by index): whether the operation's output is written
-/// from its canonical JSON. Decided once per operation; a handful of models, so a short list.
-static TYPED_OUTPUTS: RwLock<Vec<ModelOutputs>> = RwLock::new(Vec::new());
+/// Whether each operation met so far (by the address of its static model) has its output written
+/// from its canonical JSON: decided once per operation.
+static TYPED_OUTPUTS: RwLock<BTreeMap<usize, bool>> = RwLock::new(BTreeMap::new());
 
-/// A model's address and, per operation, whether its output is written from its canonical JSON.
-type ModelOutputs = (usize, Box<[OnceLock<bool>]>);
-
-/// Whether serde's JSON of `op`'s output shape `shape` (the canonical value, written as it is)
-/// is exactly what [`encode_response`] writes for it: every member under its own name, every
-/// timestamp in epoch seconds, no `float` (an `f32` widened to a canonical `f64` prints other
-/// digits) and no document (whose nulls the model-driven writer leaves out). Member order and
-/// the omission of absent members already agree: the generated types list members in model order
-/// and skip `None`.
-pub fn canonical_json_is_wire(model: &'static ServiceModel, op: &'static OperationModel, shape: ShapeId) -> bool {
-    let model_key = model as *const ServiceModel as usize;
-    let Some(index) = model.operations.iter().position(|o| std::ptr::eq(o, op)) else {
-        return false;
-    };
-    {
-        let outputs = TYPED_OUTPUTS.read().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, flags)) = outputs.iter().find(|(key, _)| *key == model_key) {
-            return *flags[index].get_or_init(|| written_as_canonical(model, shape, None, &mut Vec::new()));
-        }
+/// Whether serde's JSON of `op`'s output (the canonical value, written as it is) is exactly what
+/// [`encode_response`] writes for it: every member under its own name, every timestamp in epoch
+/// seconds, no `float` (an `f32` widened to a canonical `f64` prints other digits) and no
+/// document (whose nulls the model-driven writer leaves out). Member order and the omission of
+/// absent members already agree: the generated types list members in model order and skip
+/// `None`. An operation without an output shape is answered `{}` by the model-driven writer.
+pub fn canonical_json_is_wire(model: &'static ServiceModel, op: &'static OperationModel) -> bool {
+    let Some(shape) = op.output else { return false };
+    let key = op as *const OperationModel as usize;
+    if let Some(&decided) = TYPED_OUTPUTS.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        return decided;
     }
-    let mut outputs = TYPED_OUTPUTS.write().unwrap_or_else(|p| p.into_inner());
-    if !outputs.iter().any(|(key, _)| *key == model_key) {
-        outputs.push((model_key, model.operations.iter().map(|_| OnceLock::new()).collect()));
-    }
-    drop(outputs);
-    canonical_json_is_wire(model, op, shape)
+    let decided = written_as_canonical(model, shape, None, &mut Vec::new());
+    TYPED_OUTPUTS.write().unwrap_or_else(|p| p.into_inner()).insert(key, decided);
+    decided
 }
 
 fn written_as_canonical(
@@ -484,7 +470,7 @@ mod typed_output_tests {
 
     #[test]
     fn an_output_written_from_its_type_is_byte_for_byte_the_model_driven_response() {
-        assert!(canonical_json_is_wire(&MODEL, &OPS[0], OUT));
+        assert!(canonical_json_is_wire(&MODEL, &OPS[0]));
         let full = Out {
             name: Some("a \"quoted\"\n/ναμε".into()),
             version: Some(-7),
@@ -516,11 +502,11 @@ mod typed_output_tests {
 
     #[test]
     fn renamed_members_other_timestamp_formats_floats_and_documents_go_through_the_model() {
-        assert!(!canonical_json_is_wire(&MODEL, &OPS[1], RENAMED));
-        assert!(!canonical_json_is_wire(&MODEL, &OPS[2], ISO_MEMBER));
-        assert!(!canonical_json_is_wire(&MODEL, &OPS[3], FLOAT));
+        assert!(!canonical_json_is_wire(&MODEL, &OPS[1]));
+        assert!(!canonical_json_is_wire(&MODEL, &OPS[2]));
+        assert!(!canonical_json_is_wire(&MODEL, &OPS[3]));
         // The kitchen-sink output has all of them.
         let sink = JSON_MODEL.operations.iter().find(|o| o.name == "KitchenSink").unwrap();
-        assert!(!canonical_json_is_wire(&JSON_MODEL, sink, sink.output.unwrap()));
+        assert!(!canonical_json_is_wire(&JSON_MODEL, sink));
     }
 }

@@ -15,11 +15,16 @@ pub(crate) fn hex_sha256(data: &[u8]) -> String {
     hex_string(&Sha256::digest(data))
 }
 
-/// Lower-case hex of 32 bytes. (`hex::encode` collects the digits one `char` at a time.)
-fn hex_string(bytes: &[u8]) -> String {
+/// Lower-case hex of 32 bytes, on the stack. (`hex::encode` collects the digits one `char` at a
+/// time.)
+fn hex32(bytes: &[u8]) -> [u8; 64] {
     let mut digits = [0u8; 64];
     hex::encode_to_slice(bytes, &mut digits).expect("64 hex digits for 32 bytes");
-    String::from_utf8(digits.to_vec()).expect("hex digits are ASCII")
+    digits
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    String::from_utf8(hex32(bytes).to_vec()).expect("hex digits are ASCII")
 }
 
 /// A header value or query component as text: borrowed when it is UTF-8 (checking that is much
@@ -225,8 +230,7 @@ pub(crate) fn canonical_request(
 }
 
 pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
-    let mut hash = [0u8; 64];
-    hex::encode_to_slice(Sha256::digest(canonical_request), &mut hash).expect("64 hex digits for 32 bytes");
+    let hash = hex32(&Sha256::digest(canonical_request));
     let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
     for part in [ALGORITHM, "\n", amz_date, "\n", scope, "\n"] {
         out.push_str(part);
@@ -242,10 +246,7 @@ pub(crate) fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String 
 
 /// [`signature`] as lower-case hex digits on the stack, for comparing.
 pub(crate) fn signature_hex(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    hex::encode_to_slice(hmac_sha256(signing_key, string_to_sign.as_bytes()), &mut out)
-        .expect("64 hex digits for 32 bytes");
-    out
+    hex32(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
 }
 
 #[cfg(test)]

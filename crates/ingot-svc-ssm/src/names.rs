@@ -187,15 +187,19 @@ pub fn arn_prefix(region: &str, account: &str) -> String {
 
 /// `arn_prefix(region, account).len()`, without building it.
 fn arn_prefix_len(region: &str, account: &str) -> usize {
-    let partition = ingot_core::identity::partition_of(region);
-    ["arn:", partition, ":ssm:", region, ":", account, ":parameter/"].iter().map(|part| part.len()).sum()
+    arn_prefix_parts(region, account).iter().map(|part| part.len()).sum()
+}
+
+/// The pieces of `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/`.
+fn arn_prefix_parts<'a>(region: &'a str, account: &'a str) -> [&'a str; 7] {
+    ["arn:", ingot_core::identity::partition_of(region), ":ssm:", region, ":", account, ":parameter/"]
 }
 
 /// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.
 pub fn parameter_arn(region: &str, account: &str, canonical: &str) -> String {
     // Built on every call that names a parameter: one allocation, no formatting machinery.
-    let partition = ingot_core::identity::partition_of(region);
-    ["arn:", partition, ":ssm:", region, ":", account, ":parameter/", canonical].concat()
+    let [a, b, c, d, e, f, g] = arn_prefix_parts(region, account);
+    [a, b, c, d, e, f, g, canonical].concat()
 }
 
 /// A version or label after the name: `name:3`, `name:Production`.
