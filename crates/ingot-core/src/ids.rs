@@ -5,7 +5,15 @@ use std::sync::Mutex;
 
 /// Produces AWS-shaped identifiers. Seeded generators make tests deterministic.
 pub struct IdGen {
-    rng: Mutex<rand::rngs::StdRng>,
+    source: Source,
+}
+
+enum Source {
+    /// Each thread's own generator (`rand::thread_rng`, seeded from the OS): one generator
+    /// behind a mutex made the cores take turns, and every request draws its request id here.
+    Entropy,
+    /// One generator, in call order.
+    Seeded(Mutex<rand::rngs::StdRng>),
 }
 
 impl std::fmt::Debug for IdGen {
@@ -38,18 +46,19 @@ pub fn uuid_v4_string(mut b: [u8; 16]) -> String {
 
 impl IdGen {
     pub fn new() -> Self {
-        use rand::SeedableRng;
-        IdGen { rng: Mutex::new(rand::rngs::StdRng::from_entropy()) }
+        IdGen { source: Source::Entropy }
     }
 
     pub fn seeded(seed: u64) -> Self {
         use rand::SeedableRng;
-        IdGen { rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)) }
+        IdGen { source: Source::Seeded(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed))) }
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut rand::rngs::StdRng) -> T) -> T {
-        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut rng)
+    fn with<T>(&self, f: impl FnOnce(&mut dyn RngCore) -> T) -> T {
+        match &self.source {
+            Source::Entropy => f(&mut rand::thread_rng()),
+            Source::Seeded(rng) => f(&mut *rng.lock().unwrap_or_else(|p| p.into_inner())),
+        }
     }
 
     pub fn bytes(&self, n: usize) -> Vec<u8> {

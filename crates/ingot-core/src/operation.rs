@@ -33,7 +33,7 @@ pub trait Operation: 'static {
 pub trait Handler<Op: Operation>: Send + Sync {
     fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: Op::Input,
     ) -> impl Future<Output = Result<Op::Output, Op::Error>> + Send;
 }
@@ -45,7 +45,7 @@ pub trait Service: Send + Sync + 'static {
     /// Runs `operation` with its canonical input value and returns its output.
     fn call<'a>(
         &'a self,
-        ctx: &'a RequestContext,
+        ctx: &'a RequestContext<'_>,
         operation: &'a str,
         input: Value,
     ) -> BoxFuture<'a, Result<Output, ServiceFailure>>;
@@ -75,7 +75,7 @@ impl<T: Serialize + Send> OperationOutput for T {
 }
 
 /// Decodes the canonical input and runs the handler.
-pub async fn invoke<Op, H>(handler: &H, ctx: &RequestContext, input: Value) -> Result<Output, ServiceFailure>
+pub async fn invoke<Op, H>(handler: &H, ctx: &RequestContext<'_>, input: Value) -> Result<Output, ServiceFailure>
 where
     Op: Operation,
     H: Handler<Op>,

@@ -6,28 +6,26 @@ use ingot_core::{CommonError, CommonKind, Service};
 use ingot_protocol::{HttpRequest, X_AMZ_TARGET};
 use std::sync::Arc;
 
-pub(crate) enum Detected {
-    Served(Arc<dyn Service>),
+pub(crate) enum Detected<'a> {
+    /// Borrowed from the gateway: cloning the `Arc` made every request write its shared count.
+    Served(&'a dyn Service),
     /// A request for something Ingot does not serve, answered in this protocol.
-    NotServed {
-        protocol: Protocol,
-        error: CommonError,
-    },
+    NotServed { protocol: Protocol, error: CommonError },
 }
 
 /// Finds the service by, in order: the SigV4 signing name, the `X-Amz-Target` prefix, the query
 /// `Action`, and the REST route.
-pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, req: &HttpRequest) -> Detected {
-    let target = req.headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok());
-    let action = query_action(req);
-    let guessed = guess_protocol(req.headers, action.is_some());
-
+pub(crate) fn detect<'a>(
+    services: &'a [Arc<dyn Service>],
+    signing_name: Option<&str>,
+    req: &HttpRequest,
+) -> Detected<'a> {
     if let Some(name) = signing_name {
         let mut matching = services.iter().filter(|s| s.model().signing_name == name);
         return match matching.next() {
-            Some(s) => Detected::Served(s.clone()),
+            Some(s) => Detected::Served(&**s),
             None => Detected::NotServed {
-                protocol: guessed,
+                protocol: guess_protocol(req.headers, query_action(req).is_some()),
                 error: CommonError::new(
                     CommonKind::NotImplemented,
                     format!("The service '{name}' is not served by Ingot."),
@@ -35,10 +33,13 @@ pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, 
             },
         };
     }
+    let target = req.headers.get(X_AMZ_TARGET).and_then(|v| v.to_str().ok());
+    let action = query_action(req);
+    let guessed = guess_protocol(req.headers, action.is_some());
     if let Some(target) = target {
         let prefix = target.split('.').next().unwrap_or_default();
         if let Some(s) = services.iter().find(|s| s.model().target_prefix == Some(prefix)) {
-            return Detected::Served(s.clone());
+            return Detected::Served(&**s);
         }
     }
     if let Some(action) = action.as_deref() {
@@ -47,13 +48,13 @@ pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, 
                 && s.model().operation(action).is_some()
         });
         if let Some(s) = query_service {
-            return Detected::Served(s.clone());
+            return Detected::Served(&**s);
         }
     }
     for s in services.iter().filter(|s| s.model().protocol == Protocol::RestJson1) {
         match ingot_protocol::decode_request(s.model(), req) {
             Err(e) if e.kind == CommonKind::UnknownOperation => continue,
-            _ => return Detected::Served(s.clone()),
+            _ => return Detected::Served(&**s),
         }
     }
     Detected::NotServed {
@@ -66,7 +67,7 @@ pub(crate) fn detect(services: &[Arc<dyn Service>], signing_name: Option<&str>, 
 /// an `X-Amz-Target` means JSON, an `Action` or a form body means a query protocol, anything else
 /// is REST.
 pub(crate) fn guess_protocol(headers: &http::HeaderMap, has_action: bool) -> Protocol {
-    if headers.contains_key("x-amz-target") {
+    if headers.contains_key(X_AMZ_TARGET) {
         Protocol::AwsJson1_1
     } else if has_action || is_form(headers) {
         Protocol::AwsQuery

@@ -23,7 +23,7 @@ pub use server::serve;
 
 use ingot_core::crypto::SecretBox;
 use ingot_core::time::SystemClock;
-use ingot_core::{Authorizer, Clock, IdGen, Service};
+use ingot_core::{Authorizer, IdGen, Service};
 use ingot_store::Store;
 use std::sync::Arc;
 
@@ -82,9 +82,5 @@ impl Gateway {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    fn clock(&self) -> Arc<dyn Clock> {
-        self.clock.clone()
     }
 }

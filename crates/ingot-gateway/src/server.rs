@@ -34,12 +34,16 @@ fn conflict_backoff(ids: &ingot_core::IdGen, attempt: u32) -> Duration {
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then lets in-flight requests finish
 /// (for up to ten seconds).
 pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shutdown: impl Future<Output = ()>) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let (stop_audit, audit_stopped) = tokio::sync::watch::channel(false);
     let audit_flusher = {
         let gateway = gateway.clone();
         tokio::spawn(async move { gateway.audit_buffer.run(&*gateway.store, audit_stopped).await })
     };
+    // Each connection holds a clone of `alive` until it ends; `stops` asks each to close. A
+    // connection's own one-shot costs it nothing per request, where a shared shutdown signal
+    // (a `watch`) locked one mutex from every connection on every poll.
+    let (alive, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
+    let mut stops = ConnectionStops::default();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -54,18 +58,30 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shu
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let gateway = gateway.clone();
-                // Formatted once per connection: every request's audit record names it.
-                let source_ip: Arc<str> = remote.ip().to_string().into();
+                // The requests of one connection share one reference count, which no other
+                // connection writes; the source IP is formatted once: every audit record names it.
+                let connection = Arc::new(Connection { gateway: gateway.clone(), source_ip: remote.ip().to_string() });
                 let service = service_fn(move |req| {
-                    let gateway = gateway.clone();
-                    let source_ip = source_ip.clone();
-                    async move { Ok::<_, std::convert::Infallible>(gateway.handle(req, &source_ip).await) }
+                    let connection = connection.clone();
+                    async move {
+                        Ok::<_, std::convert::Infallible>(connection.gateway.handle(req, &connection.source_ip).await)
+                    }
                 });
                 let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
+                let mut stop = stops.add();
+                let alive = alive.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    let _alive = alive;
+                    tokio::pin!(conn);
+                    let ended = tokio::select! {
+                        biased;
+                        ended = conn.as_mut() => ended,
+                        _ = &mut stop => {
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    };
+                    if let Err(e) = ended {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });
@@ -74,12 +90,51 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shu
         }
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+    stops.stop_all();
+    drop(alive);
+    if tokio::time::timeout(Duration::from_secs(10), all_closed.recv()).await.is_err() {
         tracing::warn!("connections still open after ten seconds; closing");
     }
     // The last read audit records are written before the server reports it has stopped.
     let _ = stop_audit.send(true);
     let _ = audit_flusher.await;
+}
+
+/// What the requests of one connection share.
+struct Connection {
+    gateway: Arc<Gateway>,
+    source_ip: String,
+}
+
+/// One sender per open connection, to ask it to finish its request in flight and close. Senders
+/// of connections that have ended are dropped whenever the list has doubled since the last look.
+struct ConnectionStops {
+    senders: Vec<tokio::sync::oneshot::Sender<()>>,
+    prune_at: usize,
+}
+
+impl Default for ConnectionStops {
+    fn default() -> Self {
+        ConnectionStops { senders: Vec::new(), prune_at: 64 }
+    }
+}
+
+impl ConnectionStops {
+    fn add(&mut self) -> tokio::sync::oneshot::Receiver<()> {
+        if self.senders.len() >= self.prune_at {
+            self.senders.retain(|s| !s.is_closed());
+            self.prune_at = (self.senders.len() * 2).max(64);
+        }
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        self.senders.push(sender);
+        receiver
+    }
+
+    fn stop_all(&mut self) {
+        for sender in self.senders.drain(..) {
+            let _ = sender.send(());
+        }
+    }
 }
 
 type Response = hyper::Response<Full<Bytes>>;
@@ -236,18 +291,18 @@ impl Gateway {
                 }
             }
             let ctx = RequestContext {
-                request_id: call.request_id.to_string(),
-                account: auth.principal.account.clone(),
-                region: auth.region.clone(),
-                principal: auth.principal.clone(),
+                request_id: call.request_id,
+                account: &auth.principal.account,
+                region: &auth.region,
+                principal: &auth.principal,
                 now,
-                clock: self.clock(),
-                ids: self.ids.clone(),
-                secrets: self.secrets.clone(),
+                clock: &*self.clock,
+                ids: &self.ids,
+                secrets: &self.secrets,
                 tx: Tx::new(self.store.clone()),
-                source_ip: call.source_ip.to_string(),
-                user_agent: call.user_agent.clone(),
-                authorizer: self.authorizer.clone(),
+                source_ip: call.source_ip,
+                user_agent: &call.user_agent,
+                authorizer: &*self.authorizer,
             };
             let result = service.call(&ctx, operation.name, std::mem::take(&mut input)).await;
             // A write's audit record carries the output's canonical value; a read's leaves it out,

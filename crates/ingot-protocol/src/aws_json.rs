@@ -4,7 +4,6 @@ use ingot_core::model::{Member, OperationModel, Protocol, ServiceModel, ShapeId,
 use ingot_core::{CommonError, OperationOutput};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::sync::RwLock;
 
 use crate::json::{self, Members};
 use crate::{shapes, validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
@@ -86,9 +85,12 @@ pub fn encode_typed_response(
     Ok(Some(success(model, body, request_id)))
 }
 
-/// Whether each operation met so far (by the address of its static model) has its output written
-/// from its canonical JSON: decided once per operation.
-static TYPED_OUTPUTS: RwLock<BTreeMap<usize, bool>> = RwLock::new(BTreeMap::new());
+thread_local! {
+    /// Whether each operation met so far (by the address of its static model) has its output
+    /// written from its canonical JSON: decided once per operation and thread. Per thread, because
+    /// even a shared lock's readers write its count, which both cores then take turns at.
+    static TYPED_OUTPUTS: std::cell::RefCell<BTreeMap<usize, bool>> = const { std::cell::RefCell::new(BTreeMap::new()) };
+}
 
 /// Whether serde's JSON of `op`'s output (the canonical value, written as it is) is exactly what
 /// [`encode_response`] writes for it: every member under its own name, every timestamp in epoch
@@ -99,11 +101,11 @@ static TYPED_OUTPUTS: RwLock<BTreeMap<usize, bool>> = RwLock::new(BTreeMap::new(
 pub fn canonical_json_is_wire(model: &'static ServiceModel, op: &'static OperationModel) -> bool {
     let Some(shape) = op.output else { return false };
     let key = op as *const OperationModel as usize;
-    if let Some(&decided) = TYPED_OUTPUTS.read().unwrap_or_else(|p| p.into_inner()).get(&key) {
+    if let Some(decided) = TYPED_OUTPUTS.with_borrow(|decided| decided.get(&key).copied()) {
         return decided;
     }
     let decided = written_as_canonical(model, shape, None, &mut Vec::new());
-    TYPED_OUTPUTS.write().unwrap_or_else(|p| p.into_inner()).insert(key, decided);
+    TYPED_OUTPUTS.with_borrow_mut(|decisions| decisions.insert(key, decided));
     decided
 }
 

@@ -36,7 +36,7 @@ fn opt_in_status(opt_in: bool) -> &'static str {
 impl Handler<DescribeRegions> for Ec2 {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: DescribeRegionsRequest,
     ) -> Result<DescribeRegionsResult, Ec2Error> {
         ctx.authorize("ec2:DescribeRegions", "*")?;
@@ -74,7 +74,7 @@ impl Handler<DescribeRegions> for Ec2 {
 impl Handler<DescribeAvailabilityZones> for Ec2 {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: DescribeAvailabilityZonesRequest,
     ) -> Result<DescribeAvailabilityZonesResult, Ec2Error> {
         ctx.authorize("ec2:DescribeAvailabilityZones", "*")?;

@@ -74,7 +74,7 @@ fn encode_token(offset: usize) -> String {
 impl Handler<ListResourceTypes> for Ram {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: ListResourceTypesRequest,
     ) -> Result<ListResourceTypesResponse, RamError> {
         ctx.authorize("ram:ListResourceTypes", "*")?;

@@ -21,7 +21,7 @@ impl<'a> Events<'a> {
         Events { tx, ids, account, region, now }
     }
 
-    pub fn of(ctx: &'a RequestContext) -> Self {
+    pub fn of(ctx: &'a RequestContext<'_>) -> Self {
         Events::new(&ctx.tx, &ctx.ids, ctx.account.as_str(), ctx.region.as_str(), ctx.now)
     }
 

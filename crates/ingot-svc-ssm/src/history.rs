@@ -17,7 +17,7 @@ use ingot_core::{Handler, RequestContext};
 const DEFAULT_PAGE: usize = 50;
 
 async fn history_entry(
-    ctx: &RequestContext,
+    ctx: &RequestContext<'_>,
     current: &ParameterRecord,
     version: &VersionRecord,
     arn: &str,
@@ -71,7 +71,7 @@ fn public_entry(p: &PublicParameter) -> ParameterHistory {
 impl Handler<GetParameterHistory> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: GetParameterHistoryRequest,
     ) -> Result<GetParameterHistoryResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx, false)?;

@@ -46,7 +46,7 @@ fn dedup(labels: Vec<String>) -> Vec<String> {
 impl Handler<LabelParameterVersion> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: LabelParameterVersionRequest,
     ) -> Result<LabelParameterVersionResult, SsmError> {
         let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
@@ -85,7 +85,7 @@ impl Handler<LabelParameterVersion> for Ssm {
 impl Handler<UnlabelParameterVersion> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: UnlabelParameterVersionRequest,
     ) -> Result<UnlabelParameterVersionResult, SsmError> {
         let (account, region) = (ctx.account.as_str(), ctx.region.as_str());

@@ -281,7 +281,7 @@ struct Batch {
 }
 
 impl Source {
-    async fn fetch(&self, ctx: &RequestContext, after: Option<&str>, limit: usize) -> Result<Batch, SsmError> {
+    async fn fetch(&self, ctx: &RequestContext<'_>, after: Option<&str>, limit: usize) -> Result<Batch, SsmError> {
         let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
         let base = store::parameters_prefix(account, region);
         match self {
@@ -342,7 +342,7 @@ impl Source {
 /// One page: the matching parameters after `after`, at most `max`, and the token position for
 /// the next page if there may be more.
 async fn collect_page(
-    ctx: &RequestContext,
+    ctx: &RequestContext<'_>,
     sources: &[Source],
     after: Option<String>,
     max: usize,
@@ -395,7 +395,7 @@ async fn collect_page(
 impl Handler<GetParametersByPath> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: GetParametersByPathRequest,
     ) -> Result<GetParametersByPathResult, SsmError> {
         let path = ParameterPath::parse(&input.path)?;
@@ -533,7 +533,7 @@ fn metadata(region: &str, account: &str, canonical: &str, record: &ParameterReco
 impl Handler<DescribeParameters> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: DescribeParametersRequest,
     ) -> Result<DescribeParametersResult, SsmError> {
         ctx.authorize("ssm:DescribeParameters", "*")?;

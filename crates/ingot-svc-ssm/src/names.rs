@@ -241,7 +241,7 @@ pub struct ParameterReference {
 }
 
 impl ParameterReference {
-    pub fn parse(text: &str, ctx: &RequestContext, allow_selector: bool) -> Result<Self, SsmError> {
+    pub fn parse(text: &str, ctx: &RequestContext<'_>, allow_selector: bool) -> Result<Self, SsmError> {
         let text = text.trim_matches(' ');
         let (account, region, rest) = if text.starts_with("arn:") {
             let arn = ingot_core::Arn::parse(text).map_err(|_| malformed())?;
@@ -275,7 +275,7 @@ impl ParameterReference {
     }
 
     /// Whether the reference names a parameter of the caller's account and region.
-    pub fn is_own(&self, ctx: &RequestContext) -> bool {
+    pub fn is_own(&self, ctx: &RequestContext<'_>) -> bool {
         self.account == ctx.account.as_str() && self.region == ctx.region.as_str()
     }
 }

@@ -171,7 +171,11 @@ fn check_tags(tags: &[crate::types::Tag]) -> Result<(), SsmError> {
 }
 
 impl Handler<PutParameter> for Ssm {
-    async fn handle(&self, ctx: &RequestContext, input: PutParameterRequest) -> Result<PutParameterResult, SsmError> {
+    async fn handle(
+        &self,
+        ctx: &RequestContext<'_>,
+        input: PutParameterRequest,
+    ) -> Result<PutParameterResult, SsmError> {
         let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
         let name = ParameterName::for_write(&input.name, region, account)?;
         let arn = parameter_arn(region, account, &name.canonical);
@@ -351,7 +355,7 @@ pub enum Miss {
 
 /// Reads what a reference names (the caller has been authorized for it).
 pub async fn read_reference(
-    ctx: &RequestContext,
+    ctx: &RequestContext<'_>,
     reference: &ParameterReference,
     with_decryption: bool,
 ) -> Result<Result<Found, Miss>, SsmError> {
@@ -402,7 +406,7 @@ pub async fn read_reference(
 
 /// The `Parameter` shape of a stored version.
 pub async fn to_parameter(
-    ctx: &RequestContext,
+    ctx: &RequestContext<'_>,
     version: &VersionRecord,
     arn: &str,
     selector: Option<&Selector>,
@@ -446,7 +450,11 @@ pub fn public_parameter(p: &PublicParameter, region: &str, selector: Option<&Sel
 }
 
 impl Handler<GetParameter> for Ssm {
-    async fn handle(&self, ctx: &RequestContext, input: GetParameterRequest) -> Result<GetParameterResult, SsmError> {
+    async fn handle(
+        &self,
+        ctx: &RequestContext<'_>,
+        input: GetParameterRequest,
+    ) -> Result<GetParameterResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx, true)?;
         ctx.authorize("ssm:GetParameter", &reference.arn())?;
         match read_reference(ctx, &reference, input.with_decryption.unwrap_or(false)).await? {
@@ -458,7 +466,11 @@ impl Handler<GetParameter> for Ssm {
 }
 
 impl Handler<GetParameters> for Ssm {
-    async fn handle(&self, ctx: &RequestContext, input: GetParametersRequest) -> Result<GetParametersResult, SsmError> {
+    async fn handle(
+        &self,
+        ctx: &RequestContext<'_>,
+        input: GetParametersRequest,
+    ) -> Result<GetParametersResult, SsmError> {
         let with_decryption = input.with_decryption.unwrap_or(false);
         let mut names: Vec<String> = Vec::new();
         for name in input.names {
@@ -486,7 +498,7 @@ impl Handler<GetParameters> for Ssm {
 }
 
 /// Deletes a parameter of the caller's account and region, in the request's unit of work.
-pub async fn delete(ctx: &RequestContext, canonical: &str, record: &ParameterRecord) -> Result<(), SsmError> {
+pub async fn delete(ctx: &RequestContext<'_>, canonical: &str, record: &ParameterRecord) -> Result<(), SsmError> {
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
     let mut timers = record.policies.clone();
     policies::disarm(&ctx.tx, &mut timers);
@@ -498,7 +510,7 @@ pub async fn delete(ctx: &RequestContext, canonical: &str, record: &ParameterRec
 impl Handler<DeleteParameter> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: DeleteParameterRequest,
     ) -> Result<DeleteParameterResult, SsmError> {
         let name = ParameterName::for_write(&input.name, ctx.region.as_str(), ctx.account.as_str())?;
@@ -517,7 +529,7 @@ impl Handler<DeleteParameter> for Ssm {
 impl Handler<DeleteParameters> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: DeleteParametersRequest,
     ) -> Result<DeleteParametersResult, SsmError> {
         let (account, region) = (ctx.account.as_str(), ctx.region.as_str());

@@ -44,7 +44,7 @@ fn state_words(state: KeyState) -> String {
 }
 
 /// The key a SecureString write uses. The AWS-managed key is created on first use.
-pub async fn key_for_write(ctx: &RequestContext, key_id: &str) -> Result<KeyRecord, SsmError> {
+pub async fn key_for_write(ctx: &RequestContext<'_>, key_id: &str) -> Result<KeyRecord, SsmError> {
     let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
     if key_id == DEFAULT_KEY_ID {
         return Ok(ingot_keys::aws_managed_key(&ctx.tx, &ctx.secrets, &ctx.ids, ctx.now, account, region, "ssm").await?);
@@ -70,7 +70,7 @@ fn not_found(ids: &IdGen, account: &str, region: &str, key_id: &str) -> SsmError
 }
 
 /// Encrypts `plaintext` for the parameter `arn`; returns the base64 ciphertext to store.
-pub fn encrypt(ctx: &RequestContext, key: &KeyRecord, arn: &str, plaintext: &str) -> Result<String, SsmError> {
+pub fn encrypt(ctx: &RequestContext<'_>, key: &KeyRecord, arn: &str, plaintext: &str) -> Result<String, SsmError> {
     let blob = ingot_keys::encrypt(&ctx.secrets, &ctx.ids, key, plaintext.as_bytes(), &context(arn))
         .map_err(|e| unusable(&ctx.ids, key, &e))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(blob))
@@ -101,7 +101,7 @@ pub async fn decrypt(
 /// The value a read returns: the plain text when decryption is asked for and the parameter is a
 /// SecureString, the stored value otherwise.
 pub async fn readable_value(
-    ctx: &RequestContext,
+    ctx: &RequestContext<'_>,
     account: &str,
     region: &str,
     arn: &str,

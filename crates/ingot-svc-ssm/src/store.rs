@@ -251,13 +251,13 @@ pub fn index_child(tx: &Tx, account: &str, region: &str, canonical: &str) {
 }
 
 /// Reads a parameter of the caller's account and region.
-pub async fn load(ctx: &RequestContext, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
+pub async fn load(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
     Ok(ctx.tx.get_record(&current_key(ctx.account.as_str(), ctx.region.as_str(), canonical)).await?)
 }
 
 /// [`load`] for the reads that answer GetParameter and GetParameters, which come back to the
 /// same few parameters again and again: through the store's decoded records.
-pub async fn load_for_get(ctx: &RequestContext, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
+pub async fn load_for_get(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
     Ok(ctx.tx.get_record_cached(&current_key(ctx.account.as_str(), ctx.region.as_str(), canonical)).await?)
 }
 

@@ -16,7 +16,7 @@ use ingot_core::{CommonKind, Handler, RequestContext};
 
 /// Finds the tagged parameter after authorizing `action` on it.
 async fn tagged_parameter(
-    ctx: &RequestContext,
+    ctx: &RequestContext<'_>,
     action: &str,
     resource_type: ResourceTypeForTagging,
     resource_id: &str,
@@ -57,7 +57,7 @@ pub fn merge_tags(existing: &mut Vec<(String, String)>, tags: Vec<Tag>) -> Resul
 impl Handler<AddTagsToResource> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: AddTagsToResourceRequest,
     ) -> Result<AddTagsToResourceResult, SsmError> {
         let (canonical, mut record) =
@@ -71,7 +71,7 @@ impl Handler<AddTagsToResource> for Ssm {
 impl Handler<RemoveTagsFromResource> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: RemoveTagsFromResourceRequest,
     ) -> Result<RemoveTagsFromResourceResult, SsmError> {
         let (canonical, mut record) =
@@ -88,7 +88,7 @@ impl Handler<RemoveTagsFromResource> for Ssm {
 impl Handler<ListTagsForResource> for Ssm {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         input: ListTagsForResourceRequest,
     ) -> Result<ListTagsForResourceResult, SsmError> {
         let (_, record) =

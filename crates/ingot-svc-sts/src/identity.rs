@@ -9,7 +9,7 @@ use ingot_core::{Handler, RequestContext};
 impl Handler<GetCallerIdentity> for Sts {
     async fn handle(
         &self,
-        ctx: &RequestContext,
+        ctx: &RequestContext<'_>,
         _input: GetCallerIdentityRequest,
     ) -> Result<GetCallerIdentityResponse, StsError> {
         // AWS requires no permission for this call (even an explicit deny does not block it),

@@ -42,7 +42,7 @@ pub fn render(service: &Service, idents: &Idents) -> String {
     let _ = writeln!(out);
     let _ = writeln!(out, "fn call<'a>(");
     let _ = writeln!(out, "&'a self,");
-    let _ = writeln!(out, "ctx: &'a ingot_core::RequestContext,");
+    let _ = writeln!(out, "ctx: &'a ingot_core::RequestContext<'_>,");
     let _ = writeln!(out, "operation: &'a str,");
     let _ = writeln!(out, "input: serde_json::Value,");
     let _ = writeln!(out, ") -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {{");

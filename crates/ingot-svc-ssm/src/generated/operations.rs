@@ -166,7 +166,7 @@ impl ingot_core::Service for crate::Ssm {
 
     fn call<'a>(
         &'a self,
-        ctx: &'a ingot_core::RequestContext,
+        ctx: &'a ingot_core::RequestContext<'_>,
         operation: &'a str,
         input: serde_json::Value,
     ) -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {
