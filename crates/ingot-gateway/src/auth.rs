@@ -89,10 +89,10 @@ impl CredentialCache {
 }
 
 /// The outcome of authentication: who, and in which region.
-pub(crate) struct Authenticated {
+pub(crate) struct Authenticated<'a> {
     pub principal: Principal,
     pub region: Region,
-    pub access_key_id: String,
+    pub access_key_id: std::borrow::Cow<'a, str>,
 }
 
 pub(crate) fn auth_error(e: AuthError) -> CommonError {
@@ -113,11 +113,11 @@ fn invalid_token() -> CommonError {
 }
 
 impl Gateway {
-    pub(crate) async fn authenticate(
+    pub(crate) async fn authenticate<'a>(
         &self,
         parts: &RequestParts<'_>,
-        signature: Result<ParsedSignature, AuthError>,
-    ) -> Result<Authenticated, CommonError> {
+        signature: Result<ParsedSignature<'a>, AuthError>,
+    ) -> Result<Authenticated<'a>, CommonError> {
         // Clients sign with real time; clock control moves only Ingot's own clock.
         let wall_now = self.clock.wall_now();
         let sig = signature.map_err(auth_error)?;

@@ -1,5 +1,7 @@
 //! The canonical request and the string to sign.
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode, percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
@@ -56,12 +58,12 @@ pub(crate) fn is_s3(service: &str) -> bool {
 /// which matches the suite's normalize-path vectors); aws-sdk-rust does not touch `//` and others
 /// may not normalise at all, so the un-normalised form is the second candidate. For S3 the path is
 /// signed as sent.
-pub(crate) fn canonical_uri_candidates(path: &str, service: &str) -> Vec<String> {
+pub(crate) fn canonical_uri_candidates<'p>(path: &'p str, service: &str) -> Candidates<Cow<'p, str>> {
     if path.is_empty() {
-        return vec!["/".to_owned()];
+        return Candidates(Cow::Borrowed("/"), None);
     }
     if is_s3(service) || is_plain_path(path) {
-        return vec![path.to_owned()];
+        return Candidates(Cow::Borrowed(path), None);
     }
     let normalised = encode_path(&normalize_path(path));
     let mut raw = encode_path(path);
@@ -69,9 +71,19 @@ pub(crate) fn canonical_uri_candidates(path: &str, service: &str) -> Vec<String>
         raw.insert(0, '/');
     }
     if raw == normalised {
-        vec![normalised]
+        Candidates(Cow::Owned(normalised), None)
     } else {
-        vec![normalised, raw]
+        Candidates(Cow::Owned(normalised), Some(Cow::Owned(raw)))
+    }
+}
+
+/// One or two candidates, the likelier first (without a `Vec` for the usual single one).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Candidates<T>(pub T, pub Option<T>);
+
+impl<T: std::ops::Deref<Target = str>> Candidates<T> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.0).chain(self.1.as_deref())
     }
 }
 
@@ -87,7 +99,7 @@ fn is_plain_path(path: &str) -> bool {
 
 /// The canonical URI a signer uses: the first candidate.
 pub(crate) fn canonical_uri(path: &str, service: &str) -> String {
-    canonical_uri_candidates(path, service).swap_remove(0)
+    canonical_uri_candidates(path, service).0.into_owned()
 }
 
 fn encode_path(path: &str) -> String {
@@ -201,38 +213,29 @@ fn trim_all(value: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// The canonical request. `canonical_headers` is the `name:value\n` lines already written.
+/// Appends the canonical request to `out`. `headers_and_list` is the `name:value\n` lines, an
+/// empty line, and the signed header list with its newline, already written.
 pub(crate) fn canonical_request(
+    out: &mut Vec<u8>,
     method: &str,
     uri: &str,
     query: &str,
-    canonical_headers: &[u8],
-    signed_headers: &str,
+    headers_and_list: &[u8],
     payload_hash: &str,
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        method.len()
-            + uri.len()
-            + query.len()
-            + canonical_headers.len()
-            + signed_headers.len()
-            + payload_hash.len()
-            + 8,
-    );
+) {
     for part in [method.as_bytes(), b"\n", uri.as_bytes(), b"\n", query.as_bytes(), b"\n"] {
         out.extend_from_slice(part);
     }
-    out.extend_from_slice(canonical_headers);
-    for part in [b"\n", signed_headers.as_bytes(), b"\n", payload_hash.as_bytes()] {
-        out.extend_from_slice(part);
-    }
-    out
+    out.extend_from_slice(headers_and_list);
+    out.extend_from_slice(payload_hash.as_bytes());
 }
 
-pub(crate) fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &[u8]) -> String {
+/// The string to sign; `scope` is the date, region and service of the credential scope.
+pub(crate) fn string_to_sign(amz_date: &str, scope: [&str; 3], canonical_request: &[u8]) -> String {
     let hash = hex32(&Sha256::digest(canonical_request));
-    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + scope.len() + hash.len() + 3);
-    for part in [ALGORITHM, "\n", amz_date, "\n", scope, "\n"] {
+    let [date, region, service] = scope;
+    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + 40 + region.len() + hash.len() + 3);
+    for part in [ALGORITHM, "\n", amz_date, "\n", date, "/", region, "/", service, "/aws4_request\n"] {
         out.push_str(part);
     }
     out.push_str(std::str::from_utf8(&hash).expect("hex digits are ASCII"));
@@ -263,7 +266,7 @@ mod tests {
 
     #[test]
     fn an_s3_path_is_signed_as_sent() {
-        assert_eq!(canonical_uri_candidates("/a//./b/%2F", "s3"), vec!["/a//./b/%2F"]);
+        assert_eq!(canonical_uri_candidates("/a//./b/%2F", "s3").iter().collect::<Vec<_>>(), vec!["/a//./b/%2F"]);
     }
 
     #[test]
@@ -288,12 +291,12 @@ mod tests {
 
     #[test]
     fn the_unnormalised_path_is_a_second_candidate_only_when_it_differs() {
-        assert_eq!(canonical_uri_candidates("/a/b", "ec2"), vec!["/a/b"]);
-        assert_eq!(canonical_uri_candidates("//a//", "ec2"), vec!["/a/", "//a//"]);
-        assert_eq!(canonical_uri_candidates("/a/b/", "ec2"), vec!["/a/b/"]);
-        assert_eq!(canonical_uri_candidates("/a/./b", "ec2"), vec!["/a/b", "/a/./b"]);
-        assert_eq!(canonical_uri_candidates("/a/b/..", "ec2"), vec!["/a", "/a/b/.."]);
-        assert_eq!(canonical_uri_candidates("/a%20b", "ec2"), vec!["/a%2520b"]);
+        assert_eq!(canonical_uri_candidates("/a/b", "ec2").iter().collect::<Vec<_>>(), vec!["/a/b"]);
+        assert_eq!(canonical_uri_candidates("//a//", "ec2").iter().collect::<Vec<_>>(), vec!["/a/", "//a//"]);
+        assert_eq!(canonical_uri_candidates("/a/b/", "ec2").iter().collect::<Vec<_>>(), vec!["/a/b/"]);
+        assert_eq!(canonical_uri_candidates("/a/./b", "ec2").iter().collect::<Vec<_>>(), vec!["/a/b", "/a/./b"]);
+        assert_eq!(canonical_uri_candidates("/a/b/..", "ec2").iter().collect::<Vec<_>>(), vec!["/a", "/a/b/.."]);
+        assert_eq!(canonical_uri_candidates("/a%20b", "ec2").iter().collect::<Vec<_>>(), vec!["/a%2520b"]);
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! - a presigned request without an `x-amz-content-sha256` header is checked against the hash
 //!   of its body (botocore's non-S3 presigner) and against `UNSIGNED-PAYLOAD` (S3 presigners).
 
+use std::borrow::Cow;
+
 mod canonical;
 mod error;
 mod key;
@@ -63,40 +65,59 @@ pub struct RequestParts<'a> {
     pub body: &'a [u8],
 }
 
-/// What the `Authorization` header or the presigned query says.
+/// What the `Authorization` header or the presigned query says. Parsed from a header it borrows
+/// the header's text (no copies on the hot path); from a presigned query the decoded values are
+/// owned.
 #[derive(Clone, PartialEq, Eq)]
-pub struct ParsedSignature {
-    pub access_key_id: String,
+pub struct ParsedSignature<'a> {
+    pub access_key_id: Cow<'a, str>,
     /// `yyyymmdd` from the credential scope.
-    pub date: String,
-    pub region: String,
+    pub date: Cow<'a, str>,
+    pub region: Cow<'a, str>,
     /// The signing name from the credential scope.
-    pub service: String,
+    pub service: Cow<'a, str>,
     /// Lower-cased names, in the order the client listed them.
-    pub signed_headers: Vec<String>,
+    pub signed_headers: Vec<Cow<'a, str>>,
     /// Lower-case hex.
-    pub signature: String,
+    pub signature: Cow<'a, str>,
     /// `yyyymmddThhmmssZ`: `X-Amz-Date` (header or query), or the `Date` header converted.
-    pub amz_date: String,
+    pub amz_date: Cow<'a, str>,
     /// `X-Amz-Security-Token` (query for presigned requests, else header).
-    pub security_token: Option<String>,
+    pub security_token: Option<Cow<'a, str>>,
     pub presigned: bool,
     /// `X-Amz-Expires` of a presigned request, already checked to be in `1..=604800`.
     pub expires_seconds: Option<u64>,
 }
 
-impl ParsedSignature {
+impl ParsedSignature<'_> {
     /// `yyyymmdd/region/service/aws4_request`.
     pub fn credential_scope(&self) -> String {
         let mut scope = String::with_capacity(self.date.len() + self.region.len() + self.service.len() + 15);
-        for part in [&self.date, "/", &self.region, "/", &self.service, "/aws4_request"] {
+        for part in [&*self.date, "/", &*self.region, "/", &*self.service, "/aws4_request"] {
             scope.push_str(part);
         }
         scope
     }
+
+    /// The same, owning its text (to keep it past the request it was parsed from).
+    pub fn into_owned(self) -> ParsedSignature<'static> {
+        let owned = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+        ParsedSignature {
+            access_key_id: owned(self.access_key_id),
+            date: owned(self.date),
+            region: owned(self.region),
+            service: owned(self.service),
+            signed_headers: self.signed_headers.into_iter().map(owned).collect(),
+            signature: owned(self.signature),
+            amz_date: owned(self.amz_date),
+            security_token: self.security_token.map(owned),
+            presigned: self.presigned,
+            expires_seconds: self.expires_seconds,
+        }
+    }
 }
 
-impl std::fmt::Debug for ParsedSignature {
+impl std::fmt::Debug for ParsedSignature<'_> {
     // The session token is a credential: keep it out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParsedSignature")

@@ -25,7 +25,7 @@ const ONLY_ONE_MECHANISM: &str = "Only one auth mechanism allowed; only the X-Am
 /// Reads what the request claims: the `Authorization` header, or else a presigned query string
 /// (recognised by any of `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Signature`). Checks the
 /// form only; [`crate::verify`] checks times and the signature.
-pub fn parse(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
+pub fn parse<'a>(req: &RequestParts<'a>) -> Result<ParsedSignature<'a>, AuthError> {
     let header = req.headers.get(AUTHORIZATION);
     let query_signed = raw_query_pairs(req.query).any(|(key, _)| {
         let key = decode_component(key);
@@ -33,32 +33,31 @@ pub fn parse(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
     });
     match (header, query_signed) {
         (Some(_), true) => Err(AuthError::Incomplete(ONLY_ONE_MECHANISM.to_owned())),
-        (Some(value), false) => parse_header(&text(value.as_bytes()), req),
+        (Some(value), false) => parse_header(text(value.as_bytes()), req),
         (None, true) => parse_query(req),
         (None, false) => Err(AuthError::Missing),
     }
 }
 
 /// The request time from `X-Amz-Date`, else from `Date`.
-enum HeaderDate {
-    Found(String),
+enum HeaderDate<'a> {
+    Found(Cow<'a, str>),
     Absent,
     Malformed(String),
 }
 
-fn header_date(req: &RequestParts<'_>) -> HeaderDate {
+fn header_date<'a>(req: &RequestParts<'a>) -> HeaderDate<'a> {
     if let Some(value) = req.headers.get(X_AMZ_DATE) {
-        let value = text(value.as_bytes());
-        let value = value.trim();
-        return match parse_amz_date(value) {
-            Some(_) => HeaderDate::Found(value.to_owned()),
-            None => HeaderDate::Malformed(iso_date_message(value)),
+        let value = trimmed(text(value.as_bytes()));
+        return match parse_amz_date(&value) {
+            Some(_) => HeaderDate::Found(value),
+            None => HeaderDate::Malformed(iso_date_message(&value)),
         };
     }
     if let Some(value) = req.headers.get(DATE) {
         let value = text(value.as_bytes());
         return match parse_http_date(value.trim()) {
-            Some(t) => HeaderDate::Found(amz_date(t)),
+            Some(t) => HeaderDate::Found(Cow::Owned(amz_date(t))),
             None => HeaderDate::Malformed(format!(
                 "Date must be in RFC 1123 format or X-Amz-Date must be in ISO-8601 'basic format'. Got '{}'.",
                 value.trim()
@@ -72,7 +71,40 @@ fn iso_date_message(got: &str) -> String {
     format!("Date must be in ISO-8601 'basic format'. Got '{got}'. See http://en.wikipedia.org/wiki/ISO_8601")
 }
 
-fn parse_header(value: &str, req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
+/// `text` without surrounding whitespace, still borrowed when it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
+    }
+}
+
+/// `text` lower-cased, still borrowed when it already was.
+fn lowercase<'a>(text: Cow<'a, str>) -> Cow<'a, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        text
+    }
+}
+
+/// A part of `whole` as a `Cow` borrowing from the same place `whole` does.
+fn part_of<'a>(whole: &Cow<'a, str>, part: &str) -> Cow<'a, str> {
+    match whole {
+        Cow::Borrowed(w) => {
+            // `part` was sliced out of `w`: find it by address (copied should it not be).
+            let start = (part.as_ptr() as usize).wrapping_sub(w.as_ptr() as usize);
+            match w.get(start..start.saturating_add(part.len())) {
+                Some(inside) if inside.as_ptr() == part.as_ptr() => Cow::Borrowed(inside),
+                _ => Cow::Owned(part.to_owned()),
+            }
+        }
+        Cow::Owned(_) => Cow::Owned(part.to_owned()),
+    }
+}
+
+fn parse_header<'a>(header: Cow<'a, str>, req: &RequestParts<'a>) -> Result<ParsedSignature<'a>, AuthError> {
+    let value: &str = &header;
     let trimmed = value.trim_start();
     let (algorithm, rest) = trimmed.split_once([' ', '\t']).unwrap_or((trimmed, ""));
     let date = header_date(req);
@@ -129,14 +161,14 @@ fn parse_header(value: &str, req: &RequestParts<'_>) -> Result<ParsedSignature, 
     };
 
     let scope = parse_credential(credential)?;
-    let security_token = req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes()).into_owned());
+    let security_token = req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes()));
     Ok(ParsedSignature {
-        access_key_id: scope.access_key_id,
-        date: scope.date,
-        region: scope.region,
-        service: scope.service,
-        signed_headers: split_signed_headers(signed_headers),
-        signature: signature.to_ascii_lowercase(),
+        access_key_id: part_of(&header, scope.access_key_id),
+        date: part_of(&header, scope.date),
+        region: part_of(&header, scope.region),
+        service: part_of(&header, scope.service),
+        signed_headers: split_signed_headers(signed_headers).map(|name| lowercase(part_of(&header, name))).collect(),
+        signature: lowercase(part_of(&header, signature)),
         amz_date: amz_date.clone(),
         security_token,
         presigned: false,
@@ -167,7 +199,7 @@ fn incomplete_header(
     AuthError::Incomplete(message)
 }
 
-fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
+fn parse_query<'a>(req: &RequestParts<'a>) -> Result<ParsedSignature<'a>, AuthError> {
     let params: Vec<(Vec<u8>, Vec<u8>)> =
         raw_query_pairs(req.query).map(|(key, value)| (decode_component(key), decode_component(value))).collect();
     // The first occurrence of a parameter counts.
@@ -214,16 +246,19 @@ fn parse_query(req: &RequestParts<'_>) -> Result<ParsedSignature, AuthError> {
         Some(raw) => Some(parse_expires(&raw)?),
     };
     let security_token = get(Q_SECURITY_TOKEN)
-        .map(Cow::into_owned)
-        .or_else(|| req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes()).into_owned()));
+        .map(|token| Cow::Owned(token.into_owned()))
+        .or_else(|| req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes())));
+    let owned = |part: &str| Cow::Owned(part.to_owned());
     Ok(ParsedSignature {
-        access_key_id: scope.access_key_id,
-        date: scope.date,
-        region: scope.region,
-        service: scope.service,
-        signed_headers: split_signed_headers(&signed_headers),
-        signature: signature.trim().to_ascii_lowercase(),
-        amz_date: date.into_owned(),
+        access_key_id: owned(scope.access_key_id),
+        date: owned(scope.date),
+        region: owned(scope.region),
+        service: owned(scope.service),
+        signed_headers: split_signed_headers(&signed_headers)
+            .map(|name| Cow::Owned(name.to_ascii_lowercase()))
+            .collect(),
+        signature: Cow::Owned(signature.trim().to_ascii_lowercase()),
+        amz_date: Cow::Owned(date.into_owned()),
         security_token,
         presigned: true,
         expires_seconds,
@@ -255,33 +290,33 @@ pub(crate) fn check_expires(seconds: u64) -> Result<u64, AuthError> {
     }
 }
 
-struct Scope {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
+/// The parts of a credential, borrowed from it.
+struct Scope<'c> {
+    access_key_id: &'c str,
+    date: &'c str,
+    region: &'c str,
+    service: &'c str,
 }
 
-fn parse_credential(credential: &str) -> Result<Scope, AuthError> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
+fn parse_credential(credential: &str) -> Result<Scope<'_>, AuthError> {
+    let mut parts = credential.split('/');
+    let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(AuthError::Incomplete(format!(
             "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{credential}'"
         )));
     };
-    if *terminator != "aws4_request" {
+    if terminator != "aws4_request" {
         return Err(AuthError::mismatch(format!(
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{terminator}'."
         )));
     }
-    Ok(Scope {
-        access_key_id: (*access_key_id).to_owned(),
-        date: (*date).to_owned(),
-        region: (*region).to_owned(),
-        service: (*service).to_owned(),
-    })
+    Ok(Scope { access_key_id, date, region, service })
 }
 
-fn split_signed_headers(list: &str) -> Vec<String> {
-    list.split(';').map(|name| name.trim().to_ascii_lowercase()).filter(|name| !name.is_empty()).collect()
+/// The names of a `SignedHeaders` list, trimmed, empty ones left out (lower-casing is the
+/// caller's).
+fn split_signed_headers(list: &str) -> impl Iterator<Item = &str> {
+    list.split(';').map(str::trim).filter(|name| !name.is_empty())
 }

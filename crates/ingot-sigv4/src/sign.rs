@@ -41,8 +41,13 @@ impl std::fmt::Debug for SigningParams<'_> {
 
 impl SigningParams<'_> {
     fn scope(&self) -> String {
-        let day = self.amz_date.get(..8).unwrap_or(self.amz_date);
-        format!("{day}/{}/{}/aws4_request", self.region, self.service)
+        let [day, region, service] = self.scope_parts();
+        format!("{day}/{region}/{service}/aws4_request")
+    }
+
+    /// Date, region and service of the credential scope.
+    fn scope_parts(&self) -> [&str; 3] {
+        [self.amz_date.get(..8).unwrap_or(self.amz_date), self.region, self.service]
     }
 
     fn key(&self) -> [u8; 32] {
@@ -91,16 +96,20 @@ pub fn sign_headers(req: &RequestParts<'_>, params: &SigningParams<'_>) -> Vec<(
         Some(value) => String::from_utf8_lossy(value.as_bytes()).trim().to_owned(),
         None => hex_sha256(req.body),
     };
-    let creq = canonical_request(
+    headers.push(b'\n');
+    headers.extend_from_slice(signed_headers.as_bytes());
+    headers.push(b'\n');
+    let mut creq = Vec::new();
+    canonical_request(
+        &mut creq,
         req.method,
         &canonical_uri(req.path, params.service),
         &canonical_query(req.query, false),
         &headers,
-        &signed_headers,
         &payload,
     );
     let scope = params.scope();
-    let sts = string_to_sign(params.amz_date, &scope, &creq);
+    let sts = string_to_sign(params.amz_date, params.scope_parts(), &creq);
     let signature = signature(&params.key(), &sts);
 
     let mut out = vec![("x-amz-date".to_owned(), params.amz_date.to_owned())];
@@ -150,15 +159,17 @@ pub fn presign_query(
     let mut headers = Vec::with_capacity(64);
     write_canonical_header(&mut headers, "host", [host.as_bytes()].into_iter());
     let payload = if is_s3(params.service) { UNSIGNED_PAYLOAD.to_owned() } else { hex_sha256(b"") };
-    let creq = canonical_request(
+    headers.extend_from_slice(b"\nhost\n");
+    let mut creq = Vec::new();
+    canonical_request(
+        &mut creq,
         method,
         &canonical_uri(path, params.service),
         &canonical_query(&full, true),
         &headers,
-        "host",
         &payload,
     );
-    let sts = string_to_sign(params.amz_date, &params.scope(), &creq);
+    let sts = string_to_sign(params.amz_date, params.scope_parts(), &creq);
     full.push_str("&X-Amz-Signature=");
     full.push_str(&signature(&params.key(), &sts));
     full

@@ -29,13 +29,31 @@ fn parts<'a>(
     RequestParts { method, path, query, headers, body }
 }
 
-fn check(req: &RequestParts<'_>, secret: &str, now: i64) -> Result<ParsedSignature, AuthError> {
+/// The canonical request from its parts (the signed header list apart, as the signature has it).
+fn creq_of(method: &str, uri: &str, query: &str, headers: &[u8], signed: &str, payload: &str) -> Vec<u8> {
+    let mut headers_and_list = headers.to_vec();
+    headers_and_list.push(b'\n');
+    headers_and_list.extend_from_slice(signed.as_bytes());
+    headers_and_list.push(b'\n');
+    let mut creq = Vec::new();
+    canonical_request(&mut creq, method, uri, query, &headers_and_list, payload);
+    creq
+}
+
+/// The string to sign for a credential scope written out (`date/region/service/aws4_request`).
+fn sts_of(amz_date: &str, scope: &str, creq: &[u8]) -> String {
+    let mut parts = scope.split('/');
+    let parts = [(); 3].map(|()| parts.next().unwrap_or(""));
+    crate::canonical::string_to_sign(amz_date, parts, creq)
+}
+
+fn check<'a>(req: &RequestParts<'a>, secret: &str, now: i64) -> Result<ParsedSignature<'a>, AuthError> {
     let sig = parse(req)?;
     verify(req, &sig, secret, now, &SigningKeyCache::new(16))?;
     Ok(sig)
 }
 
-fn is_mismatch(result: Result<ParsedSignature, AuthError>) -> bool {
+fn is_mismatch(result: Result<ParsedSignature<'_>, AuthError>) -> bool {
     matches!(result, Err(AuthError::SignatureMismatch { .. }))
 }
 
@@ -58,12 +76,13 @@ fn the_documented_iam_signing_key_is_derived() {
 fn the_documented_iam_list_users_request_signs_and_verifies() {
     let query = "Action=ListUsers&Version=2010-05-08";
     let base = [("content-type", "application/x-www-form-urlencoded; charset=utf-8"), ("host", "iam.amazonaws.com")];
-    let creq = canonical_request(
+    let mut creq = Vec::new();
+    canonical_request(
+        &mut creq,
         "GET",
         &canonical_uri("/", "iam"),
         &canonical_query(query, false),
-        b"content-type:application/x-www-form-urlencoded; charset=utf-8\nhost:iam.amazonaws.com\nx-amz-date:20150830T123600Z\n",
-        "content-type;host;x-amz-date",
+        b"content-type:application/x-www-form-urlencoded; charset=utf-8\nhost:iam.amazonaws.com\nx-amz-date:20150830T123600Z\n\ncontent-type;host;x-amz-date\n",
         &hex_sha256(b""),
     );
     assert_eq!(hex_sha256(&creq), "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
@@ -255,8 +274,8 @@ impl Signed {
         parts(self.method, &self.path, &self.query, &self.headers, &self.body)
     }
 
-    fn check(&self, now: i64) -> Result<ParsedSignature, AuthError> {
-        check(&self.parts(), SECRET2, now)
+    fn check(&self, now: i64) -> Result<ParsedSignature<'static>, AuthError> {
+        check(&self.parts(), SECRET2, now).map(ParsedSignature::into_owned)
     }
 }
 
@@ -409,7 +428,7 @@ fn a_session_token_is_signed_and_reported() {
     }
     let sig = check(&parts("GET", "/", "", &headers, b""), SECRET2, NOW).unwrap();
     assert_eq!(sig.security_token.as_deref(), Some("FwoGZXIvYXdzE//token+="));
-    assert!(sig.signed_headers.contains(&"x-amz-security-token".to_owned()));
+    assert!(sig.signed_headers.iter().any(|name| name == "x-amz-security-token"));
     assert!(!format!("{sig:?}").contains("FwoGZXIvYXdzE"));
     headers.insert("x-amz-security-token", HeaderValue::from_static("another-token"));
     assert!(is_mismatch(check(&parts("GET", "/", "", &headers, b""), SECRET2, NOW)));
@@ -420,7 +439,7 @@ fn the_date_header_is_used_when_there_is_no_x_amz_date() {
     // botocore signs with `Date` instead of `X-Amz-Date` when the request already has one.
     let http_date = "Tue, 14 Nov 2023 22:13:20 GMT";
     let scope = "20231114/eu-west-1/ssm/aws4_request";
-    let creq = canonical_request(
+    let creq = creq_of(
         "GET",
         "/",
         "",
@@ -428,7 +447,7 @@ fn the_date_header_is_used_when_there_is_no_x_amz_date() {
         "date;host",
         &hex_sha256(b""),
     );
-    let sts = crate::canonical::string_to_sign("20231114T221320Z", scope, &creq);
+    let sts = sts_of("20231114T221320Z", scope, &creq);
     let signature = crate::canonical::signature(&signing_key(SECRET2, "20231114", "eu-west-1", "ssm"), &sts);
     let auth = format!("AWS4-HMAC-SHA256 Credential={KEY}/{scope}, SignedHeaders=date;host, Signature={signature}");
     let headers = header_map(&[("host", "ssm.eu-west-1.amazonaws.com"), ("date", http_date), ("authorization", &auth)]);
@@ -503,7 +522,7 @@ fn a_path_signed_without_normalisation_also_verifies() {
             headers.get_all(name).iter().map(|v| v.as_bytes()),
         );
     }
-    let creq = canonical_request(
+    let creq = creq_of(
         "POST",
         "//a//b//",
         &canonical_query(&q, false),
@@ -511,7 +530,7 @@ fn a_path_signed_without_normalisation_also_verifies() {
         &signed_names.join(";"),
         &hex_sha256(&r.body),
     );
-    let sts = crate::canonical::string_to_sign(p.amz_date, scope, &creq);
+    let sts = sts_of(p.amz_date, scope, &creq);
     let signature = crate::canonical::signature(&signing_key(SECRET2, "20231114", "eu-west-1", "ssm"), &sts);
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential={KEY}/{scope}, SignedHeaders={}, Signature={signature}",
@@ -647,13 +666,13 @@ fn an_authorization_header_and_a_presigned_query_together_are_refused() {
 // Parsing.
 // ---------------------------------------------------------------------------------------------
 
-fn parse_authorization(value: &str, with_date: bool) -> Result<ParsedSignature, AuthError> {
+fn parse_authorization(value: &str, with_date: bool) -> Result<ParsedSignature<'static>, AuthError> {
     let mut pairs = vec![("host", "example.amazonaws.com"), ("authorization", value)];
     if with_date {
         pairs.push(("x-amz-date", SUITE_DATE));
     }
     let headers = header_map(&pairs);
-    parse(&parts("GET", "/", "", &headers, b""))
+    parse(&parts("GET", "/", "", &headers, b"")).map(ParsedSignature::into_owned)
 }
 
 #[test]
@@ -856,9 +875,9 @@ fn garbage_inputs_never_panic() {
                 true,
             )
             .unwrap();
-            sig.amz_date = a.to_owned();
-            sig.date = b.to_owned();
-            sig.signed_headers = vec![a.to_owned(), "host".to_owned()];
+            sig.amz_date = a.into();
+            sig.date = b.into();
+            sig.signed_headers = vec![a.into(), "host".into()];
             sig.presigned = true;
             sig.expires_seconds = Some(u64::MAX);
             let _ = verify(&parts("GET", a, b, &headers, b""), &sig, a, SUITE_NOW, &cache);

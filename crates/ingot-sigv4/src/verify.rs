@@ -4,7 +4,7 @@ use subtle::ConstantTimeEq;
 
 use crate::canonical::{
     canonical_query, canonical_request, canonical_uri_candidates, decode_component, hex_sha256, raw_query_pairs,
-    signature_hex, string_to_sign, text, write_canonical_header,
+    signature_hex, string_to_sign, text, write_canonical_header, Candidates,
 };
 use crate::parse::check_expires;
 use crate::time::{amz_date, parse_amz_date};
@@ -25,7 +25,7 @@ const X_AMZ_CONTENT_SHA256: http::HeaderName = http::HeaderName::from_static("x-
 /// time.
 pub fn verify(
     req: &RequestParts<'_>,
-    sig: &ParsedSignature,
+    sig: &ParsedSignature<'_>,
     secret_access_key: &str,
     now_epoch_seconds: i64,
     cache: &SigningKeyCache,
@@ -39,7 +39,7 @@ pub fn verify(
 /// [`crate::signing_key`]), for a caller that keeps derived keys with its credentials.
 pub fn verify_with_key(
     req: &RequestParts<'_>,
-    sig: &ParsedSignature,
+    sig: &ParsedSignature<'_>,
     signing_key: &[u8; 32],
     now_epoch_seconds: i64,
 ) -> Result<(), AuthError> {
@@ -48,7 +48,7 @@ pub fn verify_with_key(
 
 fn verify_with(
     req: &RequestParts<'_>,
-    sig: &ParsedSignature,
+    sig: &ParsedSignature<'_>,
     now_epoch_seconds: i64,
     signing_key: impl FnOnce() -> [u8; 32],
 ) -> Result<(), AuthError> {
@@ -66,29 +66,41 @@ fn verify_with(
         ));
     }
 
-    let mut headers = Vec::with_capacity(256);
+    // The canonical headers, then the signed header list: the part of the canonical request
+    // after the query, up to the payload hash.
+    let mut headers = Vec::with_capacity(512);
     let mut all_present = true;
     for name in &sig.signed_headers {
-        let values = req.headers.get_all(name.as_str()).iter().map(|v| v.as_bytes());
+        let values = req.headers.get_all(&**name).iter().map(|v| v.as_bytes());
         all_present &= write_canonical_header(&mut headers, name, values);
     }
-    let signed_headers = sig.signed_headers.join(";");
+    headers.push(b'\n');
+    for (i, name) in sig.signed_headers.iter().enumerate() {
+        if i > 0 {
+            headers.push(b';');
+        }
+        headers.extend_from_slice(name.as_bytes());
+    }
+    headers.push(b'\n');
     let query = canonical_query(req.query, sig.presigned);
     let payloads = payload_candidates(req, sig)?;
     let uris = canonical_uri_candidates(req.path, &sig.service);
-    let scope = sig.credential_scope();
     let key = signing_key();
 
     let mut first = None;
-    for uri in &uris {
-        for payload in &payloads {
-            let creq = canonical_request(req.method, uri, &query, &headers, &signed_headers, payload);
-            let sts = string_to_sign(&sig.amz_date, &scope, &creq);
+    let mut creq = Vec::with_capacity(headers.len() + req.path.len() + query.len() + 96);
+    for uri in uris.iter() {
+        for payload in payloads.iter() {
+            creq.clear();
+            canonical_request(&mut creq, req.method, uri, &query, &headers, payload);
+            let sts = string_to_sign(&sig.amz_date, [&*sig.date, &*sig.region, &*sig.service], &creq);
             let computed = signature_hex(&key, &sts);
             if all_present && bool::from(computed.as_slice().ct_eq(sig.signature.as_bytes())) {
                 return Ok(());
             }
-            first.get_or_insert((creq, sts));
+            if first.is_none() {
+                first = Some((creq.clone(), sts));
+            }
         }
     }
     let (creq, sts) = first.unwrap_or_default();
@@ -99,7 +111,7 @@ fn verify_with(
     })
 }
 
-fn check_time(sig: &ParsedSignature, now: i64) -> Result<(), AuthError> {
+fn check_time(sig: &ParsedSignature<'_>, now: i64) -> Result<(), AuthError> {
     let Some(t) = parse_amz_date(&sig.amz_date) else {
         return Err(AuthError::Incomplete(format!(
             "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
@@ -146,7 +158,7 @@ fn check_time(sig: &ParsedSignature, now: i64) -> Result<(), AuthError> {
 /// could vouch for a different body. A presigned request may carry the value as a query
 /// parameter instead (S3 presigners); without either, it was signed over the body's hash
 /// (botocore for non-S3 services) or over `UNSIGNED-PAYLOAD` (S3 presigners).
-fn payload_candidates(req: &RequestParts<'_>, sig: &ParsedSignature) -> Result<Vec<String>, AuthError> {
+fn payload_candidates(req: &RequestParts<'_>, sig: &ParsedSignature<'_>) -> Result<Candidates<String>, AuthError> {
     let claimed = req.headers.get(X_AMZ_CONTENT_SHA256).map(|v| text(v.as_bytes()).trim().to_owned()).or_else(|| {
         if !sig.presigned {
             return None;
@@ -164,9 +176,9 @@ fn payload_candidates(req: &RequestParts<'_>, sig: &ParsedSignature) -> Result<V
                     "The provided 'x-amz-content-sha256' header does not match what was computed.",
                 ));
             }
-            Ok(vec![claimed])
+            Ok(Candidates(claimed, None))
         }
-        None if sig.presigned => Ok(vec![body_hash(), UNSIGNED_PAYLOAD.to_owned()]),
-        None => Ok(vec![body_hash()]),
+        None if sig.presigned => Ok(Candidates(body_hash(), Some(UNSIGNED_PAYLOAD.to_owned()))),
+        None => Ok(Candidates(body_hash(), None)),
     }
 }
