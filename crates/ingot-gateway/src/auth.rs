@@ -4,7 +4,9 @@ use crate::Gateway;
 use ingot_core::credentials::{access_key_storage_key, AccessKeyRecord};
 use ingot_core::{AccountId, CommonError, CommonKind, Principal, Region, Timestamp};
 use ingot_sigv4::{AuthError, ParsedSignature, RequestParts};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How requests are authenticated.
@@ -20,9 +22,28 @@ pub enum AuthMode {
 /// Opened secrets kept in memory for a short while, so the hot path does not read and decrypt
 /// the key record on every request. Entries expire so that a deleted or deactivated key stops
 /// working promptly.
-#[derive(Default)]
+///
+/// Each thread also keeps its own copy of the keys it used ([`LocalKey`], with the signing keys
+/// derived there): with one shared map every request locked it and wrote the shared key's
+/// reference count, and the two cores took turns at both. A copy is good while the shared
+/// entry it came from would be (the same expiry) and until [`CredentialCache::clear`].
 pub(crate) struct CredentialCache {
+    /// Tells this cache's thread-local copies from another gateway's in the same process.
+    id: u64,
+    /// Moved by every `clear`; a thread-local copy taken before it is not used.
+    generation: AtomicU64,
     entries: Mutex<HashMap<String, Arc<OpenKey>>>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        CredentialCache {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            generation: AtomicU64::new(0),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
 }
 
 /// An access key whose record was read and whose secret was opened.
@@ -30,9 +51,18 @@ pub(crate) struct OpenKey {
     pub principal: Principal,
     secret: String,
     opened_at: Timestamp,
-    /// Signing keys derived from the secret, by credential scope (date, region, service); a
-    /// client signs for a handful of scopes at a time, so a short list, oldest dropped first.
-    signing_keys: Mutex<Vec<ScopedSigningKey>>,
+}
+
+/// A thread's copy of an [`OpenKey`], with the signing keys derived from it by credential scope
+/// (date, region, service); a client signs for a handful of scopes at a time, so a short list,
+/// oldest dropped first.
+struct LocalKey {
+    cache_id: u64,
+    generation: u64,
+    /// This thread's own reference count: requests served here clone it.
+    principal: Arc<Principal>,
+    key: Arc<OpenKey>,
+    signing_keys: Vec<ScopedSigningKey>,
 }
 
 /// A signing key with the credential scope it was derived for.
@@ -43,18 +73,22 @@ struct ScopedSigningKey {
     key: [u8; 32],
 }
 
+thread_local! {
+    static LOCAL_KEYS: RefCell<HashMap<String, LocalKey>> = RefCell::new(HashMap::new());
+}
+
 const CACHE_TTL_MS: i64 = 5_000;
 const CACHE_MAX: usize = 10_000;
 const SIGNING_KEYS_PER_ACCESS_KEY: usize = 8;
 
-impl OpenKey {
+impl LocalKey {
     /// The signing key for a credential scope, derived on first use.
-    fn signing_key(&self, date: &str, region: &str, service: &str) -> [u8; 32] {
-        let mut keys = self.signing_keys.lock().unwrap_or_else(|p| p.into_inner());
+    fn signing_key(&mut self, date: &str, region: &str, service: &str) -> [u8; 32] {
+        let keys = &mut self.signing_keys;
         if let Some(scoped) = keys.iter().find(|k| k.date == date && k.region == region && k.service == service) {
             return scoped.key;
         }
-        let key = ingot_sigv4::signing_key(&self.secret, date, region, service);
+        let key = ingot_sigv4::signing_key(&self.key.secret, date, region, service);
         if keys.len() >= SIGNING_KEYS_PER_ACCESS_KEY {
             keys.remove(0);
         }
@@ -68,11 +102,15 @@ impl OpenKey {
     }
 }
 
+fn fresh(key: &OpenKey, now: Timestamp) -> bool {
+    now.millis() - key.opened_at.millis() < CACHE_TTL_MS
+}
+
 impl CredentialCache {
     fn get(&self, access_key_id: &str, now: Timestamp) -> Option<Arc<OpenKey>> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let key = entries.get(access_key_id)?;
-        (now.millis() - key.opened_at.millis() < CACHE_TTL_MS).then(|| key.clone())
+        fresh(key, now).then(|| key.clone())
     }
 
     fn put(&self, access_key_id: &str, key: Arc<OpenKey>) {
@@ -84,13 +122,41 @@ impl CredentialCache {
     }
 
     pub(crate) fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        entries.clear();
+    }
+
+    /// With this thread's fresh copy of `access_key_id`, if it has one.
+    fn with_local<T>(&self, access_key_id: &str, now: Timestamp, f: impl FnOnce(&mut LocalKey) -> T) -> Option<T> {
+        LOCAL_KEYS.with_borrow_mut(|keys| {
+            let local = keys.get_mut(access_key_id)?;
+            let current = local.cache_id == self.id
+                && local.generation == self.generation.load(Ordering::Relaxed)
+                && fresh(&local.key, now);
+            current.then(|| f(local))
+        })
+    }
+
+    /// Makes `key` this thread's copy of `access_key_id`. The generation is read before the
+    /// shared entry was: a `clear` in between leaves the copy unused.
+    fn keep_local(&self, access_key_id: &str, key: Arc<OpenKey>, generation: u64) {
+        LOCAL_KEYS.with_borrow_mut(|keys| {
+            if keys.len() >= CACHE_MAX {
+                keys.clear();
+            }
+            let principal = Arc::new(key.principal.clone());
+            keys.insert(
+                access_key_id.to_string(),
+                LocalKey { cache_id: self.id, generation, principal, key, signing_keys: Vec::new() },
+            );
+        })
     }
 }
 
 /// The outcome of authentication: who, and in which region.
 pub(crate) struct Authenticated<'a> {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     pub region: Region,
     pub access_key_id: std::borrow::Cow<'a, str>,
 }
@@ -130,13 +196,25 @@ impl Gateway {
         let principal = match &self.config.auth_mode {
             crate::AuthMode::Open { default_account } => {
                 let account = AccountId::parse(&sig.access_key_id).unwrap_or_else(|| default_account.clone());
-                Principal::root(account)
+                Arc::new(Principal::root(account))
             }
             crate::AuthMode::Strict => {
-                let key = self.credentials_for(&sig.access_key_id, wall_now).await?;
-                let signing_key = key.signing_key(&sig.date, &sig.region, &sig.service);
+                let local = |local: &mut LocalKey| {
+                    (local.principal.clone(), local.signing_key(&sig.date, &sig.region, &sig.service))
+                };
+                let (principal, signing_key) = match self.credentials.with_local(&sig.access_key_id, wall_now, local) {
+                    Some(found) => found,
+                    None => {
+                        let generation = self.credentials.generation.load(Ordering::Relaxed);
+                        let key = self.credentials_for(&sig.access_key_id, wall_now).await?;
+                        let principal = Arc::new(key.principal.clone());
+                        let signing_key = ingot_sigv4::signing_key(&key.secret, &sig.date, &sig.region, &sig.service);
+                        self.credentials.keep_local(&sig.access_key_id, key, generation);
+                        (principal, signing_key)
+                    }
+                };
                 ingot_sigv4::verify_with_key(parts, &sig, &signing_key, wall_now.seconds()).map_err(auth_error)?;
-                key.principal.clone()
+                principal
             }
         };
         Ok(Authenticated { principal, region, access_key_id: sig.access_key_id })
@@ -157,12 +235,7 @@ impl Gateway {
         let secret = record.open_secret(&self.secrets).map_err(|_| {
             CommonError::internal(format!("access key {access_key_id} does not open under the master key"))
         })?;
-        let key = Arc::new(OpenKey {
-            principal: record.principal,
-            secret,
-            opened_at: now,
-            signing_keys: Mutex::new(Vec::new()),
-        });
+        let key = Arc::new(OpenKey { principal: record.principal, secret, opened_at: now });
         self.credentials.put(access_key_id, key.clone());
         Ok(key)
     }

@@ -4,7 +4,7 @@ use crate::audit::{AuditCall, AUDIT_TOPIC};
 use crate::detect::{detect, Detected};
 use crate::Gateway;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -139,6 +139,32 @@ impl ConnectionStops {
 
 type Response = hyper::Response<Full<Bytes>>;
 
+/// The whole body, or `Err(true)` when it is over `limit` bytes, `Err(false)` when it could not
+/// be read. A body in one frame (the usual case) is taken as it is, without copying it.
+async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, bool> {
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<Vec<u8>> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(|_| false)?.into_data() else {
+            continue; // trailers
+        };
+        let len = first.as_ref().map_or(0, Bytes::len) + joined.as_ref().map_or(0, Vec::len) + data.len();
+        if len > limit {
+            return Err(true);
+        }
+        match (&mut first, &mut joined) {
+            (None, None) => first = Some(data),
+            (Some(_), None) => {
+                let mut all = first.take().map(Vec::from).unwrap_or_default();
+                all.extend_from_slice(&data);
+                joined = Some(all);
+            }
+            (_, Some(all)) => all.extend_from_slice(&data),
+        }
+    }
+    Ok(joined.map(Bytes::from).or(first).unwrap_or_default())
+}
+
 fn to_hyper(resp: HttpResponse) -> Response {
     let internal_error = || {
         let mut r = hyper::Response::new(Full::new(Bytes::new()));
@@ -192,16 +218,9 @@ impl Gateway {
         // A body whose declared length is over the limit is refused before any of it is read.
         let limit = self.config.body_limit;
         let declared_too_large = hyper::body::Body::size_hint(&body).lower() > limit as u64;
-        let read = if declared_too_large {
-            Err(true)
-        } else {
-            Limited::new(body, limit)
-                .collect()
-                .await
-                .map_err(|e| e.downcast_ref::<http_body_util::LengthLimitError>().is_some())
-        };
+        let read = if declared_too_large { Err(true) } else { read_body(body, limit).await };
         let body = match read {
-            Ok(collected) => collected.to_bytes(),
+            Ok(body) => body,
             Err(too_large) => {
                 let error = if too_large {
                     CommonError::new(

@@ -4,45 +4,67 @@
 //! A version names one value of a key for good — the store never gives a version twice — so an
 //! entry cannot go stale: a read that finds a newer version simply misses and decodes. Each store
 //! owns its cache (versions of two stores say nothing about each other).
+//!
+//! The entries live with each thread: one map behind a lock, and a shared reference count per
+//! record, had the cores take turns on every read; a thread decodes a record once per version
+//! instead, which is cheap next to that.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Entries kept at most; when full, the cache starts over (a hot record is back on its next read).
+/// Entries one thread keeps per cache at most; when full, they start over (a hot record is back
+/// on its next read).
 const MAX_ENTRIES: usize = 2048;
 
-type Entry = (u64, Arc<dyn Any + Send + Sync>);
+type Entries = HashMap<String, (u64, Box<dyn Any>)>;
 
-#[derive(Default)]
+thread_local! {
+    /// Each thread's entries, by the id of the cache they belong to.
+    static ENTRIES: RefCell<HashMap<u64, Entries>> = RefCell::new(HashMap::new());
+}
+
 pub struct DecodedCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    id: u64,
+}
+
+impl Default for DecodedCache {
+    fn default() -> Self {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        DecodedCache { id: NEXT_ID.fetch_add(1, Ordering::Relaxed) }
+    }
+}
+
+impl Drop for DecodedCache {
+    fn drop(&mut self) {
+        // Other threads' entries of this cache go when those threads end (or fill up).
+        let _ = ENTRIES.try_with(|entries| entries.borrow_mut().remove(&self.id));
+    }
 }
 
 impl DecodedCache {
-    /// A copy of the record decoded from `key` at `version`, when it is here and of type `R`.
+    /// A copy of the record decoded from `key` at `version`, when this thread has it as an `R`.
     pub fn get<R: Clone + 'static>(&self, key: &str, version: u64) -> Option<R> {
-        let record = {
-            let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-            let (at, record) = entries.get(key)?;
-            (*at == version).then(|| record.clone())?
-        };
-        // Copied outside the lock.
-        record.downcast_ref::<R>().cloned()
+        ENTRIES.with_borrow(|caches| {
+            let (at, record) = caches.get(&self.id)?.get(key)?;
+            (*at == version).then(|| record.downcast_ref::<R>().cloned())?
+        })
     }
 
-    pub fn put<R: Send + Sync + 'static>(&self, key: &str, version: u64, record: R) {
-        let record: Arc<dyn Any + Send + Sync> = Arc::new(record);
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
-            entries.clear();
-        }
-        entries.insert(key.to_string(), (version, record));
+    pub fn put<R: 'static>(&self, key: &str, version: u64, record: R) {
+        ENTRIES.with_borrow_mut(|caches| {
+            let entries = caches.entry(self.id).or_default();
+            if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
+                entries.clear();
+            }
+            entries.insert(key.to_string(), (version, Box::new(record)));
+        })
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+        ENTRIES.with_borrow(|caches| caches.get(&self.id).map_or(0, HashMap::len))
     }
 }
 

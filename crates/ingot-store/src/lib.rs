@@ -147,6 +147,13 @@ pub trait Store: Send + Sync + 'static {
     fn decoded_records(&self) -> Option<&DecodedCache> {
         None
     }
+
+    /// The version of `key` that [`Store::get`] would return now, when the store knows it
+    /// without a read (its read cache holds the key); `None` says nothing about the key. Lets a
+    /// record already decoded at that version be used without copying the value.
+    fn cached_version(&self, _key: &str) -> Option<u64> {
+        None
+    }
 }
 
 mod common;

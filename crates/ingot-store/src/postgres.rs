@@ -1394,6 +1394,15 @@ impl Store for PostgresStore {
         "postgres"
     }
 
+    fn cached_version(&self, key: &str) -> Option<u64> {
+        // As in `get`: the cache answers only while the lease covers it.
+        if self.cache_lease.covers() {
+            self.cache.version(key)
+        } else {
+            None
+        }
+    }
+
     fn decoded_records(&self) -> Option<&crate::DecodedCache> {
         Some(&self.decoded)
     }

@@ -79,6 +79,11 @@ impl ReadCache {
         self.state().entries.get(key).cloned()
     }
 
+    /// The version of the cached item of `key`, without copying its value.
+    pub(crate) fn version(&self, key: &str) -> Option<u64> {
+        self.state().entries.get(key).map(|item| item.version)
+    }
+
     /// To be taken before a read whose result will be offered to [`ReadCache::fill`].
     pub(crate) fn generation(&self) -> u64 {
         self.state().generation

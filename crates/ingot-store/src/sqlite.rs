@@ -707,6 +707,10 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn cached_version(&self, key: &str) -> Option<u64> {
+        self.cache.version(key)
+    }
+
     fn decoded_records(&self) -> Option<&crate::DecodedCache> {
         Some(&self.decoded)
     }

@@ -62,12 +62,23 @@ impl Tx {
     /// [`crate::DecodedCache`] instead of decoded again. Reads that walk many records (listings)
     /// use [`Self::get_record`]: through the bounded cache they would only churn it.
     pub async fn get_record_cached<R: Record + Clone + 'static>(&self, key: &str) -> Result<Option<R>, StoreError> {
+        let cache = self.store.decoded_records();
+        // The store knows the current version without a read, and that version was decoded here
+        // before: no copy of the value at all. The read is remembered as `lookup` would.
+        if let Some(cache) = cache {
+            if !self.state().writes.contains_key(key) {
+                let decoded = self.store.cached_version(key).and_then(|v| Some((v, cache.get::<R>(key, v)?)));
+                if let Some((version, record)) = decoded {
+                    self.state().reads.entry(key.to_string()).or_insert(Some(version));
+                    return Ok(Some(record));
+                }
+            }
+        }
         let item = match self.lookup(key).await? {
             Lookup::Own(value) => return value.map(|bytes| decode_record(&bytes)).transpose(),
             Lookup::Stored(None) => return Ok(None),
             Lookup::Stored(Some(item)) => item,
         };
-        let cache = self.store.decoded_records();
         if let Some(record) = cache.and_then(|c| c.get::<R>(key, item.version)) {
             return Ok(Some(record));
         }
