@@ -3,7 +3,7 @@
 use crate::Gateway;
 use ingot_core::credentials::{access_key_storage_key, AccessKeyRecord};
 use ingot_core::{AccountId, CommonError, CommonKind, Principal, Region, Timestamp};
-use ingot_sigv4::{AuthError, ParsedSignature, RequestParts};
+use ingot_sigv4::{AuthError, ParsedSignature, RequestParts, SigningKey};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -70,7 +70,7 @@ struct ScopedSigningKey {
     date: String,
     region: String,
     service: String,
-    key: [u8; 32],
+    key: SigningKey,
 }
 
 thread_local! {
@@ -83,12 +83,12 @@ const SIGNING_KEYS_PER_ACCESS_KEY: usize = 8;
 
 impl LocalKey {
     /// The signing key for a credential scope, derived on first use.
-    fn signing_key(&mut self, date: &str, region: &str, service: &str) -> [u8; 32] {
+    fn signing_key(&mut self, date: &str, region: &str, service: &str) -> &SigningKey {
         let keys = &mut self.signing_keys;
-        if let Some(scoped) = keys.iter().find(|k| k.date == date && k.region == region && k.service == service) {
-            return scoped.key;
+        if let Some(i) = keys.iter().position(|k| k.date == date && k.region == region && k.service == service) {
+            return &keys[i].key;
         }
-        let key = ingot_sigv4::signing_key(&self.key.secret, date, region, service);
+        let key = SigningKey::new(&ingot_sigv4::signing_key(&self.key.secret, date, region, service));
         if keys.len() >= SIGNING_KEYS_PER_ACCESS_KEY {
             keys.remove(0);
         }
@@ -98,7 +98,7 @@ impl LocalKey {
             service: service.to_string(),
             key,
         });
-        key
+        &keys[keys.len() - 1].key
     }
 }
 
@@ -199,21 +199,28 @@ impl Gateway {
                 Arc::new(Principal::root(account))
             }
             crate::AuthMode::Strict => {
+                let verify = |key: &SigningKey| ingot_sigv4::verify_with_key(parts, &sig, key, wall_now.seconds());
                 let local = |local: &mut LocalKey| {
-                    (local.principal.clone(), local.signing_key(&sig.date, &sig.region, &sig.service))
+                    let verified = verify(local.signing_key(&sig.date, &sig.region, &sig.service));
+                    (local.principal.clone(), verified)
                 };
-                let (principal, signing_key) = match self.credentials.with_local(&sig.access_key_id, wall_now, local) {
+                let (principal, verified) = match self.credentials.with_local(&sig.access_key_id, wall_now, local) {
                     Some(found) => found,
                     None => {
                         let generation = self.credentials.generation.load(Ordering::Relaxed);
                         let key = self.credentials_for(&sig.access_key_id, wall_now).await?;
                         let principal = Arc::new(key.principal.clone());
-                        let signing_key = ingot_sigv4::signing_key(&key.secret, &sig.date, &sig.region, &sig.service);
+                        let signing_key = SigningKey::new(&ingot_sigv4::signing_key(
+                            &key.secret,
+                            &sig.date,
+                            &sig.region,
+                            &sig.service,
+                        ));
                         self.credentials.keep_local(&sig.access_key_id, key, generation);
-                        (principal, signing_key)
+                        (principal, verify(&signing_key))
                     }
                 };
-                ingot_sigv4::verify_with_key(parts, &sig, &signing_key, wall_now.seconds()).map_err(auth_error)?;
+                verified.map_err(auth_error)?;
                 principal
             }
         };

@@ -235,8 +235,7 @@ impl Gateway {
                 return to_hyper(ingot_protocol::encode_error(protocol, None, &error.into(), &request_id));
             }
         };
-        let user_agent =
-            parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let http_req = HttpRequest { method: parts.method.as_str(), path, query, headers: &parts.headers, body: &body };
         let call = CallInfo { request_id: &request_id, source_ip, user_agent };
         to_hyper(self.handle_api(&http_req, &call).await)
@@ -274,7 +273,7 @@ impl Gateway {
             region: &region_hint,
             time: now,
             source_ip: call.source_ip,
-            user_agent: &call.user_agent,
+            user_agent: call.user_agent,
             request_id: call.request_id,
             request_parameters: b"null",
             output: None,
@@ -320,7 +319,7 @@ impl Gateway {
                 secrets: &self.secrets,
                 tx: Tx::new(self.store.clone()),
                 source_ip: call.source_ip,
-                user_agent: &call.user_agent,
+                user_agent: call.user_agent,
                 authorizer: &*self.authorizer,
             };
             let result = service.call(&ctx, operation.name, std::mem::take(&mut input)).await;
@@ -350,7 +349,7 @@ impl Gateway {
                 region: ctx.region.as_str(),
                 time: now,
                 source_ip: call.source_ip,
-                user_agent: &call.user_agent,
+                user_agent: call.user_agent,
                 request_id: call.request_id,
                 request_parameters: &request_parameters,
                 output: output.as_ref().and_then(|(_, value)| value.as_ref()),
@@ -407,5 +406,5 @@ fn encode_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str
 struct CallInfo<'a> {
     request_id: &'a str,
     source_ip: &'a str,
-    user_agent: String,
+    user_agent: &'a str,
 }

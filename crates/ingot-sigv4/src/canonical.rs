@@ -197,6 +197,17 @@ pub(crate) fn write_canonical_header<'v>(
 }
 
 fn trim_all(value: &[u8], out: &mut Vec<u8>) {
+    // Most values have nothing to trim or collapse: no tab, no space first, last or doubled.
+    let mut after_space = true;
+    let clean = value.iter().all(|&b| {
+        let ok = b != b'\t' && !(b == b' ' && after_space);
+        after_space = b == b' ';
+        ok
+    });
+    if clean && !after_space {
+        out.extend_from_slice(value);
+        return;
+    }
     let mut pending_space = false;
     let mut started = false;
     for &b in value {
@@ -247,9 +258,30 @@ pub(crate) fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String 
     hex_string(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
 }
 
-/// [`signature`] as lower-case hex digits on the stack, for comparing.
-pub(crate) fn signature_hex(signing_key: &[u8; 32], string_to_sign: &str) -> [u8; 64] {
-    hex32(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
+/// A signing key ready to sign: the HMAC state with the key already absorbed, so each
+/// signature costs the hash of the string to sign alone (the key's two blocks are done once).
+#[derive(Clone)]
+pub struct SigningKey {
+    mac: Hmac<Sha256>,
+}
+
+impl SigningKey {
+    pub fn new(key: &[u8; 32]) -> Self {
+        SigningKey { mac: <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length") }
+    }
+
+    /// The signature of a string to sign, as lower-case hex digits on the stack.
+    pub(crate) fn signature_hex(&self, string_to_sign: &str) -> [u8; 64] {
+        let mut mac = self.mac.clone();
+        mac.update(string_to_sign.as_bytes());
+        hex32(&mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
 }
 
 #[cfg(test)]
@@ -335,6 +367,25 @@ mod tests {
     fn a_presigned_query_leaves_out_only_its_signature() {
         assert_eq!(canonical_query("X-Amz-Signature=abc&b=2&X-Amz-Date=1", true), "X-Amz-Date=1&b=2");
         assert_eq!(canonical_query("X-Amz-Signature=abc&b=2", false), "X-Amz-Signature=abc&b=2");
+    }
+
+    #[test]
+    fn values_with_nothing_to_trim_are_copied_and_the_rest_trimmed() {
+        for (value, want) in [
+            ("abc", "abc"),
+            ("a b c", "a b c"),
+            ("a  b", "a b"),
+            (" a", "a"),
+            ("a ", "a"),
+            ("a\tb", "a b"),
+            ("\ta", "a"),
+            ("", ""),
+            (" ", ""),
+        ] {
+            let mut out = Vec::new();
+            trim_all(value.as_bytes(), &mut out);
+            assert_eq!(out, want.as_bytes(), "{value:?}");
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use canonical::SigningKey;
 pub use error::{AuthError, MISSING_MESSAGE, SIGNATURE_MISMATCH_MESSAGE};
 pub use key::{signing_key, SigningKeyCache};
 pub use parse::parse;

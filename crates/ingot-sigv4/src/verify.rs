@@ -1,10 +1,12 @@
 //! Checking a parsed signature against the request and the secret.
 
+use std::borrow::Cow;
+
 use subtle::ConstantTimeEq;
 
 use crate::canonical::{
     canonical_query, canonical_request, canonical_uri_candidates, decode_component, hex_sha256, raw_query_pairs,
-    signature_hex, string_to_sign, text, write_canonical_header, Candidates,
+    string_to_sign, text, write_canonical_header, Candidates, SigningKey,
 };
 use crate::parse::check_expires;
 use crate::time::{amz_date, parse_amz_date};
@@ -31,26 +33,27 @@ pub fn verify(
     cache: &SigningKeyCache,
 ) -> Result<(), AuthError> {
     verify_with(req, sig, now_epoch_seconds, || {
-        cache.signing_key(secret_access_key, &sig.date, &sig.region, &sig.service)
+        Cow::Owned(SigningKey::new(&cache.signing_key(secret_access_key, &sig.date, &sig.region, &sig.service)))
     })
 }
 
-/// [`verify`] with the signing key for `sig`'s credential scope already derived (see
-/// [`crate::signing_key`]), for a caller that keeps derived keys with its credentials.
+/// [`verify`] with the signing key for `sig`'s credential scope already derived and made ready
+/// ([`crate::signing_key`], [`SigningKey::new`]), for a caller that keeps them with its
+/// credentials.
 pub fn verify_with_key(
     req: &RequestParts<'_>,
     sig: &ParsedSignature<'_>,
-    signing_key: &[u8; 32],
+    signing_key: &SigningKey,
     now_epoch_seconds: i64,
 ) -> Result<(), AuthError> {
-    verify_with(req, sig, now_epoch_seconds, || *signing_key)
+    verify_with(req, sig, now_epoch_seconds, || Cow::Borrowed(signing_key))
 }
 
-fn verify_with(
+fn verify_with<'k>(
     req: &RequestParts<'_>,
     sig: &ParsedSignature<'_>,
     now_epoch_seconds: i64,
-    signing_key: impl FnOnce() -> [u8; 32],
+    signing_key: impl FnOnce() -> Cow<'k, SigningKey>,
 ) -> Result<(), AuthError> {
     let day = sig.amz_date.get(..8).unwrap_or(&sig.amz_date);
     if sig.date != day {
@@ -94,7 +97,7 @@ fn verify_with(
             creq.clear();
             canonical_request(&mut creq, req.method, uri, &query, &headers, payload);
             let sts = string_to_sign(&sig.amz_date, [&*sig.date, &*sig.region, &*sig.service], &creq);
-            let computed = signature_hex(&key, &sts);
+            let computed = key.signature_hex(&sts);
             if all_present && bool::from(computed.as_slice().ct_eq(sig.signature.as_bytes())) {
                 return Ok(());
             }

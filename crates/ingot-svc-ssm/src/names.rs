@@ -5,6 +5,7 @@
 
 use crate::errors::SsmError;
 use ingot_core::{CommonError, RequestContext};
+use std::borrow::Cow;
 
 /// At most this many levels in a hierarchical name.
 pub const MAX_HIERARCHY_LEVELS: usize = 15;
@@ -252,20 +253,20 @@ impl ParameterReference {
                 return Err(malformed());
             }
             // The ARN drops the leading slash of hierarchical names.
-            let name = if path.contains('/') { format!("/{path}") } else { path.to_string() };
+            let name = if path.contains('/') { Cow::Owned(format!("/{path}")) } else { Cow::Owned(path.to_string()) };
             (arn.account, arn.region, name)
         } else {
-            (ctx.account.to_string(), ctx.region.to_string(), text.to_string())
+            (ctx.account.to_string(), ctx.region.to_string(), Cow::Borrowed(text))
         };
         let (name, selector) = match rest.split_once(':') {
-            None => (rest.as_str(), None),
+            None => (&*rest, None),
             Some((name, sel)) if allow_selector && !sel.is_empty() && !sel.contains(':') => {
                 (name, Some(Selector::parse(sel)))
             }
             Some(_) => return Err(malformed()),
         };
-        let owner = if account.is_empty() { ctx.account.to_string() } else { account.clone() };
-        let name = ParameterName::for_read(name, &region, &owner)?;
+        let owner = if account.is_empty() { ctx.account.as_str() } else { account.as_str() };
+        let name = ParameterName::for_read(name, &region, owner)?;
         let account = if name.is_public() { String::new() } else { account };
         Ok(ParameterReference { account, region, name, selector })
     }
