@@ -5,7 +5,36 @@ use crate::datatypes::TEXT;
 use crate::store::ParameterRecord;
 use ingot_core::{IdGen, RequestContext, Timestamp};
 use ingot_store::Tx;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
+
+/// An EventBridge event as AWS delivers it.
+#[derive(Serialize)]
+struct Envelope<'a, D> {
+    version: &'static str,
+    id: String,
+    #[serde(rename = "detail-type")]
+    detail_type: &'a str,
+    source: &'static str,
+    account: &'a str,
+    time: String,
+    region: &'a str,
+    resources: [&'a str; 1],
+    detail: D,
+}
+
+/// The detail of `Parameter Store Change`.
+#[derive(Serialize)]
+struct ChangeDetail<'a> {
+    operation: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    parameter_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(rename = "dataType", skip_serializing_if = "Option::is_none")]
+    data_type: Option<&'a str>,
+}
 
 /// Where and when events are written.
 pub struct Events<'a> {
@@ -25,35 +54,35 @@ impl<'a> Events<'a> {
         Events::new(&ctx.tx, &ctx.ids, ctx.account.as_str(), ctx.region.as_str(), ctx.now)
     }
 
-    fn emit(&self, detail_type: &str, arn: &str, detail: Value) {
-        let event = json!({
-            "version": "0",
-            "id": self.ids.uuid(),
-            "detail-type": detail_type,
-            "source": "aws.ssm",
-            "account": self.account,
-            "time": Timestamp(self.now.0 - self.now.0.rem_euclid(1000)).to_iso8601(),
-            "region": self.region,
-            "resources": [arn],
-            "detail": detail,
-        });
-        self.tx.emit(ingot_core::EVENTS_TOPIC, event.to_string().into_bytes());
+    /// Writes the event envelope around `detail`, typed: a `json!` map cost a PutParameter more
+    /// than its store writes.
+    fn emit(&self, detail_type: &str, arn: &str, detail: impl Serialize) {
+        let event = Envelope {
+            version: "0",
+            id: self.ids.uuid(),
+            detail_type,
+            source: "aws.ssm",
+            account: self.account,
+            time: Timestamp(self.now.0 - self.now.0.rem_euclid(1000)).to_iso8601(),
+            region: self.region,
+            resources: [arn],
+            detail,
+        };
+        // Strings and plain structures only: serializing cannot fail.
+        let payload = serde_json::to_vec(&event).unwrap_or_default();
+        self.tx.emit(ingot_core::EVENTS_TOPIC, payload);
     }
 
     /// `Parameter Store Change`: `operation` is `Create`, `Update`, `Delete`,
     /// `LabelParameterVersion` or `UnlabelParameterVersion`.
     pub fn change(&self, record: &ParameterRecord, arn: &str, operation: &str) {
-        let mut detail = json!({
-            "operation": operation,
-            "name": record.name,
-            "type": record.parameter_type.as_str(),
-        });
-        if let Some(d) = &record.description {
-            detail["description"] = Value::from(d.as_str());
-        }
-        if record.data_type != TEXT {
-            detail["dataType"] = Value::from(record.data_type.as_str());
-        }
+        let detail = ChangeDetail {
+            operation,
+            name: &record.name,
+            parameter_type: record.parameter_type.as_str(),
+            description: record.description.as_deref(),
+            data_type: (record.data_type != TEXT).then_some(record.data_type.as_str()),
+        };
         self.emit("Parameter Store Change", arn, detail);
     }
 
