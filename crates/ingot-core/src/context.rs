@@ -39,6 +39,6 @@ impl RequestContext<'_> {
     /// Every handler calls this with its operation's IAM action and the resource's ARN before it
     /// touches state.
     pub fn authorize(&self, action: &str, resource: &str) -> Result<(), CommonError> {
-        self.authorizer.authorize(&self.principal, action, resource)
+        self.authorizer.authorize(self.principal, action, resource)
     }
 }

@@ -13,7 +13,7 @@ enum Source {
     /// behind a mutex made the cores take turns, and every request draws its request id here.
     Entropy,
     /// One generator, in call order.
-    Seeded(Mutex<rand::rngs::StdRng>),
+    Seeded(Box<Mutex<rand::rngs::StdRng>>),
 }
 
 impl std::fmt::Debug for IdGen {
@@ -51,7 +51,7 @@ impl IdGen {
 
     pub fn seeded(seed: u64) -> Self {
         use rand::SeedableRng;
-        IdGen { source: Source::Seeded(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed))) }
+        IdGen { source: Source::Seeded(Box::new(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)))) }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut dyn RngCore) -> T) -> T {

@@ -344,7 +344,7 @@ impl Gateway {
             let audit = AuditCall {
                 model,
                 operation: Some(operation),
-                principal: Some(&ctx.principal),
+                principal: Some(ctx.principal),
                 access_key_id: Some(&auth.access_key_id),
                 region: ctx.region.as_str(),
                 time: now,

@@ -51,7 +51,7 @@ impl<'a> Events<'a> {
     }
 
     pub fn of(ctx: &'a RequestContext<'_>) -> Self {
-        Events::new(&ctx.tx, &ctx.ids, ctx.account.as_str(), ctx.region.as_str(), ctx.now)
+        Events::new(&ctx.tx, ctx.ids, ctx.account.as_str(), ctx.region.as_str(), ctx.now)
     }
 
     /// Writes the event envelope around `detail`, typed: a `json!` map cost a PutParameter more

@@ -231,7 +231,7 @@ impl Handler<PutParameter> for Ssm {
             check_allowed_pattern(pattern, &input.value)?;
         }
         let new_policies = match &input.policies {
-            Some(text) => Some(policies::parse(text, ctx.now, &ctx.ids)?),
+            Some(text) => Some(policies::parse(text, ctx.now, ctx.ids)?),
             None => None,
         };
         let has_policies = match &new_policies {
@@ -330,7 +330,7 @@ impl Handler<PutParameter> for Ssm {
             labels: existing.as_ref().map(|o| o.labels.clone()).unwrap_or_default(),
             oldest_version,
         };
-        policies::arm(&ctx.tx, &ctx.ids, account, region, &name.canonical, &mut record);
+        policies::arm(&ctx.tx, ctx.ids, account, region, &name.canonical, &mut record);
 
         store::save(&ctx.tx, account, region, &name.canonical, &record);
         if existing.is_none() {
