@@ -450,16 +450,18 @@ impl Handler<GetParametersByPath> for Ssm {
             let arn = parameter_arn(region, account, &canonical);
             // With a label filter, the labelled version is the one returned.
             let labelled = label_filter.and_then(|f| f.values.iter().find_map(|l| record.labels.get(l).copied()));
-            let version = match labelled {
+            let older;
+            let shown = match labelled {
                 Some(v) if v != record.version => {
-                    match store::load_version(&ctx.tx, account, region, &canonical, v).await? {
+                    older = match store::load_version(&ctx.tx, account, region, &canonical, v).await? {
                         Some(version) => version,
                         None => continue,
-                    }
+                    };
+                    older.shown()
                 }
-                _ => record.as_version(),
+                _ => record.shown(),
             };
-            parameters.push(to_parameter(ctx, &version, &arn, None, with_decryption).await?);
+            parameters.push(to_parameter(ctx, shown, arn, None, with_decryption).await?);
         }
         Ok(GetParametersByPathResult {
             parameters: Some(parameters),

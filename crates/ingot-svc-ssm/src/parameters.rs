@@ -9,7 +9,7 @@ use crate::operations::{DeleteParameter, DeleteParameters, GetParameter, GetPara
 use crate::policies::{self, StoredPolicy};
 use crate::public::{self, PublicParameter};
 use crate::secure::{self, DEFAULT_KEY_ID};
-use crate::store::{self, ParameterRecord, VersionRecord};
+use crate::store::{self, ParameterRecord, Shown};
 use crate::types::{
     DeleteParameterRequest, DeleteParameterResult, DeleteParametersRequest, DeleteParametersResult,
     GetParameterRequest, GetParameterResult, GetParametersRequest, GetParametersResult, Parameter, ParameterTier,
@@ -353,10 +353,12 @@ pub enum Miss {
     Version(SsmError),
 }
 
-/// Reads what a reference names (the caller has been authorized for it).
+/// Reads what a reference names (the caller has been authorized for it); `arn` is the
+/// reference's ARN ([`ParameterReference::arn`]), which the answer carries.
 pub async fn read_reference(
     ctx: &RequestContext<'_>,
     reference: &ParameterReference,
+    arn: String,
     with_decryption: bool,
 ) -> Result<Result<Found, Miss>, SsmError> {
     let requested = reference.name.given.as_str();
@@ -389,26 +391,27 @@ pub async fn read_reference(
             None => return Ok(Err(Miss::Version(label_not_found(l, requested)))),
         },
     };
-    let version = if wanted == current.version {
-        current.as_version()
+    let older;
+    let shown = if wanted == current.version {
+        current.shown()
     } else if wanted < current.oldest_version || wanted > current.version {
         return Ok(Err(Miss::Version(version_not_found(wanted, requested))));
     } else {
-        match store::load_version(&ctx.tx, account, region, canonical, wanted).await? {
+        older = match store::load_version(&ctx.tx, account, region, canonical, wanted).await? {
             Some(v) => v,
             None => return Ok(Err(Miss::Version(version_not_found(wanted, requested)))),
-        }
+        };
+        older.shown()
     };
-    let arn = parameter_arn(region, account, canonical);
-    let parameter = to_parameter(ctx, &version, &arn, reference.selector.as_ref(), with_decryption).await?;
+    let parameter = to_parameter(ctx, shown, arn, reference.selector.as_ref(), with_decryption).await?;
     Ok(Ok(Found { parameter }))
 }
 
-/// The `Parameter` shape of a stored version.
+/// The `Parameter` shape of a stored version; `arn` is the parameter's ARN.
 pub async fn to_parameter(
     ctx: &RequestContext<'_>,
-    version: &VersionRecord,
-    arn: &str,
+    version: Shown<'_>,
+    arn: String,
     selector: Option<&Selector>,
     with_decryption: bool,
 ) -> Result<Parameter, SsmError> {
@@ -416,22 +419,22 @@ pub async fn to_parameter(
         ctx,
         ctx.account.as_str(),
         ctx.region.as_str(),
-        arn,
+        &arn,
         version.parameter_type,
-        &version.value,
+        version.value,
         with_decryption,
     )
     .await?;
     Ok(Parameter {
-        name: Some(version.name.clone()),
+        name: Some(version.name.to_string()),
         r#type: Some(version.parameter_type),
         value: Some(value),
         version: Some(version.version),
         selector: selector.map(Selector::to_response),
         source_result: None,
         last_modified_date: Some(version.last_modified),
-        arn: Some(arn.to_string()),
-        data_type: Some(version.data_type.clone()),
+        arn: Some(arn),
+        data_type: Some(version.data_type.to_string()),
     })
 }
 
@@ -456,8 +459,9 @@ impl Handler<GetParameter> for Ssm {
         input: GetParameterRequest,
     ) -> Result<GetParameterResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx, true)?;
-        ctx.authorize("ssm:GetParameter", &reference.arn())?;
-        match read_reference(ctx, &reference, input.with_decryption.unwrap_or(false)).await? {
+        let arn = reference.arn();
+        ctx.authorize("ssm:GetParameter", &arn)?;
+        match read_reference(ctx, &reference, arn, input.with_decryption.unwrap_or(false)).await? {
             Ok(found) => Ok(GetParameterResult { parameter: Some(found.parameter) }),
             Err(Miss::NotFound) => Err(not_found_silently()),
             Err(Miss::Version(e)) => Err(e),
@@ -481,13 +485,14 @@ impl Handler<GetParameters> for Ssm {
         let mut references = Vec::with_capacity(names.len());
         for name in &names {
             let reference = ParameterReference::parse(name, ctx, true)?;
-            ctx.authorize("ssm:GetParameters", &reference.arn())?;
-            references.push(reference);
+            let arn = reference.arn();
+            ctx.authorize("ssm:GetParameters", &arn)?;
+            references.push((reference, arn));
         }
         let mut parameters = Vec::new();
         let mut invalid = Vec::new();
-        for (name, reference) in names.into_iter().zip(references) {
-            match read_reference(ctx, &reference, with_decryption).await? {
+        for (name, (reference, arn)) in names.into_iter().zip(references) {
+            match read_reference(ctx, &reference, arn, with_decryption).await? {
                 Ok(found) => parameters.push(found.parameter),
                 Err(_) => invalid.push(name),
             }

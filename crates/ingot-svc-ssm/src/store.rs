@@ -74,6 +74,18 @@ impl ParameterRecord {
         self.labels.iter().filter(|(_, v)| **v == version).map(|(l, _)| l.clone()).collect()
     }
 
+    /// What a response shows of the latest version, borrowed.
+    pub fn shown(&self) -> Shown<'_> {
+        Shown {
+            name: &self.name,
+            parameter_type: self.parameter_type,
+            value: &self.value,
+            version: self.version,
+            last_modified: self.last_modified,
+            data_type: &self.data_type,
+        }
+    }
+
     pub fn as_version(&self) -> VersionRecord {
         VersionRecord {
             name: self.name.clone(),
@@ -109,6 +121,32 @@ pub struct VersionRecord {
     pub key_id: Option<String>,
     #[serde(default)]
     pub policies: Vec<StoredPolicy>,
+}
+
+impl VersionRecord {
+    /// What a response shows of this version, borrowed.
+    pub fn shown(&self) -> Shown<'_> {
+        Shown {
+            name: &self.name,
+            parameter_type: self.parameter_type,
+            value: &self.value,
+            version: self.version,
+            last_modified: self.last_modified,
+            data_type: &self.data_type,
+        }
+    }
+}
+
+/// The fields of one version that a `Parameter` in a response shows, borrowed from the record
+/// that holds them (the latest version lives in the parameter's record: copying it into a
+/// `VersionRecord` first cost a GetParameter a dozen allocations).
+pub struct Shown<'a> {
+    pub name: &'a str,
+    pub parameter_type: ParameterType,
+    pub value: &'a str,
+    pub version: i64,
+    pub last_modified: Timestamp,
+    pub data_type: &'a str,
 }
 
 impl Record for VersionRecord {
