@@ -76,14 +76,7 @@ impl ParameterRecord {
 
     /// What a response shows of the latest version, borrowed.
     pub fn shown(&self) -> Shown<'_> {
-        Shown {
-            name: &self.name,
-            parameter_type: self.parameter_type,
-            value: &self.value,
-            version: self.version,
-            last_modified: self.last_modified,
-            data_type: &self.data_type,
-        }
+        Shown::new(&self.name, self.parameter_type, &self.value, self.version, self.last_modified, &self.data_type)
     }
 
     pub fn as_version(&self) -> VersionRecord {
@@ -126,14 +119,7 @@ pub struct VersionRecord {
 impl VersionRecord {
     /// What a response shows of this version, borrowed.
     pub fn shown(&self) -> Shown<'_> {
-        Shown {
-            name: &self.name,
-            parameter_type: self.parameter_type,
-            value: &self.value,
-            version: self.version,
-            last_modified: self.last_modified,
-            data_type: &self.data_type,
-        }
+        Shown::new(&self.name, self.parameter_type, &self.value, self.version, self.last_modified, &self.data_type)
     }
 }
 
@@ -147,6 +133,19 @@ pub struct Shown<'a> {
     pub version: i64,
     pub last_modified: Timestamp,
     pub data_type: &'a str,
+}
+
+impl<'a> Shown<'a> {
+    fn new(
+        name: &'a str,
+        parameter_type: ParameterType,
+        value: &'a str,
+        version: i64,
+        last_modified: Timestamp,
+        data_type: &'a str,
+    ) -> Self {
+        Shown { name, parameter_type, value, version, last_modified, data_type }
+    }
 }
 
 impl Record for VersionRecord {
