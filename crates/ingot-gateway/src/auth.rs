@@ -138,18 +138,22 @@ impl CredentialCache {
         })
     }
 
-    /// Makes `key` this thread's copy of `access_key_id`. The generation is read before the
-    /// shared entry was: a `clear` in between leaves the copy unused.
-    fn keep_local(&self, access_key_id: &str, key: Arc<OpenKey>, generation: u64) {
+    /// Makes `key` this thread's copy of `access_key_id`, and runs `f` with it. The generation is
+    /// read before the shared entry was: a `clear` in between leaves the copy unused afterwards.
+    fn keep_local<T>(
+        &self,
+        access_key_id: &str,
+        key: Arc<OpenKey>,
+        generation: u64,
+        f: impl FnOnce(&mut LocalKey) -> T,
+    ) -> T {
         LOCAL_KEYS.with_borrow_mut(|keys| {
             if keys.len() >= CACHE_MAX {
                 keys.clear();
             }
             let principal = Arc::new(key.principal.clone());
-            keys.insert(
-                access_key_id.to_string(),
-                LocalKey { cache_id: self.id, generation, principal, key, signing_keys: Vec::new() },
-            );
+            let local = LocalKey { cache_id: self.id, generation, principal, key, signing_keys: Vec::new() };
+            f(keys.entry(access_key_id.to_string()).insert_entry(local).into_mut())
         })
     }
 }
@@ -209,15 +213,7 @@ impl Gateway {
                     None => {
                         let generation = self.credentials.generation.load(Ordering::Relaxed);
                         let key = self.credentials_for(&sig.access_key_id, wall_now).await?;
-                        let principal = Arc::new(key.principal.clone());
-                        let signing_key = SigningKey::new(&ingot_sigv4::signing_key(
-                            &key.secret,
-                            &sig.date,
-                            &sig.region,
-                            &sig.service,
-                        ));
-                        self.credentials.keep_local(&sig.access_key_id, key, generation);
-                        (principal, verify(&signing_key))
+                        self.credentials.keep_local(&sig.access_key_id, key, generation, local)
                     }
                 };
                 verified.map_err(auth_error)?;

@@ -143,26 +143,23 @@ type Response = hyper::Response<Full<Bytes>>;
 /// be read. A body in one frame (the usual case) is taken as it is, without copying it.
 async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, bool> {
     let mut first: Option<Bytes> = None;
-    let mut joined: Option<Vec<u8>> = None;
+    let mut joined = Vec::new();
     while let Some(frame) = body.frame().await {
         let Ok(data) = frame.map_err(|_| false)?.into_data() else {
             continue; // trailers
         };
-        let len = first.as_ref().map_or(0, Bytes::len) + joined.as_ref().map_or(0, Vec::len) + data.len();
-        if len > limit {
+        match first.take() {
+            None if joined.is_empty() => first = Some(data),
+            earlier => {
+                joined.extend_from_slice(&earlier.unwrap_or_default());
+                joined.extend_from_slice(&data);
+            }
+        }
+        if first.as_ref().map_or(joined.len(), Bytes::len) > limit {
             return Err(true);
         }
-        match (&mut first, &mut joined) {
-            (None, None) => first = Some(data),
-            (Some(_), None) => {
-                let mut all = first.take().map(Vec::from).unwrap_or_default();
-                all.extend_from_slice(&data);
-                joined = Some(all);
-            }
-            (_, Some(all)) => all.extend_from_slice(&data),
-        }
     }
-    Ok(joined.map(Bytes::from).or(first).unwrap_or_default())
+    Ok(first.unwrap_or_else(|| Bytes::from(joined)))
 }
 
 fn to_hyper(resp: HttpResponse) -> Response {

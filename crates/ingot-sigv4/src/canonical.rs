@@ -224,6 +224,19 @@ fn trim_all(value: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// Ends the canonical header lines: the empty line, then the signed header names joined with `;`
+/// and a newline (the part of the canonical request that [`canonical_request`] takes whole).
+pub(crate) fn end_canonical_headers<'n>(out: &mut Vec<u8>, names: impl Iterator<Item = &'n str>) {
+    out.push(b'\n');
+    for (i, name) in names.enumerate() {
+        if i > 0 {
+            out.push(b';');
+        }
+        out.extend_from_slice(name.as_bytes());
+    }
+    out.push(b'\n');
+}
+
 /// Appends the canonical request to `out`. `headers_and_list` is the `name:value\n` lines, an
 /// empty line, and the signed header list with its newline, already written.
 pub(crate) fn canonical_request(
@@ -255,7 +268,8 @@ pub(crate) fn string_to_sign(amz_date: &str, scope: [&str; 3], canonical_request
 
 /// The lower-case hex signature of a string to sign.
 pub(crate) fn signature(signing_key: &[u8; 32], string_to_sign: &str) -> String {
-    hex_string(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
+    String::from_utf8(SigningKey::new(signing_key).signature_hex(string_to_sign).to_vec())
+        .expect("hex digits are ASCII")
 }
 
 /// A signing key ready to sign: the HMAC state with the key already absorbed, so each

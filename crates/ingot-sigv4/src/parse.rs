@@ -33,7 +33,12 @@ pub fn parse<'a>(req: &RequestParts<'a>) -> Result<ParsedSignature<'a>, AuthErro
     });
     match (header, query_signed) {
         (Some(_), true) => Err(AuthError::Incomplete(ONLY_ONE_MECHANISM.to_owned())),
-        (Some(value), false) => parse_header(text(value.as_bytes()), req),
+        // A header that is not UTF-8 (it cannot verify, but its errors quote it) is parsed from
+        // its lossy text, and the result made to own its text.
+        (Some(value), false) => match text(value.as_bytes()) {
+            Cow::Borrowed(value) => parse_header(value, req),
+            Cow::Owned(value) => parse_header(&value, req).map(ParsedSignature::into_owned),
+        },
         (None, true) => parse_query(req),
         (None, false) => Err(AuthError::Missing),
     }
@@ -88,23 +93,7 @@ fn lowercase<'a>(text: Cow<'a, str>) -> Cow<'a, str> {
     }
 }
 
-/// A part of `whole` as a `Cow` borrowing from the same place `whole` does.
-fn part_of<'a>(whole: &Cow<'a, str>, part: &str) -> Cow<'a, str> {
-    match whole {
-        Cow::Borrowed(w) => {
-            // `part` was sliced out of `w`: find it by address (copied should it not be).
-            let start = (part.as_ptr() as usize).wrapping_sub(w.as_ptr() as usize);
-            match w.get(start..start.saturating_add(part.len())) {
-                Some(inside) if inside.as_ptr() == part.as_ptr() => Cow::Borrowed(inside),
-                _ => Cow::Owned(part.to_owned()),
-            }
-        }
-        Cow::Owned(_) => Cow::Owned(part.to_owned()),
-    }
-}
-
-fn parse_header<'a>(header: Cow<'a, str>, req: &RequestParts<'a>) -> Result<ParsedSignature<'a>, AuthError> {
-    let value: &str = &header;
+fn parse_header<'a>(value: &'a str, req: &RequestParts<'a>) -> Result<ParsedSignature<'a>, AuthError> {
     let trimmed = value.trim_start();
     let (algorithm, rest) = trimmed.split_once([' ', '\t']).unwrap_or((trimmed, ""));
     let date = header_date(req);
@@ -163,12 +152,12 @@ fn parse_header<'a>(header: Cow<'a, str>, req: &RequestParts<'a>) -> Result<Pars
     let scope = parse_credential(credential)?;
     let security_token = req.headers.get(X_AMZ_SECURITY_TOKEN).map(|v| text(v.as_bytes()));
     Ok(ParsedSignature {
-        access_key_id: part_of(&header, scope.access_key_id),
-        date: part_of(&header, scope.date),
-        region: part_of(&header, scope.region),
-        service: part_of(&header, scope.service),
-        signed_headers: split_signed_headers(signed_headers).map(|name| lowercase(part_of(&header, name))).collect(),
-        signature: lowercase(part_of(&header, signature)),
+        access_key_id: Cow::Borrowed(scope.access_key_id),
+        date: Cow::Borrowed(scope.date),
+        region: Cow::Borrowed(scope.region),
+        service: Cow::Borrowed(scope.service),
+        signed_headers: split_signed_headers(signed_headers).map(|name| lowercase(Cow::Borrowed(name))).collect(),
+        signature: lowercase(Cow::Borrowed(signature)),
         amz_date: amz_date.clone(),
         security_token,
         presigned: false,

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use crate::canonical::{
-    canonical_query, canonical_request, canonical_uri, hex_sha256, is_s3, signature, string_to_sign,
-    write_canonical_header,
+    canonical_query, canonical_request, canonical_uri, end_canonical_headers, hex_sha256, is_s3, signature,
+    string_to_sign, write_canonical_header,
 };
 use crate::key::signing_key;
 use crate::{RequestParts, ALGORITHM, UNSIGNED_PAYLOAD};
@@ -96,9 +96,7 @@ pub fn sign_headers(req: &RequestParts<'_>, params: &SigningParams<'_>) -> Vec<(
         Some(value) => String::from_utf8_lossy(value.as_bytes()).trim().to_owned(),
         None => hex_sha256(req.body),
     };
-    headers.push(b'\n');
-    headers.extend_from_slice(signed_headers.as_bytes());
-    headers.push(b'\n');
+    end_canonical_headers(&mut headers, names.iter().copied());
     let mut creq = Vec::new();
     canonical_request(
         &mut creq,
@@ -159,7 +157,7 @@ pub fn presign_query(
     let mut headers = Vec::with_capacity(64);
     write_canonical_header(&mut headers, "host", [host.as_bytes()].into_iter());
     let payload = if is_s3(params.service) { UNSIGNED_PAYLOAD.to_owned() } else { hex_sha256(b"") };
-    headers.extend_from_slice(b"\nhost\n");
+    end_canonical_headers(&mut headers, ["host"].into_iter());
     let mut creq = Vec::new();
     canonical_request(
         &mut creq,

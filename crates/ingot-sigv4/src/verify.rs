@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use subtle::ConstantTimeEq;
 
 use crate::canonical::{
-    canonical_query, canonical_request, canonical_uri_candidates, decode_component, hex_sha256, raw_query_pairs,
-    string_to_sign, text, write_canonical_header, Candidates, SigningKey,
+    canonical_query, canonical_request, canonical_uri_candidates, decode_component, end_canonical_headers, hex_sha256,
+    raw_query_pairs, string_to_sign, text, write_canonical_header, Candidates, SigningKey,
 };
 use crate::parse::check_expires;
 use crate::time::{amz_date, parse_amz_date};
@@ -77,14 +77,7 @@ fn verify_with<'k>(
         let values = req.headers.get_all(&**name).iter().map(|v| v.as_bytes());
         all_present &= write_canonical_header(&mut headers, name, values);
     }
-    headers.push(b'\n');
-    for (i, name) in sig.signed_headers.iter().enumerate() {
-        if i > 0 {
-            headers.push(b';');
-        }
-        headers.extend_from_slice(name.as_bytes());
-    }
-    headers.push(b'\n');
+    end_canonical_headers(&mut headers, sig.signed_headers.iter().map(|name| &**name));
     let query = canonical_query(req.query, sig.presigned);
     let payloads = payload_candidates(req, sig)?;
     let uris = canonical_uri_candidates(req.path, &sig.service);
