@@ -23,7 +23,10 @@ usage: ingot-bench [options]
                             ingot_bench_<random> is used and dropped afterwards)
   --connections N           concurrent keep-alive connections (default 16)
   --duration SECONDS        measured time per workload and server (default 10)
-  --warmup SECONDS          unmeasured load before each measurement (default 2)
+  --warmup SECONDS          unmeasured load before each measurement (default 2; before later
+                            rounds at most 0.5)
+  --rounds N                rounds the measured time is split into; each round runs every
+                            workload once, in turn (default 5)
   --path-params N           parameters in the GetParametersByPath hierarchy (default 10000;
                             each set lives in one region: at most 110000)
   --describe-params N       parameters DescribeParameters filters over, on Ingot (default 100000)
@@ -56,6 +59,7 @@ pub struct Options {
     pub connections: usize,
     pub duration: Duration,
     pub warmup: Duration,
+    pub rounds: usize,
     pub path_params: usize,
     pub describe_params: usize,
     pub moto_describe_params: usize,
@@ -78,6 +82,7 @@ impl Default for Options {
             connections: 16,
             duration: Duration::from_secs(10),
             warmup: Duration::from_secs(2),
+            rounds: 5,
             path_params: 10_000,
             describe_params: 100_000,
             moto_describe_params: 10_000,
@@ -173,6 +178,7 @@ impl Options {
                     }
                     o.warmup = Duration::from_secs_f64(s);
                 }
+                "--rounds" => o.rounds = positive(flag, &value()?)?,
                 "--path-params" => o.path_params = positive(flag, &value()?)?,
                 "--describe-params" => o.describe_params = positive(flag, &value()?)?,
                 "--moto-describe-params" => o.moto_describe_params = positive(flag, &value()?)?,

@@ -172,6 +172,10 @@ async fn run(opts: Options) -> Result<()> {
         return memory_mode(&mut bench, &mut targets, minutes, &machine, &setup).await;
     }
 
+    // Every workload that can run on a server gets its plan (and its data seeded) first; then the
+    // runs are measured in rounds, each round going through all of them once, so that a slow
+    // spell of a shared machine weighs on every workload alike instead of on whichever ran then.
+    let mut runs: Vec<Run> = Vec::new();
     for &workload in &opts.workloads {
         let mixed_ops = if workload == Workload::Mixed {
             let mut ops = Vec::new();
@@ -188,10 +192,28 @@ async fn run(opts: Options) -> Result<()> {
         } else {
             Vec::new()
         };
-        for t in targets.iter_mut() {
-            let entry = bench.workload(t, workload, &mixed_ops).await?;
-            bench.results.entries.push(entry);
+        for (target, t) in targets.iter_mut().enumerate() {
+            match bench.plan(t, workload, &mixed_ops).await? {
+                Planned::Run { plan, entry } => {
+                    runs.push(Run { target, plan: Arc::new(plan), entry, total: None, round_rates: Vec::new() })
+                }
+                Planned::Skip(entry) => bench.results.entries.push(entry),
+            }
         }
+    }
+    let rounds = opts.rounds.max(1);
+    for round in 0..rounds {
+        for run in runs.iter_mut() {
+            bench.measure_round(&targets[run.target], run, round, rounds).await?;
+        }
+    }
+    for run in runs {
+        let entry = bench.finish(&targets[run.target], run);
+        bench.results.entries.push(entry);
+    }
+    bench.results.entries.sort_by_key(|e| (e.workload, e.server));
+    if let Some(note) = bench.results.round_ratio_note(Workload::GetParameter, Workload::Noop) {
+        bench.note(note);
     }
     for t in &targets {
         bench.results.end_rss_mb.push((t.server.kind, t.server.proc.rss_mb()?));
@@ -406,13 +428,14 @@ impl Bench {
         Ok(chosen)
     }
 
-    async fn workload(&mut self, t: &mut Target, workload: Workload, mixed_ops: &[Op]) -> Result<Entry> {
+    /// What a run of `workload` on `t` sends, with its data seeded; or the entry saying why it
+    /// cannot run.
+    async fn plan(&mut self, t: &mut Target, workload: Workload, mixed_ops: &[Op]) -> Result<Planned> {
         let opts = self.opts.clone();
         let per_conn = (opts.put_names / opts.connections).max(1);
-        let kind = t.server.kind;
         let mut entry = Entry {
             workload,
-            server: kind,
+            server: t.server.kind,
             data: String::new(),
             data_size: None,
             outcome: Outcome::Failed(String::new()),
@@ -452,33 +475,76 @@ impl Bench {
                 }
             }
         };
-        let plan = match plan {
-            Ok(p) => p,
+        Ok(match plan {
+            Ok(plan) => Planned::Run { plan, entry },
             Err(Avail::NotServed(why)) => {
                 entry.outcome = Outcome::NotServed(why);
-                return Ok(entry);
+                Planned::Skip(entry)
             }
             Err(Avail::Failed(why)) => {
                 entry.outcome = Outcome::Failed(why);
-                return Ok(entry);
+                Planned::Skip(entry)
             }
             Err(Avail::Served) => unreachable!("a served operation has a plan"),
-        };
+        })
+    }
+
+    /// Round `round` (of `rounds`) of `run`: its share of `--duration`, after the full warm-up
+    /// in the first round and a short one later (the connections are open and the server has
+    /// seen the workload; the warm-up lets it settle after the previous workload).
+    async fn measure_round(&mut self, t: &Target, run: &mut Run, round: usize, rounds: usize) -> Result<()> {
+        let opts = &self.opts;
+        let kind = t.server.kind;
+        let workload = run.entry.workload;
+        let warmup = if round == 0 { opts.warmup } else { opts.warmup.min(LATER_ROUND_WARMUP) };
+        let duration = opts.duration / rounds as u32;
         eprintln!(
-            "{} {}: {} connections, {:.0} s warm-up + {:.0} s",
+            "{} {} (round {}/{rounds}): {} connections, {:.1} s warm-up + {:.1} s",
             kind.name(),
             workload.name(),
+            round + 1,
             opts.connections,
-            opts.warmup.as_secs_f64(),
-            opts.duration.as_secs_f64()
+            warmup.as_secs_f64(),
+            duration.as_secs_f64()
         );
-        let cfg = LoadConfig {
-            connections: opts.connections,
-            warmup: opts.warmup,
-            duration: opts.duration,
-            sample_every: None,
+        let cfg = LoadConfig { connections: opts.connections, warmup, duration, sample_every: None };
+        let r = workload::run_load(&t.server, run.plan.clone(), cfg).await?;
+        eprintln!(
+            "  {} req/s, p50 {} ms, p99 {} ms, max {} ms, errors {}",
+            fmt_rate(r.rate()),
+            report::fmt_ms(r.hist.quantile_ms(0.50).unwrap_or(f64::NAN)),
+            report::fmt_ms(r.hist.quantile_ms(0.99).unwrap_or(f64::NAN)),
+            report::fmt_ms(r.hist.max_nanos().unwrap_or(0) as f64 / 1e6),
+            r.errors
+        );
+        if r.errors > 0 {
+            let tail = t.server.log_tail(5);
+            if !tail.trim().is_empty() {
+                self.note(format!(
+                    "{} log after {} errors in {} (round {}):\n  ```\n{}\n  ```",
+                    kind.name(),
+                    r.errors,
+                    workload.name(),
+                    round + 1,
+                    tail.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+                ));
+            }
+        }
+        run.round_rates.push(r.rate());
+        match &mut run.total {
+            Some(total) => total.absorb(r),
+            None => run.total = Some(r),
+        }
+        Ok(())
+    }
+
+    /// The entry of a run whose rounds are done.
+    fn finish(&mut self, t: &Target, run: Run) -> Entry {
+        let mut entry = run.entry;
+        let Some(r) = run.total else {
+            entry.outcome = Outcome::Failed("no round ran".into());
+            return entry;
         };
-        let r = workload::run_load(&t.server, Arc::new(plan), cfg).await?;
         let m = Measurement {
             rate: r.rate(),
             p50_ms: r.hist.quantile_ms(0.50).unwrap_or(f64::NAN),
@@ -488,35 +554,36 @@ impl Bench {
             rss_after_mb: t.server.proc.rss_mb().ok(),
             errors: r.errors,
             first_error: r.first_error.clone(),
+            round_rates: run.round_rates,
         };
-        eprintln!(
-            "  {} req/s, p50 {} ms, p99 {} ms, max {} ms, errors {}",
-            fmt_rate(m.rate),
-            report::fmt_ms(m.p50_ms),
-            report::fmt_ms(m.p99_ms),
-            report::fmt_ms(r.hist.max_nanos().unwrap_or(0) as f64 / 1e6),
-            m.errors
-        );
-        if m.errors > 0 {
-            let tail = t.server.log_tail(5);
-            if !tail.trim().is_empty() {
-                self.note(format!(
-                    "{} log after {} errors in {}:\n  ```\n{}\n  ```",
-                    kind.name(),
-                    m.errors,
-                    workload.name(),
-                    tail.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
-                ));
-            }
-        }
+        let kind = t.server.kind;
         *self.reconnects.entry(kind).or_default() += r.reconnects;
         let sent = r.hist.count().max(1) as f64;
         if r.reconnects as f64 > sent * 0.5 {
             *self.closes_every_time.entry(kind).or_default() = true;
         }
         entry.outcome = Outcome::Measured(m);
-        Ok(entry)
+        entry
     }
+}
+
+/// Warm-up before every round after the first (at most `--warmup`).
+const LATER_ROUND_WARMUP: Duration = Duration::from_millis(500);
+
+/// A workload on one server, measured over the rounds.
+struct Run {
+    /// Index into the targets.
+    target: usize,
+    plan: Arc<Plan>,
+    entry: Entry,
+    /// The rounds so far, taken together.
+    total: Option<workload::LoadResult>,
+    round_rates: Vec<f64>,
+}
+
+enum Planned {
+    Run { plan: Plan, entry: Entry },
+    Skip(Entry),
 }
 
 async fn memory_mode(

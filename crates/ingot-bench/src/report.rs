@@ -25,6 +25,8 @@ pub struct Measurement {
     pub rss_after_mb: Option<f64>,
     pub errors: u64,
     pub first_error: Option<String>,
+    /// Req/s of each round, in the order they ran.
+    pub round_rates: Vec<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +73,30 @@ impl Results {
         let i = self.valid(workload, Kind::Ingot)?;
         let m = self.valid(workload, Kind::Moto)?;
         (m.rate > 0.0).then(|| i.rate / m.rate)
+    }
+
+    /// Ingot's `a` over its `b`, round by round (rounds take turns, so each pair ran close
+    /// together), as a note; `None` unless both ran cleanly in the same number of rounds, at
+    /// least two.
+    pub fn round_ratio_note(&self, a: Workload, b: Workload) -> Option<String> {
+        let (x, y) = (self.valid(a, Kind::Ingot)?, self.valid(b, Kind::Ingot)?);
+        if x.round_rates.len() != y.round_rates.len() || x.round_rates.len() < 2 {
+            return None;
+        }
+        let shares: Vec<String> = x
+            .round_rates
+            .iter()
+            .zip(&y.round_rates)
+            .map(|(x, y)| if *y > 0.0 { format!("{:.0}%", x / y * 100.0) } else { "n/a".into() })
+            .collect();
+        Some(format!(
+            "ingot {} as a share of {}, round by round: {} (the rates of a round: {} and {} req/s)",
+            a.name(),
+            b.name(),
+            shares.join(", "),
+            x.round_rates.iter().map(|r| fmt_rate(*r)).collect::<Vec<_>>().join("/"),
+            y.round_rates.iter().map(|r| fmt_rate(*r)).collect::<Vec<_>>().join("/"),
+        ))
     }
 
     /// The target of a workload's Ingot row, and how the run compares.
@@ -416,7 +442,27 @@ mod tests {
             rss_after_mb: Some(20.0),
             errors: 0,
             first_error: None,
+            round_rates: vec![rate],
         })
+    }
+
+    #[test]
+    fn the_round_ratio_note_pairs_rounds_that_ran_together() {
+        let mut r = Results::default();
+        let rounds = |rates: &[f64]| {
+            let Outcome::Measured(mut m) = measured(rates.iter().sum::<f64>() / rates.len() as f64, 1.0) else {
+                unreachable!()
+            };
+            m.round_rates = rates.to_vec();
+            Outcome::Measured(m)
+        };
+        r.entries.push(entry(Workload::Noop, Kind::Ingot, rounds(&[100.0, 50.0])));
+        r.entries.push(entry(Workload::GetParameter, Kind::Ingot, rounds(&[60.0, 31.0])));
+        let note = r.round_ratio_note(Workload::GetParameter, Workload::Noop).unwrap();
+        assert!(note.contains("round by round: 60%, 62%"), "{note}");
+        // One round has nothing to pair.
+        r.entries[0].outcome = rounds(&[100.0]);
+        assert_eq!(r.round_ratio_note(Workload::GetParameter, Workload::Noop), None);
     }
 
     fn entry(workload: Workload, server: Kind, outcome: Outcome) -> Entry {

@@ -16,7 +16,7 @@ use crate::client::Credentials;
 use crate::procfs::Proc;
 
 /// Which kind of server a [`Server`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Ingot,
     Moto,

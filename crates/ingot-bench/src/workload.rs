@@ -449,6 +449,21 @@ pub struct LoadResult {
 }
 
 impl LoadResult {
+    /// Takes in a later run of the same workload: its latencies, time, errors and CPU.
+    pub fn absorb(&mut self, later: LoadResult) {
+        self.hist.merge(&later.hist);
+        self.measured += later.measured;
+        self.errors += later.errors;
+        if self.first_error.is_none() {
+            self.first_error = later.first_error;
+        }
+        self.reconnects += later.reconnects;
+        let sum = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a + b);
+        self.server_cpu_ms = sum(self.server_cpu_ms, later.server_cpu_ms);
+        self.client_cpu_ms = sum(self.client_cpu_ms, later.client_cpu_ms);
+        self.samples.extend(later.samples);
+    }
+
     pub fn rate(&self) -> f64 {
         self.hist.count() as f64 / self.measured.as_secs_f64()
     }
