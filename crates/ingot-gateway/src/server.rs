@@ -13,6 +13,7 @@ use ingot_core::model::ServiceModel;
 use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure};
 use ingot_protocol::{HttpRequest, HttpResponse};
 use ingot_store::{StoreError, Tx};
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,9 +175,13 @@ fn to_hyper(resp: HttpResponse) -> Response {
     let headers = r.headers_mut();
     headers.reserve(resp.headers.len());
     for (name, value) in resp.headers {
-        // The value's bytes move into the header without a copy.
+        // The value's bytes move (or, for fixed text, are borrowed) into the header without a
+        // copy.
         let name = header_name(&name);
-        let value = http::HeaderValue::from_maybe_shared(Bytes::from(value));
+        let value = http::HeaderValue::from_maybe_shared(match value {
+            Cow::Borrowed(fixed) => Bytes::from_static(fixed.as_bytes()),
+            Cow::Owned(text) => Bytes::from(text),
+        });
         let (Ok(name), Ok(value)) = (name, value) else { return internal_error() };
         headers.append(name, value);
     }

@@ -61,8 +61,8 @@ fn success(model: &ServiceModel, body: Vec<u8>, request_id: &str) -> HttpRespons
     HttpResponse {
         status: 200,
         headers: vec![
-            ("Content-Type".to_string(), content_type(model.protocol).to_string()),
-            ("x-amzn-RequestId".to_string(), request_id.to_string()),
+            ("Content-Type".into(), content_type(model.protocol).into()),
+            ("x-amzn-RequestId".into(), request_id.to_string().into()),
         ],
         body,
     }

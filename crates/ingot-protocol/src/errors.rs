@@ -86,9 +86,9 @@ fn json_error(
     let rest = protocol == Protocol::RestJson1;
     let content_type = if rest { "application/json" } else { aws_json::content_type(protocol) };
     let mut headers = vec![
-        ("Content-Type".to_string(), content_type.to_string()),
-        ("X-Amzn-Errortype".to_string(), r.code.to_string()),
-        ("x-amzn-RequestId".to_string(), request_id.to_string()),
+        ("Content-Type".into(), content_type.into()),
+        ("X-Amzn-Errortype".into(), r.code.to_string().into()),
+        ("x-amzn-RequestId".into(), request_id.to_string().into()),
     ];
     let message_member = sm.and_then(|(model, shape)| shapes::message_member(model, shape));
     // Without the model, a `Message` key left among the fields (a shape whose message member is
@@ -117,7 +117,7 @@ fn json_error(
                 let which = if rest { Members::BodyOnly } else { Members::All };
                 out.struct_members(model, shape, fields, which, message_member.map(|m| m.name), &mut first, 0);
                 if rest {
-                    headers.extend(rest_json::response_headers(model, shape, fields));
+                    headers.extend(rest_json::response_headers(model, shape, fields).into_iter().map(|(k, v)| (k.into(), v.into())));
                 }
             }
             None => {
@@ -210,8 +210,8 @@ fn xml_error(status: u16, body: String, request_id: &str) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![
-            ("Content-Type".to_string(), query::CONTENT_TYPE.to_string()),
-            ("x-amzn-RequestId".to_string(), request_id.to_string()),
+            ("Content-Type".into(), query::CONTENT_TYPE.into()),
+            ("x-amzn-RequestId".into(), request_id.to_string().into()),
         ],
         body: body.into_bytes(),
     }

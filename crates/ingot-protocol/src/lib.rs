@@ -35,6 +35,7 @@ pub mod validate;
 pub mod wire;
 mod xml;
 
+use std::borrow::Cow;
 use ingot_core::model::{OperationModel, Protocol, ServiceModel, ShapeId};
 use ingot_core::{CommonError, OperationOutput, ServiceFailure};
 use serde_json::Value;
@@ -61,14 +62,16 @@ pub struct HttpRequest<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
-    pub headers: Vec<(String, String)>,
+    /// Names and values; the fixed ones (`Content-Type` and its value, say) borrowed, so that a
+    /// response does not allocate them.
+    pub headers: Vec<(Cow<'static, str>, Cow<'static, str>)>,
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| &**v)
     }
 }
 

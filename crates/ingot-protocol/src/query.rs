@@ -376,8 +376,8 @@ fn xml_response(status: u16, body: String, request_id: &str) -> HttpResponse {
     HttpResponse {
         status,
         headers: vec![
-            ("Content-Type".to_string(), CONTENT_TYPE.to_string()),
-            ("x-amzn-RequestId".to_string(), request_id.to_string()),
+            ("Content-Type".into(), CONTENT_TYPE.into()),
+            ("x-amzn-RequestId".into(), request_id.to_string().into()),
         ],
         body: body.into_bytes(),
     }

@@ -512,10 +512,10 @@ pub fn encode_response(
     let mut all = Vec::with_capacity(headers.len() + 2);
     // A `Content-Type` header member overrides the default.
     if !body.is_empty() && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
-        all.push(("Content-Type".to_string(), content_type.to_string()));
+        all.push(("Content-Type".into(), content_type.to_string().into()));
     }
-    all.push(("x-amzn-RequestId".to_string(), request_id.to_string()));
-    all.extend(headers);
+    all.push(("x-amzn-RequestId".into(), request_id.to_string().into()));
+    all.extend(headers.into_iter().map(|(k, v): (String, String)| (k.into(), v.into())));
     HttpResponse { status, headers: all, body }
 }
 
@@ -682,8 +682,10 @@ mod tests {
                          "Name":"abc","When":1_576_540_098.5,"Tags":[{"Key":"k"}]});
         let resp = encode_response(&REST_MODEL, op, &out, "rid");
         assert_eq!(resp.status, 201);
+        let headers: Vec<(String, String)> =
+            resp.headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(
-            resp.headers,
+            headers,
             vec![
                 ("Content-Type".to_string(), "application/json".to_string()),
                 ("x-amzn-RequestId".to_string(), "rid".to_string()),

@@ -35,7 +35,7 @@ pub fn validate(model: &ServiceModel, shape: ShapeId, value: &Value) -> Result<(
 /// query protocols report missing members separately).
 pub(crate) fn violations(model: &ServiceModel, shape: ShapeId, value: &Value, check_required: bool) -> Vec<String> {
     let mut w = Walker { model, check_required, out: Vec::new() };
-    w.value(shape, value, "", 0);
+    w.value(shape, value, &Path::Root, 0);
     w.out
 }
 
@@ -51,31 +51,68 @@ struct Walker<'m> {
     out: Vec<String>,
 }
 
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
+/// Where a value sits in the input: written out only for a violation, so that a valid input
+/// costs no text.
+enum Path<'a> {
+    Root,
+    /// A structure member, by its model name (shown lower-camel).
+    Member(&'a Path<'a>, &'static str),
+    /// A structure in a list, 1-based: `.N.member`.
+    Item(&'a Path<'a>, usize),
+    /// A structure in a map: `.key.value`.
+    Entry(&'a Path<'a>, &'a str),
+}
+
+impl Path<'_> {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        match self {
+            Path::Root => {}
+            Path::Member(parent, name) => {
+                parent.write(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(&lower_first(name));
+            }
+            Path::Item(parent, i) => {
+                parent.write(out);
+                out.push_str(&format!(".{i}.member"));
+            }
+            Path::Entry(parent, key) => {
+                parent.write(out);
+                out.push('.');
+                out.push_str(key);
+                out.push_str(".value");
+            }
+        }
     }
 }
 
 impl Walker<'_> {
-    fn push(&mut self, shape: ShapeId, v: &Value, path: &str, constraint: &str) {
+    fn push(&mut self, shape: ShapeId, v: &Value, path: &Path<'_>, constraint: &str) {
         let shown = match render(self.model, shape, v) {
             Some(text) => format!("Value '{text}' at"),
             None => "Value at".to_string(),
         };
-        self.out.push(format!("{shown} '{path}' failed to satisfy constraint: {constraint}"));
+        self.out.push(format!("{shown} '{}' failed to satisfy constraint: {constraint}", path.render()));
     }
 
-    fn structure(&mut self, shape: ShapeId, obj: &Map<String, Value>, path: &str, depth: usize) {
+    fn structure(&mut self, shape: ShapeId, obj: &Map<String, Value>, path: &Path<'_>, depth: usize) {
         for m in shapes::members(self.model, shape) {
-            let p = join(path, &lower_first(m.name));
+            let p = Path::Member(path, m.name);
             match obj.get(m.name) {
                 None | Some(Value::Null) => {
                     if m.required && self.check_required {
-                        self.out
-                            .push(format!("Value null at '{p}' failed to satisfy constraint: Member must not be null"));
+                        self.out.push(format!(
+                            "Value null at '{}' failed to satisfy constraint: Member must not be null",
+                            p.render()
+                        ));
                     }
                 }
                 Some(v) => self.value(m.target, v, &p, depth + 1),
@@ -83,7 +120,7 @@ impl Walker<'_> {
         }
     }
 
-    fn value(&mut self, shape: ShapeId, v: &Value, path: &str, depth: usize) {
+    fn value(&mut self, shape: ShapeId, v: &Value, path: &Path<'_>, depth: usize) {
         if depth > MAX_DEPTH * 2 {
             return;
         }
@@ -103,7 +140,7 @@ impl Walker<'_> {
                     }
                 } else {
                     for (i, it) in items.iter().enumerate() {
-                        self.value(*member, it, &format!("{}.{}.member", path, i + 1), depth + 1);
+                        self.value(*member, it, &Path::Item(path, i + 1), depth + 1);
                     }
                 }
             }
@@ -127,7 +164,7 @@ impl Walker<'_> {
                     }
                 } else {
                     for (k, it) in entries {
-                        self.value(*value, it, &format!("{path}.{k}.value"), depth + 1);
+                        self.value(*value, it, &Path::Entry(path, k), depth + 1);
                     }
                 }
             }
@@ -231,21 +268,37 @@ fn scalar_constraints(model: &ServiceModel, shape: ShapeId, v: &Value, all: bool
 /// Whether `text` fully matches the Java pattern `p` (true when the pattern cannot be
 /// compiled by the `regex` crate).
 pub(crate) fn pattern_matches(p: &'static str, text: &str) -> bool {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Option<Regex>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let re = {
-        let mut guard = match cache.lock() {
+    compiled(p).is_none_or(|re| re.is_match(text))
+}
+
+/// The compiled form of a model pattern, compiled once per process and kept for good: the
+/// models hold a fixed set of patterns. Each thread keeps its own map of them, so a lookup
+/// writes no memory another core reads (a shared lock's count would).
+fn compiled(p: &'static str) -> Option<&'static Regex> {
+    thread_local! {
+        static LOCAL: std::cell::RefCell<HashMap<&'static str, Option<&'static Regex>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    static SHARED: OnceLock<Mutex<HashMap<&'static str, Option<&'static Regex>>>> = OnceLock::new();
+    if let Some(found) = LOCAL.with_borrow(|local| local.get(p).copied()) {
+        return found;
+    }
+    let found = {
+        let mut shared = match SHARED.get_or_init(|| Mutex::new(HashMap::new())).lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        guard
-            .entry(p)
-            .or_insert_with(|| {
-                regex::RegexBuilder::new(&format!("^(?:{p})$")).size_limit(1 << 22).dfa_size_limit(1 << 22).build().ok()
-            })
-            .clone()
+        *shared.entry(p).or_insert_with(|| {
+            regex::RegexBuilder::new(&format!("^(?:{p})$"))
+                .size_limit(1 << 22)
+                .dfa_size_limit(1 << 22)
+                .build()
+                .ok()
+                .map(|re| &*Box::leak(Box::new(re)))
+        })
     };
-    re.is_none_or(|re| re.is_match(text))
+    LOCAL.with_borrow_mut(|local| local.insert(p, found));
+    found
 }
 
 /// Java-`toString`-like rendering of a value for a message; `None` when it holds sensitive data.

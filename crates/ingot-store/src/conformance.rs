@@ -668,9 +668,13 @@ async fn typed_reads(store: Arc<dyn Store>, cached: bool) {
     assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), Some(note("four")));
 }
 
-async fn read<R: crate::Record + Clone + 'static>(tx: &Tx, key: &str, cached: bool) -> Result<Option<R>, StoreError> {
+async fn read<R: crate::Record + Clone + Send + Sync + 'static>(
+    tx: &Tx,
+    key: &str,
+    cached: bool,
+) -> Result<Option<R>, StoreError> {
     if cached {
-        tx.get_record_cached(key).await
+        Ok(tx.get_record_cached::<R>(key).await?.map(|r| (*r).clone()))
     } else {
         tx.get_record(key).await
     }

@@ -13,6 +13,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Entries one thread keeps per cache at most; when full, they start over (a hot record is back
 /// on its next read).
@@ -44,15 +45,16 @@ impl Drop for DecodedCache {
 }
 
 impl DecodedCache {
-    /// A copy of the record decoded from `key` at `version`, when this thread has it as an `R`.
-    pub fn get<R: Clone + 'static>(&self, key: &str, version: u64) -> Option<R> {
+    /// The record decoded from `key` at `version`, when this thread has it as an `R` (shared,
+    /// not copied: only this thread's reads touch its count).
+    pub fn get<R: Send + Sync + 'static>(&self, key: &str, version: u64) -> Option<Arc<R>> {
         ENTRIES.with_borrow(|caches| {
             let (at, record) = caches.get(&self.id)?.get(key)?;
-            (*at == version).then(|| record.downcast_ref::<R>().cloned())?
+            (*at == version).then(|| record.downcast_ref::<Arc<R>>().cloned())?
         })
     }
 
-    pub fn put<R: 'static>(&self, key: &str, version: u64, record: R) {
+    pub fn put<R: Send + Sync + 'static>(&self, key: &str, version: u64, record: Arc<R>) {
         ENTRIES.with_borrow_mut(|caches| {
             let entries = caches.entry(self.id).or_default();
             if entries.len() >= MAX_ENTRIES && !entries.contains_key(key) {
@@ -75,27 +77,27 @@ mod tests {
     #[test]
     fn a_record_is_found_only_at_its_version_and_as_its_type() {
         let cache = DecodedCache::default();
-        cache.put("k", 7, String::from("seven"));
-        assert_eq!(cache.get::<String>("k", 7).as_deref(), Some("seven"));
+        cache.put("k", 7, Arc::new(String::from("seven")));
+        assert_eq!(cache.get::<String>("k", 7).as_deref().map(String::as_str), Some("seven"));
         assert_eq!(cache.get::<String>("k", 8), None);
         assert_eq!(cache.get::<u32>("k", 7), None);
         assert_eq!(cache.get::<String>("other", 7), None);
-        cache.put("k", 8, String::from("eight"));
+        cache.put("k", 8, Arc::new(String::from("eight")));
         assert_eq!(cache.get::<String>("k", 7), None);
-        assert_eq!(cache.get::<String>("k", 8).as_deref(), Some("eight"));
+        assert_eq!(cache.get::<String>("k", 8).as_deref().map(String::as_str), Some("eight"));
     }
 
     #[test]
     fn a_full_cache_starts_over_instead_of_growing() {
         let cache = DecodedCache::default();
         for i in 0..MAX_ENTRIES as u64 {
-            cache.put(&format!("k{i}"), i + 1, i);
+            cache.put(&format!("k{i}"), i + 1, Arc::new(i));
         }
         assert_eq!(cache.len(), MAX_ENTRIES);
-        cache.put("k0", 99, 0u64);
+        cache.put("k0", 99, Arc::new(0u64));
         assert_eq!(cache.len(), MAX_ENTRIES, "replacing a key does not evict");
-        cache.put("new", 1, 0u64);
+        cache.put("new", 1, Arc::new(0u64));
         assert_eq!(cache.len(), 1);
-        assert_eq!(cache.get::<u64>("new", 1), Some(0));
+        assert_eq!(cache.get::<u64>("new", 1).as_deref(), Some(&0));
     }
 }

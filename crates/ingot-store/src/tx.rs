@@ -58,10 +58,13 @@ impl Tx {
     }
 
     /// Like [`Self::get_record`], for a record read again and again (GetParameter's parameter):
-    /// a record read from the store at a version decoded before is copied from the store's
+    /// a record read from the store at a version decoded before is shared from the store's
     /// [`crate::DecodedCache`] instead of decoded again. Reads that walk many records (listings)
     /// use [`Self::get_record`]: through the bounded cache they would only churn it.
-    pub async fn get_record_cached<R: Record + Clone + 'static>(&self, key: &str) -> Result<Option<R>, StoreError> {
+    pub async fn get_record_cached<R: Record + Send + Sync + 'static>(
+        &self,
+        key: &str,
+    ) -> Result<Option<Arc<R>>, StoreError> {
         let cache = self.store.decoded_records();
         // The store knows the current version without a read, and that version was decoded here
         // before: no copy of the value at all. The read is remembered as `lookup` would.
@@ -75,14 +78,14 @@ impl Tx {
             }
         }
         let item = match self.lookup(key).await? {
-            Lookup::Own(value) => return value.map(|bytes| decode_record(&bytes)).transpose(),
+            Lookup::Own(value) => return value.map(|bytes| decode_record(&bytes).map(Arc::new)).transpose(),
             Lookup::Stored(None) => return Ok(None),
             Lookup::Stored(Some(item)) => item,
         };
         if let Some(record) = cache.and_then(|c| c.get::<R>(key, item.version)) {
             return Ok(Some(record));
         }
-        let record: R = decode_record(&item.value)?;
+        let record: Arc<R> = Arc::new(decode_record(&item.value)?);
         if let Some(cache) = cache {
             cache.put(key, item.version, record.clone());
         }

@@ -294,7 +294,10 @@ pub async fn load(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<Pa
 
 /// [`load`] for the reads that answer GetParameter and GetParameters, which come back to the
 /// same few parameters again and again: through the store's decoded records.
-pub async fn load_for_get(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
+pub async fn load_for_get(
+    ctx: &RequestContext<'_>,
+    canonical: &str,
+) -> Result<Option<std::sync::Arc<ParameterRecord>>, SsmError> {
     Ok(ctx.tx.get_record_cached(&current_key(ctx.account.as_str(), ctx.region.as_str(), canonical)).await?)
 }
 
