@@ -314,7 +314,10 @@ impl AuditCall<'_> {
     /// The record's own fields, from `"t"` to the closing brace (see the module documentation).
     fn record_fields(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160 + self.request_parameters.len());
-        let _ = write!(out, "\"t\":{},\"n\":", self.time.millis());
+        out.extend_from_slice(b"\"t\":");
+        // serde_json writes integers without `fmt`'s machinery.
+        let _ = serde_json::to_writer(&mut out, &self.time.millis());
+        out.extend_from_slice(b",\"n\":");
         write_json_str(&mut out, self.operation.map_or("Unknown", |op| op.name));
         out.extend_from_slice(b",\"r\":");
         write_json_str(&mut out, self.request_id);

@@ -117,7 +117,7 @@ fn parse_header<'a>(value: &'a str, req: &RequestParts<'a>) -> Result<ParsedSign
         if component.is_empty() {
             continue;
         }
-        let Some((key, val)) = component.split_once('=') else {
+        let Some((key, val)) = split_once_byte(component, b'=') else {
             return Err(AuthError::Incomplete(format!(
                 "'{component}' not a valid key=value pair (missing equal-sign) in Authorization header: '{value}'."
             )));
@@ -328,6 +328,13 @@ fn split_byte(text: &str, separator: u8) -> impl Iterator<Item = &str> {
             }
         }
     })
+}
+
+/// `text` before and after its first `separator` (an ASCII byte), found with a byte loop as in
+/// [`split_byte`].
+fn split_once_byte(text: &str, separator: u8) -> Option<(&str, &str)> {
+    let i = text.bytes().position(|b| b == separator)?;
+    Some((&text[..i], &text[i + 1..]))
 }
 
 /// `text` without leading and trailing spaces and tabs (the blanks HTTP allows around the

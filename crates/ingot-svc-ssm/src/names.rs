@@ -100,10 +100,17 @@ impl ParameterName {
     }
 
     fn check_shape(name: &str, canonical: &str, region: &str, account: &str) -> Result<Self, SsmError> {
-        if canonical.is_empty() || canonical.split('/').any(str::is_empty) {
+        // One pass over the bytes: an empty level (a leading, trailing or doubled `/`) is
+        // malformed; the levels are counted on the way.
+        let bytes = canonical.as_bytes();
+        let empty_level = bytes.first().is_none_or(|&b| b == b'/')
+            || bytes.last() == Some(&b'/')
+            || bytes.windows(2).any(|w| w == b"//");
+        if empty_level {
             return Err(malformed());
         }
-        if canonical.split('/').count() > MAX_HIERARCHY_LEVELS {
+        let levels = 1 + bytes.iter().filter(|&&b| b == b'/').count();
+        if levels > MAX_HIERARCHY_LEVELS {
             return Err(SsmError::hierarchy_level_limit_exceeded_exception(
                 "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and \
                  Constraints for Parameter Names in the AWS Systems Manager User Guide.",
