@@ -39,7 +39,7 @@ pub fn decode(
         return Ok((op, Value::Object(Map::new())));
     };
     let body = json::parse_body(req.body)?;
-    let value = Value::Object(json::decode_struct(model, input, &body, Members::All, 0)?);
+    let value = Value::Object(json::decode_struct(model, input, body, Members::All, 0)?);
     validate::validate(model, input, &value)?;
     Ok((op, value))
 }

@@ -47,11 +47,12 @@ fn mismatch(v: &Value, expected: &str) -> CommonError {
     }
 }
 
-/// Decodes the members of structure `shape` from a JSON object into a canonical object.
+/// Decodes the members of structure `shape` from a JSON object into a canonical object. The
+/// wire object is taken apart: its values move into the canonical one instead of being copied.
 pub fn decode_struct(
     model: &ServiceModel,
     shape: ShapeId,
-    obj: &Map<String, Value>,
+    mut obj: Map<String, Value>,
     which: Members,
     depth: usize,
 ) -> Result<Map<String, Value>, CommonError> {
@@ -60,7 +61,7 @@ pub fn decode_struct(
         if !which.includes(m) {
             continue;
         }
-        let Some(v) = obj.get(wire_name(m)) else {
+        let Some(v) = obj.remove(wire_name(m)) else {
             continue;
         };
         if let Some(decoded) = decode(model, m.target, Some(m), v, depth + 1)? {
@@ -75,7 +76,7 @@ pub fn decode(
     model: &ServiceModel,
     shape: ShapeId,
     member: Option<&Member>,
-    v: &Value,
+    v: Value,
     depth: usize,
 ) -> Result<Option<Value>, CommonError> {
     if depth > MAX_DEPTH * 2 {
@@ -85,10 +86,10 @@ pub fn decode(
         return Ok(None);
     }
     let decoded = match &model.shape(shape).kind {
-        ShapeKind::Structure { document: true, .. } => v.clone(),
+        ShapeKind::Structure { document: true, .. } => v,
         ShapeKind::Structure { .. } => match v {
             Value::Object(obj) => Value::Object(decode_struct(model, shape, obj, Members::All, depth)?),
-            _ => return Err(mismatch(v, "a structure")),
+            _ => return Err(mismatch(&v, "a structure")),
         },
         ShapeKind::List { member: item, .. } => match v {
             Value::Array(items) => {
@@ -100,7 +101,7 @@ pub fn decode(
                 }
                 Value::Array(out)
             }
-            _ => return Err(mismatch(v, "a list")),
+            _ => return Err(mismatch(&v, "a list")),
         },
         ShapeKind::Map { key, value, .. } => match v {
             Value::Object(obj) => {
@@ -109,54 +110,54 @@ pub fn decode(
                     // Keys are strings on the wire; an enum key shape is checked by validation.
                     let _ = key;
                     if let Some(d) = decode(model, *value, None, it, depth + 1)? {
-                        out.insert(k.clone(), d);
+                        out.insert(k, d);
                     }
                 }
                 Value::Object(out)
             }
-            _ => return Err(mismatch(v, "a map")),
+            _ => return Err(mismatch(&v, "a map")),
         },
         ShapeKind::String { .. } => match v {
-            Value::String(_) => v.clone(),
-            _ => return Err(mismatch(v, "String")),
+            Value::String(_) => v,
+            _ => return Err(mismatch(&v, "String")),
         },
         ShapeKind::Integer { .. } => match v.as_i64() {
             Some(n) if i32::try_from(n).is_ok() => Value::from(n),
-            _ => return Err(mismatch(v, "Integer")),
+            _ => return Err(mismatch(&v, "Integer")),
         },
         ShapeKind::Long { .. } => match v.as_i64() {
             Some(n) => Value::from(n),
-            _ => return Err(mismatch(v, "Long")),
+            _ => return Err(mismatch(&v, "Long")),
         },
-        ShapeKind::Float { .. } | ShapeKind::Double { .. } => match v {
-            Value::Number(_) => v.clone(),
-            Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => v.clone(),
-            _ => return Err(mismatch(v, "Double")),
+        ShapeKind::Float { .. } | ShapeKind::Double { .. } => match &v {
+            Value::Number(_) => v,
+            Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => v,
+            _ => return Err(mismatch(&v, "Double")),
         },
         ShapeKind::Boolean => match v {
-            Value::Bool(_) => v.clone(),
-            _ => return Err(mismatch(v, "Boolean")),
+            Value::Bool(_) => v,
+            _ => return Err(mismatch(&v, "Boolean")),
         },
         ShapeKind::Timestamp { .. } => {
-            let ts = match v {
+            let ts = match &v {
                 Value::Number(n) => n.as_f64().and_then(ingot_core::Timestamp::from_epoch_seconds_f64),
                 Value::String(s) => {
                     let f = shapes::timestamp_format(model, member, shape, TimestampFormat::EpochSeconds);
                     timefmt::parse_text(s, f).or_else(|| timefmt::parse_text(s, TimestampFormat::Iso8601))
                 }
-                _ => return Err(mismatch(v, "Timestamp")),
+                _ => return Err(mismatch(&v, "Timestamp")),
             };
             match ts {
                 Some(ts) => timefmt::to_canonical(ts),
-                None => return Err(serialization(format!("{} is not a valid timestamp", compact(v)))),
+                None => return Err(serialization(format!("{} is not a valid timestamp", compact(&v)))),
             }
         }
-        ShapeKind::Blob { .. } => match v {
+        ShapeKind::Blob { .. } => match &v {
             Value::String(s) => match shapes::canonical_blob(s) {
                 Some(b) => Value::String(b),
                 None => return Err(serialization("Base64 encoded binary data is not valid.")),
             },
-            _ => return Err(mismatch(v, "Blob")),
+            _ => return Err(mismatch(&v, "Blob")),
         },
     };
     Ok(Some(decoded))

@@ -279,7 +279,7 @@ pub fn decode(
         }
         None => {
             let body = json::parse_body(req.body)?;
-            out.extend(json::decode_struct(model, input, &body, Members::BodyOnly, 0)?);
+            out.extend(json::decode_struct(model, input, body, Members::BodyOnly, 0)?);
         }
     }
     let value = Value::Object(out);
@@ -363,7 +363,7 @@ fn decode_payload(model: &ServiceModel, pm: &Member, body: &[u8]) -> Result<Opti
                 return Ok(None);
             }
             let obj = json::parse_body(body)?;
-            Ok(Some(Value::Object(json::decode_struct(model, pm.target, &obj, Members::All, 0)?)))
+            Ok(Some(Value::Object(json::decode_struct(model, pm.target, obj, Members::All, 0)?)))
         }
         _ => {
             if body.iter().all(u8::is_ascii_whitespace) {
@@ -371,7 +371,7 @@ fn decode_payload(model: &ServiceModel, pm: &Member, body: &[u8]) -> Result<Opti
             }
             let v: Value = serde_json::from_slice(body)
                 .map_err(|_| serialization("The request body could not be parsed as JSON."))?;
-            json::decode(model, pm.target, Some(pm), &v, 0)
+            json::decode(model, pm.target, Some(pm), v, 0)
         }
     }
 }
