@@ -35,10 +35,10 @@ pub mod validate;
 pub mod wire;
 mod xml;
 
-use std::borrow::Cow;
 use ingot_core::model::{OperationModel, Protocol, ServiceModel, ShapeId};
 use ingot_core::{CommonError, OperationOutput, ServiceFailure};
 use serde_json::Value;
+use std::borrow::Cow;
 
 pub use errors::encode_service_error;
 pub use redact::HIDDEN;

@@ -682,8 +682,7 @@ mod tests {
                          "Name":"abc","When":1_576_540_098.5,"Tags":[{"Key":"k"}]});
         let resp = encode_response(&REST_MODEL, op, &out, "rid");
         assert_eq!(resp.status, 201);
-        let headers: Vec<(String, String)> =
-            resp.headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let headers: Vec<(String, String)> = resp.headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         assert_eq!(
             headers,
             vec![

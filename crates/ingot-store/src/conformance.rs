@@ -666,6 +666,13 @@ async fn typed_reads(store: Arc<dyn Store>, cached: bool) {
     assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), None);
     store.commit(writes(vec![put(key, &commit_note("four"), Expect::Absent)])).await.unwrap();
     assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), Some(note("four")));
+    // Read again and again (a cached record is then known current and used as it is), then
+    // changed: the next read sees the change.
+    for _ in 0..3 {
+        assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), Some(note("four")));
+    }
+    store.commit(writes(vec![put(key, &commit_note("five"), Expect::Any)])).await.unwrap();
+    assert_eq!(read::<Note>(&Tx::new(store.clone()), key, cached).await.unwrap(), Some(note("five")));
 }
 
 async fn read<R: crate::Record + Clone + Send + Sync + 'static>(

@@ -149,9 +149,18 @@ pub trait Store: Send + Sync + 'static {
     }
 
     /// The version of `key` that [`Store::get`] would return now, when the store knows it
-    /// without a read (its read cache holds the key); `None` says nothing about the key. Lets a
-    /// record already decoded at that version be used without copying the value.
-    fn cached_version(&self, _key: &str) -> Option<u64> {
+    /// without a read (its read cache holds the key), with the [`Store::cache_changes`] count it
+    /// was read at; `None` says nothing about the key. Lets a record already decoded at that
+    /// version be used without copying the value.
+    fn cached_version(&self, _key: &str) -> Option<(u64, u64)> {
+        None
+    }
+
+    /// A count that moves whenever any key's version may have changed (a commit with keys
+    /// begins or ends, the cache is cleared), when the store keeps one: a version learnt from
+    /// [`Store::cached_version`] at this count is still current. `None` when the store cannot
+    /// tell (no read cache, or not covered by its lease).
+    fn cache_changes(&self) -> Option<u64> {
         None
     }
 }

@@ -1394,13 +1394,18 @@ impl Store for PostgresStore {
         "postgres"
     }
 
-    fn cached_version(&self, key: &str) -> Option<u64> {
+    fn cached_version(&self, key: &str) -> Option<(u64, u64)> {
         // As in `get`: the cache answers only while the lease covers it.
         if self.cache_lease.covers() {
             self.cache.version(key)
         } else {
             None
         }
+    }
+
+    fn cache_changes(&self) -> Option<u64> {
+        // A lease taken back clears the cache, which counts as a change.
+        self.cache_lease.covers().then(|| self.cache.changes())
     }
 
     fn decoded_records(&self) -> Option<&crate::DecodedCache> {

@@ -27,6 +27,7 @@
 
 use crate::Item;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bytes of keys and values the cache may hold.
@@ -41,6 +42,10 @@ const ENTRY_OVERHEAD: usize = 64;
 pub(crate) struct ReadCache {
     state: Mutex<State>,
     capacity_bytes: usize,
+    /// Counts, under the lock, every event that can change the version a key has: the begin
+    /// and end of a commit with keys, and [`ReadCache::clear`]. A version read at one count is
+    /// still current while the count stays; reading the count writes nothing the cores share.
+    changes: AtomicU64,
 }
 
 #[derive(Default)]
@@ -67,7 +72,17 @@ fn entry_size(key: &str, item: &Item) -> usize {
 
 impl ReadCache {
     pub(crate) fn new(capacity_bytes: usize) -> Self {
-        ReadCache { state: Mutex::new(State::default()), capacity_bytes }
+        ReadCache { state: Mutex::new(State::default()), capacity_bytes, changes: AtomicU64::new(0) }
+    }
+
+    /// The count of changes so far (see the field).
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Counts a change; called with the state locked.
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -79,9 +94,12 @@ impl ReadCache {
         self.state().entries.get(key).cloned()
     }
 
-    /// The version of the cached item of `key`, without copying its value.
-    pub(crate) fn version(&self, key: &str) -> Option<u64> {
-        self.state().entries.get(key).map(|item| item.version)
+    /// The version of the cached item of `key`, without copying its value, and the count of
+    /// changes it was read at.
+    pub(crate) fn version(&self, key: &str) -> Option<(u64, u64)> {
+        let state = self.state();
+        let version = state.entries.get(key)?.version;
+        Some((version, self.changes()))
     }
 
     /// To be taken before a read whose result will be offered to [`ReadCache::fill`].
@@ -107,6 +125,9 @@ impl ReadCache {
     pub(crate) fn begin_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
         let keys = distinct(keys);
         let mut state = self.state();
+        if !keys.is_empty() {
+            self.changed();
+        }
         for key in keys {
             state.forget(key);
             match state.writing.get_mut(key) {
@@ -140,6 +161,7 @@ impl ReadCache {
         }
         let mut state = self.state();
         state.generation += 1;
+        self.changed();
         for key in keys {
             state.forget(key);
             let alone = match state.writing.get_mut(key) {
@@ -167,6 +189,7 @@ impl ReadCache {
     pub(crate) fn clear(&self) {
         let mut state = self.state();
         state.generation += 1;
+        self.changed();
         state.entries.clear();
         state.bytes = 0;
         // A commit in flight may have written before what made the cache stale (a reset that

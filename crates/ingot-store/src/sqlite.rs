@@ -707,8 +707,12 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn cached_version(&self, key: &str) -> Option<u64> {
+    fn cached_version(&self, key: &str) -> Option<(u64, u64)> {
         self.cache.version(key)
+    }
+
+    fn cache_changes(&self) -> Option<u64> {
+        Some(self.cache.changes())
     }
 
     fn decoded_records(&self) -> Option<&crate::DecodedCache> {

@@ -32,7 +32,8 @@
 use super::{PgConn, Pool, PostgresStore};
 use crate::read_cache::ReadCache;
 use crate::StoreError;
-use std::sync::{Mutex, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Weak;
 use std::time::{Duration, Instant};
 
 /// How often a replica records itself alive and renews or tries to take the lease.
@@ -118,19 +119,26 @@ const SQL_REVOKE: &str = "SELECT ingot_lease_revoke($1)";
 pub(super) struct CacheLease {
     /// This replica's id, also set as `ingot.replica` on every pooled connection.
     pub(super) replica: String,
-    /// Until when the cache may be trusted; `None` when the lease is not held.
-    trusted_until: Mutex<Option<Instant>>,
+    /// Until when the cache may be trusted, in nanoseconds after `started`; 0 when the lease is
+    /// not held. An atomic rather than a lock: every cached read asks, from every core.
+    trusted_until: AtomicU64,
+    started: Instant,
 }
 
 impl CacheLease {
     pub(super) fn new(replica: String) -> CacheLease {
-        CacheLease { replica, trusted_until: Mutex::new(None) }
+        CacheLease { replica, trusted_until: AtomicU64::new(0), started: Instant::now() }
     }
 
     /// Whether cached reads are exact now.
     pub(super) fn covers(&self) -> bool {
-        let until = *self.trusted_until.lock().unwrap_or_else(|p| p.into_inner());
-        until.is_some_and(|until| Instant::now() < until)
+        let until = self.trusted_until.load(Ordering::SeqCst);
+        until != 0 && self.nanos(Instant::now()) < until
+    }
+
+    fn nanos(&self, at: Instant) -> u64 {
+        // At least 1, so that a lease held from the very start is not read as none.
+        u64::try_from(at.saturating_duration_since(self.started).as_nanos()).unwrap_or(u64::MAX).max(1)
     }
 
     /// Records the outcome of a tick sent at `sent`. A lease newly held starts from an empty
@@ -140,8 +148,8 @@ impl CacheLease {
         if newly || !held {
             cache.clear();
         }
-        let mut until = self.trusted_until.lock().unwrap_or_else(|p| p.into_inner());
-        *until = held.then(|| sent + TTL - MARGIN);
+        let until = if held { self.nanos(sent + TTL - MARGIN) } else { 0 };
+        self.trusted_until.store(until, Ordering::SeqCst);
     }
 }
 
