@@ -53,19 +53,14 @@ impl Arn {
 
     /// Partition, service, region, account and resource, checked as [`Arn::parse`] checks them.
     fn fields(text: &str) -> Result<[&str; 5], ArnParseError> {
-        // The first five `:` end `arn` and the four fields; the resource may hold more. A byte
-        // loop, because the authorizer asks this of every request and `splitn`'s searcher sets
-        // up a `memchr` for each field.
+        // The first five `:` end `arn` and the four fields; the resource may hold more. Found
+        // with the `memchr` crate, because the authorizer asks this of every request and
+        // `splitn`'s searcher costs several times as much per field.
         let mut ends = [0usize; 5];
         let mut found = 0;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b':' {
-                ends[found] = i;
-                found += 1;
-                if found == ends.len() {
-                    break;
-                }
-            }
+        for (slot, i) in ends.iter_mut().zip(memchr::memchr_iter(b':', text.as_bytes())) {
+            *slot = i;
+            found += 1;
         }
         if found < ends.len() {
             return Err(ArnParseError(text.to_string()));

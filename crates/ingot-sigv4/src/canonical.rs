@@ -256,14 +256,21 @@ pub(crate) fn canonical_request(
 
 /// The string to sign; `scope` is the date, region and service of the credential scope.
 pub(crate) fn string_to_sign(amz_date: &str, scope: [&str; 3], canonical_request: &[u8]) -> String {
+    let mut out = String::new();
+    write_string_to_sign(&mut out, amz_date, scope, canonical_request);
+    out
+}
+
+/// [`string_to_sign`] written into `out` (emptied first), for a caller that reuses a buffer.
+pub(crate) fn write_string_to_sign(out: &mut String, amz_date: &str, scope: [&str; 3], canonical_request: &[u8]) {
     let hash = hex32(&Sha256::digest(canonical_request));
     let [date, region, service] = scope;
-    let mut out = String::with_capacity(ALGORITHM.len() + amz_date.len() + 40 + region.len() + hash.len() + 3);
+    out.clear();
+    out.reserve(ALGORITHM.len() + amz_date.len() + 40 + region.len() + hash.len() + 3);
     for part in [ALGORITHM, "\n", amz_date, "\n", date, "/", region, "/", service, "/aws4_request\n"] {
         out.push_str(part);
     }
     out.push_str(std::str::from_utf8(&hash).expect("hex digits are ASCII"));
-    out
 }
 
 /// The lower-case hex signature of a string to sign.

@@ -310,14 +310,14 @@ fn split_signed_headers(list: &str) -> impl Iterator<Item = &str> {
     split_byte(list, b';').map(trim_blank).filter(|name| !name.is_empty())
 }
 
-/// Splits `text` at every `separator` (an ASCII byte, so every cut is a character boundary).
-/// A plain byte loop: for the short parts of an `Authorization` header it costs a fraction of
-/// `str::split`'s searcher, which sets up a `memchr` for every part.
+/// Splits `text` at every `separator` (an ASCII byte, so every cut is a character boundary),
+/// found with the `memchr` crate's vectorised search (`str::split`'s searcher costs several
+/// times as much on the short parts of an `Authorization` header).
 fn split_byte(text: &str, separator: u8) -> impl Iterator<Item = &str> {
     let mut rest = Some(text);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.bytes().position(|b| b == separator) {
+        match memchr::memchr(separator, r.as_bytes()) {
             Some(i) => {
                 rest = Some(&r[i + 1..]);
                 Some(&r[..i])
@@ -330,10 +330,9 @@ fn split_byte(text: &str, separator: u8) -> impl Iterator<Item = &str> {
     })
 }
 
-/// `text` before and after its first `separator` (an ASCII byte), found with a byte loop as in
-/// [`split_byte`].
+/// `text` before and after its first `separator` (an ASCII byte), found as in [`split_byte`].
 fn split_once_byte(text: &str, separator: u8) -> Option<(&str, &str)> {
-    let i = text.bytes().position(|b| b == separator)?;
+    let i = memchr::memchr(separator, text.as_bytes())?;
     Some((&text[..i], &text[i + 1..]))
 }
 

@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 
 use crate::canonical::{
     canonical_query, canonical_request, canonical_uri_candidates, decode_component, end_canonical_headers, hex_sha256,
-    raw_query_pairs, string_to_sign, text, write_canonical_header, Candidates, SigningKey,
+    raw_query_pairs, text, write_canonical_header, write_string_to_sign, Candidates, SigningKey,
 };
 use crate::parse::check_expires;
 use crate::time::{amz_date, parse_amz_date};
@@ -69,33 +69,55 @@ fn verify_with<'k>(
         ));
     }
 
+    SCRATCH.with_borrow_mut(|scratch| verify_canonical(req, sig, signing_key, scratch))
+}
+
+thread_local! {
+    /// The buffers a verification writes the canonical request and the string to sign into,
+    /// kept by each thread: otherwise they are allocated, and grown, on every request.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+#[derive(Default)]
+struct Scratch {
+    headers: Vec<u8>,
+    creq: Vec<u8>,
+    sts: String,
+}
+
+fn verify_canonical<'k>(
+    req: &RequestParts<'_>,
+    sig: &ParsedSignature<'_>,
+    signing_key: impl FnOnce() -> Cow<'k, SigningKey>,
+    scratch: &mut Scratch,
+) -> Result<(), AuthError> {
     // The canonical headers, then the signed header list: the part of the canonical request
     // after the query, up to the payload hash.
-    let mut headers = Vec::with_capacity(512);
+    let Scratch { headers, creq, sts } = scratch;
+    headers.clear();
     let mut all_present = true;
     for name in &sig.signed_headers {
         let values = req.headers.get_all(&**name).iter().map(|v| v.as_bytes());
-        all_present &= write_canonical_header(&mut headers, name, values);
+        all_present &= write_canonical_header(headers, name, values);
     }
-    end_canonical_headers(&mut headers, sig.signed_headers.iter().map(|name| &**name));
+    end_canonical_headers(headers, sig.signed_headers.iter().map(|name| &**name));
     let query = canonical_query(req.query, sig.presigned);
     let payloads = payload_candidates(req, sig)?;
     let uris = canonical_uri_candidates(req.path, &sig.service);
     let key = signing_key();
 
     let mut first = None;
-    let mut creq = Vec::with_capacity(headers.len() + req.path.len() + query.len() + 96);
     for uri in uris.iter() {
         for payload in payloads.iter() {
             creq.clear();
-            canonical_request(&mut creq, req.method, uri, &query, &headers, payload);
-            let sts = string_to_sign(&sig.amz_date, [&*sig.date, &*sig.region, &*sig.service], &creq);
-            let computed = key.signature_hex(&sts);
+            canonical_request(creq, req.method, uri, &query, headers, payload);
+            write_string_to_sign(sts, &sig.amz_date, [&*sig.date, &*sig.region, &*sig.service], creq);
+            let computed = key.signature_hex(sts);
             if all_present && bool::from(computed.as_slice().ct_eq(sig.signature.as_bytes())) {
                 return Ok(());
             }
             if first.is_none() {
-                first = Some((creq.clone(), sts));
+                first = Some((creq.clone(), sts.clone()));
             }
         }
     }
