@@ -32,10 +32,16 @@ impl Region {
     /// Accepts any well-formed region name (`xx-word-N`), known or not: clients pick regions
     /// freely and AWS answers per endpoint.
     pub fn parse(text: &str) -> Option<Self> {
-        let parts: Vec<&str> = text.split('-').collect();
-        let well_formed = parts.len() >= 3
-            && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-            && parts.last().is_some_and(|p| p.bytes().all(|c| c.is_ascii_digit()));
+        // Every request's credential scope names one: checked in one pass, without collecting
+        // the parts.
+        let bytes = text.as_bytes();
+        let last = text.rsplit('-').next().unwrap_or_default();
+        let well_formed = bytes.iter().filter(|&&c| c == b'-').count() >= 2
+            && bytes.iter().all(|&c| c == b'-' || c.is_ascii_lowercase() || c.is_ascii_digit())
+            && bytes.first() != Some(&b'-')
+            && !bytes.windows(2).any(|w| w == b"--")
+            && !last.is_empty()
+            && last.bytes().all(|c| c.is_ascii_digit());
         well_formed.then(|| Region(text.to_string()))
     }
     pub fn as_str(&self) -> &str {
@@ -190,5 +196,8 @@ mod tests {
         assert!(Region::parse("us-gov-west-1").is_some());
         assert!(Region::parse("us-east").is_none());
         assert!(Region::parse("US-EAST-1").is_none());
+        for malformed in ["-us-east-1", "us--east-1", "us-east-", "us-east-1a", "us-east_1", "", "--1"] {
+            assert!(Region::parse(malformed).is_none(), "{malformed:?}");
+        }
     }
 }

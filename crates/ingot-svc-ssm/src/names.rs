@@ -239,17 +239,17 @@ impl Selector {
 /// What GetParameter(s) and GetParameterHistory accept: a name or an ARN, optionally followed by
 /// `:selector`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParameterReference {
+pub struct ParameterReference<'a> {
     /// The account that owns the parameter: the caller's, another one's (an ARN), or empty for a
-    /// public parameter.
-    pub account: String,
-    pub region: String,
+    /// public parameter. Borrowed from the request's context unless an ARN named it.
+    pub account: Cow<'a, str>,
+    pub region: Cow<'a, str>,
     pub name: ParameterName,
     pub selector: Option<Selector>,
 }
 
-impl ParameterReference {
-    pub fn parse(text: &str, ctx: &RequestContext<'_>, allow_selector: bool) -> Result<Self, SsmError> {
+impl<'a> ParameterReference<'a> {
+    pub fn parse(text: &str, ctx: &'a RequestContext<'_>, allow_selector: bool) -> Result<Self, SsmError> {
         let text = text.trim_matches(' ');
         let (account, region, rest) = if text.starts_with("arn:") {
             let arn = ingot_core::Arn::parse(text).map_err(|_| malformed())?;
@@ -261,9 +261,9 @@ impl ParameterReference {
             }
             // The ARN drops the leading slash of hierarchical names.
             let name = if path.contains('/') { Cow::Owned(format!("/{path}")) } else { Cow::Owned(path.to_string()) };
-            (arn.account, arn.region, name)
+            (Cow::Owned(arn.account), Cow::Owned(arn.region), name)
         } else {
-            (ctx.account.to_string(), ctx.region.to_string(), Cow::Borrowed(text))
+            (Cow::Borrowed(ctx.account.as_str()), Cow::Borrowed(ctx.region.as_str()), Cow::Borrowed(text))
         };
         let (name, selector) = match rest.split_once(':') {
             None => (&*rest, None),
@@ -272,9 +272,9 @@ impl ParameterReference {
             }
             Some(_) => return Err(malformed()),
         };
-        let owner = if account.is_empty() { ctx.account.as_str() } else { account.as_str() };
+        let owner = if account.is_empty() { ctx.account.as_str() } else { &account };
         let name = ParameterName::for_read(name, &region, owner)?;
-        let account = if name.is_public() { String::new() } else { account };
+        let account = if name.is_public() { Cow::Borrowed("") } else { account };
         Ok(ParameterReference { account, region, name, selector })
     }
 
@@ -284,7 +284,7 @@ impl ParameterReference {
 
     /// Whether the reference names a parameter of the caller's account and region.
     pub fn is_own(&self, ctx: &RequestContext<'_>) -> bool {
-        self.account == ctx.account.as_str() && self.region == ctx.region.as_str()
+        *self.account == *ctx.account.as_str() && *self.region == *ctx.region.as_str()
     }
 }
 

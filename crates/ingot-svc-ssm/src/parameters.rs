@@ -357,7 +357,7 @@ pub enum Miss {
 /// reference's ARN ([`ParameterReference::arn`]), which the answer carries.
 pub async fn read_reference(
     ctx: &RequestContext<'_>,
-    reference: &ParameterReference,
+    reference: &ParameterReference<'_>,
     arn: String,
     with_decryption: bool,
 ) -> Result<Result<Found, Miss>, SsmError> {
