@@ -61,11 +61,15 @@ pub fn decode_struct(
         if !which.includes(m) {
             continue;
         }
-        let Some(v) = obj.remove(wire_name(m)) else {
+        let Some((mut key, v)) = obj.remove_entry(wire_name(m)) else {
             continue;
         };
         if let Some(decoded) = decode(model, m.target, Some(m), v, depth + 1)? {
-            out.insert(m.name.to_string(), decoded);
+            // The wire key is usually the member name already: kept rather than copied.
+            if key != m.name {
+                key = m.name.to_string();
+            }
+            out.insert(key, decoded);
         }
     }
     Ok(out)

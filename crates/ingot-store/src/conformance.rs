@@ -681,7 +681,7 @@ async fn read<R: crate::Record + Clone + Send + Sync + 'static>(
     cached: bool,
 ) -> Result<Option<R>, StoreError> {
     if cached {
-        Ok(tx.get_record_cached::<R>(key).await?.map(|r| (*r).clone()))
+        Ok(tx.get_record_cached::<R>(key.to_string()).await?.map(|r| (*r).clone()))
     } else {
         tx.get_record(key).await
     }

@@ -63,42 +63,43 @@ impl Tx {
     /// use [`Self::get_record`]: through the bounded cache they would only churn it.
     pub async fn get_record_cached<R: Record + Send + Sync + 'static>(
         &self,
-        key: &str,
+        key: String,
     ) -> Result<Option<Arc<R>>, StoreError> {
+        // Owned, because the read set keeps the key.
         let cache = self.store.decoded_records();
         if let Some(cache) = cache {
-            if !self.state().writes.contains_key(key) {
+            if !self.state().writes.contains_key(&key) {
                 // Nothing has changed since this thread last learnt the key's current version
                 // and decoded it: not even the store's cache is asked (it is shared by the
                 // cores, and asking it takes its lock).
                 let now = self.store.cache_changes();
-                let mut found = now.and_then(|now| cache.current::<R>(key, now));
+                let mut found = now.and_then(|now| cache.current::<R>(&key, now));
                 // The store knows the current version without a read, and that version was
                 // decoded here before: no copy of the value at all.
                 if found.is_none() {
                     found = self
                         .store
-                        .cached_version(key)
-                        .and_then(|(version, changes)| Some((version, cache.get::<R>(key, version, Some(changes))?)));
+                        .cached_version(&key)
+                        .and_then(|(version, changes)| Some((version, cache.get::<R>(&key, version, Some(changes))?)));
                 }
                 if let Some((version, record)) = found {
                     // The read is remembered as `lookup` would.
-                    self.state().reads.entry(key.to_string()).or_insert(Some(version));
+                    self.state().reads.entry(key).or_insert(Some(version));
                     return Ok(Some(record));
                 }
             }
         }
-        let item = match self.lookup(key).await? {
+        let item = match self.lookup(&key).await? {
             Lookup::Own(value) => return value.map(|bytes| decode_record(&bytes).map(Arc::new)).transpose(),
             Lookup::Stored(None) => return Ok(None),
             Lookup::Stored(Some(item)) => item,
         };
-        if let Some(record) = cache.and_then(|c| c.get::<R>(key, item.version, None)) {
+        if let Some(record) = cache.and_then(|c| c.get::<R>(&key, item.version, None)) {
             return Ok(Some(record));
         }
         let record: Arc<R> = Arc::new(decode_record(&item.value)?);
         if let Some(cache) = cache {
-            cache.put(key, item.version, None, record.clone());
+            cache.put(&key, item.version, None, record.clone());
         }
         Ok(Some(record))
     }
