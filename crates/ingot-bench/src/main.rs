@@ -688,7 +688,12 @@ fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: 
         opts.warmup.as_secs_f64(),
         match opts.memory_minutes {
             Some(m) => format!("{m} min"),
-            None => format!("{:.0} s", opts.duration.as_secs_f64()),
+            None => format!(
+                "{:.0} s in {} rounds that take turns (later rounds after at most {:.1} s of warm-up)",
+                opts.duration.as_secs_f64(),
+                opts.rounds.max(1),
+                opts.warmup.min(LATER_ROUND_WARMUP).as_secs_f64()
+            ),
         }
     );
     println!(
