@@ -32,16 +32,14 @@ impl Region {
     /// Accepts any well-formed region name (`xx-word-N`), known or not: clients pick regions
     /// freely and AWS answers per endpoint.
     pub fn parse(text: &str) -> Option<Self> {
-        // Every request's credential scope names one: checked in one pass, without collecting
-        // the parts.
-        let bytes = text.as_bytes();
-        let last = text.rsplit('-').next().unwrap_or_default();
-        let well_formed = bytes.iter().filter(|&&c| c == b'-').count() >= 2
-            && bytes.iter().all(|&c| c == b'-' || c.is_ascii_lowercase() || c.is_ascii_digit())
-            && bytes.first() != Some(&b'-')
-            && !bytes.windows(2).any(|w| w == b"--")
-            && !last.is_empty()
-            && last.bytes().all(|c| c.is_ascii_digit());
+        // Every request's credential scope names one: the parts are checked as they come, not
+        // collected.
+        let (mut parts, mut last) = (0, "");
+        let words_ok = text.split('-').all(|part| {
+            (parts, last) = (parts + 1, part);
+            !part.is_empty() && part.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
+        let well_formed = words_ok && parts >= 3 && last.bytes().all(|c| c.is_ascii_digit());
         well_formed.then(|| Region(text.to_string()))
     }
     pub fn as_str(&self) -> &str {

@@ -117,11 +117,7 @@ fn json_error(
                 let which = if rest { Members::BodyOnly } else { Members::All };
                 out.struct_members(model, shape, fields, which, message_member.map(|m| m.name), &mut first, 0);
                 if rest {
-                    headers.extend(
-                        rest_json::response_headers(model, shape, fields)
-                            .into_iter()
-                            .map(|(k, v)| (k.into(), v.into())),
-                    );
+                    headers.extend(rest_json::response_headers(model, shape, fields));
                 }
             }
             None => {

@@ -5,6 +5,7 @@ use http::HeaderMap;
 use ingot_core::model::{Location, Member, OperationModel, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
 use ingot_core::{CommonError, CommonKind};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use crate::json::{self, JsonOut, Members};
 use crate::shapes::{self, serialization};
@@ -407,7 +408,7 @@ pub(crate) fn response_headers(
     model: &ServiceModel,
     shape: ShapeId,
     obj: &Map<String, Value>,
-) -> Vec<(String, String)> {
+) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
     let mut out = Vec::new();
     for m in shapes::members(model, shape) {
         let Some(v) = obj.get(m.name).filter(|v| !v.is_null()) else {
@@ -432,15 +433,15 @@ pub(crate) fn response_headers(
                             }
                         })
                         .collect();
-                    out.push((name.to_string(), parts.join(", ")));
+                    out.push((name.into(), parts.join(", ").into()));
                 }
-                _ => out.push((name.to_string(), header_scalar(model, m, m.target, v))),
+                _ => out.push((name.into(), header_scalar(model, m, m.target, v).into())),
             },
             Location::Headers => {
                 if let Value::Object(map) = v {
                     for (k, it) in map {
                         if !it.is_null() {
-                            out.push((format!("{name}{k}"), plain(it).replace(['\r', '\n'], " ")));
+                            out.push((format!("{name}{k}").into(), plain(it).replace(['\r', '\n'], " ").into()));
                         }
                     }
                 }
@@ -515,7 +516,7 @@ pub fn encode_response(
         all.push(("Content-Type".into(), content_type.to_string().into()));
     }
     all.push(("x-amzn-RequestId".into(), request_id.to_string().into()));
-    all.extend(headers.into_iter().map(|(k, v): (String, String)| (k.into(), v.into())));
+    all.extend(headers);
     HttpResponse { status, headers: all, body }
 }
 

@@ -60,12 +60,12 @@ impl Tx {
     /// Like [`Self::get_record`], for a record read again and again (GetParameter's parameter):
     /// a record read from the store at a version decoded before is shared from the store's
     /// [`crate::DecodedCache`] instead of decoded again. Reads that walk many records (listings)
-    /// use [`Self::get_record`]: through the bounded cache they would only churn it.
+    /// use [`Self::get_record`]: through the bounded cache they would only churn it. The key is
+    /// taken owned because the read set keeps it.
     pub async fn get_record_cached<R: Record + Send + Sync + 'static>(
         &self,
         key: String,
     ) -> Result<Option<Arc<R>>, StoreError> {
-        // Owned, because the read set keeps the key.
         let cache = self.store.decoded_records();
         if let Some(cache) = cache {
             if !self.state().writes.contains_key(&key) {
