@@ -1034,16 +1034,17 @@ impl Plan {
     }
 
     /// [`Plan::end_cached_write`] after the batch committed, keeping in `cache` the values it
-    /// put with the `versions` they took when `keep` (this replica holds the cache lease).
+    /// inserted or swapped with the `versions` they took when `keep` (this replica holds the
+    /// cache lease). Upserts are not kept: nothing read them before writing (a new version
+    /// record, a child marker), most are never read again, and kept they would fill the cache
+    /// with write-once keys and push out the ones read-modify-writes come back to.
     fn end_cached_write_keeping(mut self, cache: &ReadCache, versions: &Versions, keep: bool) {
         if !keep {
             return self.end_cached_write(cache);
         }
         let new = self.new_keys.iter().zip(std::mem::take(&mut self.new_values));
-        let upserts = self.upsert_keys.iter().zip(std::mem::take(&mut self.upsert_values));
         let swaps = self.swap_keys.iter().zip(std::mem::take(&mut self.swap_values));
         let written = new
-            .chain(upserts)
             .chain(swaps)
             .filter_map(|(key, value)| {
                 let version = u64::try_from(*versions.get(key)?).ok()?;

@@ -15,8 +15,9 @@
 //!   just before a commit could be cached between the commit and its `end_write`, after another
 //!   reader had already seen the new value: reads would go back in time;
 //! - a commit that succeeded may instead end with [`ReadCache::end_write_keeping`] and leave what
-//!   it wrote in the cache (PostgreSQL does: there a miss is a round trip and a transaction, and a
-//!   read-modify-write such as PutParameter misses on every write otherwise). It keeps a key only
+//!   it wrote in the cache (PostgreSQL does, for the keys a commit read before writing: there a
+//!   miss is a round trip and a transaction, and a read-modify-write such as PutParameter misses
+//!   on every write otherwise). It keeps a key only
 //!   if no other commit of that key overlapped it, because overlapping commits may end here in
 //!   another order than the one they committed in.
 //!

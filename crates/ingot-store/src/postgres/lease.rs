@@ -230,19 +230,35 @@ mod tests {
         store.get(key).await.unwrap().unwrap().value
     }
 
+    /// A write of a key that must be absent: what a read-modify-write commits after reading
+    /// the key and finding nothing.
+    fn insert(key: &str, value: &[u8]) -> Batch {
+        Batch {
+            writes: vec![Write { key: key.into(), value: Some(value.to_vec()), expect: Expect::Absent }],
+            ..Batch::default()
+        }
+    }
+
     #[tokio::test]
-    async fn the_lease_holder_keeps_what_it_committed_with_the_version_the_database_gave_it() {
+    async fn the_lease_holder_keeps_what_it_read_then_wrote_with_the_version_the_database_gave_it_but_not_blind_writes()
+    {
         in_test_schema(|store, url, schema| async move {
             assert!(store.cache_lease.covers());
-            store.commit(put("kept/k", b"one")).await.unwrap();
+            store.commit(insert("kept/k", b"one")).await.unwrap();
+            store.commit(put("blind/k", b"one")).await.unwrap();
             let client = open_client(&parse_config(&url).unwrap()).await.unwrap();
             let select = format!("SELECT version FROM \"{schema}\".kv WHERE key = convert_to('kept/k', 'UTF8')");
             let version: i64 = client.query_one(&select, &[]).await.unwrap().get(0);
-            // Not read since the commit, yet served from memory: a write bypassing the store is not seen.
-            let raw = format!("UPDATE \"{schema}\".kv SET value = 'raw' WHERE key = convert_to('kept/k', 'UTF8')");
-            client.batch_execute(&raw).await.unwrap();
+            // Writes bypassing the store are seen only where the store reads the database.
+            for key in ["kept/k", "blind/k"] {
+                let raw = format!("UPDATE \"{schema}\".kv SET value = 'raw' WHERE key = convert_to('{key}', 'UTF8')");
+                client.batch_execute(&raw).await.unwrap();
+            }
+            // Not read since the commit, yet served from memory.
             let item = store.get("kept/k").await.unwrap().unwrap();
             assert_eq!((item.version, item.value.as_slice()), (u64::try_from(version).unwrap(), &b"one"[..]));
+            // Written without an expectation (nothing read it first): not kept, read from the database.
+            assert_eq!(value(&store, "blind/k").await, b"raw");
         })
         .await;
     }
