@@ -46,15 +46,25 @@ pub fn render(service: &Service, idents: &Idents) -> String {
     let _ = writeln!(out, "operation: &'a str,");
     let _ = writeln!(out, "input: serde_json::Value,");
     let _ = writeln!(out, ") -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {{");
-    let _ = writeln!(out, "std::boxed::Box::pin(async move {{");
+    let _ = writeln!(
+        out,
+        "// Each operation's future is boxed on its own: one box for all would be as large as the largest"
+    );
+    let _ = writeln!(out, "// operation's, and every call would allocate and copy all of it.");
     let _ = writeln!(out, "match operation {{");
     for op in &service.operations {
-        let _ =
-            writeln!(out, "{} => ingot_core::invoke::<{}, Self>(self, ctx, input).await,", str_lit(&op.name), op.name);
+        let _ = writeln!(
+            out,
+            "{} => std::boxed::Box::pin(ingot_core::invoke::<{}, Self>(self, ctx, input)),",
+            str_lit(&op.name),
+            op.name
+        );
     }
-    let _ = writeln!(out, "_ => Err(ingot_core::CommonError::unknown_operation(operation).into()),");
+    let _ = writeln!(
+        out,
+        "_ => std::boxed::Box::pin(std::future::ready(Err(ingot_core::CommonError::unknown_operation(operation).into()))),"
+    );
     let _ = writeln!(out, "}}");
-    let _ = writeln!(out, "}})");
     let _ = writeln!(out, "}}");
     let _ = writeln!(out, "}}");
     out

@@ -26,11 +26,15 @@ impl ingot_core::Service for crate::Ram {
         operation: &'a str,
         input: serde_json::Value,
     ) -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {
-        std::boxed::Box::pin(async move {
-            match operation {
-                "ListResourceTypes" => ingot_core::invoke::<ListResourceTypes, Self>(self, ctx, input).await,
-                _ => Err(ingot_core::CommonError::unknown_operation(operation).into()),
+        // Each operation's future is boxed on its own: one box for all would be as large as the largest
+        // operation's, and every call would allocate and copy all of it.
+        match operation {
+            "ListResourceTypes" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ListResourceTypes, Self>(self, ctx, input))
             }
-        })
+            _ => std::boxed::Box::pin(std::future::ready(Err(
+                ingot_core::CommonError::unknown_operation(operation).into()
+            ))),
+        }
     }
 }

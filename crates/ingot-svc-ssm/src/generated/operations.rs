@@ -170,25 +170,41 @@ impl ingot_core::Service for crate::Ssm {
         operation: &'a str,
         input: serde_json::Value,
     ) -> ingot_core::BoxFuture<'a, Result<ingot_core::Output, ingot_core::ServiceFailure>> {
-        std::boxed::Box::pin(async move {
-            match operation {
-                "AddTagsToResource" => ingot_core::invoke::<AddTagsToResource, Self>(self, ctx, input).await,
-                "DeleteParameter" => ingot_core::invoke::<DeleteParameter, Self>(self, ctx, input).await,
-                "DeleteParameters" => ingot_core::invoke::<DeleteParameters, Self>(self, ctx, input).await,
-                "DescribeParameters" => ingot_core::invoke::<DescribeParameters, Self>(self, ctx, input).await,
-                "GetParameter" => ingot_core::invoke::<GetParameter, Self>(self, ctx, input).await,
-                "GetParameterHistory" => ingot_core::invoke::<GetParameterHistory, Self>(self, ctx, input).await,
-                "GetParameters" => ingot_core::invoke::<GetParameters, Self>(self, ctx, input).await,
-                "GetParametersByPath" => ingot_core::invoke::<GetParametersByPath, Self>(self, ctx, input).await,
-                "LabelParameterVersion" => ingot_core::invoke::<LabelParameterVersion, Self>(self, ctx, input).await,
-                "ListTagsForResource" => ingot_core::invoke::<ListTagsForResource, Self>(self, ctx, input).await,
-                "PutParameter" => ingot_core::invoke::<PutParameter, Self>(self, ctx, input).await,
-                "RemoveTagsFromResource" => ingot_core::invoke::<RemoveTagsFromResource, Self>(self, ctx, input).await,
-                "UnlabelParameterVersion" => {
-                    ingot_core::invoke::<UnlabelParameterVersion, Self>(self, ctx, input).await
-                }
-                _ => Err(ingot_core::CommonError::unknown_operation(operation).into()),
+        // Each operation's future is boxed on its own: one box for all would be as large as the largest
+        // operation's, and every call would allocate and copy all of it.
+        match operation {
+            "AddTagsToResource" => {
+                std::boxed::Box::pin(ingot_core::invoke::<AddTagsToResource, Self>(self, ctx, input))
             }
-        })
+            "DeleteParameter" => std::boxed::Box::pin(ingot_core::invoke::<DeleteParameter, Self>(self, ctx, input)),
+            "DeleteParameters" => std::boxed::Box::pin(ingot_core::invoke::<DeleteParameters, Self>(self, ctx, input)),
+            "DescribeParameters" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeParameters, Self>(self, ctx, input))
+            }
+            "GetParameter" => std::boxed::Box::pin(ingot_core::invoke::<GetParameter, Self>(self, ctx, input)),
+            "GetParameterHistory" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetParameterHistory, Self>(self, ctx, input))
+            }
+            "GetParameters" => std::boxed::Box::pin(ingot_core::invoke::<GetParameters, Self>(self, ctx, input)),
+            "GetParametersByPath" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetParametersByPath, Self>(self, ctx, input))
+            }
+            "LabelParameterVersion" => {
+                std::boxed::Box::pin(ingot_core::invoke::<LabelParameterVersion, Self>(self, ctx, input))
+            }
+            "ListTagsForResource" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ListTagsForResource, Self>(self, ctx, input))
+            }
+            "PutParameter" => std::boxed::Box::pin(ingot_core::invoke::<PutParameter, Self>(self, ctx, input)),
+            "RemoveTagsFromResource" => {
+                std::boxed::Box::pin(ingot_core::invoke::<RemoveTagsFromResource, Self>(self, ctx, input))
+            }
+            "UnlabelParameterVersion" => {
+                std::boxed::Box::pin(ingot_core::invoke::<UnlabelParameterVersion, Self>(self, ctx, input))
+            }
+            _ => std::boxed::Box::pin(std::future::ready(Err(
+                ingot_core::CommonError::unknown_operation(operation).into()
+            ))),
+        }
     }
 }
