@@ -35,11 +35,13 @@ impl Region {
         // Every request's credential scope names one: the parts are checked as they come, not
         // collected.
         let (mut parts, mut last) = (0, "");
-        let words_ok = text.split('-').all(|part| {
+        for part in text.split('-') {
+            if part.is_empty() || !part.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+                return None;
+            }
             (parts, last) = (parts + 1, part);
-            !part.is_empty() && part.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
-        let well_formed = words_ok && parts >= 3 && last.bytes().all(|c| c.is_ascii_digit());
+        }
+        let well_formed = parts >= 3 && last.bytes().all(|c| c.is_ascii_digit());
         well_formed.then(|| Region(text.to_string()))
     }
     pub fn as_str(&self) -> &str {

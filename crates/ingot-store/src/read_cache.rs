@@ -17,9 +17,8 @@
 //! - a commit that succeeded may instead end with [`ReadCache::end_write_keeping`] and leave what
 //!   it wrote in the cache (PostgreSQL does, for the keys a commit read before writing: there a
 //!   miss is a round trip and a transaction, and a read-modify-write such as PutParameter misses
-//!   on every write otherwise). It keeps a key only
-//!   if no other commit of that key overlapped it, because overlapping commits may end here in
-//!   another order than the one they committed in.
+//!   on every write otherwise). It keeps a key only if no other commit of that key overlapped it,
+//!   because overlapping commits may end here in another order than the one they committed in.
 //!
 //! Only keys that exist are cached: most lookups of a missing key happen once, just before the
 //! key is created, and would only take room. Memory is bounded by the bytes of keys and values

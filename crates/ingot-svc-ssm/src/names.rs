@@ -284,7 +284,7 @@ impl<'a> ParameterReference<'a> {
 
     /// Whether the reference names a parameter of the caller's account and region.
     pub fn is_own(&self, ctx: &RequestContext<'_>) -> bool {
-        *self.account == *ctx.account.as_str() && *self.region == *ctx.region.as_str()
+        self.account == ctx.account.as_str() && self.region == ctx.region.as_str()
     }
 }
 

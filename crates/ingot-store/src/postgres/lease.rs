@@ -219,11 +219,13 @@ mod tests {
     use crate::postgres::{open_client, parse_config};
     use crate::{Batch, Expect, Store, Write};
 
+    fn write(key: &str, value: &[u8], expect: Expect) -> Batch {
+        Batch { writes: vec![Write { key: key.into(), value: Some(value.to_vec()), expect }], ..Batch::default() }
+    }
+
+    /// A write expecting nothing: the store did not read the key first.
     fn put(key: &str, value: &[u8]) -> Batch {
-        Batch {
-            writes: vec![Write { key: key.into(), value: Some(value.to_vec()), expect: Expect::Any }],
-            ..Batch::default()
-        }
+        write(key, value, Expect::Any)
     }
 
     async fn value(store: &PostgresStore, key: &str) -> Vec<u8> {
@@ -233,10 +235,7 @@ mod tests {
     /// A write of a key that must be absent: what a read-modify-write commits after reading
     /// the key and finding nothing.
     fn insert(key: &str, value: &[u8]) -> Batch {
-        Batch {
-            writes: vec![Write { key: key.into(), value: Some(value.to_vec()), expect: Expect::Absent }],
-            ..Batch::default()
-        }
+        write(key, value, Expect::Absent)
     }
 
     #[tokio::test]
