@@ -555,40 +555,14 @@ impl Pool {
 
 /// Connects without TLS and spawns the task that drives the connection; the task ends when the
 /// client is dropped or the server goes away (the client then reports itself closed).
-/// The socket and that task live on the PostgreSQL thread ([`io_runtime`]).
 async fn open_client(config: &Config) -> Result<Client, StoreError> {
-    let config = config.clone();
-    let connected = io_runtime().spawn(async move {
-        let (client, connection) = config.connect(NoTls).await.map_err(pg_err("connect"))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %describe(&e), "postgres connection ended");
-            }
-        });
-        Ok(client)
+    let (client, connection) = config.connect(NoTls).await.map_err(pg_err("connect"))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %describe(&e), "postgres connection ended");
+        }
     });
-    connected.await.map_err(|e| StoreError::Backend(format!("postgres connect: {e}")))?
-}
-
-/// The runtime of the PostgreSQL thread: one for the process, started on first use and never
-/// stopped. It owns every connection's socket and runs the group commits (`group.rs`), so that
-/// neither a reply from PostgreSQL nor the next group waits in line behind the requests the
-/// workers serve: with both on the workers, PutParameter at 16 connections saw a group take
-/// 795 µs on average and carry 6.3 batches, here 724 µs and 7.3 (measured 2026-11-25).
-pub(super) fn io_runtime() -> &'static tokio::runtime::Handle {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("the PostgreSQL I/O runtime starts");
-        let handle = runtime.handle().clone();
-        std::thread::Builder::new()
-            .name("ingot-postgres-io".into())
-            .spawn(move || runtime.block_on(std::future::pending::<()>()))
-            .expect("the PostgreSQL I/O thread starts");
-        handle
-    })
+    Ok(client)
 }
 
 /// A fresh id for this replica: random, so a restarted replica is a new one.
