@@ -114,6 +114,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, SQL_COMMIT_SWAPS),
     (7, SQL_CHEAPER_WRITES),
     (8, SQL_OUTBOX_LZ4),
+    (9, SQL_SHARED_OUTBOX_ROWS),
 ];
 
 /// Migration 8: the audit records of reads are written as outbox entries of up to 256 records
@@ -202,7 +203,8 @@ macro_rules! commit_inserts_v4 {
     };
 }
 
-/// The rest of migration 6's `ingot_commit` after the deletes, in one statement (each statement
+/// The rest of `ingot_commit` after the deletes (migrations 6 and 9, which write outbox rows
+/// differently), in one statement (each statement
 /// costs PostgreSQL more than the rows these write): the swaps, inserts and upserts, the outbox
 /// rows, and the look at the cache lease. It collects the version each row took, so that the
 /// writer can keep what it wrote in its read cache (the batch-ordered loop collects nothing: its
@@ -221,9 +223,10 @@ macro_rules! commit_inserts_v4 {
 ///   so it shows any holder that took the lease before this transaction could write; the lock is
 ///   held to the end, so checking here, after the writes but before the commit, is as good as
 ///   checking first. Only another replica's lease needs `ingot_lease_check`.
-macro_rules! commit_writes_v6 {
-    () => {
-        "    WITH s AS (
+macro_rules! commit_writes {
+    ($outbox:expr) => {
+        concat!(
+            "    WITH s AS (
         INSERT INTO kv (key, version, value)
         SELECT k, v, val FROM unnest(swap_keys, swap_versions, swap_values) AS t(k, v, val)
         ON CONFLICT (key) DO UPDATE SET version = nextval('kv_version'), value = EXCLUDED.value
@@ -240,9 +243,9 @@ macro_rules! commit_writes_v6 {
         ON CONFLICT (key) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value
         RETURNING kv.key, kv.version
     ), o AS (
-        INSERT INTO outbox (topic, payload)
-        SELECT t, p FROM unnest(topics, payloads) WITH ORDINALITY AS e(t, p, n) ORDER BY n
-    )
+",
+            $outbox,
+            "    )
     SELECT array_agg(w.key), array_agg(w.version),
            (SELECT count(*) FROM s) = cardinality(swap_keys)
            AND NOT EXISTS (SELECT 1 FROM s WHERE s.version = ANY(swap_versions))
@@ -266,6 +269,27 @@ macro_rules! commit_writes_v6 {
     IF other_holder IS NOT NULL THEN
         PERFORM ingot_lease_check();
     END IF;
+"
+        )
+    };
+}
+
+/// Migration 6's outbox rows: one per entry, `seq` from the column's default.
+macro_rules! commit_outbox_v6 {
+    () => {
+        "        INSERT INTO outbox (topic, payload)
+        SELECT t, p FROM unnest(topics, payloads) WITH ORDINALITY AS e(t, p, n) ORDER BY n
+"
+    };
+}
+
+/// Migration 9's outbox rows: a row may hold several entries ([`frame_entries`]); its `seq` is
+/// its last entry's (see [`SQL_SHARED_OUTBOX_ROWS`]).
+macro_rules! commit_outbox_v9 {
+    () => {
+        "        INSERT INTO outbox (topic, payload, entries, seq)
+        SELECT t, p, nullif(c, 1), nextval('outbox_seq_seq') + c - 1
+          FROM unnest(topics, payloads, entry_counts) WITH ORDINALITY AS e(t, p, c, n) ORDER BY n
 "
     };
 }
@@ -326,7 +350,7 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
 /// them), returns the keys it inserted or upserted with their new versions, and runs in three
 /// statements where it ran nine and a nested function call: the key locks with the shared lease
 /// lock, the checks of keys only read (when there are any), and the writes with the outbox rows
-/// and the look at the lease (`commit_writes_v6`). Keys expected absent and inserted are checked
+/// and the look at the lease (`commit_writes`). Keys expected absent and inserted are checked
 /// by their insert. (A new result type needs `DROP` first; the migration runs in one
 /// transaction.) In the first statement PostgreSQL takes the shared lease lock before the key
 /// locks (it evaluates the list in order and the subquery when it reaches it); the other order
@@ -350,19 +374,59 @@ BEGIN
             (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
 ",
     commit_checks!(),
-    commit_writes_v6!(),
+    commit_writes!(commit_outbox_v6!()),
+    "END\n$fn$;"
+);
+
+/// Migration 9: an outbox row may hold several entries of one topic. A group commit wrote one
+/// row per entry, two per PutParameter (its event and its audit record), and each row is a heap
+/// tuple, an index entry and their WAL inside the commit; merged per topic, a group writes two
+/// (PutParameter at 16 connections: 11.6–11.8k/s before, 13.0–13.5k after, measured together on
+/// 2026-11-25).
+///
+/// `entries` is NULL for a row of one entry, stored as it is; otherwise the payload holds that
+/// many framed entries ([`frame_entries`]). Positions stay one per entry: a row of `c` entries
+/// takes `s = nextval + c - 1` as its `seq`, and its entries are at `s - c + 1 ..= s`. Other
+/// transactions may use values in that range, but positions order by transaction first, and a
+/// transaction writes rows of `c > 1` only in a group commit, one per topic, so the positions of
+/// one topic within one transaction never overlap. The row's `seq` being its last entry's, a
+/// cursor inside a row still selects it; the reader skips the entries at or before the cursor.
+/// (Reserving `c` values of the sequence for the row cost PostgreSQL ~100 µs per call more.)
+///
+/// The new `ingot_commit` takes the entry counts as a seventeenth argument, beside the old one,
+/// which older replicas keep calling. Older replicas do not read merged rows, though: outbox
+/// consumers must run this build or later.
+const SQL_SHARED_OUTBOX_ROWS: &str = concat!(
+    "ALTER TABLE outbox ADD COLUMN entries int4;
+CREATE FUNCTION ingot_commit(
+    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
+    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
+    swap_keys bytea[], swap_versions int8[], swap_values bytea[],
+    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[], entry_counts int4[],
+    OUT written_keys bytea[], OUT written_versions int8[]
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+    violated bytea;
+    swapped boolean;
+    other_holder text;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock()),
+            (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
+",
+    commit_checks!(),
+    commit_writes!(commit_outbox_v9!()),
     "END\n$fn$;"
 );
 
 const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::bytea[], \
      $3::bytea[], $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], \
-     $11::int8[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::bytea[])";
+     $11::int8[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::bytea[], $17::int4[])";
 
 const SQL_GET: &str = "SELECT version, value FROM kv WHERE key = $1";
 /// The rows after a position, each with whether its transaction is below the horizon (settled).
 /// `xid8` has no cast to or from `int8`; its text form is the decimal number.
 const SQL_OUTBOX_AFTER: &str = "SELECT xid::text::int8, seq, topic, payload,
-            xid < pg_snapshot_xmin(pg_current_snapshot())
+            xid < pg_snapshot_xmin(pg_current_snapshot()), entries
      FROM outbox WHERE topic = $1 AND (xid, seq) > ($2::int8::text::xid8, $3::int8)
      ORDER BY xid, seq LIMIT $4";
 /// The horizon: every transaction with a smaller id has finished.
@@ -794,7 +858,7 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<Versions, Failure>
         Err(e) if conn.lost() => return Err(Failure::Retry(e.to_string())),
         Err(e) => return Err(Failure::Fail(e)),
     };
-    let params: [&(dyn ToSql + Sync); 16] = [
+    let params: [&(dyn ToSql + Sync); 17] = [
         &plan.key_locks,
         &plan.locked_keys,
         &plan.expect_keys,
@@ -811,6 +875,7 @@ async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<Versions, Failure>
         &plan.ordered_values,
         &plan.topics,
         &plan.payloads,
+        &plan.entry_counts,
     ];
     match conn.client.query_one(&statement, &params).await {
         Ok(row) => {
@@ -912,8 +977,10 @@ struct Plan {
     /// statements cannot touch a row twice): every write in batch order, `None` deleting.
     ordered_keys: Vec<Vec<u8>>,
     ordered_values: Vec<Option<Vec<u8>>>,
+    /// Outbox rows: a topic, a payload and how many entries it holds ([`frame_entries`]).
     topics: Vec<String>,
     payloads: Vec<Vec<u8>>,
+    entry_counts: Vec<i32>,
 }
 
 impl Plan {
@@ -985,8 +1052,15 @@ impl Plan {
         for entry in batch.outbox {
             plan.topics.push(entry.topic);
             plan.payloads.push(entry.payload);
+            plan.entry_counts.push(1);
         }
         plan
+    }
+
+    /// The plan's outbox entries with their topics, one by one (a plan built by [`Plan::new`]
+    /// holds one entry per row).
+    fn outbox_entries(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.topics.iter().map(String::as_str).zip(self.payloads.iter().map(Vec::as_slice))
     }
 
     /// Sets the swaps, sorted by key like every other write (one lock order for all commits).
@@ -1066,6 +1140,7 @@ impl Plan {
     fn merge<'a>(plans: impl IntoIterator<Item = &'a Plan>) -> Plan {
         let mut merged = Plan::default();
         let (mut new, mut upserts, mut swaps) = (Vec::new(), Vec::new(), Vec::new());
+        let mut outbox = Vec::new();
         for plan in plans {
             debug_assert!(!plan.writes_in_order(), "plans that write a key twice are committed alone");
             merged.key_locks.extend_from_slice(&plan.key_locks);
@@ -1077,8 +1152,23 @@ impl Plan {
             upserts.extend(plan.upsert_keys.iter().cloned().zip(plan.upsert_values.iter().cloned()));
             let versions = plan.swap_keys.iter().cloned().zip(plan.swap_versions.iter().copied());
             swaps.extend(versions.zip(plan.swap_values.iter().cloned()).map(|((k, v), value)| (k, v, value)));
-            merged.topics.extend_from_slice(&plan.topics);
-            merged.payloads.extend_from_slice(&plan.payloads);
+            outbox.extend(plan.outbox_entries());
+        }
+        // One row per topic (migration 9), its entries in group order.
+        let mut topics: Vec<(&str, Vec<&[u8]>)> = Vec::new();
+        for (topic, entry) in outbox {
+            match topics.iter_mut().find(|(t, _)| *t == topic) {
+                Some((_, entries)) => entries.push(entry),
+                None => topics.push((topic, vec![entry])),
+            }
+        }
+        for (topic, entries) in topics {
+            merged.topics.push(topic.to_owned());
+            merged.entry_counts.push(i32::try_from(entries.len()).unwrap_or(i32::MAX));
+            merged.payloads.push(match entries.as_slice() {
+                [one] => one.to_vec(),
+                many => frame_entries(many),
+            });
         }
         // The same lock order as a single plan's: sorted ids, sorted keys.
         merged.key_locks.sort_unstable();
@@ -1206,12 +1296,14 @@ async fn scan_once(
 /// may not deliver yet; after that it returns what it may deliver.
 const OUTBOX_SETTLE_LIMIT: Duration = Duration::from_secs(5);
 
-/// An outbox row: its position and whether its transaction is below the horizon.
+/// An outbox entry read, and whether its transaction is below the horizon.
 struct OutboxRow {
     record: OutboxRecord,
     settled: bool,
 }
 
+/// The entries of the rows after `after`, in order, without those at or before it (a row holding
+/// several entries may be partly behind the cursor: migration 9).
 async fn outbox_rows(
     conn: &mut PgConn,
     statement: &Statement,
@@ -1224,21 +1316,61 @@ async fn outbox_rows(
         .query(statement, &[&topic, &after[0], &after[1], &limit])
         .await
         .map_err(|e| conn.failed("outbox", e))?;
-    let position_part =
-        |value: i64| u64::try_from(value).map_err(|_| StoreError::Backend(format!("corrupt outbox position {value}")));
-    rows.into_iter()
-        .map(|row| {
-            let transaction: i64 = row.try_get(0).map_err(pg_err("outbox"))?;
-            let seq: i64 = row.try_get(1).map_err(pg_err("outbox"))?;
-            let position = OutboxPosition { transaction: position_part(transaction)?, seq: position_part(seq)? };
-            let record = OutboxRecord {
-                position,
-                topic: row.try_get(2).map_err(pg_err("outbox"))?,
-                payload: row.try_get(3).map_err(pg_err("outbox"))?,
-            };
-            Ok(OutboxRow { record, settled: row.try_get(4).map_err(pg_err("outbox"))? })
-        })
-        .collect()
+    let corrupt = |what: String| StoreError::Backend(format!("corrupt outbox row: {what}"));
+    let position_part = |value: i64| u64::try_from(value).map_err(|_| corrupt(format!("position {value}")));
+    let cursor = OutboxPosition { transaction: position_part(after[0])?, seq: position_part(after[1])? };
+    let mut entries = Vec::with_capacity(rows.len());
+    for row in rows {
+        let transaction = position_part(row.try_get(0).map_err(pg_err("outbox"))?)?;
+        let last = position_part(row.try_get(1).map_err(pg_err("outbox"))?)?;
+        let topic: String = row.try_get(2).map_err(pg_err("outbox"))?;
+        let payload: Vec<u8> = row.try_get(3).map_err(pg_err("outbox"))?;
+        let settled: bool = row.try_get(4).map_err(pg_err("outbox"))?;
+        let count: Option<i32> = row.try_get(5).map_err(pg_err("outbox"))?;
+        let payloads = match count {
+            None => vec![payload],
+            Some(count) => {
+                let framed = unframe_entries(&payload).ok_or_else(|| corrupt("entry framing".into()))?;
+                if usize::try_from(count).ok() != Some(framed.len()) || last < framed.len() as u64 {
+                    return Err(corrupt(format!("{count} entries announced, {} framed", framed.len())));
+                }
+                framed
+            }
+        };
+        let first = last + 1 - payloads.len() as u64;
+        for (seq, payload) in (first..).zip(payloads) {
+            let position = OutboxPosition { transaction, seq };
+            if position > cursor {
+                entries.push(OutboxRow { record: OutboxRecord { position, topic: topic.clone(), payload }, settled });
+            }
+        }
+    }
+    Ok(entries)
+}
+
+/// Several outbox entries as one payload: each entry's length (4 bytes, big-endian), then the
+/// entry.
+fn frame_entries(entries: &[&[u8]]) -> Vec<u8> {
+    let mut framed = Vec::with_capacity(entries.iter().map(|e| e.len() + 4).sum());
+    for entry in entries {
+        // An entry is far below 4 GiB: PostgreSQL stores at most 1 GB in a field.
+        framed.extend_from_slice(&u32::try_from(entry.len()).unwrap_or(u32::MAX).to_be_bytes());
+        framed.extend_from_slice(entry);
+    }
+    framed
+}
+
+/// The entries of a framed payload; `None` when the framing is broken.
+fn unframe_entries(mut framed: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut entries = Vec::new();
+    while !framed.is_empty() {
+        let (length, rest) = framed.split_first_chunk::<4>()?;
+        let length = usize::try_from(u32::from_be_bytes(*length)).ok()?;
+        let (entry, rest) = (rest.get(..length)?, &rest[length..]);
+        entries.push(entry.to_vec());
+        framed = rest;
+    }
+    Some(entries)
 }
 
 /// One attempt of [`Store::outbox_after`] (`limit` > 0, `after` within BIGINT). Rows come in
@@ -1253,8 +1385,10 @@ async fn outbox_once(
     limit: usize,
 ) -> Result<Vec<OutboxRecord>, StoreError> {
     let statement = conn.statement(SQL_OUTBOX_AFTER).await?;
-    let limit = limit_to_db(limit);
-    let rows = outbox_rows(conn, &statement, topic, after, limit).await?;
+    // Every row read holds an entry after the cursor, but the first may also hold some before it:
+    // one row more makes `limit` entries whenever there are that many.
+    let rows_limit = limit_to_db(limit.saturating_add(1));
+    let rows = outbox_rows(conn, &statement, topic, after, rows_limit).await?;
     let newest_unsettled = rows.iter().filter(|r| !r.settled).map(|r| r.record.position.transaction).max();
     let rows = match newest_unsettled {
         None => rows,
@@ -1271,10 +1405,10 @@ async fn outbox_once(
                     break;
                 }
             }
-            outbox_rows(conn, &statement, topic, after, limit).await?
+            outbox_rows(conn, &statement, topic, after, rows_limit).await?
         }
     };
-    Ok(rows.into_iter().take_while(|r| r.settled).map(|r| r.record).collect())
+    Ok(rows.into_iter().take_while(|r| r.settled).take(limit).map(|r| r.record).collect())
 }
 
 #[async_trait]

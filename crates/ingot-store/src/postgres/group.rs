@@ -314,6 +314,78 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_group_writes_one_outbox_row_per_topic_and_its_entries_are_read_one_by_one_in_order() {
+        in_test_schema(|store, url, schema| async move {
+            store.commit(batch("o/before", Expect::Any)).await.unwrap();
+            let batches: Vec<Batch> = ["o/a", "o/b", "o/c"]
+                .into_iter()
+                .map(|key| {
+                    let mut b = batch(key, Expect::Any);
+                    b.outbox.push(OutboxEntry { topic: "group.other".into(), payload: format!("other {key}").into() });
+                    b
+                })
+                .collect();
+            let (group, outcomes): (Vec<_>, Vec<_>) = batches
+                .into_iter()
+                .map(|b| {
+                    let plan = Plan::new(b, store.locks);
+                    plan.begin_cached_write(&store.cache);
+                    pending(plan)
+                })
+                .unzip();
+            let shared =
+                Shared { pool: store.pool.clone(), cache: store.cache.clone(), lease: store.cache_lease.clone() };
+            commit_group(&shared, group).await;
+            for outcome in outcomes {
+                outcome.await.unwrap().unwrap();
+            }
+            store.commit(batch("o/after", Expect::Any)).await.unwrap();
+
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let rows = client
+                .query(&format!("SELECT topic, entries FROM \"{schema}\".outbox ORDER BY xid, seq"), &[])
+                .await
+                .unwrap();
+            let rows: Vec<(String, Option<i32>)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            let test = |n: Option<i32>| ("group.test".to_string(), n);
+            assert_eq!(rows, [test(None), test(Some(3)), ("group.other".to_string(), Some(3)), test(None)]);
+
+            // Read one entry at a time, and all at once: the same entries, positions rising.
+            let mut one_by_one = Vec::new();
+            let mut cursor = crate::OutboxPosition::START;
+            loop {
+                let page = store.outbox_after("group.test", cursor, 1).await.unwrap();
+                let Some(record) = page.into_iter().next() else { break };
+                assert!(record.position > cursor);
+                cursor = record.position;
+                one_by_one.push(record);
+            }
+            let all = store.outbox_after("group.test", crate::OutboxPosition::START, 100).await.unwrap();
+            assert_eq!(one_by_one, all);
+            let payloads: Vec<&[u8]> = all.iter().map(|e| e.payload.as_slice()).collect();
+            assert_eq!(payloads, [&b"o/before"[..], b"o/a", b"o/b", b"o/c", b"o/after"]);
+            // A page of two from the middle of the shared row ends inside it.
+            let page = store.outbox_after("group.test", all[1].position, 2).await.unwrap();
+            assert_eq!(page, all[2..4]);
+            let other = store.outbox_after("group.other", crate::OutboxPosition::START, 100).await.unwrap();
+            let payloads: Vec<&[u8]> = other.iter().map(|e| e.payload.as_slice()).collect();
+            assert_eq!(payloads, [&b"other o/a"[..], b"other o/b", b"other o/c"]);
+        })
+        .await;
+    }
+
+    #[test]
+    fn framed_entries_come_back_as_they_were_and_broken_framing_is_refused() {
+        let entries: [&[u8]; 3] = [b"one", b"", b"three"];
+        use super::super::{frame_entries, unframe_entries};
+        let framed = frame_entries(&entries);
+        assert_eq!(unframe_entries(&framed), Some(entries.iter().map(|e| e.to_vec()).collect()));
+        assert_eq!(unframe_entries(&framed[..framed.len() - 1]), None);
+        assert_eq!(unframe_entries(&[0, 0, 1]), None);
+    }
+
+    #[tokio::test]
     async fn a_stale_batch_in_a_group_fails_alone_and_the_others_commit_together() {
         in_test_schema(|store, _url, _schema| async move {
             for key in ["g/a", "g/b", "g/c"] {
