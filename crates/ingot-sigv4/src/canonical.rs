@@ -293,9 +293,14 @@ impl SigningKey {
 
     /// The signature of a string to sign, as lower-case hex digits on the stack.
     pub(crate) fn signature_hex(&self, string_to_sign: &str) -> [u8; 64] {
+        hex32(&self.signature_bytes(string_to_sign))
+    }
+
+    /// The signature of a string to sign, as the HMAC's 32 bytes.
+    pub(crate) fn signature_bytes(&self, string_to_sign: &str) -> [u8; 32] {
         let mut mac = self.mac.clone();
         mac.update(string_to_sign.as_bytes());
-        hex32(&mac.finalize().into_bytes())
+        mac.finalize().into_bytes().into()
     }
 }
 

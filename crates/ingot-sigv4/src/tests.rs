@@ -320,6 +320,33 @@ fn a_request_signed_by_sign_headers_verifies() {
     assert_eq!(sig.security_token, None);
 }
 
+/// The request with its `Authorization` header's signature replaced by `f` of it.
+fn with_signature(mut r: Signed, f: impl Fn(&str) -> String) -> Signed {
+    let auth = r.headers.get("authorization").unwrap().to_str().unwrap().to_owned();
+    let (head, signature) = auth.split_once("Signature=").unwrap();
+    let changed = format!("{head}Signature={}", f(signature));
+    r.headers.insert("authorization", HeaderValue::from_str(&changed).unwrap());
+    r
+}
+
+#[test]
+fn the_signature_must_spell_the_hmac_in_64_hex_digits_of_either_case() {
+    assert!(with_signature(signed_at(NOW), str::to_owned).check(NOW).is_ok());
+    assert!(with_signature(signed_at(NOW), str::to_ascii_uppercase).check(NOW).is_ok());
+    for changed in [
+        with_signature(signed_at(NOW), |s| s[..62].to_owned()),
+        with_signature(signed_at(NOW), |s| format!("{s}00")),
+        with_signature(signed_at(NOW), |s| format!("{}g", &s[..63])),
+        with_signature(signed_at(NOW), |s| {
+            let last = if s.ends_with('0') { '1' } else { '0' };
+            format!("{}{last}", &s[..63])
+        }),
+    ] {
+        let outcome = changed.check(NOW);
+        assert!(is_mismatch(outcome.clone()), "{outcome:?}");
+    }
+}
+
 #[test]
 fn a_changed_body_is_a_signature_mismatch() {
     let mut r = signed_at(NOW);
