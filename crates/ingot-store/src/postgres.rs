@@ -46,7 +46,8 @@
 //! below that horizon has finished, so no row can later appear behind a consumer's cursor. Commits
 //! take no lock for the outbox and group their WAL flushes. A read that sees rows above the
 //! horizon waits (briefly: transactions here are short) until the horizon passes them, so that
-//! everything committed before the call is delivered.
+//! everything committed before the call is delivered. A group commit stores each topic's entries
+//! in one row, each entry at a position of its own (migration 9, [`SQL_SHARED_OUTBOX_ROWS`]).
 
 use crate::common::{key_from_db, limit_to_db, prefix_successor, reset_gaps, scan_lower_bound, version_from_db};
 use crate::read_cache::{ReadCache, DEFAULT_CAPACITY_BYTES};
@@ -346,6 +347,35 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
     commit_function_v4!("    PERFORM ingot_lease_check();\n")
 );
 
+/// `ingot_commit` from migration 6 on, whose versions differ in the outbox arguments (the last
+/// before the results) and how the outbox rows are written.
+macro_rules! commit_function_v6 {
+    ($outbox_arguments:expr, $outbox:expr) => {
+        concat!(
+            "CREATE FUNCTION ingot_commit(
+    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
+    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
+    swap_keys bytea[], swap_versions int8[], swap_values bytea[],
+    ordered_keys bytea[], ordered_values bytea[], ",
+            $outbox_arguments,
+            "
+    OUT written_keys bytea[], OUT written_versions int8[]
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+    violated bytea;
+    swapped boolean;
+    other_holder text;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock()),
+            (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
+",
+            commit_checks!(),
+            commit_writes!($outbox),
+            "END\n$fn$;"
+        )
+    };
+}
+
 /// Migration 6: `ingot_commit` takes the keys expected at a version and written apart (it swaps
 /// them), returns the keys it inserted or upserted with their new versions, and runs in three
 /// statements where it ran nine and a nested function call: the key locks with the shared lease
@@ -358,31 +388,15 @@ CREATE TABLE replicas (id text PRIMARY KEY, alive_until timestamptz NOT NULL);
 const SQL_COMMIT_SWAPS: &str = concat!(
     "DROP FUNCTION ingot_commit(
     int8[], bytea[], bytea[], int8[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], bytea[], text[], bytea[]);
-CREATE FUNCTION ingot_commit(
-    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
-    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
-    swap_keys bytea[], swap_versions int8[], swap_values bytea[],
-    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[],
-    OUT written_keys bytea[], OUT written_versions int8[]
-) LANGUAGE plpgsql AS $fn$
-DECLARE
-    violated bytea;
-    swapped boolean;
-    other_holder text;
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock()),
-            (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
 ",
-    commit_checks!(),
-    commit_writes!(commit_outbox_v6!()),
-    "END\n$fn$;"
+    commit_function_v6!("topics text[], payloads bytea[],", commit_outbox_v6!())
 );
 
 /// Migration 9: an outbox row may hold several entries of one topic. A group commit wrote one
 /// row per entry, two per PutParameter (its event and its audit record), and each row is a heap
-/// tuple, an index entry and their WAL inside the commit; merged per topic, a group writes two
-/// (PutParameter at 16 connections: 11.6–11.8k/s before, 13.0–13.5k after, measured together on
-/// 2026-11-25).
+/// tuple, an index entry and their WAL inside the commit (without any, PutParameter at 16
+/// connections ran 15.2k/s against 12.8k); merged per topic, a group writes two (11.7k and 12.9k
+/// against 11.5k and 11.9k before, alternating runs on 2026-11-25).
 ///
 /// `entries` is NULL for a row of one entry, stored as it is; otherwise the payload holds that
 /// many framed entries ([`frame_entries`]). Positions stay one per entry: a row of `c` entries
@@ -398,24 +412,8 @@ BEGIN
 /// consumers must run this build or later.
 const SQL_SHARED_OUTBOX_ROWS: &str = concat!(
     "ALTER TABLE outbox ADD COLUMN entries int4;
-CREATE FUNCTION ingot_commit(
-    key_locks int8[], locked_keys bytea[], expect_keys bytea[], expect_versions int8[],
-    deletes bytea[], new_keys bytea[], new_values bytea[], upsert_keys bytea[], upsert_values bytea[],
-    swap_keys bytea[], swap_versions int8[], swap_values bytea[],
-    ordered_keys bytea[], ordered_values bytea[], topics text[], payloads bytea[], entry_counts int4[],
-    OUT written_keys bytea[], OUT written_versions int8[]
-) LANGUAGE plpgsql AS $fn$
-DECLARE
-    violated bytea;
-    swapped boolean;
-    other_holder text;
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock()),
-            (SELECT count(pg_advisory_xact_lock(k)) FROM unnest(key_locks) AS t(k));
 ",
-    commit_checks!(),
-    commit_writes!(commit_outbox_v9!()),
-    "END\n$fn$;"
+    commit_function_v6!("topics text[], payloads bytea[], entry_counts int4[],", commit_outbox_v9!())
 );
 
 const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::bytea[], \

@@ -282,6 +282,24 @@ mod tests {
         (Pending { plan, reply }, outcome)
     }
 
+    /// Commits `batches` as one group, as the dispatcher would, and returns their outcomes.
+    async fn commit_as_group(
+        store: &super::super::PostgresStore,
+        batches: Vec<Batch>,
+    ) -> Vec<oneshot::Receiver<Result<(), StoreError>>> {
+        let (group, outcomes): (Vec<_>, Vec<_>) = batches
+            .into_iter()
+            .map(|b| {
+                let plan = Plan::new(b, store.locks);
+                plan.begin_cached_write(&store.cache);
+                pending(plan)
+            })
+            .unzip();
+        let shared = Shared { pool: store.pool.clone(), cache: store.cache.clone(), lease: store.cache_lease.clone() };
+        commit_group(&shared, group).await;
+        outcomes
+    }
+
     #[test]
     fn a_group_takes_disjoint_batches_in_order_and_leaves_the_others_in_place() {
         let locks = super::super::Locks::new(None);
@@ -325,18 +343,7 @@ mod tests {
                     b
                 })
                 .collect();
-            let (group, outcomes): (Vec<_>, Vec<_>) = batches
-                .into_iter()
-                .map(|b| {
-                    let plan = Plan::new(b, store.locks);
-                    plan.begin_cached_write(&store.cache);
-                    pending(plan)
-                })
-                .unzip();
-            let shared =
-                Shared { pool: store.pool.clone(), cache: store.cache.clone(), lease: store.cache_lease.clone() };
-            commit_group(&shared, group).await;
-            for outcome in outcomes {
+            for outcome in commit_as_group(&store, batches).await {
                 outcome.await.unwrap().unwrap();
             }
             store.commit(batch("o/after", Expect::Any)).await.unwrap();
@@ -402,19 +409,8 @@ mod tests {
                 batch("g/c", Expect::Version(c)),
                 batch("g/d", Expect::Absent),
             ];
-            let (group, outcomes): (Vec<_>, Vec<_>) = plans
-                .into_iter()
-                .map(|b| {
-                    let plan = Plan::new(b, store.locks);
-                    plan.begin_cached_write(&store.cache);
-                    pending(plan)
-                })
-                .unzip();
-            let shared =
-                Shared { pool: store.pool.clone(), cache: store.cache.clone(), lease: store.cache_lease.clone() };
-            commit_group(&shared, group).await;
             let mut results = Vec::new();
-            for outcome in outcomes {
+            for outcome in commit_as_group(&store, plans.into()).await {
                 results.push(outcome.await.unwrap());
             }
             assert!(results[0].is_ok() && results[2].is_ok() && results[3].is_ok(), "{results:?}");
