@@ -132,11 +132,10 @@ fn verify_canonical<'k>(
     })
 }
 
-/// The 32 bytes a signature of 64 lower-case hex digits spells; `None` for anything else.
+/// The 32 bytes a signature of 64 hex digits spells; `None` for anything else.
 fn signature_bytes(signature: &str) -> Option<[u8; 32]> {
-    let lower_hex = signature.len() == 64 && signature.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let mut bytes = [0u8; 32];
-    (lower_hex && hex::decode_to_slice(signature, &mut bytes).is_ok()).then_some(bytes)
+    hex::decode_to_slice(signature, &mut bytes).ok().map(|()| bytes)
 }
 
 fn check_time(sig: &ParsedSignature<'_>, now: i64) -> Result<(), AuthError> {

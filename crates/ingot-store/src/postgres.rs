@@ -205,9 +205,8 @@ macro_rules! commit_inserts_v4 {
 }
 
 /// The rest of `ingot_commit` after the deletes (migrations 6 and 9, which write outbox rows
-/// differently), in one statement (each statement
-/// costs PostgreSQL more than the rows these write): the swaps, inserts and upserts, the outbox
-/// rows, and the look at the cache lease. It collects the version each row took, so that the
+/// differently), in one statement (each statement costs PostgreSQL more than the rows these
+/// write): the swaps, inserts and upserts, the outbox rows, and the look at the cache lease. It collects the version each row took, so that the
 /// writer can keep what it wrote in its read cache (the batch-ordered loop collects nothing: its
 /// keys are only forgotten).
 ///
@@ -1138,7 +1137,8 @@ impl Plan {
     fn merge<'a>(plans: impl IntoIterator<Item = &'a Plan>) -> Plan {
         let mut merged = Plan::default();
         let (mut new, mut upserts, mut swaps) = (Vec::new(), Vec::new(), Vec::new());
-        let mut outbox = Vec::new();
+        // One outbox row per topic (migration 9), its entries in group order.
+        let mut topics: Vec<(&str, Vec<&[u8]>)> = Vec::new();
         for plan in plans {
             debug_assert!(!plan.writes_in_order(), "plans that write a key twice are committed alone");
             merged.key_locks.extend_from_slice(&plan.key_locks);
@@ -1150,14 +1150,11 @@ impl Plan {
             upserts.extend(plan.upsert_keys.iter().cloned().zip(plan.upsert_values.iter().cloned()));
             let versions = plan.swap_keys.iter().cloned().zip(plan.swap_versions.iter().copied());
             swaps.extend(versions.zip(plan.swap_values.iter().cloned()).map(|((k, v), value)| (k, v, value)));
-            outbox.extend(plan.outbox_entries());
-        }
-        // One row per topic (migration 9), its entries in group order.
-        let mut topics: Vec<(&str, Vec<&[u8]>)> = Vec::new();
-        for (topic, entry) in outbox {
-            match topics.iter_mut().find(|(t, _)| *t == topic) {
-                Some((_, entries)) => entries.push(entry),
-                None => topics.push((topic, vec![entry])),
+            for (topic, entry) in plan.outbox_entries() {
+                match topics.iter_mut().find(|(t, _)| *t == topic) {
+                    Some((_, entries)) => entries.push(entry),
+                    None => topics.push((topic, vec![entry])),
+                }
             }
         }
         for (topic, entries) in topics {
@@ -1383,9 +1380,9 @@ async fn outbox_once(
     limit: usize,
 ) -> Result<Vec<OutboxRecord>, StoreError> {
     let statement = conn.statement(SQL_OUTBOX_AFTER).await?;
-    // Every row read holds an entry after the cursor, but the first may also hold some before it:
-    // one row more makes `limit` entries whenever there are that many.
-    let rows_limit = limit_to_db(limit.saturating_add(1));
+    // Every row read holds at least one entry after the cursor (the first may also hold some
+    // before it), so `limit` rows give `limit` entries whenever there are that many.
+    let rows_limit = limit_to_db(limit);
     let rows = outbox_rows(conn, &statement, topic, after, rows_limit).await?;
     let newest_unsettled = rows.iter().filter(|r| !r.settled).map(|r| r.record.position.transaction).max();
     let rows = match newest_unsettled {
