@@ -68,4 +68,4 @@ def test_an_invalid_type_is_a_validation_error_with_aws_wording(ingot, unique):
                        check=False)
     assert result.returncode != 0
     assert "ValidationException" in result.stderr
-    assert "Member must satisfy enum value set" in result.stderr
+    assert "Member must satisfy enum value set: [SecureString, StringList, String]" in result.stderr

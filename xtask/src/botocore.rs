@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Service {
     /// aws-sdk id (`ssm`).
     pub id: String,
+    /// The model's `serviceId` (`SSM`, `EC2`), else the id: how README names the service.
+    pub display_name: String,
     /// Botocore directory (`ssm`) and api-version directory (`2014-11-06`).
     pub model_dir: String,
     pub version_dir: String,
@@ -158,6 +160,47 @@ impl Service {
     #[cfg(test)]
     pub fn shape_id(&self, name: &str) -> Option<usize> {
         self.shapes.binary_search_by(|s| s.name.as_str().cmp(name)).ok()
+    }
+
+    /// Whether serde's JSON of `op`'s output type is exactly its awsJson wire body (see
+    /// `ingot_core::model::OperationModel::canonical_json_is_wire`): no member of the output or
+    /// of any shape under it is renamed, every timestamp is in epoch seconds, and none of those
+    /// shapes is a `float` or a document. `false` without an output.
+    pub fn canonical_json_is_wire(&self, op: &Operation) -> bool {
+        op.output.is_some_and(|output| self.written_as_canonical(output, None, &mut Vec::new()))
+    }
+
+    /// Whether the values of `shape` (reached through `member`, when through one) are written on
+    /// the awsJson wire as their canonical JSON. The walk follows structure members, list members
+    /// and map values (keys are strings); map keys and list members have no member traits.
+    fn written_as_canonical(&self, shape: usize, member: Option<&Member>, seen: &mut Vec<usize>) -> bool {
+        match &self.shapes[shape].kind {
+            Kind::Structure { document: true, .. } | Kind::Float { .. } => false,
+            // The member's format wins over the shape's (the member's already includes the
+            // target's, as botocore merges them); awsJson defaults to epoch seconds.
+            Kind::Timestamp { format } => {
+                member.and_then(|m| m.timestamp_format).or(*format).unwrap_or("EpochSeconds") == "EpochSeconds"
+            }
+            // A shape met again on the way down is being decided further up (or was decided
+            // `true`: a `false` ends the walk).
+            _ if seen.contains(&shape) => true,
+            Kind::Structure { members, .. } => {
+                seen.push(shape);
+                members.iter().all(|m| {
+                    m.location_name.as_deref().is_none_or(|name| name == m.name)
+                        && self.written_as_canonical(m.target, Some(m), seen)
+                })
+            }
+            Kind::List { member: item, .. } => {
+                seen.push(shape);
+                self.written_as_canonical(*item, None, seen)
+            }
+            Kind::Map { value, .. } => {
+                seen.push(shape);
+                self.written_as_canonical(*value, None, seen)
+            }
+            _ => true,
+        }
     }
 
     /// Error shapes of all operations, by shape id.
@@ -364,6 +407,7 @@ pub fn load(id: &str, model_dir: &str, version_dir: &str, model: &Json, operatio
     };
     Ok(Service {
         id: id.to_string(),
+        display_name: metadata.str_of("serviceId").unwrap_or(id).to_string(),
         model_dir: model_dir.to_string(),
         version_dir: version_dir.to_string(),
         iam_prefix: signing_name.clone(),
@@ -616,5 +660,97 @@ mod tests {
         assert!(closes_cycle(&edges, thing, thing));
         let result = service.shape_id("GetThingResult").unwrap();
         assert!(!closes_cycle(&edges, result, thing));
+    }
+
+    /// One operation per case, named after it; `Out<case>` is its output.
+    const WIRE_MODEL: &str = r#"{
+      "metadata": {"apiVersion": "2020-01-01", "endpointPrefix": "demo", "protocol": "json",
+                   "jsonVersion": "1.1", "targetPrefix": "Demo", "serviceId": "Demo"},
+      "operations": {
+        "Plain": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutPlain"}},
+        "SameName": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutSameName"}},
+        "Renamed": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutRenamed"}},
+        "RenamedDeep": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutRenamedDeep"}},
+        "IsoMember": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutIsoMember"}},
+        "IsoShape": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutIsoShape"}},
+        "UnixShape": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutUnixShape"}},
+        "UnixMemberOverIso": {"http": {"method": "POST", "requestUri": "/"},
+                              "output": {"shape": "OutUnixMemberOverIso"}},
+        "Float": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutFloat"}},
+        "Document": {"http": {"method": "POST", "requestUri": "/"}, "output": {"shape": "OutDocument"}},
+        "AfterRecursion": {"http": {"method": "POST", "requestUri": "/"},
+                           "output": {"shape": "OutAfterRecursion"}},
+        "NoOutput": {"http": {"method": "POST", "requestUri": "/"}, "input": {"shape": "OutPlain"}}
+      },
+      "shapes": {
+        "OutPlain": {"type": "structure", "members": {
+            "Name": {"shape": "Str"}, "Version": {"shape": "Long"}, "When": {"shape": "When"},
+            "Items": {"shape": "Items"}, "Attrs": {"shape": "Attrs"}, "Ratio": {"shape": "Double"},
+            "Enabled": {"shape": "Bool"}, "Data": {"shape": "Bytes"}, "Tree": {"shape": "Node"}}},
+        "OutSameName": {"type": "structure", "members": {"Name": {"shape": "Str", "locationName": "Name"}}},
+        "OutRenamed": {"type": "structure", "members": {"Name": {"shape": "Str", "locationName": "name"}}},
+        "OutRenamedDeep": {"type": "structure", "members": {"Tags": {"shape": "RenamedMap"}}},
+        "RenamedMap": {"type": "map", "key": {"shape": "Str"}, "value": {"shape": "RenamedList"}},
+        "RenamedList": {"type": "list", "member": {"shape": "Renamed", "locationName": "item"}},
+        "Renamed": {"type": "structure", "members": {"Key": {"shape": "Str", "locationName": "key"}}},
+        "OutIsoMember": {"type": "structure", "members": {
+            "When": {"shape": "When", "timestampFormat": "iso8601"}}},
+        "OutIsoShape": {"type": "structure", "members": {"Stamps": {"shape": "IsoList"}}},
+        "IsoList": {"type": "list", "member": {"shape": "Iso"}},
+        "Iso": {"type": "timestamp", "timestampFormat": "iso8601"},
+        "OutUnixShape": {"type": "structure", "members": {"When": {"shape": "Unix"}}},
+        "Unix": {"type": "timestamp", "timestampFormat": "unixTimestamp"},
+        "OutUnixMemberOverIso": {"type": "structure", "members": {
+            "When": {"shape": "Iso", "timestampFormat": "unixTimestamp"}}},
+        "OutFloat": {"type": "structure", "members": {"Weights": {"shape": "FloatMap"}}},
+        "FloatMap": {"type": "map", "key": {"shape": "Str"}, "value": {"shape": "Float"}},
+        "Float": {"type": "float"},
+        "OutDocument": {"type": "structure", "members": {"Items": {"shape": "DocList"}}},
+        "DocList": {"type": "list", "member": {"shape": "Doc"}},
+        "Doc": {"type": "structure", "members": {}, "document": true},
+        "OutAfterRecursion": {"type": "structure", "members": {"Tree": {"shape": "BadNode"}}},
+        "BadNode": {"type": "structure", "members": {
+            "Children": {"shape": "BadNodes"}, "Again": {"shape": "BadNode"}, "Weight": {"shape": "Float"}}},
+        "BadNodes": {"type": "list", "member": {"shape": "BadNode"}},
+        "Str": {"type": "string"},
+        "Long": {"type": "long"},
+        "Double": {"type": "double"},
+        "Bool": {"type": "boolean"},
+        "Bytes": {"type": "blob"},
+        "When": {"type": "timestamp"},
+        "Item": {"type": "structure", "members": {"Key": {"shape": "Str"}, "At": {"shape": "When"}}},
+        "Items": {"type": "list", "member": {"shape": "Item"}},
+        "Attrs": {"type": "map", "key": {"shape": "Str"}, "value": {"shape": "Str"}},
+        "Node": {"type": "structure", "members": {"Label": {"shape": "Str"}, "Children": {"shape": "Nodes"}}},
+        "Nodes": {"type": "list", "member": {"shape": "Node"}}
+      }
+    }"#;
+
+    #[test]
+    fn canonical_json_is_wire_unless_something_under_the_output_is_written_otherwise() {
+        let model = Json::parse(WIRE_MODEL.as_bytes()).unwrap();
+        let names = model.get("operations").and_then(Json::as_object).unwrap();
+        let names: Vec<String> = names.iter().map(|(name, _)| name.clone()).collect();
+        let service = load("demo", "demo", "2020-01-01", &model, &names).unwrap();
+        assert_eq!(service.display_name, "Demo");
+        let decided: Vec<(&str, bool)> =
+            service.operations.iter().map(|op| (op.name.as_str(), service.canonical_json_is_wire(op))).collect();
+        let expected = [
+            // A float after a recursive member: the recursion does not end the walk early.
+            ("AfterRecursion", false),
+            ("Document", false),
+            ("Float", false),
+            ("IsoMember", false),
+            ("IsoShape", false),
+            ("NoOutput", false),
+            // Strings, numbers, booleans, blobs, default timestamps, lists, maps, recursion.
+            ("Plain", true),
+            ("Renamed", false),
+            ("RenamedDeep", false),
+            ("SameName", true),
+            ("UnixMemberOverIso", true),
+            ("UnixShape", true),
+        ];
+        assert_eq!(decided, expected);
     }
 }

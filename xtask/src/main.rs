@@ -3,13 +3,15 @@
 //! `cargo xtask codegen [--check]` generates, for the operations listed in
 //! `codegen/operations.txt`, the wire types and shape metadata of each service crate
 //! (`crates/ingot-svc-<id>/src/generated/`) from the botocore models pinned in
-//! `codegen/botocore.version`. With `--check` nothing is written: the command fails listing the
-//! files that are out of date.
+//! `codegen/botocore.version`, and README.md's compatibility table (service, protocol, operations
+//! served) between its marker comments. With `--check` nothing is written: the command fails
+//! listing the files that are out of date.
 
 mod allowlist;
 mod botocore;
 mod json;
 mod names;
+mod readme;
 mod render;
 mod wheel;
 
@@ -67,11 +69,17 @@ fn codegen(check: bool) -> Result<()> {
 
     let mut stale = Vec::new();
     let mut written = 0;
+    let mut rows = Vec::new();
     for entry in &allowlist {
         let (version_dir, bytes) = wheel::service_model(&zip, &entry.model)?;
         let model = json::Json::parse(&bytes).with_context(|| format!("parsing the {} model", entry.model))?;
         let service = botocore::load(&entry.id, &entry.model, &version_dir, &model, &entry.operations)
             .with_context(|| format!("service `{}` ({}/{version_dir})", entry.id, entry.model))?;
+        rows.push(readme::Row {
+            service: service.display_name.clone(),
+            protocol: service.protocol,
+            operations: entry.operations.clone(),
+        });
         let dir = root.join(format!("crates/ingot-svc-{}/src/generated", entry.id));
         if !dir.parent().is_some_and(Path::is_dir) {
             bail!(
@@ -114,12 +122,27 @@ fn codegen(check: bool) -> Result<()> {
             }
         }
     }
+    let readme_file = root.join("README.md");
+    let current =
+        std::fs::read_to_string(&readme_file).with_context(|| format!("reading {}", readme_file.display()))?;
+    let expected = readme::splice(&current, &readme::table(&rows))?;
+    if expected != current {
+        if check {
+            stale.push(format!(
+                "{} (compatibility table differs from codegen/operations.txt)",
+                rel(&root, &readme_file)
+            ));
+        } else {
+            std::fs::write(&readme_file, expected).with_context(|| format!("writing {}", readme_file.display()))?;
+            written += 1;
+        }
+    }
     if check {
         if !stale.is_empty() {
             let list: Vec<String> = stale.iter().map(|s| format!("  {s}")).collect();
-            bail!("generated code is out of date; run `cargo xtask codegen`:\n{}", list.join("\n"));
+            bail!("generated files are out of date; run `cargo xtask codegen`:\n{}", list.join("\n"));
         }
-        eprintln!("generated code is up to date (botocore {version}, {} services)", allowlist.len());
+        eprintln!("generated code and README table are up to date (botocore {version}, {} services)", allowlist.len());
     } else {
         eprintln!("codegen: botocore {version}, {} services, {written} files changed", allowlist.len());
     }

@@ -1,44 +1,59 @@
-//! The per-request context every handler receives.
+//! The context every handler receives: the environment, who calls where, and the call's unit of
+//! work.
 
+use crate::authz::Access;
 use crate::crypto::SecretBox;
+use crate::env::Env;
 use crate::error::CommonError;
 use crate::identity::{AccountId, Principal, Region};
 use crate::ids::IdGen;
+use crate::invoke::Origin;
+use crate::operation::Operation;
+use crate::scope::Scope;
 use crate::time::{Clock, Timestamp};
 use ingot_store::Tx;
 
-/// Decides whether a principal may perform an action on a resource. The gateway supplies the
-/// implementation (the policy engine); handlers only ask.
-pub trait Authorizer: Send + Sync + 'static {
-    fn authorize(&self, principal: &Principal, action: &str, resource: &str) -> Result<(), CommonError>;
-}
-
-/// Everything a handler may know about the request, and its unit of work. It borrows what the
-/// gateway and the request already hold: cloning the gateway's shared parts for every request
-/// made both cores write the same reference counts, which cost more than the clones themselves.
 pub struct RequestContext<'a> {
-    pub request_id: &'a str,
-    pub account: &'a AccountId,
-    pub region: &'a Region,
+    pub env: &'a Env,
+    /// The account and region the call acts in.
+    pub scope: &'a Scope,
     pub principal: &'a Principal,
-    /// The clock reading when the request arrived.
+    pub origin: Origin<'a>,
+    /// The clock reading when the call started.
     pub now: Timestamp,
-    pub clock: &'a dyn Clock,
-    pub ids: &'a IdGen,
-    /// Seals secrets at rest (key material, SecureString values) under the master key.
-    pub secrets: &'a SecretBox,
-    /// The request's unit of work: writes are buffered and committed by the gateway together
-    /// with the request's audit record, or discarded when the handler fails.
+    /// The call's unit of work: writes and events are buffered and committed together with the
+    /// call's audit record, or discarded when the handler fails.
     pub tx: Tx,
-    pub source_ip: &'a str,
-    pub user_agent: &'a str,
-    pub authorizer: &'a dyn Authorizer,
 }
 
-impl RequestContext<'_> {
-    /// Every handler calls this with its operation's IAM action and the resource's ARN before it
-    /// touches state.
-    pub fn authorize(&self, action: &str, resource: &str) -> Result<(), CommonError> {
-        self.authorizer.authorize(self.principal, action, resource)
+impl<'a> RequestContext<'a> {
+    /// Asks the authorizer whether the principal may perform `Op` on `access`. Every handler
+    /// calls this before it touches state.
+    pub async fn authorize<Op: Operation>(&self, access: Access<'_>) -> Result<(), CommonError> {
+        self.env.authorizer.authorize(self, Op::IAM_ACTION, &access).await
+    }
+
+    pub fn account(&self) -> &'a AccountId {
+        &self.scope.account
+    }
+
+    pub fn region(&self) -> &'a Region {
+        &self.scope.region
+    }
+
+    pub fn ids(&self) -> &'a IdGen {
+        &self.env.ids
+    }
+
+    pub fn clock(&self) -> &'a dyn Clock {
+        &*self.env.clock
+    }
+
+    pub fn secrets(&self) -> &'a SecretBox {
+        &self.env.secrets
+    }
+
+    pub fn request_id(&self) -> &'a str {
+        self.origin.request_id
     }
 }

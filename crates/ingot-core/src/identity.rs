@@ -100,6 +100,14 @@ impl Principal {
             kind: PrincipalKind::Root,
         }
     }
+
+    /// Ingot acting as the AWS service `service` (`ssm`) in `account`: the principal of a
+    /// service's own timers and actions (CloudTrail's `AWSService` identity, invoked by
+    /// `ssm.amazonaws.com`).
+    pub fn service(service: &str, account: AccountId) -> Self {
+        let name = format!("{service}.amazonaws.com");
+        Principal { arn: name.clone(), user_id: name, account, kind: PrincipalKind::Internal }
+    }
 }
 
 /// A commercial region as EC2 describes it.

@@ -55,6 +55,16 @@ pub struct OperationModel {
     /// awsQuery result element name (`GetCallerIdentityResult`).
     pub result_wrapper: Option<&'static str>,
     pub errors: &'static [ShapeId],
+    /// Whether serde's JSON of the output's generated type (its canonical value, written as it
+    /// is) is exactly the awsJson response body the model-driven writer produces, so that the
+    /// awsJson codec may write the typed output straight away: in the output shape and every
+    /// shape under it, every member goes under its own name (no `locationName` that differs),
+    /// every timestamp is written in epoch seconds, there is no `float` (an `f32` widened to a
+    /// canonical `f64` prints other digits) and no document (whose nulls the model-driven writer
+    /// leaves out). Member order and the omission of absent members already agree. `false` for an
+    /// operation without an output shape (answered `{}` by the model-driven writer). Decided by
+    /// `cargo xtask codegen` from the model, whatever the protocol; only awsJson reads it.
+    pub canonical_json_is_wire: bool,
 }
 
 #[derive(Debug)]

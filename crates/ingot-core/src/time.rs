@@ -200,6 +200,12 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 /// system clock plus an offset that only an enabled admin endpoint can change.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+    /// Moves the clock forward (clock control; schedules and timeouts come due sooner).
+    fn advance(&self, millis: i64);
+    /// Real time, without what clock control added: what clients sign requests with.
+    fn wall_now(&self) -> Timestamp {
+        self.now()
+    }
 }
 
 /// System time plus an adjustable offset (zero unless clock control is enabled and used).
@@ -227,6 +233,12 @@ impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         Timestamp(self.wall_now().0 + self.offset_ms.load(Ordering::SeqCst))
     }
+    fn advance(&self, millis: i64) {
+        SystemClock::advance(self, millis)
+    }
+    fn wall_now(&self) -> Timestamp {
+        SystemClock::wall_now(self)
+    }
 }
 
 /// A clock that only moves when told to: deterministic unit tests.
@@ -245,6 +257,9 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         Timestamp(self.0.load(Ordering::SeqCst))
+    }
+    fn advance(&self, millis: i64) {
+        ManualClock::advance(self, millis)
     }
 }
 

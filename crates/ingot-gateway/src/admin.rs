@@ -1,4 +1,5 @@
-//! `/_ingot/` endpoints: health always; reset and clock control only when enabled.
+//! `/_ingot/` endpoints: health always; reset and clock control only when enabled. And
+//! `GET /metrics` when the binary supplies metrics.
 
 use crate::Gateway;
 use serde_json::json;
@@ -8,7 +9,17 @@ pub(crate) struct AdminResponse {
     pub body: serde_json::Value,
 }
 
+/// The Prometheus text format's content type.
+pub(crate) const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
+
 impl Gateway {
+    /// The text of `GET /metrics`; `None` when this server keeps no metrics. Unauthenticated, like
+    /// the health endpoint.
+    pub(crate) async fn metrics(&self) -> Option<String> {
+        let render = &self.config.metrics.as_ref()?.0;
+        Some(render(self.env.clone()).await)
+    }
+
     pub(crate) async fn admin(&self, method: &str, path: &str, query: &str) -> AdminResponse {
         match (method, path) {
             // Does nothing: the ceiling of the HTTP stack, for benchmarks.
@@ -17,13 +28,13 @@ impl Gateway {
                 status: 200,
                 body: json!({
                     "status": "ready",
-                    "backend": self.store.backend(),
+                    "backend": self.env.store.backend(),
                     "version": env!("CARGO_PKG_VERSION"),
-                    "services": self.services.iter().map(|s| s.model().id).collect::<Vec<_>>(),
+                    "services": self.invoker.services().iter().map(|s| s.model().id).collect::<Vec<_>>(),
                 }),
             },
             ("POST", "/_ingot/reset") if self.config.enable_reset => {
-                match self.store.reset(&self.config.reset_keep_prefixes).await {
+                match self.env.store.reset(&self.config.reset_keep_prefixes).await {
                     Ok(()) => {
                         self.credentials.clear();
                         AdminResponse { status: 200, body: json!({ "reset": true }) }
@@ -42,9 +53,9 @@ impl Gateway {
                     .filter(|s| (0..=10 * 366 * 86_400).contains(s));
                 match seconds {
                     Some(s) => {
-                        self.clock.advance(s * 1000);
-                        self.clock_moved.notify_waiters();
-                        let now = ingot_core::Clock::now(&*self.clock);
+                        self.env.clock.advance(s * 1000);
+                        self.env.clock_moved.notify_waiters();
+                        let now = self.env.clock.now();
                         AdminResponse { status: 200, body: json!({ "now": now.to_iso8601() }) }
                     }
                     None => AdminResponse {

@@ -189,7 +189,7 @@ impl Gateway {
         signature: Result<ParsedSignature<'a>, AuthError>,
     ) -> Result<Authenticated<'a>, CommonError> {
         // Clients sign with real time; clock control moves only Ingot's own clock.
-        let wall_now = self.clock.wall_now();
+        let wall_now = self.env.clock.wall_now();
         let sig = signature.map_err(auth_error)?;
         let region = Region::parse(&sig.region).ok_or_else(|| {
             CommonError::new(
@@ -227,7 +227,7 @@ impl Gateway {
         if let Some(hit) = self.credentials.get(access_key_id, now) {
             return Ok(hit);
         }
-        let item = self.store.get(&access_key_storage_key(access_key_id)).await.map_err(CommonError::internal)?;
+        let item = self.env.store.get(&access_key_storage_key(access_key_id)).await.map_err(CommonError::internal)?;
         let Some(item) = item else {
             return Err(invalid_token());
         };
@@ -235,7 +235,7 @@ impl Gateway {
         if !record.active {
             return Err(invalid_token());
         }
-        let secret = record.open_secret(&self.secrets).map_err(|_| {
+        let secret = record.open_secret(&self.env.secrets).map_err(|_| {
             CommonError::internal(format!("access key {access_key_id} does not open under the master key"))
         })?;
         let key = Arc::new(OpenKey { principal: record.principal, secret, opened_at: now });

@@ -1,30 +1,24 @@
-//! The HTTP front of Ingot: it owns the request lifecycle up to the handler and back.
+//! The HTTP front of Ingot: a thin adapter from HTTP to the invoker.
 //!
 //! For every request, once: a request id, the body limit, service detection (SigV4 signing name,
 //! then `X-Amz-Target`, then `Action`, then the REST route), SigV4 authentication to a principal,
-//! decoding through the service's protocol codec, the handler call with a fresh unit of work,
-//! the commit of its writes together with the request's audit record (retried on conflict), and
-//! encoding of the output or the error. It also serves the `/_ingot/` admin endpoints.
+//! decoding through the service's protocol codec; then the invoker runs the call (handler, commit
+//! with retry, audit record), and the codec encodes the output or the error. It also serves the
+//! `/_ingot/` admin endpoints and `GET /metrics`.
 //!
-//! It must not depend on any service crate: services arrive as `Arc<dyn Service>` from the
-//! binary that wires them.
+//! It must not depend on any service crate or on a store backend: services arrive through the
+//! invoker, the store through the environment, both from the binary that wires them.
 
 mod admin;
-mod audit;
 mod auth;
-mod authz;
 mod detect;
 mod server;
 
-pub use audit::expand_audit_entry;
 pub use auth::AuthMode;
-pub use authz::OwnAccountAuthorizer;
 pub use server::serve;
 
-use ingot_core::crypto::SecretBox;
-use ingot_core::time::SystemClock;
-use ingot_core::{Authorizer, IdGen, Service};
-use ingot_store::Store;
+use ingot_core::Env;
+use ingot_invoker::Invoker;
 use std::sync::Arc;
 
 /// How the gateway behaves; the binary fills it from flags and environment.
@@ -39,48 +33,31 @@ pub struct GatewayConfig {
     pub enable_clock_control: bool,
     /// Store key prefixes a reset keeps (the bootstrap account and its keys).
     pub reset_keep_prefixes: Vec<String>,
+    /// Serves `GET /metrics` when given.
+    pub metrics: Option<MetricsEndpoint>,
+}
+
+/// Renders the Prometheus text exposition `GET /metrics` answers with, for the server's
+/// environment. The binary supplies it: the gateway knows no metrics exporter.
+#[derive(Clone)]
+pub struct MetricsEndpoint(pub Arc<dyn Fn(Arc<Env>) -> ingot_core::BoxFuture<'static, String> + Send + Sync>);
+
+impl std::fmt::Debug for MetricsEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsEndpoint")
+    }
 }
 
 /// Everything a request needs, shared by all connections.
 pub struct Gateway {
-    services: Vec<Arc<dyn Service>>,
-    store: Arc<dyn Store>,
-    clock: Arc<SystemClock>,
-    ids: Arc<IdGen>,
-    secrets: Arc<SecretBox>,
-    /// Woken whenever clock control moves the clock, so timers due now run at once.
-    clock_moved: Arc<tokio::sync::Notify>,
-    authorizer: Arc<dyn Authorizer>,
+    env: Arc<Env>,
+    invoker: Arc<Invoker>,
     config: GatewayConfig,
     credentials: auth::CredentialCache,
-    audit_buffer: audit::AuditBuffer,
 }
 
 impl Gateway {
-    pub fn new(
-        services: Vec<Arc<dyn Service>>,
-        store: Arc<dyn Store>,
-        clock: Arc<SystemClock>,
-        ids: Arc<IdGen>,
-        secrets: Arc<SecretBox>,
-        clock_moved: Arc<tokio::sync::Notify>,
-        config: GatewayConfig,
-    ) -> Arc<Self> {
-        Arc::new(Gateway {
-            services,
-            store,
-            clock,
-            ids,
-            secrets,
-            clock_moved,
-            authorizer: Arc::new(OwnAccountAuthorizer),
-            config,
-            credentials: auth::CredentialCache::default(),
-            audit_buffer: audit::AuditBuffer::default(),
-        })
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+    pub fn new(env: Arc<Env>, invoker: Arc<Invoker>, config: GatewayConfig) -> Arc<Self> {
+        Arc::new(Gateway { env, invoker, config, credentials: auth::CredentialCache::default() })
     }
 }

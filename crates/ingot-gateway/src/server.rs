@@ -1,6 +1,5 @@
 //! The accept loop and the per-request pipeline.
 
-use crate::audit::{AuditCall, AUDIT_TOPIC};
 use crate::detect::{detect, Detected};
 use crate::Gateway;
 use bytes::Bytes;
@@ -10,27 +9,14 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use ingot_core::model::ServiceModel;
-use ingot_core::{Clock, CommonError, CommonKind, RequestContext, ServiceFailure};
+use ingot_core::{CommonError, CommonKind, Origin, Scope, ServiceFailure};
+use ingot_invoker::{InputSource, Invocation, Refused};
 use ingot_protocol::{HttpRequest, HttpResponse};
-use ingot_store::{StoreError, Tx};
+use serde_json::Value;
 use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How often a request whose commit conflicted with a concurrent one is run again. Sixteen
-/// clients creating parameters at once collide on the region's count shards; with 10 attempts
-/// a create lost every round a few times per 100,000 creates (a 503 that AWS would not give).
-const MAX_ATTEMPTS: u32 = 20;
-
-/// A random pause before attempt `attempt + 1`, growing with each conflict (up to ~51 ms), so
-/// requests that keep colliding on one key spread out instead of colliding again.
-fn conflict_backoff(ids: &ingot_core::IdGen, attempt: u32) -> Duration {
-    let bytes = ids.bytes(2);
-    let jitter = u64::from(u16::from_le_bytes([bytes[0], bytes[1]]));
-    let ceiling_us = 100u64 << attempt.min(9);
-    Duration::from_micros(jitter % ceiling_us)
-}
 
 /// Serves HTTP/1.1 on `listener` until `shutdown` completes, then lets in-flight requests finish
 /// (for up to ten seconds).
@@ -38,7 +24,7 @@ pub async fn serve(listener: tokio::net::TcpListener, gateway: Arc<Gateway>, shu
     let (stop_audit, audit_stopped) = tokio::sync::watch::channel(false);
     let audit_flusher = {
         let gateway = gateway.clone();
-        tokio::spawn(async move { gateway.audit_buffer.run(&*gateway.store, audit_stopped).await })
+        tokio::spawn(async move { gateway.invoker.write_audit_records(&*gateway.env.store, audit_stopped).await })
     };
     // Each connection holds a clone of `alive` until it ends; `stops` asks each to close. A
     // connection's own one-shot costs it nothing per request, where a shared shutdown signal
@@ -216,7 +202,16 @@ impl Gateway {
             let r = self.admin(parts.method.as_str(), path, query).await;
             return json_response(r.status, &r.body);
         }
-        let request_id = self.ids.uuid();
+        if path == "/metrics" && parts.method == http::Method::GET {
+            if let Some(text) = self.metrics().await {
+                return to_hyper(HttpResponse {
+                    status: 200,
+                    headers: vec![("content-type".into(), crate::admin::METRICS_CONTENT_TYPE.into())],
+                    body: text.into_bytes(),
+                });
+            }
+        }
+        let request_id = self.env.ids.uuid();
         // A body whose declared length is over the limit is refused before any of it is read.
         let limit = self.config.body_limit;
         let declared_too_large = hyper::body::Body::size_hint(&body).lower() > limit as u64;
@@ -243,8 +238,8 @@ impl Gateway {
         to_hyper(self.handle_api(&http_req, &call).await)
     }
 
+    /// The adapter: authenticate and decode, let the invoker run the call, encode its answer.
     async fn handle_api(&self, req: &HttpRequest<'_>, call: &CallInfo<'_>) -> HttpResponse {
-        let now = self.clock.now();
         let sig_parts = ingot_sigv4::RequestParts {
             method: req.method,
             path: req.path,
@@ -254,149 +249,66 @@ impl Gateway {
         };
         let signature = ingot_sigv4::parse(&sig_parts);
         let signing_name = signature.as_ref().ok().map(|s| s.service.clone());
-        let service = match detect(&self.services, signing_name.as_deref(), req) {
+        let service = match detect(self.invoker.services(), signing_name.as_deref(), req) {
             Detected::Served(s) => s,
             Detected::NotServed { protocol, error } => {
                 return ingot_protocol::encode_error(protocol, None, &error.into(), call.request_id);
             }
         };
         let model = service.model();
-        let fail = |error: CommonError, audit: AuditCall<'_>| {
-            self.record_background(&audit);
-            encode_error(model, &error.into(), call.request_id)
-        };
+        let now = self.env.clock.now();
         let access_key_id = signature.as_ref().ok().map(|s| s.access_key_id.clone());
         let region_hint = signature.as_ref().map(|s| s.region.clone()).unwrap_or_default();
-        let base_audit = |error: &CommonError| AuditCall {
-            model,
-            operation: None,
-            principal: None,
-            access_key_id: access_key_id.as_deref(),
-            region: &region_hint,
-            time: now,
-            source_ip: call.source_ip,
-            user_agent: call.user_agent,
-            request_id: call.request_id,
-            request_parameters: b"null",
-            output: None,
-            error: Some((format!("{:?}", error.kind), Some(error.message.clone()))),
-            read_only: true,
-        };
         let auth = match self.authenticate(&sig_parts, signature).await {
             Ok(a) => a,
-            Err(e) => {
-                let audit = base_audit(&e);
-                return fail(e, audit);
+            Err(error) => {
+                let origin = call.origin(access_key_id.as_deref());
+                let refused = Refused { service, operation: None, principal: None, region: &region_hint, origin, time: now, error: &error };
+                self.invoker.record_refused(&refused);
+                return encode_error(model, &error.into(), call.request_id);
             }
         };
-        let (operation, mut input) = match ingot_protocol::decode_request(model, req) {
+        let origin = call.origin(Some(&auth.access_key_id));
+        let (operation, input) = match ingot_protocol::decode_request(model, req) {
             Ok(decoded) => decoded,
-            Err(e) => {
-                let mut audit = base_audit(&e);
-                audit.principal = Some(&auth.principal);
-                audit.region = auth.region.as_str();
-                return fail(e, audit);
+            Err(error) => {
+                let region = auth.region.as_str();
+                let principal = Some(&*auth.principal);
+                let refused = Refused { service, operation: None, principal, region, origin, time: now, error: &error };
+                self.invoker.record_refused(&refused);
+                return encode_error(model, &error.into(), call.request_id);
             }
         };
-
-        let request_parameters = crate::audit::request_parameters(model, operation, &input);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            if attempt > 1 {
-                // The first attempt consumed the input; a retry decodes the request again.
-                match ingot_protocol::decode_request(model, req) {
-                    Ok((_, again)) => input = again,
-                    Err(e) => return encode_error(model, &e.into(), call.request_id),
+        let scope = Scope::new(auth.principal.account.clone(), auth.region);
+        let invocation = Invocation { service, operation, scope: &scope, principal: &auth.principal, origin };
+        let mut input = WireInput { decoded: Some(input), model, req };
+        match self.invoker.call(&self.env, invocation, &mut input).await {
+            Ok(answer) => {
+                let value = answer.value.as_ref();
+                match ingot_protocol::encode_output(model, operation, &*answer.output, value, call.request_id) {
+                    Ok(response) => response,
+                    Err(e) => encode_error(model, &e.into(), call.request_id),
                 }
             }
-            let ctx = RequestContext {
-                request_id: call.request_id,
-                account: &auth.principal.account,
-                region: &auth.region,
-                principal: &auth.principal,
-                now,
-                clock: &*self.clock,
-                ids: &self.ids,
-                secrets: &self.secrets,
-                tx: Tx::new(self.store.clone()),
-                source_ip: call.source_ip,
-                user_agent: call.user_agent,
-                authorizer: &*self.authorizer,
-            };
-            let result = service.call(&ctx, operation.name, std::mem::take(&mut input)).await;
-            // A write's audit record carries the output's canonical value; a read's leaves it out,
-            // so a read's output goes to the codec still typed.
-            let result = match result {
-                Ok(output) if ctx.tx.has_writes() => {
-                    output.to_value().map(|value| (output, Some(value))).map_err(ServiceFailure::from)
-                }
-                Ok(output) => Ok((output, None)),
-                Err(failure) => Err(failure),
-            };
-            let (output, failure) = match result {
-                Ok(done) => (Some(done), None),
-                Err(failure) => {
-                    // A failed call changes nothing.
-                    ctx.tx.discard();
-                    (None, Some(failure))
-                }
-            };
-            let read_only = !ctx.tx.has_writes();
-            let audit = AuditCall {
-                model,
-                operation: Some(operation),
-                principal: Some(ctx.principal),
-                access_key_id: Some(&auth.access_key_id),
-                region: ctx.region.as_str(),
-                time: now,
-                source_ip: call.source_ip,
-                user_agent: call.user_agent,
-                request_id: call.request_id,
-                request_parameters: &request_parameters,
-                output: output.as_ref().and_then(|(_, value)| value.as_ref()),
-                error: failure.as_ref().map(|f| (f.code_for_audit(), f.message().map(str::to_string))),
-                read_only,
-            };
-            if read_only {
-                // Nothing to make durable but the audit record: do not make the caller wait.
-                self.record_background(&audit);
-            } else {
-                ctx.tx.emit(AUDIT_TOPIC, audit.to_entry());
-                match self.store.commit(ctx.tx.take_batch()).await {
-                    Ok(()) => {}
-                    Err(StoreError::Conflict(key)) if attempt < MAX_ATTEMPTS => {
-                        tracing::debug!(%key, attempt, "commit conflicted; running the request again");
-                        tokio::time::sleep(conflict_backoff(&self.ids, attempt)).await;
-                        continue;
-                    }
-                    Err(StoreError::Conflict(key)) => {
-                        tracing::warn!(%key, "commit kept conflicting");
-                        let e = CommonError::new(
-                            CommonKind::ServiceUnavailable,
-                            "The request conflicted with concurrent changes; try again.",
-                        );
-                        return encode_error(model, &e.into(), call.request_id);
-                    }
-                    Err(e) => return encode_error(model, &CommonError::internal(e).into(), call.request_id),
-                }
-            }
-            return match (output, failure) {
-                (Some((output, value)), _) => {
-                    match ingot_protocol::encode_output(model, operation, &*output, value.as_ref(), call.request_id) {
-                        Ok(response) => response,
-                        Err(e) => encode_error(model, &e.into(), call.request_id),
-                    }
-                }
-                (None, Some(failure)) => encode_error(model, &failure, call.request_id),
-                (None, None) => encode_error(model, &CommonError::internal("no outcome").into(), call.request_id),
-            };
+            Err(failure) => encode_error(model, &failure, call.request_id),
         }
     }
+}
 
-    /// Queues the audit record of a call that changed nothing; the flusher writes it shortly.
-    fn record_background(&self, audit: &AuditCall<'_>) {
-        self.audit_buffer.push(audit);
+/// A request's input for each run of its call: decoded once up front, decoded again for a run
+/// after a conflict (a run consumes its input).
+struct WireInput<'a> {
+    decoded: Option<Value>,
+    model: &'static ServiceModel,
+    req: &'a HttpRequest<'a>,
+}
+
+impl InputSource for WireInput<'_> {
+    fn input(&mut self, _attempt: u32) -> Result<Value, CommonError> {
+        match self.decoded.take() {
+            Some(input) => Ok(input),
+            None => ingot_protocol::decode_request(self.model, self.req).map(|(_, input)| input),
+        }
     }
 }
 
@@ -409,4 +321,13 @@ struct CallInfo<'a> {
     request_id: &'a str,
     source_ip: &'a str,
     user_agent: &'a str,
+}
+
+impl<'a> CallInfo<'a> {
+    fn origin<'k>(&self, access_key_id: Option<&'k str>) -> Origin<'k>
+    where
+        'a: 'k,
+    {
+        Origin { request_id: self.request_id, source_ip: self.source_ip, user_agent: self.user_agent, access_key_id }
+    }
 }

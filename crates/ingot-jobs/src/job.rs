@@ -1,6 +1,6 @@
 //! Jobs as stored, and their scheduling inside a unit of work.
 
-use ingot_core::{IdGen, Timestamp};
+use ingot_core::{IdGen, Principal, Scope, Timestamp};
 use ingot_store::{encode_record, Tx};
 use serde::{Deserialize, Serialize};
 
@@ -31,11 +31,31 @@ pub struct JobRecord {
     /// The error of the last failed run, for diagnostics.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// The account and region the job acts in.
+    pub scope: Scope,
+    /// Whom the job acts as; `None` for the internal principal of the service that runs it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<Principal>,
 }
 
 impl ingot_store::Record for JobRecord {
     const KIND: &'static str = "jobs.job";
-    const SCHEMA_VERSION: u32 = 1;
+    const SCHEMA_VERSION: u32 = 2;
+
+    /// Version 1 had no scope: its only jobs (parameter policies) kept account and region in
+    /// their payload.
+    fn upgrade(version: u32, mut data: serde_json::Value) -> Result<serde_json::Value, String> {
+        if version != 1 {
+            return Err(format!("jobs.job has no upgrade from schema version {version}"));
+        }
+        let payload = &data["payload"];
+        let scope = serde_json::json!({ "account": payload["account"], "region": payload["region"] });
+        if !scope["account"].is_string() || !scope["region"].is_string() {
+            return Err("a version 1 job without account and region in its payload".to_string());
+        }
+        data["scope"] = scope;
+        Ok(data)
+    }
 }
 
 impl JobRecord {
@@ -74,9 +94,10 @@ pub(crate) fn due_of_key(key: &str) -> Option<Timestamp> {
     digits.parse().ok().map(Timestamp::from_millis)
 }
 
-/// Schedules a job of `kind`, due at `due`, in the caller's unit of work: the job exists if and
-/// only if that unit of work commits.
-pub fn schedule(tx: &Tx, ids: &IdGen, kind: &str, due: Timestamp, payload: serde_json::Value) -> JobRef {
+/// Schedules a job of `kind` acting in `scope`, due at `due`, in the caller's unit of work: the
+/// job exists if and only if that unit of work commits. It runs as the internal principal of the
+/// service whose handler runs it.
+pub fn schedule(tx: &Tx, ids: &IdGen, scope: &Scope, kind: &str, due: Timestamp, payload: serde_json::Value) -> JobRef {
     let job = JobRecord {
         id: ids.uuid(),
         kind: kind.to_string(),
@@ -85,6 +106,8 @@ pub fn schedule(tx: &Tx, ids: &IdGen, kind: &str, due: Timestamp, payload: serde
         attempts: 0,
         not_before: None,
         last_error: None,
+        scope: scope.clone(),
+        principal: None,
     };
     tx.insert_new(&job_storage_key(due, &job.id), encode_record(&job));
     job.job_ref()

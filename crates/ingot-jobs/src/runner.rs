@@ -2,13 +2,18 @@
 
 use crate::job::{due_of_key, job_storage_key, JobRecord, JOBS_PREFIX};
 use async_trait::async_trait;
-use ingot_core::crypto::SecretBox;
-use ingot_core::{Clock, IdGen, Timestamp};
-use ingot_store::{decode_record, Store, StoreError, Tx};
+use futures_util::FutureExt;
+use ingot_core::{
+    CommonError, Committed, ConflictRetry, Env, Origin, Principal, RequestContext, ServiceAction, ServiceFailure,
+    Timestamp,
+};
+use ingot_store::{decode_record, StoreError, Tx};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Longest wait between two attempts of a failing job.
@@ -21,21 +26,74 @@ pub const UNKNOWN_KIND_DELAY_MS: i64 = 60 * 1000;
 /// Jobs read per scan page.
 const PAGE: usize = 64;
 
-/// Times one job's run is repeated when its commit conflicts and the job is still there (the
-/// handler's reads raced a request): as many as the gateway retries a request.
-const CONFLICT_RETRIES: usize = 8;
+/// What a handler sees when it runs a job: a request context like a call's (the environment,
+/// the job's scope and principal, and the job's unit of work), and a place to name what the job
+/// did for the audit trail.
+///
+/// The job's removal from the queue is already in the unit of work; the handler reads and writes
+/// through it, and everything commits together after the handler returns `Ok` (nothing commits
+/// after `Err`). The handler may schedule further jobs in it.
+pub struct JobContext<'a> {
+    pub request: RequestContext<'a>,
+    actions: Mutex<Vec<(&'static str, Value)>>,
+}
 
-/// What a handler sees when it runs a job.
-pub struct JobContext {
-    /// The job's unit of work. The job's removal from the queue is already in it; the handler
-    /// reads and writes through it, and everything commits together after the handler returns
-    /// `Ok` (nothing commits after `Err`). The handler may schedule further jobs in it.
-    pub tx: Tx,
-    pub clock: Arc<dyn Clock>,
-    pub ids: Arc<IdGen>,
-    pub secrets: Arc<SecretBox>,
-    /// The clock reading when the runner's pass started (at or after the job's due time).
-    pub now: Timestamp,
+impl<'a> std::ops::Deref for JobContext<'a> {
+    type Target = RequestContext<'a>;
+
+    fn deref(&self) -> &RequestContext<'a> {
+        &self.request
+    }
+}
+
+impl JobContext<'_> {
+    /// Names an effect of this run for the audit trail: `event_name` is the operation it amounts
+    /// to (`DeleteParameter`), `parameters` what it acted on. Each becomes an audit record in the
+    /// run's commit, by the job's principal. A run that writes without naming anything gets one
+    /// record named after its job kind.
+    pub fn record(&self, event_name: &'static str, parameters: Value) {
+        self.actions.lock().unwrap_or_else(|p| p.into_inner()).push((event_name, parameters));
+    }
+}
+
+/// Why a job's run failed: kept on the job and logged; the job is tried again later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobError(pub String);
+
+impl JobError {
+    pub fn new(message: impl Into<String>) -> Self {
+        JobError(message.into())
+    }
+}
+
+impl From<String> for JobError {
+    fn from(message: String) -> Self {
+        JobError(message)
+    }
+}
+
+impl From<&str> for JobError {
+    fn from(message: &str) -> Self {
+        JobError(message.to_string())
+    }
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        JobError(e.to_string())
+    }
+}
+
+impl From<CommonError> for JobError {
+    fn from(e: CommonError) -> Self {
+        JobError(e.to_string())
+    }
+}
+
+impl From<ServiceFailure> for JobError {
+    fn from(e: ServiceFailure) -> Self {
+        JobError(format!("{}: {}", e.code_for_audit(), e.message().unwrap_or("")))
+    }
 }
 
 /// How a job's run ended.
@@ -57,17 +115,17 @@ pub enum JobOutcome {
 pub trait JobHandler: Send + Sync + 'static {
     /// The kind this handler runs (`ssm.parameter-policy`).
     fn kind(&self) -> &'static str;
+    /// The service whose jobs these are (`ssm`): a job without a principal of its own runs as
+    /// this service's internal principal, and its audit records name the service.
+    fn service(&self) -> &'static str;
     /// Runs one job. `Err` discards the unit of work and retries the job later with exponential
     /// backoff; the message is logged and kept on the job.
-    async fn run(&self, job: &JobRecord, ctx: &JobContext) -> Result<JobOutcome, String>;
+    async fn run(&self, job: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError>;
 }
 
 /// Runs due jobs from the store's queue.
 pub struct JobRunner {
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    ids: Arc<IdGen>,
-    secrets: Arc<SecretBox>,
+    env: Arc<Env>,
     handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
 }
 
@@ -81,13 +139,7 @@ enum Run {
 
 impl JobRunner {
     /// A runner with one handler per kind (for a kind given twice, the first handler counts).
-    pub fn new(
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        ids: Arc<IdGen>,
-        secrets: Arc<SecretBox>,
-        handlers: Vec<Arc<dyn JobHandler>>,
-    ) -> Self {
+    pub fn new(env: Arc<Env>, handlers: Vec<Arc<dyn JobHandler>>) -> Self {
         let mut by_kind: HashMap<&'static str, Arc<dyn JobHandler>> = HashMap::new();
         for handler in handlers {
             let kind = handler.kind();
@@ -97,7 +149,7 @@ impl JobRunner {
             }
             by_kind.insert(kind, handler);
         }
-        JobRunner { store, clock, ids, secrets, handlers: by_kind }
+        JobRunner { env, handlers: by_kind }
     }
 
     /// Runs every job due now (due time at or before the clock), in due order, and returns how
@@ -107,22 +159,17 @@ impl JobRunner {
         self.run_pass(None).await
     }
 
-    /// Runs [`JobRunner::run_due`] every `poll`, and at once whenever `wake` is notified (the
-    /// gateway notifies it when clock control moves the clock), until `shutdown` turns true or its
-    /// sender is dropped. Shutdown lets the job in progress finish and starts no other.
-    pub fn spawn(
-        self: Arc<Self>,
-        poll: Duration,
-        wake: Arc<Notify>,
-        mut shutdown: watch::Receiver<bool>,
-    ) -> JoinHandle<()> {
+    /// Runs [`JobRunner::run_due`] every `poll`, and at once whenever clock control moves the
+    /// clock (`Env::clock_moved`), until `shutdown` turns true or its sender is dropped. Shutdown
+    /// lets the job in progress finish and starts no other.
+    pub fn spawn(self: Arc<Self>, poll: Duration, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
         tokio::spawn(async move {
             loop {
                 if *shutdown.borrow_and_update() {
                     break;
                 }
                 // Registered before the pass, so a notification during the pass is not lost.
-                let notified = wake.notified();
+                let notified = self.env.clock_moved.notified();
                 tokio::pin!(notified);
                 notified.as_mut().enable();
                 match self.run_pass(Some(&shutdown)).await {
@@ -144,11 +191,11 @@ impl JobRunner {
     }
 
     async fn run_pass(&self, stop: Option<&watch::Receiver<bool>>) -> Result<usize, StoreError> {
-        let now = self.clock.now();
+        let now = self.env.clock.now();
         let mut committed = 0;
         let mut after: Option<String> = None;
         loop {
-            let page = self.store.scan(JOBS_PREFIX, after.as_deref(), PAGE).await?;
+            let page = self.env.store.scan(JOBS_PREFIX, after.as_deref(), PAGE).await?;
             let full = page.len() == PAGE;
             for (key, item) in page {
                 if stop.is_some_and(|s| *s.borrow()) {
@@ -183,11 +230,13 @@ impl JobRunner {
         }
     }
 
-    /// Runs the job at `key` in its own unit of work, retrying when the commit conflicts while
-    /// the job is still there.
+    /// Runs the job at `key` in its own unit of work, again when the commit conflicts while the
+    /// job is still there.
     async fn run_one(&self, key: &str, now: Timestamp) -> Result<Run, StoreError> {
-        for _ in 0..CONFLICT_RETRIES {
-            let tx = Tx::new(self.store.clone());
+        let env = &*self.env;
+        let mut retry = ConflictRetry::new();
+        loop {
+            let tx = Tx::new(env.store.clone());
             // Reading the job makes its version an expectation of the commit: of two runners, only
             // one removes it.
             let Some(job) = tx.get_record::<JobRecord>(key).await? else {
@@ -202,46 +251,64 @@ impl JobRunner {
                 return Ok(Run::Skipped);
             };
             tx.delete(key);
-            let ctx = Arc::new(JobContext {
-                tx,
-                clock: self.clock.clone(),
-                ids: self.ids.clone(),
-                secrets: self.secrets.clone(),
-                now,
-            });
-            // In a task of its own, so a panicking handler fails its job, not the runner.
-            let result = {
-                let (job, ctx) = (job.clone(), ctx.clone());
-                tokio::spawn(async move { handler.run(&job, &ctx).await }).await
+            let principal = match &job.principal {
+                Some(principal) => principal.clone(),
+                None => Principal::service(handler.service(), job.scope.account.clone()),
             };
+            let acting_as = [handler.service(), ".amazonaws.com"].concat();
+            let origin = Origin { request_id: &job.id, source_ip: &acting_as, user_agent: &acting_as, access_key_id: None };
+            let ctx = JobContext {
+                request: RequestContext { env, scope: &job.scope, principal: &principal, origin, now, tx },
+                actions: Mutex::new(Vec::new()),
+            };
+            // A panicking handler fails its job, not the runner.
+            let result = AssertUnwindSafe(handler.run(&job, &ctx)).catch_unwind().await;
             let outcome = match result {
                 Ok(Ok(outcome)) => outcome,
-                Ok(Err(message)) => {
-                    self.record_failure(key, &job, now, message).await?;
+                Ok(Err(error)) => {
+                    self.record_failure(key, &job, now, error.0).await?;
                     return Ok(Run::Skipped);
                 }
-                Err(join_error) => {
-                    let message =
-                        if join_error.is_panic() { "the handler panicked" } else { "the handler was cancelled" };
-                    self.record_failure(key, &job, now, message.to_string()).await?;
+                Err(_) => {
+                    self.record_failure(key, &job, now, "the handler panicked".to_string()).await?;
                     return Ok(Run::Skipped);
                 }
             };
+            let JobContext { request, actions } = ctx;
+            let tx = request.tx;
+            let mut actions = actions.into_inner().unwrap_or_else(|p| p.into_inner());
+            // The job's removal alone is no effect; any other write is, and is audited.
+            if actions.is_empty() && tx.write_count() > 1 {
+                actions.push((handler.kind(), job.payload.clone()));
+            }
+            for (event_name, parameters) in &actions {
+                let action = ServiceAction {
+                    service: handler.service(),
+                    event_name,
+                    scope: &job.scope,
+                    principal: &principal,
+                    origin,
+                    time: now,
+                    parameters,
+                };
+                env.invoker.record_action(&tx, &action);
+            }
             if let JobOutcome::RunAgainAt(at) = outcome {
                 let due = at.max(Timestamp(now.millis().saturating_add(1)));
                 let next = JobRecord { due, attempts: 0, not_before: None, last_error: None, ..job.clone() };
-                ctx.tx.put_record(&job_storage_key(due, &job.id), &next);
+                tx.put_record(&job_storage_key(due, &job.id), &next);
             }
-            match self.store.commit(ctx.tx.take_batch()).await {
-                Ok(()) => return Ok(Run::Committed),
-                Err(StoreError::Conflict(on)) => {
-                    tracing::debug!(kind = job.kind, id = job.id, key = on, "job commit conflicted; re-reading");
+            match retry.commit(&*env.store, &env.ids, tx.take_batch()).await {
+                Ok(Committed::Done) => return Ok(Run::Committed),
+                Ok(Committed::RunAgain) => {
+                    tracing::debug!(kind = job.kind, id = job.id, "job commit conflicted; re-reading");
                 }
-                Err(e) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(key, error = %e, "job still contended or not committed; leaving it for the next pass");
+                    return Ok(Run::Skipped);
+                }
             }
         }
-        tracing::warn!(key, "job still contended after retries; leaving it for the next pass");
-        Ok(Run::Skipped)
     }
 
     /// A failed run: nothing of it committed; count the attempt and back off.
@@ -267,7 +334,7 @@ impl JobRunner {
         delay_ms: i64,
         failure: Option<String>,
     ) -> Result<(), StoreError> {
-        let tx = Tx::new(self.store.clone());
+        let tx = Tx::new(self.env.store.clone());
         let Some(mut job) = tx.get_record::<JobRecord>(key).await? else {
             return Ok(());
         };
@@ -277,7 +344,7 @@ impl JobRunner {
         }
         job.not_before = Some(Timestamp(now.millis().saturating_add(delay_ms)));
         tx.put_record(key, &job);
-        match self.store.commit(tx.take_batch()).await {
+        match self.env.store.commit(tx.take_batch()).await {
             Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
         }

@@ -137,7 +137,8 @@ pub async fn aws_managed_key(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingot_store::{SqliteStore, Store};
+    use ingot_store::Store;
+    use ingot_store_sqlite::SqliteStore;
     use std::sync::Arc;
 
     const ACCOUNT: &str = "123456789012";

@@ -1,12 +1,11 @@
 //! awsJson 1.0 / 1.1: `POST /` with `X-Amz-Target: <prefix>.<Operation>` and a JSON body.
 
-use ingot_core::model::{Member, OperationModel, Protocol, ServiceModel, ShapeId, ShapeKind, TimestampFormat};
+use ingot_core::model::{OperationModel, Protocol, ServiceModel};
 use ingot_core::{CommonError, OperationOutput};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 use crate::json::{self, Members};
-use crate::{shapes, validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
+use crate::{validate, HttpRequest, HttpResponse, X_AMZ_TARGET};
 
 pub fn content_type(protocol: Protocol) -> &'static str {
     match protocol {
@@ -76,7 +75,7 @@ pub fn encode_typed_response(
     output: &dyn OperationOutput,
     request_id: &str,
 ) -> Result<Option<HttpResponse>, CommonError> {
-    if !canonical_json_is_wire(model, op) {
+    if !canonical_json_is_wire(op) {
         return Ok(None);
     }
     // Most responses fit: no regrowth while writing.
@@ -85,61 +84,11 @@ pub fn encode_typed_response(
     Ok(Some(success(model, body, request_id)))
 }
 
-thread_local! {
-    /// Whether each operation met so far (by the address of its static model) has its output
-    /// written from its canonical JSON: decided once per operation and thread. Per thread, because
-    /// even a shared lock's readers write its count, which both cores then take turns at.
-    static TYPED_OUTPUTS: std::cell::RefCell<BTreeMap<usize, bool>> = const { std::cell::RefCell::new(BTreeMap::new()) };
-}
-
 /// Whether serde's JSON of `op`'s output (the canonical value, written as it is) is exactly what
-/// [`encode_response`] writes for it: every member under its own name, every timestamp in epoch
-/// seconds, no `float` (an `f32` widened to a canonical `f64` prints other digits) and no
-/// document (whose nulls the model-driven writer leaves out). Member order and the omission of
-/// absent members already agree: the generated types list members in model order and skip
-/// `None`. An operation without an output shape is answered `{}` by the model-driven writer.
-pub fn canonical_json_is_wire(model: &'static ServiceModel, op: &'static OperationModel) -> bool {
-    let Some(shape) = op.output else { return false };
-    let key = op as *const OperationModel as usize;
-    if let Some(decided) = TYPED_OUTPUTS.with_borrow(|decided| decided.get(&key).copied()) {
-        return decided;
-    }
-    let decided = written_as_canonical(model, shape, None, &mut Vec::new());
-    TYPED_OUTPUTS.with_borrow_mut(|decisions| decisions.insert(key, decided));
-    decided
-}
-
-fn written_as_canonical(
-    model: &ServiceModel,
-    shape: ShapeId,
-    member: Option<&Member>,
-    seen: &mut Vec<ShapeId>,
-) -> bool {
-    match &model.shape(shape).kind {
-        ShapeKind::Structure { document: true, .. } | ShapeKind::Float { .. } => false,
-        ShapeKind::Timestamp { .. } => {
-            shapes::timestamp_format(model, member, shape, TimestampFormat::EpochSeconds)
-                == TimestampFormat::EpochSeconds
-        }
-        // A shape met again on the way down is being decided further up.
-        _ if seen.contains(&shape) => true,
-        ShapeKind::Structure { members, .. } => {
-            seen.push(shape);
-            members.iter().all(|m| {
-                m.location_name.is_none_or(|name| name == m.name)
-                    && written_as_canonical(model, m.target, Some(m), seen)
-            })
-        }
-        ShapeKind::List { member: item, .. } => {
-            seen.push(shape);
-            written_as_canonical(model, *item, None, seen)
-        }
-        ShapeKind::Map { value, .. } => {
-            seen.push(shape);
-            written_as_canonical(model, *value, None, seen)
-        }
-        _ => true,
-    }
+/// [`encode_response`] writes for it: the generated [`OperationModel::canonical_json_is_wire`],
+/// decided by `cargo xtask codegen` from the model.
+pub fn canonical_json_is_wire(op: &OperationModel) -> bool {
+    op.canonical_json_is_wire
 }
 
 #[cfg(test)]
@@ -361,8 +310,11 @@ mod tests {
 
 #[cfg(test)]
 mod typed_output_tests {
-    use super::canonical_json_is_wire;
-    use crate::testmodels::{list, m, map, model, op, sh, st, string, JSON_MODEL};
+    use super::{canonical_json_is_wire, encode_typed_response};
+    use crate::shapes;
+    use crate::testmodels::{
+        list, m, map, model, op, sh, st, string, EC2_MODEL, JSON10_MODEL, JSON_MODEL, QUERY_MODEL, REST_MODEL,
+    };
     use crate::{encode_output, encode_response};
     use ingot_core::model::{
         Member, OperationModel, Protocol, ServiceModel, Shape, ShapeId, ShapeKind, TimestampFormat,
@@ -418,7 +370,7 @@ mod typed_output_tests {
     ];
 
     static OPS: [OperationModel; 4] = [
-        op("Plain", None, Some(OUT)),
+        OperationModel { canonical_json_is_wire: true, ..op("Plain", None, Some(OUT)) },
         op("Renamed", None, Some(RENAMED)),
         op("IsoMember", None, Some(ISO_MEMBER)),
         op("Float", None, Some(FLOAT)),
@@ -462,6 +414,58 @@ mod typed_output_tests {
         children: Vec<Node>,
     }
 
+    /// The rule `canonical_json_is_wire` was decided by at run time before `cargo xtask codegen`
+    /// wrote it into the model: the oracle for the hand-written models' constants.
+    fn walked_canonical_json_is_wire(model: &ServiceModel, op: &OperationModel) -> bool {
+        fn written_as_canonical(
+            model: &ServiceModel,
+            shape: ShapeId,
+            member: Option<&Member>,
+            seen: &mut Vec<ShapeId>,
+        ) -> bool {
+            match &model.shape(shape).kind {
+                ShapeKind::Structure { document: true, .. } | ShapeKind::Float { .. } => false,
+                ShapeKind::Timestamp { .. } => {
+                    shapes::timestamp_format(model, member, shape, TimestampFormat::EpochSeconds)
+                        == TimestampFormat::EpochSeconds
+                }
+                // A shape met again on the way down is being decided further up.
+                _ if seen.contains(&shape) => true,
+                ShapeKind::Structure { members, .. } => {
+                    seen.push(shape);
+                    members.iter().all(|m| {
+                        m.location_name.is_none_or(|name| name == m.name)
+                            && written_as_canonical(model, m.target, Some(m), seen)
+                    })
+                }
+                ShapeKind::List { member: item, .. } => {
+                    seen.push(shape);
+                    written_as_canonical(model, *item, None, seen)
+                }
+                ShapeKind::Map { value, .. } => {
+                    seen.push(shape);
+                    written_as_canonical(model, *value, None, seen)
+                }
+                _ => true,
+            }
+        }
+        op.output.is_some_and(|shape| written_as_canonical(model, shape, None, &mut Vec::new()))
+    }
+
+    #[test]
+    fn the_hand_written_models_state_what_the_rule_decides() {
+        let mut wrong = Vec::new();
+        for model in [&MODEL, &JSON_MODEL, &JSON10_MODEL, &REST_MODEL, &QUERY_MODEL, &EC2_MODEL] {
+            for op in model.operations {
+                let decided = walked_canonical_json_is_wire(model, op);
+                if op.canonical_json_is_wire != decided {
+                    wrong.push(format!("{} {}: the rule decides {decided}", model.id, op.name));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
     fn both_ways(output: &dyn OperationOutput) -> (Vec<u8>, Vec<u8>) {
         let op = &OPS[0];
         let typed = encode_output(&MODEL, op, output, None, "rid").unwrap();
@@ -472,7 +476,7 @@ mod typed_output_tests {
 
     #[test]
     fn an_output_written_from_its_type_is_byte_for_byte_the_model_driven_response() {
-        assert!(canonical_json_is_wire(&MODEL, &OPS[0]));
+        assert!(canonical_json_is_wire(&OPS[0]));
         let full = Out {
             name: Some("a \"quoted\"\n/ναμε".into()),
             version: Some(-7),
@@ -504,11 +508,26 @@ mod typed_output_tests {
 
     #[test]
     fn renamed_members_other_timestamp_formats_floats_and_documents_go_through_the_model() {
-        assert!(!canonical_json_is_wire(&MODEL, &OPS[1]));
-        assert!(!canonical_json_is_wire(&MODEL, &OPS[2]));
-        assert!(!canonical_json_is_wire(&MODEL, &OPS[3]));
+        assert!(!canonical_json_is_wire(&OPS[1]));
+        assert!(!canonical_json_is_wire(&OPS[2]));
+        assert!(!canonical_json_is_wire(&OPS[3]));
         // The kitchen-sink output has all of them.
         let sink = JSON_MODEL.operations.iter().find(|o| o.name == "KitchenSink").unwrap();
-        assert!(!canonical_json_is_wire(&JSON_MODEL, sink));
+        assert!(!canonical_json_is_wire(sink));
+        // Such outputs are not written from their type.
+        let empty = Out {
+            name: None,
+            version: None,
+            when: None,
+            items: None,
+            attrs: None,
+            ratio: None,
+            enabled: None,
+            tree: None,
+        };
+        for op in &OPS[1..] {
+            assert!(encode_typed_response(&MODEL, op, &empty, "rid").unwrap().is_none(), "{}", op.name);
+        }
+        assert!(encode_typed_response(&MODEL, &OPS[0], &empty, "rid").unwrap().is_some());
     }
 }

@@ -177,6 +177,17 @@ impl Walker<'_> {
     }
 }
 
+/// Enums whose allowed values AWS lists in an order of its own rather than the model's:
+/// `(service id, shape name, values in AWS's order)`. Only the message reads this; which values
+/// are valid is still the model's.
+const ENUM_LISTINGS: &[(&str, &str, &[&str])] = &[("ssm", "ParameterType", &["SecureString", "StringList", "String"])];
+
+/// AWS's listing of `shape`'s enum values, when it differs from the model's order.
+fn enum_listing(model: &ServiceModel, shape: ShapeId) -> Option<&'static [&'static str]> {
+    let name = model.shape(shape).name;
+    ENUM_LISTINGS.iter().find(|(id, n, _)| *id == model.id && *n == name).map(|(_, _, values)| *values)
+}
+
 fn is_scalar(model: &ServiceModel, shape: ShapeId) -> bool {
     !matches!(model.shape(shape).kind, ShapeKind::Structure { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. })
 }
@@ -223,7 +234,8 @@ fn scalar_constraints(model: &ServiceModel, shape: ShapeId, v: &Value, all: bool
                 }
             }
             if !enum_values.is_empty() && (all || !enum_values.contains(&s)) {
-                out.push(format!("Member must satisfy enum value set: [{}]", enum_values.join(", ")));
+                let listed = enum_listing(model, shape).unwrap_or(*enum_values);
+                out.push(format!("Member must satisfy enum value set: [{}]", listed.join(", ")));
             }
         }
         ShapeKind::Integer { min, max } | ShapeKind::Long { min, max } | ShapeKind::Blob { min, max } => {
@@ -478,6 +490,38 @@ mod tests {
     fn string_length_counts_characters_not_bytes() {
         assert!(check(json!({"Emoji":"\u{1F600}\u{1F600}"})).is_ok());
         assert!(check(json!({"Emoji":"\u{1F600}\u{1F600}\u{1F600}"})).is_err());
+    }
+
+    #[test]
+    fn an_enum_with_an_aws_listing_is_listed_in_aws_order_and_others_in_model_order() {
+        const PUT: [ingot_core::model::Member; 1] = [tm::m("Type", 0)];
+        static ENUM_SHAPES: [Shape; 2] = [
+            tm::sh(
+                "ParameterType",
+                ShapeKind::String {
+                    enum_values: &["String", "StringList", "SecureString"],
+                    min: None,
+                    max: None,
+                    pattern: None,
+                },
+            ),
+            tm::sh("PutParameterRequest", tm::st(&PUT)),
+        ];
+        static SSM: ServiceModel = ServiceModel { shapes: &ENUM_SHAPES, ..tm::model("ssm", Protocol::AwsJson1_1, &[]) };
+        static OTHER: ServiceModel =
+            ServiceModel { shapes: &ENUM_SHAPES, ..tm::model("other", Protocol::AwsJson1_1, &[]) };
+        let message = |model| validate(model, 1, &json!({"Type": "Nope"})).unwrap_err().message;
+        assert_eq!(
+            message(&SSM),
+            "1 validation error detected: Value 'Nope' at 'type' failed to satisfy constraint: \
+             Member must satisfy enum value set: [SecureString, StringList, String]"
+        );
+        assert_eq!(
+            message(&OTHER),
+            "1 validation error detected: Value 'Nope' at 'type' failed to satisfy constraint: \
+             Member must satisfy enum value set: [String, StringList, SecureString]"
+        );
+        assert!(validate(&SSM, 1, &json!({"Type": "SecureString"})).is_ok());
     }
 
     #[test]

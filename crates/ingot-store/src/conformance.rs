@@ -1,6 +1,7 @@
 //! The behaviour every [`Store`] backend must have, as plain async functions that panic on the
-//! first deviation. Backends run it from their integration tests (one test per function); a new
-//! backend is done when [`run_all`] passes.
+//! first deviation. Backends run it from their integration tests, one test per function, with
+//! [`conformance_tests!`](crate::conformance_tests); a new backend is done when [`run_all`]
+//! passes.
 //!
 //! Every function works under its own key prefix and outbox topics, so the suite also runs on a
 //! store that already holds data — except [`reset_keeps_listed_prefixes_and_clears_the_outbox`],
@@ -802,4 +803,49 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tx_commit_conflicts_when_another_commit_changed_a_read_key(store.clone()).await;
     tx_insert_new_conflicts_when_the_key_exists(store.clone()).await;
     reset_keeps_listed_prefixes_and_clears_the_outbox(store).await;
+}
+
+/// Declares one test per behaviour of this suite, and one for [`run_all`], in the calling test
+/// crate. Each test calls `$runner(name, behaviour).await`: `$runner` is an async function of the
+/// test's name and a `FnOnce(Arc<dyn Store>) -> impl Future<Output = ()>` that opens a fresh store,
+/// runs the behaviour on it and cleans up. A backend's `tests/conformance.rs` writes
+/// `ingot_store::conformance_tests!(with_store);` (and depends on `tokio` for `#[tokio::test]`).
+/// The list sits beside the functions, so a behaviour added here runs on every backend.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($runner:path) => {
+        $crate::conformance_tests!(@each $runner;
+            get_of_a_missing_key_returns_none,
+            put_then_get_returns_the_value_at_a_version_that_grows_with_every_write,
+            delete_removes_the_key_and_a_recreated_key_gets_a_version_above_all_it_had_before,
+            an_expected_version_read_before_a_delete_and_recreate_fails_after_it,
+            scan_returns_keys_in_bytewise_order,
+            scan_stays_within_the_prefix,
+            scan_honours_start_after_and_limit,
+            expectations_succeed_and_fail_correctly,
+            a_failed_batch_writes_nothing_and_appends_no_outbox,
+            checks_on_read_keys_conflict_when_those_keys_changed,
+            a_key_written_twice_in_one_batch_ends_with_the_last_write,
+            the_outbox_is_ordered_filtered_by_topic_and_resumes_after_a_seq,
+            reset_keeps_listed_prefixes_and_clears_the_outbox,
+            many_concurrent_commits_to_distinct_keys_all_land,
+            concurrent_commits_with_stale_expectations_fail_alone,
+            concurrent_increments_with_version_expectations_lose_none,
+            versions_of_a_key_never_go_down_under_concurrent_writers_of_every_kind,
+            tx_reads_its_own_writes,
+            tx_get_record_returns_the_latest_version_every_time,
+            tx_scan_merges_pending_writes_and_deletes,
+            tx_commit_conflicts_when_another_commit_changed_a_read_key,
+            tx_insert_new_conflicts_when_the_key_exists,
+            run_all,
+        );
+    };
+    (@each $runner:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $name() {
+                $runner(stringify!($name), $crate::conformance::$name).await;
+            }
+        )*
+    };
 }

@@ -1,9 +1,14 @@
-//! Durable storage: a narrow transactional key-value store with an outbox.
+//! Durable storage, the API only: a narrow transactional key-value store with an outbox.
 //!
-//! Owns the [`Store`] trait, its SQLite (embedded default) and PostgreSQL (scale-out) backends,
-//! the per-request unit of work [`Tx`], typed [`Record`]s with a schema version, and the
-//! conformance suite both backends pass. It knows nothing about AWS, HTTP or services, and must
-//! not depend on any other ingot crate.
+//! Owns the [`Store`] trait, the per-request unit of work [`Tx`], typed [`Record`]s with a
+//! schema version, the decoded-record cache ([`DecodedCache`]), the building blocks every backend
+//! shares ([`backend`]: key ranges, expectation checks, the read cache), and the [`conformance`]
+//! suite every backend must pass. The backends live in crates of their own: `ingot-store-sqlite`
+//! (embedded default) and `ingot-store-postgres` (scale-out); only the binary names them.
+//!
+//! It knows nothing about AWS, HTTP or services, and must not depend on any other ingot crate nor
+//! on a database driver (`rusqlite`, `tokio-postgres`): everything above the store (core, the
+//! codecs, the services, the fuzz targets) links this crate and must not link a database.
 //!
 //! Model: keys are UTF-8 strings ordered bytewise; every key has a version, at least 1, taken
 //! from a counter shared by the whole store: each write of a key gives it a version greater than
@@ -165,17 +170,13 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
-mod common;
+pub mod backend;
 pub mod conformance;
 mod decoded;
-pub mod postgres;
 mod read_cache;
 pub mod record;
-pub mod sqlite;
 pub mod tx;
 
 pub use decoded::DecodedCache;
-pub use postgres::PostgresStore;
 pub use record::{decode_record, encode_record, Record};
-pub use sqlite::SqliteStore;
 pub use tx::Tx;

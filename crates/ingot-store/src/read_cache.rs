@@ -1,10 +1,11 @@
 //! A bounded in-memory copy of recently read keys, for a backend whose process sees every write:
-//! SQLite always, PostgreSQL while this replica holds the cache lease (`postgres/lease.rs`).
+//! SQLite always, PostgreSQL while this replica holds the cache lease (`ingot-store-postgres`,
+//! `lease.rs`).
 //!
 //! A point read through SQLite costs a pooled connection, a read transaction (file locks on the
 //! WAL index) and a B-tree walk: most of a cheap API call's work. The process that owns the
-//! database (see the data-directory lock in `sqlite.rs`) is the only writer, and every commit
-//! passes through its writer thread, so a cache kept in that process can stay exact:
+//! database (see the data-directory lock in `ingot-store-sqlite`) is the only writer, and every
+//! commit passes through its writer thread, so a cache kept in that process can stay exact:
 //!
 //! - a commit marks its keys with [`ReadCache::begin_write`] before it is sent and
 //!   [`ReadCache::end_write`] after it is durable and before any requester is told of it, so a
@@ -31,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// Bytes of keys and values the cache may hold.
-pub(crate) const DEFAULT_CAPACITY_BYTES: usize = 16 * 1024 * 1024;
+pub const DEFAULT_CAPACITY_BYTES: usize = 16 * 1024 * 1024;
 
 /// Values larger than this are not cached (rare, and they would crowd out many small ones).
 const LARGEST_CACHED_VALUE: usize = 64 * 1024;
@@ -39,7 +40,7 @@ const LARGEST_CACHED_VALUE: usize = 64 * 1024;
 /// Per-entry bookkeeping counted against the capacity besides key and value bytes.
 const ENTRY_OVERHEAD: usize = 64;
 
-pub(crate) struct ReadCache {
+pub struct ReadCache {
     state: Mutex<State>,
     capacity_bytes: usize,
     /// Counts, under the lock, every event that can change the version a key has: the begin
@@ -71,12 +72,12 @@ fn entry_size(key: &str, item: &Item) -> usize {
 }
 
 impl ReadCache {
-    pub(crate) fn new(capacity_bytes: usize) -> Self {
+    pub fn new(capacity_bytes: usize) -> Self {
         ReadCache { state: Mutex::new(State::default()), capacity_bytes, changes: AtomicU64::new(0) }
     }
 
     /// The count of changes so far (see the field).
-    pub(crate) fn changes(&self) -> u64 {
+    pub fn changes(&self) -> u64 {
         self.changes.load(Ordering::SeqCst)
     }
 
@@ -90,26 +91,26 @@ impl ReadCache {
     }
 
     /// The cached item of `key`, if the cache holds it (`None` says nothing about the store).
-    pub(crate) fn get(&self, key: &str) -> Option<Item> {
+    pub fn get(&self, key: &str) -> Option<Item> {
         self.state().entries.get(key).cloned()
     }
 
     /// The version of the cached item of `key`, without copying its value, and the count of
     /// changes it was read at.
-    pub(crate) fn version(&self, key: &str) -> Option<(u64, u64)> {
+    pub fn version(&self, key: &str) -> Option<(u64, u64)> {
         let state = self.state();
         let version = state.entries.get(key)?.version;
         Some((version, self.changes()))
     }
 
     /// To be taken before a read whose result will be offered to [`ReadCache::fill`].
-    pub(crate) fn generation(&self) -> u64 {
+    pub fn generation(&self) -> u64 {
         self.state().generation
     }
 
     /// Keeps what a read that started at `generation` returned, unless a commit has written
     /// since (it may have changed the key after the read saw it).
-    pub(crate) fn fill(&self, generation: u64, key: &str, item: &Option<Item>) {
+    pub fn fill(&self, generation: u64, key: &str, item: &Option<Item>) {
         let Some(item) = item else {
             return;
         };
@@ -122,7 +123,7 @@ impl ReadCache {
 
     /// Marks `keys` as written by a commit about to be sent: they are forgotten and not cached
     /// again until the matching [`ReadCache::end_write`].
-    pub(crate) fn begin_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+    pub fn begin_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
         let keys = distinct(keys);
         let mut state = self.state();
         if !keys.is_empty() {
@@ -145,7 +146,7 @@ impl ReadCache {
     /// Ends what [`ReadCache::begin_write`] began for the same keys, once the commit is durable
     /// (or failed) and before anyone hears of it: forgets them again and refuses every fill
     /// read before now. A commit without keys (outbox rows only) changes nothing here.
-    pub(crate) fn end_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
+    pub fn end_write<'a>(&self, keys: impl Iterator<Item = &'a str>) {
         self.end_write_keeping(keys, Vec::new());
     }
 
@@ -154,7 +155,7 @@ impl ReadCache {
     /// a key just written is served from memory. An item is kept only when no other commit of
     /// its key was in flight at any time during this one: with two, the one that ends last
     /// here need not be the one that committed last.
-    pub(crate) fn end_write_keeping<'a>(&self, keys: impl Iterator<Item = &'a str>, mut written: Vec<(String, Item)>) {
+    pub fn end_write_keeping<'a>(&self, keys: impl Iterator<Item = &'a str>, mut written: Vec<(String, Item)>) {
         let keys = distinct(keys);
         if keys.is_empty() {
             return;
@@ -186,7 +187,7 @@ impl ReadCache {
     }
 
     /// Forgets everything (a reset deletes key ranges the cache cannot enumerate cheaply).
-    pub(crate) fn clear(&self) {
+    pub fn clear(&self) {
         let mut state = self.state();
         state.generation += 1;
         self.changed();

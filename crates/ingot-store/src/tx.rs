@@ -201,6 +201,12 @@ impl Tx {
         !st.writes.is_empty() || !st.outbox.is_empty()
     }
 
+    /// Buffered writes and deletes (distinct keys) plus outbox entries.
+    pub fn write_count(&self) -> usize {
+        let st = self.state();
+        st.writes.len() + st.outbox.len()
+    }
+
     /// Forgets everything buffered and read (a failed request, or a retry after a conflict).
     pub fn discard(&self) {
         *self.state() = TxState::default();

@@ -9,7 +9,7 @@ use crate::types::{
 };
 use crate::Ec2;
 use ingot_core::identity::{region_info, region_short_name, COMMERCIAL_REGIONS};
-use ingot_core::{Handler, RequestContext};
+use ingot_core::{Access, Handler, RequestContext};
 
 const REGION_FILTERS: &[&str] = &["endpoint", "region-name", "opt-in-status"];
 const ZONE_FILTERS: &[&str] = &[
@@ -39,7 +39,7 @@ impl Handler<DescribeRegions> for Ec2 {
         ctx: &RequestContext<'_>,
         input: DescribeRegionsRequest,
     ) -> Result<DescribeRegionsResult, Ec2Error> {
-        ctx.authorize("ec2:DescribeRegions", "*")?;
+        ctx.authorize::<DescribeRegions>(Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
         let filters = input.filters.unwrap_or_default();
         check_filter_names(&filters, REGION_FILTERS)?;
@@ -77,11 +77,11 @@ impl Handler<DescribeAvailabilityZones> for Ec2 {
         ctx: &RequestContext<'_>,
         input: DescribeAvailabilityZonesRequest,
     ) -> Result<DescribeAvailabilityZonesResult, Ec2Error> {
-        ctx.authorize("ec2:DescribeAvailabilityZones", "*")?;
+        ctx.authorize::<DescribeAvailabilityZones>(Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
         let filters = input.filters.unwrap_or_default();
         check_filter_names(&filters, ZONE_FILTERS)?;
-        let region = ctx.region.as_str();
+        let region = ctx.region().as_str();
         let count = region_info(region).map_or(3, |r| r.zones);
         let short = region_short_name(region);
         let zones: Vec<AvailabilityZone> = (0..count)

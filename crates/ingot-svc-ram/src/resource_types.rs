@@ -7,8 +7,8 @@ use crate::types::{
     ServiceNameAndResourceType,
 };
 use crate::Ram;
-use base64::Engine;
-use ingot_core::{Handler, RequestContext};
+use ingot_core::page::{decode_page_token, encode_page_token};
+use ingot_core::{Access, Handler, RequestContext};
 
 /// Shareable resource types: (type, service, global?). Sorted by type.
 const RESOURCE_TYPES: &[(&str, &str, bool)] = &[
@@ -60,15 +60,19 @@ fn invalid_token() -> RamError {
     RamError::invalid_next_token_exception("The specified value for NextToken is not valid.")
 }
 
-/// Page tokens are opaque to clients: the offset of the next item, base64-encoded.
-fn decode_token(token: &str) -> Result<usize, RamError> {
-    let raw = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| invalid_token())?;
-    let text = String::from_utf8(raw).map_err(|_| invalid_token())?;
-    text.strip_prefix("rt:").and_then(|n| n.parse().ok()).ok_or_else(invalid_token)
+/// The query a page token is bound to: the region scope filter.
+fn query(scope: ResourceRegionScopeFilter) -> String {
+    format!("ListResourceTypes;{scope:?}")
 }
 
-fn encode_token(offset: usize) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("rt:{offset}"))
+/// The offset of the next item, from a token made for the same query.
+fn decode_token(scope: ResourceRegionScopeFilter, token: &str) -> Result<usize, RamError> {
+    let position = decode_page_token(&query(scope), token).ok_or_else(invalid_token)?;
+    position.parse().map_err(|_| invalid_token())
+}
+
+fn encode_token(scope: ResourceRegionScopeFilter, offset: usize) -> String {
+    encode_page_token(&query(scope), &offset.to_string())
 }
 
 impl Handler<ListResourceTypes> for Ram {
@@ -77,7 +81,7 @@ impl Handler<ListResourceTypes> for Ram {
         ctx: &RequestContext<'_>,
         input: ListResourceTypesRequest,
     ) -> Result<ListResourceTypesResponse, RamError> {
-        ctx.authorize("ram:ListResourceTypes", "*")?;
+        ctx.authorize::<ListResourceTypes>(Access::any_resource()).await?;
         let scope = input.resource_region_scope.unwrap_or(ResourceRegionScopeFilter::All);
         let matching: Vec<ServiceNameAndResourceType> = RESOURCE_TYPES
             .iter()
@@ -97,7 +101,7 @@ impl Handler<ListResourceTypes> for Ram {
             })
             .collect();
         let start = match input.next_token.as_deref() {
-            Some(t) => decode_token(t)?,
+            Some(t) => decode_token(scope, t)?,
             None => 0,
         };
         if start > matching.len() {
@@ -107,7 +111,7 @@ impl Handler<ListResourceTypes> for Ram {
         let end = (start + page).min(matching.len());
         Ok(ListResourceTypesResponse {
             resource_types: Some(matching[start..end].to_vec()),
-            next_token: (end < matching.len()).then(|| encode_token(end)),
+            next_token: (end < matching.len()).then(|| encode_token(scope, end)),
         })
     }
 }
@@ -126,9 +130,10 @@ mod tests {
     }
 
     #[test]
-    fn page_tokens_round_trip_and_garbage_is_rejected() {
-        assert_eq!(decode_token(&encode_token(7)).unwrap(), 7);
-        assert!(decode_token("!!").is_err());
-        assert!(decode_token(&base64::engine::general_purpose::STANDARD.encode("x:1")).is_err());
+    fn page_tokens_round_trip_and_garbage_or_another_querys_token_is_rejected() {
+        let all = ResourceRegionScopeFilter::All;
+        assert_eq!(decode_token(all, &encode_token(all, 7)).unwrap(), 7);
+        assert!(decode_token(all, "!!").is_err());
+        assert!(decode_token(ResourceRegionScopeFilter::Global, &encode_token(all, 7)).is_err());
     }
 }

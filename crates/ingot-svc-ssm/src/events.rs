@@ -3,25 +3,9 @@
 
 use crate::datatypes::TEXT;
 use crate::store::ParameterRecord;
-use ingot_core::{IdGen, RequestContext, Timestamp};
-use ingot_store::Tx;
+use ingot_core::RequestContext;
 use serde::Serialize;
 use serde_json::json;
-
-/// An EventBridge event as AWS delivers it.
-#[derive(Serialize)]
-struct Envelope<'a, D> {
-    version: &'static str,
-    id: String,
-    #[serde(rename = "detail-type")]
-    detail_type: &'a str,
-    source: &'static str,
-    account: &'a str,
-    time: String,
-    region: &'a str,
-    resources: [&'a str; 1],
-    detail: D,
-}
 
 /// The detail of `Parameter Store Change`.
 #[derive(Serialize)]
@@ -36,41 +20,18 @@ struct ChangeDetail<'a> {
     data_type: Option<&'a str>,
 }
 
-/// Where and when events are written.
-pub struct Events<'a> {
-    tx: &'a Tx,
-    ids: &'a IdGen,
-    account: &'a str,
-    region: &'a str,
-    now: Timestamp,
+/// The events of one call or job, written into its unit of work.
+pub struct Events<'a, 'c> {
+    ctx: &'a RequestContext<'c>,
 }
 
-impl<'a> Events<'a> {
-    pub fn new(tx: &'a Tx, ids: &'a IdGen, account: &'a str, region: &'a str, now: Timestamp) -> Self {
-        Events { tx, ids, account, region, now }
+impl<'a, 'c> Events<'a, 'c> {
+    pub fn of(ctx: &'a RequestContext<'c>) -> Self {
+        Events { ctx }
     }
 
-    pub fn of(ctx: &'a RequestContext<'_>) -> Self {
-        Events::new(&ctx.tx, ctx.ids, ctx.account.as_str(), ctx.region.as_str(), ctx.now)
-    }
-
-    /// Writes the event envelope around `detail`, typed: a `json!` map cost a PutParameter more
-    /// than its store writes.
     fn emit(&self, detail_type: &str, arn: &str, detail: impl Serialize) {
-        let event = Envelope {
-            version: "0",
-            id: self.ids.uuid(),
-            detail_type,
-            source: "aws.ssm",
-            account: self.account,
-            time: Timestamp(self.now.0 - self.now.0.rem_euclid(1000)).to_iso8601(),
-            region: self.region,
-            resources: [arn],
-            detail,
-        };
-        // Strings and plain structures only: serializing cannot fail.
-        let payload = serde_json::to_vec(&event).unwrap_or_default();
-        self.tx.emit(ingot_core::EVENTS_TOPIC, payload);
+        ingot_core::event::emit(self.ctx, "aws.ssm", detail_type, &[arn], detail);
     }
 
     /// `Parameter Store Change`: `operation` is `Create`, `Update`, `Delete`,

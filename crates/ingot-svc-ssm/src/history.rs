@@ -1,6 +1,7 @@
 //! GetParameterHistory: the kept versions of a parameter, oldest first, with the labels each
 //! carries now.
 
+use crate::access;
 use crate::errors::SsmError;
 use crate::listing::{decode_token, encode_token};
 use crate::names::{parameter_arn, ParameterReference};
@@ -25,8 +26,8 @@ async fn history_entry(
 ) -> Result<ParameterHistory, SsmError> {
     let value = secure::readable_value(
         ctx,
-        ctx.account.as_str(),
-        ctx.region.as_str(),
+        ctx.account().as_str(),
+        ctx.region().as_str(),
         arn,
         version.parameter_type,
         &version.value,
@@ -75,7 +76,7 @@ impl Handler<GetParameterHistory> for Ssm {
         input: GetParameterHistoryRequest,
     ) -> Result<GetParameterHistoryResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx, false)?;
-        ctx.authorize("ssm:GetParameterHistory", &reference.arn())?;
+        access::authorize::<GetParameterHistory>(ctx, &reference.arn()).await?;
         let requested = reference.name.given.clone();
         let max = input.max_results.and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_PAGE);
         let query = format!("history\0{}\0{}", reference.account, reference.name.canonical);
@@ -90,7 +91,7 @@ impl Handler<GetParameterHistory> for Ssm {
 
         if reference.name.is_public() {
             let found = public::find(&reference.region, &reference.name.canonical)
-                .filter(|_| reference.region == ctx.region.as_str());
+                .filter(|_| reference.region == ctx.region().as_str());
             let Some(p) = found else { return Err(not_found(&requested)) };
             let parameters = if after.is_some_and(|a| a >= p.version) { Vec::new() } else { vec![public_entry(&p)] };
             return Ok(GetParameterHistoryResult { parameters: Some(parameters), next_token: None });
@@ -98,7 +99,7 @@ impl Handler<GetParameterHistory> for Ssm {
         if !reference.is_own(ctx) {
             return Err(not_found(&requested));
         }
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let canonical = &reference.name.canonical;
         let Some(current) = store::load(ctx, canonical).await? else {
             return Err(not_found(&requested));

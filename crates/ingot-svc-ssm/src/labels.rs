@@ -4,6 +4,7 @@
 //! version carries at most 10 labels. Labels are kept on the parameter's record, so moving one is
 //! a single write.
 
+use crate::access;
 use crate::errors::SsmError;
 use crate::events::Events;
 use crate::names::{parameter_arn, ParameterName};
@@ -49,10 +50,10 @@ impl Handler<LabelParameterVersion> for Ssm {
         ctx: &RequestContext<'_>,
         input: LabelParameterVersionRequest,
     ) -> Result<LabelParameterVersionResult, SsmError> {
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let name = ParameterName::for_write(&input.name, region, account)?;
         let arn = parameter_arn(region, account, &name.canonical);
-        ctx.authorize("ssm:LabelParameterVersion", &arn)?;
+        access::authorize_write::<LabelParameterVersion>(ctx, &name, &arn).await?;
         let Some(mut record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
         };
@@ -88,10 +89,10 @@ impl Handler<UnlabelParameterVersion> for Ssm {
         ctx: &RequestContext<'_>,
         input: UnlabelParameterVersionRequest,
     ) -> Result<UnlabelParameterVersionResult, SsmError> {
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let name = ParameterName::for_write(&input.name, region, account)?;
         let arn = parameter_arn(region, account, &name.canonical);
-        ctx.authorize("ssm:UnlabelParameterVersion", &arn)?;
+        access::authorize_write::<UnlabelParameterVersion>(ctx, &name, &arn).await?;
         let Some(mut record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
         };

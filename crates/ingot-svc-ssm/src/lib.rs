@@ -7,6 +7,7 @@
 //!
 //! | file | owns |
 //! |---|---|
+//! | `access.rs` | access decisions: the reserved prefix, then the authorizer |
 //! | `names.rs` | names, paths, ARNs, selectors |
 //! | `store.rs` | key layout and records |
 //! | `parameters.rs` | Put/Get/GetParameters/Delete(s), values, tiers, versions |
@@ -22,6 +23,7 @@
 
 mod generated;
 
+pub mod access;
 pub mod datatypes;
 pub mod events;
 pub mod history;

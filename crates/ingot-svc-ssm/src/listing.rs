@@ -7,6 +7,7 @@
 //! Pages are best effort, as AWS's are: a page examines a bounded number of parameters and may
 //! come back short, even empty, with a token.
 
+use crate::access;
 use crate::errors::SsmError;
 use crate::labels::is_valid_label;
 use crate::names::{parameter_arn, validation, ParameterPath};
@@ -29,7 +30,8 @@ use std::collections::BTreeMap;
 const PAGE_BUDGET: usize = 1000;
 /// Largest batch read from one source at a time.
 const MAX_BATCH: usize = 200;
-const DESCRIBE_DEFAULT_PAGE: usize = 50;
+/// DescribeParameters without `MaxResults` returns at most this many (as AWS does; 1–50 may be asked).
+const DESCRIBE_DEFAULT_PAGE: usize = 10;
 const BY_PATH_DEFAULT_PAGE: usize = 10;
 
 // ---------------------------------------------------------------------------------------------
@@ -103,7 +105,8 @@ pub fn parse_filters(filters: &[ParameterStringFilter], usage: FilterUse) -> Res
             return Err(invalid_key());
         }
         let values = f.values.clone().unwrap_or_default();
-        if values.is_empty() {
+        // `tag:KEY` without values matches every parameter with that tag key, whatever its value.
+        if values.is_empty() && !matches!(key, FilterKey::Tag(_)) {
             return Err(SsmError::invalid_filter_value(format!(
                 "The following filter values are missing : null for filter key {}.",
                 f.key
@@ -217,9 +220,10 @@ impl Filter {
             FilterKey::Tier => text_matches(self.option, record.tier.as_str(), &self.values),
             FilterKey::DataType => text_matches(self.option, &record.data_type, &self.values),
             FilterKey::Label => self.values.iter().any(|l| record.labels.contains_key(l)),
-            FilterKey::Tag(key) => {
-                record.tags.iter().any(|(k, v)| k == key && text_matches(self.option, v, &self.values))
-            }
+            FilterKey::Tag(key) => record
+                .tags
+                .iter()
+                .any(|(k, v)| k == key && (self.values.is_empty() || text_matches(self.option, v, &self.values))),
             FilterKey::Path => self.values.iter().any(|v| {
                 ParameterPath::parse(v).is_ok_and(|p| p.contains(canonical, self.option == FilterOption::Recursive))
             }),
@@ -282,7 +286,7 @@ struct Batch {
 
 impl Source {
     async fn fetch(&self, ctx: &RequestContext<'_>, after: Option<&str>, limit: usize) -> Result<Batch, SsmError> {
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let base = store::parameters_prefix(account, region);
         match self {
             Source::Prefix(prefix) => {
@@ -401,9 +405,9 @@ impl Handler<GetParametersByPath> for Ssm {
         let path = ParameterPath::parse(&input.path)?;
         let recursive = input.recursive.unwrap_or(false);
         let public_path = path.is_public();
-        let owner = if public_path { "" } else { ctx.account.as_str() };
-        let resource = parameter_arn(ctx.region.as_str(), owner, &path.canonical);
-        ctx.authorize("ssm:GetParametersByPath", &resource)?;
+        let owner = if public_path { "" } else { ctx.account().as_str() };
+        let resource = parameter_arn(ctx.region().as_str(), owner, &path.canonical);
+        access::authorize::<GetParametersByPath>(ctx, &resource).await?;
         let filters = parse_filters(input.parameter_filters.as_deref().unwrap_or_default(), FilterUse::ByPath)?;
         let with_decryption = input.with_decryption.unwrap_or(false);
         let max = page_size(input.max_results, BY_PATH_DEFAULT_PAGE);
@@ -415,7 +419,7 @@ impl Handler<GetParametersByPath> for Ssm {
         let after = input.next_token.as_deref().map(|t| decode_token(&query, t)).transpose()?;
 
         if public_path {
-            let region = ctx.region.as_str();
+            let region = ctx.region().as_str();
             let candidates = public::under(region, &path, recursive, after.as_deref());
             let mut parameters = Vec::new();
             let mut next = None;
@@ -444,7 +448,7 @@ impl Handler<GetParametersByPath> for Ssm {
         })
         .await?;
         let label_filter = filters.iter().find(|f| f.key == FilterKey::Label);
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let mut parameters = Vec::with_capacity(page.len());
         for (canonical, record) in page {
             let arn = parameter_arn(region, account, &canonical);
@@ -538,7 +542,7 @@ impl Handler<DescribeParameters> for Ssm {
         ctx: &RequestContext<'_>,
         input: DescribeParametersRequest,
     ) -> Result<DescribeParametersResult, SsmError> {
-        ctx.authorize("ssm:DescribeParameters", "*")?;
+        access::authorize_any::<DescribeParameters>(ctx).await?;
         let legacy = input.filters.as_deref().unwrap_or_default();
         let modern = input.parameter_filters.as_deref().unwrap_or_default();
         if !legacy.is_empty() && !modern.is_empty() {
@@ -561,7 +565,7 @@ impl Handler<DescribeParameters> for Ssm {
         let sources = plan_sources(&filters);
         let (page, next) =
             collect_page(ctx, &sources, after, max, |c, r| filters.iter().all(|f| f.matches(c, r))).await?;
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let parameters = page.iter().map(|(c, r)| metadata(region, account, c, r)).collect();
         Ok(DescribeParametersResult {
             parameters: Some(parameters),
@@ -643,6 +647,33 @@ mod tests {
         assert!(matches!(parse_filters(&[missing], FilterUse::Describe), Err(SsmError::InvalidFilterValue(_))));
         let reserved = parse_filters(&[filter("Path", None, &["/aws/x"])], FilterUse::Describe).unwrap_err();
         assert!(reserved.message().unwrap().starts_with("Filters for common parameters"));
+    }
+
+    #[test]
+    fn a_tag_filter_without_values_matches_any_value_of_that_tag_key() {
+        let no_values = |key: &str| ParameterStringFilter { key: key.into(), option: None, values: None };
+        let parsed = parse_filters(&[no_values("tag:env")], FilterUse::Describe).unwrap();
+        assert_eq!(parsed[0].key, FilterKey::Tag("env".into()));
+        assert!(parsed[0].matches("app/db", &record("/app/db")));
+        let mut untagged = record("/app/db");
+        untagged.tags = vec![("team".into(), "prod".into())];
+        assert!(!parsed[0].matches("app/db", &untagged));
+        // Every other key still needs values.
+        for key in ["Name", "Type", "KeyId", "Path", "Tier", "DataType"] {
+            let err = parse_filters(&[no_values(key)], FilterUse::Describe).unwrap_err();
+            assert_eq!(
+                err.message(),
+                Some(format!("The following filter values are missing : null for filter key {key}.").as_str()),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn describe_pages_hold_ten_unless_asked_otherwise() {
+        assert_eq!(page_size(None, DESCRIBE_DEFAULT_PAGE), 10);
+        assert_eq!(page_size(Some(1), DESCRIBE_DEFAULT_PAGE), 1);
+        assert_eq!(page_size(Some(50), DESCRIBE_DEFAULT_PAGE), 50);
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct ParameterName {
     pub given: String,
     /// Without a leading slash: `/a` and `a` are the same parameter.
     pub canonical: String,
+    /// Under the `aws` prefix, which only AWS writes ([`crate::access`] refuses every write).
+    pub reserved: bool,
 }
 
 impl ParameterName {
@@ -72,9 +74,8 @@ impl ParameterName {
         }
         let canonical = name.strip_prefix('/').unwrap_or(name);
         if starts_with_ci(canonical, "aws") {
-            return Err(
-                CommonError::access_denied(format!("No access to reserved parameter name: {canonical}.")).into()
-            );
+            // Not malformed, but no one may write it: decided with the access decision.
+            return Ok(ParameterName { given: name.to_string(), canonical: canonical.to_string(), reserved: true });
         }
         if starts_with_ci(canonical, "ssm") {
             return Err(validation(if canonical.contains('/') { MALFORMED_NAME } else { RESERVED_SIMPLE_NAME }));
@@ -123,7 +124,7 @@ impl ParameterName {
                 arn_prefix(region, account)
             )));
         }
-        Ok(ParameterName { given: name.to_string(), canonical: canonical.to_string() })
+        Ok(ParameterName { given: name.to_string(), canonical: canonical.to_string(), reserved: false })
     }
 }
 
@@ -246,12 +247,15 @@ pub struct ParameterReference<'a> {
     pub region: Cow<'a, str>,
     pub name: ParameterName,
     pub selector: Option<Selector>,
+    /// Named by an ARN rather than by a name (a name is echoed as given; see [`Self::response_name`]).
+    pub by_arn: bool,
 }
 
 impl<'a> ParameterReference<'a> {
     pub fn parse(text: &str, ctx: &'a RequestContext<'_>, allow_selector: bool) -> Result<Self, SsmError> {
         let text = text.trim_matches(' ');
-        let (account, region, rest) = if text.starts_with("arn:") {
+        let by_arn = text.starts_with("arn:");
+        let (account, region, rest) = if by_arn {
             let arn = ingot_core::Arn::parse(text).map_err(|_| malformed())?;
             let Some(path) = arn.resource.strip_prefix("parameter/") else {
                 return Err(malformed());
@@ -263,7 +267,7 @@ impl<'a> ParameterReference<'a> {
             let name = if path.contains('/') { Cow::Owned(format!("/{path}")) } else { Cow::Owned(path.to_string()) };
             (Cow::Owned(arn.account), Cow::Owned(arn.region), name)
         } else {
-            (Cow::Borrowed(ctx.account.as_str()), Cow::Borrowed(ctx.region.as_str()), Cow::Borrowed(text))
+            (Cow::Borrowed(ctx.account().as_str()), Cow::Borrowed(ctx.region().as_str()), Cow::Borrowed(text))
         };
         let (name, selector) = match rest.split_once(':') {
             None => (&*rest, None),
@@ -272,10 +276,17 @@ impl<'a> ParameterReference<'a> {
             }
             Some(_) => return Err(malformed()),
         };
-        let owner = if account.is_empty() { ctx.account.as_str() } else { &account };
+        let owner = if account.is_empty() { ctx.account().as_str() } else { &account };
         let name = ParameterName::for_read(name, &region, owner)?;
         let account = if name.is_public() { Cow::Borrowed("") } else { account };
-        Ok(ParameterReference { account, region, name, selector })
+        Ok(ParameterReference { account, region, name, selector, by_arn })
+    }
+
+    /// The `Name` a read answers with when it differs from the stored one: a plain name comes back
+    /// as it was asked for (`/x` and `x` are one parameter, and AWS echoes either); an ARN keeps
+    /// the stored name.
+    pub fn response_name(&self) -> Option<&str> {
+        (!self.by_arn).then_some(self.name.given.as_str())
     }
 
     pub fn arn(&self) -> String {
@@ -284,7 +295,7 @@ impl<'a> ParameterReference<'a> {
 
     /// Whether the reference names a parameter of the caller's account and region.
     pub fn is_own(&self, ctx: &RequestContext<'_>) -> bool {
-        self.account == ctx.account.as_str() && self.region == ctx.region.as_str()
+        self.account == ctx.account().as_str() && self.region == ctx.region().as_str()
     }
 }
 

@@ -2,6 +2,7 @@
 //! and the rules of values, types, tiers and versions they share.
 
 use crate::datatypes;
+use crate::access;
 use crate::errors::SsmError;
 use crate::events::Events;
 use crate::names::{parameter_arn, validation, ParameterName, ParameterReference, Selector};
@@ -16,7 +17,7 @@ use crate::types::{
     ParameterType, PutParameterRequest, PutParameterResult,
 };
 use crate::Ssm;
-use ingot_core::{CommonKind, Handler, RequestContext};
+use ingot_core::{Handler, RequestContext};
 
 pub const STANDARD_VALUE_LIMIT: usize = 4096;
 pub const ADVANCED_VALUE_LIMIT: usize = 8192;
@@ -127,13 +128,23 @@ pub fn choose_tier(
     Ok(tier)
 }
 
-/// Values can't reference other parameters.
+/// Longest value AWS accepts at all (its own model's limit on `Value`; the tiers allow less).
+pub const MAX_VALUE_LENGTH: usize = 32_768;
+
+/// A value's length as AWS's request validation checks it (it runs before the tier rules), and
+/// values can't reference other parameters.
 fn check_value(value: &str) -> Result<(), SsmError> {
     if value.is_empty() {
         return Err(validation(
             "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length \
-             greater than or equal to 1.",
+             greater than or equal to 1",
         ));
+    }
+    if value.len() > MAX_VALUE_LENGTH && value.chars().count() > MAX_VALUE_LENGTH {
+        return Err(validation(format!(
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length \
+             less than or equal to {MAX_VALUE_LENGTH}"
+        )));
     }
     if let Some(open) = value.find("{{") {
         if value[open + 2..].contains("}}") {
@@ -176,10 +187,10 @@ impl Handler<PutParameter> for Ssm {
         ctx: &RequestContext<'_>,
         input: PutParameterRequest,
     ) -> Result<PutParameterResult, SsmError> {
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let name = ParameterName::for_write(&input.name, region, account)?;
         let arn = parameter_arn(region, account, &name.canonical);
-        ctx.authorize("ssm:PutParameter", &arn)?;
+        access::authorize_write::<PutParameter>(ctx, &name, &arn).await?;
 
         let overwrite = input.overwrite.unwrap_or(false);
         let tags = input.tags.clone().unwrap_or_default();
@@ -231,7 +242,7 @@ impl Handler<PutParameter> for Ssm {
             check_allowed_pattern(pattern, &input.value)?;
         }
         let new_policies = match &input.policies {
-            Some(text) => Some(policies::parse(text, ctx.now, ctx.ids)?),
+            Some(text) => Some(policies::parse(text, ctx.now, ctx.ids())?),
             None => None,
         };
         let has_policies = match &new_policies {
@@ -330,7 +341,7 @@ impl Handler<PutParameter> for Ssm {
             labels: existing.as_ref().map(|o| o.labels.clone()).unwrap_or_default(),
             oldest_version,
         };
-        policies::arm(&ctx.tx, ctx.ids, account, region, &name.canonical, &mut record);
+        policies::arm(ctx, &name.canonical, &mut record);
 
         store::save(&ctx.tx, account, region, &name.canonical, &record);
         if existing.is_none() {
@@ -366,7 +377,7 @@ pub async fn read_reference(
         let Some(p) = public::find(&reference.region, &reference.name.canonical) else {
             return Ok(Err(Miss::NotFound));
         };
-        if reference.region != ctx.region.as_str() {
+        if reference.region != ctx.region().as_str() {
             return Ok(Err(Miss::NotFound));
         }
         return Ok(match &reference.selector {
@@ -378,7 +389,7 @@ pub async fn read_reference(
     if !reference.is_own(ctx) {
         return Ok(Err(Miss::NotFound));
     }
-    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     let canonical = &reference.name.canonical;
     let Some(current) = store::load_for_get(ctx, canonical).await? else {
         return Ok(Err(Miss::NotFound));
@@ -403,7 +414,10 @@ pub async fn read_reference(
         };
         older.shown()
     };
-    let parameter = to_parameter(ctx, shown, arn, reference.selector.as_ref(), with_decryption).await?;
+    let mut parameter = to_parameter(ctx, shown, arn, reference.selector.as_ref(), with_decryption).await?;
+    if let Some(asked) = reference.response_name() {
+        parameter.name = Some(asked.to_string());
+    }
     Ok(Ok(Found { parameter }))
 }
 
@@ -417,8 +431,8 @@ pub async fn to_parameter(
 ) -> Result<Parameter, SsmError> {
     let value = secure::readable_value(
         ctx,
-        ctx.account.as_str(),
-        ctx.region.as_str(),
+        ctx.account().as_str(),
+        ctx.region().as_str(),
         &arn,
         version.parameter_type,
         version.value,
@@ -460,7 +474,7 @@ impl Handler<GetParameter> for Ssm {
     ) -> Result<GetParameterResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx, true)?;
         let arn = reference.arn();
-        ctx.authorize("ssm:GetParameter", &arn)?;
+        access::authorize::<GetParameter>(ctx, &arn).await?;
         match read_reference(ctx, &reference, arn, input.with_decryption.unwrap_or(false)).await? {
             Ok(found) => Ok(GetParameterResult { parameter: Some(found.parameter) }),
             Err(Miss::NotFound) => Err(not_found_silently()),
@@ -486,7 +500,7 @@ impl Handler<GetParameters> for Ssm {
         for name in &names {
             let reference = ParameterReference::parse(name, ctx, true)?;
             let arn = reference.arn();
-            ctx.authorize("ssm:GetParameters", &arn)?;
+            access::authorize::<GetParameters>(ctx, &arn).await?;
             references.push((reference, arn));
         }
         let mut parameters = Vec::new();
@@ -504,7 +518,7 @@ impl Handler<GetParameters> for Ssm {
 
 /// Deletes a parameter of the caller's account and region, in the request's unit of work.
 pub async fn delete(ctx: &RequestContext<'_>, canonical: &str, record: &ParameterRecord) -> Result<(), SsmError> {
-    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     let mut timers = record.policies.clone();
     policies::disarm(&ctx.tx, &mut timers);
     store::remove(&ctx.tx, account, region, canonical, record).await?;
@@ -518,11 +532,9 @@ impl Handler<DeleteParameter> for Ssm {
         ctx: &RequestContext<'_>,
         input: DeleteParameterRequest,
     ) -> Result<DeleteParameterResult, SsmError> {
-        let name = ParameterName::for_write(&input.name, ctx.region.as_str(), ctx.account.as_str())?;
-        ctx.authorize(
-            "ssm:DeleteParameter",
-            &parameter_arn(ctx.region.as_str(), ctx.account.as_str(), &name.canonical),
-        )?;
+        let name = ParameterName::for_write(&input.name, ctx.region().as_str(), ctx.account().as_str())?;
+        let arn = parameter_arn(ctx.region().as_str(), ctx.account().as_str(), &name.canonical);
+        access::authorize_write::<DeleteParameter>(ctx, &name, &arn).await?;
         let Some(record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
         };
@@ -537,20 +549,17 @@ impl Handler<DeleteParameters> for Ssm {
         ctx: &RequestContext<'_>,
         input: DeleteParametersRequest,
     ) -> Result<DeleteParametersResult, SsmError> {
-        let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let mut deleted = Vec::new();
         let mut invalid = Vec::new();
         let mut seen: Vec<String> = Vec::new();
         for given in input.names {
-            let name = match ParameterName::for_write(&given, region, account) {
-                Ok(name) => name,
-                Err(SsmError::Common(c)) if c.kind == CommonKind::AccessDenied => return Err(c.into()),
-                Err(_) => {
-                    invalid.push(given);
-                    continue;
-                }
+            let Ok(name) = ParameterName::for_write(&given, region, account) else {
+                invalid.push(given);
+                continue;
             };
-            ctx.authorize("ssm:DeleteParameters", &parameter_arn(region, account, &name.canonical))?;
+            let arn = parameter_arn(region, account, &name.canonical);
+            access::authorize_write::<DeleteParameters>(ctx, &name, &arn).await?;
             if seen.contains(&name.canonical) {
                 // Named twice: the first mention deleted it.
                 invalid.push(given);
@@ -635,6 +644,24 @@ mod tests {
         assert!(check_value("{{ssm:/other}}").is_err());
         assert!(check_value("a {{ b }} c").is_err());
         assert!(check_value("").is_err());
+    }
+
+    #[test]
+    fn value_lengths_are_checked_in_aws_words_before_any_tier_rule() {
+        let message = |v: &str| check_value(v).unwrap_err().message().unwrap_or_default().to_string();
+        assert_eq!(
+            message(""),
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length \
+             greater than or equal to 1"
+        );
+        assert_eq!(
+            message(&"x".repeat(MAX_VALUE_LENGTH + 1)),
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length \
+             less than or equal to 32768"
+        );
+        assert!(check_value(&"x".repeat(MAX_VALUE_LENGTH)).is_ok());
+        // Characters count, not bytes.
+        assert!(check_value(&"\u{e9}".repeat(MAX_VALUE_LENGTH)).is_ok());
     }
 
     #[test]

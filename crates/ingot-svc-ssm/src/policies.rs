@@ -13,8 +13,8 @@ use crate::names::parameter_arn;
 use crate::store::{self, ParameterRecord};
 use crate::types::ParameterInlinePolicy;
 use async_trait::async_trait;
-use ingot_core::{IdGen, Timestamp};
-use ingot_jobs::{JobContext, JobHandler, JobOutcome, JobRecord, JobRef};
+use ingot_core::{IdGen, RequestContext, Timestamp};
+use ingot_jobs::{JobContext, JobError, JobHandler, JobOutcome, JobRecord, JobRef};
 use ingot_store::Tx;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -250,32 +250,25 @@ fn due_of(policy: &StoredPolicy, record: &ParameterRecord) -> Option<Timestamp> 
     }
 }
 
-/// What a policy timer knows.
+/// What a policy timer knows (the job itself knows the account and region).
 #[derive(Debug, Serialize, Deserialize)]
 struct Payload {
-    account: String,
-    region: String,
     /// The canonical name.
     name: String,
     policy: String,
 }
 
-/// Starts the timer of every pending policy that has none, in `tx`.
-pub fn arm(tx: &Tx, ids: &IdGen, account: &str, region: &str, canonical: &str, record: &mut ParameterRecord) {
+/// Starts the timer of every pending policy that has none, in the call's unit of work.
+pub fn arm(ctx: &RequestContext<'_>, canonical: &str, record: &mut ParameterRecord) {
     let snapshot = record.clone();
     for policy in record.policies.iter_mut() {
         if policy.status != PolicyStatus::Pending || policy.job.is_some() {
             continue;
         }
         let Some(due) = due_of(policy, &snapshot) else { continue };
-        let payload = Payload {
-            account: account.to_string(),
-            region: region.to_string(),
-            name: canonical.to_string(),
-            policy: policy.id.clone(),
-        };
+        let payload = Payload { name: canonical.to_string(), policy: policy.id.clone() };
         let payload = serde_json::to_value(payload).unwrap_or(Value::Null);
-        policy.job = Some(ingot_jobs::schedule(tx, ids, JOB_KIND, due, payload));
+        policy.job = Some(ingot_jobs::schedule(&ctx.tx, ctx.ids(), ctx.scope, JOB_KIND, due, payload));
     }
 }
 
@@ -320,10 +313,16 @@ impl JobHandler for PolicyJobs {
         JOB_KIND
     }
 
-    async fn run(&self, job: &JobRecord, ctx: &JobContext) -> Result<JobOutcome, String> {
-        let payload: Payload = serde_json::from_value(job.payload.clone()).map_err(|e| format!("bad payload: {e}"))?;
-        let key = store::current_key(&payload.account, &payload.region, &payload.name);
-        let Some(mut record) = ctx.tx.get_record::<ParameterRecord>(&key).await.map_err(|e| e.to_string())? else {
+    fn service(&self) -> &'static str {
+        "ssm"
+    }
+
+    async fn run(&self, job: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError> {
+        let payload: Payload =
+            serde_json::from_value(job.payload.clone()).map_err(|e| JobError::new(format!("bad payload: {e}")))?;
+        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
+        let key = store::current_key(account, region, &payload.name);
+        let Some(mut record) = ctx.tx.get_record::<ParameterRecord>(&key).await? else {
             return Ok(JobOutcome::Done);
         };
         let Some(index) = record.policies.iter().position(|p| p.id == payload.policy) else {
@@ -333,8 +332,8 @@ impl JobHandler for PolicyJobs {
         if record.policies[index].job.as_ref().map(|j| j.id.as_str()) != Some(job.id.as_str()) {
             return Ok(JobOutcome::Done);
         }
-        let arn = parameter_arn(&payload.region, &payload.account, &payload.name);
-        let events = Events::new(&ctx.tx, &ctx.ids, &payload.account, &payload.region, ctx.now);
+        let arn = parameter_arn(region, account, &payload.name);
+        let events = Events::of(ctx);
         let rule = record.policies[index].rule.clone();
         match rule {
             PolicyRule::Expiration { .. } => {
@@ -342,9 +341,10 @@ impl JobHandler for PolicyJobs {
                 record.policies[index].status = PolicyStatus::Finished;
                 let mut others = record.policies.clone();
                 disarm(&ctx.tx, &mut others);
-                store::remove(&ctx.tx, &payload.account, &payload.region, &payload.name, &record)
+                store::remove(&ctx.tx, account, region, &payload.name, &record)
                     .await
-                    .map_err(|e| format!("{e:?}"))?;
+                    .map_err(|e| JobError::new(format!("{e:?}")))?;
+                ctx.record("DeleteParameter", serde_json::json!({ "Name": record.name }));
                 events.policy_action(
                     &record,
                     &arn,
@@ -356,7 +356,7 @@ impl JobHandler for PolicyJobs {
             PolicyRule::ExpirationNotification { .. } => {
                 record.policies[index].job = None;
                 record.policies[index].status = PolicyStatus::Finished;
-                store::save(&ctx.tx, &payload.account, &payload.region, &payload.name, &record);
+                store::save(&ctx.tx, account, region, &payload.name, &record);
                 events.policy_action(
                     &record,
                     &arn,
@@ -370,7 +370,7 @@ impl JobHandler for PolicyJobs {
             PolicyRule::NoChangeNotification { .. } => {
                 record.policies[index].job = None;
                 record.policies[index].status = PolicyStatus::Finished;
-                store::save(&ctx.tx, &payload.account, &payload.region, &payload.name, &record);
+                store::save(&ctx.tx, account, region, &payload.name, &record);
                 events.policy_action(
                     &record,
                     &arn,

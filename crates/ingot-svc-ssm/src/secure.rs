@@ -45,13 +45,13 @@ fn state_words(state: KeyState) -> String {
 
 /// The key a SecureString write uses. The AWS-managed key is created on first use.
 pub async fn key_for_write(ctx: &RequestContext<'_>, key_id: &str) -> Result<KeyRecord, SsmError> {
-    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     if key_id == DEFAULT_KEY_ID {
-        return Ok(ingot_keys::aws_managed_key(&ctx.tx, ctx.secrets, ctx.ids, ctx.now, account, region, "ssm").await?);
+        return Ok(ingot_keys::aws_managed_key(&ctx.tx, ctx.secrets(), ctx.ids(), ctx.now, account, region, "ssm").await?);
     }
     match ingot_keys::resolve_key(&ctx.tx, account, region, key_id).await? {
         Some(key) => Ok(key),
-        None => Err(not_found(ctx.ids, account, region, key_id)),
+        None => Err(not_found(ctx.ids(), account, region, key_id)),
     }
 }
 
@@ -71,8 +71,8 @@ fn not_found(ids: &IdGen, account: &str, region: &str, key_id: &str) -> SsmError
 
 /// Encrypts `plaintext` for the parameter `arn`; returns the base64 ciphertext to store.
 pub fn encrypt(ctx: &RequestContext<'_>, key: &KeyRecord, arn: &str, plaintext: &str) -> Result<String, SsmError> {
-    let blob = ingot_keys::encrypt(ctx.secrets, ctx.ids, key, plaintext.as_bytes(), &context(arn))
-        .map_err(|e| unusable(ctx.ids, key, &e))?;
+    let blob = ingot_keys::encrypt(ctx.secrets(), ctx.ids(), key, plaintext.as_bytes(), &context(arn))
+        .map_err(|e| unusable(ctx.ids(), key, &e))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(blob))
 }
 
@@ -110,7 +110,7 @@ pub async fn readable_value(
     with_decryption: bool,
 ) -> Result<String, SsmError> {
     if parameter_type == crate::types::ParameterType::SecureString && with_decryption {
-        decrypt(&ctx.tx, ctx.secrets, ctx.ids, account, region, arn, stored).await
+        decrypt(&ctx.tx, ctx.secrets(), ctx.ids(), account, region, arn, stored).await
     } else {
         Ok(stored.to_string())
     }

@@ -289,7 +289,7 @@ pub fn index_child(tx: &Tx, account: &str, region: &str, canonical: &str) {
 
 /// Reads a parameter of the caller's account and region.
 pub async fn load(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
-    Ok(ctx.tx.get_record(&current_key(ctx.account.as_str(), ctx.region.as_str(), canonical)).await?)
+    Ok(ctx.tx.get_record(&current_key(ctx.account().as_str(), ctx.region().as_str(), canonical)).await?)
 }
 
 /// [`load`] for the reads that answer GetParameter and GetParameters, which come back to the
@@ -298,7 +298,7 @@ pub async fn load_for_get(
     ctx: &RequestContext<'_>,
     canonical: &str,
 ) -> Result<Option<std::sync::Arc<ParameterRecord>>, SsmError> {
-    Ok(ctx.tx.get_record_cached(current_key(ctx.account.as_str(), ctx.region.as_str(), canonical)).await?)
+    Ok(ctx.tx.get_record_cached(current_key(ctx.account().as_str(), ctx.region().as_str(), canonical)).await?)
 }
 
 /// Reads one version of a parameter of the caller's account and region.

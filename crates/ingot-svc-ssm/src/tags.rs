@@ -12,25 +12,25 @@ use crate::types::{
     RemoveTagsFromResourceRequest, RemoveTagsFromResourceResult, ResourceTypeForTagging, Tag,
 };
 use crate::Ssm;
-use ingot_core::{CommonKind, Handler, RequestContext};
+use crate::access;
+use ingot_core::{CommonKind, Handler, Operation, RequestContext};
 
 /// Finds the tagged parameter after authorizing `action` on it.
-async fn tagged_parameter(
+async fn tagged_parameter<Op: Operation>(
     ctx: &RequestContext<'_>,
-    action: &str,
     resource_type: ResourceTypeForTagging,
     resource_id: &str,
 ) -> Result<(String, ParameterRecord), SsmError> {
     if resource_type != ResourceTypeForTagging::Parameter {
-        ctx.authorize(action, "*")?;
+        access::authorize_any::<Op>(ctx).await?;
         return Err(SsmError::InvalidResourceType(Default::default()));
     }
-    let (account, region) = (ctx.account.as_str(), ctx.region.as_str());
+    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     let name = ParameterName::for_read(resource_id, region, account).map_err(|e| match e {
         SsmError::Common(c) if c.kind == CommonKind::Validation => validation(MALFORMED_PATH),
         other => other,
     })?;
-    ctx.authorize(action, &parameter_arn(region, account, &name.canonical))?;
+    access::authorize::<Op>(ctx, &parameter_arn(region, account, &name.canonical)).await?;
     if name.is_public() {
         return Err(SsmError::InvalidResourceId(Default::default()));
     }
@@ -61,9 +61,9 @@ impl Handler<AddTagsToResource> for Ssm {
         input: AddTagsToResourceRequest,
     ) -> Result<AddTagsToResourceResult, SsmError> {
         let (canonical, mut record) =
-            tagged_parameter(ctx, "ssm:AddTagsToResource", input.resource_type, &input.resource_id).await?;
+            tagged_parameter::<AddTagsToResource>(ctx, input.resource_type, &input.resource_id).await?;
         merge_tags(&mut record.tags, input.tags)?;
-        store::save(&ctx.tx, ctx.account.as_str(), ctx.region.as_str(), &canonical, &record);
+        store::save(&ctx.tx, ctx.account().as_str(), ctx.region().as_str(), &canonical, &record);
         Ok(AddTagsToResourceResult {})
     }
 }
@@ -75,11 +75,11 @@ impl Handler<RemoveTagsFromResource> for Ssm {
         input: RemoveTagsFromResourceRequest,
     ) -> Result<RemoveTagsFromResourceResult, SsmError> {
         let (canonical, mut record) =
-            tagged_parameter(ctx, "ssm:RemoveTagsFromResource", input.resource_type, &input.resource_id).await?;
+            tagged_parameter::<RemoveTagsFromResource>(ctx, input.resource_type, &input.resource_id).await?;
         let before = record.tags.len();
         record.tags.retain(|(k, _)| !input.tag_keys.contains(k));
         if record.tags.len() != before {
-            store::save(&ctx.tx, ctx.account.as_str(), ctx.region.as_str(), &canonical, &record);
+            store::save(&ctx.tx, ctx.account().as_str(), ctx.region().as_str(), &canonical, &record);
         }
         Ok(RemoveTagsFromResourceResult {})
     }
@@ -92,7 +92,7 @@ impl Handler<ListTagsForResource> for Ssm {
         input: ListTagsForResourceRequest,
     ) -> Result<ListTagsForResourceResult, SsmError> {
         let (_, record) =
-            tagged_parameter(ctx, "ssm:ListTagsForResource", input.resource_type, &input.resource_id).await?;
+            tagged_parameter::<ListTagsForResource>(ctx, input.resource_type, &input.resource_id).await?;
         let tag_list = record.tags.into_iter().map(|(key, value)| Tag { key, value }).collect();
         Ok(ListTagsForResourceResult { tag_list: Some(tag_list) })
     }

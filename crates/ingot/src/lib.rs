@@ -5,6 +5,7 @@
 
 pub mod bootstrap;
 pub mod config;
+pub mod metrics;
 
 use anyhow::{Context, Result};
 use bootstrap::RootCredentials;
@@ -12,8 +13,9 @@ use config::{AuthSetting, Config};
 use ingot_core::credentials::access_key_storage_key;
 use ingot_core::crypto::SecretBox;
 use ingot_core::time::SystemClock;
-use ingot_core::{Clock, IdGen, Service};
+use ingot_core::{Authorizer, Clock, Env, IdGen, Service};
 use ingot_gateway::{AuthMode, Gateway, GatewayConfig};
+use ingot_invoker::Invoker;
 use ingot_jobs::{JobHandler, JobRunner};
 use ingot_store::Store;
 use std::net::SocketAddr;
@@ -35,6 +37,12 @@ pub fn services() -> Vec<Arc<dyn Service>> {
     ]
 }
 
+/// The authorizer that decides every call. Until the IAM policy engine arrives, account roots
+/// act on their own account's resources and other principals hold no permission.
+pub fn authorizer() -> Arc<dyn Authorizer> {
+    Arc::new(ingot_policy::OwnAccountAuthorizer)
+}
+
 /// The handler of every kind of job the services schedule (see `ingot_jobs`).
 pub fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
     // job handlers of services
@@ -46,6 +54,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub root: RootCredentials,
     pub store: Arc<dyn Store>,
+    /// What every call and job of this server shares (tests call the invoker through it).
+    pub env: Arc<Env>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     /// Stops the job runner (dropping it does too).
@@ -72,25 +82,25 @@ impl RunningServer {
 
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     Ok(match &config.database_url {
-        Some(url) => ingot_store::PostgresStore::connect(url, config.database_schema.as_deref())
+        Some(url) => ingot_store_postgres::PostgresStore::connect(url, config.database_schema.as_deref())
             .await
             .context("connecting to PostgreSQL")?,
         None => {
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("creating {}", config.data_dir.display()))?;
-            ingot_store::SqliteStore::open(&config.data_dir).context("opening the SQLite store")?
+            ingot_store_sqlite::SqliteStore::open(&config.data_dir).context("opening the SQLite store")?
         }
     })
 }
 
 /// Opens the store, bootstraps, binds the listener and serves in a background task.
 pub async fn start(config: Config) -> Result<RunningServer> {
-    let ids = Arc::new(IdGen::new());
-    let clock = Arc::new(SystemClock::new());
+    let ids = IdGen::new();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
     let key_path = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
     let master_key = bootstrap::load_or_create_master_key(&key_path, &ids)?;
-    let secrets = Arc::new(SecretBox::new(&master_key));
+    let secrets = SecretBox::new(&master_key);
     let store = open_store(&config).await?;
     let root = bootstrap::ensure_bootstrap(&store, &secrets, &ids, &*clock).await?;
     bootstrap::write_credentials_file(&config.data_dir.join("credentials"), &root)?;
@@ -104,11 +114,20 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         enable_reset: config.enable_reset,
         enable_clock_control: config.enable_clock_control,
         reset_keep_prefixes: vec!["global/ingot/".to_string(), access_key_storage_key(&root.access_key_id)],
+        metrics: metrics::endpoint(),
     };
-    let clock_moved = Arc::new(tokio::sync::Notify::new());
-    let runner_clock: Arc<dyn Clock> = clock.clone();
-    let runner = Arc::new(JobRunner::new(store.clone(), runner_clock, ids.clone(), secrets.clone(), job_handlers()));
-    let gateway = Gateway::new(services(), store.clone(), clock, ids, secrets, clock_moved.clone(), gateway_config);
+    let invoker = Arc::new(Invoker::new(services()));
+    let env = Arc::new(Env {
+        store: store.clone(),
+        clock,
+        ids,
+        secrets,
+        authorizer: authorizer(),
+        invoker: invoker.clone(),
+        clock_moved: tokio::sync::Notify::new(),
+    });
+    let runner = Arc::new(JobRunner::new(env.clone(), job_handlers()));
+    let gateway = Gateway::new(env.clone(), invoker, gateway_config);
     let listener =
         tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
@@ -117,6 +136,6 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         let _ = rx.await;
     }));
     let (jobs_shutdown, jobs_stop) = watch::channel(false);
-    let jobs_task = runner.spawn(JOB_POLL, clock_moved, jobs_stop);
-    Ok(RunningServer { addr, root, store, shutdown: Some(tx), task, jobs_shutdown, jobs_task })
+    let jobs_task = runner.spawn(JOB_POLL, jobs_stop);
+    Ok(RunningServer { addr, root, store, env, shutdown: Some(tx), task, jobs_shutdown, jobs_task })
 }

@@ -1,5 +1,6 @@
-//! `ingot serve`: see `ingot --help`.
+//! The `ingot` command: see `ingot --help`.
 
+use ingot::config::{Command, Config, LogFormat};
 use std::io::Write as _;
 
 // Requests allocate many small, short-lived buffers; mimalloc handles that pattern with less
@@ -20,33 +21,31 @@ use libmimalloc_sys as _;
 static ALLOCATOR: std::alloc::System = std::alloc::System;
 
 fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("serve") => {}
-        Some("--version" | "-V" | "version") => {
-            println!("ingot {}", env!("CARGO_PKG_VERSION"));
-            return std::process::ExitCode::SUCCESS;
-        }
-        Some("--help" | "-h" | "help") | None => {
-            print!("{}", ingot::config::USAGE);
-            return std::process::ExitCode::SUCCESS;
-        }
-        Some(other) => {
-            eprintln!("unknown command {other}\n\n{}", ingot::config::USAGE);
-            return std::process::ExitCode::from(2);
-        }
-    }
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("INGOT_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
-    let config = match ingot::config::Config::from_args(&args[1..], |k| std::env::var(k).ok()) {
-        Ok(c) => c,
+    let cli = match ingot::config::parse(std::env::args_os(), |name| std::env::var(name).ok()) {
+        Ok(cli) => cli,
         Err(e) => {
-            eprintln!("{e:#}");
-            return std::process::ExitCode::from(2);
+            // Help and version go to stdout with status 0, mistakes to stderr with status 2.
+            let _ = e.print();
+            return std::process::ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
+    match cli.command {
+        Command::Serve(config) => serve(config),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INGOT_LOG").unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+}
+
+/// `ingot serve`: starts, prints `READY http://HOST:PORT`, serves until SIGTERM or SIGINT.
+fn serve(config: Config) -> std::process::ExitCode {
+    init_logging(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

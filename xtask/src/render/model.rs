@@ -82,6 +82,7 @@ pub fn render(service: &Service) -> String {
         wl(w, &format!("output: {},", ids(op.output)));
         wl(w, &format!("result_wrapper: {},", lits.opt(&op.result_wrapper)));
         wl(w, &format!("errors: &[{}],", errors.join(", ")));
+        wl(w, &format!("canonical_json_is_wire: {},", service.canonical_json_is_wire(op)));
         wl(w, "},");
     }
     wl(w, "];");

@@ -1,7 +1,9 @@
 use super::*;
 use crate::{cancel, schedule, JobRef};
 use ingot_core::time::ManualClock;
-use ingot_store::SqliteStore;
+use ingot_core::{AccountId, IdGen, Region, Scope};
+use ingot_store::Store;
+use ingot_store_sqlite::SqliteStore;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -27,17 +29,20 @@ impl JobHandler for Effect {
     fn kind(&self) -> &'static str {
         "test.effect"
     }
-    async fn run(&self, job: &JobRecord, ctx: &JobContext) -> Result<JobOutcome, String> {
+    fn service(&self) -> &'static str {
+        "test"
+    }
+    async fn run(&self, job: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError> {
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
         if self.panics && call == 0 {
             panic!("handler bug");
         }
         if call < self.failures {
-            return Err(format!("failure {call}"));
+            return Err(format!("failure {call}").into());
         }
         let name = job.payload["name"].as_str().ok_or("no name")?;
         let key = format!("test/effects/{name}");
-        let count: u64 = match ctx.tx.get(&key).await.map_err(|e| e.to_string())? {
+        let count: u64 = match ctx.tx.get(&key).await? {
             Some(bytes) => String::from_utf8_lossy(&bytes).parse().map_err(|_| "bad count")?,
             None => 0,
         };
@@ -55,31 +60,43 @@ struct Setup {
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
     clock: Arc<ManualClock>,
-    ids: Arc<IdGen>,
-    secrets: Arc<SecretBox>,
+    env: Arc<Env>,
+}
+
+/// The environment of a runner: `store`, a manual `clock`, no served services.
+fn env(store: Arc<dyn Store>, clock: Arc<ManualClock>) -> Arc<Env> {
+    Arc::new(Env {
+        store,
+        clock,
+        ids: IdGen::seeded(17),
+        secrets: ingot_core::crypto::SecretBox::new(&[2u8; 32]),
+        authorizer: Arc::new(ingot_policy::OwnAccountAuthorizer),
+        invoker: Arc::new(ingot_invoker::Invoker::new(Vec::new())),
+        clock_moved: tokio::sync::Notify::new(),
+    })
+}
+
+fn scope() -> Scope {
+    Scope::new(AccountId::parse("111122223333").unwrap(), Region::parse("us-east-1").unwrap())
 }
 
 impl Setup {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = SqliteStore::open(dir.path()).unwrap();
-        Setup {
-            _dir: dir,
-            store,
-            clock: Arc::new(ManualClock::at(T0)),
-            ids: Arc::new(IdGen::seeded(17)),
-            secrets: Arc::new(SecretBox::new(&[2u8; 32])),
-        }
+        let clock = Arc::new(ManualClock::at(T0));
+        Setup { _dir: dir, env: env(store.clone(), clock.clone()), store, clock }
     }
 
     fn runner(&self, handlers: Vec<Arc<dyn JobHandler>>) -> JobRunner {
-        JobRunner::new(self.store.clone(), self.clock.clone(), self.ids.clone(), self.secrets.clone(), handlers)
+        JobRunner::new(self.env.clone(), handlers)
     }
 
     /// Schedules `name` at `T0 + after_ms` in its own committed unit of work.
     async fn schedule(&self, name: &str, after_ms: i64) -> JobRef {
         let tx = Tx::new(self.store.clone());
-        let job = schedule(&tx, &self.ids, "test.effect", Timestamp(T0.millis() + after_ms), json!({ "name": name }));
+        let due = Timestamp(T0.millis() + after_ms);
+        let job = schedule(&tx, &self.env.ids, &scope(), "test.effect", due, json!({ "name": name }));
         self.store.commit(tx.take_batch()).await.unwrap();
         job
     }
@@ -218,11 +235,11 @@ async fn a_job_cancelled_in_a_unit_of_work_never_runs() {
 
     // Scheduled and cancelled in one unit of work; scheduled in one that never commits.
     let tx = Tx::new(s.store.clone());
-    let other = schedule(&tx, &s.ids, "test.effect", T0, json!({ "name": "c2" }));
+    let other = schedule(&tx, &s.env.ids, &scope(), "test.effect", T0, json!({ "name": "c2" }));
     cancel(&tx, &other);
     s.store.commit(tx.take_batch()).await.unwrap();
     let tx = Tx::new(s.store.clone());
-    schedule(&tx, &s.ids, "test.effect", T0, json!({ "name": "c3" }));
+    schedule(&tx, &s.env.ids, &scope(), "test.effect", T0, json!({ "name": "c3" }));
     tx.discard();
 
     s.clock.advance(5_000);
@@ -273,7 +290,10 @@ async fn a_job_asking_to_run_again_now_waits_for_the_next_pass() {
         fn kind(&self) -> &'static str {
             "test.effect"
         }
-        async fn run(&self, _: &JobRecord, ctx: &JobContext) -> Result<JobOutcome, String> {
+        fn service(&self) -> &'static str {
+            "test"
+        }
+        async fn run(&self, _: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError> {
             Ok(JobOutcome::RunAgainAt(ctx.now))
         }
     }
@@ -302,18 +322,17 @@ async fn a_job_of_an_unknown_kind_waits_for_a_runner_that_knows_it() {
 async fn a_new_runner_over_the_same_store_picks_up_earlier_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::at(T0));
-    let ids = Arc::new(IdGen::seeded(3));
-    let secrets = Arc::new(SecretBox::new(&[2u8; 32]));
     {
         let store: Arc<dyn Store> = SqliteStore::open(dir.path()).unwrap();
+        let env = env(store.clone(), clock.clone());
         let tx = Tx::new(store.clone());
-        schedule(&tx, &ids, "test.effect", Timestamp(T0.millis() + 1_000), json!({ "name": "r" }));
+        schedule(&tx, &env.ids, &scope(), "test.effect", Timestamp(T0.millis() + 1_000), json!({ "name": "r" }));
         store.commit(tx.take_batch()).await.unwrap();
-        let runner = JobRunner::new(store, clock.clone(), ids.clone(), secrets.clone(), vec![Arc::new(Effect::new())]);
+        let runner = JobRunner::new(env, vec![Arc::new(Effect::new())]);
         assert_eq!(runner.run_due().await.unwrap(), 0);
     }
     let store: Arc<dyn Store> = SqliteStore::open(dir.path()).unwrap();
-    let runner = JobRunner::new(store.clone(), clock.clone(), ids, secrets, vec![Arc::new(Effect::new())]);
+    let runner = JobRunner::new(env(store.clone(), clock.clone()), vec![Arc::new(Effect::new())]);
     clock.advance(1_000);
     assert_eq!(runner.run_due().await.unwrap(), 1);
     assert!(store.get("test/effects/r").await.unwrap().is_some());
@@ -323,14 +342,13 @@ async fn a_new_runner_over_the_same_store_picks_up_earlier_jobs() {
 async fn the_spawned_runner_wakes_when_notified_and_stops_on_shutdown() {
     let s = Setup::new();
     let runner = Arc::new(s.runner(vec![Arc::new(Effect::new())]));
-    let wake = Arc::new(Notify::new());
     let (stop, stopped) = watch::channel(false);
-    let task = runner.spawn(Duration::from_secs(3600), wake.clone(), stopped);
+    let task = runner.spawn(Duration::from_secs(3600), stopped);
     s.schedule("s", 60_000).await;
     // Let the first pass finish and the task wait.
     tokio::time::sleep(Duration::from_millis(50)).await;
     s.clock.advance(60_000);
-    wake.notify_waiters();
+    s.env.clock_moved.notify_waiters();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while s.effects("s").await == 0 {
         assert!(tokio::time::Instant::now() < deadline, "the notified runner did not run the due job");
@@ -345,7 +363,7 @@ async fn the_spawned_runner_stops_when_the_shutdown_sender_is_dropped() {
     let s = Setup::new();
     let runner = Arc::new(s.runner(vec![]));
     let (stop, stopped) = watch::channel(false);
-    let task = runner.spawn(Duration::from_secs(3600), Arc::new(Notify::new()), stopped);
+    let task = runner.spawn(Duration::from_secs(3600), stopped);
     drop(stop);
     tokio::time::timeout(Duration::from_secs(10), task).await.expect("runner stops").unwrap();
 }

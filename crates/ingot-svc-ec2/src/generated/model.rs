@@ -26,6 +26,7 @@ static OPERATIONS: [OperationModel; 2] = [
         output: Some(12),
         result_wrapper: None,
         errors: &[],
+        canonical_json_is_wire: false,
     },
     OperationModel {
         name: "DescribeRegions",
@@ -36,6 +37,7 @@ static OPERATIONS: [OperationModel; 2] = [
         output: Some(14),
         result_wrapper: None,
         errors: &[],
+        canonical_json_is_wire: false,
     },
 ];
 

@@ -25,6 +25,7 @@ static OPERATIONS: [OperationModel; 1] = [OperationModel {
     output: Some(3),
     result_wrapper: None,
     errors: &[0, 1, 7, 10],
+    canonical_json_is_wire: true,
 }];
 
 static SHAPES: [Shape; 12] = [

@@ -26,6 +26,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(1),
         result_wrapper: None,
         errors: &[33, 32, 23, 92, 93],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "DeleteParameter",
@@ -36,6 +37,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(6),
         result_wrapper: None,
         errors: &[23, 61],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "DeleteParameters",
@@ -46,6 +48,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(8),
         result_wrapper: None,
         errors: &[23],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "DescribeParameters",
@@ -56,6 +59,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(10),
         result_wrapper: None,
         errors: &[23, 25, 26, 27, 29],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "GetParameter",
@@ -66,6 +70,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(14),
         result_wrapper: None,
         errors: &[23, 28, 61, 74],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "GetParameterHistory",
@@ -76,6 +81,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(12),
         result_wrapper: None,
         errors: &[23, 61, 29, 28],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "GetParameters",
@@ -86,6 +92,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(19),
         result_wrapper: None,
         errors: &[28, 23],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "GetParametersByPath",
@@ -96,6 +103,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(17),
         result_wrapper: None,
         errors: &[23, 25, 26, 27, 28, 29],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "LabelParameterVersion",
@@ -106,6 +114,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(36),
         result_wrapper: None,
         errors: &[23, 93, 61, 74, 73],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "ListTagsForResource",
@@ -116,6 +125,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(38),
         result_wrapper: None,
         errors: &[33, 32, 23],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "PutParameter",
@@ -126,6 +136,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(82),
         result_wrapper: None,
         errors: &[23, 28, 55, 93, 46, 20, 21, 24, 57, 62, 96, 80, 31, 30, 22],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "RemoveTagsFromResource",
@@ -136,6 +147,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(84),
         result_wrapper: None,
         errors: &[33, 32, 23, 93],
+        canonical_json_is_wire: true,
     },
     OperationModel {
         name: "UnlabelParameterVersion",
@@ -146,6 +158,7 @@ static OPERATIONS: [OperationModel; 13] = [
         output: Some(95),
         result_wrapper: None,
         errors: &[23, 93, 61, 74],
+        canonical_json_is_wire: true,
     },
 ];
 

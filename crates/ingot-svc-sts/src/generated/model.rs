@@ -25,6 +25,7 @@ static OPERATIONS: [OperationModel; 1] = [OperationModel {
     output: Some(1),
     result_wrapper: Some("GetCallerIdentityResult"),
     errors: &[],
+    canonical_json_is_wire: true,
 }];
 
 static SHAPES: [Shape; 5] = [

@@ -12,7 +12,7 @@ async fn audit_records(server: &TestServer, at_least: usize) -> Vec<serde_json::
         let entries =
             server.store().outbox_after("audit", ingot_store::OutboxPosition::START, 10_000).await.expect("outbox");
         records =
-            entries.iter().flat_map(|e| ingot_gateway::expand_audit_entry(&e.payload).expect("audit entry")).collect();
+            entries.iter().flat_map(|e| ingot_invoker::expand_audit_entry(&e.payload).expect("audit entry")).collect();
         if records.len() >= at_least {
             break;
         }

@@ -5,6 +5,7 @@ mod support;
 
 mod audit;
 mod durability;
+mod metrics;
 mod ssm;
 mod ssm_events;
 mod ssm_listing;
@@ -17,4 +18,5 @@ mod ssm_tags;
 mod ssm_values;
 mod ssm_versions;
 mod sts;
+mod sweep;
 mod wire;

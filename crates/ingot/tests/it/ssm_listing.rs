@@ -311,6 +311,49 @@ async fn describe_pagination_is_stable_while_parameters_are_added_and_removed() 
 }
 
 #[tokio::test]
+async fn describe_returns_ten_per_page_without_max_results_and_what_was_asked_with_it() {
+    let server = TestServer::start().await;
+    let ssm = server.ssm("us-east-1");
+    for i in 0..12 {
+        put(&ssm, &format!("/page/p{i:02}"), "v").await;
+    }
+    let first = ssm.describe_parameters().send().await.unwrap();
+    assert_eq!(first.parameters().len(), 10);
+    let rest = ssm.describe_parameters().next_token(first.next_token().expect("a token")).send().await.unwrap();
+    assert_eq!(rest.parameters().len(), 2);
+    assert_eq!(rest.next_token(), None);
+    let one = ssm.describe_parameters().max_results(1).send().await.unwrap();
+    assert_eq!((one.parameters().len(), one.next_token().is_some()), (1, true));
+    let fifty = ssm.describe_parameters().max_results(50).send().await.unwrap();
+    assert_eq!((fifty.parameters().len(), fifty.next_token()), (12, None));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn describe_with_a_tag_key_filter_without_values_matches_any_value_of_that_tag() {
+    let server = TestServer::start().await;
+    let ssm = server.ssm("us-east-1");
+    for (name, key, value) in [("/t/prod", "env", "prod"), ("/t/dev", "env", "dev"), ("/t/team", "team", "env")] {
+        ssm.put_parameter()
+            .name(name)
+            .value("v")
+            .r#type(ParameterType::String)
+            .tags(aws_sdk_ssm::types::Tag::builder().key(key).value(value).build().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    put(&ssm, "/t/untagged", "v").await;
+    let tag_key = ParameterStringFilter::builder().key("tag:env").build().unwrap();
+    assert_eq!(describe_names(&ssm, vec![tag_key]).await, ["/t/dev", "/t/prod"]);
+    // Other keys still need values.
+    let name_only = ParameterStringFilter::builder().key("Name").build().unwrap();
+    let err = ssm.describe_parameters().parameter_filters(name_only).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("InvalidFilterValue"));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn describe_returns_nothing_shared_yet() {
     let server = TestServer::start().await;
     let ssm = server.ssm("us-east-1");

@@ -138,6 +138,29 @@ async fn get_parameter_accepts_the_full_arn() {
 }
 
 #[tokio::test]
+async fn a_single_level_name_reads_back_as_it_was_asked_for_with_or_without_a_slash() {
+    let server = TestServer::start().await;
+    let ssm = server.ssm("us-east-1");
+    put(&ssm, "param-x", "v").await;
+    let name_of = |p: Option<&aws_sdk_ssm::types::Parameter>| p.and_then(|p| p.name()).map(str::to_string);
+    let slashed = ssm.get_parameter().name("/param-x").send().await.unwrap();
+    assert_eq!(name_of(slashed.parameter()).as_deref(), Some("/param-x"));
+    let plain = ssm.get_parameter().name("param-x").send().await.unwrap();
+    assert_eq!(name_of(plain.parameter()).as_deref(), Some("param-x"));
+    let selected = ssm.get_parameter().name("/param-x:1").send().await.unwrap();
+    assert_eq!(name_of(selected.parameter()).as_deref(), Some("/param-x"));
+    let both = ssm.get_parameters().names("/param-x").names("param-x").send().await.unwrap();
+    let names: Vec<&str> = both.parameters().iter().filter_map(|p| p.name()).collect();
+    assert_eq!(names, ["/param-x", "param-x"]);
+    assert!(both.invalid_parameters().is_empty());
+    // Created with a slash, read without one.
+    put(&ssm, "/param-y", "v").await;
+    let got = ssm.get_parameters().names("param-y").send().await.unwrap();
+    assert_eq!(got.parameters().iter().filter_map(|p| p.name()).collect::<Vec<_>>(), ["param-y"]);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn put_parameter_refuses_an_arn_for_a_name() {
     let server = TestServer::start().await;
     let arn = format!("arn:aws:ssm:us-east-1:{}:parameter/x", server.account());

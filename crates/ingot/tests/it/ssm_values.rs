@@ -264,6 +264,87 @@ async fn intelligent_tiering_keeps_small_values_standard_and_moves_large_ones_to
 }
 
 #[tokio::test]
+async fn an_unknown_type_lists_the_allowed_values_in_aws_order() {
+    let server = TestServer::start().await;
+    let err = server
+        .ssm("us-east-1")
+        .put_parameter()
+        .name("/typed")
+        .value("x")
+        .r#type(ParameterType::from("Nope"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert_eq!(
+        err.message(),
+        Some(
+            "1 validation error detected: Value 'Nope' at 'type' failed to satisfy constraint: Member must satisfy \
+             enum value set: [SecureString, StringList, String]"
+        )
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_empty_value_fails_the_length_constraint_without_a_final_period() {
+    let server = TestServer::start().await;
+    let err = server
+        .ssm("us-east-1")
+        .put_parameter()
+        .name("/empty")
+        .value("")
+        .r#type(ParameterType::String)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert_eq!(
+        err.message(),
+        Some(
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length \
+             greater than or equal to 1"
+        )
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_value_over_32768_characters_fails_the_length_constraint_before_any_tier_rule() {
+    let server = TestServer::start().await;
+    let ssm = server.ssm("us-east-1");
+    let expected = "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have \
+                    length less than or equal to 32768";
+    for tier in
+        [None, Some(ParameterTier::Standard), Some(ParameterTier::Advanced), Some(ParameterTier::IntelligentTiering)]
+    {
+        let err = ssm
+            .put_parameter()
+            .name("/huge")
+            .value("x".repeat(32_769))
+            .r#type(ParameterType::String)
+            .set_tier(tier.clone())
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some("ValidationException"), "{tier:?}");
+        assert_eq!(err.message(), Some(expected), "{tier:?}");
+    }
+    // At exactly 32768 characters the tier rules decide.
+    let err = ssm
+        .put_parameter()
+        .name("/huge")
+        .value("x".repeat(32_768))
+        .r#type(ParameterType::String)
+        .tier(ParameterTier::Advanced)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.message(), Some("Advanced tier parameters support a maximum parameter value of 8192 characters."));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_standard_value_over_four_kilobytes_is_rejected() {
     let server = TestServer::start().await;
     let err = server

@@ -58,8 +58,8 @@ impl Running {
     }
 }
 
-async fn start_server(config: &Config) -> Running {
-    if std::env::var("INGOT_TEST_BINARY").as_deref() != Ok("1") {
+async fn start_server(config: &Config, in_process: bool) -> Running {
+    if in_process || std::env::var("INGOT_TEST_BINARY").as_deref() != Ok("1") {
         return Running::InProcess(ingot::start(config.clone()).await.expect("server starts"));
     }
     use tokio::io::AsyncBufReadExt;
@@ -94,9 +94,9 @@ async fn start_server(config: &Config) -> Running {
         secret_access_key: field("aws_secret_access_key"),
     };
     let store: Arc<dyn Store> = match (&config.database_url, &config.database_schema) {
-        (Some(url), schema) => ingot_store::PostgresStore::connect(url, schema.as_deref()).await.unwrap(),
+        (Some(url), schema) => ingot_store_postgres::PostgresStore::connect(url, schema.as_deref()).await.unwrap(),
         // The binary owns the directory; the test only looks at it (and plants unread keys).
-        (None, _) => ingot_store::SqliteStore::open_without_lock(&config.data_dir).unwrap(),
+        (None, _) => ingot_store_sqlite::SqliteStore::open_without_lock(&config.data_dir).unwrap(),
     };
     Running::Binary(BinaryServer { child, addr: endpoint.parse().unwrap(), root, store })
 }
@@ -105,6 +105,7 @@ pub struct TestServer {
     server: Option<Running>,
     pub config: Config,
     schema: Option<String>,
+    in_process: bool,
     _data_dir: tempfile::TempDir,
 }
 
@@ -117,7 +118,17 @@ impl TestServer {
         Self::start_with(|_| {}).await
     }
 
+    /// A server in this process whatever `INGOT_TEST_BINARY` says, for tests that reach into it
+    /// ([`TestServer::env`]).
+    pub async fn start_in_process() -> Self {
+        Self::start_inner(|_| {}, true).await
+    }
+
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::start_inner(adjust, false).await
+    }
+
+    async fn start_inner(adjust: impl FnOnce(&mut Config), in_process: bool) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::from_args(&[], |_| None).expect("default config");
         config.listen = "127.0.0.1:0".parse().unwrap();
@@ -131,8 +142,8 @@ impl TestServer {
             schema = Some(name);
         }
         adjust(&mut config);
-        let server = start_server(&config).await;
-        TestServer { server: Some(server), config, schema, _data_dir: data_dir }
+        let server = start_server(&config, in_process).await;
+        TestServer { server: Some(server), config, schema, in_process, _data_dir: data_dir }
     }
 
     pub fn running(&self) -> &Running {
@@ -141,6 +152,14 @@ impl TestServer {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         self.running().store()
+    }
+
+    /// The environment of a server started with [`TestServer::start_in_process`].
+    pub fn env(&self) -> Arc<ingot_core::Env> {
+        match self.running() {
+            Running::InProcess(s) => s.env.clone(),
+            Running::Binary(_) => panic!("the server runs in another process"),
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -165,7 +184,7 @@ impl TestServer {
             s.shutdown().await;
         }
         self.config.listen = "127.0.0.1:0".parse().unwrap();
-        self.server = Some(start_server(&self.config).await);
+        self.server = Some(start_server(&self.config, self.in_process).await);
     }
 
     pub async fn stop(mut self) {
@@ -173,7 +192,7 @@ impl TestServer {
             s.shutdown().await;
         }
         if let Some(schema) = &self.schema {
-            let _ = ingot_store::PostgresStore::drop_schema(&database_url(), schema).await;
+            let _ = ingot_store_postgres::PostgresStore::drop_schema(&database_url(), schema).await;
         }
     }
 

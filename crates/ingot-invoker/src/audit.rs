@@ -276,6 +276,8 @@ fn event_id(request_id: &str) -> String {
 
 pub(crate) struct AuditCall<'a> {
     pub model: &'static ServiceModel,
+    /// The record's `eventName`: the operation's name, or what a service's own action amounts to.
+    pub event_name: &'a str,
     pub operation: Option<&'static OperationModel>,
     /// `None` when authentication failed.
     pub principal: Option<&'a Principal>,
@@ -318,7 +320,7 @@ impl AuditCall<'_> {
         // serde_json writes integers without `fmt`'s machinery.
         let _ = serde_json::to_writer(&mut out, &self.time.millis());
         out.extend_from_slice(b",\"n\":");
-        write_json_str(&mut out, self.operation.map_or("Unknown", |op| op.name));
+        write_json_str(&mut out, self.event_name);
         out.extend_from_slice(b",\"r\":");
         write_json_str(&mut out, self.request_id);
         out.extend_from_slice(b",\"p\":");
@@ -401,6 +403,7 @@ mod tests {
     fn call<'a>(principal: &'a Principal, params: &'a [u8], request_id: &'a str) -> AuditCall<'a> {
         AuditCall {
             model: &JSON_MODEL,
+            event_name: JSON_MODEL.operations[0].name,
             operation: Some(&JSON_MODEL.operations[0]),
             principal: Some(principal),
             access_key_id: Some("AKIAEXAMPLE"),

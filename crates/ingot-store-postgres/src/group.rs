@@ -23,15 +23,15 @@
 //! groups grow with the load. While another group commits, a new one also waits until as many
 //! commits wait as the groups committing carry on average, or until none commits: a commit pays
 //! PostgreSQL's cost per group, and without this rule every other group under a steady load was
-//! a single commit that came in just as a slot freed (PutParameter at 16 connections: 4.5
-//! batches per group, half the groups single, PostgreSQL ~82 µs of CPU per PutParameter; with it
-//! 6.4 batches per group and ~64 µs). The dispatcher and the groups run on a thread of their
-//! own ([`runtime`]).
+//! a single commit that came in just as a slot freed (see docs/benchmarks.md). The dispatcher and
+//! the groups run on a thread of their own ([`runtime`]).
 
-use super::lease::CacheLease;
-use super::{commit_alone, fnv1a, try_commit, Failure, Plan, Pool, Versions};
-use crate::read_cache::ReadCache;
-use crate::StoreError;
+use crate::lease::CacheLease;
+use crate::locks::fnv1a;
+use crate::plan::{commit_alone, try_commit, Failure, Plan, Versions};
+use crate::pool::Pool;
+use ingot_store::backend::ReadCache;
+use ingot_store::StoreError;
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -39,8 +39,7 @@ use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 
 /// Groups being committed at once, each on a pooled connection; the rest of the pool serves
 /// reads. Two keep one group forming while the other commits; more make smaller groups, and
-/// PostgreSQL's cost is mostly per group (PutParameter at 16 connections: 8.9–9.0k/s with two,
-/// 8.2–8.7k with three, 7.0–7.2k with four, measured together on 2026-11-24).
+/// PostgreSQL's cost is mostly per group, so three or four did worse (see docs/benchmarks.md).
 const GROUPS_IN_FLIGHT: usize = 2;
 
 /// Batches in one group at most.
@@ -54,25 +53,25 @@ struct Pending {
 
 /// The queue in front of the dispatcher. Dropping it ends the dispatcher once the commits
 /// already queued have been handed to groups.
-pub(super) struct Committer {
+pub(crate) struct Committer {
     queue: mpsc::UnboundedSender<Pending>,
     cache: Arc<ReadCache>,
 }
 
 /// What a group needs besides its batches.
-pub(super) struct Shared {
-    pub(super) pool: Arc<Pool>,
+pub(crate) struct Shared {
+    pub(crate) pool: Arc<Pool>,
     /// The store's read cache: a group ends its batches' writes there before it replies, as the
     /// SQLite writer does, so no requester hears of a commit while the cache may still hold a
     /// value it replaced, and a cancelled requester cannot leave its keys marked in flight.
     /// What a batch wrote stays there while `lease` covers the cache.
-    pub(super) cache: Arc<ReadCache>,
-    pub(super) lease: Arc<CacheLease>,
+    pub(crate) cache: Arc<ReadCache>,
+    pub(crate) lease: Arc<CacheLease>,
 }
 
 impl Committer {
     /// Starts the dispatcher on the group-commit thread.
-    pub(super) fn start(pool: Arc<Pool>, cache: Arc<ReadCache>, lease: Arc<CacheLease>) -> Committer {
+    pub(crate) fn start(pool: Arc<Pool>, cache: Arc<ReadCache>, lease: Arc<CacheLease>) -> Committer {
         let (queue, pending) = mpsc::unbounded_channel();
         runtime().spawn(dispatch(Arc::new(Shared { pool, cache: cache.clone(), lease }), pending));
         Committer { queue, cache }
@@ -80,7 +79,7 @@ impl Committer {
 
     /// Commits `plan` in the next group it fits in, and waits for its outcome. The group ends
     /// the plan's cached write (`Plan::end_cached_write`) before it replies.
-    pub(super) async fn commit(&self, plan: Plan) -> Result<(), StoreError> {
+    pub(crate) async fn commit(&self, plan: Plan) -> Result<(), StoreError> {
         let (reply, outcome) = oneshot::channel();
         if let Err(unsent) = self.queue.send(Pending { plan, reply }) {
             unsent.0.plan.end_cached_write(&self.cache);
@@ -92,10 +91,10 @@ impl Committer {
 
 /// The runtime of the group-commit thread: one for the process, started on first use and never
 /// stopped. On the workers that serve requests, a group that PostgreSQL had answered waited in
-/// line behind requests before it could reply and let the next group start: PutParameter at 16
-/// connections saw a group take 795 µs on average and carry 6.3 batches, here 724 µs and 7.3
-/// (measured 2026-11-25). A connection a group opens lives here too; one a request opens stays
-/// on the workers, where reads (most of what the pool serves) answer sooner.
+/// line behind requests before it could reply and let the next group start, so groups took longer
+/// and carried fewer batches (see docs/benchmarks.md). A connection a group opens lives here too;
+/// one a request opens stays on the workers, where reads (most of what the pool serves) answer
+/// sooner.
 fn runtime() -> &'static tokio::runtime::Handle {
     static RUNTIME: std::sync::OnceLock<tokio::runtime::Handle> = std::sync::OnceLock::new();
     RUNTIME.get_or_init(|| {
@@ -232,8 +231,8 @@ async fn commit_group(shared: &Shared, mut group: Vec<Pending>) {
     while group.len() > 1 {
         let merged = Plan::merge(group.iter().map(|p| &p.plan));
         let outcome = async {
-            let mut lease = pool.lease().await?;
-            try_commit(lease.conn()?, &merged).await
+            let mut pooled = pool.get().await?;
+            try_commit(pooled.conn()?, &merged).await
         }
         .await;
         match outcome {
@@ -247,7 +246,7 @@ async fn commit_group(shared: &Shared, mut group: Vec<Pending>) {
             },
             Err(Failure::Unknown(e)) => return fail_all(group, shared, &e),
             Err(Failure::LeaseHeld(holder)) => {
-                if let Err(e) = super::lease::wait_out(pool, &holder, &mut lease_waits).await {
+                if let Err(e) = crate::lease::wait_out(pool, &holder, &mut lease_waits).await {
                     return fail_all(group, shared, &e.to_string());
                 }
             }
@@ -266,8 +265,9 @@ async fn commit_group(shared: &Shared, mut group: Vec<Pending>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::postgres::tests::in_test_schema;
-    use crate::{Batch, Expect, OutboxEntry, Store, Write};
+    use crate::tests::in_test_schema;
+    use crate::PostgresStore;
+    use ingot_store::{Batch, Expect, OutboxEntry, OutboxPosition, Store, Write};
 
     fn batch(key: &str, expect: Expect) -> Batch {
         Batch {
@@ -284,7 +284,7 @@ mod tests {
 
     /// Commits `batches` as one group, as the dispatcher would, and returns their outcomes.
     async fn commit_as_group(
-        store: &super::super::PostgresStore,
+        store: &PostgresStore,
         batches: Vec<Batch>,
     ) -> Vec<oneshot::Receiver<Result<(), StoreError>>> {
         let (group, outcomes): (Vec<_>, Vec<_>) = batches
@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn a_group_takes_disjoint_batches_in_order_and_leaves_the_others_in_place() {
-        let locks = super::super::Locks::new(None);
+        let locks = crate::locks::Locks::new(None);
         let mut waiting: VecDeque<Pending> = ["a", "b", "a", "c", "b"]
             .into_iter()
             .map(|key| pending(Plan::new(batch(key, Expect::Any), locks)).0)
@@ -360,7 +360,7 @@ mod tests {
 
             // Read one entry at a time, and all at once: the same entries, positions rising.
             let mut one_by_one = Vec::new();
-            let mut cursor = crate::OutboxPosition::START;
+            let mut cursor = OutboxPosition::START;
             loop {
                 let page = store.outbox_after("group.test", cursor, 1).await.unwrap();
                 let Some(record) = page.into_iter().next() else { break };
@@ -368,28 +368,18 @@ mod tests {
                 cursor = record.position;
                 one_by_one.push(record);
             }
-            let all = store.outbox_after("group.test", crate::OutboxPosition::START, 100).await.unwrap();
+            let all = store.outbox_after("group.test", OutboxPosition::START, 100).await.unwrap();
             assert_eq!(one_by_one, all);
             let payloads: Vec<&[u8]> = all.iter().map(|e| e.payload.as_slice()).collect();
             assert_eq!(payloads, [&b"o/before"[..], b"o/a", b"o/b", b"o/c", b"o/after"]);
             // A page of two from the middle of the shared row ends inside it.
             let page = store.outbox_after("group.test", all[1].position, 2).await.unwrap();
             assert_eq!(page, all[2..4]);
-            let other = store.outbox_after("group.other", crate::OutboxPosition::START, 100).await.unwrap();
+            let other = store.outbox_after("group.other", OutboxPosition::START, 100).await.unwrap();
             let payloads: Vec<&[u8]> = other.iter().map(|e| e.payload.as_slice()).collect();
             assert_eq!(payloads, [&b"other o/a"[..], b"other o/b", b"other o/c"]);
         })
         .await;
-    }
-
-    #[test]
-    fn framed_entries_come_back_as_they_were_and_broken_framing_is_refused() {
-        let entries: [&[u8]; 3] = [b"one", b"", b"three"];
-        use super::super::{frame_entries, unframe_entries};
-        let framed = frame_entries(&entries);
-        assert_eq!(unframe_entries(&framed), Some(entries.iter().map(|e| e.to_vec()).collect()));
-        assert_eq!(unframe_entries(&framed[..framed.len() - 1]), None);
-        assert_eq!(unframe_entries(&[0, 0, 1]), None);
     }
 
     #[tokio::test]
@@ -417,7 +407,7 @@ mod tests {
             assert!(matches!(&results[1], Err(StoreError::Conflict(k)) if k == "g/b"), "{results:?}");
             assert!(version("g/a").await > a && version("g/c").await > c);
             assert!(store.get("g/d").await.unwrap().is_some());
-            let events = store.outbox_after("group.test", crate::OutboxPosition::START, 100).await.unwrap();
+            let events = store.outbox_after("group.test", OutboxPosition::START, 100).await.unwrap();
             let payloads: Vec<&[u8]> = events.iter().map(|e| e.payload.as_slice()).collect();
             // Three single commits first, then the group's three in group order.
             assert_eq!(payloads, [&b"g/a"[..], b"g/b", b"g/c", b"g/a", b"g/c", b"g/d"]);

@@ -1,12 +1,15 @@
-//! Pieces both backends share, so that key ordering, prefix ranges and expectation checks cannot
-//! drift apart between SQLite and PostgreSQL.
+//! Pieces every backend shares, so that key ordering, prefix ranges, expectation checks and the
+//! read cache cannot drift apart between SQLite and PostgreSQL. For backend crates only: a
+//! service reads and writes through [`crate::Tx`] and never needs these.
 
 use crate::{Expect, StoreError};
+
+pub use crate::read_cache::{ReadCache, DEFAULT_CAPACITY_BYTES};
 
 /// The smallest byte string greater than every string starting with `prefix`, or `None` when no
 /// such bound exists (empty prefix, or only `0xFF` bytes). Prefix scans become the index range
 /// `key >= prefix AND key < successor`, which both databases answer from the primary key.
-pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut bound = prefix.to_vec();
     while let Some(last) = bound.pop() {
         if last < 0xFF {
@@ -19,7 +22,7 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 
 /// The lower bound of a scan: `(bytes, exclusive)`. `start_after` only matters when it sorts at or
 /// after `prefix`; before it, every key with the prefix is already after it.
-pub(crate) fn scan_lower_bound<'a>(prefix: &'a str, start_after: Option<&'a str>) -> (&'a [u8], bool) {
+pub fn scan_lower_bound<'a>(prefix: &'a str, start_after: Option<&'a str>) -> (&'a [u8], bool) {
     match start_after {
         Some(after) if after.as_bytes() >= prefix.as_bytes() => (after.as_bytes(), true),
         _ => (prefix.as_bytes(), false),
@@ -29,7 +32,7 @@ pub(crate) fn scan_lower_bound<'a>(prefix: &'a str, start_after: Option<&'a str>
 /// The key ranges `[from, to)` (`to = None`: unbounded) that [`crate::Store::reset`] deletes:
 /// the complement of the ranges covered by `keep_prefixes`. Deleting by range keeps reset on the
 /// primary key index whatever the number of prefixes.
-pub(crate) fn reset_gaps(keep_prefixes: &[String]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+pub fn reset_gaps(keep_prefixes: &[String]) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
     let mut kept: Vec<(Vec<u8>, Option<Vec<u8>>)> =
         keep_prefixes.iter().map(|p| (p.as_bytes().to_vec(), prefix_successor(p.as_bytes()))).collect();
     kept.sort();
@@ -52,7 +55,7 @@ pub(crate) fn reset_gaps(keep_prefixes: &[String]) -> Vec<(Vec<u8>, Option<Vec<u
 
 /// Whether a key whose current version is `current` (`None`: absent) satisfies `expect`. Both
 /// backends check with this one function so that they agree on every case.
-pub(crate) fn expectation_holds(expect: Expect, current: Option<u64>) -> bool {
+pub fn expectation_holds(expect: Expect, current: Option<u64>) -> bool {
     match expect {
         Expect::Any => true,
         Expect::Absent => current.is_none(),
@@ -62,18 +65,18 @@ pub(crate) fn expectation_holds(expect: Expect, current: Option<u64>) -> bool {
 
 /// Versions are `u64` in the API and signed 64-bit integers in both databases; a negative stored
 /// version can only mean corruption, so it is a backend failure rather than a panic.
-pub(crate) fn version_from_db(v: i64) -> Result<u64, StoreError> {
+pub fn version_from_db(v: i64) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Backend(format!("corrupt version {v} in kv table")))
 }
 
 /// Keys are stored as their UTF-8 bytes; anything else in the key column is corruption.
-pub(crate) fn key_from_db(bytes: Vec<u8>) -> Result<String, StoreError> {
+pub fn key_from_db(bytes: Vec<u8>) -> Result<String, StoreError> {
     String::from_utf8(bytes).map_err(|e| StoreError::Backend(format!("non-UTF-8 key in kv table: {e}")))
 }
 
 /// Row limits arrive as `usize` and databases take signed 64-bit limits; saturate instead of
 /// wrapping so `usize::MAX` means "no limit".
-pub(crate) fn limit_to_db(limit: usize) -> i64 {
+pub fn limit_to_db(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 

@@ -23,15 +23,17 @@
 //!   [`TTL`] minus [`MARGIN`]: the database computed the expiry later than that send, so the
 //!   holder stops before any other writer may start;
 //! - the holder's own commits, before they return, keep what they wrote in its cache (with the
-//!   versions `ingot_commit` returns) or forget it, as `read_cache.rs` describes.
+//!   versions `ingot_commit` returns) or forget it, as `ingot_store::backend::ReadCache` describes.
 //!
 //! One replica alone therefore reads from memory; with several, the first write of another
 //! replica waits out the lease once (at most [`TTL`]) and from then on no one caches while they
-//! are all alive.
+//! are all alive. The SQL functions named here are created by migration 5
+//! (`migrations/0005_cache_lease.sql`).
 
-use super::{PgConn, Pool, PostgresStore};
-use crate::read_cache::ReadCache;
-use crate::StoreError;
+use crate::pool::{PgConn, Pool};
+use crate::PostgresStore;
+use ingot_store::backend::ReadCache;
+use ingot_store::StoreError;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Weak;
 use std::time::{Duration, Instant};
@@ -52,73 +54,17 @@ const MAX_WAITS: u32 = 10;
 const SQLSTATE_LEASE_HELD: &str = "IGC02";
 
 /// The replica holding the lease, when `e` is a write refused because of it.
-pub(super) fn held_by(e: &tokio_postgres::Error) -> Option<String> {
+pub(crate) fn held_by(e: &tokio_postgres::Error) -> Option<String> {
     e.as_db_error().filter(|db| db.code().code() == SQLSTATE_LEASE_HELD).map(|db| db.message().to_string())
-}
-
-/// The functions of migration 5, besides the lease check `ingot_commit` now starts with.
-macro_rules! lease_sql {
-    () => {
-        "CREATE FUNCTION ingot_lease_lock() RETURNS int8 LANGUAGE sql STABLE AS $fn$
-    SELECT hashtextextended('ingot cache lease ' || current_schema(), 0)
-$fn$;
-CREATE FUNCTION ingot_lease_check() RETURNS void LANGUAGE plpgsql AS $fn$
-DECLARE
-    me text := current_setting('ingot.replica', true);
-    lease cache_lease;
-BEGIN
-    PERFORM pg_advisory_xact_lock_shared(ingot_lease_lock());
-    SELECT * INTO lease FROM cache_lease WHERE id = 0;
-    IF lease.holder IS NULL OR lease.holder = me THEN
-        RETURN;
-    END IF;
-    IF lease.expires > clock_timestamp() THEN
-        RAISE EXCEPTION USING ERRCODE = 'IGC02', MESSAGE = lease.holder;
-    END IF;
-    UPDATE cache_lease SET holder = NULL, revoked = false
-     WHERE id = 0 AND holder = lease.holder AND expires <= clock_timestamp();
-    IF NOT FOUND THEN
-        SELECT * INTO lease FROM cache_lease WHERE id = 0;
-        IF lease.holder IS NOT NULL AND lease.holder IS DISTINCT FROM me THEN
-            RAISE EXCEPTION USING ERRCODE = 'IGC02', MESSAGE = lease.holder;
-        END IF;
-    END IF;
-END
-$fn$;
-CREATE FUNCTION ingot_lease_revoke(seen text) RETURNS float8 LANGUAGE sql AS $fn$
-    UPDATE cache_lease SET revoked = true WHERE id = 0 AND holder = seen
-    RETURNING greatest(0, extract(epoch FROM expires - clock_timestamp()))::float8
-$fn$;
-CREATE FUNCTION ingot_lease_tick(me text, ttl_ms int, alive_ms int) RETURNS boolean LANGUAGE plpgsql AS $fn$
-BEGIN
-    INSERT INTO replicas (id, alive_until) VALUES (me, clock_timestamp() + alive_ms * interval '1 millisecond')
-    ON CONFLICT (id) DO UPDATE SET alive_until = EXCLUDED.alive_until;
-    DELETE FROM replicas WHERE alive_until < clock_timestamp() - interval '1 hour';
-    UPDATE cache_lease SET expires = clock_timestamp() + ttl_ms * interval '1 millisecond'
-     WHERE id = 0 AND holder = me AND NOT revoked AND expires > clock_timestamp();
-    IF FOUND THEN
-        RETURN true;
-    END IF;
-    IF EXISTS (SELECT 1 FROM replicas WHERE id <> me AND alive_until > clock_timestamp()) THEN
-        RETURN false;
-    END IF;
-    PERFORM pg_advisory_xact_lock(ingot_lease_lock());
-    UPDATE cache_lease SET holder = me, revoked = false, expires = clock_timestamp() + ttl_ms * interval '1 millisecond'
-     WHERE id = 0 AND (holder IS NULL OR expires < clock_timestamp());
-    RETURN FOUND;
-END
-$fn$;
-"
-    };
 }
 
 const SQL_TICK: &str = "SELECT ingot_lease_tick($1, $2, $3)";
 const SQL_REVOKE: &str = "SELECT ingot_lease_revoke($1)";
 
 /// This replica's side of the lease.
-pub(super) struct CacheLease {
+pub(crate) struct CacheLease {
     /// This replica's id, also set as `ingot.replica` on every pooled connection.
-    pub(super) replica: String,
+    pub(crate) replica: String,
     /// Until when the cache may be trusted, in nanoseconds after `started`; 0 when the lease is
     /// not held. An atomic rather than a lock: every cached read asks, from every core.
     trusted_until: AtomicU64,
@@ -126,12 +72,12 @@ pub(super) struct CacheLease {
 }
 
 impl CacheLease {
-    pub(super) fn new(replica: String) -> CacheLease {
+    pub(crate) fn new(replica: String) -> CacheLease {
         CacheLease { replica, trusted_until: AtomicU64::new(0), started: Instant::now() }
     }
 
     /// Whether cached reads are exact now.
-    pub(super) fn covers(&self) -> bool {
+    pub(crate) fn covers(&self) -> bool {
         let until = self.trusted_until.load(Ordering::SeqCst);
         until != 0 && self.nanos(Instant::now()) < until
     }
@@ -154,7 +100,7 @@ impl CacheLease {
 }
 
 /// Ticks every [`TICK`] while the store exists.
-pub(super) async fn run(store: Weak<PostgresStore>) {
+pub(crate) async fn run(store: Weak<PostgresStore>) {
     loop {
         tokio::time::sleep(TICK).await;
         let Some(store) = store.upgrade() else {
@@ -165,11 +111,11 @@ pub(super) async fn run(store: Weak<PostgresStore>) {
 }
 
 /// Records this replica alive, renews or takes the lease, and trusts the cache accordingly.
-pub(super) async fn tick(store: &PostgresStore) {
+pub(crate) async fn tick(store: &PostgresStore) {
     let sent = Instant::now();
     let held = async {
-        let mut lease = store.pool.lease().await?;
-        tick_once(lease.conn()?, &store.cache_lease.replica).await
+        let mut pooled = store.pool.get().await?;
+        tick_once(pooled.conn()?, &store.cache_lease.replica).await
     };
     let held = match held.await {
         Ok(held) => held,
@@ -191,14 +137,14 @@ async fn tick_once(conn: &mut PgConn, replica: &str) -> Result<bool, StoreError>
 
 /// Revokes the lease `holder` holds and waits until it has expired; the caller then writes
 /// again. `waits` counts the leases one write has waited out.
-pub(super) async fn wait_out(pool: &Pool, holder: &str, waits: &mut u32) -> Result<(), StoreError> {
+pub(crate) async fn wait_out(pool: &Pool, holder: &str, waits: &mut u32) -> Result<(), StoreError> {
     *waits += 1;
     if *waits > MAX_WAITS {
         return Err(StoreError::Backend(format!("postgres write kept finding the cache lease held by {holder}")));
     }
     let remaining: Option<f64> = {
-        let mut lease = pool.lease().await?;
-        let conn = lease.conn()?;
+        let mut pooled = pool.get().await?;
+        let conn = pooled.conn()?;
         let statement = conn.statement(SQL_REVOKE).await?;
         let row = conn.client.query_one(&statement, &[&holder]).await.map_err(|e| conn.failed("lease revoke", e))?;
         row.try_get(0).map_err(|e| StoreError::Backend(format!("postgres lease revoke: {e}")))?
@@ -215,9 +161,9 @@ pub(super) async fn wait_out(pool: &Pool, holder: &str, waits: &mut u32) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::postgres::tests::in_test_schema;
-    use crate::postgres::{open_client, parse_config};
-    use crate::{Batch, Expect, Store, Write};
+    use crate::pool::{open_client, parse_config};
+    use crate::tests::in_test_schema;
+    use ingot_store::{Batch, Expect, Store, Write};
 
     fn write(key: &str, value: &[u8], expect: Expect) -> Batch {
         Batch { writes: vec![Write { key: key.into(), value: Some(value.to_vec()), expect }], ..Batch::default() }

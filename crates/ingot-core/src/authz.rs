@@ -1,0 +1,161 @@
+//! What a handler asks before it touches state, and the trait of whoever decides.
+//!
+//! A handler asks with its operation's marker type, so the IAM action is the generated one
+//! (`ctx.authorize::<LabelParameterVersion>(Access::resource(&arn)).await?`), and with an
+//! [`Access`]: the resource ARN(s), the condition values only the service knows (resource and
+//! request tags, `aws:TagKeys`, `kms:EncryptionContext:*`, `ec2:ResourceTag/*`, …) and the
+//! resource's own policy where it has one. The [`Authorizer`] the binary wires in decides; it sees
+//! the whole request context, including the unit of work, so the policies it reads join the
+//! call's read set and a concurrent policy change conflicts with the decision like any write.
+
+use crate::context::RequestContext;
+use crate::error::CommonError;
+use crate::operation::BoxFuture;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// The resources an action is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resources<'a> {
+    /// Actions that are not about one resource (IAM's `*`: DescribeRegions, DescribeParameters).
+    All,
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+impl<'a> Resources<'a> {
+    /// Each resource ARN, `*` for [`Resources::All`].
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let (one, many): (Option<&'a str>, &'a [String]) = match *self {
+            Resources::All => (Some("*"), &[]),
+            Resources::One(arn) => (Some(arn), &[]),
+            Resources::Many(arns) => (None, arns),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+/// One condition key and its values, as the service supplies it (`aws:ResourceTag/env` →
+/// `["prod"]`; `aws:TagKeys` → every key of the request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionValue {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+/// An authorization request: what, on which resources, under which service-supplied conditions,
+/// and the resource's own policy (a key policy, a topic policy) when it has one. The action comes
+/// from the operation ([`RequestContext::authorize`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access<'a> {
+    pub resources: Resources<'a>,
+    pub conditions: Vec<ConditionValue>,
+    /// The resource-based policy document (JSON), when the resource has one.
+    pub resource_policy: Option<&'a str>,
+}
+
+impl<'a> Access<'a> {
+    /// The action on one resource.
+    pub fn resource(arn: &'a str) -> Self {
+        Access { resources: Resources::One(arn), conditions: Vec::new(), resource_policy: None }
+    }
+
+    /// The action on several resources (each must be allowed).
+    pub fn resources(arns: &'a [String]) -> Self {
+        Access { resources: Resources::Many(arns), conditions: Vec::new(), resource_policy: None }
+    }
+
+    /// An action that is not about one resource (`*`).
+    pub fn any_resource() -> Self {
+        Access { resources: Resources::All, conditions: Vec::new(), resource_policy: None }
+    }
+
+    /// Adds a condition value the service knows (`aws:RequestTag/env`, `kms:EncryptionContext:app`).
+    pub fn condition(mut self, key: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.conditions.push(ConditionValue { key: key.into(), values: values.into_iter().map(Into::into).collect() });
+        self
+    }
+
+    /// The resource's own policy, evaluated together with the caller's.
+    pub fn with_resource_policy(mut self, policy: &'a str) -> Self {
+        self.resource_policy = Some(policy);
+        self
+    }
+
+    /// The values of one condition key, if the service supplied it.
+    pub fn condition_values(&self, key: &str) -> Option<&[String]> {
+        self.conditions.iter().find(|c| c.key.eq_ignore_ascii_case(key)).map(|c| c.values.as_slice())
+    }
+}
+
+/// Decides authorization requests. The binary chooses the implementation when it builds the
+/// environment; handlers only ask, through [`RequestContext::authorize`].
+pub trait Authorizer: Send + Sync + 'static {
+    /// Allows `action` on `access`, or denies it with the service's access-denied error.
+    fn authorize<'a>(
+        &'a self,
+        ctx: &'a RequestContext<'a>,
+        action: &'static str,
+        access: &'a Access<'a>,
+    ) -> Decision<'a>;
+}
+
+/// A decision, ready at once (no policy had to be read) or still reading.
+pub enum Decision<'a> {
+    Ready(Option<Result<(), CommonError>>),
+    Pending(BoxFuture<'a, Result<(), CommonError>>),
+}
+
+impl<'a> Decision<'a> {
+    pub fn ready(result: Result<(), CommonError>) -> Self {
+        Decision::Ready(Some(result))
+    }
+
+    pub fn pending(future: impl Future<Output = Result<(), CommonError>> + Send + 'a) -> Self {
+        Decision::Pending(Box::pin(future))
+    }
+}
+
+impl Future for Decision<'_> {
+    type Output = Result<(), CommonError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            // A decision is polled to completion once; a second poll after `Ready` is a bug of
+            // the caller and answers as an internal failure rather than panicking.
+            Decision::Ready(result) => {
+                Poll::Ready(result.take().unwrap_or_else(|| Err(CommonError::internal("decision polled twice"))))
+            }
+            Decision::Pending(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+/// AWS's access-denied text: `User: ARN is not authorized to perform: ACTION on resource:
+/// RESOURCE because …`.
+pub fn denied(principal_arn: &str, action: &str, resource: &str, because: &str) -> CommonError {
+    CommonError::access_denied(format!(
+        "User: {principal_arn} is not authorized to perform: {action} on resource: {resource} {because}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_list_each_arn_and_star_for_all() {
+        let many = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(Resources::All.iter().collect::<Vec<_>>(), ["*"]);
+        assert_eq!(Resources::One("x").iter().collect::<Vec<_>>(), ["x"]);
+        assert_eq!(Resources::Many(&many).iter().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn condition_keys_are_found_whatever_their_case() {
+        let access = Access::resource("arn").condition("aws:ResourceTag/env", ["prod"]);
+        assert_eq!(access.condition_values("AWS:resourcetag/env"), Some(&["prod".to_string()][..]));
+        assert_eq!(access.condition_values("aws:TagKeys"), None);
+    }
+}

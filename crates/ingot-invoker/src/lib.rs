@@ -1,0 +1,267 @@
+//! The invoker: how any operation runs, whoever asks. It owns the served services, finds the one
+//! a call names, runs the handler with a fresh unit of work as the calling principal, commits the
+//! call's writes together with its audit record (running the call again when the commit
+//! conflicts, by the one policy of `ingot_core::commit`), and queues the audit record of a call
+//! that changed nothing. HTTP requests reach it through the gateway's thin adapter; jobs,
+//! workflow steps and stack operations call it through [`ingot_core::Invoke`], as a role session
+//! or as a service's internal principal, so authorization and the audit trail apply to them
+//! exactly as to a client's call.
+//!
+//! It must not depend on HTTP, on the gateway or on any service crate: services arrive as
+//! `Arc<dyn Service>` from the binary.
+
+pub mod audit;
+
+use audit::{AuditBuffer, AuditCall};
+use ingot_core::model::OperationModel;
+use ingot_core::{
+    Call, CommonError, CommonKind, Committed, ConflictRetry, Env, Invoke, Origin, Output, Principal,
+    RequestContext, Scope, Service, ServiceAction, ServiceFailure, Timestamp,
+};
+use ingot_store::Tx;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub use audit::{expand_audit_entry, AUDIT_TOPIC};
+
+/// One operation call, as the invoker runs it.
+pub struct Invocation<'a> {
+    pub service: &'a dyn Service,
+    pub operation: &'static OperationModel,
+    pub scope: &'a Scope,
+    pub principal: &'a Principal,
+    pub origin: Origin<'a>,
+}
+
+/// What a call answered: its output, still typed, and, for a call that changed state, the
+/// output's canonical value (its audit record carries it).
+pub struct Answer {
+    pub output: Output,
+    pub value: Option<Value>,
+}
+
+/// Gives a call its canonical input for each run: a call runs again when its commit conflicts,
+/// and a run consumes its input.
+pub trait InputSource: Send {
+    /// The input of run `attempt` (1 for the first).
+    fn input(&mut self, attempt: u32) -> Result<Value, CommonError>;
+}
+
+/// An input already at hand, copied for each run.
+pub struct Given(pub Value);
+
+impl InputSource for Given {
+    fn input(&mut self, _attempt: u32) -> Result<Value, CommonError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A call refused before it reached its service (authentication or decoding failed), for its
+/// audit record.
+pub struct Refused<'a> {
+    pub service: &'a dyn Service,
+    pub operation: Option<&'static OperationModel>,
+    pub principal: Option<&'a Principal>,
+    pub region: &'a str,
+    pub origin: Origin<'a>,
+    pub time: Timestamp,
+    pub error: &'a CommonError,
+}
+
+pub struct Invoker {
+    services: Vec<Arc<dyn Service>>,
+    audit: AuditBuffer,
+}
+
+impl Invoker {
+    pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
+        Invoker { services, audit: AuditBuffer::default() }
+    }
+
+    /// Every served service.
+    pub fn services(&self) -> &[Arc<dyn Service>] {
+        &self.services
+    }
+
+    /// The served service with this id (`ssm`).
+    pub fn service(&self, id: &str) -> Option<&dyn Service> {
+        self.services.iter().find(|s| s.model().id == id).map(|s| &**s)
+    }
+
+    /// Runs one call: the handler with a fresh unit of work, then the commit of its writes with
+    /// its audit record, again from the start when the commit conflicts. A failed call commits
+    /// nothing but its audit record.
+    ///
+    /// Counts it in `ingot_calls_total{service,operation,outcome}` (outcome `ok` or the error
+    /// code) and times it in `ingot_call_duration_seconds{service,operation}`.
+    pub async fn call(
+        &self,
+        env: &Env,
+        invocation: Invocation<'_>,
+        input: &mut dyn InputSource,
+    ) -> Result<Answer, ServiceFailure> {
+        let (service, operation) = (invocation.service.model().id, invocation.operation.name);
+        let started = std::time::Instant::now();
+        let result = self.run_call(env, invocation, input).await;
+        let outcome: metrics::SharedString = match &result {
+            Ok(_) => "ok".into(),
+            Err(ServiceFailure::Modeled(e)) => e.code.into(),
+            Err(failure) => failure.code_for_audit().into(),
+        };
+        metrics::histogram!("ingot_call_duration_seconds", "service" => service, "operation" => operation)
+            .record(started.elapsed());
+        metrics::counter!("ingot_calls_total", "service" => service, "operation" => operation, "outcome" => outcome)
+            .increment(1);
+        result
+    }
+
+    async fn run_call(
+        &self,
+        env: &Env,
+        invocation: Invocation<'_>,
+        input: &mut dyn InputSource,
+    ) -> Result<Answer, ServiceFailure> {
+        let Invocation { service, operation, scope, principal, origin } = invocation;
+        let model = service.model();
+        let now = env.clock.now();
+        let mut request_parameters: Option<Vec<u8>> = None;
+        let mut retry = ConflictRetry::new();
+        loop {
+            let input = input.input(retry.attempt())?;
+            let request_parameters =
+                request_parameters.get_or_insert_with(|| audit::request_parameters(model, operation, &input));
+            let ctx = RequestContext { env, scope, principal, origin, now, tx: Tx::new(env.store.clone()) };
+            let result = service.call(&ctx, operation.name, input).await;
+            // A write's audit record carries the output's canonical value; a read's leaves it out,
+            // so a read's output goes to the codec still typed.
+            let result = match result {
+                Ok(output) if ctx.tx.has_writes() => {
+                    output.to_value().map(|value| (output, Some(value))).map_err(ServiceFailure::from)
+                }
+                Ok(output) => Ok((output, None)),
+                Err(failure) => Err(failure),
+            };
+            if result.is_err() {
+                // A failed call changes nothing.
+                ctx.tx.discard();
+            }
+            let read_only = !ctx.tx.has_writes();
+            let audit = AuditCall {
+                model,
+                event_name: operation.name,
+                operation: Some(operation),
+                principal: Some(principal),
+                access_key_id: origin.access_key_id,
+                region: scope.region.as_str(),
+                time: now,
+                source_ip: origin.source_ip,
+                user_agent: origin.user_agent,
+                request_id: origin.request_id,
+                request_parameters,
+                output: result.as_ref().ok().and_then(|(_, value)| value.as_ref()),
+                error: result.as_ref().err().map(|f| (f.code_for_audit(), f.message().map(str::to_string))),
+                read_only,
+            };
+            if read_only {
+                // Nothing to make durable but the audit record: the caller need not wait for it.
+                self.audit.push(&audit);
+            } else {
+                ctx.tx.emit(AUDIT_TOPIC, audit.to_entry());
+                if retry.commit(&*env.store, &env.ids, ctx.tx.take_batch()).await? == Committed::RunAgain {
+                    continue;
+                }
+            }
+            return result.map(|(output, value)| Answer { output, value });
+        }
+    }
+
+    /// Queues the audit record of a call refused before it reached its service.
+    pub fn record_refused(&self, refused: &Refused<'_>) {
+        self.audit.push(&AuditCall {
+            model: refused.service.model(),
+            event_name: refused.operation.map_or("Unknown", |op| op.name),
+            operation: refused.operation,
+            principal: refused.principal,
+            access_key_id: refused.origin.access_key_id,
+            region: refused.region,
+            time: refused.time,
+            source_ip: refused.origin.source_ip,
+            user_agent: refused.origin.user_agent,
+            request_id: refused.origin.request_id,
+            request_parameters: b"null",
+            output: None,
+            error: Some((format!("{:?}", refused.error.kind), Some(refused.error.message.clone()))),
+            read_only: true,
+        });
+    }
+
+    /// Writes queued audit records every interval (and sooner when many wait) until `stop`
+    /// turns true, then the last ones.
+    pub async fn write_audit_records(&self, store: &dyn ingot_store::Store, stop: tokio::sync::watch::Receiver<bool>) {
+        self.audit.run(store, stop).await
+    }
+}
+
+impl Invoke for Invoker {
+    fn invoke<'a>(
+        &'a self,
+        env: &'a Env,
+        call: Call<'a>,
+        input: Value,
+    ) -> ingot_core::BoxFuture<'a, Result<Value, ServiceFailure>> {
+        Box::pin(async move {
+            let Some(service) = self.service(call.service) else {
+                return Err(CommonError::new(
+                    CommonKind::NotImplemented,
+                    format!("The service {} is not served by Ingot.", call.service),
+                )
+                .into());
+            };
+            let model = service.model();
+            let operation = model.operation(call.operation).ok_or_else(|| CommonError::unknown_operation(call.operation))?;
+            // A client's input is checked by its codec; an internal caller's here, by the same
+            // model constraints and with the same wording.
+            if let Some(shape) = operation.input {
+                ingot_protocol::validate::validate(model, shape, &input)?;
+            }
+            let invocation =
+                Invocation { service, operation, scope: call.scope, principal: call.principal, origin: call.origin };
+            let answer = self.call(env, invocation, &mut Given(input)).await?;
+            match answer.value {
+                Some(value) => Ok(value),
+                None => Ok(answer.output.to_value()?),
+            }
+        })
+    }
+
+    fn record_action(&self, tx: &Tx, action: &ServiceAction<'_>) {
+        let Some(service) = self.service(action.service) else {
+            tracing::warn!(service = action.service, "an audit record names a service this build does not serve");
+            return;
+        };
+        let model = service.model();
+        let operation = model.operation(action.event_name);
+        let mut request_parameters = Vec::new();
+        match operation.and_then(|op| op.input) {
+            Some(shape) => ingot_protocol::write_redacted(model, shape, action.parameters, &mut request_parameters),
+            None => request_parameters = serde_json::to_vec(action.parameters).unwrap_or_else(|_| b"null".to_vec()),
+        }
+        let audit = AuditCall {
+            model,
+            event_name: action.event_name,
+            operation,
+            principal: Some(action.principal),
+            access_key_id: action.origin.access_key_id,
+            region: action.scope.region.as_str(),
+            time: action.time,
+            source_ip: action.origin.source_ip,
+            user_agent: action.origin.user_agent,
+            request_id: action.origin.request_id,
+            request_parameters: &request_parameters,
+            output: None,
+            error: None,
+            read_only: false,
+        };
+        tx.emit(AUDIT_TOPIC, audit.to_entry());
+    }
+}

@@ -1,0 +1,3 @@
+CREATE TABLE kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL);
+     CREATE INDEX outbox_topic_seq ON outbox (topic, seq);
