@@ -1,4 +1,4 @@
-"""STS GetCallerIdentity over awsQuery: boto3, the AWS CLI, and presigned URLs."""
+"""STS GetCallerIdentity and GetAccessKeyInfo over awsQuery: boto3, the AWS CLI, and presigned URLs."""
 
 import json
 import urllib.request
@@ -17,6 +17,11 @@ def test_boto3_get_caller_identity_names_the_management_account_root(ingot):
 def test_aws_cli_get_caller_identity_uses_the_credentials_file(ingot):
     out = json.loads(ingot.cli("sts", "get-caller-identity").stdout)
     assert out == {"UserId": ingot.account, "Account": ingot.account, "Arn": f"arn:aws:iam::{ingot.account}:root"}
+
+
+def test_aws_cli_get_access_key_info_names_the_account_of_the_key(ingot):
+    out = json.loads(ingot.cli("sts", "get-access-key-info", "--access-key-id", ingot.access_key_id).stdout)
+    assert out == {"Account": ingot.account}
 
 
 def test_a_wrong_secret_is_a_signature_mismatch(ingot):

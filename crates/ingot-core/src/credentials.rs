@@ -2,7 +2,7 @@
 //! sealing of its secret (secrets are never stored in plain text).
 
 use crate::crypto::{OpenError, SecretBox};
-use crate::identity::Principal;
+use crate::identity::{AccountId, Principal};
 use crate::time::Timestamp;
 use crate::IdGen;
 use base64::Engine;
@@ -25,7 +25,32 @@ impl ingot_store::Record for AccessKeyRecord {
 
 /// Store key of an access key: access keys are global, looked up by id from any account.
 pub fn access_key_storage_key(access_key_id: &str) -> String {
-    format!("global/iam/access-keys/{access_key_id}")
+    crate::scope::global_key("iam", &["access-keys/", access_key_id].concat())
+}
+
+/// A new access key id of `account`: `prefix` (`AKIA` long-term, `ASIA` temporary) and 16
+/// base32 characters of ten bytes whose first six carry the account id in bits 7–46, as AWS lays
+/// out its key ids, so that [`account_of_access_key_id`] (STS GetAccessKeyInfo) finds it in the id
+/// alone; the other bits are random.
+pub fn new_access_key_id(ids: &IdGen, prefix: &str, account: &AccountId) -> String {
+    let mut bytes = ids.bytes(10);
+    let number: u64 = account.as_str().parse().unwrap_or(0);
+    let random = u64::from_be_bytes([0, 0, bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]]);
+    let packed = (random & !ACCOUNT_BITS) | ((number << 7) & ACCOUNT_BITS);
+    bytes[..6].copy_from_slice(&packed.to_be_bytes()[2..]);
+    [prefix, &data_encoding::BASE32_NOPAD.encode(&bytes)].concat()
+}
+
+/// Bits 7–46 of the first six bytes of an access key id's tail.
+const ACCOUNT_BITS: u64 = 0x7fff_ffff_ff80;
+
+/// The account an access key id names in its own bits (see [`new_access_key_id`]); `None` for an
+/// id that is not four letters and 16 base32 characters.
+pub fn account_of_access_key_id(access_key_id: &str) -> Option<AccountId> {
+    let tail = access_key_id.get(4..).filter(|t| t.len() == 16)?;
+    let bytes = data_encoding::BASE32_NOPAD.decode(tail.as_bytes()).ok()?;
+    let first = u64::from_be_bytes([0, 0, bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]]);
+    AccountId::parse(&format!("{:012}", (first & ACCOUNT_BITS) >> 7))
 }
 
 impl AccessKeyRecord {
@@ -58,6 +83,26 @@ impl AccessKeyRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_access_key_id_carries_its_account_in_its_own_bits() {
+        let ids = IdGen::seeded(4);
+        for account in ["000000000000", "123456789012", "999999999999"] {
+            let account = AccountId::parse(account).unwrap();
+            let id = new_access_key_id(&ids, "AKIA", &account);
+            assert_eq!(id.len(), 20);
+            assert!(id.starts_with("AKIA") && id[4..].bytes().all(|c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c)));
+            assert_eq!(account_of_access_key_id(&id), Some(account));
+        }
+    }
+
+    #[test]
+    fn an_aws_access_key_id_names_the_account_aws_reports() {
+        // A key id AWS issued, in the account 609629065308.
+        assert_eq!(account_of_access_key_id("ASIAY34FZKBOKMUTVV7A").unwrap().as_str(), "609629065308");
+        assert_eq!(account_of_access_key_id("AKIA1"), None);
+        assert_eq!(account_of_access_key_id("AKIA0000000000000000"), None);
+    }
     use crate::identity::AccountId;
 
     #[test]

@@ -85,14 +85,6 @@ impl IdGen {
         self.with(|r| format!("{}{:011}", r.gen_range(1..10), r.gen_range(0..100_000_000_000u64)))
     }
 
-    /// An access key id: the four-letter prefix (`AKIA` long-term, `ASIA` temporary) and 16
-    /// upper-case letters and digits.
-    pub fn access_key_id(&self, prefix: &str) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let tail: String = self.with(|r| (0..16).map(|_| ALPHABET[r.gen_range(0..ALPHABET.len())] as char).collect());
-        format!("{prefix}{tail}")
-    }
-
     /// A 40-character secret access key.
     pub fn secret_access_key(&self) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -144,6 +136,5 @@ mod tests {
 
     #[test]
     fn seeded_generators_repeat() {
-        assert_eq!(IdGen::seeded(9).access_key_id("AKIA"), IdGen::seeded(9).access_key_id("AKIA"));
     }
 }

@@ -4,8 +4,7 @@ use crate::envelope::KeyError;
 use crate::lookup::{alias_arn, key_arn};
 use base64::Engine;
 use ingot_core::crypto::SecretBox;
-use ingot_core::identity::partition_of;
-use ingot_core::{IdGen, Timestamp};
+use ingot_core::{IdGen, Scope, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Length of a symmetric key's material: AES-256.
@@ -97,21 +96,20 @@ impl KeyRecord {
         secrets: &SecretBox,
         ids: &IdGen,
         now: Timestamp,
-        account: &str,
-        region: &str,
+        scope: &Scope,
         key_manager: KeyManager,
         description: &str,
         policy: String,
     ) -> Self {
         let key_id = ids.uuid();
-        let arn = key_arn(account, region, &key_id);
+        let arn = key_arn(scope, &key_id);
         let material = ids.bytes(KEY_MATERIAL_LEN);
         let sealed = secrets.seal(ids, &material, arn.as_bytes());
         KeyRecord {
             key_id,
             arn,
-            account: account.to_string(),
-            region: region.to_string(),
+            account: scope.account.to_string(),
+            region: scope.region.to_string(),
             description: description.to_string(),
             key_manager,
             key_state: KeyState::Enabled,
@@ -169,10 +167,10 @@ impl ingot_store::Record for AliasRecord {
 
 impl AliasRecord {
     /// `alias_name` must include the `alias/` prefix.
-    pub fn new(account: &str, region: &str, alias_name: &str, target_key_id: &str, now: Timestamp) -> Self {
+    pub fn new(scope: &Scope, alias_name: &str, target_key_id: &str, now: Timestamp) -> Self {
         AliasRecord {
             alias_name: alias_name.to_string(),
-            alias_arn: alias_arn(account, region, alias_name),
+            alias_arn: alias_arn(scope, alias_name),
             target_key_id: target_key_id.to_string(),
             creation_date: now,
             last_updated_date: now,
@@ -193,12 +191,11 @@ pub fn aws_managed_key_description(service: &str) -> String {
     format!("Default key that protects my {what} when no other key is defined")
 }
 
-/// The key policy of the AWS-managed key of `service` (`alias/aws/<service>`) in `account` and
-/// `region`: every principal of the account may use the key through the service (conditions
+/// The key policy of the AWS-managed key of `service` (`alias/aws/<service>`) in `scope`: every principal of the account may use the key through the service (conditions
 /// `kms:ViaService` = the service's regional endpoint and `kms:CallerAccount` = the account), and
 /// the account may read the key's metadata directly. Nobody may administer it.
-pub fn aws_managed_key_policy(account: &str, region: &str, service: &str) -> String {
-    let partition = partition_of(region);
+pub fn aws_managed_key_policy(scope: &Scope, service: &str) -> String {
+    let (partition, account, region) = (scope.partition(), scope.account.as_str(), scope.region.as_str());
     let dns_suffix = if partition == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
     let label = service.to_ascii_uppercase();
     let policy = serde_json::json!({
@@ -230,6 +227,12 @@ pub fn aws_managed_key_policy(account: &str, region: &str, service: &str) -> Str
     serde_json::to_string_pretty(&policy).unwrap_or_else(|_| policy.to_string())
 }
 
+/// `123456789012` in `region`, for tests.
+#[cfg(test)]
+pub(crate) fn test_scope(region: &str) -> Scope {
+    Scope::new(ingot_core::AccountId::parse("123456789012").unwrap(), ingot_core::Region::parse(region).unwrap())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,8 +246,7 @@ mod tests {
             &secrets,
             &ids,
             Timestamp(0),
-            "123456789012",
-            "us-east-1",
+            &test_scope("us-east-1"),
             KeyManager::Customer,
             "",
             "{}".into(),
@@ -267,8 +269,7 @@ mod tests {
                 &secrets,
                 ids,
                 Timestamp(0),
-                "123456789012",
-                "us-east-1",
+                &test_scope("us-east-1"),
                 KeyManager::Customer,
                 "",
                 "{}".into(),
@@ -289,8 +290,7 @@ mod tests {
             &secrets,
             &ids,
             Timestamp(0),
-            "123456789012",
-            "cn-north-1",
+            &test_scope("cn-north-1"),
             KeyManager::Aws,
             "",
             "{}".into(),
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn the_managed_key_policy_allows_use_only_through_the_service_from_the_account() {
         let policy: serde_json::Value =
-            serde_json::from_str(&aws_managed_key_policy("123456789012", "eu-west-1", "ssm")).unwrap();
+            serde_json::from_str(&aws_managed_key_policy(&test_scope("eu-west-1"), "ssm")).unwrap();
         let via = &policy["Statement"][0];
         assert_eq!(via["Principal"]["AWS"], "*");
         assert_eq!(via["Condition"]["StringEquals"]["kms:ViaService"], "ssm.eu-west-1.amazonaws.com");

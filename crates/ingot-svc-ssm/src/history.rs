@@ -26,8 +26,7 @@ async fn history_entry(
 ) -> Result<ParameterHistory, SsmError> {
     let value = secure::readable_value(
         ctx,
-        ctx.account().as_str(),
-        ctx.region().as_str(),
+        ctx.scope,
         arn,
         version.parameter_type,
         &version.value,

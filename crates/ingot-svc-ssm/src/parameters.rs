@@ -431,8 +431,7 @@ pub async fn to_parameter(
 ) -> Result<Parameter, SsmError> {
     let value = secure::readable_value(
         ctx,
-        ctx.account().as_str(),
-        ctx.region().as_str(),
+        ctx.scope,
         &arn,
         version.parameter_type,
         version.value,

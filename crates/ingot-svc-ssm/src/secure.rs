@@ -6,7 +6,7 @@
 use crate::errors::SsmError;
 use base64::Engine;
 use ingot_core::crypto::SecretBox;
-use ingot_core::{CommonError, IdGen, RequestContext};
+use ingot_core::{CommonError, IdGen, RequestContext, Scope};
 use ingot_keys::{KeyError, KeyRecord, KeyState};
 use ingot_store::Tx;
 use std::collections::BTreeMap;
@@ -45,18 +45,17 @@ fn state_words(state: KeyState) -> String {
 
 /// The key a SecureString write uses. The AWS-managed key is created on first use.
 pub async fn key_for_write(ctx: &RequestContext<'_>, key_id: &str) -> Result<KeyRecord, SsmError> {
-    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     if key_id == DEFAULT_KEY_ID {
-        return Ok(ingot_keys::aws_managed_key(&ctx.tx, ctx.secrets(), ctx.ids(), ctx.now, account, region, "ssm").await?);
+        return Ok(ingot_keys::aws_managed_key(&ctx.tx, ctx.secrets(), ctx.ids(), ctx.now, ctx.scope, "ssm").await?);
     }
-    match ingot_keys::resolve_key(&ctx.tx, account, region, key_id).await? {
+    match ingot_keys::resolve_key(&ctx.tx, ctx.scope, key_id).await? {
         Some(key) => Ok(key),
-        None => Err(not_found(ctx.ids(), account, region, key_id)),
+        None => Err(not_found(ctx.ids(), ctx.scope, key_id)),
     }
 }
 
-fn not_found(ids: &IdGen, account: &str, region: &str, key_id: &str) -> SsmError {
-    let alias_arn = |name: &str| ingot_keys::alias_arn(account, region, name);
+fn not_found(ids: &IdGen, scope: &Scope, key_id: &str) -> SsmError {
+    let alias_arn = |name: &str| ingot_keys::alias_arn(scope, name);
     let what = if key_id.starts_with("alias/") {
         format!("Alias {} is not found.", alias_arn(key_id))
     } else if key_id.starts_with("arn:") && key_id.contains(":alias/") {
@@ -64,7 +63,7 @@ fn not_found(ids: &IdGen, account: &str, region: &str, key_id: &str) -> SsmError
     } else if key_id.starts_with("arn:") {
         format!("Key '{key_id}' does not exist")
     } else {
-        format!("Key '{}' does not exist", ingot_keys::key_arn(account, region, key_id))
+        format!("Key '{}' does not exist", ingot_keys::key_arn(scope, key_id))
     };
     kms_failure(ids, what, "NotFoundException")
 }
@@ -76,13 +75,12 @@ pub fn encrypt(ctx: &RequestContext<'_>, key: &KeyRecord, arn: &str, plaintext: 
     Ok(base64::engine::general_purpose::STANDARD.encode(blob))
 }
 
-/// Decrypts a stored SecureString value of the parameter `arn` owned by `account` in `region`.
+/// Decrypts a stored SecureString value of the parameter `arn` of the `owner` scope.
 pub async fn decrypt(
     tx: &Tx,
     secrets: &SecretBox,
     ids: &IdGen,
-    account: &str,
-    region: &str,
+    owner: &Scope,
     arn: &str,
     stored: &str,
 ) -> Result<String, SsmError> {
@@ -91,8 +89,8 @@ pub async fn decrypt(
         .map_err(|_| CommonError::internal(format!("SecureString {arn} holds no ciphertext")))?;
     let key_id = ingot_keys::key_id_of(&blob)
         .ok_or_else(|| CommonError::internal(format!("SecureString {arn} holds an unreadable ciphertext")))?;
-    let Some(key) = ingot_keys::resolve_key(tx, account, region, &key_id).await? else {
-        return Err(not_found(ids, account, region, &key_id));
+    let Some(key) = ingot_keys::resolve_key(tx, owner, &key_id).await? else {
+        return Err(not_found(ids, owner, &key_id));
     };
     let plain = ingot_keys::decrypt(secrets, &key, &blob, &context(arn)).map_err(|e| unusable(ids, &key, &e))?;
     String::from_utf8(plain).map_err(|_| CommonError::internal(format!("SecureString {arn} is not UTF-8")).into())
@@ -102,15 +100,14 @@ pub async fn decrypt(
 /// SecureString, the stored value otherwise.
 pub async fn readable_value(
     ctx: &RequestContext<'_>,
-    account: &str,
-    region: &str,
+    owner: &Scope,
     arn: &str,
     parameter_type: crate::types::ParameterType,
     stored: &str,
     with_decryption: bool,
 ) -> Result<String, SsmError> {
     if parameter_type == crate::types::ParameterType::SecureString && with_decryption {
-        decrypt(&ctx.tx, ctx.secrets(), ctx.ids(), account, region, arn, stored).await
+        decrypt(&ctx.tx, ctx.secrets(), ctx.ids(), owner, arn, stored).await
     } else {
         Ok(stored.to_string())
     }

@@ -78,7 +78,7 @@ pub async fn ensure_bootstrap(
             });
         }
         let account = AccountId::parse(&ids.account_id()).expect("generated account ids have 12 digits");
-        let access_key_id = ids.access_key_id("AKIA");
+        let access_key_id = ingot_core::credentials::new_access_key_id(ids, "AKIA", &account);
         let secret = ids.secret_access_key();
         let record = AccessKeyRecord::new(
             access_key_id.clone(),

@@ -16,30 +16,49 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 1] = [OperationModel {
-    name: "GetCallerIdentity",
-    http_method: "POST",
-    request_uri: "/",
-    success_code: 200,
-    input: Some(0),
-    output: Some(1),
-    result_wrapper: Some("GetCallerIdentityResult"),
-    errors: &[],
-    canonical_json_is_wire: true,
-}];
+static OPERATIONS: [OperationModel; 2] = [
+    OperationModel {
+        name: "GetAccessKeyInfo",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(0),
+        output: Some(1),
+        result_wrapper: Some("GetAccessKeyInfoResult"),
+        errors: &[],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetCallerIdentity",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(2),
+        output: Some(3),
+        result_wrapper: Some("GetCallerIdentityResult"),
+        errors: &[],
+        canonical_json_is_wire: true,
+    },
+];
 
-static SHAPES: [Shape; 5] = [
+static SHAPES: [Shape; 8] = [
     // 0
     Shape {
-        name: "GetCallerIdentityRequest",
-        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        name: "GetAccessKeyInfoRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("AccessKeyId", 4) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 1
     Shape {
-        name: "GetCallerIdentityResponse",
+        name: "GetAccessKeyInfoResponse",
         kind: ShapeKind::Structure {
-            members: &[member("UserId", 4), member("Account", 2), member("Arn", 3)],
+            members: &[member("Account", 5)],
             payload: None,
             error: None,
             document: false,
@@ -49,17 +68,41 @@ static SHAPES: [Shape; 5] = [
     },
     // 2
     Shape {
-        name: "accountType",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "GetCallerIdentityRequest",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
         sensitive: false,
     },
     // 3
     Shape {
-        name: "arnType",
-        kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: Some(PATTERN_3) },
+        name: "GetCallerIdentityResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("UserId", 7), member("Account", 5), member("Arn", 6)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 4
+    Shape {
+        name: "accessKeyIdType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(16), max: Some(128), pattern: Some(r#"[\w]*"#) },
+        sensitive: false,
+    },
+    // 5
+    Shape {
+        name: "accountType",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 6
+    Shape {
+        name: "arnType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: Some(PATTERN_6) },
+        sensitive: false,
+    },
+    // 7
     Shape {
         name: "userIdType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
@@ -67,7 +110,7 @@ static SHAPES: [Shape; 5] = [
     },
 ];
 
-const PATTERN_3: &str = r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#;
+const PATTERN_6: &str = r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#;
 
 /// A body member with no traits but its name and target.
 const fn member(name: &'static str, target: ShapeId) -> Member {

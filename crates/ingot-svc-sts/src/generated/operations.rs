@@ -3,6 +3,18 @@
 //!
 //! `crate::Sts` must implement `ingot_core::Handler<Op>` for every marker below.
 
+/// The `GetAccessKeyInfo` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetAccessKeyInfo;
+
+impl ingot_core::Operation for GetAccessKeyInfo {
+    const NAME: &'static str = "GetAccessKeyInfo";
+    const IAM_ACTION: &'static str = "sts:GetAccessKeyInfo";
+    type Input = super::types::GetAccessKeyInfoRequest;
+    type Output = super::types::GetAccessKeyInfoResponse;
+    type Error = super::errors::StsError;
+}
+
 /// The `GetCallerIdentity` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct GetCallerIdentity;
@@ -29,6 +41,7 @@ impl ingot_core::Service for crate::Sts {
         // Each operation's future is boxed on its own: one box for all would be as large as the largest
         // operation's, and every call would allocate and copy all of it.
         match operation {
+            "GetAccessKeyInfo" => std::boxed::Box::pin(ingot_core::invoke::<GetAccessKeyInfo, Self>(self, ctx, input)),
             "GetCallerIdentity" => {
                 std::boxed::Box::pin(ingot_core::invoke::<GetCallerIdentity, Self>(self, ctx, input))
             }

@@ -3,6 +3,20 @@
 // Names come from the model: acronyms and shared affixes are AWS's.
 #![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]
 
+/// The `GetAccessKeyInfoRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetAccessKeyInfoRequest {
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: String,
+}
+
+/// The `GetAccessKeyInfoResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetAccessKeyInfoResponse {
+    #[serde(rename = "Account", default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
 /// The `GetCallerIdentityRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetCallerIdentityRequest {}

@@ -51,7 +51,8 @@ fn sample(model: &ServiceModel, shape: ShapeId, depth: usize) -> Value {
                 return json!(first);
             }
             let min = usize::try_from(min.unwrap_or(1)).unwrap_or(1).max(1);
-            let fits = |text: &str| pattern.is_none_or(|p| regex::Regex::new(p).is_ok_and(|re| re.is_match(text)));
+            let anchored = |p: &str| regex::Regex::new(&format!("^(?:{p})$"));
+            let fits = |text: &str| pattern.is_none_or(|p| anchored(p).is_ok_and(|re| re.is_match(text)));
             let base = STRING_CANDIDATES.iter().find(|c| fits(c)).copied().unwrap_or("a");
             let mut text = base.to_string();
             while text.len() < min {
