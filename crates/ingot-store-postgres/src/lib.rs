@@ -140,6 +140,16 @@ impl PostgresStore {
         drop_schema(url, schema).await
     }
 
+    /// Whether `schema` exists (tests check that they leave none behind).
+    pub async fn schema_exists(url: &str, schema: &str) -> Result<bool, StoreError> {
+        let client = open_client(&parse_config(url)?).await?;
+        let row = client
+            .query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[&schema])
+            .await
+            .map_err(pg_err("schema exists"))?;
+        Ok(row.get(0))
+    }
+
     /// One reset attempt: deletes the key ranges outside the kept prefixes and the outbox.
     async fn try_reset(&self, conn: &mut PgConn, gaps: &[(Vec<u8>, Option<Vec<u8>>)]) -> Result<(), Failure> {
         let range = conn.statement(SQL_RESET_RANGE).await?;

@@ -17,10 +17,11 @@ use crate::errors::SsmError;
 use crate::names::split_parent;
 use crate::policies::StoredPolicy;
 use crate::types::{ParameterTier, ParameterType};
-use ingot_core::{RequestContext, Timestamp};
+use ingot_core::{RequestContext, Scope, Timestamp};
 use ingot_store::{Record, Tx};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// A parameter: its latest version, and what belongs to the parameter rather than a version.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,44 +179,64 @@ impl Record for CountsRecord {
 
 pub const COUNT_SHARDS: u64 = 16;
 
-// Keys are built with `concat` rather than `format!`: one allocation each, and they are built on
-// every call.
-
-/// The store key prefix of one account and region.
-pub fn region_prefix(account: &str, region: &str) -> String {
-    [account, "/", region, "/ssm/"].concat()
+/// [`Scope::key`]`("ssm", rest.concat())`, built in one allocation: keys are built on every call.
+/// `extra` reserves room for what the caller appends (a number).
+fn ssm_key(scope: &Scope, rest: &[&str], extra: usize) -> String {
+    let head = [scope.account.as_str(), "/", scope.region.as_str(), "/ssm/"];
+    let len = head.iter().chain(rest).map(|part| part.len()).sum::<usize>() + extra;
+    let mut key = String::with_capacity(len);
+    for part in head.iter().chain(rest) {
+        key.push_str(part);
+    }
+    key
 }
 
-pub fn parameters_prefix(account: &str, region: &str) -> String {
-    [account, "/", region, "/ssm/parameters/"].concat()
+/// `ACCOUNT/REGION/ssm/`: everything Parameter Store keeps for one scope.
+pub fn region_prefix(scope: &Scope) -> String {
+    scope.key("ssm", "")
 }
 
-pub fn current_key(account: &str, region: &str, canonical: &str) -> String {
-    [account, "/", region, "/ssm/parameters/", canonical].concat()
+/// `ACCOUNT/REGION/ssm/parameters/`.
+pub fn parameters_prefix(scope: &Scope) -> String {
+    scope.key("ssm", "parameters/")
 }
 
-pub fn versions_prefix(account: &str, region: &str, canonical: &str) -> String {
-    [account, "/", region, "/ssm/parameter-versions/", canonical, "#"].concat()
+/// `ACCOUNT/REGION/ssm/parameters/NAME`.
+pub fn current_key(scope: &Scope, canonical: &str) -> String {
+    ssm_key(scope, &["parameters/", canonical], 0)
 }
 
-/// Versions sort by number within a parameter.
-pub fn version_key(account: &str, region: &str, canonical: &str, version: i64) -> String {
-    format!("{}{version:010}", versions_prefix(account, region, canonical))
+/// `ACCOUNT/REGION/ssm/parameter-versions/NAME#`.
+pub fn versions_prefix(scope: &Scope, canonical: &str) -> String {
+    ssm_key(scope, &["parameter-versions/", canonical, "#"], 0)
+}
+
+/// `ACCOUNT/REGION/ssm/parameter-versions/NAME#VERSION`, the version zero-padded to ten digits
+/// so that versions sort by number within a parameter.
+pub fn version_key(scope: &Scope, canonical: &str, version: i64) -> String {
+    let mut key = ssm_key(scope, &["parameter-versions/", canonical, "#"], 20);
+    // Writing into a String cannot fail; the room for any i64 is reserved.
+    let _ = write!(key, "{version:010}");
+    key
 }
 
 /// The prefix of the index entries of the direct children of `parent` (canonical, no slashes
-/// around it; empty for the root).
-pub fn children_prefix(account: &str, region: &str, parent: &str) -> String {
-    format!("{}parameter-children/{parent}#", region_prefix(account, region))
+/// around it; empty for the root): `ACCOUNT/REGION/ssm/parameter-children/PARENT#`.
+pub fn children_prefix(scope: &Scope, parent: &str) -> String {
+    ssm_key(scope, &["parameter-children/", parent, "#"], 0)
 }
 
-pub fn child_key(account: &str, region: &str, canonical: &str) -> String {
+/// `ACCOUNT/REGION/ssm/parameter-children/PARENT#LEAF`.
+pub fn child_key(scope: &Scope, canonical: &str) -> String {
     let (parent, leaf) = split_parent(canonical);
-    format!("{}{leaf}", children_prefix(account, region, parent))
+    ssm_key(scope, &["parameter-children/", parent, "#", leaf], 0)
 }
 
-fn counts_key(account: &str, region: &str, shard: u64) -> String {
-    format!("{}parameter-counts/{shard:02}", region_prefix(account, region))
+/// `ACCOUNT/REGION/ssm/parameter-counts/SHARD`, the shard in two digits.
+fn counts_key(scope: &Scope, shard: u64) -> String {
+    let mut key = ssm_key(scope, &["parameter-counts/"], 20);
+    let _ = write!(key, "{shard:02}");
+    key
 }
 
 /// FNV-1a: a stable hash for shards, tokens and derived identifiers.
@@ -227,15 +248,15 @@ fn shard_of(canonical: &str) -> u64 {
     fnv1a(canonical.as_bytes()) % COUNT_SHARDS
 }
 
-/// The parameter counts of an account and region. The shard of `canonical` is read in the unit
+/// The parameter counts of a scope. The shard of `canonical` is read in the unit
 /// of work (it is about to be written); the others are read from committed state, so creates of
 /// other names do not conflict with this one.
-pub async fn load_counts(tx: &Tx, account: &str, region: &str, canonical: &str) -> Result<Counts, SsmError> {
+pub async fn load_counts(tx: &Tx, scope: &Scope, canonical: &str) -> Result<Counts, SsmError> {
     let own = shard_of(canonical);
     let mut total = CountsRecord::default();
     let mut own_record = CountsRecord::default();
     for shard in 0..COUNT_SHARDS {
-        let key = counts_key(account, region, shard);
+        let key = counts_key(scope, shard);
         let record = if shard == own {
             let r = tx.get_record::<CountsRecord>(&key).await?.unwrap_or_default();
             own_record = r;
@@ -249,7 +270,7 @@ pub async fn load_counts(tx: &Tx, account: &str, region: &str, canonical: &str) 
         total.standard += record.standard;
         total.advanced += record.advanced;
     }
-    Ok(Counts { key: counts_key(account, region, own), own: own_record, total })
+    Ok(Counts { key: counts_key(scope, own), own: own_record, total })
 }
 
 /// The counts of all shards, and the shard a change writes.
@@ -275,21 +296,21 @@ impl Counts {
 }
 
 /// Writes a parameter's record, in `tx`.
-pub fn save(tx: &Tx, account: &str, region: &str, canonical: &str, record: &ParameterRecord) {
-    tx.put_record(&current_key(account, region, canonical), record);
+pub fn save(tx: &Tx, scope: &Scope, canonical: &str, record: &ParameterRecord) {
+    tx.put_record(&current_key(scope, canonical), record);
 }
 
 /// Adds a new parameter to the index by parent path, in `tx`. The entry only says the child
 /// exists (listings read the record itself), so overwrites, labels and tags leave it alone and
 /// each write puts one page fewer on disk. Entries written by older builds carry a copy of the
 /// record; it is ignored.
-pub fn index_child(tx: &Tx, account: &str, region: &str, canonical: &str) {
-    tx.put(&child_key(account, region, canonical), Vec::new());
+pub fn index_child(tx: &Tx, scope: &Scope, canonical: &str) {
+    tx.put(&child_key(scope, canonical), Vec::new());
 }
 
 /// Reads a parameter of the caller's account and region.
 pub async fn load(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
-    Ok(ctx.tx.get_record(&current_key(ctx.account().as_str(), ctx.region().as_str(), canonical)).await?)
+    Ok(ctx.tx.get_record(&current_key(ctx.scope, canonical)).await?)
 }
 
 /// [`load`] for the reads that answer GetParameter and GetParameters, which come back to the
@@ -298,37 +319,30 @@ pub async fn load_for_get(
     ctx: &RequestContext<'_>,
     canonical: &str,
 ) -> Result<Option<std::sync::Arc<ParameterRecord>>, SsmError> {
-    Ok(ctx.tx.get_record_cached(current_key(ctx.account().as_str(), ctx.region().as_str(), canonical)).await?)
+    Ok(ctx.tx.get_record_cached(current_key(ctx.scope, canonical)).await?)
 }
 
-/// Reads one version of a parameter of the caller's account and region.
+/// Reads one version of a parameter of `scope`.
 pub async fn load_version(
     tx: &Tx,
-    account: &str,
-    region: &str,
+    scope: &Scope,
     canonical: &str,
     version: i64,
 ) -> Result<Option<VersionRecord>, SsmError> {
-    match tx.get(&version_key(account, region, canonical, version)).await? {
+    match tx.get(&version_key(scope, canonical, version)).await? {
         Some(bytes) => Ok(Some(decode_version(&bytes)?)),
         None => Ok(None),
     }
 }
 
 /// Removes a parameter and everything kept for it (versions, index entry, count), in `tx`.
-pub async fn remove(
-    tx: &Tx,
-    account: &str,
-    region: &str,
-    canonical: &str,
-    record: &ParameterRecord,
-) -> Result<(), SsmError> {
-    tx.delete(&current_key(account, region, canonical));
-    tx.delete(&child_key(account, region, canonical));
+pub async fn remove(tx: &Tx, scope: &Scope, canonical: &str, record: &ParameterRecord) -> Result<(), SsmError> {
+    tx.delete(&current_key(scope, canonical));
+    tx.delete(&child_key(scope, canonical));
     for version in record.oldest_version.max(1)..=record.version {
-        tx.delete(&version_key(account, region, canonical, version));
+        tx.delete(&version_key(scope, canonical, version));
     }
-    let mut counts = load_counts(tx, account, region, canonical).await?;
+    let mut counts = load_counts(tx, scope, canonical).await?;
     counts.add(record.tier, -1);
     counts.write(tx);
     Ok(())
@@ -338,27 +352,55 @@ pub async fn remove(
 mod tests {
     use super::*;
 
+    fn scope() -> Scope {
+        Scope::new(ingot_core::AccountId::parse("123456789012").unwrap(), ingot_core::Region::parse("us-east-1").unwrap())
+    }
+
+    #[test]
+    fn keys_keep_the_layout_of_stored_data() {
+        let s = scope();
+        assert_eq!(region_prefix(&s), "123456789012/us-east-1/ssm/");
+        assert_eq!(parameters_prefix(&s), "123456789012/us-east-1/ssm/parameters/");
+        assert_eq!(current_key(&s, "a/b"), "123456789012/us-east-1/ssm/parameters/a/b");
+        assert_eq!(versions_prefix(&s, "a/b"), "123456789012/us-east-1/ssm/parameter-versions/a/b#");
+        assert_eq!(version_key(&s, "a/b", 7), "123456789012/us-east-1/ssm/parameter-versions/a/b#0000000007");
+        assert_eq!(counts_key(&s, 3), "123456789012/us-east-1/ssm/parameter-counts/03");
+        assert_eq!(current_key(&s, "a/b"), s.key("ssm", "parameters/a/b"));
+        assert_eq!(ssm_key(&s, &["x/", "y"], 0), s.key("ssm", "x/y"));
+    }
+
+    #[test]
+    fn keys_are_built_in_one_allocation() {
+        let s = scope();
+        let key = version_key(&s, "p", i64::MIN);
+        assert_eq!(key.capacity(), ssm_key(&s, &["parameter-versions/", "p", "#"], 0).len() + 20);
+        assert!(key.len() <= key.capacity());
+    }
+
     #[test]
     fn version_keys_sort_numerically() {
-        let k9 = version_key("a", "r", "p", 9);
-        let k10 = version_key("a", "r", "p", 10);
+        let s = scope();
+        let k9 = version_key(&s, "p", 9);
+        let k10 = version_key(&s, "p", 10);
         assert!(k9 < k10);
-        assert!(k9.starts_with(&versions_prefix("a", "r", "p")));
+        assert!(k9.starts_with(&versions_prefix(&s, "p")));
     }
 
     #[test]
     fn a_parameter_and_another_that_extends_its_name_have_separate_version_ranges() {
         // `p#…` versions never fall inside the `p-x#` range and the other way round.
-        let p = versions_prefix("a", "r", "p");
-        assert!(!version_key("a", "r", "p-x", 1).starts_with(&p));
+        let s = scope();
+        let p = versions_prefix(&s, "p");
+        assert!(!version_key(&s, "p-x", 1).starts_with(&p));
     }
 
     #[test]
     fn children_are_indexed_under_their_parent_path() {
-        assert_eq!(child_key("a", "r", "x/y/z"), "a/r/ssm/parameter-children/x/y#z");
-        assert_eq!(child_key("a", "r", "top"), "a/r/ssm/parameter-children/#top");
-        assert!(child_key("a", "r", "x/y/z").starts_with(&children_prefix("a", "r", "x/y")));
-        assert!(!child_key("a", "r", "x/yy/z").starts_with(&children_prefix("a", "r", "x/y")));
+        let s = scope();
+        assert_eq!(child_key(&s, "x/y/z"), "123456789012/us-east-1/ssm/parameter-children/x/y#z");
+        assert_eq!(child_key(&s, "top"), "123456789012/us-east-1/ssm/parameter-children/#top");
+        assert!(child_key(&s, "x/y/z").starts_with(&children_prefix(&s, "x/y")));
+        assert!(!child_key(&s, "x/yy/z").starts_with(&children_prefix(&s, "x/y")));
     }
 
     #[test]

@@ -109,8 +109,29 @@ pub struct TestServer {
     _data_dir: tempfile::TempDir,
 }
 
-fn database_url() -> String {
+pub fn database_url() -> String {
     std::env::var("INGOT_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A test that failed before [`TestServer::stop`] still removes its PostgreSQL schema. The drop
+/// runs on a thread of its own: the test's runtime cannot run tasks while it is being dropped.
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let Some(schema) = self.schema.take() else { return };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async move {
+                let url = database_url();
+                let drop = ingot_store_postgres::PostgresStore::drop_schema(&url, &schema);
+                match tokio::time::timeout(std::time::Duration::from_secs(30), drop).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => eprintln!("schema {schema} was not dropped: {e}"),
+                    Err(_) => eprintln!("schema {schema} was not dropped within 30 s"),
+                }
+            })
+        });
+        let _ = dropped.join();
+    }
 }
 
 impl TestServer {
@@ -144,6 +165,11 @@ impl TestServer {
         adjust(&mut config);
         let server = start_server(&config, in_process).await;
         TestServer { server: Some(server), config, schema, in_process, _data_dir: data_dir }
+    }
+
+    /// The PostgreSQL schema of this server, when the backend is PostgreSQL.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     pub fn running(&self) -> &Running {
@@ -191,41 +217,59 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.shutdown().await;
         }
-        if let Some(schema) = &self.schema {
-            let _ = ingot_store_postgres::PostgresStore::drop_schema(&database_url(), schema).await;
+        if let Some(schema) = self.schema.take() {
+            let _ = ingot_store_postgres::PostgresStore::drop_schema(&database_url(), &schema).await;
         }
     }
 
+    /// The audit records written so far, once there are at least `at_least` (calls that change
+    /// nothing are written by a background flush shortly after they answer).
+    pub async fn audit_records(&self, at_least: usize) -> Vec<serde_json::Value> {
+        let mut records = Vec::new();
+        for _ in 0..100 {
+            let entries =
+                self.store().outbox_after("audit", ingot_store::OutboxPosition::START, 10_000).await.expect("outbox");
+            records = entries
+                .iter()
+                .flat_map(|e| ingot_invoker::expand_audit_entry(&e.payload).expect("audit entry"))
+                .collect();
+            if records.len() >= at_least {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        records
+    }
+
+    /// What every SDK client of this server shares: the endpoint, `region`, the credentials
+    /// `key`/`secret` and a plain-HTTP client. Each `aws-sdk-<id>` client is made from it with
+    /// `Client::new`, so a new service's client needs one line.
+    pub fn sdk_config(&self, region: &str, key: &str, secret: &str) -> aws_types::SdkConfig {
+        let credentials = aws_credential_types::Credentials::new(key, secret, None, None, "ingot-test");
+        aws_types::SdkConfig::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new(region.to_string()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build()
+    }
+
+    /// The SDK configuration of the root of the management account in `region`.
+    pub fn root_config(&self, region: &str) -> aws_types::SdkConfig {
+        self.sdk_config(region, &self.access_key_id(), &self.secret())
+    }
+
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        self.sts_with(&self.access_key_id(), &self.secret())
+        aws_sdk_sts::Client::new(&self.root_config("us-east-1"))
     }
 
     pub fn sts_with(&self, key: &str, secret: &str) -> aws_sdk_sts::Client {
-        let conf = aws_sdk_sts::Config::builder()
-            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_sts::config::Credentials::new(key, secret, None, None, "ingot-test"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        aws_sdk_sts::Client::from_conf(conf)
+        aws_sdk_sts::Client::new(&self.sdk_config("us-east-1", key, secret))
     }
 
     pub fn ssm(&self, region: &str) -> aws_sdk_ssm::Client {
-        let conf = aws_sdk_ssm::Config::builder()
-            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
-            .region(aws_sdk_ssm::config::Region::new(region.to_string()))
-            .endpoint_url(self.endpoint())
-            .credentials_provider(aws_sdk_ssm::config::Credentials::new(
-                self.access_key_id(),
-                self.secret(),
-                None,
-                None,
-                "ingot-test",
-            ))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        aws_sdk_ssm::Client::from_conf(conf)
+        aws_sdk_ssm::Client::new(&self.root_config(region))
     }
 
     /// Sends a raw request, SigV4-signed for `service` when given, and returns status, headers

@@ -1,6 +1,6 @@
 //! Tags of parameters.
 
-use crate::ssm_support::put;
+use crate::ssm::support::put;
 use crate::support::TestServer;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};

@@ -1,6 +1,6 @@
 //! GetParametersByPath and DescribeParameters: filters and pagination.
 
-use crate::ssm_support::{overwrite, put};
+use crate::ssm::support::{overwrite, put};
 use crate::support::TestServer;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType, ParametersFilter, ParametersFilterKey};

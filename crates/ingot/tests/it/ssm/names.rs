@@ -1,6 +1,6 @@
 //! Parameter names: characters, hierarchy, reserved prefixes, ARNs.
 
-use crate::ssm_support::put;
+use crate::ssm::support::put;
 use crate::support::TestServer;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::ParameterType;

@@ -1,6 +1,6 @@
 //! `Parameter Store Change` events, written with the change they describe.
 
-use crate::ssm_support::{details, events, overwrite, put};
+use crate::ssm::support::{details, events, overwrite, put};
 use crate::support::TestServer;
 use aws_sdk_ssm::types::ParameterType;
 

@@ -47,7 +47,7 @@ async fn a_leading_slash_names_the_same_single_level_parameter() {
     ssm.put_parameter().name("single").value("v").r#type(ParameterType::String).send().await.unwrap();
     let got = ssm.get_parameter().name("/single").send().await.expect("same parameter");
     assert_eq!(got.parameter().unwrap().value(), Some("v"));
-    // Named as it was asked for (see ssm_names.rs).
+    // Named as it was asked for (see names.rs).
     assert_eq!(got.parameter().unwrap().name(), Some("/single"));
     server.stop().await;
 }

@@ -3,7 +3,7 @@
 //! SigV4 signatures are checked against the server's (moved) clock, so a test moves it at most a
 //! few minutes before it calls the API again; later effects are read from the store.
 
-use crate::ssm_support::{advance_clock, details, events, eventually};
+use crate::ssm::support::{advance_clock, details, events, eventually};
 use crate::support::TestServer;
 use aws_sdk_ssm::error::ProvideErrorMetadata;
 use aws_sdk_ssm::types::{ParameterStringFilter, ParameterTier, ParameterType};
@@ -152,6 +152,15 @@ async fn an_expired_parameter_is_deleted_with_events() {
     assert_eq!(actions[0]["policy-type"], "Expiration");
     let changes = details(&server, "Parameter Store Change", "/expiring").await;
     assert_eq!(changes.last().unwrap()["operation"], "Delete");
+    // The deletion is Systems Manager's own action, audited as such.
+    let records = server.audit_records(1).await;
+    let deleted = records
+        .iter()
+        .find(|r| r["eventName"] == "DeleteParameter" && r["requestParameters"]["name"] == "/expiring")
+        .expect("the expiration's deletion is audited");
+    assert_eq!(deleted["userIdentity"]["type"], "AWSService");
+    assert_eq!(deleted["sourceIPAddress"], "ssm.amazonaws.com");
+    assert_eq!(deleted["readOnly"], false);
     server.stop().await;
 }
 

@@ -1,0 +1,3 @@
+//! Security Token Service, with `aws-sdk-sts`.
+
+mod identity;
