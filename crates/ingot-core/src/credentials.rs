@@ -91,7 +91,9 @@ mod tests {
             let account = AccountId::parse(account).unwrap();
             let id = new_access_key_id(&ids, "AKIA", &account);
             assert_eq!(id.len(), 20);
-            assert!(id.starts_with("AKIA") && id[4..].bytes().all(|c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c)));
+            assert!(
+                id.starts_with("AKIA") && id[4..].bytes().all(|c| c.is_ascii_uppercase() || (b'2'..=b'7').contains(&c))
+            );
             assert_eq!(account_of_access_key_id(&id), Some(account));
         }
     }

@@ -135,6 +135,5 @@ mod tests {
     }
 
     #[test]
-    fn seeded_generators_repeat() {
-    }
+    fn seeded_generators_repeat() {}
 }

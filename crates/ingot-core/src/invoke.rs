@@ -50,7 +50,8 @@ pub struct ServiceAction<'a> {
 pub trait Invoke: Send + Sync + 'static {
     /// Runs `call` with its canonical input (member names as in the model) in a unit of work of
     /// its own, and returns the canonical output.
-    fn invoke<'a>(&'a self, env: &'a Env, call: Call<'a>, input: Value) -> BoxFuture<'a, Result<Value, ServiceFailure>>;
+    fn invoke<'a>(&'a self, env: &'a Env, call: Call<'a>, input: Value)
+        -> BoxFuture<'a, Result<Value, ServiceFailure>>;
 
     /// Writes the audit record of `action` into `tx`, the unit of work that carries its effect.
     fn record_action(&self, tx: &ingot_store::Tx, action: &ServiceAction<'_>);

@@ -16,8 +16,8 @@ pub mod context;
 pub mod credentials;
 pub mod crypto;
 pub mod env;
-pub mod event;
 pub mod error;
+pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod invoke;
@@ -28,17 +28,17 @@ pub mod scope;
 pub mod time;
 
 pub use arn::Arn;
-pub use blob::Blob;
 pub use authz::{Access, Authorizer, Decision};
+pub use blob::Blob;
 pub use commit::{Committed, ConflictRetry};
 pub use context::RequestContext;
 pub use env::Env;
-pub use invoke::{Call, Invoke, Origin, ServiceAction};
-pub use scope::Scope;
 pub use error::{CommonError, CommonKind, ModeledError, ServiceError, ServiceFailure};
 pub use identity::{AccountId, Principal, PrincipalKind, Region};
 pub use ids::IdGen;
+pub use invoke::{Call, Invoke, Origin, ServiceAction};
 pub use operation::{invoke, BoxFuture, Empty, Handler, Operation, OperationOutput, Output, Service};
+pub use scope::Scope;
 pub use time::{Clock, Timestamp};
 
 /// Outbox topic of service events (`Parameter Store Change`, …) awaiting the event bus.

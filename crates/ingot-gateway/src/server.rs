@@ -263,7 +263,15 @@ impl Gateway {
             Ok(a) => a,
             Err(error) => {
                 let origin = call.origin(access_key_id.as_deref());
-                let refused = Refused { service, operation: None, principal: None, region: &region_hint, origin, time: now, error: &error };
+                let refused = Refused {
+                    service,
+                    operation: None,
+                    principal: None,
+                    region: &region_hint,
+                    origin,
+                    time: now,
+                    error: &error,
+                };
                 self.invoker.record_refused(&refused);
                 return encode_error(model, &error.into(), call.request_id);
             }

@@ -15,8 +15,8 @@ pub mod audit;
 use audit::{AuditBuffer, AuditCall};
 use ingot_core::model::OperationModel;
 use ingot_core::{
-    Call, CommonError, CommonKind, Committed, ConflictRetry, Env, Invoke, Origin, Output, Principal,
-    RequestContext, Scope, Service, ServiceAction, ServiceFailure, Timestamp,
+    Call, Committed, CommonError, CommonKind, ConflictRetry, Env, Invoke, Origin, Output, Principal, RequestContext,
+    Scope, Service, ServiceAction, ServiceFailure, Timestamp,
 };
 use ingot_store::Tx;
 use serde_json::Value;
@@ -218,7 +218,8 @@ impl Invoke for Invoker {
                 .into());
             };
             let model = service.model();
-            let operation = model.operation(call.operation).ok_or_else(|| CommonError::unknown_operation(call.operation))?;
+            let operation =
+                model.operation(call.operation).ok_or_else(|| CommonError::unknown_operation(call.operation))?;
             // A client's input is checked by its codec; an internal caller's here, by the same
             // model constraints and with the same wording.
             if let Some(shape) = operation.input {

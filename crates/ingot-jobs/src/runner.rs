@@ -4,7 +4,7 @@ use crate::job::{due_of_key, job_storage_key, JobRecord, JOBS_PREFIX};
 use async_trait::async_trait;
 use futures_util::FutureExt;
 use ingot_core::{
-    CommonError, Committed, ConflictRetry, Env, Origin, Principal, RequestContext, ServiceAction, ServiceFailure,
+    Committed, CommonError, ConflictRetry, Env, Origin, Principal, RequestContext, ServiceAction, ServiceFailure,
     Timestamp,
 };
 use ingot_store::{decode_record, StoreError, Tx};
@@ -256,7 +256,8 @@ impl JobRunner {
                 None => Principal::service(handler.service(), job.scope.account.clone()),
             };
             let acting_as = [handler.service(), ".amazonaws.com"].concat();
-            let origin = Origin { request_id: &job.id, source_ip: &acting_as, user_agent: &acting_as, access_key_id: None };
+            let origin =
+                Origin { request_id: &job.id, source_ip: &acting_as, user_agent: &acting_as, access_key_id: None };
             let ctx = JobContext {
                 request: RequestContext { env, scope: &job.scope, principal: &principal, origin, now, tx },
                 actions: Mutex::new(Vec::new()),

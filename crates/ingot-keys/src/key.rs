@@ -265,15 +265,7 @@ mod tests {
         let secrets = SecretBox::new(&[9u8; 32]);
         let ids = IdGen::seeded(12);
         let new = |ids: &IdGen| {
-            KeyRecord::new(
-                &secrets,
-                ids,
-                Timestamp(0),
-                &test_scope("us-east-1"),
-                KeyManager::Customer,
-                "",
-                "{}".into(),
-            )
+            KeyRecord::new(&secrets, ids, Timestamp(0), &test_scope("us-east-1"), KeyManager::Customer, "", "{}".into())
         };
         let a = new(&ids);
         let mut b = new(&ids);
@@ -286,15 +278,8 @@ mod tests {
     fn key_arns_carry_the_partition_of_the_region() {
         let secrets = SecretBox::new(&[9u8; 32]);
         let ids = IdGen::seeded(13);
-        let key = KeyRecord::new(
-            &secrets,
-            &ids,
-            Timestamp(0),
-            &test_scope("cn-north-1"),
-            KeyManager::Aws,
-            "",
-            "{}".into(),
-        );
+        let key =
+            KeyRecord::new(&secrets, &ids, Timestamp(0), &test_scope("cn-north-1"), KeyManager::Aws, "", "{}".into());
         assert_eq!(key.arn, format!("arn:aws-cn:kms:cn-north-1:123456789012:key/{}", key.key_id));
     }
 

@@ -99,7 +99,9 @@ mod tests {
     #[test]
     fn the_internal_principal_acts_like_its_accounts_root() {
         let p = Principal::service("ssm", AccountId::parse("111111111111").unwrap());
-        assert!(decide(&p, "ssm:DeleteParameter", Resources::One("arn:aws:ssm:us-east-1:111111111111:parameter/a")).is_ok());
+        assert!(
+            decide(&p, "ssm:DeleteParameter", Resources::One("arn:aws:ssm:us-east-1:111111111111:parameter/a")).is_ok()
+        );
         assert!(decide(&p, "ssm:DeleteParameter", Resources::One("arn:aws:ssm:us-east-1:2:parameter/a")).is_err());
     }
 }

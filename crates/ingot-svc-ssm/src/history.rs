@@ -4,7 +4,7 @@
 use crate::access;
 use crate::errors::SsmError;
 use crate::listing::{decode_token, encode_token};
-use crate::names::{parameter_arn, ParameterReference};
+use crate::names::{parameter_arn, Owner, ParameterReference};
 use crate::operations::GetParameterHistory;
 use crate::parameters::not_found;
 use crate::policies::inline_policies;
@@ -13,7 +13,7 @@ use crate::secure;
 use crate::store::{self, ParameterRecord, VersionRecord};
 use crate::types::{GetParameterHistoryRequest, GetParameterHistoryResult, ParameterHistory};
 use crate::Ssm;
-use ingot_core::{Handler, RequestContext};
+use ingot_core::{AccountId, Handler, RequestContext};
 
 const DEFAULT_PAGE: usize = 50;
 
@@ -24,15 +24,8 @@ async fn history_entry(
     arn: &str,
     with_decryption: bool,
 ) -> Result<ParameterHistory, SsmError> {
-    let value = secure::readable_value(
-        ctx,
-        ctx.scope,
-        arn,
-        version.parameter_type,
-        &version.value,
-        with_decryption,
-    )
-    .await?;
+    let value =
+        secure::readable_value(ctx, ctx.scope, arn, version.parameter_type, &version.value, with_decryption).await?;
     Ok(ParameterHistory {
         name: Some(version.name.clone()),
         r#type: Some(version.parameter_type),
@@ -74,11 +67,13 @@ impl Handler<GetParameterHistory> for Ssm {
         ctx: &RequestContext<'_>,
         input: GetParameterHistoryRequest,
     ) -> Result<GetParameterHistoryResult, SsmError> {
-        let reference = ParameterReference::parse(&input.name, ctx, false)?;
+        let reference = ParameterReference::parse(&input.name, ctx.scope, false)?;
         access::authorize::<GetParameterHistory>(ctx, &reference.arn()).await?;
         let requested = reference.name.given.clone();
         let max = input.max_results.and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_PAGE);
-        let query = format!("history\0{}\0{}", reference.account, reference.name.canonical);
+        // Empty for a public parameter.
+        let owner = reference.owner.account().map_or("", AccountId::as_str);
+        let query = format!("history\0{owner}\0{}", reference.name.canonical);
         let after: Option<i64> = match input.next_token.as_deref() {
             Some(t) => Some(
                 decode_token(&query, t)?
@@ -88,9 +83,8 @@ impl Handler<GetParameterHistory> for Ssm {
             None => None,
         };
 
-        if reference.name.is_public() {
-            let found = public::find(&reference.region, &reference.name.canonical)
-                .filter(|_| reference.region == ctx.region().as_str());
+        if let Owner::Public(region) = &reference.owner {
+            let found = public::find(region.as_str(), &reference.name.canonical).filter(|_| **region == *ctx.region());
             let Some(p) = found else { return Err(not_found(&requested)) };
             let parameters = if after.is_some_and(|a| a >= p.version) { Vec::new() } else { vec![public_entry(&p)] };
             return Ok(GetParameterHistoryResult { parameters: Some(parameters), next_token: None });
@@ -98,14 +92,13 @@ impl Handler<GetParameterHistory> for Ssm {
         if !reference.is_own(ctx) {
             return Err(not_found(&requested));
         }
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let canonical = &reference.name.canonical;
         let Some(current) = store::load(ctx, canonical).await? else {
             return Err(not_found(&requested));
         };
-        let arn = parameter_arn(region, account, canonical);
-        let prefix = store::versions_prefix(account, region, canonical);
-        let start = after.map(|v| store::version_key(account, region, canonical, v));
+        let arn = parameter_arn(ctx.scope, canonical);
+        let prefix = store::versions_prefix(ctx.scope, canonical);
+        let start = after.map(|v| store::version_key(ctx.scope, canonical, v));
         let rows = ctx.tx.scan(&prefix, start.as_deref(), max + 1).await?;
         let more = rows.len() > max;
         let mut parameters = Vec::with_capacity(rows.len().min(max));

@@ -50,9 +50,8 @@ impl Handler<LabelParameterVersion> for Ssm {
         ctx: &RequestContext<'_>,
         input: LabelParameterVersionRequest,
     ) -> Result<LabelParameterVersionResult, SsmError> {
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-        let name = ParameterName::for_write(&input.name, region, account)?;
-        let arn = parameter_arn(region, account, &name.canonical);
+        let name = ParameterName::for_write(&input.name, ctx.scope)?;
+        let arn = parameter_arn(ctx.scope, &name.canonical);
         access::authorize_write::<LabelParameterVersion>(ctx, &name, &arn).await?;
         let Some(mut record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
@@ -76,7 +75,7 @@ impl Handler<LabelParameterVersion> for Ssm {
                 // Attaching moves the label from whichever version had it.
                 record.labels.insert(label.clone(), version);
             }
-            store::save(&ctx.tx, account, region, &name.canonical, &record);
+            store::save(&ctx.tx, ctx.scope, &name.canonical, &record);
             Events::of(ctx).change(&record, &arn, "LabelParameterVersion");
         }
         Ok(LabelParameterVersionResult { invalid_labels: Some(invalid), parameter_version: Some(version) })
@@ -89,9 +88,8 @@ impl Handler<UnlabelParameterVersion> for Ssm {
         ctx: &RequestContext<'_>,
         input: UnlabelParameterVersionRequest,
     ) -> Result<UnlabelParameterVersionResult, SsmError> {
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-        let name = ParameterName::for_write(&input.name, region, account)?;
-        let arn = parameter_arn(region, account, &name.canonical);
+        let name = ParameterName::for_write(&input.name, ctx.scope)?;
+        let arn = parameter_arn(ctx.scope, &name.canonical);
         access::authorize_write::<UnlabelParameterVersion>(ctx, &name, &arn).await?;
         let Some(mut record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
@@ -111,7 +109,7 @@ impl Handler<UnlabelParameterVersion> for Ssm {
             }
         }
         if !removed.is_empty() {
-            store::save(&ctx.tx, account, region, &name.canonical, &record);
+            store::save(&ctx.tx, ctx.scope, &name.canonical, &record);
             Events::of(ctx).change(&record, &arn, "UnlabelParameterVersion");
         }
         Ok(UnlabelParameterVersionResult { removed_labels: Some(removed), invalid_labels: Some(invalid) })

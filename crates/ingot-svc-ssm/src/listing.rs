@@ -10,7 +10,7 @@
 use crate::access;
 use crate::errors::SsmError;
 use crate::labels::is_valid_label;
-use crate::names::{parameter_arn, validation, ParameterPath};
+use crate::names::{parameter_arn, public_parameter_arn, validation, ParameterPath};
 use crate::operations::{DescribeParameters, GetParametersByPath};
 use crate::parameters::{public_parameter, to_parameter};
 use crate::policies::inline_policies;
@@ -22,7 +22,7 @@ use crate::types::{
 };
 use crate::Ssm;
 use base64::Engine;
-use ingot_core::{Handler, RequestContext};
+use ingot_core::{Handler, RequestContext, Scope};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -286,8 +286,7 @@ struct Batch {
 
 impl Source {
     async fn fetch(&self, ctx: &RequestContext<'_>, after: Option<&str>, limit: usize) -> Result<Batch, SsmError> {
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-        let base = store::parameters_prefix(account, region);
+        let base = store::parameters_prefix(ctx.scope);
         match self {
             Source::Prefix(prefix) => {
                 let start = after.map(|a| format!("{base}{a}"));
@@ -302,7 +301,7 @@ impl Source {
                 Ok(Batch { items, last, more })
             }
             Source::Children(parent) => {
-                let index = store::children_prefix(account, region, parent);
+                let index = store::children_prefix(ctx.scope, parent);
                 let name_prefix = if parent.is_empty() { String::new() } else { format!("{parent}/") };
                 let start = match after {
                     None => None,
@@ -405,8 +404,11 @@ impl Handler<GetParametersByPath> for Ssm {
         let path = ParameterPath::parse(&input.path)?;
         let recursive = input.recursive.unwrap_or(false);
         let public_path = path.is_public();
-        let owner = if public_path { "" } else { ctx.account().as_str() };
-        let resource = parameter_arn(ctx.region().as_str(), owner, &path.canonical);
+        let resource = if public_path {
+            public_parameter_arn(ctx.region(), &path.canonical)
+        } else {
+            parameter_arn(ctx.scope, &path.canonical)
+        };
         access::authorize::<GetParametersByPath>(ctx, &resource).await?;
         let filters = parse_filters(input.parameter_filters.as_deref().unwrap_or_default(), FilterUse::ByPath)?;
         let with_decryption = input.with_decryption.unwrap_or(false);
@@ -419,8 +421,8 @@ impl Handler<GetParametersByPath> for Ssm {
         let after = input.next_token.as_deref().map(|t| decode_token(&query, t)).transpose()?;
 
         if public_path {
-            let region = ctx.region().as_str();
-            let candidates = public::under(region, &path, recursive, after.as_deref());
+            let region = ctx.region();
+            let candidates = public::under(region.as_str(), &path, recursive, after.as_deref());
             let mut parameters = Vec::new();
             let mut next = None;
             for (i, p) in candidates.iter().enumerate() {
@@ -448,16 +450,15 @@ impl Handler<GetParametersByPath> for Ssm {
         })
         .await?;
         let label_filter = filters.iter().find(|f| f.key == FilterKey::Label);
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let mut parameters = Vec::with_capacity(page.len());
         for (canonical, record) in page {
-            let arn = parameter_arn(region, account, &canonical);
+            let arn = parameter_arn(ctx.scope, &canonical);
             // With a label filter, the labelled version is the one returned.
             let labelled = label_filter.and_then(|f| f.values.iter().find_map(|l| record.labels.get(l).copied()));
             let older;
             let shown = match labelled {
                 Some(v) if v != record.version => {
-                    older = match store::load_version(&ctx.tx, account, region, &canonical, v).await? {
+                    older = match store::load_version(&ctx.tx, ctx.scope, &canonical, v).await? {
                         Some(version) => version,
                         None => continue,
                     };
@@ -519,10 +520,10 @@ pub fn plan_sources(filters: &[Filter]) -> Vec<Source> {
     vec![Source::Prefix(String::new())]
 }
 
-fn metadata(region: &str, account: &str, canonical: &str, record: &ParameterRecord) -> ParameterMetadata {
+fn metadata(scope: &Scope, canonical: &str, record: &ParameterRecord) -> ParameterMetadata {
     ParameterMetadata {
         name: Some(record.name.clone()),
-        arn: Some(parameter_arn(region, account, canonical)),
+        arn: Some(parameter_arn(scope, canonical)),
         r#type: Some(record.parameter_type),
         key_id: record.key_id.clone(),
         last_modified_date: Some(record.last_modified),
@@ -565,8 +566,7 @@ impl Handler<DescribeParameters> for Ssm {
         let sources = plan_sources(&filters);
         let (page, next) =
             collect_page(ctx, &sources, after, max, |c, r| filters.iter().all(|f| f.matches(c, r))).await?;
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-        let parameters = page.iter().map(|(c, r)| metadata(region, account, c, r)).collect();
+        let parameters = page.iter().map(|(c, r)| metadata(ctx.scope, c, r)).collect();
         Ok(DescribeParametersResult {
             parameters: Some(parameters),
             next_token: next.map(|k| encode_token(&query, &k)),

@@ -4,7 +4,8 @@
 //! (`/x` and `x` are the same parameter). Keys in the store and ARNs use the canonical form.
 
 use crate::errors::SsmError;
-use ingot_core::{CommonError, RequestContext};
+use ingot_core::identity::partition_of;
+use ingot_core::{AccountId, Arn, CommonError, Region, RequestContext, Scope};
 use std::borrow::Cow;
 
 /// At most this many levels in a hierarchical name.
@@ -67,7 +68,8 @@ impl ParameterName {
 
     /// Checks a plain name (no ARN, no selector) that an operation writes: PutParameter,
     /// LabelParameterVersion, UnlabelParameterVersion, DeleteParameter(s), tags.
-    pub fn for_write(text: &str, region: &str, account: &str) -> Result<Self, SsmError> {
+    /// The ARN prefix of `scope` counts towards the name's length.
+    pub fn for_write(text: &str, scope: &Scope) -> Result<Self, SsmError> {
         let name = text.trim_matches(' ');
         if name.is_empty() || !name_chars_ok(name) {
             return Err(malformed());
@@ -83,12 +85,12 @@ impl ParameterName {
         if canonical.contains('/') && !name.starts_with('/') {
             return Err(validation("Parameter name must be a fully qualified name."));
         }
-        Self::check_shape(name, canonical, region, account)
+        Self::check_shape(name, canonical, scope)
     }
 
     /// Checks a plain name an operation reads. Reserved prefixes are not errors here: `/aws/...`
     /// names the public parameters, and other reserved names simply do not exist.
-    pub fn for_read(text: &str, region: &str, account: &str) -> Result<Self, SsmError> {
+    pub fn for_read(text: &str, scope: &Scope) -> Result<Self, SsmError> {
         let name = text.trim_matches(' ');
         if name.is_empty() || !name_chars_ok(name) {
             return Err(malformed());
@@ -97,10 +99,10 @@ impl ParameterName {
         if canonical.contains('/') && !name.starts_with('/') {
             return Err(malformed());
         }
-        Self::check_shape(name, canonical, region, account)
+        Self::check_shape(name, canonical, scope)
     }
 
-    fn check_shape(name: &str, canonical: &str, region: &str, account: &str) -> Result<Self, SsmError> {
+    fn check_shape(name: &str, canonical: &str, scope: &Scope) -> Result<Self, SsmError> {
         // One pass over the bytes: an empty level (a leading, trailing or doubled `/`) is
         // malformed; the levels are counted on the way.
         let bytes = canonical.as_bytes();
@@ -117,11 +119,11 @@ impl ParameterName {
                  Constraints for Parameter Names in the AWS Systems Manager User Guide.",
             ));
         }
-        if arn_prefix_len(region, account) + canonical.len() > MAX_NAME_WITH_ARN_PREFIX {
+        if arn_prefix_len(scope) + canonical.len() > MAX_NAME_WITH_ARN_PREFIX {
             return Err(validation(format!(
                 "Parameter name: the name including the ARN prefix {} must be {MAX_NAME_WITH_ARN_PREFIX} \
                  characters or fewer.",
-                arn_prefix(region, account)
+                arn_prefix(scope)
             )));
         }
         Ok(ParameterName { given: name.to_string(), canonical: canonical.to_string(), reserved: false })
@@ -190,25 +192,30 @@ impl ParameterPath {
     }
 }
 
-pub fn arn_prefix(region: &str, account: &str) -> String {
-    parameter_arn(region, account, "")
+/// `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/`.
+pub fn arn_prefix(scope: &Scope) -> String {
+    scope.arn("ssm", "parameter/")
 }
 
-/// `arn_prefix(region, account).len()`, without building it.
-fn arn_prefix_len(region: &str, account: &str) -> usize {
-    arn_prefix_parts(region, account).iter().map(|part| part.len()).sum()
+/// `arn_prefix(scope).len()`, without building it.
+fn arn_prefix_len(scope: &Scope) -> usize {
+    arn_prefix_parts(scope).iter().map(|part| part.len()).sum()
 }
 
-/// The pieces of `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/`.
-fn arn_prefix_parts<'a>(region: &'a str, account: &'a str) -> [&'a str; 7] {
-    ["arn:", ingot_core::identity::partition_of(region), ":ssm:", region, ":", account, ":parameter/"]
+/// The pieces of `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/`, as [`Scope::arn`] lays them out.
+fn arn_prefix_parts(scope: &Scope) -> [&str; 7] {
+    ["arn:", scope.partition(), ":ssm:", scope.region.as_str(), ":", scope.account.as_str(), ":parameter/"]
 }
 
-/// `arn:aws:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.
-pub fn parameter_arn(region: &str, account: &str, canonical: &str) -> String {
-    // Built on every call that names a parameter: one allocation, no formatting machinery.
-    let [a, b, c, d, e, f, g] = arn_prefix_parts(region, account);
-    [a, b, c, d, e, f, g, canonical].concat()
+/// `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.
+pub fn parameter_arn(scope: &Scope, canonical: &str) -> String {
+    scope.arn_parts("ssm", &["parameter/", canonical])
+}
+
+/// `arn:PARTITION:ssm:REGION::parameter/NAME`: a public parameter (`aws/service/...`), which is
+/// in no account.
+pub fn public_parameter_arn(region: &Region, canonical: &str) -> String {
+    ["arn:", partition_of(region.as_str()), ":ssm:", region.as_str(), "::parameter/", canonical].concat()
 }
 
 /// A version or label after the name: `name:3`, `name:Production`.
@@ -237,14 +244,31 @@ impl Selector {
     }
 }
 
+/// Who owns the parameter a [`ParameterReference`] names. Borrowed from the caller's scope unless
+/// an ARN named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner<'a> {
+    /// A parameter of an account in a region: the caller's, or another one an ARN names.
+    Account(Cow<'a, Scope>),
+    /// A public parameter (`/aws/service/...`) of a region, in no account.
+    Public(Cow<'a, Region>),
+}
+
+impl Owner<'_> {
+    /// The owning account; none for a public parameter.
+    pub fn account(&self) -> Option<&AccountId> {
+        match self {
+            Owner::Account(scope) => Some(&scope.account),
+            Owner::Public(_) => None,
+        }
+    }
+}
+
 /// What GetParameter(s) and GetParameterHistory accept: a name or an ARN, optionally followed by
 /// `:selector`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParameterReference<'a> {
-    /// The account that owns the parameter: the caller's, another one's (an ARN), or empty for a
-    /// public parameter. Borrowed from the request's context unless an ARN named it.
-    pub account: Cow<'a, str>,
-    pub region: Cow<'a, str>,
+    pub owner: Owner<'a>,
     pub name: ParameterName,
     pub selector: Option<Selector>,
     /// Named by an ARN rather than by a name (a name is echoed as given; see [`Self::response_name`]).
@@ -252,22 +276,33 @@ pub struct ParameterReference<'a> {
 }
 
 impl<'a> ParameterReference<'a> {
-    pub fn parse(text: &str, ctx: &'a RequestContext<'_>, allow_selector: bool) -> Result<Self, SsmError> {
+    /// Parses a reference made in `scope` (the caller's). An ARN names its own account and region;
+    /// one without an account names only public parameters.
+    pub fn parse(text: &str, scope: &'a Scope, allow_selector: bool) -> Result<Self, SsmError> {
         let text = text.trim_matches(' ');
         let by_arn = text.starts_with("arn:");
-        let (account, region, rest) = if by_arn {
-            let arn = ingot_core::Arn::parse(text).map_err(|_| malformed())?;
+        // The scope whose ARN prefix counts towards the name's length, and whether the ARN has no
+        // account (the caller's then counts).
+        let (owner_scope, accountless, rest): (Cow<'a, Scope>, bool, Cow<'_, str>) = if by_arn {
+            let arn = Arn::parse(text).map_err(|_| malformed())?;
             let Some(path) = arn.resource.strip_prefix("parameter/") else {
                 return Err(malformed());
             };
-            if arn.service != "ssm" || arn.partition != ingot_core::identity::partition_of(&arn.region) {
+            if arn.service != "ssm" || arn.partition != partition_of(&arn.region) {
                 return Err(malformed());
             }
+            let region = Region::parse(&arn.region).ok_or_else(malformed)?;
+            let accountless = arn.account.is_empty();
+            let account = if accountless {
+                scope.account.clone()
+            } else {
+                AccountId::parse(&arn.account).ok_or_else(malformed)?
+            };
             // The ARN drops the leading slash of hierarchical names.
-            let name = if path.contains('/') { Cow::Owned(format!("/{path}")) } else { Cow::Owned(path.to_string()) };
-            (Cow::Owned(arn.account), Cow::Owned(arn.region), name)
+            let name = if path.contains('/') { format!("/{path}") } else { path.to_string() };
+            (Cow::Owned(Scope::new(account, region)), accountless, Cow::Owned(name))
         } else {
-            (Cow::Borrowed(ctx.account().as_str()), Cow::Borrowed(ctx.region().as_str()), Cow::Borrowed(text))
+            (Cow::Borrowed(scope), false, Cow::Borrowed(text))
         };
         let (name, selector) = match rest.split_once(':') {
             None => (&*rest, None),
@@ -276,10 +311,18 @@ impl<'a> ParameterReference<'a> {
             }
             Some(_) => return Err(malformed()),
         };
-        let owner = if account.is_empty() { ctx.account().as_str() } else { &account };
-        let name = ParameterName::for_read(name, &region, owner)?;
-        let account = if name.is_public() { Cow::Borrowed("") } else { account };
-        Ok(ParameterReference { account, region, name, selector, by_arn })
+        let name = ParameterName::for_read(name, &owner_scope)?;
+        let owner = if name.is_public() {
+            Owner::Public(match owner_scope {
+                Cow::Borrowed(scope) => Cow::Borrowed(&scope.region),
+                Cow::Owned(scope) => Cow::Owned(scope.region),
+            })
+        } else if accountless {
+            return Err(malformed());
+        } else {
+            Owner::Account(owner_scope)
+        };
+        Ok(ParameterReference { owner, name, selector, by_arn })
     }
 
     /// The `Name` a read answers with when it differs from the stored one: a plain name comes back
@@ -290,12 +333,15 @@ impl<'a> ParameterReference<'a> {
     }
 
     pub fn arn(&self) -> String {
-        parameter_arn(&self.region, &self.account, &self.name.canonical)
+        match &self.owner {
+            Owner::Account(scope) => parameter_arn(scope, &self.name.canonical),
+            Owner::Public(region) => public_parameter_arn(region, &self.name.canonical),
+        }
     }
 
     /// Whether the reference names a parameter of the caller's account and region.
     pub fn is_own(&self, ctx: &RequestContext<'_>) -> bool {
-        self.account == ctx.account().as_str() && self.region == ctx.region().as_str()
+        matches!(&self.owner, Owner::Account(scope) if **scope == *ctx.scope)
     }
 }
 
@@ -306,87 +352,157 @@ mod tests {
     const R: &str = "us-east-1";
     const A: &str = "123456789012";
 
+    fn scope() -> Scope {
+        scope_in(R)
+    }
+
+    fn scope_in(region: &str) -> Scope {
+        Scope::new(AccountId::parse(A).unwrap(), Region::parse(region).unwrap())
+    }
+
     fn message(e: SsmError) -> String {
         e.message().unwrap_or_default().to_string()
     }
 
     #[test]
     fn single_level_names_are_the_same_with_or_without_a_slash() {
-        let a = ParameterName::for_write("/x", R, A).unwrap();
-        let b = ParameterName::for_write("x", R, A).unwrap();
+        let a = ParameterName::for_write("/x", &scope()).unwrap();
+        let b = ParameterName::for_write("x", &scope()).unwrap();
         assert_eq!(a.canonical, b.canonical);
         assert_eq!((a.given.as_str(), b.given.as_str()), ("/x", "x"));
     }
 
     #[test]
     fn surrounding_spaces_are_trimmed_and_inner_spaces_rejected() {
-        assert_eq!(ParameterName::for_write("  /a/b ", R, A).unwrap().given, "/a/b");
-        assert_eq!(message(ParameterName::for_write("a b", R, A).unwrap_err()), MALFORMED_NAME);
+        assert_eq!(ParameterName::for_write("  /a/b ", &scope()).unwrap().given, "/a/b");
+        assert_eq!(message(ParameterName::for_write("a b", &scope()).unwrap_err()), MALFORMED_NAME);
     }
 
     #[test]
     fn names_starting_with_aws_are_reserved_in_any_case_and_with_a_slash() {
         // Reserved names are well formed; `access::authorize_write` refuses to write them.
         for reserved in ["awsTest", "/aws/x", "AWS-x", "/Aws/y/z"] {
-            assert!(ParameterName::for_write(reserved, R, A).unwrap().reserved, "{reserved}");
+            assert!(ParameterName::for_write(reserved, &scope()).unwrap().reserved, "{reserved}");
         }
-        assert!(!ParameterName::for_write("/a/aws", R, A).unwrap().reserved);
+        assert!(!ParameterName::for_write("/a/aws", &scope()).unwrap().reserved);
     }
 
     #[test]
     fn names_starting_with_ssm_are_validation_errors() {
-        assert_eq!(message(ParameterName::for_write("SSM-x", R, A).unwrap_err()), RESERVED_SIMPLE_NAME);
-        assert_eq!(message(ParameterName::for_write("/ssm/x", R, A).unwrap_err()), MALFORMED_NAME);
+        assert_eq!(message(ParameterName::for_write("SSM-x", &scope()).unwrap_err()), RESERVED_SIMPLE_NAME);
+        assert_eq!(message(ParameterName::for_write("/ssm/x", &scope()).unwrap_err()), MALFORMED_NAME);
     }
 
     #[test]
     fn malformed_paths_are_rejected() {
         for bad in ["/a//b", "/a/", "/", "a*b", "", "a@b", "{x}"] {
-            assert!(ParameterName::for_write(bad, R, A).is_err(), "{bad}");
+            assert!(ParameterName::for_write(bad, &scope()).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn hierarchical_names_must_start_with_a_slash() {
         assert_eq!(
-            message(ParameterName::for_write("a/b", R, A).unwrap_err()),
+            message(ParameterName::for_write("a/b", &scope()).unwrap_err()),
             "Parameter name must be a fully qualified name."
         );
-        assert_eq!(message(ParameterName::for_read("a/b", R, A).unwrap_err()), MALFORMED_NAME);
+        assert_eq!(message(ParameterName::for_read("a/b", &scope()).unwrap_err()), MALFORMED_NAME);
     }
 
     #[test]
     fn fifteen_levels_are_allowed_and_sixteen_are_not() {
         let fifteen = (1..=15).map(|i| format!("/l{i}")).collect::<String>();
-        assert!(ParameterName::for_write(&fifteen, R, A).is_ok());
+        assert!(ParameterName::for_write(&fifteen, &scope()).is_ok());
         let sixteen = format!("{fifteen}/l16");
         assert!(matches!(
-            ParameterName::for_write(&sixteen, R, A),
+            ParameterName::for_write(&sixteen, &scope()),
             Err(SsmError::HierarchyLevelLimitExceededException(_))
         ));
     }
 
     #[test]
     fn the_length_limit_counts_the_arn_prefix() {
-        let prefix = arn_prefix(R, A).len();
-        assert_eq!(arn_prefix_len(R, A), prefix);
+        let prefix = arn_prefix(&scope()).len();
+        assert_eq!(arn_prefix_len(&scope()), prefix);
         let fits = "a".repeat(MAX_NAME_WITH_ARN_PREFIX - prefix);
-        assert!(ParameterName::for_write(&fits, R, A).is_ok());
-        assert!(ParameterName::for_write(&format!("{fits}a"), R, A).is_err());
+        assert!(ParameterName::for_write(&fits, &scope()).is_ok());
+        assert!(ParameterName::for_write(&format!("{fits}a"), &scope()).is_err());
         // A longer region leaves room for fewer characters.
-        assert!(ParameterName::for_write(&fits, "ap-southeast-2", A).is_err());
+        assert!(ParameterName::for_write(&fits, &scope_in("ap-southeast-2")).is_err());
     }
 
     #[test]
     fn reads_accept_reserved_prefixes() {
-        assert!(ParameterName::for_read("/aws/service/x", R, A).unwrap().is_public());
-        assert!(!ParameterName::for_read("/ssm/x", R, A).unwrap().is_public());
+        assert!(ParameterName::for_read("/aws/service/x", &scope()).unwrap().is_public());
+        assert!(!ParameterName::for_read("/ssm/x", &scope()).unwrap().is_public());
     }
 
     #[test]
     fn arns_never_double_the_slash() {
-        assert_eq!(parameter_arn(R, A, "a/b"), "arn:aws:ssm:us-east-1:123456789012:parameter/a/b");
-        assert_eq!(parameter_arn("cn-north-1", A, "x"), "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/x");
+        assert_eq!(parameter_arn(&scope(), "a/b"), "arn:aws:ssm:us-east-1:123456789012:parameter/a/b");
+        assert_eq!(parameter_arn(&scope_in("cn-north-1"), "x"), "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/x");
+        assert_eq!(parameter_arn(&scope(), "a/b"), scope().arn("ssm", "parameter/a/b"));
+        assert_eq!(arn_prefix(&scope()), "arn:aws:ssm:us-east-1:123456789012:parameter/");
+    }
+
+    #[test]
+    fn public_arns_have_no_account() {
+        let region = Region::parse("cn-north-1").unwrap();
+        assert_eq!(
+            public_parameter_arn(&region, "aws/service/x"),
+            "arn:aws-cn:ssm:cn-north-1::parameter/aws/service/x"
+        );
+    }
+
+    #[test]
+    fn a_plain_name_is_owned_by_the_callers_scope() {
+        let caller = scope();
+        let r = ParameterReference::parse("/a/b:3", &caller, true).unwrap();
+        assert_eq!(r.owner, Owner::Account(Cow::Borrowed(&caller)));
+        assert!(matches!(r.owner, Owner::Account(Cow::Borrowed(_))));
+        assert_eq!((r.selector.as_ref(), r.response_name()), (Some(&Selector::Version(3)), Some("/a/b")));
+        assert_eq!(r.arn(), "arn:aws:ssm:us-east-1:123456789012:parameter/a/b");
+    }
+
+    #[test]
+    fn an_arn_names_its_own_account_and_region() {
+        let arn = "arn:aws:ssm:eu-west-1:111122223333:parameter/a/b";
+        let caller = scope();
+        let r = ParameterReference::parse(arn, &caller, false).unwrap();
+        let theirs = Scope::new(AccountId::parse("111122223333").unwrap(), Region::parse("eu-west-1").unwrap());
+        assert_eq!(r.owner, Owner::Account(Cow::Owned(theirs)));
+        assert_eq!((r.name.given.as_str(), r.response_name()), ("/a/b", None));
+        assert_eq!(r.arn(), arn);
+    }
+
+    #[test]
+    fn public_names_are_in_no_account_however_they_are_named() {
+        let caller = scope();
+        for text in [
+            "/aws/service/x",
+            "arn:aws:ssm:us-east-1::parameter/aws/service/x",
+            "arn:aws:ssm:us-east-1:111122223333:parameter/aws/service/x",
+        ] {
+            let r = ParameterReference::parse(text, &caller, false).unwrap();
+            assert_eq!(r.owner, Owner::Public(Cow::Owned(caller.region.clone())), "{text}");
+            assert_eq!(r.owner.account(), None);
+            assert_eq!(r.arn(), "arn:aws:ssm:us-east-1::parameter/aws/service/x");
+        }
+    }
+
+    #[test]
+    fn arns_of_no_real_account_region_or_parameter_are_malformed() {
+        for text in [
+            "arn:aws:ssm:us-east-1::parameter/mine",
+            "arn:aws:ssm:us-east-1:abc:parameter/x",
+            "arn:aws:ssm:nowhere:123456789012:parameter/x",
+            "arn:aws-cn:ssm:us-east-1:123456789012:parameter/x",
+            "arn:aws:kms:us-east-1:123456789012:parameter/x",
+            "arn:aws:ssm:us-east-1:123456789012:key/x",
+        ] {
+            let e = ParameterReference::parse(text, &scope(), false).unwrap_err();
+            assert_eq!(message(e), MALFORMED_NAME, "{text}");
+        }
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Parameters: PutParameter, GetParameter, GetParameters, DeleteParameter and DeleteParameters,
 //! and the rules of values, types, tiers and versions they share.
 
-use crate::datatypes;
 use crate::access;
+use crate::datatypes;
 use crate::errors::SsmError;
 use crate::events::Events;
-use crate::names::{parameter_arn, validation, ParameterName, ParameterReference, Selector};
+use crate::names::{parameter_arn, validation, Owner, ParameterName, ParameterReference, Selector};
 use crate::operations::{DeleteParameter, DeleteParameters, GetParameter, GetParameters, PutParameter};
 use crate::policies::{self, StoredPolicy};
 use crate::public::{self, PublicParameter};
@@ -17,7 +17,7 @@ use crate::types::{
     ParameterType, PutParameterRequest, PutParameterResult,
 };
 use crate::Ssm;
-use ingot_core::{Handler, RequestContext};
+use ingot_core::{Handler, Region, RequestContext};
 
 pub const STANDARD_VALUE_LIMIT: usize = 4096;
 pub const ADVANCED_VALUE_LIMIT: usize = 8192;
@@ -187,9 +187,8 @@ impl Handler<PutParameter> for Ssm {
         ctx: &RequestContext<'_>,
         input: PutParameterRequest,
     ) -> Result<PutParameterResult, SsmError> {
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-        let name = ParameterName::for_write(&input.name, region, account)?;
-        let arn = parameter_arn(region, account, &name.canonical);
+        let name = ParameterName::for_write(&input.name, ctx.scope)?;
+        let arn = parameter_arn(ctx.scope, &name.canonical);
         access::authorize_write::<PutParameter>(ctx, &name, &arn).await?;
 
         let overwrite = input.overwrite.unwrap_or(false);
@@ -261,7 +260,7 @@ impl Handler<PutParameter> for Ssm {
         };
         let needs_counts = existing.is_none() || input.tier.is_some_and(|t| Some(t) != current_tier);
         let mut counts = if needs_counts {
-            let counts = store::load_counts(&ctx.tx, account, region, &name.canonical).await?;
+            let counts = store::load_counts(&ctx.tx, ctx.scope, &name.canonical).await?;
             needs.crowded = existing.is_none()
                 && (counts.total.standard >= STANDARD_PARAMETER_LIMIT
                     || counts.total.standard + counts.total.advanced >= STANDARD_PARAMETER_LIMIT);
@@ -299,7 +298,7 @@ impl Handler<PutParameter> for Ssm {
                     input.name.trim_matches(' ')
                 )));
             }
-            ctx.tx.delete(&store::version_key(account, region, &name.canonical, oldest_version));
+            ctx.tx.delete(&store::version_key(ctx.scope, &name.canonical, oldest_version));
             oldest_version += 1;
         }
 
@@ -343,11 +342,11 @@ impl Handler<PutParameter> for Ssm {
         };
         policies::arm(ctx, &name.canonical, &mut record);
 
-        store::save(&ctx.tx, account, region, &name.canonical, &record);
+        store::save(&ctx.tx, ctx.scope, &name.canonical, &record);
         if existing.is_none() {
-            store::index_child(&ctx.tx, account, region, &name.canonical);
+            store::index_child(&ctx.tx, ctx.scope, &name.canonical);
         }
-        ctx.tx.put_record(&store::version_key(account, region, &name.canonical, version), &record.as_version());
+        ctx.tx.put_record(&store::version_key(ctx.scope, &name.canonical, version), &record.as_version());
         Events::of(ctx).change(&record, &arn, if existing.is_some() { "Update" } else { "Create" });
         Ok(PutParameterResult { version: Some(version), tier: Some(tier) })
     }
@@ -373,23 +372,22 @@ pub async fn read_reference(
     with_decryption: bool,
 ) -> Result<Result<Found, Miss>, SsmError> {
     let requested = reference.name.given.as_str();
-    if reference.name.is_public() {
-        let Some(p) = public::find(&reference.region, &reference.name.canonical) else {
+    if let Owner::Public(region) = &reference.owner {
+        let Some(p) = public::find(region.as_str(), &reference.name.canonical) else {
             return Ok(Err(Miss::NotFound));
         };
-        if reference.region != ctx.region().as_str() {
+        if **region != *ctx.region() {
             return Ok(Err(Miss::NotFound));
         }
         return Ok(match &reference.selector {
             Some(Selector::Version(v)) if *v != p.version => Err(Miss::Version(version_not_found(*v, requested))),
             Some(Selector::Label(l)) => Err(Miss::Version(label_not_found(l, requested))),
-            _ => Ok(Found { parameter: public_parameter(&p, &reference.region, reference.selector.as_ref()) }),
+            _ => Ok(Found { parameter: public_parameter(&p, region, reference.selector.as_ref()) }),
         });
     }
     if !reference.is_own(ctx) {
         return Ok(Err(Miss::NotFound));
     }
-    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     let canonical = &reference.name.canonical;
     let Some(current) = store::load_for_get(ctx, canonical).await? else {
         return Ok(Err(Miss::NotFound));
@@ -408,7 +406,7 @@ pub async fn read_reference(
     } else if wanted < current.oldest_version || wanted > current.version {
         return Ok(Err(Miss::Version(version_not_found(wanted, requested))));
     } else {
-        older = match store::load_version(&ctx.tx, account, region, canonical, wanted).await? {
+        older = match store::load_version(&ctx.tx, ctx.scope, canonical, wanted).await? {
             Some(v) => v,
             None => return Ok(Err(Miss::Version(version_not_found(wanted, requested)))),
         };
@@ -429,15 +427,8 @@ pub async fn to_parameter(
     selector: Option<&Selector>,
     with_decryption: bool,
 ) -> Result<Parameter, SsmError> {
-    let value = secure::readable_value(
-        ctx,
-        ctx.scope,
-        &arn,
-        version.parameter_type,
-        version.value,
-        with_decryption,
-    )
-    .await?;
+    let value =
+        secure::readable_value(ctx, ctx.scope, &arn, version.parameter_type, version.value, with_decryption).await?;
     Ok(Parameter {
         name: Some(version.name.to_string()),
         r#type: Some(version.parameter_type),
@@ -451,7 +442,7 @@ pub async fn to_parameter(
     })
 }
 
-pub fn public_parameter(p: &PublicParameter, region: &str, selector: Option<&Selector>) -> Parameter {
+pub fn public_parameter(p: &PublicParameter, region: &Region, selector: Option<&Selector>) -> Parameter {
     Parameter {
         name: Some(p.name()),
         r#type: Some(PublicParameter::TYPE),
@@ -471,7 +462,7 @@ impl Handler<GetParameter> for Ssm {
         ctx: &RequestContext<'_>,
         input: GetParameterRequest,
     ) -> Result<GetParameterResult, SsmError> {
-        let reference = ParameterReference::parse(&input.name, ctx, true)?;
+        let reference = ParameterReference::parse(&input.name, ctx.scope, true)?;
         let arn = reference.arn();
         access::authorize::<GetParameter>(ctx, &arn).await?;
         match read_reference(ctx, &reference, arn, input.with_decryption.unwrap_or(false)).await? {
@@ -497,7 +488,7 @@ impl Handler<GetParameters> for Ssm {
         }
         let mut references = Vec::with_capacity(names.len());
         for name in &names {
-            let reference = ParameterReference::parse(name, ctx, true)?;
+            let reference = ParameterReference::parse(name, ctx.scope, true)?;
             let arn = reference.arn();
             access::authorize::<GetParameters>(ctx, &arn).await?;
             references.push((reference, arn));
@@ -517,11 +508,10 @@ impl Handler<GetParameters> for Ssm {
 
 /// Deletes a parameter of the caller's account and region, in the request's unit of work.
 pub async fn delete(ctx: &RequestContext<'_>, canonical: &str, record: &ParameterRecord) -> Result<(), SsmError> {
-    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
     let mut timers = record.policies.clone();
     policies::disarm(&ctx.tx, &mut timers);
-    store::remove(&ctx.tx, account, region, canonical, record).await?;
-    Events::of(ctx).change(record, &parameter_arn(region, account, canonical), "Delete");
+    store::remove(&ctx.tx, ctx.scope, canonical, record).await?;
+    Events::of(ctx).change(record, &parameter_arn(ctx.scope, canonical), "Delete");
     Ok(())
 }
 
@@ -531,8 +521,8 @@ impl Handler<DeleteParameter> for Ssm {
         ctx: &RequestContext<'_>,
         input: DeleteParameterRequest,
     ) -> Result<DeleteParameterResult, SsmError> {
-        let name = ParameterName::for_write(&input.name, ctx.region().as_str(), ctx.account().as_str())?;
-        let arn = parameter_arn(ctx.region().as_str(), ctx.account().as_str(), &name.canonical);
+        let name = ParameterName::for_write(&input.name, ctx.scope)?;
+        let arn = parameter_arn(ctx.scope, &name.canonical);
         access::authorize_write::<DeleteParameter>(ctx, &name, &arn).await?;
         let Some(record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
@@ -548,16 +538,15 @@ impl Handler<DeleteParameters> for Ssm {
         ctx: &RequestContext<'_>,
         input: DeleteParametersRequest,
     ) -> Result<DeleteParametersResult, SsmError> {
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
         let mut deleted = Vec::new();
         let mut invalid = Vec::new();
         let mut seen: Vec<String> = Vec::new();
         for given in input.names {
-            let Ok(name) = ParameterName::for_write(&given, region, account) else {
+            let Ok(name) = ParameterName::for_write(&given, ctx.scope) else {
                 invalid.push(given);
                 continue;
             };
-            let arn = parameter_arn(region, account, &name.canonical);
+            let arn = parameter_arn(ctx.scope, &name.canonical);
             access::authorize_write::<DeleteParameters>(ctx, &name, &arn).await?;
             if seen.contains(&name.canonical) {
                 // Named twice: the first mention deleted it.

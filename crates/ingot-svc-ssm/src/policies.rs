@@ -320,8 +320,7 @@ impl JobHandler for PolicyJobs {
     async fn run(&self, job: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError> {
         let payload: Payload =
             serde_json::from_value(job.payload.clone()).map_err(|e| JobError::new(format!("bad payload: {e}")))?;
-        let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-        let key = store::current_key(account, region, &payload.name);
+        let key = store::current_key(ctx.scope, &payload.name);
         let Some(mut record) = ctx.tx.get_record::<ParameterRecord>(&key).await? else {
             return Ok(JobOutcome::Done);
         };
@@ -332,7 +331,7 @@ impl JobHandler for PolicyJobs {
         if record.policies[index].job.as_ref().map(|j| j.id.as_str()) != Some(job.id.as_str()) {
             return Ok(JobOutcome::Done);
         }
-        let arn = parameter_arn(region, account, &payload.name);
+        let arn = parameter_arn(ctx.scope, &payload.name);
         let events = Events::of(ctx);
         let rule = record.policies[index].rule.clone();
         match rule {
@@ -341,7 +340,7 @@ impl JobHandler for PolicyJobs {
                 record.policies[index].status = PolicyStatus::Finished;
                 let mut others = record.policies.clone();
                 disarm(&ctx.tx, &mut others);
-                store::remove(&ctx.tx, account, region, &payload.name, &record)
+                store::remove(&ctx.tx, ctx.scope, &payload.name, &record)
                     .await
                     .map_err(|e| JobError::new(format!("{e:?}")))?;
                 ctx.record("DeleteParameter", serde_json::json!({ "Name": record.name }));
@@ -356,7 +355,7 @@ impl JobHandler for PolicyJobs {
             PolicyRule::ExpirationNotification { .. } => {
                 record.policies[index].job = None;
                 record.policies[index].status = PolicyStatus::Finished;
-                store::save(&ctx.tx, account, region, &payload.name, &record);
+                store::save(&ctx.tx, ctx.scope, &payload.name, &record);
                 events.policy_action(
                     &record,
                     &arn,
@@ -370,7 +369,7 @@ impl JobHandler for PolicyJobs {
             PolicyRule::NoChangeNotification { .. } => {
                 record.policies[index].job = None;
                 record.policies[index].status = PolicyStatus::Finished;
-                store::save(&ctx.tx, account, region, &payload.name, &record);
+                store::save(&ctx.tx, ctx.scope, &payload.name, &record);
                 events.policy_action(
                     &record,
                     &arn,

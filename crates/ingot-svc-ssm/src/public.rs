@@ -2,10 +2,10 @@
 //! writable by none. Served from a static table, never from the store; the AMI ids are derived
 //! from the region and the name, so they differ per region and never change.
 
-use crate::names::ParameterPath;
+use crate::names::{public_parameter_arn, ParameterPath};
 use crate::store::fnv1a;
 use crate::types::{ParameterTier, ParameterType};
-use ingot_core::Timestamp;
+use ingot_core::{Region, Timestamp};
 
 /// A public parameter in one region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,8 +23,8 @@ impl PublicParameter {
         format!("/{}", self.canonical)
     }
 
-    pub fn arn(&self, region: &str) -> String {
-        crate::names::parameter_arn(region, "", &self.canonical)
+    pub fn arn(&self, region: &Region) -> String {
+        public_parameter_arn(region, &self.canonical)
     }
 
     pub const TYPE: ParameterType = ParameterType::String;
@@ -169,7 +169,7 @@ mod tests {
     fn public_arns_have_an_empty_account() {
         let p = find("us-east-2", "aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2").unwrap();
         assert_eq!(
-            p.arn("us-east-2"),
+            p.arn(&Region::parse("us-east-2").unwrap()),
             "arn:aws:ssm:us-east-2::parameter/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2"
         );
         assert_eq!(p.name(), "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2");

@@ -2,6 +2,7 @@
 //! `ResourceType: Parameter` (Ingot has no other taggable Systems Manager resources yet, so every
 //! other type is `InvalidResourceType`). Tags belong to the parameter, not to a version.
 
+use crate::access;
 use crate::errors::SsmError;
 use crate::names::{parameter_arn, validation, ParameterName, MALFORMED_PATH};
 use crate::operations::{AddTagsToResource, ListTagsForResource, RemoveTagsFromResource};
@@ -12,7 +13,6 @@ use crate::types::{
     RemoveTagsFromResourceRequest, RemoveTagsFromResourceResult, ResourceTypeForTagging, Tag,
 };
 use crate::Ssm;
-use crate::access;
 use ingot_core::{CommonKind, Handler, Operation, RequestContext};
 
 /// Finds the tagged parameter after authorizing `action` on it.
@@ -25,12 +25,11 @@ async fn tagged_parameter<Op: Operation>(
         access::authorize_any::<Op>(ctx).await?;
         return Err(SsmError::InvalidResourceType(Default::default()));
     }
-    let (account, region) = (ctx.account().as_str(), ctx.region().as_str());
-    let name = ParameterName::for_read(resource_id, region, account).map_err(|e| match e {
+    let name = ParameterName::for_read(resource_id, ctx.scope).map_err(|e| match e {
         SsmError::Common(c) if c.kind == CommonKind::Validation => validation(MALFORMED_PATH),
         other => other,
     })?;
-    access::authorize::<Op>(ctx, &parameter_arn(region, account, &name.canonical)).await?;
+    access::authorize::<Op>(ctx, &parameter_arn(ctx.scope, &name.canonical)).await?;
     if name.is_public() {
         return Err(SsmError::InvalidResourceId(Default::default()));
     }
@@ -63,7 +62,7 @@ impl Handler<AddTagsToResource> for Ssm {
         let (canonical, mut record) =
             tagged_parameter::<AddTagsToResource>(ctx, input.resource_type, &input.resource_id).await?;
         merge_tags(&mut record.tags, input.tags)?;
-        store::save(&ctx.tx, ctx.account().as_str(), ctx.region().as_str(), &canonical, &record);
+        store::save(&ctx.tx, ctx.scope, &canonical, &record);
         Ok(AddTagsToResourceResult {})
     }
 }
@@ -79,7 +78,7 @@ impl Handler<RemoveTagsFromResource> for Ssm {
         let before = record.tags.len();
         record.tags.retain(|(k, _)| !input.tag_keys.contains(k));
         if record.tags.len() != before {
-            store::save(&ctx.tx, ctx.account().as_str(), ctx.region().as_str(), &canonical, &record);
+            store::save(&ctx.tx, ctx.scope, &canonical, &record);
         }
         Ok(RemoveTagsFromResourceResult {})
     }
@@ -91,8 +90,7 @@ impl Handler<ListTagsForResource> for Ssm {
         ctx: &RequestContext<'_>,
         input: ListTagsForResourceRequest,
     ) -> Result<ListTagsForResourceResult, SsmError> {
-        let (_, record) =
-            tagged_parameter::<ListTagsForResource>(ctx, input.resource_type, &input.resource_id).await?;
+        let (_, record) = tagged_parameter::<ListTagsForResource>(ctx, input.resource_type, &input.resource_id).await?;
         let tag_list = record.tags.into_iter().map(|(key, value)| Tag { key, value }).collect();
         Ok(ListTagsForResourceResult { tag_list: Some(tag_list) })
     }

@@ -4,13 +4,12 @@ use ingot::config::{Command, Config, LogFormat};
 use std::io::Write as _;
 
 // Requests allocate many small, short-lived buffers; mimalloc handles that pattern with less
-// contention and overhead than the system allocator (about a tenth of a GetParameter's CPU).
-// Its `override` feature makes it the process's `malloc`, so SQLite (C) allocates from it too:
-// SQLite's readers free and refill their page caches after every commit, from many threads, and
-// under glibc's malloc that churn fragmented the arenas until RSS grew without bound under load.
-// The `v2` feature selects mimalloc 2: under the mixed load mimalloc 3 abandoned and reclaimed
-// pages between threads hundreds of thousands of times and RSS kept creeping up (+16 % in five
-// minutes); mimalloc 2 stays within a band at the same throughput (docs/benchmarks.md).
+// contention and overhead than the system allocator. Its `override` feature makes it the
+// process's `malloc`, so SQLite (C) allocates from it too: SQLite's readers free and refill their
+// page caches after every commit, from many threads, and under glibc's malloc that churn
+// fragmented the arenas until memory grew without bound under load. The `v2` feature selects
+// mimalloc 2, whose memory stays within a band under the mixed load where mimalloc 3's kept
+// creeping up (docs/design/storage.md, "Memory allocator"; numbers in docs/benchmarks.md).
 //
 // Rust's allocator is therefore `System`, which is `malloc` (and, above 16-byte alignment,
 // `posix_memalign`), which is mimalloc. The `mimalloc` crate's allocator would enter through

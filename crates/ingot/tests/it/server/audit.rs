@@ -68,7 +68,8 @@ async fn a_call_made_inside_ingot_is_recorded_as_its_principal_with_its_origin()
         user_agent: "ssm.amazonaws.com",
         access_key_id: None,
     };
-    let call = ingot_core::Call { service: "ssm", operation: "PutParameter", scope: &scope, principal: &principal, origin };
+    let call =
+        ingot_core::Call { service: "ssm", operation: "PutParameter", scope: &scope, principal: &principal, origin };
     let input = serde_json::json!({ "Name": "/internal", "Value": "v", "Type": "String" });
     let output = env.invoker.invoke(&env, call, input).await.expect("internal PutParameter");
     assert_eq!(output["Version"], 1);
@@ -92,7 +93,8 @@ async fn an_internal_call_with_input_the_model_refuses_changes_nothing() {
     let principal = ingot_core::Principal::root(account.clone());
     let scope = ingot_core::Scope::new(account, ingot_core::Region::parse("us-east-1").unwrap());
     let origin = ingot_core::Origin { request_id: "internal-2", source_ip: "x", user_agent: "x", access_key_id: None };
-    let call = ingot_core::Call { service: "ssm", operation: "PutParameter", scope: &scope, principal: &principal, origin };
+    let call =
+        ingot_core::Call { service: "ssm", operation: "PutParameter", scope: &scope, principal: &principal, origin };
     let input = serde_json::json!({ "Name": "/internal", "Value": "v", "Type": "Nope" });
     let failure = env.invoker.invoke(&env, call, input).await.unwrap_err();
     assert!(failure.message().unwrap_or("").contains("Member must satisfy enum value set"), "{failure:?}");

@@ -97,7 +97,8 @@ async fn every_served_operation_denies_a_principal_without_permissions_and_chang
                 }
             }
             let before = snapshot(&server).await;
-            let call = Call { service: model.id, operation: operation.name, scope: &scope, principal: &principal, origin };
+            let call =
+                Call { service: model.id, operation: operation.name, scope: &scope, principal: &principal, origin };
             let result = env.invoker.invoke(&env, call, input).await;
             let after = snapshot(&server).await;
             swept += 1;
@@ -129,7 +130,10 @@ fn check_denial(model: &'static ServiceModel, operation: &str, failure: &Service
         return Some(format!("{}.{operation}: {failure:?} instead of access denied", model.id));
     };
     if error.kind != ingot_core::CommonKind::AccessDenied {
-        return Some(format!("{}.{operation}: {:?} ({}) instead of access denied", model.id, error.kind, error.message));
+        return Some(format!(
+            "{}.{operation}: {:?} ({}) instead of access denied",
+            model.id, error.kind, error.message
+        ));
     }
     let action = format!("{}:{operation}", model.iam_prefix);
     if !error.message.contains(&action) {
@@ -146,7 +150,6 @@ fn check_denial(model: &'static ServiceModel, operation: &str, failure: &Service
     };
     // restJson1 names the code in a header only.
     let in_header = response.headers.iter().any(|(_, value)| value.contains(code));
-    (response.status != status || !(body.contains(code) || in_header)).then(|| {
-        format!("{}.{operation}: rendered as {} {body} instead of {status} {code}", model.id, response.status)
-    })
+    (response.status != status || !(body.contains(code) || in_header))
+        .then(|| format!("{}.{operation}: rendered as {} {body} instead of {status} {code}", model.id, response.status))
 }
