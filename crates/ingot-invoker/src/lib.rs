@@ -266,3 +266,94 @@ impl Invoke for Invoker {
         tx.emit(AUDIT_TOPIC, audit.to_entry());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ingot_core::{Access, AccountId, Authorizer, Decision, IdGen, Region};
+    use ingot_protocol::testmodels::JSON_MODEL;
+    use ingot_store::{Batch, Store, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const POLICY: &str = "test/policy";
+    const TOUCHED: &str = "test/touched";
+
+    /// Allows while the stored policy says `allow`, reading it through the call's unit of work.
+    /// The first time it decides, it changes the policy behind the call's back, as a concurrent
+    /// PutRolePolicy would.
+    struct PolicyReader {
+        store: Arc<dyn Store>,
+        changed: AtomicBool,
+    }
+
+    impl Authorizer for PolicyReader {
+        fn authorize<'a>(&'a self, ctx: &'a RequestContext<'a>, _: &'static str, _: &'a Access<'a>) -> Decision<'a> {
+            Decision::pending(async move {
+                let policy = ctx.tx.get(POLICY).await?;
+                if !self.changed.swap(true, Ordering::SeqCst) {
+                    let write =
+                        Write { key: POLICY.into(), value: Some(b"deny".to_vec()), expect: ingot_store::Expect::Any };
+                    self.store.commit(Batch { writes: vec![write], ..Default::default() }).await?;
+                }
+                match policy.as_deref() {
+                    Some(b"allow") => Ok(()),
+                    _ => Err(CommonError::access_denied("denied by the stored policy")),
+                }
+            })
+        }
+    }
+
+    /// A service whose one operation authorizes, then writes a key.
+    struct Toucher;
+
+    impl Service for Toucher {
+        fn model(&self) -> &'static ingot_core::model::ServiceModel {
+            &JSON_MODEL
+        }
+
+        fn call<'a>(
+            &'a self,
+            ctx: &'a RequestContext<'_>,
+            _operation: &'a str,
+            _input: Value,
+        ) -> ingot_core::BoxFuture<'a, Result<Output, ServiceFailure>> {
+            Box::pin(async move {
+                ctx.env.authorizer.authorize(ctx, "test:Touch", &Access::any_resource()).await?;
+                ctx.tx.put(TOUCHED, b"yes".to_vec());
+                Ok(Box::new(serde_json::json!({})) as Output)
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_policy_changed_while_a_call_is_decided_makes_the_call_run_again_on_the_new_policy() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = ingot_store_sqlite::SqliteStore::open(dir.path()).unwrap();
+        let allow = Write { key: POLICY.into(), value: Some(b"allow".to_vec()), expect: ingot_store::Expect::Any };
+        store.commit(Batch { writes: vec![allow], ..Default::default() }).await.unwrap();
+        let invoker = Arc::new(Invoker::new(vec![Arc::new(Toucher)]));
+        let env = Env {
+            store: store.clone(),
+            clock: Arc::new(ingot_core::time::SystemClock::new()),
+            ids: IdGen::seeded(1),
+            secrets: ingot_core::crypto::SecretBox::new(&[1; 32]),
+            authorizer: Arc::new(PolicyReader { store: store.clone(), changed: AtomicBool::new(false) }),
+            invoker: invoker.clone(),
+            clock_moved: tokio::sync::Notify::new(),
+        };
+        let account = AccountId::parse("111122223333").unwrap();
+        let scope = Scope::new(account.clone(), Region::parse("us-east-1").unwrap());
+        let principal = Principal::root(account);
+        let origin = Origin { request_id: "r", source_ip: "127.0.0.1", user_agent: "t", access_key_id: None };
+        let invocation = Invocation {
+            service: &Toucher,
+            operation: &JSON_MODEL.operations[0],
+            scope: &scope,
+            principal: &principal,
+            origin,
+        };
+        let failure = invoker.call(&env, invocation, &mut Given(serde_json::json!({}))).await.err().expect("denied");
+        assert_eq!(failure.message(), Some("denied by the stored policy"));
+        assert!(store.get(TOUCHED).await.unwrap().is_none(), "the write allowed by the old policy did not commit");
+    }
+}
