@@ -20,7 +20,8 @@ use ingot_core::{
 };
 use ingot_store::Tx;
 use serde_json::Value;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 pub use audit::{expand_audit_entry, AUDIT_TOPIC};
 
@@ -71,11 +72,36 @@ pub struct Refused<'a> {
 pub struct Invoker {
     services: Vec<Arc<dyn Service>>,
     audit: AuditBuffer,
+    /// Registered on the first call, once the binary has installed its metrics recorder.
+    metrics: OnceLock<HashMap<(&'static str, &'static str), OperationMetrics>>,
+}
+
+/// The metric handles of one served operation: its duration, and its count of successful
+/// calls (failures are counted by their error code, registered as they occur). Registering a
+/// labelled metric looks it up in the recorder's registry; a handle records directly.
+struct OperationMetrics {
+    ok: metrics::Counter,
+    duration: metrics::Histogram,
 }
 
 impl Invoker {
     pub fn new(services: Vec<Arc<dyn Service>>) -> Self {
-        Invoker { services, audit: AuditBuffer::default() }
+        Invoker { services, audit: AuditBuffer::default(), metrics: OnceLock::new() }
+    }
+
+    fn operation_metrics(&self) -> &HashMap<(&'static str, &'static str), OperationMetrics> {
+        self.metrics.get_or_init(|| {
+            let mut handles = HashMap::new();
+            for model in self.services.iter().map(|s| s.model()) {
+                for op in model.operations {
+                    let (service, operation) = (model.id, op.name);
+                    let ok = metrics::counter!("ingot_calls_total", "service" => service, "operation" => operation, "outcome" => "ok");
+                    let duration = metrics::histogram!("ingot_call_duration_seconds", "service" => service, "operation" => operation);
+                    handles.insert((service, operation), OperationMetrics { ok, duration });
+                }
+            }
+            handles
+        })
     }
 
     /// Every served service.
@@ -103,13 +129,21 @@ impl Invoker {
         let (service, operation) = (invocation.service.model().id, invocation.operation.name);
         let started = std::time::Instant::now();
         let result = self.run_call(env, invocation, input).await;
-        let outcome: metrics::SharedString = match &result {
-            Ok(_) => "ok".into(),
-            Err(ServiceFailure::Modeled(e)) => e.code.into(),
-            Err(failure) => failure.code_for_audit().into(),
+        let handles = self.operation_metrics().get(&(service, operation));
+        match handles {
+            Some(handles) => handles.duration.record(started.elapsed()),
+            None => metrics::histogram!("ingot_call_duration_seconds", "service" => service, "operation" => operation)
+                .record(started.elapsed()),
+        }
+        let outcome: metrics::SharedString = match (&result, handles) {
+            (Ok(_), Some(handles)) => {
+                handles.ok.increment(1);
+                return result;
+            }
+            (Ok(_), None) => "ok".into(),
+            (Err(ServiceFailure::Modeled(e)), _) => e.code.into(),
+            (Err(failure), _) => failure.code_for_audit().into(),
         };
-        metrics::histogram!("ingot_call_duration_seconds", "service" => service, "operation" => operation)
-            .record(started.elapsed());
         metrics::counter!("ingot_calls_total", "service" => service, "operation" => operation, "outcome" => outcome)
             .increment(1);
         result

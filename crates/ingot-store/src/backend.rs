@@ -80,6 +80,31 @@ pub fn limit_to_db(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
 
+/// Checks a backend's frozen migrations (for its tests): the files under `dir` are exactly the
+/// embedded `migrations`, numbered 1, 2, … in order as `NNNN_name.sql`, and each text still has
+/// the FNV-1a 64 fingerprint recorded in `frozen` when it was applied first. A database records
+/// only the numbers it applied, so a changed text would go unnoticed there; it fails here.
+pub fn assert_migrations_frozen(dir: &std::path::Path, migrations: &[(i64, &str)], frozen: &[(i64, u64)]) {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("migrations directory")
+        .map(|entry| entry.expect("directory entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), migrations.len(), "every file under migrations/ is in the list: {files:?}");
+    for (index, (file, (version, sql))) in files.iter().zip(migrations).enumerate() {
+        assert_eq!(*version, index as i64 + 1, "migrations are numbered 1, 2, … in order");
+        assert!(file.starts_with(&format!("{version:04}_")) && file.ends_with(".sql"), "{file}");
+        let on_disk = std::fs::read_to_string(dir.join(file)).expect("migration file");
+        assert_eq!(on_disk, *sql, "{file} is the embedded text");
+    }
+    let fnv1a = |text: &str| {
+        text.bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+    };
+    let fingerprints: Vec<(i64, u64)> = migrations.iter().map(|(v, sql)| (*v, fnv1a(sql))).collect();
+    assert_eq!(fingerprints, frozen, "an applied migration changed (append a new one instead)");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
