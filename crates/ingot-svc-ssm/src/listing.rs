@@ -15,15 +15,14 @@ use crate::operations::{DescribeParameters, GetParametersByPath};
 use crate::parameters::{public_parameter, to_parameter};
 use crate::policies::inline_policies;
 use crate::public;
-use crate::store::{self, fnv1a, ParameterRecord};
+use crate::store::{self, ParameterRecord};
 use crate::types::{
     DescribeParametersRequest, DescribeParametersResult, GetParametersByPathRequest, GetParametersByPathResult,
     ParameterMetadata, ParameterStringFilter, ParametersFilterKey,
 };
 use crate::Ssm;
-use base64::Engine;
+use ingot_core::page::{decode_page_token, encode_page_token};
 use ingot_core::{Handler, RequestContext, Scope};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Parameters one page may examine before it returns (short) with a token.
@@ -234,29 +233,15 @@ impl Filter {
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-struct Token {
-    /// Fingerprint of the query the token continues.
-    q: String,
-    /// The last key examined (a canonical name, or a version number).
-    k: String,
-}
-
-/// An opaque page token: base64 of the query's fingerprint and the last key examined.
+/// An opaque page token bound to `query` (core's format, see `ingot_core::page`), continuing
+/// after the key `last`.
 pub fn encode_token(query: &str, last: &str) -> String {
-    let token = Token { q: format!("{:016x}", fnv1a(query.as_bytes())), k: last.to_string() };
-    base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&token).unwrap_or_default())
+    encode_page_token(query, last)
 }
 
 /// The last key of a token made for `query`, or `InvalidNextToken`.
 pub fn decode_token(query: &str, token: &str) -> Result<String, SsmError> {
-    let invalid = || SsmError::invalid_next_token("The specified token isn't valid.");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| invalid())?;
-    let token: Token = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if token.q != format!("{:016x}", fnv1a(query.as_bytes())) {
-        return Err(invalid());
-    }
-    Ok(token.k)
+    decode_page_token(query, token).ok_or_else(|| SsmError::invalid_next_token("The specified token isn't valid."))
 }
 
 fn page_size(requested: Option<i32>, default: usize) -> usize {
