@@ -153,3 +153,37 @@ fn check_denial(model: &'static ServiceModel, operation: &str, failure: &Service
     (response.status != status || !(body.contains(code) || in_header))
         .then(|| format!("{}.{operation}: rendered as {} {body} instead of {status} {code}", model.id, response.status))
 }
+
+#[tokio::test]
+async fn an_authenticated_user_without_permissions_is_denied_over_the_wire_with_each_protocols_error() {
+    let server = TestServer::start_in_process().await;
+    let env = server.env();
+    let principal = nobody(&server.account());
+    let key_id = ingot_core::credentials::new_access_key_id(&env.ids, "AKIA", &principal.account);
+    let secret = env.ids.secret_access_key();
+    let record = ingot_core::credentials::AccessKeyRecord::new(
+        key_id.clone(),
+        &secret,
+        principal.clone(),
+        &env.secrets,
+        &env.ids,
+        ingot_core::Clock::now(&*env.clock),
+    );
+    let tx = ingot_store::Tx::new(env.store.clone());
+    tx.put_record(&ingot_core::credentials::access_key_storage_key(&key_id), &record);
+    env.store.commit(tx.take_batch()).await.expect("access key stored");
+
+    // Authenticated: STS answers who it is (no permission needed).
+    let sts = aws_sdk_sts::Client::new(&server.sdk_config("us-east-1", &key_id, &secret));
+    let me = sts.get_caller_identity().send().await.expect("GetCallerIdentity needs no permission");
+    assert_eq!(me.arn(), Some(principal.arn.as_str()));
+    // And denied everything else, in its protocol's words.
+    let ssm = aws_sdk_ssm::Client::new(&server.sdk_config("us-east-1", &key_id, &secret));
+    let err = ssm.get_parameter().name("/anything").send().await.unwrap_err().into_service_error();
+    assert_eq!(aws_sdk_ssm::error::ProvideErrorMetadata::code(&err), Some("AccessDeniedException"));
+    let message = aws_sdk_ssm::error::ProvideErrorMetadata::message(&err).unwrap_or("");
+    assert!(message.contains("is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:"));
+    let err = sts.get_access_key_info().access_key_id(&key_id).send().await.unwrap_err().into_service_error();
+    assert_eq!(aws_sdk_sts::error::ProvideErrorMetadata::code(&err), Some("AccessDenied"));
+    server.stop().await;
+}
