@@ -89,7 +89,7 @@ pub async fn resolve_key(tx: &Tx, scope: &Scope, key_ref: &str) -> Result<Option
 /// first use inside the caller's unit of work.
 ///
 /// Both records are written with [`Tx::insert_new`]: when two requests create the key at the same
-/// time, one commit fails with a conflict, and the gateway's retry of that request finds the key
+/// time, one commit fails with a conflict, and the invoker's retry of that request finds the key
 /// the other one created. The key exists only if the caller's unit of work commits.
 pub async fn aws_managed_key(
     tx: &Tx,

@@ -1,5 +1,6 @@
 //! The unit of work of one request: reads see committed state plus the request's own writes;
-//! writes and outbox entries are buffered until the gateway commits them in one [`Batch`].
+//! writes and outbox entries are buffered until the invoker (or the job runner) commits them in one
+//! [`Batch`].
 //!
 //! Concurrency is optimistic: the version of every key read is remembered and becomes an
 //! expectation of the commit, so a concurrent change to anything the request read makes the

@@ -11,7 +11,7 @@ pub use generated::{errors, model::MODEL, operations, types};
 
 use errors::Ec2Error;
 
-/// The `ec2` service as the gateway serves it.
+/// The `ec2` service as the invoker serves it.
 pub struct Ec2;
 
 /// EC2's `DryRun`: once the caller is authorized, report that the call would have succeeded.

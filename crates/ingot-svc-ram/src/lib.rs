@@ -7,5 +7,5 @@ mod resource_types;
 
 pub use generated::{errors, model::MODEL, operations, types};
 
-/// The `ram` service as the gateway serves it.
+/// The `ram` service as the invoker serves it.
 pub struct Ram;

@@ -41,7 +41,7 @@ pub use generated::{errors, model::MODEL, operations, types};
 
 use std::sync::Arc;
 
-/// The `ssm` service as the gateway serves it.
+/// The `ssm` service as the invoker serves it.
 pub struct Ssm;
 
 /// The durable-job handlers of this service (parameter policy timers), for the job runner.

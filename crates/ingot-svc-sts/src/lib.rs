@@ -13,5 +13,5 @@ mod identity;
 
 pub use generated::{errors, model::MODEL, operations, types};
 
-/// The `sts` service as the gateway serves it.
+/// The `sts` service as the invoker serves it.
 pub struct Sts;
