@@ -1,4 +1,4 @@
-//! The contract between generated code, handlers and the gateway.
+//! The contract between generated code, handlers and the invoker.
 //!
 //! For every served operation the generator writes a marker type implementing [`Operation`], and
 //! an `impl Service` for the service struct whose dispatch calls [`invoke`] with each marker. A
@@ -38,7 +38,7 @@ pub trait Handler<Op: Operation>: Send + Sync {
     ) -> impl Future<Output = Result<Op::Output, Op::Error>> + Send;
 }
 
-/// A served service as the gateway sees it (implemented by generated code).
+/// A served service as the invoker sees it (implemented by generated code).
 pub trait Service: Send + Sync + 'static {
     fn model(&self) -> &'static ServiceModel;
 
