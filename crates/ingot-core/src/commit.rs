@@ -35,11 +35,6 @@ impl ConflictRetry {
         Self::default()
     }
 
-    /// 1 for the first run of the work, 2 for the first run again, …
-    pub fn attempt(&self) -> u32 {
-        self.attempt + 1
-    }
-
     /// Commits `batch`. On a conflict, pauses and answers [`Committed::RunAgain`] until the
     /// attempts are used up, then `ServiceUnavailable`; a store failure is an internal error.
     /// Times each commit in `ingot_commit_duration_seconds` and counts conflicts in

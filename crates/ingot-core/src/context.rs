@@ -10,7 +10,7 @@ use crate::ids::IdGen;
 use crate::invoke::Origin;
 use crate::operation::Operation;
 use crate::scope::Scope;
-use crate::time::{Clock, Timestamp};
+use crate::time::Timestamp;
 use ingot_store::Tx;
 
 pub struct RequestContext<'a> {
@@ -45,15 +45,7 @@ impl<'a> RequestContext<'a> {
         &self.env.ids
     }
 
-    pub fn clock(&self) -> &'a dyn Clock {
-        &*self.env.clock
-    }
-
     pub fn secrets(&self) -> &'a SecretBox {
         &self.env.secrets
-    }
-
-    pub fn request_id(&self) -> &'a str {
-        self.origin.request_id
     }
 }

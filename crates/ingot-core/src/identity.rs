@@ -105,9 +105,15 @@ impl Principal {
     /// service's own timers and actions (CloudTrail's `AWSService` identity, invoked by
     /// `ssm.amazonaws.com`).
     pub fn service(service: &str, account: AccountId) -> Self {
-        let name = format!("{service}.amazonaws.com");
+        let name = service_principal_name(service);
         Principal { arn: name.clone(), user_id: name, account, kind: PrincipalKind::Internal }
     }
+}
+
+/// `ssm.amazonaws.com`: how AWS names a service acting by itself (its principal, and the source
+/// of its calls in CloudTrail).
+pub fn service_principal_name(service: &str) -> String {
+    [service, ".amazonaws.com"].concat()
 }
 
 /// A commercial region as EC2 describes it.

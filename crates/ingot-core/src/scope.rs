@@ -52,6 +52,17 @@ impl Scope {
         join(&head, rest, reserve)
     }
 
+    /// The length of [`Scope::arn`]`(service, resource)` for a resource `resource_len` bytes long,
+    /// without building it.
+    pub fn arn_len(&self, service: &str, resource_len: usize) -> usize {
+        "arn:::::".len()
+            + self.partition().len()
+            + service.len()
+            + self.region.as_str().len()
+            + self.account.as_str().len()
+            + resource_len
+    }
+
     /// [`Scope::arn`] with the resource given in parts, built in one allocation.
     pub fn arn_parts(&self, service: &str, resource: &[&str]) -> String {
         let head = ["arn:", self.partition(), ":", service, ":", self.region.as_str(), ":", self.account.as_str(), ":"];
@@ -110,6 +121,7 @@ mod tests {
         assert_eq!(s.key("ssm", "p/a"), "111122223333/eu-west-1/ssm/p/a");
         assert_eq!(s.key_parts("ssm", &["p/", "a"], 0), s.key("ssm", "p/a"));
         assert_eq!(s.arn_parts("ssm", &["parameter/", "a"]), s.arn("ssm", "parameter/a"));
+        assert_eq!(s.arn_len("ssm", "parameter/a".len()), s.arn("ssm", "parameter/a").len());
         assert_eq!(s.account_key("iam", "roles/r"), "111122223333/global/iam/roles/r");
         assert_eq!(org_key("o-abc", "organizations", "accounts/1"), "org/o-abc/organizations/accounts/1");
         assert_eq!(global_key("iam", "access-keys/AKIA"), "global/iam/access-keys/AKIA");

@@ -263,28 +263,22 @@ impl Gateway {
             Ok(a) => a,
             Err(error) => {
                 let origin = call.origin(access_key_id.as_deref());
-                let refused = Refused {
+                return self.refuse(Refused {
                     service,
-                    operation: None,
                     principal: None,
                     region: &region_hint,
                     origin,
                     time: now,
                     error: &error,
-                };
-                self.invoker.record_refused(&refused);
-                return encode_error(model, &error.into(), call.request_id);
+                });
             }
         };
         let origin = call.origin(Some(&auth.access_key_id));
         let (operation, input) = match ingot_protocol::decode_request(model, req) {
             Ok(decoded) => decoded,
             Err(error) => {
-                let region = auth.region.as_str();
-                let principal = Some(&*auth.principal);
-                let refused = Refused { service, operation: None, principal, region, origin, time: now, error: &error };
-                self.invoker.record_refused(&refused);
-                return encode_error(model, &error.into(), call.request_id);
+                let (principal, region) = (Some(&*auth.principal), auth.region.as_str());
+                return self.refuse(Refused { service, principal, region, origin, time: now, error: &error });
             }
         };
         let scope = Scope::new(auth.principal.account.clone(), auth.region);
@@ -303,6 +297,14 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// The answer to a call refused before it reached its service, whose refusal is audited.
+    fn refuse(&self, refused: Refused<'_>) -> HttpResponse {
+        self.invoker.record_refused(&refused);
+        encode_error(refused.service.model(), &refused.error.clone().into(), refused.origin.request_id)
+    }
+}
+
 /// A request's input for each run of its call: decoded once up front, decoded again for a run
 /// after a conflict (a run consumes its input).
 struct WireInput<'a> {
@@ -312,7 +314,7 @@ struct WireInput<'a> {
 }
 
 impl InputSource for WireInput<'_> {
-    fn input(&mut self, _attempt: u32) -> Result<Value, CommonError> {
+    fn input(&mut self) -> Result<Value, CommonError> {
         match self.decoded.take() {
             Some(input) => Ok(input),
             None => ingot_protocol::decode_request(self.model, self.req).map(|(_, input)| input),

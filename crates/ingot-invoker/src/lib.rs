@@ -44,15 +44,14 @@ pub struct Answer {
 /// Gives a call its canonical input for each run: a call runs again when its commit conflicts,
 /// and a run consumes its input.
 pub trait InputSource: Send {
-    /// The input of run `attempt` (1 for the first).
-    fn input(&mut self, attempt: u32) -> Result<Value, CommonError>;
+    fn input(&mut self) -> Result<Value, CommonError>;
 }
 
 /// An input already at hand, copied for each run.
 pub struct Given(pub Value);
 
 impl InputSource for Given {
-    fn input(&mut self, _attempt: u32) -> Result<Value, CommonError> {
+    fn input(&mut self) -> Result<Value, CommonError> {
         Ok(self.0.clone())
     }
 }
@@ -61,7 +60,6 @@ impl InputSource for Given {
 /// audit record.
 pub struct Refused<'a> {
     pub service: &'a dyn Service,
-    pub operation: Option<&'static OperationModel>,
     pub principal: Option<&'a Principal>,
     pub region: &'a str,
     pub origin: Origin<'a>,
@@ -161,7 +159,7 @@ impl Invoker {
         let mut request_parameters: Option<Vec<u8>> = None;
         let mut retry = ConflictRetry::new();
         loop {
-            let input = input.input(retry.attempt())?;
+            let input = input.input()?;
             let request_parameters =
                 request_parameters.get_or_insert_with(|| audit::request_parameters(model, operation, &input));
             let ctx = RequestContext { env, scope, principal, origin, now, tx: Tx::new(env.store.clone()) };
@@ -213,8 +211,8 @@ impl Invoker {
     pub fn record_refused(&self, refused: &Refused<'_>) {
         self.audit.push(&AuditCall {
             model: refused.service.model(),
-            event_name: refused.operation.map_or("Unknown", |op| op.name),
-            operation: refused.operation,
+            event_name: "Unknown",
+            operation: None,
             principal: refused.principal,
             access_key_id: refused.origin.access_key_id,
             region: refused.region,

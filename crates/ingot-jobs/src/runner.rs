@@ -255,7 +255,7 @@ impl JobRunner {
                 Some(principal) => principal.clone(),
                 None => Principal::service(handler.service(), job.scope.account.clone()),
             };
-            let acting_as = [handler.service(), ".amazonaws.com"].concat();
+            let acting_as = ingot_core::identity::service_principal_name(handler.service());
             let origin =
                 Origin { request_id: &job.id, source_ip: &acting_as, user_agent: &acting_as, access_key_id: None };
             let ctx = JobContext {

@@ -3,19 +3,9 @@
 //! namespaced by the schema so that tests in separate schemas and several deployments in one
 //! database do not block each other.
 
-/// FNV-1a: a hash that is stable across builds, platforms and Ingot versions. Advisory lock ids
-/// derived from it must agree between replicas, possibly of different versions, so this must
-/// never change.
-pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in *part {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
-}
+/// Advisory lock ids derived from it must agree between replicas, possibly of different
+/// versions: see [`ingot_store::hash`].
+pub(crate) use ingot_store::hash::fnv1a_parts as fnv1a;
 
 /// Advisory lock ids of one store: every id is namespaced by the schema.
 #[derive(Debug, Clone, Copy)]

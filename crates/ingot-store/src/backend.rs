@@ -97,11 +97,8 @@ pub fn assert_migrations_frozen(dir: &std::path::Path, migrations: &[(i64, &str)
         let on_disk = std::fs::read_to_string(dir.join(file)).expect("migration file");
         assert_eq!(on_disk, *sql, "{file} is the embedded text");
     }
-    let fnv1a = |text: &str| {
-        text.bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
-    };
-    let fingerprints: Vec<(i64, u64)> = migrations.iter().map(|(v, sql)| (*v, fnv1a(sql))).collect();
+    let fingerprints: Vec<(i64, u64)> =
+        migrations.iter().map(|(v, sql)| (*v, crate::hash::fnv1a(sql.as_bytes()))).collect();
     assert_eq!(fingerprints, frozen, "an applied migration changed (append a new one instead)");
 }
 

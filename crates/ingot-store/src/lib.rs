@@ -173,6 +173,7 @@ pub trait Store: Send + Sync + 'static {
 pub mod backend;
 pub mod conformance;
 mod decoded;
+pub mod hash;
 mod read_cache;
 pub mod record;
 pub mod tx;

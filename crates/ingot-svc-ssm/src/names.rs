@@ -199,12 +199,7 @@ pub fn arn_prefix(scope: &Scope) -> String {
 
 /// `arn_prefix(scope).len()`, without building it.
 fn arn_prefix_len(scope: &Scope) -> usize {
-    arn_prefix_parts(scope).iter().map(|part| part.len()).sum()
-}
-
-/// The pieces of `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/`, as [`Scope::arn`] lays them out.
-fn arn_prefix_parts(scope: &Scope) -> [&str; 7] {
-    ["arn:", scope.partition(), ":ssm:", scope.region.as_str(), ":", scope.account.as_str(), ":parameter/"]
+    scope.arn_len("ssm", "parameter/".len())
 }
 
 /// `arn:PARTITION:ssm:REGION:ACCOUNT:parameter/NAME`, never with a doubled slash.

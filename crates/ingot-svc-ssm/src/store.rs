@@ -232,10 +232,8 @@ fn counts_key(scope: &Scope, shard: u64) -> String {
     key
 }
 
-/// FNV-1a: a stable hash for shards, tokens and derived identifiers.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
-}
+/// The stable hash of shards and derived identifiers.
+pub use ingot_store::hash::fnv1a;
 
 fn shard_of(canonical: &str) -> u64 {
     fnv1a(canonical.as_bytes()) % COUNT_SHARDS
