@@ -6,6 +6,7 @@ module; `kill9()` and `restart()` exercise durability.
 """
 
 import configparser
+import json
 import os
 import pathlib
 import secrets
@@ -92,6 +93,21 @@ class Server:
             aws_secret_access_key=secret_access_key or self.secret_access_key,
             config=botocore.config.Config(retries={"max_attempts": 1}),
         )
+
+    def admin(self, method, path):
+        """Calls an admin endpoint (`/_ingot/reset`, `/_ingot/clock?advance=N`) signed with SigV4 for the
+        signing name `ingot` as the management account's root, the way `curl --aws-sigv4` would."""
+        import urllib.request
+
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
+        request = AWSRequest(method=method, url=self.endpoint + path, data=b"")
+        SigV4Auth(Credentials(self.access_key_id, self.secret_access_key), "ingot", "us-east-1").add_auth(request)
+        req = urllib.request.Request(self.endpoint + path, method=method, data=b"", headers=dict(request.headers))
+        with urllib.request.urlopen(req) as resp:
+            return resp.status, json.loads(resp.read())
 
     def cli(self, *args, region="us-east-1", check=True):
         env = dict(

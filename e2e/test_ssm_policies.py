@@ -22,9 +22,8 @@ def clocked():
 
 
 def advance(server, seconds):
-    req = urllib.request.Request(f"{server.endpoint}/_ingot/clock?advance={seconds}", method="POST", data=b"")
-    with urllib.request.urlopen(req) as resp:
-        assert resp.status == 200
+    status, _ = server.admin("POST", f"/_ingot/clock?advance={seconds}")
+    assert status == 200
 
 
 def in_minutes(minutes):

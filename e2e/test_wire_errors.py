@@ -6,6 +6,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import pytest
+
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -121,12 +123,21 @@ def test_health_reports_ready(ingot):
         assert json.loads(resp.read())["status"] == "ready"
 
 
+def test_an_unsigned_reset_is_refused_and_changes_nothing(ingot, unique):
+    ingot.client("ssm").put_parameter(Name=f"/unsigned-reset/{unique}", Value="x", Type="String")
+    req = urllib.request.Request(ingot.endpoint + "/_ingot/reset", method="POST", data=b"")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req)
+    assert e.value.code == 403
+    assert e.value.headers["x-amzn-errortype"].startswith("MissingAuthenticationTokenException")
+    ingot.client("ssm").get_parameter(Name=f"/unsigned-reset/{unique}")
+
+
 def test_reset_wipes_state_but_keeps_the_bootstrap_account(ingot, unique):
     ssm = ingot.client("ssm")
     ssm.put_parameter(Name=f"/reset/{unique}", Value="x", Type="String")
-    req = urllib.request.Request(ingot.endpoint + "/_ingot/reset", method="POST", data=b"")
-    with urllib.request.urlopen(req) as resp:
-        assert resp.status == 200
+    status, _ = ingot.admin("POST", "/_ingot/reset")
+    assert status == 200
     assert ingot.client("sts").get_caller_identity()["Account"] == ingot.account
     try:
         ssm.get_parameter(Name=f"/reset/{unique}")

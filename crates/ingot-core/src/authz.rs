@@ -53,22 +53,26 @@ pub struct Access<'a> {
     pub conditions: Vec<ConditionValue>,
     /// The resource-based policy document (JSON), when the resource has one.
     pub resource_policy: Option<&'a str>,
+    /// Whether the resource policy must itself allow (role trust policies, KMS key policies): an
+    /// identity policy alone is never enough, and a statement naming the account delegates to
+    /// the identity policies.
+    pub resource_policy_required: bool,
 }
 
 impl<'a> Access<'a> {
     /// The action on one resource.
     pub fn resource(arn: &'a str) -> Self {
-        Access { resources: Resources::One(arn), conditions: Vec::new(), resource_policy: None }
+        Access { resources: Resources::One(arn), ..Access::any_resource() }
     }
 
     /// The action on several resources (each must be allowed).
     pub fn resources(arns: &'a [String]) -> Self {
-        Access { resources: Resources::Many(arns), conditions: Vec::new(), resource_policy: None }
+        Access { resources: Resources::Many(arns), ..Access::any_resource() }
     }
 
     /// An action that is not about one resource (`*`).
     pub fn any_resource() -> Self {
-        Access { resources: Resources::All, conditions: Vec::new(), resource_policy: None }
+        Access { resources: Resources::All, conditions: Vec::new(), resource_policy: None, resource_policy_required: false }
     }
 
     /// Adds a condition value the service knows (`aws:RequestTag/env`, `kms:EncryptionContext:app`).
@@ -80,6 +84,14 @@ impl<'a> Access<'a> {
     /// The resource's own policy, evaluated together with the caller's.
     pub fn with_resource_policy(mut self, policy: &'a str) -> Self {
         self.resource_policy = Some(policy);
+        self
+    }
+
+    /// The resource's own policy when it alone can grant access (a role's trust policy, a KMS
+    /// key policy).
+    pub fn with_required_resource_policy(mut self, policy: &'a str) -> Self {
+        self.resource_policy = Some(policy);
+        self.resource_policy_required = true;
         self
     }
 
@@ -140,6 +152,24 @@ pub fn denied(principal_arn: &str, action: &str, resource: &str, because: &str) 
     ))
 }
 
+/// Binds sealed authorization messages to their purpose.
+const AUTHORIZATION_MESSAGE_AAD: &[u8] = b"ingot:authorization-message";
+
+/// EC2's encoded authorization failure message: the decision's details (JSON, in the shape STS
+/// DecodeAuthorizationMessage returns) sealed under the master key, URL-safe base64.
+pub fn encode_authorization_message(secrets: &crate::crypto::SecretBox, ids: &crate::IdGen, details: &str) -> String {
+    use base64::Engine;
+    let sealed = secrets.seal(ids, details.as_bytes(), AUTHORIZATION_MESSAGE_AAD);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed)
+}
+
+/// The details of a message made by [`encode_authorization_message`]; `None` for anything else.
+pub fn decode_authorization_message(secrets: &crate::crypto::SecretBox, encoded: &str) -> Option<String> {
+    use base64::Engine;
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim().as_bytes()).ok()?;
+    String::from_utf8(secrets.open(&sealed, AUTHORIZATION_MESSAGE_AAD).ok()?).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +180,16 @@ mod tests {
         assert_eq!(Resources::All.iter().collect::<Vec<_>>(), ["*"]);
         assert_eq!(Resources::One("x").iter().collect::<Vec<_>>(), ["x"]);
         assert_eq!(Resources::Many(&many).iter().collect::<Vec<_>>(), ["a", "b"]);
+    }
+
+    #[test]
+    fn authorization_messages_decode_only_when_sealed_here() {
+        let secrets = crate::crypto::SecretBox::new(&[3u8; 32]);
+        let ids = crate::IdGen::seeded(1);
+        let encoded = encode_authorization_message(&secrets, &ids, r#"{"allowed":false}"#);
+        assert_eq!(decode_authorization_message(&secrets, &encoded).as_deref(), Some(r#"{"allowed":false}"#));
+        assert_eq!(decode_authorization_message(&crate::crypto::SecretBox::new(&[4u8; 32]), &encoded), None);
+        assert_eq!(decode_authorization_message(&secrets, "not-a-message"), None);
     }
 
     #[test]

@@ -33,6 +33,12 @@ impl<'a> RequestContext<'a> {
         self.env.authorizer.authorize(self, Op::IAM_ACTION, &access).await
     }
 
+    /// Asks for an action AWS checks beside the operation's own, named by AWS's documentation
+    /// for that operation (`sts:TagSession` with AssumeRole's tags, `iam:PassRole`).
+    pub async fn authorize_dependent(&self, action: &'static str, access: Access<'_>) -> Result<(), CommonError> {
+        self.env.authorizer.authorize(self, action, &access).await
+    }
+
     pub fn account(&self) -> &'a AccountId {
         &self.scope.account
     }

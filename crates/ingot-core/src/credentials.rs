@@ -16,6 +16,10 @@ pub struct AccessKeyRecord {
     pub sealed_secret: String,
     pub active: bool,
     pub created: Timestamp,
+    /// Temporary credentials only: the SHA-256 (hex) of the session token a request must carry
+    /// with this key id. The token itself is the caller's to keep, like the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token_sha256: Option<String>,
 }
 
 impl ingot_store::Record for AccessKeyRecord {
@@ -69,6 +73,23 @@ impl AccessKeyRecord {
             principal,
             active: true,
             created: now,
+            session_token_sha256: None,
+        }
+    }
+
+    /// The expiry of temporary credentials; `None` for long-term keys.
+    pub fn expires(&self) -> Option<Timestamp> {
+        self.principal.session.as_ref().map(|s| s.expires)
+    }
+
+    /// Whether `token` is this key's session token (compared in constant time).
+    pub fn session_token_matches(&self, token: &str) -> bool {
+        match &self.session_token_sha256 {
+            Some(expected) => {
+                let actual = crate::crypto::sha256_hex(token.as_bytes());
+                subtle::ConstantTimeEq::ct_eq(actual.as_bytes(), expected.as_bytes()).into()
+            }
+            None => false,
         }
     }
 

@@ -32,6 +32,8 @@ pub enum CommonKind {
     SignatureDoesNotMatch,
     /// The request time is outside the allowed skew.
     RequestExpired,
+    /// The temporary credentials the request was signed with have expired.
+    ExpiredToken,
     /// A request parameter the operation does not know (ec2Query rejects these).
     UnknownParameter,
     /// The request body exceeds the limit.

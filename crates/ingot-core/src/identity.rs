@@ -85,10 +85,64 @@ pub enum PrincipalKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     pub account: AccountId,
+    /// The caller's ARN as AWS reports it: the root, user or session ARN
+    /// (`arn:aws:sts::A:assumed-role/ROLE/SESSION`).
     pub arn: String,
-    /// `UserId` as GetCallerIdentity reports it (the account id for root).
+    /// `UserId` as GetCallerIdentity reports it (the account id for root; `AROA…:SESSION` for a
+    /// role session).
     pub user_id: String,
     pub kind: PrincipalKind,
+    /// What temporary credentials carry: set for role sessions and for GetSessionToken's
+    /// credentials, absent for long-term keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Box<Session>>,
+}
+
+/// The facts temporary credentials were issued with. They never change for the life of the
+/// credentials, so they travel with the principal instead of being read on every call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// For a role session, the role's ARN with its path (`aws:PrincipalArn`); for
+    /// GetSessionToken's credentials, the ARN of the user or root that asked.
+    pub identity_arn: String,
+    /// The role's unique id (`AROA…`) for a role session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_id: Option<String>,
+    /// `aws:TokenIssueTime`.
+    pub issued: crate::time::Timestamp,
+    pub expires: crate::time::Timestamp,
+    /// Inline session policy documents and managed session policy ARNs (AssumeRole's `Policy`
+    /// and `PolicyArns`): a session with either is capped by them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_arns: Vec<String>,
+    /// Session tags (`aws:PrincipalTag/*`, overriding the role's), and which of them pass on
+    /// to sessions this one assumes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive_tag_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    /// Assumed with another role session's credentials (role chaining: at most one hour).
+    #[serde(default)]
+    pub chained: bool,
+}
+
+impl Principal {
+    /// `aws:PrincipalArn`: the role ARN (with its path) for a role session, else the caller's ARN.
+    pub fn identity_arn(&self) -> &str {
+        match (&self.session, self.kind) {
+            (Some(session), PrincipalKind::AssumedRole) => &session.identity_arn,
+            _ => &self.arn,
+        }
+    }
+
+    /// Whether the principal speaks through temporary credentials.
+    pub fn is_session(&self) -> bool {
+        self.session.is_some()
+    }
 }
 
 impl Principal {
@@ -98,6 +152,7 @@ impl Principal {
             user_id: account.to_string(),
             account,
             kind: PrincipalKind::Root,
+            session: None,
         }
     }
 
@@ -106,7 +161,7 @@ impl Principal {
     /// `ssm.amazonaws.com`).
     pub fn service(service: &str, account: AccountId) -> Self {
         let name = service_principal_name(service);
-        Principal { arn: name.clone(), user_id: name, account, kind: PrincipalKind::Internal }
+        Principal { arn: name.clone(), user_id: name, account, kind: PrincipalKind::Internal, session: None }
     }
 }
 

@@ -34,7 +34,7 @@ pub use commit::{Committed, ConflictRetry};
 pub use context::RequestContext;
 pub use env::Env;
 pub use error::{CommonError, CommonKind, ModeledError, ServiceError, ServiceFailure};
-pub use identity::{AccountId, Principal, PrincipalKind, Region};
+pub use identity::{AccountId, Principal, PrincipalKind, Region, Session};
 pub use ids::IdGen;
 pub use invoke::{Call, Invoke, Origin, ServiceAction};
 pub use operation::{invoke, BoxFuture, Empty, Handler, Operation, OperationOutput, Output, Service};

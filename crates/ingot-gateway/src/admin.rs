@@ -1,5 +1,7 @@
-//! `/_ingot/` endpoints: health always; reset and clock control only when enabled. And
-//! `GET /metrics` when the binary supplies metrics.
+//! `/_ingot/` endpoints: health (and the no-op ping) for anyone; reset and clock control only
+//! when enabled, and only for a principal of the management account allowed `ingot:ResetState`
+//! or `ingot:AdvanceClock` (see `Gateway::authorize_admin`). And `GET /metrics` when the binary
+//! supplies metrics.
 
 use crate::Gateway;
 use serde_json::json;
@@ -12,7 +14,26 @@ pub(crate) struct AdminResponse {
 /// The Prometheus text format's content type.
 pub(crate) const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
+
+/// The IAM action that authorizes an admin endpoint.
+pub(crate) fn action_of(path: &str) -> &'static str {
+    match path {
+        "/_ingot/reset" => "ingot:ResetState",
+        "/_ingot/clock" => "ingot:AdvanceClock",
+        _ => "ingot:Admin",
+    }
+}
+
 impl Gateway {
+    /// Whether an admin request is answered without authentication: health and the no-op ping
+    /// always, and whatever is not enabled (it answers 404 to anyone).
+    pub(crate) fn admin_is_open(&self, method: &str, path: &str) -> bool {
+        !matches!(
+            (method, path),
+            ("POST", "/_ingot/reset") if self.config.enable_reset
+        ) && !matches!((method, path), ("POST", "/_ingot/clock") if self.config.enable_clock_control)
+    }
+
     /// The text of `GET /metrics`; `None` when this server keeps no metrics. Unauthenticated, like
     /// the health endpoint.
     pub(crate) async fn metrics(&self) -> Option<String> {

@@ -51,6 +51,31 @@ pub(crate) struct OpenKey {
     pub principal: Principal,
     secret: String,
     opened_at: Timestamp,
+    /// Temporary credentials: the record, kept to check the session token and expiry.
+    session: Option<AccessKeyRecord>,
+}
+
+impl OpenKey {
+    /// Temporary credentials need their session token and expire on Ingot's clock; long-term
+    /// keys must not come with a token.
+    fn check_session(&self, token: Option<&str>, now: Timestamp) -> Result<(), CommonError> {
+        match (&self.session, token) {
+            (None, None) => Ok(()),
+            (None, Some(_)) | (Some(_), None) => Err(invalid_token()),
+            (Some(record), Some(token)) => {
+                if !record.session_token_matches(token) {
+                    return Err(invalid_token());
+                }
+                if record.expires().is_some_and(|expires| now >= expires) {
+                    return Err(CommonError::new(
+                        CommonKind::ExpiredToken,
+                        "The security token included in the request is expired",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A thread's copy of an [`OpenKey`], with the signing keys derived from it by credential scope
@@ -197,39 +222,45 @@ impl Gateway {
                 format!("Credential should be scoped to a valid region, not '{}'. ", sig.region),
             )
         })?;
-        let principal = match &self.config.auth_mode {
-            crate::AuthMode::Open { default_account } => {
-                let account = AccountId::parse(&sig.access_key_id).unwrap_or_else(|| default_account.clone());
-                Arc::new(Principal::root(account))
-            }
-            crate::AuthMode::Strict => {
-                let verify = |key: &SigningKey| ingot_sigv4::verify_with_key(parts, &sig, key, wall_now.seconds());
-                let local = |local: &mut LocalKey| {
-                    let verified = verify(local.signing_key(&sig.date, &sig.region, &sig.service));
-                    (local.principal.clone(), verified)
-                };
-                let (principal, verified) = match self.credentials.with_local(&sig.access_key_id, wall_now, local) {
-                    Some(found) => found,
-                    None => {
-                        let generation = self.credentials.generation.load(Ordering::Relaxed);
-                        let key = self.credentials_for(&sig.access_key_id, wall_now).await?;
-                        self.credentials.keep_local(&sig.access_key_id, key, generation, local)
-                    }
-                };
-                verified.map_err(auth_error)?;
-                principal
+        let verify = |key: &SigningKey| ingot_sigv4::verify_with_key(parts, &sig, key, wall_now.seconds());
+        let token = sig.security_token.as_deref();
+        let ingot_now = self.env.clock.now();
+        let local = |local: &mut LocalKey| {
+            let verified = verify(local.signing_key(&sig.date, &sig.region, &sig.service)).map_err(auth_error);
+            let checked = verified.and_then(|()| local.key.check_session(token, ingot_now));
+            (local.principal.clone(), checked)
+        };
+        let (principal, checked) = match self.credentials.with_local(&sig.access_key_id, wall_now, local) {
+            Some(found) => found,
+            None => {
+                let generation = self.credentials.generation.load(Ordering::Relaxed);
+                match self.credentials_for(&sig.access_key_id, wall_now).await? {
+                    Some(key) => self.credentials.keep_local(&sig.access_key_id, key, generation, local),
+                    None => match &self.config.auth_mode {
+                        crate::AuthMode::Strict => return Err(invalid_token()),
+                        // Open mode: a key Ingot did not issue speaks for the root of the account
+                        // its id names (twelve digits), else of the default account.
+                        crate::AuthMode::Open { default_account } => {
+                            let account =
+                                AccountId::parse(&sig.access_key_id).unwrap_or_else(|| default_account.clone());
+                            (Arc::new(Principal::root(account)), Ok(()))
+                        }
+                    },
+                }
             }
         };
+        checked?;
         Ok(Authenticated { principal, region, access_key_id: sig.access_key_id })
     }
 
-    async fn credentials_for(&self, access_key_id: &str, now: Timestamp) -> Result<Arc<OpenKey>, CommonError> {
+    /// The opened key of `access_key_id`, `None` when Ingot never issued it.
+    async fn credentials_for(&self, access_key_id: &str, now: Timestamp) -> Result<Option<Arc<OpenKey>>, CommonError> {
         if let Some(hit) = self.credentials.get(access_key_id, now) {
-            return Ok(hit);
+            return Ok(Some(hit));
         }
         let item = self.env.store.get(&access_key_storage_key(access_key_id)).await.map_err(CommonError::internal)?;
         let Some(item) = item else {
-            return Err(invalid_token());
+            return Ok(None);
         };
         let record: AccessKeyRecord = ingot_store::decode_record(&item.value).map_err(CommonError::internal)?;
         if !record.active {
@@ -238,8 +269,9 @@ impl Gateway {
         let secret = record.open_secret(&self.env.secrets).map_err(|_| {
             CommonError::internal(format!("access key {access_key_id} does not open under the master key"))
         })?;
-        let key = Arc::new(OpenKey { principal: record.principal, secret, opened_at: now });
+        let session = record.session_token_sha256.is_some().then(|| record.clone());
+        let key = Arc::new(OpenKey { principal: record.principal, secret, opened_at: now, session });
         self.credentials.put(access_key_id, key.clone());
-        Ok(key)
+        Ok(Some(key))
     }
 }

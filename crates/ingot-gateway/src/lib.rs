@@ -33,6 +33,9 @@ pub struct GatewayConfig {
     pub enable_clock_control: bool,
     /// Store key prefixes a reset keeps (the bootstrap account and its keys).
     pub reset_keep_prefixes: Vec<String>,
+    /// The installation's management (bootstrap) account: only its principals may call the
+    /// admin endpoints.
+    pub admin_account: ingot_core::AccountId,
     /// Serves `GET /metrics` when given.
     pub metrics: Option<MetricsEndpoint>,
 }

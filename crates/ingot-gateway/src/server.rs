@@ -198,7 +198,7 @@ impl Gateway {
         let (parts, body) = req.into_parts();
         let path = parts.uri.path();
         let query = parts.uri.query().unwrap_or("");
-        if path.starts_with("/_ingot/") {
+        if path.starts_with("/_ingot/") && self.admin_is_open(parts.method.as_str(), path) {
             let r = self.admin(parts.method.as_str(), path, query).await;
             return json_response(r.status, &r.body);
         }
@@ -235,6 +235,20 @@ impl Gateway {
         let user_agent = parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
         let http_req = HttpRequest { method: parts.method.as_str(), path, query, headers: &parts.headers, body: &body };
         let call = CallInfo { request_id: &request_id, source_ip, user_agent };
+        if path.starts_with("/_ingot/") {
+            return match self.authorize_admin(&http_req, &call).await {
+                Ok(()) => {
+                    let r = self.admin(parts.method.as_str(), path, query).await;
+                    json_response(r.status, &r.body)
+                }
+                Err(error) => to_hyper(ingot_protocol::encode_error(
+                    ingot_core::model::Protocol::RestJson1,
+                    None,
+                    &error.into(),
+                    &request_id,
+                )),
+            };
+        }
         to_hyper(self.handle_api(&http_req, &call).await)
     }
 
@@ -298,6 +312,50 @@ impl Gateway {
 }
 
 impl Gateway {
+    /// Ingot's own admin endpoints are called like any AWS API: signed with SigV4 for the signing
+    /// name `ingot` (header or presigned), by a principal of the installation's management
+    /// account whose policies allow the endpoint's `ingot:` action (its root may do anything).
+    async fn authorize_admin(&self, req: &HttpRequest<'_>, call: &CallInfo<'_>) -> Result<(), CommonError> {
+        let sig_parts = ingot_sigv4::RequestParts {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            body: req.body,
+        };
+        let signature = ingot_sigv4::parse(&sig_parts);
+        if let Ok(sig) = &signature {
+            if sig.service != ADMIN_SIGNING_NAME {
+                return Err(CommonError::new(
+                    CommonKind::IncompleteSignature,
+                    format!("Credential should be scoped to correct service: '{ADMIN_SIGNING_NAME}'. "),
+                ));
+            }
+        }
+        let auth = self.authenticate(&sig_parts, signature).await?;
+        let action = crate::admin::action_of(req.path);
+        let principal = &*auth.principal;
+        if principal.account != self.config.admin_account {
+            return Err(ingot_core::authz::denied(
+                &principal.arn,
+                action,
+                "*",
+                "because the admin endpoints belong to the installation's management account",
+            ));
+        }
+        let scope = Scope::new(principal.account.clone(), auth.region);
+        let ctx = ingot_core::RequestContext {
+            env: &self.env,
+            scope: &scope,
+            principal,
+            origin: call.origin(Some(&auth.access_key_id)),
+            now: self.env.clock.now(),
+            tx: ingot_store::Tx::new(self.env.store.clone()),
+        };
+        let access = ingot_core::Access::any_resource();
+        self.env.authorizer.authorize(&ctx, action, &access).await
+    }
+
     /// The answer to a call refused before it reached its service, whose refusal is audited.
     fn refuse(&self, refused: Refused<'_>) -> HttpResponse {
         self.invoker.record_refused(&refused);
@@ -326,6 +384,9 @@ impl InputSource for WireInput<'_> {
 fn encode_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str) -> HttpResponse {
     ingot_protocol::encode_service_error(model, failure, request_id)
 }
+
+/// The SigV4 signing name of Ingot's admin endpoints (`curl --aws-sigv4 "aws:amz:REGION:ingot"`).
+const ADMIN_SIGNING_NAME: &str = "ingot";
 
 struct CallInfo<'a> {
     request_id: &'a str,

@@ -35,6 +35,7 @@ pub fn common_wire(kind: CommonKind, protocol: Protocol) -> WireCode {
                 K::IncompleteSignature => w("IncompleteSignatureException", 400),
                 K::InvalidClientTokenId => w("UnrecognizedClientException", 400),
                 K::SignatureDoesNotMatch | K::RequestExpired => w("InvalidSignatureException", 400),
+                K::ExpiredToken => w("ExpiredTokenException", 400),
                 K::RequestTooLarge => w("RequestEntityTooLarge", 413),
                 K::InternalFailure => w("InternalFailure", 500),
                 K::ServiceUnavailable => w("ServiceUnavailable", 503),
@@ -52,6 +53,7 @@ pub fn common_wire(kind: CommonKind, protocol: Protocol) -> WireCode {
             K::IncompleteSignature => w("IncompleteSignature", 400),
             K::InvalidClientTokenId => w("InvalidClientTokenId", 403),
             K::SignatureDoesNotMatch | K::RequestExpired => w("SignatureDoesNotMatch", 403),
+            K::ExpiredToken => w("ExpiredToken", 403),
             K::RequestTooLarge => w("RequestEntityTooLarge", 413),
             K::InternalFailure => w("InternalFailure", 500),
             K::ServiceUnavailable => w("ServiceUnavailable", 503),
@@ -66,7 +68,9 @@ pub fn common_wire(kind: CommonKind, protocol: Protocol) -> WireCode {
             K::MissingAuthentication | K::IncompleteSignature | K::InvalidClientTokenId | K::SignatureDoesNotMatch => {
                 w("AuthFailure", 401)
             }
-            K::RequestExpired => w("RequestExpired", 400),
+            // AWS's answer to expired session credentials on EC2 is not documented; its answer to a
+            // stale request is the closest.
+            K::RequestExpired | K::ExpiredToken => w("RequestExpired", 400),
             K::RequestTooLarge => w("RequestEntityTooLarge", 413),
             K::InternalFailure => w("InternalError", 500),
             K::ServiceUnavailable => w("Unavailable", 503),
@@ -83,7 +87,7 @@ pub fn is_sender(status: u16) -> bool {
 mod tests {
     use super::*;
 
-    const ALL: [CommonKind; 15] = [
+    const ALL: [CommonKind; 16] = [
         CommonKind::AccessDenied,
         CommonKind::Validation,
         CommonKind::MissingParameter,
@@ -95,6 +99,7 @@ mod tests {
         CommonKind::InvalidClientTokenId,
         CommonKind::SignatureDoesNotMatch,
         CommonKind::RequestExpired,
+        CommonKind::ExpiredToken,
         CommonKind::UnknownParameter,
         CommonKind::RequestTooLarge,
         CommonKind::InternalFailure,

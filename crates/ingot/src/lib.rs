@@ -37,10 +37,10 @@ pub fn services() -> Vec<Arc<dyn Service>> {
     ]
 }
 
-/// The authorizer that decides every call. Until the IAM policy engine arrives, account roots
-/// act on their own account's resources and other principals hold no permission.
+/// The authorizer that decides every call: IAM's policy language and evaluation logic
+/// (identity policies, boundaries, session policies, SCPs, resource policies).
 pub fn authorizer() -> Arc<dyn Authorizer> {
-    Arc::new(ingot_policy::OwnAccountAuthorizer)
+    Arc::new(ingot_policy::IamAuthorizer::new())
 }
 
 /// The handler of every kind of job the services schedule (see `ingot_jobs`).
@@ -114,6 +114,7 @@ pub async fn start(config: Config) -> Result<RunningServer> {
         enable_reset: config.enable_reset,
         enable_clock_control: config.enable_clock_control,
         reset_keep_prefixes: vec!["global/ingot/".to_string(), access_key_storage_key(&root.access_key_id)],
+        admin_account: root.account.clone(),
         metrics: metrics::endpoint(),
     };
     let invoker = Arc::new(Invoker::new(services()));

@@ -5,13 +5,54 @@
 /// A modeled error of the served `sts` operations, or a common error.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StsError {
+    ExpiredTokenException(super::types::ExpiredTokenException),
+    InvalidAuthorizationMessageException(super::types::InvalidAuthorizationMessageException),
+    MalformedPolicyDocumentException(super::types::MalformedPolicyDocumentException),
+    PackedPolicyTooLargeException(super::types::PackedPolicyTooLargeException),
+    RegionDisabledException(super::types::RegionDisabledException),
     Common(ingot_core::CommonError),
 }
 
 impl StsError {
+    /// `ExpiredTokenException` with `message`.
+    pub fn expired_token_exception(message: impl Into<String>) -> Self {
+        Self::ExpiredTokenException(super::types::ExpiredTokenException { message: Some(message.into()) })
+    }
+
+    /// `InvalidAuthorizationMessageException` with `message`.
+    pub fn invalid_authorization_message_exception(message: impl Into<String>) -> Self {
+        Self::InvalidAuthorizationMessageException(super::types::InvalidAuthorizationMessageException {
+            message: Some(message.into()),
+        })
+    }
+
+    /// `MalformedPolicyDocumentException` with `message`.
+    pub fn malformed_policy_document_exception(message: impl Into<String>) -> Self {
+        Self::MalformedPolicyDocumentException(super::types::MalformedPolicyDocumentException {
+            message: Some(message.into()),
+        })
+    }
+
+    /// `PackedPolicyTooLargeException` with `message`.
+    pub fn packed_policy_too_large_exception(message: impl Into<String>) -> Self {
+        Self::PackedPolicyTooLargeException(super::types::PackedPolicyTooLargeException {
+            message: Some(message.into()),
+        })
+    }
+
+    /// `RegionDisabledException` with `message`.
+    pub fn region_disabled_exception(message: impl Into<String>) -> Self {
+        Self::RegionDisabledException(super::types::RegionDisabledException { message: Some(message.into()) })
+    }
+
     /// The wire code (`error.code` of the model, or the shape name).
     pub fn code(&self) -> Option<&'static str> {
         match self {
+            Self::ExpiredTokenException(_) => Some("ExpiredTokenException"),
+            Self::InvalidAuthorizationMessageException(_) => Some("InvalidAuthorizationMessageException"),
+            Self::MalformedPolicyDocumentException(_) => Some("MalformedPolicyDocument"),
+            Self::PackedPolicyTooLargeException(_) => Some("PackedPolicyTooLarge"),
+            Self::RegionDisabledException(_) => Some("RegionDisabledException"),
             Self::Common(_) => None,
         }
     }
@@ -19,6 +60,11 @@ impl StsError {
     /// The message, if the error has one.
     pub fn message(&self) -> Option<&str> {
         match self {
+            Self::ExpiredTokenException(e) => e.message.as_deref(),
+            Self::InvalidAuthorizationMessageException(e) => e.message.as_deref(),
+            Self::MalformedPolicyDocumentException(e) => e.message.as_deref(),
+            Self::PackedPolicyTooLargeException(e) => e.message.as_deref(),
+            Self::RegionDisabledException(e) => e.message.as_deref(),
             Self::Common(e) => Some(&e.message),
         }
     }
@@ -36,10 +82,44 @@ impl From<ingot_store::StoreError> for StsError {
     }
 }
 
+impl From<super::types::ExpiredTokenException> for StsError {
+    fn from(error: super::types::ExpiredTokenException) -> Self {
+        Self::ExpiredTokenException(error)
+    }
+}
+
+impl From<super::types::InvalidAuthorizationMessageException> for StsError {
+    fn from(error: super::types::InvalidAuthorizationMessageException) -> Self {
+        Self::InvalidAuthorizationMessageException(error)
+    }
+}
+
+impl From<super::types::MalformedPolicyDocumentException> for StsError {
+    fn from(error: super::types::MalformedPolicyDocumentException) -> Self {
+        Self::MalformedPolicyDocumentException(error)
+    }
+}
+
+impl From<super::types::PackedPolicyTooLargeException> for StsError {
+    fn from(error: super::types::PackedPolicyTooLargeException) -> Self {
+        Self::PackedPolicyTooLargeException(error)
+    }
+}
+
+impl From<super::types::RegionDisabledException> for StsError {
+    fn from(error: super::types::RegionDisabledException) -> Self {
+        Self::RegionDisabledException(error)
+    }
+}
+
 impl std::fmt::Display for StsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Common(e) => std::fmt::Display::fmt(e, f),
+            _ => match (self.code().unwrap_or_default(), self.message()) {
+                (code, Some(message)) => write!(f, "{code}: {message}"),
+                (code, None) => f.write_str(code),
+            },
         }
     }
 }
@@ -49,7 +129,31 @@ impl std::error::Error for StsError {}
 impl ingot_core::ServiceError for StsError {
     fn into_failure(self) -> ingot_core::ServiceFailure {
         match self {
+            Self::ExpiredTokenException(e) => modeled(&e, "ExpiredTokenException", 400, true),
+            Self::InvalidAuthorizationMessageException(e) => {
+                modeled(&e, "InvalidAuthorizationMessageException", 400, true)
+            }
+            Self::MalformedPolicyDocumentException(e) => modeled(&e, "MalformedPolicyDocument", 400, true),
+            Self::PackedPolicyTooLargeException(e) => modeled(&e, "PackedPolicyTooLarge", 400, true),
+            Self::RegionDisabledException(e) => modeled(&e, "RegionDisabledException", 403, true),
             Self::Common(e) => ingot_core::ServiceFailure::Common(e),
         }
     }
+}
+
+/// The canonical value of an error structure, with `message`/`Message` taken out as the message.
+fn modeled<T: serde::Serialize>(
+    error: &T,
+    code: &'static str,
+    status: u16,
+    sender_fault: bool,
+) -> ingot_core::ServiceFailure {
+    let mut fields = match serde_json::to_value(error) {
+        Ok(serde_json::Value::Object(fields)) => fields,
+        Ok(other) => return ingot_core::CommonError::internal(format!("{code} serialized as {other}")).into(),
+        Err(e) => return ingot_core::CommonError::internal(e).into(),
+    };
+    let key = ["message", "Message"].into_iter().find(|k| fields.get(*k).is_some_and(serde_json::Value::is_string));
+    let message = key.and_then(|k| fields.remove(k)).and_then(|v| v.as_str().map(str::to_string));
+    ingot_core::ServiceFailure::Modeled(ingot_core::ModeledError { code, status, sender_fault, message, fields })
 }

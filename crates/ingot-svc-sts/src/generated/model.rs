@@ -16,14 +16,36 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 2] = [
+static OPERATIONS: [OperationModel; 5] = [
     OperationModel {
-        name: "GetAccessKeyInfo",
+        name: "AssumeRole",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
         input: Some(0),
         output: Some(1),
+        result_wrapper: Some("AssumeRoleResult"),
+        errors: &[14, 15, 19, 6],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "DecodeAuthorizationMessage",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(4),
+        output: Some(5),
+        result_wrapper: Some("DecodeAuthorizationMessageResult"),
+        errors: &[13],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetAccessKeyInfo",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(7),
+        output: Some(8),
         result_wrapper: Some("GetAccessKeyInfoResult"),
         errors: &[],
         canonical_json_is_wire: true,
@@ -33,20 +55,45 @@ static OPERATIONS: [OperationModel; 2] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(2),
-        output: Some(3),
+        input: Some(9),
+        output: Some(10),
         result_wrapper: Some("GetCallerIdentityResult"),
         errors: &[],
         canonical_json_is_wire: true,
     },
+    OperationModel {
+        name: "GetSessionToken",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(11),
+        output: Some(12),
+        result_wrapper: Some("GetSessionTokenResult"),
+        errors: &[19],
+        canonical_json_is_wire: true,
+    },
 ];
 
-static SHAPES: [Shape; 8] = [
+static SHAPES: [Shape; 54] = [
     // 0
     Shape {
-        name: "GetAccessKeyInfoRequest",
+        name: "AssumeRoleRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("AccessKeyId", 4) }],
+            members: &[
+                Member { required: true, ..member("RoleArn", 24) },
+                Member { required: true, ..member("RoleSessionName", 41) },
+                member("PolicyArns", 38),
+                member("Policy", 52),
+                member("DurationSeconds", 40),
+                member("Tags", 48),
+                member("TransitiveTagKeys", 46),
+                member("ExternalId", 32),
+                member("SerialNumber", 42),
+                member("TokenCode", 50),
+                member("SourceIdentity", 45),
+                member("ProvidedContexts", 18),
+                member("MinimumSessionTokenSize", 35),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -56,9 +103,16 @@ static SHAPES: [Shape; 8] = [
     },
     // 1
     Shape {
-        name: "GetAccessKeyInfoResponse",
+        name: "AssumeRoleResponse",
         kind: ShapeKind::Structure {
-            members: &[member("Account", 5)],
+            members: &[
+                member("Credentials", 3),
+                member("AssumedRoleUser", 2),
+                member("PackedPolicySize", 36),
+                member("SourceIdentity", 45),
+                member("SessionTokenUtilization", 44),
+                member("SessionTokenSize", 43),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -68,15 +122,29 @@ static SHAPES: [Shape; 8] = [
     },
     // 2
     Shape {
-        name: "GetCallerIdentityRequest",
-        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        name: "AssumedRoleUser",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("AssumedRoleId", 25) },
+                Member { required: true, ..member("Arn", 24) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 3
     Shape {
-        name: "GetCallerIdentityResponse",
+        name: "Credentials",
         kind: ShapeKind::Structure {
-            members: &[member("UserId", 7), member("Account", 5), member("Arn", 6)],
+            members: &[
+                Member { required: true, ..member("AccessKeyId", 21) },
+                Member { required: true, ..member("SecretAccessKey", 22) },
+                Member { required: true, ..member("SessionToken", 51) },
+                Member { required: true, ..member("Expiration", 27) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -86,23 +154,400 @@ static SHAPES: [Shape; 8] = [
     },
     // 4
     Shape {
+        name: "DecodeAuthorizationMessageRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("EncodedMessage", 30) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 5
+    Shape {
+        name: "DecodeAuthorizationMessageResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("DecodedMessage", 28)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 6
+    Shape {
+        name: "ExpiredTokenException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 31)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 7
+    Shape {
+        name: "GetAccessKeyInfoRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("AccessKeyId", 21) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 8
+    Shape {
+        name: "GetAccessKeyInfoResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("Account", 23)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 9
+    Shape {
+        name: "GetCallerIdentityRequest",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        sensitive: false,
+    },
+    // 10
+    Shape {
+        name: "GetCallerIdentityResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("UserId", 53), member("Account", 23), member("Arn", 24)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 11
+    Shape {
+        name: "GetSessionTokenRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DurationSeconds", 29),
+                member("SerialNumber", 42),
+                member("TokenCode", 50),
+                member("MinimumSessionTokenSize", 35),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 12
+    Shape {
+        name: "GetSessionTokenResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("Credentials", 3), member("SessionTokenUtilization", 44), member("SessionTokenSize", 43)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 13
+    Shape {
+        name: "InvalidAuthorizationMessageException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 33)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 14
+    Shape {
+        name: "MalformedPolicyDocumentException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 34)],
+            payload: None,
+            error: Some(ErrorTrait { code: Some("MalformedPolicyDocument"), status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 15
+    Shape {
+        name: "PackedPolicyTooLargeException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 37)],
+            payload: None,
+            error: Some(ErrorTrait { code: Some("PackedPolicyTooLarge"), status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 16
+    Shape {
+        name: "PolicyDescriptorType",
+        kind: ShapeKind::Structure {
+            members: &[member("arn", 24)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 17
+    Shape {
+        name: "ProvidedContext",
+        kind: ShapeKind::Structure {
+            members: &[member("ProviderArn", 24), member("ContextAssertion", 26)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 18
+    Shape {
+        name: "ProvidedContextsListType",
+        kind: ShapeKind::List { member: 17, member_name: None, flattened: false, min: Some(1), max: Some(5) },
+        sensitive: false,
+    },
+    // 19
+    Shape {
+        name: "RegionDisabledException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 39)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 403, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 20
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Key", 47) },
+                Member { required: true, ..member("Value", 49) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 21
+    Shape {
         name: "accessKeyIdType",
         kind: ShapeKind::String { enum_values: &[], min: Some(16), max: Some(128), pattern: Some(r#"[\w]*"#) },
         sensitive: false,
     },
-    // 5
+    // 22
+    Shape {
+        name: "accessKeySecretType",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
+    },
+    // 23
     Shape {
         name: "accountType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 6
+    // 24
     Shape {
         name: "arnType",
-        kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: Some(PATTERN_6) },
+        kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: Some(PATTERN_24) },
         sensitive: false,
     },
-    // 7
+    // 25
+    Shape {
+        name: "assumedRoleIdType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(2), max: Some(193), pattern: Some(r#"[\w+=,.@:-]*"#) },
+        sensitive: false,
+    },
+    // 26
+    Shape {
+        name: "contextAssertionType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(4), max: Some(2048), pattern: None },
+        sensitive: false,
+    },
+    // 27
+    Shape { name: "dateType", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
+    // 28
+    Shape {
+        name: "decodedMessageType",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 29
+    Shape {
+        name: "durationSecondsType",
+        kind: ShapeKind::Integer { min: Some(900), max: Some(129600) },
+        sensitive: false,
+    },
+    // 30
+    Shape {
+        name: "encodedMessageType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(10240), pattern: None },
+        sensitive: false,
+    },
+    // 31
+    Shape {
+        name: "expiredIdentityTokenMessage",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 32
+    Shape {
+        name: "externalIdType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(2), max: Some(1224), pattern: Some(r#"[\w+=,.@:\/-]*"#) },
+        sensitive: false,
+    },
+    // 33
+    Shape {
+        name: "invalidAuthorizationMessage",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 34
+    Shape {
+        name: "malformedPolicyDocumentMessage",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 35
+    Shape {
+        name: "minimumSessionTokenSizeType",
+        kind: ShapeKind::Integer { min: Some(0), max: Some(4096) },
+        sensitive: false,
+    },
+    // 36
+    Shape { name: "nonNegativeIntegerType", kind: ShapeKind::Integer { min: Some(0), max: None }, sensitive: false },
+    // 37
+    Shape {
+        name: "packedPolicyTooLargeMessage",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 38
+    Shape {
+        name: "policyDescriptorListType",
+        kind: ShapeKind::List { member: 16, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 39
+    Shape {
+        name: "regionDisabledMessage",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 40
+    Shape {
+        name: "roleDurationSecondsType",
+        kind: ShapeKind::Integer { min: Some(900), max: Some(43200) },
+        sensitive: false,
+    },
+    // 41
+    Shape {
+        name: "roleSessionNameType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(2), max: Some(64), pattern: Some(r#"[\w+=,.@-]*"#) },
+        sensitive: false,
+    },
+    // 42
+    Shape {
+        name: "serialNumberType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(9), max: Some(256), pattern: Some(r#"[\w+=/:,.@-]*"#) },
+        sensitive: false,
+    },
+    // 43
+    Shape { name: "sessionTokenSizeType", kind: ShapeKind::Integer { min: Some(0), max: None }, sensitive: false },
+    // 44
+    Shape {
+        name: "sessionTokenUtilizationType",
+        kind: ShapeKind::Integer { min: Some(0), max: None },
+        sensitive: false,
+    },
+    // 45
+    Shape {
+        name: "sourceIdentityType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(2), max: Some(64), pattern: Some(r#"[\w+=,.@-]*"#) },
+        sensitive: false,
+    },
+    // 46
+    Shape {
+        name: "tagKeyListType",
+        kind: ShapeKind::List { member: 47, member_name: None, flattened: false, min: None, max: Some(50) },
+        sensitive: false,
+    },
+    // 47
+    Shape {
+        name: "tagKeyType",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(1),
+            max: Some(128),
+            pattern: Some(r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]+"#),
+        },
+        sensitive: false,
+    },
+    // 48
+    Shape {
+        name: "tagListType",
+        kind: ShapeKind::List { member: 20, member_name: None, flattened: false, min: None, max: Some(50) },
+        sensitive: false,
+    },
+    // 49
+    Shape {
+        name: "tagValueType",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(0),
+            max: Some(256),
+            pattern: Some(r#"[\p{L}\p{Z}\p{N}_.:/=+\-@]*"#),
+        },
+        sensitive: false,
+    },
+    // 50
+    Shape {
+        name: "tokenCodeType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(6), max: Some(6), pattern: Some(r#"[\d]*"#) },
+        sensitive: false,
+    },
+    // 51
+    Shape {
+        name: "tokenType",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 52
+    Shape {
+        name: "unrestrictedSessionPolicyDocumentType",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(1),
+            max: None,
+            pattern: Some(r#"[\u0009\u000A\u000D\u0020-\u00FF]+"#),
+        },
+        sensitive: false,
+    },
+    // 53
     Shape {
         name: "userIdType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
@@ -110,7 +555,7 @@ static SHAPES: [Shape; 8] = [
     },
 ];
 
-const PATTERN_6: &str = r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#;
+const PATTERN_24: &str = r#"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+"#;
 
 /// A body member with no traits but its name and target.
 const fn member(name: &'static str, target: ShapeId) -> Member {

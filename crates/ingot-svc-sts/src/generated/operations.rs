@@ -3,6 +3,30 @@
 //!
 //! `crate::Sts` must implement `ingot_core::Handler<Op>` for every marker below.
 
+/// The `AssumeRole` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct AssumeRole;
+
+impl ingot_core::Operation for AssumeRole {
+    const NAME: &'static str = "AssumeRole";
+    const IAM_ACTION: &'static str = "sts:AssumeRole";
+    type Input = super::types::AssumeRoleRequest;
+    type Output = super::types::AssumeRoleResponse;
+    type Error = super::errors::StsError;
+}
+
+/// The `DecodeAuthorizationMessage` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeAuthorizationMessage;
+
+impl ingot_core::Operation for DecodeAuthorizationMessage {
+    const NAME: &'static str = "DecodeAuthorizationMessage";
+    const IAM_ACTION: &'static str = "sts:DecodeAuthorizationMessage";
+    type Input = super::types::DecodeAuthorizationMessageRequest;
+    type Output = super::types::DecodeAuthorizationMessageResponse;
+    type Error = super::errors::StsError;
+}
+
 /// The `GetAccessKeyInfo` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct GetAccessKeyInfo;
@@ -27,6 +51,18 @@ impl ingot_core::Operation for GetCallerIdentity {
     type Error = super::errors::StsError;
 }
 
+/// The `GetSessionToken` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetSessionToken;
+
+impl ingot_core::Operation for GetSessionToken {
+    const NAME: &'static str = "GetSessionToken";
+    const IAM_ACTION: &'static str = "sts:GetSessionToken";
+    type Input = super::types::GetSessionTokenRequest;
+    type Output = super::types::GetSessionTokenResponse;
+    type Error = super::errors::StsError;
+}
+
 impl ingot_core::Service for crate::Sts {
     fn model(&self) -> &'static ingot_core::model::ServiceModel {
         &super::model::MODEL
@@ -41,10 +77,15 @@ impl ingot_core::Service for crate::Sts {
         // Each operation's future is boxed on its own: one box for all would be as large as the largest
         // operation's, and every call would allocate and copy all of it.
         match operation {
+            "AssumeRole" => std::boxed::Box::pin(ingot_core::invoke::<AssumeRole, Self>(self, ctx, input)),
+            "DecodeAuthorizationMessage" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DecodeAuthorizationMessage, Self>(self, ctx, input))
+            }
             "GetAccessKeyInfo" => std::boxed::Box::pin(ingot_core::invoke::<GetAccessKeyInfo, Self>(self, ctx, input)),
             "GetCallerIdentity" => {
                 std::boxed::Box::pin(ingot_core::invoke::<GetCallerIdentity, Self>(self, ctx, input))
             }
+            "GetSessionToken" => std::boxed::Box::pin(ingot_core::invoke::<GetSessionToken, Self>(self, ctx, input)),
             _ => std::boxed::Box::pin(std::future::ready(Err(
                 ingot_core::CommonError::unknown_operation(operation).into()
             ))),

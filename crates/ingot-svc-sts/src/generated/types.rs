@@ -3,6 +3,97 @@
 // Names come from the model: acronyms and shared affixes are AWS's.
 #![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]
 
+/// The `AssumeRoleRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssumeRoleRequest {
+    #[serde(rename = "RoleArn")]
+    pub role_arn: String,
+    #[serde(rename = "RoleSessionName")]
+    pub role_session_name: String,
+    #[serde(rename = "PolicyArns", default, skip_serializing_if = "Option::is_none")]
+    pub policy_arns: Option<Vec<PolicyDescriptorType>>,
+    #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(rename = "DurationSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "TransitiveTagKeys", default, skip_serializing_if = "Option::is_none")]
+    pub transitive_tag_keys: Option<Vec<String>>,
+    #[serde(rename = "ExternalId", default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(rename = "SerialNumber", default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    #[serde(rename = "TokenCode", default, skip_serializing_if = "Option::is_none")]
+    pub token_code: Option<String>,
+    #[serde(rename = "SourceIdentity", default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    #[serde(rename = "ProvidedContexts", default, skip_serializing_if = "Option::is_none")]
+    pub provided_contexts: Option<Vec<ProvidedContext>>,
+    #[serde(rename = "MinimumSessionTokenSize", default, skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+}
+
+/// The `AssumeRoleResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssumeRoleResponse {
+    #[serde(rename = "Credentials", default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "AssumedRoleUser", default, skip_serializing_if = "Option::is_none")]
+    pub assumed_role_user: Option<AssumedRoleUser>,
+    #[serde(rename = "PackedPolicySize", default, skip_serializing_if = "Option::is_none")]
+    pub packed_policy_size: Option<i32>,
+    #[serde(rename = "SourceIdentity", default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    #[serde(rename = "SessionTokenUtilization", default, skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", default, skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
+}
+
+/// The `AssumedRoleUser` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssumedRoleUser {
+    #[serde(rename = "AssumedRoleId")]
+    pub assumed_role_id: String,
+    #[serde(rename = "Arn")]
+    pub arn: String,
+}
+
+/// The `Credentials` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Credentials {
+    #[serde(rename = "AccessKeyId")]
+    pub access_key_id: String,
+    #[serde(rename = "SecretAccessKey")]
+    pub secret_access_key: String,
+    #[serde(rename = "SessionToken")]
+    pub session_token: String,
+    #[serde(rename = "Expiration")]
+    pub expiration: ingot_core::Timestamp,
+}
+
+/// The `DecodeAuthorizationMessageRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecodeAuthorizationMessageRequest {
+    #[serde(rename = "EncodedMessage")]
+    pub encoded_message: String,
+}
+
+/// The `DecodeAuthorizationMessageResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DecodeAuthorizationMessageResponse {
+    #[serde(rename = "DecodedMessage", default, skip_serializing_if = "Option::is_none")]
+    pub decoded_message: Option<String>,
+}
+
+/// The `ExpiredTokenException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExpiredTokenException {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// The `GetAccessKeyInfoRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GetAccessKeyInfoRequest {
@@ -30,4 +121,81 @@ pub struct GetCallerIdentityResponse {
     pub account: Option<String>,
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
+}
+
+/// The `GetSessionTokenRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetSessionTokenRequest {
+    #[serde(rename = "DurationSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<i32>,
+    #[serde(rename = "SerialNumber", default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    #[serde(rename = "TokenCode", default, skip_serializing_if = "Option::is_none")]
+    pub token_code: Option<String>,
+    #[serde(rename = "MinimumSessionTokenSize", default, skip_serializing_if = "Option::is_none")]
+    pub minimum_session_token_size: Option<i32>,
+}
+
+/// The `GetSessionTokenResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetSessionTokenResponse {
+    #[serde(rename = "Credentials", default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Credentials>,
+    #[serde(rename = "SessionTokenUtilization", default, skip_serializing_if = "Option::is_none")]
+    pub session_token_utilization: Option<i32>,
+    #[serde(rename = "SessionTokenSize", default, skip_serializing_if = "Option::is_none")]
+    pub session_token_size: Option<i32>,
+}
+
+/// The `InvalidAuthorizationMessageException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidAuthorizationMessageException {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `MalformedPolicyDocumentException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MalformedPolicyDocumentException {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `PackedPolicyTooLargeException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PackedPolicyTooLargeException {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `PolicyDescriptorType` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyDescriptorType {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+}
+
+/// The `ProvidedContext` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProvidedContext {
+    #[serde(rename = "ProviderArn", default, skip_serializing_if = "Option::is_none")]
+    pub provider_arn: Option<String>,
+    #[serde(rename = "ContextAssertion", default, skip_serializing_if = "Option::is_none")]
+    pub context_assertion: Option<String>,
+}
+
+/// The `RegionDisabledException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegionDisabledException {
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `Tag` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tag {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Value")]
+    pub value: String,
 }

@@ -139,7 +139,7 @@ async fn reset_is_refused_unless_enabled() {
 #[tokio::test]
 async fn advancing_the_clock_does_not_expire_freshly_signed_requests() {
     let server = TestServer::start_with(|c| c.enable_clock_control = true).await;
-    let r = server.raw("POST", "/_ingot/clock?advance=86400", &[], b"", None).await;
+    let r = server.raw("POST", "/_ingot/clock?advance=86400", &[], b"", Some("ingot")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let id = server.sts().get_caller_identity().send().await.expect("signature checked against real time");
     assert_eq!(id.account(), Some(server.account().as_str()));
@@ -151,5 +151,18 @@ async fn clock_control_is_refused_unless_enabled() {
     let server = TestServer::start().await;
     let r = server.raw("POST", "/_ingot/clock?advance=60", &[], b"", None).await;
     assert_eq!(r.status, 404);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn admin_endpoints_refuse_unsigned_calls_and_signatures_for_other_services() {
+    let server = TestServer::start_with(|c| c.enable_clock_control = true).await;
+    let unsigned = server.raw("POST", "/_ingot/clock?advance=60", &[], b"", None).await;
+    assert_eq!(unsigned.status, 403, "{}", unsigned.body);
+    assert!(unsigned.body.contains("MissingAuthenticationToken"), "{}", unsigned.body);
+    let wrong_service = server.raw("POST", "/_ingot/clock?advance=60", &[], b"", Some("sts")).await;
+    assert_eq!(wrong_service.status, 400, "{}", wrong_service.body);
+    let health = server.raw("GET", "/_ingot/health", &[], b"", None).await;
+    assert_eq!(health.status, 200);
     server.stop().await;
 }

@@ -51,7 +51,7 @@ pub async fn details(server: &TestServer, detail_type: &str, name: &str) -> Vec<
 
 /// Moves the server's clock forward (the server must run with clock control).
 pub async fn advance_clock(server: &TestServer, seconds: i64) {
-    let resp = server.raw("POST", &format!("/_ingot/clock?advance={seconds}"), &[], b"", None).await;
+    let resp = server.raw("POST", &format!("/_ingot/clock?advance={seconds}"), &[], b"", Some("ingot")).await;
     assert_eq!(resp.status, 200, "clock control: {}", resp.body);
 }
 
