@@ -191,6 +191,39 @@ struct UserIdentity {
     account_id: Option<String>,
     #[serde(rename = "accessKeyId")]
     access_key_id: Option<String>,
+    /// Temporary credentials: who issued the session (the role) and when it began.
+    #[serde(rename = "sessionContext", skip_serializing_if = "Option::is_none", default)]
+    session_context: Option<serde_json::Value>,
+    /// A service acting by itself (`AWSService`): which one.
+    #[serde(rename = "invokedBy", skip_serializing_if = "Option::is_none", default)]
+    invoked_by: Option<String>,
+}
+
+/// CloudTrail's `sessionContext` of temporary credentials.
+fn session_context(principal: &Principal) -> Option<serde_json::Value> {
+    let session = principal.session.as_deref()?;
+    let attributes = serde_json::json!({
+        "creationDate": session.issued.to_iso8601(),
+        "mfaAuthenticated": "false",
+    });
+    let Some(role_id) = &session.role_id else {
+        return Some(serde_json::json!({ "attributes": attributes }));
+    };
+    let role_name = session.identity_arn.rsplit('/').next().unwrap_or_default();
+    let mut context = serde_json::json!({
+        "sessionIssuer": {
+            "type": "Role",
+            "principalId": role_id,
+            "arn": session.identity_arn,
+            "accountId": principal.account.as_str(),
+            "userName": role_name,
+        },
+        "attributes": attributes,
+    });
+    if let Some(source_identity) = &session.source_identity {
+        context["sourceIdentity"] = source_identity.clone().into();
+    }
+    Some(context)
 }
 
 /// One record line as stored (see the module documentation).
@@ -351,12 +384,26 @@ impl AuditCall<'_> {
             aws_region: self.region.to_string(),
             source_ip_address: self.source_ip.to_string(),
             user_agent: self.user_agent.to_string(),
-            user_identity: UserIdentity {
-                kind: kind.to_string(),
-                principal_id: principal.map(|p| p.user_id.clone()),
-                arn: principal.map(|p| p.arn.clone()),
-                account_id: principal.map(|p| p.account.to_string()),
-                access_key_id: self.access_key_id.map(str::to_string),
+            user_identity: match principal {
+                // A service acting by itself is named by who it is, not by an ARN.
+                Some(p) if p.kind == PrincipalKind::Internal => UserIdentity {
+                    kind: kind.to_string(),
+                    principal_id: None,
+                    arn: None,
+                    account_id: Some(p.account.to_string()),
+                    access_key_id: None,
+                    session_context: None,
+                    invoked_by: Some(p.arn.clone()),
+                },
+                _ => UserIdentity {
+                    kind: kind.to_string(),
+                    principal_id: principal.map(|p| p.user_id.clone()),
+                    arn: principal.map(|p| p.arn.clone()),
+                    account_id: principal.map(|p| p.account.to_string()),
+                    access_key_id: self.access_key_id.map(str::to_string),
+                    session_context: principal.and_then(session_context),
+                    invoked_by: None,
+                },
             },
         }
     }
@@ -370,10 +417,16 @@ impl AuditCall<'_> {
             && caller.source_ip_address == self.source_ip
             && caller.user_agent == self.user_agent
             && id.kind == kind
-            && id.access_key_id.as_deref() == self.access_key_id
-            && id.arn.as_deref() == principal.map(|p| p.arn.as_str())
-            && id.principal_id.as_deref() == principal.map(|p| p.user_id.as_str())
             && id.account_id.as_deref() == principal.map(|p| p.account.as_str())
+            && match principal {
+                Some(p) if p.kind == PrincipalKind::Internal => id.invoked_by.as_deref() == Some(p.arn.as_str()),
+                _ => {
+                    // Temporary credentials are one access key each: the same key is the same session.
+                    id.access_key_id.as_deref() == self.access_key_id
+                        && id.arn.as_deref() == principal.map(|p| p.arn.as_str())
+                        && id.principal_id.as_deref() == principal.map(|p| p.user_id.as_str())
+                }
+            }
     }
 
     fn identity(&self) -> (&'static str, Option<&Principal>) {

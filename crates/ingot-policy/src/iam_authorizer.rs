@@ -286,8 +286,11 @@ fn base_context(
 /// in use are compiled again on their next call).
 #[derive(Default)]
 pub struct PolicyCache {
-    compiled: RwLock<HashMap<(u64, PolicyKindKey), Vec<(Box<str>, Arc<Policy>)>>>,
+    compiled: RwLock<HashMap<(u64, PolicyKindKey), Vec<CompiledText>>>,
 }
+
+/// A policy text and its compiled form (texts with the same hash share a bucket).
+type CompiledText = (Box<str>, Arc<Policy>);
 
 /// [`PolicyKind`] as a hash key (the engine's enum need not be `Hash`).
 type PolicyKindKey = u8;

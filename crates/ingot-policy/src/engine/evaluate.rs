@@ -13,7 +13,9 @@ pub struct PolicySet<'a> {
     pub scp_levels: Vec<Vec<&'a Policy>>,
     pub resource_policy: Option<&'a Policy>,
     /// KMS key policies and role trust policies: the resource policy itself must allow, directly
-    /// or by naming the account (which delegates to the identity policies).
+    /// or by naming the account (which delegates to the identity policies). Denials speak of the
+    /// "role trust policy" when the resource policy was parsed as [`PolicyKind::Trust`] (or, with
+    /// none given, when the action is `sts:AssumeRole*`).
     pub resource_policy_is_required: bool,
     /// The user's and its groups' policies, or the role's; empty for root.
     pub identity: Vec<&'a Policy>,

@@ -1008,7 +1008,6 @@ fn a_hundred_statements_evaluate_quickly() {
         assert!(run_with(&set, &user(), "ssm:GetParameter99", resource, &keys).allowed);
     }
     let per_call = start.elapsed() / rounds;
-    eprintln!("PERCALL {per_call:?}");
     // Generous for unoptimised test builds on a shared machine; release builds take a few µs.
     assert!(per_call < std::time::Duration::from_millis(1), "{per_call:?} per evaluation");
 }

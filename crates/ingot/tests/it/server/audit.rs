@@ -77,6 +77,7 @@ async fn a_call_made_inside_ingot_is_recorded_as_its_principal_with_its_origin()
     let put = records.iter().find(|r| r["requestID"] == "internal-1").expect("the internal call is recorded");
     assert_eq!(put["eventName"], "PutParameter");
     assert_eq!(put["userIdentity"]["type"], "AWSService");
+    assert_eq!(put["userIdentity"]["invokedBy"], "ssm.amazonaws.com");
     assert_eq!(put["sourceIPAddress"], "ssm.amazonaws.com");
     assert_eq!(put["awsRegion"], "eu-west-1");
     let ssm = server.ssm("eu-west-1");
