@@ -68,9 +68,10 @@ class Organization:
         with open(self.config, "w") as f:
             for name, account in profiles.items():
                 f.write(f"[profile {name}]\nrole_arn = arn:aws:iam::{account}:role/{ADMIN_ROLE}\n"
-                        f"source_profile = platform-admin\nregion = us-east-1\n\n")
+                        f"source_profile = platform-admin\nregion = us-east-1\nendpoint_url = {server.endpoint}\n\n")
             f.write(f"[profile reader]\nrole_arn = arn:aws:iam::{self.shared}:role/golden-reader\n"
-                    f"source_profile = platform-admin\nregion = us-east-1\n")
+                    f"source_profile = platform-admin\nregion = us-east-1\nendpoint_url = {server.endpoint}\n\n")
+            f.write(f"[profile platform-admin]\nregion = us-east-1\nendpoint_url = {server.endpoint}\n")
         self.arn = f"arn:aws:ssm:us-east-1:{self.shared}:parameter{PARAMETER}"
 
     def create_account(self, orgs, name):
@@ -85,11 +86,13 @@ class Organization:
         return status["AccountId"]
 
     def cli(self, profile, *args, check=True):
+        # The profiles' own `endpoint_url` points every client at Ingot, the STS client that
+        # assumes the profile's role included.
         env = dict(os.environ, AWS_SHARED_CREDENTIALS_FILE=self.credentials, AWS_CONFIG_FILE=self.config,
                    AWS_PROFILE=profile, AWS_MAX_ATTEMPTS="1", AWS_PAGER="")
         for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
             env.pop(k, None)
-        result = subprocess.run([str(AWS_CLI), "--endpoint-url", self.server.endpoint, "--output", "json", *args],
+        result = subprocess.run([str(AWS_CLI), "--output", "json", *args],
                                 capture_output=True, text=True, env=env, timeout=120)
         if check and result.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} as {profile} failed: {result.stderr}")

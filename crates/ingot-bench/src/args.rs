@@ -16,7 +16,8 @@ usage: ingot-bench [options]
 
   --servers LIST            ingot,moto (default), ingot or moto
   --workloads LIST          comma-separated, default all: noop, get-parameter, put-parameter,
-                            get-parameters-by-path, describe-parameters, mixed
+                            get-parameters-by-path, describe-parameters, mixed,
+                            get-parameter-as-role, assume-role (the last two: Ingot only)
   --backend sqlite|postgres Ingot's store (default sqlite, in a temporary data directory)
   --database-url URL        PostgreSQL for --backend postgres
                             (default postgres://postgres@127.0.0.1:5432/test; a fresh schema
@@ -279,6 +280,8 @@ mod tests {
         assert_eq!(o.workloads, vec![Workload::Noop, Workload::GetParameter]);
         assert_eq!(o.servers(), vec![Kind::Ingot]);
         assert_eq!(o.backend, Backend::Postgres);
+        let o = parse(&["--workloads", "get-parameter,get-parameter-as-role,assume-role"]).unwrap().unwrap();
+        assert_eq!(o.workloads, vec![Workload::GetParameter, Workload::GetParameterAsRole, Workload::AssumeRole]);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 mod args;
 mod client;
 mod hist;
+mod identity;
 mod procfs;
 mod report;
 mod server;
@@ -95,6 +96,8 @@ struct Target {
     /// Parameters in its DescribeParameters set.
     describe_count: usize,
     noop: Option<Result<Template, String>>,
+    /// The organization, role and users of the IAM workloads, once set up (or why not).
+    identity: Option<Result<identity::Setup, String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,10 +196,29 @@ async fn run(opts: Options) -> Result<()> {
             Vec::new()
         };
         for (target, t) in targets.iter_mut().enumerate() {
-            match bench.plan(t, workload, &mixed_ops).await? {
-                Planned::Run { plan, entry } => {
-                    runs.push(Run { target, plan: Arc::new(plan), entry, total: None, round_rates: Vec::new() })
+            if workload.ingot_only() && t.server.kind != Kind::Ingot {
+                if !bench.notes.iter().any(|n| n.starts_with(INGOT_ONLY_NOTE)) {
+                    bench.note(format!(
+                        "{INGOT_ONLY_NOTE} ({}): moto does not enforce IAM, so it has no rows there",
+                        Workload::ALL
+                            .iter()
+                            .filter(|w| w.ingot_only())
+                            .map(|w| w.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
+                continue;
+            }
+            match bench.plan(t, workload, &mixed_ops).await? {
+                Planned::Run { plan, entry, session } => runs.push(Run {
+                    target,
+                    plan: Arc::new(plan),
+                    entry,
+                    total: None,
+                    round_rates: Vec::new(),
+                    session,
+                }),
                 Planned::Skip(entry) => bench.results.entries.push(entry),
             }
         }
@@ -213,6 +235,9 @@ async fn run(opts: Options) -> Result<()> {
     }
     bench.results.entries.sort_by_key(|e| (e.workload, e.server));
     if let Some(note) = bench.results.round_ratio_note(Workload::GetParameter, Workload::Noop) {
+        bench.note(note);
+    }
+    if let Some(note) = bench.results.round_ratio_note(Workload::GetParameterAsRole, Workload::GetParameter) {
         bench.note(note);
     }
     for t in &targets {
@@ -249,7 +274,7 @@ async fn run(opts: Options) -> Result<()> {
 
 impl Target {
     fn new(server: Server, describe_count: usize) -> Self {
-        Self { server, avail: HashMap::new(), describe_count, noop: None }
+        Self { server, avail: HashMap::new(), describe_count, noop: None, identity: None }
     }
 }
 
@@ -428,6 +453,78 @@ impl Bench {
         Ok(chosen)
     }
 
+    /// The organization, role and users of the IAM workloads on `t`, set up once (not measured).
+    async fn identity(&mut self, t: &mut Target) -> Result<Result<identity::Setup, String>> {
+        if let Some(setup) = &t.identity {
+            return Ok(setup.clone());
+        }
+        let name = t.server.kind.name();
+        eprintln!("  setting up an organization, a member account, a role and users in {name}");
+        let setup = match identity::setup(&t.server).await {
+            Ok(setup) => {
+                self.note(format!(
+                    "{name}: the IAM workloads' setup (organization, OU with an SCP, member account {}, {} managed policies with {} statements of which {} have conditions, role {}, users) took {:.1} s over {} calls, not measured",
+                    setup.member_account,
+                    identity::POLICIES,
+                    setup.statements,
+                    setup.conditional,
+                    identity::READER_ROLE,
+                    setup.took.as_secs_f64(),
+                    setup.calls
+                ));
+                Ok(setup)
+            }
+            Err(e) => {
+                let why = format!("setup: {e:#}");
+                eprintln!("  {name}: {why}");
+                let tail = t.server.log_tail(5);
+                if !tail.trim().is_empty() {
+                    eprintln!("  {name} log after the failed setup:\n{tail}");
+                }
+                self.note(format!("{name}: the IAM workloads could not run: {why}"));
+                Err(why)
+            }
+        };
+        t.identity = Some(setup.clone());
+        Ok(setup)
+    }
+
+    /// One request of an IAM workload before it runs: does it answer as it should?
+    async fn probe_as(
+        &mut self,
+        t: &Target,
+        workload: Workload,
+        template: &Template,
+        creds: &client::Credentials,
+    ) -> Result<Result<(), String>> {
+        let name = t.server.kind.name();
+        let (status, body) = workload::call_as(&t.server, creds, template).await?;
+        if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&body);
+            let why = format!("{} {}: {}", template.label, workload::describe_failure(status, &body), text.trim());
+            self.note(format!("{name}: {} answered its first request with {why}", workload.name()));
+            return Ok(Err(why.chars().take(300).collect()));
+        }
+        let text = String::from_utf8_lossy(&body);
+        match workload {
+            Workload::GetParameterAsRole => {
+                let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                if value["Parameter"]["Value"] != workload::VALUE {
+                    self.note(format!(
+                        "{name}: GetParameter as the role answered {value} (expected Value {})",
+                        workload::VALUE
+                    ));
+                }
+            }
+            _ => {
+                if let Err(e) = client::parse_xml_credentials(&text) {
+                    self.note(format!("{name}: AssumeRole answered without credentials ({e}): {text}"));
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+
     /// What a run of `workload` on `t` sends, with its data seeded; or the entry saying why it
     /// cannot run.
     async fn plan(&mut self, t: &mut Target, workload: Workload, mixed_ops: &[Op]) -> Result<Planned> {
@@ -440,6 +537,7 @@ impl Bench {
             data_size: None,
             outcome: Outcome::Failed(String::new()),
         };
+        let mut session = None;
         let plan = match workload {
             Workload::Noop => match self.noop(t).await? {
                 Ok(template) => {
@@ -448,6 +546,35 @@ impl Bench {
                 }
                 Err(why) => Err(Avail::NotServed(why)),
             },
+            Workload::GetParameterAsRole | Workload::AssumeRole => {
+                entry.data = match workload {
+                    Workload::GetParameterAsRole => format!(
+                        "1 param; role with {} policies, {} statements; SCP",
+                        identity::POLICIES,
+                        identity::POLICIES * identity::STATEMENTS
+                    ),
+                    _ => format!("user → role {}", identity::READER_ROLE),
+                };
+                match self.identity(t).await? {
+                    Err(why) => Err(Avail::Failed(why)),
+                    Ok(setup) => {
+                        let addr = t.server.addr;
+                        let (template, creds) = match workload {
+                            Workload::GetParameterAsRole => {
+                                (identity::get_parameter_template(addr), setup.reader.clone())
+                            }
+                            _ => (identity::assume_role_template(addr, &setup.reader_role_arn), setup.assumer.clone()),
+                        };
+                        if workload == Workload::GetParameterAsRole {
+                            session = Some(setup.reader_issued);
+                        }
+                        match self.probe_as(t, workload, &template, &creds).await? {
+                            Ok(()) => Ok(Plan::single(template, opts.connections).signed_by(creds)),
+                            Err(why) => Err(Avail::Failed(why)),
+                        }
+                    }
+                }
+            }
             Workload::Mixed => {
                 entry.data = workload::mixed_description(mixed_ops);
                 if mixed_ops.is_empty() {
@@ -476,7 +603,7 @@ impl Bench {
             }
         };
         Ok(match plan {
-            Ok(plan) => Planned::Run { plan, entry },
+            Ok(plan) => Planned::Run { plan, entry, session },
             Err(Avail::NotServed(why)) => {
                 entry.outcome = Outcome::NotServed(why);
                 Planned::Skip(entry)
@@ -507,7 +634,31 @@ impl Bench {
             warmup.as_secs_f64(),
             duration.as_secs_f64()
         );
-        let cfg = LoadConfig { connections: opts.connections, warmup, duration, sample_every: None };
+        let connections = opts.connections;
+        if let (Some(issued), Some(Ok(setup))) = (run.session, &t.identity) {
+            // A role session lives an hour: renew it before a round that could outlive it.
+            if issued.elapsed() + warmup + duration + Duration::from_secs(60) >= identity::READER_SESSION {
+                match identity::renew_reader(&t.server, setup).await {
+                    Ok((creds, issued)) => {
+                        let template = run.plan.templates[0].clone();
+                        run.plan = Arc::new(Plan::single(template, connections).signed_by(creds));
+                        run.session = Some(issued);
+                        eprintln!("  renewed the {} session", identity::READER_ROLE);
+                    }
+                    Err(e) => {
+                        // The round runs with the old session; its errors invalidate the row.
+                        run.session = None;
+                        let why = format!("{e:#}");
+                        self.note(format!(
+                            "{}: renewing the {} session failed: {why}",
+                            kind.name(),
+                            identity::READER_ROLE
+                        ));
+                    }
+                }
+            }
+        }
+        let cfg = LoadConfig { connections, warmup, duration, sample_every: None };
         let r = workload::run_load(&t.server, run.plan.clone(), cfg).await?;
         eprintln!(
             "  {} req/s, p50 {} ms, p99 {} ms, max {} ms, errors {}",
@@ -579,12 +730,22 @@ struct Run {
     /// The rounds so far, taken together.
     total: Option<workload::LoadResult>,
     round_rates: Vec<f64>,
+    /// When the session the plan signs with was issued, for plans signed with a role session.
+    session: Option<Instant>,
 }
 
 enum Planned {
-    Run { plan: Plan, entry: Entry },
+    /// `session`: when the temporary credentials the plan signs with were issued.
+    Run {
+        plan: Plan,
+        entry: Entry,
+        session: Option<Instant>,
+    },
     Skip(Entry),
 }
+
+/// How the note on the Ingot-only workloads starts (it is added once).
+const INGOT_ONLY_NOTE: &str = "IAM workloads run on Ingot only";
 
 async fn memory_mode(
     bench: &mut Bench,
@@ -696,6 +857,14 @@ fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: 
             ),
         }
     );
+    if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.ingot_only()) {
+        println!(
+            "- the IAM workloads (Ingot only): `get-parameter-as-role` is `get-parameter`'s request signed with a session of the role `{}` (assumed by role chaining; {} customer managed policies, {} statements) in a member account under an OU with an SCP; `assume-role` is STS AssumeRole (awsQuery, signed for sts) of that role by an IAM user with an access key",
+            identity::READER_ROLE,
+            identity::POLICIES,
+            identity::POLICIES * identity::STATEMENTS
+        );
+    }
     println!(
         "- the load generator runs on the same {} cores as the servers, nothing pinned: it takes part of the CPU the servers could use\n",
         machine.nproc

@@ -55,6 +55,10 @@ pub const TARGET_BY_PATH_P99_MS: f64 = 5.0;
 pub const TARGET_DESCRIBE_P99_MS: f64 = 20.0;
 pub const TARGET_DESCRIBE_SIZE: usize = 100_000;
 pub const TARGET_IDLE_RSS_MB: f64 = 50.0;
+/// GetParameter as a role session (ten managed policies, an SCP) against GetParameter as the
+/// account root.
+pub const TARGET_AS_ROLE_VS_GET: f64 = 0.80;
+pub const TARGET_ASSUME_ROLE_RATE: f64 = 2_000.0;
 
 impl Results {
     fn measured(&self, workload: Workload, server: Kind) -> Option<&Measurement> {
@@ -137,6 +141,20 @@ impl Results {
             }
             Workload::GetParametersByPath => {
                 combine(&[Ok((m.p99_ms <= TARGET_BY_PATH_P99_MS, format!("p99 {} ms", fmt_ms(m.p99_ms))))])
+            }
+            Workload::GetParameterAsRole => {
+                let vs_get = self
+                    .valid(Workload::GetParameter, Kind::Ingot)
+                    .filter(|g| g.rate > 0.0)
+                    .map(|g| {
+                        let share = m.rate / g.rate;
+                        (share >= TARGET_AS_ROLE_VS_GET, format!("{:.0}% of get-parameter", share * 100.0))
+                    })
+                    .ok_or("get-parameter: no clean run");
+                combine(&[vs_get])
+            }
+            Workload::AssumeRole => {
+                combine(&[Ok((m.rate >= TARGET_ASSUME_ROLE_RATE, format!("{}/s", fmt_rate(m.rate))))])
             }
             Workload::DescribeParameters => match entry.data_size {
                 Some(n) if n < TARGET_DESCRIBE_SIZE => {
@@ -270,6 +288,8 @@ fn target_text(workload: Workload) -> String {
             format!("p99 ≤ {TARGET_DESCRIBE_P99_MS:.0} ms over {}", fmt_count(TARGET_DESCRIBE_SIZE as u64))
         }
         Workload::Mixed => "RSS flat (--memory-minutes)".into(),
+        Workload::GetParameterAsRole => format!("≥ {:.0}% of get-parameter", TARGET_AS_ROLE_VS_GET * 100.0),
+        Workload::AssumeRole => format!("≥ {}/s", fmt_count(TARGET_ASSUME_ROLE_RATE as u64)),
     }
 }
 
@@ -522,6 +542,26 @@ mod tests {
         r.entries.retain(|e| e.server == Kind::Ingot);
         assert_eq!(r.target(&r.entries[1]).1, "met (moto: no clean run, 75% of no-op)");
         assert_eq!(r.target(&r.entries[2]).1, "n/a (moto: no clean run)");
+    }
+
+    #[test]
+    fn the_iam_targets() {
+        let mut r = Results::default();
+        r.entries.push(entry(Workload::GetParameterAsRole, Kind::Ingot, measured(42_000.0, 1.0)));
+        r.entries.push(entry(Workload::AssumeRole, Kind::Ingot, measured(2_500.0, 8.0)));
+        let as_role = r.target(&r.entries[0]);
+        assert_eq!(as_role, ("≥ 80% of get-parameter".to_owned(), "n/a (get-parameter: no clean run)".to_owned()));
+        r.entries.push(entry(Workload::GetParameter, Kind::Ingot, measured(50_000.0, 1.0)));
+        assert_eq!(r.target(&r.entries[0]).1, "met (84% of get-parameter)");
+        r.entries[2].outcome = measured(60_000.0, 1.0);
+        assert_eq!(r.target(&r.entries[0]).1, "NOT met (70% of get-parameter)");
+        assert_eq!(r.target(&r.entries[1]), ("≥ 2,000/s".to_owned(), "met (2,500/s)".to_owned()));
+        r.entries[1].outcome = measured(1_500.4, 8.0);
+        assert_eq!(r.target(&r.entries[1]).1, "NOT met (1,500/s)");
+        // No moto rows: no ratio.
+        assert_eq!(r.ratio(Workload::AssumeRole), None);
+        let t = r.table();
+        assert!(t.contains("| get-parameter-as-role |"), "{t}");
     }
 
     #[test]

@@ -219,7 +219,7 @@ pub fn parse_credentials(text: &str) -> Result<Credentials> {
         }
     }
     match (id, secret) {
-        (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials { access_key_id, secret_access_key }),
+        (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials::key(access_key_id, secret_access_key)),
         _ => bail!("no [default] access key in the credentials file"),
     }
 }
@@ -265,10 +265,7 @@ pub async fn start_moto(bin: &Path, ticks_per_second: u64) -> Result<(Server, Du
         addr,
         proc: Proc { pid, ticks_per_second },
         // moto accepts any signature; the key only has to look like one.
-        creds: Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
-        },
+        creds: Credentials::key("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
         log,
         _guard: guard,
     };

@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::client::{error_code, now_epoch, Conn, SignCache, Template};
+use crate::client::{error_code, now_epoch, Conn, Credentials, SignCache, Template};
 use crate::hist::Histogram;
 use crate::server::Server;
 
@@ -21,16 +21,23 @@ pub enum Workload {
     GetParametersByPath,
     DescribeParameters,
     Mixed,
+    /// GetParameter with the temporary credentials of a role session whose role has ten managed
+    /// policies, in a member account under an SCP (Ingot only: moto does not enforce IAM).
+    GetParameterAsRole,
+    /// STS AssumeRole by an IAM user (Ingot only).
+    AssumeRole,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 6] = [
+    pub const ALL: [Workload; 8] = [
         Workload::Noop,
         Workload::GetParameter,
         Workload::PutParameter,
         Workload::GetParametersByPath,
         Workload::DescribeParameters,
         Workload::Mixed,
+        Workload::GetParameterAsRole,
+        Workload::AssumeRole,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,7 +48,15 @@ impl Workload {
             Workload::GetParametersByPath => "get-parameters-by-path",
             Workload::DescribeParameters => "describe-parameters",
             Workload::Mixed => "mixed",
+            Workload::GetParameterAsRole => "get-parameter-as-role",
+            Workload::AssumeRole => "assume-role",
         }
+    }
+
+    /// Whether it measures IAM's authorization, which only Ingot enforces (moto accepts any
+    /// signature and decides nothing): these run on Ingot only.
+    pub fn ingot_only(self) -> bool {
+        matches!(self, Workload::GetParameterAsRole | Workload::AssumeRole)
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -55,7 +70,7 @@ impl Workload {
             Workload::PutParameter => Some(Op::Put),
             Workload::GetParametersByPath => Some(Op::ByPath),
             Workload::DescribeParameters => Some(Op::Describe),
-            Workload::Noop | Workload::Mixed => None,
+            Workload::Noop | Workload::Mixed | Workload::GetParameterAsRole | Workload::AssumeRole => None,
         }
     }
 }
@@ -187,12 +202,19 @@ pub fn input(op: Op, describe_count: usize) -> serde_json::Value {
 pub struct Plan {
     pub templates: Vec<Template>,
     pub schedules: Vec<Vec<usize>>,
+    /// Who signs them: `None` for the server's root credentials.
+    pub creds: Option<Credentials>,
 }
 
 impl Plan {
     /// Every connection sends the one request.
     pub fn single(template: Template, connections: usize) -> Self {
-        Self { templates: vec![template], schedules: vec![vec![0]; connections] }
+        Self { templates: vec![template], schedules: vec![vec![0]; connections], creds: None }
+    }
+
+    /// The same requests, signed with `creds` instead of the server's root credentials.
+    pub fn signed_by(self, creds: Credentials) -> Self {
+        Self { creds: Some(creds), ..self }
     }
 
     /// Every connection overwrites its own `per_connection` names in turn.
@@ -207,7 +229,7 @@ impl Plan {
             }
             schedules.push(schedule);
         }
-        Self { templates, schedules }
+        Self { templates, schedules, creds: None }
     }
 
     /// The mixed load over `ops`: per ten requests six GetParameter, two PutParameter, one
@@ -253,7 +275,7 @@ impl Plan {
             }
             schedules.push(schedule);
         }
-        Self { templates, schedules }
+        Self { templates, schedules, creds: None }
     }
 }
 
@@ -278,10 +300,15 @@ pub fn mixed_description(ops: &[Op]) -> String {
 
 // ---- probing and seeding --------------------------------------------------------------------
 
-/// One signed request on a fresh connection.
+/// One request signed with the server's root credentials, on a fresh connection.
 pub async fn call(server: &Server, template: &Template) -> Result<(u16, bytes::Bytes)> {
+    call_as(server, &server.creds, template).await
+}
+
+/// One request signed with `creds`, on a fresh connection.
+pub async fn call_as(server: &Server, creds: &Credentials, template: &Template) -> Result<(u16, bytes::Bytes)> {
     let mut conn = Conn::new(server.addr);
-    let headers = template.signed_headers(&server.creds, now_epoch());
+    let headers = template.signed_headers(creds, now_epoch());
     let (status, body) = tokio::time::timeout(Duration::from_secs(60), conn.send(template, headers))
         .await
         .map_err(|_| anyhow::anyhow!("{}: no answer within 60 s", template.label))??;
@@ -492,7 +519,8 @@ struct ConnResult {
 }
 
 /// Runs `plan` against `server`: `connections` tasks each sending back to back over one
-/// keep-alive connection for warm-up + duration; latencies of responses completed after the
+/// keep-alive connection for warm-up + duration, signed with the plan's credentials (the
+/// server's root credentials unless it names others); latencies of responses completed after the
 /// warm-up are recorded.
 pub async fn run_load(server: &Server, plan: Arc<Plan>, cfg: LoadConfig) -> Result<LoadResult> {
     let start = Instant::now();
@@ -503,7 +531,7 @@ pub async fn run_load(server: &Server, plan: Arc<Plan>, cfg: LoadConfig) -> Resu
     for c in 0..cfg.connections {
         let plan = plan.clone();
         let addr = server.addr;
-        let creds = server.creds.clone();
+        let creds = plan.creds.clone().unwrap_or_else(|| server.creds.clone());
         let completed = completed.clone();
         tasks.spawn(async move {
             let schedule = &plan.schedules[c % plan.schedules.len()];

@@ -168,6 +168,10 @@ pub struct HandshakeRecord {
     pub state: String,
     pub expires: Timestamp,
     pub handshake: serde_json::Value,
+    /// When it was accepted, declined or canceled (finished handshakes leave listings 30 days
+    /// later).
+    #[serde(default)]
+    pub finished: Option<Timestamp>,
 }
 
 impl ingot_store::Record for HandshakeRecord {
@@ -432,7 +436,10 @@ mod tests {
         assert_eq!(create_account_status_key("o-x", "car-1"), "org/o-x/organizations/create-account-statuses/car-1");
         assert!(create_account_status_key("o-x", "car-1").starts_with(&create_account_statuses_prefix("o-x")));
         assert_eq!(ou_name_key("o-x", "r-ab12", "Dev"), "org/o-x/organizations/ou-names/r-ab12/Dev");
-        assert_eq!(policy_name_key("o-x", "SERVICE_CONTROL_POLICY", "p"), "org/o-x/organizations/policy-names/SERVICE_CONTROL_POLICY/p");
+        assert_eq!(
+            policy_name_key("o-x", "SERVICE_CONTROL_POLICY", "p"),
+            "org/o-x/organizations/policy-names/SERVICE_CONTROL_POLICY/p"
+        );
         assert_eq!(profile_key(&account), "111111111111/global/organizations/profile");
         assert_eq!(email_key("A@Example.com"), "global/organizations/emails/a@example.com");
         assert!(account_handshake_key(&account, "h-1").starts_with(&account_handshakes_prefix(&account)));

@@ -166,9 +166,10 @@ fn denial_error(principal: &Principal, action: &str, resource: &str, because: &s
     }
 }
 
-/// The account a resource ARN names; `None` for `*` and for public resources (an empty account).
+/// The account a resource ARN names; `None` for `*` and for public resources: an empty account
+/// (AWS's public parameters) or `aws` (AWS managed policies), which every account may use.
 fn resource_account(resource: &str) -> Option<&str> {
-    Arn::account_of(resource).ok().filter(|a| !a.is_empty())
+    Arn::account_of(resource).ok().filter(|a| !a.is_empty() && *a != "aws")
 }
 
 fn is_service_linked(principal: &Principal) -> bool {

@@ -34,6 +34,8 @@ pub fn services() -> Vec<Arc<dyn Service>> {
         Arc::new(ingot_svc_ec2::Ec2),
         Arc::new(ingot_svc_ram::Ram),
         Arc::new(ingot_svc_ssm::Ssm),
+        Arc::new(ingot_svc_organizations::Organizations),
+        Arc::new(ingot_svc_iam::Iam),
     ]
 }
 
@@ -46,7 +48,7 @@ pub fn authorizer() -> Arc<dyn Authorizer> {
 /// The handler of every kind of job the services schedule (see `ingot_jobs`).
 pub fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
     // job handlers of services
-    [ingot_svc_ssm::job_handlers()].concat()
+    [ingot_svc_ssm::job_handlers(), ingot_svc_organizations::job_handlers()].concat()
 }
 
 /// A started server: where it listens, what it created, and how to stop it.

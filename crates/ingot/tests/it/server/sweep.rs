@@ -29,7 +29,28 @@ fn nobody(account: &str) -> Principal {
 
 /// Strings tried, in order, for a string shape with a pattern; the first the pattern accepts is
 /// used (padded to the minimum length).
-const STRING_CANDIDATES: &[&str] = &["/sweep/a", "sweep", "a", "ami-0123456789abcdef0", "i-0123456789abcdef0", "1"];
+const STRING_CANDIDATES: &[&str] = &[
+    "/sweep/a",
+    "sweep",
+    "a",
+    "ami-0123456789abcdef0",
+    "i-0123456789abcdef0",
+    "1",
+    // Organizations' ids: root, OU, account, policy, handshake, account creation; an email.
+    "r-abcd",
+    "ou-abcd-abcdefgh",
+    "123456789012",
+    "p-abcdefgh",
+    "h-abcdefgh",
+    "car-abcdefgh",
+    "sweep@example.com",
+    // IAM policy version ids.
+    "v1",
+];
+
+/// Members whose model shape accepts any string but whose handler needs a well-formed value
+/// before it can name the resource it authorizes (AssumeRole's role).
+const MEMBER_SAMPLES: &[(&str, &str)] = &[("RoleArn", "arn:aws:iam::123456789012:role/sweep")];
 
 /// The smallest input the model accepts: required members only, each at its minimum.
 fn sample(model: &ServiceModel, shape: ShapeId, depth: usize) -> Value {
@@ -37,7 +58,11 @@ fn sample(model: &ServiceModel, shape: ShapeId, depth: usize) -> Value {
         ShapeKind::Structure { members, .. } => {
             let mut object = Map::new();
             for member in members.iter().filter(|m| m.required && depth < 8) {
-                object.insert(member.name.to_string(), sample(model, member.target, depth + 1));
+                let value = match MEMBER_SAMPLES.iter().find(|(name, _)| *name == member.name) {
+                    Some((_, value)) => json!(value),
+                    None => sample(model, member.target, depth + 1),
+                };
+                object.insert(member.name.to_string(), value);
             }
             Value::Object(object)
         }
