@@ -71,6 +71,14 @@ pub fn get_parameter_template(addr: std::net::SocketAddr) -> Template {
     workload::template(addr, Op::Get, 0)
 }
 
+/// A parameter name `bench-reader`'s policies do not allow reading.
+pub const DENIED_NAME: &str = "/bench/get/denied";
+
+/// GetParameter of [`DENIED_NAME`]: the role must be refused.
+pub fn denied_parameter_template(addr: std::net::SocketAddr) -> Template {
+    Template::ssm(addr, Op::Get.region(), "GetParameter", &json!({ "Name": DENIED_NAME }))
+}
+
 /// The request of `assume-role`: AssumeRole of `role_arn`, session [`SESSION_NAME`].
 pub fn assume_role_template(addr: std::net::SocketAddr, role_arn: &str) -> Template {
     Template::query(
@@ -528,6 +536,8 @@ mod tests {
         assert!((40..=60).contains(&conditional), "{conditional}");
         let parameter = parameter_arn(account);
         assert_eq!(parameter, "arn:aws:ssm:us-east-1:123456789012:parameter/bench/get/param");
+        let denied = format!("arn:aws:ssm:us-east-1:{account}:parameter{DENIED_NAME}");
+        assert!(!policies.iter().any(|p| p.to_string().contains(&denied)));
         let granting: Vec<&&Value> = statements.iter().filter(|s| s["Resource"] == parameter.as_str()).collect();
         assert_eq!(granting.len(), 1);
         assert_eq!(granting[0]["Effect"], "Allow");

@@ -515,6 +515,18 @@ impl Bench {
                         workload::VALUE
                     ));
                 }
+                // The role's policies allow that one parameter: another must be refused, or the
+                // workload does not measure what it claims to.
+                let other = identity::denied_parameter_template(t.server.addr);
+                let (status, body) = workload::call_as(&t.server, creds, &other).await?;
+                let code = client::error_code(&body);
+                if code.as_deref() != Some("AccessDeniedException") {
+                    self.note(format!(
+                        "{name}: GetParameter of {} as the role, which its policies do not allow, answered {} (expected AccessDeniedException): the role may not be held to its policies",
+                        identity::DENIED_NAME,
+                        workload::describe_failure(status, &body)
+                    ));
+                }
             }
             _ => {
                 if let Err(e) = client::parse_xml_credentials(&text) {

@@ -72,12 +72,38 @@ impl<'a> Access<'a> {
 
     /// An action that is not about one resource (`*`).
     pub fn any_resource() -> Self {
-        Access { resources: Resources::All, conditions: Vec::new(), resource_policy: None, resource_policy_required: false }
+        Access {
+            resources: Resources::All,
+            conditions: Vec::new(),
+            resource_policy: None,
+            resource_policy_required: false,
+        }
     }
 
     /// Adds a condition value the service knows (`aws:RequestTag/env`, `kms:EncryptionContext:app`).
     pub fn condition(mut self, key: impl Into<String>, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.conditions.push(ConditionValue { key: key.into(), values: values.into_iter().map(Into::into).collect() });
+        self
+    }
+
+    /// The resource's own tags, as `aws:ResourceTag/KEY` condition keys.
+    pub fn with_resource_tags<'t>(mut self, tags: impl IntoIterator<Item = (&'t str, &'t str)>) -> Self {
+        for (key, value) in tags {
+            self = self.condition(["aws:ResourceTag/", key].concat(), [value]);
+        }
+        self
+    }
+
+    /// Tags the request sets: `aws:RequestTag/KEY` for each and `aws:TagKeys` for all (when any).
+    pub fn with_request_tags<'t>(mut self, tags: impl IntoIterator<Item = (&'t str, &'t str)>) -> Self {
+        let mut keys = Vec::new();
+        for (key, value) in tags {
+            keys.push(key.to_string());
+            self = self.condition(["aws:RequestTag/", key].concat(), [value]);
+        }
+        if !keys.is_empty() {
+            self = self.condition("aws:TagKeys", keys);
+        }
         self
     }
 
@@ -190,6 +216,17 @@ mod tests {
         assert_eq!(decode_authorization_message(&secrets, &encoded).as_deref(), Some(r#"{"allowed":false}"#));
         assert_eq!(decode_authorization_message(&crate::crypto::SecretBox::new(&[4u8; 32]), &encoded), None);
         assert_eq!(decode_authorization_message(&secrets, "not-a-message"), None);
+    }
+
+    #[test]
+    fn tags_become_the_global_tag_condition_keys() {
+        let access = Access::resource("arn")
+            .with_resource_tags([("env", "prod")])
+            .with_request_tags([("team", "blue"), ("cost", "7")]);
+        assert_eq!(access.condition_values("aws:ResourceTag/env"), Some(&["prod".to_string()][..]));
+        assert_eq!(access.condition_values("aws:RequestTag/team"), Some(&["blue".to_string()][..]));
+        assert_eq!(access.condition_values("aws:TagKeys"), Some(&["team".to_string(), "cost".to_string()][..]));
+        assert_eq!(Access::any_resource().with_request_tags([]).condition_values("aws:TagKeys"), None);
     }
 
     #[test]

@@ -48,6 +48,12 @@ impl SecretBox {
     }
 }
 
+/// The SHA-256 digest of `bytes` in lower-case hex (session tokens are kept only as this).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,10 +68,4 @@ mod tests {
         assert_eq!(b.open(&sealed, b"key-2"), Err(OpenError));
         assert_eq!(b.open(&sealed[..10], b"key-1"), Err(OpenError));
     }
-}
-
-/// The SHA-256 digest of `bytes` in lower-case hex (session tokens are kept only as this).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }

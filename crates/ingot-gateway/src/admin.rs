@@ -14,7 +14,6 @@ pub(crate) struct AdminResponse {
 /// The Prometheus text format's content type.
 pub(crate) const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4";
 
-
 /// The IAM action that authorizes an admin endpoint.
 pub(crate) fn action_of(path: &str) -> &'static str {
     match path {

@@ -287,10 +287,7 @@ mod tests {
 
     #[test]
     fn entity_keys_ignore_the_case_of_names() {
-        assert_eq!(
-            entity_name_key(&account(), EntityKind::Role, "Admins"),
-            "111122223333/global/iam/roles/admins"
-        );
+        assert_eq!(entity_name_key(&account(), EntityKind::Role, "Admins"), "111122223333/global/iam/roles/admins");
         assert_eq!(
             entity_name_key(&account(), EntityKind::Role, "ADMINS"),
             entity_name_key(&account(), EntityKind::Role, "admins")
@@ -309,17 +306,29 @@ mod tests {
     #[test]
     fn entity_arns_parse_back_to_account_kind_path_and_name() {
         let parsed = parse_entity_arn("arn:aws:iam::111122223333:role/a/b/Name").unwrap();
-        assert_eq!((parsed.account, parsed.kind, parsed.path.as_str(), parsed.name), ("111122223333", EntityKind::Role, "/a/b/", "Name"));
+        assert_eq!(
+            (parsed.account, parsed.kind, parsed.path.as_str(), parsed.name),
+            ("111122223333", EntityKind::Role, "/a/b/", "Name")
+        );
         let managed = parse_entity_arn("arn:aws:iam::aws:policy/service-role/AmazonSSMAutomationRole").unwrap();
         assert_eq!((managed.account, managed.path.as_str()), ("aws", "/service-role/"));
-        for bad in ["arn:aws:iam::1:root", "arn:aws:sts::1:role/x", "arn:aws:iam:us-east-1:1:role/x", "role/x", "arn:aws:iam::1:role/"] {
+        for bad in [
+            "arn:aws:iam::1:root",
+            "arn:aws:sts::1:role/x",
+            "arn:aws:iam:us-east-1:1:role/x",
+            "role/x",
+            "arn:aws:iam::1:role/",
+        ] {
             assert!(parse_entity_arn(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn a_session_arn_names_its_role() {
-        assert_eq!(role_of_session_arn("arn:aws:sts::111122223333:assumed-role/Admin/s1"), Some(("111122223333", "Admin")));
+        assert_eq!(
+            role_of_session_arn("arn:aws:sts::111122223333:assumed-role/Admin/s1"),
+            Some(("111122223333", "Admin"))
+        );
         assert_eq!(role_of_session_arn("arn:aws:iam::111122223333:role/Admin"), None);
     }
 }

@@ -765,6 +765,34 @@ pub async fn tx_commit_conflicts_when_another_commit_changed_a_read_key(store: A
     assert_eq!(store.get(out).await.unwrap().map(|i| i.value), Some(b"derived".to_vec()));
 }
 
+/// Reads made on a request's behalf elsewhere (an authorization decision's policies) and
+/// remembered by its unit of work conflict like its own reads, present or absent.
+pub async fn tx_remembered_reads_conflict_like_its_own(store: Arc<dyn Store>) {
+    let (policy, absent, out) = ("conf/tx-remembered/policy", "conf/tx-remembered/absent", "conf/tx-remembered/out");
+    store.commit(writes(vec![put(policy, b"allow", Expect::Any)])).await.unwrap();
+    let decision = Tx::new(store.clone());
+    assert_eq!(decision.get(policy).await.unwrap(), Some(b"allow".to_vec()));
+    assert_eq!(decision.get(absent).await.unwrap(), None);
+    let reads: Arc<[(String, Option<u64>)]> = decision.read_set().into();
+    assert_eq!(reads.len(), 2);
+
+    let tx = Tx::new(store.clone());
+    tx.remember_reads(reads.clone());
+    tx.put(out, b"decided".to_vec());
+    store.commit(writes(vec![put(policy, b"deny", Expect::Any)])).await.unwrap();
+    assert_conflict(store.commit(tx.take_batch()).await, policy);
+    assert_eq!(store.get(out).await.unwrap(), None);
+
+    let fresh = Tx::new(store.clone());
+    assert_eq!(fresh.get(policy).await.unwrap(), Some(b"deny".to_vec()));
+    let tx = Tx::new(store.clone());
+    tx.remember_reads(fresh.read_set().into());
+    tx.put(out, b"decided".to_vec());
+    store.commit(writes(vec![put(absent, b"now here", Expect::Any)])).await.unwrap();
+    store.commit(tx.take_batch()).await.unwrap();
+    assert_eq!(store.get(out).await.unwrap().map(|i| i.value), Some(b"decided".to_vec()));
+}
+
 /// `insert_new` never overwrites: creating an existing resource is a conflict.
 pub async fn tx_insert_new_conflicts_when_the_key_exists(store: Arc<dyn Store>) {
     let k = "conf/tx-insert/k";
@@ -802,6 +830,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tx_scan_merges_pending_writes_and_deletes(store.clone()).await;
     tx_commit_conflicts_when_another_commit_changed_a_read_key(store.clone()).await;
     tx_insert_new_conflicts_when_the_key_exists(store.clone()).await;
+    tx_remembered_reads_conflict_like_its_own(store.clone()).await;
     reset_keeps_listed_prefixes_and_clears_the_outbox(store).await;
 }
 
@@ -837,6 +866,7 @@ macro_rules! conformance_tests {
             tx_scan_merges_pending_writes_and_deletes,
             tx_commit_conflicts_when_another_commit_changed_a_read_key,
             tx_insert_new_conflicts_when_the_key_exists,
+            tx_remembered_reads_conflict_like_its_own,
             run_all,
         );
     };

@@ -20,6 +20,8 @@ pub struct Tx {
 struct TxState {
     /// Version seen for each key read from the store (`None`: absent).
     reads: BTreeMap<String, Option<u64>>,
+    /// Reads made elsewhere on this request's behalf and shared whole ([`Tx::remember_reads`]).
+    shared_reads: Vec<Arc<[(String, Option<u64>)]>>,
     /// Buffered writes (`None`: delete) and explicit expectations.
     writes: BTreeMap<String, (Option<Vec<u8>>, Option<Expect>)>,
     outbox: Vec<OutboxEntry>,
@@ -213,9 +215,33 @@ impl Tx {
         *self.state() = TxState::default();
     }
 
+    /// Every key this unit of work read from the store, with the version it saw (`None`: absent).
+    pub fn read_set(&self) -> Vec<(String, Option<u64>)> {
+        let st = self.state();
+        let mut reads: Vec<(String, Option<u64>)> = st.reads.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        for shared in &st.shared_reads {
+            reads.extend(shared.iter().cloned());
+        }
+        reads
+    }
+
+    /// Makes reads made on this request's behalf (the policies an authorization decision read,
+    /// kept with the decision's inputs) part of its read set, without copying them: a change to
+    /// any of them before the commit is a conflict, as if this unit of work had read them.
+    pub fn remember_reads(&self, reads: Arc<[(String, Option<u64>)]>) {
+        if !reads.is_empty() {
+            self.state().shared_reads.push(reads);
+        }
+    }
+
     /// The batch that commits this unit of work; the unit of work is empty afterwards.
     pub fn take_batch(&self) -> Batch {
-        let st = std::mem::take(&mut *self.state());
+        let mut st = std::mem::take(&mut *self.state());
+        for shared in std::mem::take(&mut st.shared_reads) {
+            for (key, seen) in shared.iter() {
+                st.reads.entry(key.clone()).or_insert(*seen);
+            }
+        }
         let mut batch = Batch::default();
         for (key, seen) in &st.reads {
             if !st.writes.contains_key(key) {

@@ -68,7 +68,8 @@ impl Handler<GetParameterHistory> for Ssm {
         input: GetParameterHistoryRequest,
     ) -> Result<GetParameterHistoryResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx.scope, false)?;
-        access::authorize::<GetParameterHistory>(ctx, &reference.arn()).await?;
+        let own = reference.is_own(ctx).then_some(reference.name.canonical.as_str());
+        access::authorize::<GetParameterHistory>(ctx, &reference.arn(), own).await?;
         let requested = reference.name.given.clone();
         let max = input.max_results.and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_PAGE);
         // Empty for a public parameter.

@@ -52,7 +52,7 @@ impl Handler<LabelParameterVersion> for Ssm {
     ) -> Result<LabelParameterVersionResult, SsmError> {
         let name = ParameterName::for_write(&input.name, ctx.scope)?;
         let arn = parameter_arn(ctx.scope, &name.canonical);
-        access::authorize_write::<LabelParameterVersion>(ctx, &name, &arn).await?;
+        access::authorize_write::<LabelParameterVersion>(ctx, &name, &arn, &[]).await?;
         let Some(mut record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
         };
@@ -90,7 +90,7 @@ impl Handler<UnlabelParameterVersion> for Ssm {
     ) -> Result<UnlabelParameterVersionResult, SsmError> {
         let name = ParameterName::for_write(&input.name, ctx.scope)?;
         let arn = parameter_arn(ctx.scope, &name.canonical);
-        access::authorize_write::<UnlabelParameterVersion>(ctx, &name, &arn).await?;
+        access::authorize_write::<UnlabelParameterVersion>(ctx, &name, &arn, &[]).await?;
         let Some(mut record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
         };

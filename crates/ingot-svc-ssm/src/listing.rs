@@ -394,7 +394,7 @@ impl Handler<GetParametersByPath> for Ssm {
         } else {
             parameter_arn(ctx.scope, &path.canonical)
         };
-        access::authorize::<GetParametersByPath>(ctx, &resource).await?;
+        access::authorize::<GetParametersByPath>(ctx, &resource, None).await?;
         let filters = parse_filters(input.parameter_filters.as_deref().unwrap_or_default(), FilterUse::ByPath)?;
         let with_decryption = input.with_decryption.unwrap_or(false);
         let max = page_size(input.max_results, BY_PATH_DEFAULT_PAGE);

@@ -189,7 +189,7 @@ impl Handler<PutParameter> for Ssm {
     ) -> Result<PutParameterResult, SsmError> {
         let name = ParameterName::for_write(&input.name, ctx.scope)?;
         let arn = parameter_arn(ctx.scope, &name.canonical);
-        access::authorize_write::<PutParameter>(ctx, &name, &arn).await?;
+        access::authorize_write::<PutParameter>(ctx, &name, &arn, input.tags.as_deref().unwrap_or_default()).await?;
 
         let overwrite = input.overwrite.unwrap_or(false);
         let tags = input.tags.clone().unwrap_or_default();
@@ -464,7 +464,8 @@ impl Handler<GetParameter> for Ssm {
     ) -> Result<GetParameterResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx.scope, true)?;
         let arn = reference.arn();
-        access::authorize::<GetParameter>(ctx, &arn).await?;
+        let own = reference.is_own(ctx).then_some(reference.name.canonical.as_str());
+        access::authorize::<GetParameter>(ctx, &arn, own).await?;
         match read_reference(ctx, &reference, arn, input.with_decryption.unwrap_or(false)).await? {
             Ok(found) => Ok(GetParameterResult { parameter: Some(found.parameter) }),
             Err(Miss::NotFound) => Err(not_found_silently()),
@@ -490,7 +491,8 @@ impl Handler<GetParameters> for Ssm {
         for name in &names {
             let reference = ParameterReference::parse(name, ctx.scope, true)?;
             let arn = reference.arn();
-            access::authorize::<GetParameters>(ctx, &arn).await?;
+            let own = reference.is_own(ctx).then_some(reference.name.canonical.as_str());
+            access::authorize::<GetParameters>(ctx, &arn, own).await?;
             references.push((reference, arn));
         }
         let mut parameters = Vec::new();
@@ -523,7 +525,7 @@ impl Handler<DeleteParameter> for Ssm {
     ) -> Result<DeleteParameterResult, SsmError> {
         let name = ParameterName::for_write(&input.name, ctx.scope)?;
         let arn = parameter_arn(ctx.scope, &name.canonical);
-        access::authorize_write::<DeleteParameter>(ctx, &name, &arn).await?;
+        access::authorize_write::<DeleteParameter>(ctx, &name, &arn, &[]).await?;
         let Some(record) = store::load(ctx, &name.canonical).await? else {
             return Err(not_found(&name.given));
         };
@@ -547,7 +549,7 @@ impl Handler<DeleteParameters> for Ssm {
                 continue;
             };
             let arn = parameter_arn(ctx.scope, &name.canonical);
-            access::authorize_write::<DeleteParameters>(ctx, &name, &arn).await?;
+            access::authorize_write::<DeleteParameters>(ctx, &name, &arn, &[]).await?;
             if seen.contains(&name.canonical) {
                 // Named twice: the first mention deleted it.
                 invalid.push(given);

@@ -15,11 +15,13 @@ use crate::types::{
 use crate::Ssm;
 use ingot_core::{CommonKind, Handler, Operation, RequestContext};
 
-/// Finds the tagged parameter after authorizing `action` on it.
+/// Finds the tagged parameter after authorizing `action` on it; `request_tags` are the tags the
+/// call sets (a key without a value: one it removes).
 async fn tagged_parameter<Op: Operation>(
     ctx: &RequestContext<'_>,
     resource_type: ResourceTypeForTagging,
     resource_id: &str,
+    request_tags: &[(String, Option<String>)],
 ) -> Result<(String, ParameterRecord), SsmError> {
     if resource_type != ResourceTypeForTagging::Parameter {
         access::authorize_any::<Op>(ctx).await?;
@@ -29,7 +31,8 @@ async fn tagged_parameter<Op: Operation>(
         SsmError::Common(c) if c.kind == CommonKind::Validation => validation(MALFORMED_PATH),
         other => other,
     })?;
-    access::authorize::<Op>(ctx, &parameter_arn(ctx.scope, &name.canonical)).await?;
+    let arn = parameter_arn(ctx.scope, &name.canonical);
+    access::authorize_tagging::<Op>(ctx, &arn, &name.canonical, request_tags).await?;
     if name.is_public() {
         return Err(SsmError::InvalidResourceId(Default::default()));
     }
@@ -59,8 +62,10 @@ impl Handler<AddTagsToResource> for Ssm {
         ctx: &RequestContext<'_>,
         input: AddTagsToResourceRequest,
     ) -> Result<AddTagsToResourceResult, SsmError> {
+        let request: Vec<(String, Option<String>)> =
+            input.tags.iter().map(|t| (t.key.clone(), Some(t.value.clone()))).collect();
         let (canonical, mut record) =
-            tagged_parameter::<AddTagsToResource>(ctx, input.resource_type, &input.resource_id).await?;
+            tagged_parameter::<AddTagsToResource>(ctx, input.resource_type, &input.resource_id, &request).await?;
         merge_tags(&mut record.tags, input.tags)?;
         store::save(&ctx.tx, ctx.scope, &canonical, &record);
         Ok(AddTagsToResourceResult {})
@@ -73,8 +78,9 @@ impl Handler<RemoveTagsFromResource> for Ssm {
         ctx: &RequestContext<'_>,
         input: RemoveTagsFromResourceRequest,
     ) -> Result<RemoveTagsFromResourceResult, SsmError> {
+        let request: Vec<(String, Option<String>)> = input.tag_keys.iter().map(|k| (k.clone(), None)).collect();
         let (canonical, mut record) =
-            tagged_parameter::<RemoveTagsFromResource>(ctx, input.resource_type, &input.resource_id).await?;
+            tagged_parameter::<RemoveTagsFromResource>(ctx, input.resource_type, &input.resource_id, &request).await?;
         let before = record.tags.len();
         record.tags.retain(|(k, _)| !input.tag_keys.contains(k));
         if record.tags.len() != before {
@@ -90,7 +96,8 @@ impl Handler<ListTagsForResource> for Ssm {
         ctx: &RequestContext<'_>,
         input: ListTagsForResourceRequest,
     ) -> Result<ListTagsForResourceResult, SsmError> {
-        let (_, record) = tagged_parameter::<ListTagsForResource>(ctx, input.resource_type, &input.resource_id).await?;
+        let (_, record) =
+            tagged_parameter::<ListTagsForResource>(ctx, input.resource_type, &input.resource_id, &[]).await?;
         let tag_list = record.tags.into_iter().map(|(key, value)| Tag { key, value }).collect();
         Ok(ListTagsForResourceResult { tag_list: Some(tag_list) })
     }

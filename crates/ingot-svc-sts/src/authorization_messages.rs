@@ -19,7 +19,9 @@ impl Handler<DecodeAuthorizationMessage> for Sts {
         ctx.authorize::<DecodeAuthorizationMessage>(Access::any_resource()).await?;
         match decode_authorization_message(ctx.secrets(), &input.encoded_message) {
             Some(decoded) => Ok(DecodeAuthorizationMessageResponse { decoded_message: Some(decoded) }),
-            None => Err(StsError::invalid_authorization_message_exception("The encoded authorization message is invalid.")),
+            None => {
+                Err(StsError::invalid_authorization_message_exception("The encoded authorization message is invalid."))
+            }
         }
     }
 }

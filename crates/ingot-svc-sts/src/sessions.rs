@@ -47,7 +47,8 @@ impl Handler<AssumeRole> for Sts {
         let key = entity_name_key(&role_account, EntityKind::Role, parsed.name);
         // A role that does not exist (or not at this path) is refused like one that does not
         // trust the caller: AWS does not tell the two apart.
-        let role = ctx.tx.get_record::<RoleRecord>(&key).await?.filter(|r| r.arn == role_arn).ok_or_else(not_authorized)?;
+        let role =
+            ctx.tx.get_record::<RoleRecord>(&key).await?.filter(|r| r.arn == role_arn).ok_or_else(not_authorized)?;
 
         let request_tags: Vec<(String, String)> =
             input.tags.iter().flatten().map(|t| (t.key.clone(), t.value.clone())).collect();
@@ -70,7 +71,9 @@ impl Handler<AssumeRole> for Sts {
             if let Some(keys) = &input.transitive_tag_keys {
                 tagging = tagging.condition("sts:TransitiveTagKeys", keys.iter().map(String::as_str));
             }
-            ctx.authorize_dependent("sts:TagSession", tagging).await.map_err(|_| tag_session_denied(caller, role_arn))?;
+            ctx.authorize_dependent("sts:TagSession", tagging)
+                .await
+                .map_err(|_| tag_session_denied(caller, role_arn))?;
         }
         if input.source_identity.is_some() {
             ctx.authorize_dependent("sts:SetSourceIdentity", access).await.map_err(|_| not_authorized())?;
@@ -91,7 +94,8 @@ impl Handler<AssumeRole> for Sts {
             .into());
         }
         if let Some(policy) = &input.policy {
-            Policy::parse(policy, PolicyKind::Session).map_err(|e| StsError::malformed_policy_document_exception(e.message))?;
+            Policy::parse(policy, PolicyKind::Session)
+                .map_err(|e| StsError::malformed_policy_document_exception(e.message))?;
         }
         let policy_arns: Vec<String> = input.policy_arns.iter().flatten().filter_map(|p| p.arn.clone()).collect();
         for arn in &policy_arns {
@@ -124,7 +128,13 @@ impl Handler<AssumeRole> for Sts {
         let session_name = input.role_session_name.clone();
         let principal = Principal {
             account: role_account.clone(),
-            arn: format!("arn:{}:sts::{}:assumed-role/{}/{}", ctx.scope.partition(), role_account, role.name, session_name),
+            arn: format!(
+                "arn:{}:sts::{}:assumed-role/{}/{}",
+                ctx.scope.partition(),
+                role_account,
+                role.name,
+                session_name
+            ),
             user_id: format!("{}:{}", role.id, session_name),
             kind: PrincipalKind::AssumedRole,
             session: Some(Box::new(Session {
@@ -160,13 +170,16 @@ fn tag_session_denied(caller: &Principal, role_arn: &str) -> CommonError {
     ))
 }
 
+/// A session's tags and which of their keys are transitive.
+type SessionTags = (Vec<(String, String)>, Vec<String>);
+
 /// The new session's tags and transitive keys: the caller's transitive tags pass on, and the
 /// request's tags join them; a request may not set a key it inherited transitively.
 fn session_tags(
     caller: &Principal,
     request: &[(String, String)],
     transitive: Option<&[String]>,
-) -> Result<(Vec<(String, String)>, Vec<String>), StsError> {
+) -> Result<SessionTags, StsError> {
     let mut tags = Vec::new();
     let mut keys = Vec::new();
     if let Some(session) = caller.session.as_deref() {
@@ -185,7 +198,10 @@ fn session_tags(
             .into());
         }
         if request.iter().filter(|(k, _)| k.eq_ignore_ascii_case(key)).count() > 1 {
-            return Err(CommonError::validation("Duplicate tag keys found. Please note that Tag keys are case insensitive.").into());
+            return Err(CommonError::validation(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            )
+            .into());
         }
         tags.push((key.clone(), value.clone()));
     }
