@@ -1,11 +1,14 @@
 //! The policies that apply to an IAM identity, read through the request's unit of work (so a
 //! policy change made while a call runs conflicts with the call's decision): the identity's
-//! inline and attached managed policies (a user's groups' too) and its permissions boundary.
+//! inline and attached managed policies (a user's groups' too), its permissions boundary, and the
+//! service control policies on its account's path.
 //! The authorizer and IAM's policy simulation both gather through here.
 
 use ingot_core::AccountId;
 use ingot_identity::iam::{entity_name_key, parse_entity_arn, EntityKind};
 use ingot_identity::managed::aws_managed_policy;
+use ingot_identity::organization::{policy_key, AccountPath, FULL_AWS_ACCESS_CONTENT, FULL_AWS_ACCESS_ID};
+use ingot_identity::OrgPolicyRecord;
 use ingot_identity::{GroupRecord, ManagedPolicyRecord, RoleRecord, Tag, UserRecord};
 use ingot_store::{StoreError, Tx};
 
@@ -46,6 +49,9 @@ pub struct SourcedDocument {
 /// The identity-based policies of a user or role, and its boundary and tags.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntityPolicies {
+    /// The entity's unique id (`AIDA…`, `AROA…`, `AGPA…`): a session or key of an entity that was
+    /// deleted and created again under the same name is not the new entity's.
+    pub id: String,
     pub identity: Vec<SourcedDocument>,
     pub boundary: Option<SourcedDocument>,
     pub tags: Vec<Tag>,
@@ -127,6 +133,7 @@ pub async fn user_policies(tx: &Tx, account: &AccountId, name: &str) -> Result<O
         }
     }
     Ok(Some(EntityPolicies {
+        id: user.id.clone(),
         identity,
         boundary: boundary(tx, &user.permissions_boundary).await?,
         tags: user.tags.clone(),
@@ -142,6 +149,7 @@ pub async fn role_policies(tx: &Tx, account: &AccountId, name: &str) -> Result<O
     inline(&role.inline_policies, SourceKind::Role, &mut identity);
     attached(tx, &role.attached_policies, &mut identity).await?;
     Ok(Some(EntityPolicies {
+        id: role.id.clone(),
         identity,
         boundary: boundary(tx, &role.permissions_boundary).await?,
         tags: role.tags.clone(),
@@ -157,7 +165,7 @@ pub async fn group_policies(tx: &Tx, account: &AccountId, name: &str) -> Result<
     let mut identity = Vec::new();
     inline(&group.inline_policies, SourceKind::Group, &mut identity);
     attached(tx, &group.attached_policies, &mut identity).await?;
-    Ok(Some(EntityPolicies { identity, boundary: None, tags: Vec::new() }))
+    Ok(Some(EntityPolicies { id: group.id.clone(), identity, boundary: None, tags: Vec::new() }))
 }
 
 /// The policies of the user, group or role an IAM ARN names (SimulatePrincipalPolicy's
@@ -176,4 +184,34 @@ pub async fn entity_policies(tx: &Tx, arn: &str) -> Result<Option<EntityPolicies
         EntityKind::Policy | EntityKind::InstanceProfile => None,
     };
     Ok(found)
+}
+
+/// The SCP texts on each level of an account's path in its organization (root, each OU, the
+/// account), for a principal of that account whose identity ARN is `identity_arn`; empty when
+/// SCPs do not apply: SCPs not enabled, the management account, or a service-linked role.
+pub async fn service_control_policies(
+    tx: &Tx,
+    path: &AccountPath,
+    account: &AccountId,
+    identity_arn: &str,
+) -> Result<Vec<Vec<String>>, StoreError> {
+    let service_linked = identity_arn.contains(":role/aws-service-role/");
+    if !path.scps_enabled || path.is_management_account(account) || service_linked {
+        return Ok(Vec::new());
+    }
+    let mut levels = Vec::with_capacity(path.policies_by_level.len());
+    for ids in &path.policies_by_level {
+        let mut level = Vec::with_capacity(ids.len());
+        for id in ids {
+            if id == FULL_AWS_ACCESS_ID {
+                level.push(FULL_AWS_ACCESS_CONTENT.to_string());
+            } else if let Some(record) =
+                tx.get_record_cached::<OrgPolicyRecord>(policy_key(&path.organization_id, id)).await?
+            {
+                level.push(record.content.clone());
+            }
+        }
+        levels.push(level);
+    }
+    Ok(levels)
 }

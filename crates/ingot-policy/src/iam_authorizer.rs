@@ -3,19 +3,19 @@
 //! account's path, the resource's own policy), builds the request context (global condition
 //! keys and the service's), and lets the engine decide in AWS's order. Denials carry AWS's text.
 //!
-//! Policies are read through the call's unit of work, so a policy change and a decision conflict
-//! like any two writes; documents are compiled once per text and shared ([`PolicyCache`]).
+//! What a principal's decisions share (its compiled policies, the SCPs on its path, the context
+//! keys that describe it) is gathered once into a [`Snapshot`] kept per access key, and used again
+//! while the store reports no change since it was gathered. Every record a snapshot was gathered
+//! from joins the read set of each call it decides, so a policy change and a decision conflict
+//! like any two writes. Documents are compiled once per text and shared ([`PolicyCache`]).
 
 use crate::engine::{evaluate, ContextKeys, Policy, PolicyKind, PolicySet, PrincipalFacts, Request};
 use crate::gather::{self, EntityPolicies};
 use crate::own_account;
 use ingot_core::authz::denied;
-use ingot_core::{Access, Arn, Authorizer, CommonError, Decision, Principal, PrincipalKind, RequestContext};
+use ingot_core::{Access, AccountId, Arn, Authorizer, CommonError, Decision, Principal, PrincipalKind, RequestContext};
 use ingot_identity::iam::{parse_entity_arn, role_of_session_arn};
-use ingot_identity::organization::{
-    account_path, policy_key, AccountPath, FULL_AWS_ACCESS_CONTENT, FULL_AWS_ACCESS_ID,
-};
-use ingot_identity::OrgPolicyRecord;
+use ingot_identity::organization::{account_path, AccountPath};
 use ingot_store::{StoreError, Tx};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -24,7 +24,29 @@ use std::sync::{Arc, RwLock};
 #[derive(Default)]
 pub struct IamAuthorizer {
     cache: PolicyCache,
+    snapshots: RwLock<HashMap<String, Arc<Snapshot>>>,
 }
+
+/// Everything the decisions of one principal share, as gathered at one moment.
+struct Snapshot {
+    /// The store's change count when gathering began: while it has not moved, nothing the
+    /// snapshot read can have changed.
+    changes_at: u64,
+    /// The principal it was gathered for (an access key always speaks for the same one).
+    principal_arn: String,
+    /// Every key read while gathering, with the version seen.
+    reads: Arc<[(String, Option<u64>)]>,
+    gathered: Gathered,
+    /// The context keys that describe the principal (`aws:PrincipalArn`, `aws:PrincipalTag/*`,
+    /// `aws:PrincipalOrgID`, …); each request adds its own over them.
+    context: Arc<ContextKeys>,
+    facts: PrincipalFacts,
+    /// The principal's account's place in its organization.
+    path: Option<AccountPath>,
+}
+
+/// Snapshots kept at most; the map starts over when full.
+const SNAPSHOTS_MAX: usize = 10_000;
 
 impl IamAuthorizer {
     pub fn new() -> Self {
@@ -58,7 +80,6 @@ struct Gathered {
     boundary: Option<Arc<Policy>>,
     session: Option<Vec<Arc<Policy>>>,
     scp_levels: Vec<Vec<Arc<Policy>>>,
-    resource_policy: Option<Arc<Policy>>,
 }
 
 impl IamAuthorizer {
@@ -69,36 +90,31 @@ impl IamAuthorizer {
         access: &Access<'_>,
     ) -> Result<Result<(), CommonError>, StoreError> {
         let principal = ctx.principal;
-        let tx = &ctx.tx;
-        let path = account_path(tx, &principal.account).await?;
-        let entity = entity_policies(tx, principal).await?;
-        let gathered = Gathered {
-            identity: self.compile_all(entity.identity.iter().map(|d| d.document.as_str()), PolicyKind::Identity),
-            boundary: entity.boundary.as_ref().and_then(|b| self.cache.get(&b.document, PolicyKind::Identity)),
-            session: session_policies(&self.cache, tx, principal).await?,
-            scp_levels: self.scp_levels(tx, principal, path.as_ref()).await?,
-            resource_policy: access.resource_policy.and_then(|text| {
-                let kind = if access.resource_policy_required && action.starts_with("sts:") {
-                    PolicyKind::Trust
-                } else {
-                    PolicyKind::Resource
-                };
-                self.cache.get(text, kind)
-            }),
-        };
-        let mut context = base_context(ctx, principal, path.as_ref(), &entity);
+        let snapshot = self.snapshot(ctx).await?;
+        ctx.tx.remember_reads(snapshot.reads.clone());
+        let gathered = &snapshot.gathered;
+        let resource_policy = access.resource_policy.and_then(|text| {
+            let kind = if access.resource_policy_required && action.starts_with("sts:") {
+                PolicyKind::Trust
+            } else {
+                PolicyKind::Resource
+            };
+            self.cache.get(text, kind)
+        });
+        let mut context = request_context(ctx, snapshot.context.clone());
         for condition in &access.conditions {
             context.set(&condition.key, condition.values.clone());
         }
-        let facts = principal_facts(principal);
+        let facts = &snapshot.facts;
+        if let Some(refused) = session_token_limits(principal, action) {
+            return Ok(Err(refused));
+        }
         for resource in access.resources.iter() {
             let resource_account = resource_account(resource);
-            if let Some(account) = resource_account {
-                context.set_one("aws:ResourceAccount", account);
-            }
+            self.set_resource_keys(ctx, &mut context, resource_account, &snapshot).await?;
             let set = PolicySet {
                 scp_levels: gathered.scp_levels.iter().map(|level| level.iter().map(Arc::as_ref).collect()).collect(),
-                resource_policy: gathered.resource_policy.as_deref(),
+                resource_policy: resource_policy.as_deref(),
                 resource_policy_is_required: access.resource_policy_required,
                 identity: gathered.identity.iter().map(Arc::as_ref).collect(),
                 boundary: gathered.boundary.as_deref(),
@@ -106,7 +122,7 @@ impl IamAuthorizer {
                 principal_is_root: principal.kind == PrincipalKind::Root,
                 same_account: resource_account.is_none_or(|a| a == principal.account.as_str()),
             };
-            let evaluation = evaluate(&set, &Request { action, resource, principal: &facts, context: &context });
+            let evaluation = evaluate(&set, &Request { action, resource, principal: facts, context: &context });
             if !evaluation.allowed {
                 let because = match evaluation.denial {
                     // AssumeRole's denials name no policy type.
@@ -120,12 +136,96 @@ impl IamAuthorizer {
         Ok(Ok(()))
     }
 
+    /// `aws:ResourceAccount`, `aws:ResourceOrgID` and `aws:ResourceOrgPaths` of one resource
+    /// (none for `*` and public resources).
+    async fn set_resource_keys(
+        &self,
+        ctx: &RequestContext<'_>,
+        context: &mut ContextKeys,
+        resource_account: Option<&str>,
+        snapshot: &Snapshot,
+    ) -> Result<(), StoreError> {
+        let Some(account) = resource_account else {
+            for key in ["aws:ResourceAccount", "aws:ResourceOrgID", "aws:ResourceOrgPaths"] {
+                context.remove(key);
+            }
+            return Ok(());
+        };
+        context.set_one("aws:ResourceAccount", account);
+        let path = if account == ctx.principal.account.as_str() {
+            snapshot.path.clone()
+        } else {
+            match AccountId::parse(account) {
+                Some(id) => account_path(&ctx.tx, &id).await?,
+                None => None,
+            }
+        };
+        match path {
+            Some(path) => {
+                context.set_one("aws:ResourceOrgID", path.organization_id.clone());
+                context.set("aws:ResourceOrgPaths", vec![path.org_path()]);
+            }
+            None => {
+                context.remove("aws:ResourceOrgID");
+                context.remove("aws:ResourceOrgPaths");
+            }
+        }
+        Ok(())
+    }
+
+    /// The principal's snapshot: the one kept for its access key while the store reports no
+    /// change since it was gathered, else a fresh one.
+    async fn snapshot(&self, ctx: &RequestContext<'_>) -> Result<Arc<Snapshot>, StoreError> {
+        let changes = ctx.env.store.cache_changes();
+        let key = ctx.origin.access_key_id;
+        if let (Some(key), Some(changes)) = (key, changes) {
+            let snapshots = self.snapshots.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(found) = snapshots.get(key) {
+                if found.changes_at == changes && found.principal_arn == ctx.principal.arn {
+                    return Ok(found.clone());
+                }
+            }
+        }
+        // Gathered in a unit of work of its own, whose reads every call it decides remembers.
+        let tx = Tx::new(ctx.env.store.clone());
+        let snapshot = Arc::new(self.gather(ctx, &tx, changes.unwrap_or(u64::MAX)).await?);
+        if let (Some(key), Some(_)) = (key, changes) {
+            let mut snapshots = self.snapshots.write().unwrap_or_else(|p| p.into_inner());
+            if snapshots.len() >= SNAPSHOTS_MAX {
+                snapshots.clear();
+            }
+            snapshots.insert(key.to_string(), snapshot.clone());
+        }
+        Ok(snapshot)
+    }
+
+    async fn gather(&self, ctx: &RequestContext<'_>, tx: &Tx, changes_at: u64) -> Result<Snapshot, StoreError> {
+        let principal = ctx.principal;
+        let path = account_path(tx, &principal.account).await?;
+        let entity = entity_policies(tx, principal).await?;
+        let gathered = Gathered {
+            identity: self.compile_all(entity.identity.iter().map(|d| d.document.as_str()), PolicyKind::Identity),
+            boundary: entity.boundary.as_ref().and_then(|b| self.cache.get(&b.document, PolicyKind::Identity)),
+            session: session_policies(&self.cache, tx, principal).await?,
+            scp_levels: self.scp_levels(tx, principal, path.as_ref()).await?,
+        };
+        Ok(Snapshot {
+            changes_at,
+            principal_arn: principal.arn.clone(),
+            reads: tx.read_set().into(),
+            gathered,
+            context: Arc::new(principal_context(principal, path.as_ref(), &entity)),
+            facts: principal_facts(principal),
+            path,
+        })
+    }
+
     fn compile_all<'d>(&self, documents: impl Iterator<Item = &'d str>, kind: PolicyKind) -> Vec<Arc<Policy>> {
         documents.filter_map(|d| self.cache.get(d, kind)).collect()
     }
 
-    /// The SCPs on each level of the principal's account path, root first; none when SCPs do
-    /// not apply (no organization, SCPs disabled, the management account, service-linked roles).
+    /// The compiled SCPs on each level of the principal's account path, root first; none when
+    /// SCPs do not apply to it.
     async fn scp_levels(
         &self,
         tx: &Tx,
@@ -133,26 +233,30 @@ impl IamAuthorizer {
         path: Option<&AccountPath>,
     ) -> Result<Vec<Vec<Arc<Policy>>>, StoreError> {
         let Some(path) = path else { return Ok(Vec::new()) };
-        if !path.scps_enabled || path.is_management_account(&principal.account) || is_service_linked(principal) {
-            return Ok(Vec::new());
-        }
-        let mut levels = Vec::with_capacity(path.policies_by_level.len());
-        for ids in &path.policies_by_level {
-            let mut level = Vec::with_capacity(ids.len());
-            for id in ids {
-                if id == FULL_AWS_ACCESS_ID {
-                    level.extend(self.cache.get(FULL_AWS_ACCESS_CONTENT, PolicyKind::ServiceControl));
-                    continue;
-                }
-                let key = policy_key(&path.organization_id, id);
-                if let Some(record) = tx.get_record_cached::<OrgPolicyRecord>(key).await? {
-                    level.extend(self.cache.get(&record.content, PolicyKind::ServiceControl));
-                }
-            }
-            levels.push(level);
-        }
-        Ok(levels)
+        let texts = gather::service_control_policies(tx, path, &principal.account, principal.identity_arn()).await?;
+        let compile =
+            |level: Vec<String>| self.compile_all(level.iter().map(String::as_str), PolicyKind::ServiceControl);
+        Ok(texts.into_iter().map(compile).collect())
     }
+}
+
+/// What credentials from GetSessionToken may not do (they were issued without MFA): IAM refuses
+/// them as unknown, and STS serves them only AssumeRole and GetCallerIdentity.
+fn session_token_limits(principal: &Principal, action: &str) -> Option<CommonError> {
+    if principal.session.is_none() || principal.kind == PrincipalKind::AssumedRole {
+        return None;
+    }
+    let (service, name) = action.split_once(':')?;
+    if service == "iam" {
+        return Some(CommonError::new(
+            ingot_core::CommonKind::InvalidClientTokenId,
+            "The security token included in the request is invalid",
+        ));
+    }
+    if service == "sts" && name != "AssumeRole" && name != "GetCallerIdentity" {
+        return Some(denial_error(principal, action, "*", ""));
+    }
+    None
 }
 
 fn denial_error(principal: &Principal, action: &str, resource: &str, because: &str) -> CommonError {
@@ -172,11 +276,6 @@ fn resource_account(resource: &str) -> Option<&str> {
     Arn::account_of(resource).ok().filter(|a| !a.is_empty() && *a != "aws")
 }
 
-fn is_service_linked(principal: &Principal) -> bool {
-    principal.kind == PrincipalKind::AssumedRole
-        && principal.session.as_ref().is_some_and(|s| s.identity_arn.contains(":role/aws-service-role/"))
-}
-
 /// The identity policies of the user or role behind the principal (none for root).
 async fn entity_policies(tx: &Tx, principal: &Principal) -> Result<EntityPolicies, StoreError> {
     let found = match principal.kind {
@@ -190,8 +289,13 @@ async fn entity_policies(tx: &Tx, principal: &Principal) -> Result<EntityPolicie
         },
         PrincipalKind::Root | PrincipalKind::Internal => None,
     };
-    // A user or role deleted while its credentials live holds no permission.
-    Ok(found.unwrap_or_default())
+    // A user or role deleted while its credentials live holds no permission, nor does a new one
+    // created under the same name: sessions and keys belong to the entity's unique id.
+    let expected_id = match principal.kind {
+        PrincipalKind::User => Some(principal.user_id.as_str()),
+        _ => principal.session.as_ref().and_then(|s| s.role_id.as_deref()),
+    };
+    Ok(found.filter(|entity| expected_id.is_none_or(|id| id == entity.id)).unwrap_or_default())
 }
 
 /// A role session's session policies, when it was created with any.
@@ -228,13 +332,9 @@ fn principal_facts(principal: &Principal) -> PrincipalFacts {
     }
 }
 
-/// The global condition keys AWS supplies with every request (aws-identity.md §1.9).
-fn base_context(
-    ctx: &RequestContext<'_>,
-    principal: &Principal,
-    path: Option<&AccountPath>,
-    entity: &EntityPolicies,
-) -> ContextKeys {
+/// The global condition keys AWS supplies with every request of this principal
+/// (aws-identity.md §1.9).
+fn principal_context(principal: &Principal, path: Option<&AccountPath>, entity: &EntityPolicies) -> ContextKeys {
     let mut keys = ContextKeys::new();
     keys.set_one("aws:PrincipalAccount", principal.account.to_string());
     keys.set_one("aws:PrincipalArn", principal.identity_arn());
@@ -269,16 +369,23 @@ fn base_context(
             keys.set_one("aws:SourceIdentity", source_identity.clone());
         }
     }
+    // Ingot stands in for AWS's endpoints, which speak only TLS: policies that deny plain HTTP
+    // (`Bool aws:SecureTransport false`) decide here as they do in AWS.
+    keys.set_one("aws:SecureTransport", "true");
+    keys.set_one("aws:ViaAWSService", "false");
+    keys.set_one("aws:PrincipalIsAWSService", "false");
+    keys
+}
+
+/// The global condition keys of this request, over the principal's.
+fn request_context(ctx: &RequestContext<'_>, principal: Arc<ContextKeys>) -> ContextKeys {
+    let mut keys = ContextKeys::over(principal);
     if !ctx.origin.source_ip.is_empty() {
         keys.set_one("aws:SourceIp", ctx.origin.source_ip);
     }
     keys.set_one("aws:CurrentTime", ctx.now.to_iso8601());
     keys.set_one("aws:EpochTime", ctx.now.seconds().to_string());
-    // Ingot serves plain HTTP.
-    keys.set_one("aws:SecureTransport", "false");
     keys.set_one("aws:RequestedRegion", ctx.scope.region.as_str());
-    keys.set_one("aws:ViaAWSService", "false");
-    keys.set_one("aws:PrincipalIsAWSService", "false");
     keys
 }
 

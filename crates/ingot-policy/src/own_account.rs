@@ -30,11 +30,11 @@ pub fn decide(principal: &Principal, action: &str, resources: Resources<'_>) -> 
         };
         if !(may_act && owner_ok) {
             let because = if may_act {
-                "because no resource-based policy allows the action"
+                format!("because no resource-based policy allows the {action} action")
             } else {
-                "because no identity-based policy allows the action"
+                format!("because no identity-based policy allows the {action} action")
             };
-            return Err(denied(&principal.arn, action, resource, because));
+            return Err(denied(&principal.arn, action, resource, &because));
         }
     }
     Ok(())
@@ -62,7 +62,8 @@ mod tests {
         assert_eq!(
             err.message,
             "User: arn:aws:iam::111111111111:root is not authorized to perform: ssm:GetParameter on resource: \
-             arn:aws:ssm:us-east-1:222222222222:parameter/a because no resource-based policy allows the action"
+             arn:aws:ssm:us-east-1:222222222222:parameter/a because no resource-based policy allows the ssm:GetParameter \
+             action"
         );
     }
 
@@ -92,7 +93,7 @@ mod tests {
         p.arn = "arn:aws:iam::111111111111:user/nobody".to_string();
         let arn = "arn:aws:ssm:us-east-1:111111111111:parameter/a";
         let err = decide(&p, "ssm:GetParameter", Resources::One(arn)).unwrap_err();
-        assert!(err.message.ends_with("because no identity-based policy allows the action"));
+        assert!(err.message.ends_with("because no identity-based policy allows the ssm:GetParameter action"));
         assert!(decide(&p, "ec2:DescribeRegions", Resources::All).is_err());
     }
 

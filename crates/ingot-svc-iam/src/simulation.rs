@@ -17,8 +17,7 @@ use crate::types::{
 use crate::Iam;
 use ingot_core::{AccountId, Arn, Handler, RequestContext};
 use ingot_identity::iam::{parse_entity_arn, EntityKind};
-use ingot_identity::organization::{account_path, policy_key, FULL_AWS_ACCESS_CONTENT, FULL_AWS_ACCESS_ID};
-use ingot_identity::OrgPolicyRecord;
+use ingot_identity::organization::account_path;
 use ingot_policy::engine::{
     evaluate, ContextKeys, Evaluation, Policy, PolicyKind, PolicySet, PolicySource, PrincipalFacts, Request,
 };
@@ -142,30 +141,19 @@ fn principal_of(arn: &str, fallback_account: &str) -> PrincipalFacts {
     }
 }
 
-/// The SCPs on each level of `account`'s path, root first; empty when none apply (no
-/// organization, SCPs disabled, the management account).
-async fn scp_levels(ctx: &RequestContext<'_>, account: &AccountId) -> Result<Vec<Vec<Policy>>, IamError> {
+/// The SCPs on each level of `account`'s path that apply to `identity_arn`, root first; empty
+/// when none apply (the same gathering as the authorizer's).
+async fn scp_levels(
+    ctx: &RequestContext<'_>,
+    account: &AccountId,
+    identity_arn: &str,
+) -> Result<Vec<Vec<Policy>>, IamError> {
     let Some(path) = account_path(&ctx.tx, account).await? else { return Ok(Vec::new()) };
-    if !path.scps_enabled || path.is_management_account(account) {
-        return Ok(Vec::new());
-    }
-    let mut levels = Vec::with_capacity(path.policies_by_level.len());
-    for ids in &path.policies_by_level {
-        let mut level = Vec::with_capacity(ids.len());
-        for id in ids {
-            let content = if id == FULL_AWS_ACCESS_ID {
-                Some(FULL_AWS_ACCESS_CONTENT.to_string())
-            } else {
-                let key = policy_key(&path.organization_id, id);
-                ctx.tx.get_record::<OrgPolicyRecord>(&key).await?.map(|r| r.content)
-            };
-            if let Some(policy) = content.and_then(|c| Policy::parse(&c, PolicyKind::ServiceControl).ok()) {
-                level.push(policy);
-            }
-        }
-        levels.push(level);
-    }
-    Ok(levels)
+    let texts = ingot_policy::gather::service_control_policies(&ctx.tx, &path, account, identity_arn).await?;
+    let compile = |level: Vec<String>| -> Vec<Policy> {
+        level.iter().filter_map(|text| Policy::parse(text, PolicyKind::ServiceControl).ok()).collect()
+    };
+    Ok(texts.into_iter().map(compile).collect())
 }
 
 /// The account a simulated resource belongs to: `ResourceOwner`'s, else the ARN's.
@@ -182,6 +170,7 @@ impl Simulation {
             identity: self.identity.iter().map(|p| &p.policy).collect(),
             boundary: self.boundary.as_ref().map(|p| &p.policy),
             same_account,
+            principal_is_root: self.principal.is_root(),
             ..PolicySet::default()
         }
     }
@@ -339,7 +328,7 @@ impl Handler<SimulatePrincipalPolicy> for Iam {
             Some(text) => Some(given("ResourcePolicy".into(), PolicySourceType::Resource, text, PolicyKind::Resource)?),
             None => None,
         };
-        let scp_levels = scp_levels(ctx, &account).await?;
+        let scp_levels = scp_levels(ctx, &account, source_arn).await?;
         // The simulated caller: `CallerArn`, else the user or role itself.
         let principal_arn = input.caller_arn.clone().unwrap_or_else(|| source_arn.to_string());
         let simulation = Simulation {

@@ -37,12 +37,7 @@ impl Handler<AssumeRole> for Sts {
         let parsed = parse_entity_arn(role_arn)
             .filter(|p| p.kind == EntityKind::Role)
             .ok_or_else(|| CommonError::validation(format!("{role_arn} is invalid")))?;
-        let not_authorized = || {
-            CommonError::access_denied(format!(
-                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
-                caller.arn
-            ))
-        };
+        let not_authorized = || denied_action(caller, "sts:AssumeRole", role_arn);
         let role_account = AccountId::parse(parsed.account).ok_or_else(not_authorized)?;
         let key = entity_name_key(&role_account, EntityKind::Role, parsed.name);
         // A role that does not exist (or not at this path) is refused like one that does not
@@ -52,31 +47,39 @@ impl Handler<AssumeRole> for Sts {
 
         let request_tags: Vec<(String, String)> =
             input.tags.iter().flatten().map(|t| (t.key.clone(), t.value.clone())).collect();
-        let tag_keys: Vec<&str> = request_tags.iter().map(|(k, _)| k.as_str()).collect();
+        // A source identity set earlier in a chain of sessions stays, and cannot change.
+        let inherited = caller.session.as_deref().and_then(|s| s.source_identity.clone());
+        let source_identity = match (inherited, &input.source_identity) {
+            (Some(inherited), Some(asked)) if &inherited != asked => {
+                return Err(denied_action(caller, "sts:SetSourceIdentity", role_arn).into());
+            }
+            (Some(inherited), _) => Some(inherited),
+            (None, asked) => asked.clone(),
+        };
+        // The request's tags, the role's own tags and the STS keys are in the context of every
+        // action the trust policy is asked about.
         let mut access = Access::resource(role_arn)
             .with_required_resource_policy(&role.assume_role_policy)
+            .with_resource_tags(role.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())))
+            .with_request_tags(request_tags.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .condition("sts:RoleSessionName", [input.role_session_name.as_str()]);
+        if let Some(keys) = &input.transitive_tag_keys {
+            access = access.condition("sts:TransitiveTagKeys", keys.iter().map(String::as_str));
+        }
         if let Some(external_id) = &input.external_id {
             access = access.condition("sts:ExternalId", [external_id.as_str()]);
         }
-        if let Some(source_identity) = &input.source_identity {
+        if let Some(source_identity) = &source_identity {
             access = access.condition("sts:SourceIdentity", [source_identity.as_str()]);
         }
-        ctx.authorize::<AssumeRole>(access.clone()).await.map_err(|_| not_authorized())?;
+        only_denials(ctx.authorize::<AssumeRole>(access.clone()).await, not_authorized)?;
         if !request_tags.is_empty() {
-            let mut tagging = access.clone().condition("aws:TagKeys", tag_keys.iter().copied());
-            for (k, v) in &request_tags {
-                tagging = tagging.condition(format!("aws:RequestTag/{k}"), [v.as_str()]);
-            }
-            if let Some(keys) = &input.transitive_tag_keys {
-                tagging = tagging.condition("sts:TransitiveTagKeys", keys.iter().map(String::as_str));
-            }
-            ctx.authorize_dependent("sts:TagSession", tagging)
-                .await
-                .map_err(|_| tag_session_denied(caller, role_arn))?;
+            let tagging = ctx.authorize_dependent("sts:TagSession", access.clone()).await;
+            only_denials(tagging, || denied_action(caller, "sts:TagSession", role_arn))?;
         }
-        if input.source_identity.is_some() {
-            ctx.authorize_dependent("sts:SetSourceIdentity", access).await.map_err(|_| not_authorized())?;
+        if source_identity.is_some() {
+            let setting = ctx.authorize_dependent("sts:SetSourceIdentity", access).await;
+            only_denials(setting, || denied_action(caller, "sts:SetSourceIdentity", role_arn))?;
         }
 
         let chained = caller.kind == PrincipalKind::AssumedRole;
@@ -111,20 +114,6 @@ impl Handler<AssumeRole> for Sts {
                 "Packed policy consumes {packed}% of allotted space, please use smaller policy."
             )));
         }
-        let caller_session = caller.session.as_deref();
-        let source_identity = match (caller_session.and_then(|s| s.source_identity.clone()), &input.source_identity) {
-            // A source identity set earlier in the chain stays and cannot change.
-            (Some(inherited), Some(asked)) if &inherited != asked => {
-                return Err(CommonError::access_denied(format!(
-                    "User: {} is not authorized to perform: sts:SetSourceIdentity on resource: {role_arn}",
-                    caller.arn
-                ))
-                .into())
-            }
-            (Some(inherited), _) => Some(inherited),
-            (None, asked) => asked.clone(),
-        };
-
         let session_name = input.role_session_name.clone();
         let principal = Principal {
             account: role_account.clone(),
@@ -163,11 +152,20 @@ impl Handler<AssumeRole> for Sts {
     }
 }
 
-fn tag_session_denied(caller: &Principal, role_arn: &str) -> CommonError {
+/// AssumeRole's denials name the action and the role, and no reason.
+fn denied_action(caller: &Principal, action: &str, role_arn: &str) -> CommonError {
     CommonError::access_denied(format!(
-        "User: {} is not authorized to perform: sts:TagSession on resource: {role_arn}",
+        "User: {} is not authorized to perform: {action} on resource: {role_arn}",
         caller.arn
     ))
+}
+
+/// A denial becomes AssumeRole's own wording; any other failure passes unchanged.
+fn only_denials(result: Result<(), CommonError>, denial: impl FnOnce() -> CommonError) -> Result<(), CommonError> {
+    match result {
+        Err(e) if e.kind == ingot_core::CommonKind::AccessDenied => Err(denial()),
+        other => other,
+    }
 }
 
 /// A session's tags and which of their keys are transitive.

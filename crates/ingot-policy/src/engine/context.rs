@@ -1,6 +1,7 @@
 //! What a request brings to the engine: the action and resource, who asks, and the context keys.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The request as the engine sees it.
 #[derive(Debug, Clone, Copy)]
@@ -84,14 +85,23 @@ pub(crate) fn root_account_of(arn: &str) -> Option<&str> {
 /// Context keys and their values. Key names are case-insensitive (stored lowercased, tag keys in
 /// `aws:ResourceTag/x` included); values are strings (`"true"`, `"1700000000"`,
 /// `"2026-01-01T00:00:00Z"`, `"10.0.0.1"`, base64 for binary keys). A key may be multivalued.
+///
+/// A context may sit over a shared base ([`ContextKeys::over`]): the keys that are the same for
+/// every request of one principal are built once, and each request adds its own on top.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContextKeys {
     values: HashMap<String, Vec<String>>,
+    base: Option<Arc<ContextKeys>>,
 }
 
 impl ContextKeys {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty context whose lookups fall back to `base`; keys set here hide the base's.
+    pub fn over(base: Arc<ContextKeys>) -> Self {
+        ContextKeys { values: HashMap::new(), base: Some(base) }
     }
 
     /// Sets (replaces) a key's values.
@@ -118,6 +128,7 @@ impl ContextKeys {
         }
     }
 
+    /// Removes a key set on this context (a base's keys stay).
     pub fn remove(&mut self, key: &str) -> Option<Vec<String>> {
         self.values.remove(&lower_key(key))
     }
@@ -127,17 +138,23 @@ impl ContextKeys {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.values.is_empty() && self.base.as_ref().is_none_or(|b| b.is_empty())
     }
 
-    /// The keys present, lowercased, in no particular order.
+    /// The keys present, lowercased, in no particular order (a key set here and in the base
+    /// once).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(String::as_str)
+        let own = self.values.keys().map(String::as_str);
+        let base = self.base.iter().flat_map(|b| b.keys().filter(|k| !self.values.contains_key(*k)));
+        own.chain(base).collect::<Vec<_>>().into_iter()
     }
 
     /// Lookup with a key already lowercased by [`lower_key`] (the compiled policy's keys are).
     pub(crate) fn get_lowered(&self, lowered: &str) -> Option<&[String]> {
-        self.values.get(lowered).map(Vec::as_slice)
+        match self.values.get(lowered) {
+            Some(values) => Some(values.as_slice()),
+            None => self.base.as_ref()?.get_lowered(lowered),
+        }
     }
 }
 
@@ -187,6 +204,19 @@ mod tests {
         assert_eq!(ctx.get("aws:tagkeys").map(<[String]>::len), Some(1));
         assert!(ctx.remove("AWS:TAGKEYS").is_some());
         assert!(ctx.is_empty());
+    }
+
+    #[test]
+    fn a_context_over_a_base_sees_the_bases_keys_and_hides_those_it_sets() {
+        let base = Arc::new(ContextKeys::new().with("aws:PrincipalAccount", "1").with("aws:SourceIp", "10.0.0.1"));
+        let mut ctx = ContextKeys::over(base);
+        ctx.set_one("aws:SourceIp", "10.0.0.2");
+        assert_eq!(ctx.get("aws:principalaccount"), Some(&["1".to_string()][..]));
+        assert_eq!(ctx.get("aws:sourceip"), Some(&["10.0.0.2".to_string()][..]));
+        let mut keys: Vec<&str> = ctx.keys().collect();
+        keys.sort();
+        assert_eq!(keys, vec!["aws:principalaccount", "aws:sourceip"]);
+        assert!(!ctx.is_empty());
     }
 
     #[test]
