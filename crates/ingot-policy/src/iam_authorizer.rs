@@ -35,7 +35,7 @@ struct Snapshot {
     /// The principal it was gathered for (an access key always speaks for the same one).
     principal_arn: String,
     /// Every key read while gathering, with the version seen.
-    reads: Arc<[(String, Option<u64>)]>,
+    reads: ingot_store::SharedReads,
     gathered: Gathered,
     /// The context keys that describe the principal (`aws:PrincipalArn`, `aws:PrincipalTag/*`,
     /// `aws:PrincipalOrgID`, …); each request adds its own over them.

@@ -773,7 +773,7 @@ pub async fn tx_remembered_reads_conflict_like_its_own(store: Arc<dyn Store>) {
     let decision = Tx::new(store.clone());
     assert_eq!(decision.get(policy).await.unwrap(), Some(b"allow".to_vec()));
     assert_eq!(decision.get(absent).await.unwrap(), None);
-    let reads: Arc<[(String, Option<u64>)]> = decision.read_set().into();
+    let reads: crate::tx::SharedReads = decision.read_set().into();
     assert_eq!(reads.len(), 2);
 
     let tx = Tx::new(store.clone());

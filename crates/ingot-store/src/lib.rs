@@ -180,4 +180,4 @@ pub mod tx;
 
 pub use decoded::DecodedCache;
 pub use record::{decode_record, encode_record, Record};
-pub use tx::Tx;
+pub use tx::{SharedReads, Tx};

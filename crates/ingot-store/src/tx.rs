@@ -11,6 +11,10 @@ use crate::{Batch, Expect, OutboxEntry, Store, StoreError, Write};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+/// Keys read and the version each was seen at (`None`: absent), shared whole between units of
+/// work ([`Tx::remember_reads`]).
+pub type SharedReads = Arc<[(String, Option<u64>)]>;
+
 pub struct Tx {
     store: Arc<dyn Store>,
     state: Mutex<TxState>,
@@ -21,7 +25,7 @@ struct TxState {
     /// Version seen for each key read from the store (`None`: absent).
     reads: BTreeMap<String, Option<u64>>,
     /// Reads made elsewhere on this request's behalf and shared whole ([`Tx::remember_reads`]).
-    shared_reads: Vec<Arc<[(String, Option<u64>)]>>,
+    shared_reads: Vec<SharedReads>,
     /// Buffered writes (`None`: delete) and explicit expectations.
     writes: BTreeMap<String, (Option<Vec<u8>>, Option<Expect>)>,
     outbox: Vec<OutboxEntry>,
@@ -228,7 +232,7 @@ impl Tx {
     /// Makes reads made on this request's behalf (the policies an authorization decision read,
     /// kept with the decision's inputs) part of its read set, without copying them: a change to
     /// any of them before the commit is a conflict, as if this unit of work had read them.
-    pub fn remember_reads(&self, reads: Arc<[(String, Option<u64>)]>) {
+    pub fn remember_reads(&self, reads: SharedReads) {
         if !reads.is_empty() {
             self.state().shared_reads.push(reads);
         }
