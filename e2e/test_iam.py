@@ -674,6 +674,21 @@ def test_simulation_reports_missing_context_values(ingot, iam):
     assert given["EvaluationResults"][0]["EvalDecision"] == "allowed"
 
 
+def test_simulation_of_named_resources_reports_each_resources_result(ingot, iam):
+    conditional = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]})
+    out = iam.simulate_custom_policy(PolicyInputList=[conditional], ActionNames=["s3:GetObject"],
+                                     ResourceArns=["arn:aws:s3:::bucket/key"])
+    result = out["EvaluationResults"][0]
+    assert result["EvalResourceName"] == "arn:aws:s3:::bucket/key"
+    assert result["MissingContextValues"] == []
+    [specific] = result["ResourceSpecificResults"]
+    assert specific["EvalResourceName"] == "arn:aws:s3:::bucket/key"
+    assert specific["EvalResourceDecision"] == "implicitDeny"
+    assert [k.lower() for k in specific["MissingContextValues"]] == ["aws:principaltag/team"]
+
+
 # The CLI
 
 

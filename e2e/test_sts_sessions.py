@@ -214,3 +214,73 @@ def test_an_invalid_authorization_message_is_refused(clocked):
     with pytest.raises(ClientError) as e:
         clocked.client("sts").decode_authorization_message(EncodedMessage="not-a-message")
     assert e.value.response["Error"]["Code"] == "InvalidAuthorizationMessageException"
+
+
+def test_transitive_session_tags_follow_a_chain_of_sessions(clocked):
+    iam = clocked.client("iam")
+    roles = {}
+    for name in ("chain-a", "chain-b"):
+        roles[name] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(
+            f"arn:aws:iam::{clocked.account}:root"))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
+    # The last role trusts only sessions that carry the tag.
+    last = iam.create_role(RoleName="chain-c", AssumeRolePolicyDocument=trust(
+        f"arn:aws:iam::{clocked.account}:root", StringEquals={"aws:PrincipalTag/project": "golden"}))["Role"]["Arn"]
+    sts = user_with_key(clocked, "ivan", ALLOW_ALL)
+    tag = [{"Key": "project", "Value": "golden"}]
+
+    first = sts.assume_role(RoleArn=roles["chain-a"], RoleSessionName="t1", Tags=tag, TransitiveTagKeys=["project"])
+    second = session_client(clocked, "sts", first["Credentials"]).assume_role(
+        RoleArn=roles["chain-b"], RoleSessionName="t2")
+    session_client(clocked, "sts", second["Credentials"]).assume_role(RoleArn=last, RoleSessionName="t3")
+
+    first = sts.assume_role(RoleArn=roles["chain-a"], RoleSessionName="u1", Tags=tag)
+    second = session_client(clocked, "sts", first["Credentials"]).assume_role(
+        RoleArn=roles["chain-b"], RoleSessionName="u2")
+    with pytest.raises(ClientError) as e:
+        session_client(clocked, "sts", second["Credentials"]).assume_role(RoleArn=last, RoleSessionName="u3")
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_a_managed_session_policy_narrows_the_session(clocked):
+    iam = clocked.client("iam")
+    arn = iam.create_role(RoleName="managed-narrowed",
+                          AssumeRolePolicyDocument=trust(f"arn:aws:iam::{clocked.account}:root"))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="managed-narrowed", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
+    sts = user_with_key(clocked, "judy", ALLOW_ALL)
+    creds = sts.assume_role(RoleArn=arn, RoleSessionName="m1",
+                            PolicyArns=[{"arn": "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"}])["Credentials"]
+    ssm = session_client(clocked, "ssm", creds)
+    with pytest.raises(ClientError) as e:
+        ssm.get_parameter(Name="/managed-narrowed")
+    assert e.value.response["Error"]["Code"] == "ParameterNotFound"
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name="/managed-narrowed", Value="v", Type="String")
+    assert "because no session policy allows the ssm:PutParameter action" in e.value.response["Error"]["Message"]
+
+
+def test_a_cli_profile_with_credential_source_environment_assumes_its_role(clocked, tmp_path):
+    import os
+    import subprocess
+
+    from conftest import AWS_CLI
+
+    iam = clocked.client("iam")
+    arn = iam.create_role(RoleName="from-env",
+                          AssumeRolePolicyDocument=trust(f"arn:aws:iam::{clocked.account}:root"))["Role"]["Arn"]
+    iam.create_user(UserName="kate")
+    iam.put_user_policy(UserName="kate", PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
+    key = iam.create_access_key(UserName="kate")["AccessKey"]
+    config = tmp_path / "config"
+    config.write_text(f"[profile deploy]\nrole_arn = {arn}\ncredential_source = Environment\n"
+                      f"region = us-east-1\nendpoint_url = {clocked.endpoint}\n")
+    env = dict(os.environ, AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+               AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"], AWS_PAGER="")
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        env.pop(name, None)
+    # Named on the command line, the profile's role is assumed with the environment's key.
+    out = subprocess.run([str(AWS_CLI), "--profile", "deploy", "--output", "json", "sts", "get-caller-identity"],
+                         capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["Arn"].startswith(f"arn:aws:sts::{clocked.account}:assumed-role/from-env/")

@@ -12,7 +12,8 @@ use crate::pages::{max_items, page_of};
 use crate::types::{
     ContextEntry, EvaluationResult, OrganizationsDecisionDetail, PermissionsBoundaryDecisionDetail,
     PolicyEvaluationDecisionType, PolicyIdentifier, PolicyIdentifierPolicyType, PolicySourceType, Position,
-    SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest, Statement,
+    ResourceSpecificResult, SimulateCustomPolicyRequest, SimulatePolicyResponse, SimulatePrincipalPolicyRequest,
+    Statement,
 };
 use crate::Iam;
 use ingot_core::{AccountId, Arn, Handler, RequestContext};
@@ -237,16 +238,32 @@ impl Simulation {
                 allowed_by_permissions_boundary: Some(evaluate(&alone, &request).allowed),
             }
         });
+        let matched = self.matched(&evaluation, decision);
+        // AWS lists what a simulation of named resources lacked per resource; the result's own
+        // list is for `*`.
+        let (missing, resource_specific) = if resource == "*" {
+            (evaluation.missing_context.clone(), None)
+        } else {
+            let specific = ResourceSpecificResult {
+                eval_resource_name: resource.to_string(),
+                eval_resource_decision: decision,
+                matched_statements: Some(matched.clone()),
+                missing_context_values: Some(evaluation.missing_context.clone()),
+                eval_decision_details: None,
+                permissions_boundary_decision_detail: boundary.clone(),
+            };
+            (Vec::new(), Some(vec![specific]))
+        };
         EvaluationResult {
             eval_action_name: action.to_string(),
             eval_resource_name: Some(resource.to_string()),
             eval_decision: decision,
-            matched_statements: Some(self.matched(&evaluation, decision)),
-            missing_context_values: Some(evaluation.missing_context.clone()),
+            matched_statements: Some(matched),
+            missing_context_values: Some(missing),
             organizations_decision_detail: organizations,
             permissions_boundary_decision_detail: boundary,
             eval_decision_details: None,
-            resource_specific_results: None,
+            resource_specific_results: resource_specific,
         }
     }
 

@@ -245,7 +245,13 @@ impl TestServer {
     /// `key`/`secret` and a plain-HTTP client. Each `aws-sdk-<id>` client is made from it with
     /// `Client::new`, so a new service's client needs one line.
     pub fn sdk_config(&self, region: &str, key: &str, secret: &str) -> aws_types::SdkConfig {
-        let credentials = aws_credential_types::Credentials::new(key, secret, None, None, "ingot-test");
+        self.session_config(region, key, secret, None)
+    }
+
+    /// [`Self::sdk_config`] with temporary credentials' session token.
+    pub fn session_config(&self, region: &str, key: &str, secret: &str, token: Option<&str>) -> aws_types::SdkConfig {
+        let token = token.map(str::to_string);
+        let credentials = aws_credential_types::Credentials::new(key, secret, token, None, "ingot-test");
         aws_types::SdkConfig::builder()
             .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
             .region(aws_types::region::Region::new(region.to_string()))
