@@ -58,13 +58,26 @@ pub(crate) struct OpenKey {
 impl OpenKey {
     /// Temporary credentials need their session token and expire on Ingot's clock; long-term
     /// keys must not come with a token.
-    fn check_session(&self, token: Option<&str>, now: Timestamp) -> Result<(), CommonError> {
+    /// `verified` is the token this thread last found to match (hashing a token costs more than
+    /// comparing it again). Called after the signature is verified.
+    fn check_session(
+        &self,
+        token: Option<&str>,
+        now: Timestamp,
+        verified: &mut Option<Box<str>>,
+    ) -> Result<(), CommonError> {
         match (&self.session, token) {
             (None, None) => Ok(()),
             (None, Some(_)) | (Some(_), None) => Err(invalid_token()),
             (Some(record), Some(token)) => {
-                if !record.session_token_matches(token) {
-                    return Err(invalid_token());
+                // The signature was verified before this, so the caller holds the secret: the
+                // comparison with the token it sent last need not be constant-time.
+                let known = verified.as_deref() == Some(token);
+                if !known {
+                    if !record.session_token_matches(token) {
+                        return Err(invalid_token());
+                    }
+                    *verified = Some(token.into());
                 }
                 if record.expires().is_some_and(|expires| now >= expires) {
                     return Err(CommonError::new(
@@ -88,6 +101,8 @@ struct LocalKey {
     principal: Arc<Principal>,
     key: Arc<OpenKey>,
     signing_keys: Vec<ScopedSigningKey>,
+    /// The session token last found to match the key's (temporary credentials only).
+    verified_token: Option<Box<str>>,
 }
 
 /// A signing key with the credential scope it was derived for.
@@ -177,7 +192,14 @@ impl CredentialCache {
                 keys.clear();
             }
             let principal = Arc::new(key.principal.clone());
-            let local = LocalKey { cache_id: self.id, generation, principal, key, signing_keys: Vec::new() };
+            let local = LocalKey {
+                cache_id: self.id,
+                generation,
+                principal,
+                key,
+                signing_keys: Vec::new(),
+                verified_token: None,
+            };
             f(keys.entry(access_key_id.to_string()).insert_entry(local).into_mut())
         })
     }
@@ -227,7 +249,7 @@ impl Gateway {
         let ingot_now = self.env.clock.now();
         let local = |local: &mut LocalKey| {
             let verified = verify(local.signing_key(&sig.date, &sig.region, &sig.service)).map_err(auth_error);
-            let checked = verified.and_then(|()| local.key.check_session(token, ingot_now));
+            let checked = verified.and_then(|()| local.key.check_session(token, ingot_now, &mut local.verified_token));
             (local.principal.clone(), checked)
         };
         let (principal, checked) = match self.credentials.with_local(&sig.access_key_id, wall_now, local) {

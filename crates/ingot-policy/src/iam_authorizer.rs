@@ -17,7 +17,7 @@ use ingot_core::{Access, AccountId, Arn, Authorizer, CommonError, Decision, Prin
 use ingot_identity::iam::{parse_entity_arn, role_of_session_arn};
 use ingot_identity::organization::{account_path, AccountPath};
 use ingot_store::{StoreError, Tx};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 /// Decides with IAM's policy language and evaluation logic.
@@ -43,6 +43,15 @@ struct Snapshot {
     facts: PrincipalFacts,
     /// The principal's account's place in its organization.
     path: Option<AccountPath>,
+    /// Every condition key (and policy variable) the gathered policies name, lower-cased: a
+    /// request key no policy names cannot change a decision and is not built.
+    referenced: HashSet<String>,
+}
+
+impl Snapshot {
+    fn references(&self, lowered: &str, resource_policy: Option<&Policy>) -> bool {
+        self.referenced.contains(lowered) || resource_policy.is_some_and(|p| p.references(lowered))
+    }
 }
 
 /// Snapshots kept at most; the map starts over when full.
@@ -101,9 +110,12 @@ impl IamAuthorizer {
             };
             self.cache.get(text, kind)
         });
-        let mut context = request_context(ctx, snapshot.context.clone());
+        let wanted = |key: &str| snapshot.references(key, resource_policy.as_deref());
+        let mut context = request_context(ctx, snapshot.context.clone(), &wanted);
         for condition in &access.conditions {
-            context.set(&condition.key, condition.values.clone());
+            if wanted(&condition.key.to_ascii_lowercase()) {
+                context.set(&condition.key, condition.values.clone());
+            }
         }
         let facts = &snapshot.facts;
         if let Some(refused) = session_token_limits(principal, action) {
@@ -111,7 +123,9 @@ impl IamAuthorizer {
         }
         for resource in access.resources.iter() {
             let resource_account = resource_account(resource);
-            self.set_resource_keys(ctx, &mut context, resource_account, &snapshot).await?;
+            if wanted("aws:resourceaccount") || wanted("aws:resourceorgid") || wanted("aws:resourceorgpaths") {
+                self.set_resource_keys(ctx, &mut context, resource_account, &snapshot).await?;
+            }
             let set = PolicySet {
                 scp_levels: gathered.scp_levels.iter().map(|level| level.iter().map(Arc::as_ref).collect()).collect(),
                 resource_policy: resource_policy.as_deref(),
@@ -209,7 +223,14 @@ impl IamAuthorizer {
             session: session_policies(&self.cache, tx, principal).await?,
             scp_levels: self.scp_levels(tx, principal, path.as_ref()).await?,
         };
+        let policies = gathered.identity.iter().chain(&gathered.boundary).chain(gathered.session.iter().flatten());
+        let referenced = policies
+            .chain(gathered.scp_levels.iter().flatten())
+            .flat_map(|p| p.condition_keys())
+            .map(|k| k.to_ascii_lowercase())
+            .collect();
         Ok(Snapshot {
+            referenced,
             changes_at,
             principal_arn: principal.arn.clone(),
             reads: tx.read_set().into(),
@@ -377,15 +398,26 @@ fn principal_context(principal: &Principal, path: Option<&AccountPath>, entity: 
     keys
 }
 
-/// The global condition keys of this request, over the principal's.
-fn request_context(ctx: &RequestContext<'_>, principal: Arc<ContextKeys>) -> ContextKeys {
+/// The global condition keys of this request that some policy names (`wanted`, given the
+/// lower-cased key), over the principal's.
+fn request_context(
+    ctx: &RequestContext<'_>,
+    principal: Arc<ContextKeys>,
+    wanted: &dyn Fn(&str) -> bool,
+) -> ContextKeys {
     let mut keys = ContextKeys::over(principal);
-    if !ctx.origin.source_ip.is_empty() {
+    if !ctx.origin.source_ip.is_empty() && wanted("aws:sourceip") {
         keys.set_one("aws:SourceIp", ctx.origin.source_ip);
     }
-    keys.set_one("aws:CurrentTime", ctx.now.to_iso8601());
-    keys.set_one("aws:EpochTime", ctx.now.seconds().to_string());
-    keys.set_one("aws:RequestedRegion", ctx.scope.region.as_str());
+    if wanted("aws:currenttime") {
+        keys.set_one("aws:CurrentTime", ctx.now.to_iso8601());
+    }
+    if wanted("aws:epochtime") {
+        keys.set_one("aws:EpochTime", ctx.now.seconds().to_string());
+    }
+    if wanted("aws:requestedregion") {
+        keys.set_one("aws:RequestedRegion", ctx.scope.region.as_str());
+    }
     keys
 }
 

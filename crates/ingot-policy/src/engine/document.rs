@@ -45,6 +45,67 @@ pub struct Policy {
     pub(crate) statements: Vec<Statement>,
     named_principals: Vec<String>,
     condition_keys: Vec<String>,
+    pub(crate) index: ActionIndex,
+}
+
+/// Which statements a request's action can concern, by the action's vendor (`ssm`), so that a
+/// request looks at those alone instead of every statement of a long policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ActionIndex {
+    /// Statements that may apply to any action (`*`, or `NotAction`), in statement order.
+    any: Vec<usize>,
+    /// Statements naming actions of one vendor (lower-cased), in statement order.
+    by_vendor: Vec<(Box<str>, Vec<usize>)>,
+}
+
+impl ActionIndex {
+    fn new(statements: &[Statement]) -> Self {
+        let mut index = ActionIndex::default();
+        for (i, statement) in statements.iter().enumerate() {
+            let any = statement.not_action || statement.actions.iter().any(|a| a.vendor().is_none());
+            if any {
+                index.any.push(i);
+                continue;
+            }
+            for vendor in statement.actions.iter().filter_map(ActionPattern::vendor) {
+                match index.by_vendor.iter_mut().find(|(v, _)| **v == *vendor) {
+                    Some((_, list)) if list.last() == Some(&i) => {}
+                    Some((_, list)) => list.push(i),
+                    None => index.by_vendor.push((vendor.into(), vec![i])),
+                }
+            }
+        }
+        index
+    }
+
+    /// The statements an action of `vendor` (lower-cased) can concern, in statement order.
+    pub(crate) fn candidates<'a>(&'a self, vendor: &str) -> impl Iterator<Item = usize> + 'a {
+        let listed: &[usize] = self.by_vendor.iter().find(|(v, _)| **v == *vendor).map_or(&[], |(_, l)| l);
+        merge_sorted(&self.any, listed)
+    }
+}
+
+/// Two ascending lists as one ascending sequence.
+fn merge_sorted<'a>(a: &'a [usize], b: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&x), Some(&y)) if x <= y => {
+                i += 1;
+                x
+            }
+            (_, Some(&y)) => {
+                j += 1;
+                y
+            }
+            (Some(&x), None) => {
+                i += 1;
+                x
+            }
+            (None, None) => return None,
+        };
+        Some(next)
+    })
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +203,11 @@ impl Policy {
     pub fn condition_keys(&self) -> Vec<String> {
         self.condition_keys.clone()
     }
+
+    /// Whether a condition or a policy variable of this policy names `key` (any case).
+    pub fn references(&self, key: &str) -> bool {
+        self.condition_keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+    }
 }
 
 fn parse_document(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
@@ -190,6 +256,7 @@ fn parse_document(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
         kind,
         version: version.map(Into::into),
         id: id.map(Into::into),
+        index: ActionIndex::new(&statements),
         statements,
         named_principals: builder.principals,
         condition_keys: builder.keys,
@@ -899,5 +966,24 @@ mod tests {
                 let _ = Policy::parse(text, kind);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn a_request_looks_only_at_statements_of_its_vendor_and_those_for_any_action_in_order() {
+        let text = r#"{"Version":"2012-10-17","Statement":[
+            {"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"},
+            {"Effect":"Allow","Action":["ssm:GetParameter","ec2:RunInstances"],"Resource":"*"},
+            {"Effect":"Deny","NotAction":"iam:*","Resource":"*"},
+            {"Effect":"Allow","Action":"*","Resource":"*"},
+            {"Effect":"Allow","Action":"SSM:Put*","Resource":"*"}]}"#;
+        let policy = Policy::parse(text, PolicyKind::Identity).unwrap();
+        assert_eq!(policy.index.candidates("ssm").collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(policy.index.candidates("ec2").collect::<Vec<_>>(), vec![0, 1, 2, 3]);
+        assert_eq!(policy.index.candidates("kms").collect::<Vec<_>>(), vec![2, 3]);
     }
 }

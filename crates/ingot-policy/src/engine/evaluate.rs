@@ -3,6 +3,7 @@
 
 use super::context::{root_account_of, PrincipalFacts, Request};
 use super::document::{Policy, PrincipalEntry, Principals, Statement};
+use super::pattern::SplitArn;
 use super::PolicyKind;
 
 /// Which policies apply to one request.
@@ -134,14 +135,22 @@ struct Outcome {
     reach: Option<Reach>,
 }
 
-struct Collector {
+struct Collector<'r> {
     matched: Vec<MatchedStatement>,
     missing: Vec<String>,
+    /// The request's action, split at its colon and lower-cased once for every statement.
+    vendor: &'r str,
+    name: &'r str,
+    /// The request's resource, split at its colons once for every pattern.
+    resource: SplitArn<'r>,
 }
 
 /// Evaluates one request against the policies that apply to it.
 pub fn evaluate(set: &PolicySet<'_>, request: &Request<'_>) -> Evaluation {
-    let mut out = Collector { matched: Vec::new(), missing: Vec::new() };
+    let lowered = request.action.to_ascii_lowercase();
+    let (vendor, name) = lowered.split_once(':').unwrap_or(("", lowered.as_str()));
+    let resource = SplitArn::new(request.resource);
+    let mut out = Collector { matched: Vec::new(), missing: Vec::new(), vendor, name, resource };
 
     let mut scp_deny = false;
     let mut scp_level_without_allow = false;
@@ -275,10 +284,12 @@ fn scan(
     request: &Request<'_>,
     resource_slot: bool,
     source: PolicySource,
-    out: &mut Collector,
+    out: &mut Collector<'_>,
 ) -> Outcome {
     let mut outcome = Outcome::default();
-    for (index, statement) in policy.statements.iter().enumerate() {
+    // Only statements that can name the request's action: the others cannot apply.
+    for index in policy.index.candidates(out.vendor) {
+        let statement = &policy.statements[index];
         let Some(reach) = applies(statement, request, resource_slot, out) else { continue };
         out.matched.push(MatchedStatement { source, statement: index, effect_allow: statement.allow });
         if statement.allow {
@@ -294,14 +305,19 @@ fn scan(
 }
 
 /// Whether a statement applies; for resource policies, how far its principal match reaches.
-fn applies(statement: &Statement, request: &Request<'_>, resource_slot: bool, out: &mut Collector) -> Option<Reach> {
+fn applies(
+    statement: &Statement,
+    request: &Request<'_>,
+    resource_slot: bool,
+    out: &mut Collector<'_>,
+) -> Option<Reach> {
     let ctx = request.context;
-    let action_listed = statement.actions.iter().any(|a| a.matches(request.action, ctx));
+    let action_listed = statement.actions.iter().any(|a| a.matches_lowered(out.vendor, out.name, ctx));
     if action_listed == statement.not_action {
         return None;
     }
     if let Some(resources) = &statement.resources {
-        let listed = resources.patterns.iter().any(|r| r.matches(request.resource, ctx));
+        let listed = resources.patterns.iter().any(|r| r.matches_split(&out.resource, ctx));
         if listed == resources.negated {
             return None;
         }

@@ -252,6 +252,24 @@ impl ActionPattern {
         ActionPattern::In { vendor: vendor.to_ascii_lowercase().into(), name: Template::parse(name, syntax) }
     }
 
+    /// The lower-cased vendor this pattern's actions belong to; `None` for `*`.
+    pub(crate) fn vendor(&self) -> Option<&str> {
+        match self {
+            ActionPattern::All => None,
+            ActionPattern::In { vendor, .. } => Some(vendor),
+        }
+    }
+
+    /// [`Self::matches`] for an action already split at its colon and lower-cased, as the
+    /// evaluation does once per request.
+    pub(crate) fn matches_lowered(&self, vendor: &str, name: &str, ctx: &ContextKeys) -> bool {
+        match self {
+            ActionPattern::All => true,
+            // The pattern's literals were compiled lower-cased.
+            ActionPattern::In { vendor: v, name: n } => **v == *vendor && n.matches(name, ctx, false),
+        }
+    }
+
     pub(crate) fn matches(&self, action: &str, ctx: &ContextKeys) -> bool {
         match self {
             ActionPattern::All => true,
@@ -317,25 +335,54 @@ impl ArnPattern {
     }
 
     pub(crate) fn matches(&self, text: &str, ctx: &ContextKeys) -> bool {
+        self.matches_split(&SplitArn::new(text), ctx)
+    }
+
+    /// [`Self::matches`] for an ARN split once for every pattern it is compared with. The last
+    /// part is compared first: it is where the ARNs of one account and service differ, so a
+    /// miss is found at once.
+    pub(crate) fn matches_split(&self, arn: &SplitArn<'_>, ctx: &ContextKeys) -> bool {
         let count = self.parts.len();
-        let mut rest = text;
-        for (i, part) in self.parts.iter().enumerate() {
-            let segment = if i + 1 == count {
-                rest
-            } else {
-                match rest.split_once(':') {
-                    Some((segment, tail)) => {
-                        rest = tail;
-                        segment
-                    }
-                    None => return false,
+        self.parts.iter().enumerate().rev().all(|(i, part)| match arn.segment(i, count) {
+            Some(segment) => part.matches(segment, ctx, false),
+            None => false,
+        })
+    }
+}
+
+/// An ARN (or any text) with the positions of its first five colons, so that it is split once
+/// however many patterns it is compared with.
+pub(crate) struct SplitArn<'a> {
+    text: &'a str,
+    colons: [usize; 5],
+    found: usize,
+}
+
+impl<'a> SplitArn<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        let mut colons = [0; 5];
+        let mut found = 0;
+        for (i, byte) in text.bytes().enumerate() {
+            if byte == b':' {
+                colons[found] = i;
+                found += 1;
+                if found == colons.len() {
+                    break;
                 }
-            };
-            if !part.matches(segment, ctx, false) {
-                return false;
             }
         }
-        true
+        SplitArn { text, colons, found }
+    }
+
+    /// Part `i` of the text cut into `count` parts (the last part keeps any further colons);
+    /// `None` when the text has fewer.
+    fn segment(&self, i: usize, count: usize) -> Option<&'a str> {
+        if count == 0 || count - 1 > self.found {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.colons[i - 1] + 1 };
+        let end = if i + 1 == count { self.text.len() } else { self.colons[i] };
+        self.text.get(start..end)
     }
 }
 
@@ -356,9 +403,13 @@ impl ResourcePattern {
     }
 
     pub(crate) fn matches(&self, resource: &str, ctx: &ContextKeys) -> bool {
+        self.matches_split(&SplitArn::new(resource), ctx)
+    }
+
+    pub(crate) fn matches_split(&self, resource: &SplitArn<'_>, ctx: &ContextKeys) -> bool {
         match self {
             ResourcePattern::All => true,
-            ResourcePattern::Arn(p) => p.matches(resource, ctx),
+            ResourcePattern::Arn(p) => p.matches_split(resource, ctx),
         }
     }
 
