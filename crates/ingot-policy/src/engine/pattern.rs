@@ -270,6 +270,9 @@ impl ActionPattern {
         }
     }
 
+    /// Matches a whole action in any case (the evaluation splits and lower-cases it once, and
+    /// uses [`Self::matches_lowered`]).
+    #[cfg(test)]
     pub(crate) fn matches(&self, action: &str, ctx: &ContextKeys) -> bool {
         match self {
             ActionPattern::All => true,
@@ -402,6 +405,7 @@ impl ResourcePattern {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn matches(&self, resource: &str, ctx: &ContextKeys) -> bool {
         self.matches_split(&SplitArn::new(resource), ctx)
     }
