@@ -6,12 +6,13 @@
 //! start-up inside the function, commit, lock release) was the limit of the write path, not
 //! the disk; a group pays it once for all its batches.
 //!
-//! Why it is exact: the batches of a group touch pairwise disjoint keys (a batch that shares a
-//! key with one already in the group waits for a later group), so checking every expectation
-//! against the state before the group gives each batch the answer it would get after the
-//! batches before it, and applying the union of their writes leaves what applying them one
-//! after another would. When an expectation fails, `ingot_commit` names its key, which belongs
-//! to exactly one batch: that batch is told it conflicted and the others run again as a group.
+//! Why it is exact: no batch of a group writes a key another batch of it checks or writes (a
+//! batch that would waits for a later group; batches may share keys they only check), so
+//! checking every expectation against the state before the group gives each batch the answer it
+//! would get after the batches before it, and applying the union of their writes leaves what
+//! applying them one after another would. When an expectation fails, `ingot_commit` names its
+//! key: the first batch that expects it is told it conflicted and the others run again as a
+//! group (where another batch that expects the key fails in turn).
 //! Any other failure of a group commits nothing (deadlock, unique violation, a connection that
 //! died before the call was sent): every batch then commits on its own, with the single-batch
 //! retries. When the connection is lost with the call in flight, no batch's outcome is known,
@@ -179,20 +180,28 @@ fn drain(queue: &mut mpsc::UnboundedReceiver<Pending>, waiting: &mut VecDeque<Pe
     }
 }
 
-/// Takes from the front of `waiting` up to [`MAX_GROUP`] commits whose keys are pairwise
-/// disjoint; the others keep their places for a later group. Keys are compared by a 64-bit hash:
-/// a collision only puts a batch into a later group.
+/// Takes from the front of `waiting` up to [`MAX_GROUP`] commits that touch disjoint keys, but
+/// for keys they only check: those several may share, as long as none of the group writes them
+/// (many calls check the same policies, and none of them changes those). The others keep their
+/// places for a later group. Keys are compared by a 64-bit hash: a collision only puts a batch
+/// into a later group.
 fn take_disjoint(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
     let mut group = Vec::new();
-    let mut touched = HashSet::new();
+    let mut written = HashSet::new();
+    let mut checked = HashSet::new();
     let mut index = 0;
     while index < waiting.len() && group.len() < MAX_GROUP {
-        let hashes: Vec<u64> = waiting[index].plan.touched_keys().map(|key| fnv1a(&[key])).collect();
-        if hashes.iter().any(|h| touched.contains(h)) {
+        let plan = &waiting[index].plan;
+        let writes: Vec<u64> = plan.written_keys().map(|key| fnv1a(&[key])).collect();
+        let checks: Vec<u64> = plan.checked_only_keys().map(|key| fnv1a(&[key])).collect();
+        let clashes = writes.iter().any(|h| written.contains(h) || checked.contains(h))
+            || checks.iter().any(|h| written.contains(h));
+        if clashes {
             index += 1;
             continue;
         }
-        touched.extend(hashes);
+        written.extend(writes);
+        checked.extend(checks);
         if let Some(pending) = waiting.remove(index) {
             group.push(pending);
         }
@@ -316,6 +325,56 @@ mod tests {
         let second = take_disjoint(&mut waiting);
         assert_eq!(second.len(), 2);
         assert!(waiting.is_empty());
+    }
+
+    #[test]
+    fn batches_that_only_check_a_key_share_a_group_but_not_with_one_that_writes_it() {
+        let locks = crate::locks::Locks::new(None);
+        let checking = |write: &str| {
+            let mut b = batch(write, Expect::Any);
+            b.checks.push(("policy".into(), Expect::Absent));
+            pending(Plan::new(b, locks)).0
+        };
+        let mut waiting: VecDeque<Pending> =
+            [checking("a"), checking("b"), pending(Plan::new(batch("policy", Expect::Any), locks)).0, checking("c")]
+                .into_iter()
+                .collect();
+        let first = take_disjoint(&mut waiting);
+        assert_eq!(first.len(), 3, "the three batches that only check `policy` go together");
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].plan.written_keys().next(), Some(&b"policy"[..]));
+    }
+
+    #[tokio::test]
+    async fn batches_sharing_a_checked_key_commit_together_and_all_conflict_when_it_changed() {
+        in_test_schema(|store, _url, _schema| async move {
+            store.commit(batch("s/policy", Expect::Any)).await.unwrap();
+            let seen = store.get("s/policy").await.unwrap().unwrap().version;
+            let checking = |write: &str, expect: Expect| {
+                let mut b = batch(write, Expect::Any);
+                b.checks.push(("s/policy".into(), expect));
+                b
+            };
+            let fresh = vec![checking("s/a", Expect::Version(seen)), checking("s/b", Expect::Version(seen))];
+            for outcome in commit_as_group(&store, fresh).await {
+                outcome.await.unwrap().unwrap();
+            }
+            let stale = vec![
+                checking("s/c", Expect::Version(seen - 1)),
+                checking("s/d", Expect::Version(seen - 1)),
+                batch("s/e", Expect::Any),
+            ];
+            let mut results = Vec::new();
+            for outcome in commit_as_group(&store, stale).await {
+                results.push(outcome.await.unwrap());
+            }
+            assert!(matches!(&results[0], Err(StoreError::Conflict(k)) if k == "s/policy"), "{results:?}");
+            assert!(matches!(&results[1], Err(StoreError::Conflict(k)) if k == "s/policy"), "{results:?}");
+            assert!(results[2].is_ok(), "{results:?}");
+            assert!(store.get("s/c").await.unwrap().is_none() && store.get("s/d").await.unwrap().is_none());
+            assert!(store.get("s/e").await.unwrap().is_some());
+        })
+        .await;
     }
 
     #[test]

@@ -244,7 +244,7 @@ impl Store for PostgresStore {
         let covered = self.cache_lease.covers();
         if covered {
             if let Some(hit) = self.cache.get(key) {
-                return Ok(Some(hit));
+                return Ok(hit);
             }
         }
         let generation = self.cache.generation();

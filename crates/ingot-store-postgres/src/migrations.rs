@@ -63,6 +63,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../migrations/0007_cheaper_writes.sql")),
     (8, include_str!("../migrations/0008_outbox_lz4.sql")),
     (9, include_str!("../migrations/0009_shared_outbox_rows.sql")),
+    (10, include_str!("../migrations/0010_shared_check_locks.sql")),
 ];
 
 /// Creates the schema and applies pending migrations in one transaction under an advisory lock,
@@ -140,6 +141,7 @@ mod tests {
         (7, 0xd4b4_26d6_5857_327c),
         (8, 0xd50b_1d87_ca69_3726),
         (9, 0x3348_21e7_4131_0df9),
+        (10, 0xc985_80c9_94ae_45ad),
     ];
 
     #[test]

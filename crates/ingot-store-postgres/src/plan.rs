@@ -72,9 +72,10 @@ use tokio_postgres::types::ToSql;
 /// The SQLSTATE `ingot_commit` raises when an expectation does not hold; the message is the key.
 const SQLSTATE_CONFLICT: &str = "IGC01";
 
-const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::bytea[], \
-     $3::bytea[], $4::int8[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], \
-     $11::int8[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::bytea[], $17::int4[])";
+const SQL_COMMIT: &str = "SELECT written_keys, written_versions FROM ingot_commit($1::int8[], $2::int8[], \
+     $3::bytea[], $4::bytea[], $5::bytea[], $6::int8[], $7::bytea[], $8::bytea[], $9::bytea[], $10::bytea[], \
+     $11::bytea[], $12::bytea[], $13::int8[], $14::bytea[], $15::bytea[], $16::bytea[], $17::text[], \
+     $18::bytea[], $19::int4[])";
 
 /// How a commit attempt failed: worth another attempt, or final.
 pub(crate) enum Failure {
@@ -105,9 +106,11 @@ pub(crate) async fn try_commit(conn: &mut PgConn, plan: &Plan) -> Result<Version
         Err(e) if conn.lost() => return Err(Failure::Retry(e.to_string())),
         Err(e) => return Err(Failure::Fail(e)),
     };
-    let params: [&(dyn ToSql + Sync); 17] = [
+    let params: [&(dyn ToSql + Sync); 19] = [
         &plan.key_locks,
+        &plan.shared_key_locks,
         &plan.locked_keys,
+        &plan.share_locked_keys,
         &plan.expect_keys,
         &plan.expect_versions,
         &plan.deletes,
@@ -199,10 +202,17 @@ pub(crate) fn is_retryable(e: &tokio_postgres::Error) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     /// Advisory lock ids of keys whose existence matters and of every key put, sorted and
-    /// deduplicated.
+    /// deduplicated; taken exclusively.
     key_locks: Vec<i64>,
-    /// The keys of `expect_keys`, sorted and deduplicated: rows are locked in this order.
+    /// The same for keys the batch only checks (expects absent) and does not write: taken
+    /// shared, so that commits checking one key do not wait for each other (migration 10).
+    shared_key_locks: Vec<i64>,
+    /// The keys of `expect_keys` the batch writes, sorted and deduplicated: rows are locked in
+    /// this order, `FOR UPDATE`.
     locked_keys: Vec<Vec<u8>>,
+    /// The keys of `expect_keys` the batch only checks, sorted and deduplicated: locked
+    /// `FOR SHARE`.
+    share_locked_keys: Vec<Vec<u8>>,
     /// The expectations checked against the state before the batch, in batch order (checks,
     /// then writes): every non-`Any` one but those of the swaps and inserts below (unless the
     /// batch writes a key twice); `None` means the key must be absent.
@@ -236,10 +246,17 @@ impl Plan {
     pub(crate) fn new(batch: Batch, locks: Locks) -> Plan {
         let mut plan = Plan::default();
         let mut key_locks = Vec::new();
+        let mut shared_key_locks = Vec::new();
         let mut expectations = Vec::new();
+        let written: HashSet<String> = batch.writes.iter().map(|w| w.key.clone()).collect();
         for (key, expect) in batch.checks {
             if expect == Expect::Absent {
-                key_locks.push(locks.key(key.as_bytes()));
+                let lock = locks.key(key.as_bytes());
+                if written.contains(&key) {
+                    key_locks.push(lock);
+                } else {
+                    shared_key_locks.push(lock);
+                }
             }
             if expect != Expect::Any {
                 expectations.push((key.into_bytes(), expect));
@@ -285,11 +302,22 @@ impl Plan {
         plan.set_swaps(swaps);
         key_locks.sort_unstable();
         key_locks.dedup();
+        shared_key_locks.sort_unstable();
+        shared_key_locks.dedup();
+        // A key the batch also writes is locked exclusively only.
+        shared_key_locks.retain(|lock| key_locks.binary_search(lock).is_err());
         plan.key_locks = key_locks;
-        let mut locked: Vec<Vec<u8>> = expectations.iter().map(|(k, _)| k.clone()).collect();
+        plan.shared_key_locks = shared_key_locks;
+        let (mut locked, mut share_locked): (Vec<Vec<u8>>, Vec<Vec<u8>>) = expectations
+            .iter()
+            .map(|(k, _)| k.clone())
+            .partition(|k| std::str::from_utf8(k).is_ok_and(|k| written.contains(k)));
         locked.sort();
         locked.dedup();
+        share_locked.sort();
+        share_locked.dedup();
         plan.locked_keys = locked;
+        plan.share_locked_keys = share_locked;
         for (key, expect) in expectations {
             plan.expect_keys.push(key);
             plan.expect_versions.push(match expect {
@@ -336,6 +364,23 @@ impl Plan {
             .chain(&self.swap_keys)
             .chain(&self.ordered_keys)
             .map(Vec::as_slice)
+    }
+
+    /// Every key the batch writes (puts and deletes).
+    pub(crate) fn written_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.deletes
+            .iter()
+            .chain(&self.new_keys)
+            .chain(&self.upsert_keys)
+            .chain(&self.swap_keys)
+            .chain(&self.ordered_keys)
+            .map(Vec::as_slice)
+    }
+
+    /// The keys the batch checks and does not write (what it read to decide: an authorization
+    /// decision's policies, say).
+    pub(crate) fn checked_only_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.expect_keys.iter().map(Vec::as_slice).filter(|key| !self.written_keys().any(|w| w == *key))
     }
 
     /// The touched keys as text (keys come from `String`s, so all of them).
@@ -393,7 +438,9 @@ impl Plan {
         for plan in plans {
             debug_assert!(!plan.writes_in_order(), "plans that write a key twice are committed alone");
             merged.key_locks.extend_from_slice(&plan.key_locks);
+            merged.shared_key_locks.extend_from_slice(&plan.shared_key_locks);
             merged.locked_keys.extend_from_slice(&plan.locked_keys);
+            merged.share_locked_keys.extend_from_slice(&plan.share_locked_keys);
             merged.expect_keys.extend_from_slice(&plan.expect_keys);
             merged.expect_versions.extend_from_slice(&plan.expect_versions);
             merged.deletes.extend_from_slice(&plan.deletes);
@@ -419,8 +466,12 @@ impl Plan {
         // The same lock order as a single plan's: sorted ids, sorted keys.
         merged.key_locks.sort_unstable();
         merged.key_locks.dedup();
+        merged.shared_key_locks.sort_unstable();
+        merged.shared_key_locks.dedup();
         merged.locked_keys.sort();
         merged.locked_keys.dedup();
+        merged.share_locked_keys.sort();
+        merged.share_locked_keys.dedup();
         merged.deletes.sort();
         new.sort_by(|a, b| a.0.cmp(&b.0));
         upserts.sort_by(|a, b| a.0.cmp(&b.0));
@@ -456,7 +507,7 @@ mod tests {
     }
 
     #[test]
-    fn plans_sort_writes_and_lock_keys_that_are_put_or_whose_existence_matters() {
+    fn plans_sort_writes_and_lock_keys_that_are_put_or_whose_existence_matters_sharing_those_only_checked() {
         let locks = Locks::new(Some("s"));
         let batch = Batch {
             checks: vec![
@@ -480,11 +531,14 @@ mod tests {
         // Inserts and swaps check their own expectations as they write.
         assert_eq!(plan.expect_keys, vec![b("c/absent"), b("c/v"), b("w/del"), b("w/gone")]);
         assert_eq!(plan.expect_versions, vec![None, Some(3), Some(2), None]);
-        assert_eq!(plan.locked_keys, vec![b("c/absent"), b("c/v"), b("w/del"), b("w/gone")]);
+        // Rows the batch writes are locked for update, rows it only checks for share.
+        assert_eq!(plan.locked_keys, vec![b("w/del"), b("w/gone")]);
+        assert_eq!(plan.share_locked_keys, vec![b("c/absent"), b("c/v")]);
         let mut key_locks: Vec<i64> =
-            ["c/absent", "w/z", "w/new", "w/a", "w/ver", "w/gone"].iter().map(|k| locks.key(k.as_bytes())).collect();
+            ["w/z", "w/new", "w/a", "w/ver", "w/gone"].iter().map(|k| locks.key(k.as_bytes())).collect();
         key_locks.sort_unstable();
         assert_eq!(plan.key_locks, key_locks);
+        assert_eq!(plan.shared_key_locks, vec![locks.key(b"c/absent")]);
         assert_eq!(plan.deletes, vec![b("w/del"), b("w/drop"), b("w/gone")]);
         assert_eq!((plan.new_keys, plan.new_values), (vec![b("w/new")], vec![b("2")]));
         assert_eq!(plan.upsert_keys, vec![b("w/a"), b("w/z")]);

@@ -212,7 +212,7 @@ fn lock_data_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
 impl Store for SqliteStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
         if let Some(hit) = self.cache.get(key) {
-            return Ok(Some(hit));
+            return Ok(hit);
         }
         let generation = self.cache.generation();
         let item = self

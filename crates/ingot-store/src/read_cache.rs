@@ -21,10 +21,12 @@
 //!   on every write otherwise). It keeps a key only if no other commit of that key overlapped it,
 //!   because overlapping commits may end here in another order than the one they committed in.
 //!
-//! Only keys that exist are cached: most lookups of a missing key happen once, just before the
-//! key is created, and would only take room. Memory is bounded by the bytes of keys and values
-//! held; when full, about half the entries (in hash order, which is arbitrary) are dropped at
-//! once.
+//! A key found missing is cached as missing too: authorization looks up records that mostly do
+//! not exist (an account's organization membership, a parameter's tags before it has any) on
+//! every decision, and without this each of those would be a round trip to PostgreSQL. The same
+//! rules keep a missing entry exact: a commit that creates the key forgets it first. Memory is
+//! bounded by the bytes of keys and values held; when full, about half the entries (in hash
+//! order, which is arbitrary) are dropped at once.
 
 use crate::Item;
 use std::collections::HashMap;
@@ -51,7 +53,8 @@ pub struct ReadCache {
 
 #[derive(Default)]
 struct State {
-    entries: HashMap<String, Item>,
+    /// `None`: the key is known to be missing.
+    entries: HashMap<String, Option<Item>>,
     bytes: usize,
     /// Counts commits that wrote keys; a fill read before the latest one is refused.
     generation: u64,
@@ -67,8 +70,8 @@ struct Writing {
     overlapped: bool,
 }
 
-fn entry_size(key: &str, item: &Item) -> usize {
-    key.len() + item.value.len() + ENTRY_OVERHEAD
+fn entry_size(key: &str, item: &Option<Item>) -> usize {
+    key.len() + item.as_ref().map_or(0, |i| i.value.len()) + ENTRY_OVERHEAD
 }
 
 impl ReadCache {
@@ -90,8 +93,9 @@ impl ReadCache {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The cached item of `key`, if the cache holds it (`None` says nothing about the store).
-    pub fn get(&self, key: &str) -> Option<Item> {
+    /// What the cache holds for `key`: `Some(Some(item))`, `Some(None)` when the key is known to
+    /// be missing, `None` when the cache says nothing about it.
+    pub fn get(&self, key: &str) -> Option<Option<Item>> {
         self.state().entries.get(key).cloned()
     }
 
@@ -99,7 +103,7 @@ impl ReadCache {
     /// changes it was read at.
     pub fn version(&self, key: &str) -> Option<(u64, u64)> {
         let state = self.state();
-        let version = state.entries.get(key)?.version;
+        let version = state.entries.get(key)?.as_ref()?.version;
         Some((version, self.changes()))
     }
 
@@ -111,9 +115,6 @@ impl ReadCache {
     /// Keeps what a read that started at `generation` returned, unless a commit has written
     /// since (it may have changed the key after the read saw it).
     pub fn fill(&self, generation: u64, key: &str, item: &Option<Item>) {
-        let Some(item) = item else {
-            return;
-        };
         let mut state = self.state();
         if state.generation != generation || state.entries.contains_key(key) || state.writing.contains_key(key) {
             return;
@@ -180,7 +181,7 @@ impl ReadCache {
             if alone {
                 if let Some(index) = written.iter().position(|(k, _)| k == key) {
                     let (key, item) = written.swap_remove(index);
-                    state.keep(key, item, self.capacity_bytes);
+                    state.keep(key, Some(item), self.capacity_bytes);
                 }
             }
         }
@@ -213,10 +214,11 @@ fn distinct<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 
 impl State {
     /// Holds `item` under `key` instead of what it held, unless it is too large; makes room first.
-    fn keep(&mut self, key: String, item: Item, capacity_bytes: usize) {
+    fn keep(&mut self, key: String, item: Option<Item>, capacity_bytes: usize) {
         self.forget(&key);
         let size = entry_size(&key, &item);
-        if item.value.len() > LARGEST_CACHED_VALUE || size > capacity_bytes {
+        let too_large = item.as_ref().is_some_and(|i| i.value.len() > LARGEST_CACHED_VALUE);
+        if too_large || size > capacity_bytes {
             return;
         }
         if self.bytes + size > capacity_bytes {
@@ -259,13 +261,13 @@ mod tests {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         let g = cache.generation();
         cache.fill(g, "a", &item(1, "x"));
-        assert_eq!(cache.get("a"), item(1, "x"));
+        assert_eq!(cache.get("a"), Some(item(1, "x")));
         cache.begin_write(["a"].into_iter());
         assert_eq!(cache.get("a"), None);
         cache.end_write(["a"].into_iter());
         assert_eq!(cache.get("a"), None);
         cache.fill(cache.generation(), "a", &item(2, "y"));
-        assert_eq!(cache.get("a"), item(2, "y"));
+        assert_eq!(cache.get("a"), Some(item(2, "y")));
     }
 
     #[test]
@@ -281,7 +283,7 @@ mod tests {
         assert_eq!(cache.get("a"), None);
         cache.end_write(["a"].into_iter());
         cache.fill(cache.generation(), "a", &item(2, "new"));
-        assert_eq!(cache.get("a"), item(2, "new"));
+        assert_eq!(cache.get("a"), Some(item(2, "new")));
         assert!(cache.state().writing.is_empty());
     }
 
@@ -292,7 +294,7 @@ mod tests {
         cache.begin_write(["checked", "written"].into_iter());
         let written = vec![("written".to_string(), item(7, "new").unwrap())];
         cache.end_write_keeping(["checked", "written"].into_iter(), written);
-        assert_eq!(cache.get("written"), item(7, "new"));
+        assert_eq!(cache.get("written"), Some(item(7, "new")));
         assert_eq!(cache.get("checked"), None);
         assert!(cache.state().writing.is_empty());
     }
@@ -302,7 +304,7 @@ mod tests {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         cache.begin_write(["a", "a"].into_iter());
         cache.end_write_keeping(["a", "a"].into_iter(), vec![("a".to_string(), item(3, "v").unwrap())]);
-        assert_eq!(cache.get("a"), item(3, "v"));
+        assert_eq!(cache.get("a"), Some(item(3, "v")));
         assert!(cache.state().writing.is_empty());
     }
 
@@ -330,7 +332,7 @@ mod tests {
         // Once no commit of it is in flight, the next one alone keeps its value again.
         cache.begin_write(["a"].into_iter());
         cache.end_write_keeping(["a"].into_iter(), vec![("a".to_string(), item(10, "third").unwrap())]);
-        assert_eq!(cache.get("a"), item(10, "third"));
+        assert_eq!(cache.get("a"), Some(item(10, "third")));
     }
 
     #[test]
@@ -345,11 +347,15 @@ mod tests {
     }
 
     #[test]
-    fn absence_is_not_cached() {
+    fn absence_is_cached_until_a_commit_of_the_key() {
         let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
         cache.fill(cache.generation(), "missing", &None);
+        assert_eq!(cache.get("missing"), Some(None));
+        assert_eq!(cache.version("missing"), None);
+        cache.begin_write(["missing"].into_iter());
         assert_eq!(cache.get("missing"), None);
-        assert_eq!(cache.state().bytes, 0);
+        cache.end_write(["missing"].into_iter());
+        assert_eq!(cache.get("missing"), None);
     }
 
     #[test]
