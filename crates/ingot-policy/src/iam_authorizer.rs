@@ -426,32 +426,19 @@ fn request_context(
 /// in use are compiled again on their next call).
 #[derive(Default)]
 pub struct PolicyCache {
-    compiled: RwLock<HashMap<(u64, PolicyKindKey), Vec<CompiledText>>>,
+    compiled: RwLock<HashMap<(u64, PolicyKind), Vec<CompiledText>>>,
 }
 
 /// A policy text and its compiled form (texts with the same hash share a bucket).
 type CompiledText = (Box<str>, Arc<Policy>);
 
-/// [`PolicyKind`] as a hash key (the engine's enum need not be `Hash`).
-type PolicyKindKey = u8;
-
 const CACHE_MAX: usize = 4096;
-
-fn kind_key(kind: PolicyKind) -> PolicyKindKey {
-    match kind {
-        PolicyKind::Identity => 0,
-        PolicyKind::Session => 1,
-        PolicyKind::Resource => 2,
-        PolicyKind::Trust => 3,
-        PolicyKind::ServiceControl => 4,
-    }
-}
 
 impl PolicyCache {
     /// The compiled form of `text`; `None` when it does not parse (a stored policy that no longer
     /// parses grants and denies nothing).
     pub fn get(&self, text: &str, kind: PolicyKind) -> Option<Arc<Policy>> {
-        let key = (ingot_store::hash::fnv1a(text.as_bytes()), kind_key(kind));
+        let key = (ingot_store::hash::fnv1a(text.as_bytes()), kind);
         {
             let compiled = self.compiled.read().unwrap_or_else(|p| p.into_inner());
             if let Some(found) = compiled.get(&key).and_then(|list| list.iter().find(|(t, _)| &**t == text)) {

@@ -132,7 +132,7 @@ pub fn aws_managed_policy_arn(partition: &str, policy_type: &str, policy_id: &st
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use ingot_core::{AccountId, Timestamp};
 
@@ -172,7 +172,8 @@ mod tests {
         assert_eq!(kind_of("p-12345678"), IdKind::Other);
     }
 
-    fn org() -> OrganizationRecord {
+    /// An organization to test with, shared by this crate's tests.
+    pub(crate) fn org() -> OrganizationRecord {
         OrganizationRecord {
             id: "o-abcdefghij".into(),
             arn: "arn:aws:organizations::111111111111:organization/o-abcdefghij".into(),

@@ -225,25 +225,7 @@ pub async fn ou_chain(tx: &Tx, org: &OrganizationRecord, id: &str) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ingot_core::Timestamp;
-
-    fn org() -> OrganizationRecord {
-        OrganizationRecord {
-            id: "o-abcdefghij".into(),
-            arn: "arn:aws:organizations::111111111111:organization/o-abcdefghij".into(),
-            feature_set: "ALL".into(),
-            management_account: AccountId::parse("111111111111").unwrap(),
-            management_email: "m@example.com".into(),
-            created: Timestamp(0),
-            root_id: "r-ab12".into(),
-            root_arn: String::new(),
-            root_name: "Root".into(),
-            policy_types: vec![],
-            root_policies: vec![],
-            root_tags: vec![],
-            service_access: vec![],
-        }
-    }
+    use crate::ids::tests::org;
 
     fn ou(id: &str, parent: &str) -> (String, OuRecord) {
         let record = OuRecord {
