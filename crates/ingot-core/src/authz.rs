@@ -57,6 +57,9 @@ pub struct Access<'a> {
     /// identity policy alone is never enough, and a statement naming the account delegates to
     /// the identity policies.
     pub resource_policy_required: bool,
+    /// Whether something besides policies already allows the call (a KMS grant for this
+    /// principal and operation): then only explicit denies and SCPs can refuse it.
+    pub granted: bool,
 }
 
 impl<'a> Access<'a> {
@@ -77,6 +80,7 @@ impl<'a> Access<'a> {
             conditions: Vec::new(),
             resource_policy: None,
             resource_policy_required: false,
+            granted: false,
         }
     }
 
@@ -118,6 +122,12 @@ impl<'a> Access<'a> {
     pub fn with_required_resource_policy(mut self, policy: &'a str) -> Self {
         self.resource_policy = Some(policy);
         self.resource_policy_required = true;
+        self
+    }
+
+    /// A grant allows the call (KMS): policies can still deny it explicitly, SCPs still cap it.
+    pub fn with_grant(mut self) -> Self {
+        self.granted = true;
         self
     }
 

@@ -19,6 +19,10 @@ pub struct Origin<'a> {
     pub user_agent: &'a str,
     /// The access key that signed the request; `None` for calls made inside Ingot.
     pub access_key_id: Option<&'a str>,
+    /// The AWS service that makes this call for the principal (`ssm.amazonaws.com` when SSM
+    /// encrypts a SecureString with the caller's permissions): policies see it as
+    /// `aws:CalledVia` and KMS as `kms:ViaService`. `None` when the principal calls directly.
+    pub via_service: Option<&'a str>,
 }
 
 /// One operation call made inside Ingot.

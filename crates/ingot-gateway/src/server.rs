@@ -399,6 +399,12 @@ impl<'a> CallInfo<'a> {
     where
         'a: 'k,
     {
-        Origin { request_id: self.request_id, source_ip: self.source_ip, user_agent: self.user_agent, access_key_id }
+        Origin {
+            request_id: self.request_id,
+            source_ip: self.source_ip,
+            user_agent: self.user_agent,
+            access_key_id,
+            via_service: None,
+        }
     }
 }

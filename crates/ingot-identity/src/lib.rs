@@ -14,10 +14,12 @@
 //! | `iam.rs` | user, group, role, managed policy and instance profile records, their keys and ARNs |
 //! | `managed.rs` | AWS managed policies (`arn:aws:iam::aws:policy/…`), kept as JSON under `data/` |
 //! | `organization.rs` | organization, account, OU, policy and handshake records, membership |
+//! | `principals.rs` | whether a principal named in a policy exists |
 
 pub mod iam;
 pub mod managed;
 pub mod organization;
+pub mod principals;
 
 pub use iam::{
     entity_name_key, GroupRecord, InstanceProfileRecord, ManagedPolicyRecord, PolicyVersion, RoleRecord, Tag,

@@ -376,7 +376,8 @@ mod tests {
         let account = AccountId::parse("111122223333").unwrap();
         let scope = Scope::new(account.clone(), Region::parse("us-east-1").unwrap());
         let principal = Principal::root(account);
-        let origin = Origin { request_id: "r", source_ip: "127.0.0.1", user_agent: "t", access_key_id: None };
+        let origin =
+            Origin { request_id: "r", source_ip: "127.0.0.1", user_agent: "t", access_key_id: None, via_service: None };
         let invocation = Invocation {
             service: &Toucher,
             operation: &JSON_MODEL.operations[0],

@@ -256,8 +256,13 @@ impl JobRunner {
                 None => Principal::service(handler.service(), job.scope.account.clone()),
             };
             let acting_as = ingot_core::identity::service_principal_name(handler.service());
-            let origin =
-                Origin { request_id: &job.id, source_ip: &acting_as, user_agent: &acting_as, access_key_id: None };
+            let origin = Origin {
+                request_id: &job.id,
+                source_ip: &acting_as,
+                user_agent: &acting_as,
+                access_key_id: None,
+                via_service: None,
+            };
             let ctx = JobContext {
                 request: RequestContext { env, scope: &job.scope, principal: &principal, origin, now, tx },
                 actions: Mutex::new(Vec::new()),

@@ -1,7 +1,9 @@
 //! Keys and aliases as stored.
 
+use crate::asymmetric::AsymmetricSpec;
 use crate::envelope::KeyError;
 use crate::lookup::{alias_arn, key_arn};
+use crate::mac::HmacSpec;
 use base64::Engine;
 use ingot_core::crypto::SecretBox;
 use ingot_core::{IdGen, Scope, Timestamp};
@@ -33,18 +35,129 @@ pub enum KeyState {
     Updating,
 }
 
-/// What the key is for. Only symmetric encryption is modelled so far.
+/// What the key is for (`KeyUsage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyUsage {
     #[serde(rename = "ENCRYPT_DECRYPT")]
     EncryptDecrypt,
+    #[serde(rename = "SIGN_VERIFY")]
+    SignVerify,
+    #[serde(rename = "GENERATE_VERIFY_MAC")]
+    GenerateVerifyMac,
 }
 
-/// The key's type. Only the symmetric default (AES-256-GCM) is modelled so far.
+impl KeyUsage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyUsage::EncryptDecrypt => "ENCRYPT_DECRYPT",
+            KeyUsage::SignVerify => "SIGN_VERIFY",
+            KeyUsage::GenerateVerifyMac => "GENERATE_VERIFY_MAC",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [KeyUsage::EncryptDecrypt, KeyUsage::SignVerify, KeyUsage::GenerateVerifyMac]
+            .into_iter()
+            .find(|u| u.as_str() == text)
+    }
+}
+
+/// The key's type (`KeySpec`): the symmetric default (AES-256-GCM), RSA and elliptic-curve key
+/// pairs, and HMAC keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeySpec {
     #[serde(rename = "SYMMETRIC_DEFAULT")]
     SymmetricDefault,
+    #[serde(rename = "RSA_2048")]
+    Rsa2048,
+    #[serde(rename = "RSA_3072")]
+    Rsa3072,
+    #[serde(rename = "RSA_4096")]
+    Rsa4096,
+    #[serde(rename = "ECC_NIST_P256")]
+    EccNistP256,
+    #[serde(rename = "ECC_NIST_P384")]
+    EccNistP384,
+    #[serde(rename = "ECC_NIST_P521")]
+    EccNistP521,
+    #[serde(rename = "ECC_SECG_P256K1")]
+    EccSecgP256k1,
+    #[serde(rename = "HMAC_224")]
+    Hmac224,
+    #[serde(rename = "HMAC_256")]
+    Hmac256,
+    #[serde(rename = "HMAC_384")]
+    Hmac384,
+    #[serde(rename = "HMAC_512")]
+    Hmac512,
+}
+
+/// What kind of cryptography a [`KeySpec`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    Symmetric,
+    Asymmetric(AsymmetricSpec),
+    Hmac(HmacSpec),
+}
+
+impl KeySpec {
+    pub const ALL: [KeySpec; 12] = [
+        KeySpec::SymmetricDefault,
+        KeySpec::Rsa2048,
+        KeySpec::Rsa3072,
+        KeySpec::Rsa4096,
+        KeySpec::EccNistP256,
+        KeySpec::EccNistP384,
+        KeySpec::EccNistP521,
+        KeySpec::EccSecgP256k1,
+        KeySpec::Hmac224,
+        KeySpec::Hmac256,
+        KeySpec::Hmac384,
+        KeySpec::Hmac512,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self.family() {
+            KeyFamily::Symmetric => "SYMMETRIC_DEFAULT",
+            KeyFamily::Asymmetric(spec) => spec.as_str(),
+            KeyFamily::Hmac(spec) => spec.as_str(),
+        }
+    }
+
+    /// The spec AWS names `text`, among those Ingot serves.
+    pub fn parse(text: &str) -> Option<Self> {
+        KeySpec::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn family(self) -> KeyFamily {
+        match self {
+            KeySpec::SymmetricDefault => KeyFamily::Symmetric,
+            KeySpec::Rsa2048 => KeyFamily::Asymmetric(AsymmetricSpec::Rsa2048),
+            KeySpec::Rsa3072 => KeyFamily::Asymmetric(AsymmetricSpec::Rsa3072),
+            KeySpec::Rsa4096 => KeyFamily::Asymmetric(AsymmetricSpec::Rsa4096),
+            KeySpec::EccNistP256 => KeyFamily::Asymmetric(AsymmetricSpec::EccNistP256),
+            KeySpec::EccNistP384 => KeyFamily::Asymmetric(AsymmetricSpec::EccNistP384),
+            KeySpec::EccNistP521 => KeyFamily::Asymmetric(AsymmetricSpec::EccNistP521),
+            KeySpec::EccSecgP256k1 => KeyFamily::Asymmetric(AsymmetricSpec::EccSecgP256k1),
+            KeySpec::Hmac224 => KeyFamily::Hmac(HmacSpec::Hmac224),
+            KeySpec::Hmac256 => KeyFamily::Hmac(HmacSpec::Hmac256),
+            KeySpec::Hmac384 => KeyFamily::Hmac(HmacSpec::Hmac384),
+            KeySpec::Hmac512 => KeyFamily::Hmac(HmacSpec::Hmac512),
+        }
+    }
+
+    /// Whether a key of this spec may have `usage` (RSA: encryption or signing; elliptic curves:
+    /// signing; HMAC: MACs; the symmetric default: encryption).
+    pub fn allows_usage(self, usage: KeyUsage) -> bool {
+        match self.family() {
+            KeyFamily::Symmetric => usage == KeyUsage::EncryptDecrypt,
+            KeyFamily::Hmac(_) => usage == KeyUsage::GenerateVerifyMac,
+            KeyFamily::Asymmetric(spec) if spec.is_rsa() => {
+                matches!(usage, KeyUsage::EncryptDecrypt | KeyUsage::SignVerify)
+            }
+            KeyFamily::Asymmetric(_) => usage == KeyUsage::SignVerify,
+        }
+    }
 }
 
 /// Where the key material came from. Only material generated by KMS is modelled so far.
@@ -54,12 +167,106 @@ pub enum KeyOrigin {
     AwsKms,
 }
 
+/// How a key's material was replaced (`RotationType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RotationType {
+    #[serde(rename = "AUTOMATIC")]
+    Automatic,
+    #[serde(rename = "ON_DEMAND")]
+    OnDemand,
+}
+
+impl RotationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RotationType::Automatic => "AUTOMATIC",
+            RotationType::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// One rotation of a symmetric key: new material, which encrypts from then on. Older material
+/// stays to decrypt what it encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    /// `KeyMaterialId`: 64 hex digits.
+    pub material_id: String,
+    pub rotation_date: Timestamp,
+    pub rotation_type: RotationType,
+    /// Base64 of the sealed material (associated data: `ARN#MATERIAL_ID`).
+    sealed_material: String,
+}
+
+/// Automatic rotation, when enabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationSchedule {
+    pub period_days: u32,
+    pub next_rotation: Timestamp,
+}
+
+/// A tag of a key (`TagKey`, `TagValue`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyTag {
+    pub key: String,
+    pub value: String,
+}
+
+/// A grant on a key: it allows its grantee the listed operations (KMS operation names such as
+/// `Decrypt`, `ReEncryptFrom`), within its encryption-context constraints. Grants live inside
+/// their key's record, so deciding a cryptographic call reads one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyGrant {
+    /// 64 hex digits.
+    pub grant_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub creation_date: Timestamp,
+    pub grantee_principal: String,
+    #[serde(default)]
+    pub retiring_principal: Option<String>,
+    /// `arn:PARTITION:iam::ACCOUNT:root` of the account that created the grant.
+    pub issuing_account: String,
+    pub operations: Vec<String>,
+    #[serde(default)]
+    pub encryption_context_subset: Option<std::collections::BTreeMap<String, String>>,
+    #[serde(default)]
+    pub encryption_context_equals: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// What a new key is made of, besides its fresh material.
+#[derive(Debug, Clone)]
+pub struct KeyDraft {
+    pub key_manager: KeyManager,
+    pub description: String,
+    pub policy: String,
+    pub key_usage: KeyUsage,
+    pub key_spec: KeySpec,
+    pub tags: Vec<KeyTag>,
+}
+
+impl KeyDraft {
+    /// A symmetric encryption key with no tags.
+    pub fn symmetric(key_manager: KeyManager, description: &str, policy: String) -> Self {
+        KeyDraft {
+            key_manager,
+            description: description.to_string(),
+            policy,
+            key_usage: KeyUsage::EncryptDecrypt,
+            key_spec: KeySpec::SymmetricDefault,
+            tags: Vec::new(),
+        }
+    }
+}
+
 /// A KMS key, stored at [`crate::key_storage_key`].
 ///
 /// The material is sealed with the server's [`SecretBox`] with the key ARN as associated data, so
 /// the stored record never holds it in plain text and sealed material copied into another key's
-/// record does not open. There is deliberately no accessor for the plain material: use
-/// [`crate::encrypt`] and [`crate::decrypt`].
+/// record does not open. There is deliberately no public accessor for the plain material: the
+/// operations of `crate::cryptography` open it for one operation at a time.
+///
+/// Material by kind: AES-256 key (symmetric), PKCS#8 DER private key (asymmetric; the public key
+/// is kept beside it in the clear), HMAC key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyRecord {
     /// A UUID.
@@ -78,15 +285,46 @@ pub struct KeyRecord {
     /// When a key in [`KeyState::PendingDeletion`] is deleted.
     #[serde(default)]
     pub deletion_date: Option<Timestamp>,
+    /// The waiting period ScheduleKeyDeletion was given, while pending deletion.
+    #[serde(default)]
+    pub pending_window_days: Option<u32>,
     /// The key policy document, kept as the JSON text it was given in (GetKeyPolicy returns it).
     pub policy: String,
-    /// Base64 of the sealed 32-byte material (`nonce || ciphertext`, associated data: `arn`).
+    #[serde(default)]
+    pub tags: Vec<KeyTag>,
+    /// The names (`alias/…`) of the aliases that point at the key, kept with the key so that
+    /// `kms:ResourceAliases` costs no listing and deleting the key finds them.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Base64 of the DER SubjectPublicKeyInfo of an asymmetric key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// `KeyMaterialId` of the original material; records written before rotation existed have
+    /// none and derive it from the ARN ([`KeyRecord::original_material_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    material_id: Option<String>,
+    /// Base64 of the sealed original material (`nonce || ciphertext`, associated data: `arn`).
     sealed_material: String,
+    /// Later material, oldest first; the last one encrypts.
+    #[serde(default)]
+    pub rotations: Vec<Rotation>,
+    #[serde(default)]
+    pub rotation_schedule: Option<RotationSchedule>,
+    #[serde(default)]
+    pub grants: Vec<KeyGrant>,
 }
 
 impl ingot_store::Record for KeyRecord {
     const KIND: &'static str = "kms.key";
     const SCHEMA_VERSION: u32 = 1;
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn material_id(ids: &IdGen) -> String {
+    hex::encode(ids.bytes(32))
 }
 
 impl KeyRecord {
@@ -101,25 +339,65 @@ impl KeyRecord {
         description: &str,
         policy: String,
     ) -> Self {
+        let draft = KeyDraft::symmetric(key_manager, description, policy);
+        let material = ids.bytes(KEY_MATERIAL_LEN);
+        Self::with_material(secrets, ids, now, scope, draft, &material, None)
+    }
+
+    /// A new enabled key of any spec, with fresh material (a new key pair for asymmetric specs).
+    pub fn create(
+        secrets: &SecretBox,
+        ids: &IdGen,
+        now: Timestamp,
+        scope: &Scope,
+        draft: KeyDraft,
+    ) -> Result<Self, KeyError> {
+        let (material, public_key) = match draft.key_spec.family() {
+            KeyFamily::Symmetric => (ids.bytes(KEY_MATERIAL_LEN), None),
+            KeyFamily::Hmac(spec) => (ids.bytes(spec.key_len()), None),
+            KeyFamily::Asymmetric(spec) => {
+                let pair = crate::asymmetric::generate_key_pair(spec).map_err(|_| KeyError::Sealed)?;
+                (pair.private_pkcs8_der, Some(pair.public_spki_der))
+            }
+        };
+        Ok(Self::with_material(secrets, ids, now, scope, draft, &material, public_key.as_deref()))
+    }
+
+    fn with_material(
+        secrets: &SecretBox,
+        ids: &IdGen,
+        now: Timestamp,
+        scope: &Scope,
+        draft: KeyDraft,
+        material: &[u8],
+        public_key: Option<&[u8]>,
+    ) -> Self {
         let key_id = ids.uuid();
         let arn = key_arn(scope, &key_id);
-        let material = ids.bytes(KEY_MATERIAL_LEN);
-        let sealed = secrets.seal(ids, &material, arn.as_bytes());
+        let sealed = secrets.seal(ids, material, arn.as_bytes());
         KeyRecord {
             key_id,
             arn,
             account: scope.account.to_string(),
             region: scope.region.to_string(),
-            description: description.to_string(),
-            key_manager,
+            description: draft.description,
+            key_manager: draft.key_manager,
             key_state: KeyState::Enabled,
-            key_usage: KeyUsage::EncryptDecrypt,
-            key_spec: KeySpec::SymmetricDefault,
+            key_usage: draft.key_usage,
+            key_spec: draft.key_spec,
             origin: KeyOrigin::AwsKms,
             creation_date: now,
             deletion_date: None,
-            policy,
-            sealed_material: base64::engine::general_purpose::STANDARD.encode(sealed),
+            pending_window_days: None,
+            policy: draft.policy,
+            tags: draft.tags,
+            aliases: Vec::new(),
+            public_key: public_key.map(b64),
+            material_id: Some(material_id(ids)),
+            sealed_material: b64(&sealed),
+            rotations: Vec::new(),
+            rotation_schedule: None,
+            grants: Vec::new(),
         }
     }
 
@@ -138,14 +416,65 @@ impl KeyRecord {
         }
     }
 
-    /// Opens the material: only in memory, only for one operation.
-    pub(crate) fn open_material(&self, secrets: &SecretBox) -> Result<[u8; KEY_MATERIAL_LEN], KeyError> {
-        let sealed = base64::engine::general_purpose::STANDARD
-            .decode(self.sealed_material.as_bytes())
-            .map_err(|_| KeyError::Sealed)?;
-        let plain = secrets.open(&sealed, self.arn.as_bytes()).map_err(|_| KeyError::Sealed)?;
-        <[u8; KEY_MATERIAL_LEN]>::try_from(plain.as_slice()).map_err(|_| KeyError::Sealed)
+    /// `KeyMaterialId` of the original material.
+    pub fn original_material_id(&self) -> String {
+        self.material_id.clone().unwrap_or_else(|| ingot_core::crypto::sha256_hex(self.arn.as_bytes()))
     }
+
+    /// `CurrentKeyMaterialId`: the material that encrypts now.
+    pub fn current_material_id(&self) -> String {
+        match self.rotations.last() {
+            Some(rotation) => rotation.material_id.clone(),
+            None => self.original_material_id(),
+        }
+    }
+
+    /// The index of the material that encrypts now: 0 for the original, `n` after `n` rotations.
+    pub fn current_material(&self) -> u32 {
+        u32::try_from(self.rotations.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Replaces the key's encrypting material with fresh material (symmetric keys only; the
+    /// caller checks). Older material stays for decryption.
+    pub fn rotate(&mut self, secrets: &SecretBox, ids: &IdGen, now: Timestamp, rotation_type: RotationType) {
+        let material_id = material_id(ids);
+        let material = ids.bytes(KEY_MATERIAL_LEN);
+        let sealed = secrets.seal(ids, &material, rotation_aad(&self.arn, &material_id).as_bytes());
+        self.rotations.push(Rotation { material_id, rotation_date: now, rotation_type, sealed_material: b64(&sealed) });
+    }
+
+    /// The DER SubjectPublicKeyInfo of an asymmetric key.
+    pub fn public_key_der(&self) -> Option<Vec<u8>> {
+        let text = self.public_key.as_deref()?;
+        base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).ok()
+    }
+
+    /// Opens the material of index `index` (0: the original): only in memory, only for one
+    /// operation. `None` for an index the key does not have.
+    pub(crate) fn open_material_at(&self, secrets: &SecretBox, index: u32) -> Result<Vec<u8>, KeyError> {
+        let (sealed, aad) = match index {
+            0 => (&self.sealed_material, self.arn.clone()),
+            n => {
+                let rotation = usize::try_from(n - 1)
+                    .ok()
+                    .and_then(|i| self.rotations.get(i))
+                    .ok_or(KeyError::InvalidCiphertext)?;
+                (&rotation.sealed_material, rotation_aad(&self.arn, &rotation.material_id))
+            }
+        };
+        let sealed =
+            base64::engine::general_purpose::STANDARD.decode(sealed.as_bytes()).map_err(|_| KeyError::Sealed)?;
+        secrets.open(&sealed, aad.as_bytes()).map_err(|_| KeyError::Sealed)
+    }
+
+    /// Opens the original material (the only material of asymmetric and HMAC keys).
+    pub(crate) fn open_material(&self, secrets: &SecretBox) -> Result<Vec<u8>, KeyError> {
+        self.open_material_at(secrets, 0)
+    }
+}
+
+fn rotation_aad(arn: &str, material_id: &str) -> String {
+    [arn, "#", material_id].concat()
 }
 
 /// An alias, stored at [`crate::alias_storage_key`]. Alias names include the `alias/` prefix.

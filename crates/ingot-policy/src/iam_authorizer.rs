@@ -135,6 +135,7 @@ impl IamAuthorizer {
                 session: gathered.session.as_ref().map(|s| s.iter().map(Arc::as_ref).collect()),
                 principal_is_root: principal.kind == PrincipalKind::Root,
                 same_account: resource_account.is_none_or(|a| a == principal.account.as_str()),
+                granted: access.granted,
             };
             let evaluation = evaluate(&set, &Request { action, resource, principal: facts, context: &context });
             if !evaluation.allowed {
@@ -339,7 +340,8 @@ async fn session_policies(
     Ok(Some(policies))
 }
 
-fn principal_facts(principal: &Principal) -> PrincipalFacts {
+/// Who `principal` is, for matching the `Principal` elements of resource policies.
+pub fn principal_facts(principal: &Principal) -> PrincipalFacts {
     PrincipalFacts {
         account: principal.account.to_string(),
         arn: principal.arn.clone(),
@@ -417,6 +419,13 @@ fn request_context(
     }
     if wanted("aws:requestedregion") {
         keys.set_one("aws:RequestedRegion", ctx.scope.region.as_str());
+    }
+    if let Some(service) = ctx.origin.via_service {
+        // A service calling with the principal's permissions (a forward access session).
+        keys.set_one("aws:ViaAWSService", "true");
+        keys.set("aws:CalledVia", vec![service.to_string()]);
+        keys.set_one("aws:CalledViaFirst", service);
+        keys.set_one("aws:CalledViaLast", service);
     }
     keys
 }

@@ -16,5 +16,5 @@ pub use engine::{
     evaluate, ContextKeys, Denial, Evaluation, MatchedStatement, Policy, PolicyError, PolicyKind, PolicySet,
     PolicySource, PrincipalFacts, Request,
 };
-pub use iam_authorizer::{IamAuthorizer, PolicyCache};
+pub use iam_authorizer::{principal_facts, IamAuthorizer, PolicyCache};
 pub use own_account::OwnAccountAuthorizer;

@@ -4,14 +4,12 @@
 //! stays put while the caller pages.
 
 use crate::errors::IamError;
-use ingot_core::page::{decode_page_token, encode_page_token};
+use ingot_core::page::{self, PageError};
 use ingot_core::CommonError;
 use ingot_store::{Record, Tx};
 
 pub const DEFAULT_MAX_ITEMS: usize = 100;
 const MAX_MAX_ITEMS: usize = 1000;
-/// Records read per store scan while a filtered listing fills its page.
-const SCAN_BATCH: usize = 200;
 
 /// The page size a request asks for.
 pub fn max_items(requested: Option<i32>) -> usize {
@@ -21,61 +19,29 @@ pub fn max_items(requested: Option<i32>) -> usize {
     }
 }
 
-/// One page: its items, and the marker of the next page when there is more.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub marker: Option<String>,
-}
+pub use ingot_core::page::Page;
 
-impl<T> Page<T> {
-    pub fn is_truncated(&self) -> bool {
-        self.marker.is_some()
-    }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { items: self.items.into_iter().map(f).collect(), marker: self.marker }
+fn iam_error(e: PageError) -> IamError {
+    match e {
+        PageError::InvalidToken => CommonError::validation("Invalid Marker.").into(),
+        PageError::Store(e) => e.into(),
     }
 }
 
 /// The sort key after which a page starts; `None` for the first page.
 pub fn start_after(query: &str, marker: Option<&str>) -> Result<Option<String>, IamError> {
-    match marker {
-        None => Ok(None),
-        Some(marker) => match decode_page_token(query, marker) {
-            Some(position) => Ok(Some(position)),
-            None => Err(CommonError::validation("Invalid Marker.").into()),
-        },
-    }
+    page::start_after(query, marker).map_err(iam_error)
 }
 
 /// A page of `items`, each with its sort key (unique): sorted here, then cut after the marker's
 /// key and at `max_items`.
 pub fn page_of<T>(
-    mut items: Vec<(String, T)>,
+    items: Vec<(String, T)>,
     query: &str,
     marker: Option<&str>,
     max_items: usize,
 ) -> Result<Page<T>, IamError> {
-    let after = start_after(query, marker)?;
-    items.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut rest = items.into_iter().filter(|(k, _)| after.as_ref().is_none_or(|a| k > a)).peekable();
-    let mut page = Vec::new();
-    let mut last = None;
-    while page.len() < max_items {
-        match rest.next() {
-            Some((k, item)) => {
-                last = Some(k);
-                page.push(item);
-            }
-            None => break,
-        }
-    }
-    let marker = match (rest.peek(), last) {
-        (Some(_), Some(last)) => Some(encode_page_token(query, &last)),
-        _ => None,
-    };
-    Ok(Page { items: page, marker })
+    page::page_of(items, query, marker, max_items).map_err(iam_error)
 }
 
 /// A page of the records under `prefix` (in key order) that `keep` accepts.
@@ -85,30 +51,9 @@ pub async fn scan_page<R: Record>(
     query: &str,
     marker: Option<&str>,
     max_items: usize,
-    mut keep: impl FnMut(&R) -> bool,
+    keep: impl FnMut(&R) -> bool,
 ) -> Result<Page<R>, IamError> {
-    let mut after = start_after(query, marker)?;
-    let mut page = Vec::new();
-    let mut last_kept: Option<String> = None;
-    loop {
-        let batch = tx.scan_records::<R>(prefix, after.as_deref(), SCAN_BATCH).await?;
-        let full = batch.len() == SCAN_BATCH;
-        for (key, record) in batch {
-            after = Some(key.clone());
-            if !keep(&record) {
-                continue;
-            }
-            if page.len() == max_items {
-                let marker = last_kept.map(|k| encode_page_token(query, &k));
-                return Ok(Page { items: page, marker });
-            }
-            last_kept = Some(key);
-            page.push(record);
-        }
-        if !full {
-            return Ok(Page { items: page, marker: None });
-        }
-    }
+    page::scan_page(tx, prefix, query, marker, max_items, keep).await.map_err(iam_error)
 }
 
 #[cfg(test)]

@@ -24,8 +24,7 @@ async fn history_entry(
     arn: &str,
     with_decryption: bool,
 ) -> Result<ParameterHistory, SsmError> {
-    let value =
-        secure::readable_value(ctx, ctx.scope, arn, version.parameter_type, &version.value, with_decryption).await?;
+    let value = secure::readable_value(ctx, arn, version.parameter_type, &version.value, with_decryption).await?;
     Ok(ParameterHistory {
         name: Some(version.name.clone()),
         r#type: Some(version.parameter_type),

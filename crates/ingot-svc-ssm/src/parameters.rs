@@ -312,10 +312,7 @@ impl Handler<PutParameter> for Ssm {
             None
         };
         let value = match &key_id {
-            Some(key_id) => {
-                let key = secure::key_for_write(ctx, key_id).await?;
-                secure::encrypt(ctx, &key, &arn, &input.value)?
-            }
+            Some(key_id) => secure::encrypt(ctx, key_id, &arn, &input.value).await?,
             None => input.value,
         };
 
@@ -427,8 +424,7 @@ pub async fn to_parameter(
     selector: Option<&Selector>,
     with_decryption: bool,
 ) -> Result<Parameter, SsmError> {
-    let value =
-        secure::readable_value(ctx, ctx.scope, &arn, version.parameter_type, version.value, with_decryption).await?;
+    let value = secure::readable_value(ctx, &arn, version.parameter_type, version.value, with_decryption).await?;
     Ok(Parameter {
         name: Some(version.name.to_string()),
         r#type: Some(version.parameter_type),

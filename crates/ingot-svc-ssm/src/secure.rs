@@ -1,98 +1,119 @@
-//! SecureString values: encrypted under a KMS key of the account (the AWS-managed
+//! SecureString values, encrypted by KMS under a key of the caller's choice (the AWS managed
 //! `alias/aws/ssm` unless the caller names one) with the encryption context
-//! `{"PARAMETER_ARN": <parameter ARN>}`. The store keeps only the base64 ciphertext, which is also
-//! what reads without decryption return.
+//! `{"PARAMETER_ARN": <parameter ARN>}`.
+//!
+//! SSM calls KMS through the invoker as the caller, marked as SSM acting for them
+//! (`Origin::via_service`), so the key policy, the caller's IAM policies and grants decide, with
+//! `kms:ViaService` = `ssm.REGION.amazonaws.com` and `kms:CallerAccount`, and KMS's own audit
+//! record names the call. Values up to 4 KiB are encrypted by KMS `Encrypt`; larger ones (the
+//! Advanced tier takes 8 KiB) are sealed locally under a data key from `GenerateDataKey`, as AWS
+//! does with envelope encryption. The store keeps only the base64 ciphertext, which is also what
+//! reads without decryption return.
 
 use crate::errors::SsmError;
 use base64::Engine;
-use ingot_core::crypto::SecretBox;
-use ingot_core::{CommonError, IdGen, RequestContext, Scope};
-use ingot_keys::{KeyError, KeyRecord, KeyState};
-use ingot_store::Tx;
-use std::collections::BTreeMap;
+use ingot_core::{Call, CommonError, CommonKind, Origin, RequestContext, ServiceFailure};
+use serde_json::{json, Value};
 
 /// The key SecureStrings use when the caller names none.
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
+/// The most KMS `Encrypt` takes; larger values are envelope-encrypted.
+const KMS_PLAINTEXT_MAX: usize = 4096;
+/// First byte of an envelope-encrypted value (KMS blobs start with their format version, 1 or 2).
+const ENVELOPE_MARKER: u8 = 0xE1;
 
-fn context(arn: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([("PARAMETER_ARN".to_string(), arn.to_string())])
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// How AWS reports a KMS failure through SSM.
-fn kms_failure(ids: &IdGen, what: String, kms_code: &str) -> SsmError {
-    SsmError::invalid_key_id(format!(
-        "{what} (Service: AWSKMS; Status Code: 400; Error Code: {kms_code}; Request ID: {}; Proxy: null)",
-        ids.uuid()
-    ))
+fn unb64(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
-fn unusable(ids: &IdGen, key: &KeyRecord, error: &KeyError) -> SsmError {
-    match error {
-        KeyError::KeyDisabled => kms_failure(ids, format!("{} is disabled.", key.arn), "DisabledException"),
-        KeyError::KeyPendingDeletion => {
-            kms_failure(ids, format!("{} is pending deletion.", key.arn), "KMSInvalidStateException")
+fn context(arn: &str) -> Value {
+    json!({ "PARAMETER_ARN": arn })
+}
+
+/// Calls KMS as the caller, with SSM acting for them.
+async fn call_kms(ctx: &RequestContext<'_>, operation: &str, input: Value) -> Result<Value, SsmError> {
+    let origin = Origin { via_service: Some("ssm.amazonaws.com"), ..ctx.origin };
+    let call = Call { service: "kms", operation, scope: ctx.scope, principal: ctx.principal, origin };
+    ctx.env.invoker.invoke(ctx.env, call, input).await.map_err(|failure| kms_failure(ctx, failure))
+}
+
+/// How AWS reports a KMS failure through SSM: an access denial as SSM's, anything about the key
+/// as `InvalidKeyId`, each with KMS's own words and code.
+fn kms_failure(ctx: &RequestContext<'_>, failure: ServiceFailure) -> SsmError {
+    let (code, message) = match &failure {
+        ServiceFailure::Modeled(m) => (m.code.to_string(), m.message.clone().unwrap_or_default()),
+        ServiceFailure::Common(c) if c.kind == CommonKind::AccessDenied => {
+            ("AccessDeniedException".to_string(), c.message.clone())
         }
-        KeyError::KeyUnavailable(state) => {
-            kms_failure(ids, format!("{} is {}.", key.arn, state_words(*state)), "KMSInvalidStateException")
-        }
-        other => CommonError::internal(format!("SecureString key {}: {other}", key.arn)).into(),
-    }
-}
-
-fn state_words(state: KeyState) -> String {
-    format!("{state:?}").to_ascii_lowercase()
-}
-
-/// The key a SecureString write uses. The AWS-managed key is created on first use.
-pub async fn key_for_write(ctx: &RequestContext<'_>, key_id: &str) -> Result<KeyRecord, SsmError> {
-    if key_id == DEFAULT_KEY_ID {
-        return Ok(ingot_keys::aws_managed_key(&ctx.tx, ctx.secrets(), ctx.ids(), ctx.now, ctx.scope, "ssm").await?);
-    }
-    match ingot_keys::resolve_key(&ctx.tx, ctx.scope, key_id).await? {
-        Some(key) => Ok(key),
-        None => Err(not_found(ctx.ids(), ctx.scope, key_id)),
-    }
-}
-
-fn not_found(ids: &IdGen, scope: &Scope, key_id: &str) -> SsmError {
-    let alias_arn = |name: &str| ingot_keys::alias_arn(scope, name);
-    let what = if key_id.starts_with("alias/") {
-        format!("Alias {} is not found.", alias_arn(key_id))
-    } else if key_id.starts_with("arn:") && key_id.contains(":alias/") {
-        format!("Alias {key_id} is not found.")
-    } else if key_id.starts_with("arn:") {
-        format!("Key '{key_id}' does not exist")
+        ServiceFailure::Common(c) if c.kind == CommonKind::InternalFailure => return SsmError::Common(c.clone()),
+        ServiceFailure::Common(c) => (failure.code_for_audit(), c.message.clone()),
+    };
+    let detail = format!(
+        "{message} (Service: AWSKMS; Status Code: 400; Error Code: {code}; Request ID: {}; Proxy: null)",
+        ctx.ids().uuid()
+    );
+    if code == "AccessDeniedException" {
+        SsmError::Common(CommonError::access_denied(detail))
     } else {
-        format!("Key '{}' does not exist", ingot_keys::key_arn(scope, key_id))
-    };
-    kms_failure(ids, what, "NotFoundException")
+        SsmError::invalid_key_id(detail)
+    }
 }
 
-/// Encrypts `plaintext` for the parameter `arn`; returns the base64 ciphertext to store.
-pub fn encrypt(ctx: &RequestContext<'_>, key: &KeyRecord, arn: &str, plaintext: &str) -> Result<String, SsmError> {
-    let blob = ingot_keys::encrypt(ctx.secrets(), ctx.ids(), key, plaintext.as_bytes(), &context(arn))
-        .map_err(|e| unusable(ctx.ids(), key, &e))?;
-    Ok(base64::engine::general_purpose::STANDARD.encode(blob))
+fn blob_of(output: &Value, member: &str) -> Result<Vec<u8>, SsmError> {
+    output[member]
+        .as_str()
+        .and_then(unb64)
+        .ok_or_else(|| CommonError::internal(format!("KMS answered without {member}")).into())
 }
 
-/// Decrypts a stored SecureString value of the parameter `arn` of the `owner` scope.
-pub async fn decrypt(
-    tx: &Tx,
-    secrets: &SecretBox,
-    ids: &IdGen,
-    owner: &Scope,
-    arn: &str,
-    stored: &str,
-) -> Result<String, SsmError> {
-    let blob = base64::engine::general_purpose::STANDARD
-        .decode(stored)
-        .map_err(|_| CommonError::internal(format!("SecureString {arn} holds no ciphertext")))?;
-    let key_id = ingot_keys::key_id_of(&blob)
-        .ok_or_else(|| CommonError::internal(format!("SecureString {arn} holds an unreadable ciphertext")))?;
-    let Some(key) = ingot_keys::resolve_key(tx, owner, &key_id).await? else {
-        return Err(not_found(ids, owner, &key_id));
+/// Encrypts `plaintext` for the parameter `arn` under `key_id`; returns the base64 ciphertext
+/// to store.
+pub async fn encrypt(ctx: &RequestContext<'_>, key_id: &str, arn: &str, plaintext: &str) -> Result<String, SsmError> {
+    if plaintext.len() <= KMS_PLAINTEXT_MAX {
+        let input =
+            json!({ "KeyId": key_id, "Plaintext": b64(plaintext.as_bytes()), "EncryptionContext": context(arn) });
+        let output = call_kms(ctx, "Encrypt", input).await?;
+        return Ok(b64(&blob_of(&output, "CiphertextBlob")?));
+    }
+    let input = json!({ "KeyId": key_id, "KeySpec": "AES_256", "EncryptionContext": context(arn) });
+    let output = call_kms(ctx, "GenerateDataKey", input).await?;
+    let data_key = blob_of(&output, "Plaintext")?;
+    let wrapped = blob_of(&output, "CiphertextBlob")?;
+    let sealed = ingot_keys::seal_with_data_key(ctx.ids(), &data_key, plaintext.as_bytes(), arn.as_bytes())
+        .map_err(|e| CommonError::internal(format!("sealing SecureString {arn}: {e}")))?;
+    let wrapped_len = u16::try_from(wrapped.len()).map_err(CommonError::internal)?;
+    let mut stored = vec![ENVELOPE_MARKER];
+    stored.extend_from_slice(&wrapped_len.to_be_bytes());
+    stored.extend_from_slice(&wrapped);
+    stored.extend_from_slice(&sealed);
+    Ok(b64(&stored))
+}
+
+/// Decrypts a stored SecureString value of the parameter `arn`, as the caller.
+pub async fn decrypt(ctx: &RequestContext<'_>, arn: &str, stored: &str) -> Result<String, SsmError> {
+    let unreadable = || SsmError::from(CommonError::internal(format!("SecureString {arn} holds no ciphertext")));
+    let bytes = unb64(stored).ok_or_else(unreadable)?;
+    let plain = match bytes.split_first() {
+        Some((&ENVELOPE_MARKER, rest)) if rest.len() > 2 => {
+            let wrapped_len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+            let rest = &rest[2..];
+            if rest.len() < wrapped_len {
+                return Err(unreadable());
+            }
+            let (wrapped, sealed) = rest.split_at(wrapped_len);
+            let input = json!({ "CiphertextBlob": b64(wrapped), "EncryptionContext": context(arn) });
+            let data_key = blob_of(&call_kms(ctx, "Decrypt", input).await?, "Plaintext")?;
+            ingot_keys::open_with_data_key(&data_key, sealed, arn.as_bytes()).ok_or_else(unreadable)?
+        }
+        _ => {
+            let input = json!({ "CiphertextBlob": stored, "EncryptionContext": context(arn) });
+            blob_of(&call_kms(ctx, "Decrypt", input).await?, "Plaintext")?
+        }
     };
-    let plain = ingot_keys::decrypt(secrets, &key, &blob, &context(arn)).map_err(|e| unusable(ids, &key, &e))?;
     String::from_utf8(plain).map_err(|_| CommonError::internal(format!("SecureString {arn} is not UTF-8")).into())
 }
 
@@ -100,14 +121,13 @@ pub async fn decrypt(
 /// SecureString, the stored value otherwise.
 pub async fn readable_value(
     ctx: &RequestContext<'_>,
-    owner: &Scope,
     arn: &str,
     parameter_type: crate::types::ParameterType,
     stored: &str,
     with_decryption: bool,
 ) -> Result<String, SsmError> {
     if parameter_type == crate::types::ParameterType::SecureString && with_decryption {
-        decrypt(&ctx.tx, ctx.secrets(), ctx.ids(), owner, arn, stored).await
+        decrypt(ctx, arn, stored).await
     } else {
         Ok(stored.to_string())
     }

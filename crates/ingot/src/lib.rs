@@ -36,6 +36,7 @@ pub fn services() -> Vec<Arc<dyn Service>> {
         Arc::new(ingot_svc_ssm::Ssm),
         Arc::new(ingot_svc_organizations::Organizations),
         Arc::new(ingot_svc_iam::Iam),
+        Arc::new(ingot_svc_kms::Kms),
     ]
 }
 
@@ -47,8 +48,7 @@ pub fn authorizer() -> Arc<dyn Authorizer> {
 
 /// The handler of every kind of job the services schedule (see `ingot_jobs`).
 pub fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
-    // job handlers of services
-    [ingot_svc_ssm::job_handlers(), ingot_svc_organizations::job_handlers()].concat()
+    [ingot_svc_ssm::job_handlers(), ingot_svc_organizations::job_handlers(), ingot_svc_kms::job_handlers()].concat()
 }
 
 /// A started server: where it listens, what it created, and how to stop it.

@@ -29,6 +29,9 @@ pub struct PolicySet<'a> {
     pub principal_is_root: bool,
     /// The resource's account is the principal's (`*` resources count as same account).
     pub same_account: bool,
+    /// A KMS grant allows the request: it needs no policy's allow, only no explicit deny and
+    /// the SCPs' allow.
+    pub granted: bool,
 }
 
 /// Where a matched statement lives.
@@ -200,6 +203,7 @@ pub fn evaluate(set: &PolicySet<'_>, request: &Request<'_>) -> Evaluation {
     let decision = match explicit {
         Some(denial) => Err(denial),
         None if scp_level_without_allow => Err(Denial::ServiceControlPolicy),
+        None if set.granted => Ok(()),
         None => decide(set, trust, identity.allow, resource.and_then(|o| o.reach), boundary, session),
     };
     Evaluation {

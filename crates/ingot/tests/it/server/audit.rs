@@ -67,6 +67,7 @@ async fn a_call_made_inside_ingot_is_recorded_as_its_principal_with_its_origin()
         source_ip: "ssm.amazonaws.com",
         user_agent: "ssm.amazonaws.com",
         access_key_id: None,
+        via_service: None,
     };
     let call =
         ingot_core::Call { service: "ssm", operation: "PutParameter", scope: &scope, principal: &principal, origin };
@@ -93,7 +94,13 @@ async fn an_internal_call_with_input_the_model_refuses_changes_nothing() {
     let account = ingot_core::AccountId::parse(&server.account()).unwrap();
     let principal = ingot_core::Principal::root(account.clone());
     let scope = ingot_core::Scope::new(account, ingot_core::Region::parse("us-east-1").unwrap());
-    let origin = ingot_core::Origin { request_id: "internal-2", source_ip: "x", user_agent: "x", access_key_id: None };
+    let origin = ingot_core::Origin {
+        request_id: "internal-2",
+        source_ip: "x",
+        user_agent: "x",
+        access_key_id: None,
+        via_service: None,
+    };
     let call =
         ingot_core::Call { service: "ssm", operation: "PutParameter", scope: &scope, principal: &principal, origin };
     let input = serde_json::json!({ "Name": "/internal", "Value": "v", "Type": "Nope" });

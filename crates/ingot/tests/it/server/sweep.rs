@@ -50,7 +50,13 @@ const STRING_CANDIDATES: &[&str] = &[
 
 /// Members whose model shape accepts any string but whose handler needs a well-formed value
 /// before it can name the resource it authorizes (AssumeRole's role).
-const MEMBER_SAMPLES: &[(&str, &str)] = &[("RoleArn", "arn:aws:iam::123456789012:role/sweep")];
+const MEMBER_SAMPLES: &[(&str, &str)] = &[
+    ("RoleArn", "arn:aws:iam::123456789012:role/sweep"),
+    // KMS key references: a well-formed key id that names no key.
+    ("KeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("TargetKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+    ("DestinationKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+];
 
 /// The smallest input the model accepts: required members only, each at its minimum.
 fn sample(model: &ServiceModel, shape: ShapeId, depth: usize) -> Value {
@@ -107,7 +113,13 @@ async fn every_served_operation_denies_a_principal_without_permissions_and_chang
     let env = server.env();
     let principal = nobody(&server.account());
     let scope = Scope::new(principal.account.clone(), Region::parse("us-east-1").unwrap());
-    let origin = Origin { request_id: "sweep", source_ip: "127.0.0.1", user_agent: "sweep", access_key_id: None };
+    let origin = Origin {
+        request_id: "sweep",
+        source_ip: "127.0.0.1",
+        user_agent: "sweep",
+        access_key_id: None,
+        via_service: None,
+    };
     let mut swept = 0;
     let mut problems = Vec::new();
     for service in ingot::services() {
