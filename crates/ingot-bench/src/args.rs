@@ -16,8 +16,9 @@ usage: ingot-bench [options]
 
   --servers LIST            ingot,moto (default), ingot or moto
   --workloads LIST          comma-separated, default all: noop, get-parameter, put-parameter,
-                            get-parameters-by-path, describe-parameters, mixed,
-                            get-parameter-as-role, assume-role (the last two: Ingot only)
+                            get-parameters-by-path, describe-parameters, mixed, kms-decrypt,
+                            kms-generate-data-key, get-parameter-as-role, assume-role (the
+                            last two: Ingot only)
   --backend sqlite|postgres Ingot's store (default sqlite, in a temporary data directory)
   --database-url URL        PostgreSQL for --backend postgres
                             (default postgres://postgres@127.0.0.1:5432/test; a fresh schema
@@ -282,6 +283,16 @@ mod tests {
         assert_eq!(o.backend, Backend::Postgres);
         let o = parse(&["--workloads", "get-parameter,get-parameter-as-role,assume-role"]).unwrap().unwrap();
         assert_eq!(o.workloads, vec![Workload::GetParameter, Workload::GetParameterAsRole, Workload::AssumeRole]);
+    }
+
+    #[test]
+    fn the_kms_workloads_are_chosen_by_name_and_run_by_default() {
+        let o = parse(&["--workloads", "kms-decrypt,kms-generate-data-key"]).unwrap().unwrap();
+        assert_eq!(o.workloads, vec![Workload::KmsDecrypt, Workload::KmsGenerateDataKey]);
+        assert!(o.workloads.iter().all(|w| w.kms() && !w.ingot_only()));
+        let defaults = parse(&[]).unwrap().unwrap().workloads;
+        assert!(defaults.contains(&Workload::KmsDecrypt) && defaults.contains(&Workload::KmsGenerateDataKey));
+        assert!(USAGE.contains("kms-decrypt") && USAGE.contains("kms-generate-data-key"));
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub struct Template {
     pub label: String,
     /// The region of the credential scope, which picks the region the call acts in.
     region: &'static str,
-    /// The signing name of the credential scope: `ssm`, `sts`, `iam`, `organizations`.
+    /// The signing name of the credential scope: `ssm`, `sts`, `iam`, `organizations`, `kms`.
     service: &'static str,
     method: Method,
     path: String,
@@ -157,6 +157,12 @@ impl Template {
             }
         }
         headers
+    }
+
+    /// The body as text, for tests to read what a template sends.
+    #[cfg(test)]
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
     }
 
     fn request(&self, headers: HeaderMap) -> Request<Full<Bytes>> {

@@ -140,7 +140,7 @@ impl Api<'_> {
 }
 
 /// An answer, whitespace squeezed, cut at 600 characters.
-fn excerpt(body: &[u8]) -> String {
+pub fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.is_empty() {

@@ -7,6 +7,7 @@ mod args;
 mod client;
 mod hist;
 mod identity;
+mod kms;
 mod procfs;
 mod report;
 mod server;
@@ -98,6 +99,8 @@ struct Target {
     noop: Option<Result<Template, String>>,
     /// The organization, role and users of the IAM workloads, once set up (or why not).
     identity: Option<Result<identity::Setup, String>>,
+    /// The key and ciphertext of the KMS workloads, once made (or why not).
+    kms: Option<Result<kms::Setup, String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -274,7 +277,7 @@ async fn run(opts: Options) -> Result<()> {
 
 impl Target {
     fn new(server: Server, describe_count: usize) -> Self {
-        Self { server, avail: HashMap::new(), describe_count, noop: None, identity: None }
+        Self { server, avail: HashMap::new(), describe_count, noop: None, identity: None, kms: None }
     }
 }
 
@@ -489,6 +492,33 @@ impl Bench {
         Ok(setup)
     }
 
+    /// The key and ciphertext of the KMS workloads on `t`, made once (not measured).
+    async fn kms(&mut self, t: &mut Target) -> Result<Result<kms::Setup, String>> {
+        if let Some(setup) = &t.kms {
+            return Ok(setup.clone());
+        }
+        let name = t.server.kind.name();
+        eprintln!("  creating a KMS key and a ciphertext in {name}");
+        let setup = match kms::setup(&t.server).await {
+            Ok(setup) => {
+                self.note(format!(
+                    "{name}: the KMS workloads' setup (CreateKey, one Encrypt of {} bytes) took {:.2} s, not measured",
+                    kms::PLAINTEXT.len(),
+                    setup.took.as_secs_f64()
+                ));
+                Ok(setup)
+            }
+            Err(e) => {
+                let why = format!("setup: {e:#}");
+                eprintln!("  {name}: {why}");
+                self.note(format!("{name}: the KMS workloads could not run: {why}"));
+                Err(why)
+            }
+        };
+        t.kms = Some(setup.clone());
+        Ok(setup)
+    }
+
     /// One request of an IAM workload before it runs: does it answer as it should?
     async fn probe_as(
         &mut self,
@@ -583,6 +613,33 @@ impl Bench {
                         match self.probe_as(t, workload, &template, &creds).await? {
                             Ok(()) => Ok(Plan::single(template, opts.connections).signed_by(creds)),
                             Err(why) => Err(Avail::Failed(why)),
+                        }
+                    }
+                }
+            }
+            Workload::KmsDecrypt | Workload::KmsGenerateDataKey => {
+                entry.data = match workload {
+                    Workload::KmsDecrypt => format!("1 key; {}-byte ciphertext, context", kms::PLAINTEXT.len()),
+                    _ => format!("1 key; {}, context", kms::DATA_KEY_SPEC),
+                };
+                match self.kms(t).await? {
+                    Err(why) => Err(Avail::Failed(why)),
+                    Ok(setup) => {
+                        let addr = t.server.addr;
+                        let template = match workload {
+                            Workload::KmsDecrypt => kms::decrypt_template(addr, &setup.ciphertext_blob),
+                            _ => kms::generate_data_key_template(addr, &setup.key_id),
+                        };
+                        match kms::probe(&t.server, workload, &template).await? {
+                            Ok(()) => Ok(Plan::single(template, opts.connections)),
+                            Err(why) => {
+                                self.note(format!(
+                                    "{}: {} failed its check: {why}",
+                                    t.server.kind.name(),
+                                    workload.name()
+                                ));
+                                Err(Avail::Failed(why.chars().take(300).collect()))
+                            }
                         }
                     }
                 }
@@ -856,7 +913,7 @@ fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: 
         println!("- {s}");
     }
     println!(
-        "- load: {} keep-alive HTTP/1.1 connections, each sending back to back; {:.0} s warm-up, then {} measured per workload and server; SigV4-signed for ssm (awsJson 1.1; a connection re-signs an identical request once a second)",
+        "- load: {} keep-alive HTTP/1.1 connections, each sending back to back; {:.0} s warm-up, then {} measured per workload and server; SigV4-signed for ssm unless a line below says otherwise (awsJson 1.1; a connection re-signs an identical request once a second)",
         opts.connections,
         opts.warmup.as_secs_f64(),
         match opts.memory_minutes {
@@ -875,6 +932,15 @@ fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: 
             identity::READER_ROLE,
             identity::POLICIES,
             identity::POLICIES * identity::STATEMENTS
+        );
+    }
+    if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.kms()) {
+        println!(
+            "- the KMS workloads (awsJson 1.1, `TrentService.<Operation>`, signed for kms in {}): `kms-decrypt` is Decrypt of one ciphertext, {} bytes encrypted (Encrypt) under a symmetric key made with CreateKey, with the encryption context {}, the key named by the blob alone (no KeyId); `kms-generate-data-key` is GenerateDataKey of that key, KeySpec {}, the same context",
+            kms::REGION,
+            kms::PLAINTEXT.len(),
+            kms::context(),
+            kms::DATA_KEY_SPEC
         );
     }
     println!(

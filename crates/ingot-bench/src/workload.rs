@@ -21,6 +21,11 @@ pub enum Workload {
     GetParametersByPath,
     DescribeParameters,
     Mixed,
+    /// KMS Decrypt of one ciphertext (32 bytes, with an encryption context), the key named by the
+    /// blob alone.
+    KmsDecrypt,
+    /// KMS GenerateDataKey (AES_256) under one symmetric key, with an encryption context.
+    KmsGenerateDataKey,
     /// GetParameter with the temporary credentials of a role session whose role has ten managed
     /// policies, in a member account under an SCP (Ingot only: moto does not enforce IAM).
     GetParameterAsRole,
@@ -29,13 +34,15 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 10] = [
         Workload::Noop,
         Workload::GetParameter,
         Workload::PutParameter,
         Workload::GetParametersByPath,
         Workload::DescribeParameters,
         Workload::Mixed,
+        Workload::KmsDecrypt,
+        Workload::KmsGenerateDataKey,
         Workload::GetParameterAsRole,
         Workload::AssumeRole,
     ];
@@ -48,6 +55,8 @@ impl Workload {
             Workload::GetParametersByPath => "get-parameters-by-path",
             Workload::DescribeParameters => "describe-parameters",
             Workload::Mixed => "mixed",
+            Workload::KmsDecrypt => "kms-decrypt",
+            Workload::KmsGenerateDataKey => "kms-generate-data-key",
             Workload::GetParameterAsRole => "get-parameter-as-role",
             Workload::AssumeRole => "assume-role",
         }
@@ -70,8 +79,18 @@ impl Workload {
             Workload::PutParameter => Some(Op::Put),
             Workload::GetParametersByPath => Some(Op::ByPath),
             Workload::DescribeParameters => Some(Op::Describe),
-            Workload::Noop | Workload::Mixed | Workload::GetParameterAsRole | Workload::AssumeRole => None,
+            Workload::Noop
+            | Workload::Mixed
+            | Workload::KmsDecrypt
+            | Workload::KmsGenerateDataKey
+            | Workload::GetParameterAsRole
+            | Workload::AssumeRole => None,
         }
+    }
+
+    /// Whether it measures KMS (its key and ciphertext made by [`crate::kms::setup`]).
+    pub fn kms(self) -> bool {
+        matches!(self, Workload::KmsDecrypt | Workload::KmsGenerateDataKey)
     }
 }
 

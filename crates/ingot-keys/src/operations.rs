@@ -10,7 +10,9 @@ use ingot_core::crypto::SecretBox;
 
 fn crypto_error(error: CryptoError) -> KeyError {
     match error {
-        CryptoError::InvalidDigestLength { .. } => KeyError::Unsupported(error.to_string()),
+        CryptoError::InvalidDigestLength { algorithm, .. } => {
+            KeyError::Unsupported(format!("Digest is invalid length for algorithm {}.", algorithm.as_str()))
+        }
         CryptoError::AlgorithmNotValidForSpec { .. } => KeyError::WrongKeyUsage,
         CryptoError::PlaintextTooLarge { .. } => KeyError::PlaintextTooLarge,
         CryptoError::InvalidCiphertext => KeyError::InvalidCiphertext,

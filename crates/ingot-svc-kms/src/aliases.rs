@@ -18,9 +18,10 @@ use ingot_keys::{alias_arn, alias_storage_key, aliases_prefix, key_storage_key, 
 /// Checks an alias name that a caller wants to create or change.
 fn check_alias_name(name: &str) -> Result<(), KmsError> {
     if !name.starts_with("alias/") {
-        return Err(KmsError::invalid_alias_name_exception(
+        return Err(ingot_core::CommonError::validation(
             "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
-        ));
+        )
+        .into());
     }
     if name.starts_with("alias/aws/") {
         return Err(KmsError::invalid_alias_name_exception(
@@ -212,7 +213,7 @@ mod tests {
     #[test]
     fn alias_names_start_with_alias_and_not_with_aws() {
         assert!(check_alias_name("alias/app").is_ok());
-        assert!(matches!(check_alias_name("app"), Err(KmsError::InvalidAliasNameException(_))));
+        assert!(matches!(check_alias_name("app"), Err(KmsError::Common(_))));
         assert!(matches!(check_alias_name("alias/aws/app"), Err(KmsError::InvalidAliasNameException(_))));
         assert!(matches!(check_alias_name("alias/"), Err(KmsError::InvalidAliasNameException(_))));
     }

@@ -38,9 +38,7 @@ impl Handler<ScheduleKeyDeletion> for Kms {
         check_customer_managed(ctx, &found.key, "kms:ScheduleKeyDeletion")?;
         if !(MIN_WINDOW_DAYS..=MAX_WINDOW_DAYS).contains(&days) {
             return Err(CommonError::validation(format!(
-                "1 validation error detected: Value '{days}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value {} {}",
-                if days < MIN_WINDOW_DAYS { "greater than or equal to" } else { "less than or equal to" },
-                if days < MIN_WINDOW_DAYS { MIN_WINDOW_DAYS } else { MAX_WINDOW_DAYS },
+                "PendingWindowInDays must be between {MIN_WINDOW_DAYS} and {MAX_WINDOW_DAYS}"
             ))
             .into());
         }

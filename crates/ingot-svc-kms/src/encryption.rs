@@ -17,15 +17,15 @@ use crate::types;
 use crate::Kms;
 use ingot_core::{Access, Blob, CommonError, Handler, RequestContext};
 use ingot_keys::{
-    generate_key_pair, operations as key_ops, AsymmetricSpec, KeyError, KeyFamily, KeyRecord, KeyUsage,
-    RsaEncryptionAlgorithm,
+    generate_key_pair, max_rsa_plaintext, operations as key_ops, AsymmetricSpec, KeyError, KeyFamily, KeyRecord,
+    KeyUsage, RsaEncryptionAlgorithm,
 };
 use std::collections::BTreeMap;
 
 const SYMMETRIC_DEFAULT: &str = "SYMMETRIC_DEFAULT";
 
 /// AWS's error for a key error of `key`.
-pub(crate) fn key_error(key: &KeyRecord, error: KeyError) -> KmsError {
+pub(crate) fn key_error(key: &KeyRecord, operation: &str, error: KeyError) -> KmsError {
     match error {
         KeyError::KeyDisabled | KeyError::KeyPendingDeletion | KeyError::KeyUnavailable(_) => {
             crate::keys::state_error(key)
@@ -35,7 +35,7 @@ pub(crate) fn key_error(key: &KeyRecord, error: KeyError) -> KmsError {
             "The key ID in the request does not identify a CMK that can perform this operation.",
         ),
         KeyError::PlaintextTooLarge => CommonError::validation("Plaintext is too large for the key.").into(),
-        KeyError::WrongKeyUsage => wrong_usage(key),
+        KeyError::WrongKeyUsage => wrong_usage(key, operation),
         KeyError::Unsupported(message) => CommonError::validation(message).into(),
         KeyError::Sealed => CommonError::internal(format!("the material of {} cannot be opened", key.arn)).into(),
     }
@@ -45,12 +45,19 @@ pub(crate) fn invalid_ciphertext() -> KmsError {
     KmsError::invalid_ciphertext_exception("")
 }
 
-/// `InvalidKeyUsageException` for a key asked to do what its usage or spec does not.
-pub(crate) fn wrong_usage(key: &KeyRecord) -> KmsError {
+/// `InvalidKeyUsageException` for a key asked to do what its usage does not.
+pub(crate) fn wrong_usage(key: &KeyRecord, operation: &str) -> KmsError {
     KmsError::invalid_key_usage_exception(format!(
-        "{} key usage is {} and key spec is {}, which is not valid for this operation.",
+        "{} key usage is {} which is not valid for {operation}.",
         key.arn,
-        key.key_usage.as_str(),
+        key.key_usage.as_str()
+    ))
+}
+
+/// `InvalidKeyUsageException` for an algorithm the key's spec does not have.
+pub(crate) fn incompatible_algorithm(key: &KeyRecord, algorithm: &str) -> KmsError {
+    KmsError::invalid_key_usage_exception(format!(
+        "Algorithm {algorithm} is incompatible with key spec {}.",
         key.key_spec.as_str()
     ))
 }
@@ -95,11 +102,12 @@ impl Algorithm {
 /// asymmetric keys take no encryption context.
 fn algorithm_for(
     key: &KeyRecord,
+    operation: &str,
     requested: Option<&types::EncryptionAlgorithmSpec>,
     context: &BTreeMap<String, String>,
 ) -> Result<Algorithm, KmsError> {
     if key.key_usage != KeyUsage::EncryptDecrypt {
-        return Err(wrong_usage(key));
+        return Err(wrong_usage(key, operation));
     }
     let name = requested.map_or(SYMMETRIC_DEFAULT, |a| a.as_str());
     match key.key_spec.family() {
@@ -107,7 +115,7 @@ fn algorithm_for(
         KeyFamily::Asymmetric(spec) => {
             let algorithm = RsaEncryptionAlgorithm::parse(name)
                 .filter(|a| spec.encryption_algorithms().contains(a))
-                .ok_or_else(|| algorithm_not_supported(key, name))?;
+                .ok_or_else(|| incompatible_algorithm(key, name))?;
             if !context.is_empty() {
                 return Err(
                     CommonError::validation("EncryptionContext is not supported for asymmetric KMS keys.").into()
@@ -115,20 +123,13 @@ fn algorithm_for(
             }
             Ok(Algorithm::Rsa(algorithm))
         }
-        _ => Err(algorithm_not_supported(key, name)),
+        _ => Err(incompatible_algorithm(key, name)),
     }
-}
-
-fn algorithm_not_supported(key: &KeyRecord, name: &str) -> KmsError {
-    KmsError::invalid_key_usage_exception(format!(
-        "The encryption algorithm {name} is not supported by {} (supported: {}).",
-        key.arn,
-        crate::keys::encryption_algorithms(key).join(", ")
-    ))
 }
 
 fn encrypt_with(
     ctx: &RequestContext<'_>,
+    operation: &str,
     key: &KeyRecord,
     algorithm: Algorithm,
     plaintext: &[u8],
@@ -136,13 +137,27 @@ fn encrypt_with(
 ) -> Result<Vec<u8>, KmsError> {
     let result = match algorithm {
         Algorithm::Symmetric => ingot_keys::encrypt(ctx.secrets(), ctx.ids(), key, plaintext, context),
-        Algorithm::Rsa(a) => key_ops::rsa_encrypt(key, a, plaintext),
+        Algorithm::Rsa(a) => {
+            if let KeyFamily::Asymmetric(spec) = key.key_spec.family() {
+                let max = max_rsa_plaintext(spec, a);
+                if plaintext.len() > max {
+                    return Err(CommonError::validation(format!(
+                        "Algorithm {} and key spec {} cannot encrypt data larger than {max} bytes.",
+                        a.as_str(),
+                        spec.as_str()
+                    ))
+                    .into());
+                }
+            }
+            key_ops::rsa_encrypt(key, a, plaintext)
+        }
     };
-    result.map_err(|e| key_error(key, e))
+    result.map_err(|e| key_error(key, operation, e))
 }
 
 fn decrypt_with(
     ctx: &RequestContext<'_>,
+    operation: &str,
     key: &KeyRecord,
     algorithm: Algorithm,
     ciphertext: &[u8],
@@ -152,7 +167,7 @@ fn decrypt_with(
         Algorithm::Symmetric => ingot_keys::decrypt(ctx.secrets(), key, ciphertext, context),
         Algorithm::Rsa(a) => key_ops::rsa_decrypt(ctx.secrets(), key, a, ciphertext),
     };
-    result.map_err(|e| key_error(key, e))
+    result.map_err(|e| key_error(key, operation, e))
 }
 
 /// The key a ciphertext is to be decrypted with: the one the request names (which must be the
@@ -170,7 +185,7 @@ async fn decrypting_key(
             if found.key.key_spec.family() == KeyFamily::Symmetric {
                 let names_key = embedded.is_some_and(|r| r == found.key.arn || r == found.key.key_id);
                 if embedded.is_some() && !names_key {
-                    return Err(key_error(&found.key, KeyError::IncorrectKey));
+                    return Err(key_error(&found.key, "Decrypt", KeyError::IncorrectKey));
                 }
             }
             Ok(found)
@@ -180,9 +195,14 @@ async fn decrypting_key(
                 Some(reference) => ingot_keys::resolve_key(&ctx.tx, ctx.scope, reference).await?,
                 None => None,
             };
-            match found {
-                Some(key) => Ok(Found { key, alias: None }),
-                None => {
+            match (found, embedded) {
+                (Some(key), _) => Ok(Found { key, alias: None }),
+                // A key that is gone, or of another region: AWS cannot tell which from denial.
+                (None, Some(_)) => Err(CommonError::access_denied(
+                    "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+                )
+                .into()),
+                (None, None) => {
                     // Nothing names a key: only a caller who may decrypt at all learns that.
                     ctx.authorize_dependent(action, Access::any_resource()).await?;
                     Err(invalid_ciphertext())
@@ -209,9 +229,9 @@ impl Handler<Encrypt> for Kms {
         let conditions = KeyConditions::with_context(&context).condition("kms:EncryptionAlgorithm", [algorithm_name]);
         authorize_key::<Encrypt>(ctx, &found, conditions).await?;
         check_usable(&found.key)?;
-        let algorithm = algorithm_for(&found.key, input.encryption_algorithm.as_ref(), &context)?;
+        let algorithm = algorithm_for(&found.key, "Encrypt", input.encryption_algorithm.as_ref(), &context)?;
         dry_run(input.dry_run)?;
-        let blob = encrypt_with(ctx, &found.key, algorithm, &input.plaintext.0, &context)?;
+        let blob = encrypt_with(ctx, "Encrypt", &found.key, algorithm, &input.plaintext.0, &context)?;
         Ok(types::EncryptResponse {
             ciphertext_blob: Some(Blob(blob)),
             key_id: Some(found.key.arn),
@@ -235,9 +255,9 @@ impl Handler<Decrypt> for Kms {
         let conditions = KeyConditions::with_context(&context).condition("kms:EncryptionAlgorithm", [algorithm_name]);
         authorize_key::<Decrypt>(ctx, &found, conditions).await?;
         check_usable(&found.key)?;
-        let algorithm = algorithm_for(&found.key, input.encryption_algorithm.as_ref(), &context)?;
+        let algorithm = algorithm_for(&found.key, "Decrypt", input.encryption_algorithm.as_ref(), &context)?;
         dry_run(input.dry_run)?;
-        let plaintext = decrypt_with(ctx, &found.key, algorithm, &ciphertext, &context)?;
+        let plaintext = decrypt_with(ctx, "Decrypt", &found.key, algorithm, &ciphertext, &context)?;
         let material = matches!(algorithm, Algorithm::Symmetric).then(|| found.key.current_material_id());
         Ok(types::DecryptResponse {
             key_id: Some(found.key.arn),
@@ -275,12 +295,17 @@ impl Handler<ReEncrypt> for Kms {
         authorize_key_action(ctx, &destination, "kms:ReEncryptTo", to).await?;
         check_usable(&source.key)?;
         check_usable(&destination.key)?;
-        let from_algorithm = algorithm_for(&source.key, input.source_encryption_algorithm.as_ref(), &source_context)?;
-        let to_algorithm =
-            algorithm_for(&destination.key, input.destination_encryption_algorithm.as_ref(), &destination_context)?;
+        let from_algorithm =
+            algorithm_for(&source.key, "ReEncrypt", input.source_encryption_algorithm.as_ref(), &source_context)?;
+        let to_algorithm = algorithm_for(
+            &destination.key,
+            "ReEncrypt",
+            input.destination_encryption_algorithm.as_ref(),
+            &destination_context,
+        )?;
         dry_run(input.dry_run)?;
-        let plaintext = decrypt_with(ctx, &source.key, from_algorithm, &ciphertext, &source_context)?;
-        let blob = encrypt_with(ctx, &destination.key, to_algorithm, &plaintext, &destination_context)?;
+        let plaintext = decrypt_with(ctx, "ReEncrypt", &source.key, from_algorithm, &ciphertext, &source_context)?;
+        let blob = encrypt_with(ctx, "ReEncrypt", &destination.key, to_algorithm, &plaintext, &destination_context)?;
         let material_id =
             |key: &KeyRecord, a: Algorithm| matches!(a, Algorithm::Symmetric).then(|| key.current_material_id());
         Ok(types::ReEncryptResponse {
@@ -296,9 +321,12 @@ impl Handler<ReEncrypt> for Kms {
 }
 
 /// The key a data key is made under: a symmetric encryption key.
-fn check_symmetric(key: &KeyRecord) -> Result<(), KmsError> {
-    if key.key_spec.family() != KeyFamily::Symmetric || key.key_usage != KeyUsage::EncryptDecrypt {
-        return Err(wrong_usage(key));
+fn check_symmetric(key: &KeyRecord, operation: &str) -> Result<(), KmsError> {
+    if key.key_usage != KeyUsage::EncryptDecrypt {
+        return Err(wrong_usage(key, operation));
+    }
+    if key.key_spec.family() != KeyFamily::Symmetric {
+        return Err(incompatible_algorithm(key, SYMMETRIC_DEFAULT));
     }
     Ok(())
 }
@@ -317,14 +345,15 @@ fn data_key_length(spec: Option<&types::DataKeySpec>, bytes: Option<i32>) -> Res
 /// A new data key: its plaintext and its ciphertext under the key.
 async fn data_key(
     ctx: &RequestContext<'_>,
+    operation: &str,
     found: &Found,
     length: usize,
     context: &BTreeMap<String, String>,
 ) -> Result<(Vec<u8>, Vec<u8>), KmsError> {
     check_usable(&found.key)?;
-    check_symmetric(&found.key)?;
+    check_symmetric(&found.key, operation)?;
     let plaintext = ctx.ids().bytes(length);
-    let blob = encrypt_with(ctx, &found.key, Algorithm::Symmetric, &plaintext, context)?;
+    let blob = encrypt_with(ctx, operation, &found.key, Algorithm::Symmetric, &plaintext, context)?;
     Ok((plaintext, blob))
 }
 
@@ -340,7 +369,7 @@ impl Handler<GenerateDataKey> for Kms {
         check_tokens(ctx, input.grant_tokens.as_deref())?;
         authorize_key::<GenerateDataKey>(ctx, &found, KeyConditions::with_context(&context)).await?;
         let length = data_key_length(input.key_spec.as_ref(), input.number_of_bytes)?;
-        let (plaintext, blob) = data_key(ctx, &found, length, &context).await?;
+        let (plaintext, blob) = data_key(ctx, "GenerateDataKey", &found, length, &context).await?;
         dry_run(input.dry_run)?;
         Ok(types::GenerateDataKeyResponse {
             ciphertext_blob: Some(Blob(blob)),
@@ -364,7 +393,7 @@ impl Handler<GenerateDataKeyWithoutPlaintext> for Kms {
         check_tokens(ctx, input.grant_tokens.as_deref())?;
         authorize_key::<GenerateDataKeyWithoutPlaintext>(ctx, &found, KeyConditions::with_context(&context)).await?;
         let length = data_key_length(input.key_spec.as_ref(), input.number_of_bytes)?;
-        let (_, blob) = data_key(ctx, &found, length, &context).await?;
+        let (_, blob) = data_key(ctx, "GenerateDataKeyWithoutPlaintext", &found, length, &context).await?;
         dry_run(input.dry_run)?;
         Ok(types::GenerateDataKeyWithoutPlaintextResponse {
             ciphertext_blob: Some(Blob(blob)),
@@ -377,12 +406,13 @@ impl Handler<GenerateDataKeyWithoutPlaintext> for Kms {
 /// A new data key pair: the private key's ciphertext under the key, and the pair.
 async fn data_key_pair(
     ctx: &RequestContext<'_>,
+    operation: &str,
     found: &Found,
     spec: &types::DataKeyPairSpec,
     context: &BTreeMap<String, String>,
 ) -> Result<(Vec<u8>, ingot_keys::KeyPair), KmsError> {
     check_usable(&found.key)?;
-    check_symmetric(&found.key)?;
+    check_symmetric(&found.key, operation)?;
     let Some(pair_spec) = AsymmetricSpec::parse(spec.as_str()) else {
         return Err(KmsError::unsupported_operation_exception(format!(
             "KeyPairSpec {} is not supported in this region.",
@@ -391,7 +421,7 @@ async fn data_key_pair(
     };
     let pair = generate_key_pair(pair_spec)
         .map_err(|e| KmsError::from(CommonError::internal(format!("key pair generation failed: {e}"))))?;
-    let blob = encrypt_with(ctx, &found.key, Algorithm::Symmetric, &pair.private_pkcs8_der, context)?;
+    let blob = encrypt_with(ctx, operation, &found.key, Algorithm::Symmetric, &pair.private_pkcs8_der, context)?;
     Ok((blob, pair))
 }
 
@@ -409,7 +439,7 @@ impl Handler<GenerateDataKeyPair> for Kms {
             KeyConditions::with_context(&context).condition("kms:DataKeyPairSpec", [input.key_pair_spec.as_str()]);
         authorize_key::<GenerateDataKeyPair>(ctx, &found, conditions).await?;
         dry_run(input.dry_run)?;
-        let (blob, pair) = data_key_pair(ctx, &found, &input.key_pair_spec, &context).await?;
+        let (blob, pair) = data_key_pair(ctx, "GenerateDataKeyPair", &found, &input.key_pair_spec, &context).await?;
         Ok(types::GenerateDataKeyPairResponse {
             private_key_ciphertext_blob: Some(Blob(blob)),
             private_key_plaintext: Some(Blob(pair.private_pkcs8_der.clone())),
@@ -436,7 +466,8 @@ impl Handler<GenerateDataKeyPairWithoutPlaintext> for Kms {
             KeyConditions::with_context(&context).condition("kms:DataKeyPairSpec", [input.key_pair_spec.as_str()]);
         authorize_key::<GenerateDataKeyPairWithoutPlaintext>(ctx, &found, conditions).await?;
         dry_run(input.dry_run)?;
-        let (blob, pair) = data_key_pair(ctx, &found, &input.key_pair_spec, &context).await?;
+        let (blob, pair) =
+            data_key_pair(ctx, "GenerateDataKeyPairWithoutPlaintext", &found, &input.key_pair_spec, &context).await?;
         Ok(types::GenerateDataKeyPairWithoutPlaintextResponse {
             private_key_ciphertext_blob: Some(Blob(blob)),
             public_key: Some(Blob(pair.public_spki_der.clone())),

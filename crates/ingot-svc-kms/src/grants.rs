@@ -189,6 +189,9 @@ impl Handler<CreateGrant> for Kms {
             )
             .into());
         }
+        if operations.iter().all(|o| o == "CreateGrant") {
+            return Err(CommonError::validation("Grants must not contain only the CreateGrant operation.").into());
+        }
         let mut key = found.key;
         crate::keys::check_usable(&key)?;
         let allowed = grantable_operations(&key);

@@ -104,11 +104,7 @@ fn parse_reference(scope: &Scope, key_ref: &str) -> Result<Reference, KmsError> 
         }
         if arn.region != scope.region.as_str() {
             // KMS is regional: another region's key is not found here.
-            return Err(if arn.resource.starts_with("alias/") {
-                alias_not_found(key_ref)
-            } else {
-                key_does_not_exist(key_ref)
-            });
+            return Err(KmsError::not_found_exception(format!("Invalid arn {}", arn.region)));
         }
         let owner = Scope::new(account, scope.region.clone());
         if let Some(key_id) = arn.resource.strip_prefix("key/") {
@@ -347,6 +343,12 @@ impl Handler<CreateKey> for Kms {
             (None, Some(spec)) => spec.as_str(),
             (None, None) => "SYMMETRIC_DEFAULT",
         };
+        if input.key_usage.is_none() && spec_name != "SYMMETRIC_DEFAULT" {
+            return Err(CommonError::validation(
+                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
+            )
+            .into());
+        }
         let usage_name = input.key_usage.as_ref().map_or("ENCRYPT_DECRYPT", |u| u.as_str());
         let origin = input.origin.as_ref().map_or("AWS_KMS", |o| o.as_str());
         let bypass = input.bypass_policy_lockout_safety_check.unwrap_or(false);

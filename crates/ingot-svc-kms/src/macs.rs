@@ -2,7 +2,7 @@
 //! algorithm, that of its spec (`HMAC_256` → `HMAC_SHA_256`).
 
 use crate::access::{authorize_key, KeyConditions};
-use crate::encryption::{dry_run, key_error, wrong_usage};
+use crate::encryption::{dry_run, incompatible_algorithm, key_error, wrong_usage};
 use crate::errors::KmsError;
 use crate::grants::check_tokens;
 use crate::keys::{check_usable, find_key, Forms};
@@ -12,16 +12,15 @@ use crate::Kms;
 use ingot_core::{Blob, Handler, RequestContext};
 use ingot_keys::{operations as key_ops, KeyFamily, KeyRecord, MacAlgorithm};
 
-fn mac_algorithm(key: &KeyRecord, requested: &types::MacAlgorithmSpec) -> Result<MacAlgorithm, KmsError> {
-    let KeyFamily::Hmac(spec) = key.key_spec.family() else { return Err(wrong_usage(key)) };
+fn mac_algorithm(
+    key: &KeyRecord,
+    operation: &str,
+    requested: &types::MacAlgorithmSpec,
+) -> Result<MacAlgorithm, KmsError> {
+    let KeyFamily::Hmac(spec) = key.key_spec.family() else { return Err(wrong_usage(key, operation)) };
     match MacAlgorithm::parse(requested.as_str()) {
         Some(algorithm) if algorithm == spec.algorithm() => Ok(algorithm),
-        _ => Err(KmsError::invalid_key_usage_exception(format!(
-            "The MAC algorithm {} is not supported by {} (supported: {}).",
-            requested.as_str(),
-            key.arn,
-            spec.algorithm().as_str()
-        ))),
+        _ => Err(incompatible_algorithm(key, requested.as_str())),
     }
 }
 
@@ -36,10 +35,10 @@ impl Handler<GenerateMac> for Kms {
         let conditions = KeyConditions::default().condition("kms:MacAlgorithm", [input.mac_algorithm.as_str()]);
         authorize_key::<GenerateMac>(ctx, &found, conditions).await?;
         check_usable(&found.key)?;
-        let algorithm = mac_algorithm(&found.key, &input.mac_algorithm)?;
+        let algorithm = mac_algorithm(&found.key, "GenerateMac", &input.mac_algorithm)?;
         dry_run(input.dry_run)?;
         let mac = key_ops::generate_mac(ctx.secrets(), &found.key, algorithm, &input.message.0)
-            .map_err(|e| key_error(&found.key, e))?;
+            .map_err(|e| key_error(&found.key, "GenerateMac", e))?;
         Ok(types::GenerateMacResponse {
             mac: Some(Blob(mac)),
             mac_algorithm: Some(input.mac_algorithm),
@@ -59,10 +58,10 @@ impl Handler<VerifyMac> for Kms {
         let conditions = KeyConditions::default().condition("kms:MacAlgorithm", [input.mac_algorithm.as_str()]);
         authorize_key::<VerifyMac>(ctx, &found, conditions).await?;
         check_usable(&found.key)?;
-        let algorithm = mac_algorithm(&found.key, &input.mac_algorithm)?;
+        let algorithm = mac_algorithm(&found.key, "VerifyMac", &input.mac_algorithm)?;
         dry_run(input.dry_run)?;
         let valid = key_ops::verify_mac(ctx.secrets(), &found.key, algorithm, &input.message.0, &input.mac.0)
-            .map_err(|e| key_error(&found.key, e))?;
+            .map_err(|e| key_error(&found.key, "VerifyMac", e))?;
         if !valid {
             // As with signatures, a MAC that does not verify is an error.
             return Err(KmsError::kms_invalid_mac_exception(""));

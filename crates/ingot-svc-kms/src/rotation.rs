@@ -35,11 +35,8 @@ struct Payload {
 /// Only symmetric encryption keys rotate.
 fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
     if key.key_spec != KeySpec::SymmetricDefault {
-        return Err(KmsError::unsupported_operation_exception(format!(
-            "{} key spec is {}, which does not support automatic or on-demand rotation.",
-            key.arn,
-            key.key_spec.as_str()
-        )));
+        // AWS says nothing more than the code.
+        return Err(KmsError::unsupported_operation_exception(""));
     }
     Ok(())
 }

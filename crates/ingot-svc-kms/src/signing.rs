@@ -3,7 +3,7 @@
 //! them with the public key.
 
 use crate::access::{authorize_key, KeyConditions};
-use crate::encryption::{dry_run, key_error, wrong_usage};
+use crate::encryption::{dry_run, incompatible_algorithm, key_error, wrong_usage};
 use crate::errors::KmsError;
 use crate::grants::check_tokens;
 use crate::keys::{check_usable, encryption_algorithms, find_key, signing_algorithms, wire, wire_list, Forms};
@@ -14,20 +14,17 @@ use ingot_core::{Blob, Handler, RequestContext};
 use ingot_keys::{operations as key_ops, KeyFamily, KeyRecord, KeyUsage, MessageType, SigningAlgorithm};
 
 /// The signing algorithm asked of a key: the key must sign, and support the algorithm.
-fn signing_algorithm(key: &KeyRecord, requested: &types::SigningAlgorithmSpec) -> Result<SigningAlgorithm, KmsError> {
+fn signing_algorithm(
+    key: &KeyRecord,
+    operation: &str,
+    requested: &types::SigningAlgorithmSpec,
+) -> Result<SigningAlgorithm, KmsError> {
     if key.key_usage != KeyUsage::SignVerify {
-        return Err(wrong_usage(key));
+        return Err(wrong_usage(key, operation));
     }
-    SigningAlgorithm::parse(requested.as_str()).filter(|a| signing_algorithms(key).contains(&a.as_str())).ok_or_else(
-        || {
-            KmsError::invalid_key_usage_exception(format!(
-                "The signing algorithm {} is not supported by {} (supported: {}).",
-                requested.as_str(),
-                key.arn,
-                signing_algorithms(key).join(", ")
-            ))
-        },
-    )
+    SigningAlgorithm::parse(requested.as_str())
+        .filter(|a| signing_algorithms(key).contains(&a.as_str()))
+        .ok_or_else(|| incompatible_algorithm(key, requested.as_str()))
 }
 
 fn message_type(requested: Option<&types::MessageType>) -> MessageType {
@@ -51,10 +48,10 @@ impl Handler<Sign> for Kms {
             .condition("kms:MessageType", [kind.as_str()]);
         authorize_key::<Sign>(ctx, &found, conditions).await?;
         check_usable(&found.key)?;
-        let algorithm = signing_algorithm(&found.key, &input.signing_algorithm)?;
+        let algorithm = signing_algorithm(&found.key, "Sign", &input.signing_algorithm)?;
         dry_run(input.dry_run)?;
         let signature = key_ops::sign(ctx.secrets(), &found.key, algorithm, kind, &input.message.0)
-            .map_err(|e| key_error(&found.key, e))?;
+            .map_err(|e| key_error(&found.key, "Sign", e))?;
         Ok(types::SignResponse {
             key_id: Some(found.key.arn),
             signature: Some(Blob(signature)),
@@ -77,10 +74,10 @@ impl Handler<Verify> for Kms {
             .condition("kms:MessageType", [kind.as_str()]);
         authorize_key::<Verify>(ctx, &found, conditions).await?;
         check_usable(&found.key)?;
-        let algorithm = signing_algorithm(&found.key, &input.signing_algorithm)?;
+        let algorithm = signing_algorithm(&found.key, "Verify", &input.signing_algorithm)?;
         dry_run(input.dry_run)?;
         let valid = key_ops::verify(&found.key, algorithm, kind, &input.message.0, &input.signature.0)
-            .map_err(|e| key_error(&found.key, e))?;
+            .map_err(|e| key_error(&found.key, "Verify", e))?;
         if !valid {
             // AWS answers a signature that does not verify with an error, not `false`.
             return Err(KmsError::kms_invalid_signature_exception(""));
@@ -110,9 +107,8 @@ impl Handler<GetPublicKey> for Kms {
         };
         let Some(public_key) = public_key else {
             return Err(KmsError::unsupported_operation_exception(format!(
-                "{} key usage is {} and key spec is {}; only asymmetric keys have a public key.",
+                "{} key spec {} is not supported for this operation.",
                 key.arn,
-                key.key_usage.as_str(),
                 key.key_spec.as_str()
             )));
         };

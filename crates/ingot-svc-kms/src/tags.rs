@@ -25,11 +25,11 @@ pub fn check_new_tags(tags: &[KeyTag]) -> Result<(), KmsError> {
             return Err(KmsError::tag_exception("Tags beginning with aws: are reserved"));
         }
         if tags[..i].iter().any(|t| t.key == tag.key) {
-            return Err(KmsError::tag_exception(format!("Duplicate tag keys: {}", tag.key)));
+            return Err(KmsError::tag_exception("Duplicate tag keys"));
         }
     }
     if tags.len() > MAX_TAGS {
-        return Err(KmsError::tag_exception(format!("Too many tags: a key can have at most {MAX_TAGS}")));
+        return Err(KmsError::tag_exception("Too many tags"));
     }
     Ok(())
 }
@@ -56,9 +56,7 @@ impl Handler<TagResource> for Kms {
             }
         }
         if key.tags.len() > MAX_TAGS {
-            return Err(KmsError::limit_exceeded_exception(format!(
-                "Too many tags: a key can have at most {MAX_TAGS}"
-            )));
+            return Err(KmsError::tag_exception("Too many tags"));
         }
         save(ctx, &key)?;
         Ok(ingot_core::Empty {})

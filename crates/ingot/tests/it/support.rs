@@ -278,6 +278,10 @@ impl TestServer {
         aws_sdk_ssm::Client::new(&self.root_config(region))
     }
 
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.root_config(region))
+    }
+
     /// Sends a raw request, SigV4-signed for `service` when given, and returns status, headers
     /// (lower-case names) and body.
     pub async fn raw(
