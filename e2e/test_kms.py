@@ -1057,3 +1057,37 @@ def test_cli_generates_a_data_key_and_lists_aliases(ingot, unique):
     assert len(base64.b64decode(data_key["Plaintext"])) == 32 and data_key["KeyId"] == key["Arn"]
     aliases = json.loads(ingot.cli("kms", "list-aliases", "--key-id", key["KeyId"]).stdout)["Aliases"]
     assert [a["AliasName"] for a in aliases] == [f"alias/cli-{unique}"]
+
+
+def test_kms_via_service_lets_a_user_read_a_secure_string_through_ssm_but_not_decrypt_directly(ingot, kms, unique):
+    # The key's policy (the default one) delegates to IAM; the user's policy allows kms:Decrypt and
+    # kms:Encrypt only when SSM calls KMS for them.
+    key = new_key(kms)
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ssm:PutParameter", "ssm:GetParameter"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": key["Arn"],
+         "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}}}]}
+    ssm, _ = user_kms(ingot, f"via-{unique}", policy, service="ssm")
+    name = f"/kms-e2e/via-{unique}"
+    ssm.put_parameter(Name=name, Value="through-ssm", Type="SecureString", KeyId=key["KeyId"])
+    assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == "through-ssm"
+    stored = base64.b64decode(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+    iam_key = ssm._request_signer._credentials
+    direct = ingot.client("kms", access_key_id=iam_key.access_key, secret_access_key=iam_key.secret_key)
+    parameter_arn = f"arn:aws:ssm:{REGION}:{ingot.account}:parameter{name}"
+    code, message, _ = error(direct.decrypt, CiphertextBlob=stored, EncryptionContext={"PARAMETER_ARN": parameter_arn})
+    assert code == "AccessDeniedException"
+    assert message.endswith("because no identity-based policy allows the kms:Decrypt action")
+
+
+def test_without_kms_permission_a_secure_string_read_with_decryption_is_denied_in_ssm_words(ingot, kms, unique):
+    key = new_key(kms)
+    writer = ingot.client("ssm")
+    name = f"/kms-e2e/no-kms-{unique}"
+    writer.put_parameter(Name=name, Value="hidden", Type="SecureString", KeyId=key["KeyId"])
+    ssm, user_arn = user_kms(ingot, f"nokms-{unique}", allow(["ssm:GetParameter"]), service="ssm")
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] != "hidden"
+    code, message, _ = error(ssm.get_parameter, Name=name, WithDecryption=True)
+    assert code == "AccessDeniedException"
+    assert message.startswith(f"User: {user_arn} is not authorized to perform: kms:Decrypt on resource: {key['Arn']}")
+    assert "(Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: " in message

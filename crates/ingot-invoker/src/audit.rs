@@ -315,6 +315,8 @@ pub(crate) struct AuditCall<'a> {
     /// `None` when authentication failed.
     pub principal: Option<&'a Principal>,
     pub access_key_id: Option<&'a str>,
+    /// The service that made the call for the principal (`userIdentity.invokedBy`).
+    pub invoked_by: Option<&'a str>,
     pub region: &'a str,
     pub time: Timestamp,
     pub source_ip: &'a str,
@@ -402,7 +404,7 @@ impl AuditCall<'_> {
                     account_id: principal.map(|p| p.account.to_string()),
                     access_key_id: self.access_key_id.map(str::to_string),
                     session_context: principal.and_then(session_context),
-                    invoked_by: None,
+                    invoked_by: self.invoked_by.map(str::to_string),
                 },
             },
         }
@@ -422,7 +424,8 @@ impl AuditCall<'_> {
                 Some(p) if p.kind == PrincipalKind::Internal => id.invoked_by.as_deref() == Some(p.arn.as_str()),
                 _ => {
                     // Temporary credentials are one access key each: the same key is the same session.
-                    id.access_key_id.as_deref() == self.access_key_id
+                    id.invoked_by.as_deref() == self.invoked_by
+                        && id.access_key_id.as_deref() == self.access_key_id
                         && id.arn.as_deref() == principal.map(|p| p.arn.as_str())
                         && id.principal_id.as_deref() == principal.map(|p| p.user_id.as_str())
                 }
@@ -460,6 +463,7 @@ mod tests {
             operation: Some(&JSON_MODEL.operations[0]),
             principal: Some(principal),
             access_key_id: Some("AKIAEXAMPLE"),
+            invoked_by: None,
             region: "eu-west-1",
             time: Timestamp::from_millis(1_700_000_000_123),
             source_ip: "127.0.0.1",

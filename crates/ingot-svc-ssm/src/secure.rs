@@ -15,6 +15,8 @@ use base64::Engine;
 use ingot_core::{Call, CommonError, CommonKind, Origin, RequestContext, ServiceFailure};
 use serde_json::{json, Value};
 
+const SSM_SERVICE: &str = "ssm.amazonaws.com";
+
 /// The key SecureStrings use when the caller names none.
 pub const DEFAULT_KEY_ID: &str = "alias/aws/ssm";
 /// The most KMS `Encrypt` takes; larger values are envelope-encrypted.
@@ -36,7 +38,9 @@ fn context(arn: &str) -> Value {
 
 /// Calls KMS as the caller, with SSM acting for them.
 async fn call_kms(ctx: &RequestContext<'_>, operation: &str, input: Value) -> Result<Value, SsmError> {
-    let origin = Origin { via_service: Some("ssm.amazonaws.com"), ..ctx.origin };
+    // CloudTrail shows such calls as coming from the service, for the caller.
+    let origin =
+        Origin { source_ip: SSM_SERVICE, user_agent: SSM_SERVICE, via_service: Some(SSM_SERVICE), ..ctx.origin };
     let call = Call { service: "kms", operation, scope: ctx.scope, principal: ctx.principal, origin };
     ctx.env.invoker.invoke(ctx.env, call, input).await.map_err(|failure| kms_failure(ctx, failure))
 }

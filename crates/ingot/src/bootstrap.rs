@@ -35,6 +35,15 @@ pub struct RootCredentials {
     pub secret_access_key: String,
 }
 
+/// The master key given in the environment (`INGOT_MASTER_KEY`): base64 of exactly 32 bytes.
+pub fn master_key_from_base64(encoded: &str) -> Result<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| anyhow::anyhow!("INGOT_MASTER_KEY must be base64"))?;
+    bytes.as_slice().try_into().map_err(|_| anyhow::anyhow!("INGOT_MASTER_KEY must hold exactly 32 bytes"))
+}
+
 /// Reads the master key, creating it (mode 0600) on first start.
 pub fn load_or_create_master_key(path: &Path, ids: &IdGen) -> Result<[u8; 32]> {
     match std::fs::read(path) {
@@ -153,4 +162,19 @@ fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     file.sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_master_key_from_the_environment_is_base64_of_exactly_32_bytes() {
+        use base64::Engine;
+        let key = [7u8; 32];
+        let encoded = base64::engine::general_purpose::STANDARD.encode(key);
+        assert_eq!(master_key_from_base64(&encoded).unwrap(), key);
+        assert!(master_key_from_base64("not base64!").is_err());
+        assert!(master_key_from_base64(&base64::engine::general_purpose::STANDARD.encode([1u8; 16])).is_err());
+    }
 }

@@ -63,6 +63,10 @@ pub struct Config {
     /// Key that seals secrets at rest (default: DATA_DIR/master.key)
     #[arg(long, env = "INGOT_MASTER_KEY_FILE", value_name = "PATH")]
     pub master_key_file: Option<PathBuf>,
+    /// The master key itself, base64 of 32 bytes, for replicas that share one database without a
+    /// shared file (read from the environment only, so that it never shows in a process list)
+    #[arg(skip)]
+    pub master_key: Option<String>,
     /// Largest request body, in bytes
     #[arg(long, env = "INGOT_BODY_LIMIT", value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
     pub body_limit: usize,
@@ -116,7 +120,10 @@ where
         }
         Err(e) => return Err(e),
     };
-    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))
+    let mut cli = Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut Cli::command()))?;
+    let Command::Serve(config) = &mut cli.command;
+    config.master_key = env("INGOT_MASTER_KEY").filter(|value| !value.is_empty());
+    Ok(cli)
 }
 
 /// `arg` taking its environment variable's value from `env` instead of the process environment.
@@ -216,6 +223,14 @@ mod tests {
         assert_eq!(c.database_url.as_deref(), Some("postgres://db/ingot"));
         assert_eq!(c.database_schema.as_deref(), Some("ingot"));
         assert_eq!(c.master_key_file, Some(PathBuf::from("/run/secrets/master.key")));
+    }
+
+    #[test]
+    fn the_master_key_itself_comes_from_the_environment_only() {
+        let env = |k: &str| (k == "INGOT_MASTER_KEY").then(|| "a2V5".to_string());
+        assert_eq!(Config::from_args(&[], env).unwrap().master_key.as_deref(), Some("a2V5"));
+        assert_eq!(Config::from_args(&[], |_| None).unwrap().master_key, None);
+        assert!(Config::from_args(&args(&["--master-key", "a2V5"]), |_| None).is_err());
     }
 
     #[test]

@@ -100,8 +100,13 @@ pub async fn start(config: Config) -> Result<RunningServer> {
     let ids = IdGen::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
     std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let key_path = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
-    let master_key = bootstrap::load_or_create_master_key(&key_path, &ids)?;
+    let master_key = match &config.master_key {
+        Some(encoded) => bootstrap::master_key_from_base64(encoded)?,
+        None => {
+            let key_path = config.master_key_file.clone().unwrap_or_else(|| config.data_dir.join("master.key"));
+            bootstrap::load_or_create_master_key(&key_path, &ids)?
+        }
+    };
     let secrets = SecretBox::new(&master_key);
     let store = open_store(&config).await?;
     let root = bootstrap::ensure_bootstrap(&store, &secrets, &ids, &*clock).await?;

@@ -117,6 +117,25 @@ fn an_explicit_deny_in_an_identity_policy_beats_an_allow() {
 }
 
 #[test]
+fn a_grant_allows_without_any_policy_but_not_against_an_explicit_deny_or_an_scp() {
+    let key = "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let nobody = parse(
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"kms:*","Resource":"*"}]}"#,
+        PolicyKind::Resource,
+    );
+    let required = PolicySet { resource_policy: Some(&nobody), resource_policy_is_required: true, ..same_account() };
+    assert_eq!(denial(&run(&required, &user(), "kms:Decrypt", key)), Some(Denial::NoResourcePolicy));
+    let granted = PolicySet { granted: true, ..required.clone() };
+    assert!(run(&granted, &user(), "kms:Decrypt", key).allowed);
+    let d = deny("kms:Decrypt", "*");
+    let denied = PolicySet { identity: vec![&d], ..granted.clone() };
+    assert_eq!(denial(&run(&denied, &user(), "kms:Decrypt", key)), Some(Denial::ExplicitIdentity));
+    let only_ssm = allow("ssm:*", "*");
+    let capped = PolicySet { scp_levels: vec![vec![&only_ssm]], ..granted };
+    assert_eq!(denial(&run(&capped, &user(), "kms:Decrypt", key)), Some(Denial::ServiceControlPolicy));
+}
+
+#[test]
 fn an_explicit_deny_in_a_boundary_beats_an_identity_allow() {
     let a = allow_all();
     let b = parse(

@@ -98,3 +98,25 @@ async fn scheduled_deletion_refuses_use_until_cancelled_and_then_the_key_is_disa
     assert_eq!(after.deletion_date(), None);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_secure_string_write_is_audited_as_kms_encrypt_invoked_by_ssm_for_the_caller() {
+    let server = TestServer::start().await;
+    server
+        .ssm("us-east-1")
+        .put_parameter()
+        .name("/audited")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let records = server.audit_records(2).await;
+    let encrypt = records.iter().find(|r| r["eventName"] == "Encrypt").expect("a KMS Encrypt record");
+    assert_eq!(encrypt["eventSource"], "kms.amazonaws.com");
+    assert_eq!(encrypt["sourceIPAddress"], "ssm.amazonaws.com");
+    assert_eq!(encrypt["userIdentity"]["invokedBy"], "ssm.amazonaws.com");
+    assert_eq!(encrypt["userIdentity"]["arn"], format!("arn:aws:iam::{}:root", server.account()));
+    assert!(records.iter().any(|r| r["eventName"] == "PutParameter"));
+    server.stop().await;
+}
