@@ -937,6 +937,8 @@ def test_asymmetric_and_hmac_keys_cannot_be_rotated(kms):
         code, _, status = error(kms.enable_key_rotation, KeyId=key["KeyId"])
         assert (code, status) == ("UnsupportedOperationException", 400)
     assert error(kms.rotate_key_on_demand, KeyId=rsa_key["KeyId"]) == ("UnsupportedOperationException", "", 400)
+    # Their rotation status is simply off.
+    assert kms.get_key_rotation_status(KeyId=hmac_key["KeyId"])["KeyRotationEnabled"] is False
 
 
 # Tags

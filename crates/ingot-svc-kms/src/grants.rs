@@ -5,7 +5,7 @@
 //! reads that one record. Grants take effect at once in Ingot (AWS's are eventually consistent,
 //! which grant tokens bridge), so a token only has to be genuine: it is the grant's key ARN and
 //! id sealed under the master key. A grant with a retiring principal is also indexed under that
-//! principal's account (`ACCOUNT/REGION/kms/retirable-grants/GRANT_ID`) for ListRetirableGrants.
+//! principal's account for ListRetirableGrants (`store.rs`).
 
 use crate::access::{authorize_key, authorize_key_action, is_principal, takes_encryption_context, KeyConditions};
 use crate::errors::KmsError;
@@ -38,10 +38,6 @@ impl ingot_store::Record for RetirableGrantRecord {
     const SCHEMA_VERSION: u32 = 1;
 }
 
-fn retirable_prefix(scope: &Scope) -> String {
-    scope.key("kms", "retirable-grants/")
-}
-
 /// The account a principal ARN (or account id) belongs to.
 fn account_of_principal(principal: &str) -> Option<AccountId> {
     AccountId::parse(principal).or_else(|| {
@@ -54,7 +50,7 @@ fn retirable_key(grant: &KeyGrant, key_scope: &Scope) -> Option<String> {
     let retiring = grant.retiring_principal.as_deref()?;
     let account = account_of_principal(retiring)?;
     let scope = Scope::new(account, key_scope.region.clone());
-    Some([retirable_prefix(&scope), grant.grant_id.clone()].concat())
+    Some([crate::store::retirable_grants_prefix(&scope), grant.grant_id.clone()].concat())
 }
 
 /// Removes a grant's entry from its retiring principal's listing.
@@ -315,7 +311,7 @@ impl Handler<ListRetirableGrants> for Kms {
         let query = format!("ListRetirableGrants;{retiring}");
         let page = ingot_core::page::scan_page::<RetirableGrantRecord>(
             &ctx.tx,
-            &retirable_prefix(ctx.scope),
+            &crate::store::retirable_grants_prefix(ctx.scope),
             &query,
             input.marker.as_deref(),
             limit(input.limit),

@@ -24,6 +24,7 @@
 //! | `rotation.rs` | Enable/DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations, the rotation timer |
 //! | `tags.rs` | TagResource, UntagResource, ListResourceTags |
 //! | `pages.rs` | `Limit` / `Marker` pagination |
+//! | `store.rs` | key layout |
 
 mod generated;
 
@@ -38,6 +39,7 @@ pub mod macs;
 pub mod pages;
 pub mod rotation;
 pub mod signing;
+pub mod store;
 pub mod tags;
 
 pub use generated::{errors, model::MODEL, operations, types};

@@ -119,9 +119,9 @@ impl Handler<GetKeyRotationStatus> for Kms {
         if key.key_state == KeyState::PendingDeletion {
             return Err(crate::keys::state_error(&key));
         }
-        check_rotatable(&key)?;
-        // AWS managed keys rotate every year, always.
+        // AWS managed keys rotate every year, always; keys that cannot rotate report so.
         let schedule = match key.key_manager {
+            _ if key.key_spec != KeySpec::SymmetricDefault => None,
             KeyManager::Aws => Some(RotationSchedule {
                 period_days: DEFAULT_PERIOD_DAYS as u32,
                 next_rotation: after_days(
