@@ -23,21 +23,11 @@ import tempfile
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server
-from test_identity_acceptance import ADMIN_ROLE, Organization, Session, assume
+from test_identity_acceptance import ADMIN_ROLE, Session, assume, org  # noqa: F401 (org is a fixture)
 
 PLAINTEXT = b"golden pipeline signing secret"
 CONTEXT = {"pipeline": "golden"}
 PARAMETER = "/golden/db-password"
-
-
-@pytest.fixture(scope="module")
-def org():
-    server = Server()
-    try:
-        yield Organization(server)
-    finally:
-        server.close()
 
 
 def assume_role(org, role_arn, session="kms-acceptance"):

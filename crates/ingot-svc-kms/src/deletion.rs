@@ -4,7 +4,7 @@
 
 use crate::access::{authorize_key, KeyConditions};
 use crate::errors::KmsError;
-use crate::keys::{check_customer_managed, find_key, owner_scope, save, state_error, Forms};
+use crate::keys::{check_customer_managed, find_key, save, state_error, Forms};
 use crate::operations::{CancelKeyDeletion, ScheduleKeyDeletion};
 use crate::types;
 use crate::Kms;
@@ -12,17 +12,11 @@ use async_trait::async_trait;
 use ingot_core::{CommonError, Handler, RequestContext, Scope, Timestamp};
 use ingot_jobs::{JobContext, JobError, JobHandler, JobOutcome, JobRecord};
 use ingot_keys::{alias_storage_key, key_storage_key, KeyRecord, KeyState};
-use serde::{Deserialize, Serialize};
 
 pub const JOB_KIND: &str = "kms.key-deletion";
 const MIN_WINDOW_DAYS: i32 = 7;
 const MAX_WINDOW_DAYS: i32 = 30;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    key_id: String,
-}
 
 impl Handler<ScheduleKeyDeletion> for Kms {
     async fn handle(
@@ -51,8 +45,7 @@ impl Handler<ScheduleKeyDeletion> for Kms {
         key.deletion_date = Some(due);
         key.pending_window_days = Some(days as u32);
         save(ctx, &key)?;
-        let payload = serde_json::to_value(Payload { key_id: key.key_id.clone() }).map_err(CommonError::internal)?;
-        ingot_jobs::schedule(&ctx.tx, ctx.ids(), &owner_scope(&key)?, JOB_KIND, due, payload);
+        crate::store::schedule_key_job(ctx, &key, JOB_KIND, due)?;
         Ok(types::ScheduleKeyDeletionResponse {
             key_id: Some(key.arn),
             deletion_date: Some(due),
@@ -86,7 +79,7 @@ impl Handler<CancelKeyDeletion> for Kms {
 }
 
 /// Deletes a key whose waiting period ended, with its aliases and its retirable-grant entries.
-pub async fn delete_key(tx: &ingot_store::Tx, scope: &Scope, key: &KeyRecord) {
+pub fn delete_key(tx: &ingot_store::Tx, scope: &Scope, key: &KeyRecord) {
     for alias in &key.aliases {
         tx.delete(&alias_storage_key(scope, alias));
     }
@@ -110,19 +103,13 @@ impl JobHandler for KeyDeletionJob {
     }
 
     async fn run(&self, job: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError> {
-        let payload: Payload =
-            serde_json::from_value(job.payload.clone()).map_err(|e| JobError::new(format!("bad payload: {e}")))?;
-        let key_path = key_storage_key(&job.scope, &payload.key_id);
-        let Some(key) = ctx.tx.get_record::<KeyRecord>(&key_path).await.map_err(|e| JobError::new(e.to_string()))?
-        else {
-            return Ok(JobOutcome::Done);
-        };
+        let Some((_, key)) = crate::store::key_of_job(job, &ctx.tx).await? else { return Ok(JobOutcome::Done) };
         // Cancelled, or scheduled again for another day (that schedule has its own timer).
         let due = key.deletion_date.is_some_and(|d| d <= ctx.now);
         if key.key_state != KeyState::PendingDeletion || !due {
             return Ok(JobOutcome::Done);
         }
-        delete_key(&ctx.tx, &job.scope, &key).await;
+        delete_key(&ctx.tx, &job.scope, &key);
         ctx.record("DeleteKey", serde_json::json!({ "keyId": key.arn }));
         Ok(JobOutcome::Done)
     }

@@ -6,7 +6,7 @@
 
 use crate::access::{authorize_key, KeyConditions};
 use crate::errors::KmsError;
-use crate::keys::{check_customer_managed, check_usable, find_key, owner_scope, save, wire, Forms};
+use crate::keys::{check_customer_managed, check_usable, find_key, save, wire, Forms};
 use crate::operations::{
     DisableKeyRotation, EnableKeyRotation, GetKeyRotationStatus, ListKeyRotations, RotateKeyOnDemand,
 };
@@ -16,8 +16,7 @@ use crate::Kms;
 use async_trait::async_trait;
 use ingot_core::{CommonError, Handler, RequestContext, Timestamp};
 use ingot_jobs::{JobContext, JobError, JobHandler, JobOutcome, JobRecord};
-use ingot_keys::{key_storage_key, KeyManager, KeyRecord, KeySpec, KeyState, RotationSchedule, RotationType};
-use serde::{Deserialize, Serialize};
+use ingot_keys::{KeyManager, KeyRecord, KeySpec, KeyState, RotationSchedule, RotationType};
 
 pub const JOB_KIND: &str = "kms.key-rotation";
 const DEFAULT_PERIOD_DAYS: i32 = 365;
@@ -26,11 +25,6 @@ const MAX_PERIOD_DAYS: i32 = 2560;
 /// AWS allows ten on-demand rotations per key.
 const MAX_ON_DEMAND_ROTATIONS: usize = 10;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
-
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    key_id: String,
-}
 
 /// Only symmetric encryption keys rotate.
 fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
@@ -43,12 +37,6 @@ fn check_rotatable(key: &KeyRecord) -> Result<(), KmsError> {
 
 fn after_days(now: Timestamp, days: i32) -> Timestamp {
     Timestamp(now.0 + i64::from(days) * DAY_MS)
-}
-
-fn schedule_rotation(ctx: &RequestContext<'_>, key: &KeyRecord, due: Timestamp) -> Result<(), KmsError> {
-    let payload = serde_json::to_value(Payload { key_id: key.key_id.clone() }).map_err(CommonError::internal)?;
-    ingot_jobs::schedule(&ctx.tx, ctx.ids(), &owner_scope(key)?, JOB_KIND, due, payload);
-    Ok(())
 }
 
 impl Handler<EnableKeyRotation> for Kms {
@@ -81,7 +69,7 @@ impl Handler<EnableKeyRotation> for Kms {
         if !unchanged {
             key.rotation_schedule = Some(RotationSchedule { period_days: days as u32, next_rotation: next });
             save(ctx, &key)?;
-            schedule_rotation(ctx, &key, next)?;
+            crate::store::schedule_key_job(ctx, &key, JOB_KIND, next)?;
         }
         Ok(ingot_core::Empty {})
     }
@@ -219,12 +207,7 @@ impl JobHandler for KeyRotationJob {
     }
 
     async fn run(&self, job: &JobRecord, ctx: &JobContext<'_>) -> Result<JobOutcome, JobError> {
-        let payload: Payload =
-            serde_json::from_value(job.payload.clone()).map_err(|e| JobError::new(format!("bad payload: {e}")))?;
-        let key_path = key_storage_key(&job.scope, &payload.key_id);
-        let Some(mut key) =
-            ctx.tx.get_record::<KeyRecord>(&key_path).await.map_err(|e| JobError::new(e.to_string()))?
-        else {
+        let Some((key_path, mut key)) = crate::store::key_of_job(job, &ctx.tx).await? else {
             return Ok(JobOutcome::Done);
         };
         let Some(schedule) = key.rotation_schedule.clone() else { return Ok(JobOutcome::Done) };
