@@ -253,7 +253,10 @@ async fn run(opts: Options) -> Result<()> {
     print_header(&machine, &setup, &opts, &kinds);
     println!("{}", bench.results.table());
     let mut notes = bench.results.error_notes();
-    notes.push(data_note());
+    // Where the parameters live says nothing to a run without parameters.
+    if opts.workloads.iter().any(|w| !w.kms() && *w != Workload::Noop) {
+        notes.push(data_note());
+    }
     notes.append(&mut bench.notes);
     for kind in &kinds {
         let n = bench.reconnects.get(kind).copied().unwrap_or(0);
@@ -502,9 +505,9 @@ impl Bench {
         let setup = match kms::setup(&t.server).await {
             Ok(setup) => {
                 self.note(format!(
-                    "{name}: the KMS workloads' setup (CreateKey, one Encrypt of {} bytes) took {:.2} s, not measured",
+                    "{name}: the KMS workloads' setup (CreateKey, one Encrypt of {} bytes) took {:.1} ms, not measured",
                     kms::PLAINTEXT.len(),
-                    setup.took.as_secs_f64()
+                    setup.took.as_secs_f64() * 1000.0
                 ));
                 Ok(setup)
             }
