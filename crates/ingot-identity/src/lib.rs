@@ -15,11 +15,13 @@
 //! | `managed.rs` | AWS managed policies (`arn:aws:iam::aws:policy/…`), kept as JSON under `data/` |
 //! | `organization.rs` | organization, account, OU, policy and handshake records, membership |
 //! | `principals.rs` | whether a principal named in a policy exists |
+//! | `resource_policies.rs` | resource policies attached by RAM shares and by services' PutResourcePolicy |
 
 pub mod iam;
 pub mod managed;
 pub mod organization;
 pub mod principals;
+pub mod resource_policies;
 
 pub use iam::{
     entity_name_key, GroupRecord, InstanceProfileRecord, ManagedPolicyRecord, PolicyVersion, RoleRecord, Tag,

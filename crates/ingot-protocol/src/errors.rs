@@ -8,7 +8,7 @@
 //! Every response carries `x-amzn-RequestId`.
 
 use ingot_core::model::{Protocol, ServiceModel, ShapeId};
-use ingot_core::ServiceFailure;
+use ingot_core::{CommonKind, ServiceFailure};
 use serde_json::{Map, Value};
 
 use crate::aws_json;
@@ -26,6 +26,9 @@ use crate::HttpResponse;
 pub fn encode_service_error(model: &ServiceModel, failure: &ServiceFailure, request_id: &str) -> HttpResponse {
     encode(model.protocol, model.xml_namespace, failure, request_id, Some(model))
 }
+
+/// The validation error of services that model their own (RAM).
+const INVALID_PARAMETER: &str = "InvalidParameterException";
 
 struct Resolved<'f> {
     code: &'f str,
@@ -48,6 +51,24 @@ fn resolve<'f>(protocol: Protocol, failure: &'f ServiceFailure, model: Option<&S
             shape: model.and_then(|md| shapes::find_error_shape(md, m.code)),
         },
         ServiceFailure::Common(c) => {
+            // A service whose model knows no ValidationException but has its own
+            // InvalidParameterException (RAM) answers input that breaks the model with that.
+            let own_validation = match (c.kind, model) {
+                (CommonKind::Validation, Some(md)) if shapes::find_error_shape(md, "ValidationException").is_none() => {
+                    shapes::find_error_shape(md, INVALID_PARAMETER).map(|shape| (md, shape))
+                }
+                _ => None,
+            };
+            if let Some((_, shape)) = own_validation {
+                return Resolved {
+                    code: INVALID_PARAMETER,
+                    status: 400,
+                    sender: true,
+                    message: Some(&c.message),
+                    fields: None,
+                    shape: Some(shape),
+                };
+            }
             let w = common_wire(c.kind, protocol);
             Resolved {
                 code: w.code,

@@ -56,6 +56,11 @@ const RESOURCE_TYPES: &[(&str, &str, bool)] = &[
 
 const DEFAULT_PAGE: usize = 500;
 
+/// Whether RAM shares resources of `resource_type` (`ssm:Parameter`), in any case.
+pub fn is_shareable_type(resource_type: &str) -> bool {
+    RESOURCE_TYPES.iter().any(|(t, _, _)| t.eq_ignore_ascii_case(resource_type))
+}
+
 fn invalid_token() -> RamError {
     RamError::invalid_next_token_exception("The specified value for NextToken is not valid.")
 }

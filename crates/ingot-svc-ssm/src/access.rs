@@ -1,13 +1,15 @@
 //! Parameter Store's access decisions, in one place: the reserved `aws` prefix, which no
 //! principal may write whatever its policies say, and then the authorizer, asked with the
-//! operation's action, the parameter's ARN, the parameter's own tags (`aws:ResourceTag/*`) and
-//! the tags a request sets (`aws:RequestTag/*`, `aws:TagKeys`).
+//! operation's action, the parameter's ARN, the parameter's own tags (`aws:ResourceTag/*`), the
+//! tags a request sets (`aws:RequestTag/*`, `aws:TagKeys`) and, for another account's parameter,
+//! the resource policies attached to it (RAM's shares and the owner's PutResourcePolicy).
 
 use crate::errors::SsmError;
-use crate::names::ParameterName;
+use crate::names::{Owner, ParameterName, ParameterReference};
 use crate::store;
 use crate::types::Tag;
 use ingot_core::{Access, CommonError, Operation, RequestContext};
+use ingot_identity::resource_policies::{resource_policies_key, ResourcePoliciesRecord};
 
 /// Authorizes `Op`, which writes parameter `name` (at `arn`) and sets `request_tags` on it.
 pub async fn authorize_write<Op: Operation>(
@@ -32,6 +34,32 @@ pub async fn authorize_write<Op: Operation>(
 pub async fn authorize<Op: Operation>(ctx: &RequestContext<'_>, arn: &str, own: Option<&str>) -> Result<(), SsmError> {
     let tags = resource_tags(ctx, own).await?;
     let access = Access::resource(arn).with_resource_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    Ok(ctx.authorize::<Op>(access).await?)
+}
+
+/// Authorizes `Op`, which reads the parameter `reference` names (at `arn`): the caller's own,
+/// whose tags the decision looks at; another account's, whose tags and attached resource
+/// policies (RAM's shares, the owner's PutResourcePolicy) decide with the caller's own policies;
+/// or a public one.
+pub async fn authorize_read<Op: Operation>(
+    ctx: &RequestContext<'_>,
+    reference: &ParameterReference<'_>,
+    arn: &str,
+) -> Result<(), SsmError> {
+    let owner = match &reference.owner {
+        Owner::Account(scope) if **scope != *ctx.scope => scope,
+        Owner::Account(_) => return authorize::<Op>(ctx, arn, Some(&reference.name.canonical)).await,
+        Owner::Public(_) => return authorize::<Op>(ctx, arn, None).await,
+    };
+    let canonical = &reference.name.canonical;
+    let record = store::load_for_get_in(&ctx.tx, owner, canonical).await?;
+    let tags = record.as_ref().map(|r| r.tags.clone()).unwrap_or_default();
+    let policies = ctx.tx.get_record::<ResourcePoliciesRecord>(&resource_policies_key(owner, arn)).await?;
+    let document = policies.and_then(|p| p.combined_document());
+    let mut access = Access::resource(arn).with_resource_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if let Some(document) = &document {
+        access = access.with_resource_policy(document);
+    }
     Ok(ctx.authorize::<Op>(access).await?)
 }
 

@@ -67,8 +67,7 @@ impl Handler<GetParameterHistory> for Ssm {
         input: GetParameterHistoryRequest,
     ) -> Result<GetParameterHistoryResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx.scope, false)?;
-        let own = reference.is_own(ctx).then_some(reference.name.canonical.as_str());
-        access::authorize::<GetParameterHistory>(ctx, &reference.arn(), own).await?;
+        access::authorize_read::<GetParameterHistory>(ctx, &reference, &reference.arn()).await?;
         let requested = reference.name.given.clone();
         let max = input.max_results.and_then(|n| usize::try_from(n).ok()).filter(|n| *n > 0).unwrap_or(DEFAULT_PAGE);
         // Empty for a public parameter.
@@ -89,16 +88,14 @@ impl Handler<GetParameterHistory> for Ssm {
             let parameters = if after.is_some_and(|a| a >= p.version) { Vec::new() } else { vec![public_entry(&p)] };
             return Ok(GetParameterHistoryResult { parameters: Some(parameters), next_token: None });
         }
-        if !reference.is_own(ctx) {
-            return Err(not_found(&requested));
-        }
+        let Owner::Account(owner) = &reference.owner else { return Err(not_found(&requested)) };
         let canonical = &reference.name.canonical;
-        let Some(current) = store::load(ctx, canonical).await? else {
+        let Some(current) = store::load_in(&ctx.tx, owner, canonical).await? else {
             return Err(not_found(&requested));
         };
-        let arn = parameter_arn(ctx.scope, canonical);
-        let prefix = store::versions_prefix(ctx.scope, canonical);
-        let start = after.map(|v| store::version_key(ctx.scope, canonical, v));
+        let arn = parameter_arn(owner, canonical);
+        let prefix = store::versions_prefix(owner, canonical);
+        let start = after.map(|v| store::version_key(owner, canonical, v));
         let rows = ctx.tx.scan(&prefix, start.as_deref(), max + 1).await?;
         let more = rows.len() > max;
         let mut parameters = Vec::with_capacity(rows.len().min(max));

@@ -7,7 +7,7 @@
 //!
 //! | file | owns |
 //! |---|---|
-//! | `access.rs` | access decisions: the reserved prefix, then the authorizer |
+//! | `access.rs` | access decisions: the reserved prefix, then the authorizer (with a shared parameter's attached policies) |
 //! | `names.rs` | names, paths, ARNs, selectors |
 //! | `store.rs` | key layout and records |
 //! | `parameters.rs` | Put/Get/GetParameters/Delete(s), values, tiers, versions |
@@ -17,7 +17,8 @@
 //! | `history.rs` | GetParameterHistory |
 //! | `tags.rs` | AddTagsToResource, RemoveTagsFromResource, ListTagsForResource |
 //! | `policies.rs` | parameter policies and their timers |
-//! | `secure.rs` | SecureString encryption |
+//! | `secure.rs` | SecureString encryption, through KMS as the caller |
+//! | `resource_policies.rs` | Put/Get/DeleteResourcePolicy: sharing a parameter by policy |
 //! | `public.rs` | `/aws/service/...` public parameters |
 //! | `events.rs` | EventBridge events |
 
@@ -33,6 +34,7 @@ pub mod names;
 pub mod parameters;
 pub mod policies;
 pub mod public;
+pub mod resource_policies;
 pub mod secure;
 pub mod store;
 pub mod tags;

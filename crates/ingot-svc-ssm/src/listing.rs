@@ -10,7 +10,7 @@
 use crate::access;
 use crate::errors::SsmError;
 use crate::labels::is_valid_label;
-use crate::names::{parameter_arn, public_parameter_arn, validation, ParameterPath};
+use crate::names::{parameter_arn, public_parameter_arn, validation, Owner, ParameterPath, ParameterReference};
 use crate::operations::{DescribeParameters, GetParametersByPath};
 use crate::parameters::{public_parameter, to_parameter};
 use crate::policies::inline_policies;
@@ -505,6 +505,28 @@ pub fn plan_sources(filters: &[Filter]) -> Vec<Source> {
     vec![Source::Prefix(String::new())]
 }
 
+/// The ARNs of the parameters other accounts share with the caller, as RAM lists them (RAM is
+/// asked as SSM acting in the caller's account).
+async fn shared_with_caller(ctx: &RequestContext<'_>) -> Result<Vec<String>, SsmError> {
+    let ssm = ingot_core::Principal::service("ssm", ctx.account().clone());
+    let origin = ingot_core::Origin { source_ip: "ssm.amazonaws.com", user_agent: "ssm.amazonaws.com", ..ctx.origin };
+    let call =
+        ingot_core::Call { service: "ram", operation: "ListResources", scope: ctx.scope, principal: &ssm, origin };
+    let input = serde_json::json!({ "resourceOwner": "OTHER-ACCOUNTS", "resourceType": "ssm:Parameter" });
+    let output = ctx.env.invoker.invoke(ctx.env, call, input).await.map_err(|f| match f {
+        ingot_core::ServiceFailure::Common(e) => SsmError::Common(e),
+        other => SsmError::Common(ingot_core::CommonError::internal(format!("RAM answered SSM with {other:?}"))),
+    })?;
+    let mut arns: Vec<String> = output["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["arn"].as_str().map(str::to_string))
+        .collect();
+    arns.dedup();
+    Ok(arns)
+}
+
 fn metadata(scope: &Scope, canonical: &str, record: &ParameterRecord) -> ParameterMetadata {
     ParameterMetadata {
         name: Some(record.name.clone()),
@@ -545,8 +567,24 @@ impl Handler<DescribeParameters> for Ssm {
         );
         let after = input.next_token.as_deref().map(|t| decode_token(&query, t)).transpose()?;
         if input.shared.unwrap_or(false) {
-            // Parameters shared with the caller arrive with RAM sharing; none are shared yet.
-            return Ok(DescribeParametersResult { parameters: Some(Vec::new()), next_token: None });
+            let mut found = Vec::new();
+            for arn in shared_with_caller(ctx).await? {
+                let Ok(reference) = ParameterReference::parse(&arn, ctx.scope, false) else { continue };
+                let Owner::Account(owner) = &reference.owner else { continue };
+                let canonical = &reference.name.canonical;
+                let Some(record) = store::load_in(&ctx.tx, owner, canonical).await? else { continue };
+                if filters.iter().all(|f| f.matches(canonical, &record)) && after.as_ref().is_none_or(|a| arn > *a) {
+                    found.push((arn.clone(), metadata(owner, canonical, &record)));
+                }
+            }
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            let more = found.len() > max;
+            found.truncate(max);
+            let next = if more { found.last().map(|(arn, _)| encode_token(&query, arn)) } else { None };
+            return Ok(DescribeParametersResult {
+                parameters: Some(found.into_iter().map(|(_, m)| m).collect()),
+                next_token: next,
+            });
         }
         let sources = plan_sources(&filters);
         let (page, next) =

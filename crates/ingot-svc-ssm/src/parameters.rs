@@ -382,11 +382,9 @@ pub async fn read_reference(
             _ => Ok(Found { parameter: public_parameter(&p, region, reference.selector.as_ref()) }),
         });
     }
-    if !reference.is_own(ctx) {
-        return Ok(Err(Miss::NotFound));
-    }
+    let Owner::Account(owner) = &reference.owner else { return Ok(Err(Miss::NotFound)) };
     let canonical = &reference.name.canonical;
-    let Some(current) = store::load_for_get(ctx, canonical).await? else {
+    let Some(current) = store::load_for_get_in(&ctx.tx, owner, canonical).await? else {
         return Ok(Err(Miss::NotFound));
     };
     let wanted = match &reference.selector {
@@ -403,7 +401,7 @@ pub async fn read_reference(
     } else if wanted < current.oldest_version || wanted > current.version {
         return Ok(Err(Miss::Version(version_not_found(wanted, requested))));
     } else {
-        older = match store::load_version(&ctx.tx, ctx.scope, canonical, wanted).await? {
+        older = match store::load_version(&ctx.tx, owner, canonical, wanted).await? {
             Some(v) => v,
             None => return Ok(Err(Miss::Version(version_not_found(wanted, requested)))),
         };
@@ -460,8 +458,7 @@ impl Handler<GetParameter> for Ssm {
     ) -> Result<GetParameterResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx.scope, true)?;
         let arn = reference.arn();
-        let own = reference.is_own(ctx).then_some(reference.name.canonical.as_str());
-        access::authorize::<GetParameter>(ctx, &arn, own).await?;
+        access::authorize_read::<GetParameter>(ctx, &reference, &arn).await?;
         match read_reference(ctx, &reference, arn, input.with_decryption.unwrap_or(false)).await? {
             Ok(found) => Ok(GetParameterResult { parameter: Some(found.parameter) }),
             Err(Miss::NotFound) => Err(not_found_silently()),
@@ -487,8 +484,7 @@ impl Handler<GetParameters> for Ssm {
         for name in &names {
             let reference = ParameterReference::parse(name, ctx.scope, true)?;
             let arn = reference.arn();
-            let own = reference.is_own(ctx).then_some(reference.name.canonical.as_str());
-            access::authorize::<GetParameters>(ctx, &arn, own).await?;
+            access::authorize_read::<GetParameters>(ctx, &reference, &arn).await?;
             references.push((reference, arn));
         }
         let mut parameters = Vec::new();

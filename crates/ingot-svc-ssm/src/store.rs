@@ -304,13 +304,27 @@ pub async fn load(ctx: &RequestContext<'_>, canonical: &str) -> Result<Option<Pa
     Ok(ctx.tx.get_record(&current_key(ctx.scope, canonical)).await?)
 }
 
+/// Reads a parameter of `scope` (another account's, for a parameter shared with the caller).
+pub async fn load_in(tx: &Tx, scope: &Scope, canonical: &str) -> Result<Option<ParameterRecord>, SsmError> {
+    Ok(tx.get_record(&current_key(scope, canonical)).await?)
+}
+
 /// [`load`] for the reads that answer GetParameter and GetParameters, which come back to the
 /// same few parameters again and again: through the store's decoded records.
 pub async fn load_for_get(
     ctx: &RequestContext<'_>,
     canonical: &str,
 ) -> Result<Option<std::sync::Arc<ParameterRecord>>, SsmError> {
-    Ok(ctx.tx.get_record_cached(current_key(ctx.scope, canonical)).await?)
+    load_for_get_in(&ctx.tx, ctx.scope, canonical).await
+}
+
+/// [`load_for_get`] of a parameter of `scope`.
+pub async fn load_for_get_in(
+    tx: &Tx,
+    scope: &Scope,
+    canonical: &str,
+) -> Result<Option<std::sync::Arc<ParameterRecord>>, SsmError> {
+    Ok(tx.get_record_cached(current_key(scope, canonical)).await?)
 }
 
 /// Reads one version of a parameter of `scope`.

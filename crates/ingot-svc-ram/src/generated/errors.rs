@@ -5,14 +5,50 @@
 /// A modeled error of the served `ram` operations, or a common error.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RamError {
+    IdempotentParameterMismatchException(super::types::IdempotentParameterMismatchException),
+    InvalidClientTokenException(super::types::InvalidClientTokenException),
+    InvalidMaxResultsException(super::types::InvalidMaxResultsException),
     InvalidNextTokenException(super::types::InvalidNextTokenException),
     InvalidParameterException(super::types::InvalidParameterException),
+    InvalidResourceTypeException(super::types::InvalidResourceTypeException),
+    InvalidStateTransitionException(super::types::InvalidStateTransitionException),
+    MalformedArnException(super::types::MalformedArnException),
+    MissingRequiredParameterException(super::types::MissingRequiredParameterException),
+    OperationNotPermittedException(super::types::OperationNotPermittedException),
+    ResourceArnNotFoundException(super::types::ResourceArnNotFoundException),
+    ResourceShareInvitationAlreadyAcceptedException(super::types::ResourceShareInvitationAlreadyAcceptedException),
+    ResourceShareInvitationAlreadyRejectedException(super::types::ResourceShareInvitationAlreadyRejectedException),
+    ResourceShareInvitationArnNotFoundException(super::types::ResourceShareInvitationArnNotFoundException),
+    ResourceShareInvitationExpiredException(super::types::ResourceShareInvitationExpiredException),
+    ResourceShareLimitExceededException(super::types::ResourceShareLimitExceededException),
     ServerInternalException(super::types::ServerInternalException),
     ServiceUnavailableException(super::types::ServiceUnavailableException),
+    TagLimitExceededException(super::types::TagLimitExceededException),
+    TagPolicyViolationException(super::types::TagPolicyViolationException),
+    ThrottlingException(super::types::ThrottlingException),
+    UnknownResourceException(super::types::UnknownResourceException),
+    UnmatchedPolicyPermissionException(super::types::UnmatchedPolicyPermissionException),
     Common(ingot_core::CommonError),
 }
 
 impl RamError {
+    /// `IdempotentParameterMismatchException` with `message`.
+    pub fn idempotent_parameter_mismatch_exception(message: impl Into<String>) -> Self {
+        Self::IdempotentParameterMismatchException(super::types::IdempotentParameterMismatchException {
+            message: message.into(),
+        })
+    }
+
+    /// `InvalidClientTokenException` with `message`.
+    pub fn invalid_client_token_exception(message: impl Into<String>) -> Self {
+        Self::InvalidClientTokenException(super::types::InvalidClientTokenException { message: message.into() })
+    }
+
+    /// `InvalidMaxResultsException` with `message`.
+    pub fn invalid_max_results_exception(message: impl Into<String>) -> Self {
+        Self::InvalidMaxResultsException(super::types::InvalidMaxResultsException { message: message.into() })
+    }
+
     /// `InvalidNextTokenException` with `message`.
     pub fn invalid_next_token_exception(message: impl Into<String>) -> Self {
         Self::InvalidNextTokenException(super::types::InvalidNextTokenException { message: message.into() })
@@ -21,6 +57,73 @@ impl RamError {
     /// `InvalidParameterException` with `message`.
     pub fn invalid_parameter_exception(message: impl Into<String>) -> Self {
         Self::InvalidParameterException(super::types::InvalidParameterException { message: message.into() })
+    }
+
+    /// `InvalidResourceTypeException` with `message`.
+    pub fn invalid_resource_type_exception(message: impl Into<String>) -> Self {
+        Self::InvalidResourceTypeException(super::types::InvalidResourceTypeException { message: message.into() })
+    }
+
+    /// `InvalidStateTransitionException` with `message`.
+    pub fn invalid_state_transition_exception(message: impl Into<String>) -> Self {
+        Self::InvalidStateTransitionException(super::types::InvalidStateTransitionException { message: message.into() })
+    }
+
+    /// `MalformedArnException` with `message`.
+    pub fn malformed_arn_exception(message: impl Into<String>) -> Self {
+        Self::MalformedArnException(super::types::MalformedArnException { message: message.into() })
+    }
+
+    /// `MissingRequiredParameterException` with `message`.
+    pub fn missing_required_parameter_exception(message: impl Into<String>) -> Self {
+        Self::MissingRequiredParameterException(super::types::MissingRequiredParameterException {
+            message: message.into(),
+        })
+    }
+
+    /// `OperationNotPermittedException` with `message`.
+    pub fn operation_not_permitted_exception(message: impl Into<String>) -> Self {
+        Self::OperationNotPermittedException(super::types::OperationNotPermittedException { message: message.into() })
+    }
+
+    /// `ResourceArnNotFoundException` with `message`.
+    pub fn resource_arn_not_found_exception(message: impl Into<String>) -> Self {
+        Self::ResourceArnNotFoundException(super::types::ResourceArnNotFoundException { message: message.into() })
+    }
+
+    /// `ResourceShareInvitationAlreadyAcceptedException` with `message`.
+    pub fn resource_share_invitation_already_accepted_exception(message: impl Into<String>) -> Self {
+        Self::ResourceShareInvitationAlreadyAcceptedException(
+            super::types::ResourceShareInvitationAlreadyAcceptedException { message: message.into() },
+        )
+    }
+
+    /// `ResourceShareInvitationAlreadyRejectedException` with `message`.
+    pub fn resource_share_invitation_already_rejected_exception(message: impl Into<String>) -> Self {
+        Self::ResourceShareInvitationAlreadyRejectedException(
+            super::types::ResourceShareInvitationAlreadyRejectedException { message: message.into() },
+        )
+    }
+
+    /// `ResourceShareInvitationArnNotFoundException` with `message`.
+    pub fn resource_share_invitation_arn_not_found_exception(message: impl Into<String>) -> Self {
+        Self::ResourceShareInvitationArnNotFoundException(super::types::ResourceShareInvitationArnNotFoundException {
+            message: message.into(),
+        })
+    }
+
+    /// `ResourceShareInvitationExpiredException` with `message`.
+    pub fn resource_share_invitation_expired_exception(message: impl Into<String>) -> Self {
+        Self::ResourceShareInvitationExpiredException(super::types::ResourceShareInvitationExpiredException {
+            message: message.into(),
+        })
+    }
+
+    /// `ResourceShareLimitExceededException` with `message`.
+    pub fn resource_share_limit_exceeded_exception(message: impl Into<String>) -> Self {
+        Self::ResourceShareLimitExceededException(super::types::ResourceShareLimitExceededException {
+            message: message.into(),
+        })
     }
 
     /// `ServerInternalException` with `message`.
@@ -33,13 +136,63 @@ impl RamError {
         Self::ServiceUnavailableException(super::types::ServiceUnavailableException { message: message.into() })
     }
 
+    /// `TagLimitExceededException` with `message`.
+    pub fn tag_limit_exceeded_exception(message: impl Into<String>) -> Self {
+        Self::TagLimitExceededException(super::types::TagLimitExceededException { message: message.into() })
+    }
+
+    /// `TagPolicyViolationException` with `message`.
+    pub fn tag_policy_violation_exception(message: impl Into<String>) -> Self {
+        Self::TagPolicyViolationException(super::types::TagPolicyViolationException { message: message.into() })
+    }
+
+    /// `ThrottlingException` with `message`.
+    pub fn throttling_exception(message: impl Into<String>) -> Self {
+        Self::ThrottlingException(super::types::ThrottlingException { message: message.into() })
+    }
+
+    /// `UnknownResourceException` with `message`.
+    pub fn unknown_resource_exception(message: impl Into<String>) -> Self {
+        Self::UnknownResourceException(super::types::UnknownResourceException { message: message.into() })
+    }
+
+    /// `UnmatchedPolicyPermissionException` with `message`.
+    pub fn unmatched_policy_permission_exception(message: impl Into<String>) -> Self {
+        Self::UnmatchedPolicyPermissionException(super::types::UnmatchedPolicyPermissionException {
+            message: message.into(),
+        })
+    }
+
     /// The wire code (`error.code` of the model, or the shape name).
     pub fn code(&self) -> Option<&'static str> {
         match self {
+            Self::IdempotentParameterMismatchException(_) => Some("IdempotentParameterMismatchException"),
+            Self::InvalidClientTokenException(_) => Some("InvalidClientTokenException"),
+            Self::InvalidMaxResultsException(_) => Some("InvalidMaxResultsException"),
             Self::InvalidNextTokenException(_) => Some("InvalidNextTokenException"),
             Self::InvalidParameterException(_) => Some("InvalidParameterException"),
+            Self::InvalidResourceTypeException(_) => Some("InvalidResourceTypeException"),
+            Self::InvalidStateTransitionException(_) => Some("InvalidStateTransitionException"),
+            Self::MalformedArnException(_) => Some("MalformedArnException"),
+            Self::MissingRequiredParameterException(_) => Some("MissingRequiredParameterException"),
+            Self::OperationNotPermittedException(_) => Some("OperationNotPermittedException"),
+            Self::ResourceArnNotFoundException(_) => Some("ResourceArnNotFoundException"),
+            Self::ResourceShareInvitationAlreadyAcceptedException(_) => {
+                Some("ResourceShareInvitationAlreadyAcceptedException")
+            }
+            Self::ResourceShareInvitationAlreadyRejectedException(_) => {
+                Some("ResourceShareInvitationAlreadyRejectedException")
+            }
+            Self::ResourceShareInvitationArnNotFoundException(_) => Some("ResourceShareInvitationArnNotFoundException"),
+            Self::ResourceShareInvitationExpiredException(_) => Some("ResourceShareInvitationExpiredException"),
+            Self::ResourceShareLimitExceededException(_) => Some("ResourceShareLimitExceededException"),
             Self::ServerInternalException(_) => Some("ServerInternalException"),
             Self::ServiceUnavailableException(_) => Some("ServiceUnavailableException"),
+            Self::TagLimitExceededException(_) => Some("TagLimitExceededException"),
+            Self::TagPolicyViolationException(_) => Some("TagPolicyViolationException"),
+            Self::ThrottlingException(_) => Some("ThrottlingException"),
+            Self::UnknownResourceException(_) => Some("UnknownResourceException"),
+            Self::UnmatchedPolicyPermissionException(_) => Some("UnmatchedPolicyPermissionException"),
             Self::Common(_) => None,
         }
     }
@@ -47,10 +200,29 @@ impl RamError {
     /// The message, if the error has one.
     pub fn message(&self) -> Option<&str> {
         match self {
+            Self::IdempotentParameterMismatchException(e) => Some(&e.message),
+            Self::InvalidClientTokenException(e) => Some(&e.message),
+            Self::InvalidMaxResultsException(e) => Some(&e.message),
             Self::InvalidNextTokenException(e) => Some(&e.message),
             Self::InvalidParameterException(e) => Some(&e.message),
+            Self::InvalidResourceTypeException(e) => Some(&e.message),
+            Self::InvalidStateTransitionException(e) => Some(&e.message),
+            Self::MalformedArnException(e) => Some(&e.message),
+            Self::MissingRequiredParameterException(e) => Some(&e.message),
+            Self::OperationNotPermittedException(e) => Some(&e.message),
+            Self::ResourceArnNotFoundException(e) => Some(&e.message),
+            Self::ResourceShareInvitationAlreadyAcceptedException(e) => Some(&e.message),
+            Self::ResourceShareInvitationAlreadyRejectedException(e) => Some(&e.message),
+            Self::ResourceShareInvitationArnNotFoundException(e) => Some(&e.message),
+            Self::ResourceShareInvitationExpiredException(e) => Some(&e.message),
+            Self::ResourceShareLimitExceededException(e) => Some(&e.message),
             Self::ServerInternalException(e) => Some(&e.message),
             Self::ServiceUnavailableException(e) => Some(&e.message),
+            Self::TagLimitExceededException(e) => Some(&e.message),
+            Self::TagPolicyViolationException(e) => Some(&e.message),
+            Self::ThrottlingException(e) => Some(&e.message),
+            Self::UnknownResourceException(e) => Some(&e.message),
+            Self::UnmatchedPolicyPermissionException(e) => Some(&e.message),
             Self::Common(e) => Some(&e.message),
         }
     }
@@ -68,6 +240,24 @@ impl From<ingot_store::StoreError> for RamError {
     }
 }
 
+impl From<super::types::IdempotentParameterMismatchException> for RamError {
+    fn from(error: super::types::IdempotentParameterMismatchException) -> Self {
+        Self::IdempotentParameterMismatchException(error)
+    }
+}
+
+impl From<super::types::InvalidClientTokenException> for RamError {
+    fn from(error: super::types::InvalidClientTokenException) -> Self {
+        Self::InvalidClientTokenException(error)
+    }
+}
+
+impl From<super::types::InvalidMaxResultsException> for RamError {
+    fn from(error: super::types::InvalidMaxResultsException) -> Self {
+        Self::InvalidMaxResultsException(error)
+    }
+}
+
 impl From<super::types::InvalidNextTokenException> for RamError {
     fn from(error: super::types::InvalidNextTokenException) -> Self {
         Self::InvalidNextTokenException(error)
@@ -80,6 +270,72 @@ impl From<super::types::InvalidParameterException> for RamError {
     }
 }
 
+impl From<super::types::InvalidResourceTypeException> for RamError {
+    fn from(error: super::types::InvalidResourceTypeException) -> Self {
+        Self::InvalidResourceTypeException(error)
+    }
+}
+
+impl From<super::types::InvalidStateTransitionException> for RamError {
+    fn from(error: super::types::InvalidStateTransitionException) -> Self {
+        Self::InvalidStateTransitionException(error)
+    }
+}
+
+impl From<super::types::MalformedArnException> for RamError {
+    fn from(error: super::types::MalformedArnException) -> Self {
+        Self::MalformedArnException(error)
+    }
+}
+
+impl From<super::types::MissingRequiredParameterException> for RamError {
+    fn from(error: super::types::MissingRequiredParameterException) -> Self {
+        Self::MissingRequiredParameterException(error)
+    }
+}
+
+impl From<super::types::OperationNotPermittedException> for RamError {
+    fn from(error: super::types::OperationNotPermittedException) -> Self {
+        Self::OperationNotPermittedException(error)
+    }
+}
+
+impl From<super::types::ResourceArnNotFoundException> for RamError {
+    fn from(error: super::types::ResourceArnNotFoundException) -> Self {
+        Self::ResourceArnNotFoundException(error)
+    }
+}
+
+impl From<super::types::ResourceShareInvitationAlreadyAcceptedException> for RamError {
+    fn from(error: super::types::ResourceShareInvitationAlreadyAcceptedException) -> Self {
+        Self::ResourceShareInvitationAlreadyAcceptedException(error)
+    }
+}
+
+impl From<super::types::ResourceShareInvitationAlreadyRejectedException> for RamError {
+    fn from(error: super::types::ResourceShareInvitationAlreadyRejectedException) -> Self {
+        Self::ResourceShareInvitationAlreadyRejectedException(error)
+    }
+}
+
+impl From<super::types::ResourceShareInvitationArnNotFoundException> for RamError {
+    fn from(error: super::types::ResourceShareInvitationArnNotFoundException) -> Self {
+        Self::ResourceShareInvitationArnNotFoundException(error)
+    }
+}
+
+impl From<super::types::ResourceShareInvitationExpiredException> for RamError {
+    fn from(error: super::types::ResourceShareInvitationExpiredException) -> Self {
+        Self::ResourceShareInvitationExpiredException(error)
+    }
+}
+
+impl From<super::types::ResourceShareLimitExceededException> for RamError {
+    fn from(error: super::types::ResourceShareLimitExceededException) -> Self {
+        Self::ResourceShareLimitExceededException(error)
+    }
+}
+
 impl From<super::types::ServerInternalException> for RamError {
     fn from(error: super::types::ServerInternalException) -> Self {
         Self::ServerInternalException(error)
@@ -89,6 +345,36 @@ impl From<super::types::ServerInternalException> for RamError {
 impl From<super::types::ServiceUnavailableException> for RamError {
     fn from(error: super::types::ServiceUnavailableException) -> Self {
         Self::ServiceUnavailableException(error)
+    }
+}
+
+impl From<super::types::TagLimitExceededException> for RamError {
+    fn from(error: super::types::TagLimitExceededException) -> Self {
+        Self::TagLimitExceededException(error)
+    }
+}
+
+impl From<super::types::TagPolicyViolationException> for RamError {
+    fn from(error: super::types::TagPolicyViolationException) -> Self {
+        Self::TagPolicyViolationException(error)
+    }
+}
+
+impl From<super::types::ThrottlingException> for RamError {
+    fn from(error: super::types::ThrottlingException) -> Self {
+        Self::ThrottlingException(error)
+    }
+}
+
+impl From<super::types::UnknownResourceException> for RamError {
+    fn from(error: super::types::UnknownResourceException) -> Self {
+        Self::UnknownResourceException(error)
+    }
+}
+
+impl From<super::types::UnmatchedPolicyPermissionException> for RamError {
+    fn from(error: super::types::UnmatchedPolicyPermissionException) -> Self {
+        Self::UnmatchedPolicyPermissionException(error)
     }
 }
 
@@ -109,10 +395,41 @@ impl std::error::Error for RamError {}
 impl ingot_core::ServiceError for RamError {
     fn into_failure(self) -> ingot_core::ServiceFailure {
         match self {
+            Self::IdempotentParameterMismatchException(e) => {
+                modeled(&e, "IdempotentParameterMismatchException", 400, true)
+            }
+            Self::InvalidClientTokenException(e) => modeled(&e, "InvalidClientTokenException", 400, true),
+            Self::InvalidMaxResultsException(e) => modeled(&e, "InvalidMaxResultsException", 400, true),
             Self::InvalidNextTokenException(e) => modeled(&e, "InvalidNextTokenException", 400, true),
             Self::InvalidParameterException(e) => modeled(&e, "InvalidParameterException", 400, true),
+            Self::InvalidResourceTypeException(e) => modeled(&e, "InvalidResourceTypeException", 400, true),
+            Self::InvalidStateTransitionException(e) => modeled(&e, "InvalidStateTransitionException", 400, true),
+            Self::MalformedArnException(e) => modeled(&e, "MalformedArnException", 400, true),
+            Self::MissingRequiredParameterException(e) => modeled(&e, "MissingRequiredParameterException", 400, true),
+            Self::OperationNotPermittedException(e) => modeled(&e, "OperationNotPermittedException", 400, true),
+            Self::ResourceArnNotFoundException(e) => modeled(&e, "ResourceArnNotFoundException", 400, true),
+            Self::ResourceShareInvitationAlreadyAcceptedException(e) => {
+                modeled(&e, "ResourceShareInvitationAlreadyAcceptedException", 400, true)
+            }
+            Self::ResourceShareInvitationAlreadyRejectedException(e) => {
+                modeled(&e, "ResourceShareInvitationAlreadyRejectedException", 400, true)
+            }
+            Self::ResourceShareInvitationArnNotFoundException(e) => {
+                modeled(&e, "ResourceShareInvitationArnNotFoundException", 400, true)
+            }
+            Self::ResourceShareInvitationExpiredException(e) => {
+                modeled(&e, "ResourceShareInvitationExpiredException", 400, true)
+            }
+            Self::ResourceShareLimitExceededException(e) => {
+                modeled(&e, "ResourceShareLimitExceededException", 400, true)
+            }
             Self::ServerInternalException(e) => modeled(&e, "ServerInternalException", 500, false),
             Self::ServiceUnavailableException(e) => modeled(&e, "ServiceUnavailableException", 503, false),
+            Self::TagLimitExceededException(e) => modeled(&e, "TagLimitExceededException", 400, true),
+            Self::TagPolicyViolationException(e) => modeled(&e, "TagPolicyViolationException", 400, true),
+            Self::ThrottlingException(e) => modeled(&e, "ThrottlingException", 429, true),
+            Self::UnknownResourceException(e) => modeled(&e, "UnknownResourceException", 400, true),
+            Self::UnmatchedPolicyPermissionException(e) => modeled(&e, "UnmatchedPolicyPermissionException", 400, true),
             Self::Common(e) => ingot_core::ServiceFailure::Common(e),
         }
     }

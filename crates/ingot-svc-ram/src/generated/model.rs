@@ -16,26 +16,306 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 1] = [OperationModel {
-    name: "ListResourceTypes",
-    http_method: "POST",
-    request_uri: "/listresourcetypes",
-    success_code: 200,
-    input: Some(2),
-    output: Some(3),
-    result_wrapper: None,
-    errors: &[0, 1, 7, 10],
-    canonical_json_is_wire: true,
-}];
+static OPERATIONS: [OperationModel; 26] = [
+    OperationModel {
+        name: "AcceptResourceShareInvitation",
+        http_method: "POST",
+        request_uri: "/acceptresourceshareinvitation",
+        success_code: 200,
+        input: Some(0),
+        output: Some(1),
+        result_wrapper: None,
+        errors: &[50, 53, 101, 98, 99, 102, 112, 115, 30, 28],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "AssociateResourceShare",
+        http_method: "POST",
+        request_uri: "/associateresourceshare",
+        success_code: 200,
+        input: Some(4),
+        output: Some(5),
+        result_wrapper: None,
+        errors: &[28, 131, 35, 105, 50, 30, 33, 53, 112, 115, 130],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "AssociateResourceSharePermission",
+        http_method: "POST",
+        request_uri: "/associateresourcesharepermission",
+        success_code: 200,
+        input: Some(2),
+        output: Some(3),
+        result_wrapper: None,
+        errors: &[50, 131, 33, 30, 112, 115, 53],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "CreateResourceShare",
+        http_method: "POST",
+        request_uri: "/createresourceshare",
+        success_code: 200,
+        input: Some(7),
+        output: Some(8),
+        result_wrapper: None,
+        errors: &[28, 35, 131, 50, 30, 33, 53, 105, 125, 123, 112, 115, 130],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "DeleteResourceShare",
+        http_method: "DELETE",
+        request_uri: "/deleteresourceshare",
+        success_code: 200,
+        input: Some(10),
+        output: Some(11),
+        result_wrapper: None,
+        errors: &[53, 28, 35, 131, 50, 30, 33, 112, 115, 130],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "DisassociateResourceShare",
+        http_method: "POST",
+        request_uri: "/disassociateresourceshare",
+        success_code: 200,
+        input: Some(14),
+        output: Some(15),
+        result_wrapper: None,
+        errors: &[28, 105, 50, 35, 30, 33, 53, 112, 115, 131, 130],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "DisassociateResourceSharePermission",
+        http_method: "POST",
+        request_uri: "/disassociateresourcesharepermission",
+        success_code: 200,
+        input: Some(12),
+        output: Some(13),
+        result_wrapper: None,
+        errors: &[50, 131, 33, 30, 112, 115, 53, 35],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "EnableSharingWithAwsOrganization",
+        http_method: "POST",
+        request_uri: "/enablesharingwithawsorganization",
+        success_code: 200,
+        input: Some(16),
+        output: Some(17),
+        result_wrapper: None,
+        errors: &[53, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetPermission",
+        http_method: "POST",
+        request_uri: "/getpermission",
+        success_code: 200,
+        input: Some(18),
+        output: Some(19),
+        result_wrapper: None,
+        errors: &[33, 50, 131, 112, 115, 53],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetResourcePolicies",
+        http_method: "POST",
+        request_uri: "/getresourcepolicies",
+        success_code: 200,
+        input: Some(20),
+        output: Some(21),
+        result_wrapper: None,
+        errors: &[50, 32, 33, 84, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetResourceShareAssociations",
+        http_method: "POST",
+        request_uri: "/getresourceshareassociations",
+        success_code: 200,
+        input: Some(22),
+        output: Some(23),
+        result_wrapper: None,
+        errors: &[131, 50, 32, 33, 53, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetResourceShareInvitations",
+        http_method: "POST",
+        request_uri: "/getresourceshareinvitations",
+        success_code: 200,
+        input: Some(24),
+        output: Some(25),
+        result_wrapper: None,
+        errors: &[101, 31, 50, 131, 32, 33, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetResourceShares",
+        http_method: "POST",
+        request_uri: "/getresourceshares",
+        success_code: 200,
+        input: Some(26),
+        output: Some(27),
+        result_wrapper: None,
+        errors: &[131, 50, 32, 33, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListPendingInvitationResources",
+        http_method: "POST",
+        request_uri: "/listpendinginvitationresources",
+        success_code: 200,
+        input: Some(36),
+        output: Some(37),
+        result_wrapper: None,
+        errors: &[50, 32, 33, 112, 115, 101, 52, 99, 102],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListPermissionVersions",
+        http_method: "POST",
+        request_uri: "/listpermissionversions",
+        success_code: 200,
+        input: Some(38),
+        output: Some(39),
+        result_wrapper: None,
+        errors: &[50, 131, 32, 112, 115, 53, 33],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListPermissions",
+        http_method: "POST",
+        request_uri: "/listpermissions",
+        success_code: 200,
+        input: Some(40),
+        output: Some(41),
+        result_wrapper: None,
+        errors: &[33, 32, 112, 115, 53],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListPrincipals",
+        http_method: "POST",
+        request_uri: "/listprincipals",
+        success_code: 200,
+        input: Some(42),
+        output: Some(43),
+        result_wrapper: None,
+        errors: &[50, 131, 32, 33, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListResourceSharePermissions",
+        http_method: "POST",
+        request_uri: "/listresourcesharepermissions",
+        success_code: 200,
+        input: Some(44),
+        output: Some(45),
+        result_wrapper: None,
+        errors: &[33, 50, 131, 32, 112, 115, 53],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListResourceTypes",
+        http_method: "POST",
+        request_uri: "/listresourcetypes",
+        success_code: 200,
+        input: Some(46),
+        output: Some(47),
+        result_wrapper: None,
+        errors: &[32, 33, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListResources",
+        http_method: "POST",
+        request_uri: "/listresources",
+        success_code: 200,
+        input: Some(48),
+        output: Some(49),
+        result_wrapper: None,
+        errors: &[34, 131, 50, 32, 33, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "PromoteResourceShareCreatedFromPolicy",
+        http_method: "POST",
+        request_uri: "/promoteresourcesharecreatedfrompolicy",
+        success_code: 200,
+        input: Some(74),
+        output: Some(75),
+        result_wrapper: None,
+        errors: &[50, 105, 53, 33, 52, 112, 115, 131, 35, 132],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "RejectResourceShareInvitation",
+        http_method: "POST",
+        request_uri: "/rejectresourceshareinvitation",
+        success_code: 200,
+        input: Some(76),
+        output: Some(77),
+        result_wrapper: None,
+        errors: &[50, 53, 101, 98, 99, 102, 112, 115, 30, 28],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ReplacePermissionAssociations",
+        http_method: "POST",
+        request_uri: "/replacepermissionassociations",
+        success_code: 200,
+        input: Some(78),
+        output: Some(79),
+        result_wrapper: None,
+        errors: &[50, 33, 112, 115, 53, 131, 30, 28],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "TagResource",
+        http_method: "POST",
+        request_uri: "/tagresource",
+        success_code: 200,
+        input: Some(126),
+        output: Some(127),
+        result_wrapper: None,
+        errors: &[33, 50, 131, 123, 84, 125, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "UntagResource",
+        http_method: "POST",
+        request_uri: "/untagresource",
+        success_code: 200,
+        input: Some(133),
+        output: Some(134),
+        result_wrapper: None,
+        errors: &[131, 33, 50, 112, 115],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "UpdateResourceShare",
+        http_method: "POST",
+        request_uri: "/updateresourceshare",
+        success_code: 200,
+        input: Some(135),
+        output: Some(136),
+        result_wrapper: None,
+        errors: &[28, 52, 131, 50, 30, 33, 53, 112, 115],
+        canonical_json_is_wire: true,
+    },
+];
 
-static SHAPES: [Shape; 12] = [
+static SHAPES: [Shape; 137] = [
     // 0
     Shape {
-        name: "InvalidNextTokenException",
+        name: "AcceptResourceShareInvitationRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("message", 11) }],
+            members: &[
+                Member { required: true, ..member("resourceShareInvitationArn", 117) },
+                member("clientToken", 117),
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -43,11 +323,11 @@ static SHAPES: [Shape; 12] = [
     },
     // 1
     Shape {
-        name: "InvalidParameterException",
+        name: "AcceptResourceShareInvitationResponse",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("message", 11) }],
+            members: &[member("resourceShareInvitation", 97), member("clientToken", 117)],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -55,9 +335,16 @@ static SHAPES: [Shape; 12] = [
     },
     // 2
     Shape {
-        name: "ListResourceTypesRequest",
+        name: "AssociateResourceSharePermissionRequest",
         kind: ShapeKind::Structure {
-            members: &[member("nextToken", 11), member("maxResults", 4), member("resourceRegionScope", 6)],
+            members: &[
+                Member { required: true, ..member("resourceShareArn", 117) },
+                Member { required: true, ..member("permissionArn", 117) },
+                member("permissionTemplateParameters", 63),
+                member("replace", 6),
+                member("clientToken", 117),
+                member("permissionVersion", 29),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -67,9 +354,9 @@ static SHAPES: [Shape; 12] = [
     },
     // 3
     Shape {
-        name: "ListResourceTypesResponse",
+        name: "AssociateResourceSharePermissionResponse",
         kind: ShapeKind::Structure {
-            members: &[member("resourceTypes", 9), member("nextToken", 11)],
+            members: &[member("returnValue", 6), member("clientToken", 117)],
             payload: None,
             error: None,
             document: false,
@@ -78,26 +365,55 @@ static SHAPES: [Shape; 12] = [
         sensitive: false,
     },
     // 4
-    Shape { name: "MaxResults", kind: ShapeKind::Integer { min: Some(1), max: Some(500) }, sensitive: false },
+    Shape {
+        name: "AssociateResourceShareRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareArn", 117) },
+                member("resourceArns", 83),
+                member("principals", 72),
+                member("clientToken", 117),
+                member("sources", 116),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
     // 5
     Shape {
-        name: "ResourceRegionScope",
-        kind: ShapeKind::String { enum_values: &["REGIONAL", "GLOBAL"], min: None, max: None, pattern: None },
+        name: "AssociateResourceShareResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShareAssociations", 92), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 6
-    Shape {
-        name: "ResourceRegionScopeFilter",
-        kind: ShapeKind::String { enum_values: &["ALL", "REGIONAL", "GLOBAL"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
+    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
     // 7
     Shape {
-        name: "ServerInternalException",
+        name: "CreateResourceShareRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("message", 11) }],
+            members: &[
+                Member { required: true, ..member("name", 117) },
+                member("resourceArns", 83),
+                member("principals", 72),
+                member("tags", 124),
+                member("allowExternalPrincipals", 6),
+                member("clientToken", 117),
+                member("permissionArns", 56),
+                member("sources", 116),
+                member("permissionTemplateParameters", 55),
+                member("resourceShareConfiguration", 95),
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 500, sender_fault: false }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -105,9 +421,9 @@ static SHAPES: [Shape; 12] = [
     },
     // 8
     Shape {
-        name: "ServiceNameAndResourceType",
+        name: "CreateResourceShareResponse",
         kind: ShapeKind::Structure {
-            members: &[member("resourceType", 11), member("serviceName", 11), member("resourceRegionScope", 5)],
+            members: &[member("resourceShare", 89), member("clientToken", 117)],
             payload: None,
             error: None,
             document: false,
@@ -116,18 +432,26 @@ static SHAPES: [Shape; 12] = [
         sensitive: false,
     },
     // 9
-    Shape {
-        name: "ServiceNameAndResourceTypeList",
-        kind: ShapeKind::List { member: 8, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
+    Shape { name: "DateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
     // 10
     Shape {
-        name: "ServiceUnavailableException",
+        name: "DeleteResourceShareRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("message", 11) }],
+            members: &[
+                Member {
+                    required: true,
+                    location: Location::QueryString,
+                    location_name: Some("resourceShareArn"),
+                    ..member("resourceShareArn", 117)
+                },
+                Member {
+                    location: Location::QueryString,
+                    location_name: Some("clientToken"),
+                    ..member("clientToken", 117)
+                },
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 503, sender_fault: false }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -135,8 +459,1484 @@ static SHAPES: [Shape; 12] = [
     },
     // 11
     Shape {
+        name: "DeleteResourceShareResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("returnValue", 6), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 12
+    Shape {
+        name: "DisassociateResourceSharePermissionRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareArn", 117) },
+                Member { required: true, ..member("permissionArn", 117) },
+                member("clientToken", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 13
+    Shape {
+        name: "DisassociateResourceSharePermissionResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("returnValue", 6), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 14
+    Shape {
+        name: "DisassociateResourceShareRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareArn", 117) },
+                member("resourceArns", 83),
+                member("principals", 72),
+                member("clientToken", 117),
+                member("sources", 116),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 15
+    Shape {
+        name: "DisassociateResourceShareResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShareAssociations", 92), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 16
+    Shape {
+        name: "EnableSharingWithAwsOrganizationRequest",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        sensitive: false,
+    },
+    // 17
+    Shape {
+        name: "EnableSharingWithAwsOrganizationResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("returnValue", 6)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 18
+    Shape {
+        name: "GetPermissionRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("permissionArn", 117) },
+                member("permissionVersion", 29),
+                member("permissionTemplateParameters", 63),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 19
+    Shape {
+        name: "GetPermissionResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("permission", 107)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 20
+    Shape {
+        name: "GetResourcePoliciesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceArns", 83) },
+                member("principal", 117),
+                member("nextToken", 117),
+                member("maxResults", 51),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 21
+    Shape {
+        name: "GetResourcePoliciesResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("policies", 70), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 22
+    Shape {
+        name: "GetResourceShareAssociationsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("associationType", 94) },
+                member("resourceShareArns", 90),
+                member("resourceArn", 117),
+                member("principal", 117),
+                member("associationStatus", 93),
+                member("nextToken", 117),
+                member("maxResults", 51),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 23
+    Shape {
+        name: "GetResourceShareAssociationsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShareAssociations", 92), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 24
+    Shape {
+        name: "GetResourceShareInvitationsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareInvitationArns", 100),
+                member("resourceShareArns", 90),
+                member("nextToken", 117),
+                member("maxResults", 51),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 25
+    Shape {
+        name: "GetResourceShareInvitationsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShareInvitations", 103), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 26
+    Shape {
+        name: "GetResourceSharesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareArns", 90),
+                member("resourceShareStatus", 110),
+                Member { required: true, ..member("resourceOwner", 86) },
+                member("name", 117),
+                member("tagFilters", 120),
+                member("nextToken", 117),
+                member("maxResults", 51),
+                member("permissionArn", 117),
+                member("permissionVersion", 29),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 27
+    Shape {
+        name: "GetResourceSharesResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShares", 106), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 28
+    Shape {
+        name: "IdempotentParameterMismatchException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 29
+    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
+    // 30
+    Shape {
+        name: "InvalidClientTokenException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 31
+    Shape {
+        name: "InvalidMaxResultsException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 32
+    Shape {
+        name: "InvalidNextTokenException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 33
+    Shape {
+        name: "InvalidParameterException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 34
+    Shape {
+        name: "InvalidResourceTypeException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 35
+    Shape {
+        name: "InvalidStateTransitionException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 36
+    Shape {
+        name: "ListPendingInvitationResourcesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareInvitationArn", 117) },
+                member("nextToken", 117),
+                member("maxResults", 51),
+                member("resourceRegionScope", 88),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 37
+    Shape {
+        name: "ListPendingInvitationResourcesResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resources", 85), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 38
+    Shape {
+        name: "ListPermissionVersionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("permissionArn", 117) },
+                member("nextToken", 117),
+                member("maxResults", 51),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 39
+    Shape {
+        name: "ListPermissionVersionsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("permissions", 108), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 40
+    Shape {
+        name: "ListPermissionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceType", 117),
+                member("resourceOwner", 86),
+                member("nextToken", 117),
+                member("maxResults", 51),
+                member("permissionType", 68),
+                member("permissionStatus", 58),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 41
+    Shape {
+        name: "ListPermissionsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("permissions", 108), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 42
+    Shape {
+        name: "ListPrincipalsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceOwner", 86) },
+                member("resourceArn", 117),
+                member("principals", 72),
+                member("resourceType", 117),
+                member("resourceShareArns", 90),
+                member("nextToken", 117),
+                member("maxResults", 51),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 43
+    Shape {
+        name: "ListPrincipalsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("principals", 73), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 44
+    Shape {
+        name: "ListResourceSharePermissionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareArn", 117) },
+                member("nextToken", 117),
+                member("maxResults", 51),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 45
+    Shape {
+        name: "ListResourceSharePermissionsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("permissions", 108), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 46
+    Shape {
+        name: "ListResourceTypesRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("nextToken", 117), member("maxResults", 51), member("resourceRegionScope", 88)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 47
+    Shape {
+        name: "ListResourceTypesResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceTypes", 114), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 48
+    Shape {
+        name: "ListResourcesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceOwner", 86) },
+                member("principal", 117),
+                member("resourceType", 117),
+                member("resourceArns", 83),
+                member("resourceShareArns", 90),
+                member("nextToken", 117),
+                member("maxResults", 51),
+                member("resourceRegionScope", 88),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 49
+    Shape {
+        name: "ListResourcesResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resources", 85), member("nextToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 50
+    Shape {
+        name: "MalformedArnException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 51
+    Shape { name: "MaxResults", kind: ShapeKind::Integer { min: Some(1), max: Some(500) }, sensitive: false },
+    // 52
+    Shape {
+        name: "MissingRequiredParameterException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 53
+    Shape {
+        name: "OperationNotPermittedException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 54
+    Shape {
+        name: "PermissionArnAndTemplateParameters",
+        kind: ShapeKind::Structure {
+            members: &[member("permissionArn", 117), member("permissionTemplateParameters", 63)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 55
+    Shape {
+        name: "PermissionArnAndTemplateParametersList",
+        kind: ShapeKind::List { member: 54, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 56
+    Shape {
+        name: "PermissionArnList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 57
+    Shape {
+        name: "PermissionFeatureSet",
+        kind: ShapeKind::String {
+            enum_values: &["CREATED_FROM_POLICY", "PROMOTING_TO_STANDARD", "STANDARD"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 58
+    Shape {
+        name: "PermissionStatus",
+        kind: ShapeKind::String {
+            enum_values: &["ATTACHABLE", "UNATTACHABLE", "DELETING", "DELETED", "DEPRECATED"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 59
+    Shape {
+        name: "PermissionTemplateParameter",
+        kind: ShapeKind::Structure {
+            members: &[member("name", 117), member("type", 65), member("description", 117), member("values", 66)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 60
+    Shape {
+        name: "PermissionTemplateParameterDeclaration",
+        kind: ShapeKind::Structure {
+            members: &[member("name", 117), member("type", 65), member("description", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 61
+    Shape {
+        name: "PermissionTemplateParameterDeclarationList",
+        kind: ShapeKind::List { member: 60, member_name: None, flattened: false, min: None, max: Some(100) },
+        sensitive: false,
+    },
+    // 62
+    Shape {
+        name: "PermissionTemplateParameterInput",
+        kind: ShapeKind::Structure {
+            members: &[member("name", 117), member("values", 66)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 63
+    Shape {
+        name: "PermissionTemplateParameterInputList",
+        kind: ShapeKind::List { member: 62, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 64
+    Shape {
+        name: "PermissionTemplateParameterList",
+        kind: ShapeKind::List { member: 59, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 65
+    Shape {
+        name: "PermissionTemplateParameterType",
+        kind: ShapeKind::String { enum_values: &["STRING", "STRING_LIST"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 66
+    Shape {
+        name: "PermissionTemplateParameterValueList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 67
+    Shape {
+        name: "PermissionType",
+        kind: ShapeKind::String {
+            enum_values: &["CUSTOMER_MANAGED", "AWS_MANAGED"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 68
+    Shape {
+        name: "PermissionTypeFilter",
+        kind: ShapeKind::String {
+            enum_values: &["ALL", "AWS_MANAGED", "CUSTOMER_MANAGED"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 69
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 70
+    Shape {
+        name: "PolicyList",
+        kind: ShapeKind::List { member: 69, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 71
+    Shape {
+        name: "Principal",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("id", 117),
+                member("resourceShareArn", 117),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+                member("external", 6),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 72
+    Shape {
+        name: "PrincipalArnOrIdList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 73
+    Shape {
+        name: "PrincipalList",
+        kind: ShapeKind::List { member: 71, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 74
+    Shape {
+        name: "PromoteResourceShareCreatedFromPolicyRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                required: true,
+                location: Location::QueryString,
+                location_name: Some("resourceShareArn"),
+                ..member("resourceShareArn", 117)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 75
+    Shape {
+        name: "PromoteResourceShareCreatedFromPolicyResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("returnValue", 6)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 76
+    Shape {
+        name: "RejectResourceShareInvitationRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareInvitationArn", 117) },
+                member("clientToken", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 77
+    Shape {
+        name: "RejectResourceShareInvitationResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShareInvitation", 97), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 78
+    Shape {
+        name: "ReplacePermissionAssociationsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("fromPermissionArn", 117) },
+                member("fromPermissionVersion", 29),
+                Member { required: true, ..member("toPermissionArn", 117) },
+                member("permissionTemplateParameters", 63),
+                member("clientToken", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 79
+    Shape {
+        name: "ReplacePermissionAssociationsResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("replacePermissionAssociationsWork", 80), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 80
+    Shape {
+        name: "ReplacePermissionAssociationsWork",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("id", 117),
+                member("fromPermissionArn", 117),
+                member("fromPermissionVersion", 117),
+                member("toPermissionArn", 117),
+                member("toPermissionVersion", 117),
+                member("permissionTemplateParameters", 64),
+                member("status", 81),
+                member("statusMessage", 117),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 81
+    Shape {
+        name: "ReplacePermissionAssociationsWorkStatus",
+        kind: ShapeKind::String {
+            enum_values: &["IN_PROGRESS", "COMPLETED", "FAILED"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 82
+    Shape {
+        name: "Resource",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("arn", 117),
+                member("type", 117),
+                member("resourceShareArn", 117),
+                member("resourceGroupArn", 117),
+                member("status", 111),
+                member("statusMessage", 117),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+                member("resourceRegionScope", 87),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 83
+    Shape {
+        name: "ResourceArnList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 84
+    Shape {
+        name: "ResourceArnNotFoundException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 85
+    Shape {
+        name: "ResourceList",
+        kind: ShapeKind::List { member: 82, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 86
+    Shape {
+        name: "ResourceOwner",
+        kind: ShapeKind::String { enum_values: &["SELF", "OTHER-ACCOUNTS"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 87
+    Shape {
+        name: "ResourceRegionScope",
+        kind: ShapeKind::String { enum_values: &["REGIONAL", "GLOBAL"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 88
+    Shape {
+        name: "ResourceRegionScopeFilter",
+        kind: ShapeKind::String { enum_values: &["ALL", "REGIONAL", "GLOBAL"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 89
+    Shape {
+        name: "ResourceShare",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareArn", 117),
+                member("name", 117),
+                member("owningAccountId", 117),
+                member("allowExternalPrincipals", 6),
+                member("status", 110),
+                member("statusMessage", 117),
+                member("tags", 124),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+                member("featureSet", 96),
+                member("resourceShareConfiguration", 95),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 90
+    Shape {
+        name: "ResourceShareArnList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 91
+    Shape {
+        name: "ResourceShareAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareArn", 117),
+                member("resourceShareName", 117),
+                member("associatedEntity", 117),
+                member("associationType", 94),
+                member("status", 93),
+                member("statusMessage", 117),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+                member("external", 6),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 92
+    Shape {
+        name: "ResourceShareAssociationList",
+        kind: ShapeKind::List { member: 91, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 93
+    Shape {
+        name: "ResourceShareAssociationStatus",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "ASSOCIATING",
+                "ASSOCIATED",
+                "FAILED",
+                "DISASSOCIATING",
+                "DISASSOCIATED",
+                "SUSPENDED",
+                "SUSPENDING",
+                "RESTORING",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "ResourceShareAssociationType",
+        kind: ShapeKind::String {
+            enum_values: &["PRINCIPAL", "RESOURCE", "SOURCE"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "ResourceShareConfiguration",
+        kind: ShapeKind::Structure {
+            members: &[member("retainSharingOnAccountLeaveOrganization", 6)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 96
+    Shape {
+        name: "ResourceShareFeatureSet",
+        kind: ShapeKind::String {
+            enum_values: &["CREATED_FROM_POLICY", "PROMOTING_TO_STANDARD", "STANDARD"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 97
+    Shape {
+        name: "ResourceShareInvitation",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareInvitationArn", 117),
+                member("resourceShareName", 117),
+                member("resourceShareArn", 117),
+                member("senderAccountId", 117),
+                member("receiverAccountId", 117),
+                member("invitationTimestamp", 9),
+                member("status", 104),
+                member("resourceShareAssociations", 92),
+                member("receiverArn", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 98
+    Shape {
+        name: "ResourceShareInvitationAlreadyAcceptedException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 99
+    Shape {
+        name: "ResourceShareInvitationAlreadyRejectedException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 100
+    Shape {
+        name: "ResourceShareInvitationArnList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 101
+    Shape {
+        name: "ResourceShareInvitationArnNotFoundException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 102
+    Shape {
+        name: "ResourceShareInvitationExpiredException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 103
+    Shape {
+        name: "ResourceShareInvitationList",
+        kind: ShapeKind::List { member: 97, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 104
+    Shape {
+        name: "ResourceShareInvitationStatus",
+        kind: ShapeKind::String {
+            enum_values: &["PENDING", "ACCEPTED", "REJECTED", "EXPIRED"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 105
+    Shape {
+        name: "ResourceShareLimitExceededException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 106
+    Shape {
+        name: "ResourceShareList",
+        kind: ShapeKind::List { member: 89, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 107
+    Shape {
+        name: "ResourceSharePermissionDetail",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("arn", 117),
+                member("version", 117),
+                member("defaultVersion", 6),
+                member("name", 117),
+                member("resourceType", 117),
+                member("permission", 117),
+                member("permissionTemplateParameters", 61),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+                member("isResourceTypeDefault", 6),
+                member("permissionType", 67),
+                member("featureSet", 57),
+                member("status", 58),
+                member("tags", 124),
+                member("resourceOwner", 86),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 108
+    Shape {
+        name: "ResourceSharePermissionList",
+        kind: ShapeKind::List { member: 109, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 109
+    Shape {
+        name: "ResourceSharePermissionSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("arn", 117),
+                member("version", 117),
+                member("defaultVersion", 6),
+                member("name", 117),
+                member("resourceType", 117),
+                member("status", 117),
+                member("creationTime", 9),
+                member("lastUpdatedTime", 9),
+                member("isResourceTypeDefault", 6),
+                member("permissionType", 67),
+                member("featureSet", 57),
+                member("permissionTemplateParameters", 64),
+                member("tags", 124),
+                member("resourceOwner", 86),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 110
+    Shape {
+        name: "ResourceShareStatus",
+        kind: ShapeKind::String {
+            enum_values: &["PENDING", "ACTIVE", "FAILED", "DELETING", "DELETED"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 111
+    Shape {
+        name: "ResourceStatus",
+        kind: ShapeKind::String {
+            enum_values: &["AVAILABLE", "ZONAL_RESOURCE_INACCESSIBLE", "LIMIT_EXCEEDED", "UNAVAILABLE", "PENDING"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 112
+    Shape {
+        name: "ServerInternalException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 500, sender_fault: false }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 113
+    Shape {
+        name: "ServiceNameAndResourceType",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceType", 117), member("serviceName", 117), member("resourceRegionScope", 87)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 114
+    Shape {
+        name: "ServiceNameAndResourceTypeList",
+        kind: ShapeKind::List { member: 113, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 115
+    Shape {
+        name: "ServiceUnavailableException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 503, sender_fault: false }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 116
+    Shape {
+        name: "SourceArnOrAccountList",
+        kind: ShapeKind::List { member: 117, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 117
+    Shape {
         name: "String",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 118
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure {
+            members: &[member("key", 121), member("value", 128)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 119
+    Shape {
+        name: "TagFilter",
+        kind: ShapeKind::Structure {
+            members: &[member("tagKey", 121), member("tagValues", 129)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 120
+    Shape {
+        name: "TagFilters",
+        kind: ShapeKind::List { member: 119, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 121
+    Shape {
+        name: "TagKey",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 122
+    Shape {
+        name: "TagKeyList",
+        kind: ShapeKind::List { member: 121, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 123
+    Shape {
+        name: "TagLimitExceededException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 124
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List { member: 118, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 125
+    Shape {
+        name: "TagPolicyViolationException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 126
+    Shape {
+        name: "TagResourceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareArn", 117),
+                Member { required: true, ..member("tags", 124) },
+                member("resourceArn", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 127
+    Shape {
+        name: "TagResourceResponse",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        sensitive: false,
+    },
+    // 128
+    Shape {
+        name: "TagValue",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 129
+    Shape {
+        name: "TagValueList",
+        kind: ShapeKind::List { member: 128, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 130
+    Shape {
+        name: "ThrottlingException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 429, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 131
+    Shape {
+        name: "UnknownResourceException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 132
+    Shape {
+        name: "UnmatchedPolicyPermissionException",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("message", 117) }],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 133
+    Shape {
+        name: "UntagResourceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("resourceShareArn", 117),
+                Member { required: true, ..member("tagKeys", 122) },
+                member("resourceArn", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 134
+    Shape {
+        name: "UntagResourceResponse",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        sensitive: false,
+    },
+    // 135
+    Shape {
+        name: "UpdateResourceShareRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("resourceShareArn", 117) },
+                member("name", 117),
+                member("allowExternalPrincipals", 6),
+                member("clientToken", 117),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 136
+    Shape {
+        name: "UpdateResourceShareResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("resourceShare", 89), member("clientToken", 117)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
 ];

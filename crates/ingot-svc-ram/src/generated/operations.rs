@@ -3,6 +3,222 @@
 //!
 //! `crate::Ram` must implement `ingot_core::Handler<Op>` for every marker below.
 
+/// The `AcceptResourceShareInvitation` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct AcceptResourceShareInvitation;
+
+impl ingot_core::Operation for AcceptResourceShareInvitation {
+    const NAME: &'static str = "AcceptResourceShareInvitation";
+    const IAM_ACTION: &'static str = "ram:AcceptResourceShareInvitation";
+    type Input = super::types::AcceptResourceShareInvitationRequest;
+    type Output = super::types::AcceptResourceShareInvitationResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `AssociateResourceShare` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct AssociateResourceShare;
+
+impl ingot_core::Operation for AssociateResourceShare {
+    const NAME: &'static str = "AssociateResourceShare";
+    const IAM_ACTION: &'static str = "ram:AssociateResourceShare";
+    type Input = super::types::AssociateResourceShareRequest;
+    type Output = super::types::AssociateResourceShareResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `AssociateResourceSharePermission` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct AssociateResourceSharePermission;
+
+impl ingot_core::Operation for AssociateResourceSharePermission {
+    const NAME: &'static str = "AssociateResourceSharePermission";
+    const IAM_ACTION: &'static str = "ram:AssociateResourceSharePermission";
+    type Input = super::types::AssociateResourceSharePermissionRequest;
+    type Output = super::types::AssociateResourceSharePermissionResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `CreateResourceShare` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateResourceShare;
+
+impl ingot_core::Operation for CreateResourceShare {
+    const NAME: &'static str = "CreateResourceShare";
+    const IAM_ACTION: &'static str = "ram:CreateResourceShare";
+    type Input = super::types::CreateResourceShareRequest;
+    type Output = super::types::CreateResourceShareResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `DeleteResourceShare` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteResourceShare;
+
+impl ingot_core::Operation for DeleteResourceShare {
+    const NAME: &'static str = "DeleteResourceShare";
+    const IAM_ACTION: &'static str = "ram:DeleteResourceShare";
+    type Input = super::types::DeleteResourceShareRequest;
+    type Output = super::types::DeleteResourceShareResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `DisassociateResourceShare` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DisassociateResourceShare;
+
+impl ingot_core::Operation for DisassociateResourceShare {
+    const NAME: &'static str = "DisassociateResourceShare";
+    const IAM_ACTION: &'static str = "ram:DisassociateResourceShare";
+    type Input = super::types::DisassociateResourceShareRequest;
+    type Output = super::types::DisassociateResourceShareResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `DisassociateResourceSharePermission` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DisassociateResourceSharePermission;
+
+impl ingot_core::Operation for DisassociateResourceSharePermission {
+    const NAME: &'static str = "DisassociateResourceSharePermission";
+    const IAM_ACTION: &'static str = "ram:DisassociateResourceSharePermission";
+    type Input = super::types::DisassociateResourceSharePermissionRequest;
+    type Output = super::types::DisassociateResourceSharePermissionResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `EnableSharingWithAwsOrganization` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct EnableSharingWithAwsOrganization;
+
+impl ingot_core::Operation for EnableSharingWithAwsOrganization {
+    const NAME: &'static str = "EnableSharingWithAwsOrganization";
+    const IAM_ACTION: &'static str = "ram:EnableSharingWithAwsOrganization";
+    type Input = super::types::EnableSharingWithAwsOrganizationRequest;
+    type Output = super::types::EnableSharingWithAwsOrganizationResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `GetPermission` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetPermission;
+
+impl ingot_core::Operation for GetPermission {
+    const NAME: &'static str = "GetPermission";
+    const IAM_ACTION: &'static str = "ram:GetPermission";
+    type Input = super::types::GetPermissionRequest;
+    type Output = super::types::GetPermissionResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `GetResourcePolicies` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetResourcePolicies;
+
+impl ingot_core::Operation for GetResourcePolicies {
+    const NAME: &'static str = "GetResourcePolicies";
+    const IAM_ACTION: &'static str = "ram:GetResourcePolicies";
+    type Input = super::types::GetResourcePoliciesRequest;
+    type Output = super::types::GetResourcePoliciesResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `GetResourceShareAssociations` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetResourceShareAssociations;
+
+impl ingot_core::Operation for GetResourceShareAssociations {
+    const NAME: &'static str = "GetResourceShareAssociations";
+    const IAM_ACTION: &'static str = "ram:GetResourceShareAssociations";
+    type Input = super::types::GetResourceShareAssociationsRequest;
+    type Output = super::types::GetResourceShareAssociationsResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `GetResourceShareInvitations` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetResourceShareInvitations;
+
+impl ingot_core::Operation for GetResourceShareInvitations {
+    const NAME: &'static str = "GetResourceShareInvitations";
+    const IAM_ACTION: &'static str = "ram:GetResourceShareInvitations";
+    type Input = super::types::GetResourceShareInvitationsRequest;
+    type Output = super::types::GetResourceShareInvitationsResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `GetResourceShares` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetResourceShares;
+
+impl ingot_core::Operation for GetResourceShares {
+    const NAME: &'static str = "GetResourceShares";
+    const IAM_ACTION: &'static str = "ram:GetResourceShares";
+    type Input = super::types::GetResourceSharesRequest;
+    type Output = super::types::GetResourceSharesResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ListPendingInvitationResources` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPendingInvitationResources;
+
+impl ingot_core::Operation for ListPendingInvitationResources {
+    const NAME: &'static str = "ListPendingInvitationResources";
+    const IAM_ACTION: &'static str = "ram:ListPendingInvitationResources";
+    type Input = super::types::ListPendingInvitationResourcesRequest;
+    type Output = super::types::ListPendingInvitationResourcesResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ListPermissionVersions` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPermissionVersions;
+
+impl ingot_core::Operation for ListPermissionVersions {
+    const NAME: &'static str = "ListPermissionVersions";
+    const IAM_ACTION: &'static str = "ram:ListPermissionVersions";
+    type Input = super::types::ListPermissionVersionsRequest;
+    type Output = super::types::ListPermissionVersionsResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ListPermissions` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPermissions;
+
+impl ingot_core::Operation for ListPermissions {
+    const NAME: &'static str = "ListPermissions";
+    const IAM_ACTION: &'static str = "ram:ListPermissions";
+    type Input = super::types::ListPermissionsRequest;
+    type Output = super::types::ListPermissionsResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ListPrincipals` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPrincipals;
+
+impl ingot_core::Operation for ListPrincipals {
+    const NAME: &'static str = "ListPrincipals";
+    const IAM_ACTION: &'static str = "ram:ListPrincipals";
+    type Input = super::types::ListPrincipalsRequest;
+    type Output = super::types::ListPrincipalsResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ListResourceSharePermissions` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListResourceSharePermissions;
+
+impl ingot_core::Operation for ListResourceSharePermissions {
+    const NAME: &'static str = "ListResourceSharePermissions";
+    const IAM_ACTION: &'static str = "ram:ListResourceSharePermissions";
+    type Input = super::types::ListResourceSharePermissionsRequest;
+    type Output = super::types::ListResourceSharePermissionsResponse;
+    type Error = super::errors::RamError;
+}
+
 /// The `ListResourceTypes` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct ListResourceTypes;
@@ -12,6 +228,90 @@ impl ingot_core::Operation for ListResourceTypes {
     const IAM_ACTION: &'static str = "ram:ListResourceTypes";
     type Input = super::types::ListResourceTypesRequest;
     type Output = super::types::ListResourceTypesResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ListResources` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListResources;
+
+impl ingot_core::Operation for ListResources {
+    const NAME: &'static str = "ListResources";
+    const IAM_ACTION: &'static str = "ram:ListResources";
+    type Input = super::types::ListResourcesRequest;
+    type Output = super::types::ListResourcesResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `PromoteResourceShareCreatedFromPolicy` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct PromoteResourceShareCreatedFromPolicy;
+
+impl ingot_core::Operation for PromoteResourceShareCreatedFromPolicy {
+    const NAME: &'static str = "PromoteResourceShareCreatedFromPolicy";
+    const IAM_ACTION: &'static str = "ram:PromoteResourceShareCreatedFromPolicy";
+    type Input = super::types::PromoteResourceShareCreatedFromPolicyRequest;
+    type Output = super::types::PromoteResourceShareCreatedFromPolicyResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `RejectResourceShareInvitation` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RejectResourceShareInvitation;
+
+impl ingot_core::Operation for RejectResourceShareInvitation {
+    const NAME: &'static str = "RejectResourceShareInvitation";
+    const IAM_ACTION: &'static str = "ram:RejectResourceShareInvitation";
+    type Input = super::types::RejectResourceShareInvitationRequest;
+    type Output = super::types::RejectResourceShareInvitationResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `ReplacePermissionAssociations` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ReplacePermissionAssociations;
+
+impl ingot_core::Operation for ReplacePermissionAssociations {
+    const NAME: &'static str = "ReplacePermissionAssociations";
+    const IAM_ACTION: &'static str = "ram:ReplacePermissionAssociations";
+    type Input = super::types::ReplacePermissionAssociationsRequest;
+    type Output = super::types::ReplacePermissionAssociationsResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `TagResource` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct TagResource;
+
+impl ingot_core::Operation for TagResource {
+    const NAME: &'static str = "TagResource";
+    const IAM_ACTION: &'static str = "ram:TagResource";
+    type Input = super::types::TagResourceRequest;
+    type Output = super::types::TagResourceResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `UntagResource` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct UntagResource;
+
+impl ingot_core::Operation for UntagResource {
+    const NAME: &'static str = "UntagResource";
+    const IAM_ACTION: &'static str = "ram:UntagResource";
+    type Input = super::types::UntagResourceRequest;
+    type Output = super::types::UntagResourceResponse;
+    type Error = super::errors::RamError;
+}
+
+/// The `UpdateResourceShare` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateResourceShare;
+
+impl ingot_core::Operation for UpdateResourceShare {
+    const NAME: &'static str = "UpdateResourceShare";
+    const IAM_ACTION: &'static str = "ram:UpdateResourceShare";
+    type Input = super::types::UpdateResourceShareRequest;
+    type Output = super::types::UpdateResourceShareResponse;
     type Error = super::errors::RamError;
 }
 
@@ -29,8 +329,72 @@ impl ingot_core::Service for crate::Ram {
         // Each operation's future is boxed on its own: one box for all would be as large as the largest
         // operation's, and every call would allocate and copy all of it.
         match operation {
+            "AcceptResourceShareInvitation" => {
+                std::boxed::Box::pin(ingot_core::invoke::<AcceptResourceShareInvitation, Self>(self, ctx, input))
+            }
+            "AssociateResourceShare" => {
+                std::boxed::Box::pin(ingot_core::invoke::<AssociateResourceShare, Self>(self, ctx, input))
+            }
+            "AssociateResourceSharePermission" => {
+                std::boxed::Box::pin(ingot_core::invoke::<AssociateResourceSharePermission, Self>(self, ctx, input))
+            }
+            "CreateResourceShare" => {
+                std::boxed::Box::pin(ingot_core::invoke::<CreateResourceShare, Self>(self, ctx, input))
+            }
+            "DeleteResourceShare" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DeleteResourceShare, Self>(self, ctx, input))
+            }
+            "DisassociateResourceShare" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DisassociateResourceShare, Self>(self, ctx, input))
+            }
+            "DisassociateResourceSharePermission" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DisassociateResourceSharePermission, Self>(self, ctx, input))
+            }
+            "EnableSharingWithAwsOrganization" => {
+                std::boxed::Box::pin(ingot_core::invoke::<EnableSharingWithAwsOrganization, Self>(self, ctx, input))
+            }
+            "GetPermission" => std::boxed::Box::pin(ingot_core::invoke::<GetPermission, Self>(self, ctx, input)),
+            "GetResourcePolicies" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetResourcePolicies, Self>(self, ctx, input))
+            }
+            "GetResourceShareAssociations" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetResourceShareAssociations, Self>(self, ctx, input))
+            }
+            "GetResourceShareInvitations" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetResourceShareInvitations, Self>(self, ctx, input))
+            }
+            "GetResourceShares" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetResourceShares, Self>(self, ctx, input))
+            }
+            "ListPendingInvitationResources" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ListPendingInvitationResources, Self>(self, ctx, input))
+            }
+            "ListPermissionVersions" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ListPermissionVersions, Self>(self, ctx, input))
+            }
+            "ListPermissions" => std::boxed::Box::pin(ingot_core::invoke::<ListPermissions, Self>(self, ctx, input)),
+            "ListPrincipals" => std::boxed::Box::pin(ingot_core::invoke::<ListPrincipals, Self>(self, ctx, input)),
+            "ListResourceSharePermissions" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ListResourceSharePermissions, Self>(self, ctx, input))
+            }
             "ListResourceTypes" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ListResourceTypes, Self>(self, ctx, input))
+            }
+            "ListResources" => std::boxed::Box::pin(ingot_core::invoke::<ListResources, Self>(self, ctx, input)),
+            "PromoteResourceShareCreatedFromPolicy" => std::boxed::Box::pin(ingot_core::invoke::<
+                PromoteResourceShareCreatedFromPolicy,
+                Self,
+            >(self, ctx, input)),
+            "RejectResourceShareInvitation" => {
+                std::boxed::Box::pin(ingot_core::invoke::<RejectResourceShareInvitation, Self>(self, ctx, input))
+            }
+            "ReplacePermissionAssociations" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ReplacePermissionAssociations, Self>(self, ctx, input))
+            }
+            "TagResource" => std::boxed::Box::pin(ingot_core::invoke::<TagResource, Self>(self, ctx, input)),
+            "UntagResource" => std::boxed::Box::pin(ingot_core::invoke::<UntagResource, Self>(self, ctx, input)),
+            "UpdateResourceShare" => {
+                std::boxed::Box::pin(ingot_core::invoke::<UpdateResourceShare, Self>(self, ctx, input))
             }
             _ => std::boxed::Box::pin(std::future::ready(Err(
                 ingot_core::CommonError::unknown_operation(operation).into()

@@ -3,6 +3,324 @@
 // Names come from the model: acronyms and shared affixes are AWS's.
 #![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]
 
+/// The `AcceptResourceShareInvitationRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptResourceShareInvitationRequest {
+    #[serde(rename = "resourceShareInvitationArn")]
+    pub resource_share_invitation_arn: String,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `AcceptResourceShareInvitationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceptResourceShareInvitationResponse {
+    #[serde(rename = "resourceShareInvitation", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation: Option<ResourceShareInvitation>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `AssociateResourceSharePermissionRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociateResourceSharePermissionRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "permissionArn")]
+    pub permission_arn: String,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameterInput>>,
+    #[serde(rename = "replace", default, skip_serializing_if = "Option::is_none")]
+    pub replace: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "permissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub permission_version: Option<i32>,
+}
+
+/// The `AssociateResourceSharePermissionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociateResourceSharePermissionResponse {
+    #[serde(rename = "returnValue", default, skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `AssociateResourceShareRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociateResourceShareRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+}
+
+/// The `AssociateResourceShareResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociateResourceShareResponse {
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `CreateResourceShareRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateResourceShareRequest {
+    #[serde(rename = "name")]
+    pub name: String,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "allowExternalPrincipals", default, skip_serializing_if = "Option::is_none")]
+    pub allow_external_principals: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "permissionArns", default, skip_serializing_if = "Option::is_none")]
+    pub permission_arns: Option<Vec<String>>,
+    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionArnAndTemplateParameters>>,
+    #[serde(rename = "resourceShareConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_configuration: Option<ResourceShareConfiguration>,
+}
+
+/// The `CreateResourceShareResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateResourceShareResponse {
+    #[serde(rename = "resourceShare", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share: Option<ResourceShare>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `DeleteResourceShareRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteResourceShareRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `DeleteResourceShareResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteResourceShareResponse {
+    #[serde(rename = "returnValue", default, skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `DisassociateResourceSharePermissionRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisassociateResourceSharePermissionRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "permissionArn")]
+    pub permission_arn: String,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `DisassociateResourceSharePermissionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisassociateResourceSharePermissionResponse {
+    #[serde(rename = "returnValue", default, skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `DisassociateResourceShareRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisassociateResourceShareRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "sources", default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<String>>,
+}
+
+/// The `DisassociateResourceShareResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisassociateResourceShareResponse {
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `EnableSharingWithAwsOrganizationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnableSharingWithAwsOrganizationRequest {}
+
+/// The `EnableSharingWithAwsOrganizationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnableSharingWithAwsOrganizationResponse {
+    #[serde(rename = "returnValue", default, skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+}
+
+/// The `GetPermissionRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetPermissionRequest {
+    #[serde(rename = "permissionArn")]
+    pub permission_arn: String,
+    #[serde(rename = "permissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub permission_version: Option<i32>,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameterInput>>,
+}
+
+/// The `GetPermissionResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetPermissionResponse {
+    #[serde(rename = "permission", default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<ResourceSharePermissionDetail>,
+}
+
+/// The `GetResourcePoliciesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourcePoliciesRequest {
+    #[serde(rename = "resourceArns")]
+    pub resource_arns: Vec<String>,
+    #[serde(rename = "principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `GetResourcePoliciesResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourcePoliciesResponse {
+    #[serde(rename = "policies", default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetResourceShareAssociationsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareAssociationsRequest {
+    #[serde(rename = "associationType")]
+    pub association_type: ResourceShareAssociationType,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "associationStatus", default, skip_serializing_if = "Option::is_none")]
+    pub association_status: Option<ResourceShareAssociationStatus>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `GetResourceShareAssociationsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareAssociationsResponse {
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetResourceShareInvitationsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareInvitationsRequest {
+    #[serde(rename = "resourceShareInvitationArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `GetResourceShareInvitationsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceShareInvitationsResponse {
+    #[serde(rename = "resourceShareInvitations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitations: Option<Vec<ResourceShareInvitation>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `GetResourceSharesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceSharesRequest {
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceShareStatus", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_status: Option<ResourceShareStatus>,
+    #[serde(rename = "resourceOwner")]
+    pub resource_owner: ResourceOwner,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "tagFilters", default, skip_serializing_if = "Option::is_none")]
+    pub tag_filters: Option<Vec<TagFilter>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "permissionArn", default, skip_serializing_if = "Option::is_none")]
+    pub permission_arn: Option<String>,
+    #[serde(rename = "permissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub permission_version: Option<i32>,
+}
+
+/// The `GetResourceSharesResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourceSharesResponse {
+    #[serde(rename = "resourceShares", default, skip_serializing_if = "Option::is_none")]
+    pub resource_shares: Option<Vec<ResourceShare>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `IdempotentParameterMismatchException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IdempotentParameterMismatchException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `InvalidClientTokenException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidClientTokenException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `InvalidMaxResultsException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidMaxResultsException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
 /// The `InvalidNextTokenException` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InvalidNextTokenException {
@@ -15,6 +333,136 @@ pub struct InvalidNextTokenException {
 pub struct InvalidParameterException {
     #[serde(rename = "message")]
     pub message: String,
+}
+
+/// The `InvalidResourceTypeException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidResourceTypeException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `InvalidStateTransitionException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InvalidStateTransitionException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ListPendingInvitationResourcesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPendingInvitationResourcesRequest {
+    #[serde(rename = "resourceShareInvitationArn")]
+    pub resource_share_invitation_arn: String,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
+    pub resource_region_scope: Option<ResourceRegionScopeFilter>,
+}
+
+/// The `ListPendingInvitationResourcesResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPendingInvitationResourcesResponse {
+    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<Resource>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `ListPermissionVersionsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPermissionVersionsRequest {
+    #[serde(rename = "permissionArn")]
+    pub permission_arn: String,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `ListPermissionVersionsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPermissionVersionsResponse {
+    #[serde(rename = "permissions", default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<ResourceSharePermissionSummary>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `ListPermissionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPermissionsRequest {
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "resourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<ResourceOwner>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "permissionType", default, skip_serializing_if = "Option::is_none")]
+    pub permission_type: Option<PermissionTypeFilter>,
+    #[serde(rename = "permissionStatus", default, skip_serializing_if = "Option::is_none")]
+    pub permission_status: Option<PermissionStatus>,
+}
+
+/// The `ListPermissionsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPermissionsResponse {
+    #[serde(rename = "permissions", default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<ResourceSharePermissionSummary>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `ListPrincipalsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPrincipalsRequest {
+    #[serde(rename = "resourceOwner")]
+    pub resource_owner: ResourceOwner,
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<String>>,
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `ListPrincipalsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPrincipalsResponse {
+    #[serde(rename = "principals", default, skip_serializing_if = "Option::is_none")]
+    pub principals: Option<Vec<Principal>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `ListResourceSharePermissionsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListResourceSharePermissionsRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `ListResourceSharePermissionsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListResourceSharePermissionsResponse {
+    #[serde(rename = "permissions", default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<ResourceSharePermissionSummary>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
 
 /// The `ListResourceTypesRequest` structure.
@@ -35,6 +483,418 @@ pub struct ListResourceTypesResponse {
     pub resource_types: Option<Vec<ServiceNameAndResourceType>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
+}
+
+/// The `ListResourcesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListResourcesRequest {
+    #[serde(rename = "resourceOwner")]
+    pub resource_owner: ResourceOwner,
+    #[serde(rename = "principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "resourceArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arns: Option<Vec<String>>,
+    #[serde(rename = "resourceShareArns", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arns: Option<Vec<String>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
+    pub resource_region_scope: Option<ResourceRegionScopeFilter>,
+}
+
+/// The `ListResourcesResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListResourcesResponse {
+    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Vec<Resource>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `MalformedArnException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MalformedArnException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `MissingRequiredParameterException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MissingRequiredParameterException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `OperationNotPermittedException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OperationNotPermittedException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `PermissionArnAndTemplateParameters` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PermissionArnAndTemplateParameters {
+    #[serde(rename = "permissionArn", default, skip_serializing_if = "Option::is_none")]
+    pub permission_arn: Option<String>,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameterInput>>,
+}
+
+/// The `PermissionFeatureSet` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PermissionFeatureSet {
+    #[serde(rename = "CREATED_FROM_POLICY")]
+    CreatedFromPolicy,
+    #[serde(rename = "PROMOTING_TO_STANDARD")]
+    PromotingToStandard,
+    #[serde(rename = "STANDARD")]
+    Standard,
+}
+
+impl PermissionFeatureSet {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CreatedFromPolicy => "CREATED_FROM_POLICY",
+            Self::PromotingToStandard => "PROMOTING_TO_STANDARD",
+            Self::Standard => "STANDARD",
+        }
+    }
+}
+
+impl std::fmt::Display for PermissionFeatureSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `PermissionStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PermissionStatus {
+    #[serde(rename = "ATTACHABLE")]
+    Attachable,
+    #[serde(rename = "UNATTACHABLE")]
+    Unattachable,
+    #[serde(rename = "DELETING")]
+    Deleting,
+    #[serde(rename = "DELETED")]
+    Deleted,
+    #[serde(rename = "DEPRECATED")]
+    Deprecated,
+}
+
+impl PermissionStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Attachable => "ATTACHABLE",
+            Self::Unattachable => "UNATTACHABLE",
+            Self::Deleting => "DELETING",
+            Self::Deleted => "DELETED",
+            Self::Deprecated => "DEPRECATED",
+        }
+    }
+}
+
+impl std::fmt::Display for PermissionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `PermissionTemplateParameter` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PermissionTemplateParameter {
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<PermissionTemplateParameterType>,
+    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+/// The `PermissionTemplateParameterDeclaration` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PermissionTemplateParameterDeclaration {
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<PermissionTemplateParameterType>,
+    #[serde(rename = "description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The `PermissionTemplateParameterInput` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PermissionTemplateParameterInput {
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "values", default, skip_serializing_if = "Option::is_none")]
+    pub values: Option<Vec<String>>,
+}
+
+/// The `PermissionTemplateParameterType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PermissionTemplateParameterType {
+    #[serde(rename = "STRING")]
+    String,
+    #[serde(rename = "STRING_LIST")]
+    StringList,
+}
+
+impl PermissionTemplateParameterType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::String => "STRING",
+            Self::StringList => "STRING_LIST",
+        }
+    }
+}
+
+impl std::fmt::Display for PermissionTemplateParameterType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `PermissionType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PermissionType {
+    #[serde(rename = "CUSTOMER_MANAGED")]
+    CustomerManaged,
+    #[serde(rename = "AWS_MANAGED")]
+    AwsManaged,
+}
+
+impl PermissionType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CustomerManaged => "CUSTOMER_MANAGED",
+            Self::AwsManaged => "AWS_MANAGED",
+        }
+    }
+}
+
+impl std::fmt::Display for PermissionType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `PermissionTypeFilter` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PermissionTypeFilter {
+    #[serde(rename = "ALL")]
+    All,
+    #[serde(rename = "AWS_MANAGED")]
+    AwsManaged,
+    #[serde(rename = "CUSTOMER_MANAGED")]
+    CustomerManaged,
+}
+
+impl PermissionTypeFilter {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::All => "ALL",
+            Self::AwsManaged => "AWS_MANAGED",
+            Self::CustomerManaged => "CUSTOMER_MANAGED",
+        }
+    }
+}
+
+impl std::fmt::Display for PermissionTypeFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Principal` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Principal {
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "external", default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<bool>,
+}
+
+/// The `PromoteResourceShareCreatedFromPolicyRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PromoteResourceShareCreatedFromPolicyRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+}
+
+/// The `PromoteResourceShareCreatedFromPolicyResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PromoteResourceShareCreatedFromPolicyResponse {
+    #[serde(rename = "returnValue", default, skip_serializing_if = "Option::is_none")]
+    pub return_value: Option<bool>,
+}
+
+/// The `RejectResourceShareInvitationRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RejectResourceShareInvitationRequest {
+    #[serde(rename = "resourceShareInvitationArn")]
+    pub resource_share_invitation_arn: String,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `RejectResourceShareInvitationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RejectResourceShareInvitationResponse {
+    #[serde(rename = "resourceShareInvitation", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation: Option<ResourceShareInvitation>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `ReplacePermissionAssociationsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReplacePermissionAssociationsRequest {
+    #[serde(rename = "fromPermissionArn")]
+    pub from_permission_arn: String,
+    #[serde(rename = "fromPermissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub from_permission_version: Option<i32>,
+    #[serde(rename = "toPermissionArn")]
+    pub to_permission_arn: String,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameterInput>>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `ReplacePermissionAssociationsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReplacePermissionAssociationsResponse {
+    #[serde(rename = "replacePermissionAssociationsWork", default, skip_serializing_if = "Option::is_none")]
+    pub replace_permission_associations_work: Option<ReplacePermissionAssociationsWork>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `ReplacePermissionAssociationsWork` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReplacePermissionAssociationsWork {
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(rename = "fromPermissionArn", default, skip_serializing_if = "Option::is_none")]
+    pub from_permission_arn: Option<String>,
+    #[serde(rename = "fromPermissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub from_permission_version: Option<String>,
+    #[serde(rename = "toPermissionArn", default, skip_serializing_if = "Option::is_none")]
+    pub to_permission_arn: Option<String>,
+    #[serde(rename = "toPermissionVersion", default, skip_serializing_if = "Option::is_none")]
+    pub to_permission_version: Option<String>,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameter>>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ReplacePermissionAssociationsWorkStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+}
+
+/// The `ReplacePermissionAssociationsWorkStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ReplacePermissionAssociationsWorkStatus {
+    #[serde(rename = "IN_PROGRESS")]
+    InProgress,
+    #[serde(rename = "COMPLETED")]
+    Completed,
+    #[serde(rename = "FAILED")]
+    Failed,
+}
+
+impl ReplacePermissionAssociationsWorkStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::InProgress => "IN_PROGRESS",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+impl std::fmt::Display for ReplacePermissionAssociationsWorkStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Resource` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Resource {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "resourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_group_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "resourceRegionScope", default, skip_serializing_if = "Option::is_none")]
+    pub resource_region_scope: Option<ResourceRegionScope>,
+}
+
+/// The `ResourceArnNotFoundException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceArnNotFoundException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ResourceOwner` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceOwner {
+    #[serde(rename = "SELF")]
+    SelfValue,
+    #[serde(rename = "OTHER-ACCOUNTS")]
+    OtherAccounts,
+}
+
+impl ResourceOwner {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::SelfValue => "SELF",
+            Self::OtherAccounts => "OTHER-ACCOUNTS",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `ResourceRegionScope` enum.
@@ -90,6 +950,387 @@ impl std::fmt::Display for ResourceRegionScopeFilter {
     }
 }
 
+/// The `ResourceShare` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShare {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "owningAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub owning_account_id: Option<String>,
+    #[serde(rename = "allowExternalPrincipals", default, skip_serializing_if = "Option::is_none")]
+    pub allow_external_principals: Option<bool>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceShareStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "featureSet", default, skip_serializing_if = "Option::is_none")]
+    pub feature_set: Option<ResourceShareFeatureSet>,
+    #[serde(rename = "resourceShareConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_configuration: Option<ResourceShareConfiguration>,
+}
+
+/// The `ResourceShareAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareAssociation {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "resourceShareName", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_name: Option<String>,
+    #[serde(rename = "associatedEntity", default, skip_serializing_if = "Option::is_none")]
+    pub associated_entity: Option<String>,
+    #[serde(rename = "associationType", default, skip_serializing_if = "Option::is_none")]
+    pub association_type: Option<ResourceShareAssociationType>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceShareAssociationStatus>,
+    #[serde(rename = "statusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "external", default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<bool>,
+}
+
+/// The `ResourceShareAssociationStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceShareAssociationStatus {
+    #[serde(rename = "ASSOCIATING")]
+    Associating,
+    #[serde(rename = "ASSOCIATED")]
+    Associated,
+    #[serde(rename = "FAILED")]
+    Failed,
+    #[serde(rename = "DISASSOCIATING")]
+    Disassociating,
+    #[serde(rename = "DISASSOCIATED")]
+    Disassociated,
+    #[serde(rename = "SUSPENDED")]
+    Suspended,
+    #[serde(rename = "SUSPENDING")]
+    Suspending,
+    #[serde(rename = "RESTORING")]
+    Restoring,
+}
+
+impl ResourceShareAssociationStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Associating => "ASSOCIATING",
+            Self::Associated => "ASSOCIATED",
+            Self::Failed => "FAILED",
+            Self::Disassociating => "DISASSOCIATING",
+            Self::Disassociated => "DISASSOCIATED",
+            Self::Suspended => "SUSPENDED",
+            Self::Suspending => "SUSPENDING",
+            Self::Restoring => "RESTORING",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceShareAssociationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ResourceShareAssociationType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceShareAssociationType {
+    #[serde(rename = "PRINCIPAL")]
+    Principal,
+    #[serde(rename = "RESOURCE")]
+    Resource,
+    #[serde(rename = "SOURCE")]
+    Source,
+}
+
+impl ResourceShareAssociationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Principal => "PRINCIPAL",
+            Self::Resource => "RESOURCE",
+            Self::Source => "SOURCE",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceShareAssociationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ResourceShareConfiguration` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareConfiguration {
+    #[serde(rename = "retainSharingOnAccountLeaveOrganization", default, skip_serializing_if = "Option::is_none")]
+    pub retain_sharing_on_account_leave_organization: Option<bool>,
+}
+
+/// The `ResourceShareFeatureSet` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceShareFeatureSet {
+    #[serde(rename = "CREATED_FROM_POLICY")]
+    CreatedFromPolicy,
+    #[serde(rename = "PROMOTING_TO_STANDARD")]
+    PromotingToStandard,
+    #[serde(rename = "STANDARD")]
+    Standard,
+}
+
+impl ResourceShareFeatureSet {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CreatedFromPolicy => "CREATED_FROM_POLICY",
+            Self::PromotingToStandard => "PROMOTING_TO_STANDARD",
+            Self::Standard => "STANDARD",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceShareFeatureSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ResourceShareInvitation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareInvitation {
+    #[serde(rename = "resourceShareInvitationArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_invitation_arn: Option<String>,
+    #[serde(rename = "resourceShareName", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_name: Option<String>,
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "senderAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub sender_account_id: Option<String>,
+    #[serde(rename = "receiverAccountId", default, skip_serializing_if = "Option::is_none")]
+    pub receiver_account_id: Option<String>,
+    #[serde(rename = "invitationTimestamp", default, skip_serializing_if = "Option::is_none")]
+    pub invitation_timestamp: Option<ingot_core::Timestamp>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResourceShareInvitationStatus>,
+    #[serde(rename = "resourceShareAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_associations: Option<Vec<ResourceShareAssociation>>,
+    #[serde(rename = "receiverArn", default, skip_serializing_if = "Option::is_none")]
+    pub receiver_arn: Option<String>,
+}
+
+/// The `ResourceShareInvitationAlreadyAcceptedException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareInvitationAlreadyAcceptedException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ResourceShareInvitationAlreadyRejectedException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareInvitationAlreadyRejectedException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ResourceShareInvitationArnNotFoundException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareInvitationArnNotFoundException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ResourceShareInvitationExpiredException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareInvitationExpiredException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ResourceShareInvitationStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceShareInvitationStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "ACCEPTED")]
+    Accepted,
+    #[serde(rename = "REJECTED")]
+    Rejected,
+    #[serde(rename = "EXPIRED")]
+    Expired,
+}
+
+impl ResourceShareInvitationStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Accepted => "ACCEPTED",
+            Self::Rejected => "REJECTED",
+            Self::Expired => "EXPIRED",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceShareInvitationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ResourceShareLimitExceededException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceShareLimitExceededException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `ResourceSharePermissionDetail` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceSharePermissionDetail {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(rename = "defaultVersion", default, skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<bool>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "permission", default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameterDeclaration>>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "isResourceTypeDefault", default, skip_serializing_if = "Option::is_none")]
+    pub is_resource_type_default: Option<bool>,
+    #[serde(rename = "permissionType", default, skip_serializing_if = "Option::is_none")]
+    pub permission_type: Option<PermissionType>,
+    #[serde(rename = "featureSet", default, skip_serializing_if = "Option::is_none")]
+    pub feature_set: Option<PermissionFeatureSet>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<PermissionStatus>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "resourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<ResourceOwner>,
+}
+
+/// The `ResourceSharePermissionSummary` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceSharePermissionSummary {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(rename = "defaultVersion", default, skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<bool>,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(rename = "creationTime", default, skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "lastUpdatedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_updated_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "isResourceTypeDefault", default, skip_serializing_if = "Option::is_none")]
+    pub is_resource_type_default: Option<bool>,
+    #[serde(rename = "permissionType", default, skip_serializing_if = "Option::is_none")]
+    pub permission_type: Option<PermissionType>,
+    #[serde(rename = "featureSet", default, skip_serializing_if = "Option::is_none")]
+    pub feature_set: Option<PermissionFeatureSet>,
+    #[serde(rename = "permissionTemplateParameters", default, skip_serializing_if = "Option::is_none")]
+    pub permission_template_parameters: Option<Vec<PermissionTemplateParameter>>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "resourceOwner", default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<ResourceOwner>,
+}
+
+/// The `ResourceShareStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceShareStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "FAILED")]
+    Failed,
+    #[serde(rename = "DELETING")]
+    Deleting,
+    #[serde(rename = "DELETED")]
+    Deleted,
+}
+
+impl ResourceShareStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Active => "ACTIVE",
+            Self::Failed => "FAILED",
+            Self::Deleting => "DELETING",
+            Self::Deleted => "DELETED",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceShareStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ResourceStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceStatus {
+    #[serde(rename = "AVAILABLE")]
+    Available,
+    #[serde(rename = "ZONAL_RESOURCE_INACCESSIBLE")]
+    ZonalResourceInaccessible,
+    #[serde(rename = "LIMIT_EXCEEDED")]
+    LimitExceeded,
+    #[serde(rename = "UNAVAILABLE")]
+    Unavailable,
+    #[serde(rename = "PENDING")]
+    Pending,
+}
+
+impl ResourceStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Available => "AVAILABLE",
+            Self::ZonalResourceInaccessible => "ZONAL_RESOURCE_INACCESSIBLE",
+            Self::LimitExceeded => "LIMIT_EXCEEDED",
+            Self::Unavailable => "UNAVAILABLE",
+            Self::Pending => "PENDING",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `ServerInternalException` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ServerInternalException {
@@ -113,4 +1354,109 @@ pub struct ServiceNameAndResourceType {
 pub struct ServiceUnavailableException {
     #[serde(rename = "message")]
     pub message: String,
+}
+
+/// The `Tag` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tag {
+    #[serde(rename = "key", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// The `TagFilter` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagFilter {
+    #[serde(rename = "tagKey", default, skip_serializing_if = "Option::is_none")]
+    pub tag_key: Option<String>,
+    #[serde(rename = "tagValues", default, skip_serializing_if = "Option::is_none")]
+    pub tag_values: Option<Vec<String>>,
+}
+
+/// The `TagLimitExceededException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagLimitExceededException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `TagPolicyViolationException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagPolicyViolationException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `TagResourceRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagResourceRequest {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "tags")]
+    pub tags: Vec<Tag>,
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+}
+
+/// The `TagResourceResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagResourceResponse {}
+
+/// The `ThrottlingException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThrottlingException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `UnknownResourceException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnknownResourceException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `UnmatchedPolicyPermissionException` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UnmatchedPolicyPermissionException {
+    #[serde(rename = "message")]
+    pub message: String,
+}
+
+/// The `UntagResourceRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UntagResourceRequest {
+    #[serde(rename = "resourceShareArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share_arn: Option<String>,
+    #[serde(rename = "tagKeys")]
+    pub tag_keys: Vec<String>,
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub resource_arn: Option<String>,
+}
+
+/// The `UntagResourceResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UntagResourceResponse {}
+
+/// The `UpdateResourceShareRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateResourceShareRequest {
+    #[serde(rename = "resourceShareArn")]
+    pub resource_share_arn: String,
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "allowExternalPrincipals", default, skip_serializing_if = "Option::is_none")]
+    pub allow_external_principals: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+}
+
+/// The `UpdateResourceShareResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UpdateResourceShareResponse {
+    #[serde(rename = "resourceShare", default, skip_serializing_if = "Option::is_none")]
+    pub resource_share: Option<ResourceShare>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
 }

@@ -19,6 +19,7 @@ pub enum SsmError {
     InvalidPolicyTypeException(super::types::InvalidPolicyTypeException),
     InvalidResourceId(super::types::InvalidResourceId),
     InvalidResourceType(super::types::InvalidResourceType),
+    MalformedResourcePolicyDocumentException(super::types::MalformedResourcePolicyDocumentException),
     ParameterAlreadyExists(super::types::ParameterAlreadyExists),
     ParameterLimitExceeded(super::types::ParameterLimitExceeded),
     ParameterMaxVersionLimitExceeded(super::types::ParameterMaxVersionLimitExceeded),
@@ -27,6 +28,11 @@ pub enum SsmError {
     ParameterVersionLabelLimitExceeded(super::types::ParameterVersionLabelLimitExceeded),
     ParameterVersionNotFound(super::types::ParameterVersionNotFound),
     PoliciesLimitExceededException(super::types::PoliciesLimitExceededException),
+    ResourceNotFoundException(super::types::ResourceNotFoundException),
+    ResourcePolicyConflictException(super::types::ResourcePolicyConflictException),
+    ResourcePolicyInvalidParameterException(super::types::ResourcePolicyInvalidParameterException),
+    ResourcePolicyLimitExceededException(super::types::ResourcePolicyLimitExceededException),
+    ResourcePolicyNotFoundException(super::types::ResourcePolicyNotFoundException),
     TooManyTagsError(super::types::TooManyTagsError),
     TooManyUpdates(super::types::TooManyUpdates),
     UnsupportedParameterType(super::types::UnsupportedParameterType),
@@ -97,6 +103,13 @@ impl SsmError {
         Self::InvalidPolicyTypeException(super::types::InvalidPolicyTypeException { message: Some(message.into()) })
     }
 
+    /// `MalformedResourcePolicyDocumentException` with `message`.
+    pub fn malformed_resource_policy_document_exception(message: impl Into<String>) -> Self {
+        Self::MalformedResourcePolicyDocumentException(super::types::MalformedResourcePolicyDocumentException {
+            message: Some(message.into()),
+        })
+    }
+
     /// `ParameterAlreadyExists` with `message`.
     pub fn parameter_already_exists(message: impl Into<String>) -> Self {
         Self::ParameterAlreadyExists(super::types::ParameterAlreadyExists { message: Some(message.into()) })
@@ -145,6 +158,25 @@ impl SsmError {
         })
     }
 
+    /// `ResourceNotFoundException` with `message`.
+    pub fn resource_not_found_exception(message: impl Into<String>) -> Self {
+        Self::ResourceNotFoundException(super::types::ResourceNotFoundException { message: Some(message.into()) })
+    }
+
+    /// `ResourcePolicyConflictException` with `message`.
+    pub fn resource_policy_conflict_exception(message: impl Into<String>) -> Self {
+        Self::ResourcePolicyConflictException(super::types::ResourcePolicyConflictException {
+            message: Some(message.into()),
+        })
+    }
+
+    /// `ResourcePolicyNotFoundException` with `message`.
+    pub fn resource_policy_not_found_exception(message: impl Into<String>) -> Self {
+        Self::ResourcePolicyNotFoundException(super::types::ResourcePolicyNotFoundException {
+            message: Some(message.into()),
+        })
+    }
+
     /// `TooManyUpdates` with `message`.
     pub fn too_many_updates(message: impl Into<String>) -> Self {
         Self::TooManyUpdates(super::types::TooManyUpdates { message: Some(message.into()) })
@@ -172,6 +204,7 @@ impl SsmError {
             Self::InvalidPolicyTypeException(_) => Some("InvalidPolicyTypeException"),
             Self::InvalidResourceId(_) => Some("InvalidResourceId"),
             Self::InvalidResourceType(_) => Some("InvalidResourceType"),
+            Self::MalformedResourcePolicyDocumentException(_) => Some("MalformedResourcePolicyDocumentException"),
             Self::ParameterAlreadyExists(_) => Some("ParameterAlreadyExists"),
             Self::ParameterLimitExceeded(_) => Some("ParameterLimitExceeded"),
             Self::ParameterMaxVersionLimitExceeded(_) => Some("ParameterMaxVersionLimitExceeded"),
@@ -180,6 +213,11 @@ impl SsmError {
             Self::ParameterVersionLabelLimitExceeded(_) => Some("ParameterVersionLabelLimitExceeded"),
             Self::ParameterVersionNotFound(_) => Some("ParameterVersionNotFound"),
             Self::PoliciesLimitExceededException(_) => Some("PoliciesLimitExceededException"),
+            Self::ResourceNotFoundException(_) => Some("ResourceNotFoundException"),
+            Self::ResourcePolicyConflictException(_) => Some("ResourcePolicyConflictException"),
+            Self::ResourcePolicyInvalidParameterException(_) => Some("ResourcePolicyInvalidParameterException"),
+            Self::ResourcePolicyLimitExceededException(_) => Some("ResourcePolicyLimitExceededException"),
+            Self::ResourcePolicyNotFoundException(_) => Some("ResourcePolicyNotFoundException"),
             Self::TooManyTagsError(_) => Some("TooManyTagsError"),
             Self::TooManyUpdates(_) => Some("TooManyUpdates"),
             Self::UnsupportedParameterType(_) => Some("UnsupportedParameterType"),
@@ -204,6 +242,7 @@ impl SsmError {
             Self::InvalidPolicyTypeException(e) => e.message.as_deref(),
             Self::InvalidResourceId(_) => None,
             Self::InvalidResourceType(_) => None,
+            Self::MalformedResourcePolicyDocumentException(e) => e.message.as_deref(),
             Self::ParameterAlreadyExists(e) => e.message.as_deref(),
             Self::ParameterLimitExceeded(e) => e.message.as_deref(),
             Self::ParameterMaxVersionLimitExceeded(e) => e.message.as_deref(),
@@ -212,6 +251,11 @@ impl SsmError {
             Self::ParameterVersionLabelLimitExceeded(e) => e.message.as_deref(),
             Self::ParameterVersionNotFound(e) => e.message.as_deref(),
             Self::PoliciesLimitExceededException(e) => e.message.as_deref(),
+            Self::ResourceNotFoundException(e) => e.message.as_deref(),
+            Self::ResourcePolicyConflictException(e) => e.message.as_deref(),
+            Self::ResourcePolicyInvalidParameterException(e) => e.message.as_deref(),
+            Self::ResourcePolicyLimitExceededException(e) => e.message.as_deref(),
+            Self::ResourcePolicyNotFoundException(e) => e.message.as_deref(),
             Self::TooManyTagsError(_) => None,
             Self::TooManyUpdates(e) => e.message.as_deref(),
             Self::UnsupportedParameterType(e) => e.message.as_deref(),
@@ -316,6 +360,12 @@ impl From<super::types::InvalidResourceType> for SsmError {
     }
 }
 
+impl From<super::types::MalformedResourcePolicyDocumentException> for SsmError {
+    fn from(error: super::types::MalformedResourcePolicyDocumentException) -> Self {
+        Self::MalformedResourcePolicyDocumentException(error)
+    }
+}
+
 impl From<super::types::ParameterAlreadyExists> for SsmError {
     fn from(error: super::types::ParameterAlreadyExists) -> Self {
         Self::ParameterAlreadyExists(error)
@@ -361,6 +411,36 @@ impl From<super::types::ParameterVersionNotFound> for SsmError {
 impl From<super::types::PoliciesLimitExceededException> for SsmError {
     fn from(error: super::types::PoliciesLimitExceededException) -> Self {
         Self::PoliciesLimitExceededException(error)
+    }
+}
+
+impl From<super::types::ResourceNotFoundException> for SsmError {
+    fn from(error: super::types::ResourceNotFoundException) -> Self {
+        Self::ResourceNotFoundException(error)
+    }
+}
+
+impl From<super::types::ResourcePolicyConflictException> for SsmError {
+    fn from(error: super::types::ResourcePolicyConflictException) -> Self {
+        Self::ResourcePolicyConflictException(error)
+    }
+}
+
+impl From<super::types::ResourcePolicyInvalidParameterException> for SsmError {
+    fn from(error: super::types::ResourcePolicyInvalidParameterException) -> Self {
+        Self::ResourcePolicyInvalidParameterException(error)
+    }
+}
+
+impl From<super::types::ResourcePolicyLimitExceededException> for SsmError {
+    fn from(error: super::types::ResourcePolicyLimitExceededException) -> Self {
+        Self::ResourcePolicyLimitExceededException(error)
+    }
+}
+
+impl From<super::types::ResourcePolicyNotFoundException> for SsmError {
+    fn from(error: super::types::ResourcePolicyNotFoundException) -> Self {
+        Self::ResourcePolicyNotFoundException(error)
     }
 }
 
@@ -415,6 +495,9 @@ impl ingot_core::ServiceError for SsmError {
             Self::InvalidPolicyTypeException(e) => modeled(&e, "InvalidPolicyTypeException", 400, true),
             Self::InvalidResourceId(e) => modeled(&e, "InvalidResourceId", 400, true),
             Self::InvalidResourceType(e) => modeled(&e, "InvalidResourceType", 400, true),
+            Self::MalformedResourcePolicyDocumentException(e) => {
+                modeled(&e, "MalformedResourcePolicyDocumentException", 400, true)
+            }
             Self::ParameterAlreadyExists(e) => modeled(&e, "ParameterAlreadyExists", 400, true),
             Self::ParameterLimitExceeded(e) => modeled(&e, "ParameterLimitExceeded", 400, true),
             Self::ParameterMaxVersionLimitExceeded(e) => modeled(&e, "ParameterMaxVersionLimitExceeded", 400, true),
@@ -423,6 +506,15 @@ impl ingot_core::ServiceError for SsmError {
             Self::ParameterVersionLabelLimitExceeded(e) => modeled(&e, "ParameterVersionLabelLimitExceeded", 400, true),
             Self::ParameterVersionNotFound(e) => modeled(&e, "ParameterVersionNotFound", 400, true),
             Self::PoliciesLimitExceededException(e) => modeled(&e, "PoliciesLimitExceededException", 400, true),
+            Self::ResourceNotFoundException(e) => modeled(&e, "ResourceNotFoundException", 400, true),
+            Self::ResourcePolicyConflictException(e) => modeled(&e, "ResourcePolicyConflictException", 400, true),
+            Self::ResourcePolicyInvalidParameterException(e) => {
+                modeled(&e, "ResourcePolicyInvalidParameterException", 400, true)
+            }
+            Self::ResourcePolicyLimitExceededException(e) => {
+                modeled(&e, "ResourcePolicyLimitExceededException", 400, true)
+            }
+            Self::ResourcePolicyNotFoundException(e) => modeled(&e, "ResourcePolicyNotFoundException", 400, true),
             Self::TooManyTagsError(e) => modeled(&e, "TooManyTagsError", 400, true),
             Self::TooManyUpdates(e) => modeled(&e, "TooManyUpdates", 400, true),
             Self::UnsupportedParameterType(e) => modeled(&e, "UnsupportedParameterType", 400, true),

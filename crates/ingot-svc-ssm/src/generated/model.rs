@@ -16,7 +16,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 13] = [
+static OPERATIONS: [OperationModel; 16] = [
     OperationModel {
         name: "AddTagsToResource",
         http_method: "POST",
@@ -25,7 +25,7 @@ static OPERATIONS: [OperationModel; 13] = [
         input: Some(0),
         output: Some(1),
         result_wrapper: None,
-        errors: &[33, 32, 23, 92, 93],
+        errors: &[41, 40, 31, 114, 115],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -36,7 +36,7 @@ static OPERATIONS: [OperationModel; 13] = [
         input: Some(5),
         output: Some(6),
         result_wrapper: None,
-        errors: &[23, 61],
+        errors: &[31, 70],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -47,7 +47,18 @@ static OPERATIONS: [OperationModel; 13] = [
         input: Some(7),
         output: Some(8),
         result_wrapper: None,
-        errors: &[23],
+        errors: &[31],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "DeleteResourcePolicy",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(9),
+        output: Some(10),
+        result_wrapper: None,
+        errors: &[31, 103, 102, 101, 47, 106],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -55,10 +66,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(9),
-        output: Some(10),
+        input: Some(12),
+        output: Some(13),
         result_wrapper: None,
-        errors: &[23, 25, 26, 27, 29],
+        errors: &[31, 33, 34, 35, 37],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -66,10 +77,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(13),
-        output: Some(14),
+        input: Some(16),
+        output: Some(17),
         result_wrapper: None,
-        errors: &[23, 28, 61, 74],
+        errors: &[31, 36, 70, 83],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -77,10 +88,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(11),
-        output: Some(12),
+        input: Some(14),
+        output: Some(15),
         result_wrapper: None,
-        errors: &[23, 61, 29, 28],
+        errors: &[31, 70, 37, 36],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -88,10 +99,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(18),
-        output: Some(19),
+        input: Some(21),
+        output: Some(22),
         result_wrapper: None,
-        errors: &[28, 23],
+        errors: &[36, 31],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -99,10 +110,21 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(16),
-        output: Some(17),
+        input: Some(19),
+        output: Some(20),
         result_wrapper: None,
-        errors: &[23, 25, 26, 27, 28, 29],
+        errors: &[31, 33, 34, 35, 36, 37],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "GetResourcePolicies",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(23),
+        output: Some(24),
+        result_wrapper: None,
+        errors: &[31, 103, 101],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -110,10 +132,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(35),
-        output: Some(36),
+        input: Some(43),
+        output: Some(44),
         result_wrapper: None,
-        errors: &[23, 93, 61, 74, 73],
+        errors: &[31, 115, 70, 83, 82],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -121,10 +143,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(37),
-        output: Some(38),
+        input: Some(45),
+        output: Some(46),
         result_wrapper: None,
-        errors: &[33, 32, 23],
+        errors: &[41, 40, 31],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -132,10 +154,21 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(81),
-        output: Some(82),
+        input: Some(93),
+        output: Some(94),
         result_wrapper: None,
-        errors: &[23, 28, 55, 93, 46, 20, 21, 24, 57, 62, 96, 80, 31, 30, 22],
+        errors: &[31, 36, 64, 115, 55, 27, 28, 32, 66, 71, 118, 89, 39, 38, 29],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "PutResourcePolicy",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(95),
+        output: Some(96),
+        result_wrapper: None,
+        errors: &[31, 103, 104, 102, 101, 47, 106],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -143,10 +176,10 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(83),
-        output: Some(84),
+        input: Some(97),
+        output: Some(98),
         result_wrapper: None,
-        errors: &[33, 32, 23, 93],
+        errors: &[41, 40, 31, 115],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -154,23 +187,23 @@ static OPERATIONS: [OperationModel; 13] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(94),
-        output: Some(95),
+        input: Some(116),
+        output: Some(117),
         result_wrapper: None,
-        errors: &[23, 93, 61, 74],
+        errors: &[31, 115, 70, 83],
         canonical_json_is_wire: true,
     },
 ];
 
-static SHAPES: [Shape; 97] = [
+static SHAPES: [Shape; 119] = [
     // 0
     Shape {
         name: "AddTagsToResourceRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("ResourceType", 86) },
-                Member { required: true, ..member("ResourceId", 85) },
-                Member { required: true, ..member("Tags", 90) },
+                Member { required: true, ..member("ResourceType", 108) },
+                Member { required: true, ..member("ResourceId", 100) },
+                Member { required: true, ..member("Tags", 112) },
             ],
             payload: None,
             error: None,
@@ -199,7 +232,7 @@ static SHAPES: [Shape; 97] = [
     Shape {
         name: "DeleteParameterRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Name", 41) }],
+            members: &[Member { required: true, ..member("Name", 50) }],
             payload: None,
             error: None,
             document: false,
@@ -217,7 +250,7 @@ static SHAPES: [Shape; 97] = [
     Shape {
         name: "DeleteParametersRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Names", 60) }],
+            members: &[Member { required: true, ..member("Names", 69) }],
             payload: None,
             error: None,
             document: false,
@@ -229,7 +262,7 @@ static SHAPES: [Shape; 97] = [
     Shape {
         name: "DeleteParametersResult",
         kind: ShapeKind::Structure {
-            members: &[member("DeletedParameters", 60), member("InvalidParameters", 60)],
+            members: &[member("DeletedParameters", 69), member("InvalidParameters", 69)],
             payload: None,
             error: None,
             document: false,
@@ -239,14 +272,13 @@ static SHAPES: [Shape; 97] = [
     },
     // 9
     Shape {
-        name: "DescribeParametersRequest",
+        name: "DeleteResourcePolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("Filters", 77),
-                member("ParameterFilters", 67),
-                member("MaxResults", 39),
-                member("NextToken", 40),
-                member("Shared", 3),
+                Member { required: true, ..member("ResourceArn", 99) },
+                Member { required: true, ..member("PolicyId", 92) },
+                Member { required: true, ..member("PolicyHash", 91) },
+                member("DeletionMode", 11),
             ],
             payload: None,
             error: None,
@@ -257,38 +289,32 @@ static SHAPES: [Shape; 97] = [
     },
     // 10
     Shape {
-        name: "DescribeParametersResult",
-        kind: ShapeKind::Structure {
-            members: &[member("Parameters", 59), member("NextToken", 40)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "DeleteResourcePolicyResponse",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
         sensitive: false,
     },
     // 11
     Shape {
-        name: "GetParameterHistoryRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Name", 41) },
-                member("WithDecryption", 3),
-                member("MaxResults", 39),
-                member("NextToken", 40),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "DeletionMode",
+        kind: ShapeKind::String {
+            enum_values: &["RemoveSharing", "RollbackMigration"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 12
     Shape {
-        name: "GetParameterHistoryResult",
+        name: "DescribeParametersRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Parameters", 50), member("NextToken", 40)],
+            members: &[
+                member("Filters", 86),
+                member("ParameterFilters", 76),
+                member("MaxResults", 48),
+                member("NextToken", 49),
+                member("Shared", 3),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -298,9 +324,9 @@ static SHAPES: [Shape; 97] = [
     },
     // 13
     Shape {
-        name: "GetParameterRequest",
+        name: "DescribeParametersResult",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Name", 41) }, member("WithDecryption", 3)],
+            members: &[member("Parameters", 68), member("NextToken", 49)],
             payload: None,
             error: None,
             document: false,
@@ -310,9 +336,14 @@ static SHAPES: [Shape; 97] = [
     },
     // 14
     Shape {
-        name: "GetParameterResult",
+        name: "GetParameterHistoryRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Parameter", 45)],
+            members: &[
+                Member { required: true, ..member("Name", 50) },
+                member("WithDecryption", 3),
+                member("MaxResults", 48),
+                member("NextToken", 49),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -322,22 +353,21 @@ static SHAPES: [Shape; 97] = [
     },
     // 15
     Shape {
-        name: "GetParametersByPathMaxResults",
-        kind: ShapeKind::Integer { min: Some(1), max: Some(10) },
+        name: "GetParameterHistoryResult",
+        kind: ShapeKind::Structure {
+            members: &[member("Parameters", 59), member("NextToken", 49)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 16
     Shape {
-        name: "GetParametersByPathRequest",
+        name: "GetParameterRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Path", 41) },
-                member("Recursive", 3),
-                member("ParameterFilters", 67),
-                member("WithDecryption", 3),
-                member("MaxResults", 15),
-                member("NextToken", 40),
-            ],
+            members: &[Member { required: true, ..member("Name", 50) }, member("WithDecryption", 3)],
             payload: None,
             error: None,
             document: false,
@@ -347,9 +377,9 @@ static SHAPES: [Shape; 97] = [
     },
     // 17
     Shape {
-        name: "GetParametersByPathResult",
+        name: "GetParameterResult",
         kind: ShapeKind::Structure {
-            members: &[member("Parameters", 56), member("NextToken", 40)],
+            members: &[member("Parameter", 54)],
             payload: None,
             error: None,
             document: false,
@@ -359,21 +389,22 @@ static SHAPES: [Shape; 97] = [
     },
     // 18
     Shape {
-        name: "GetParametersRequest",
-        kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Names", 60) }, member("WithDecryption", 3)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "GetParametersByPathMaxResults",
+        kind: ShapeKind::Integer { min: Some(1), max: Some(10) },
         sensitive: false,
     },
     // 19
     Shape {
-        name: "GetParametersResult",
+        name: "GetParametersByPathRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Parameters", 56), member("InvalidParameters", 60)],
+            members: &[
+                Member { required: true, ..member("Path", 50) },
+                member("Recursive", 3),
+                member("ParameterFilters", 76),
+                member("WithDecryption", 3),
+                member("MaxResults", 18),
+                member("NextToken", 49),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -383,11 +414,11 @@ static SHAPES: [Shape; 97] = [
     },
     // 20
     Shape {
-        name: "HierarchyLevelLimitExceededException",
+        name: "GetParametersByPathResult",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("Parameters", 65), member("NextToken", 49)],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -395,11 +426,11 @@ static SHAPES: [Shape; 97] = [
     },
     // 21
     Shape {
-        name: "HierarchyTypeMismatchException",
+        name: "GetParametersRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[Member { required: true, ..member("Names", 69) }, member("WithDecryption", 3)],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -407,11 +438,11 @@ static SHAPES: [Shape; 97] = [
     },
     // 22
     Shape {
-        name: "IncompatiblePolicyException",
+        name: "GetParametersResult",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("Parameters", 65), member("InvalidParameters", 69)],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -419,11 +450,15 @@ static SHAPES: [Shape; 97] = [
     },
     // 23
     Shape {
-        name: "InternalServerError",
+        name: "GetResourcePoliciesRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Message", 87)],
+            members: &[
+                Member { required: true, ..member("ResourceArn", 99) },
+                member("NextToken", 109),
+                member("MaxResults", 105),
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 500, sender_fault: false }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -431,9 +466,39 @@ static SHAPES: [Shape; 97] = [
     },
     // 24
     Shape {
-        name: "InvalidAllowedPatternException",
+        name: "GetResourcePoliciesResponse",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("NextToken", 109), member("Policies", 25)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 25
+    Shape {
+        name: "GetResourcePoliciesResponseEntries",
+        kind: ShapeKind::List { member: 26, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 26
+    Shape {
+        name: "GetResourcePoliciesResponseEntry",
+        kind: ShapeKind::Structure {
+            members: &[member("PolicyId", 92), member("PolicyHash", 91), member("Policy", 90)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 27
+    Shape {
+        name: "HierarchyLevelLimitExceededException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -441,7 +506,57 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 25
+    // 28
+    Shape {
+        name: "HierarchyTypeMismatchException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 29
+    Shape {
+        name: "IncompatiblePolicyException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 30
+    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
+    // 31
+    Shape {
+        name: "InternalServerError",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 500, sender_fault: false }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 32
+    Shape {
+        name: "InvalidAllowedPatternException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 33
     Shape {
         name: "InvalidFilterKey",
         kind: ShapeKind::Structure {
@@ -453,11 +568,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 26
+    // 34
     Shape {
         name: "InvalidFilterOption",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -465,11 +580,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 27
+    // 35
     Shape {
         name: "InvalidFilterValue",
         kind: ShapeKind::Structure {
-            members: &[member("Message", 87)],
+            members: &[member("Message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -477,11 +592,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 28
+    // 36
     Shape {
         name: "InvalidKeyId",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -489,11 +604,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 29
+    // 37
     Shape {
         name: "InvalidNextToken",
         kind: ShapeKind::Structure {
-            members: &[member("Message", 87)],
+            members: &[member("Message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -501,11 +616,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 30
+    // 38
     Shape {
         name: "InvalidPolicyAttributeException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -513,11 +628,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 31
+    // 39
     Shape {
         name: "InvalidPolicyTypeException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -525,7 +640,7 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 32
+    // 40
     Shape {
         name: "InvalidResourceId",
         kind: ShapeKind::Structure {
@@ -537,7 +652,7 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 33
+    // 41
     Shape {
         name: "InvalidResourceType",
         kind: ShapeKind::Structure {
@@ -549,109 +664,47 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 34
-    Shape {
-        name: "KeyList",
-        kind: ShapeKind::List { member: 89, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 35
-    Shape {
-        name: "LabelParameterVersionRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Name", 41) },
-                member("ParameterVersion", 44),
-                Member { required: true, ..member("Labels", 54) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 36
-    Shape {
-        name: "LabelParameterVersionResult",
-        kind: ShapeKind::Structure {
-            members: &[member("InvalidLabels", 54), member("ParameterVersion", 44)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 37
-    Shape {
-        name: "ListTagsForResourceRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("ResourceType", 86) },
-                Member { required: true, ..member("ResourceId", 85) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 38
-    Shape {
-        name: "ListTagsForResourceResult",
-        kind: ShapeKind::Structure {
-            members: &[member("TagList", 90)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 39
-    Shape { name: "MaxResults", kind: ShapeKind::Integer { min: Some(1), max: Some(50) }, sensitive: false },
-    // 40
-    Shape {
-        name: "NextToken",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 41
-    Shape {
-        name: "PSParameterName",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(2048), pattern: None },
-        sensitive: false,
-    },
     // 42
     Shape {
-        name: "PSParameterSelector",
-        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
+        name: "KeyList",
+        kind: ShapeKind::List { member: 111, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 43
     Shape {
-        name: "PSParameterValue",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: true,
-    },
-    // 44
-    Shape { name: "PSParameterVersion", kind: ShapeKind::Long { min: None, max: None }, sensitive: false },
-    // 45
-    Shape {
-        name: "Parameter",
+        name: "LabelParameterVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("Name", 41),
-                member("Type", 72),
-                member("Value", 43),
-                member("Version", 44),
-                member("Selector", 42),
-                member("SourceResult", 87),
-                member("LastModifiedDate", 4),
-                member("ARN", 87),
-                member("DataType", 47),
+                Member { required: true, ..member("Name", 50) },
+                member("ParameterVersion", 53),
+                Member { required: true, ..member("Labels", 63) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 44
+    Shape {
+        name: "LabelParameterVersionResult",
+        kind: ShapeKind::Structure {
+            members: &[member("InvalidLabels", 63), member("ParameterVersion", 53)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 45
+    Shape {
+        name: "ListTagsForResourceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ResourceType", 108) },
+                Member { required: true, ..member("ResourceId", 100) },
             ],
             payload: None,
             error: None,
@@ -662,11 +715,11 @@ static SHAPES: [Shape; 97] = [
     },
     // 46
     Shape {
-        name: "ParameterAlreadyExists",
+        name: "ListTagsForResourceResult",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("TagList", 112)],
             payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -674,34 +727,58 @@ static SHAPES: [Shape; 97] = [
     },
     // 47
     Shape {
-        name: "ParameterDataType",
-        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
+        name: "MalformedResourcePolicyDocumentException",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 48
-    Shape {
-        name: "ParameterDescription",
-        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(1024), pattern: None },
-        sensitive: false,
-    },
+    Shape { name: "MaxResults", kind: ShapeKind::Integer { min: Some(1), max: Some(50) }, sensitive: false },
     // 49
     Shape {
-        name: "ParameterHistory",
+        name: "NextToken",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 50
+    Shape {
+        name: "PSParameterName",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(2048), pattern: None },
+        sensitive: false,
+    },
+    // 51
+    Shape {
+        name: "PSParameterSelector",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
+        sensitive: false,
+    },
+    // 52
+    Shape {
+        name: "PSParameterValue",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
+    },
+    // 53
+    Shape { name: "PSParameterVersion", kind: ShapeKind::Long { min: None, max: None }, sensitive: false },
+    // 54
+    Shape {
+        name: "Parameter",
         kind: ShapeKind::Structure {
             members: &[
-                member("Name", 41),
-                member("Type", 72),
-                member("KeyId", 52),
+                member("Name", 50),
+                member("Type", 81),
+                member("Value", 52),
+                member("Version", 53),
+                member("Selector", 51),
+                member("SourceResult", 109),
                 member("LastModifiedDate", 4),
-                member("LastModifiedUser", 87),
-                member("Description", 48),
-                member("Value", 43),
-                member("AllowedPattern", 2),
-                member("Version", 44),
-                member("Labels", 54),
-                member("Tier", 71),
-                member("Policies", 64),
-                member("DataType", 47),
+                member("ARN", 109),
+                member("DataType", 56),
             ],
             payload: None,
             error: None,
@@ -710,52 +787,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 50
-    Shape {
-        name: "ParameterHistoryList",
-        kind: ShapeKind::List { member: 49, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 51
-    Shape {
-        name: "ParameterInlinePolicy",
-        kind: ShapeKind::Structure {
-            members: &[member("PolicyText", 87), member("PolicyType", 87), member("PolicyStatus", 87)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 52
-    Shape {
-        name: "ParameterKeyId",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(1),
-            max: Some(256),
-            pattern: Some("^([a-zA-Z0-9:/_-]+)$"),
-        },
-        sensitive: false,
-    },
-    // 53
-    Shape {
-        name: "ParameterLabel",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(100), pattern: None },
-        sensitive: false,
-    },
-    // 54
-    Shape {
-        name: "ParameterLabelList",
-        kind: ShapeKind::List { member: 53, member_name: None, flattened: false, min: Some(1), max: Some(10) },
-        sensitive: false,
-    },
     // 55
     Shape {
-        name: "ParameterLimitExceeded",
+        name: "ParameterAlreadyExists",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -765,39 +801,34 @@ static SHAPES: [Shape; 97] = [
     },
     // 56
     Shape {
-        name: "ParameterList",
-        kind: ShapeKind::List { member: 45, member_name: None, flattened: false, min: None, max: None },
+        name: "ParameterDataType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
         sensitive: false,
     },
     // 57
     Shape {
-        name: "ParameterMaxVersionLimitExceeded",
-        kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
-            payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
-            document: false,
-            xml_name: None,
-        },
+        name: "ParameterDescription",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(1024), pattern: None },
         sensitive: false,
     },
     // 58
     Shape {
-        name: "ParameterMetadata",
+        name: "ParameterHistory",
         kind: ShapeKind::Structure {
             members: &[
-                member("Name", 41),
-                member("ARN", 87),
-                member("Type", 72),
-                member("KeyId", 52),
+                member("Name", 50),
+                member("Type", 81),
+                member("KeyId", 61),
                 member("LastModifiedDate", 4),
-                member("LastModifiedUser", 87),
-                member("Description", 48),
+                member("LastModifiedUser", 109),
+                member("Description", 57),
+                member("Value", 52),
                 member("AllowedPattern", 2),
-                member("Version", 44),
-                member("Tier", 71),
-                member("Policies", 64),
-                member("DataType", 47),
+                member("Version", 53),
+                member("Labels", 63),
+                member("Tier", 80),
+                member("Policies", 73),
+                member("DataType", 56),
             ],
             payload: None,
             error: None,
@@ -808,57 +839,15 @@ static SHAPES: [Shape; 97] = [
     },
     // 59
     Shape {
-        name: "ParameterMetadataList",
+        name: "ParameterHistoryList",
         kind: ShapeKind::List { member: 58, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 60
     Shape {
-        name: "ParameterNameList",
-        kind: ShapeKind::List { member: 41, member_name: None, flattened: false, min: Some(1), max: Some(10) },
-        sensitive: false,
-    },
-    // 61
-    Shape {
-        name: "ParameterNotFound",
+        name: "ParameterInlinePolicy",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
-            payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 62
-    Shape {
-        name: "ParameterPatternMismatchException",
-        kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
-            payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 63
-    Shape {
-        name: "ParameterPolicies",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(4096), pattern: None },
-        sensitive: false,
-    },
-    // 64
-    Shape {
-        name: "ParameterPolicyList",
-        kind: ShapeKind::List { member: 51, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 65
-    Shape {
-        name: "ParameterStringFilter",
-        kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Key", 66) }, member("Option", 70), member("Values", 69)],
+            members: &[member("PolicyText", 109), member("PolicyType", 109), member("PolicyStatus", 109)],
             payload: None,
             error: None,
             document: false,
@@ -866,7 +855,145 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
+    // 61
+    Shape {
+        name: "ParameterKeyId",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(1),
+            max: Some(256),
+            pattern: Some("^([a-zA-Z0-9:/_-]+)$"),
+        },
+        sensitive: false,
+    },
+    // 62
+    Shape {
+        name: "ParameterLabel",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(100), pattern: None },
+        sensitive: false,
+    },
+    // 63
+    Shape {
+        name: "ParameterLabelList",
+        kind: ShapeKind::List { member: 62, member_name: None, flattened: false, min: Some(1), max: Some(10) },
+        sensitive: false,
+    },
+    // 64
+    Shape {
+        name: "ParameterLimitExceeded",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 65
+    Shape {
+        name: "ParameterList",
+        kind: ShapeKind::List { member: 54, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 66
+    Shape {
+        name: "ParameterMaxVersionLimitExceeded",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 67
+    Shape {
+        name: "ParameterMetadata",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Name", 50),
+                member("ARN", 109),
+                member("Type", 81),
+                member("KeyId", 61),
+                member("LastModifiedDate", 4),
+                member("LastModifiedUser", 109),
+                member("Description", 57),
+                member("AllowedPattern", 2),
+                member("Version", 53),
+                member("Tier", 80),
+                member("Policies", 73),
+                member("DataType", 56),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 68
+    Shape {
+        name: "ParameterMetadataList",
+        kind: ShapeKind::List { member: 67, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 69
+    Shape {
+        name: "ParameterNameList",
+        kind: ShapeKind::List { member: 50, member_name: None, flattened: false, min: Some(1), max: Some(10) },
+        sensitive: false,
+    },
+    // 70
+    Shape {
+        name: "ParameterNotFound",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 71
+    Shape {
+        name: "ParameterPatternMismatchException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 72
+    Shape {
+        name: "ParameterPolicies",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(4096), pattern: None },
+        sensitive: false,
+    },
+    // 73
+    Shape {
+        name: "ParameterPolicyList",
+        kind: ShapeKind::List { member: 60, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 74
+    Shape {
+        name: "ParameterStringFilter",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Key", 75) }, member("Option", 79), member("Values", 78)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 75
     Shape {
         name: "ParameterStringFilterKey",
         kind: ShapeKind::String {
@@ -877,31 +1004,31 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 67
+    // 76
     Shape {
         name: "ParameterStringFilterList",
-        kind: ShapeKind::List { member: 65, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 74, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 68
+    // 77
     Shape {
         name: "ParameterStringFilterValue",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(1024), pattern: None },
         sensitive: false,
     },
-    // 69
+    // 78
     Shape {
         name: "ParameterStringFilterValueList",
-        kind: ShapeKind::List { member: 68, member_name: None, flattened: false, min: Some(1), max: Some(50) },
+        kind: ShapeKind::List { member: 77, member_name: None, flattened: false, min: Some(1), max: Some(50) },
         sensitive: false,
     },
-    // 70
+    // 79
     Shape {
         name: "ParameterStringQueryOption",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(10), pattern: None },
         sensitive: false,
     },
-    // 71
+    // 80
     Shape {
         name: "ParameterTier",
         kind: ShapeKind::String {
@@ -912,7 +1039,7 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 72
+    // 81
     Shape {
         name: "ParameterType",
         kind: ShapeKind::String {
@@ -923,112 +1050,13 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 73
+    // 82
     Shape {
         name: "ParameterVersionLabelLimitExceeded",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 74
-    Shape {
-        name: "ParameterVersionNotFound",
-        kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
-            payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 75
-    Shape {
-        name: "ParametersFilter",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Key", 76) },
-                Member { required: true, ..member("Values", 79) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 76
-    Shape {
-        name: "ParametersFilterKey",
-        kind: ShapeKind::String { enum_values: &["Name", "Type", "KeyId"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 77
-    Shape {
-        name: "ParametersFilterList",
-        kind: ShapeKind::List { member: 75, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 78
-    Shape {
-        name: "ParametersFilterValue",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(1024), pattern: None },
-        sensitive: false,
-    },
-    // 79
-    Shape {
-        name: "ParametersFilterValueList",
-        kind: ShapeKind::List { member: 78, member_name: None, flattened: false, min: Some(1), max: Some(50) },
-        sensitive: false,
-    },
-    // 80
-    Shape {
-        name: "PoliciesLimitExceededException",
-        kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
-            payload: None,
-            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 81
-    Shape {
-        name: "PutParameterRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Name", 41) },
-                member("Description", 48),
-                Member { required: true, ..member("Value", 43) },
-                member("Type", 72),
-                member("KeyId", 52),
-                member("Overwrite", 3),
-                member("AllowedPattern", 2),
-                member("Tags", 90),
-                member("Tier", 71),
-                member("Policies", 63),
-                member("DataType", 47),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 82
-    Shape {
-        name: "PutParameterResult",
-        kind: ShapeKind::Structure {
-            members: &[member("Version", 44), member("Tier", 71)],
-            payload: None,
-            error: None,
             document: false,
             xml_name: None,
         },
@@ -1036,12 +1064,23 @@ static SHAPES: [Shape; 97] = [
     },
     // 83
     Shape {
-        name: "RemoveTagsFromResourceRequest",
+        name: "ParameterVersionNotFound",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 84
+    Shape {
+        name: "ParametersFilter",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("ResourceType", 86) },
-                Member { required: true, ..member("ResourceId", 85) },
-                Member { required: true, ..member("TagKeys", 34) },
+                Member { required: true, ..member("Key", 85) },
+                Member { required: true, ..member("Values", 88) },
             ],
             payload: None,
             error: None,
@@ -1050,19 +1089,232 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 84
+    // 85
+    Shape {
+        name: "ParametersFilterKey",
+        kind: ShapeKind::String { enum_values: &["Name", "Type", "KeyId"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 86
+    Shape {
+        name: "ParametersFilterList",
+        kind: ShapeKind::List { member: 84, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 87
+    Shape {
+        name: "ParametersFilterValue",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(1024), pattern: None },
+        sensitive: false,
+    },
+    // 88
+    Shape {
+        name: "ParametersFilterValueList",
+        kind: ShapeKind::List { member: 87, member_name: None, flattened: false, min: Some(1), max: Some(50) },
+        sensitive: false,
+    },
+    // 89
+    Shape {
+        name: "PoliciesLimitExceededException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 90
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: Some(r#"^(?!\s*$).+"#) },
+        sensitive: false,
+    },
+    // 91
+    Shape {
+        name: "PolicyHash",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 92
+    Shape {
+        name: "PolicyId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 93
+    Shape {
+        name: "PutParameterRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Name", 50) },
+                member("Description", 57),
+                Member { required: true, ..member("Value", 52) },
+                member("Type", 81),
+                member("KeyId", 61),
+                member("Overwrite", 3),
+                member("AllowedPattern", 2),
+                member("Tags", 112),
+                member("Tier", 80),
+                member("Policies", 72),
+                member("DataType", 56),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "PutParameterResult",
+        kind: ShapeKind::Structure {
+            members: &[member("Version", 53), member("Tier", 80)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "PutResourcePolicyRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ResourceArn", 99) },
+                Member { required: true, ..member("Policy", 90) },
+                member("PolicyId", 92),
+                member("PolicyHash", 91),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 96
+    Shape {
+        name: "PutResourcePolicyResponse",
+        kind: ShapeKind::Structure {
+            members: &[member("PolicyId", 92), member("PolicyHash", 91)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 97
+    Shape {
+        name: "RemoveTagsFromResourceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ResourceType", 108) },
+                Member { required: true, ..member("ResourceId", 100) },
+                Member { required: true, ..member("TagKeys", 42) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 98
     Shape {
         name: "RemoveTagsFromResourceResult",
         kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
         sensitive: false,
     },
-    // 85
+    // 99
+    Shape {
+        name: "ResourceArnString",
+        kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: None },
+        sensitive: false,
+    },
+    // 100
     Shape {
         name: "ResourceId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 86
+    // 101
+    Shape {
+        name: "ResourceNotFoundException",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 102
+    Shape {
+        name: "ResourcePolicyConflictException",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 103
+    Shape {
+        name: "ResourcePolicyInvalidParameterException",
+        kind: ShapeKind::Structure {
+            members: &[member("ParameterNames", 107), member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 104
+    Shape {
+        name: "ResourcePolicyLimitExceededException",
+        kind: ShapeKind::Structure {
+            members: &[member("Limit", 30), member("LimitType", 109), member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 105
+    Shape {
+        name: "ResourcePolicyMaxResults",
+        kind: ShapeKind::Integer { min: Some(1), max: Some(50) },
+        sensitive: false,
+    },
+    // 106
+    Shape {
+        name: "ResourcePolicyNotFoundException",
+        kind: ShapeKind::Structure {
+            members: &[member("Message", 109)],
+            payload: None,
+            error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 107
+    Shape {
+        name: "ResourcePolicyParameterNamesList",
+        kind: ShapeKind::List { member: 109, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 108
     Shape {
         name: "ResourceTypeForTagging",
         kind: ShapeKind::String {
@@ -1084,19 +1336,19 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 87
+    // 109
     Shape {
         name: "String",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 88
+    // 110
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Key", 89) },
-                Member { required: true, ..member("Value", 91) },
+                Member { required: true, ..member("Key", 111) },
+                Member { required: true, ..member("Value", 113) },
             ],
             payload: None,
             error: None,
@@ -1105,7 +1357,7 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 89
+    // 111
     Shape {
         name: "TagKey",
         kind: ShapeKind::String {
@@ -1116,13 +1368,13 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 90
+    // 112
     Shape {
         name: "TagList",
-        kind: ShapeKind::List { member: 88, member_name: None, flattened: false, min: None, max: Some(1000) },
+        kind: ShapeKind::List { member: 110, member_name: None, flattened: false, min: None, max: Some(1000) },
         sensitive: false,
     },
-    // 91
+    // 113
     Shape {
         name: "TagValue",
         kind: ShapeKind::String {
@@ -1133,7 +1385,7 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 92
+    // 114
     Shape {
         name: "TooManyTagsError",
         kind: ShapeKind::Structure {
@@ -1145,11 +1397,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 93
+    // 115
     Shape {
         name: "TooManyUpdates",
         kind: ShapeKind::Structure {
-            members: &[member("Message", 87)],
+            members: &[member("Message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,
@@ -1157,14 +1409,14 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 94
+    // 116
     Shape {
         name: "UnlabelParameterVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Name", 41) },
-                Member { required: true, ..member("ParameterVersion", 44) },
-                Member { required: true, ..member("Labels", 54) },
+                Member { required: true, ..member("Name", 50) },
+                Member { required: true, ..member("ParameterVersion", 53) },
+                Member { required: true, ..member("Labels", 63) },
             ],
             payload: None,
             error: None,
@@ -1173,11 +1425,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 95
+    // 117
     Shape {
         name: "UnlabelParameterVersionResult",
         kind: ShapeKind::Structure {
-            members: &[member("RemovedLabels", 54), member("InvalidLabels", 54)],
+            members: &[member("RemovedLabels", 63), member("InvalidLabels", 63)],
             payload: None,
             error: None,
             document: false,
@@ -1185,11 +1437,11 @@ static SHAPES: [Shape; 97] = [
         },
         sensitive: false,
     },
-    // 96
+    // 118
     Shape {
         name: "UnsupportedParameterType",
         kind: ShapeKind::Structure {
-            members: &[member("message", 87)],
+            members: &[member("message", 109)],
             payload: None,
             error: Some(ErrorTrait { code: None, status: 400, sender_fault: true }),
             document: false,

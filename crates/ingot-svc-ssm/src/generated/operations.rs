@@ -39,6 +39,18 @@ impl ingot_core::Operation for DeleteParameters {
     type Error = super::errors::SsmError;
 }
 
+/// The `DeleteResourcePolicy` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteResourcePolicy;
+
+impl ingot_core::Operation for DeleteResourcePolicy {
+    const NAME: &'static str = "DeleteResourcePolicy";
+    const IAM_ACTION: &'static str = "ssm:DeleteResourcePolicy";
+    type Input = super::types::DeleteResourcePolicyRequest;
+    type Output = super::types::DeleteResourcePolicyResponse;
+    type Error = super::errors::SsmError;
+}
+
 /// The `DescribeParameters` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct DescribeParameters;
@@ -99,6 +111,18 @@ impl ingot_core::Operation for GetParametersByPath {
     type Error = super::errors::SsmError;
 }
 
+/// The `GetResourcePolicies` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetResourcePolicies;
+
+impl ingot_core::Operation for GetResourcePolicies {
+    const NAME: &'static str = "GetResourcePolicies";
+    const IAM_ACTION: &'static str = "ssm:GetResourcePolicies";
+    type Input = super::types::GetResourcePoliciesRequest;
+    type Output = super::types::GetResourcePoliciesResponse;
+    type Error = super::errors::SsmError;
+}
+
 /// The `LabelParameterVersion` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct LabelParameterVersion;
@@ -132,6 +156,18 @@ impl ingot_core::Operation for PutParameter {
     const IAM_ACTION: &'static str = "ssm:PutParameter";
     type Input = super::types::PutParameterRequest;
     type Output = super::types::PutParameterResult;
+    type Error = super::errors::SsmError;
+}
+
+/// The `PutResourcePolicy` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct PutResourcePolicy;
+
+impl ingot_core::Operation for PutResourcePolicy {
+    const NAME: &'static str = "PutResourcePolicy";
+    const IAM_ACTION: &'static str = "ssm:PutResourcePolicy";
+    type Input = super::types::PutResourcePolicyRequest;
+    type Output = super::types::PutResourcePolicyResponse;
     type Error = super::errors::SsmError;
 }
 
@@ -178,6 +214,9 @@ impl ingot_core::Service for crate::Ssm {
             }
             "DeleteParameter" => std::boxed::Box::pin(ingot_core::invoke::<DeleteParameter, Self>(self, ctx, input)),
             "DeleteParameters" => std::boxed::Box::pin(ingot_core::invoke::<DeleteParameters, Self>(self, ctx, input)),
+            "DeleteResourcePolicy" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DeleteResourcePolicy, Self>(self, ctx, input))
+            }
             "DescribeParameters" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeParameters, Self>(self, ctx, input))
             }
@@ -189,6 +228,9 @@ impl ingot_core::Service for crate::Ssm {
             "GetParametersByPath" => {
                 std::boxed::Box::pin(ingot_core::invoke::<GetParametersByPath, Self>(self, ctx, input))
             }
+            "GetResourcePolicies" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetResourcePolicies, Self>(self, ctx, input))
+            }
             "LabelParameterVersion" => {
                 std::boxed::Box::pin(ingot_core::invoke::<LabelParameterVersion, Self>(self, ctx, input))
             }
@@ -196,6 +238,9 @@ impl ingot_core::Service for crate::Ssm {
                 std::boxed::Box::pin(ingot_core::invoke::<ListTagsForResource, Self>(self, ctx, input))
             }
             "PutParameter" => std::boxed::Box::pin(ingot_core::invoke::<PutParameter, Self>(self, ctx, input)),
+            "PutResourcePolicy" => {
+                std::boxed::Box::pin(ingot_core::invoke::<PutResourcePolicy, Self>(self, ctx, input))
+            }
             "RemoveTagsFromResource" => {
                 std::boxed::Box::pin(ingot_core::invoke::<RemoveTagsFromResource, Self>(self, ctx, input))
             }

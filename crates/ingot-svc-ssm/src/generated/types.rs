@@ -45,6 +45,48 @@ pub struct DeleteParametersResult {
     pub invalid_parameters: Option<Vec<String>>,
 }
 
+/// The `DeleteResourcePolicyRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteResourcePolicyRequest {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+    #[serde(rename = "PolicyId")]
+    pub policy_id: String,
+    #[serde(rename = "PolicyHash")]
+    pub policy_hash: String,
+    #[serde(rename = "DeletionMode", default, skip_serializing_if = "Option::is_none")]
+    pub deletion_mode: Option<DeletionMode>,
+}
+
+/// The `DeleteResourcePolicyResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteResourcePolicyResponse {}
+
+/// The `DeletionMode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum DeletionMode {
+    #[serde(rename = "RemoveSharing")]
+    RemoveSharing,
+    #[serde(rename = "RollbackMigration")]
+    RollbackMigration,
+}
+
+impl DeletionMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::RemoveSharing => "RemoveSharing",
+            Self::RollbackMigration => "RollbackMigration",
+        }
+    }
+}
+
+impl std::fmt::Display for DeletionMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `DescribeParametersRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DescribeParametersRequest {
@@ -149,6 +191,37 @@ pub struct GetParametersResult {
     pub parameters: Option<Vec<Parameter>>,
     #[serde(rename = "InvalidParameters", default, skip_serializing_if = "Option::is_none")]
     pub invalid_parameters: Option<Vec<String>>,
+}
+
+/// The `GetResourcePoliciesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourcePoliciesRequest {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `GetResourcePoliciesResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourcePoliciesResponse {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Policies", default, skip_serializing_if = "Option::is_none")]
+    pub policies: Option<Vec<GetResourcePoliciesResponseEntry>>,
+}
+
+/// The `GetResourcePoliciesResponseEntry` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetResourcePoliciesResponseEntry {
+    #[serde(rename = "PolicyId", default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(rename = "PolicyHash", default, skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
+    #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 /// The `HierarchyLevelLimitExceededException` structure.
@@ -274,6 +347,13 @@ pub struct ListTagsForResourceRequest {
 pub struct ListTagsForResourceResult {
     #[serde(rename = "TagList", default, skip_serializing_if = "Option::is_none")]
     pub tag_list: Option<Vec<Tag>>,
+}
+
+/// The `MalformedResourcePolicyDocumentException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MalformedResourcePolicyDocumentException {
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// The `Parameter` structure.
@@ -566,6 +646,28 @@ pub struct PutParameterResult {
     pub tier: Option<ParameterTier>,
 }
 
+/// The `PutResourcePolicyRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PutResourcePolicyRequest {
+    #[serde(rename = "ResourceArn")]
+    pub resource_arn: String,
+    #[serde(rename = "Policy")]
+    pub policy: String,
+    #[serde(rename = "PolicyId", default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(rename = "PolicyHash", default, skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
+}
+
+/// The `PutResourcePolicyResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PutResourcePolicyResponse {
+    #[serde(rename = "PolicyId", default, skip_serializing_if = "Option::is_none")]
+    pub policy_id: Option<String>,
+    #[serde(rename = "PolicyHash", default, skip_serializing_if = "Option::is_none")]
+    pub policy_hash: Option<String>,
+}
+
 /// The `RemoveTagsFromResourceRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoveTagsFromResourceRequest {
@@ -580,6 +682,47 @@ pub struct RemoveTagsFromResourceRequest {
 /// The `RemoveTagsFromResourceResult` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RemoveTagsFromResourceResult {}
+
+/// The `ResourceNotFoundException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceNotFoundException {
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `ResourcePolicyConflictException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourcePolicyConflictException {
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `ResourcePolicyInvalidParameterException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourcePolicyInvalidParameterException {
+    #[serde(rename = "ParameterNames", default, skip_serializing_if = "Option::is_none")]
+    pub parameter_names: Option<Vec<String>>,
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `ResourcePolicyLimitExceededException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourcePolicyLimitExceededException {
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i32>,
+    #[serde(rename = "LimitType", default, skip_serializing_if = "Option::is_none")]
+    pub limit_type: Option<String>,
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `ResourcePolicyNotFoundException` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResourcePolicyNotFoundException {
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
 
 /// The `ResourceTypeForTagging` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -56,6 +56,9 @@ const MEMBER_SAMPLES: &[(&str, &str)] = &[
     ("KeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),
     ("TargetKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),
     ("DestinationKeyId", "1234abcd-12ab-34cd-56ef-1234567890ab"),
+    // RAM: a share and an invitation that do not exist.
+    ("resourceShareArn", "arn:aws:ram:us-east-1:123456789012:resource-share/sweep"),
+    ("resourceShareInvitationArn", "arn:aws:ram:us-east-1:123456789012:resource-share-invitation/sweep"),
 ];
 
 /// The smallest input the model accepts: required members only, each at its minimum.
