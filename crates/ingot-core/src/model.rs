@@ -193,3 +193,11 @@ impl ServiceModel {
         self.operations.iter().find(|op| op.name == name)
     }
 }
+
+/// A generated wire enum from its AWS name, for values a service keeps as AWS spells them
+/// (`"PendingDeletion"`, `"ASSOCIATED"`). Only for names the service itself chose: a name that is
+/// not a value of the enum is a bug of the caller.
+pub fn wire_enum<T: serde::de::DeserializeOwned>(name: &str) -> T {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .unwrap_or_else(|_| panic!("`{name}` is not a value of the wire enum"))
+}

@@ -37,12 +37,7 @@ const MANAGED_KEY_SERVICES: &[&str] = &[
     "xray",
 ];
 
-/// A wire enum from its AWS name (the generated enums deserialize from their wire strings).
-pub(crate) fn wire<T: DeserializeOwned>(name: &str) -> T {
-    // Every name passed here is one of the model's enum values.
-    serde_json::from_value(serde_json::Value::String(name.to_string()))
-        .unwrap_or_else(|_| panic!("`{name}` is not a value of the wire enum"))
-}
+pub(crate) use ingot_core::model::wire_enum as wire;
 
 /// A list of wire enum values, or `None` when empty (responses then omit it).
 pub(crate) fn wire_list<T: DeserializeOwned>(names: Vec<&'static str>) -> Option<Vec<T>> {

@@ -44,12 +44,7 @@ pub use generated::{errors, model::MODEL, operations, types};
 /// The `ram` service as the invoker serves it.
 pub struct Ram;
 
-/// A wire enum from its AWS name (the generated enums deserialize from their wire strings).
-pub(crate) fn wire<T: serde::de::DeserializeOwned>(name: &str) -> T {
-    // Every name passed here is one of the model's enum values.
-    serde_json::from_value(serde_json::Value::String(name.to_string()))
-        .unwrap_or_else(|_| panic!("`{name}` is not a value of the wire enum"))
-}
+pub(crate) use ingot_core::model::wire_enum as wire;
 
 /// The client token a response carries: the caller's, or a new one (AWS answers with one either
 /// way, for the caller's retries).
