@@ -183,8 +183,28 @@ def assert_no_access(world, who, arn):
     assert_denied(world.ssm(who).get_parameter, "ssm:GetParameter", arn, Name=arn)
 
 
+def described(ssm, **kwargs):
+    """Every page of DescribeParameters (its pages are best-effort and may be short)."""
+    found = []
+    for page in ssm.get_paginator("describe_parameters").paginate(**kwargs):
+        found += page["Parameters"]
+    return found
+
+
+def shared_arns(ssm):
+    return {p.get("ARN") for p in described(ssm, Shared=True)}
+
+
+def all_shares(ram, owner, **filters):
+    """Every page of GetResourceShares."""
+    found = []
+    for page in ram.get_paginator("get_resource_shares").paginate(resourceOwner=owner, **filters):
+        found += page["resourceShares"]
+    return found
+
+
 def own_shares(ram, **filters):
-    return ram.get_resource_shares(resourceOwner="SELF", **filters)["resourceShares"]
+    return all_shares(ram, "SELF", **filters)
 
 
 def refused_or_failed(call, ram, share_arn, resource, **kwargs):
@@ -339,7 +359,7 @@ def test_deleting_a_share_marks_it_deleted_and_ends_the_consumers_access(world):
     assert status == "DELETED"
     assert share in {s["resourceShareArn"] for s in own_shares(ram, resourceShareStatus="DELETED")}
     assert share not in {s["resourceShareArn"] for s in own_shares(ram, resourceShareStatus="ACTIVE")}
-    others = world.ram("member-a").get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    others = all_shares(world.ram("member-a"), "OTHER-ACCOUNTS")
     assert share not in {s["resourceShareArn"] for s in others if s["status"] == "ACTIVE"}
 
 
@@ -362,15 +382,15 @@ def test_a_member_sees_the_share_its_resources_and_its_owner_as_other_accounts(w
     arn = world.publish("/ram/consumer-view")
     share = world.share("consumer-view", [arn], [world.org_arn])
     member = world.ram("member-a")
-    shares = member.get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    shares = all_shares(member, "OTHER-ACCOUNTS")
     mine = [s for s in shares if s["resourceShareArn"] == share]
     assert len(mine) == 1 and mine[0]["owningAccountId"] == world.org.shared and mine[0]["name"] == "consumer-view"
-    assert share not in {s["resourceShareArn"] for s in member.get_resource_shares(resourceOwner="SELF")[
-        "resourceShares"]}
+    assert share not in {s["resourceShareArn"] for s in all_shares(member, "SELF")}
     resources = member.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[share])["resources"]
     assert [(r["arn"], r["type"].lower(), r["resourceShareArn"], r["status"]) for r in resources] == [
         (arn, "ssm:parameter", share, "AVAILABLE")]
-    typed = member.list_resources(resourceOwner="OTHER-ACCOUNTS", resourceType="ssm:Parameter")["resources"]
+    typed = [r for page in member.get_paginator("list_resources").paginate(
+        resourceOwner="OTHER-ACCOUNTS", resourceType="ssm:Parameter") for r in page["resources"]]
     assert arn in {r["arn"] for r in typed}
     principals = member.list_principals(resourceOwner="OTHER-ACCOUNTS", resourceShareArns=[share])["principals"]
     assert [p["id"] for p in principals] == [world.org.shared]
@@ -378,7 +398,7 @@ def test_a_member_sees_the_share_its_resources_and_its_owner_as_other_accounts(w
     assert [(p["id"], p["resourceShareArn"], p["external"]) for p in owner_side] == [(world.org_arn, share, False)]
     owned = world.ram().list_resources(resourceOwner="SELF", resourceShareArns=[share])["resources"]
     assert [(r["arn"], r["resourceRegionScope"]) for r in owned] == [(arn, "REGIONAL")]
-    outsider = world.ram("outside").get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    outsider = all_shares(world.ram("outside"), "OTHER-ACCOUNTS")
     assert share not in {s["resourceShareArn"] for s in outsider}
 
 
@@ -487,7 +507,7 @@ def test_an_outside_account_reads_only_after_accepting_the_invitation(world):
     assert wait_status(ram, share, "PRINCIPAL", world.org.outside) == "ASSOCIATED"
     assert reads(world.ssm("outside"), arn)["Value"] == AMI_2
     assert invitations_for(world, "outside", share)[0]["status"] == "ACCEPTED"
-    outside_view = world.ram("outside").get_resource_shares(resourceOwner="OTHER-ACCOUNTS")["resourceShares"]
+    outside_view = all_shares(world.ram("outside"), "OTHER-ACCOUNTS")
     assert share in {s["resourceShareArn"] for s in outside_view}
     # Accepting or rejecting it again is refused, and changes nothing.
     for call in (world.ram("outside").accept_resource_share_invitation,
@@ -729,16 +749,15 @@ def test_describe_parameters_shared_lists_what_is_shared_with_the_caller(world):
     arn = world.publish(name)
     world.share("described", [arn], [world.org_arn])
     member = world.ssm("member-b")
-    shared = member.describe_parameters(Shared=True)["Parameters"]
+    shared = described(member, Shared=True)
     mine = [p for p in shared if p.get("ARN") == arn]
     assert len(mine) == 1
     assert (mine[0]["Tier"], mine[0]["Version"], mine[0]["Type"], mine[0]["DataType"]) == (
         "Advanced", 2, "String", "text")
     assert "Value" not in mine[0]
-    own = member.describe_parameters()["Parameters"]
+    own = described(member)
     assert arn not in {p.get("ARN") for p in own}
-    outsider = world.ssm("outside").describe_parameters(Shared=True)["Parameters"]
-    assert arn not in {p.get("ARN") for p in outsider}
+    assert arn not in shared_arns(world.ssm("outside"))
 
 
 def test_a_consumer_can_never_write_label_unlabel_tag_or_delete_a_shared_parameter(world):
@@ -801,7 +820,7 @@ def test_a_standard_parameter_is_never_shared(world):
                                 resourceArns=[arn])
     assert outcome[0] in ("refused", "failed")
     assert_no_access(world, "member-a", arn)
-    assert arn not in {p.get("ARN") for p in world.ssm("member-a").describe_parameters(Shared=True)["Parameters"]}
+    assert arn not in shared_arns(world.ssm("member-a"))
     before = {s["resourceShareArn"] for s in own_shares(ram)}
     try:
         made = ram.create_resource_share(name="standard-create", resourceArns=[arn], principals=[world.org_arn],
@@ -857,7 +876,7 @@ def test_disassociating_the_resource_or_the_principal_removes_access_at_once(wor
         [(arn, "DISASSOCIATING")], [(arn, "DISASSOCIATED")])
     assert_no_access(world, "member-a", arn)
     assert wait_status(ram, share, "RESOURCE", arn) == "DISASSOCIATED"
-    assert arn not in {p.get("ARN") for p in world.ssm("member-a").describe_parameters(Shared=True)["Parameters"]}
+    assert arn not in shared_arns(world.ssm("member-a"))
     ram.associate_resource_share(resourceShareArn=share, resourceArns=[arn])
     assert wait_status(ram, share, "RESOURCE", arn) == "ASSOCIATED"
     assert reads(world.ssm("member-a"), arn)["Value"] == AMI_2
@@ -901,7 +920,7 @@ def test_an_account_removed_from_the_organization_loses_access_at_once(world):
     assert ssm.get_parameter(Name=arn)["Parameter"]["Value"] == AMI_2
     orgs.remove_account_from_organization(AccountId=leaver)
     assert_denied(ssm.get_parameter, "ssm:GetParameter", arn, Name=arn)
-    assert arn not in {p.get("ARN") for p in ssm.describe_parameters(Shared=True)["Parameters"]}
+    assert arn not in shared_arns(ssm)
 
 
 # --- SSM resource policies and shares created from them ------------------------------------------------
@@ -928,15 +947,14 @@ def test_an_ssm_resource_policy_shares_and_shows_in_ram_as_created_from_policy_u
                                         "resources"]}])
     assert len(from_policy) == 1
     share = from_policy[0]["resourceShareArn"]
-    assert arn not in {p.get("ARN") for p in world.ssm("member-b").describe_parameters(Shared=True)["Parameters"]}
+    assert arn not in shared_arns(world.ssm("member-b"))
     ram_policies = ram.get_resource_policies(resourceArns=[arn])["policies"]
     assert any(world.org.member_b in p for p in ram_policies), ram_policies
     # Promoting makes it a standard share; then DescribeParameters Shared lists it.
     assert ram.promote_resource_share_created_from_policy(resourceShareArn=share)["returnValue"] is True
     promoted = wait_for(lambda: own_shares(ram, resourceShareArns=[share])[0]["featureSet"] == "STANDARD")
     assert promoted
-    listed = wait_for(lambda: [p for p in world.ssm("member-b").describe_parameters(Shared=True)["Parameters"]
-                               if p.get("ARN") == arn])
+    listed = wait_for(lambda: [p for p in described(world.ssm("member-b"), Shared=True) if p.get("ARN") == arn])
     assert len(listed) == 1
     code, _, _ = failure(ram.promote_resource_share_created_from_policy, resourceShareArn=share)
     assert code in ("OperationNotPermittedException", "InvalidStateTransitionException")
