@@ -17,8 +17,9 @@ usage: ingot-bench [options]
   --servers LIST            ingot,moto (default), ingot or moto
   --workloads LIST          comma-separated, default all: noop, get-parameter, put-parameter,
                             get-parameters-by-path, describe-parameters, mixed, kms-decrypt,
-                            kms-generate-data-key, get-parameter-as-role, assume-role (the
-                            last two: Ingot only)
+                            kms-generate-data-key, get-parameter-as-role, assume-role,
+                            get-parameter-as-owner, get-shared-parameter (the last four:
+                            Ingot only)
   --backend sqlite|postgres Ingot's store (default sqlite, in a temporary data directory)
   --database-url URL        PostgreSQL for --backend postgres
                             (default postgres://postgres@127.0.0.1:5432/test; a fresh schema
@@ -293,6 +294,15 @@ mod tests {
         let defaults = parse(&[]).unwrap().unwrap().workloads;
         assert!(defaults.contains(&Workload::KmsDecrypt) && defaults.contains(&Workload::KmsGenerateDataKey));
         assert!(USAGE.contains("kms-decrypt") && USAGE.contains("kms-generate-data-key"));
+    }
+
+    #[test]
+    fn the_sharing_workloads_are_chosen_by_name() {
+        let o = parse(&["--servers", "ingot", "--workloads", "get-parameter-as-owner,get-shared-parameter"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.workloads, vec![Workload::GetParameterAsOwner, Workload::GetSharedParameter]);
+        assert!(USAGE.contains("get-parameter-as-owner") && USAGE.contains("get-shared-parameter"));
     }
 
     #[test]

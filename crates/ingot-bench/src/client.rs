@@ -114,6 +114,31 @@ impl Template {
         }
     }
 
+    /// A restJson1 call signed for `service` in `region`: `POST <path>` with a JSON body and
+    /// `Content-Type: application/json` (e.g. RAM's `POST /createresourceshare`); labelled
+    /// `operation`.
+    pub fn rest_json(
+        addr: SocketAddr,
+        region: &'static str,
+        service: &'static str,
+        operation: &str,
+        path: &str,
+        input: &serde_json::Value,
+    ) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::HOST, host_value(addr));
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Self {
+            label: operation.to_owned(),
+            region,
+            service,
+            method: Method::POST,
+            path: path.to_owned(),
+            headers,
+            body: Bytes::from(input.to_string()),
+        }
+    }
+
     /// A `GET` of `path` with an empty body (signed for us-east-1).
     pub fn get(addr: SocketAddr, path: &str) -> Self {
         let mut headers = HeaderMap::new();
@@ -494,6 +519,22 @@ mod tests {
         assert!(h.get("x-amz-security-token").is_none());
         let auth = h["authorization"].to_str().unwrap();
         assert!(auth.contains("/20231114/us-east-1/sts/aws4_request"), "{auth}");
+        assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date,"), "{auth}");
+    }
+
+    #[test]
+    fn rest_json_templates_post_to_their_path_and_sign_for_their_service() {
+        let addr: SocketAddr = "127.0.0.1:4566".parse().unwrap();
+        let input = serde_json::json!({ "name": "share", "allowExternalPrincipals": false });
+        let t = Template::rest_json(addr, "us-east-1", "ram", "CreateResourceShare", "/createresourceshare", &input);
+        assert_eq!(t.label, "CreateResourceShare");
+        assert_eq!((t.method.as_str(), t.path.as_str()), ("POST", "/createresourceshare"));
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&t.body_text()).unwrap(), input);
+        let h = t.signed_headers(&creds(), 1_700_000_000);
+        assert_eq!(h["content-type"], "application/json");
+        assert!(h.get("x-amz-target").is_none());
+        let auth = h["authorization"].to_str().unwrap();
+        assert!(auth.contains("/20231114/us-east-1/ram/aws4_request"), "{auth}");
         assert!(auth.contains("SignedHeaders=content-type;host;x-amz-date,"), "{auth}");
     }
 

@@ -34,8 +34,8 @@ const STS_VERSION: &str = "2011-06-15";
 const ORGANIZATIONS_TARGET: &str = "AWSOrganizationsV20161128";
 
 pub const READER_ROLE: &str = "bench-reader";
-const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
-const ADMIN_USER: &str = "bench-admin";
+pub const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+pub const ADMIN_USER: &str = "bench-admin";
 const ASSUMER_USER: &str = "bench-assumer";
 /// The session name of every AssumeRole the `assume-role` workload sends.
 pub const SESSION_NAME: &str = "bench";
@@ -49,10 +49,15 @@ pub const READER_SESSION: Duration = Duration::from_secs(3600);
 /// What [`setup`] made.
 #[derive(Debug, Clone)]
 pub struct Setup {
+    pub management_account: String,
+    pub organization_arn: String,
+    /// The organization's root and the OU `bench` under it, which holds the member account.
+    pub root_id: String,
+    pub ou_id: String,
     pub member_account: String,
     pub reader_role_arn: String,
     /// `bench-admin`'s key in the management account, to renew the reader's session.
-    admin: Credentials,
+    pub admin: Credentials,
     /// `bench-reader`'s session, and when it was issued.
     pub reader: Credentials,
     pub reader_issued: Instant,
@@ -98,13 +103,17 @@ pub fn parameter_arn(account: &str) -> String {
 
 /// Calls made during the setup: each must answer 2xx; transient answers (5xx, throttling) are
 /// retried a few times, anything else fails the setup with the call, the caller and the answer.
-struct Api<'a> {
+pub(crate) struct Api<'a> {
     server: &'a Server,
-    calls: usize,
+    pub calls: usize,
 }
 
-impl Api<'_> {
-    async fn send(&mut self, creds: &Credentials, template: &Template) -> Result<String> {
+impl<'a> Api<'a> {
+    pub fn new(server: &'a Server) -> Self {
+        Self { server, calls: 0 }
+    }
+
+    pub async fn send(&mut self, creds: &Credentials, template: &Template) -> Result<String> {
         const ATTEMPTS: u32 = 5;
         for attempt in 1..=ATTEMPTS {
             let (status, body) = workload::call_as(self.server, creds, template).await?;
@@ -121,7 +130,7 @@ impl Api<'_> {
         unreachable!("the last attempt returns")
     }
 
-    async fn iam(&mut self, creds: &Credentials, action: &str, params: &[(&str, &str)]) -> Result<String> {
+    pub async fn iam(&mut self, creds: &Credentials, action: &str, params: &[(&str, &str)]) -> Result<String> {
         let template = Template::query(self.server.addr, REGION, "iam", action, IAM_VERSION, params);
         self.send(creds, &template).await
     }
@@ -131,10 +140,16 @@ impl Api<'_> {
         self.send(creds, &template).await
     }
 
-    async fn organizations(&mut self, creds: &Credentials, operation: &str, input: Value) -> Result<Value> {
+    pub async fn organizations(&mut self, creds: &Credentials, operation: &str, input: Value) -> Result<Value> {
         let target = format!("{ORGANIZATIONS_TARGET}.{operation}");
         let template = Template::aws_json(self.server.addr, REGION, "organizations", &target, &input);
         let body = self.send(creds, &template).await?;
+        serde_json::from_str(&body).map_err(|e| anyhow!("not JSON ({e}): {}", excerpt(body.as_bytes())))
+    }
+
+    /// A call answered with a JSON object (awsJson, restJson).
+    pub async fn json(&mut self, creds: &Credentials, template: &Template) -> Result<Value> {
+        let body = self.send(creds, template).await?;
         serde_json::from_str(&body).map_err(|e| anyhow!("not JSON ({e}): {}", excerpt(body.as_bytes())))
     }
 }
@@ -153,7 +168,7 @@ pub fn excerpt(body: &[u8]) -> String {
     cut
 }
 
-fn field<'a>(value: &'a Value, path: &[&str], what: &str) -> Result<&'a str> {
+pub(crate) fn field<'a>(value: &'a Value, path: &[&str], what: &str) -> Result<&'a str> {
     let mut v = value;
     for p in path {
         v = &v[*p];
@@ -166,13 +181,17 @@ fn field<'a>(value: &'a Value, path: &[&str], what: &str) -> Result<&'a str> {
 pub async fn setup(server: &Server) -> Result<Setup> {
     let started = Instant::now();
     let root = &server.creds;
-    let mut api = Api { server, calls: 0 };
+    let mut api = Api::new(server);
 
     // Organizations, as the management account's root.
     eprintln!("  organization: CreateOrganization, an OU, a member account, an SCP");
-    api.organizations(root, "CreateOrganization", json!({ "FeatureSet": "ALL" }))
+    let organization = api
+        .organizations(root, "CreateOrganization", json!({ "FeatureSet": "ALL" }))
         .await
         .context("Organizations CreateOrganization (FeatureSet ALL) as the management account's root")?;
+    let organization_arn = field(&organization, &["Organization", "Arn"], "of CreateOrganization")?.to_owned();
+    let management_account =
+        field(&organization, &["Organization", "MasterAccountId"], "of CreateOrganization")?.to_owned();
     let roots = api.organizations(root, "ListRoots", json!({})).await.context("Organizations ListRoots")?;
     let root_id = roots["Roots"][0]["Id"]
         .as_str()
@@ -324,6 +343,10 @@ pub async fn setup(server: &Server) -> Result<Setup> {
         .filter(|s| s.get("Condition").is_some())
         .count();
     Ok(Setup {
+        management_account,
+        organization_arn,
+        root_id,
+        ou_id,
         member_account: member,
         reader_role_arn,
         admin,
@@ -341,7 +364,7 @@ pub async fn setup(server: &Server) -> Result<Setup> {
 /// `OrganizationAccountAccessRole`, that session into `bench-reader`), for runs longer than a
 /// session lives.
 pub async fn renew_reader(server: &Server, setup: &Setup) -> Result<(Credentials, Instant)> {
-    let mut api = Api { server, calls: 0 };
+    let mut api = Api::new(server);
     let access_role = format!("arn:aws:iam::{}:role/{ACCESS_ROLE}", setup.member_account);
     let org = assume(&mut api, &setup.admin, &access_role, "bench-setup", None)
         .await
@@ -353,7 +376,7 @@ pub async fn renew_reader(server: &Server, setup: &Setup) -> Result<(Credentials
     Ok((reader, issued))
 }
 
-async fn assume(
+pub(crate) async fn assume(
     api: &mut Api<'_>,
     creds: &Credentials,
     role_arn: &str,
@@ -374,7 +397,12 @@ async fn assume(
 }
 
 /// Polls DescribeCreateAccountStatus until the account is made; its id.
-async fn wait_for_account(api: &mut Api<'_>, root: &Credentials, request_id: &str, first: &Value) -> Result<String> {
+pub(crate) async fn wait_for_account(
+    api: &mut Api<'_>,
+    root: &Credentials,
+    request_id: &str,
+    first: &Value,
+) -> Result<String> {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut status = first["CreateAccountStatus"].clone();
     loop {

@@ -11,6 +11,7 @@ mod kms;
 mod procfs;
 mod report;
 mod server;
+mod sharing;
 mod workload;
 
 use std::collections::HashMap;
@@ -101,6 +102,8 @@ struct Target {
     identity: Option<Result<identity::Setup, String>>,
     /// The key and ciphertext of the KMS workloads, once made (or why not).
     kms: Option<Result<kms::Setup, String>>,
+    /// The parameter shared through RAM and the roles reading it, once set up (or why not).
+    sharing: Option<Result<sharing::Setup, String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -202,7 +205,7 @@ async fn run(opts: Options) -> Result<()> {
             if workload.ingot_only() && t.server.kind != Kind::Ingot {
                 if !bench.notes.iter().any(|n| n.starts_with(INGOT_ONLY_NOTE)) {
                     bench.note(format!(
-                        "{INGOT_ONLY_NOTE} ({}): moto does not enforce IAM, so it has no rows there",
+                        "{INGOT_ONLY_NOTE} ({}): moto does not enforce IAM nor share parameters through RAM, so it has no rows there",
                         Workload::ALL
                             .iter()
                             .filter(|w| w.ingot_only())
@@ -243,6 +246,9 @@ async fn run(opts: Options) -> Result<()> {
     if let Some(note) = bench.results.round_ratio_note(Workload::GetParameterAsRole, Workload::GetParameter) {
         bench.note(note);
     }
+    if let Some(note) = bench.results.round_ratio_note(Workload::GetSharedParameter, Workload::GetParameterAsOwner) {
+        bench.note(note);
+    }
     for t in &targets {
         bench.results.end_rss_mb.push((t.server.kind, t.server.proc.rss_mb()?));
     }
@@ -280,7 +286,7 @@ async fn run(opts: Options) -> Result<()> {
 
 impl Target {
     fn new(server: Server, describe_count: usize) -> Self {
-        Self { server, avail: HashMap::new(), describe_count, noop: None, identity: None, kms: None }
+        Self { server, avail: HashMap::new(), describe_count, noop: None, identity: None, kms: None, sharing: None }
     }
 }
 
@@ -522,6 +528,56 @@ impl Bench {
         Ok(setup)
     }
 
+    /// The shared parameter, the second member account and the roles of the RAM workloads on `t`,
+    /// set up once on top of the identity setup (not measured).
+    async fn sharing(&mut self, t: &mut Target) -> Result<Result<sharing::Setup, String>> {
+        if let Some(setup) = &t.sharing {
+            return Ok(setup.clone());
+        }
+        let name = t.server.kind.name();
+        let setup = match self.identity(t).await? {
+            Err(why) => Err(format!("the identity setup failed ({why})")),
+            Ok(org) => match sharing::setup(&t.server, &org).await {
+                Ok(setup) => {
+                    self.note(format!(
+                        "{name}: the RAM workloads' setup (member account {} beside {}, EnableSharingWithAwsOrganization, the {} parameter {} in {}, roles {} and {} with one inline statement each, CreateResourceShare {} with the organization) took {:.1} s over {} calls, not measured",
+                        setup.reader_account,
+                        setup.owner_account,
+                        sharing::TIER,
+                        sharing::PARAMETER,
+                        setup.owner_account,
+                        sharing::OWNER_ROLE,
+                        sharing::READER_ROLE,
+                        setup.share_arn,
+                        setup.took.as_secs_f64(),
+                        setup.calls
+                    ));
+                    if !setup.before_share_denied {
+                        self.note(format!(
+                            "{name}: before the share existed, {}'s GetParameter of {} answered {} (expected AccessDeniedException): the read may not be the share's doing",
+                            sharing::READER_ROLE,
+                            setup.parameter_arn,
+                            setup.before_share
+                        ));
+                    }
+                    Ok(setup)
+                }
+                Err(e) => {
+                    let why = format!("setup: {e:#}");
+                    eprintln!("  {name}: {why}");
+                    let tail = t.server.log_tail(5);
+                    if !tail.trim().is_empty() {
+                        eprintln!("  {name} log after the failed setup:\n{tail}");
+                    }
+                    self.note(format!("{name}: the RAM workloads could not run: {why}"));
+                    Err(why)
+                }
+            },
+        };
+        t.sharing = Some(setup.clone());
+        Ok(setup)
+    }
+
     /// One request of an IAM workload before it runs: does it answer as it should?
     async fn probe_as(
         &mut self,
@@ -620,6 +676,28 @@ impl Bench {
                     }
                 }
             }
+            Workload::GetParameterAsOwner | Workload::GetSharedParameter => {
+                let side = workload.sharing().expect("a sharing workload");
+                entry.data = match side {
+                    sharing::Side::Owner => "1 Advanced param, by name; owner account's role".to_owned(),
+                    sharing::Side::Reader => "the same, by ARN; RAM share, member account's role".to_owned(),
+                };
+                match self.sharing(t).await? {
+                    Err(why) => Err(Avail::Failed(why)),
+                    Ok(setup) => match sharing::probe(&t.server, &setup, side).await? {
+                        Ok(()) => {
+                            let (creds, issued) = setup.session(side);
+                            session = Some(issued);
+                            let template = setup.template(t.server.addr, side);
+                            Ok(Plan::single(template, opts.connections).signed_by(creds.clone()))
+                        }
+                        Err(why) => {
+                            self.note(format!("{}: {} failed its check: {why}", t.server.kind.name(), workload.name()));
+                            Err(Avail::Failed(why.chars().take(300).collect()))
+                        }
+                    },
+                }
+            }
             Workload::KmsDecrypt | Workload::KmsGenerateDataKey => {
                 entry.data = match workload {
                     Workload::KmsDecrypt => format!("1 key; {}-byte ciphertext, context", kms::PLAINTEXT.len()),
@@ -707,25 +785,27 @@ impl Bench {
             duration.as_secs_f64()
         );
         let connections = opts.connections;
-        if let (Some(issued), Some(Ok(setup))) = (run.session, &t.identity) {
+        if let Some(issued) = run.session {
             // A role session lives an hour: renew it before a round that could outlive it.
             if issued.elapsed() + warmup + duration + Duration::from_secs(60) >= identity::READER_SESSION {
-                match identity::renew_reader(&t.server, setup).await {
+                let role = workload.sharing().map_or(identity::READER_ROLE, sharing::Side::role);
+                let renewed = match (workload.sharing(), &t.identity, &t.sharing) {
+                    (Some(side), _, Some(Ok(setup))) => sharing::renew(&t.server, setup, side).await,
+                    (None, Some(Ok(setup)), _) => identity::renew_reader(&t.server, setup).await,
+                    _ => Err(anyhow::anyhow!("no setup to renew it from")),
+                };
+                match renewed {
                     Ok((creds, issued)) => {
                         let template = run.plan.templates[0].clone();
                         run.plan = Arc::new(Plan::single(template, connections).signed_by(creds));
                         run.session = Some(issued);
-                        eprintln!("  renewed the {} session", identity::READER_ROLE);
+                        eprintln!("  renewed the {role} session");
                     }
                     Err(e) => {
                         // The round runs with the old session; its errors invalidate the row.
                         run.session = None;
                         let why = format!("{e:#}");
-                        self.note(format!(
-                            "{}: renewing the {} session failed: {why}",
-                            kind.name(),
-                            identity::READER_ROLE
-                        ));
+                        self.note(format!("{}: renewing the {role} session failed: {why}", kind.name()));
                     }
                 }
             }
@@ -929,12 +1009,21 @@ fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: 
             ),
         }
     );
-    if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.ingot_only()) {
+    if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.ingot_only() && w.sharing().is_none()) {
         println!(
             "- the IAM workloads (Ingot only): `get-parameter-as-role` is `get-parameter`'s request signed with a session of the role `{}` (assumed by role chaining; {} customer managed policies, {} statements) in a member account under an OU with an SCP; `assume-role` is STS AssumeRole (awsQuery, signed for sts) of that role by an IAM user with an access key",
             identity::READER_ROLE,
             identity::POLICIES,
             identity::POLICIES * identity::STATEMENTS
+        );
+    }
+    if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.sharing().is_some()) {
+        println!(
+            "- the RAM workloads (Ingot only): an {} String parameter `{}` in a member account, shared with the organization through RAM (CreateResourceShare, the organization's ARN as principal, allowExternalPrincipals false); `get-parameter-as-owner` is GetParameter of it by name with a session of the role `{}` of the owning account, `get-shared-parameter` GetParameter of it by its full ARN with a session of the role `{}` of a second member account in the same OU; both roles have the same inline policy (ssm:GetParameter on the parameter's ARN) and are assumed by a user of the management account",
+            sharing::TIER,
+            sharing::PARAMETER,
+            sharing::OWNER_ROLE,
+            sharing::READER_ROLE
         );
     }
     if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.kms()) {

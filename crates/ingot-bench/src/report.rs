@@ -60,6 +60,9 @@ pub const TARGET_IDLE_RSS_MB: f64 = 50.0;
 pub const TARGET_AS_ROLE_VS_GET: f64 = 0.80;
 pub const TARGET_ASSUME_ROLE_RATE: f64 = 2_000.0;
 pub const TARGET_DECRYPT_VS_MOTO: f64 = 20.0;
+/// GetParameter by ARN of a parameter shared through RAM, from another member account's role
+/// session, against the owner's own GetParameter of it with a role session of its account.
+pub const TARGET_SHARED_VS_OWNER: f64 = 0.70;
 
 impl Results {
     fn measured(&self, workload: Workload, server: Kind) -> Option<&Measurement> {
@@ -117,7 +120,9 @@ impl Results {
             return (target_text(entry.workload), format!("INVALID: {} errors", m.errors));
         }
         let verdict = match entry.workload {
-            Workload::Noop | Workload::Mixed | Workload::KmsGenerateDataKey => String::new(),
+            Workload::Noop | Workload::Mixed | Workload::KmsGenerateDataKey | Workload::GetParameterAsOwner => {
+                String::new()
+            }
             Workload::GetParameter => {
                 let vs_moto = self
                     .ratio(Workload::GetParameter)
@@ -163,6 +168,18 @@ impl Results {
             }
             Workload::AssumeRole => {
                 combine(&[Ok((m.rate >= TARGET_ASSUME_ROLE_RATE, format!("{}/s", fmt_rate(m.rate))))])
+            }
+            Workload::GetSharedParameter => {
+                let owner = Workload::GetParameterAsOwner;
+                let vs_owner = self
+                    .valid(owner, Kind::Ingot)
+                    .filter(|o| o.rate > 0.0)
+                    .map(|o| {
+                        let share = m.rate / o.rate;
+                        (share >= TARGET_SHARED_VS_OWNER, format!("{:.0}% of {}", share * 100.0, owner.name()))
+                    })
+                    .ok_or("get-parameter-as-owner: no clean run");
+                combine(&[vs_owner])
             }
             Workload::DescribeParameters => match entry.data_size {
                 Some(n) if n < TARGET_DESCRIBE_SIZE => {
@@ -301,6 +318,9 @@ fn target_text(workload: Workload) -> String {
         Workload::KmsGenerateDataKey => String::new(),
         Workload::GetParameterAsRole => format!("≥ {:.0}% of get-parameter", TARGET_AS_ROLE_VS_GET * 100.0),
         Workload::AssumeRole => format!("≥ {}/s", fmt_count(TARGET_ASSUME_ROLE_RATE as u64)),
+        // What the shared read is held to; the owner's read itself has no target.
+        Workload::GetParameterAsOwner => String::new(),
+        Workload::GetSharedParameter => format!("≥ {:.0}% of get-parameter-as-owner", TARGET_SHARED_VS_OWNER * 100.0),
     }
 }
 
@@ -573,6 +593,29 @@ mod tests {
         assert_eq!(r.ratio(Workload::AssumeRole), None);
         let t = r.table();
         assert!(t.contains("| get-parameter-as-role |"), "{t}");
+    }
+
+    #[test]
+    fn the_shared_read_is_held_to_seventy_percent_of_the_owners() {
+        let mut r = Results::default();
+        r.entries.push(entry(Workload::GetSharedParameter, Kind::Ingot, measured(35_000.0, 1.0)));
+        assert_eq!(
+            r.target(&r.entries[0]),
+            ("≥ 70% of get-parameter-as-owner".to_owned(), "n/a (get-parameter-as-owner: no clean run)".to_owned())
+        );
+        r.entries.push(entry(Workload::GetParameterAsOwner, Kind::Ingot, measured(50_000.0, 1.0)));
+        assert_eq!(r.target(&r.entries[0]).1, "met (70% of get-parameter-as-owner)");
+        assert_eq!(r.target(&r.entries[1]), (String::new(), String::new()));
+        r.entries[1].outcome = measured(50_100.0, 1.0);
+        assert_eq!(r.target(&r.entries[0]).1, "NOT met (70% of get-parameter-as-owner)");
+        r.entries[1].outcome = measured(40_000.0, 1.0);
+        assert_eq!(r.target(&r.entries[0]).1, "met (88% of get-parameter-as-owner)");
+        // An owner's run with errors judges nothing.
+        r.entries[1].outcome = Outcome::Measured(Measurement { rate: 40_000.0, errors: 2, ..Default::default() });
+        assert_eq!(r.target(&r.entries[0]).1, "n/a (get-parameter-as-owner: no clean run)");
+        let t = r.table();
+        assert!(t.contains("| get-shared-parameter "), "{t}");
+        assert!(t.contains("| get-parameter-as-owner "), "{t}");
     }
 
     #[test]

@@ -31,10 +31,16 @@ pub enum Workload {
     GetParameterAsRole,
     /// STS AssumeRole by an IAM user (Ingot only).
     AssumeRole,
+    /// GetParameter by name of an Advanced parameter, with a role session of the account that
+    /// owns it (Ingot only): what `GetSharedParameter` is compared with.
+    GetParameterAsOwner,
+    /// GetParameter by full ARN of that parameter, shared with the organization through RAM, with
+    /// a role session of another member account (Ingot only: moto does not share parameters).
+    GetSharedParameter,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 12] = [
         Workload::Noop,
         Workload::GetParameter,
         Workload::PutParameter,
@@ -45,6 +51,8 @@ impl Workload {
         Workload::KmsGenerateDataKey,
         Workload::GetParameterAsRole,
         Workload::AssumeRole,
+        Workload::GetParameterAsOwner,
+        Workload::GetSharedParameter,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,13 +67,32 @@ impl Workload {
             Workload::KmsGenerateDataKey => "kms-generate-data-key",
             Workload::GetParameterAsRole => "get-parameter-as-role",
             Workload::AssumeRole => "assume-role",
+            Workload::GetParameterAsOwner => "get-parameter-as-owner",
+            Workload::GetSharedParameter => "get-shared-parameter",
         }
     }
 
     /// Whether it measures IAM's authorization, which only Ingot enforces (moto accepts any
-    /// signature and decides nothing): these run on Ingot only.
+    /// signature and decides nothing), or RAM's sharing, which moto does not do: these run on
+    /// Ingot only.
     pub fn ingot_only(self) -> bool {
-        matches!(self, Workload::GetParameterAsRole | Workload::AssumeRole)
+        matches!(
+            self,
+            Workload::GetParameterAsRole
+                | Workload::AssumeRole
+                | Workload::GetParameterAsOwner
+                | Workload::GetSharedParameter
+        )
+    }
+
+    /// Whether it reads the parameter shared through RAM (set up by [`crate::sharing::setup`]),
+    /// and from which side.
+    pub fn sharing(self) -> Option<crate::sharing::Side> {
+        match self {
+            Workload::GetParameterAsOwner => Some(crate::sharing::Side::Owner),
+            Workload::GetSharedParameter => Some(crate::sharing::Side::Reader),
+            _ => None,
+        }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -84,7 +111,9 @@ impl Workload {
             | Workload::KmsDecrypt
             | Workload::KmsGenerateDataKey
             | Workload::GetParameterAsRole
-            | Workload::AssumeRole => None,
+            | Workload::AssumeRole
+            | Workload::GetParameterAsOwner
+            | Workload::GetSharedParameter => None,
         }
     }
 
@@ -669,6 +698,21 @@ mod tests {
             assert_eq!(Workload::parse(w.name()), Some(w));
         }
         assert_eq!(Workload::parse("nope"), None);
+    }
+
+    #[test]
+    fn the_sharing_workloads_run_on_ingot_only_and_read_from_both_sides() {
+        use crate::sharing::Side;
+        assert_eq!(Workload::parse("get-shared-parameter"), Some(Workload::GetSharedParameter));
+        assert_eq!(Workload::parse("get-parameter-as-owner"), Some(Workload::GetParameterAsOwner));
+        assert_eq!(Workload::GetSharedParameter.sharing(), Some(Side::Reader));
+        assert_eq!(Workload::GetParameterAsOwner.sharing(), Some(Side::Owner));
+        for w in [Workload::GetSharedParameter, Workload::GetParameterAsOwner] {
+            assert!(w.ingot_only() && !w.kms() && w.op().is_none());
+        }
+        assert_eq!(Workload::ALL.iter().filter(|w| w.sharing().is_some()).count(), 2);
+        // The owner's row comes first in the table, which sorts by workload.
+        assert!(Workload::GetParameterAsOwner < Workload::GetSharedParameter);
     }
 
     #[test]
