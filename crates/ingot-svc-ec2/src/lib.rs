@@ -1,11 +1,29 @@
-//! Amazon EC2 (`ec2`): regions and Availability Zones (images, instances and launch templates
-//! arrive later).
+//! Amazon EC2 (`ec2`): regions and Availability Zones, each account's default network (VPC,
+//! subnets, security groups), EBS encryption by default, and tags. Images, snapshots, instances
+//! and launch templates arrive next.
 //!
 //! It must not depend on HTTP, the gateway, or other service crates.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `access.rs` | authorization in EC2's words (`UnauthorizedOperation` with an encoded message) |
+//! | `store.rs` | key layout, records, the default network |
+//! | `regions.rs` | DescribeRegions, DescribeAvailabilityZones |
+//! | `network.rs` | DescribeAccountAttributes, DescribeVpcs, DescribeSubnets, Describe paging |
+//! | `security_groups.rs` | security groups and their ingress rules |
+//! | `ebs.rs` | EBS encryption by default and its key |
+//! | `tags.rs` | CreateTags, DeleteTags, DescribeTags, TagSpecifications |
+//! | `filters.rs` | `Filter.N` matching |
 
+mod access;
+mod ebs;
 mod filters;
 mod generated;
+mod network;
 mod regions;
+mod security_groups;
+mod store;
+mod tags;
 
 pub use generated::{errors, model::MODEL, operations, types};
 

@@ -39,7 +39,7 @@ impl Handler<DescribeRegions> for Ec2 {
         ctx: &RequestContext<'_>,
         input: DescribeRegionsRequest,
     ) -> Result<DescribeRegionsResult, Ec2Error> {
-        ctx.authorize::<DescribeRegions>(Access::any_resource()).await?;
+        crate::access::authorize::<DescribeRegions>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
         let filters = input.filters.unwrap_or_default();
         check_filter_names(&filters, REGION_FILTERS)?;
@@ -77,7 +77,7 @@ impl Handler<DescribeAvailabilityZones> for Ec2 {
         ctx: &RequestContext<'_>,
         input: DescribeAvailabilityZonesRequest,
     ) -> Result<DescribeAvailabilityZonesResult, Ec2Error> {
-        ctx.authorize::<DescribeAvailabilityZones>(Access::any_resource()).await?;
+        crate::access::authorize::<DescribeAvailabilityZones>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
         let filters = input.filters.unwrap_or_default();
         check_filter_names(&filters, ZONE_FILTERS)?;

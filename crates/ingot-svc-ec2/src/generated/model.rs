@@ -16,14 +16,80 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 2] = [
+static OPERATIONS: [OperationModel; 19] = [
+    OperationModel {
+        name: "AuthorizeSecurityGroupIngress",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(6),
+        output: Some(7),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CreateSecurityGroup",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(22),
+        output: Some(23),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CreateTags",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(24),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeleteSecurityGroup",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(25),
+        output: Some(26),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeleteTags",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(27),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeAccountAttributes",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(28),
+        output: Some(29),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
     OperationModel {
         name: "DescribeAvailabilityZones",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(11),
-        output: Some(12),
+        input: Some(30),
+        output: Some(31),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -33,34 +99,143 @@ static OPERATIONS: [OperationModel; 2] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(13),
-        output: Some(14),
+        input: Some(32),
+        output: Some(33),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSecurityGroups",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(35),
+        output: Some(36),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSubnets",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(38),
+        output: Some(39),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeTags",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(40),
+        output: Some(41),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeVpcs",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(43),
+        output: Some(44),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DisableEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(45),
+        output: Some(46),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "EnableEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(47),
+        output: Some(48),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "GetEbsDefaultKmsKeyId",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(51),
+        output: Some(52),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "GetEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(53),
+        output: Some(54),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ModifyEbsDefaultKmsKeyId",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(68),
+        output: Some(69),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ResetEbsDefaultKmsKeyId",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(80),
+        output: Some(81),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "RevokeSecurityGroupIngress",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(84),
+        output: Some(85),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
 ];
 
-static SHAPES: [Shape; 26] = [
+static SHAPES: [Shape; 139] = [
     // 0
     Shape {
-        name: "AvailabilityZone",
+        name: "AccountAttribute",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 6) },
-                Member { location_name: Some("messageSet"), ..member("Messages", 5) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 22) },
-                Member { location_name: Some("zoneName"), ..member("ZoneName", 22) },
-                Member { location_name: Some("zoneId"), ..member("ZoneId", 22) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 22) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 22) },
-                Member { location_name: Some("zoneType"), ..member("ZoneType", 22) },
-                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 22) },
-                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 22) },
-                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 22) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 2) },
-                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 9) },
-                Member { location_name: Some("zoneState"), ..member("State", 7) },
+                Member { location_name: Some("attributeName"), ..member("AttributeName", 97) },
+                Member { location_name: Some("attributeValueSet"), ..member("AttributeValues", 5) },
             ],
             payload: None,
             error: None,
@@ -71,33 +246,32 @@ static SHAPES: [Shape; 26] = [
     },
     // 1
     Shape {
-        name: "AvailabilityZoneGeography",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 22) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AccountAttributeList",
+        kind: ShapeKind::List { member: 0, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 2
     Shape {
-        name: "AvailabilityZoneGeographyList",
-        kind: ShapeKind::List { member: 1, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "AccountAttributeName",
+        kind: ShapeKind::String {
+            enum_values: &["supported-platforms", "default-vpc"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 3
     Shape {
-        name: "AvailabilityZoneList",
-        kind: ShapeKind::List { member: 0, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "AccountAttributeNameStringList",
+        kind: ShapeKind::List { member: 2, member_name: Some("attributeName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 4
     Shape {
-        name: "AvailabilityZoneMessage",
+        name: "AccountAttributeValue",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("message"), ..member("Message", 22) }],
+            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 97) }],
             payload: None,
             error: None,
             document: false,
@@ -107,11 +281,119 @@ static SHAPES: [Shape; 26] = [
     },
     // 5
     Shape {
-        name: "AvailabilityZoneMessageList",
+        name: "AccountAttributeValueList",
         kind: ShapeKind::List { member: 4, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 6
+    Shape {
+        name: "AuthorizeSecurityGroupIngressRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("CidrIp", 97),
+                member("FromPort", 58),
+                member("GroupId", 90),
+                member("GroupName", 92),
+                member("IpPermissions", 60),
+                member("IpProtocol", 97),
+                member("SourceSecurityGroupName", 97),
+                member("SourceSecurityGroupOwnerId", 97),
+                member("ToPort", 58),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 113) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 7
+    Shape {
+        name: "AuthorizeSecurityGroupIngressResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 20) },
+                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 96) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 8
+    Shape {
+        name: "AvailabilityZone",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 14) },
+                Member { location_name: Some("messageSet"), ..member("Messages", 13) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 97) },
+                Member { location_name: Some("zoneName"), ..member("ZoneName", 97) },
+                Member { location_name: Some("zoneId"), ..member("ZoneId", 97) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 97) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 97) },
+                Member { location_name: Some("zoneType"), ..member("ZoneType", 97) },
+                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 97) },
+                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 97) },
+                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 97) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 10) },
+                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 17) },
+                Member { location_name: Some("zoneState"), ..member("State", 15) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 9
+    Shape {
+        name: "AvailabilityZoneGeography",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("name"), ..member("Name", 97) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 10
+    Shape {
+        name: "AvailabilityZoneGeographyList",
+        kind: ShapeKind::List { member: 9, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 11
+    Shape {
+        name: "AvailabilityZoneList",
+        kind: ShapeKind::List { member: 8, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 12
+    Shape {
+        name: "AvailabilityZoneMessage",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("message"), ..member("Message", 97) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 13
+    Shape {
+        name: "AvailabilityZoneMessageList",
+        kind: ShapeKind::List { member: 12, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 14
     Shape {
         name: "AvailabilityZoneOptInStatus",
         kind: ShapeKind::String {
@@ -122,7 +404,7 @@ static SHAPES: [Shape; 26] = [
         },
         sensitive: false,
     },
-    // 7
+    // 15
     Shape {
         name: "AvailabilityZoneState",
         kind: ShapeKind::String {
@@ -133,175 +415,1574 @@ static SHAPES: [Shape; 26] = [
         },
         sensitive: false,
     },
-    // 8
+    // 16
     Shape {
         name: "AvailabilityZoneSubGeography",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 22) }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 97) }],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
         },
-        sensitive: false,
-    },
-    // 9
-    Shape {
-        name: "AvailabilityZoneSubGeographyList",
-        kind: ShapeKind::List { member: 8, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 10
-    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
-    // 11
-    Shape {
-        name: "DescribeAvailabilityZonesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 25) },
-                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 24) },
-                member("AllAvailabilityZones", 10),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 10) },
-                Member { location_name: Some("Filter"), ..member("Filters", 16) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 12
-    Shape {
-        name: "DescribeAvailabilityZonesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 3) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 13
-    Shape {
-        name: "DescribeRegionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("RegionName"), ..member("RegionNames", 21) },
-                member("AllRegions", 10),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 10) },
-                Member { location_name: Some("Filter"), ..member("Filters", 16) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 14
-    Shape {
-        name: "DescribeRegionsResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 20) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 15
-    Shape {
-        name: "Filter",
-        kind: ShapeKind::Structure {
-            members: &[member("Name", 22), Member { location_name: Some("Value"), ..member("Values", 23) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 16
-    Shape {
-        name: "FilterList",
-        kind: ShapeKind::List { member: 15, member_name: Some("Filter"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 17
     Shape {
-        name: "Region",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 22) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 19) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 22) },
-                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 22) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AvailabilityZoneSubGeographyList",
+        kind: ShapeKind::List { member: 16, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 18
     Shape {
-        name: "RegionGeography",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 22) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "BlockPublicAccessMode",
+        kind: ShapeKind::String {
+            enum_values: &["off", "block-bidirectional", "block-ingress"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 19
     Shape {
-        name: "RegionGeographyList",
-        kind: ShapeKind::List { member: 18, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "BlockPublicAccessStates",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("internetGatewayBlockMode"),
+                ..member("InternetGatewayBlockMode", 18)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 20
-    Shape {
-        name: "RegionList",
-        kind: ShapeKind::List { member: 17, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
+    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
     // 21
     Shape {
-        name: "RegionNameStringList",
-        kind: ShapeKind::List { member: 22, member_name: Some("RegionName"), flattened: false, min: None, max: None },
+        name: "CoipPoolId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 22
+    Shape {
+        name: "CreateSecurityGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 97) },
+                Member { required: true, ..member("GroupName", 97) },
+                member("VpcId", 131),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 113) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 23
+    Shape {
+        name: "CreateSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 24
+    Shape {
+        name: "CreateTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 82) },
+                Member { required: true, location_name: Some("Tag"), ..member("Tags", 111) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 25
+    Shape {
+        name: "DeleteSecurityGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("GroupId", 90),
+                member("GroupName", 92),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 26
+    Shape {
+        name: "DeleteSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 20) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 90) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 27
+    Shape {
+        name: "DeleteTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 82) },
+                Member { location_name: Some("tag"), ..member("Tags", 111) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 28
+    Shape {
+        name: "DescribeAccountAttributesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("attributeName"), ..member("AttributeNames", 3) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 29
+    Shape {
+        name: "DescribeAccountAttributesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("accountAttributeSet"), ..member("AccountAttributes", 1) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 30
+    Shape {
+        name: "DescribeAvailabilityZonesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 138) },
+                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 137) },
+                member("AllAvailabilityZones", 20),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 31
+    Shape {
+        name: "DescribeAvailabilityZonesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 11) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 32
+    Shape {
+        name: "DescribeRegionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("RegionName"), ..member("RegionNames", 79) },
+                member("AllRegions", 20),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 33
+    Shape {
+        name: "DescribeRegionsResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 78) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 34
+    Shape {
+        name: "DescribeSecurityGroupsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
+    // 35
+    Shape {
+        name: "DescribeSecurityGroupsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("GroupId"), ..member("GroupIds", 55) },
+                Member { location_name: Some("GroupName"), ..member("GroupNames", 56) },
+                member("NextToken", 97),
+                member("MaxResults", 34),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 36
+    Shape {
+        name: "DescribeSecurityGroupsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
+                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 91) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 37
+    Shape {
+        name: "DescribeSubnetsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
+    // 38
+    Shape {
+        name: "DescribeSubnetsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 103) },
+                member("NextToken", 97),
+                member("MaxResults", 37),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 39
+    Shape {
+        name: "DescribeSubnetsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
+                Member { location_name: Some("subnetSet"), ..member("Subnets", 106) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 40
+    Shape {
+        name: "DescribeTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 58) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 41
+    Shape {
+        name: "DescribeTagsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 110) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 42
+    Shape {
+        name: "DescribeVpcsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
+    // 43
+    Shape {
+        name: "DescribeVpcsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+                Member { location_name: Some("VpcId"), ..member("VpcIds", 132) },
+                member("NextToken", 97),
+                member("MaxResults", 42),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 44
+    Shape {
+        name: "DescribeVpcsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
+                Member { location_name: Some("vpcSet"), ..member("Vpcs", 135) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 45
+    Shape {
+        name: "DisableEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 20)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 46
+    Shape {
+        name: "DisableEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 20)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 47
+    Shape {
+        name: "EnableEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 20)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 48
+    Shape {
+        name: "EnableEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 20)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 49
+    Shape {
+        name: "Filter",
+        kind: ShapeKind::Structure {
+            members: &[member("Name", 97), Member { location_name: Some("Value"), ..member("Values", 118) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 50
+    Shape {
+        name: "FilterList",
+        kind: ShapeKind::List { member: 49, member_name: Some("Filter"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 51
+    Shape {
+        name: "GetEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 20)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 52
+    Shape {
+        name: "GetEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 97) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 53
+    Shape {
+        name: "GetEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 20)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 54
+    Shape {
+        name: "GetEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 20) },
+                Member { location_name: Some("sseType"), ..member("SseType", 88) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 55
+    Shape {
+        name: "GroupIdStringList",
+        kind: ShapeKind::List { member: 90, member_name: Some("groupId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 56
+    Shape {
+        name: "GroupNameStringList",
+        kind: ShapeKind::List { member: 92, member_name: Some("GroupName"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 57
+    Shape {
+        name: "HostnameType",
+        kind: ShapeKind::String { enum_values: &["ip-name", "resource-name"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 58
+    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
+    // 59
+    Shape {
+        name: "IpPermission",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 97) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 58) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 58) },
+                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 117) },
+                Member { location_name: Some("ipRanges"), ..member("IpRanges", 62) },
+                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 66) },
+                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 71) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 60
+    Shape {
+        name: "IpPermissionList",
+        kind: ShapeKind::List { member: 59, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 61
+    Shape {
+        name: "IpRange",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 97) },
+                Member { location_name: Some("cidrIp"), ..member("CidrIp", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 62
+    Shape {
+        name: "IpRangeList",
+        kind: ShapeKind::List { member: 61, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 63
+    Shape {
+        name: "IpSource",
+        kind: ShapeKind::String { enum_values: &["amazon", "byoip", "none"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 64
+    Shape {
+        name: "Ipv6AddressAttribute",
+        kind: ShapeKind::String { enum_values: &["public", "private"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 65
+    Shape {
+        name: "Ipv6Range",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 97) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 66
+    Shape {
+        name: "Ipv6RangeList",
+        kind: ShapeKind::List { member: 65, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 67
+    Shape {
+        name: "KmsKeyId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 68
+    Shape {
+        name: "ModifyEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("KmsKeyId", 67) }, member("DryRun", 20)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 69
+    Shape {
+        name: "ModifyEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 97) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 70
+    Shape {
+        name: "PrefixListId",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 97) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 71
+    Shape {
+        name: "PrefixListIdList",
+        kind: ShapeKind::List { member: 70, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 72
+    Shape {
+        name: "PrefixListResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 73
+    Shape {
+        name: "PrivateDnsNameOptionsOnLaunch",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 57) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 20)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 20)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 74
+    Shape {
+        name: "ReferencedSecurityGroup",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 97) },
+                Member { location_name: Some("userId"), ..member("UserId", 97) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 75
+    Shape {
+        name: "Region",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 97) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 77) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 97) },
+                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 76
+    Shape {
+        name: "RegionGeography",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("name"), ..member("Name", 97) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 77
+    Shape {
+        name: "RegionGeographyList",
+        kind: ShapeKind::List { member: 76, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 78
+    Shape {
+        name: "RegionList",
+        kind: ShapeKind::List { member: 75, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 79
+    Shape {
+        name: "RegionNameStringList",
+        kind: ShapeKind::List { member: 97, member_name: Some("RegionName"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 80
+    Shape {
+        name: "ResetEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 20)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 81
+    Shape {
+        name: "ResetEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 97) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 82
+    Shape {
+        name: "ResourceIdList",
+        kind: ShapeKind::List { member: 114, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 83
+    Shape {
+        name: "ResourceType",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "capacity-reservation",
+                "client-vpn-endpoint",
+                "customer-gateway",
+                "carrier-gateway",
+                "coip-pool",
+                "declarative-policies-report",
+                "dedicated-host",
+                "dhcp-options",
+                "egress-only-internet-gateway",
+                "elastic-ip",
+                "elastic-gpu",
+                "export-image-task",
+                "export-instance-task",
+                "fca-policy",
+                "fleet",
+                "fpga-image",
+                "host-reservation",
+                "image",
+                "image-usage-report",
+                "import-image-task",
+                "import-snapshot-task",
+                "instance",
+                "instance-event-window",
+                "internet-gateway",
+                "ipam",
+                "ipam-pool",
+                "ipam-scope",
+                "ipv4pool-ec2",
+                "ipv6pool-ec2",
+                "key-pair",
+                "launch-template",
+                "local-gateway",
+                "local-gateway-route-table",
+                "local-gateway-virtual-interface",
+                "local-gateway-virtual-interface-group",
+                "local-gateway-route-table-vpc-association",
+                TEXT_0,
+                "natgateway",
+                "network-acl",
+                "network-interface",
+                "network-insights-analysis",
+                "network-insights-path",
+                "network-insights-access-scope",
+                "network-insights-access-scope-analysis",
+                "outpost-lag",
+                "placement-group",
+                "prefix-list",
+                "replace-root-volume-task",
+                "reserved-instances",
+                "route-table",
+                "security-group",
+                "security-group-rule",
+                "service-link-virtual-interface",
+                "snapshot",
+                "spot-fleet-request",
+                "spot-instances-request",
+                "subnet",
+                "subnet-cidr-reservation",
+                "traffic-mirror-filter",
+                "traffic-mirror-session",
+                "traffic-mirror-target",
+                "transit-gateway",
+                "transit-gateway-attachment",
+                "transit-gateway-connect-peer",
+                "transit-gateway-multicast-domain",
+                "transit-gateway-policy-table",
+                "transit-gateway-metering-policy",
+                "transit-gateway-route-table",
+                "transit-gateway-route-table-announcement",
+                "volume",
+                "vpc",
+                "vpc-endpoint",
+                "vpc-endpoint-connection",
+                "vpc-endpoint-service",
+                "vpc-endpoint-service-permission",
+                "vpc-peering-connection",
+                "vpn-connection",
+                "vpn-gateway",
+                "vpc-flow-log",
+                "capacity-reservation-fleet",
+                "traffic-mirror-filter-rule",
+                "vpc-endpoint-connection-device-type",
+                "verified-access-instance",
+                "verified-access-group",
+                "verified-access-endpoint",
+                "verified-access-policy",
+                "verified-access-trust-provider",
+                "vpn-connection-device-type",
+                "vpc-block-public-access-exclusion",
+                "vpc-encryption-control",
+                "route-server",
+                "route-server-endpoint",
+                "route-server-peer",
+                "ipam-resource-discovery",
+                "ipam-resource-discovery-association",
+                "instance-connect-endpoint",
+                "verified-access-endpoint-target",
+                "ipam-external-resource-verification-token",
+                "capacity-block",
+                "mac-modification-task",
+                "ipam-prefix-list-resolver",
+                "ipam-policy",
+                "ipam-prefix-list-resolver-target",
+                "ipam-internet-registry-association",
+                "secondary-interface",
+                "secondary-network",
+                "secondary-subnet",
+                "capacity-manager-data-export",
+                "vpn-concentrator",
+                "ipam-pool-allocation",
+                "capacity-reservation-cancellation-quote",
+                "application-status-check",
+                "capacity-reservation-modification-quote",
+                "metric-category",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 84
+    Shape {
+        name: "RevokeSecurityGroupIngressRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("CidrIp", 97),
+                member("FromPort", 58),
+                member("GroupId", 90),
+                member("GroupName", 92),
+                member("IpPermissions", 60),
+                member("IpProtocol", 97),
+                member("SourceSecurityGroupName", 97),
+                member("SourceSecurityGroupOwnerId", 97),
+                member("ToPort", 58),
+                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 95) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 85
+    Shape {
+        name: "RevokeSecurityGroupIngressResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 20) },
+                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 60) },
+                Member {
+                    location_name: Some("revokedSecurityGroupRuleSet"),
+                    ..member("RevokedSecurityGroupRules", 87)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 86
+    Shape {
+        name: "RevokedSecurityGroupRule",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 94) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 90) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 20) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 97) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 58) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 58) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 97) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 97) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 72) },
+                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 90) },
+                Member { location_name: Some("description"), ..member("Description", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 87
+    Shape {
+        name: "RevokedSecurityGroupRuleList",
+        kind: ShapeKind::List { member: 86, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 88
+    Shape {
+        name: "SSEType",
+        kind: ShapeKind::String { enum_values: &["sse-ebs", "sse-kms", "none"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 89
+    Shape {
+        name: "SecurityGroup",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
+                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 60) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 97) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 97) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 97) },
+                Member { location_name: Some("groupDescription"), ..member("Description", 97) },
+                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 60) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 90
+    Shape {
+        name: "SecurityGroupId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 91
+    Shape {
+        name: "SecurityGroupList",
+        kind: ShapeKind::List { member: 89, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 92
+    Shape {
+        name: "SecurityGroupName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 93
+    Shape {
+        name: "SecurityGroupRule",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 94) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 90) },
+                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 97) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 20) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 97) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 58) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 58) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 97) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 97) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 72) },
+                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 74) },
+                Member { location_name: Some("description"), ..member("Description", 97) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
+                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "SecurityGroupRuleId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "SecurityGroupRuleIdList",
+        kind: ShapeKind::List { member: 97, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 96
+    Shape {
+        name: "SecurityGroupRuleList",
+        kind: ShapeKind::List { member: 93, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 97
     Shape {
         name: "String",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 23
+    // 98
+    Shape {
+        name: "Subnet",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 97) },
+                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 58) },
+                Member {
+                    location_name: Some("mapCustomerOwnedIpOnLaunch"),
+                    ..member("MapCustomerOwnedIpOnLaunch", 20)
+                },
+                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 21) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 97) },
+                Member {
+                    location_name: Some("assignIpv6AddressOnCreation"),
+                    ..member("AssignIpv6AddressOnCreation", 20)
+                },
+                Member {
+                    location_name: Some("ipv6CidrBlockAssociationSet"),
+                    ..member("Ipv6CidrBlockAssociationSet", 105)
+                },
+                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
+                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 97) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 97) },
+                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 20) },
+                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 20) },
+                Member {
+                    location_name: Some("privateDnsNameOptionsOnLaunch"),
+                    ..member("PrivateDnsNameOptionsOnLaunch", 73)
+                },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 19) },
+                Member { location_name: Some("type"), ..member("Type", 97) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 97) },
+                Member { location_name: Some("state"), ..member("State", 107) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 97) },
+                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 58) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 97) },
+                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 20) },
+                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 20) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 99
+    Shape {
+        name: "SubnetCidrAssociationId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 100
+    Shape {
+        name: "SubnetCidrBlockState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 101) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 101
+    Shape {
+        name: "SubnetCidrBlockStateCode",
+        kind: ShapeKind::String {
+            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 102
+    Shape {
+        name: "SubnetId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 103
+    Shape {
+        name: "SubnetIdStringList",
+        kind: ShapeKind::List { member: 102, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 104
+    Shape {
+        name: "SubnetIpv6CidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 99) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 97) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 100) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 64) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 63) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 105
+    Shape {
+        name: "SubnetIpv6CidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 104, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 106
+    Shape {
+        name: "SubnetList",
+        kind: ShapeKind::List { member: 98, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 107
+    Shape {
+        name: "SubnetState",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 108
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("key"), ..member("Key", 97) },
+                Member { location_name: Some("value"), ..member("Value", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 109
+    Shape {
+        name: "TagDescription",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("key"), ..member("Key", 97) },
+                Member { location_name: Some("resourceId"), ..member("ResourceId", 97) },
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 83) },
+                Member { location_name: Some("value"), ..member("Value", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 110
+    Shape {
+        name: "TagDescriptionList",
+        kind: ShapeKind::List { member: 109, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 111
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List { member: 108, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 112
+    Shape {
+        name: "TagSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 83) },
+                Member { location_name: Some("Tag"), ..member("Tags", 111) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 113
+    Shape {
+        name: "TagSpecificationList",
+        kind: ShapeKind::List { member: 112, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 114
+    Shape {
+        name: "TaggableResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 115
+    Shape {
+        name: "Tenancy",
+        kind: ShapeKind::String { enum_values: &["default", "dedicated", "host"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 116
+    Shape {
+        name: "UserIdGroupPair",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 97) },
+                Member { location_name: Some("userId"), ..member("UserId", 97) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 97) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 97) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 117
+    Shape {
+        name: "UserIdGroupPairList",
+        kind: ShapeKind::List { member: 116, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 118
     Shape {
         name: "ValueStringList",
-        kind: ShapeKind::List { member: 22, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 97, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 24
+    // 119
+    Shape {
+        name: "Vpc",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 97) },
+                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 115) },
+                Member {
+                    location_name: Some("ipv6CidrBlockAssociationSet"),
+                    ..member("Ipv6CidrBlockAssociationSet", 134)
+                },
+                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 121) },
+                Member { location_name: Some("isDefault"), ..member("IsDefault", 20) },
+                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 124) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 19) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
+                Member { location_name: Some("state"), ..member("State", 136) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 97) },
+                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 120
+    Shape {
+        name: "VpcCidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 97) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 97) },
+                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 122) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 121
+    Shape {
+        name: "VpcCidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 120, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 122
+    Shape {
+        name: "VpcCidrBlockState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 123) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 123
+    Shape {
+        name: "VpcCidrBlockStateCode",
+        kind: ShapeKind::String {
+            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 124
+    Shape {
+        name: "VpcEncryptionControl",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("vpcId"), ..member("VpcId", 131) },
+                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 128) },
+                Member { location_name: Some("mode"), ..member("Mode", 129) },
+                Member { location_name: Some("state"), ..member("State", 130) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 97) },
+                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 127) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 125
+    Shape {
+        name: "VpcEncryptionControlExclusion",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 126) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 97) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 126
+    Shape {
+        name: "VpcEncryptionControlExclusionState",
+        kind: ShapeKind::String {
+            enum_values: &["enabling", "enabled", "disabling", "disabled"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 127
+    Shape {
+        name: "VpcEncryptionControlExclusions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 125) },
+                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 125) },
+                Member { location_name: Some("natGateway"), ..member("NatGateway", 125) },
+                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 125) },
+                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 125) },
+                Member { location_name: Some("lambda"), ..member("Lambda", 125) },
+                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 125) },
+                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 125) },
+                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 125) },
+                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 125) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 128
+    Shape {
+        name: "VpcEncryptionControlId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 129
+    Shape {
+        name: "VpcEncryptionControlMode",
+        kind: ShapeKind::String { enum_values: &["monitor", "enforce"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 130
+    Shape {
+        name: "VpcEncryptionControlState",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "enforce-in-progress",
+                "monitor-in-progress",
+                "enforce-failed",
+                "monitor-failed",
+                "deleting",
+                "deleted",
+                "available",
+                "creating",
+                "delete-failed",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 131
+    Shape {
+        name: "VpcId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 132
+    Shape {
+        name: "VpcIdStringList",
+        kind: ShapeKind::List { member: 131, member_name: Some("VpcId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 133
+    Shape {
+        name: "VpcIpv6CidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 97) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 97) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 122) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 97) },
+                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 97) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 64) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 63) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 134
+    Shape {
+        name: "VpcIpv6CidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 133, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 135
+    Shape {
+        name: "VpcList",
+        kind: ShapeKind::List { member: 119, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 136
+    Shape {
+        name: "VpcState",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "available", "deleting"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 137
     Shape {
         name: "ZoneIdStringList",
-        kind: ShapeKind::List { member: 22, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 97, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 25
+    // 138
     Shape {
         name: "ZoneNameStringList",
-        kind: ShapeKind::List { member: 22, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 97, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
 ];
+
+const TEXT_0: &str = "local-gateway-route-table-virtual-interface-group-association";
 
 /// A body member with no traits but its name and target.
 const fn member(name: &'static str, target: ShapeId) -> Member {

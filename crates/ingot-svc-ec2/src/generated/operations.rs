@@ -3,6 +3,78 @@
 //!
 //! `crate::Ec2` must implement `ingot_core::Handler<Op>` for every marker below.
 
+/// The `AuthorizeSecurityGroupIngress` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthorizeSecurityGroupIngress;
+
+impl ingot_core::Operation for AuthorizeSecurityGroupIngress {
+    const NAME: &'static str = "AuthorizeSecurityGroupIngress";
+    const IAM_ACTION: &'static str = "ec2:AuthorizeSecurityGroupIngress";
+    type Input = super::types::AuthorizeSecurityGroupIngressRequest;
+    type Output = super::types::AuthorizeSecurityGroupIngressResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `CreateSecurityGroup` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateSecurityGroup;
+
+impl ingot_core::Operation for CreateSecurityGroup {
+    const NAME: &'static str = "CreateSecurityGroup";
+    const IAM_ACTION: &'static str = "ec2:CreateSecurityGroup";
+    type Input = super::types::CreateSecurityGroupRequest;
+    type Output = super::types::CreateSecurityGroupResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `CreateTags` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateTags;
+
+impl ingot_core::Operation for CreateTags {
+    const NAME: &'static str = "CreateTags";
+    const IAM_ACTION: &'static str = "ec2:CreateTags";
+    type Input = super::types::CreateTagsRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DeleteSecurityGroup` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteSecurityGroup;
+
+impl ingot_core::Operation for DeleteSecurityGroup {
+    const NAME: &'static str = "DeleteSecurityGroup";
+    const IAM_ACTION: &'static str = "ec2:DeleteSecurityGroup";
+    type Input = super::types::DeleteSecurityGroupRequest;
+    type Output = super::types::DeleteSecurityGroupResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DeleteTags` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteTags;
+
+impl ingot_core::Operation for DeleteTags {
+    const NAME: &'static str = "DeleteTags";
+    const IAM_ACTION: &'static str = "ec2:DeleteTags";
+    type Input = super::types::DeleteTagsRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeAccountAttributes` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeAccountAttributes;
+
+impl ingot_core::Operation for DescribeAccountAttributes {
+    const NAME: &'static str = "DescribeAccountAttributes";
+    const IAM_ACTION: &'static str = "ec2:DescribeAccountAttributes";
+    type Input = super::types::DescribeAccountAttributesRequest;
+    type Output = super::types::DescribeAccountAttributesResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `DescribeAvailabilityZones` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct DescribeAvailabilityZones;
@@ -27,6 +99,138 @@ impl ingot_core::Operation for DescribeRegions {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `DescribeSecurityGroups` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeSecurityGroups;
+
+impl ingot_core::Operation for DescribeSecurityGroups {
+    const NAME: &'static str = "DescribeSecurityGroups";
+    const IAM_ACTION: &'static str = "ec2:DescribeSecurityGroups";
+    type Input = super::types::DescribeSecurityGroupsRequest;
+    type Output = super::types::DescribeSecurityGroupsResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeSubnets` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeSubnets;
+
+impl ingot_core::Operation for DescribeSubnets {
+    const NAME: &'static str = "DescribeSubnets";
+    const IAM_ACTION: &'static str = "ec2:DescribeSubnets";
+    type Input = super::types::DescribeSubnetsRequest;
+    type Output = super::types::DescribeSubnetsResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeTags` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeTags;
+
+impl ingot_core::Operation for DescribeTags {
+    const NAME: &'static str = "DescribeTags";
+    const IAM_ACTION: &'static str = "ec2:DescribeTags";
+    type Input = super::types::DescribeTagsRequest;
+    type Output = super::types::DescribeTagsResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeVpcs` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeVpcs;
+
+impl ingot_core::Operation for DescribeVpcs {
+    const NAME: &'static str = "DescribeVpcs";
+    const IAM_ACTION: &'static str = "ec2:DescribeVpcs";
+    type Input = super::types::DescribeVpcsRequest;
+    type Output = super::types::DescribeVpcsResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DisableEbsEncryptionByDefault` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DisableEbsEncryptionByDefault;
+
+impl ingot_core::Operation for DisableEbsEncryptionByDefault {
+    const NAME: &'static str = "DisableEbsEncryptionByDefault";
+    const IAM_ACTION: &'static str = "ec2:DisableEbsEncryptionByDefault";
+    type Input = super::types::DisableEbsEncryptionByDefaultRequest;
+    type Output = super::types::DisableEbsEncryptionByDefaultResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `EnableEbsEncryptionByDefault` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct EnableEbsEncryptionByDefault;
+
+impl ingot_core::Operation for EnableEbsEncryptionByDefault {
+    const NAME: &'static str = "EnableEbsEncryptionByDefault";
+    const IAM_ACTION: &'static str = "ec2:EnableEbsEncryptionByDefault";
+    type Input = super::types::EnableEbsEncryptionByDefaultRequest;
+    type Output = super::types::EnableEbsEncryptionByDefaultResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `GetEbsDefaultKmsKeyId` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetEbsDefaultKmsKeyId;
+
+impl ingot_core::Operation for GetEbsDefaultKmsKeyId {
+    const NAME: &'static str = "GetEbsDefaultKmsKeyId";
+    const IAM_ACTION: &'static str = "ec2:GetEbsDefaultKmsKeyId";
+    type Input = super::types::GetEbsDefaultKmsKeyIdRequest;
+    type Output = super::types::GetEbsDefaultKmsKeyIdResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `GetEbsEncryptionByDefault` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct GetEbsEncryptionByDefault;
+
+impl ingot_core::Operation for GetEbsEncryptionByDefault {
+    const NAME: &'static str = "GetEbsEncryptionByDefault";
+    const IAM_ACTION: &'static str = "ec2:GetEbsEncryptionByDefault";
+    type Input = super::types::GetEbsEncryptionByDefaultRequest;
+    type Output = super::types::GetEbsEncryptionByDefaultResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `ModifyEbsDefaultKmsKeyId` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ModifyEbsDefaultKmsKeyId;
+
+impl ingot_core::Operation for ModifyEbsDefaultKmsKeyId {
+    const NAME: &'static str = "ModifyEbsDefaultKmsKeyId";
+    const IAM_ACTION: &'static str = "ec2:ModifyEbsDefaultKmsKeyId";
+    type Input = super::types::ModifyEbsDefaultKmsKeyIdRequest;
+    type Output = super::types::ModifyEbsDefaultKmsKeyIdResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `ResetEbsDefaultKmsKeyId` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetEbsDefaultKmsKeyId;
+
+impl ingot_core::Operation for ResetEbsDefaultKmsKeyId {
+    const NAME: &'static str = "ResetEbsDefaultKmsKeyId";
+    const IAM_ACTION: &'static str = "ec2:ResetEbsDefaultKmsKeyId";
+    type Input = super::types::ResetEbsDefaultKmsKeyIdRequest;
+    type Output = super::types::ResetEbsDefaultKmsKeyIdResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `RevokeSecurityGroupIngress` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RevokeSecurityGroupIngress;
+
+impl ingot_core::Operation for RevokeSecurityGroupIngress {
+    const NAME: &'static str = "RevokeSecurityGroupIngress";
+    const IAM_ACTION: &'static str = "ec2:RevokeSecurityGroupIngress";
+    type Input = super::types::RevokeSecurityGroupIngressRequest;
+    type Output = super::types::RevokeSecurityGroupIngressResult;
+    type Error = super::errors::Ec2Error;
+}
+
 impl ingot_core::Service for crate::Ec2 {
     fn model(&self) -> &'static ingot_core::model::ServiceModel {
         &super::model::MODEL
@@ -41,10 +245,51 @@ impl ingot_core::Service for crate::Ec2 {
         // Each operation's future is boxed on its own: one box for all would be as large as the largest
         // operation's, and every call would allocate and copy all of it.
         match operation {
+            "AuthorizeSecurityGroupIngress" => {
+                std::boxed::Box::pin(ingot_core::invoke::<AuthorizeSecurityGroupIngress, Self>(self, ctx, input))
+            }
+            "CreateSecurityGroup" => {
+                std::boxed::Box::pin(ingot_core::invoke::<CreateSecurityGroup, Self>(self, ctx, input))
+            }
+            "CreateTags" => std::boxed::Box::pin(ingot_core::invoke::<CreateTags, Self>(self, ctx, input)),
+            "DeleteSecurityGroup" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DeleteSecurityGroup, Self>(self, ctx, input))
+            }
+            "DeleteTags" => std::boxed::Box::pin(ingot_core::invoke::<DeleteTags, Self>(self, ctx, input)),
+            "DescribeAccountAttributes" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeAccountAttributes, Self>(self, ctx, input))
+            }
             "DescribeAvailabilityZones" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeAvailabilityZones, Self>(self, ctx, input))
             }
             "DescribeRegions" => std::boxed::Box::pin(ingot_core::invoke::<DescribeRegions, Self>(self, ctx, input)),
+            "DescribeSecurityGroups" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeSecurityGroups, Self>(self, ctx, input))
+            }
+            "DescribeSubnets" => std::boxed::Box::pin(ingot_core::invoke::<DescribeSubnets, Self>(self, ctx, input)),
+            "DescribeTags" => std::boxed::Box::pin(ingot_core::invoke::<DescribeTags, Self>(self, ctx, input)),
+            "DescribeVpcs" => std::boxed::Box::pin(ingot_core::invoke::<DescribeVpcs, Self>(self, ctx, input)),
+            "DisableEbsEncryptionByDefault" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DisableEbsEncryptionByDefault, Self>(self, ctx, input))
+            }
+            "EnableEbsEncryptionByDefault" => {
+                std::boxed::Box::pin(ingot_core::invoke::<EnableEbsEncryptionByDefault, Self>(self, ctx, input))
+            }
+            "GetEbsDefaultKmsKeyId" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetEbsDefaultKmsKeyId, Self>(self, ctx, input))
+            }
+            "GetEbsEncryptionByDefault" => {
+                std::boxed::Box::pin(ingot_core::invoke::<GetEbsEncryptionByDefault, Self>(self, ctx, input))
+            }
+            "ModifyEbsDefaultKmsKeyId" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ModifyEbsDefaultKmsKeyId, Self>(self, ctx, input))
+            }
+            "ResetEbsDefaultKmsKeyId" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ResetEbsDefaultKmsKeyId, Self>(self, ctx, input))
+            }
+            "RevokeSecurityGroupIngress" => {
+                std::boxed::Box::pin(ingot_core::invoke::<RevokeSecurityGroupIngress, Self>(self, ctx, input))
+            }
             _ => std::boxed::Box::pin(std::future::ready(Err(
                 ingot_core::CommonError::unknown_operation(operation).into()
             ))),

@@ -3,6 +3,83 @@
 // Names come from the model: acronyms and shared affixes are AWS's.
 #![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]
 
+/// The `AccountAttribute` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AccountAttribute {
+    #[serde(rename = "AttributeName", default, skip_serializing_if = "Option::is_none")]
+    pub attribute_name: Option<String>,
+    #[serde(rename = "AttributeValues", default, skip_serializing_if = "Option::is_none")]
+    pub attribute_values: Option<Vec<AccountAttributeValue>>,
+}
+
+/// The `AccountAttributeName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AccountAttributeName {
+    #[serde(rename = "supported-platforms")]
+    SupportedPlatforms,
+    #[serde(rename = "default-vpc")]
+    DefaultVpc,
+}
+
+impl AccountAttributeName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::SupportedPlatforms => "supported-platforms",
+            Self::DefaultVpc => "default-vpc",
+        }
+    }
+}
+
+impl std::fmt::Display for AccountAttributeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `AccountAttributeValue` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AccountAttributeValue {
+    #[serde(rename = "AttributeValue", default, skip_serializing_if = "Option::is_none")]
+    pub attribute_value: Option<String>,
+}
+
+/// The `AuthorizeSecurityGroupIngressRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorizeSecurityGroupIngressRequest {
+    #[serde(rename = "CidrIp", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "FromPort", default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", default, skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "IpProtocol", default, skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "SourceSecurityGroupName", default, skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "ToPort", default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `AuthorizeSecurityGroupIngressResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorizeSecurityGroupIngressResult {
+    #[serde(rename = "Return", default, skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "SecurityGroupRules", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_rules: Option<Vec<SecurityGroupRule>>,
+}
+
 /// The `AvailabilityZone` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AvailabilityZone {
@@ -119,6 +196,125 @@ pub struct AvailabilityZoneSubGeography {
     pub name: Option<String>,
 }
 
+/// The `BlockPublicAccessMode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BlockPublicAccessMode {
+    #[serde(rename = "off")]
+    Off,
+    #[serde(rename = "block-bidirectional")]
+    BlockBidirectional,
+    #[serde(rename = "block-ingress")]
+    BlockIngress,
+}
+
+impl BlockPublicAccessMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::BlockBidirectional => "block-bidirectional",
+            Self::BlockIngress => "block-ingress",
+        }
+    }
+}
+
+impl std::fmt::Display for BlockPublicAccessMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `BlockPublicAccessStates` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockPublicAccessStates {
+    #[serde(rename = "InternetGatewayBlockMode", default, skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_block_mode: Option<BlockPublicAccessMode>,
+}
+
+/// The `CreateSecurityGroupRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateSecurityGroupRequest {
+    #[serde(rename = "Description")]
+    pub description: String,
+    #[serde(rename = "GroupName")]
+    pub group_name: String,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `CreateSecurityGroupResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateSecurityGroupResult {
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_arn: Option<String>,
+}
+
+/// The `CreateTagsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateTagsRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Resources")]
+    pub resources: Vec<String>,
+    #[serde(rename = "Tags")]
+    pub tags: Vec<Tag>,
+}
+
+/// The `DeleteSecurityGroupRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteSecurityGroupRequest {
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DeleteSecurityGroupResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteSecurityGroupResult {
+    #[serde(rename = "Return", default, skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+/// The `DeleteTagsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteTagsRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Resources")]
+    pub resources: Vec<String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// The `DescribeAccountAttributesRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeAccountAttributesRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "AttributeNames", default, skip_serializing_if = "Option::is_none")]
+    pub attribute_names: Option<Vec<AccountAttributeName>>,
+}
+
+/// The `DescribeAccountAttributesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeAccountAttributesResult {
+    #[serde(rename = "AccountAttributes", default, skip_serializing_if = "Option::is_none")]
+    pub account_attributes: Option<Vec<AccountAttribute>>,
+}
+
 /// The `DescribeAvailabilityZonesRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DescribeAvailabilityZonesRequest {
@@ -161,6 +357,130 @@ pub struct DescribeRegionsResult {
     pub regions: Option<Vec<Region>>,
 }
 
+/// The `DescribeSecurityGroupsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSecurityGroupsRequest {
+    #[serde(rename = "GroupIds", default, skip_serializing_if = "Option::is_none")]
+    pub group_ids: Option<Vec<String>>,
+    #[serde(rename = "GroupNames", default, skip_serializing_if = "Option::is_none")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The `DescribeSecurityGroupsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSecurityGroupsResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "SecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<SecurityGroup>>,
+}
+
+/// The `DescribeSubnetsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSubnetsRequest {
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "SubnetIds", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DescribeSubnetsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSubnetsResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Subnets", default, skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<Vec<Subnet>>,
+}
+
+/// The `DescribeTagsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeTagsRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `DescribeTagsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeTagsResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<TagDescription>>,
+}
+
+/// The `DescribeVpcsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeVpcsRequest {
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "VpcIds", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_ids: Option<Vec<String>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DescribeVpcsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeVpcsResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Vpcs", default, skip_serializing_if = "Option::is_none")]
+    pub vpcs: Option<Vec<Vpc>>,
+}
+
+/// The `DisableEbsEncryptionByDefaultRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisableEbsEncryptionByDefaultRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DisableEbsEncryptionByDefaultResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisableEbsEncryptionByDefaultResult {
+    #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption_by_default: Option<bool>,
+}
+
+/// The `EnableEbsEncryptionByDefaultRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnableEbsEncryptionByDefaultRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `EnableEbsEncryptionByDefaultResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnableEbsEncryptionByDefaultResult {
+    #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption_by_default: Option<bool>,
+}
+
 /// The `Filter` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Filter {
@@ -168,6 +488,202 @@ pub struct Filter {
     pub name: Option<String>,
     #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+}
+
+/// The `GetEbsDefaultKmsKeyIdRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetEbsDefaultKmsKeyIdRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `GetEbsDefaultKmsKeyIdResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetEbsDefaultKmsKeyIdResult {
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+/// The `GetEbsEncryptionByDefaultRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetEbsEncryptionByDefaultRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `GetEbsEncryptionByDefaultResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GetEbsEncryptionByDefaultResult {
+    #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_encryption_by_default: Option<bool>,
+    #[serde(rename = "SseType", default, skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<SSEType>,
+}
+
+/// The `HostnameType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum HostnameType {
+    #[serde(rename = "ip-name")]
+    IpName,
+    #[serde(rename = "resource-name")]
+    ResourceName,
+}
+
+impl HostnameType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::IpName => "ip-name",
+            Self::ResourceName => "resource-name",
+        }
+    }
+}
+
+impl std::fmt::Display for HostnameType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `IpPermission` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IpPermission {
+    #[serde(rename = "IpProtocol", default, skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "UserIdGroupPairs", default, skip_serializing_if = "Option::is_none")]
+    pub user_id_group_pairs: Option<Vec<UserIdGroupPair>>,
+    #[serde(rename = "IpRanges", default, skip_serializing_if = "Option::is_none")]
+    pub ip_ranges: Option<Vec<IpRange>>,
+    #[serde(rename = "Ipv6Ranges", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_ranges: Option<Vec<Ipv6Range>>,
+    #[serde(rename = "PrefixListIds", default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list_ids: Option<Vec<PrefixListId>>,
+}
+
+/// The `IpRange` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IpRange {
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CidrIp", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+}
+
+/// The `IpSource` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum IpSource {
+    #[serde(rename = "amazon")]
+    Amazon,
+    #[serde(rename = "byoip")]
+    Byoip,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl IpSource {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Amazon => "amazon",
+            Self::Byoip => "byoip",
+            Self::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for IpSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Ipv6AddressAttribute` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Ipv6AddressAttribute {
+    #[serde(rename = "public")]
+    Public,
+    #[serde(rename = "private")]
+    Private,
+}
+
+impl Ipv6AddressAttribute {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Private => "private",
+        }
+    }
+}
+
+impl std::fmt::Display for Ipv6AddressAttribute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Ipv6Range` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Ipv6Range {
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "CidrIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+}
+
+/// The `ModifyEbsDefaultKmsKeyIdRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifyEbsDefaultKmsKeyIdRequest {
+    #[serde(rename = "KmsKeyId")]
+    pub kms_key_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `ModifyEbsDefaultKmsKeyIdResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifyEbsDefaultKmsKeyIdResult {
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+/// The `PrefixListId` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrefixListId {
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "PrefixListId", default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+}
+
+/// The `PrivateDnsNameOptionsOnLaunch` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrivateDnsNameOptionsOnLaunch {
+    #[serde(rename = "HostnameType", default, skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<HostnameType>,
+    #[serde(rename = "EnableResourceNameDnsARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The `ReferencedSecurityGroup` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReferencedSecurityGroup {
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "PeeringStatus", default, skip_serializing_if = "Option::is_none")]
+    pub peering_status: Option<String>,
+    #[serde(rename = "UserId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
 }
 
 /// The `Region` structure.
@@ -188,4 +704,1042 @@ pub struct Region {
 pub struct RegionGeography {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+/// The `ResetEbsDefaultKmsKeyIdRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResetEbsDefaultKmsKeyIdRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `ResetEbsDefaultKmsKeyIdResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResetEbsDefaultKmsKeyIdResult {
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+/// The `ResourceType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResourceType {
+    #[serde(rename = "capacity-reservation")]
+    CapacityReservation,
+    #[serde(rename = "client-vpn-endpoint")]
+    ClientVpnEndpoint,
+    #[serde(rename = "customer-gateway")]
+    CustomerGateway,
+    #[serde(rename = "carrier-gateway")]
+    CarrierGateway,
+    #[serde(rename = "coip-pool")]
+    CoipPool,
+    #[serde(rename = "declarative-policies-report")]
+    DeclarativePoliciesReport,
+    #[serde(rename = "dedicated-host")]
+    DedicatedHost,
+    #[serde(rename = "dhcp-options")]
+    DhcpOptions,
+    #[serde(rename = "egress-only-internet-gateway")]
+    EgressOnlyInternetGateway,
+    #[serde(rename = "elastic-ip")]
+    ElasticIp,
+    #[serde(rename = "elastic-gpu")]
+    ElasticGpu,
+    #[serde(rename = "export-image-task")]
+    ExportImageTask,
+    #[serde(rename = "export-instance-task")]
+    ExportInstanceTask,
+    #[serde(rename = "fca-policy")]
+    FcaPolicy,
+    #[serde(rename = "fleet")]
+    Fleet,
+    #[serde(rename = "fpga-image")]
+    FpgaImage,
+    #[serde(rename = "host-reservation")]
+    HostReservation,
+    #[serde(rename = "image")]
+    Image,
+    #[serde(rename = "image-usage-report")]
+    ImageUsageReport,
+    #[serde(rename = "import-image-task")]
+    ImportImageTask,
+    #[serde(rename = "import-snapshot-task")]
+    ImportSnapshotTask,
+    #[serde(rename = "instance")]
+    Instance,
+    #[serde(rename = "instance-event-window")]
+    InstanceEventWindow,
+    #[serde(rename = "internet-gateway")]
+    InternetGateway,
+    #[serde(rename = "ipam")]
+    Ipam,
+    #[serde(rename = "ipam-pool")]
+    IpamPool,
+    #[serde(rename = "ipam-scope")]
+    IpamScope,
+    #[serde(rename = "ipv4pool-ec2")]
+    Ipv4poolEc2,
+    #[serde(rename = "ipv6pool-ec2")]
+    Ipv6poolEc2,
+    #[serde(rename = "key-pair")]
+    KeyPair,
+    #[serde(rename = "launch-template")]
+    LaunchTemplate,
+    #[serde(rename = "local-gateway")]
+    LocalGateway,
+    #[serde(rename = "local-gateway-route-table")]
+    LocalGatewayRouteTable,
+    #[serde(rename = "local-gateway-virtual-interface")]
+    LocalGatewayVirtualInterface,
+    #[serde(rename = "local-gateway-virtual-interface-group")]
+    LocalGatewayVirtualInterfaceGroup,
+    #[serde(rename = "local-gateway-route-table-vpc-association")]
+    LocalGatewayRouteTableVpcAssociation,
+    #[serde(rename = "local-gateway-route-table-virtual-interface-group-association")]
+    LocalGatewayRouteTableVirtualInterfaceGroupAssociation,
+    #[serde(rename = "natgateway")]
+    Natgateway,
+    #[serde(rename = "network-acl")]
+    NetworkAcl,
+    #[serde(rename = "network-interface")]
+    NetworkInterface,
+    #[serde(rename = "network-insights-analysis")]
+    NetworkInsightsAnalysis,
+    #[serde(rename = "network-insights-path")]
+    NetworkInsightsPath,
+    #[serde(rename = "network-insights-access-scope")]
+    NetworkInsightsAccessScope,
+    #[serde(rename = "network-insights-access-scope-analysis")]
+    NetworkInsightsAccessScopeAnalysis,
+    #[serde(rename = "outpost-lag")]
+    OutpostLag,
+    #[serde(rename = "placement-group")]
+    PlacementGroup,
+    #[serde(rename = "prefix-list")]
+    PrefixList,
+    #[serde(rename = "replace-root-volume-task")]
+    ReplaceRootVolumeTask,
+    #[serde(rename = "reserved-instances")]
+    ReservedInstances,
+    #[serde(rename = "route-table")]
+    RouteTable,
+    #[serde(rename = "security-group")]
+    SecurityGroup,
+    #[serde(rename = "security-group-rule")]
+    SecurityGroupRule,
+    #[serde(rename = "service-link-virtual-interface")]
+    ServiceLinkVirtualInterface,
+    #[serde(rename = "snapshot")]
+    Snapshot,
+    #[serde(rename = "spot-fleet-request")]
+    SpotFleetRequest,
+    #[serde(rename = "spot-instances-request")]
+    SpotInstancesRequest,
+    #[serde(rename = "subnet")]
+    Subnet,
+    #[serde(rename = "subnet-cidr-reservation")]
+    SubnetCidrReservation,
+    #[serde(rename = "traffic-mirror-filter")]
+    TrafficMirrorFilter,
+    #[serde(rename = "traffic-mirror-session")]
+    TrafficMirrorSession,
+    #[serde(rename = "traffic-mirror-target")]
+    TrafficMirrorTarget,
+    #[serde(rename = "transit-gateway")]
+    TransitGateway,
+    #[serde(rename = "transit-gateway-attachment")]
+    TransitGatewayAttachment,
+    #[serde(rename = "transit-gateway-connect-peer")]
+    TransitGatewayConnectPeer,
+    #[serde(rename = "transit-gateway-multicast-domain")]
+    TransitGatewayMulticastDomain,
+    #[serde(rename = "transit-gateway-policy-table")]
+    TransitGatewayPolicyTable,
+    #[serde(rename = "transit-gateway-metering-policy")]
+    TransitGatewayMeteringPolicy,
+    #[serde(rename = "transit-gateway-route-table")]
+    TransitGatewayRouteTable,
+    #[serde(rename = "transit-gateway-route-table-announcement")]
+    TransitGatewayRouteTableAnnouncement,
+    #[serde(rename = "volume")]
+    Volume,
+    #[serde(rename = "vpc")]
+    Vpc,
+    #[serde(rename = "vpc-endpoint")]
+    VpcEndpoint,
+    #[serde(rename = "vpc-endpoint-connection")]
+    VpcEndpointConnection,
+    #[serde(rename = "vpc-endpoint-service")]
+    VpcEndpointService,
+    #[serde(rename = "vpc-endpoint-service-permission")]
+    VpcEndpointServicePermission,
+    #[serde(rename = "vpc-peering-connection")]
+    VpcPeeringConnection,
+    #[serde(rename = "vpn-connection")]
+    VpnConnection,
+    #[serde(rename = "vpn-gateway")]
+    VpnGateway,
+    #[serde(rename = "vpc-flow-log")]
+    VpcFlowLog,
+    #[serde(rename = "capacity-reservation-fleet")]
+    CapacityReservationFleet,
+    #[serde(rename = "traffic-mirror-filter-rule")]
+    TrafficMirrorFilterRule,
+    #[serde(rename = "vpc-endpoint-connection-device-type")]
+    VpcEndpointConnectionDeviceType,
+    #[serde(rename = "verified-access-instance")]
+    VerifiedAccessInstance,
+    #[serde(rename = "verified-access-group")]
+    VerifiedAccessGroup,
+    #[serde(rename = "verified-access-endpoint")]
+    VerifiedAccessEndpoint,
+    #[serde(rename = "verified-access-policy")]
+    VerifiedAccessPolicy,
+    #[serde(rename = "verified-access-trust-provider")]
+    VerifiedAccessTrustProvider,
+    #[serde(rename = "vpn-connection-device-type")]
+    VpnConnectionDeviceType,
+    #[serde(rename = "vpc-block-public-access-exclusion")]
+    VpcBlockPublicAccessExclusion,
+    #[serde(rename = "vpc-encryption-control")]
+    VpcEncryptionControl,
+    #[serde(rename = "route-server")]
+    RouteServer,
+    #[serde(rename = "route-server-endpoint")]
+    RouteServerEndpoint,
+    #[serde(rename = "route-server-peer")]
+    RouteServerPeer,
+    #[serde(rename = "ipam-resource-discovery")]
+    IpamResourceDiscovery,
+    #[serde(rename = "ipam-resource-discovery-association")]
+    IpamResourceDiscoveryAssociation,
+    #[serde(rename = "instance-connect-endpoint")]
+    InstanceConnectEndpoint,
+    #[serde(rename = "verified-access-endpoint-target")]
+    VerifiedAccessEndpointTarget,
+    #[serde(rename = "ipam-external-resource-verification-token")]
+    IpamExternalResourceVerificationToken,
+    #[serde(rename = "capacity-block")]
+    CapacityBlock,
+    #[serde(rename = "mac-modification-task")]
+    MacModificationTask,
+    #[serde(rename = "ipam-prefix-list-resolver")]
+    IpamPrefixListResolver,
+    #[serde(rename = "ipam-policy")]
+    IpamPolicy,
+    #[serde(rename = "ipam-prefix-list-resolver-target")]
+    IpamPrefixListResolverTarget,
+    #[serde(rename = "ipam-internet-registry-association")]
+    IpamInternetRegistryAssociation,
+    #[serde(rename = "secondary-interface")]
+    SecondaryInterface,
+    #[serde(rename = "secondary-network")]
+    SecondaryNetwork,
+    #[serde(rename = "secondary-subnet")]
+    SecondarySubnet,
+    #[serde(rename = "capacity-manager-data-export")]
+    CapacityManagerDataExport,
+    #[serde(rename = "vpn-concentrator")]
+    VpnConcentrator,
+    #[serde(rename = "ipam-pool-allocation")]
+    IpamPoolAllocation,
+    #[serde(rename = "capacity-reservation-cancellation-quote")]
+    CapacityReservationCancellationQuote,
+    #[serde(rename = "application-status-check")]
+    ApplicationStatusCheck,
+    #[serde(rename = "capacity-reservation-modification-quote")]
+    CapacityReservationModificationQuote,
+    #[serde(rename = "metric-category")]
+    MetricCategory,
+}
+
+impl ResourceType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CapacityReservation => "capacity-reservation",
+            Self::ClientVpnEndpoint => "client-vpn-endpoint",
+            Self::CustomerGateway => "customer-gateway",
+            Self::CarrierGateway => "carrier-gateway",
+            Self::CoipPool => "coip-pool",
+            Self::DeclarativePoliciesReport => "declarative-policies-report",
+            Self::DedicatedHost => "dedicated-host",
+            Self::DhcpOptions => "dhcp-options",
+            Self::EgressOnlyInternetGateway => "egress-only-internet-gateway",
+            Self::ElasticIp => "elastic-ip",
+            Self::ElasticGpu => "elastic-gpu",
+            Self::ExportImageTask => "export-image-task",
+            Self::ExportInstanceTask => "export-instance-task",
+            Self::FcaPolicy => "fca-policy",
+            Self::Fleet => "fleet",
+            Self::FpgaImage => "fpga-image",
+            Self::HostReservation => "host-reservation",
+            Self::Image => "image",
+            Self::ImageUsageReport => "image-usage-report",
+            Self::ImportImageTask => "import-image-task",
+            Self::ImportSnapshotTask => "import-snapshot-task",
+            Self::Instance => "instance",
+            Self::InstanceEventWindow => "instance-event-window",
+            Self::InternetGateway => "internet-gateway",
+            Self::Ipam => "ipam",
+            Self::IpamPool => "ipam-pool",
+            Self::IpamScope => "ipam-scope",
+            Self::Ipv4poolEc2 => "ipv4pool-ec2",
+            Self::Ipv6poolEc2 => "ipv6pool-ec2",
+            Self::KeyPair => "key-pair",
+            Self::LaunchTemplate => "launch-template",
+            Self::LocalGateway => "local-gateway",
+            Self::LocalGatewayRouteTable => "local-gateway-route-table",
+            Self::LocalGatewayVirtualInterface => "local-gateway-virtual-interface",
+            Self::LocalGatewayVirtualInterfaceGroup => "local-gateway-virtual-interface-group",
+            Self::LocalGatewayRouteTableVpcAssociation => "local-gateway-route-table-vpc-association",
+            Self::LocalGatewayRouteTableVirtualInterfaceGroupAssociation => {
+                "local-gateway-route-table-virtual-interface-group-association"
+            }
+            Self::Natgateway => "natgateway",
+            Self::NetworkAcl => "network-acl",
+            Self::NetworkInterface => "network-interface",
+            Self::NetworkInsightsAnalysis => "network-insights-analysis",
+            Self::NetworkInsightsPath => "network-insights-path",
+            Self::NetworkInsightsAccessScope => "network-insights-access-scope",
+            Self::NetworkInsightsAccessScopeAnalysis => "network-insights-access-scope-analysis",
+            Self::OutpostLag => "outpost-lag",
+            Self::PlacementGroup => "placement-group",
+            Self::PrefixList => "prefix-list",
+            Self::ReplaceRootVolumeTask => "replace-root-volume-task",
+            Self::ReservedInstances => "reserved-instances",
+            Self::RouteTable => "route-table",
+            Self::SecurityGroup => "security-group",
+            Self::SecurityGroupRule => "security-group-rule",
+            Self::ServiceLinkVirtualInterface => "service-link-virtual-interface",
+            Self::Snapshot => "snapshot",
+            Self::SpotFleetRequest => "spot-fleet-request",
+            Self::SpotInstancesRequest => "spot-instances-request",
+            Self::Subnet => "subnet",
+            Self::SubnetCidrReservation => "subnet-cidr-reservation",
+            Self::TrafficMirrorFilter => "traffic-mirror-filter",
+            Self::TrafficMirrorSession => "traffic-mirror-session",
+            Self::TrafficMirrorTarget => "traffic-mirror-target",
+            Self::TransitGateway => "transit-gateway",
+            Self::TransitGatewayAttachment => "transit-gateway-attachment",
+            Self::TransitGatewayConnectPeer => "transit-gateway-connect-peer",
+            Self::TransitGatewayMulticastDomain => "transit-gateway-multicast-domain",
+            Self::TransitGatewayPolicyTable => "transit-gateway-policy-table",
+            Self::TransitGatewayMeteringPolicy => "transit-gateway-metering-policy",
+            Self::TransitGatewayRouteTable => "transit-gateway-route-table",
+            Self::TransitGatewayRouteTableAnnouncement => "transit-gateway-route-table-announcement",
+            Self::Volume => "volume",
+            Self::Vpc => "vpc",
+            Self::VpcEndpoint => "vpc-endpoint",
+            Self::VpcEndpointConnection => "vpc-endpoint-connection",
+            Self::VpcEndpointService => "vpc-endpoint-service",
+            Self::VpcEndpointServicePermission => "vpc-endpoint-service-permission",
+            Self::VpcPeeringConnection => "vpc-peering-connection",
+            Self::VpnConnection => "vpn-connection",
+            Self::VpnGateway => "vpn-gateway",
+            Self::VpcFlowLog => "vpc-flow-log",
+            Self::CapacityReservationFleet => "capacity-reservation-fleet",
+            Self::TrafficMirrorFilterRule => "traffic-mirror-filter-rule",
+            Self::VpcEndpointConnectionDeviceType => "vpc-endpoint-connection-device-type",
+            Self::VerifiedAccessInstance => "verified-access-instance",
+            Self::VerifiedAccessGroup => "verified-access-group",
+            Self::VerifiedAccessEndpoint => "verified-access-endpoint",
+            Self::VerifiedAccessPolicy => "verified-access-policy",
+            Self::VerifiedAccessTrustProvider => "verified-access-trust-provider",
+            Self::VpnConnectionDeviceType => "vpn-connection-device-type",
+            Self::VpcBlockPublicAccessExclusion => "vpc-block-public-access-exclusion",
+            Self::VpcEncryptionControl => "vpc-encryption-control",
+            Self::RouteServer => "route-server",
+            Self::RouteServerEndpoint => "route-server-endpoint",
+            Self::RouteServerPeer => "route-server-peer",
+            Self::IpamResourceDiscovery => "ipam-resource-discovery",
+            Self::IpamResourceDiscoveryAssociation => "ipam-resource-discovery-association",
+            Self::InstanceConnectEndpoint => "instance-connect-endpoint",
+            Self::VerifiedAccessEndpointTarget => "verified-access-endpoint-target",
+            Self::IpamExternalResourceVerificationToken => "ipam-external-resource-verification-token",
+            Self::CapacityBlock => "capacity-block",
+            Self::MacModificationTask => "mac-modification-task",
+            Self::IpamPrefixListResolver => "ipam-prefix-list-resolver",
+            Self::IpamPolicy => "ipam-policy",
+            Self::IpamPrefixListResolverTarget => "ipam-prefix-list-resolver-target",
+            Self::IpamInternetRegistryAssociation => "ipam-internet-registry-association",
+            Self::SecondaryInterface => "secondary-interface",
+            Self::SecondaryNetwork => "secondary-network",
+            Self::SecondarySubnet => "secondary-subnet",
+            Self::CapacityManagerDataExport => "capacity-manager-data-export",
+            Self::VpnConcentrator => "vpn-concentrator",
+            Self::IpamPoolAllocation => "ipam-pool-allocation",
+            Self::CapacityReservationCancellationQuote => "capacity-reservation-cancellation-quote",
+            Self::ApplicationStatusCheck => "application-status-check",
+            Self::CapacityReservationModificationQuote => "capacity-reservation-modification-quote",
+            Self::MetricCategory => "metric-category",
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `RevokeSecurityGroupIngressRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RevokeSecurityGroupIngressRequest {
+    #[serde(rename = "CidrIp", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ip: Option<String>,
+    #[serde(rename = "FromPort", default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "IpPermissions", default, skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "IpProtocol", default, skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "SourceSecurityGroupName", default, skip_serializing_if = "Option::is_none")]
+    pub source_security_group_name: Option<String>,
+    #[serde(rename = "SourceSecurityGroupOwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub source_security_group_owner_id: Option<String>,
+    #[serde(rename = "ToPort", default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "SecurityGroupRuleIds", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `RevokeSecurityGroupIngressResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RevokeSecurityGroupIngressResult {
+    #[serde(rename = "Return", default, skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "UnknownIpPermissions", default, skip_serializing_if = "Option::is_none")]
+    pub unknown_ip_permissions: Option<Vec<IpPermission>>,
+    #[serde(rename = "RevokedSecurityGroupRules", default, skip_serializing_if = "Option::is_none")]
+    pub revoked_security_group_rules: Option<Vec<RevokedSecurityGroupRule>>,
+}
+
+/// The `RevokedSecurityGroupRule` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RevokedSecurityGroupRule {
+    #[serde(rename = "SecurityGroupRuleId", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "IsEgress", default, skip_serializing_if = "Option::is_none")]
+    pub is_egress: Option<bool>,
+    #[serde(rename = "IpProtocol", default, skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupId", default, skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// The `SSEType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SSEType {
+    #[serde(rename = "sse-ebs")]
+    SseEbs,
+    #[serde(rename = "sse-kms")]
+    SseKms,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl SSEType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::SseEbs => "sse-ebs",
+            Self::SseKms => "sse-kms",
+            Self::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for SSEType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SecurityGroup` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SecurityGroup {
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "IpPermissionsEgress", default, skip_serializing_if = "Option::is_none")]
+    pub ip_permissions_egress: Option<Vec<IpPermission>>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "SecurityGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_arn: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "IpPermissions", default, skip_serializing_if = "Option::is_none")]
+    pub ip_permissions: Option<Vec<IpPermission>>,
+}
+
+/// The `SecurityGroupRule` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SecurityGroupRule {
+    #[serde(rename = "SecurityGroupRuleId", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_id: Option<String>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupOwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub group_owner_id: Option<String>,
+    #[serde(rename = "IsEgress", default, skip_serializing_if = "Option::is_none")]
+    pub is_egress: Option<bool>,
+    #[serde(rename = "IpProtocol", default, skip_serializing_if = "Option::is_none")]
+    pub ip_protocol: Option<String>,
+    #[serde(rename = "FromPort", default, skip_serializing_if = "Option::is_none")]
+    pub from_port: Option<i32>,
+    #[serde(rename = "ToPort", default, skip_serializing_if = "Option::is_none")]
+    pub to_port: Option<i32>,
+    #[serde(rename = "CidrIpv4", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(rename = "CidrIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(rename = "PrefixListId", default, skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(rename = "ReferencedGroupInfo", default, skip_serializing_if = "Option::is_none")]
+    pub referenced_group_info: Option<ReferencedSecurityGroup>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SecurityGroupRuleArn", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_rule_arn: Option<String>,
+}
+
+/// The `Subnet` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Subnet {
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "EnableLniAtDeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub enable_lni_at_device_index: Option<i32>,
+    #[serde(rename = "MapCustomerOwnedIpOnLaunch", default, skip_serializing_if = "Option::is_none")]
+    pub map_customer_owned_ip_on_launch: Option<bool>,
+    #[serde(rename = "CustomerOwnedIpv4Pool", default, skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ipv4_pool: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "AssignIpv6AddressOnCreation", default, skip_serializing_if = "Option::is_none")]
+    pub assign_ipv6_address_on_creation: Option<bool>,
+    #[serde(rename = "Ipv6CidrBlockAssociationSet", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association_set: Option<Vec<SubnetIpv6CidrBlockAssociation>>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SubnetArn", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_arn: Option<String>,
+    #[serde(rename = "OutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "EnableDns64", default, skip_serializing_if = "Option::is_none")]
+    pub enable_dns64: Option<bool>,
+    #[serde(rename = "Ipv6Native", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_native: Option<bool>,
+    #[serde(rename = "PrivateDnsNameOptionsOnLaunch", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options_on_launch: Option<PrivateDnsNameOptionsOnLaunch>,
+    #[serde(rename = "BlockPublicAccessStates", default, skip_serializing_if = "Option::is_none")]
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<SubnetState>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "CidrBlock", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "AvailableIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub available_ip_address_count: Option<i32>,
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "DefaultForAz", default, skip_serializing_if = "Option::is_none")]
+    pub default_for_az: Option<bool>,
+    #[serde(rename = "MapPublicIpOnLaunch", default, skip_serializing_if = "Option::is_none")]
+    pub map_public_ip_on_launch: Option<bool>,
+}
+
+/// The `SubnetCidrBlockState` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SubnetCidrBlockState {
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<SubnetCidrBlockStateCode>,
+    #[serde(rename = "StatusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+/// The `SubnetCidrBlockStateCode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SubnetCidrBlockStateCode {
+    #[serde(rename = "associating")]
+    Associating,
+    #[serde(rename = "associated")]
+    Associated,
+    #[serde(rename = "disassociating")]
+    Disassociating,
+    #[serde(rename = "disassociated")]
+    Disassociated,
+    #[serde(rename = "failing")]
+    Failing,
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl SubnetCidrBlockStateCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Associating => "associating",
+            Self::Associated => "associated",
+            Self::Disassociating => "disassociating",
+            Self::Disassociated => "disassociated",
+            Self::Failing => "failing",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for SubnetCidrBlockStateCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SubnetIpv6CidrBlockAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SubnetIpv6CidrBlockAssociation {
+    #[serde(rename = "AssociationId", default, skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockState", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<SubnetCidrBlockState>,
+    #[serde(rename = "Ipv6AddressAttribute", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_attribute: Option<Ipv6AddressAttribute>,
+    #[serde(rename = "IpSource", default, skip_serializing_if = "Option::is_none")]
+    pub ip_source: Option<IpSource>,
+}
+
+/// The `SubnetState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SubnetState {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "unavailable")]
+    Unavailable,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "failed-insufficient-capacity")]
+    FailedInsufficientCapacity,
+}
+
+impl SubnetState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Available => "available",
+            Self::Unavailable => "unavailable",
+            Self::Failed => "failed",
+            Self::FailedInsufficientCapacity => "failed-insufficient-capacity",
+        }
+    }
+}
+
+impl std::fmt::Display for SubnetState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Tag` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tag {
+    #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// The `TagDescription` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagDescription {
+    #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(rename = "ResourceId", default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(rename = "ResourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<ResourceType>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// The `TagSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TagSpecification {
+    #[serde(rename = "ResourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<ResourceType>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// The `Tenancy` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Tenancy {
+    #[serde(rename = "default")]
+    Default,
+    #[serde(rename = "dedicated")]
+    Dedicated,
+    #[serde(rename = "host")]
+    Host,
+}
+
+impl Tenancy {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Dedicated => "dedicated",
+            Self::Host => "host",
+        }
+    }
+}
+
+impl std::fmt::Display for Tenancy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `UserIdGroupPair` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserIdGroupPair {
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "UserId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcPeeringConnectionId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_peering_connection_id: Option<String>,
+    #[serde(rename = "PeeringStatus", default, skip_serializing_if = "Option::is_none")]
+    pub peering_status: Option<String>,
+}
+
+/// The `Vpc` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Vpc {
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "InstanceTenancy", default, skip_serializing_if = "Option::is_none")]
+    pub instance_tenancy: Option<Tenancy>,
+    #[serde(rename = "Ipv6CidrBlockAssociationSet", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_association_set: Option<Vec<VpcIpv6CidrBlockAssociation>>,
+    #[serde(rename = "CidrBlockAssociationSet", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block_association_set: Option<Vec<VpcCidrBlockAssociation>>,
+    #[serde(rename = "IsDefault", default, skip_serializing_if = "Option::is_none")]
+    pub is_default: Option<bool>,
+    #[serde(rename = "EncryptionControl", default, skip_serializing_if = "Option::is_none")]
+    pub encryption_control: Option<VpcEncryptionControl>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "BlockPublicAccessStates", default, skip_serializing_if = "Option::is_none")]
+    pub block_public_access_states: Option<BlockPublicAccessStates>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<VpcState>,
+    #[serde(rename = "CidrBlock", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "DhcpOptionsId", default, skip_serializing_if = "Option::is_none")]
+    pub dhcp_options_id: Option<String>,
+}
+
+/// The `VpcCidrBlockAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VpcCidrBlockAssociation {
+    #[serde(rename = "AssociationId", default, skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "CidrBlock", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block: Option<String>,
+    #[serde(rename = "CidrBlockState", default, skip_serializing_if = "Option::is_none")]
+    pub cidr_block_state: Option<VpcCidrBlockState>,
+}
+
+/// The `VpcCidrBlockState` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VpcCidrBlockState {
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<VpcCidrBlockStateCode>,
+    #[serde(rename = "StatusMessage", default, skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
+}
+
+/// The `VpcCidrBlockStateCode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VpcCidrBlockStateCode {
+    #[serde(rename = "associating")]
+    Associating,
+    #[serde(rename = "associated")]
+    Associated,
+    #[serde(rename = "disassociating")]
+    Disassociating,
+    #[serde(rename = "disassociated")]
+    Disassociated,
+    #[serde(rename = "failing")]
+    Failing,
+    #[serde(rename = "failed")]
+    Failed,
+}
+
+impl VpcCidrBlockStateCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Associating => "associating",
+            Self::Associated => "associated",
+            Self::Disassociating => "disassociating",
+            Self::Disassociated => "disassociated",
+            Self::Failing => "failing",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for VpcCidrBlockStateCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `VpcEncryptionControl` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VpcEncryptionControl {
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "VpcEncryptionControlId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_encryption_control_id: Option<String>,
+    #[serde(rename = "Mode", default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<VpcEncryptionControlMode>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<VpcEncryptionControlState>,
+    #[serde(rename = "StateMessage", default, skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "ResourceExclusions", default, skip_serializing_if = "Option::is_none")]
+    pub resource_exclusions: Option<VpcEncryptionControlExclusions>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// The `VpcEncryptionControlExclusion` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VpcEncryptionControlExclusion {
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<VpcEncryptionControlExclusionState>,
+    #[serde(rename = "StateMessage", default, skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+}
+
+/// The `VpcEncryptionControlExclusionState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VpcEncryptionControlExclusionState {
+    #[serde(rename = "enabling")]
+    Enabling,
+    #[serde(rename = "enabled")]
+    Enabled,
+    #[serde(rename = "disabling")]
+    Disabling,
+    #[serde(rename = "disabled")]
+    Disabled,
+}
+
+impl VpcEncryptionControlExclusionState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Enabling => "enabling",
+            Self::Enabled => "enabled",
+            Self::Disabling => "disabling",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for VpcEncryptionControlExclusionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `VpcEncryptionControlExclusions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VpcEncryptionControlExclusions {
+    #[serde(rename = "InternetGateway", default, skip_serializing_if = "Option::is_none")]
+    pub internet_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "EgressOnlyInternetGateway", default, skip_serializing_if = "Option::is_none")]
+    pub egress_only_internet_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "NatGateway", default, skip_serializing_if = "Option::is_none")]
+    pub nat_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VirtualPrivateGateway", default, skip_serializing_if = "Option::is_none")]
+    pub virtual_private_gateway: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VpcPeering", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_peering: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "Lambda", default, skip_serializing_if = "Option::is_none")]
+    pub lambda: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "VpcLattice", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "ElasticFileSystem", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_file_system: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "GlobalAccelerator", default, skip_serializing_if = "Option::is_none")]
+    pub global_accelerator: Option<VpcEncryptionControlExclusion>,
+    #[serde(rename = "ApiGatewayV2", default, skip_serializing_if = "Option::is_none")]
+    pub api_gateway_v2: Option<VpcEncryptionControlExclusion>,
+}
+
+/// The `VpcEncryptionControlMode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VpcEncryptionControlMode {
+    #[serde(rename = "monitor")]
+    Monitor,
+    #[serde(rename = "enforce")]
+    Enforce,
+}
+
+impl VpcEncryptionControlMode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Monitor => "monitor",
+            Self::Enforce => "enforce",
+        }
+    }
+}
+
+impl std::fmt::Display for VpcEncryptionControlMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `VpcEncryptionControlState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VpcEncryptionControlState {
+    #[serde(rename = "enforce-in-progress")]
+    EnforceInProgress,
+    #[serde(rename = "monitor-in-progress")]
+    MonitorInProgress,
+    #[serde(rename = "enforce-failed")]
+    EnforceFailed,
+    #[serde(rename = "monitor-failed")]
+    MonitorFailed,
+    #[serde(rename = "deleting")]
+    Deleting,
+    #[serde(rename = "deleted")]
+    Deleted,
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "creating")]
+    Creating,
+    #[serde(rename = "delete-failed")]
+    DeleteFailed,
+}
+
+impl VpcEncryptionControlState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::EnforceInProgress => "enforce-in-progress",
+            Self::MonitorInProgress => "monitor-in-progress",
+            Self::EnforceFailed => "enforce-failed",
+            Self::MonitorFailed => "monitor-failed",
+            Self::Deleting => "deleting",
+            Self::Deleted => "deleted",
+            Self::Available => "available",
+            Self::Creating => "creating",
+            Self::DeleteFailed => "delete-failed",
+        }
+    }
+}
+
+impl std::fmt::Display for VpcEncryptionControlState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `VpcIpv6CidrBlockAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VpcIpv6CidrBlockAssociation {
+    #[serde(rename = "AssociationId", default, skip_serializing_if = "Option::is_none")]
+    pub association_id: Option<String>,
+    #[serde(rename = "Ipv6CidrBlock", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block: Option<String>,
+    #[serde(rename = "Ipv6CidrBlockState", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_cidr_block_state: Option<VpcCidrBlockState>,
+    #[serde(rename = "NetworkBorderGroup", default, skip_serializing_if = "Option::is_none")]
+    pub network_border_group: Option<String>,
+    #[serde(rename = "Ipv6Pool", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_pool: Option<String>,
+    #[serde(rename = "Ipv6AddressAttribute", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_attribute: Option<Ipv6AddressAttribute>,
+    #[serde(rename = "IpSource", default, skip_serializing_if = "Option::is_none")]
+    pub ip_source: Option<IpSource>,
+}
+
+/// The `VpcState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VpcState {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "deleting")]
+    Deleting,
+}
+
+impl VpcState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Available => "available",
+            Self::Deleting => "deleting",
+        }
+    }
+}
+
+impl std::fmt::Display for VpcState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

@@ -1,0 +1,259 @@
+//! How EC2 lays out its state, and the records it keeps.
+//!
+//! Under `ACCOUNT/REGION/ec2/`:
+//!
+//! | key | record | why |
+//! |---|---|---|
+//! | `network` | [`NetworkRecord`]: that the default VPC, its subnets and group exist | made once, on the first call that needs them |
+//! | `vpcs/VPC_ID` | [`VpcRecord`] | |
+//! | `subnets/SUBNET_ID` | [`SubnetRecord`] | |
+//! | `security-groups/GROUP_ID` | [`SecurityGroupRecord`]: the group and its rules | one read authorizes and changes a group |
+//! | `ebs-defaults` | [`EbsDefaultsRecord`]: encryption by default and its key | |
+//!
+//! Every account and region has a default VPC (172.31.0.0/16) with a default subnet per
+//! Availability Zone and a default security group, as AWS gives every account. Their ids are
+//! derived from the account and region, so two first calls at once make identical records and the
+//! loser's retry finds the winner's.
+
+use crate::errors::Ec2Error;
+use ingot_core::identity::{region_info, region_short_name};
+use ingot_core::{RequestContext, Scope, Timestamp};
+use ingot_store::{encode_record, Record, Tx};
+use serde::{Deserialize, Serialize};
+
+/// The default VPC's CIDR block, as AWS makes it.
+pub const DEFAULT_VPC_CIDR: &str = "172.31.0.0/16";
+
+/// A tag of an EC2 resource.
+pub type Tags = Vec<(String, String)>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkRecord {
+    pub default_vpc: String,
+    pub created: Timestamp,
+}
+
+impl Record for NetworkRecord {
+    const KIND: &'static str = "ec2.network";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcRecord {
+    pub id: String,
+    pub cidr_block: String,
+    pub cidr_association_id: String,
+    pub is_default: bool,
+    pub dhcp_options_id: String,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Record for VpcRecord {
+    const KIND: &'static str = "ec2.vpc";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetRecord {
+    pub id: String,
+    pub vpc_id: String,
+    pub cidr_block: String,
+    pub availability_zone: String,
+    pub availability_zone_id: String,
+    pub default_for_az: bool,
+    pub map_public_ip_on_launch: bool,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Record for SubnetRecord {
+    const KIND: &'static str = "ec2.subnet";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// One rule of a security group: a protocol and port range, and one peer (a CIDR range, or
+/// another group with its owner). AWS lists rules grouped by protocol and ports; Ingot keeps
+/// them one peer each, as AWS's security group rules are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    /// `tcp`, `udp`, `icmp`, `-1` (all), or a protocol number.
+    pub protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub peer: Peer,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Where a rule's traffic comes from (ingress) or goes to (egress).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Peer {
+    Cidr(String),
+    Group { id: String, owner: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupRecord {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub owner: String,
+    pub ingress: Vec<Rule>,
+    pub egress: Vec<Rule>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Record for SecurityGroupRecord {
+    const KIND: &'static str = "ec2.security-group";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EbsDefaultsRecord {
+    pub encryption_by_default: bool,
+    /// The key new volumes use; `None`: the AWS managed `alias/aws/ebs`.
+    pub kms_key_id: Option<String>,
+}
+
+impl Record for EbsDefaultsRecord {
+    const KIND: &'static str = "ec2.ebs-defaults";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+pub fn network_key(scope: &Scope) -> String {
+    scope.key("ec2", "network")
+}
+
+pub fn vpc_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["vpcs/", id].concat())
+}
+
+pub fn vpcs_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "vpcs/")
+}
+
+pub fn subnet_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["subnets/", id].concat())
+}
+
+pub fn subnets_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "subnets/")
+}
+
+pub fn security_group_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["security-groups/", id].concat())
+}
+
+pub fn security_groups_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "security-groups/")
+}
+
+pub fn ebs_defaults_key(scope: &Scope) -> String {
+    scope.key("ec2", "ebs-defaults")
+}
+
+/// An id of the default network, the same for every call in this account and region:
+/// `PREFIX-` and 17 hex digits of a hash of the account, region and `what`.
+fn derived_id(prefix: &str, scope: &Scope, what: &str) -> String {
+    let digest = ingot_core::crypto::sha256_hex(format!("{}/{}/{what}", scope.account, scope.region).as_bytes());
+    [prefix, "-", &digest[..17]].concat()
+}
+
+/// The default network's VPC id, made with its subnets and group on the first call that needs
+/// them (inside that call's unit of work).
+pub async fn ensure_default_network(ctx: &RequestContext<'_>) -> Result<String, Ec2Error> {
+    let key = network_key(ctx.scope);
+    if let Some(network) = ctx.tx.get_record::<NetworkRecord>(&key).await? {
+        return Ok(network.default_vpc);
+    }
+    let scope = ctx.scope;
+    let vpc_id = derived_id("vpc", scope, "default-vpc");
+    let vpc = VpcRecord {
+        id: vpc_id.clone(),
+        cidr_block: DEFAULT_VPC_CIDR.to_string(),
+        cidr_association_id: derived_id("vpc-cidr-assoc", scope, "default-vpc-cidr"),
+        is_default: true,
+        dhcp_options_id: derived_id("dopt", scope, "default-dhcp"),
+        tags: Vec::new(),
+    };
+    let tx: &Tx = &ctx.tx;
+    tx.insert_new(&key, encode_record(&NetworkRecord { default_vpc: vpc_id.clone(), created: ctx.now }));
+    tx.insert_new(&vpc_key(scope, &vpc_id), encode_record(&vpc));
+    let zones = region_info(scope.region.as_str()).map_or(3, |r| r.zones);
+    let short = region_short_name(scope.region.as_str());
+    for i in 0..zones {
+        let zone = format!("{}{}", scope.region, (b'a' + i) as char);
+        let subnet = SubnetRecord {
+            id: derived_id("subnet", scope, &zone),
+            vpc_id: vpc_id.clone(),
+            // 172.31.0.0/20, 172.31.16.0/20, …: AWS's default subnets.
+            cidr_block: format!("172.31.{}.0/20", u32::from(i) * 16),
+            availability_zone: zone,
+            availability_zone_id: format!("{short}-az{}", i + 1),
+            default_for_az: true,
+            map_public_ip_on_launch: true,
+            tags: Vec::new(),
+        };
+        tx.insert_new(&subnet_key(scope, &subnet.id), encode_record(&subnet));
+    }
+    let group = default_security_group(scope, &vpc_id);
+    tx.insert_new(&security_group_key(scope, &group.id), encode_record(&group));
+    Ok(vpc_id)
+}
+
+/// A VPC's default security group: traffic from its own members in, everything out.
+pub fn default_security_group(scope: &Scope, vpc_id: &str) -> SecurityGroupRecord {
+    let id = derived_id("sg", scope, &["default-group/", vpc_id].concat());
+    SecurityGroupRecord {
+        id: id.clone(),
+        name: "default".to_string(),
+        description: "default VPC security group".to_string(),
+        vpc_id: vpc_id.to_string(),
+        owner: scope.account.to_string(),
+        ingress: vec![Rule {
+            protocol: "-1".to_string(),
+            from_port: None,
+            to_port: None,
+            peer: Peer::Group { id, owner: scope.account.to_string() },
+            description: None,
+        }],
+        egress: vec![all_traffic_out()],
+        tags: Vec::new(),
+    }
+}
+
+/// The egress rule every new group starts with.
+pub fn all_traffic_out() -> Rule {
+    Rule {
+        protocol: "-1".to_string(),
+        from_port: None,
+        to_port: None,
+        peer: Peer::Cidr("0.0.0.0/0".into()),
+        description: None,
+    }
+}
+
+/// Every record under `prefix`.
+pub async fn all<R: Record>(tx: &Tx, prefix: &str) -> Result<Vec<R>, Ec2Error> {
+    Ok(tx.scan_records::<R>(prefix, None, usize::MAX).await?.into_iter().map(|(_, r)| r).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_network_ids_are_stable_per_account_and_region_and_look_like_aws_ids() {
+        let scope = |a: &str, r: &str| {
+            Scope::new(ingot_core::AccountId::parse(a).unwrap(), ingot_core::Region::parse(r).unwrap())
+        };
+        let a = derived_id("vpc", &scope("111122223333", "us-east-1"), "default-vpc");
+        assert_eq!(a, derived_id("vpc", &scope("111122223333", "us-east-1"), "default-vpc"));
+        assert_ne!(a, derived_id("vpc", &scope("111122223333", "eu-west-1"), "default-vpc"));
+        assert_ne!(a, derived_id("vpc", &scope("444455556666", "us-east-1"), "default-vpc"));
+        assert!(a.starts_with("vpc-") && a.len() == 21 && a[4..].bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}
