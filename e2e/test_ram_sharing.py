@@ -1120,3 +1120,24 @@ def test_without_organization_sharing_a_member_account_gets_an_invitation(open_w
     assert code == "AccessDeniedException"
     member_ram.accept_resource_share_invitation(resourceShareInvitationArn=invitation[0]["resourceShareInvitationArn"])
     assert wait_for(lambda: value_or_none(w.client(member, "ssm"), arn) == "v")
+
+
+def test_replacing_a_permission_moves_every_share_that_uses_it(world):
+    arn = world.publish("/ram/replace")
+    ram = world.ram()
+    share = world.share("replace", [arn], [world.org_arn])
+    assert share_permissions(ram, share) == [DEFAULT_PERMISSION]
+    member = world.ssm("member-b")
+    assert_denied(member.get_parameter_history, "ssm:GetParameterHistory", arn, Name=arn)
+    work = ram.replace_permission_associations(fromPermissionArn=DEFAULT_PERMISSION,
+                                                toPermissionArn=HISTORY_PERMISSION)["replacePermissionAssociationsWork"]
+    assert (work["fromPermissionArn"], work["toPermissionArn"]) == (DEFAULT_PERMISSION, HISTORY_PERMISSION)
+    assert work["status"] in ("IN_PROGRESS", "COMPLETED")
+    assert wait_for(lambda: share_permissions(ram, share) == [HISTORY_PERMISSION])
+    assert [h["Version"] for h in member.get_parameter_history(Name=arn)["Parameters"]] == [1, 2]
+    # Permissions of different resource types cannot replace each other; unknown ones are unknown.
+    code, _, status = failure(ram.replace_permission_associations, fromPermissionArn=HISTORY_PERMISSION,
+                              toPermissionArn="arn:aws:ram::aws:permission/NoSuchPermission")
+    assert (code, status) == ("UnknownResourceException", 400)
+    ram.replace_permission_associations(fromPermissionArn=HISTORY_PERMISSION, toPermissionArn=DEFAULT_PERMISSION)
+    assert wait_for(lambda: share_permissions(ram, share) == [DEFAULT_PERMISSION])
