@@ -527,6 +527,8 @@ pub fn aws_managed_key_policy(scope: &Scope, service: &str) -> String {
     let (partition, account, region) = (scope.partition(), scope.account.as_str(), scope.region.as_str());
     let dns_suffix = if partition == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
     let label = service.to_ascii_uppercase();
+    // EBS keys are used by EC2 on the caller's behalf: AWS's aws/ebs policy names EC2.
+    let via = if service == "ebs" { "ec2" } else { service };
     let policy = serde_json::json!({
         "Version": "2012-10-17",
         "Id": format!("auto-{service}-1"),
@@ -539,7 +541,7 @@ pub fn aws_managed_key_policy(scope: &Scope, service: &str) -> String {
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {
-                        "kms:ViaService": format!("{service}.{region}.{dns_suffix}"),
+                        "kms:ViaService": format!("{via}.{region}.{dns_suffix}"),
                         "kms:CallerAccount": account,
                     }
                 }
@@ -624,5 +626,8 @@ mod tests {
         let meta = &policy["Statement"][1];
         assert_eq!(meta["Principal"]["AWS"], "arn:aws:iam::123456789012:root");
         assert!(!meta["Action"].as_array().unwrap().iter().any(|a| a == "kms:Decrypt"));
+        let ebs: serde_json::Value =
+            serde_json::from_str(&aws_managed_key_policy(&test_scope("eu-west-1"), "ebs")).unwrap();
+        assert_eq!(ebs["Statement"][0]["Condition"]["StringEquals"]["kms:ViaService"], "ec2.eu-west-1.amazonaws.com");
     }
 }

@@ -25,13 +25,30 @@ fn save(ctx: &RequestContext<'_>, record: &EbsDefaultsRecord) {
     ctx.tx.put_record(&ebs_defaults_key(ctx.scope), record);
 }
 
-/// The default key as the Get/Modify/Reset calls report it: an ARN.
-fn reported_key(ctx: &RequestContext<'_>, record: &EbsDefaultsRecord) -> String {
-    match &record.kms_key_id {
-        Some(key) if key.starts_with("arn:") => key.clone(),
-        Some(key) if key.starts_with("alias/") => ctx.scope.arn("kms", key),
-        Some(key) => ctx.scope.arn("kms", &["key/", key].concat()),
-        None => ctx.scope.arn("kms", DEFAULT_EBS_KEY),
+/// The default key as GetEbsDefaultKmsKeyId reports it: the key's ARN once the account chose
+/// one, else the AWS managed alias.
+fn reported_key(record: &EbsDefaultsRecord) -> String {
+    record.kms_key_id.clone().unwrap_or_else(|| DEFAULT_EBS_KEY.to_string())
+}
+
+/// The ARN of the key `reference` names, as KMS answers the caller (EC2 asking for it, as AWS
+/// does); `None` when KMS does not answer with one.
+async fn key_arn(ctx: &RequestContext<'_>, reference: &str) -> Result<Option<String>, Ec2Error> {
+    let origin = ingot_core::Origin { via_service: Some("ec2.amazonaws.com"), ..ctx.origin };
+    let call = ingot_core::Call {
+        service: "kms",
+        operation: "DescribeKey",
+        scope: ctx.scope,
+        principal: ctx.principal,
+        origin,
+    };
+    let input = serde_json::json!({ "KeyId": reference });
+    match ctx.env.invoker.invoke(ctx.env, call, input).await {
+        Ok(output) => Ok(output["KeyMetadata"]["Arn"].as_str().map(str::to_string)),
+        Err(ingot_core::ServiceFailure::Common(e)) if e.kind == ingot_core::CommonKind::InternalFailure => {
+            Err(e.into())
+        }
+        Err(_) => Ok(None),
     }
 }
 
@@ -103,7 +120,7 @@ impl Handler<GetEbsDefaultKmsKeyId> for Ec2 {
         authorize::<GetEbsDefaultKmsKeyId>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
         let record = load(ctx).await?;
-        Ok(types::GetEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(ctx, &record)) })
+        Ok(types::GetEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(&record)) })
     }
 }
 
@@ -115,8 +132,8 @@ impl Handler<ModifyEbsDefaultKmsKeyId> for Ec2 {
     ) -> Result<types::ModifyEbsDefaultKmsKeyIdResult, Ec2Error> {
         authorize::<ModifyEbsDefaultKmsKeyId>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
-        // AWS checks only the key's form here: a key that cannot be used fails the volumes
-        // created with it later, as in AWS.
+        // AWS checks the key later, when volumes use it: a key KMS does not show the caller is
+        // recorded as given, and fails those volumes then.
         if !well_formed_key(&input.kms_key_id) {
             return Err(Ec2Error::unmodeled(
                 "InvalidParameterValue",
@@ -124,10 +141,11 @@ impl Handler<ModifyEbsDefaultKmsKeyId> for Ec2 {
                 format!("Value ({}) for parameter kmsKeyId is invalid.", input.kms_key_id),
             ));
         }
+        let arn = key_arn(ctx, &input.kms_key_id).await?.unwrap_or(input.kms_key_id);
         let mut record = load(ctx).await?;
-        record.kms_key_id = Some(input.kms_key_id);
+        record.kms_key_id = Some(arn);
         save(ctx, &record);
-        Ok(types::ModifyEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(ctx, &record)) })
+        Ok(types::ModifyEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(&record)) })
     }
 }
 
@@ -143,7 +161,9 @@ impl Handler<ResetEbsDefaultKmsKeyId> for Ec2 {
         if record.kms_key_id.take().is_some() {
             save(ctx, &record);
         }
-        Ok(types::ResetEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(ctx, &record)) })
+        // AWS answers with the ARN of the AWS managed key, which exists from then on.
+        let managed = key_arn(ctx, DEFAULT_EBS_KEY).await?.unwrap_or_else(|| DEFAULT_EBS_KEY.to_string());
+        Ok(types::ResetEbsDefaultKmsKeyIdResult { kms_key_id: Some(managed) })
     }
 }
 

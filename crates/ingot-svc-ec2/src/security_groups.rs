@@ -22,6 +22,7 @@ const GROUP_FILTERS: &[&str] = &[
     "group-name",
     "ip-permission.cidr",
     "ip-permission.from-port",
+    "ip-permission.group-id",
     "ip-permission.protocol",
     "ip-permission.to-port",
     "owner-id",
@@ -154,13 +155,20 @@ async fn requested_rules(
         let protocol = normalized_protocol(permission.ip_protocol.as_deref().unwrap_or(""))?;
         let (from, to) = if protocol == "-1" { (None, None) } else { (permission.from_port, permission.to_port) };
         if matches!(protocol.as_str(), "tcp" | "udp") {
-            match (from, to) {
-                (Some(f), Some(t)) if (0..=65535).contains(&f) && (0..=65535).contains(&t) && f <= t => {}
-                _ => {
-                    return Err(invalid(
-                        "Invalid value for portRange. Must specify both from and to ports with TCP/UDP.",
-                    ))
+            let (Some(f), Some(t)) = (from, to) else {
+                return Err(invalid(
+                    "Invalid value 'Must specify both from and to ports with TCP/UDP.' for portRange.",
+                ));
+            };
+            for (end, port) in [("from", f), ("to", t)] {
+                if !(0..=65535).contains(&port) {
+                    return Err(invalid(format!("TCP/UDP ({end}) port ({port}) out of range")));
                 }
+            }
+            if f > t {
+                return Err(invalid(format!(
+                    "Invalid value 'from port {f} is greater than to port {t}' for portRange."
+                )));
             }
         }
         for range in permission.ip_ranges.unwrap_or_default() {
@@ -169,6 +177,7 @@ async fn requested_rules(
                 return Err(invalid(format!("CIDR block {cidr} is malformed")));
             }
             rules.push(Rule {
+                id: ctx.ids().resource_id("sgr"),
                 protocol: protocol.clone(),
                 from_port: from,
                 to_port: to,
@@ -179,6 +188,7 @@ async fn requested_rules(
         for pair in permission.user_id_group_pairs.unwrap_or_default() {
             let source = find_group(ctx, pair.group_id.as_deref(), pair.group_name.as_deref()).await?;
             rules.push(Rule {
+                id: ctx.ids().resource_id("sgr"),
                 protocol: protocol.clone(),
                 from_port: from,
                 to_port: to,
@@ -227,6 +237,27 @@ fn describe_rule(rule: &Rule) -> String {
     )
 }
 
+/// Whether some ingress rule has a value an `ip-permission.*` filter asks for.
+fn rule_filter_matches(filter: &types::Filter, rules: &[Rule]) -> bool {
+    let one = std::slice::from_ref(filter);
+    rules.iter().any(|rule| {
+        crate::filters::matches_filters(one, |name| match name {
+            "ip-permission.protocol" => Some(rule.protocol.clone()),
+            "ip-permission.from-port" => rule.from_port.map(|p| p.to_string()),
+            "ip-permission.to-port" => rule.to_port.map(|p| p.to_string()),
+            "ip-permission.cidr" => match &rule.peer {
+                Peer::Cidr(c) => Some(c.clone()),
+                Peer::Group { .. } => None,
+            },
+            "ip-permission.group-id" => match &rule.peer {
+                Peer::Group { id, .. } => Some(id.clone()),
+                Peer::Cidr(_) => None,
+            },
+            _ => None,
+        })
+    })
+}
+
 fn same_rule(a: &Rule, b: &Rule) -> bool {
     a.protocol == b.protocol && a.from_port == b.from_port && a.to_port == b.to_port && a.peer == b.peer
 }
@@ -256,19 +287,20 @@ impl Handler<DescribeSecurityGroups> for Ec2 {
                 format!("The security group '{missing}' does not exist in default VPC '{default_vpc}'"),
             ));
         }
+        let (rule_filters, other_filters): (Vec<types::Filter>, Vec<types::Filter>) =
+            filters.iter().cloned().partition(|f| f.name.as_deref().is_some_and(|n| n.starts_with("ip-permission.")));
         let items = groups
             .iter()
             .filter(|g| ids.is_empty() || ids.contains(&g.id))
             .filter(|g| names.is_empty() || (names.contains(&g.name) && g.vpc_id == default_vpc))
+            .filter(|g| rule_filters.iter().all(|f| rule_filter_matches(f, &g.ingress)))
             .filter(|g| {
-                passes(&filters, &g.tags, |name| match name {
+                passes(&other_filters, &g.tags, |name| match name {
                     "description" => Some(g.description.clone()),
                     "group-id" => Some(g.id.clone()),
                     "group-name" => Some(g.name.clone()),
                     "owner-id" => Some(g.owner.clone()),
                     "vpc-id" => Some(g.vpc_id.clone()),
-                    // A rule filter matches when any rule has the value.
-                    "ip-permission.protocol" => g.ingress.first().map(|r| r.protocol.clone()),
                     _ => None,
                 })
             })
@@ -305,10 +337,16 @@ impl Handler<CreateSecurityGroup> for Ec2 {
             return Err(invalid("Invalid value for GroupName: must be 1 to 255 characters"));
         }
         if name.eq_ignore_ascii_case("default") {
-            return Err(invalid("Cannot use reserved security group name: default"));
+            return Err(Ec2Error::unmodeled(
+                "InvalidGroup.Reserved",
+                400,
+                format!("The security group '{name}' is reserved"),
+            ));
         }
         if name.starts_with("sg-") {
-            return Err(invalid("Group names may not be in the format sg-*"));
+            return Err(invalid(format!(
+                "Value ({name}) for parameter GroupName is invalid. Group names may not be in the format sg-*."
+            )));
         }
         if input.description.is_empty() || input.description.chars().count() > 255 {
             return Err(invalid("Invalid value for GroupDescription: must be 1 to 255 characters"));
@@ -328,7 +366,7 @@ impl Handler<CreateSecurityGroup> for Ec2 {
             vpc_id,
             owner: ctx.account().to_string(),
             ingress: Vec::new(),
-            egress: vec![all_traffic_out()],
+            egress: vec![Rule { id: ctx.ids().resource_id("sgr"), ..all_traffic_out() }],
             tags,
         };
         ctx.tx.insert_new(&store::security_group_key(ctx.scope, &group.id), ingot_store::encode_record(&group));
@@ -408,7 +446,7 @@ impl Handler<AuthorizeSecurityGroupIngress> for Ec2 {
         let response_rules = added
             .iter()
             .map(|rule| types::SecurityGroupRule {
-                security_group_rule_id: Some(ctx.ids().resource_id("sgr")),
+                security_group_rule_id: Some(rule.id.clone()),
                 group_id: Some(group.id.clone()),
                 group_owner_id: Some(group.owner.clone()),
                 is_egress: Some(false),
@@ -450,10 +488,22 @@ impl Handler<RevokeSecurityGroupIngress> for Ec2 {
         authorize::<RevokeSecurityGroupIngress>(ctx, Access::resource(&arn)).await?;
         crate::dry_run(input.dry_run)?;
         let mut group = find_group(ctx, input.group_id.as_deref(), input.group_name.as_deref()).await?;
-        if input.security_group_rule_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-            return Err(invalid(
-                "Revoking by SecurityGroupRuleIds is not supported by Ingot; name the rule's permissions.",
-            ));
+        let rule_ids = input.security_group_rule_ids.clone().unwrap_or_default();
+        if !rule_ids.is_empty() {
+            if let Some(missing) = rule_ids.iter().find(|id| !group.ingress.iter().any(|r| r.id == **id)) {
+                return Err(Ec2Error::unmodeled(
+                    "InvalidSecurityGroupRuleId.NotFound",
+                    400,
+                    format!("The security group rule ID '{missing}' does not exist"),
+                ));
+            }
+            group.ingress.retain(|r| !rule_ids.contains(&r.id));
+            ctx.tx.put_record(&store::security_group_key(ctx.scope, &group.id), &group);
+            return Ok(types::RevokeSecurityGroupIngressResult {
+                r#return: Some(true),
+                unknown_ip_permissions: None,
+                revoked_security_group_rules: None,
+            });
         }
         let flat = FlatRule {
             protocol: input.ip_protocol.as_deref(),
@@ -463,20 +513,23 @@ impl Handler<RevokeSecurityGroupIngress> for Ec2 {
             source_group: input.source_security_group_name.as_deref(),
         };
         let rules = requested_rules(ctx, input.ip_permissions.as_deref(), flat).await?;
-        for rule in &rules {
-            if !group.ingress.iter().any(|r| same_rule(r, rule)) {
-                return Err(Ec2Error::unmodeled(
-                    "InvalidPermission.NotFound",
-                    400,
-                    "The specified rule does not exist in this security group.",
-                ));
-            }
+        let unknown: Vec<Rule> =
+            rules.iter().filter(|rule| !group.ingress.iter().any(|r| same_rule(r, rule))).cloned().collect();
+        let default_vpc = store::ensure_default_network(ctx).await?;
+        if !unknown.is_empty() && group.vpc_id != default_vpc {
+            return Err(Ec2Error::unmodeled(
+                "InvalidPermission.NotFound",
+                400,
+                "The specified rule does not exist in this security group.",
+            ));
         }
         group.ingress.retain(|r| !rules.iter().any(|gone| same_rule(r, gone)));
         ctx.tx.put_record(&store::security_group_key(ctx.scope, &group.id), &group);
+        // In a default VPC, rules the group does not have are reported, not refused.
+        let unknown = (!unknown.is_empty()).then(|| permissions(&unknown));
         Ok(types::RevokeSecurityGroupIngressResult {
             r#return: Some(true),
-            unknown_ip_permissions: None,
+            unknown_ip_permissions: unknown,
             revoked_security_group_rules: None,
         })
     }
@@ -489,6 +542,7 @@ mod tests {
     #[test]
     fn rules_are_listed_grouped_by_protocol_and_ports() {
         let rule = |cidr: &str| Rule {
+            id: "sgr-1".into(),
             protocol: "tcp".into(),
             from_port: Some(22),
             to_port: Some(22),

@@ -77,6 +77,9 @@ impl Record for SubnetRecord {
 /// them one peer each, as AWS's security group rules are.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rule {
+    /// `sgr-…`.
+    #[serde(default)]
+    pub id: String,
     /// `tcp`, `udp`, `icmp`, `-1` (all), or a protocol number.
     pub protocol: String,
     pub from_port: Option<i32>,
@@ -214,13 +217,14 @@ pub fn default_security_group(scope: &Scope, vpc_id: &str) -> SecurityGroupRecor
         vpc_id: vpc_id.to_string(),
         owner: scope.account.to_string(),
         ingress: vec![Rule {
+            id: derived_id("sgr", scope, &["default-ingress/", vpc_id].concat()),
             protocol: "-1".to_string(),
             from_port: None,
             to_port: None,
             peer: Peer::Group { id, owner: scope.account.to_string() },
             description: None,
         }],
-        egress: vec![all_traffic_out()],
+        egress: vec![Rule { id: derived_id("sgr", scope, &["default-egress/", vpc_id].concat()), ..all_traffic_out() }],
         tags: Vec::new(),
     }
 }
@@ -228,6 +232,7 @@ pub fn default_security_group(scope: &Scope, vpc_id: &str) -> SecurityGroupRecor
 /// The egress rule every new group starts with.
 pub fn all_traffic_out() -> Rule {
     Rule {
+        id: String::new(),
         protocol: "-1".to_string(),
         from_port: None,
         to_port: None,

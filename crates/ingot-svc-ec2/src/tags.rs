@@ -186,9 +186,27 @@ fn kinds(resources: &[String]) -> Result<Vec<(Taggable, &str)>, Ec2Error> {
         .iter()
         .map(|id| match Taggable::of_id(id) {
             Some(kind) => Ok((kind, id.as_str())),
-            None => Err(Ec2Error::unmodeled("InvalidID", 400, format!("The ID '{id}' is not valid"))),
+            None => Err(unknown_id(id)),
         })
         .collect()
+}
+
+/// AWS's answer to tagging an id Ingot keeps nothing of: "does not exist" for kinds EC2 knows,
+/// "not valid" for the rest.
+fn unknown_id(id: &str) -> Ec2Error {
+    let prefix = id.split_once('-').map_or("", |(p, _)| p);
+    match prefix {
+        "i" => Ec2Error::unmodeled("InvalidInstanceID.NotFound", 400, format!("The instance ID '{id}' does not exist")),
+        "ami" => Ec2Error::unmodeled("InvalidAMIID.NotFound", 400, format!("The image id '[{id}]' does not exist")),
+        "snap" => Ec2Error::unmodeled("InvalidSnapshot.NotFound", 400, format!("The snapshot '{id}' does not exist.")),
+        "vol" => Ec2Error::unmodeled("InvalidVolume.NotFound", 400, format!("The volume '{id}' does not exist.")),
+        "lt" => Ec2Error::unmodeled(
+            "InvalidLaunchTemplateId.NotFound",
+            400,
+            format!("The specified launch template, with template ID {id}, does not exist."),
+        ),
+        _ => Ec2Error::unmodeled("InvalidID", 400, format!("The ID '{id}' is not valid")),
+    }
 }
 
 impl Handler<CreateTags> for Ec2 {
@@ -273,6 +291,7 @@ impl Handler<DescribeTags> for Ec2 {
         for (kind, id, tags) in all {
             for (key, value) in tags {
                 let field = |name: &str| match name {
+                    _ if name.starts_with("tag:") => (name["tag:".len()..] == *key).then(|| value.clone()),
                     "key" | "tag-key" => Some(key.clone()),
                     "value" | "tag-value" => Some(value.clone()),
                     "resource-id" => Some(id.clone()),
