@@ -24,6 +24,7 @@ pub mod invoke;
 pub mod model;
 pub mod operation;
 pub mod page;
+pub mod public_images;
 pub mod scope;
 pub mod time;
 

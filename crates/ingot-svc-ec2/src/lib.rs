@@ -1,6 +1,6 @@
 //! Amazon EC2 (`ec2`): regions and Availability Zones, each account's default network (VPC,
-//! subnets, security groups), EBS encryption by default, and tags. Images, snapshots, instances
-//! and launch templates arrive next.
+//! subnets, security groups), EBS encryption by default, tags, and the public images every
+//! region has. The accounts' own images, snapshots, instances and launch templates arrive next.
 //!
 //! It must not depend on HTTP, the gateway, or other service crates.
 //!
@@ -12,6 +12,7 @@
 //! | `network.rs` | DescribeAccountAttributes, DescribeVpcs, DescribeSubnets, Describe paging |
 //! | `security_groups.rs` | security groups and their ingress rules |
 //! | `ebs.rs` | EBS encryption by default and its key |
+//! | `images.rs` | DescribeImages: the public images every region has |
 //! | `tags.rs` | CreateTags, DeleteTags, DescribeTags, TagSpecifications |
 //! | `filters.rs` | `Filter.N` matching |
 
@@ -19,6 +20,7 @@ mod access;
 mod ebs;
 mod filters;
 mod generated;
+mod images;
 mod network;
 mod regions;
 mod security_groups;

@@ -5,7 +5,7 @@
 use crate::names::{public_parameter_arn, ParameterPath};
 use crate::store::fnv1a;
 use crate::types::{ParameterTier, ParameterType};
-use ingot_core::{Region, Timestamp};
+use ingot_core::{public_images, Region, Timestamp};
 
 /// A public parameter in one region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,24 +30,6 @@ impl PublicParameter {
     pub const TYPE: ParameterType = ParameterType::String;
     pub const TIER: ParameterTier = ParameterTier::Standard;
 }
-
-/// The latest-AMI parameters (under `aws/service/`).
-const AMI_PARAMETERS: &[&str] = &[
-    "ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-    "ami-amazon-linux-latest/al2023-ami-kernel-default-arm64",
-    "ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64",
-    "ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64",
-    "ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-x86_64",
-    "ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-arm64",
-    "ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
-    "ami-amazon-linux-latest/amzn2-ami-hvm-arm64-gp2",
-    "ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-x86_64-gp2",
-    "ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-arm64-gp2",
-    "ami-windows-latest/Windows_Server-2022-English-Full-Base",
-    "ami-windows-latest/Windows_Server-2022-English-Core-Base",
-    "ami-windows-latest/Windows_Server-2019-English-Full-Base",
-    "ami-windows-latest/Windows_Server-2025-English-Full-Base",
-];
 
 /// Long names of the regions (`/aws/service/global-infrastructure/regions/<r>/longName`).
 const REGION_LONG_NAMES: &[(&str, &str)] = &[
@@ -88,20 +70,15 @@ const REGION_LONG_NAMES: &[(&str, &str)] = &[
 
 /// When the table's values were "published".
 fn published() -> Timestamp {
-    Timestamp::parse_iso8601("2025-06-02T18:04:41.123Z").unwrap_or_default()
+    public_images::published()
 }
 
-/// A plausible AMI id for `name` in `region`: `ami-0` and 16 hex digits, stable per pair.
-pub fn ami_id(region: &str, name: &str) -> String {
-    let h = fnv1a(format!("{region}\0{name}").as_bytes());
-    format!("ami-0{h:016x}")
-}
-
+/// The parameter pointing at a public image (`rest` is its name under `aws/service/`).
 fn ami_parameter(region: &str, rest: &str) -> PublicParameter {
     let canonical = format!("aws/service/{rest}");
     let h = fnv1a(canonical.as_bytes());
     PublicParameter {
-        value: ami_id(region, &canonical),
+        value: public_images::image_id(region, rest),
         version: 40 + (h % 60) as i64,
         last_modified: published(),
         data_type: "text",
@@ -115,7 +92,8 @@ fn plain(canonical: String, value: &str) -> PublicParameter {
 
 /// Every public parameter of `region`, sorted by name.
 pub fn all(region: &str) -> Vec<PublicParameter> {
-    let mut out: Vec<PublicParameter> = AMI_PARAMETERS.iter().map(|rest| ami_parameter(region, rest)).collect();
+    let mut out: Vec<PublicParameter> =
+        public_images::PUBLIC_IMAGES.iter().map(|image| ami_parameter(region, image.parameter)).collect();
     for (code, long_name) in REGION_LONG_NAMES {
         let base = format!("aws/service/global-infrastructure/regions/{code}");
         out.push(plain(format!("{base}/longName"), long_name));
@@ -129,7 +107,7 @@ pub fn all(region: &str) -> Vec<PublicParameter> {
 /// The public parameter `canonical` (`aws/service/...`) in `region`.
 pub fn find(region: &str, canonical: &str) -> Option<PublicParameter> {
     if let Some(rest) = canonical.strip_prefix("aws/service/") {
-        if AMI_PARAMETERS.contains(&rest) {
+        if public_images::PUBLIC_IMAGES.iter().any(|image| image.parameter == rest) {
             return Some(ami_parameter(region, rest));
         }
     }

@@ -16,14 +16,14 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 19] = [
+static OPERATIONS: [OperationModel; 20] = [
     OperationModel {
         name: "AuthorizeSecurityGroupIngress",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(6),
-        output: Some(7),
+        input: Some(7),
+        output: Some(8),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -33,8 +33,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(22),
-        output: Some(23),
+        input: Some(26),
+        output: Some(27),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -44,7 +44,7 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(24),
+        input: Some(28),
         output: None,
         result_wrapper: None,
         errors: &[],
@@ -55,8 +55,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(25),
-        output: Some(26),
+        input: Some(29),
+        output: Some(30),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -66,7 +66,7 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(27),
+        input: Some(31),
         output: None,
         result_wrapper: None,
         errors: &[],
@@ -77,8 +77,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(28),
-        output: Some(29),
+        input: Some(32),
+        output: Some(33),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -88,36 +88,25 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(30),
-        output: Some(31),
+        input: Some(34),
+        output: Some(35),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeImages",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(36),
+        output: Some(37),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
         name: "DescribeRegions",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(32),
-        output: Some(33),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeSecurityGroups",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(35),
-        output: Some(36),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeSubnets",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
@@ -128,12 +117,34 @@ static OPERATIONS: [OperationModel; 19] = [
         canonical_json_is_wire: false,
     },
     OperationModel {
+        name: "DescribeSecurityGroups",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(41),
+        output: Some(42),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSubnets",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(44),
+        output: Some(45),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
         name: "DescribeTags",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(40),
-        output: Some(41),
+        input: Some(46),
+        output: Some(47),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -143,8 +154,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(43),
-        output: Some(44),
+        input: Some(49),
+        output: Some(50),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -154,8 +165,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(45),
-        output: Some(46),
+        input: Some(52),
+        output: Some(53),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -165,8 +176,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(47),
-        output: Some(48),
+        input: Some(55),
+        output: Some(56),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -176,8 +187,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(51),
-        output: Some(52),
+        input: Some(60),
+        output: Some(61),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -187,8 +198,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(53),
-        output: Some(54),
+        input: Some(62),
+        output: Some(63),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -198,8 +209,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(68),
-        output: Some(69),
+        input: Some(90),
+        output: Some(91),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -209,8 +220,8 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(80),
-        output: Some(81),
+        input: Some(107),
+        output: Some(108),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -220,21 +231,21 @@ static OPERATIONS: [OperationModel; 19] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(84),
-        output: Some(85),
+        input: Some(111),
+        output: Some(112),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
 ];
 
-static SHAPES: [Shape; 139] = [
+static SHAPES: [Shape; 175] = [
     // 0
     Shape {
         name: "AccountAttribute",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("attributeName"), ..member("AttributeName", 97) },
+                Member { location_name: Some("attributeName"), ..member("AttributeName", 128) },
                 Member { location_name: Some("attributeValueSet"), ..member("AttributeValues", 5) },
             ],
             payload: None,
@@ -271,7 +282,7 @@ static SHAPES: [Shape; 139] = [
     Shape {
         name: "AccountAttributeValue",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 97) }],
+            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 128) }],
             payload: None,
             error: None,
             document: false,
@@ -287,35 +298,31 @@ static SHAPES: [Shape; 139] = [
     },
     // 6
     Shape {
-        name: "AuthorizeSecurityGroupIngressRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("CidrIp", 97),
-                member("FromPort", 58),
-                member("GroupId", 90),
-                member("GroupName", 92),
-                member("IpPermissions", 60),
-                member("IpProtocol", 97),
-                member("SourceSecurityGroupName", 97),
-                member("SourceSecurityGroupOwnerId", 97),
-                member("ToPort", 58),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 113) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "ArchitectureValues",
+        kind: ShapeKind::String {
+            enum_values: &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 7
     Shape {
-        name: "AuthorizeSecurityGroupIngressResult",
+        name: "AuthorizeSecurityGroupIngressRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("return"), ..member("Return", 20) },
-                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 96) },
+                member("CidrIp", 128),
+                member("FromPort", 79),
+                member("GroupId", 118),
+                member("GroupName", 120),
+                member("IpPermissions", 81),
+                member("IpProtocol", 128),
+                member("SourceSecurityGroupName", 128),
+                member("SourceSecurityGroupOwnerId", 128),
+                member("ToPort", 79),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 145) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
             ],
             payload: None,
             error: None,
@@ -326,23 +333,11 @@ static SHAPES: [Shape; 139] = [
     },
     // 8
     Shape {
-        name: "AvailabilityZone",
+        name: "AuthorizeSecurityGroupIngressResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 14) },
-                Member { location_name: Some("messageSet"), ..member("Messages", 13) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 97) },
-                Member { location_name: Some("zoneName"), ..member("ZoneName", 97) },
-                Member { location_name: Some("zoneId"), ..member("ZoneId", 97) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 97) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 97) },
-                Member { location_name: Some("zoneType"), ..member("ZoneType", 97) },
-                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 97) },
-                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 97) },
-                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 97) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 10) },
-                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 17) },
-                Member { location_name: Some("zoneState"), ..member("State", 15) },
+                Member { location_name: Some("return"), ..member("Return", 23) },
+                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 124) },
             ],
             payload: None,
             error: None,
@@ -353,9 +348,24 @@ static SHAPES: [Shape; 139] = [
     },
     // 9
     Shape {
-        name: "AvailabilityZoneGeography",
+        name: "AvailabilityZone",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 97) }],
+            members: &[
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 15) },
+                Member { location_name: Some("messageSet"), ..member("Messages", 14) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 128) },
+                Member { location_name: Some("zoneName"), ..member("ZoneName", 128) },
+                Member { location_name: Some("zoneId"), ..member("ZoneId", 128) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 128) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 128) },
+                Member { location_name: Some("zoneType"), ..member("ZoneType", 128) },
+                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 128) },
+                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 128) },
+                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 128) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 11) },
+                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 18) },
+                Member { location_name: Some("zoneState"), ..member("State", 16) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -365,21 +375,9 @@ static SHAPES: [Shape; 139] = [
     },
     // 10
     Shape {
-        name: "AvailabilityZoneGeographyList",
-        kind: ShapeKind::List { member: 9, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 11
-    Shape {
-        name: "AvailabilityZoneList",
-        kind: ShapeKind::List { member: 8, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 12
-    Shape {
-        name: "AvailabilityZoneMessage",
+        name: "AvailabilityZoneGeography",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("message"), ..member("Message", 97) }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 128) }],
             payload: None,
             error: None,
             document: false,
@@ -387,13 +385,37 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
+    // 11
+    Shape {
+        name: "AvailabilityZoneGeographyList",
+        kind: ShapeKind::List { member: 10, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 12
+    Shape {
+        name: "AvailabilityZoneList",
+        kind: ShapeKind::List { member: 9, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 13
     Shape {
-        name: "AvailabilityZoneMessageList",
-        kind: ShapeKind::List { member: 12, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "AvailabilityZoneMessage",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("message"), ..member("Message", 128) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 14
+    Shape {
+        name: "AvailabilityZoneMessageList",
+        kind: ShapeKind::List { member: 13, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 15
     Shape {
         name: "AvailabilityZoneOptInStatus",
         kind: ShapeKind::String {
@@ -404,7 +426,7 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 15
+    // 16
     Shape {
         name: "AvailabilityZoneState",
         kind: ShapeKind::String {
@@ -415,11 +437,11 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 16
+    // 17
     Shape {
         name: "AvailabilityZoneSubGeography",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 97) }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 128) }],
             payload: None,
             error: None,
             document: false,
@@ -427,13 +449,36 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 17
+    // 18
     Shape {
         name: "AvailabilityZoneSubGeographyList",
-        kind: ShapeKind::List { member: 16, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 17, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 18
+    // 19
+    Shape {
+        name: "BlockDeviceMapping",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ebs"), ..member("Ebs", 54) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 128) },
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 128) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 20
+    Shape {
+        name: "BlockDeviceMappingList",
+        kind: ShapeKind::List { member: 19, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 21
     Shape {
         name: "BlockPublicAccessMode",
         kind: ShapeKind::String {
@@ -444,13 +489,13 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 19
+    // 22
     Shape {
         name: "BlockPublicAccessStates",
         kind: ShapeKind::Structure {
             members: &[Member {
                 location_name: Some("internetGatewayBlockMode"),
-                ..member("InternetGatewayBlockMode", 18)
+                ..member("InternetGatewayBlockMode", 21)
             }],
             payload: None,
             error: None,
@@ -459,87 +504,35 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 20
-    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
-    // 21
-    Shape {
-        name: "CoipPoolId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 22
-    Shape {
-        name: "CreateSecurityGroupRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 97) },
-                Member { required: true, ..member("GroupName", 97) },
-                member("VpcId", 131),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 113) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
     // 23
-    Shape {
-        name: "CreateSecurityGroupResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
-                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
+    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
     // 24
     Shape {
-        name: "CreateTagsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 82) },
-                Member { required: true, location_name: Some("Tag"), ..member("Tags", 111) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "BootModeValues",
+        kind: ShapeKind::String {
+            enum_values: &["legacy-bios", "uefi", "uefi-preferred"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 25
     Shape {
-        name: "DeleteSecurityGroupRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("GroupId", 90),
-                member("GroupName", 92),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "CoipPoolId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 26
     Shape {
-        name: "DeleteSecurityGroupResult",
+        name: "CreateSecurityGroupRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("return"), ..member("Return", 20) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 90) },
+                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 128) },
+                Member { required: true, ..member("GroupName", 128) },
+                member("VpcId", 167),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 145) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
             ],
             payload: None,
             error: None,
@@ -550,12 +543,12 @@ static SHAPES: [Shape; 139] = [
     },
     // 27
     Shape {
-        name: "DeleteTagsRequest",
+        name: "CreateSecurityGroupResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 82) },
-                Member { location_name: Some("tag"), ..member("Tags", 111) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 128) },
             ],
             payload: None,
             error: None,
@@ -566,11 +559,12 @@ static SHAPES: [Shape; 139] = [
     },
     // 28
     Shape {
-        name: "DescribeAccountAttributesRequest",
+        name: "CreateTagsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { location_name: Some("attributeName"), ..member("AttributeNames", 3) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 109) },
+                Member { required: true, location_name: Some("Tag"), ..member("Tags", 143) },
             ],
             payload: None,
             error: None,
@@ -580,6 +574,68 @@ static SHAPES: [Shape; 139] = [
         sensitive: false,
     },
     // 29
+    Shape {
+        name: "DeleteSecurityGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("GroupId", 118),
+                member("GroupName", 120),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 30
+    Shape {
+        name: "DeleteSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 23) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 118) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 31
+    Shape {
+        name: "DeleteTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 109) },
+                Member { location_name: Some("tag"), ..member("Tags", 143) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 32
+    Shape {
+        name: "DescribeAccountAttributesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("attributeName"), ..member("AttributeNames", 3) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 33
     Shape {
         name: "DescribeAccountAttributesResult",
         kind: ShapeKind::Structure {
@@ -591,83 +647,29 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 30
+    // 34
     Shape {
         name: "DescribeAvailabilityZonesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 138) },
-                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 137) },
-                member("AllAvailabilityZones", 20),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { location_name: Some("Filter"), ..member("Filters", 50) },
+                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 174) },
+                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 173) },
+                member("AllAvailabilityZones", 23),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
             ],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
         },
-        sensitive: false,
-    },
-    // 31
-    Shape {
-        name: "DescribeAvailabilityZonesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 11) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 32
-    Shape {
-        name: "DescribeRegionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("RegionName"), ..member("RegionNames", 79) },
-                member("AllRegions", 20),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { location_name: Some("Filter"), ..member("Filters", 50) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 33
-    Shape {
-        name: "DescribeRegionsResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 78) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 34
-    Shape {
-        name: "DescribeSecurityGroupsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
         sensitive: false,
     },
     // 35
     Shape {
-        name: "DescribeSecurityGroupsRequest",
+        name: "DescribeAvailabilityZonesResult",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("GroupId"), ..member("GroupIds", 55) },
-                Member { location_name: Some("GroupName"), ..member("GroupNames", 56) },
-                member("NextToken", 97),
-                member("MaxResults", 34),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { location_name: Some("Filter"), ..member("Filters", 50) },
-            ],
+            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 12) }],
             payload: None,
             error: None,
             document: false,
@@ -677,11 +679,18 @@ static SHAPES: [Shape; 139] = [
     },
     // 36
     Shape {
-        name: "DescribeSecurityGroupsResult",
+        name: "DescribeImagesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
-                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 91) },
+                Member { location_name: Some("ExecutableBy"), ..member("ExecutableUsers", 57) },
+                Member { location_name: Some("ImageId"), ..member("ImageIds", 70) },
+                Member { location_name: Some("Owner"), ..member("Owners", 92) },
+                member("IncludeDeprecated", 23),
+                member("IncludeDisabled", 23),
+                member("MaxResults", 79),
+                member("NextToken", 128),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
             ],
             payload: None,
             error: None,
@@ -692,20 +701,28 @@ static SHAPES: [Shape; 139] = [
     },
     // 37
     Shape {
-        name: "DescribeSubnetsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        name: "DescribeImagesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
+                Member { location_name: Some("imagesSet"), ..member("Images", 71) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 38
     Shape {
-        name: "DescribeSubnetsRequest",
+        name: "DescribeRegionsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("Filter"), ..member("Filters", 50) },
-                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 103) },
-                member("NextToken", 97),
-                member("MaxResults", 37),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("RegionName"), ..member("RegionNames", 106) },
+                member("AllRegions", 23),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
             ],
             payload: None,
             error: None,
@@ -716,12 +733,9 @@ static SHAPES: [Shape; 139] = [
     },
     // 39
     Shape {
-        name: "DescribeSubnetsResult",
+        name: "DescribeRegionsResult",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
-                Member { location_name: Some("subnetSet"), ..member("Subnets", 106) },
-            ],
+            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 105) }],
             payload: None,
             error: None,
             document: false,
@@ -731,28 +745,21 @@ static SHAPES: [Shape; 139] = [
     },
     // 40
     Shape {
-        name: "DescribeTagsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
-                Member { location_name: Some("Filter"), ..member("Filters", 50) },
-                Member { location_name: Some("maxResults"), ..member("MaxResults", 58) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "DescribeSecurityGroupsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
         sensitive: false,
     },
     // 41
     Shape {
-        name: "DescribeTagsResult",
+        name: "DescribeSecurityGroupsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 110) },
+                Member { location_name: Some("GroupId"), ..member("GroupIds", 64) },
+                Member { location_name: Some("GroupName"), ..member("GroupNames", 65) },
+                member("NextToken", 128),
+                member("MaxResults", 40),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
             ],
             payload: None,
             error: None,
@@ -763,20 +770,11 @@ static SHAPES: [Shape; 139] = [
     },
     // 42
     Shape {
-        name: "DescribeVpcsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
-        sensitive: false,
-    },
-    // 43
-    Shape {
-        name: "DescribeVpcsRequest",
+        name: "DescribeSecurityGroupsResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("Filter"), ..member("Filters", 50) },
-                Member { location_name: Some("VpcId"), ..member("VpcIds", 132) },
-                member("NextToken", 97),
-                member("MaxResults", 42),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
+                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 119) },
             ],
             payload: None,
             error: None,
@@ -785,13 +783,22 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
+    // 43
+    Shape {
+        name: "DescribeSubnetsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
     // 44
     Shape {
-        name: "DescribeVpcsResult",
+        name: "DescribeSubnetsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 97) },
-                Member { location_name: Some("vpcSet"), ..member("Vpcs", 135) },
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
+                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 134) },
+                member("NextToken", 128),
+                member("MaxResults", 43),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
             ],
             payload: None,
             error: None,
@@ -802,9 +809,12 @@ static SHAPES: [Shape; 139] = [
     },
     // 45
     Shape {
-        name: "DisableEbsEncryptionByDefaultRequest",
+        name: "DescribeSubnetsResult",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 20)],
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
+                Member { location_name: Some("subnetSet"), ..member("Subnets", 137) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -814,12 +824,14 @@ static SHAPES: [Shape; 139] = [
     },
     // 46
     Shape {
-        name: "DisableEbsEncryptionByDefaultResult",
+        name: "DescribeTagsRequest",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("ebsEncryptionByDefault"),
-                ..member("EbsEncryptionByDefault", 20)
-            }],
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 79) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -829,9 +841,12 @@ static SHAPES: [Shape; 139] = [
     },
     // 47
     Shape {
-        name: "EnableEbsEncryptionByDefaultRequest",
+        name: "DescribeTagsResult",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 20)],
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 142) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -841,24 +856,21 @@ static SHAPES: [Shape; 139] = [
     },
     // 48
     Shape {
-        name: "EnableEbsEncryptionByDefaultResult",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("ebsEncryptionByDefault"),
-                ..member("EbsEncryptionByDefault", 20)
-            }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "DescribeVpcsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
         sensitive: false,
     },
     // 49
     Shape {
-        name: "Filter",
+        name: "DescribeVpcsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Name", 97), Member { location_name: Some("Value"), ..member("Values", 118) }],
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 59) },
+                Member { location_name: Some("VpcId"), ..member("VpcIds", 168) },
+                member("NextToken", 128),
+                member("MaxResults", 48),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -868,15 +880,12 @@ static SHAPES: [Shape; 139] = [
     },
     // 50
     Shape {
-        name: "FilterList",
-        kind: ShapeKind::List { member: 49, member_name: Some("Filter"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 51
-    Shape {
-        name: "GetEbsDefaultKmsKeyIdRequest",
+        name: "DescribeVpcsResult",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 20)],
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
+                Member { location_name: Some("vpcSet"), ..member("Vpcs", 171) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -884,11 +893,17 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
+    // 51
+    Shape {
+        name: "DeviceType",
+        kind: ShapeKind::String { enum_values: &["ebs", "instance-store"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
     // 52
     Shape {
-        name: "GetEbsDefaultKmsKeyIdResult",
+        name: "DisableEbsEncryptionByDefaultRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 97) }],
+            members: &[member("DryRun", 23)],
             payload: None,
             error: None,
             document: false,
@@ -898,9 +913,12 @@ static SHAPES: [Shape; 139] = [
     },
     // 53
     Shape {
-        name: "GetEbsEncryptionByDefaultRequest",
+        name: "DisableEbsEncryptionByDefaultResult",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 20)],
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 23)
+            }],
             payload: None,
             error: None,
             document: false,
@@ -910,11 +928,22 @@ static SHAPES: [Shape; 139] = [
     },
     // 54
     Shape {
-        name: "GetEbsEncryptionByDefaultResult",
+        name: "EbsBlockDevice",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 20) },
-                Member { location_name: Some("sseType"), ..member("SseType", 88) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 23) },
+                Member { location_name: Some("iops"), ..member("Iops", 79) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 126) },
+                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 79) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 154) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 79) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 128) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 128) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 23) },
+                member("VolumeInitializationRate", 79),
+                member("AvailabilityZoneId", 128),
+                member("EbsCardIndex", 79),
             ],
             payload: None,
             error: None,
@@ -925,37 +954,9 @@ static SHAPES: [Shape; 139] = [
     },
     // 55
     Shape {
-        name: "GroupIdStringList",
-        kind: ShapeKind::List { member: 90, member_name: Some("groupId"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 56
-    Shape {
-        name: "GroupNameStringList",
-        kind: ShapeKind::List { member: 92, member_name: Some("GroupName"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 57
-    Shape {
-        name: "HostnameType",
-        kind: ShapeKind::String { enum_values: &["ip-name", "resource-name"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 58
-    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
-    // 59
-    Shape {
-        name: "IpPermission",
+        name: "EnableEbsEncryptionByDefaultRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 97) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 58) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 58) },
-                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 117) },
-                Member { location_name: Some("ipRanges"), ..member("IpRanges", 62) },
-                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 66) },
-                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 71) },
-            ],
+            members: &[member("DryRun", 23)],
             payload: None,
             error: None,
             document: false,
@@ -963,20 +964,68 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
+    // 56
+    Shape {
+        name: "EnableEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 23)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 57
+    Shape {
+        name: "ExecutableByStringList",
+        kind: ShapeKind::List {
+            member: 128,
+            member_name: Some("ExecutableBy"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 58
+    Shape {
+        name: "Filter",
+        kind: ShapeKind::Structure {
+            members: &[member("Name", 128), Member { location_name: Some("Value"), ..member("Values", 152) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 59
+    Shape {
+        name: "FilterList",
+        kind: ShapeKind::List { member: 58, member_name: Some("Filter"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 60
     Shape {
-        name: "IpPermissionList",
-        kind: ShapeKind::List { member: 59, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "GetEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 23)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 61
     Shape {
-        name: "IpRange",
+        name: "GetEbsDefaultKmsKeyIdResult",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("description"), ..member("Description", 97) },
-                Member { location_name: Some("cidrIp"), ..member("CidrIp", 97) },
-            ],
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) }],
             payload: None,
             error: None,
             document: false,
@@ -986,29 +1035,23 @@ static SHAPES: [Shape; 139] = [
     },
     // 62
     Shape {
-        name: "IpRangeList",
-        kind: ShapeKind::List { member: 61, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "GetEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 23)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 63
     Shape {
-        name: "IpSource",
-        kind: ShapeKind::String { enum_values: &["amazon", "byoip", "none"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 64
-    Shape {
-        name: "Ipv6AddressAttribute",
-        kind: ShapeKind::String { enum_values: &["public", "private"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 65
-    Shape {
-        name: "Ipv6Range",
+        name: "GetEbsEncryptionByDefaultResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 97) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 97) },
+                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 23) },
+                Member { location_name: Some("sseType"), ..member("SseType", 115) },
             ],
             payload: None,
             error: None,
@@ -1017,23 +1060,77 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
+    // 64
+    Shape {
+        name: "GroupIdStringList",
+        kind: ShapeKind::List { member: 118, member_name: Some("groupId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 65
+    Shape {
+        name: "GroupNameStringList",
+        kind: ShapeKind::List { member: 120, member_name: Some("GroupName"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 66
     Shape {
-        name: "Ipv6RangeList",
-        kind: ShapeKind::List { member: 65, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "HostnameType",
+        kind: ShapeKind::String { enum_values: &["ip-name", "resource-name"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 67
     Shape {
-        name: "KmsKeyId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "HypervisorType",
+        kind: ShapeKind::String { enum_values: &["ovm", "xen"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 68
     Shape {
-        name: "ModifyEbsDefaultKmsKeyIdRequest",
+        name: "Image",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("KmsKeyId", 67) }, member("DryRun", 20)],
+            members: &[
+                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 128) },
+                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 128) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 20) },
+                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 23) },
+                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 67) },
+                Member { location_name: Some("imageOwnerAlias"), ..member("ImageOwnerAlias", 128) },
+                Member { location_name: Some("name"), ..member("Name", 128) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 128) },
+                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 51) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 128) },
+                Member { location_name: Some("stateReason"), ..member("StateReason", 127) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 153) },
+                Member { location_name: Some("bootMode"), ..member("BootMode", 24) },
+                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 148) },
+                Member { location_name: Some("deprecationTime"), ..member("DeprecationTime", 128) },
+                Member { location_name: Some("imdsSupport"), ..member("ImdsSupport", 76) },
+                Member { location_name: Some("sourceInstanceId"), ..member("SourceInstanceId", 128) },
+                Member { location_name: Some("deregistrationProtection"), ..member("DeregistrationProtection", 128) },
+                Member { location_name: Some("lastLaunchedTime"), ..member("LastLaunchedTime", 128) },
+                Member { location_name: Some("imageAllowed"), ..member("ImageAllowed", 23) },
+                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 128) },
+                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 128) },
+                Member { location_name: Some("freeTierEligible"), ..member("FreeTierEligible", 23) },
+                Member { location_name: Some("publicSsmParameterName"), ..member("PublicSsmParameterName", 128) },
+                Member { location_name: Some("imageWatermarkSet"), ..member("ImageWatermarks", 75) },
+                Member { location_name: Some("scanResults"), ..member("ScanResults", 116) },
+                Member { location_name: Some("instanceTypeSpecification"), ..member("InstanceTypeSpecification", 78) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 128) },
+                Member { location_name: Some("imageLocation"), ..member("ImageLocation", 128) },
+                Member { location_name: Some("imageState"), ..member("State", 72) },
+                Member { location_name: Some("imageOwnerId"), ..member("OwnerId", 128) },
+                Member { location_name: Some("creationDate"), ..member("CreationDate", 128) },
+                Member { location_name: Some("isPublic"), ..member("Public", 23) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 99) },
+                Member { location_name: Some("architecture"), ..member("Architecture", 6) },
+                Member { location_name: Some("imageType"), ..member("ImageType", 73) },
+                Member { location_name: Some("kernelId"), ..member("KernelId", 128) },
+                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 128) },
+                Member { location_name: Some("platform"), ..member("Platform", 93) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1043,75 +1140,58 @@ static SHAPES: [Shape; 139] = [
     },
     // 69
     Shape {
-        name: "ModifyEbsDefaultKmsKeyIdResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 97) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "ImageId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 70
     Shape {
-        name: "PrefixListId",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("description"), ..member("Description", 97) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "ImageIdStringList",
+        kind: ShapeKind::List { member: 69, member_name: Some("ImageId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 71
     Shape {
-        name: "PrefixListIdList",
-        kind: ShapeKind::List { member: 70, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "ImageList",
+        kind: ShapeKind::List { member: 68, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 72
     Shape {
-        name: "PrefixListResourceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "ImageState",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "pending",
+                "available",
+                "invalid",
+                "deregistered",
+                "transient",
+                "failed",
+                "error",
+                "disabled",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 73
     Shape {
-        name: "PrivateDnsNameOptionsOnLaunch",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("hostnameType"), ..member("HostnameType", 57) },
-                Member {
-                    location_name: Some("enableResourceNameDnsARecord"),
-                    ..member("EnableResourceNameDnsARecord", 20)
-                },
-                Member {
-                    location_name: Some("enableResourceNameDnsAAAARecord"),
-                    ..member("EnableResourceNameDnsAAAARecord", 20)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "ImageTypeValues",
+        kind: ShapeKind::String { enum_values: &["machine", "kernel", "ramdisk"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 74
     Shape {
-        name: "ReferencedSecurityGroup",
+        name: "ImageWatermark",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
-                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 97) },
-                Member { location_name: Some("userId"), ..member("UserId", 97) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
-                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 97) },
+                Member { location_name: Some("watermarkKey"), ..member("WatermarkKey", 128) },
+                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 128) },
+                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 128) },
+                Member { location_name: Some("sourceImageCreationTime"), ..member("SourceImageCreationTime", 89) },
+                Member { location_name: Some("watermarkCreationTime"), ..member("WatermarkCreationTime", 89) },
             ],
             payload: None,
             error: None,
@@ -1122,13 +1202,35 @@ static SHAPES: [Shape; 139] = [
     },
     // 75
     Shape {
-        name: "Region",
+        name: "ImageWatermarkList",
+        kind: ShapeKind::List { member: 74, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 76
+    Shape {
+        name: "ImdsSupportValues",
+        kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 77
+    Shape {
+        name: "InstanceTypeItem",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instanceType"), ..member("InstanceType", 128) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 78
+    Shape {
+        name: "InstanceTypeSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 97) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 77) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 97) },
-                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 97) },
+                Member { location_name: Some("supportedInstanceTypeSet"), ..member("SupportedInstanceTypes", 139) },
+                Member { location_name: Some("unsupportedInstanceTypeSet"), ..member("UnsupportedInstanceTypes", 149) },
             ],
             payload: None,
             error: None,
@@ -1137,41 +1239,21 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 76
-    Shape {
-        name: "RegionGeography",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 97) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 77
-    Shape {
-        name: "RegionGeographyList",
-        kind: ShapeKind::List { member: 76, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 78
-    Shape {
-        name: "RegionList",
-        kind: ShapeKind::List { member: 75, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 79
-    Shape {
-        name: "RegionNameStringList",
-        kind: ShapeKind::List { member: 97, member_name: Some("RegionName"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
+    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
     // 80
     Shape {
-        name: "ResetEbsDefaultKmsKeyIdRequest",
+        name: "IpPermission",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 20)],
+            members: &[
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 128) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 79) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 79) },
+                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 151) },
+                Member { location_name: Some("ipRanges"), ..member("IpRanges", 83) },
+                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 87) },
+                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 95) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1181,9 +1263,18 @@ static SHAPES: [Shape; 139] = [
     },
     // 81
     Shape {
-        name: "ResetEbsDefaultKmsKeyIdResult",
+        name: "IpPermissionList",
+        kind: ShapeKind::List { member: 80, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 82
+    Shape {
+        name: "IpRange",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 97) }],
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("cidrIp"), ..member("CidrIp", 128) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1191,13 +1282,261 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 82
+    // 83
     Shape {
-        name: "ResourceIdList",
-        kind: ShapeKind::List { member: 114, member_name: None, flattened: false, min: None, max: None },
+        name: "IpRangeList",
+        kind: ShapeKind::List { member: 82, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 83
+    // 84
+    Shape {
+        name: "IpSource",
+        kind: ShapeKind::String { enum_values: &["amazon", "byoip", "none"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 85
+    Shape {
+        name: "Ipv6AddressAttribute",
+        kind: ShapeKind::String { enum_values: &["public", "private"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 86
+    Shape {
+        name: "Ipv6Range",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 87
+    Shape {
+        name: "Ipv6RangeList",
+        kind: ShapeKind::List { member: 86, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 88
+    Shape {
+        name: "KmsKeyId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 89
+    Shape { name: "MillisecondDateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
+    // 90
+    Shape {
+        name: "ModifyEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("KmsKeyId", 88) }, member("DryRun", 23)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 91
+    Shape {
+        name: "ModifyEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 92
+    Shape {
+        name: "OwnerStringList",
+        kind: ShapeKind::List { member: 128, member_name: Some("Owner"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 93
+    Shape {
+        name: "PlatformValues",
+        kind: ShapeKind::String { enum_values: &["Windows"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "PrefixListId",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "PrefixListIdList",
+        kind: ShapeKind::List { member: 94, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 96
+    Shape {
+        name: "PrefixListResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 97
+    Shape {
+        name: "PrivateDnsNameOptionsOnLaunch",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 66) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 23)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 23)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 98
+    Shape {
+        name: "ProductCode",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("productCode"), ..member("ProductCodeId", 128) },
+                Member { location_name: Some("type"), ..member("ProductCodeType", 100) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 99
+    Shape {
+        name: "ProductCodeList",
+        kind: ShapeKind::List { member: 98, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 100
+    Shape {
+        name: "ProductCodeValues",
+        kind: ShapeKind::String { enum_values: &["devpay", "marketplace"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 101
+    Shape {
+        name: "ReferencedSecurityGroup",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 128) },
+                Member { location_name: Some("userId"), ..member("UserId", 128) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 102
+    Shape {
+        name: "Region",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 128) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 104) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 128) },
+                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 103
+    Shape {
+        name: "RegionGeography",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("name"), ..member("Name", 128) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 104
+    Shape {
+        name: "RegionGeographyList",
+        kind: ShapeKind::List { member: 103, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 105
+    Shape {
+        name: "RegionList",
+        kind: ShapeKind::List { member: 102, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 106
+    Shape {
+        name: "RegionNameStringList",
+        kind: ShapeKind::List { member: 128, member_name: Some("RegionName"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 107
+    Shape {
+        name: "ResetEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 23)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 108
+    Shape {
+        name: "ResetEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 109
+    Shape {
+        name: "ResourceIdList",
+        kind: ShapeKind::List { member: 146, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 110
     Shape {
         name: "ResourceType",
         kind: ShapeKind::String {
@@ -1323,360 +1662,41 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 84
+    // 111
     Shape {
         name: "RevokeSecurityGroupIngressRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("CidrIp", 97),
-                member("FromPort", 58),
-                member("GroupId", 90),
-                member("GroupName", 92),
-                member("IpPermissions", 60),
-                member("IpProtocol", 97),
-                member("SourceSecurityGroupName", 97),
-                member("SourceSecurityGroupOwnerId", 97),
-                member("ToPort", 58),
-                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 95) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 20) },
+                member("CidrIp", 128),
+                member("FromPort", 79),
+                member("GroupId", 118),
+                member("GroupName", 120),
+                member("IpPermissions", 81),
+                member("IpProtocol", 128),
+                member("SourceSecurityGroupName", 128),
+                member("SourceSecurityGroupOwnerId", 128),
+                member("ToPort", 79),
+                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 123) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
             ],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
         },
-        sensitive: false,
-    },
-    // 85
-    Shape {
-        name: "RevokeSecurityGroupIngressResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("return"), ..member("Return", 20) },
-                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 60) },
-                Member {
-                    location_name: Some("revokedSecurityGroupRuleSet"),
-                    ..member("RevokedSecurityGroupRules", 87)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 86
-    Shape {
-        name: "RevokedSecurityGroupRule",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 94) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 90) },
-                Member { location_name: Some("isEgress"), ..member("IsEgress", 20) },
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 97) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 58) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 58) },
-                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 97) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 97) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 72) },
-                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 90) },
-                Member { location_name: Some("description"), ..member("Description", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 87
-    Shape {
-        name: "RevokedSecurityGroupRuleList",
-        kind: ShapeKind::List { member: 86, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 88
-    Shape {
-        name: "SSEType",
-        kind: ShapeKind::String { enum_values: &["sse-ebs", "sse-kms", "none"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 89
-    Shape {
-        name: "SecurityGroup",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
-                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 60) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
-                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 97) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 97) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 97) },
-                Member { location_name: Some("groupDescription"), ..member("Description", 97) },
-                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 60) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 90
-    Shape {
-        name: "SecurityGroupId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 91
-    Shape {
-        name: "SecurityGroupList",
-        kind: ShapeKind::List { member: 89, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 92
-    Shape {
-        name: "SecurityGroupName",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 93
-    Shape {
-        name: "SecurityGroupRule",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 94) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 90) },
-                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 97) },
-                Member { location_name: Some("isEgress"), ..member("IsEgress", 20) },
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 97) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 58) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 58) },
-                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 97) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 97) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 72) },
-                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 74) },
-                Member { location_name: Some("description"), ..member("Description", 97) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
-                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 94
-    Shape {
-        name: "SecurityGroupRuleId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 95
-    Shape {
-        name: "SecurityGroupRuleIdList",
-        kind: ShapeKind::List { member: 97, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 96
-    Shape {
-        name: "SecurityGroupRuleList",
-        kind: ShapeKind::List { member: 93, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 97
-    Shape {
-        name: "String",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 98
-    Shape {
-        name: "Subnet",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 97) },
-                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 58) },
-                Member {
-                    location_name: Some("mapCustomerOwnedIpOnLaunch"),
-                    ..member("MapCustomerOwnedIpOnLaunch", 20)
-                },
-                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 21) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 97) },
-                Member {
-                    location_name: Some("assignIpv6AddressOnCreation"),
-                    ..member("AssignIpv6AddressOnCreation", 20)
-                },
-                Member {
-                    location_name: Some("ipv6CidrBlockAssociationSet"),
-                    ..member("Ipv6CidrBlockAssociationSet", 105)
-                },
-                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
-                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 97) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 97) },
-                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 20) },
-                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 20) },
-                Member {
-                    location_name: Some("privateDnsNameOptionsOnLaunch"),
-                    ..member("PrivateDnsNameOptionsOnLaunch", 73)
-                },
-                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 19) },
-                Member { location_name: Some("type"), ..member("Type", 97) },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 97) },
-                Member { location_name: Some("state"), ..member("State", 107) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 97) },
-                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 58) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 97) },
-                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 20) },
-                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 20) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 99
-    Shape {
-        name: "SubnetCidrAssociationId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 100
-    Shape {
-        name: "SubnetCidrBlockState",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 101) },
-                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 101
-    Shape {
-        name: "SubnetCidrBlockStateCode",
-        kind: ShapeKind::String {
-            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 102
-    Shape {
-        name: "SubnetId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 103
-    Shape {
-        name: "SubnetIdStringList",
-        kind: ShapeKind::List { member: 102, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 104
-    Shape {
-        name: "SubnetIpv6CidrBlockAssociation",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 99) },
-                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 97) },
-                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 100) },
-                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 64) },
-                Member { location_name: Some("ipSource"), ..member("IpSource", 63) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 105
-    Shape {
-        name: "SubnetIpv6CidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 104, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 106
-    Shape {
-        name: "SubnetList",
-        kind: ShapeKind::List { member: 98, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 107
-    Shape {
-        name: "SubnetState",
-        kind: ShapeKind::String {
-            enum_values: &["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 108
-    Shape {
-        name: "Tag",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("key"), ..member("Key", 97) },
-                Member { location_name: Some("value"), ..member("Value", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 109
-    Shape {
-        name: "TagDescription",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("key"), ..member("Key", 97) },
-                Member { location_name: Some("resourceId"), ..member("ResourceId", 97) },
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 83) },
-                Member { location_name: Some("value"), ..member("Value", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 110
-    Shape {
-        name: "TagDescriptionList",
-        kind: ShapeKind::List { member: 109, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 111
-    Shape {
-        name: "TagList",
-        kind: ShapeKind::List { member: 108, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 112
     Shape {
-        name: "TagSpecification",
+        name: "RevokeSecurityGroupIngressResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 83) },
-                Member { location_name: Some("Tag"), ..member("Tags", 111) },
+                Member { location_name: Some("return"), ..member("Return", 23) },
+                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 81) },
+                Member {
+                    location_name: Some("revokedSecurityGroupRuleSet"),
+                    ..member("RevokedSecurityGroupRules", 114)
+                },
             ],
             payload: None,
             error: None,
@@ -1687,34 +1707,58 @@ static SHAPES: [Shape; 139] = [
     },
     // 113
     Shape {
-        name: "TagSpecificationList",
-        kind: ShapeKind::List { member: 112, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "RevokedSecurityGroupRule",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 122) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 118) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 23) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 128) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 79) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 79) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 128) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 128) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 96) },
+                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 118) },
+                Member { location_name: Some("description"), ..member("Description", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 114
     Shape {
-        name: "TaggableResourceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "RevokedSecurityGroupRuleList",
+        kind: ShapeKind::List { member: 113, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 115
     Shape {
-        name: "Tenancy",
-        kind: ShapeKind::String { enum_values: &["default", "dedicated", "host"], min: None, max: None, pattern: None },
+        name: "SSEType",
+        kind: ShapeKind::String { enum_values: &["sse-ebs", "sse-kms", "none"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 116
     Shape {
-        name: "UserIdGroupPair",
+        name: "ScanResults",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 97) },
-                Member { location_name: Some("userId"), ..member("UserId", 97) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 97) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 97) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
-                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 97) },
-                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 97) },
+                Member {
+                    location_name: Some("highestFindingSeverityLabel"),
+                    ..member("HighestFindingSeverityLabel", 125)
+                },
+                Member { location_name: Some("findingScanDate"), ..member("FindingScanDate", 89) },
+                Member {
+                    location_name: Some("informationalFixAvailableSince"),
+                    ..member("InformationalFixAvailableSince", 89)
+                },
+                Member { location_name: Some("lowFixAvailableSince"), ..member("LowFixAvailableSince", 89) },
+                Member { location_name: Some("mediumFixAvailableSince"), ..member("MediumFixAvailableSince", 89) },
+                Member { location_name: Some("highFixAvailableSince"), ..member("HighFixAvailableSince", 89) },
+                Member { location_name: Some("criticalFixAvailableSince"), ..member("CriticalFixAvailableSince", 89) },
             ],
             payload: None,
             error: None,
@@ -1725,153 +1769,113 @@ static SHAPES: [Shape; 139] = [
     },
     // 117
     Shape {
-        name: "UserIdGroupPairList",
-        kind: ShapeKind::List { member: 116, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroup",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
+                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 81) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 128) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 128) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 128) },
+                Member { location_name: Some("groupDescription"), ..member("Description", 128) },
+                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 81) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 118
     Shape {
-        name: "ValueStringList",
-        kind: ShapeKind::List { member: 97, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroupId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 119
     Shape {
-        name: "Vpc",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 97) },
-                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 115) },
-                Member {
-                    location_name: Some("ipv6CidrBlockAssociationSet"),
-                    ..member("Ipv6CidrBlockAssociationSet", 134)
-                },
-                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 121) },
-                Member { location_name: Some("isDefault"), ..member("IsDefault", 20) },
-                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 124) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
-                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 19) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 97) },
-                Member { location_name: Some("state"), ..member("State", 136) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 97) },
-                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecurityGroupList",
+        kind: ShapeKind::List { member: 117, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 120
     Shape {
-        name: "VpcCidrBlockAssociation",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 97) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 97) },
-                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 122) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecurityGroupName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 121
     Shape {
-        name: "VpcCidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 120, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroupRule",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 122) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 118) },
+                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 128) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 23) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 128) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 79) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 79) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 128) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 128) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 96) },
+                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 101) },
+                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 122
     Shape {
-        name: "VpcCidrBlockState",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 123) },
-                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecurityGroupRuleId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 123
     Shape {
-        name: "VpcCidrBlockStateCode",
-        kind: ShapeKind::String {
-            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "SecurityGroupRuleIdList",
+        kind: ShapeKind::List { member: 128, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 124
     Shape {
-        name: "VpcEncryptionControl",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("vpcId"), ..member("VpcId", 131) },
-                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 128) },
-                Member { location_name: Some("mode"), ..member("Mode", 129) },
-                Member { location_name: Some("state"), ..member("State", 130) },
-                Member { location_name: Some("stateMessage"), ..member("StateMessage", 97) },
-                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 127) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 111) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecurityGroupRuleList",
+        kind: ShapeKind::List { member: 121, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 125
     Shape {
-        name: "VpcEncryptionControlExclusion",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 126) },
-                Member { location_name: Some("stateMessage"), ..member("StateMessage", 97) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "SeverityLabel",
+        kind: ShapeKind::String {
+            enum_values: &["informational", "low", "medium", "high", "critical"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 126
     Shape {
-        name: "VpcEncryptionControlExclusionState",
-        kind: ShapeKind::String {
-            enum_values: &["enabling", "enabled", "disabling", "disabled"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "SnapshotId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 127
     Shape {
-        name: "VpcEncryptionControlExclusions",
+        name: "StateReason",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 125) },
-                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 125) },
-                Member { location_name: Some("natGateway"), ..member("NatGateway", 125) },
-                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 125) },
-                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 125) },
-                Member { location_name: Some("lambda"), ..member("Lambda", 125) },
-                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 125) },
-                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 125) },
-                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 125) },
-                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 125) },
+                Member { location_name: Some("code"), ..member("Code", 128) },
+                Member { location_name: Some("message"), ..member("Message", 128) },
             ],
             payload: None,
             error: None,
@@ -1882,17 +1886,445 @@ static SHAPES: [Shape; 139] = [
     },
     // 128
     Shape {
-        name: "VpcEncryptionControlId",
+        name: "String",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 129
     Shape {
+        name: "Subnet",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 128) },
+                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 79) },
+                Member {
+                    location_name: Some("mapCustomerOwnedIpOnLaunch"),
+                    ..member("MapCustomerOwnedIpOnLaunch", 23)
+                },
+                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 25) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 128) },
+                Member {
+                    location_name: Some("assignIpv6AddressOnCreation"),
+                    ..member("AssignIpv6AddressOnCreation", 23)
+                },
+                Member {
+                    location_name: Some("ipv6CidrBlockAssociationSet"),
+                    ..member("Ipv6CidrBlockAssociationSet", 136)
+                },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 128) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 128) },
+                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 23) },
+                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 23) },
+                Member {
+                    location_name: Some("privateDnsNameOptionsOnLaunch"),
+                    ..member("PrivateDnsNameOptionsOnLaunch", 97)
+                },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 22) },
+                Member { location_name: Some("type"), ..member("Type", 128) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 128) },
+                Member { location_name: Some("state"), ..member("State", 138) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 128) },
+                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 79) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 128) },
+                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 23) },
+                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 23) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 130
+    Shape {
+        name: "SubnetCidrAssociationId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 131
+    Shape {
+        name: "SubnetCidrBlockState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 132) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 132
+    Shape {
+        name: "SubnetCidrBlockStateCode",
+        kind: ShapeKind::String {
+            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 133
+    Shape {
+        name: "SubnetId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 134
+    Shape {
+        name: "SubnetIdStringList",
+        kind: ShapeKind::List { member: 133, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 135
+    Shape {
+        name: "SubnetIpv6CidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 130) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 128) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 131) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 85) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 84) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 136
+    Shape {
+        name: "SubnetIpv6CidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 135, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 137
+    Shape {
+        name: "SubnetList",
+        kind: ShapeKind::List { member: 129, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 138
+    Shape {
+        name: "SubnetState",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 139
+    Shape {
+        name: "SupportedInstanceTypeSet",
+        kind: ShapeKind::List { member: 77, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 140
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("key"), ..member("Key", 128) },
+                Member { location_name: Some("value"), ..member("Value", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 141
+    Shape {
+        name: "TagDescription",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("key"), ..member("Key", 128) },
+                Member { location_name: Some("resourceId"), ..member("ResourceId", 128) },
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 110) },
+                Member { location_name: Some("value"), ..member("Value", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 142
+    Shape {
+        name: "TagDescriptionList",
+        kind: ShapeKind::List { member: 141, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 143
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List { member: 140, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 144
+    Shape {
+        name: "TagSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 110) },
+                Member { location_name: Some("Tag"), ..member("Tags", 143) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 145
+    Shape {
+        name: "TagSpecificationList",
+        kind: ShapeKind::List { member: 144, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 146
+    Shape {
+        name: "TaggableResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 147
+    Shape {
+        name: "Tenancy",
+        kind: ShapeKind::String { enum_values: &["default", "dedicated", "host"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 148
+    Shape {
+        name: "TpmSupportValues",
+        kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 149
+    Shape {
+        name: "UnsupportedInstanceTypeSet",
+        kind: ShapeKind::List { member: 77, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 150
+    Shape {
+        name: "UserIdGroupPair",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("userId"), ..member("UserId", 128) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 128) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 128) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 151
+    Shape {
+        name: "UserIdGroupPairList",
+        kind: ShapeKind::List { member: 150, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 152
+    Shape {
+        name: "ValueStringList",
+        kind: ShapeKind::List { member: 128, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 153
+    Shape {
+        name: "VirtualizationType",
+        kind: ShapeKind::String { enum_values: &["hvm", "paravirtual"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 154
+    Shape {
+        name: "VolumeType",
+        kind: ShapeKind::String {
+            enum_values: &["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 155
+    Shape {
+        name: "Vpc",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 128) },
+                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 147) },
+                Member {
+                    location_name: Some("ipv6CidrBlockAssociationSet"),
+                    ..member("Ipv6CidrBlockAssociationSet", 170)
+                },
+                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 157) },
+                Member { location_name: Some("isDefault"), ..member("IsDefault", 23) },
+                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 160) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 22) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
+                Member { location_name: Some("state"), ..member("State", 172) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 128) },
+                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 156
+    Shape {
+        name: "VpcCidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 128) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 128) },
+                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 158) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 157
+    Shape {
+        name: "VpcCidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 156, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 158
+    Shape {
+        name: "VpcCidrBlockState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 159) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 159
+    Shape {
+        name: "VpcCidrBlockStateCode",
+        kind: ShapeKind::String {
+            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 160
+    Shape {
+        name: "VpcEncryptionControl",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("vpcId"), ..member("VpcId", 167) },
+                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 164) },
+                Member { location_name: Some("mode"), ..member("Mode", 165) },
+                Member { location_name: Some("state"), ..member("State", 166) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 128) },
+                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 163) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 161
+    Shape {
+        name: "VpcEncryptionControlExclusion",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 162) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 128) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 162
+    Shape {
+        name: "VpcEncryptionControlExclusionState",
+        kind: ShapeKind::String {
+            enum_values: &["enabling", "enabled", "disabling", "disabled"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 163
+    Shape {
+        name: "VpcEncryptionControlExclusions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 161) },
+                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 161) },
+                Member { location_name: Some("natGateway"), ..member("NatGateway", 161) },
+                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 161) },
+                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 161) },
+                Member { location_name: Some("lambda"), ..member("Lambda", 161) },
+                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 161) },
+                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 161) },
+                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 161) },
+                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 161) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 164
+    Shape {
+        name: "VpcEncryptionControlId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 165
+    Shape {
         name: "VpcEncryptionControlMode",
         kind: ShapeKind::String { enum_values: &["monitor", "enforce"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 130
+    // 166
     Shape {
         name: "VpcEncryptionControlState",
         kind: ShapeKind::String {
@@ -1913,30 +2345,30 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 131
+    // 167
     Shape {
         name: "VpcId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 132
+    // 168
     Shape {
         name: "VpcIdStringList",
-        kind: ShapeKind::List { member: 131, member_name: Some("VpcId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 167, member_name: Some("VpcId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 133
+    // 169
     Shape {
         name: "VpcIpv6CidrBlockAssociation",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 97) },
-                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 97) },
-                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 122) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 97) },
-                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 97) },
-                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 64) },
-                Member { location_name: Some("ipSource"), ..member("IpSource", 63) },
+                Member { location_name: Some("associationId"), ..member("AssociationId", 128) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 128) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 158) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 128) },
+                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 128) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 85) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 84) },
             ],
             payload: None,
             error: None,
@@ -1945,19 +2377,19 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 134
+    // 170
     Shape {
         name: "VpcIpv6CidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 133, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 169, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 135
+    // 171
     Shape {
         name: "VpcList",
-        kind: ShapeKind::List { member: 119, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 155, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 136
+    // 172
     Shape {
         name: "VpcState",
         kind: ShapeKind::String {
@@ -1968,16 +2400,16 @@ static SHAPES: [Shape; 139] = [
         },
         sensitive: false,
     },
-    // 137
+    // 173
     Shape {
         name: "ZoneIdStringList",
-        kind: ShapeKind::List { member: 97, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 128, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 138
+    // 174
     Shape {
         name: "ZoneNameStringList",
-        kind: ShapeKind::List { member: 97, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 128, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
 ];

@@ -87,6 +87,18 @@ impl ingot_core::Operation for DescribeAvailabilityZones {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `DescribeImages` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeImages;
+
+impl ingot_core::Operation for DescribeImages {
+    const NAME: &'static str = "DescribeImages";
+    const IAM_ACTION: &'static str = "ec2:DescribeImages";
+    type Input = super::types::DescribeImagesRequest;
+    type Output = super::types::DescribeImagesResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `DescribeRegions` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct DescribeRegions;
@@ -262,6 +274,7 @@ impl ingot_core::Service for crate::Ec2 {
             "DescribeAvailabilityZones" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeAvailabilityZones, Self>(self, ctx, input))
             }
+            "DescribeImages" => std::boxed::Box::pin(ingot_core::invoke::<DescribeImages, Self>(self, ctx, input)),
             "DescribeRegions" => std::boxed::Box::pin(ingot_core::invoke::<DescribeRegions, Self>(self, ctx, input)),
             "DescribeSecurityGroups" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeSecurityGroups, Self>(self, ctx, input))

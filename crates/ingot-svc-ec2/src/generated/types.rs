@@ -44,6 +44,40 @@ pub struct AccountAttributeValue {
     pub attribute_value: Option<String>,
 }
 
+/// The `ArchitectureValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ArchitectureValues {
+    #[serde(rename = "i386")]
+    I386,
+    #[serde(rename = "x86_64")]
+    X8664,
+    #[serde(rename = "arm64")]
+    Arm64,
+    #[serde(rename = "x86_64_mac")]
+    X8664Mac,
+    #[serde(rename = "arm64_mac")]
+    Arm64Mac,
+}
+
+impl ArchitectureValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::I386 => "i386",
+            Self::X8664 => "x86_64",
+            Self::Arm64 => "arm64",
+            Self::X8664Mac => "x86_64_mac",
+            Self::Arm64Mac => "arm64_mac",
+        }
+    }
+}
+
+impl std::fmt::Display for ArchitectureValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `AuthorizeSecurityGroupIngressRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AuthorizeSecurityGroupIngressRequest {
@@ -196,6 +230,19 @@ pub struct AvailabilityZoneSubGeography {
     pub name: Option<String>,
 }
 
+/// The `BlockDeviceMapping` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockDeviceMapping {
+    #[serde(rename = "Ebs", default, skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsBlockDevice>,
+    #[serde(rename = "NoDevice", default, skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+    #[serde(rename = "DeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", default, skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+}
+
 /// The `BlockPublicAccessMode` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BlockPublicAccessMode {
@@ -229,6 +276,34 @@ impl std::fmt::Display for BlockPublicAccessMode {
 pub struct BlockPublicAccessStates {
     #[serde(rename = "InternetGatewayBlockMode", default, skip_serializing_if = "Option::is_none")]
     pub internet_gateway_block_mode: Option<BlockPublicAccessMode>,
+}
+
+/// The `BootModeValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BootModeValues {
+    #[serde(rename = "legacy-bios")]
+    LegacyBios,
+    #[serde(rename = "uefi")]
+    Uefi,
+    #[serde(rename = "uefi-preferred")]
+    UefiPreferred,
+}
+
+impl BootModeValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::LegacyBios => "legacy-bios",
+            Self::Uefi => "uefi",
+            Self::UefiPreferred => "uefi-preferred",
+        }
+    }
+}
+
+impl std::fmt::Display for BootModeValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `CreateSecurityGroupRequest` structure.
@@ -335,6 +410,38 @@ pub struct DescribeAvailabilityZonesRequest {
 pub struct DescribeAvailabilityZonesResult {
     #[serde(rename = "AvailabilityZones", default, skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
+}
+
+/// The `DescribeImagesRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeImagesRequest {
+    #[serde(rename = "ExecutableUsers", default, skip_serializing_if = "Option::is_none")]
+    pub executable_users: Option<Vec<String>>,
+    #[serde(rename = "ImageIds", default, skip_serializing_if = "Option::is_none")]
+    pub image_ids: Option<Vec<String>>,
+    #[serde(rename = "Owners", default, skip_serializing_if = "Option::is_none")]
+    pub owners: Option<Vec<String>>,
+    #[serde(rename = "IncludeDeprecated", default, skip_serializing_if = "Option::is_none")]
+    pub include_deprecated: Option<bool>,
+    #[serde(rename = "IncludeDisabled", default, skip_serializing_if = "Option::is_none")]
+    pub include_disabled: Option<bool>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The `DescribeImagesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeImagesResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Images", default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<Image>>,
 }
 
 /// The `DescribeRegionsRequest` structure.
@@ -453,6 +560,31 @@ pub struct DescribeVpcsResult {
     pub vpcs: Option<Vec<Vpc>>,
 }
 
+/// The `DeviceType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum DeviceType {
+    #[serde(rename = "ebs")]
+    Ebs,
+    #[serde(rename = "instance-store")]
+    InstanceStore,
+}
+
+impl DeviceType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Ebs => "ebs",
+            Self::InstanceStore => "instance-store",
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `DisableEbsEncryptionByDefaultRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DisableEbsEncryptionByDefaultRequest {
@@ -465,6 +597,37 @@ pub struct DisableEbsEncryptionByDefaultRequest {
 pub struct DisableEbsEncryptionByDefaultResult {
     #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
     pub ebs_encryption_by_default: Option<bool>,
+}
+
+/// The `EbsBlockDevice` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EbsBlockDevice {
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", default, skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", default, skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<VolumeType>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "Throughput", default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "OutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "VolumeInitializationRate", default, skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "EbsCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
 }
 
 /// The `EnableEbsEncryptionByDefaultRequest` structure.
@@ -543,6 +706,242 @@ impl std::fmt::Display for HostnameType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The `HypervisorType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum HypervisorType {
+    #[serde(rename = "ovm")]
+    Ovm,
+    #[serde(rename = "xen")]
+    Xen,
+}
+
+impl HypervisorType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Ovm => "ovm",
+            Self::Xen => "xen",
+        }
+    }
+}
+
+impl std::fmt::Display for HypervisorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Image` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Image {
+    #[serde(rename = "PlatformDetails", default, skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<String>,
+    #[serde(rename = "UsageOperation", default, skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "EnaSupport", default, skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<bool>,
+    #[serde(rename = "Hypervisor", default, skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<HypervisorType>,
+    #[serde(rename = "ImageOwnerAlias", default, skip_serializing_if = "Option::is_none")]
+    pub image_owner_alias: Option<String>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "RootDeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    #[serde(rename = "RootDeviceType", default, skip_serializing_if = "Option::is_none")]
+    pub root_device_type: Option<DeviceType>,
+    #[serde(rename = "SriovNetSupport", default, skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<String>,
+    #[serde(rename = "StateReason", default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<StateReason>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VirtualizationType", default, skip_serializing_if = "Option::is_none")]
+    pub virtualization_type: Option<VirtualizationType>,
+    #[serde(rename = "BootMode", default, skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<BootModeValues>,
+    #[serde(rename = "TpmSupport", default, skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<TpmSupportValues>,
+    #[serde(rename = "DeprecationTime", default, skip_serializing_if = "Option::is_none")]
+    pub deprecation_time: Option<String>,
+    #[serde(rename = "ImdsSupport", default, skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<ImdsSupportValues>,
+    #[serde(rename = "SourceInstanceId", default, skip_serializing_if = "Option::is_none")]
+    pub source_instance_id: Option<String>,
+    #[serde(rename = "DeregistrationProtection", default, skip_serializing_if = "Option::is_none")]
+    pub deregistration_protection: Option<String>,
+    #[serde(rename = "LastLaunchedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_launched_time: Option<String>,
+    #[serde(rename = "ImageAllowed", default, skip_serializing_if = "Option::is_none")]
+    pub image_allowed: Option<bool>,
+    #[serde(rename = "SourceImageId", default, skip_serializing_if = "Option::is_none")]
+    pub source_image_id: Option<String>,
+    #[serde(rename = "SourceImageRegion", default, skip_serializing_if = "Option::is_none")]
+    pub source_image_region: Option<String>,
+    #[serde(rename = "FreeTierEligible", default, skip_serializing_if = "Option::is_none")]
+    pub free_tier_eligible: Option<bool>,
+    #[serde(rename = "PublicSsmParameterName", default, skip_serializing_if = "Option::is_none")]
+    pub public_ssm_parameter_name: Option<String>,
+    #[serde(rename = "ImageWatermarks", default, skip_serializing_if = "Option::is_none")]
+    pub image_watermarks: Option<Vec<ImageWatermark>>,
+    #[serde(rename = "ScanResults", default, skip_serializing_if = "Option::is_none")]
+    pub scan_results: Option<ScanResults>,
+    #[serde(rename = "InstanceTypeSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type_specification: Option<InstanceTypeSpecification>,
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "ImageLocation", default, skip_serializing_if = "Option::is_none")]
+    pub image_location: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ImageState>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "CreationDate", default, skip_serializing_if = "Option::is_none")]
+    pub creation_date: Option<String>,
+    #[serde(rename = "Public", default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    #[serde(rename = "ProductCodes", default, skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "Architecture", default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<ArchitectureValues>,
+    #[serde(rename = "ImageType", default, skip_serializing_if = "Option::is_none")]
+    pub image_type: Option<ImageTypeValues>,
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "RamdiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "Platform", default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<PlatformValues>,
+}
+
+/// The `ImageState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ImageState {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "invalid")]
+    Invalid,
+    #[serde(rename = "deregistered")]
+    Deregistered,
+    #[serde(rename = "transient")]
+    Transient,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "error")]
+    Error,
+    #[serde(rename = "disabled")]
+    Disabled,
+}
+
+impl ImageState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Available => "available",
+            Self::Invalid => "invalid",
+            Self::Deregistered => "deregistered",
+            Self::Transient => "transient",
+            Self::Failed => "failed",
+            Self::Error => "error",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for ImageState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ImageTypeValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ImageTypeValues {
+    #[serde(rename = "machine")]
+    Machine,
+    #[serde(rename = "kernel")]
+    Kernel,
+    #[serde(rename = "ramdisk")]
+    Ramdisk,
+}
+
+impl ImageTypeValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Machine => "machine",
+            Self::Kernel => "kernel",
+            Self::Ramdisk => "ramdisk",
+        }
+    }
+}
+
+impl std::fmt::Display for ImageTypeValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ImageWatermark` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImageWatermark {
+    #[serde(rename = "WatermarkKey", default, skip_serializing_if = "Option::is_none")]
+    pub watermark_key: Option<String>,
+    #[serde(rename = "SourceImageRegion", default, skip_serializing_if = "Option::is_none")]
+    pub source_image_region: Option<String>,
+    #[serde(rename = "SourceImageId", default, skip_serializing_if = "Option::is_none")]
+    pub source_image_id: Option<String>,
+    #[serde(rename = "SourceImageCreationTime", default, skip_serializing_if = "Option::is_none")]
+    pub source_image_creation_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "WatermarkCreationTime", default, skip_serializing_if = "Option::is_none")]
+    pub watermark_creation_time: Option<ingot_core::Timestamp>,
+}
+
+/// The `ImdsSupportValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ImdsSupportValues {
+    #[serde(rename = "v2.0")]
+    V20,
+}
+
+impl ImdsSupportValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::V20 => "v2.0",
+        }
+    }
+}
+
+impl std::fmt::Display for ImdsSupportValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceTypeItem` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceTypeItem {
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<String>,
+}
+
+/// The `InstanceTypeSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceTypeSpecification {
+    #[serde(rename = "SupportedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub supported_instance_types: Option<Vec<InstanceTypeItem>>,
+    #[serde(rename = "UnsupportedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub unsupported_instance_types: Option<Vec<InstanceTypeItem>>,
 }
 
 /// The `IpPermission` structure.
@@ -651,6 +1050,28 @@ pub struct ModifyEbsDefaultKmsKeyIdResult {
     pub kms_key_id: Option<String>,
 }
 
+/// The `PlatformValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PlatformValues {
+    #[serde(rename = "Windows")]
+    Windows,
+}
+
+impl PlatformValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Windows => "Windows",
+        }
+    }
+}
+
+impl std::fmt::Display for PlatformValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `PrefixListId` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrefixListId {
@@ -669,6 +1090,40 @@ pub struct PrivateDnsNameOptionsOnLaunch {
     pub enable_resource_name_dns_a_record: Option<bool>,
     #[serde(rename = "EnableResourceNameDnsAAAARecord", default, skip_serializing_if = "Option::is_none")]
     pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The `ProductCode` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ProductCode {
+    #[serde(rename = "ProductCodeId", default, skip_serializing_if = "Option::is_none")]
+    pub product_code_id: Option<String>,
+    #[serde(rename = "ProductCodeType", default, skip_serializing_if = "Option::is_none")]
+    pub product_code_type: Option<ProductCodeValues>,
+}
+
+/// The `ProductCodeValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ProductCodeValues {
+    #[serde(rename = "devpay")]
+    Devpay,
+    #[serde(rename = "marketplace")]
+    Marketplace,
+}
+
+impl ProductCodeValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Devpay => "devpay",
+            Self::Marketplace => "marketplace",
+        }
+    }
+}
+
+impl std::fmt::Display for ProductCodeValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `ReferencedSecurityGroup` structure.
@@ -1176,6 +1631,25 @@ impl std::fmt::Display for SSEType {
     }
 }
 
+/// The `ScanResults` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScanResults {
+    #[serde(rename = "HighestFindingSeverityLabel", default, skip_serializing_if = "Option::is_none")]
+    pub highest_finding_severity_label: Option<SeverityLabel>,
+    #[serde(rename = "FindingScanDate", default, skip_serializing_if = "Option::is_none")]
+    pub finding_scan_date: Option<ingot_core::Timestamp>,
+    #[serde(rename = "InformationalFixAvailableSince", default, skip_serializing_if = "Option::is_none")]
+    pub informational_fix_available_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "LowFixAvailableSince", default, skip_serializing_if = "Option::is_none")]
+    pub low_fix_available_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "MediumFixAvailableSince", default, skip_serializing_if = "Option::is_none")]
+    pub medium_fix_available_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "HighFixAvailableSince", default, skip_serializing_if = "Option::is_none")]
+    pub high_fix_available_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "CriticalFixAvailableSince", default, skip_serializing_if = "Option::is_none")]
+    pub critical_fix_available_since: Option<ingot_core::Timestamp>,
+}
+
 /// The `SecurityGroup` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SecurityGroup {
@@ -1230,6 +1704,49 @@ pub struct SecurityGroupRule {
     pub tags: Option<Vec<Tag>>,
     #[serde(rename = "SecurityGroupRuleArn", default, skip_serializing_if = "Option::is_none")]
     pub security_group_rule_arn: Option<String>,
+}
+
+/// The `SeverityLabel` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SeverityLabel {
+    #[serde(rename = "informational")]
+    Informational,
+    #[serde(rename = "low")]
+    Low,
+    #[serde(rename = "medium")]
+    Medium,
+    #[serde(rename = "high")]
+    High,
+    #[serde(rename = "critical")]
+    Critical,
+}
+
+impl SeverityLabel {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Informational => "informational",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for SeverityLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `StateReason` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StateReason {
+    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// The `Subnet` structure.
@@ -1437,6 +1954,28 @@ impl std::fmt::Display for Tenancy {
     }
 }
 
+/// The `TpmSupportValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TpmSupportValues {
+    #[serde(rename = "v2.0")]
+    V20,
+}
+
+impl TpmSupportValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::V20 => "v2.0",
+        }
+    }
+}
+
+impl std::fmt::Display for TpmSupportValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `UserIdGroupPair` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UserIdGroupPair {
@@ -1454,6 +1993,71 @@ pub struct UserIdGroupPair {
     pub vpc_peering_connection_id: Option<String>,
     #[serde(rename = "PeeringStatus", default, skip_serializing_if = "Option::is_none")]
     pub peering_status: Option<String>,
+}
+
+/// The `VirtualizationType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VirtualizationType {
+    #[serde(rename = "hvm")]
+    Hvm,
+    #[serde(rename = "paravirtual")]
+    Paravirtual,
+}
+
+impl VirtualizationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Hvm => "hvm",
+            Self::Paravirtual => "paravirtual",
+        }
+    }
+}
+
+impl std::fmt::Display for VirtualizationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `VolumeType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VolumeType {
+    #[serde(rename = "standard")]
+    Standard,
+    #[serde(rename = "io1")]
+    Io1,
+    #[serde(rename = "io2")]
+    Io2,
+    #[serde(rename = "gp2")]
+    Gp2,
+    #[serde(rename = "sc1")]
+    Sc1,
+    #[serde(rename = "st1")]
+    St1,
+    #[serde(rename = "gp3")]
+    Gp3,
+}
+
+impl VolumeType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Io1 => "io1",
+            Self::Io2 => "io2",
+            Self::Gp2 => "gp2",
+            Self::Sc1 => "sc1",
+            Self::St1 => "st1",
+            Self::Gp3 => "gp3",
+        }
+    }
+}
+
+impl std::fmt::Display for VolumeType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `Vpc` structure.
