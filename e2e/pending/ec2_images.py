@@ -14,8 +14,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from ec2_support import (AL2023_ARM, AL2023_X86, AL2_X86, AMAZON_OWNER, error, image, launched_image, public_ami,
-                         snapshots_of, wait_for, wait_image)
+from ec2_support import (AL2023_ARM, AL2023_X86, AL2_X86, AMAZON_OWNER, error, image, instance, launch,
+                         launched_image, public_ami, snapshots_of, wait_for, wait_image, wait_state)
 from conftest import Server
 from test_identity_acceptance import assume, org  # noqa: F401 (org is a fixture)
 
@@ -343,3 +343,32 @@ def test_copy_snapshot_re_encrypts_under_the_given_key(ingot, ec2, golden):
     described = wait_for(lambda: (s := ec2.describe_snapshots(SnapshotIds=[copy])["Snapshots"][0])["State"]
                          == "completed" and s)
     assert (described["Encrypted"], described["KmsKeyId"]) == (True, key["Arn"])
+
+
+def count_instances(ec2):
+    return sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
+
+
+@pytest.fixture(scope="module")
+def open_server():
+    # Open authentication: a 12-digit access key id signs as that account's root.
+    server = Server(["--auth", "open"])
+    server.access_key_id = server.account
+    yield server
+    server.close()
+
+
+def test_an_image_can_be_launched_by_another_account_only_once_it_has_launch_permission(open_server):
+    owner = open_server.client("ec2")
+    stranger = open_server.client("ec2", access_key_id="111122223333", secret_access_key="x")
+    made, _ = launched_image(owner, public_ami(open_server.client("ssm")), "private-image")
+    image_id = made["ImageId"]
+    before = count_instances(stranger)
+    assert error(stranger.run_instances, ImageId=image_id, InstanceType="t3.micro", MinCount=1, MaxCount=1) == (
+        "InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist", 400)
+    assert count_instances(stranger) == before
+    owner.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": "111122223333"}]})
+    instance_id = launch(stranger, image_id)
+    running = wait_state(stranger, instance_id, "running")
+    assert (running["ImageId"], instance(stranger, instance_id)["InstanceId"]) == (image_id, instance_id)
+    assert error(owner.describe_instances, InstanceIds=[instance_id])[0] == "InvalidInstanceID.NotFound"

@@ -527,17 +527,23 @@ pub fn aws_managed_key_policy(scope: &Scope, service: &str) -> String {
     let (partition, account, region) = (scope.partition(), scope.account.as_str(), scope.region.as_str());
     let dns_suffix = if partition == "aws-cn" { "amazonaws.com.cn" } else { "amazonaws.com" };
     let label = service.to_ascii_uppercase();
-    // EBS keys are used by EC2 on the caller's behalf: AWS's aws/ebs policy names EC2.
-    let via = if service == "ebs" { "ec2" } else { service };
+    // EBS keys are used by EC2 on the caller's behalf: AWS's aws/ebs policy names EC2, and lets
+    // the account's principals create the grants that attach volumes (its second revision).
+    let (via, revision) = if service == "ebs" { ("ec2", 2) } else { (service, 1) };
+    let mut actions = vec!["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"];
+    if service == "ebs" {
+        actions.push("kms:CreateGrant");
+    }
+    actions.push("kms:DescribeKey");
     let policy = serde_json::json!({
         "Version": "2012-10-17",
-        "Id": format!("auto-{service}-1"),
+        "Id": format!("auto-{service}-{revision}"),
         "Statement": [
             {
                 "Sid": format!("Allow access through {label} for all principals in the account that are authorized to use {label}"),
                 "Effect": "Allow",
                 "Principal": { "AWS": "*" },
-                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Action": actions,
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {

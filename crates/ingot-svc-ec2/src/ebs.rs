@@ -17,7 +17,8 @@ use ingot_core::{Access, Handler, RequestContext};
 /// The key new volumes are encrypted with when the account names none.
 pub const DEFAULT_EBS_KEY: &str = "alias/aws/ebs";
 
-async fn load(ctx: &RequestContext<'_>) -> Result<EbsDefaultsRecord, Ec2Error> {
+/// The account's EBS defaults in this region.
+pub async fn defaults(ctx: &RequestContext<'_>) -> Result<EbsDefaultsRecord, Ec2Error> {
     Ok(ctx.tx.get_record(&ebs_defaults_key(ctx.scope)).await?.unwrap_or_default())
 }
 
@@ -69,7 +70,7 @@ impl Handler<EnableEbsEncryptionByDefault> for Ec2 {
     ) -> Result<types::EnableEbsEncryptionByDefaultResult, Ec2Error> {
         authorize::<EnableEbsEncryptionByDefault>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
-        let mut record = load(ctx).await?;
+        let mut record = defaults(ctx).await?;
         if !record.encryption_by_default {
             record.encryption_by_default = true;
             save(ctx, &record);
@@ -86,7 +87,7 @@ impl Handler<DisableEbsEncryptionByDefault> for Ec2 {
     ) -> Result<types::DisableEbsEncryptionByDefaultResult, Ec2Error> {
         authorize::<DisableEbsEncryptionByDefault>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
-        let mut record = load(ctx).await?;
+        let mut record = defaults(ctx).await?;
         if record.encryption_by_default {
             record.encryption_by_default = false;
             save(ctx, &record);
@@ -103,7 +104,7 @@ impl Handler<GetEbsEncryptionByDefault> for Ec2 {
     ) -> Result<types::GetEbsEncryptionByDefaultResult, Ec2Error> {
         authorize::<GetEbsEncryptionByDefault>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
-        let record = load(ctx).await?;
+        let record = defaults(ctx).await?;
         Ok(types::GetEbsEncryptionByDefaultResult {
             ebs_encryption_by_default: Some(record.encryption_by_default),
             sse_type: None,
@@ -119,7 +120,7 @@ impl Handler<GetEbsDefaultKmsKeyId> for Ec2 {
     ) -> Result<types::GetEbsDefaultKmsKeyIdResult, Ec2Error> {
         authorize::<GetEbsDefaultKmsKeyId>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
-        let record = load(ctx).await?;
+        let record = defaults(ctx).await?;
         Ok(types::GetEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(&record)) })
     }
 }
@@ -142,7 +143,7 @@ impl Handler<ModifyEbsDefaultKmsKeyId> for Ec2 {
             ));
         }
         let arn = key_arn(ctx, &input.kms_key_id).await?.unwrap_or(input.kms_key_id);
-        let mut record = load(ctx).await?;
+        let mut record = defaults(ctx).await?;
         record.kms_key_id = Some(arn);
         save(ctx, &record);
         Ok(types::ModifyEbsDefaultKmsKeyIdResult { kms_key_id: Some(reported_key(&record)) })
@@ -157,7 +158,7 @@ impl Handler<ResetEbsDefaultKmsKeyId> for Ec2 {
     ) -> Result<types::ResetEbsDefaultKmsKeyIdResult, Ec2Error> {
         authorize::<ResetEbsDefaultKmsKeyId>(ctx, Access::any_resource()).await?;
         crate::dry_run(input.dry_run)?;
-        let mut record = load(ctx).await?;
+        let mut record = defaults(ctx).await?;
         if record.kms_key_id.take().is_some() {
             save(ctx, &record);
         }

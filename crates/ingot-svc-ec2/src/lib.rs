@@ -1,6 +1,7 @@
 //! Amazon EC2 (`ec2`): regions and Availability Zones, each account's default network (VPC,
 //! subnets, security groups), EBS encryption by default, tags, and the public images every
-//! region has. The accounts' own images, snapshots, instances and launch templates arrive next.
+//! region has, instances launched from them (directly or through launch templates). The
+//! accounts' own images and snapshots arrive next.
 //!
 //! It must not depend on HTTP, the gateway, or other service crates.
 //!
@@ -13,6 +14,9 @@
 //! | `security_groups.rs` | security groups and their ingress rules |
 //! | `ebs.rs` | EBS encryption by default and its key |
 //! | `images.rs` | DescribeImages: the public images every region has |
+//! | `instances.rs` | instances, their states on Ingot's clock, `resolve:ssm:` images |
+//! | `volumes.rs` | DescribeVolumes: the volumes launches made |
+//! | `launch_templates.rs` | launch templates and their versions |
 //! | `tags.rs` | CreateTags, DeleteTags, DescribeTags, TagSpecifications |
 //! | `filters.rs` | `Filter.N` matching |
 
@@ -21,11 +25,14 @@ mod ebs;
 mod filters;
 mod generated;
 mod images;
+mod instances;
+mod launch_templates;
 mod network;
 mod regions;
 mod security_groups;
 mod store;
 mod tags;
+mod volumes;
 
 pub use generated::{errors, model::MODEL, operations, types};
 
@@ -44,4 +51,9 @@ fn dry_run(flag: Option<bool>) -> Result<(), Ec2Error> {
         ));
     }
     Ok(())
+}
+
+/// The durable-job handlers of this service (instance state changes), for the job runner.
+pub fn job_handlers() -> Vec<std::sync::Arc<dyn ingot_jobs::JobHandler>> {
+    vec![std::sync::Arc::new(instances::InstanceStateJob)]
 }

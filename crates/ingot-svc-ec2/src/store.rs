@@ -8,7 +8,9 @@
 //! | `vpcs/VPC_ID` | [`VpcRecord`] | |
 //! | `subnets/SUBNET_ID` | [`SubnetRecord`] | |
 //! | `security-groups/GROUP_ID` | [`SecurityGroupRecord`]: the group and its rules | one read authorizes and changes a group |
-//! | `ebs-defaults` | [`EbsDefaultsRecord`]: encryption by default and its key | |
+//! | `ebs-defaults` | [`EbsDefaultsRecord`]: encryption by default and its key |
+//! | `instances/INSTANCE_ID` | [`InstanceRecord`]: an instance, its state and its volumes' ids |
+//! | `volumes/VOLUME_ID` | [`VolumeRecord`] | | |
 //!
 //! Every account and region has a default VPC (172.31.0.0/16) with a default subnet per
 //! Availability Zone and a default security group, as AWS gives every account. Their ids are
@@ -261,4 +263,112 @@ mod tests {
         assert_ne!(a, derived_id("vpc", &scope("444455556666", "us-east-1"), "default-vpc"));
         assert!(a.starts_with("vpc-") && a.len() == 21 && a[4..].bytes().all(|b| b.is_ascii_hexdigit()));
     }
+}
+
+/// An instance's metadata service options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataOptions {
+    /// `optional` or `required`.
+    pub http_tokens: String,
+    pub hop_limit: i32,
+    /// `enabled` or `disabled`.
+    pub http_endpoint: String,
+    /// `enabled` or `disabled`.
+    pub instance_metadata_tags: String,
+}
+
+/// A volume attached to an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceVolume {
+    pub device: String,
+    pub volume_id: String,
+    pub delete_on_termination: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceRecord {
+    pub id: String,
+    pub reservation_id: String,
+    pub owner: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub architecture: String,
+    pub key_name: Option<String>,
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+    pub private_ip: String,
+    /// (group id, group name)
+    pub security_groups: Vec<(String, String)>,
+    /// The instance profile attached: its ARN and id.
+    pub iam_instance_profile: Option<InstanceProfile>,
+    #[serde(default)]
+    pub tags: Tags,
+    pub user_data: Option<String>,
+    /// `pending`, `running`, `stopping`, `stopped`, `shutting-down`, `terminated`.
+    pub state: String,
+    pub state_reason: Option<(String, String)>,
+    pub transition_reason: String,
+    pub launch_time: Timestamp,
+    pub launch_index: i32,
+    pub root_device_name: String,
+    pub volumes: Vec<InstanceVolume>,
+    pub metadata: MetadataOptions,
+    pub disable_api_termination: bool,
+    pub disable_api_stop: bool,
+    /// `stop` or `terminate`.
+    pub shutdown_behavior: String,
+    pub client_token: Option<String>,
+}
+
+impl Record for InstanceRecord {
+    const KIND: &'static str = "ec2.instance";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VolumeRecord {
+    pub id: String,
+    pub size: i32,
+    pub snapshot_id: Option<String>,
+    pub availability_zone: String,
+    /// `creating`, `available`, `in-use`, `deleting`, `deleted`.
+    pub state: String,
+    pub volume_type: String,
+    pub encrypted: bool,
+    /// The key's ARN (or reference) when encrypted.
+    pub kms_key_id: Option<String>,
+    pub created: Timestamp,
+    /// (instance, device, delete on termination)
+    pub attachment: Option<(String, String, bool)>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Record for VolumeRecord {
+    const KIND: &'static str = "ec2.volume";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+pub fn instance_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["instances/", id].concat())
+}
+
+pub fn instances_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "instances/")
+}
+
+pub fn volume_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["volumes/", id].concat())
+}
+
+pub fn volumes_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "volumes/")
+}
+
+/// An IAM instance profile as an instance reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InstanceProfile {
+    pub arn: String,
+    pub id: String,
 }

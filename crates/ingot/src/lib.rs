@@ -48,7 +48,13 @@ pub fn authorizer() -> Arc<dyn Authorizer> {
 
 /// The handler of every kind of job the services schedule (see `ingot_jobs`).
 pub fn job_handlers() -> Vec<Arc<dyn JobHandler>> {
-    [ingot_svc_ssm::job_handlers(), ingot_svc_organizations::job_handlers(), ingot_svc_kms::job_handlers()].concat()
+    [
+        ingot_svc_ssm::job_handlers(),
+        ingot_svc_organizations::job_handlers(),
+        ingot_svc_kms::job_handlers(),
+        ingot_svc_ec2::job_handlers(),
+    ]
+    .concat()
 }
 
 /// A started server: where it listens, what it created, and how to stop it.

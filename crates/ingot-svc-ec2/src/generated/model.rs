@@ -16,14 +16,36 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 20] = [
+static OPERATIONS: [OperationModel; 37] = [
     OperationModel {
         name: "AuthorizeSecurityGroupIngress",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(7),
-        output: Some(8),
+        input: Some(24),
+        output: Some(25),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CreateLaunchTemplate",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(66),
+        output: Some(67),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CreateLaunchTemplateVersion",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(68),
+        output: Some(69),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -33,8 +55,8 @@ static OPERATIONS: [OperationModel; 20] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(26),
-        output: Some(27),
+        input: Some(70),
+        output: Some(71),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -44,8 +66,30 @@ static OPERATIONS: [OperationModel; 20] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(28),
+        input: Some(72),
         output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeleteLaunchTemplate",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(77),
+        output: Some(78),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeleteLaunchTemplateVersions",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(79),
+        output: Some(84),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -55,8 +99,8 @@ static OPERATIONS: [OperationModel; 20] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(29),
-        output: Some(30),
+        input: Some(85),
+        output: Some(86),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -66,7 +110,7 @@ static OPERATIONS: [OperationModel; 20] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(31),
+        input: Some(87),
         output: None,
         result_wrapper: None,
         errors: &[],
@@ -77,135 +121,14 @@ static OPERATIONS: [OperationModel; 20] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(32),
-        output: Some(33),
+        input: Some(88),
+        output: Some(89),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
         name: "DescribeAvailabilityZones",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(34),
-        output: Some(35),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeImages",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(36),
-        output: Some(37),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeRegions",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(38),
-        output: Some(39),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeSecurityGroups",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(41),
-        output: Some(42),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeSubnets",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(44),
-        output: Some(45),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeTags",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(46),
-        output: Some(47),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeVpcs",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(49),
-        output: Some(50),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DisableEbsEncryptionByDefault",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(52),
-        output: Some(53),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "EnableEbsEncryptionByDefault",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(55),
-        output: Some(56),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "GetEbsDefaultKmsKeyId",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(60),
-        output: Some(61),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "GetEbsEncryptionByDefault",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(62),
-        output: Some(63),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "ModifyEbsDefaultKmsKeyId",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
@@ -216,7 +139,84 @@ static OPERATIONS: [OperationModel; 20] = [
         canonical_json_is_wire: false,
     },
     OperationModel {
-        name: "ResetEbsDefaultKmsKeyId",
+        name: "DescribeImages",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(92),
+        output: Some(93),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeInstanceAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(94),
+        output: Some(182),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeInstanceStatus",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(95),
+        output: Some(96),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(97),
+        output: Some(98),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeLaunchTemplateVersions",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(99),
+        output: Some(100),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeLaunchTemplates",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(102),
+        output: Some(103),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeRegions",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(104),
+        output: Some(105),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSecurityGroups",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
@@ -227,26 +227,213 @@ static OPERATIONS: [OperationModel; 20] = [
         canonical_json_is_wire: false,
     },
     OperationModel {
+        name: "DescribeSubnets",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(110),
+        output: Some(111),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeTags",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(112),
+        output: Some(113),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeVolumes",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(114),
+        output: Some(115),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeVpcs",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(117),
+        output: Some(118),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DisableEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(120),
+        output: Some(121),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "EnableEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(144),
+        output: Some(145),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "GetEbsDefaultKmsKeyId",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(155),
+        output: Some(156),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "GetEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(157),
+        output: Some(158),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ModifyEbsDefaultKmsKeyId",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(359),
+        output: Some(360),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ModifyInstanceAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(361),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ModifyLaunchTemplate",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(363),
+        output: Some(364),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "RebootInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(398),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ResetEbsDefaultKmsKeyId",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(408),
+        output: Some(409),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
         name: "RevokeSecurityGroupIngress",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(111),
-        output: Some(112),
+        input: Some(414),
+        output: Some(415),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "RunInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(419),
+        output: Some(406),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "StartInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(450),
+        output: Some(451),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "StopInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(455),
+        output: Some(456),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "TerminateInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(478),
+        output: Some(479),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
 ];
 
-static SHAPES: [Shape; 175] = [
+static SHAPES: [Shape; 523] = [
     // 0
     Shape {
-        name: "AccountAttribute",
+        name: "AcceleratorCount",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("attributeName"), ..member("AttributeName", 128) },
-                Member { location_name: Some("attributeValueSet"), ..member("AttributeValues", 5) },
+                Member { location_name: Some("min"), ..member("Min", 252) },
+                Member { location_name: Some("max"), ..member("Max", 252) },
             ],
             payload: None,
             error: None,
@@ -257,11 +444,136 @@ static SHAPES: [Shape; 175] = [
     },
     // 1
     Shape {
-        name: "AccountAttributeList",
-        kind: ShapeKind::List { member: 0, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "AcceleratorCountRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 252), member("Max", 252)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 2
+    Shape {
+        name: "AcceleratorManufacturer",
+        kind: ShapeKind::String {
+            enum_values: &["amazon-web-services", "amd", "nvidia", "xilinx", "habana"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 3
+    Shape {
+        name: "AcceleratorManufacturerSet",
+        kind: ShapeKind::List { member: 2, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 4
+    Shape {
+        name: "AcceleratorName",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "a100",
+                "inferentia",
+                "k520",
+                "k80",
+                "m60",
+                "radeon-pro-v520",
+                "t4",
+                "vu9p",
+                "v100",
+                "a10g",
+                "h100",
+                "t4g",
+                "l40s",
+                "l4",
+                "gaudi-hl-205",
+                "inferentia2",
+                "trainium",
+                "trainium2",
+                "u30",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 5
+    Shape {
+        name: "AcceleratorNameSet",
+        kind: ShapeKind::List { member: 4, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 6
+    Shape {
+        name: "AcceleratorTotalMemoryMiB",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 252) },
+                Member { location_name: Some("max"), ..member("Max", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 7
+    Shape {
+        name: "AcceleratorTotalMemoryMiBRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 252), member("Max", 252)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 8
+    Shape {
+        name: "AcceleratorType",
+        kind: ShapeKind::String {
+            enum_values: &["gpu", "fpga", "inference", "media"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 9
+    Shape {
+        name: "AcceleratorTypeSet",
+        kind: ShapeKind::List { member: 8, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 10
+    Shape {
+        name: "AccountAttribute",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attributeName"), ..member("AttributeName", 457) },
+                Member { location_name: Some("attributeValueSet"), ..member("AttributeValues", 15) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 11
+    Shape {
+        name: "AccountAttributeList",
+        kind: ShapeKind::List { member: 10, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 12
     Shape {
         name: "AccountAttributeName",
         kind: ShapeKind::String {
@@ -272,176 +584,23 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 3
-    Shape {
-        name: "AccountAttributeNameStringList",
-        kind: ShapeKind::List { member: 2, member_name: Some("attributeName"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 4
-    Shape {
-        name: "AccountAttributeValue",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 128) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 5
-    Shape {
-        name: "AccountAttributeValueList",
-        kind: ShapeKind::List { member: 4, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 6
-    Shape {
-        name: "ArchitectureValues",
-        kind: ShapeKind::String {
-            enum_values: &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 7
-    Shape {
-        name: "AuthorizeSecurityGroupIngressRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("CidrIp", 128),
-                member("FromPort", 79),
-                member("GroupId", 118),
-                member("GroupName", 120),
-                member("IpPermissions", 81),
-                member("IpProtocol", 128),
-                member("SourceSecurityGroupName", 128),
-                member("SourceSecurityGroupOwnerId", 128),
-                member("ToPort", 79),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 145) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 8
-    Shape {
-        name: "AuthorizeSecurityGroupIngressResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("return"), ..member("Return", 23) },
-                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 124) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 9
-    Shape {
-        name: "AvailabilityZone",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 15) },
-                Member { location_name: Some("messageSet"), ..member("Messages", 14) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 128) },
-                Member { location_name: Some("zoneName"), ..member("ZoneName", 128) },
-                Member { location_name: Some("zoneId"), ..member("ZoneId", 128) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 128) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 128) },
-                Member { location_name: Some("zoneType"), ..member("ZoneType", 128) },
-                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 128) },
-                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 128) },
-                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 128) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 11) },
-                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 18) },
-                Member { location_name: Some("zoneState"), ..member("State", 16) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 10
-    Shape {
-        name: "AvailabilityZoneGeography",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 128) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 11
-    Shape {
-        name: "AvailabilityZoneGeographyList",
-        kind: ShapeKind::List { member: 10, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 12
-    Shape {
-        name: "AvailabilityZoneList",
-        kind: ShapeKind::List { member: 9, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 13
     Shape {
-        name: "AvailabilityZoneMessage",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("message"), ..member("Message", 128) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "AccountAttributeNameStringList",
+        kind: ShapeKind::List {
+            member: 12,
+            member_name: Some("attributeName"),
+            flattened: false,
+            min: None,
+            max: None,
         },
         sensitive: false,
     },
     // 14
     Shape {
-        name: "AvailabilityZoneMessageList",
-        kind: ShapeKind::List { member: 13, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 15
-    Shape {
-        name: "AvailabilityZoneOptInStatus",
-        kind: ShapeKind::String {
-            enum_values: &["opt-in-not-required", "opted-in", "not-opted-in"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 16
-    Shape {
-        name: "AvailabilityZoneState",
-        kind: ShapeKind::String {
-            enum_values: &["available", "information", "impaired", "unavailable", "constrained"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 17
-    Shape {
-        name: "AvailabilityZoneSubGeography",
+        name: "AccountAttributeValue",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 128) }],
+            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -449,21 +608,42 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
+    // 15
+    Shape {
+        name: "AccountAttributeValueList",
+        kind: ShapeKind::List { member: 14, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 16
+    Shape {
+        name: "AllowedInstanceType",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(1),
+            max: Some(30),
+            pattern: Some(r#"[a-zA-Z0-9\.\*\-]+"#),
+        },
+        sensitive: false,
+    },
+    // 17
+    Shape {
+        name: "AllowedInstanceTypeSet",
+        kind: ShapeKind::List { member: 16, member_name: Some("item"), flattened: false, min: Some(0), max: Some(400) },
+        sensitive: false,
+    },
     // 18
     Shape {
-        name: "AvailabilityZoneSubGeographyList",
-        kind: ShapeKind::List { member: 17, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "AmdSevSnpSpecification",
+        kind: ShapeKind::String { enum_values: &["enabled", "disabled"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 19
     Shape {
-        name: "BlockDeviceMapping",
+        name: "ApplicationStatusSummary",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ebs"), ..member("Ebs", 54) },
-                Member { location_name: Some("noDevice"), ..member("NoDevice", 128) },
-                Member { location_name: Some("deviceName"), ..member("DeviceName", 128) },
-                Member { location_name: Some("virtualName"), ..member("VirtualName", 128) },
+                Member { location_name: Some("status"), ..member("Status", 468) },
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 358) },
             ],
             payload: None,
             error: None,
@@ -474,15 +654,20 @@ static SHAPES: [Shape; 175] = [
     },
     // 20
     Shape {
-        name: "BlockDeviceMappingList",
-        kind: ShapeKind::List { member: 19, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "ArchitectureValues",
+        kind: ShapeKind::String {
+            enum_values: &["i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 21
     Shape {
-        name: "BlockPublicAccessMode",
+        name: "AttachmentStatus",
         kind: ShapeKind::String {
-            enum_values: &["off", "block-bidirectional", "block-ingress"],
+            enum_values: &["attaching", "attached", "detaching", "detached"],
             min: None,
             max: None,
             pattern: None,
@@ -491,12 +676,9 @@ static SHAPES: [Shape; 175] = [
     },
     // 22
     Shape {
-        name: "BlockPublicAccessStates",
+        name: "AttributeBooleanValue",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("internetGatewayBlockMode"),
-                ..member("InternetGatewayBlockMode", 21)
-            }],
+            members: &[Member { location_name: Some("value"), ..member("Value", 47) }],
             payload: None,
             error: None,
             document: false,
@@ -505,34 +687,75 @@ static SHAPES: [Shape; 175] = [
         sensitive: false,
     },
     // 23
-    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
+    Shape {
+        name: "AttributeValue",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("value"), ..member("Value", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
     // 24
     Shape {
-        name: "BootModeValues",
-        kind: ShapeKind::String {
-            enum_values: &["legacy-bios", "uefi", "uefi-preferred"],
-            min: None,
-            max: None,
-            pattern: None,
+        name: "AuthorizeSecurityGroupIngressRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("CidrIp", 457),
+                member("FromPort", 252),
+                member("GroupId", 435),
+                member("GroupName", 438),
+                member("IpPermissions", 254),
+                member("IpProtocol", 457),
+                member("SourceSecurityGroupName", 457),
+                member("SourceSecurityGroupOwnerId", 457),
+                member("ToPort", 252),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 25
     Shape {
-        name: "CoipPoolId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "AuthorizeSecurityGroupIngressResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 47) },
+                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 442) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 26
     Shape {
-        name: "CreateSecurityGroupRequest",
+        name: "AvailabilityZone",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 128) },
-                Member { required: true, ..member("GroupName", 128) },
-                member("VpcId", 167),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 145) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 33) },
+                Member { location_name: Some("messageSet"), ..member("Messages", 32) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 457) },
+                Member { location_name: Some("zoneName"), ..member("ZoneName", 457) },
+                Member { location_name: Some("zoneId"), ..member("ZoneId", 457) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 457) },
+                Member { location_name: Some("zoneType"), ..member("ZoneType", 457) },
+                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 457) },
+                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 457) },
+                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 457) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 28) },
+                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 36) },
+                Member { location_name: Some("zoneState"), ..member("State", 34) },
             ],
             payload: None,
             error: None,
@@ -543,13 +766,9 @@ static SHAPES: [Shape; 175] = [
     },
     // 27
     Shape {
-        name: "CreateSecurityGroupResult",
+        name: "AvailabilityZoneGeography",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
-                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 128) },
-            ],
+            members: &[Member { location_name: Some("name"), ..member("Name", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -559,60 +778,27 @@ static SHAPES: [Shape; 175] = [
     },
     // 28
     Shape {
-        name: "CreateTagsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 109) },
-                Member { required: true, location_name: Some("Tag"), ..member("Tags", 143) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AvailabilityZoneGeographyList",
+        kind: ShapeKind::List { member: 27, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 29
     Shape {
-        name: "DeleteSecurityGroupRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("GroupId", 118),
-                member("GroupName", 120),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AvailabilityZoneId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 30
     Shape {
-        name: "DeleteSecurityGroupResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("return"), ..member("Return", 23) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 118) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AvailabilityZoneList",
+        kind: ShapeKind::List { member: 26, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 31
     Shape {
-        name: "DeleteTagsRequest",
+        name: "AvailabilityZoneMessage",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 109) },
-                Member { location_name: Some("tag"), ..member("Tags", 143) },
-            ],
+            members: &[Member { location_name: Some("message"), ..member("Message", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -622,54 +808,37 @@ static SHAPES: [Shape; 175] = [
     },
     // 32
     Shape {
-        name: "DescribeAccountAttributesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { location_name: Some("attributeName"), ..member("AttributeNames", 3) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AvailabilityZoneMessageList",
+        kind: ShapeKind::List { member: 31, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 33
     Shape {
-        name: "DescribeAccountAttributesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("accountAttributeSet"), ..member("AccountAttributes", 1) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "AvailabilityZoneOptInStatus",
+        kind: ShapeKind::String {
+            enum_values: &["opt-in-not-required", "opted-in", "not-opted-in"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 34
     Shape {
-        name: "DescribeAvailabilityZonesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 174) },
-                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 173) },
-                member("AllAvailabilityZones", 23),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "AvailabilityZoneState",
+        kind: ShapeKind::String {
+            enum_values: &["available", "information", "impaired", "unavailable", "constrained"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 35
     Shape {
-        name: "DescribeAvailabilityZonesResult",
+        name: "AvailabilityZoneSubGeography",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 12) }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -679,50 +848,28 @@ static SHAPES: [Shape; 175] = [
     },
     // 36
     Shape {
-        name: "DescribeImagesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ExecutableBy"), ..member("ExecutableUsers", 57) },
-                Member { location_name: Some("ImageId"), ..member("ImageIds", 70) },
-                Member { location_name: Some("Owner"), ..member("Owners", 92) },
-                member("IncludeDeprecated", 23),
-                member("IncludeDisabled", 23),
-                member("MaxResults", 79),
-                member("NextToken", 128),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "AvailabilityZoneSubGeographyList",
+        kind: ShapeKind::List { member: 35, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 37
     Shape {
-        name: "DescribeImagesResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
-                Member { location_name: Some("imagesSet"), ..member("Images", 71) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "BareMetal",
+        kind: ShapeKind::String {
+            enum_values: &["included", "required", "excluded"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 38
     Shape {
-        name: "DescribeRegionsRequest",
+        name: "BaselineEbsBandwidthMbps",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("RegionName"), ..member("RegionNames", 106) },
-                member("AllRegions", 23),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
+                Member { location_name: Some("min"), ..member("Min", 252) },
+                Member { location_name: Some("max"), ..member("Max", 252) },
             ],
             payload: None,
             error: None,
@@ -733,9 +880,9 @@ static SHAPES: [Shape; 175] = [
     },
     // 39
     Shape {
-        name: "DescribeRegionsResult",
+        name: "BaselineEbsBandwidthMbpsRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 105) }],
+            members: &[member("Min", 252), member("Max", 252)],
             payload: None,
             error: None,
             document: false,
@@ -745,22 +892,21 @@ static SHAPES: [Shape; 175] = [
     },
     // 40
     Shape {
-        name: "DescribeSecurityGroupsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        name: "BaselinePerformanceFactors",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("cpu"), ..member("Cpu", 64) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 41
     Shape {
-        name: "DescribeSecurityGroupsRequest",
+        name: "BaselinePerformanceFactorsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("GroupId"), ..member("GroupIds", 64) },
-                Member { location_name: Some("GroupName"), ..member("GroupNames", 65) },
-                member("NextToken", 128),
-                member("MaxResults", 40),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
-            ],
+            members: &[member("Cpu", 65)],
             payload: None,
             error: None,
             document: false,
@@ -770,11 +916,13 @@ static SHAPES: [Shape; 175] = [
     },
     // 42
     Shape {
-        name: "DescribeSecurityGroupsResult",
+        name: "BlockDeviceMapping",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
-                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 119) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 123) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 457) },
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 457) },
             ],
             payload: None,
             error: None,
@@ -785,53 +933,41 @@ static SHAPES: [Shape; 175] = [
     },
     // 43
     Shape {
-        name: "DescribeSubnetsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        name: "BlockDeviceMappingList",
+        kind: ShapeKind::List { member: 42, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 44
     Shape {
-        name: "DescribeSubnetsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
-                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 134) },
-                member("NextToken", 128),
-                member("MaxResults", 43),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "BlockDeviceMappingRequestList",
+        kind: ShapeKind::List {
+            member: 42,
+            member_name: Some("BlockDeviceMapping"),
+            flattened: false,
+            min: None,
+            max: None,
         },
         sensitive: false,
     },
     // 45
     Shape {
-        name: "DescribeSubnetsResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
-                Member { location_name: Some("subnetSet"), ..member("Subnets", 137) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "BlockPublicAccessMode",
+        kind: ShapeKind::String {
+            enum_values: &["off", "block-bidirectional", "block-ingress"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 46
     Shape {
-        name: "DescribeTagsRequest",
+        name: "BlockPublicAccessStates",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
-                Member { location_name: Some("maxResults"), ..member("MaxResults", 79) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
-            ],
+            members: &[Member {
+                location_name: Some("internetGatewayBlockMode"),
+                ..member("InternetGatewayBlockMode", 45)
+            }],
             payload: None,
             error: None,
             document: false,
@@ -840,70 +976,51 @@ static SHAPES: [Shape; 175] = [
         sensitive: false,
     },
     // 47
-    Shape {
-        name: "DescribeTagsResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 142) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
+    Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
     // 48
     Shape {
-        name: "DescribeVpcsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        name: "BootModeValues",
+        kind: ShapeKind::String {
+            enum_values: &["legacy-bios", "uefi", "uefi-preferred"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 49
     Shape {
-        name: "DescribeVpcsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("Filter"), ..member("Filters", 59) },
-                Member { location_name: Some("VpcId"), ..member("VpcIds", 168) },
-                member("NextToken", 128),
-                member("MaxResults", 48),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "BurstablePerformance",
+        kind: ShapeKind::String {
+            enum_values: &["included", "required", "excluded"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 50
     Shape {
-        name: "DescribeVpcsResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 128) },
-                Member { location_name: Some("vpcSet"), ..member("Vpcs", 171) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "CapacityReservationId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 51
     Shape {
-        name: "DeviceType",
-        kind: ShapeKind::String { enum_values: &["ebs", "instance-store"], min: None, max: None, pattern: None },
+        name: "CapacityReservationPreference",
+        kind: ShapeKind::String {
+            enum_values: &["capacity-reservations-only", "open", "none"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 52
     Shape {
-        name: "DisableEbsEncryptionByDefaultRequest",
+        name: "CapacityReservationSpecification",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 23)],
+            members: &[member("CapacityReservationPreference", 51), member("CapacityReservationTarget", 54)],
             payload: None,
             error: None,
             document: false,
@@ -913,12 +1030,15 @@ static SHAPES: [Shape; 175] = [
     },
     // 53
     Shape {
-        name: "DisableEbsEncryptionByDefaultResult",
+        name: "CapacityReservationSpecificationResponse",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("ebsEncryptionByDefault"),
-                ..member("EbsEncryptionByDefault", 23)
-            }],
+            members: &[
+                Member {
+                    location_name: Some("capacityReservationPreference"),
+                    ..member("CapacityReservationPreference", 51)
+                },
+                Member { location_name: Some("capacityReservationTarget"), ..member("CapacityReservationTarget", 55) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -928,23 +1048,9 @@ static SHAPES: [Shape; 175] = [
     },
     // 54
     Shape {
-        name: "EbsBlockDevice",
+        name: "CapacityReservationTarget",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 23) },
-                Member { location_name: Some("iops"), ..member("Iops", 79) },
-                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 126) },
-                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 79) },
-                Member { location_name: Some("volumeType"), ..member("VolumeType", 154) },
-                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) },
-                Member { location_name: Some("throughput"), ..member("Throughput", 79) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 128) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 128) },
-                Member { location_name: Some("encrypted"), ..member("Encrypted", 23) },
-                member("VolumeInitializationRate", 79),
-                member("AvailabilityZoneId", 128),
-                member("EbsCardIndex", 79),
-            ],
+            members: &[member("CapacityReservationId", 50), member("CapacityReservationResourceGroupArn", 457)],
             payload: None,
             error: None,
             document: false,
@@ -954,9 +1060,15 @@ static SHAPES: [Shape; 175] = [
     },
     // 55
     Shape {
-        name: "EnableEbsEncryptionByDefaultRequest",
+        name: "CapacityReservationTargetResponse",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 23)],
+            members: &[
+                Member { location_name: Some("capacityReservationId"), ..member("CapacityReservationId", 457) },
+                Member {
+                    location_name: Some("capacityReservationResourceGroupArn"),
+                    ..member("CapacityReservationResourceGroupArn", 457)
+                },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -966,12 +1078,19 @@ static SHAPES: [Shape; 175] = [
     },
     // 56
     Shape {
-        name: "EnableEbsEncryptionByDefaultResult",
+        name: "CoipPoolId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 57
+    Shape {
+        name: "ConnectionTrackingSpecification",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("ebsEncryptionByDefault"),
-                ..member("EbsEncryptionByDefault", 23)
-            }],
+            members: &[
+                Member { location_name: Some("tcpEstablishedTimeout"), ..member("TcpEstablishedTimeout", 252) },
+                Member { location_name: Some("udpTimeout"), ..member("UdpTimeout", 252) },
+                Member { location_name: Some("udpStreamTimeout"), ..member("UdpStreamTimeout", 252) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -979,23 +1098,15 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 57
-    Shape {
-        name: "ExecutableByStringList",
-        kind: ShapeKind::List {
-            member: 128,
-            member_name: Some("ExecutableBy"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
     // 58
     Shape {
-        name: "Filter",
+        name: "ConnectionTrackingSpecificationRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Name", 128), Member { location_name: Some("Value"), ..member("Values", 152) }],
+            members: &[
+                member("TcpEstablishedTimeout", 252),
+                member("UdpStreamTimeout", 252),
+                member("UdpTimeout", 252),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1005,39 +1116,47 @@ static SHAPES: [Shape; 175] = [
     },
     // 59
     Shape {
-        name: "FilterList",
-        kind: ShapeKind::List { member: 58, member_name: Some("Filter"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 60
-    Shape {
-        name: "GetEbsDefaultKmsKeyIdRequest",
+        name: "ConnectionTrackingSpecificationResponse",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 23)],
+            members: &[
+                Member { location_name: Some("tcpEstablishedTimeout"), ..member("TcpEstablishedTimeout", 252) },
+                Member { location_name: Some("udpStreamTimeout"), ..member("UdpStreamTimeout", 252) },
+                Member { location_name: Some("udpTimeout"), ..member("UdpTimeout", 252) },
+            ],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 60
+    Shape {
+        name: "CpuManufacturer",
+        kind: ShapeKind::String {
+            enum_values: &["intel", "amd", "amazon-web-services", "apple"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 61
     Shape {
-        name: "GetEbsDefaultKmsKeyIdResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "CpuManufacturerSet",
+        kind: ShapeKind::List { member: 60, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 62
     Shape {
-        name: "GetEbsEncryptionByDefaultRequest",
+        name: "CpuOptions",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 23)],
+            members: &[
+                Member { location_name: Some("coreCount"), ..member("CoreCount", 252) },
+                Member { location_name: Some("threadsPerCore"), ..member("ThreadsPerCore", 252) },
+                Member { location_name: Some("amdSevSnp"), ..member("AmdSevSnp", 18) },
+                Member { location_name: Some("nestedVirtualization"), ..member("NestedVirtualization", 367) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1047,11 +1166,13 @@ static SHAPES: [Shape; 175] = [
     },
     // 63
     Shape {
-        name: "GetEbsEncryptionByDefaultResult",
+        name: "CpuOptionsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 23) },
-                Member { location_name: Some("sseType"), ..member("SseType", 115) },
+                member("CoreCount", 252),
+                member("ThreadsPerCore", 252),
+                member("AmdSevSnp", 18),
+                member("NestedVirtualization", 367),
             ],
             payload: None,
             error: None,
@@ -1062,74 +1183,76 @@ static SHAPES: [Shape; 175] = [
     },
     // 64
     Shape {
-        name: "GroupIdStringList",
-        kind: ShapeKind::List { member: 118, member_name: Some("groupId"), flattened: false, min: None, max: None },
+        name: "CpuPerformanceFactor",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("referenceSet"), ..member("References", 379) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 65
     Shape {
-        name: "GroupNameStringList",
-        kind: ShapeKind::List { member: 120, member_name: Some("GroupName"), flattened: false, min: None, max: None },
+        name: "CpuPerformanceFactorRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("Reference"), ..member("References", 380) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 66
     Shape {
-        name: "HostnameType",
-        kind: ShapeKind::String { enum_values: &["ip-name", "resource-name"], min: None, max: None, pattern: None },
+        name: "CreateLaunchTemplateRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DryRun", 47),
+                Member { idempotency_token: true, ..member("ClientToken", 457) },
+                Member { required: true, ..member("LaunchTemplateName", 457) },
+                member("VersionDescription", 491),
+                Member { required: true, ..member("LaunchTemplateData", 405) },
+                member("Operator", 374),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 67
     Shape {
-        name: "HypervisorType",
-        kind: ShapeKind::String { enum_values: &["ovm", "xen"], min: None, max: None, pattern: None },
+        name: "CreateLaunchTemplateResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 272) },
+                Member { location_name: Some("warning"), ..member("Warning", 489) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 68
     Shape {
-        name: "Image",
+        name: "CreateLaunchTemplateVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 128) },
-                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 128) },
-                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 20) },
-                Member { location_name: Some("description"), ..member("Description", 128) },
-                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 23) },
-                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 67) },
-                Member { location_name: Some("imageOwnerAlias"), ..member("ImageOwnerAlias", 128) },
-                Member { location_name: Some("name"), ..member("Name", 128) },
-                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 128) },
-                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 51) },
-                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 128) },
-                Member { location_name: Some("stateReason"), ..member("StateReason", 127) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
-                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 153) },
-                Member { location_name: Some("bootMode"), ..member("BootMode", 24) },
-                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 148) },
-                Member { location_name: Some("deprecationTime"), ..member("DeprecationTime", 128) },
-                Member { location_name: Some("imdsSupport"), ..member("ImdsSupport", 76) },
-                Member { location_name: Some("sourceInstanceId"), ..member("SourceInstanceId", 128) },
-                Member { location_name: Some("deregistrationProtection"), ..member("DeregistrationProtection", 128) },
-                Member { location_name: Some("lastLaunchedTime"), ..member("LastLaunchedTime", 128) },
-                Member { location_name: Some("imageAllowed"), ..member("ImageAllowed", 23) },
-                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 128) },
-                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 128) },
-                Member { location_name: Some("freeTierEligible"), ..member("FreeTierEligible", 23) },
-                Member { location_name: Some("publicSsmParameterName"), ..member("PublicSsmParameterName", 128) },
-                Member { location_name: Some("imageWatermarkSet"), ..member("ImageWatermarks", 75) },
-                Member { location_name: Some("scanResults"), ..member("ScanResults", 116) },
-                Member { location_name: Some("instanceTypeSpecification"), ..member("InstanceTypeSpecification", 78) },
-                Member { location_name: Some("imageId"), ..member("ImageId", 128) },
-                Member { location_name: Some("imageLocation"), ..member("ImageLocation", 128) },
-                Member { location_name: Some("imageState"), ..member("State", 72) },
-                Member { location_name: Some("imageOwnerId"), ..member("OwnerId", 128) },
-                Member { location_name: Some("creationDate"), ..member("CreationDate", 128) },
-                Member { location_name: Some("isPublic"), ..member("Public", 23) },
-                Member { location_name: Some("productCodes"), ..member("ProductCodes", 99) },
-                Member { location_name: Some("architecture"), ..member("Architecture", 6) },
-                Member { location_name: Some("imageType"), ..member("ImageType", 73) },
-                Member { location_name: Some("kernelId"), ..member("KernelId", 128) },
-                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 128) },
-                Member { location_name: Some("platform"), ..member("Platform", 93) },
+                member("DryRun", 47),
+                Member { idempotency_token: true, ..member("ClientToken", 457) },
+                member("LaunchTemplateId", 299),
+                member("LaunchTemplateName", 323),
+                member("SourceVersion", 457),
+                member("VersionDescription", 491),
+                Member { required: true, ..member("LaunchTemplateData", 405) },
+                member("ResolveAlias", 47),
             ],
             payload: None,
             error: None,
@@ -1140,23 +1263,1380 @@ static SHAPES: [Shape; 175] = [
     },
     // 69
     Shape {
-        name: "ImageId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "CreateLaunchTemplateVersionResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateVersion"), ..member("LaunchTemplateVersion", 339) },
+                Member { location_name: Some("warning"), ..member("Warning", 489) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 70
     Shape {
-        name: "ImageIdStringList",
-        kind: ShapeKind::List { member: 69, member_name: Some("ImageId"), flattened: false, min: None, max: None },
+        name: "CreateSecurityGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 457) },
+                Member { required: true, ..member("GroupName", 457) },
+                member("VpcId", 515),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 71
     Shape {
-        name: "ImageList",
-        kind: ShapeKind::List { member: 68, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "CreateSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 72
+    Shape {
+        name: "CreateTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 410) },
+                Member { required: true, location_name: Some("Tag"), ..member("Tags", 473) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 73
+    Shape {
+        name: "CreditSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("cpuCredits"), ..member("CpuCredits", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 74
+    Shape {
+        name: "CreditSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("CpuCredits", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 75
+    Shape { name: "DateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
+    // 76
+    Shape {
+        name: "DedicatedHostId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 77
+    Shape {
+        name: "DeleteLaunchTemplateRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 47), member("LaunchTemplateId", 299), member("LaunchTemplateName", 323)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 78
+    Shape {
+        name: "DeleteLaunchTemplateResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 272) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 79
+    Shape {
+        name: "DeleteLaunchTemplateVersionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DryRun", 47),
+                member("LaunchTemplateId", 299),
+                member("LaunchTemplateName", 323),
+                Member { required: true, location_name: Some("LaunchTemplateVersion"), ..member("Versions", 492) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 80
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseErrorItem",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 457) },
+                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 350) },
+                Member { location_name: Some("responseError"), ..member("ResponseError", 412) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 81
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseErrorSet",
+        kind: ShapeKind::List { member: 80, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 82
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseSuccessItem",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 457) },
+                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 350) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 83
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseSuccessSet",
+        kind: ShapeKind::List { member: 82, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 84
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("successfullyDeletedLaunchTemplateVersionSet"),
+                    ..member("SuccessfullyDeletedLaunchTemplateVersions", 83)
+                },
+                Member {
+                    location_name: Some("unsuccessfullyDeletedLaunchTemplateVersionSet"),
+                    ..member("UnsuccessfullyDeletedLaunchTemplateVersions", 81)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 85
+    Shape {
+        name: "DeleteSecurityGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("GroupId", 435),
+                member("GroupName", 438),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 86
+    Shape {
+        name: "DeleteSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 47) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 435) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 87
+    Shape {
+        name: "DeleteTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 410) },
+                Member { location_name: Some("tag"), ..member("Tags", 473) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 88
+    Shape {
+        name: "DescribeAccountAttributesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("attributeName"), ..member("AttributeNames", 13) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 89
+    Shape {
+        name: "DescribeAccountAttributesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("accountAttributeSet"), ..member("AccountAttributes", 11) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 90
+    Shape {
+        name: "DescribeAvailabilityZonesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 522) },
+                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 521) },
+                member("AllAvailabilityZones", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 91
+    Shape {
+        name: "DescribeAvailabilityZonesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 30) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 92
+    Shape {
+        name: "DescribeImagesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ExecutableBy"), ..member("ExecutableUsers", 152) },
+                Member { location_name: Some("ImageId"), ..member("ImageIds", 172) },
+                Member { location_name: Some("Owner"), ..member("Owners", 376) },
+                member("IncludeDeprecated", 47),
+                member("IncludeDisabled", 47),
+                member("MaxResults", 252),
+                member("NextToken", 457),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 93
+    Shape {
+        name: "DescribeImagesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("imagesSet"), ..member("Images", 173) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "DescribeInstanceAttributeRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 194) },
+                Member { required: true, location_name: Some("attribute"), ..member("Attribute", 183) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "DescribeInstanceStatusRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
+                member("MaxResults", 252),
+                member("NextToken", 457),
+                member("IncludeManagedResources", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                Member { location_name: Some("includeAllInstances"), ..member("IncludeAllInstances", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 96
+    Shape {
+        name: "DescribeInstanceStatusResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("instanceStatusSet"), ..member("InstanceStatuses", 247) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 97
+    Shape {
+        name: "DescribeInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
+                member("IncludeManagedResources", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 98
+    Shape {
+        name: "DescribeInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("reservationSet"), ..member("Reservations", 407) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 99
+    Shape {
+        name: "DescribeLaunchTemplateVersionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DryRun", 47),
+                member("LaunchTemplateId", 299),
+                member("LaunchTemplateName", 323),
+                Member { location_name: Some("LaunchTemplateVersion"), ..member("Versions", 492) },
+                member("MinVersion", 457),
+                member("MaxVersion", 457),
+                member("NextToken", 457),
+                member("MaxResults", 252),
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                member("ResolveAlias", 47),
+                member("IncludeManagedResources", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 100
+    Shape {
+        name: "DescribeLaunchTemplateVersionsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateVersionSet"), ..member("LaunchTemplateVersions", 340) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 101
+    Shape {
+        name: "DescribeLaunchTemplatesMaxResults",
+        kind: ShapeKind::Integer { min: Some(1), max: Some(200) },
+        sensitive: false,
+    },
+    // 102
+    Shape {
+        name: "DescribeLaunchTemplatesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DryRun", 47),
+                Member { location_name: Some("LaunchTemplateId"), ..member("LaunchTemplateIds", 300) },
+                Member { location_name: Some("LaunchTemplateName"), ..member("LaunchTemplateNames", 324) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                member("NextToken", 457),
+                member("MaxResults", 101),
+                member("IncludeManagedResources", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 103
+    Shape {
+        name: "DescribeLaunchTemplatesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplates"), ..member("LaunchTemplates", 331) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 104
+    Shape {
+        name: "DescribeRegionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("RegionName"), ..member("RegionNames", 404) },
+                member("AllRegions", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 105
+    Shape {
+        name: "DescribeRegionsResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 403) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 106
+    Shape {
+        name: "DescribeSecurityGroupsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
+    // 107
+    Shape {
+        name: "DescribeSecurityGroupsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("GroupId"), ..member("GroupIds", 159) },
+                Member { location_name: Some("GroupName"), ..member("GroupNames", 162) },
+                member("NextToken", 457),
+                member("MaxResults", 106),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 108
+    Shape {
+        name: "DescribeSecurityGroupsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 437) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 109
+    Shape {
+        name: "DescribeSubnetsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
+    // 110
+    Shape {
+        name: "DescribeSubnetsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 463) },
+                member("NextToken", 457),
+                member("MaxResults", 109),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 111
+    Shape {
+        name: "DescribeSubnetsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("subnetSet"), ..member("Subnets", 466) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 112
+    Shape {
+        name: "DescribeTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 252) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 113
+    Shape {
+        name: "DescribeTagsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 472) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 114
+    Shape {
+        name: "DescribeVolumesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("VolumeId"), ..member("VolumeIds", 499) },
+                member("IncludeManagedResources", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 115
+    Shape {
+        name: "DescribeVolumesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("volumeSet"), ..member("Volumes", 500) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 116
+    Shape {
+        name: "DescribeVpcsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
+    // 117
+    Shape {
+        name: "DescribeVpcsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 154) },
+                Member { location_name: Some("VpcId"), ..member("VpcIds", 516) },
+                member("NextToken", 457),
+                member("MaxResults", 116),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 118
+    Shape {
+        name: "DescribeVpcsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { location_name: Some("vpcSet"), ..member("Vpcs", 519) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 119
+    Shape {
+        name: "DeviceType",
+        kind: ShapeKind::String { enum_values: &["ebs", "instance-store"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 120
+    Shape {
+        name: "DisableEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 121
+    Shape {
+        name: "DisableEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 47)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 122
+    Shape { name: "Double", kind: ShapeKind::Double { min: None, max: None }, sensitive: false },
+    // 123
+    Shape {
+        name: "EbsBlockDevice",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("iops"), ..member("Iops", 252) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 447) },
+                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 252) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 502) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 252) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 47) },
+                member("VolumeInitializationRate", 252),
+                member("AvailabilityZoneId", 457),
+                member("EbsCardIndex", 252),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 124
+    Shape {
+        name: "EbsInstanceBlockDevice",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 75) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("status"), ..member("Status", 21) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 457) },
+                Member { location_name: Some("associatedResource"), ..member("AssociatedResource", 457) },
+                Member { location_name: Some("volumeOwnerId"), ..member("VolumeOwnerId", 457) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 125
+    Shape {
+        name: "EbsInstanceBlockDeviceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 498) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 126
+    Shape {
+        name: "EbsStatusDetails",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 358) },
+                Member { location_name: Some("name"), ..member("Name", 453) },
+                Member { location_name: Some("status"), ..member("Status", 454) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 127
+    Shape {
+        name: "EbsStatusDetailsList",
+        kind: ShapeKind::List { member: 126, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 128
+    Shape {
+        name: "EbsStatusSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("details"), ..member("Details", 127) },
+                Member { location_name: Some("status"), ..member("Status", 468) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 129
+    Shape {
+        name: "ElasticGpuAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("elasticGpuId"), ..member("ElasticGpuId", 131) },
+                Member { location_name: Some("elasticGpuAssociationId"), ..member("ElasticGpuAssociationId", 457) },
+                Member {
+                    location_name: Some("elasticGpuAssociationState"),
+                    ..member("ElasticGpuAssociationState", 457)
+                },
+                Member { location_name: Some("elasticGpuAssociationTime"), ..member("ElasticGpuAssociationTime", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 130
+    Shape {
+        name: "ElasticGpuAssociationList",
+        kind: ShapeKind::List { member: 129, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 131
+    Shape {
+        name: "ElasticGpuId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 132
+    Shape {
+        name: "ElasticGpuSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Type", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 133
+    Shape {
+        name: "ElasticGpuSpecificationList",
+        kind: ShapeKind::List {
+            member: 132,
+            member_name: Some("ElasticGpuSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 134
+    Shape {
+        name: "ElasticGpuSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("type"), ..member("Type", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 135
+    Shape {
+        name: "ElasticGpuSpecificationResponseList",
+        kind: ShapeKind::List { member: 134, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 136
+    Shape {
+        name: "ElasticGpuSpecifications",
+        kind: ShapeKind::List { member: 132, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 137
+    Shape {
+        name: "ElasticInferenceAccelerator",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Type", 457) }, member("Count", 140)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 138
+    Shape {
+        name: "ElasticInferenceAcceleratorAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorArn"),
+                    ..member("ElasticInferenceAcceleratorArn", 457)
+                },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationId"),
+                    ..member("ElasticInferenceAcceleratorAssociationId", 457)
+                },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationState"),
+                    ..member("ElasticInferenceAcceleratorAssociationState", 457)
+                },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationTime"),
+                    ..member("ElasticInferenceAcceleratorAssociationTime", 75)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 139
+    Shape {
+        name: "ElasticInferenceAcceleratorAssociationList",
+        kind: ShapeKind::List { member: 138, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 140
+    Shape {
+        name: "ElasticInferenceAcceleratorCount",
+        kind: ShapeKind::Integer { min: Some(1), max: None },
+        sensitive: false,
+    },
+    // 141
+    Shape {
+        name: "ElasticInferenceAccelerators",
+        kind: ShapeKind::List { member: 137, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 142
+    Shape {
+        name: "EnaSrdSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("EnaSrdEnabled", 47), member("EnaSrdUdpSpecification", 143)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 143
+    Shape {
+        name: "EnaSrdUdpSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("EnaSrdUdpEnabled", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 144
+    Shape {
+        name: "EnableEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 145
+    Shape {
+        name: "EnableEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 47)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 146
+    Shape {
+        name: "EnclaveOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enabled"), ..member("Enabled", 47) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 147
+    Shape {
+        name: "EnclaveOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Enabled", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 148
+    Shape {
+        name: "ErrorSet",
+        kind: ShapeKind::List { member: 488, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 149
+    Shape {
+        name: "EventCode",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "instance-reboot",
+                "system-reboot",
+                "system-maintenance",
+                "instance-retirement",
+                "instance-stop",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 150
+    Shape {
+        name: "ExcludedInstanceType",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(1),
+            max: Some(30),
+            pattern: Some(r#"[a-zA-Z0-9\.\*\-]+"#),
+        },
+        sensitive: false,
+    },
+    // 151
+    Shape {
+        name: "ExcludedInstanceTypeSet",
+        kind: ShapeKind::List {
+            member: 150,
+            member_name: Some("item"),
+            flattened: false,
+            min: Some(0),
+            max: Some(400),
+        },
+        sensitive: false,
+    },
+    // 152
+    Shape {
+        name: "ExecutableByStringList",
+        kind: ShapeKind::List {
+            member: 457,
+            member_name: Some("ExecutableBy"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 153
+    Shape {
+        name: "Filter",
+        kind: ShapeKind::Structure {
+            members: &[member("Name", 457), Member { location_name: Some("Value"), ..member("Values", 490) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 154
+    Shape {
+        name: "FilterList",
+        kind: ShapeKind::List { member: 153, member_name: Some("Filter"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 155
+    Shape {
+        name: "GetEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 156
+    Shape {
+        name: "GetEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 157
+    Shape {
+        name: "GetEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 158
+    Shape {
+        name: "GetEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 47) },
+                Member { location_name: Some("sseType"), ..member("SseType", 421) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 159
+    Shape {
+        name: "GroupIdStringList",
+        kind: ShapeKind::List { member: 435, member_name: Some("groupId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 160
+    Shape {
+        name: "GroupIdentifier",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 161
+    Shape {
+        name: "GroupIdentifierList",
+        kind: ShapeKind::List { member: 160, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 162
+    Shape {
+        name: "GroupNameStringList",
+        kind: ShapeKind::List { member: 438, member_name: Some("GroupName"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 163
+    Shape {
+        name: "HibernationOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("configured"), ..member("Configured", 47) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 164
+    Shape {
+        name: "HibernationOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Configured", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 165
+    Shape {
+        name: "HostnameType",
+        kind: ShapeKind::String { enum_values: &["ip-name", "resource-name"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 166
+    Shape {
+        name: "HttpTokensState",
+        kind: ShapeKind::String { enum_values: &["optional", "required"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 167
+    Shape {
+        name: "HypervisorType",
+        kind: ShapeKind::String { enum_values: &["ovm", "xen"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 168
+    Shape {
+        name: "IamInstanceProfile",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("arn"), ..member("Arn", 457) },
+                Member { location_name: Some("id"), ..member("Id", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 169
+    Shape {
+        name: "IamInstanceProfileSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("arn"), ..member("Arn", 457) },
+                Member { location_name: Some("name"), ..member("Name", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 170
+    Shape {
+        name: "Image",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 457) },
+                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 457) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 43) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 47) },
+                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 167) },
+                Member { location_name: Some("imageOwnerAlias"), ..member("ImageOwnerAlias", 457) },
+                Member { location_name: Some("name"), ..member("Name", 457) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 457) },
+                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 119) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 457) },
+                Member { location_name: Some("stateReason"), ..member("StateReason", 452) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 493) },
+                Member { location_name: Some("bootMode"), ..member("BootMode", 48) },
+                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 482) },
+                Member { location_name: Some("deprecationTime"), ..member("DeprecationTime", 457) },
+                Member { location_name: Some("imdsSupport"), ..member("ImdsSupport", 178) },
+                Member { location_name: Some("sourceInstanceId"), ..member("SourceInstanceId", 457) },
+                Member { location_name: Some("deregistrationProtection"), ..member("DeregistrationProtection", 457) },
+                Member { location_name: Some("lastLaunchedTime"), ..member("LastLaunchedTime", 457) },
+                Member { location_name: Some("imageAllowed"), ..member("ImageAllowed", 47) },
+                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 457) },
+                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 457) },
+                Member { location_name: Some("freeTierEligible"), ..member("FreeTierEligible", 47) },
+                Member { location_name: Some("publicSsmParameterName"), ..member("PublicSsmParameterName", 457) },
+                Member { location_name: Some("imageWatermarkSet"), ..member("ImageWatermarks", 177) },
+                Member { location_name: Some("scanResults"), ..member("ScanResults", 422) },
+                Member { location_name: Some("instanceTypeSpecification"), ..member("InstanceTypeSpecification", 251) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 457) },
+                Member { location_name: Some("imageLocation"), ..member("ImageLocation", 457) },
+                Member { location_name: Some("imageState"), ..member("State", 174) },
+                Member { location_name: Some("imageOwnerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("creationDate"), ..member("CreationDate", 457) },
+                Member { location_name: Some("isPublic"), ..member("Public", 47) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 395) },
+                Member { location_name: Some("architecture"), ..member("Architecture", 20) },
+                Member { location_name: Some("imageType"), ..member("ImageType", 175) },
+                Member { location_name: Some("kernelId"), ..member("KernelId", 457) },
+                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 457) },
+                Member { location_name: Some("platform"), ..member("Platform", 385) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 171
+    Shape {
+        name: "ImageId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 172
+    Shape {
+        name: "ImageIdStringList",
+        kind: ShapeKind::List { member: 171, member_name: Some("ImageId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 173
+    Shape {
+        name: "ImageList",
+        kind: ShapeKind::List { member: 170, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 174
     Shape {
         name: "ImageState",
         kind: ShapeKind::String {
@@ -1176,22 +2656,22 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 73
+    // 175
     Shape {
         name: "ImageTypeValues",
         kind: ShapeKind::String { enum_values: &["machine", "kernel", "ramdisk"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 74
+    // 176
     Shape {
         name: "ImageWatermark",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("watermarkKey"), ..member("WatermarkKey", 128) },
-                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 128) },
-                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 128) },
-                Member { location_name: Some("sourceImageCreationTime"), ..member("SourceImageCreationTime", 89) },
-                Member { location_name: Some("watermarkCreationTime"), ..member("WatermarkCreationTime", 89) },
+                Member { location_name: Some("watermarkKey"), ..member("WatermarkKey", 457) },
+                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 457) },
+                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 457) },
+                Member { location_name: Some("sourceImageCreationTime"), ..member("SourceImageCreationTime", 358) },
+                Member { location_name: Some("watermarkCreationTime"), ..member("WatermarkCreationTime", 358) },
             ],
             payload: None,
             error: None,
@@ -1200,23 +2680,91 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 75
+    // 177
     Shape {
         name: "ImageWatermarkList",
-        kind: ShapeKind::List { member: 74, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 176, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 76
+    // 178
     Shape {
         name: "ImdsSupportValues",
         kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 77
+    // 179
     Shape {
-        name: "InstanceTypeItem",
+        name: "Instance",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("instanceType"), ..member("InstanceType", 128) }],
+            members: &[
+                Member { location_name: Some("architecture"), ..member("Architecture", 20) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 187) },
+                Member { location_name: Some("clientToken"), ..member("ClientToken", 457) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 47) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 47) },
+                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 167) },
+                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 168) },
+                Member { location_name: Some("instanceLifecycle"), ..member("InstanceLifecycle", 205) },
+                Member { location_name: Some("elasticGpuAssociationSet"), ..member("ElasticGpuAssociations", 130) },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationSet"),
+                    ..member("ElasticInferenceAcceleratorAssociations", 139)
+                },
+                Member { location_name: Some("networkInterfaceSet"), ..member("NetworkInterfaces", 219) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 457) },
+                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 119) },
+                Member { location_name: Some("groupSet"), ..member("SecurityGroups", 161) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 47) },
+                Member { location_name: Some("spotInstanceRequestId"), ..member("SpotInstanceRequestId", 457) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 457) },
+                Member { location_name: Some("stateReason"), ..member("StateReason", 452) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 493) },
+                Member { location_name: Some("cpuOptions"), ..member("CpuOptions", 62) },
+                Member { location_name: Some("capacityBlockId"), ..member("CapacityBlockId", 457) },
+                Member { location_name: Some("capacityReservationId"), ..member("CapacityReservationId", 457) },
+                Member {
+                    location_name: Some("capacityReservationSpecification"),
+                    ..member("CapacityReservationSpecification", 53)
+                },
+                Member { location_name: Some("hibernationOptions"), ..member("HibernationOptions", 163) },
+                Member { location_name: Some("licenseSet"), ..member("Licenses", 345) },
+                Member { location_name: Some("metadataOptions"), ..member("MetadataOptions", 212) },
+                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 146) },
+                Member { location_name: Some("bootMode"), ..member("BootMode", 48) },
+                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 457) },
+                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 457) },
+                Member { location_name: Some("usageOperationUpdateTime"), ..member("UsageOperationUpdateTime", 358) },
+                Member { location_name: Some("privateDnsNameOptions"), ..member("PrivateDnsNameOptions", 391) },
+                Member { location_name: Some("ipv6Address"), ..member("Ipv6Address", 457) },
+                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 457) },
+                Member { location_name: Some("maintenanceOptions"), ..member("MaintenanceOptions", 207) },
+                Member { location_name: Some("currentInstanceBootMode"), ..member("CurrentInstanceBootMode", 190) },
+                Member { location_name: Some("networkPerformanceOptions"), ..member("NetworkPerformanceOptions", 222) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+                Member { location_name: Some("secondaryInterfaceSet"), ..member("SecondaryInterfaces", 231) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 457) },
+                Member { location_name: Some("instanceState"), ..member("State", 238) },
+                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 457) },
+                Member { location_name: Some("dnsName"), ..member("PublicDnsName", 457) },
+                Member { location_name: Some("reason"), ..member("StateTransitionReason", 457) },
+                Member { location_name: Some("keyName"), ..member("KeyName", 457) },
+                Member { location_name: Some("amiLaunchIndex"), ..member("AmiLaunchIndex", 252) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 395) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 249) },
+                Member { location_name: Some("launchTime"), ..member("LaunchTime", 75) },
+                Member { location_name: Some("placement"), ..member("Placement", 382) },
+                Member { location_name: Some("kernelId"), ..member("KernelId", 457) },
+                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 457) },
+                Member { location_name: Some("platform"), ..member("Platform", 385) },
+                Member { location_name: Some("monitoring"), ..member("Monitoring", 365) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+                Member { location_name: Some("ipAddress"), ..member("PublicIpAddress", 457) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1224,13 +2772,2394 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 78
+    // 180
+    Shape {
+        name: "InstanceAttachmentEnaSrdSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("enaSrdEnabled"), ..member("EnaSrdEnabled", 47) },
+                Member { location_name: Some("enaSrdUdpSpecification"), ..member("EnaSrdUdpSpecification", 181) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 181
+    Shape {
+        name: "InstanceAttachmentEnaSrdUdpSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enaSrdUdpEnabled"), ..member("EnaSrdUdpEnabled", 47) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 182
+    Shape {
+        name: "InstanceAttribute",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 187) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 22) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 22) },
+                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 146) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 22) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 23)
+                },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 23) },
+                Member { location_name: Some("kernel"), ..member("KernelId", 23) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 395) },
+                Member { location_name: Some("ramdisk"), ..member("RamdiskId", 23) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 23) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 22) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 23) },
+                Member { location_name: Some("userData"), ..member("UserData", 23) },
+                Member { location_name: Some("disableApiStop"), ..member("DisableApiStop", 22) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 161) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 183
+    Shape {
+        name: "InstanceAttributeName",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "instanceType",
+                "kernel",
+                "ramdisk",
+                "userData",
+                "disableApiTermination",
+                "instanceInitiatedShutdownBehavior",
+                "rootDeviceName",
+                "blockDeviceMapping",
+                "productCodes",
+                "sourceDestCheck",
+                "groupSet",
+                "ebsOptimized",
+                "sriovNetSupport",
+                "enaSupport",
+                "enclaveOptions",
+                "disableApiStop",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 184
+    Shape {
+        name: "InstanceAutoRecoveryState",
+        kind: ShapeKind::String { enum_values: &["disabled", "default"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 185
+    Shape {
+        name: "InstanceBandwidthWeighting",
+        kind: ShapeKind::String { enum_values: &["default", "vpc-1", "ebs-1"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 186
+    Shape {
+        name: "InstanceBlockDeviceMapping",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 124) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 187
+    Shape {
+        name: "InstanceBlockDeviceMappingList",
+        kind: ShapeKind::List { member: 186, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 188
+    Shape {
+        name: "InstanceBlockDeviceMappingSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 125) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 457) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 189
+    Shape {
+        name: "InstanceBlockDeviceMappingSpecificationList",
+        kind: ShapeKind::List { member: 188, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 190
+    Shape {
+        name: "InstanceBootModeValues",
+        kind: ShapeKind::String { enum_values: &["legacy-bios", "uefi"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 191
+    Shape {
+        name: "InstanceEventId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 192
+    Shape {
+        name: "InstanceGeneration",
+        kind: ShapeKind::String { enum_values: &["current", "previous"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 193
+    Shape {
+        name: "InstanceGenerationSet",
+        kind: ShapeKind::List { member: 192, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 194
+    Shape {
+        name: "InstanceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 195
+    Shape {
+        name: "InstanceIdStringList",
+        kind: ShapeKind::List { member: 194, member_name: Some("InstanceId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 196
+    Shape {
+        name: "InstanceInterruptionBehavior",
+        kind: ShapeKind::String {
+            enum_values: &["hibernate", "stop", "terminate"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 197
+    Shape {
+        name: "InstanceIpv4Prefix",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("ipv4Prefix"), ..member("Ipv4Prefix", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 198
+    Shape {
+        name: "InstanceIpv4PrefixList",
+        kind: ShapeKind::List { member: 197, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 199
+    Shape {
+        name: "InstanceIpv6Address",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ipv6Address"), ..member("Ipv6Address", 457) },
+                Member { location_name: Some("isPrimaryIpv6"), ..member("IsPrimaryIpv6", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 200
+    Shape {
+        name: "InstanceIpv6AddressList",
+        kind: ShapeKind::List { member: 199, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 201
+    Shape {
+        name: "InstanceIpv6AddressListRequest",
+        kind: ShapeKind::List {
+            member: 202,
+            member_name: Some("InstanceIpv6Address"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 202
+    Shape {
+        name: "InstanceIpv6AddressRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Ipv6Address", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 203
+    Shape {
+        name: "InstanceIpv6Prefix",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("ipv6Prefix"), ..member("Ipv6Prefix", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 204
+    Shape {
+        name: "InstanceIpv6PrefixList",
+        kind: ShapeKind::List { member: 203, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 205
+    Shape {
+        name: "InstanceLifecycleType",
+        kind: ShapeKind::String {
+            enum_values: &["spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 206
+    Shape {
+        name: "InstanceList",
+        kind: ShapeKind::List { member: 179, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 207
+    Shape {
+        name: "InstanceMaintenanceOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("autoRecovery"), ..member("AutoRecovery", 184) },
+                Member { location_name: Some("rebootMigration"), ..member("RebootMigration", 226) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 208
+    Shape {
+        name: "InstanceMaintenanceOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("AutoRecovery", 184)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 209
+    Shape {
+        name: "InstanceMarketOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("MarketType", 351), member("SpotOptions", 449)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 210
+    Shape {
+        name: "InstanceMetadataEndpointState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 211
+    Shape {
+        name: "InstanceMetadataOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("HttpTokens", 166),
+                member("HttpPutResponseHopLimit", 252),
+                member("HttpEndpoint", 210),
+                member("HttpProtocolIpv6", 214),
+                member("InstanceMetadataTags", 215),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 212
+    Shape {
+        name: "InstanceMetadataOptionsResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 213) },
+                Member { location_name: Some("httpTokens"), ..member("HttpTokens", 166) },
+                Member { location_name: Some("httpPutResponseHopLimit"), ..member("HttpPutResponseHopLimit", 252) },
+                Member { location_name: Some("httpEndpoint"), ..member("HttpEndpoint", 210) },
+                Member { location_name: Some("httpProtocolIpv6"), ..member("HttpProtocolIpv6", 214) },
+                Member { location_name: Some("instanceMetadataTags"), ..member("InstanceMetadataTags", 215) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 213
+    Shape {
+        name: "InstanceMetadataOptionsState",
+        kind: ShapeKind::String { enum_values: &["pending", "applied"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 214
+    Shape {
+        name: "InstanceMetadataProtocolState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 215
+    Shape {
+        name: "InstanceMetadataTagsState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 216
+    Shape {
+        name: "InstanceNetworkInterface",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("association"), ..member("Association", 217) },
+                Member { location_name: Some("attachment"), ..member("Attachment", 218) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 161) },
+                Member { location_name: Some("ipv6AddressesSet"), ..member("Ipv6Addresses", 200) },
+                Member { location_name: Some("macAddress"), ..member("MacAddress", 457) },
+                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 457) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 457) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 225) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 47) },
+                Member { location_name: Some("status"), ..member("Status", 373) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 457) },
+                Member { location_name: Some("ipv4PrefixSet"), ..member("Ipv4Prefixes", 198) },
+                Member { location_name: Some("ipv6PrefixSet"), ..member("Ipv6Prefixes", 204) },
+                Member {
+                    location_name: Some("connectionTrackingConfiguration"),
+                    ..member("ConnectionTrackingConfiguration", 59)
+                },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 217
+    Shape {
+        name: "InstanceNetworkInterfaceAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("carrierIp"), ..member("CarrierIp", 457) },
+                Member { location_name: Some("customerOwnedIp"), ..member("CustomerOwnedIp", 457) },
+                Member { location_name: Some("ipOwnerId"), ..member("IpOwnerId", 457) },
+                Member { location_name: Some("publicDnsName"), ..member("PublicDnsName", 457) },
+                Member { location_name: Some("publicIp"), ..member("PublicIp", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 218
+    Shape {
+        name: "InstanceNetworkInterfaceAttachment",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 75) },
+                Member { location_name: Some("attachmentId"), ..member("AttachmentId", 457) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
+                Member { location_name: Some("status"), ..member("Status", 21) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
+                Member { location_name: Some("enaSrdSpecification"), ..member("EnaSrdSpecification", 180) },
+                Member { location_name: Some("enaQueueCount"), ..member("EnaQueueCount", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 219
+    Shape {
+        name: "InstanceNetworkInterfaceList",
+        kind: ShapeKind::List { member: 216, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 220
+    Shape {
+        name: "InstanceNetworkInterfaceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associatePublicIpAddress"), ..member("AssociatePublicIpAddress", 47) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
+                Member { location_name: Some("SecurityGroupId"), ..member("Groups", 436) },
+                Member { location_name: Some("ipv6AddressCount"), ..member("Ipv6AddressCount", 252) },
+                Member {
+                    location_name: Some("ipv6AddressesSet"),
+                    query_name: Some("Ipv6Addresses"),
+                    ..member("Ipv6Addresses", 200)
+                },
+                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 372) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+                Member {
+                    location_name: Some("privateIpAddressesSet"),
+                    query_name: Some("PrivateIpAddresses"),
+                    ..member("PrivateIpAddresses", 393)
+                },
+                Member {
+                    location_name: Some("secondaryPrivateIpAddressCount"),
+                    ..member("SecondaryPrivateIpAddressCount", 252)
+                },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
+                member("AssociateCarrierIpAddress", 47),
+                member("InterfaceType", 457),
+                member("NetworkCardIndex", 252),
+                Member { location_name: Some("Ipv4Prefix"), ..member("Ipv4Prefixes", 258) },
+                member("Ipv4PrefixCount", 252),
+                Member { location_name: Some("Ipv6Prefix"), ..member("Ipv6Prefixes", 263) },
+                member("Ipv6PrefixCount", 252),
+                member("PrimaryIpv6", 47),
+                member("EnaSrdSpecification", 142),
+                member("ConnectionTrackingSpecification", 58),
+                member("EnaQueueCount", 252),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 221
+    Shape {
+        name: "InstanceNetworkInterfaceSpecificationList",
+        kind: ShapeKind::List { member: 220, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 222
+    Shape {
+        name: "InstanceNetworkPerformanceOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("bandwidthWeighting"), ..member("BandwidthWeighting", 185) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 223
+    Shape {
+        name: "InstanceNetworkPerformanceOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("BandwidthWeighting", 185)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 224
+    Shape {
+        name: "InstancePrivateIpAddress",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("association"), ..member("Association", 217) },
+                Member { location_name: Some("primary"), ..member("Primary", 47) },
+                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 457) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 225
+    Shape {
+        name: "InstancePrivateIpAddressList",
+        kind: ShapeKind::List { member: 224, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 226
+    Shape {
+        name: "InstanceRebootMigrationState",
+        kind: ShapeKind::String { enum_values: &["disabled", "default"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 227
+    Shape {
+        name: "InstanceRequirements",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("vCpuCount"), ..member("VCpuCount", 486) },
+                Member { location_name: Some("memoryMiB"), ..member("MemoryMiB", 354) },
+                Member { location_name: Some("cpuManufacturerSet"), ..member("CpuManufacturers", 61) },
+                Member { location_name: Some("memoryGiBPerVCpu"), ..member("MemoryGiBPerVCpu", 352) },
+                Member { location_name: Some("excludedInstanceTypeSet"), ..member("ExcludedInstanceTypes", 151) },
+                Member { location_name: Some("instanceGenerationSet"), ..member("InstanceGenerations", 193) },
+                Member {
+                    location_name: Some("spotMaxPricePercentageOverLowestPrice"),
+                    ..member("SpotMaxPricePercentageOverLowestPrice", 252)
+                },
+                Member {
+                    location_name: Some("onDemandMaxPricePercentageOverLowestPrice"),
+                    ..member("OnDemandMaxPricePercentageOverLowestPrice", 252)
+                },
+                Member { location_name: Some("bareMetal"), ..member("BareMetal", 37) },
+                Member { location_name: Some("burstablePerformance"), ..member("BurstablePerformance", 49) },
+                Member { location_name: Some("requireHibernateSupport"), ..member("RequireHibernateSupport", 47) },
+                Member { location_name: Some("networkInterfaceCount"), ..member("NetworkInterfaceCount", 370) },
+                Member { location_name: Some("localStorage"), ..member("LocalStorage", 347) },
+                Member { location_name: Some("localStorageTypeSet"), ..member("LocalStorageTypes", 349) },
+                Member { location_name: Some("totalLocalStorageGB"), ..member("TotalLocalStorageGB", 480) },
+                Member { location_name: Some("baselineEbsBandwidthMbps"), ..member("BaselineEbsBandwidthMbps", 38) },
+                Member { location_name: Some("acceleratorTypeSet"), ..member("AcceleratorTypes", 9) },
+                Member { location_name: Some("acceleratorCount"), ..member("AcceleratorCount", 0) },
+                Member { location_name: Some("acceleratorManufacturerSet"), ..member("AcceleratorManufacturers", 3) },
+                Member { location_name: Some("acceleratorNameSet"), ..member("AcceleratorNames", 5) },
+                Member { location_name: Some("acceleratorTotalMemoryMiB"), ..member("AcceleratorTotalMemoryMiB", 6) },
+                Member { location_name: Some("networkBandwidthGbps"), ..member("NetworkBandwidthGbps", 368) },
+                Member { location_name: Some("allowedInstanceTypeSet"), ..member("AllowedInstanceTypes", 17) },
+                Member {
+                    location_name: Some("maxSpotPriceAsPercentageOfOptimalOnDemandPrice"),
+                    ..member("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", 252)
+                },
+                Member {
+                    location_name: Some("baselinePerformanceFactors"),
+                    ..member("BaselinePerformanceFactors", 40)
+                },
+                Member {
+                    location_name: Some("requireEncryptionInTransit"),
+                    ..member("RequireEncryptionInTransit", 47)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 228
+    Shape {
+        name: "InstanceRequirementsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("VCpuCount", 487) },
+                Member { required: true, ..member("MemoryMiB", 355) },
+                Member { location_name: Some("CpuManufacturer"), ..member("CpuManufacturers", 61) },
+                member("MemoryGiBPerVCpu", 353),
+                Member { location_name: Some("ExcludedInstanceType"), ..member("ExcludedInstanceTypes", 151) },
+                Member { location_name: Some("InstanceGeneration"), ..member("InstanceGenerations", 193) },
+                member("SpotMaxPricePercentageOverLowestPrice", 252),
+                member("OnDemandMaxPricePercentageOverLowestPrice", 252),
+                member("BareMetal", 37),
+                member("BurstablePerformance", 49),
+                member("RequireHibernateSupport", 47),
+                member("NetworkInterfaceCount", 371),
+                member("LocalStorage", 347),
+                Member { location_name: Some("LocalStorageType"), ..member("LocalStorageTypes", 349) },
+                member("TotalLocalStorageGB", 481),
+                member("BaselineEbsBandwidthMbps", 39),
+                Member { location_name: Some("AcceleratorType"), ..member("AcceleratorTypes", 9) },
+                member("AcceleratorCount", 1),
+                Member { location_name: Some("AcceleratorManufacturer"), ..member("AcceleratorManufacturers", 3) },
+                Member { location_name: Some("AcceleratorName"), ..member("AcceleratorNames", 5) },
+                member("AcceleratorTotalMemoryMiB", 7),
+                member("NetworkBandwidthGbps", 369),
+                Member { location_name: Some("AllowedInstanceType"), ..member("AllowedInstanceTypes", 17) },
+                member("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", 252),
+                member("BaselinePerformanceFactors", 41),
+                member("RequireEncryptionInTransit", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 229
+    Shape {
+        name: "InstanceSecondaryInterface",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachment"), ..member("Attachment", 230) },
+                Member { location_name: Some("macAddress"), ..member("MacAddress", 457) },
+                Member { location_name: Some("secondaryInterfaceId"), ..member("SecondaryInterfaceId", 423) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("privateIpAddressSet"), ..member("PrivateIpAddresses", 233) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 47) },
+                Member { location_name: Some("status"), ..member("Status", 428) },
+                Member { location_name: Some("secondarySubnetId"), ..member("SecondarySubnetId", 431) },
+                Member { location_name: Some("secondaryNetworkId"), ..member("SecondaryNetworkId", 430) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 429) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 230
+    Shape {
+        name: "InstanceSecondaryInterfaceAttachment",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 358) },
+                Member { location_name: Some("attachmentId"), ..member("AttachmentId", 457) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
+                Member { location_name: Some("status"), ..member("Status", 21) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 231
+    Shape {
+        name: "InstanceSecondaryInterfaceList",
+        kind: ShapeKind::List { member: 229, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 232
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddress",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 233
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddressList",
+        kind: ShapeKind::List { member: 232, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 234
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddressListRequest",
+        kind: ShapeKind::List { member: 235, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 235
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddressRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("PrivateIpAddress", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 236
+    Shape {
+        name: "InstanceSecondaryInterfaceSpecificationListRequest",
+        kind: ShapeKind::List { member: 237, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 237
+    Shape {
+        name: "InstanceSecondaryInterfaceSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DeleteOnTermination", 47),
+                member("DeviceIndex", 252),
+                Member { location_name: Some("PrivateIpAddress"), ..member("PrivateIpAddresses", 234) },
+                member("PrivateIpAddressCount", 252),
+                member("SecondarySubnetId", 431),
+                member("InterfaceType", 429),
+                member("NetworkCardIndex", 252),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 238
+    Shape {
+        name: "InstanceState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("code"), ..member("Code", 252) },
+                Member { location_name: Some("name"), ..member("Name", 241) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 239
+    Shape {
+        name: "InstanceStateChange",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
+                Member { location_name: Some("currentState"), ..member("CurrentState", 238) },
+                Member { location_name: Some("previousState"), ..member("PreviousState", 238) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 240
+    Shape {
+        name: "InstanceStateChangeList",
+        kind: ShapeKind::List { member: 239, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 241
+    Shape {
+        name: "InstanceStateName",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "running", "shutting-down", "terminated", "stopping", "stopped"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 242
+    Shape {
+        name: "InstanceStatus",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 29) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+                Member { location_name: Some("eventsSet"), ..member("Events", 246) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
+                Member { location_name: Some("instanceState"), ..member("InstanceState", 238) },
+                Member { location_name: Some("instanceStatus"), ..member("InstanceStatus", 248) },
+                Member { location_name: Some("systemStatus"), ..member("SystemStatus", 248) },
+                Member { location_name: Some("attachedEbsStatus"), ..member("AttachedEbsStatus", 128) },
+                Member { location_name: Some("applicationStatus"), ..member("ApplicationStatus", 19) },
+                Member { location_name: Some("performanceStatus"), ..member("PerformanceStatus", 381) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 243
+    Shape {
+        name: "InstanceStatusDetails",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 75) },
+                Member { location_name: Some("name"), ..member("Name", 453) },
+                Member { location_name: Some("status"), ..member("Status", 454) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 244
+    Shape {
+        name: "InstanceStatusDetailsList",
+        kind: ShapeKind::List { member: 243, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 245
+    Shape {
+        name: "InstanceStatusEvent",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("instanceEventId"), ..member("InstanceEventId", 191) },
+                Member { location_name: Some("code"), ..member("Code", 149) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("notAfter"), ..member("NotAfter", 75) },
+                Member { location_name: Some("notBefore"), ..member("NotBefore", 75) },
+                Member { location_name: Some("notBeforeDeadline"), ..member("NotBeforeDeadline", 75) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 246
+    Shape {
+        name: "InstanceStatusEventList",
+        kind: ShapeKind::List { member: 245, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 247
+    Shape {
+        name: "InstanceStatusList",
+        kind: ShapeKind::List { member: 242, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 248
+    Shape {
+        name: "InstanceStatusSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("details"), ..member("Details", 244) },
+                Member { location_name: Some("status"), ..member("Status", 468) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 249
+    Shape {
+        name: "InstanceType",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "a1.medium",
+                "a1.large",
+                "a1.xlarge",
+                "a1.2xlarge",
+                "a1.4xlarge",
+                "a1.metal",
+                "c1.medium",
+                "c1.xlarge",
+                "c3.large",
+                "c3.xlarge",
+                "c3.2xlarge",
+                "c3.4xlarge",
+                "c3.8xlarge",
+                "c4.large",
+                "c4.xlarge",
+                "c4.2xlarge",
+                "c4.4xlarge",
+                "c4.8xlarge",
+                "c5.large",
+                "c5.xlarge",
+                "c5.2xlarge",
+                "c5.4xlarge",
+                "c5.9xlarge",
+                "c5.12xlarge",
+                "c5.18xlarge",
+                "c5.24xlarge",
+                "c5.metal",
+                "c5a.large",
+                "c5a.xlarge",
+                "c5a.2xlarge",
+                "c5a.4xlarge",
+                "c5a.8xlarge",
+                "c5a.12xlarge",
+                "c5a.16xlarge",
+                "c5a.24xlarge",
+                "c5ad.large",
+                "c5ad.xlarge",
+                "c5ad.2xlarge",
+                "c5ad.4xlarge",
+                "c5ad.8xlarge",
+                "c5ad.12xlarge",
+                "c5ad.16xlarge",
+                "c5ad.24xlarge",
+                "c5d.large",
+                "c5d.xlarge",
+                "c5d.2xlarge",
+                "c5d.4xlarge",
+                "c5d.9xlarge",
+                "c5d.12xlarge",
+                "c5d.18xlarge",
+                "c5d.24xlarge",
+                "c5d.metal",
+                "c5n.large",
+                "c5n.xlarge",
+                "c5n.2xlarge",
+                "c5n.4xlarge",
+                "c5n.9xlarge",
+                "c5n.18xlarge",
+                "c5n.metal",
+                "c6g.medium",
+                "c6g.large",
+                "c6g.xlarge",
+                "c6g.2xlarge",
+                "c6g.4xlarge",
+                "c6g.8xlarge",
+                "c6g.12xlarge",
+                "c6g.16xlarge",
+                "c6g.metal",
+                "c6gd.medium",
+                "c6gd.large",
+                "c6gd.xlarge",
+                "c6gd.2xlarge",
+                "c6gd.4xlarge",
+                "c6gd.8xlarge",
+                "c6gd.12xlarge",
+                "c6gd.16xlarge",
+                "c6gd.metal",
+                "c6gn.medium",
+                "c6gn.large",
+                "c6gn.xlarge",
+                "c6gn.2xlarge",
+                "c6gn.4xlarge",
+                "c6gn.8xlarge",
+                "c6gn.12xlarge",
+                "c6gn.16xlarge",
+                "c6i.large",
+                "c6i.xlarge",
+                "c6i.2xlarge",
+                "c6i.4xlarge",
+                "c6i.8xlarge",
+                "c6i.12xlarge",
+                "c6i.16xlarge",
+                "c6i.24xlarge",
+                "c6i.32xlarge",
+                "c6i.metal",
+                "cc1.4xlarge",
+                "cc2.8xlarge",
+                "cg1.4xlarge",
+                "cr1.8xlarge",
+                "d2.xlarge",
+                "d2.2xlarge",
+                "d2.4xlarge",
+                "d2.8xlarge",
+                "d3.xlarge",
+                "d3.2xlarge",
+                "d3.4xlarge",
+                "d3.8xlarge",
+                "d3en.xlarge",
+                "d3en.2xlarge",
+                "d3en.4xlarge",
+                "d3en.6xlarge",
+                "d3en.8xlarge",
+                "d3en.12xlarge",
+                "dl1.24xlarge",
+                "f1.2xlarge",
+                "f1.4xlarge",
+                "f1.16xlarge",
+                "g2.2xlarge",
+                "g2.8xlarge",
+                "g3.4xlarge",
+                "g3.8xlarge",
+                "g3.16xlarge",
+                "g3s.xlarge",
+                "g4ad.xlarge",
+                "g4ad.2xlarge",
+                "g4ad.4xlarge",
+                "g4ad.8xlarge",
+                "g4ad.16xlarge",
+                "g4dn.xlarge",
+                "g4dn.2xlarge",
+                "g4dn.4xlarge",
+                "g4dn.8xlarge",
+                "g4dn.12xlarge",
+                "g4dn.16xlarge",
+                "g4dn.metal",
+                "g5.xlarge",
+                "g5.2xlarge",
+                "g5.4xlarge",
+                "g5.8xlarge",
+                "g5.12xlarge",
+                "g5.16xlarge",
+                "g5.24xlarge",
+                "g5.48xlarge",
+                "g5g.xlarge",
+                "g5g.2xlarge",
+                "g5g.4xlarge",
+                "g5g.8xlarge",
+                "g5g.16xlarge",
+                "g5g.metal",
+                "hi1.4xlarge",
+                "hpc6a.48xlarge",
+                "hs1.8xlarge",
+                "h1.2xlarge",
+                "h1.4xlarge",
+                "h1.8xlarge",
+                "h1.16xlarge",
+                "i2.xlarge",
+                "i2.2xlarge",
+                "i2.4xlarge",
+                "i2.8xlarge",
+                "i3.large",
+                "i3.xlarge",
+                "i3.2xlarge",
+                "i3.4xlarge",
+                "i3.8xlarge",
+                "i3.16xlarge",
+                "i3.metal",
+                "i3en.large",
+                "i3en.xlarge",
+                "i3en.2xlarge",
+                "i3en.3xlarge",
+                "i3en.6xlarge",
+                "i3en.12xlarge",
+                "i3en.24xlarge",
+                "i3en.metal",
+                "im4gn.large",
+                "im4gn.xlarge",
+                "im4gn.2xlarge",
+                "im4gn.4xlarge",
+                "im4gn.8xlarge",
+                "im4gn.16xlarge",
+                "inf1.xlarge",
+                "inf1.2xlarge",
+                "inf1.6xlarge",
+                "inf1.24xlarge",
+                "is4gen.medium",
+                "is4gen.large",
+                "is4gen.xlarge",
+                "is4gen.2xlarge",
+                "is4gen.4xlarge",
+                "is4gen.8xlarge",
+                "m1.small",
+                "m1.medium",
+                "m1.large",
+                "m1.xlarge",
+                "m2.xlarge",
+                "m2.2xlarge",
+                "m2.4xlarge",
+                "m3.medium",
+                "m3.large",
+                "m3.xlarge",
+                "m3.2xlarge",
+                "m4.large",
+                "m4.xlarge",
+                "m4.2xlarge",
+                "m4.4xlarge",
+                "m4.10xlarge",
+                "m4.16xlarge",
+                "m5.large",
+                "m5.xlarge",
+                "m5.2xlarge",
+                "m5.4xlarge",
+                "m5.8xlarge",
+                "m5.12xlarge",
+                "m5.16xlarge",
+                "m5.24xlarge",
+                "m5.metal",
+                "m5a.large",
+                "m5a.xlarge",
+                "m5a.2xlarge",
+                "m5a.4xlarge",
+                "m5a.8xlarge",
+                "m5a.12xlarge",
+                "m5a.16xlarge",
+                "m5a.24xlarge",
+                "m5ad.large",
+                "m5ad.xlarge",
+                "m5ad.2xlarge",
+                "m5ad.4xlarge",
+                "m5ad.8xlarge",
+                "m5ad.12xlarge",
+                "m5ad.16xlarge",
+                "m5ad.24xlarge",
+                "m5d.large",
+                "m5d.xlarge",
+                "m5d.2xlarge",
+                "m5d.4xlarge",
+                "m5d.8xlarge",
+                "m5d.12xlarge",
+                "m5d.16xlarge",
+                "m5d.24xlarge",
+                "m5d.metal",
+                "m5dn.large",
+                "m5dn.xlarge",
+                "m5dn.2xlarge",
+                "m5dn.4xlarge",
+                "m5dn.8xlarge",
+                "m5dn.12xlarge",
+                "m5dn.16xlarge",
+                "m5dn.24xlarge",
+                "m5dn.metal",
+                "m5n.large",
+                "m5n.xlarge",
+                "m5n.2xlarge",
+                "m5n.4xlarge",
+                "m5n.8xlarge",
+                "m5n.12xlarge",
+                "m5n.16xlarge",
+                "m5n.24xlarge",
+                "m5n.metal",
+                "m5zn.large",
+                "m5zn.xlarge",
+                "m5zn.2xlarge",
+                "m5zn.3xlarge",
+                "m5zn.6xlarge",
+                "m5zn.12xlarge",
+                "m5zn.metal",
+                "m6a.large",
+                "m6a.xlarge",
+                "m6a.2xlarge",
+                "m6a.4xlarge",
+                "m6a.8xlarge",
+                "m6a.12xlarge",
+                "m6a.16xlarge",
+                "m6a.24xlarge",
+                "m6a.32xlarge",
+                "m6a.48xlarge",
+                "m6g.metal",
+                "m6g.medium",
+                "m6g.large",
+                "m6g.xlarge",
+                "m6g.2xlarge",
+                "m6g.4xlarge",
+                "m6g.8xlarge",
+                "m6g.12xlarge",
+                "m6g.16xlarge",
+                "m6gd.metal",
+                "m6gd.medium",
+                "m6gd.large",
+                "m6gd.xlarge",
+                "m6gd.2xlarge",
+                "m6gd.4xlarge",
+                "m6gd.8xlarge",
+                "m6gd.12xlarge",
+                "m6gd.16xlarge",
+                "m6i.large",
+                "m6i.xlarge",
+                "m6i.2xlarge",
+                "m6i.4xlarge",
+                "m6i.8xlarge",
+                "m6i.12xlarge",
+                "m6i.16xlarge",
+                "m6i.24xlarge",
+                "m6i.32xlarge",
+                "m6i.metal",
+                "mac1.metal",
+                "p2.xlarge",
+                "p2.8xlarge",
+                "p2.16xlarge",
+                "p3.2xlarge",
+                "p3.8xlarge",
+                "p3.16xlarge",
+                "p3dn.24xlarge",
+                "p4d.24xlarge",
+                "r3.large",
+                "r3.xlarge",
+                "r3.2xlarge",
+                "r3.4xlarge",
+                "r3.8xlarge",
+                "r4.large",
+                "r4.xlarge",
+                "r4.2xlarge",
+                "r4.4xlarge",
+                "r4.8xlarge",
+                "r4.16xlarge",
+                "r5.large",
+                "r5.xlarge",
+                "r5.2xlarge",
+                "r5.4xlarge",
+                "r5.8xlarge",
+                "r5.12xlarge",
+                "r5.16xlarge",
+                "r5.24xlarge",
+                "r5.metal",
+                "r5a.large",
+                "r5a.xlarge",
+                "r5a.2xlarge",
+                "r5a.4xlarge",
+                "r5a.8xlarge",
+                "r5a.12xlarge",
+                "r5a.16xlarge",
+                "r5a.24xlarge",
+                "r5ad.large",
+                "r5ad.xlarge",
+                "r5ad.2xlarge",
+                "r5ad.4xlarge",
+                "r5ad.8xlarge",
+                "r5ad.12xlarge",
+                "r5ad.16xlarge",
+                "r5ad.24xlarge",
+                "r5b.large",
+                "r5b.xlarge",
+                "r5b.2xlarge",
+                "r5b.4xlarge",
+                "r5b.8xlarge",
+                "r5b.12xlarge",
+                "r5b.16xlarge",
+                "r5b.24xlarge",
+                "r5b.metal",
+                "r5d.large",
+                "r5d.xlarge",
+                "r5d.2xlarge",
+                "r5d.4xlarge",
+                "r5d.8xlarge",
+                "r5d.12xlarge",
+                "r5d.16xlarge",
+                "r5d.24xlarge",
+                "r5d.metal",
+                "r5dn.large",
+                "r5dn.xlarge",
+                "r5dn.2xlarge",
+                "r5dn.4xlarge",
+                "r5dn.8xlarge",
+                "r5dn.12xlarge",
+                "r5dn.16xlarge",
+                "r5dn.24xlarge",
+                "r5dn.metal",
+                "r5n.large",
+                "r5n.xlarge",
+                "r5n.2xlarge",
+                "r5n.4xlarge",
+                "r5n.8xlarge",
+                "r5n.12xlarge",
+                "r5n.16xlarge",
+                "r5n.24xlarge",
+                "r5n.metal",
+                "r6g.medium",
+                "r6g.large",
+                "r6g.xlarge",
+                "r6g.2xlarge",
+                "r6g.4xlarge",
+                "r6g.8xlarge",
+                "r6g.12xlarge",
+                "r6g.16xlarge",
+                "r6g.metal",
+                "r6gd.medium",
+                "r6gd.large",
+                "r6gd.xlarge",
+                "r6gd.2xlarge",
+                "r6gd.4xlarge",
+                "r6gd.8xlarge",
+                "r6gd.12xlarge",
+                "r6gd.16xlarge",
+                "r6gd.metal",
+                "r6i.large",
+                "r6i.xlarge",
+                "r6i.2xlarge",
+                "r6i.4xlarge",
+                "r6i.8xlarge",
+                "r6i.12xlarge",
+                "r6i.16xlarge",
+                "r6i.24xlarge",
+                "r6i.32xlarge",
+                "r6i.metal",
+                "t1.micro",
+                "t2.nano",
+                "t2.micro",
+                "t2.small",
+                "t2.medium",
+                "t2.large",
+                "t2.xlarge",
+                "t2.2xlarge",
+                "t3.nano",
+                "t3.micro",
+                "t3.small",
+                "t3.medium",
+                "t3.large",
+                "t3.xlarge",
+                "t3.2xlarge",
+                "t3a.nano",
+                "t3a.micro",
+                "t3a.small",
+                "t3a.medium",
+                "t3a.large",
+                "t3a.xlarge",
+                "t3a.2xlarge",
+                "t4g.nano",
+                "t4g.micro",
+                "t4g.small",
+                "t4g.medium",
+                "t4g.large",
+                "t4g.xlarge",
+                "t4g.2xlarge",
+                "u-6tb1.56xlarge",
+                "u-6tb1.112xlarge",
+                "u-9tb1.112xlarge",
+                "u-12tb1.112xlarge",
+                "u-6tb1.metal",
+                "u-9tb1.metal",
+                "u-12tb1.metal",
+                "u-18tb1.metal",
+                "u-24tb1.metal",
+                "vt1.3xlarge",
+                "vt1.6xlarge",
+                "vt1.24xlarge",
+                "x1.16xlarge",
+                "x1.32xlarge",
+                "x1e.xlarge",
+                "x1e.2xlarge",
+                "x1e.4xlarge",
+                "x1e.8xlarge",
+                "x1e.16xlarge",
+                "x1e.32xlarge",
+                "x2iezn.2xlarge",
+                "x2iezn.4xlarge",
+                "x2iezn.6xlarge",
+                "x2iezn.8xlarge",
+                "x2iezn.12xlarge",
+                "x2iezn.metal",
+                "x2gd.medium",
+                "x2gd.large",
+                "x2gd.xlarge",
+                "x2gd.2xlarge",
+                "x2gd.4xlarge",
+                "x2gd.8xlarge",
+                "x2gd.12xlarge",
+                "x2gd.16xlarge",
+                "x2gd.metal",
+                "z1d.large",
+                "z1d.xlarge",
+                "z1d.2xlarge",
+                "z1d.3xlarge",
+                "z1d.6xlarge",
+                "z1d.12xlarge",
+                "z1d.metal",
+                "x2idn.16xlarge",
+                "x2idn.24xlarge",
+                "x2idn.32xlarge",
+                "x2iedn.xlarge",
+                "x2iedn.2xlarge",
+                "x2iedn.4xlarge",
+                "x2iedn.8xlarge",
+                "x2iedn.16xlarge",
+                "x2iedn.24xlarge",
+                "x2iedn.32xlarge",
+                "c6a.large",
+                "c6a.xlarge",
+                "c6a.2xlarge",
+                "c6a.4xlarge",
+                "c6a.8xlarge",
+                "c6a.12xlarge",
+                "c6a.16xlarge",
+                "c6a.24xlarge",
+                "c6a.32xlarge",
+                "c6a.48xlarge",
+                "c6a.metal",
+                "m6a.metal",
+                "i4i.large",
+                "i4i.xlarge",
+                "i4i.2xlarge",
+                "i4i.4xlarge",
+                "i4i.8xlarge",
+                "i4i.16xlarge",
+                "i4i.32xlarge",
+                "i4i.metal",
+                "x2idn.metal",
+                "x2iedn.metal",
+                "c7g.medium",
+                "c7g.large",
+                "c7g.xlarge",
+                "c7g.2xlarge",
+                "c7g.4xlarge",
+                "c7g.8xlarge",
+                "c7g.12xlarge",
+                "c7g.16xlarge",
+                "mac2.metal",
+                "c6id.large",
+                "c6id.xlarge",
+                "c6id.2xlarge",
+                "c6id.4xlarge",
+                "c6id.8xlarge",
+                "c6id.12xlarge",
+                "c6id.16xlarge",
+                "c6id.24xlarge",
+                "c6id.32xlarge",
+                "c6id.metal",
+                "m6id.large",
+                "m6id.xlarge",
+                "m6id.2xlarge",
+                "m6id.4xlarge",
+                "m6id.8xlarge",
+                "m6id.12xlarge",
+                "m6id.16xlarge",
+                "m6id.24xlarge",
+                "m6id.32xlarge",
+                "m6id.metal",
+                "r6id.large",
+                "r6id.xlarge",
+                "r6id.2xlarge",
+                "r6id.4xlarge",
+                "r6id.8xlarge",
+                "r6id.12xlarge",
+                "r6id.16xlarge",
+                "r6id.24xlarge",
+                "r6id.32xlarge",
+                "r6id.metal",
+                "r6a.large",
+                "r6a.xlarge",
+                "r6a.2xlarge",
+                "r6a.4xlarge",
+                "r6a.8xlarge",
+                "r6a.12xlarge",
+                "r6a.16xlarge",
+                "r6a.24xlarge",
+                "r6a.32xlarge",
+                "r6a.48xlarge",
+                "r6a.metal",
+                "p4de.24xlarge",
+                "u-3tb1.56xlarge",
+                "u-18tb1.112xlarge",
+                "u-24tb1.112xlarge",
+                "trn1.2xlarge",
+                "trn1.32xlarge",
+                "hpc6id.32xlarge",
+                "c6in.large",
+                "c6in.xlarge",
+                "c6in.2xlarge",
+                "c6in.4xlarge",
+                "c6in.8xlarge",
+                "c6in.12xlarge",
+                "c6in.16xlarge",
+                "c6in.24xlarge",
+                "c6in.32xlarge",
+                "m6in.large",
+                "m6in.xlarge",
+                "m6in.2xlarge",
+                "m6in.4xlarge",
+                "m6in.8xlarge",
+                "m6in.12xlarge",
+                "m6in.16xlarge",
+                "m6in.24xlarge",
+                "m6in.32xlarge",
+                "m6idn.large",
+                "m6idn.xlarge",
+                "m6idn.2xlarge",
+                "m6idn.4xlarge",
+                "m6idn.8xlarge",
+                "m6idn.12xlarge",
+                "m6idn.16xlarge",
+                "m6idn.24xlarge",
+                "m6idn.32xlarge",
+                "r6in.large",
+                "r6in.xlarge",
+                "r6in.2xlarge",
+                "r6in.4xlarge",
+                "r6in.8xlarge",
+                "r6in.12xlarge",
+                "r6in.16xlarge",
+                "r6in.24xlarge",
+                "r6in.32xlarge",
+                "r6idn.large",
+                "r6idn.xlarge",
+                "r6idn.2xlarge",
+                "r6idn.4xlarge",
+                "r6idn.8xlarge",
+                "r6idn.12xlarge",
+                "r6idn.16xlarge",
+                "r6idn.24xlarge",
+                "r6idn.32xlarge",
+                "c7g.metal",
+                "m7g.medium",
+                "m7g.large",
+                "m7g.xlarge",
+                "m7g.2xlarge",
+                "m7g.4xlarge",
+                "m7g.8xlarge",
+                "m7g.12xlarge",
+                "m7g.16xlarge",
+                "m7g.metal",
+                "r7g.medium",
+                "r7g.large",
+                "r7g.xlarge",
+                "r7g.2xlarge",
+                "r7g.4xlarge",
+                "r7g.8xlarge",
+                "r7g.12xlarge",
+                "r7g.16xlarge",
+                "r7g.metal",
+                "c6in.metal",
+                "m6in.metal",
+                "m6idn.metal",
+                "r6in.metal",
+                "r6idn.metal",
+                "inf2.xlarge",
+                "inf2.8xlarge",
+                "inf2.24xlarge",
+                "inf2.48xlarge",
+                "trn1n.32xlarge",
+                "i4g.large",
+                "i4g.xlarge",
+                "i4g.2xlarge",
+                "i4g.4xlarge",
+                "i4g.8xlarge",
+                "i4g.16xlarge",
+                "hpc7g.4xlarge",
+                "hpc7g.8xlarge",
+                "hpc7g.16xlarge",
+                "c7gn.medium",
+                "c7gn.large",
+                "c7gn.xlarge",
+                "c7gn.2xlarge",
+                "c7gn.4xlarge",
+                "c7gn.8xlarge",
+                "c7gn.12xlarge",
+                "c7gn.16xlarge",
+                "p5.48xlarge",
+                "m7i.large",
+                "m7i.xlarge",
+                "m7i.2xlarge",
+                "m7i.4xlarge",
+                "m7i.8xlarge",
+                "m7i.12xlarge",
+                "m7i.16xlarge",
+                "m7i.24xlarge",
+                "m7i.48xlarge",
+                "m7i-flex.large",
+                "m7i-flex.xlarge",
+                "m7i-flex.2xlarge",
+                "m7i-flex.4xlarge",
+                "m7i-flex.8xlarge",
+                "m7a.medium",
+                "m7a.large",
+                "m7a.xlarge",
+                "m7a.2xlarge",
+                "m7a.4xlarge",
+                "m7a.8xlarge",
+                "m7a.12xlarge",
+                "m7a.16xlarge",
+                "m7a.24xlarge",
+                "m7a.32xlarge",
+                "m7a.48xlarge",
+                "m7a.metal-48xl",
+                "hpc7a.12xlarge",
+                "hpc7a.24xlarge",
+                "hpc7a.48xlarge",
+                "hpc7a.96xlarge",
+                "c7gd.medium",
+                "c7gd.large",
+                "c7gd.xlarge",
+                "c7gd.2xlarge",
+                "c7gd.4xlarge",
+                "c7gd.8xlarge",
+                "c7gd.12xlarge",
+                "c7gd.16xlarge",
+                "m7gd.medium",
+                "m7gd.large",
+                "m7gd.xlarge",
+                "m7gd.2xlarge",
+                "m7gd.4xlarge",
+                "m7gd.8xlarge",
+                "m7gd.12xlarge",
+                "m7gd.16xlarge",
+                "r7gd.medium",
+                "r7gd.large",
+                "r7gd.xlarge",
+                "r7gd.2xlarge",
+                "r7gd.4xlarge",
+                "r7gd.8xlarge",
+                "r7gd.12xlarge",
+                "r7gd.16xlarge",
+                "r7a.medium",
+                "r7a.large",
+                "r7a.xlarge",
+                "r7a.2xlarge",
+                "r7a.4xlarge",
+                "r7a.8xlarge",
+                "r7a.12xlarge",
+                "r7a.16xlarge",
+                "r7a.24xlarge",
+                "r7a.32xlarge",
+                "r7a.48xlarge",
+                "c7i.large",
+                "c7i.xlarge",
+                "c7i.2xlarge",
+                "c7i.4xlarge",
+                "c7i.8xlarge",
+                "c7i.12xlarge",
+                "c7i.16xlarge",
+                "c7i.24xlarge",
+                "c7i.48xlarge",
+                "mac2-m2pro.metal",
+                "r7iz.large",
+                "r7iz.xlarge",
+                "r7iz.2xlarge",
+                "r7iz.4xlarge",
+                "r7iz.8xlarge",
+                "r7iz.12xlarge",
+                "r7iz.16xlarge",
+                "r7iz.32xlarge",
+                "c7a.medium",
+                "c7a.large",
+                "c7a.xlarge",
+                "c7a.2xlarge",
+                "c7a.4xlarge",
+                "c7a.8xlarge",
+                "c7a.12xlarge",
+                "c7a.16xlarge",
+                "c7a.24xlarge",
+                "c7a.32xlarge",
+                "c7a.48xlarge",
+                "c7a.metal-48xl",
+                "r7a.metal-48xl",
+                "r7i.large",
+                "r7i.xlarge",
+                "r7i.2xlarge",
+                "r7i.4xlarge",
+                "r7i.8xlarge",
+                "r7i.12xlarge",
+                "r7i.16xlarge",
+                "r7i.24xlarge",
+                "r7i.48xlarge",
+                "dl2q.24xlarge",
+                "mac2-m2.metal",
+                "i4i.12xlarge",
+                "i4i.24xlarge",
+                "c7i.metal-24xl",
+                "c7i.metal-48xl",
+                "m7i.metal-24xl",
+                "m7i.metal-48xl",
+                "r7i.metal-24xl",
+                "r7i.metal-48xl",
+                "r7iz.metal-16xl",
+                "r7iz.metal-32xl",
+                "c7gd.metal",
+                "m7gd.metal",
+                "r7gd.metal",
+                "g6.xlarge",
+                "g6.2xlarge",
+                "g6.4xlarge",
+                "g6.8xlarge",
+                "g6.12xlarge",
+                "g6.16xlarge",
+                "g6.24xlarge",
+                "g6.48xlarge",
+                "gr6.4xlarge",
+                "gr6.8xlarge",
+                "c7i-flex.large",
+                "c7i-flex.xlarge",
+                "c7i-flex.2xlarge",
+                "c7i-flex.4xlarge",
+                "c7i-flex.8xlarge",
+                "u7i-12tb.224xlarge",
+                "u7in-16tb.224xlarge",
+                "u7in-24tb.224xlarge",
+                "u7in-32tb.224xlarge",
+                "u7ib-12tb.224xlarge",
+                "c7gn.metal",
+                "r8g.medium",
+                "r8g.large",
+                "r8g.xlarge",
+                "r8g.2xlarge",
+                "r8g.4xlarge",
+                "r8g.8xlarge",
+                "r8g.12xlarge",
+                "r8g.16xlarge",
+                "r8g.24xlarge",
+                "r8g.48xlarge",
+                "r8g.metal-24xl",
+                "r8g.metal-48xl",
+                "mac2-m1ultra.metal",
+                "g6e.xlarge",
+                "g6e.2xlarge",
+                "g6e.4xlarge",
+                "g6e.8xlarge",
+                "g6e.12xlarge",
+                "g6e.16xlarge",
+                "g6e.24xlarge",
+                "g6e.48xlarge",
+                "c8g.medium",
+                "c8g.large",
+                "c8g.xlarge",
+                "c8g.2xlarge",
+                "c8g.4xlarge",
+                "c8g.8xlarge",
+                "c8g.12xlarge",
+                "c8g.16xlarge",
+                "c8g.24xlarge",
+                "c8g.48xlarge",
+                "c8g.metal-24xl",
+                "c8g.metal-48xl",
+                "m8g.medium",
+                "m8g.large",
+                "m8g.xlarge",
+                "m8g.2xlarge",
+                "m8g.4xlarge",
+                "m8g.8xlarge",
+                "m8g.12xlarge",
+                "m8g.16xlarge",
+                "m8g.24xlarge",
+                "m8g.48xlarge",
+                "m8g.metal-24xl",
+                "m8g.metal-48xl",
+                "x8g.medium",
+                "x8g.large",
+                "x8g.xlarge",
+                "x8g.2xlarge",
+                "x8g.4xlarge",
+                "x8g.8xlarge",
+                "x8g.12xlarge",
+                "x8g.16xlarge",
+                "x8g.24xlarge",
+                "x8g.48xlarge",
+                "x8g.metal-24xl",
+                "x8g.metal-48xl",
+                "i7ie.large",
+                "i7ie.xlarge",
+                "i7ie.2xlarge",
+                "i7ie.3xlarge",
+                "i7ie.6xlarge",
+                "i7ie.12xlarge",
+                "i7ie.18xlarge",
+                "i7ie.24xlarge",
+                "i7ie.48xlarge",
+                "i8g.large",
+                "i8g.xlarge",
+                "i8g.2xlarge",
+                "i8g.4xlarge",
+                "i8g.8xlarge",
+                "i8g.12xlarge",
+                "i8g.16xlarge",
+                "i8g.24xlarge",
+                "i8g.metal-24xl",
+                "u7i-6tb.112xlarge",
+                "u7i-8tb.112xlarge",
+                "u7inh-32tb.480xlarge",
+                "p5e.48xlarge",
+                "p5en.48xlarge",
+                "f2.12xlarge",
+                "f2.48xlarge",
+                "trn2.48xlarge",
+                "c7i-flex.12xlarge",
+                "c7i-flex.16xlarge",
+                "m7i-flex.12xlarge",
+                "m7i-flex.16xlarge",
+                "i7ie.metal-24xl",
+                "i7ie.metal-48xl",
+                "i8g.48xlarge",
+                "c8gd.medium",
+                "c8gd.large",
+                "c8gd.xlarge",
+                "c8gd.2xlarge",
+                "c8gd.4xlarge",
+                "c8gd.8xlarge",
+                "c8gd.12xlarge",
+                "c8gd.16xlarge",
+                "c8gd.24xlarge",
+                "c8gd.48xlarge",
+                "c8gd.metal-24xl",
+                "c8gd.metal-48xl",
+                "i7i.large",
+                "i7i.xlarge",
+                "i7i.2xlarge",
+                "i7i.4xlarge",
+                "i7i.8xlarge",
+                "i7i.12xlarge",
+                "i7i.16xlarge",
+                "i7i.24xlarge",
+                "i7i.48xlarge",
+                "i7i.metal-24xl",
+                "i7i.metal-48xl",
+                "p6-b200.48xlarge",
+                "m8gd.medium",
+                "m8gd.large",
+                "m8gd.xlarge",
+                "m8gd.2xlarge",
+                "m8gd.4xlarge",
+                "m8gd.8xlarge",
+                "m8gd.12xlarge",
+                "m8gd.16xlarge",
+                "m8gd.24xlarge",
+                "m8gd.48xlarge",
+                "m8gd.metal-24xl",
+                "m8gd.metal-48xl",
+                "r8gd.medium",
+                "r8gd.large",
+                "r8gd.xlarge",
+                "r8gd.2xlarge",
+                "r8gd.4xlarge",
+                "r8gd.8xlarge",
+                "r8gd.12xlarge",
+                "r8gd.16xlarge",
+                "r8gd.24xlarge",
+                "r8gd.48xlarge",
+                "r8gd.metal-24xl",
+                "r8gd.metal-48xl",
+                "c8gn.medium",
+                "c8gn.large",
+                "c8gn.xlarge",
+                "c8gn.2xlarge",
+                "c8gn.4xlarge",
+                "c8gn.8xlarge",
+                "c8gn.12xlarge",
+                "c8gn.16xlarge",
+                "c8gn.24xlarge",
+                "c8gn.48xlarge",
+                "c8gn.metal-24xl",
+                "c8gn.metal-48xl",
+                "f2.6xlarge",
+                "p6e-gb200.36xlarge",
+                "g6f.large",
+                "g6f.xlarge",
+                "g6f.2xlarge",
+                "g6f.4xlarge",
+                "gr6f.4xlarge",
+                "p5.4xlarge",
+                "r8i.large",
+                "r8i.xlarge",
+                "r8i.2xlarge",
+                "r8i.4xlarge",
+                "r8i.8xlarge",
+                "r8i.12xlarge",
+                "r8i.16xlarge",
+                "r8i.24xlarge",
+                "r8i.32xlarge",
+                "r8i.48xlarge",
+                "r8i.96xlarge",
+                "r8i.metal-48xl",
+                "r8i.metal-96xl",
+                "r8i-flex.large",
+                "r8i-flex.xlarge",
+                "r8i-flex.2xlarge",
+                "r8i-flex.4xlarge",
+                "r8i-flex.8xlarge",
+                "r8i-flex.12xlarge",
+                "r8i-flex.16xlarge",
+                "m8i.large",
+                "m8i.xlarge",
+                "m8i.2xlarge",
+                "m8i.4xlarge",
+                "m8i.8xlarge",
+                "m8i.12xlarge",
+                "m8i.16xlarge",
+                "m8i.24xlarge",
+                "m8i.32xlarge",
+                "m8i.48xlarge",
+                "m8i.96xlarge",
+                "m8i.metal-48xl",
+                "m8i.metal-96xl",
+                "m8i-flex.large",
+                "m8i-flex.xlarge",
+                "m8i-flex.2xlarge",
+                "m8i-flex.4xlarge",
+                "m8i-flex.8xlarge",
+                "m8i-flex.12xlarge",
+                "m8i-flex.16xlarge",
+                "i8ge.large",
+                "i8ge.xlarge",
+                "i8ge.2xlarge",
+                "i8ge.3xlarge",
+                "i8ge.6xlarge",
+                "i8ge.12xlarge",
+                "i8ge.18xlarge",
+                "i8ge.24xlarge",
+                "i8ge.48xlarge",
+                "i8ge.metal-24xl",
+                "i8ge.metal-48xl",
+                "mac-m4.metal",
+                "mac-m4pro.metal",
+                "r8gn.medium",
+                "r8gn.large",
+                "r8gn.xlarge",
+                "r8gn.2xlarge",
+                "r8gn.4xlarge",
+                "r8gn.8xlarge",
+                "r8gn.12xlarge",
+                "r8gn.16xlarge",
+                "r8gn.24xlarge",
+                "r8gn.48xlarge",
+                "r8gn.metal-24xl",
+                "r8gn.metal-48xl",
+                "c8i.large",
+                "c8i.xlarge",
+                "c8i.2xlarge",
+                "c8i.4xlarge",
+                "c8i.8xlarge",
+                "c8i.12xlarge",
+                "c8i.16xlarge",
+                "c8i.24xlarge",
+                "c8i.32xlarge",
+                "c8i.48xlarge",
+                "c8i.96xlarge",
+                "c8i.metal-48xl",
+                "c8i.metal-96xl",
+                "c8i-flex.large",
+                "c8i-flex.xlarge",
+                "c8i-flex.2xlarge",
+                "c8i-flex.4xlarge",
+                "c8i-flex.8xlarge",
+                "c8i-flex.12xlarge",
+                "c8i-flex.16xlarge",
+                "r8gb.medium",
+                "r8gb.large",
+                "r8gb.xlarge",
+                "r8gb.2xlarge",
+                "r8gb.4xlarge",
+                "r8gb.8xlarge",
+                "r8gb.12xlarge",
+                "r8gb.16xlarge",
+                "r8gb.24xlarge",
+                "r8gb.metal-24xl",
+                "m8a.medium",
+                "m8a.large",
+                "m8a.xlarge",
+                "m8a.2xlarge",
+                "m8a.4xlarge",
+                "m8a.8xlarge",
+                "m8a.12xlarge",
+                "m8a.16xlarge",
+                "m8a.24xlarge",
+                "m8a.48xlarge",
+                "m8a.metal-24xl",
+                "m8a.metal-48xl",
+                "trn2.3xlarge",
+                "r8a.medium",
+                "r8a.large",
+                "r8a.xlarge",
+                "r8a.2xlarge",
+                "r8a.4xlarge",
+                "r8a.8xlarge",
+                "r8a.12xlarge",
+                "r8a.16xlarge",
+                "r8a.24xlarge",
+                "r8a.48xlarge",
+                "r8a.metal-24xl",
+                "r8a.metal-48xl",
+                "p6-b300.48xlarge",
+                "c8a.medium",
+                "c8a.large",
+                "c8a.xlarge",
+                "c8a.2xlarge",
+                "c8a.4xlarge",
+                "c8a.8xlarge",
+                "c8a.12xlarge",
+                "c8a.16xlarge",
+                "c8a.24xlarge",
+                "c8a.48xlarge",
+                "c8a.metal-24xl",
+                "c8a.metal-48xl",
+                "c8gb.12xlarge",
+                "c8gb.16xlarge",
+                "c8gb.24xlarge",
+                "c8gb.2xlarge",
+                "c8gb.4xlarge",
+                "c8gb.8xlarge",
+                "c8gb.large",
+                "c8gb.medium",
+                "c8gb.metal-24xl",
+                "c8gb.xlarge",
+                "c8gb.48xlarge",
+                "c8gb.metal-48xl",
+                "m8gb.12xlarge",
+                "m8gb.16xlarge",
+                "m8gb.24xlarge",
+                "m8gb.2xlarge",
+                "m8gb.4xlarge",
+                "m8gb.8xlarge",
+                "m8gb.large",
+                "m8gb.medium",
+                "m8gb.xlarge",
+                "m8gb.48xlarge",
+                "m8gb.metal-24xl",
+                "m8gb.metal-48xl",
+                "m8gn.12xlarge",
+                "m8gn.16xlarge",
+                "m8gn.24xlarge",
+                "m8gn.2xlarge",
+                "m8gn.48xlarge",
+                "m8gn.4xlarge",
+                "m8gn.8xlarge",
+                "m8gn.large",
+                "m8gn.medium",
+                "m8gn.xlarge",
+                "m8gn.metal-24xl",
+                "m8gn.metal-48xl",
+                "x8aedz.12xlarge",
+                "x8aedz.24xlarge",
+                "x8aedz.3xlarge",
+                "x8aedz.6xlarge",
+                "x8aedz.large",
+                "x8aedz.metal-12xl",
+                "x8aedz.metal-24xl",
+                "x8aedz.xlarge",
+                "m8azn.medium",
+                "m8azn.large",
+                "m8azn.xlarge",
+                "m8azn.3xlarge",
+                "m8azn.6xlarge",
+                "m8azn.12xlarge",
+                "m8azn.24xlarge",
+                "m8azn.metal-12xl",
+                "m8azn.metal-24xl",
+                "x8i.large",
+                "x8i.xlarge",
+                "x8i.2xlarge",
+                "x8i.4xlarge",
+                "x8i.8xlarge",
+                "x8i.12xlarge",
+                "x8i.16xlarge",
+                "x8i.24xlarge",
+                "x8i.32xlarge",
+                "x8i.48xlarge",
+                "x8i.64xlarge",
+                "x8i.96xlarge",
+                "x8i.metal-48xl",
+                "x8i.metal-96xl",
+                "mac-m4max.metal",
+                "g7e.2xlarge",
+                "g7e.4xlarge",
+                "g7e.8xlarge",
+                "g7e.12xlarge",
+                "g7e.24xlarge",
+                "g7e.48xlarge",
+                "r8id.large",
+                "r8id.xlarge",
+                "r8id.2xlarge",
+                "r8id.4xlarge",
+                "r8id.8xlarge",
+                "r8id.12xlarge",
+                "r8id.16xlarge",
+                "r8id.24xlarge",
+                "r8id.32xlarge",
+                "r8id.48xlarge",
+                "r8id.96xlarge",
+                "r8id.metal-48xl",
+                "r8id.metal-96xl",
+                "c8id.large",
+                "c8id.xlarge",
+                "c8id.2xlarge",
+                "c8id.4xlarge",
+                "c8id.8xlarge",
+                "c8id.12xlarge",
+                "c8id.16xlarge",
+                "c8id.24xlarge",
+                "c8id.32xlarge",
+                "c8id.48xlarge",
+                "c8id.96xlarge",
+                "c8id.metal-48xl",
+                "c8id.metal-96xl",
+                "m8id.large",
+                "m8id.xlarge",
+                "m8id.2xlarge",
+                "m8id.4xlarge",
+                "m8id.8xlarge",
+                "m8id.12xlarge",
+                "m8id.16xlarge",
+                "m8id.24xlarge",
+                "m8id.32xlarge",
+                "m8id.48xlarge",
+                "m8id.96xlarge",
+                "m8id.metal-48xl",
+                "m8id.metal-96xl",
+                "hpc8a.96xlarge",
+                "c8in.large",
+                "c8in.xlarge",
+                "c8in.2xlarge",
+                "c8in.4xlarge",
+                "c8in.8xlarge",
+                "c8in.12xlarge",
+                "c8in.16xlarge",
+                "c8in.24xlarge",
+                "c8in.32xlarge",
+                "c8in.48xlarge",
+                "c8in.96xlarge",
+                "c8in.metal-48xl",
+                "c8in.metal-96xl",
+                "c8ib.large",
+                "c8ib.xlarge",
+                "c8ib.2xlarge",
+                "c8ib.4xlarge",
+                "c8ib.8xlarge",
+                "c8ib.12xlarge",
+                "c8ib.16xlarge",
+                "c8ib.24xlarge",
+                "c8ib.32xlarge",
+                "c8ib.48xlarge",
+                "c8ib.96xlarge",
+                "c8ib.metal-48xl",
+                "c8ib.metal-96xl",
+                "r8in.large",
+                "r8in.xlarge",
+                "r8in.2xlarge",
+                "r8in.4xlarge",
+                "r8in.8xlarge",
+                "r8in.12xlarge",
+                "r8in.16xlarge",
+                "r8in.24xlarge",
+                "r8in.32xlarge",
+                "r8in.48xlarge",
+                "r8in.96xlarge",
+                "r8ib.large",
+                "r8ib.xlarge",
+                "r8ib.2xlarge",
+                "r8ib.4xlarge",
+                "r8ib.8xlarge",
+                "r8ib.12xlarge",
+                "r8ib.16xlarge",
+                "r8ib.24xlarge",
+                "r8ib.32xlarge",
+                "r8ib.48xlarge",
+                "r8ib.96xlarge",
+                "m8in.large",
+                "m8in.xlarge",
+                "m8in.2xlarge",
+                "m8in.4xlarge",
+                "m8in.8xlarge",
+                "m8in.12xlarge",
+                "m8in.16xlarge",
+                "m8in.24xlarge",
+                "m8in.32xlarge",
+                "m8in.48xlarge",
+                "m8in.96xlarge",
+                "m8ib.large",
+                "m8ib.xlarge",
+                "m8ib.2xlarge",
+                "m8ib.4xlarge",
+                "m8ib.8xlarge",
+                "m8ib.12xlarge",
+                "m8ib.16xlarge",
+                "m8ib.24xlarge",
+                "m8ib.32xlarge",
+                "m8ib.48xlarge",
+                "m8ib.96xlarge",
+                "m8ine.large",
+                "m8ine.xlarge",
+                "m8ine.2xlarge",
+                "m8ine.4xlarge",
+                "m8ine.8xlarge",
+                "m8ine.12xlarge",
+                "c8ine.large",
+                "c8ine.xlarge",
+                "c8ine.2xlarge",
+                "c8ine.4xlarge",
+                "c8ine.8xlarge",
+                "c8ine.12xlarge",
+                "m8idn.large",
+                "m8idn.xlarge",
+                "m8idn.2xlarge",
+                "m8idn.4xlarge",
+                "m8idn.8xlarge",
+                "m8idn.12xlarge",
+                "m8idn.16xlarge",
+                "m8idn.24xlarge",
+                "m8idn.32xlarge",
+                "m8idn.48xlarge",
+                "m8idn.96xlarge",
+                "r8idn.large",
+                "r8idn.xlarge",
+                "r8idn.2xlarge",
+                "r8idn.4xlarge",
+                "r8idn.8xlarge",
+                "r8idn.12xlarge",
+                "r8idn.16xlarge",
+                "r8idn.24xlarge",
+                "r8idn.32xlarge",
+                "r8idn.48xlarge",
+                "r8idn.96xlarge",
+                "m8idb.large",
+                "m8idb.xlarge",
+                "m8idb.2xlarge",
+                "m8idb.4xlarge",
+                "m8idb.8xlarge",
+                "m8idb.12xlarge",
+                "m8idb.16xlarge",
+                "m8idb.24xlarge",
+                "m8idb.32xlarge",
+                "m8idb.48xlarge",
+                "m8idb.96xlarge",
+                "r8idb.large",
+                "r8idb.xlarge",
+                "r8idb.2xlarge",
+                "r8idb.4xlarge",
+                "r8idb.8xlarge",
+                "r8idb.12xlarge",
+                "r8idb.16xlarge",
+                "r8idb.24xlarge",
+                "r8idb.32xlarge",
+                "r8idb.48xlarge",
+                "r8idb.96xlarge",
+                "mac-m3ultra.metal",
+                "m9g.large",
+                "m9g.xlarge",
+                "m9g.2xlarge",
+                "m9g.4xlarge",
+                "m9g.8xlarge",
+                "m9g.12xlarge",
+                "m9g.16xlarge",
+                "m9g.24xlarge",
+                "m9g.48xlarge",
+                "m9g.metal-24xl",
+                "m9g.metal-48xl",
+                "m9gd.large",
+                "m9gd.xlarge",
+                "m9gd.2xlarge",
+                "m9gd.4xlarge",
+                "m9gd.8xlarge",
+                "m9gd.12xlarge",
+                "m9gd.16xlarge",
+                "m9gd.24xlarge",
+                "m9gd.48xlarge",
+                "m9gd.metal-24xl",
+                "m9gd.metal-48xl",
+                "r8in.metal-48xl",
+                "r8in.metal-96xl",
+                "r8ib.metal-48xl",
+                "r8ib.metal-96xl",
+                "r8idn.metal-48xl",
+                "r8idn.metal-96xl",
+                "r8idb.metal-48xl",
+                "r8idb.metal-96xl",
+                "m8in.metal-48xl",
+                "m8in.metal-96xl",
+                "m8ib.metal-48xl",
+                "m8ib.metal-96xl",
+                "m8idn.metal-48xl",
+                "m8idn.metal-96xl",
+                "m8idb.metal-48xl",
+                "m8idb.metal-96xl",
+                "g7.2xlarge",
+                "g7.4xlarge",
+                "g7.8xlarge",
+                "g7.12xlarge",
+                "g7.24xlarge",
+                "g7.48xlarge",
+                "c9g.medium",
+                "c9g.large",
+                "c9g.xlarge",
+                "c9g.2xlarge",
+                "c9g.4xlarge",
+                "c9g.8xlarge",
+                "c9g.12xlarge",
+                "c9g.16xlarge",
+                "c9g.24xlarge",
+                "c9g.48xlarge",
+                "c9g.metal-48xl",
+                "c9gd.medium",
+                "c9gd.large",
+                "c9gd.xlarge",
+                "c9gd.2xlarge",
+                "c9gd.4xlarge",
+                "c9gd.8xlarge",
+                "c9gd.12xlarge",
+                "c9gd.16xlarge",
+                "c9gd.24xlarge",
+                "c9gd.48xlarge",
+                "c9gd.metal-48xl",
+                "r9g.medium",
+                "r9g.large",
+                "r9g.xlarge",
+                "r9g.2xlarge",
+                "r9g.4xlarge",
+                "r9g.8xlarge",
+                "r9g.12xlarge",
+                "r9g.16xlarge",
+                "r9g.24xlarge",
+                "r9g.48xlarge",
+                "r9g.metal-48xl",
+                "r9gd.medium",
+                "r9gd.large",
+                "r9gd.xlarge",
+                "r9gd.2xlarge",
+                "r9gd.4xlarge",
+                "r9gd.8xlarge",
+                "r9gd.12xlarge",
+                "r9gd.16xlarge",
+                "r9gd.24xlarge",
+                "r9gd.48xlarge",
+                "r9gd.metal-48xl",
+                "m9g.medium",
+                "t8i.nano",
+                "t8i.micro",
+                "t8i.small",
+                "t8i.medium",
+                "i8g.metal-48xl",
+                "r8gb.48xlarge",
+                "r8gb.metal-48xl",
+                "m9gd.medium",
+                "trn2u.48xlarge",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 250
+    Shape {
+        name: "InstanceTypeItem",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instanceType"), ..member("InstanceType", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 251
     Shape {
         name: "InstanceTypeSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("supportedInstanceTypeSet"), ..member("SupportedInstanceTypes", 139) },
-                Member { location_name: Some("unsupportedInstanceTypeSet"), ..member("UnsupportedInstanceTypes", 149) },
+                Member { location_name: Some("supportedInstanceTypeSet"), ..member("SupportedInstanceTypes", 469) },
+                Member { location_name: Some("unsupportedInstanceTypeSet"), ..member("UnsupportedInstanceTypes", 483) },
             ],
             payload: None,
             error: None,
@@ -1239,20 +5168,20 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 79
+    // 252
     Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
-    // 80
+    // 253
     Shape {
         name: "IpPermission",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 128) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 79) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 79) },
-                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 151) },
-                Member { location_name: Some("ipRanges"), ..member("IpRanges", 83) },
-                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 87) },
-                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 95) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 457) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 252) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 252) },
+                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 485) },
+                Member { location_name: Some("ipRanges"), ..member("IpRanges", 256) },
+                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 268) },
+                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 387) },
             ],
             payload: None,
             error: None,
@@ -1261,19 +5190,19 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 81
+    // 254
     Shape {
         name: "IpPermissionList",
-        kind: ShapeKind::List { member: 80, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 253, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 82
+    // 255
     Shape {
         name: "IpRange",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 128) },
-                Member { location_name: Some("cidrIp"), ..member("CidrIp", 128) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("cidrIp"), ..member("CidrIp", 457) },
             ],
             payload: None,
             error: None,
@@ -1282,31 +5211,103 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 83
+    // 256
     Shape {
         name: "IpRangeList",
-        kind: ShapeKind::List { member: 82, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 255, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 84
+    // 257
     Shape {
         name: "IpSource",
         kind: ShapeKind::String { enum_values: &["amazon", "byoip", "none"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 85
+    // 258
+    Shape {
+        name: "Ipv4PrefixList",
+        kind: ShapeKind::List { member: 260, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 259
+    Shape {
+        name: "Ipv4PrefixListResponse",
+        kind: ShapeKind::List { member: 261, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 260
+    Shape {
+        name: "Ipv4PrefixSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Ipv4Prefix", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 261
+    Shape {
+        name: "Ipv4PrefixSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("ipv4Prefix"), ..member("Ipv4Prefix", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 262
     Shape {
         name: "Ipv6AddressAttribute",
         kind: ShapeKind::String { enum_values: &["public", "private"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 86
+    // 263
+    Shape {
+        name: "Ipv6PrefixList",
+        kind: ShapeKind::List { member: 265, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 264
+    Shape {
+        name: "Ipv6PrefixListResponse",
+        kind: ShapeKind::List { member: 266, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 265
+    Shape {
+        name: "Ipv6PrefixSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Ipv6Prefix", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 266
+    Shape {
+        name: "Ipv6PrefixSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("ipv6Prefix"), ..member("Ipv6Prefix", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 267
     Shape {
         name: "Ipv6Range",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 128) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 128) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 457) },
             ],
             payload: None,
             error: None,
@@ -1315,25 +5316,1140 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 87
+    // 268
     Shape {
         name: "Ipv6RangeList",
-        kind: ShapeKind::List { member: 86, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 267, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 88
+    // 269
+    Shape {
+        name: "KernelId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 270
+    Shape {
+        name: "KeyPairName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 271
     Shape {
         name: "KmsKeyId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 89
+    // 272
+    Shape {
+        name: "LaunchTemplate",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 323) },
+                Member { location_name: Some("createTime"), ..member("CreateTime", 75) },
+                Member { location_name: Some("createdBy"), ..member("CreatedBy", 457) },
+                Member { location_name: Some("defaultVersionNumber"), ..member("DefaultVersionNumber", 350) },
+                Member { location_name: Some("latestVersionNumber"), ..member("LatestVersionNumber", 350) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 273
+    Shape {
+        name: "LaunchTemplateAutoRecoveryState",
+        kind: ShapeKind::String { enum_values: &["default", "disabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 274
+    Shape {
+        name: "LaunchTemplateBlockDeviceMapping",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 457) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 282) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 275
+    Shape {
+        name: "LaunchTemplateBlockDeviceMappingList",
+        kind: ShapeKind::List { member: 274, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 276
+    Shape {
+        name: "LaunchTemplateBlockDeviceMappingRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DeviceName", 457),
+                member("VirtualName", 457),
+                member("Ebs", 283),
+                member("NoDevice", 457),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 277
+    Shape {
+        name: "LaunchTemplateBlockDeviceMappingRequestList",
+        kind: ShapeKind::List {
+            member: 276,
+            member_name: Some("BlockDeviceMapping"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 278
+    Shape {
+        name: "LaunchTemplateCapacityReservationSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("CapacityReservationPreference", 51), member("CapacityReservationTarget", 54)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 279
+    Shape {
+        name: "LaunchTemplateCapacityReservationSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("capacityReservationPreference"),
+                    ..member("CapacityReservationPreference", 51)
+                },
+                Member { location_name: Some("capacityReservationTarget"), ..member("CapacityReservationTarget", 55) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 280
+    Shape {
+        name: "LaunchTemplateCpuOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("coreCount"), ..member("CoreCount", 252) },
+                Member { location_name: Some("threadsPerCore"), ..member("ThreadsPerCore", 252) },
+                Member { location_name: Some("amdSevSnp"), ..member("AmdSevSnp", 18) },
+                Member { location_name: Some("nestedVirtualization"), ..member("NestedVirtualization", 367) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 281
+    Shape {
+        name: "LaunchTemplateCpuOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("CoreCount", 252),
+                member("ThreadsPerCore", 252),
+                member("AmdSevSnp", 18),
+                member("NestedVirtualization", 367),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 282
+    Shape {
+        name: "LaunchTemplateEbsBlockDevice",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 47) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("iops"), ..member("Iops", 252) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 271) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 447) },
+                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 252) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 502) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 252) },
+                Member { location_name: Some("volumeInitializationRate"), ..member("VolumeInitializationRate", 252) },
+                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 283
+    Shape {
+        name: "LaunchTemplateEbsBlockDeviceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Encrypted", 47),
+                member("DeleteOnTermination", 47),
+                member("Iops", 252),
+                member("KmsKeyId", 271),
+                member("SnapshotId", 447),
+                member("VolumeSize", 252),
+                member("VolumeType", 502),
+                member("Throughput", 252),
+                member("VolumeInitializationRate", 252),
+                member("EbsCardIndex", 252),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 284
+    Shape {
+        name: "LaunchTemplateElasticInferenceAccelerator",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Type", 457) }, member("Count", 285)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 285
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorCount",
+        kind: ShapeKind::Integer { min: Some(1), max: None },
+        sensitive: false,
+    },
+    // 286
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorList",
+        kind: ShapeKind::List { member: 284, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 287
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("type"), ..member("Type", 457) },
+                Member { location_name: Some("count"), ..member("Count", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 288
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorResponseList",
+        kind: ShapeKind::List { member: 287, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 289
+    Shape {
+        name: "LaunchTemplateEnaSrdSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("enaSrdEnabled"), ..member("EnaSrdEnabled", 47) },
+                Member { location_name: Some("enaSrdUdpSpecification"), ..member("EnaSrdUdpSpecification", 290) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 290
+    Shape {
+        name: "LaunchTemplateEnaSrdUdpSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enaSrdUdpEnabled"), ..member("EnaSrdUdpEnabled", 47) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 291
+    Shape {
+        name: "LaunchTemplateEnclaveOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enabled"), ..member("Enabled", 47) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 292
+    Shape {
+        name: "LaunchTemplateEnclaveOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Enabled", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 293
+    Shape {
+        name: "LaunchTemplateErrorCode",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "launchTemplateIdDoesNotExist",
+                "launchTemplateIdMalformed",
+                "launchTemplateNameDoesNotExist",
+                "launchTemplateNameMalformed",
+                "launchTemplateVersionDoesNotExist",
+                "unexpectedError",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 294
+    Shape {
+        name: "LaunchTemplateHibernationOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("configured"), ..member("Configured", 47) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 295
+    Shape {
+        name: "LaunchTemplateHibernationOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Configured", 47)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 296
+    Shape {
+        name: "LaunchTemplateHttpTokensState",
+        kind: ShapeKind::String { enum_values: &["optional", "required"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 297
+    Shape {
+        name: "LaunchTemplateIamInstanceProfileSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("arn"), ..member("Arn", 457) },
+                Member { location_name: Some("name"), ..member("Name", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 298
+    Shape {
+        name: "LaunchTemplateIamInstanceProfileSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Arn", 457), member("Name", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 299
+    Shape {
+        name: "LaunchTemplateId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 300
+    Shape {
+        name: "LaunchTemplateIdStringList",
+        kind: ShapeKind::List { member: 299, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 301
+    Shape {
+        name: "LaunchTemplateInstanceMaintenanceOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("autoRecovery"), ..member("AutoRecovery", 273) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 302
+    Shape {
+        name: "LaunchTemplateInstanceMaintenanceOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("AutoRecovery", 273)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 303
+    Shape {
+        name: "LaunchTemplateInstanceMarketOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("marketType"), ..member("MarketType", 351) },
+                Member { location_name: Some("spotOptions"), ..member("SpotOptions", 333) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 304
+    Shape {
+        name: "LaunchTemplateInstanceMarketOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("MarketType", 351), member("SpotOptions", 334)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 305
+    Shape {
+        name: "LaunchTemplateInstanceMetadataEndpointState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 306
+    Shape {
+        name: "LaunchTemplateInstanceMetadataOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 308) },
+                Member { location_name: Some("httpTokens"), ..member("HttpTokens", 296) },
+                Member { location_name: Some("httpPutResponseHopLimit"), ..member("HttpPutResponseHopLimit", 252) },
+                Member { location_name: Some("httpEndpoint"), ..member("HttpEndpoint", 305) },
+                Member { location_name: Some("httpProtocolIpv6"), ..member("HttpProtocolIpv6", 309) },
+                Member { location_name: Some("instanceMetadataTags"), ..member("InstanceMetadataTags", 310) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 307
+    Shape {
+        name: "LaunchTemplateInstanceMetadataOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("HttpTokens", 296),
+                member("HttpPutResponseHopLimit", 252),
+                member("HttpEndpoint", 305),
+                member("HttpProtocolIpv6", 309),
+                member("InstanceMetadataTags", 310),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 308
+    Shape {
+        name: "LaunchTemplateInstanceMetadataOptionsState",
+        kind: ShapeKind::String { enum_values: &["pending", "applied"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 309
+    Shape {
+        name: "LaunchTemplateInstanceMetadataProtocolIpv6",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 310
+    Shape {
+        name: "LaunchTemplateInstanceMetadataTagsState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 311
+    Shape {
+        name: "LaunchTemplateInstanceNetworkInterfaceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associateCarrierIpAddress"), ..member("AssociateCarrierIpAddress", 47) },
+                Member { location_name: Some("associatePublicIpAddress"), ..member("AssociatePublicIpAddress", 47) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 159) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 457) },
+                Member { location_name: Some("ipv6AddressCount"), ..member("Ipv6AddressCount", 252) },
+                Member { location_name: Some("ipv6AddressesSet"), ..member("Ipv6Addresses", 200) },
+                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 372) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 393) },
+                Member {
+                    location_name: Some("secondaryPrivateIpAddressCount"),
+                    ..member("SecondaryPrivateIpAddressCount", 252)
+                },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 462) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
+                Member { location_name: Some("ipv4PrefixSet"), ..member("Ipv4Prefixes", 259) },
+                Member { location_name: Some("ipv4PrefixCount"), ..member("Ipv4PrefixCount", 252) },
+                Member { location_name: Some("ipv6PrefixSet"), ..member("Ipv6Prefixes", 264) },
+                Member { location_name: Some("ipv6PrefixCount"), ..member("Ipv6PrefixCount", 252) },
+                Member { location_name: Some("primaryIpv6"), ..member("PrimaryIpv6", 47) },
+                Member { location_name: Some("enaSrdSpecification"), ..member("EnaSrdSpecification", 289) },
+                Member {
+                    location_name: Some("connectionTrackingSpecification"),
+                    ..member("ConnectionTrackingSpecification", 57)
+                },
+                Member { location_name: Some("enaQueueCount"), ..member("EnaQueueCount", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 312
+    Shape {
+        name: TEXT_0,
+        kind: ShapeKind::List { member: 311, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 313
+    Shape {
+        name: TEXT_1,
+        kind: ShapeKind::Structure {
+            members: &[
+                member("AssociateCarrierIpAddress", 47),
+                member("AssociatePublicIpAddress", 47),
+                member("DeleteOnTermination", 47),
+                member("Description", 457),
+                member("DeviceIndex", 252),
+                Member { location_name: Some("SecurityGroupId"), ..member("Groups", 436) },
+                member("InterfaceType", 457),
+                member("Ipv6AddressCount", 252),
+                member("Ipv6Addresses", 201),
+                member("NetworkInterfaceId", 372),
+                member("PrivateIpAddress", 457),
+                member("PrivateIpAddresses", 393),
+                member("SecondaryPrivateIpAddressCount", 252),
+                member("SubnetId", 462),
+                member("NetworkCardIndex", 252),
+                Member { location_name: Some("Ipv4Prefix"), ..member("Ipv4Prefixes", 258) },
+                member("Ipv4PrefixCount", 252),
+                Member { location_name: Some("Ipv6Prefix"), ..member("Ipv6Prefixes", 263) },
+                member("Ipv6PrefixCount", 252),
+                member("PrimaryIpv6", 47),
+                member("EnaSrdSpecification", 142),
+                member("ConnectionTrackingSpecification", 58),
+                member("EnaQueueCount", 252),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 314
+    Shape {
+        name: TEXT_2,
+        kind: ShapeKind::List {
+            member: 313,
+            member_name: Some("InstanceNetworkInterfaceSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 315
+    Shape {
+        name: "LaunchTemplateInstanceSecondaryInterfaceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
+                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 425) },
+                Member { location_name: Some("privateIpAddressCount"), ..member("PrivateIpAddressCount", 252) },
+                Member { location_name: Some("secondarySubnetId"), ..member("SecondarySubnetId", 431) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 429) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 316
+    Shape {
+        name: TEXT_3,
+        kind: ShapeKind::List { member: 315, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 317
+    Shape {
+        name: TEXT_4,
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DeleteOnTermination", 47),
+                member("DeviceIndex", 252),
+                Member { location_name: Some("PrivateIpAddress"), ..member("PrivateIpAddresses", 426) },
+                member("PrivateIpAddressCount", 252),
+                member("SecondarySubnetId", 431),
+                member("InterfaceType", 429),
+                member("NetworkCardIndex", 252),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 318
+    Shape {
+        name: TEXT_5,
+        kind: ShapeKind::List {
+            member: 317,
+            member_name: Some("InstanceSecondaryInterfaceSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 319
+    Shape {
+        name: "LaunchTemplateLicenseConfiguration",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("licenseConfigurationArn"),
+                ..member("LicenseConfigurationArn", 457)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 320
+    Shape {
+        name: "LaunchTemplateLicenseConfigurationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("LicenseConfigurationArn", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 321
+    Shape {
+        name: "LaunchTemplateLicenseList",
+        kind: ShapeKind::List { member: 319, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 322
+    Shape {
+        name: "LaunchTemplateLicenseSpecificationListRequest",
+        kind: ShapeKind::List { member: 320, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 323
+    Shape {
+        name: "LaunchTemplateName",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(3),
+            max: Some(128),
+            pattern: Some(r#"[a-zA-Z0-9\(\)\.\-/_]+"#),
+        },
+        sensitive: false,
+    },
+    // 324
+    Shape {
+        name: "LaunchTemplateNameStringList",
+        kind: ShapeKind::List { member: 323, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 325
+    Shape {
+        name: "LaunchTemplateNetworkPerformanceOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("bandwidthWeighting"), ..member("BandwidthWeighting", 185) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 326
+    Shape {
+        name: "LaunchTemplateNetworkPerformanceOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("BandwidthWeighting", 185)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 327
+    Shape {
+        name: "LaunchTemplatePlacement",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 29) },
+                Member { location_name: Some("affinity"), ..member("Affinity", 457) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
+                Member { location_name: Some("hostId"), ..member("HostId", 457) },
+                Member { location_name: Some("tenancy"), ..member("Tenancy", 477) },
+                Member { location_name: Some("spreadDomain"), ..member("SpreadDomain", 457) },
+                Member { location_name: Some("hostResourceGroupArn"), ..member("HostResourceGroupArn", 457) },
+                Member { location_name: Some("partitionNumber"), ..member("PartitionNumber", 252) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 383) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 328
+    Shape {
+        name: "LaunchTemplatePlacementRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("AvailabilityZone", 457),
+                member("AvailabilityZoneId", 29),
+                member("Affinity", 457),
+                member("GroupName", 384),
+                member("HostId", 76),
+                member("Tenancy", 477),
+                member("SpreadDomain", 457),
+                member("HostResourceGroupArn", 457),
+                member("PartitionNumber", 252),
+                member("GroupId", 383),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 329
+    Shape {
+        name: "LaunchTemplatePrivateDnsNameOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 165) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 47)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 47)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 330
+    Shape {
+        name: "LaunchTemplatePrivateDnsNameOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("HostnameType", 165),
+                member("EnableResourceNameDnsARecord", 47),
+                member("EnableResourceNameDnsAAAARecord", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 331
+    Shape {
+        name: "LaunchTemplateSet",
+        kind: ShapeKind::List { member: 272, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 332
+    Shape {
+        name: "LaunchTemplateSpecification",
+        kind: ShapeKind::Structure {
+            members: &[member("LaunchTemplateId", 299), member("LaunchTemplateName", 457), member("Version", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 333
+    Shape {
+        name: "LaunchTemplateSpotMarketOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("maxPrice"), ..member("MaxPrice", 457) },
+                Member { location_name: Some("spotInstanceType"), ..member("SpotInstanceType", 448) },
+                Member { location_name: Some("blockDurationMinutes"), ..member("BlockDurationMinutes", 252) },
+                Member { location_name: Some("validUntil"), ..member("ValidUntil", 75) },
+                Member {
+                    location_name: Some("instanceInterruptionBehavior"),
+                    ..member("InstanceInterruptionBehavior", 196)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 334
+    Shape {
+        name: "LaunchTemplateSpotMarketOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("MaxPrice", 457),
+                member("SpotInstanceType", 448),
+                member("BlockDurationMinutes", 252),
+                member("ValidUntil", 75),
+                member("InstanceInterruptionBehavior", 196),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 335
+    Shape {
+        name: "LaunchTemplateTagSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 411) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 336
+    Shape {
+        name: "LaunchTemplateTagSpecificationList",
+        kind: ShapeKind::List { member: 335, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 337
+    Shape {
+        name: "LaunchTemplateTagSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("ResourceType", 411), Member { location_name: Some("Tag"), ..member("Tags", 473) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 338
+    Shape {
+        name: "LaunchTemplateTagSpecificationRequestList",
+        kind: ShapeKind::List {
+            member: 337,
+            member_name: Some("LaunchTemplateTagSpecificationRequest"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 339
+    Shape {
+        name: "LaunchTemplateVersion",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 323) },
+                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 350) },
+                Member { location_name: Some("versionDescription"), ..member("VersionDescription", 491) },
+                Member { location_name: Some("createTime"), ..member("CreateTime", 75) },
+                Member { location_name: Some("createdBy"), ..member("CreatedBy", 457) },
+                Member { location_name: Some("defaultVersion"), ..member("DefaultVersion", 47) },
+                Member { location_name: Some("launchTemplateData"), ..member("LaunchTemplateData", 413) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 340
+    Shape {
+        name: "LaunchTemplateVersionSet",
+        kind: ShapeKind::List { member: 339, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 341
+    Shape {
+        name: "LaunchTemplatesMonitoring",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("enabled"), ..member("Enabled", 47) },
+                Member { location_name: Some("metricCategoryIdSet"), ..member("MetricCategoryIds", 357) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 342
+    Shape {
+        name: "LaunchTemplatesMonitoringRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Enabled", 47),
+                Member { location_name: Some("MetricCategoryId"), ..member("MetricCategoryIds", 357) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 343
+    Shape {
+        name: "LicenseConfiguration",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("licenseConfigurationArn"),
+                ..member("LicenseConfigurationArn", 457)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 344
+    Shape {
+        name: "LicenseConfigurationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("LicenseConfigurationArn", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 345
+    Shape {
+        name: "LicenseList",
+        kind: ShapeKind::List { member: 343, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 346
+    Shape {
+        name: "LicenseSpecificationListRequest",
+        kind: ShapeKind::List { member: 344, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 347
+    Shape {
+        name: "LocalStorage",
+        kind: ShapeKind::String {
+            enum_values: &["included", "required", "excluded"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 348
+    Shape {
+        name: "LocalStorageType",
+        kind: ShapeKind::String { enum_values: &["hdd", "ssd"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 349
+    Shape {
+        name: "LocalStorageTypeSet",
+        kind: ShapeKind::List { member: 348, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 350
+    Shape { name: "Long", kind: ShapeKind::Long { min: None, max: None }, sensitive: false },
+    // 351
+    Shape {
+        name: "MarketType",
+        kind: ShapeKind::String {
+            enum_values: &["spot", "capacity-block", "interruptible-capacity-reservation", "on-demand"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 352
+    Shape {
+        name: "MemoryGiBPerVCpu",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 122) },
+                Member { location_name: Some("max"), ..member("Max", 122) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 353
+    Shape {
+        name: "MemoryGiBPerVCpuRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 122), member("Max", 122)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 354
+    Shape {
+        name: "MemoryMiB",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 252) },
+                Member { location_name: Some("max"), ..member("Max", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 355
+    Shape {
+        name: "MemoryMiBRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Min", 252) }, member("Max", 252)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 356
+    Shape {
+        name: "MetricCategoryId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 357
+    Shape {
+        name: "MetricCategoryIdList",
+        kind: ShapeKind::List { member: 356, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 358
     Shape { name: "MillisecondDateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
-    // 90
+    // 359
     Shape {
         name: "ModifyEbsDefaultKmsKeyIdRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("KmsKeyId", 88) }, member("DryRun", 23)],
+            members: &[Member { required: true, ..member("KmsKeyId", 271) }, member("DryRun", 47)],
             payload: None,
             error: None,
             document: false,
@@ -1341,11 +6457,11 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 91
+    // 360
     Shape {
         name: "ModifyEbsDefaultKmsKeyIdResult",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) }],
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -1353,25 +6469,313 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 92
+    // 361
     Shape {
-        name: "OwnerStringList",
-        kind: ShapeKind::List { member: 128, member_name: Some("Owner"), flattened: false, min: None, max: None },
+        name: "ModifyInstanceAttributeRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("SourceDestCheck", 22),
+                member("EnclaveOptions", 147),
+                member("DisableApiStop", 22),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 194) },
+                Member { location_name: Some("attribute"), ..member("Attribute", 183) },
+                Member { location_name: Some("value"), ..member("Value", 362) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 189) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 22) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 23) },
+                Member { location_name: Some("kernel"), ..member("Kernel", 23) },
+                Member { location_name: Some("ramdisk"), ..member("Ramdisk", 23) },
+                Member { location_name: Some("userData"), ..member("UserData", 433) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 23)
+                },
+                Member { location_name: Some("GroupId"), ..member("Groups", 159) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 22) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 23) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 22) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
-    // 93
+    // 362
+    Shape {
+        name: "ModifyInstanceAttributeValue",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
+    },
+    // 363
+    Shape {
+        name: "ModifyLaunchTemplateRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DryRun", 47),
+                Member { idempotency_token: true, ..member("ClientToken", 457) },
+                member("LaunchTemplateId", 299),
+                member("LaunchTemplateName", 323),
+                Member { location_name: Some("SetDefaultVersion"), ..member("DefaultVersion", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 364
+    Shape {
+        name: "ModifyLaunchTemplateResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 272) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 365
+    Shape {
+        name: "Monitoring",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("metricCategoryIdSet"), ..member("MetricCategoryIds", 357) },
+                Member { location_name: Some("state"), ..member("State", 366) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 366
+    Shape {
+        name: "MonitoringState",
+        kind: ShapeKind::String {
+            enum_values: &["disabled", "disabling", "enabled", "pending"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 367
+    Shape {
+        name: "NestedVirtualizationSpecification",
+        kind: ShapeKind::String { enum_values: &["enabled", "disabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 368
+    Shape {
+        name: "NetworkBandwidthGbps",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 122) },
+                Member { location_name: Some("max"), ..member("Max", 122) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 369
+    Shape {
+        name: "NetworkBandwidthGbpsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 122), member("Max", 122)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 370
+    Shape {
+        name: "NetworkInterfaceCount",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 252) },
+                Member { location_name: Some("max"), ..member("Max", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 371
+    Shape {
+        name: "NetworkInterfaceCountRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 252), member("Max", 252)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 372
+    Shape {
+        name: "NetworkInterfaceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 373
+    Shape {
+        name: "NetworkInterfaceStatus",
+        kind: ShapeKind::String {
+            enum_values: &["available", "associated", "attaching", "in-use", "detaching"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 374
+    Shape {
+        name: "OperatorRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Principal", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 375
+    Shape {
+        name: "OperatorResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("managed"), ..member("Managed", 47) },
+                Member { location_name: Some("principal"), ..member("Principal", 457) },
+                Member { location_name: Some("hiddenByDefault"), ..member("HiddenByDefault", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 376
+    Shape {
+        name: "OwnerStringList",
+        kind: ShapeKind::List { member: 457, member_name: Some("Owner"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 377
+    Shape {
+        name: "PerformanceFactorReference",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instanceFamily"), ..member("InstanceFamily", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 378
+    Shape {
+        name: "PerformanceFactorReferenceRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("InstanceFamily", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 379
+    Shape {
+        name: "PerformanceFactorReferenceSet",
+        kind: ShapeKind::List { member: 377, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 380
+    Shape {
+        name: "PerformanceFactorReferenceSetRequest",
+        kind: ShapeKind::List { member: 378, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 381
+    Shape {
+        name: "PerformanceStatusSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("status"), ..member("Status", 468) },
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 358) },
+                Member { location_name: Some("remediation"), ..member("Remediation", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 382
+    Shape {
+        name: "Placement",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 29) },
+                Member { location_name: Some("affinity"), ..member("Affinity", 457) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 384) },
+                Member { location_name: Some("partitionNumber"), ..member("PartitionNumber", 252) },
+                Member { location_name: Some("hostId"), ..member("HostId", 457) },
+                Member { location_name: Some("tenancy"), ..member("Tenancy", 477) },
+                Member { location_name: Some("spreadDomain"), ..member("SpreadDomain", 457) },
+                Member { location_name: Some("hostResourceGroupArn"), ..member("HostResourceGroupArn", 457) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 383) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 383
+    Shape {
+        name: "PlacementGroupId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 384
+    Shape {
+        name: "PlacementGroupName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 385
     Shape {
         name: "PlatformValues",
         kind: ShapeKind::String { enum_values: &["Windows"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 94
+    // 386
     Shape {
         name: "PrefixListId",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 128) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 128) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 457) },
             ],
             payload: None,
             error: None,
@@ -1380,31 +6784,31 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 95
+    // 387
     Shape {
         name: "PrefixListIdList",
-        kind: ShapeKind::List { member: 94, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 386, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 96
+    // 388
     Shape {
         name: "PrefixListResourceId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 97
+    // 389
     Shape {
         name: "PrivateDnsNameOptionsOnLaunch",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("hostnameType"), ..member("HostnameType", 66) },
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 165) },
                 Member {
                     location_name: Some("enableResourceNameDnsARecord"),
-                    ..member("EnableResourceNameDnsARecord", 23)
+                    ..member("EnableResourceNameDnsARecord", 47)
                 },
                 Member {
                     location_name: Some("enableResourceNameDnsAAAARecord"),
-                    ..member("EnableResourceNameDnsAAAARecord", 23)
+                    ..member("EnableResourceNameDnsAAAARecord", 47)
                 },
             ],
             payload: None,
@@ -1414,13 +6818,72 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 98
+    // 390
+    Shape {
+        name: "PrivateDnsNameOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("HostnameType", 165),
+                member("EnableResourceNameDnsARecord", 47),
+                member("EnableResourceNameDnsAAAARecord", 47),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 391
+    Shape {
+        name: "PrivateDnsNameOptionsResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 165) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 47)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 47)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 392
+    Shape {
+        name: "PrivateIpAddressSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("primary"), ..member("Primary", 47) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 393
+    Shape {
+        name: "PrivateIpAddressSpecificationList",
+        kind: ShapeKind::List { member: 392, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 394
     Shape {
         name: "ProductCode",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("productCode"), ..member("ProductCodeId", 128) },
-                Member { location_name: Some("type"), ..member("ProductCodeType", 100) },
+                Member { location_name: Some("productCode"), ..member("ProductCodeId", 457) },
+                Member { location_name: Some("type"), ..member("ProductCodeType", 396) },
             ],
             payload: None,
             error: None,
@@ -1429,28 +6892,49 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 99
+    // 395
     Shape {
         name: "ProductCodeList",
-        kind: ShapeKind::List { member: 98, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 394, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 100
+    // 396
     Shape {
         name: "ProductCodeValues",
         kind: ShapeKind::String { enum_values: &["devpay", "marketplace"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 101
+    // 397
+    Shape {
+        name: "RamdiskId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 398
+    Shape {
+        name: "RebootInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 399
     Shape {
         name: "ReferencedSecurityGroup",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
-                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 128) },
-                Member { location_name: Some("userId"), ..member("UserId", 128) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
-                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 128) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 457) },
+                Member { location_name: Some("userId"), ..member("UserId", 457) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 457) },
             ],
             payload: None,
             error: None,
@@ -1459,15 +6943,15 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 102
+    // 400
     Shape {
         name: "Region",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 128) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 104) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 128) },
-                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 128) },
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 457) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 402) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 457) },
+                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 457) },
             ],
             payload: None,
             error: None,
@@ -1476,11 +6960,11 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 103
+    // 401
     Shape {
         name: "RegionGeography",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 128) }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -1488,29 +6972,103 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 104
+    // 402
     Shape {
         name: "RegionGeographyList",
-        kind: ShapeKind::List { member: 103, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 401, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 105
+    // 403
     Shape {
         name: "RegionList",
-        kind: ShapeKind::List { member: 102, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 400, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 106
+    // 404
     Shape {
         name: "RegionNameStringList",
-        kind: ShapeKind::List { member: 128, member_name: Some("RegionName"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 457, member_name: Some("RegionName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 107
+    // 405
+    Shape {
+        name: "RequestLaunchTemplateData",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("KernelId", 269),
+                member("EbsOptimized", 47),
+                member("IamInstanceProfile", 298),
+                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 277) },
+                Member { location_name: Some("NetworkInterface"), ..member("NetworkInterfaces", 314) },
+                member("ImageId", 171),
+                member("InstanceType", 249),
+                member("KeyName", 270),
+                member("Monitoring", 342),
+                member("Placement", 328),
+                member("RamDiskId", 397),
+                member("DisableApiTermination", 47),
+                member("InstanceInitiatedShutdownBehavior", 446),
+                member("UserData", 444),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 338) },
+                Member { location_name: Some("ElasticGpuSpecification"), ..member("ElasticGpuSpecifications", 133) },
+                Member {
+                    location_name: Some("ElasticInferenceAccelerator"),
+                    ..member("ElasticInferenceAccelerators", 286)
+                },
+                Member { location_name: Some("SecurityGroupId"), ..member("SecurityGroupIds", 436) },
+                Member { location_name: Some("SecurityGroup"), ..member("SecurityGroups", 443) },
+                member("InstanceMarketOptions", 304),
+                member("CreditSpecification", 74),
+                member("CpuOptions", 281),
+                member("CapacityReservationSpecification", 278),
+                Member { location_name: Some("LicenseSpecification"), ..member("LicenseSpecifications", 322) },
+                member("HibernationOptions", 295),
+                member("MetadataOptions", 307),
+                member("EnclaveOptions", 292),
+                member("InstanceRequirements", 228),
+                member("PrivateDnsNameOptions", 330),
+                member("MaintenanceOptions", 302),
+                member("DisableApiStop", 47),
+                member("Operator", 374),
+                member("NetworkPerformanceOptions", 326),
+                Member { location_name: Some("SecondaryInterface"), ..member("SecondaryInterfaces", 318) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 406
+    Shape {
+        name: "Reservation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("reservationId"), ..member("ReservationId", 457) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("requesterId"), ..member("RequesterId", 457) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 161) },
+                Member { location_name: Some("instancesSet"), ..member("Instances", 206) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 407
+    Shape {
+        name: "ReservationList",
+        kind: ShapeKind::List { member: 406, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 408
     Shape {
         name: "ResetEbsDefaultKmsKeyIdRequest",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 23)],
+            members: &[member("DryRun", 47)],
             payload: None,
             error: None,
             document: false,
@@ -1518,11 +7076,11 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 108
+    // 409
     Shape {
         name: "ResetEbsDefaultKmsKeyIdResult",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 128) }],
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) }],
             payload: None,
             error: None,
             document: false,
@@ -1530,13 +7088,13 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 109
+    // 410
     Shape {
         name: "ResourceIdList",
-        kind: ShapeKind::List { member: 146, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 476, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 110
+    // 411
     Shape {
         name: "ResourceType",
         kind: ShapeKind::String {
@@ -1577,7 +7135,7 @@ static SHAPES: [Shape; 175] = [
                 "local-gateway-virtual-interface",
                 "local-gateway-virtual-interface-group",
                 "local-gateway-route-table-vpc-association",
-                TEXT_0,
+                TEXT_6,
                 "natgateway",
                 "network-acl",
                 "network-interface",
@@ -1662,22 +7220,13 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 111
+    // 412
     Shape {
-        name: "RevokeSecurityGroupIngressRequest",
+        name: "ResponseError",
         kind: ShapeKind::Structure {
             members: &[
-                member("CidrIp", 128),
-                member("FromPort", 79),
-                member("GroupId", 118),
-                member("GroupName", 120),
-                member("IpPermissions", 81),
-                member("IpProtocol", 128),
-                member("SourceSecurityGroupName", 128),
-                member("SourceSecurityGroupOwnerId", 128),
-                member("ToPort", 79),
-                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 123) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 23) },
+                Member { location_name: Some("code"), ..member("Code", 293) },
+                Member { location_name: Some("message"), ..member("Message", 457) },
             ],
             payload: None,
             error: None,
@@ -1686,16 +7235,96 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 112
+    // 413
+    Shape {
+        name: "ResponseLaunchTemplateData",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("kernelId"), ..member("KernelId", 457) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 47) },
+                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 297) },
+                Member { location_name: Some("blockDeviceMappingSet"), ..member("BlockDeviceMappings", 275) },
+                Member { location_name: Some("networkInterfaceSet"), ..member("NetworkInterfaces", 312) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 457) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 249) },
+                Member { location_name: Some("keyName"), ..member("KeyName", 457) },
+                Member { location_name: Some("monitoring"), ..member("Monitoring", 341) },
+                Member { location_name: Some("placement"), ..member("Placement", 327) },
+                Member { location_name: Some("ramDiskId"), ..member("RamDiskId", 457) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 47) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 446)
+                },
+                Member { location_name: Some("userData"), ..member("UserData", 444) },
+                Member { location_name: Some("tagSpecificationSet"), ..member("TagSpecifications", 336) },
+                Member { location_name: Some("elasticGpuSpecificationSet"), ..member("ElasticGpuSpecifications", 135) },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorSet"),
+                    ..member("ElasticInferenceAccelerators", 288)
+                },
+                Member { location_name: Some("securityGroupIdSet"), ..member("SecurityGroupIds", 490) },
+                Member { location_name: Some("securityGroupSet"), ..member("SecurityGroups", 490) },
+                Member { location_name: Some("instanceMarketOptions"), ..member("InstanceMarketOptions", 303) },
+                Member { location_name: Some("creditSpecification"), ..member("CreditSpecification", 73) },
+                Member { location_name: Some("cpuOptions"), ..member("CpuOptions", 280) },
+                Member {
+                    location_name: Some("capacityReservationSpecification"),
+                    ..member("CapacityReservationSpecification", 279)
+                },
+                Member { location_name: Some("licenseSet"), ..member("LicenseSpecifications", 321) },
+                Member { location_name: Some("hibernationOptions"), ..member("HibernationOptions", 294) },
+                Member { location_name: Some("metadataOptions"), ..member("MetadataOptions", 306) },
+                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 291) },
+                Member { location_name: Some("instanceRequirements"), ..member("InstanceRequirements", 227) },
+                Member { location_name: Some("privateDnsNameOptions"), ..member("PrivateDnsNameOptions", 329) },
+                Member { location_name: Some("maintenanceOptions"), ..member("MaintenanceOptions", 301) },
+                Member { location_name: Some("disableApiStop"), ..member("DisableApiStop", 47) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+                Member { location_name: Some("networkPerformanceOptions"), ..member("NetworkPerformanceOptions", 325) },
+                Member { location_name: Some("secondaryInterfaceSet"), ..member("SecondaryInterfaces", 316) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 414
+    Shape {
+        name: "RevokeSecurityGroupIngressRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("CidrIp", 457),
+                member("FromPort", 252),
+                member("GroupId", 435),
+                member("GroupName", 438),
+                member("IpPermissions", 254),
+                member("IpProtocol", 457),
+                member("SourceSecurityGroupName", 457),
+                member("SourceSecurityGroupOwnerId", 457),
+                member("ToPort", 252),
+                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 441) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 415
     Shape {
         name: "RevokeSecurityGroupIngressResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("return"), ..member("Return", 23) },
-                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 81) },
+                Member { location_name: Some("return"), ..member("Return", 47) },
+                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 254) },
                 Member {
                     location_name: Some("revokedSecurityGroupRuleSet"),
-                    ..member("RevokedSecurityGroupRules", 114)
+                    ..member("RevokedSecurityGroupRules", 417)
                 },
             ],
             payload: None,
@@ -1705,22 +7334,22 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 113
+    // 416
     Shape {
         name: "RevokedSecurityGroupRule",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 122) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 118) },
-                Member { location_name: Some("isEgress"), ..member("IsEgress", 23) },
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 128) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 79) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 79) },
-                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 128) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 128) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 96) },
-                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 118) },
-                Member { location_name: Some("description"), ..member("Description", 128) },
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 440) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 435) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 47) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 457) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 252) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 252) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 457) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 457) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 388) },
+                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 435) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
             ],
             payload: None,
             error: None,
@@ -1729,36 +7358,120 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 114
+    // 417
     Shape {
         name: "RevokedSecurityGroupRuleList",
-        kind: ShapeKind::List { member: 113, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 416, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 115
+    // 418
+    Shape {
+        name: "RunInstancesMonitoringEnabled",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("MetricCategoryId"), ..member("MetricCategoryIds", 357) },
+                Member { required: true, location_name: Some("enabled"), ..member("Enabled", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 419
+    Shape {
+        name: "RunInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 44) },
+                member("ImageId", 171),
+                member("InstanceType", 249),
+                member("Ipv6AddressCount", 252),
+                Member { location_name: Some("Ipv6Address"), ..member("Ipv6Addresses", 200) },
+                member("KernelId", 269),
+                member("KeyName", 270),
+                Member { required: true, ..member("MaxCount", 252) },
+                Member { required: true, ..member("MinCount", 252) },
+                member("Monitoring", 418),
+                member("Placement", 382),
+                member("RamdiskId", 397),
+                Member { location_name: Some("SecurityGroupId"), ..member("SecurityGroupIds", 436) },
+                Member { location_name: Some("SecurityGroup"), ..member("SecurityGroups", 443) },
+                member("SubnetId", 462),
+                member("UserData", 420),
+                member("ElasticGpuSpecification", 136),
+                Member {
+                    location_name: Some("ElasticInferenceAccelerator"),
+                    ..member("ElasticInferenceAccelerators", 141)
+                },
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
+                member("LaunchTemplate", 332),
+                member("InstanceMarketOptions", 209),
+                member("CreditSpecification", 74),
+                member("CpuOptions", 63),
+                member("CapacityReservationSpecification", 52),
+                member("HibernationOptions", 164),
+                Member { location_name: Some("LicenseSpecification"), ..member("LicenseSpecifications", 346) },
+                member("MetadataOptions", 211),
+                member("EnclaveOptions", 147),
+                member("PrivateDnsNameOptions", 390),
+                member("MaintenanceOptions", 208),
+                member("DisableApiStop", 47),
+                member("EnablePrimaryIpv6", 47),
+                member("NetworkPerformanceOptions", 223),
+                member("Operator", 374),
+                Member { location_name: Some("SecondaryInterface"), ..member("SecondaryInterfaces", 236) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 47) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 446)
+                },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
+                Member { idempotency_token: true, location_name: Some("clientToken"), ..member("ClientToken", 457) },
+                Member { location_name: Some("additionalInfo"), ..member("AdditionalInfo", 457) },
+                Member { location_name: Some("networkInterface"), ..member("NetworkInterfaces", 221) },
+                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 169) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 420
+    Shape {
+        name: "RunInstancesUserData",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
+    },
+    // 421
     Shape {
         name: "SSEType",
         kind: ShapeKind::String { enum_values: &["sse-ebs", "sse-kms", "none"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 116
+    // 422
     Shape {
         name: "ScanResults",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     location_name: Some("highestFindingSeverityLabel"),
-                    ..member("HighestFindingSeverityLabel", 125)
+                    ..member("HighestFindingSeverityLabel", 445)
                 },
-                Member { location_name: Some("findingScanDate"), ..member("FindingScanDate", 89) },
+                Member { location_name: Some("findingScanDate"), ..member("FindingScanDate", 358) },
                 Member {
                     location_name: Some("informationalFixAvailableSince"),
-                    ..member("InformationalFixAvailableSince", 89)
+                    ..member("InformationalFixAvailableSince", 358)
                 },
-                Member { location_name: Some("lowFixAvailableSince"), ..member("LowFixAvailableSince", 89) },
-                Member { location_name: Some("mediumFixAvailableSince"), ..member("MediumFixAvailableSince", 89) },
-                Member { location_name: Some("highFixAvailableSince"), ..member("HighFixAvailableSince", 89) },
-                Member { location_name: Some("criticalFixAvailableSince"), ..member("CriticalFixAvailableSince", 89) },
+                Member { location_name: Some("lowFixAvailableSince"), ..member("LowFixAvailableSince", 358) },
+                Member { location_name: Some("mediumFixAvailableSince"), ..member("MediumFixAvailableSince", 358) },
+                Member { location_name: Some("highFixAvailableSince"), ..member("HighFixAvailableSince", 358) },
+                Member { location_name: Some("criticalFixAvailableSince"), ..member("CriticalFixAvailableSince", 358) },
             ],
             payload: None,
             error: None,
@@ -1767,20 +7480,106 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 117
+    // 423
+    Shape {
+        name: "SecondaryInterfaceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 424
+    Shape {
+        name: "SecondaryInterfacePrivateIpAddressSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 425
+    Shape {
+        name: "SecondaryInterfacePrivateIpAddressSpecificationList",
+        kind: ShapeKind::List { member: 424, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 426
+    Shape {
+        name: TEXT_7,
+        kind: ShapeKind::List {
+            member: 427,
+            member_name: Some("SecondaryInterfacePrivateIpAddressSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 427
+    Shape {
+        name: "SecondaryInterfacePrivateIpAddressSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("PrivateIpAddress", 457)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 428
+    Shape {
+        name: "SecondaryInterfaceStatus",
+        kind: ShapeKind::String { enum_values: &["available", "in-use"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 429
+    Shape {
+        name: "SecondaryInterfaceType",
+        kind: ShapeKind::String { enum_values: &["secondary"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 430
+    Shape {
+        name: "SecondaryNetworkId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 431
+    Shape {
+        name: "SecondarySubnetId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 432
+    Shape { name: "SecureBlob", kind: ShapeKind::Blob { min: None, max: None }, sensitive: true },
+    // 433
+    Shape {
+        name: "SecureBlobAttributeValue",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("value"), ..member("Value", 432) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 434
     Shape {
         name: "SecurityGroup",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
-                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 81) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
-                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 128) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 128) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 128) },
-                Member { location_name: Some("groupDescription"), ..member("Description", 128) },
-                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 81) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
+                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 254) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 457) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
+                Member { location_name: Some("groupDescription"), ..member("Description", 457) },
+                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 254) },
             ],
             payload: None,
             error: None,
@@ -1789,43 +7588,55 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 118
+    // 435
     Shape {
         name: "SecurityGroupId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 119
+    // 436
     Shape {
-        name: "SecurityGroupList",
-        kind: ShapeKind::List { member: 117, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroupIdStringList",
+        kind: ShapeKind::List {
+            member: 435,
+            member_name: Some("SecurityGroupId"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
         sensitive: false,
     },
-    // 120
+    // 437
+    Shape {
+        name: "SecurityGroupList",
+        kind: ShapeKind::List { member: 434, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 438
     Shape {
         name: "SecurityGroupName",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 121
+    // 439
     Shape {
         name: "SecurityGroupRule",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 122) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 118) },
-                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 128) },
-                Member { location_name: Some("isEgress"), ..member("IsEgress", 23) },
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 128) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 79) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 79) },
-                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 128) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 128) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 96) },
-                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 101) },
-                Member { location_name: Some("description"), ..member("Description", 128) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
-                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 128) },
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 440) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 435) },
+                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 457) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 47) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 457) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 252) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 252) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 457) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 457) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 388) },
+                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 399) },
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 457) },
             ],
             payload: None,
             error: None,
@@ -1834,25 +7645,43 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 122
+    // 440
     Shape {
         name: "SecurityGroupRuleId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 123
+    // 441
     Shape {
         name: "SecurityGroupRuleIdList",
-        kind: ShapeKind::List { member: 128, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 457, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 124
+    // 442
     Shape {
         name: "SecurityGroupRuleList",
-        kind: ShapeKind::List { member: 121, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 439, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 125
+    // 443
+    Shape {
+        name: "SecurityGroupStringList",
+        kind: ShapeKind::List {
+            member: 438,
+            member_name: Some("SecurityGroup"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 444
+    Shape {
+        name: "SensitiveUserData",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
+    },
+    // 445
     Shape {
         name: "SeverityLabel",
         kind: ShapeKind::String {
@@ -1863,19 +7692,34 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 126
+    // 446
+    Shape {
+        name: "ShutdownBehavior",
+        kind: ShapeKind::String { enum_values: &["stop", "terminate"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 447
     Shape {
         name: "SnapshotId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 127
+    // 448
     Shape {
-        name: "StateReason",
+        name: "SpotInstanceType",
+        kind: ShapeKind::String { enum_values: &["one-time", "persistent"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 449
+    Shape {
+        name: "SpotMarketOptions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("code"), ..member("Code", 128) },
-                Member { location_name: Some("message"), ..member("Message", 128) },
+                member("MaxPrice", 457),
+                member("SpotInstanceType", 448),
+                member("BlockDurationMinutes", 252),
+                member("ValidUntil", 75),
+                member("InstanceInterruptionBehavior", 196),
             ],
             payload: None,
             error: None,
@@ -1884,52 +7728,142 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 128
+    // 450
+    Shape {
+        name: "StartInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
+                Member { location_name: Some("additionalInfo"), ..member("AdditionalInfo", 457) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 451
+    Shape {
+        name: "StartInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instancesSet"), ..member("StartingInstances", 240) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 452
+    Shape {
+        name: "StateReason",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("code"), ..member("Code", 457) },
+                Member { location_name: Some("message"), ..member("Message", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 453
+    Shape {
+        name: "StatusName",
+        kind: ShapeKind::String { enum_values: &["reachability"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 454
+    Shape {
+        name: "StatusType",
+        kind: ShapeKind::String {
+            enum_values: &["passed", "failed", "insufficient-data", "initializing"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 455
+    Shape {
+        name: "StopInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
+                member("Hibernate", 47),
+                member("SkipOsShutdown", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("force"), ..member("Force", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 456
+    Shape {
+        name: "StopInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instancesSet"), ..member("StoppingInstances", 240) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 457
     Shape {
         name: "String",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 129
+    // 458
     Shape {
         name: "Subnet",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 128) },
-                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 79) },
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 457) },
+                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 252) },
                 Member {
                     location_name: Some("mapCustomerOwnedIpOnLaunch"),
-                    ..member("MapCustomerOwnedIpOnLaunch", 23)
+                    ..member("MapCustomerOwnedIpOnLaunch", 47)
                 },
-                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 25) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 128) },
+                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 56) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
                 Member {
                     location_name: Some("assignIpv6AddressOnCreation"),
-                    ..member("AssignIpv6AddressOnCreation", 23)
+                    ..member("AssignIpv6AddressOnCreation", 47)
                 },
                 Member {
                     location_name: Some("ipv6CidrBlockAssociationSet"),
-                    ..member("Ipv6CidrBlockAssociationSet", 136)
+                    ..member("Ipv6CidrBlockAssociationSet", 465)
                 },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
-                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 128) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 128) },
-                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 23) },
-                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 23) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 457) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
+                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 47) },
+                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 47) },
                 Member {
                     location_name: Some("privateDnsNameOptionsOnLaunch"),
-                    ..member("PrivateDnsNameOptionsOnLaunch", 97)
+                    ..member("PrivateDnsNameOptionsOnLaunch", 389)
                 },
-                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 22) },
-                Member { location_name: Some("type"), ..member("Type", 128) },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 128) },
-                Member { location_name: Some("state"), ..member("State", 138) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 128) },
-                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 79) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 128) },
-                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 23) },
-                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 23) },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 46) },
+                Member { location_name: Some("type"), ..member("Type", 457) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
+                Member { location_name: Some("state"), ..member("State", 467) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 457) },
+                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 252) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
+                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 47) },
+                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 47) },
             ],
             payload: None,
             error: None,
@@ -1938,19 +7872,19 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 130
+    // 459
     Shape {
         name: "SubnetCidrAssociationId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 131
+    // 460
     Shape {
         name: "SubnetCidrBlockState",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("state"), ..member("State", 132) },
-                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 128) },
+                Member { location_name: Some("state"), ..member("State", 461) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 457) },
             ],
             payload: None,
             error: None,
@@ -1959,7 +7893,7 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 132
+    // 461
     Shape {
         name: "SubnetCidrBlockStateCode",
         kind: ShapeKind::String {
@@ -1970,28 +7904,28 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 133
+    // 462
     Shape {
         name: "SubnetId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 134
+    // 463
     Shape {
         name: "SubnetIdStringList",
-        kind: ShapeKind::List { member: 133, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 462, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 135
+    // 464
     Shape {
         name: "SubnetIpv6CidrBlockAssociation",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 130) },
-                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 128) },
-                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 131) },
-                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 85) },
-                Member { location_name: Some("ipSource"), ..member("IpSource", 84) },
+                Member { location_name: Some("associationId"), ..member("AssociationId", 459) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 457) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 460) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 262) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 257) },
             ],
             payload: None,
             error: None,
@@ -2000,19 +7934,19 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 136
+    // 465
     Shape {
         name: "SubnetIpv6CidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 135, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 464, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 137
+    // 466
     Shape {
         name: "SubnetList",
-        kind: ShapeKind::List { member: 129, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 458, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 138
+    // 467
     Shape {
         name: "SubnetState",
         kind: ShapeKind::String {
@@ -2023,19 +7957,30 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 139
+    // 468
     Shape {
-        name: "SupportedInstanceTypeSet",
-        kind: ShapeKind::List { member: 77, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SummaryStatus",
+        kind: ShapeKind::String {
+            enum_values: &["ok", "impaired", "insufficient-data", "not-applicable", "initializing"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
-    // 140
+    // 469
+    Shape {
+        name: "SupportedInstanceTypeSet",
+        kind: ShapeKind::List { member: 250, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 470
     Shape {
         name: "Tag",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("key"), ..member("Key", 128) },
-                Member { location_name: Some("value"), ..member("Value", 128) },
+                Member { location_name: Some("key"), ..member("Key", 457) },
+                Member { location_name: Some("value"), ..member("Value", 457) },
             ],
             payload: None,
             error: None,
@@ -2044,15 +7989,15 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 141
+    // 471
     Shape {
         name: "TagDescription",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("key"), ..member("Key", 128) },
-                Member { location_name: Some("resourceId"), ..member("ResourceId", 128) },
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 110) },
-                Member { location_name: Some("value"), ..member("Value", 128) },
+                Member { location_name: Some("key"), ..member("Key", 457) },
+                Member { location_name: Some("resourceId"), ..member("ResourceId", 457) },
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 411) },
+                Member { location_name: Some("value"), ..member("Value", 457) },
             ],
             payload: None,
             error: None,
@@ -2061,25 +8006,25 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 142
+    // 472
     Shape {
         name: "TagDescriptionList",
-        kind: ShapeKind::List { member: 141, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 471, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 143
+    // 473
     Shape {
         name: "TagList",
-        kind: ShapeKind::List { member: 140, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 470, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 144
+    // 474
     Shape {
         name: "TagSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 110) },
-                Member { location_name: Some("Tag"), ..member("Tags", 143) },
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 411) },
+                Member { location_name: Some("Tag"), ..member("Tags", 473) },
             ],
             payload: None,
             error: None,
@@ -2088,48 +8033,33 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 145
+    // 475
     Shape {
         name: "TagSpecificationList",
-        kind: ShapeKind::List { member: 144, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 474, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 146
+    // 476
     Shape {
         name: "TaggableResourceId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 147
+    // 477
     Shape {
         name: "Tenancy",
         kind: ShapeKind::String { enum_values: &["default", "dedicated", "host"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 148
+    // 478
     Shape {
-        name: "TpmSupportValues",
-        kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 149
-    Shape {
-        name: "UnsupportedInstanceTypeSet",
-        kind: ShapeKind::List { member: 77, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 150
-    Shape {
-        name: "UserIdGroupPair",
+        name: "TerminateInstancesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 128) },
-                Member { location_name: Some("userId"), ..member("UserId", 128) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 128) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 128) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
-                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 128) },
-                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 128) },
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
+                member("Force", 47),
+                member("SkipOsShutdown", 47),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
             ],
             payload: None,
             error: None,
@@ -2138,25 +8068,266 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 151
+    // 479
+    Shape {
+        name: "TerminateInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instancesSet"), ..member("TerminatingInstances", 240) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 480
+    Shape {
+        name: "TotalLocalStorageGB",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 122) },
+                Member { location_name: Some("max"), ..member("Max", 122) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 481
+    Shape {
+        name: "TotalLocalStorageGBRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 122), member("Max", 122)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 482
+    Shape {
+        name: "TpmSupportValues",
+        kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 483
+    Shape {
+        name: "UnsupportedInstanceTypeSet",
+        kind: ShapeKind::List { member: 250, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 484
+    Shape {
+        name: "UserIdGroupPair",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 457) },
+                Member { location_name: Some("userId"), ..member("UserId", 457) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 457) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 485
     Shape {
         name: "UserIdGroupPairList",
-        kind: ShapeKind::List { member: 150, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 484, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 152
+    // 486
+    Shape {
+        name: "VCpuCountRange",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 252) },
+                Member { location_name: Some("max"), ..member("Max", 252) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 487
+    Shape {
+        name: "VCpuCountRangeRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Min", 252) }, member("Max", 252)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 488
+    Shape {
+        name: "ValidationError",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("code"), ..member("Code", 457) },
+                Member { location_name: Some("message"), ..member("Message", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 489
+    Shape {
+        name: "ValidationWarning",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("errorSet"), ..member("Errors", 148) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 490
     Shape {
         name: "ValueStringList",
-        kind: ShapeKind::List { member: 128, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 457, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 153
+    // 491
+    Shape {
+        name: "VersionDescription",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(255), pattern: None },
+        sensitive: false,
+    },
+    // 492
+    Shape {
+        name: "VersionStringList",
+        kind: ShapeKind::List { member: 457, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 493
     Shape {
         name: "VirtualizationType",
         kind: ShapeKind::String { enum_values: &["hvm", "paravirtual"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 154
+    // 494
+    Shape {
+        name: "Volume",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 457) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
+                Member { location_name: Some("sourceVolumeId"), ..member("SourceVolumeId", 457) },
+                Member { location_name: Some("iops"), ..member("Iops", 252) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 502) },
+                Member { location_name: Some("fastRestored"), ..member("FastRestored", 47) },
+                Member { location_name: Some("multiAttachEnabled"), ..member("MultiAttachEnabled", 47) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 252) },
+                Member { location_name: Some("sseType"), ..member("SseType", 421) },
+                Member { location_name: Some("operator"), ..member("Operator", 375) },
+                Member { location_name: Some("volumeInitializationRate"), ..member("VolumeInitializationRate", 252) },
+                Member { location_name: Some("volumeArn"), ..member("VolumeArn", 457) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 457) },
+                Member { location_name: Some("size"), ..member("Size", 252) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 457) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
+                Member { location_name: Some("status"), ..member("State", 501) },
+                Member { location_name: Some("createTime"), ..member("CreateTime", 75) },
+                Member { location_name: Some("attachmentSet"), ..member("Attachments", 496) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 47) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 495
+    Shape {
+        name: "VolumeAttachment",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("associatedResource"), ..member("AssociatedResource", 457) },
+                Member { location_name: Some("instanceOwningService"), ..member("InstanceOwningService", 457) },
+                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 252) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 457) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
+                Member { location_name: Some("device"), ..member("Device", 457) },
+                Member { location_name: Some("status"), ..member("State", 497) },
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 75) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 496
+    Shape {
+        name: "VolumeAttachmentList",
+        kind: ShapeKind::List { member: 495, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 497
+    Shape {
+        name: "VolumeAttachmentState",
+        kind: ShapeKind::String {
+            enum_values: &["attaching", "attached", "detaching", "detached", "busy"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 498
+    Shape {
+        name: "VolumeId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 499
+    Shape {
+        name: "VolumeIdStringList",
+        kind: ShapeKind::List { member: 498, member_name: Some("VolumeId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 500
+    Shape {
+        name: "VolumeList",
+        kind: ShapeKind::List { member: 494, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 501
+    Shape {
+        name: "VolumeState",
+        kind: ShapeKind::String {
+            enum_values: &["creating", "available", "in-use", "deleting", "deleted", "error"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 502
     Shape {
         name: "VolumeType",
         kind: ShapeKind::String {
@@ -2167,26 +8338,26 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 155
+    // 503
     Shape {
         name: "Vpc",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 128) },
-                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 147) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
+                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 477) },
                 Member {
                     location_name: Some("ipv6CidrBlockAssociationSet"),
-                    ..member("Ipv6CidrBlockAssociationSet", 170)
+                    ..member("Ipv6CidrBlockAssociationSet", 518)
                 },
-                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 157) },
-                Member { location_name: Some("isDefault"), ..member("IsDefault", 23) },
-                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 160) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
-                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 22) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 128) },
-                Member { location_name: Some("state"), ..member("State", 172) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 128) },
-                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 128) },
+                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 505) },
+                Member { location_name: Some("isDefault"), ..member("IsDefault", 47) },
+                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 508) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 46) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
+                Member { location_name: Some("state"), ..member("State", 520) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 457) },
+                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 457) },
             ],
             payload: None,
             error: None,
@@ -2195,14 +8366,14 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 156
+    // 504
     Shape {
         name: "VpcCidrBlockAssociation",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 128) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 128) },
-                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 158) },
+                Member { location_name: Some("associationId"), ..member("AssociationId", 457) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 457) },
+                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 506) },
             ],
             payload: None,
             error: None,
@@ -2211,19 +8382,19 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 157
+    // 505
     Shape {
         name: "VpcCidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 156, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 504, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 158
+    // 506
     Shape {
         name: "VpcCidrBlockState",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("state"), ..member("State", 159) },
-                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 128) },
+                Member { location_name: Some("state"), ..member("State", 507) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 457) },
             ],
             payload: None,
             error: None,
@@ -2232,7 +8403,7 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 159
+    // 507
     Shape {
         name: "VpcCidrBlockStateCode",
         kind: ShapeKind::String {
@@ -2243,18 +8414,18 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 160
+    // 508
     Shape {
         name: "VpcEncryptionControl",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("vpcId"), ..member("VpcId", 167) },
-                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 164) },
-                Member { location_name: Some("mode"), ..member("Mode", 165) },
-                Member { location_name: Some("state"), ..member("State", 166) },
-                Member { location_name: Some("stateMessage"), ..member("StateMessage", 128) },
-                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 163) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 143) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 515) },
+                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 512) },
+                Member { location_name: Some("mode"), ..member("Mode", 513) },
+                Member { location_name: Some("state"), ..member("State", 514) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 457) },
+                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 511) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
             ],
             payload: None,
             error: None,
@@ -2263,13 +8434,13 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 161
+    // 509
     Shape {
         name: "VpcEncryptionControlExclusion",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("state"), ..member("State", 162) },
-                Member { location_name: Some("stateMessage"), ..member("StateMessage", 128) },
+                Member { location_name: Some("state"), ..member("State", 510) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 457) },
             ],
             payload: None,
             error: None,
@@ -2278,7 +8449,7 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 162
+    // 510
     Shape {
         name: "VpcEncryptionControlExclusionState",
         kind: ShapeKind::String {
@@ -2289,21 +8460,21 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 163
+    // 511
     Shape {
         name: "VpcEncryptionControlExclusions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 161) },
-                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 161) },
-                Member { location_name: Some("natGateway"), ..member("NatGateway", 161) },
-                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 161) },
-                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 161) },
-                Member { location_name: Some("lambda"), ..member("Lambda", 161) },
-                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 161) },
-                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 161) },
-                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 161) },
-                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 161) },
+                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 509) },
+                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 509) },
+                Member { location_name: Some("natGateway"), ..member("NatGateway", 509) },
+                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 509) },
+                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 509) },
+                Member { location_name: Some("lambda"), ..member("Lambda", 509) },
+                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 509) },
+                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 509) },
+                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 509) },
+                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 509) },
             ],
             payload: None,
             error: None,
@@ -2312,19 +8483,19 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 164
+    // 512
     Shape {
         name: "VpcEncryptionControlId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 165
+    // 513
     Shape {
         name: "VpcEncryptionControlMode",
         kind: ShapeKind::String { enum_values: &["monitor", "enforce"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 166
+    // 514
     Shape {
         name: "VpcEncryptionControlState",
         kind: ShapeKind::String {
@@ -2345,30 +8516,30 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 167
+    // 515
     Shape {
         name: "VpcId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 168
+    // 516
     Shape {
         name: "VpcIdStringList",
-        kind: ShapeKind::List { member: 167, member_name: Some("VpcId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 515, member_name: Some("VpcId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 169
+    // 517
     Shape {
         name: "VpcIpv6CidrBlockAssociation",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 128) },
-                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 128) },
-                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 158) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 128) },
-                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 128) },
-                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 85) },
-                Member { location_name: Some("ipSource"), ..member("IpSource", 84) },
+                Member { location_name: Some("associationId"), ..member("AssociationId", 457) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 457) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 506) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 457) },
+                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 457) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 262) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 257) },
             ],
             payload: None,
             error: None,
@@ -2377,19 +8548,19 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 170
+    // 518
     Shape {
         name: "VpcIpv6CidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 169, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 517, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 171
+    // 519
     Shape {
         name: "VpcList",
-        kind: ShapeKind::List { member: 155, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 503, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 172
+    // 520
     Shape {
         name: "VpcState",
         kind: ShapeKind::String {
@@ -2400,21 +8571,35 @@ static SHAPES: [Shape; 175] = [
         },
         sensitive: false,
     },
-    // 173
+    // 521
     Shape {
         name: "ZoneIdStringList",
-        kind: ShapeKind::List { member: 128, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 457, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 174
+    // 522
     Shape {
         name: "ZoneNameStringList",
-        kind: ShapeKind::List { member: 128, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 457, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
 ];
 
-const TEXT_0: &str = "local-gateway-route-table-virtual-interface-group-association";
+const TEXT_0: &str = "LaunchTemplateInstanceNetworkInterfaceSpecificationList";
+
+const TEXT_1: &str = "LaunchTemplateInstanceNetworkInterfaceSpecificationRequest";
+
+const TEXT_2: &str = "LaunchTemplateInstanceNetworkInterfaceSpecificationRequestList";
+
+const TEXT_3: &str = "LaunchTemplateInstanceSecondaryInterfaceSpecificationList";
+
+const TEXT_4: &str = "LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest";
+
+const TEXT_5: &str = "LaunchTemplateInstanceSecondaryInterfaceSpecificationRequestList";
+
+const TEXT_6: &str = "local-gateway-route-table-virtual-interface-group-association";
+
+const TEXT_7: &str = "SecondaryInterfacePrivateIpAddressSpecificationListRequest";
 
 /// A body member with no traits but its name and target.
 const fn member(name: &'static str, target: ShapeId) -> Member {

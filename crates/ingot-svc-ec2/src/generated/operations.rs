@@ -15,6 +15,30 @@ impl ingot_core::Operation for AuthorizeSecurityGroupIngress {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `CreateLaunchTemplate` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateLaunchTemplate;
+
+impl ingot_core::Operation for CreateLaunchTemplate {
+    const NAME: &'static str = "CreateLaunchTemplate";
+    const IAM_ACTION: &'static str = "ec2:CreateLaunchTemplate";
+    type Input = super::types::CreateLaunchTemplateRequest;
+    type Output = super::types::CreateLaunchTemplateResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `CreateLaunchTemplateVersion` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateLaunchTemplateVersion;
+
+impl ingot_core::Operation for CreateLaunchTemplateVersion {
+    const NAME: &'static str = "CreateLaunchTemplateVersion";
+    const IAM_ACTION: &'static str = "ec2:CreateLaunchTemplateVersion";
+    type Input = super::types::CreateLaunchTemplateVersionRequest;
+    type Output = super::types::CreateLaunchTemplateVersionResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `CreateSecurityGroup` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct CreateSecurityGroup;
@@ -36,6 +60,30 @@ impl ingot_core::Operation for CreateTags {
     const IAM_ACTION: &'static str = "ec2:CreateTags";
     type Input = super::types::CreateTagsRequest;
     type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DeleteLaunchTemplate` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteLaunchTemplate;
+
+impl ingot_core::Operation for DeleteLaunchTemplate {
+    const NAME: &'static str = "DeleteLaunchTemplate";
+    const IAM_ACTION: &'static str = "ec2:DeleteLaunchTemplate";
+    type Input = super::types::DeleteLaunchTemplateRequest;
+    type Output = super::types::DeleteLaunchTemplateResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DeleteLaunchTemplateVersions` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteLaunchTemplateVersions;
+
+impl ingot_core::Operation for DeleteLaunchTemplateVersions {
+    const NAME: &'static str = "DeleteLaunchTemplateVersions";
+    const IAM_ACTION: &'static str = "ec2:DeleteLaunchTemplateVersions";
+    type Input = super::types::DeleteLaunchTemplateVersionsRequest;
+    type Output = super::types::DeleteLaunchTemplateVersionsResult;
     type Error = super::errors::Ec2Error;
 }
 
@@ -99,6 +147,66 @@ impl ingot_core::Operation for DescribeImages {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `DescribeInstanceAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeInstanceAttribute;
+
+impl ingot_core::Operation for DescribeInstanceAttribute {
+    const NAME: &'static str = "DescribeInstanceAttribute";
+    const IAM_ACTION: &'static str = "ec2:DescribeInstanceAttribute";
+    type Input = super::types::DescribeInstanceAttributeRequest;
+    type Output = super::types::InstanceAttribute;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeInstanceStatus` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeInstanceStatus;
+
+impl ingot_core::Operation for DescribeInstanceStatus {
+    const NAME: &'static str = "DescribeInstanceStatus";
+    const IAM_ACTION: &'static str = "ec2:DescribeInstanceStatus";
+    type Input = super::types::DescribeInstanceStatusRequest;
+    type Output = super::types::DescribeInstanceStatusResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeInstances` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeInstances;
+
+impl ingot_core::Operation for DescribeInstances {
+    const NAME: &'static str = "DescribeInstances";
+    const IAM_ACTION: &'static str = "ec2:DescribeInstances";
+    type Input = super::types::DescribeInstancesRequest;
+    type Output = super::types::DescribeInstancesResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeLaunchTemplateVersions` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeLaunchTemplateVersions;
+
+impl ingot_core::Operation for DescribeLaunchTemplateVersions {
+    const NAME: &'static str = "DescribeLaunchTemplateVersions";
+    const IAM_ACTION: &'static str = "ec2:DescribeLaunchTemplateVersions";
+    type Input = super::types::DescribeLaunchTemplateVersionsRequest;
+    type Output = super::types::DescribeLaunchTemplateVersionsResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeLaunchTemplates` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeLaunchTemplates;
+
+impl ingot_core::Operation for DescribeLaunchTemplates {
+    const NAME: &'static str = "DescribeLaunchTemplates";
+    const IAM_ACTION: &'static str = "ec2:DescribeLaunchTemplates";
+    type Input = super::types::DescribeLaunchTemplatesRequest;
+    type Output = super::types::DescribeLaunchTemplatesResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `DescribeRegions` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct DescribeRegions;
@@ -144,6 +252,18 @@ impl ingot_core::Operation for DescribeTags {
     const IAM_ACTION: &'static str = "ec2:DescribeTags";
     type Input = super::types::DescribeTagsRequest;
     type Output = super::types::DescribeTagsResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeVolumes` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeVolumes;
+
+impl ingot_core::Operation for DescribeVolumes {
+    const NAME: &'static str = "DescribeVolumes";
+    const IAM_ACTION: &'static str = "ec2:DescribeVolumes";
+    type Input = super::types::DescribeVolumesRequest;
+    type Output = super::types::DescribeVolumesResult;
     type Error = super::errors::Ec2Error;
 }
 
@@ -219,6 +339,42 @@ impl ingot_core::Operation for ModifyEbsDefaultKmsKeyId {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `ModifyInstanceAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ModifyInstanceAttribute;
+
+impl ingot_core::Operation for ModifyInstanceAttribute {
+    const NAME: &'static str = "ModifyInstanceAttribute";
+    const IAM_ACTION: &'static str = "ec2:ModifyInstanceAttribute";
+    type Input = super::types::ModifyInstanceAttributeRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `ModifyLaunchTemplate` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ModifyLaunchTemplate;
+
+impl ingot_core::Operation for ModifyLaunchTemplate {
+    const NAME: &'static str = "ModifyLaunchTemplate";
+    const IAM_ACTION: &'static str = "ec2:ModifyLaunchTemplate";
+    type Input = super::types::ModifyLaunchTemplateRequest;
+    type Output = super::types::ModifyLaunchTemplateResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `RebootInstances` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RebootInstances;
+
+impl ingot_core::Operation for RebootInstances {
+    const NAME: &'static str = "RebootInstances";
+    const IAM_ACTION: &'static str = "ec2:RebootInstances";
+    type Input = super::types::RebootInstancesRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `ResetEbsDefaultKmsKeyId` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct ResetEbsDefaultKmsKeyId;
@@ -243,6 +399,54 @@ impl ingot_core::Operation for RevokeSecurityGroupIngress {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `RunInstances` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInstances;
+
+impl ingot_core::Operation for RunInstances {
+    const NAME: &'static str = "RunInstances";
+    const IAM_ACTION: &'static str = "ec2:RunInstances";
+    type Input = super::types::RunInstancesRequest;
+    type Output = super::types::Reservation;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `StartInstances` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct StartInstances;
+
+impl ingot_core::Operation for StartInstances {
+    const NAME: &'static str = "StartInstances";
+    const IAM_ACTION: &'static str = "ec2:StartInstances";
+    type Input = super::types::StartInstancesRequest;
+    type Output = super::types::StartInstancesResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `StopInstances` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct StopInstances;
+
+impl ingot_core::Operation for StopInstances {
+    const NAME: &'static str = "StopInstances";
+    const IAM_ACTION: &'static str = "ec2:StopInstances";
+    type Input = super::types::StopInstancesRequest;
+    type Output = super::types::StopInstancesResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `TerminateInstances` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct TerminateInstances;
+
+impl ingot_core::Operation for TerminateInstances {
+    const NAME: &'static str = "TerminateInstances";
+    const IAM_ACTION: &'static str = "ec2:TerminateInstances";
+    type Input = super::types::TerminateInstancesRequest;
+    type Output = super::types::TerminateInstancesResult;
+    type Error = super::errors::Ec2Error;
+}
+
 impl ingot_core::Service for crate::Ec2 {
     fn model(&self) -> &'static ingot_core::model::ServiceModel {
         &super::model::MODEL
@@ -260,10 +464,22 @@ impl ingot_core::Service for crate::Ec2 {
             "AuthorizeSecurityGroupIngress" => {
                 std::boxed::Box::pin(ingot_core::invoke::<AuthorizeSecurityGroupIngress, Self>(self, ctx, input))
             }
+            "CreateLaunchTemplate" => {
+                std::boxed::Box::pin(ingot_core::invoke::<CreateLaunchTemplate, Self>(self, ctx, input))
+            }
+            "CreateLaunchTemplateVersion" => {
+                std::boxed::Box::pin(ingot_core::invoke::<CreateLaunchTemplateVersion, Self>(self, ctx, input))
+            }
             "CreateSecurityGroup" => {
                 std::boxed::Box::pin(ingot_core::invoke::<CreateSecurityGroup, Self>(self, ctx, input))
             }
             "CreateTags" => std::boxed::Box::pin(ingot_core::invoke::<CreateTags, Self>(self, ctx, input)),
+            "DeleteLaunchTemplate" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DeleteLaunchTemplate, Self>(self, ctx, input))
+            }
+            "DeleteLaunchTemplateVersions" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DeleteLaunchTemplateVersions, Self>(self, ctx, input))
+            }
             "DeleteSecurityGroup" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DeleteSecurityGroup, Self>(self, ctx, input))
             }
@@ -275,12 +491,28 @@ impl ingot_core::Service for crate::Ec2 {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeAvailabilityZones, Self>(self, ctx, input))
             }
             "DescribeImages" => std::boxed::Box::pin(ingot_core::invoke::<DescribeImages, Self>(self, ctx, input)),
+            "DescribeInstanceAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeInstanceAttribute, Self>(self, ctx, input))
+            }
+            "DescribeInstanceStatus" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeInstanceStatus, Self>(self, ctx, input))
+            }
+            "DescribeInstances" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeInstances, Self>(self, ctx, input))
+            }
+            "DescribeLaunchTemplateVersions" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeLaunchTemplateVersions, Self>(self, ctx, input))
+            }
+            "DescribeLaunchTemplates" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeLaunchTemplates, Self>(self, ctx, input))
+            }
             "DescribeRegions" => std::boxed::Box::pin(ingot_core::invoke::<DescribeRegions, Self>(self, ctx, input)),
             "DescribeSecurityGroups" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeSecurityGroups, Self>(self, ctx, input))
             }
             "DescribeSubnets" => std::boxed::Box::pin(ingot_core::invoke::<DescribeSubnets, Self>(self, ctx, input)),
             "DescribeTags" => std::boxed::Box::pin(ingot_core::invoke::<DescribeTags, Self>(self, ctx, input)),
+            "DescribeVolumes" => std::boxed::Box::pin(ingot_core::invoke::<DescribeVolumes, Self>(self, ctx, input)),
             "DescribeVpcs" => std::boxed::Box::pin(ingot_core::invoke::<DescribeVpcs, Self>(self, ctx, input)),
             "DisableEbsEncryptionByDefault" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DisableEbsEncryptionByDefault, Self>(self, ctx, input))
@@ -297,11 +529,24 @@ impl ingot_core::Service for crate::Ec2 {
             "ModifyEbsDefaultKmsKeyId" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ModifyEbsDefaultKmsKeyId, Self>(self, ctx, input))
             }
+            "ModifyInstanceAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ModifyInstanceAttribute, Self>(self, ctx, input))
+            }
+            "ModifyLaunchTemplate" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ModifyLaunchTemplate, Self>(self, ctx, input))
+            }
+            "RebootInstances" => std::boxed::Box::pin(ingot_core::invoke::<RebootInstances, Self>(self, ctx, input)),
             "ResetEbsDefaultKmsKeyId" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ResetEbsDefaultKmsKeyId, Self>(self, ctx, input))
             }
             "RevokeSecurityGroupIngress" => {
                 std::boxed::Box::pin(ingot_core::invoke::<RevokeSecurityGroupIngress, Self>(self, ctx, input))
+            }
+            "RunInstances" => std::boxed::Box::pin(ingot_core::invoke::<RunInstances, Self>(self, ctx, input)),
+            "StartInstances" => std::boxed::Box::pin(ingot_core::invoke::<StartInstances, Self>(self, ctx, input)),
+            "StopInstances" => std::boxed::Box::pin(ingot_core::invoke::<StopInstances, Self>(self, ctx, input)),
+            "TerminateInstances" => {
+                std::boxed::Box::pin(ingot_core::invoke::<TerminateInstances, Self>(self, ctx, input))
             }
             _ => std::boxed::Box::pin(std::future::ready(Err(
                 ingot_core::CommonError::unknown_operation(operation).into()

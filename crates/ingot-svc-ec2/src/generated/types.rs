@@ -3,6 +3,183 @@
 // Names come from the model: acronyms and shared affixes are AWS's.
 #![allow(clippy::upper_case_acronyms, clippy::enum_variant_names)]
 
+/// The `AcceleratorCount` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceleratorCount {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `AcceleratorCountRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceleratorCountRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `AcceleratorManufacturer` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AcceleratorManufacturer {
+    #[serde(rename = "amazon-web-services")]
+    AmazonWebServices,
+    #[serde(rename = "amd")]
+    Amd,
+    #[serde(rename = "nvidia")]
+    Nvidia,
+    #[serde(rename = "xilinx")]
+    Xilinx,
+    #[serde(rename = "habana")]
+    Habana,
+}
+
+impl AcceleratorManufacturer {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::AmazonWebServices => "amazon-web-services",
+            Self::Amd => "amd",
+            Self::Nvidia => "nvidia",
+            Self::Xilinx => "xilinx",
+            Self::Habana => "habana",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceleratorManufacturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `AcceleratorName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AcceleratorName {
+    #[serde(rename = "a100")]
+    A100,
+    #[serde(rename = "inferentia")]
+    Inferentia,
+    #[serde(rename = "k520")]
+    K520,
+    #[serde(rename = "k80")]
+    K80,
+    #[serde(rename = "m60")]
+    M60,
+    #[serde(rename = "radeon-pro-v520")]
+    RadeonProV520,
+    #[serde(rename = "t4")]
+    T4,
+    #[serde(rename = "vu9p")]
+    Vu9p,
+    #[serde(rename = "v100")]
+    V100,
+    #[serde(rename = "a10g")]
+    A10g,
+    #[serde(rename = "h100")]
+    H100,
+    #[serde(rename = "t4g")]
+    T4g,
+    #[serde(rename = "l40s")]
+    L40s,
+    #[serde(rename = "l4")]
+    L4,
+    #[serde(rename = "gaudi-hl-205")]
+    GaudiHl205,
+    #[serde(rename = "inferentia2")]
+    Inferentia2,
+    #[serde(rename = "trainium")]
+    Trainium,
+    #[serde(rename = "trainium2")]
+    Trainium2,
+    #[serde(rename = "u30")]
+    U30,
+}
+
+impl AcceleratorName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::A100 => "a100",
+            Self::Inferentia => "inferentia",
+            Self::K520 => "k520",
+            Self::K80 => "k80",
+            Self::M60 => "m60",
+            Self::RadeonProV520 => "radeon-pro-v520",
+            Self::T4 => "t4",
+            Self::Vu9p => "vu9p",
+            Self::V100 => "v100",
+            Self::A10g => "a10g",
+            Self::H100 => "h100",
+            Self::T4g => "t4g",
+            Self::L40s => "l40s",
+            Self::L4 => "l4",
+            Self::GaudiHl205 => "gaudi-hl-205",
+            Self::Inferentia2 => "inferentia2",
+            Self::Trainium => "trainium",
+            Self::Trainium2 => "trainium2",
+            Self::U30 => "u30",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceleratorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `AcceleratorTotalMemoryMiB` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceleratorTotalMemoryMiB {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `AcceleratorTotalMemoryMiBRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AcceleratorTotalMemoryMiBRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `AcceleratorType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AcceleratorType {
+    #[serde(rename = "gpu")]
+    Gpu,
+    #[serde(rename = "fpga")]
+    Fpga,
+    #[serde(rename = "inference")]
+    Inference,
+    #[serde(rename = "media")]
+    Media,
+}
+
+impl AcceleratorType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Gpu => "gpu",
+            Self::Fpga => "fpga",
+            Self::Inference => "inference",
+            Self::Media => "media",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceleratorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `AccountAttribute` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AccountAttribute {
@@ -44,6 +221,40 @@ pub struct AccountAttributeValue {
     pub attribute_value: Option<String>,
 }
 
+/// The `AmdSevSnpSpecification` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AmdSevSnpSpecification {
+    #[serde(rename = "enabled")]
+    Enabled,
+    #[serde(rename = "disabled")]
+    Disabled,
+}
+
+impl AmdSevSnpSpecification {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for AmdSevSnpSpecification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ApplicationStatusSummary` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ApplicationStatusSummary {
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SummaryStatus>,
+    #[serde(rename = "ImpairedSince", default, skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<ingot_core::Timestamp>,
+}
+
 /// The `ArchitectureValues` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ArchitectureValues {
@@ -76,6 +287,51 @@ impl std::fmt::Display for ArchitectureValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The `AttachmentStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum AttachmentStatus {
+    #[serde(rename = "attaching")]
+    Attaching,
+    #[serde(rename = "attached")]
+    Attached,
+    #[serde(rename = "detaching")]
+    Detaching,
+    #[serde(rename = "detached")]
+    Detached,
+}
+
+impl AttachmentStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Attaching => "attaching",
+            Self::Attached => "attached",
+            Self::Detaching => "detaching",
+            Self::Detached => "detached",
+        }
+    }
+}
+
+impl std::fmt::Display for AttachmentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `AttributeBooleanValue` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AttributeBooleanValue {
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<bool>,
+}
+
+/// The `AttributeValue` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AttributeValue {
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
 }
 
 /// The `AuthorizeSecurityGroupIngressRequest` structure.
@@ -230,6 +486,66 @@ pub struct AvailabilityZoneSubGeography {
     pub name: Option<String>,
 }
 
+/// The `BareMetal` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BareMetal {
+    #[serde(rename = "included")]
+    Included,
+    #[serde(rename = "required")]
+    Required,
+    #[serde(rename = "excluded")]
+    Excluded,
+}
+
+impl BareMetal {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Included => "included",
+            Self::Required => "required",
+            Self::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for BareMetal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `BaselineEbsBandwidthMbps` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BaselineEbsBandwidthMbps {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `BaselineEbsBandwidthMbpsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BaselineEbsBandwidthMbpsRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `BaselinePerformanceFactors` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BaselinePerformanceFactors {
+    #[serde(rename = "Cpu", default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuPerformanceFactor>,
+}
+
+/// The `BaselinePerformanceFactorsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BaselinePerformanceFactorsRequest {
+    #[serde(rename = "Cpu", default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuPerformanceFactorRequest>,
+}
+
 /// The `BlockDeviceMapping` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BlockDeviceMapping {
@@ -306,6 +622,260 @@ impl std::fmt::Display for BootModeValues {
     }
 }
 
+/// The `BurstablePerformance` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BurstablePerformance {
+    #[serde(rename = "included")]
+    Included,
+    #[serde(rename = "required")]
+    Required,
+    #[serde(rename = "excluded")]
+    Excluded,
+}
+
+impl BurstablePerformance {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Included => "included",
+            Self::Required => "required",
+            Self::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for BurstablePerformance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `CapacityReservationPreference` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CapacityReservationPreference {
+    #[serde(rename = "capacity-reservations-only")]
+    CapacityReservationsOnly,
+    #[serde(rename = "open")]
+    Open,
+    #[serde(rename = "none")]
+    None,
+}
+
+impl CapacityReservationPreference {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CapacityReservationsOnly => "capacity-reservations-only",
+            Self::Open => "open",
+            Self::None => "none",
+        }
+    }
+}
+
+impl std::fmt::Display for CapacityReservationPreference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `CapacityReservationSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CapacityReservationSpecification {
+    #[serde(rename = "CapacityReservationPreference", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
+    #[serde(rename = "CapacityReservationTarget", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+/// The `CapacityReservationSpecificationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CapacityReservationSpecificationResponse {
+    #[serde(rename = "CapacityReservationPreference", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
+    #[serde(rename = "CapacityReservationTarget", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+/// The `CapacityReservationTarget` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CapacityReservationTarget {
+    #[serde(rename = "CapacityReservationId", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "CapacityReservationResourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+/// The `CapacityReservationTargetResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CapacityReservationTargetResponse {
+    #[serde(rename = "CapacityReservationId", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "CapacityReservationResourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_resource_group_arn: Option<String>,
+}
+
+/// The `ConnectionTrackingSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionTrackingSpecification {
+    #[serde(rename = "TcpEstablishedTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+}
+
+/// The `ConnectionTrackingSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionTrackingSpecificationRequest {
+    #[serde(rename = "TcpEstablishedTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+}
+
+/// The `ConnectionTrackingSpecificationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectionTrackingSpecificationResponse {
+    #[serde(rename = "TcpEstablishedTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub tcp_established_timeout: Option<i32>,
+    #[serde(rename = "UdpStreamTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub udp_stream_timeout: Option<i32>,
+    #[serde(rename = "UdpTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub udp_timeout: Option<i32>,
+}
+
+/// The `CpuManufacturer` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum CpuManufacturer {
+    #[serde(rename = "intel")]
+    Intel,
+    #[serde(rename = "amd")]
+    Amd,
+    #[serde(rename = "amazon-web-services")]
+    AmazonWebServices,
+    #[serde(rename = "apple")]
+    Apple,
+}
+
+impl CpuManufacturer {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Intel => "intel",
+            Self::Amd => "amd",
+            Self::AmazonWebServices => "amazon-web-services",
+            Self::Apple => "apple",
+        }
+    }
+}
+
+impl std::fmt::Display for CpuManufacturer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `CpuOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CpuOptions {
+    #[serde(rename = "CoreCount", default, skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", default, skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<AmdSevSnpSpecification>,
+    #[serde(rename = "NestedVirtualization", default, skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<NestedVirtualizationSpecification>,
+}
+
+/// The `CpuOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CpuOptionsRequest {
+    #[serde(rename = "CoreCount", default, skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", default, skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<AmdSevSnpSpecification>,
+    #[serde(rename = "NestedVirtualization", default, skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<NestedVirtualizationSpecification>,
+}
+
+/// The `CpuPerformanceFactor` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CpuPerformanceFactor {
+    #[serde(rename = "References", default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<PerformanceFactorReference>>,
+}
+
+/// The `CpuPerformanceFactorRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CpuPerformanceFactorRequest {
+    #[serde(rename = "References", default, skip_serializing_if = "Option::is_none")]
+    pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
+}
+
+/// The `CreateLaunchTemplateRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateLaunchTemplateRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "LaunchTemplateName")]
+    pub launch_template_name: String,
+    #[serde(rename = "VersionDescription", default, skip_serializing_if = "Option::is_none")]
+    pub version_description: Option<String>,
+    #[serde(rename = "LaunchTemplateData")]
+    pub launch_template_data: RequestLaunchTemplateData,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+}
+
+/// The `CreateLaunchTemplateResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateLaunchTemplateResult {
+    #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+    #[serde(rename = "Warning", default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<ValidationWarning>,
+}
+
+/// The `CreateLaunchTemplateVersionRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateLaunchTemplateVersionRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "SourceVersion", default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
+    #[serde(rename = "VersionDescription", default, skip_serializing_if = "Option::is_none")]
+    pub version_description: Option<String>,
+    #[serde(rename = "LaunchTemplateData")]
+    pub launch_template_data: RequestLaunchTemplateData,
+    #[serde(rename = "ResolveAlias", default, skip_serializing_if = "Option::is_none")]
+    pub resolve_alias: Option<bool>,
+}
+
+/// The `CreateLaunchTemplateVersionResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateLaunchTemplateVersionResult {
+    #[serde(rename = "LaunchTemplateVersion", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_version: Option<LaunchTemplateVersion>,
+    #[serde(rename = "Warning", default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<ValidationWarning>,
+}
+
 /// The `CreateSecurityGroupRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateSecurityGroupRequest {
@@ -341,6 +911,84 @@ pub struct CreateTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+}
+
+/// The `CreditSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditSpecification {
+    #[serde(rename = "CpuCredits", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_credits: Option<String>,
+}
+
+/// The `CreditSpecificationRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreditSpecificationRequest {
+    #[serde(rename = "CpuCredits")]
+    pub cpu_credits: String,
+}
+
+/// The `DeleteLaunchTemplateRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteLaunchTemplateRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+}
+
+/// The `DeleteLaunchTemplateResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteLaunchTemplateResult {
+    #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+/// The `DeleteLaunchTemplateVersionsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteLaunchTemplateVersionsRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Versions")]
+    pub versions: Vec<String>,
+}
+
+/// The `DeleteLaunchTemplateVersionsResponseErrorItem` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteLaunchTemplateVersionsResponseErrorItem {
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "VersionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<i64>,
+    #[serde(rename = "ResponseError", default, skip_serializing_if = "Option::is_none")]
+    pub response_error: Option<ResponseError>,
+}
+
+/// The `DeleteLaunchTemplateVersionsResponseSuccessItem` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteLaunchTemplateVersionsResponseSuccessItem {
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "VersionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<i64>,
+}
+
+/// The `DeleteLaunchTemplateVersionsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteLaunchTemplateVersionsResult {
+    #[serde(rename = "SuccessfullyDeletedLaunchTemplateVersions", default, skip_serializing_if = "Option::is_none")]
+    pub successfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseSuccessItem>>,
+    #[serde(rename = "UnsuccessfullyDeletedLaunchTemplateVersions", default, skip_serializing_if = "Option::is_none")]
+    pub unsuccessfully_deleted_launch_template_versions: Option<Vec<DeleteLaunchTemplateVersionsResponseErrorItem>>,
 }
 
 /// The `DeleteSecurityGroupRequest` structure.
@@ -444,6 +1092,135 @@ pub struct DescribeImagesResult {
     pub images: Option<Vec<Image>>,
 }
 
+/// The `DescribeInstanceAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeInstanceAttributeRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Attribute")]
+    pub attribute: InstanceAttributeName,
+}
+
+/// The `DescribeInstanceStatusRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeInstanceStatusRequest {
+    #[serde(rename = "InstanceIds", default, skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "IncludeManagedResources", default, skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "IncludeAllInstances", default, skip_serializing_if = "Option::is_none")]
+    pub include_all_instances: Option<bool>,
+}
+
+/// The `DescribeInstanceStatusResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeInstanceStatusResult {
+    #[serde(rename = "InstanceStatuses", default, skip_serializing_if = "Option::is_none")]
+    pub instance_statuses: Option<Vec<InstanceStatus>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `DescribeInstancesRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeInstancesRequest {
+    #[serde(rename = "InstanceIds", default, skip_serializing_if = "Option::is_none")]
+    pub instance_ids: Option<Vec<String>>,
+    #[serde(rename = "IncludeManagedResources", default, skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `DescribeInstancesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeInstancesResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Reservations", default, skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<Vec<Reservation>>,
+}
+
+/// The `DescribeLaunchTemplateVersionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeLaunchTemplateVersionsRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Versions", default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<String>>,
+    #[serde(rename = "MinVersion", default, skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+    #[serde(rename = "MaxVersion", default, skip_serializing_if = "Option::is_none")]
+    pub max_version: Option<String>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "ResolveAlias", default, skip_serializing_if = "Option::is_none")]
+    pub resolve_alias: Option<bool>,
+    #[serde(rename = "IncludeManagedResources", default, skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+}
+
+/// The `DescribeLaunchTemplateVersionsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeLaunchTemplateVersionsResult {
+    #[serde(rename = "LaunchTemplateVersions", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_versions: Option<Vec<LaunchTemplateVersion>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The `DescribeLaunchTemplatesRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeLaunchTemplatesRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "LaunchTemplateIds", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_ids: Option<Vec<String>>,
+    #[serde(rename = "LaunchTemplateNames", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_names: Option<Vec<String>>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "IncludeManagedResources", default, skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+}
+
+/// The `DescribeLaunchTemplatesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeLaunchTemplatesResult {
+    #[serde(rename = "LaunchTemplates", default, skip_serializing_if = "Option::is_none")]
+    pub launch_templates: Option<Vec<LaunchTemplate>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
 /// The `DescribeRegionsRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DescribeRegionsRequest {
@@ -534,6 +1311,32 @@ pub struct DescribeTagsResult {
     pub next_token: Option<String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<TagDescription>>,
+}
+
+/// The `DescribeVolumesRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeVolumesRequest {
+    #[serde(rename = "VolumeIds", default, skip_serializing_if = "Option::is_none")]
+    pub volume_ids: Option<Vec<String>>,
+    #[serde(rename = "IncludeManagedResources", default, skip_serializing_if = "Option::is_none")]
+    pub include_managed_resources: Option<bool>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+
+/// The `DescribeVolumesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeVolumesResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Volumes", default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<Volume>>,
 }
 
 /// The `DescribeVpcsRequest` structure.
@@ -630,6 +1433,121 @@ pub struct EbsBlockDevice {
     pub ebs_card_index: Option<i32>,
 }
 
+/// The `EbsInstanceBlockDevice` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EbsInstanceBlockDevice {
+    #[serde(rename = "AttachTime", default, skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AttachmentStatus>,
+    #[serde(rename = "VolumeId", default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "AssociatedResource", default, skip_serializing_if = "Option::is_none")]
+    pub associated_resource: Option<String>,
+    #[serde(rename = "VolumeOwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub volume_owner_id: Option<String>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "EbsCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+/// The `EbsInstanceBlockDeviceSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EbsInstanceBlockDeviceSpecification {
+    #[serde(rename = "VolumeId", default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+}
+
+/// The `EbsStatusDetails` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EbsStatusDetails {
+    #[serde(rename = "ImpairedSince", default, skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<StatusName>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusType>,
+}
+
+/// The `EbsStatusSummary` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EbsStatusSummary {
+    #[serde(rename = "Details", default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<EbsStatusDetails>>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SummaryStatus>,
+}
+
+/// The `ElasticGpuAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ElasticGpuAssociation {
+    #[serde(rename = "ElasticGpuId", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_id: Option<String>,
+    #[serde(rename = "ElasticGpuAssociationId", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_association_id: Option<String>,
+    #[serde(rename = "ElasticGpuAssociationState", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_association_state: Option<String>,
+    #[serde(rename = "ElasticGpuAssociationTime", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_association_time: Option<String>,
+}
+
+/// The `ElasticGpuSpecification` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ElasticGpuSpecification {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+}
+
+/// The `ElasticGpuSpecificationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ElasticGpuSpecificationResponse {
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+}
+
+/// The `ElasticInferenceAccelerator` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ElasticInferenceAccelerator {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "Count", default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
+/// The `ElasticInferenceAcceleratorAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ElasticInferenceAcceleratorAssociation {
+    #[serde(rename = "ElasticInferenceAcceleratorArn", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_arn: Option<String>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociationId", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_association_id: Option<String>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociationState", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_association_state: Option<String>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociationTime", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_association_time: Option<ingot_core::Timestamp>,
+}
+
+/// The `EnaSrdSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnaSrdSpecificationRequest {
+    #[serde(rename = "EnaSrdEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<EnaSrdUdpSpecificationRequest>,
+}
+
+/// The `EnaSrdUdpSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnaSrdUdpSpecificationRequest {
+    #[serde(rename = "EnaSrdUdpEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
 /// The `EnableEbsEncryptionByDefaultRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnableEbsEncryptionByDefaultRequest {
@@ -642,6 +1560,54 @@ pub struct EnableEbsEncryptionByDefaultRequest {
 pub struct EnableEbsEncryptionByDefaultResult {
     #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
     pub ebs_encryption_by_default: Option<bool>,
+}
+
+/// The `EnclaveOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnclaveOptions {
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The `EnclaveOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnclaveOptionsRequest {
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The `EventCode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum EventCode {
+    #[serde(rename = "instance-reboot")]
+    InstanceReboot,
+    #[serde(rename = "system-reboot")]
+    SystemReboot,
+    #[serde(rename = "system-maintenance")]
+    SystemMaintenance,
+    #[serde(rename = "instance-retirement")]
+    InstanceRetirement,
+    #[serde(rename = "instance-stop")]
+    InstanceStop,
+}
+
+impl EventCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::InstanceReboot => "instance-reboot",
+            Self::SystemReboot => "system-reboot",
+            Self::SystemMaintenance => "system-maintenance",
+            Self::InstanceRetirement => "instance-retirement",
+            Self::InstanceStop => "instance-stop",
+        }
+    }
+}
+
+impl std::fmt::Display for EventCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `Filter` structure.
@@ -683,6 +1649,29 @@ pub struct GetEbsEncryptionByDefaultResult {
     pub sse_type: Option<SSEType>,
 }
 
+/// The `GroupIdentifier` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GroupIdentifier {
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+}
+
+/// The `HibernationOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HibernationOptions {
+    #[serde(rename = "Configured", default, skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+/// The `HibernationOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HibernationOptionsRequest {
+    #[serde(rename = "Configured", default, skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
 /// The `HostnameType` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum HostnameType {
@@ -703,6 +1692,31 @@ impl HostnameType {
 }
 
 impl std::fmt::Display for HostnameType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `HttpTokensState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum HttpTokensState {
+    #[serde(rename = "optional")]
+    Optional,
+    #[serde(rename = "required")]
+    Required,
+}
+
+impl HttpTokensState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Optional => "optional",
+            Self::Required => "required",
+        }
+    }
+}
+
+impl std::fmt::Display for HttpTokensState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -731,6 +1745,24 @@ impl std::fmt::Display for HypervisorType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The `IamInstanceProfile` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IamInstanceProfile {
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// The `IamInstanceProfileSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct IamInstanceProfileSpecification {
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The `Image` structure.
@@ -928,6 +1960,5460 @@ impl std::fmt::Display for ImdsSupportValues {
     }
 }
 
+/// The `Instance` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Instance {
+    #[serde(rename = "Architecture", default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<ArchitectureValues>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    #[serde(rename = "ClientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "EbsOptimized", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "EnaSupport", default, skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<bool>,
+    #[serde(rename = "Hypervisor", default, skip_serializing_if = "Option::is_none")]
+    pub hypervisor: Option<HypervisorType>,
+    #[serde(rename = "IamInstanceProfile", default, skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<IamInstanceProfile>,
+    #[serde(rename = "InstanceLifecycle", default, skip_serializing_if = "Option::is_none")]
+    pub instance_lifecycle: Option<InstanceLifecycleType>,
+    #[serde(rename = "ElasticGpuAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_associations: Option<Vec<ElasticGpuAssociation>>,
+    #[serde(rename = "ElasticInferenceAcceleratorAssociations", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerator_associations: Option<Vec<ElasticInferenceAcceleratorAssociation>>,
+    #[serde(rename = "NetworkInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<InstanceNetworkInterface>>,
+    #[serde(rename = "OutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "RootDeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    #[serde(rename = "RootDeviceType", default, skip_serializing_if = "Option::is_none")]
+    pub root_device_type: Option<DeviceType>,
+    #[serde(rename = "SecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "SourceDestCheck", default, skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "SpotInstanceRequestId", default, skip_serializing_if = "Option::is_none")]
+    pub spot_instance_request_id: Option<String>,
+    #[serde(rename = "SriovNetSupport", default, skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<String>,
+    #[serde(rename = "StateReason", default, skip_serializing_if = "Option::is_none")]
+    pub state_reason: Option<StateReason>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VirtualizationType", default, skip_serializing_if = "Option::is_none")]
+    pub virtualization_type: Option<VirtualizationType>,
+    #[serde(rename = "CpuOptions", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<CpuOptions>,
+    #[serde(rename = "CapacityBlockId", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_block_id: Option<String>,
+    #[serde(rename = "CapacityReservationId", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_id: Option<String>,
+    #[serde(rename = "CapacityReservationSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<CapacityReservationSpecificationResponse>,
+    #[serde(rename = "HibernationOptions", default, skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<HibernationOptions>,
+    #[serde(rename = "Licenses", default, skip_serializing_if = "Option::is_none")]
+    pub licenses: Option<Vec<LicenseConfiguration>>,
+    #[serde(rename = "MetadataOptions", default, skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<InstanceMetadataOptionsResponse>,
+    #[serde(rename = "EnclaveOptions", default, skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptions>,
+    #[serde(rename = "BootMode", default, skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<BootModeValues>,
+    #[serde(rename = "PlatformDetails", default, skip_serializing_if = "Option::is_none")]
+    pub platform_details: Option<String>,
+    #[serde(rename = "UsageOperation", default, skip_serializing_if = "Option::is_none")]
+    pub usage_operation: Option<String>,
+    #[serde(rename = "UsageOperationUpdateTime", default, skip_serializing_if = "Option::is_none")]
+    pub usage_operation_update_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "PrivateDnsNameOptions", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsResponse>,
+    #[serde(rename = "Ipv6Address", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "TpmSupport", default, skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<String>,
+    #[serde(rename = "MaintenanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<InstanceMaintenanceOptions>,
+    #[serde(rename = "CurrentInstanceBootMode", default, skip_serializing_if = "Option::is_none")]
+    pub current_instance_boot_mode: Option<InstanceBootModeValues>,
+    #[serde(rename = "NetworkPerformanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptions>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "SecondaryInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterface>>,
+    #[serde(rename = "InstanceId", default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<InstanceState>,
+    #[serde(rename = "PrivateDnsName", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PublicDnsName", default, skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "StateTransitionReason", default, skip_serializing_if = "Option::is_none")]
+    pub state_transition_reason: Option<String>,
+    #[serde(rename = "KeyName", default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "AmiLaunchIndex", default, skip_serializing_if = "Option::is_none")]
+    pub ami_launch_index: Option<i32>,
+    #[serde(rename = "ProductCodes", default, skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<InstanceType>,
+    #[serde(rename = "LaunchTime", default, skip_serializing_if = "Option::is_none")]
+    pub launch_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "RamdiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "Platform", default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<PlatformValues>,
+    #[serde(rename = "Monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<Monitoring>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PublicIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub public_ip_address: Option<String>,
+}
+
+/// The `InstanceAttachmentEnaSrdSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceAttachmentEnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<InstanceAttachmentEnaSrdUdpSpecification>,
+}
+
+/// The `InstanceAttachmentEnaSrdUdpSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceAttachmentEnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+/// The `InstanceAttribute` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceAttribute {
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMapping>>,
+    #[serde(rename = "DisableApiTermination", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnaSupport", default, skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnclaveOptions", default, skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptions>,
+    #[serde(rename = "EbsOptimized", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    #[serde(rename = "InstanceId", default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<AttributeValue>,
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<AttributeValue>,
+    #[serde(rename = "ProductCodes", default, skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "RamdiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<AttributeValue>,
+    #[serde(rename = "RootDeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<AttributeValue>,
+    #[serde(rename = "SourceDestCheck", default, skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "SriovNetSupport", default, skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<AttributeValue>,
+    #[serde(rename = "UserData", default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<AttributeValue>,
+    #[serde(rename = "DisableApiStop", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+}
+
+/// The `InstanceAttributeName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceAttributeName {
+    #[serde(rename = "instanceType")]
+    InstanceType,
+    #[serde(rename = "kernel")]
+    Kernel,
+    #[serde(rename = "ramdisk")]
+    Ramdisk,
+    #[serde(rename = "userData")]
+    UserData,
+    #[serde(rename = "disableApiTermination")]
+    DisableApiTermination,
+    #[serde(rename = "instanceInitiatedShutdownBehavior")]
+    InstanceInitiatedShutdownBehavior,
+    #[serde(rename = "rootDeviceName")]
+    RootDeviceName,
+    #[serde(rename = "blockDeviceMapping")]
+    BlockDeviceMapping,
+    #[serde(rename = "productCodes")]
+    ProductCodes,
+    #[serde(rename = "sourceDestCheck")]
+    SourceDestCheck,
+    #[serde(rename = "groupSet")]
+    GroupSet,
+    #[serde(rename = "ebsOptimized")]
+    EbsOptimized,
+    #[serde(rename = "sriovNetSupport")]
+    SriovNetSupport,
+    #[serde(rename = "enaSupport")]
+    EnaSupport,
+    #[serde(rename = "enclaveOptions")]
+    EnclaveOptions,
+    #[serde(rename = "disableApiStop")]
+    DisableApiStop,
+}
+
+impl InstanceAttributeName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::InstanceType => "instanceType",
+            Self::Kernel => "kernel",
+            Self::Ramdisk => "ramdisk",
+            Self::UserData => "userData",
+            Self::DisableApiTermination => "disableApiTermination",
+            Self::InstanceInitiatedShutdownBehavior => "instanceInitiatedShutdownBehavior",
+            Self::RootDeviceName => "rootDeviceName",
+            Self::BlockDeviceMapping => "blockDeviceMapping",
+            Self::ProductCodes => "productCodes",
+            Self::SourceDestCheck => "sourceDestCheck",
+            Self::GroupSet => "groupSet",
+            Self::EbsOptimized => "ebsOptimized",
+            Self::SriovNetSupport => "sriovNetSupport",
+            Self::EnaSupport => "enaSupport",
+            Self::EnclaveOptions => "enclaveOptions",
+            Self::DisableApiStop => "disableApiStop",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceAttributeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceAutoRecoveryState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceAutoRecoveryState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "default")]
+    Default,
+}
+
+impl InstanceAutoRecoveryState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Default => "default",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceAutoRecoveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceBandwidthWeighting` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceBandwidthWeighting {
+    #[serde(rename = "default")]
+    Default,
+    #[serde(rename = "vpc-1")]
+    Vpc1,
+    #[serde(rename = "ebs-1")]
+    Ebs1,
+}
+
+impl InstanceBandwidthWeighting {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Vpc1 => "vpc-1",
+            Self::Ebs1 => "ebs-1",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceBandwidthWeighting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceBlockDeviceMapping` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceBlockDeviceMapping {
+    #[serde(rename = "DeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Ebs", default, skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsInstanceBlockDevice>,
+}
+
+/// The `InstanceBlockDeviceMappingSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceBlockDeviceMappingSpecification {
+    #[serde(rename = "DeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "Ebs", default, skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<EbsInstanceBlockDeviceSpecification>,
+    #[serde(rename = "VirtualName", default, skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "NoDevice", default, skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+/// The `InstanceBootModeValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceBootModeValues {
+    #[serde(rename = "legacy-bios")]
+    LegacyBios,
+    #[serde(rename = "uefi")]
+    Uefi,
+}
+
+impl InstanceBootModeValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::LegacyBios => "legacy-bios",
+            Self::Uefi => "uefi",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceBootModeValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceGeneration` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceGeneration {
+    #[serde(rename = "current")]
+    Current,
+    #[serde(rename = "previous")]
+    Previous,
+}
+
+impl InstanceGeneration {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Previous => "previous",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceGeneration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceInterruptionBehavior` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceInterruptionBehavior {
+    #[serde(rename = "hibernate")]
+    Hibernate,
+    #[serde(rename = "stop")]
+    Stop,
+    #[serde(rename = "terminate")]
+    Terminate,
+}
+
+impl InstanceInterruptionBehavior {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Hibernate => "hibernate",
+            Self::Stop => "stop",
+            Self::Terminate => "terminate",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceInterruptionBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceIpv4Prefix` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceIpv4Prefix {
+    #[serde(rename = "Ipv4Prefix", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+/// The `InstanceIpv6Address` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceIpv6Address {
+    #[serde(rename = "Ipv6Address", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+    #[serde(rename = "IsPrimaryIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub is_primary_ipv6: Option<bool>,
+}
+
+/// The `InstanceIpv6AddressRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceIpv6AddressRequest {
+    #[serde(rename = "Ipv6Address", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address: Option<String>,
+}
+
+/// The `InstanceIpv6Prefix` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceIpv6Prefix {
+    #[serde(rename = "Ipv6Prefix", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+/// The `InstanceLifecycleType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceLifecycleType {
+    #[serde(rename = "spot")]
+    Spot,
+    #[serde(rename = "scheduled")]
+    Scheduled,
+    #[serde(rename = "capacity-block")]
+    CapacityBlock,
+    #[serde(rename = "interruptible-capacity-reservation")]
+    InterruptibleCapacityReservation,
+}
+
+impl InstanceLifecycleType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::Scheduled => "scheduled",
+            Self::CapacityBlock => "capacity-block",
+            Self::InterruptibleCapacityReservation => "interruptible-capacity-reservation",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceLifecycleType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceMaintenanceOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceMaintenanceOptions {
+    #[serde(rename = "AutoRecovery", default, skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<InstanceAutoRecoveryState>,
+    #[serde(rename = "RebootMigration", default, skip_serializing_if = "Option::is_none")]
+    pub reboot_migration: Option<InstanceRebootMigrationState>,
+}
+
+/// The `InstanceMaintenanceOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceMaintenanceOptionsRequest {
+    #[serde(rename = "AutoRecovery", default, skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<InstanceAutoRecoveryState>,
+}
+
+/// The `InstanceMarketOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceMarketOptionsRequest {
+    #[serde(rename = "MarketType", default, skip_serializing_if = "Option::is_none")]
+    pub market_type: Option<MarketType>,
+    #[serde(rename = "SpotOptions", default, skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<SpotMarketOptions>,
+}
+
+/// The `InstanceMetadataEndpointState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceMetadataEndpointState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl InstanceMetadataEndpointState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceMetadataEndpointState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceMetadataOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceMetadataOptionsRequest {
+    #[serde(rename = "HttpTokens", default, skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<HttpTokensState>,
+    #[serde(rename = "HttpPutResponseHopLimit", default, skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", default, skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<InstanceMetadataEndpointState>,
+    #[serde(rename = "HttpProtocolIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<InstanceMetadataProtocolState>,
+    #[serde(rename = "InstanceMetadataTags", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<InstanceMetadataTagsState>,
+}
+
+/// The `InstanceMetadataOptionsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceMetadataOptionsResponse {
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<InstanceMetadataOptionsState>,
+    #[serde(rename = "HttpTokens", default, skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<HttpTokensState>,
+    #[serde(rename = "HttpPutResponseHopLimit", default, skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", default, skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<InstanceMetadataEndpointState>,
+    #[serde(rename = "HttpProtocolIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<InstanceMetadataProtocolState>,
+    #[serde(rename = "InstanceMetadataTags", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<InstanceMetadataTagsState>,
+}
+
+/// The `InstanceMetadataOptionsState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceMetadataOptionsState {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "applied")]
+    Applied,
+}
+
+impl InstanceMetadataOptionsState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceMetadataOptionsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceMetadataProtocolState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceMetadataProtocolState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl InstanceMetadataProtocolState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceMetadataProtocolState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceMetadataTagsState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceMetadataTagsState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl InstanceMetadataTagsState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceMetadataTagsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceNetworkInterface` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceNetworkInterface {
+    #[serde(rename = "Association", default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    #[serde(rename = "Attachment", default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<InstanceNetworkInterfaceAttachment>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "Ipv6Addresses", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "MacAddress", default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(rename = "NetworkInterfaceId", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PrivateDnsName", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<InstancePrivateIpAddress>>,
+    #[serde(rename = "SourceDestCheck", default, skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<NetworkInterfaceStatus>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "VpcId", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv4Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<InstanceIpv4Prefix>>,
+    #[serde(rename = "Ipv6Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<InstanceIpv6Prefix>>,
+    #[serde(rename = "ConnectionTrackingConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_configuration: Option<ConnectionTrackingSpecificationResponse>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+/// The `InstanceNetworkInterfaceAssociation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceNetworkInterfaceAssociation {
+    #[serde(rename = "CarrierIp", default, skip_serializing_if = "Option::is_none")]
+    pub carrier_ip: Option<String>,
+    #[serde(rename = "CustomerOwnedIp", default, skip_serializing_if = "Option::is_none")]
+    pub customer_owned_ip: Option<String>,
+    #[serde(rename = "IpOwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub ip_owner_id: Option<String>,
+    #[serde(rename = "PublicDnsName", default, skip_serializing_if = "Option::is_none")]
+    pub public_dns_name: Option<String>,
+    #[serde(rename = "PublicIp", default, skip_serializing_if = "Option::is_none")]
+    pub public_ip: Option<String>,
+}
+
+/// The `InstanceNetworkInterfaceAttachment` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceNetworkInterfaceAttachment {
+    #[serde(rename = "AttachTime", default, skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "AttachmentId", default, skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AttachmentStatus>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "EnaSrdSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<InstanceAttachmentEnaSrdSpecification>,
+    #[serde(rename = "EnaQueueCount", default, skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+/// The `InstanceNetworkInterfaceSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceNetworkInterfaceSpecification {
+    #[serde(rename = "AssociatePublicIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "Ipv6AddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "NetworkInterfaceId", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "AssociateCarrierIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub associate_carrier_ip_address: Option<bool>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "Ipv4Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv4PrefixCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv6PrefixCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "PrimaryIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub primary_ipv6: Option<bool>,
+    #[serde(rename = "EnaSrdSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    #[serde(rename = "ConnectionTrackingSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "EnaQueueCount", default, skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+/// The `InstanceNetworkPerformanceOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceNetworkPerformanceOptions {
+    #[serde(rename = "BandwidthWeighting", default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<InstanceBandwidthWeighting>,
+}
+
+/// The `InstanceNetworkPerformanceOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceNetworkPerformanceOptionsRequest {
+    #[serde(rename = "BandwidthWeighting", default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<InstanceBandwidthWeighting>,
+}
+
+/// The `InstancePrivateIpAddress` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstancePrivateIpAddress {
+    #[serde(rename = "Association", default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<InstanceNetworkInterfaceAssociation>,
+    #[serde(rename = "Primary", default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateDnsName", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name: Option<String>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+/// The `InstanceRebootMigrationState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceRebootMigrationState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "default")]
+    Default,
+}
+
+impl InstanceRebootMigrationState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Default => "default",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceRebootMigrationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceRequirements` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceRequirements {
+    #[serde(rename = "VCpuCount", default, skip_serializing_if = "Option::is_none")]
+    pub v_cpu_count: Option<VCpuCountRange>,
+    #[serde(rename = "MemoryMiB", default, skip_serializing_if = "Option::is_none")]
+    pub memory_mi_b: Option<MemoryMiB>,
+    #[serde(rename = "CpuManufacturers", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_manufacturers: Option<Vec<CpuManufacturer>>,
+    #[serde(rename = "MemoryGiBPerVCpu", default, skip_serializing_if = "Option::is_none")]
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpu>,
+    #[serde(rename = "ExcludedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub excluded_instance_types: Option<Vec<String>>,
+    #[serde(rename = "InstanceGenerations", default, skip_serializing_if = "Option::is_none")]
+    pub instance_generations: Option<Vec<InstanceGeneration>>,
+    #[serde(rename = "SpotMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "OnDemandMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "BareMetal", default, skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<BareMetal>,
+    #[serde(rename = "BurstablePerformance", default, skip_serializing_if = "Option::is_none")]
+    pub burstable_performance: Option<BurstablePerformance>,
+    #[serde(rename = "RequireHibernateSupport", default, skip_serializing_if = "Option::is_none")]
+    pub require_hibernate_support: Option<bool>,
+    #[serde(rename = "NetworkInterfaceCount", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_count: Option<NetworkInterfaceCount>,
+    #[serde(rename = "LocalStorage", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage: Option<LocalStorage>,
+    #[serde(rename = "LocalStorageTypes", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_types: Option<Vec<LocalStorageType>>,
+    #[serde(rename = "TotalLocalStorageGB", default, skip_serializing_if = "Option::is_none")]
+    pub total_local_storage_gb: Option<TotalLocalStorageGB>,
+    #[serde(rename = "BaselineEbsBandwidthMbps", default, skip_serializing_if = "Option::is_none")]
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbps>,
+    #[serde(rename = "AcceleratorTypes", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_types: Option<Vec<AcceleratorType>>,
+    #[serde(rename = "AcceleratorCount", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_count: Option<AcceleratorCount>,
+    #[serde(rename = "AcceleratorManufacturers", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_manufacturers: Option<Vec<AcceleratorManufacturer>>,
+    #[serde(rename = "AcceleratorNames", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_names: Option<Vec<AcceleratorName>>,
+    #[serde(rename = "AcceleratorTotalMemoryMiB", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiB>,
+    #[serde(rename = "NetworkBandwidthGbps", default, skip_serializing_if = "Option::is_none")]
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbps>,
+    #[serde(rename = "AllowedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_instance_types: Option<Vec<String>>,
+    #[serde(
+        rename = "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    #[serde(rename = "BaselinePerformanceFactors", default, skip_serializing_if = "Option::is_none")]
+    pub baseline_performance_factors: Option<BaselinePerformanceFactors>,
+    #[serde(rename = "RequireEncryptionInTransit", default, skip_serializing_if = "Option::is_none")]
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+/// The `InstanceRequirementsRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceRequirementsRequest {
+    #[serde(rename = "VCpuCount")]
+    pub v_cpu_count: VCpuCountRangeRequest,
+    #[serde(rename = "MemoryMiB")]
+    pub memory_mi_b: MemoryMiBRequest,
+    #[serde(rename = "CpuManufacturers", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_manufacturers: Option<Vec<CpuManufacturer>>,
+    #[serde(rename = "MemoryGiBPerVCpu", default, skip_serializing_if = "Option::is_none")]
+    pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
+    #[serde(rename = "ExcludedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub excluded_instance_types: Option<Vec<String>>,
+    #[serde(rename = "InstanceGenerations", default, skip_serializing_if = "Option::is_none")]
+    pub instance_generations: Option<Vec<InstanceGeneration>>,
+    #[serde(rename = "SpotMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub spot_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "OnDemandMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
+    pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
+    #[serde(rename = "BareMetal", default, skip_serializing_if = "Option::is_none")]
+    pub bare_metal: Option<BareMetal>,
+    #[serde(rename = "BurstablePerformance", default, skip_serializing_if = "Option::is_none")]
+    pub burstable_performance: Option<BurstablePerformance>,
+    #[serde(rename = "RequireHibernateSupport", default, skip_serializing_if = "Option::is_none")]
+    pub require_hibernate_support: Option<bool>,
+    #[serde(rename = "NetworkInterfaceCount", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_count: Option<NetworkInterfaceCountRequest>,
+    #[serde(rename = "LocalStorage", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage: Option<LocalStorage>,
+    #[serde(rename = "LocalStorageTypes", default, skip_serializing_if = "Option::is_none")]
+    pub local_storage_types: Option<Vec<LocalStorageType>>,
+    #[serde(rename = "TotalLocalStorageGB", default, skip_serializing_if = "Option::is_none")]
+    pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
+    #[serde(rename = "BaselineEbsBandwidthMbps", default, skip_serializing_if = "Option::is_none")]
+    pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
+    #[serde(rename = "AcceleratorTypes", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_types: Option<Vec<AcceleratorType>>,
+    #[serde(rename = "AcceleratorCount", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_count: Option<AcceleratorCountRequest>,
+    #[serde(rename = "AcceleratorManufacturers", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_manufacturers: Option<Vec<AcceleratorManufacturer>>,
+    #[serde(rename = "AcceleratorNames", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_names: Option<Vec<AcceleratorName>>,
+    #[serde(rename = "AcceleratorTotalMemoryMiB", default, skip_serializing_if = "Option::is_none")]
+    pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
+    #[serde(rename = "NetworkBandwidthGbps", default, skip_serializing_if = "Option::is_none")]
+    pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
+    #[serde(rename = "AllowedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
+    pub allowed_instance_types: Option<Vec<String>>,
+    #[serde(
+        rename = "MaxSpotPriceAsPercentageOfOptimalOnDemandPrice",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_spot_price_as_percentage_of_optimal_on_demand_price: Option<i32>,
+    #[serde(rename = "BaselinePerformanceFactors", default, skip_serializing_if = "Option::is_none")]
+    pub baseline_performance_factors: Option<BaselinePerformanceFactorsRequest>,
+    #[serde(rename = "RequireEncryptionInTransit", default, skip_serializing_if = "Option::is_none")]
+    pub require_encryption_in_transit: Option<bool>,
+}
+
+/// The `InstanceSecondaryInterface` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSecondaryInterface {
+    #[serde(rename = "Attachment", default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<InstanceSecondaryInterfaceAttachment>,
+    #[serde(rename = "MacAddress", default, skip_serializing_if = "Option::is_none")]
+    pub mac_address: Option<String>,
+    #[serde(rename = "SecondaryInterfaceId", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_interface_id: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddress>>,
+    #[serde(rename = "SourceDestCheck", default, skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<bool>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SecondaryInterfaceStatus>,
+    #[serde(rename = "SecondarySubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "SecondaryNetworkId", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_network_id: Option<String>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<SecondaryInterfaceType>,
+}
+
+/// The `InstanceSecondaryInterfaceAttachment` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSecondaryInterfaceAttachment {
+    #[serde(rename = "AttachTime", default, skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "AttachmentId", default, skip_serializing_if = "Option::is_none")]
+    pub attachment_id: Option<String>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AttachmentStatus>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+/// The `InstanceSecondaryInterfacePrivateIpAddress` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSecondaryInterfacePrivateIpAddress {
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+/// The `InstanceSecondaryInterfacePrivateIpAddressRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSecondaryInterfacePrivateIpAddressRequest {
+    #[serde(rename = "PrivateIpAddress")]
+    pub private_ip_address: String,
+}
+
+/// The `InstanceSecondaryInterfaceSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceSecondaryInterfaceSpecificationRequest {
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<InstanceSecondaryInterfacePrivateIpAddressRequest>>,
+    #[serde(rename = "PrivateIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "SecondarySubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<SecondaryInterfaceType>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+/// The `InstanceState` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceState {
+    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<InstanceStateName>,
+}
+
+/// The `InstanceStateChange` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceStateChange {
+    #[serde(rename = "InstanceId", default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "CurrentState", default, skip_serializing_if = "Option::is_none")]
+    pub current_state: Option<InstanceState>,
+    #[serde(rename = "PreviousState", default, skip_serializing_if = "Option::is_none")]
+    pub previous_state: Option<InstanceState>,
+}
+
+/// The `InstanceStateName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceStateName {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "shutting-down")]
+    ShuttingDown,
+    #[serde(rename = "terminated")]
+    Terminated,
+    #[serde(rename = "stopping")]
+    Stopping,
+    #[serde(rename = "stopped")]
+    Stopped,
+}
+
+impl InstanceStateName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::ShuttingDown => "shutting-down",
+            Self::Terminated => "terminated",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceStateName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `InstanceStatus` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceStatus {
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "OutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "Events", default, skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<InstanceStatusEvent>>,
+    #[serde(rename = "InstanceId", default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "InstanceState", default, skip_serializing_if = "Option::is_none")]
+    pub instance_state: Option<InstanceState>,
+    #[serde(rename = "InstanceStatus", default, skip_serializing_if = "Option::is_none")]
+    pub instance_status: Option<InstanceStatusSummary>,
+    #[serde(rename = "SystemStatus", default, skip_serializing_if = "Option::is_none")]
+    pub system_status: Option<InstanceStatusSummary>,
+    #[serde(rename = "AttachedEbsStatus", default, skip_serializing_if = "Option::is_none")]
+    pub attached_ebs_status: Option<EbsStatusSummary>,
+    #[serde(rename = "ApplicationStatus", default, skip_serializing_if = "Option::is_none")]
+    pub application_status: Option<ApplicationStatusSummary>,
+    #[serde(rename = "PerformanceStatus", default, skip_serializing_if = "Option::is_none")]
+    pub performance_status: Option<PerformanceStatusSummary>,
+}
+
+/// The `InstanceStatusDetails` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceStatusDetails {
+    #[serde(rename = "ImpairedSince", default, skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<StatusName>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusType>,
+}
+
+/// The `InstanceStatusEvent` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceStatusEvent {
+    #[serde(rename = "InstanceEventId", default, skip_serializing_if = "Option::is_none")]
+    pub instance_event_id: Option<String>,
+    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<EventCode>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "NotAfter", default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<ingot_core::Timestamp>,
+    #[serde(rename = "NotBefore", default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<ingot_core::Timestamp>,
+    #[serde(rename = "NotBeforeDeadline", default, skip_serializing_if = "Option::is_none")]
+    pub not_before_deadline: Option<ingot_core::Timestamp>,
+}
+
+/// The `InstanceStatusSummary` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InstanceStatusSummary {
+    #[serde(rename = "Details", default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<InstanceStatusDetails>>,
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SummaryStatus>,
+}
+
+/// The `InstanceType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum InstanceType {
+    #[serde(rename = "a1.medium")]
+    A1Medium,
+    #[serde(rename = "a1.large")]
+    A1Large,
+    #[serde(rename = "a1.xlarge")]
+    A1Xlarge,
+    #[serde(rename = "a1.2xlarge")]
+    A12xlarge,
+    #[serde(rename = "a1.4xlarge")]
+    A14xlarge,
+    #[serde(rename = "a1.metal")]
+    A1Metal,
+    #[serde(rename = "c1.medium")]
+    C1Medium,
+    #[serde(rename = "c1.xlarge")]
+    C1Xlarge,
+    #[serde(rename = "c3.large")]
+    C3Large,
+    #[serde(rename = "c3.xlarge")]
+    C3Xlarge,
+    #[serde(rename = "c3.2xlarge")]
+    C32xlarge,
+    #[serde(rename = "c3.4xlarge")]
+    C34xlarge,
+    #[serde(rename = "c3.8xlarge")]
+    C38xlarge,
+    #[serde(rename = "c4.large")]
+    C4Large,
+    #[serde(rename = "c4.xlarge")]
+    C4Xlarge,
+    #[serde(rename = "c4.2xlarge")]
+    C42xlarge,
+    #[serde(rename = "c4.4xlarge")]
+    C44xlarge,
+    #[serde(rename = "c4.8xlarge")]
+    C48xlarge,
+    #[serde(rename = "c5.large")]
+    C5Large,
+    #[serde(rename = "c5.xlarge")]
+    C5Xlarge,
+    #[serde(rename = "c5.2xlarge")]
+    C52xlarge,
+    #[serde(rename = "c5.4xlarge")]
+    C54xlarge,
+    #[serde(rename = "c5.9xlarge")]
+    C59xlarge,
+    #[serde(rename = "c5.12xlarge")]
+    C512xlarge,
+    #[serde(rename = "c5.18xlarge")]
+    C518xlarge,
+    #[serde(rename = "c5.24xlarge")]
+    C524xlarge,
+    #[serde(rename = "c5.metal")]
+    C5Metal,
+    #[serde(rename = "c5a.large")]
+    C5aLarge,
+    #[serde(rename = "c5a.xlarge")]
+    C5aXlarge,
+    #[serde(rename = "c5a.2xlarge")]
+    C5a2xlarge,
+    #[serde(rename = "c5a.4xlarge")]
+    C5a4xlarge,
+    #[serde(rename = "c5a.8xlarge")]
+    C5a8xlarge,
+    #[serde(rename = "c5a.12xlarge")]
+    C5a12xlarge,
+    #[serde(rename = "c5a.16xlarge")]
+    C5a16xlarge,
+    #[serde(rename = "c5a.24xlarge")]
+    C5a24xlarge,
+    #[serde(rename = "c5ad.large")]
+    C5adLarge,
+    #[serde(rename = "c5ad.xlarge")]
+    C5adXlarge,
+    #[serde(rename = "c5ad.2xlarge")]
+    C5ad2xlarge,
+    #[serde(rename = "c5ad.4xlarge")]
+    C5ad4xlarge,
+    #[serde(rename = "c5ad.8xlarge")]
+    C5ad8xlarge,
+    #[serde(rename = "c5ad.12xlarge")]
+    C5ad12xlarge,
+    #[serde(rename = "c5ad.16xlarge")]
+    C5ad16xlarge,
+    #[serde(rename = "c5ad.24xlarge")]
+    C5ad24xlarge,
+    #[serde(rename = "c5d.large")]
+    C5dLarge,
+    #[serde(rename = "c5d.xlarge")]
+    C5dXlarge,
+    #[serde(rename = "c5d.2xlarge")]
+    C5d2xlarge,
+    #[serde(rename = "c5d.4xlarge")]
+    C5d4xlarge,
+    #[serde(rename = "c5d.9xlarge")]
+    C5d9xlarge,
+    #[serde(rename = "c5d.12xlarge")]
+    C5d12xlarge,
+    #[serde(rename = "c5d.18xlarge")]
+    C5d18xlarge,
+    #[serde(rename = "c5d.24xlarge")]
+    C5d24xlarge,
+    #[serde(rename = "c5d.metal")]
+    C5dMetal,
+    #[serde(rename = "c5n.large")]
+    C5nLarge,
+    #[serde(rename = "c5n.xlarge")]
+    C5nXlarge,
+    #[serde(rename = "c5n.2xlarge")]
+    C5n2xlarge,
+    #[serde(rename = "c5n.4xlarge")]
+    C5n4xlarge,
+    #[serde(rename = "c5n.9xlarge")]
+    C5n9xlarge,
+    #[serde(rename = "c5n.18xlarge")]
+    C5n18xlarge,
+    #[serde(rename = "c5n.metal")]
+    C5nMetal,
+    #[serde(rename = "c6g.medium")]
+    C6gMedium,
+    #[serde(rename = "c6g.large")]
+    C6gLarge,
+    #[serde(rename = "c6g.xlarge")]
+    C6gXlarge,
+    #[serde(rename = "c6g.2xlarge")]
+    C6g2xlarge,
+    #[serde(rename = "c6g.4xlarge")]
+    C6g4xlarge,
+    #[serde(rename = "c6g.8xlarge")]
+    C6g8xlarge,
+    #[serde(rename = "c6g.12xlarge")]
+    C6g12xlarge,
+    #[serde(rename = "c6g.16xlarge")]
+    C6g16xlarge,
+    #[serde(rename = "c6g.metal")]
+    C6gMetal,
+    #[serde(rename = "c6gd.medium")]
+    C6gdMedium,
+    #[serde(rename = "c6gd.large")]
+    C6gdLarge,
+    #[serde(rename = "c6gd.xlarge")]
+    C6gdXlarge,
+    #[serde(rename = "c6gd.2xlarge")]
+    C6gd2xlarge,
+    #[serde(rename = "c6gd.4xlarge")]
+    C6gd4xlarge,
+    #[serde(rename = "c6gd.8xlarge")]
+    C6gd8xlarge,
+    #[serde(rename = "c6gd.12xlarge")]
+    C6gd12xlarge,
+    #[serde(rename = "c6gd.16xlarge")]
+    C6gd16xlarge,
+    #[serde(rename = "c6gd.metal")]
+    C6gdMetal,
+    #[serde(rename = "c6gn.medium")]
+    C6gnMedium,
+    #[serde(rename = "c6gn.large")]
+    C6gnLarge,
+    #[serde(rename = "c6gn.xlarge")]
+    C6gnXlarge,
+    #[serde(rename = "c6gn.2xlarge")]
+    C6gn2xlarge,
+    #[serde(rename = "c6gn.4xlarge")]
+    C6gn4xlarge,
+    #[serde(rename = "c6gn.8xlarge")]
+    C6gn8xlarge,
+    #[serde(rename = "c6gn.12xlarge")]
+    C6gn12xlarge,
+    #[serde(rename = "c6gn.16xlarge")]
+    C6gn16xlarge,
+    #[serde(rename = "c6i.large")]
+    C6iLarge,
+    #[serde(rename = "c6i.xlarge")]
+    C6iXlarge,
+    #[serde(rename = "c6i.2xlarge")]
+    C6i2xlarge,
+    #[serde(rename = "c6i.4xlarge")]
+    C6i4xlarge,
+    #[serde(rename = "c6i.8xlarge")]
+    C6i8xlarge,
+    #[serde(rename = "c6i.12xlarge")]
+    C6i12xlarge,
+    #[serde(rename = "c6i.16xlarge")]
+    C6i16xlarge,
+    #[serde(rename = "c6i.24xlarge")]
+    C6i24xlarge,
+    #[serde(rename = "c6i.32xlarge")]
+    C6i32xlarge,
+    #[serde(rename = "c6i.metal")]
+    C6iMetal,
+    #[serde(rename = "cc1.4xlarge")]
+    Cc14xlarge,
+    #[serde(rename = "cc2.8xlarge")]
+    Cc28xlarge,
+    #[serde(rename = "cg1.4xlarge")]
+    Cg14xlarge,
+    #[serde(rename = "cr1.8xlarge")]
+    Cr18xlarge,
+    #[serde(rename = "d2.xlarge")]
+    D2Xlarge,
+    #[serde(rename = "d2.2xlarge")]
+    D22xlarge,
+    #[serde(rename = "d2.4xlarge")]
+    D24xlarge,
+    #[serde(rename = "d2.8xlarge")]
+    D28xlarge,
+    #[serde(rename = "d3.xlarge")]
+    D3Xlarge,
+    #[serde(rename = "d3.2xlarge")]
+    D32xlarge,
+    #[serde(rename = "d3.4xlarge")]
+    D34xlarge,
+    #[serde(rename = "d3.8xlarge")]
+    D38xlarge,
+    #[serde(rename = "d3en.xlarge")]
+    D3enXlarge,
+    #[serde(rename = "d3en.2xlarge")]
+    D3en2xlarge,
+    #[serde(rename = "d3en.4xlarge")]
+    D3en4xlarge,
+    #[serde(rename = "d3en.6xlarge")]
+    D3en6xlarge,
+    #[serde(rename = "d3en.8xlarge")]
+    D3en8xlarge,
+    #[serde(rename = "d3en.12xlarge")]
+    D3en12xlarge,
+    #[serde(rename = "dl1.24xlarge")]
+    Dl124xlarge,
+    #[serde(rename = "f1.2xlarge")]
+    F12xlarge,
+    #[serde(rename = "f1.4xlarge")]
+    F14xlarge,
+    #[serde(rename = "f1.16xlarge")]
+    F116xlarge,
+    #[serde(rename = "g2.2xlarge")]
+    G22xlarge,
+    #[serde(rename = "g2.8xlarge")]
+    G28xlarge,
+    #[serde(rename = "g3.4xlarge")]
+    G34xlarge,
+    #[serde(rename = "g3.8xlarge")]
+    G38xlarge,
+    #[serde(rename = "g3.16xlarge")]
+    G316xlarge,
+    #[serde(rename = "g3s.xlarge")]
+    G3sXlarge,
+    #[serde(rename = "g4ad.xlarge")]
+    G4adXlarge,
+    #[serde(rename = "g4ad.2xlarge")]
+    G4ad2xlarge,
+    #[serde(rename = "g4ad.4xlarge")]
+    G4ad4xlarge,
+    #[serde(rename = "g4ad.8xlarge")]
+    G4ad8xlarge,
+    #[serde(rename = "g4ad.16xlarge")]
+    G4ad16xlarge,
+    #[serde(rename = "g4dn.xlarge")]
+    G4dnXlarge,
+    #[serde(rename = "g4dn.2xlarge")]
+    G4dn2xlarge,
+    #[serde(rename = "g4dn.4xlarge")]
+    G4dn4xlarge,
+    #[serde(rename = "g4dn.8xlarge")]
+    G4dn8xlarge,
+    #[serde(rename = "g4dn.12xlarge")]
+    G4dn12xlarge,
+    #[serde(rename = "g4dn.16xlarge")]
+    G4dn16xlarge,
+    #[serde(rename = "g4dn.metal")]
+    G4dnMetal,
+    #[serde(rename = "g5.xlarge")]
+    G5Xlarge,
+    #[serde(rename = "g5.2xlarge")]
+    G52xlarge,
+    #[serde(rename = "g5.4xlarge")]
+    G54xlarge,
+    #[serde(rename = "g5.8xlarge")]
+    G58xlarge,
+    #[serde(rename = "g5.12xlarge")]
+    G512xlarge,
+    #[serde(rename = "g5.16xlarge")]
+    G516xlarge,
+    #[serde(rename = "g5.24xlarge")]
+    G524xlarge,
+    #[serde(rename = "g5.48xlarge")]
+    G548xlarge,
+    #[serde(rename = "g5g.xlarge")]
+    G5gXlarge,
+    #[serde(rename = "g5g.2xlarge")]
+    G5g2xlarge,
+    #[serde(rename = "g5g.4xlarge")]
+    G5g4xlarge,
+    #[serde(rename = "g5g.8xlarge")]
+    G5g8xlarge,
+    #[serde(rename = "g5g.16xlarge")]
+    G5g16xlarge,
+    #[serde(rename = "g5g.metal")]
+    G5gMetal,
+    #[serde(rename = "hi1.4xlarge")]
+    Hi14xlarge,
+    #[serde(rename = "hpc6a.48xlarge")]
+    Hpc6a48xlarge,
+    #[serde(rename = "hs1.8xlarge")]
+    Hs18xlarge,
+    #[serde(rename = "h1.2xlarge")]
+    H12xlarge,
+    #[serde(rename = "h1.4xlarge")]
+    H14xlarge,
+    #[serde(rename = "h1.8xlarge")]
+    H18xlarge,
+    #[serde(rename = "h1.16xlarge")]
+    H116xlarge,
+    #[serde(rename = "i2.xlarge")]
+    I2Xlarge,
+    #[serde(rename = "i2.2xlarge")]
+    I22xlarge,
+    #[serde(rename = "i2.4xlarge")]
+    I24xlarge,
+    #[serde(rename = "i2.8xlarge")]
+    I28xlarge,
+    #[serde(rename = "i3.large")]
+    I3Large,
+    #[serde(rename = "i3.xlarge")]
+    I3Xlarge,
+    #[serde(rename = "i3.2xlarge")]
+    I32xlarge,
+    #[serde(rename = "i3.4xlarge")]
+    I34xlarge,
+    #[serde(rename = "i3.8xlarge")]
+    I38xlarge,
+    #[serde(rename = "i3.16xlarge")]
+    I316xlarge,
+    #[serde(rename = "i3.metal")]
+    I3Metal,
+    #[serde(rename = "i3en.large")]
+    I3enLarge,
+    #[serde(rename = "i3en.xlarge")]
+    I3enXlarge,
+    #[serde(rename = "i3en.2xlarge")]
+    I3en2xlarge,
+    #[serde(rename = "i3en.3xlarge")]
+    I3en3xlarge,
+    #[serde(rename = "i3en.6xlarge")]
+    I3en6xlarge,
+    #[serde(rename = "i3en.12xlarge")]
+    I3en12xlarge,
+    #[serde(rename = "i3en.24xlarge")]
+    I3en24xlarge,
+    #[serde(rename = "i3en.metal")]
+    I3enMetal,
+    #[serde(rename = "im4gn.large")]
+    Im4gnLarge,
+    #[serde(rename = "im4gn.xlarge")]
+    Im4gnXlarge,
+    #[serde(rename = "im4gn.2xlarge")]
+    Im4gn2xlarge,
+    #[serde(rename = "im4gn.4xlarge")]
+    Im4gn4xlarge,
+    #[serde(rename = "im4gn.8xlarge")]
+    Im4gn8xlarge,
+    #[serde(rename = "im4gn.16xlarge")]
+    Im4gn16xlarge,
+    #[serde(rename = "inf1.xlarge")]
+    Inf1Xlarge,
+    #[serde(rename = "inf1.2xlarge")]
+    Inf12xlarge,
+    #[serde(rename = "inf1.6xlarge")]
+    Inf16xlarge,
+    #[serde(rename = "inf1.24xlarge")]
+    Inf124xlarge,
+    #[serde(rename = "is4gen.medium")]
+    Is4genMedium,
+    #[serde(rename = "is4gen.large")]
+    Is4genLarge,
+    #[serde(rename = "is4gen.xlarge")]
+    Is4genXlarge,
+    #[serde(rename = "is4gen.2xlarge")]
+    Is4gen2xlarge,
+    #[serde(rename = "is4gen.4xlarge")]
+    Is4gen4xlarge,
+    #[serde(rename = "is4gen.8xlarge")]
+    Is4gen8xlarge,
+    #[serde(rename = "m1.small")]
+    M1Small,
+    #[serde(rename = "m1.medium")]
+    M1Medium,
+    #[serde(rename = "m1.large")]
+    M1Large,
+    #[serde(rename = "m1.xlarge")]
+    M1Xlarge,
+    #[serde(rename = "m2.xlarge")]
+    M2Xlarge,
+    #[serde(rename = "m2.2xlarge")]
+    M22xlarge,
+    #[serde(rename = "m2.4xlarge")]
+    M24xlarge,
+    #[serde(rename = "m3.medium")]
+    M3Medium,
+    #[serde(rename = "m3.large")]
+    M3Large,
+    #[serde(rename = "m3.xlarge")]
+    M3Xlarge,
+    #[serde(rename = "m3.2xlarge")]
+    M32xlarge,
+    #[serde(rename = "m4.large")]
+    M4Large,
+    #[serde(rename = "m4.xlarge")]
+    M4Xlarge,
+    #[serde(rename = "m4.2xlarge")]
+    M42xlarge,
+    #[serde(rename = "m4.4xlarge")]
+    M44xlarge,
+    #[serde(rename = "m4.10xlarge")]
+    M410xlarge,
+    #[serde(rename = "m4.16xlarge")]
+    M416xlarge,
+    #[serde(rename = "m5.large")]
+    M5Large,
+    #[serde(rename = "m5.xlarge")]
+    M5Xlarge,
+    #[serde(rename = "m5.2xlarge")]
+    M52xlarge,
+    #[serde(rename = "m5.4xlarge")]
+    M54xlarge,
+    #[serde(rename = "m5.8xlarge")]
+    M58xlarge,
+    #[serde(rename = "m5.12xlarge")]
+    M512xlarge,
+    #[serde(rename = "m5.16xlarge")]
+    M516xlarge,
+    #[serde(rename = "m5.24xlarge")]
+    M524xlarge,
+    #[serde(rename = "m5.metal")]
+    M5Metal,
+    #[serde(rename = "m5a.large")]
+    M5aLarge,
+    #[serde(rename = "m5a.xlarge")]
+    M5aXlarge,
+    #[serde(rename = "m5a.2xlarge")]
+    M5a2xlarge,
+    #[serde(rename = "m5a.4xlarge")]
+    M5a4xlarge,
+    #[serde(rename = "m5a.8xlarge")]
+    M5a8xlarge,
+    #[serde(rename = "m5a.12xlarge")]
+    M5a12xlarge,
+    #[serde(rename = "m5a.16xlarge")]
+    M5a16xlarge,
+    #[serde(rename = "m5a.24xlarge")]
+    M5a24xlarge,
+    #[serde(rename = "m5ad.large")]
+    M5adLarge,
+    #[serde(rename = "m5ad.xlarge")]
+    M5adXlarge,
+    #[serde(rename = "m5ad.2xlarge")]
+    M5ad2xlarge,
+    #[serde(rename = "m5ad.4xlarge")]
+    M5ad4xlarge,
+    #[serde(rename = "m5ad.8xlarge")]
+    M5ad8xlarge,
+    #[serde(rename = "m5ad.12xlarge")]
+    M5ad12xlarge,
+    #[serde(rename = "m5ad.16xlarge")]
+    M5ad16xlarge,
+    #[serde(rename = "m5ad.24xlarge")]
+    M5ad24xlarge,
+    #[serde(rename = "m5d.large")]
+    M5dLarge,
+    #[serde(rename = "m5d.xlarge")]
+    M5dXlarge,
+    #[serde(rename = "m5d.2xlarge")]
+    M5d2xlarge,
+    #[serde(rename = "m5d.4xlarge")]
+    M5d4xlarge,
+    #[serde(rename = "m5d.8xlarge")]
+    M5d8xlarge,
+    #[serde(rename = "m5d.12xlarge")]
+    M5d12xlarge,
+    #[serde(rename = "m5d.16xlarge")]
+    M5d16xlarge,
+    #[serde(rename = "m5d.24xlarge")]
+    M5d24xlarge,
+    #[serde(rename = "m5d.metal")]
+    M5dMetal,
+    #[serde(rename = "m5dn.large")]
+    M5dnLarge,
+    #[serde(rename = "m5dn.xlarge")]
+    M5dnXlarge,
+    #[serde(rename = "m5dn.2xlarge")]
+    M5dn2xlarge,
+    #[serde(rename = "m5dn.4xlarge")]
+    M5dn4xlarge,
+    #[serde(rename = "m5dn.8xlarge")]
+    M5dn8xlarge,
+    #[serde(rename = "m5dn.12xlarge")]
+    M5dn12xlarge,
+    #[serde(rename = "m5dn.16xlarge")]
+    M5dn16xlarge,
+    #[serde(rename = "m5dn.24xlarge")]
+    M5dn24xlarge,
+    #[serde(rename = "m5dn.metal")]
+    M5dnMetal,
+    #[serde(rename = "m5n.large")]
+    M5nLarge,
+    #[serde(rename = "m5n.xlarge")]
+    M5nXlarge,
+    #[serde(rename = "m5n.2xlarge")]
+    M5n2xlarge,
+    #[serde(rename = "m5n.4xlarge")]
+    M5n4xlarge,
+    #[serde(rename = "m5n.8xlarge")]
+    M5n8xlarge,
+    #[serde(rename = "m5n.12xlarge")]
+    M5n12xlarge,
+    #[serde(rename = "m5n.16xlarge")]
+    M5n16xlarge,
+    #[serde(rename = "m5n.24xlarge")]
+    M5n24xlarge,
+    #[serde(rename = "m5n.metal")]
+    M5nMetal,
+    #[serde(rename = "m5zn.large")]
+    M5znLarge,
+    #[serde(rename = "m5zn.xlarge")]
+    M5znXlarge,
+    #[serde(rename = "m5zn.2xlarge")]
+    M5zn2xlarge,
+    #[serde(rename = "m5zn.3xlarge")]
+    M5zn3xlarge,
+    #[serde(rename = "m5zn.6xlarge")]
+    M5zn6xlarge,
+    #[serde(rename = "m5zn.12xlarge")]
+    M5zn12xlarge,
+    #[serde(rename = "m5zn.metal")]
+    M5znMetal,
+    #[serde(rename = "m6a.large")]
+    M6aLarge,
+    #[serde(rename = "m6a.xlarge")]
+    M6aXlarge,
+    #[serde(rename = "m6a.2xlarge")]
+    M6a2xlarge,
+    #[serde(rename = "m6a.4xlarge")]
+    M6a4xlarge,
+    #[serde(rename = "m6a.8xlarge")]
+    M6a8xlarge,
+    #[serde(rename = "m6a.12xlarge")]
+    M6a12xlarge,
+    #[serde(rename = "m6a.16xlarge")]
+    M6a16xlarge,
+    #[serde(rename = "m6a.24xlarge")]
+    M6a24xlarge,
+    #[serde(rename = "m6a.32xlarge")]
+    M6a32xlarge,
+    #[serde(rename = "m6a.48xlarge")]
+    M6a48xlarge,
+    #[serde(rename = "m6g.metal")]
+    M6gMetal,
+    #[serde(rename = "m6g.medium")]
+    M6gMedium,
+    #[serde(rename = "m6g.large")]
+    M6gLarge,
+    #[serde(rename = "m6g.xlarge")]
+    M6gXlarge,
+    #[serde(rename = "m6g.2xlarge")]
+    M6g2xlarge,
+    #[serde(rename = "m6g.4xlarge")]
+    M6g4xlarge,
+    #[serde(rename = "m6g.8xlarge")]
+    M6g8xlarge,
+    #[serde(rename = "m6g.12xlarge")]
+    M6g12xlarge,
+    #[serde(rename = "m6g.16xlarge")]
+    M6g16xlarge,
+    #[serde(rename = "m6gd.metal")]
+    M6gdMetal,
+    #[serde(rename = "m6gd.medium")]
+    M6gdMedium,
+    #[serde(rename = "m6gd.large")]
+    M6gdLarge,
+    #[serde(rename = "m6gd.xlarge")]
+    M6gdXlarge,
+    #[serde(rename = "m6gd.2xlarge")]
+    M6gd2xlarge,
+    #[serde(rename = "m6gd.4xlarge")]
+    M6gd4xlarge,
+    #[serde(rename = "m6gd.8xlarge")]
+    M6gd8xlarge,
+    #[serde(rename = "m6gd.12xlarge")]
+    M6gd12xlarge,
+    #[serde(rename = "m6gd.16xlarge")]
+    M6gd16xlarge,
+    #[serde(rename = "m6i.large")]
+    M6iLarge,
+    #[serde(rename = "m6i.xlarge")]
+    M6iXlarge,
+    #[serde(rename = "m6i.2xlarge")]
+    M6i2xlarge,
+    #[serde(rename = "m6i.4xlarge")]
+    M6i4xlarge,
+    #[serde(rename = "m6i.8xlarge")]
+    M6i8xlarge,
+    #[serde(rename = "m6i.12xlarge")]
+    M6i12xlarge,
+    #[serde(rename = "m6i.16xlarge")]
+    M6i16xlarge,
+    #[serde(rename = "m6i.24xlarge")]
+    M6i24xlarge,
+    #[serde(rename = "m6i.32xlarge")]
+    M6i32xlarge,
+    #[serde(rename = "m6i.metal")]
+    M6iMetal,
+    #[serde(rename = "mac1.metal")]
+    Mac1Metal,
+    #[serde(rename = "p2.xlarge")]
+    P2Xlarge,
+    #[serde(rename = "p2.8xlarge")]
+    P28xlarge,
+    #[serde(rename = "p2.16xlarge")]
+    P216xlarge,
+    #[serde(rename = "p3.2xlarge")]
+    P32xlarge,
+    #[serde(rename = "p3.8xlarge")]
+    P38xlarge,
+    #[serde(rename = "p3.16xlarge")]
+    P316xlarge,
+    #[serde(rename = "p3dn.24xlarge")]
+    P3dn24xlarge,
+    #[serde(rename = "p4d.24xlarge")]
+    P4d24xlarge,
+    #[serde(rename = "r3.large")]
+    R3Large,
+    #[serde(rename = "r3.xlarge")]
+    R3Xlarge,
+    #[serde(rename = "r3.2xlarge")]
+    R32xlarge,
+    #[serde(rename = "r3.4xlarge")]
+    R34xlarge,
+    #[serde(rename = "r3.8xlarge")]
+    R38xlarge,
+    #[serde(rename = "r4.large")]
+    R4Large,
+    #[serde(rename = "r4.xlarge")]
+    R4Xlarge,
+    #[serde(rename = "r4.2xlarge")]
+    R42xlarge,
+    #[serde(rename = "r4.4xlarge")]
+    R44xlarge,
+    #[serde(rename = "r4.8xlarge")]
+    R48xlarge,
+    #[serde(rename = "r4.16xlarge")]
+    R416xlarge,
+    #[serde(rename = "r5.large")]
+    R5Large,
+    #[serde(rename = "r5.xlarge")]
+    R5Xlarge,
+    #[serde(rename = "r5.2xlarge")]
+    R52xlarge,
+    #[serde(rename = "r5.4xlarge")]
+    R54xlarge,
+    #[serde(rename = "r5.8xlarge")]
+    R58xlarge,
+    #[serde(rename = "r5.12xlarge")]
+    R512xlarge,
+    #[serde(rename = "r5.16xlarge")]
+    R516xlarge,
+    #[serde(rename = "r5.24xlarge")]
+    R524xlarge,
+    #[serde(rename = "r5.metal")]
+    R5Metal,
+    #[serde(rename = "r5a.large")]
+    R5aLarge,
+    #[serde(rename = "r5a.xlarge")]
+    R5aXlarge,
+    #[serde(rename = "r5a.2xlarge")]
+    R5a2xlarge,
+    #[serde(rename = "r5a.4xlarge")]
+    R5a4xlarge,
+    #[serde(rename = "r5a.8xlarge")]
+    R5a8xlarge,
+    #[serde(rename = "r5a.12xlarge")]
+    R5a12xlarge,
+    #[serde(rename = "r5a.16xlarge")]
+    R5a16xlarge,
+    #[serde(rename = "r5a.24xlarge")]
+    R5a24xlarge,
+    #[serde(rename = "r5ad.large")]
+    R5adLarge,
+    #[serde(rename = "r5ad.xlarge")]
+    R5adXlarge,
+    #[serde(rename = "r5ad.2xlarge")]
+    R5ad2xlarge,
+    #[serde(rename = "r5ad.4xlarge")]
+    R5ad4xlarge,
+    #[serde(rename = "r5ad.8xlarge")]
+    R5ad8xlarge,
+    #[serde(rename = "r5ad.12xlarge")]
+    R5ad12xlarge,
+    #[serde(rename = "r5ad.16xlarge")]
+    R5ad16xlarge,
+    #[serde(rename = "r5ad.24xlarge")]
+    R5ad24xlarge,
+    #[serde(rename = "r5b.large")]
+    R5bLarge,
+    #[serde(rename = "r5b.xlarge")]
+    R5bXlarge,
+    #[serde(rename = "r5b.2xlarge")]
+    R5b2xlarge,
+    #[serde(rename = "r5b.4xlarge")]
+    R5b4xlarge,
+    #[serde(rename = "r5b.8xlarge")]
+    R5b8xlarge,
+    #[serde(rename = "r5b.12xlarge")]
+    R5b12xlarge,
+    #[serde(rename = "r5b.16xlarge")]
+    R5b16xlarge,
+    #[serde(rename = "r5b.24xlarge")]
+    R5b24xlarge,
+    #[serde(rename = "r5b.metal")]
+    R5bMetal,
+    #[serde(rename = "r5d.large")]
+    R5dLarge,
+    #[serde(rename = "r5d.xlarge")]
+    R5dXlarge,
+    #[serde(rename = "r5d.2xlarge")]
+    R5d2xlarge,
+    #[serde(rename = "r5d.4xlarge")]
+    R5d4xlarge,
+    #[serde(rename = "r5d.8xlarge")]
+    R5d8xlarge,
+    #[serde(rename = "r5d.12xlarge")]
+    R5d12xlarge,
+    #[serde(rename = "r5d.16xlarge")]
+    R5d16xlarge,
+    #[serde(rename = "r5d.24xlarge")]
+    R5d24xlarge,
+    #[serde(rename = "r5d.metal")]
+    R5dMetal,
+    #[serde(rename = "r5dn.large")]
+    R5dnLarge,
+    #[serde(rename = "r5dn.xlarge")]
+    R5dnXlarge,
+    #[serde(rename = "r5dn.2xlarge")]
+    R5dn2xlarge,
+    #[serde(rename = "r5dn.4xlarge")]
+    R5dn4xlarge,
+    #[serde(rename = "r5dn.8xlarge")]
+    R5dn8xlarge,
+    #[serde(rename = "r5dn.12xlarge")]
+    R5dn12xlarge,
+    #[serde(rename = "r5dn.16xlarge")]
+    R5dn16xlarge,
+    #[serde(rename = "r5dn.24xlarge")]
+    R5dn24xlarge,
+    #[serde(rename = "r5dn.metal")]
+    R5dnMetal,
+    #[serde(rename = "r5n.large")]
+    R5nLarge,
+    #[serde(rename = "r5n.xlarge")]
+    R5nXlarge,
+    #[serde(rename = "r5n.2xlarge")]
+    R5n2xlarge,
+    #[serde(rename = "r5n.4xlarge")]
+    R5n4xlarge,
+    #[serde(rename = "r5n.8xlarge")]
+    R5n8xlarge,
+    #[serde(rename = "r5n.12xlarge")]
+    R5n12xlarge,
+    #[serde(rename = "r5n.16xlarge")]
+    R5n16xlarge,
+    #[serde(rename = "r5n.24xlarge")]
+    R5n24xlarge,
+    #[serde(rename = "r5n.metal")]
+    R5nMetal,
+    #[serde(rename = "r6g.medium")]
+    R6gMedium,
+    #[serde(rename = "r6g.large")]
+    R6gLarge,
+    #[serde(rename = "r6g.xlarge")]
+    R6gXlarge,
+    #[serde(rename = "r6g.2xlarge")]
+    R6g2xlarge,
+    #[serde(rename = "r6g.4xlarge")]
+    R6g4xlarge,
+    #[serde(rename = "r6g.8xlarge")]
+    R6g8xlarge,
+    #[serde(rename = "r6g.12xlarge")]
+    R6g12xlarge,
+    #[serde(rename = "r6g.16xlarge")]
+    R6g16xlarge,
+    #[serde(rename = "r6g.metal")]
+    R6gMetal,
+    #[serde(rename = "r6gd.medium")]
+    R6gdMedium,
+    #[serde(rename = "r6gd.large")]
+    R6gdLarge,
+    #[serde(rename = "r6gd.xlarge")]
+    R6gdXlarge,
+    #[serde(rename = "r6gd.2xlarge")]
+    R6gd2xlarge,
+    #[serde(rename = "r6gd.4xlarge")]
+    R6gd4xlarge,
+    #[serde(rename = "r6gd.8xlarge")]
+    R6gd8xlarge,
+    #[serde(rename = "r6gd.12xlarge")]
+    R6gd12xlarge,
+    #[serde(rename = "r6gd.16xlarge")]
+    R6gd16xlarge,
+    #[serde(rename = "r6gd.metal")]
+    R6gdMetal,
+    #[serde(rename = "r6i.large")]
+    R6iLarge,
+    #[serde(rename = "r6i.xlarge")]
+    R6iXlarge,
+    #[serde(rename = "r6i.2xlarge")]
+    R6i2xlarge,
+    #[serde(rename = "r6i.4xlarge")]
+    R6i4xlarge,
+    #[serde(rename = "r6i.8xlarge")]
+    R6i8xlarge,
+    #[serde(rename = "r6i.12xlarge")]
+    R6i12xlarge,
+    #[serde(rename = "r6i.16xlarge")]
+    R6i16xlarge,
+    #[serde(rename = "r6i.24xlarge")]
+    R6i24xlarge,
+    #[serde(rename = "r6i.32xlarge")]
+    R6i32xlarge,
+    #[serde(rename = "r6i.metal")]
+    R6iMetal,
+    #[serde(rename = "t1.micro")]
+    T1Micro,
+    #[serde(rename = "t2.nano")]
+    T2Nano,
+    #[serde(rename = "t2.micro")]
+    T2Micro,
+    #[serde(rename = "t2.small")]
+    T2Small,
+    #[serde(rename = "t2.medium")]
+    T2Medium,
+    #[serde(rename = "t2.large")]
+    T2Large,
+    #[serde(rename = "t2.xlarge")]
+    T2Xlarge,
+    #[serde(rename = "t2.2xlarge")]
+    T22xlarge,
+    #[serde(rename = "t3.nano")]
+    T3Nano,
+    #[serde(rename = "t3.micro")]
+    T3Micro,
+    #[serde(rename = "t3.small")]
+    T3Small,
+    #[serde(rename = "t3.medium")]
+    T3Medium,
+    #[serde(rename = "t3.large")]
+    T3Large,
+    #[serde(rename = "t3.xlarge")]
+    T3Xlarge,
+    #[serde(rename = "t3.2xlarge")]
+    T32xlarge,
+    #[serde(rename = "t3a.nano")]
+    T3aNano,
+    #[serde(rename = "t3a.micro")]
+    T3aMicro,
+    #[serde(rename = "t3a.small")]
+    T3aSmall,
+    #[serde(rename = "t3a.medium")]
+    T3aMedium,
+    #[serde(rename = "t3a.large")]
+    T3aLarge,
+    #[serde(rename = "t3a.xlarge")]
+    T3aXlarge,
+    #[serde(rename = "t3a.2xlarge")]
+    T3a2xlarge,
+    #[serde(rename = "t4g.nano")]
+    T4gNano,
+    #[serde(rename = "t4g.micro")]
+    T4gMicro,
+    #[serde(rename = "t4g.small")]
+    T4gSmall,
+    #[serde(rename = "t4g.medium")]
+    T4gMedium,
+    #[serde(rename = "t4g.large")]
+    T4gLarge,
+    #[serde(rename = "t4g.xlarge")]
+    T4gXlarge,
+    #[serde(rename = "t4g.2xlarge")]
+    T4g2xlarge,
+    #[serde(rename = "u-6tb1.56xlarge")]
+    U6tb156xlarge,
+    #[serde(rename = "u-6tb1.112xlarge")]
+    U6tb1112xlarge,
+    #[serde(rename = "u-9tb1.112xlarge")]
+    U9tb1112xlarge,
+    #[serde(rename = "u-12tb1.112xlarge")]
+    U12tb1112xlarge,
+    #[serde(rename = "u-6tb1.metal")]
+    U6tb1Metal,
+    #[serde(rename = "u-9tb1.metal")]
+    U9tb1Metal,
+    #[serde(rename = "u-12tb1.metal")]
+    U12tb1Metal,
+    #[serde(rename = "u-18tb1.metal")]
+    U18tb1Metal,
+    #[serde(rename = "u-24tb1.metal")]
+    U24tb1Metal,
+    #[serde(rename = "vt1.3xlarge")]
+    Vt13xlarge,
+    #[serde(rename = "vt1.6xlarge")]
+    Vt16xlarge,
+    #[serde(rename = "vt1.24xlarge")]
+    Vt124xlarge,
+    #[serde(rename = "x1.16xlarge")]
+    X116xlarge,
+    #[serde(rename = "x1.32xlarge")]
+    X132xlarge,
+    #[serde(rename = "x1e.xlarge")]
+    X1eXlarge,
+    #[serde(rename = "x1e.2xlarge")]
+    X1e2xlarge,
+    #[serde(rename = "x1e.4xlarge")]
+    X1e4xlarge,
+    #[serde(rename = "x1e.8xlarge")]
+    X1e8xlarge,
+    #[serde(rename = "x1e.16xlarge")]
+    X1e16xlarge,
+    #[serde(rename = "x1e.32xlarge")]
+    X1e32xlarge,
+    #[serde(rename = "x2iezn.2xlarge")]
+    X2iezn2xlarge,
+    #[serde(rename = "x2iezn.4xlarge")]
+    X2iezn4xlarge,
+    #[serde(rename = "x2iezn.6xlarge")]
+    X2iezn6xlarge,
+    #[serde(rename = "x2iezn.8xlarge")]
+    X2iezn8xlarge,
+    #[serde(rename = "x2iezn.12xlarge")]
+    X2iezn12xlarge,
+    #[serde(rename = "x2iezn.metal")]
+    X2ieznMetal,
+    #[serde(rename = "x2gd.medium")]
+    X2gdMedium,
+    #[serde(rename = "x2gd.large")]
+    X2gdLarge,
+    #[serde(rename = "x2gd.xlarge")]
+    X2gdXlarge,
+    #[serde(rename = "x2gd.2xlarge")]
+    X2gd2xlarge,
+    #[serde(rename = "x2gd.4xlarge")]
+    X2gd4xlarge,
+    #[serde(rename = "x2gd.8xlarge")]
+    X2gd8xlarge,
+    #[serde(rename = "x2gd.12xlarge")]
+    X2gd12xlarge,
+    #[serde(rename = "x2gd.16xlarge")]
+    X2gd16xlarge,
+    #[serde(rename = "x2gd.metal")]
+    X2gdMetal,
+    #[serde(rename = "z1d.large")]
+    Z1dLarge,
+    #[serde(rename = "z1d.xlarge")]
+    Z1dXlarge,
+    #[serde(rename = "z1d.2xlarge")]
+    Z1d2xlarge,
+    #[serde(rename = "z1d.3xlarge")]
+    Z1d3xlarge,
+    #[serde(rename = "z1d.6xlarge")]
+    Z1d6xlarge,
+    #[serde(rename = "z1d.12xlarge")]
+    Z1d12xlarge,
+    #[serde(rename = "z1d.metal")]
+    Z1dMetal,
+    #[serde(rename = "x2idn.16xlarge")]
+    X2idn16xlarge,
+    #[serde(rename = "x2idn.24xlarge")]
+    X2idn24xlarge,
+    #[serde(rename = "x2idn.32xlarge")]
+    X2idn32xlarge,
+    #[serde(rename = "x2iedn.xlarge")]
+    X2iednXlarge,
+    #[serde(rename = "x2iedn.2xlarge")]
+    X2iedn2xlarge,
+    #[serde(rename = "x2iedn.4xlarge")]
+    X2iedn4xlarge,
+    #[serde(rename = "x2iedn.8xlarge")]
+    X2iedn8xlarge,
+    #[serde(rename = "x2iedn.16xlarge")]
+    X2iedn16xlarge,
+    #[serde(rename = "x2iedn.24xlarge")]
+    X2iedn24xlarge,
+    #[serde(rename = "x2iedn.32xlarge")]
+    X2iedn32xlarge,
+    #[serde(rename = "c6a.large")]
+    C6aLarge,
+    #[serde(rename = "c6a.xlarge")]
+    C6aXlarge,
+    #[serde(rename = "c6a.2xlarge")]
+    C6a2xlarge,
+    #[serde(rename = "c6a.4xlarge")]
+    C6a4xlarge,
+    #[serde(rename = "c6a.8xlarge")]
+    C6a8xlarge,
+    #[serde(rename = "c6a.12xlarge")]
+    C6a12xlarge,
+    #[serde(rename = "c6a.16xlarge")]
+    C6a16xlarge,
+    #[serde(rename = "c6a.24xlarge")]
+    C6a24xlarge,
+    #[serde(rename = "c6a.32xlarge")]
+    C6a32xlarge,
+    #[serde(rename = "c6a.48xlarge")]
+    C6a48xlarge,
+    #[serde(rename = "c6a.metal")]
+    C6aMetal,
+    #[serde(rename = "m6a.metal")]
+    M6aMetal,
+    #[serde(rename = "i4i.large")]
+    I4iLarge,
+    #[serde(rename = "i4i.xlarge")]
+    I4iXlarge,
+    #[serde(rename = "i4i.2xlarge")]
+    I4i2xlarge,
+    #[serde(rename = "i4i.4xlarge")]
+    I4i4xlarge,
+    #[serde(rename = "i4i.8xlarge")]
+    I4i8xlarge,
+    #[serde(rename = "i4i.16xlarge")]
+    I4i16xlarge,
+    #[serde(rename = "i4i.32xlarge")]
+    I4i32xlarge,
+    #[serde(rename = "i4i.metal")]
+    I4iMetal,
+    #[serde(rename = "x2idn.metal")]
+    X2idnMetal,
+    #[serde(rename = "x2iedn.metal")]
+    X2iednMetal,
+    #[serde(rename = "c7g.medium")]
+    C7gMedium,
+    #[serde(rename = "c7g.large")]
+    C7gLarge,
+    #[serde(rename = "c7g.xlarge")]
+    C7gXlarge,
+    #[serde(rename = "c7g.2xlarge")]
+    C7g2xlarge,
+    #[serde(rename = "c7g.4xlarge")]
+    C7g4xlarge,
+    #[serde(rename = "c7g.8xlarge")]
+    C7g8xlarge,
+    #[serde(rename = "c7g.12xlarge")]
+    C7g12xlarge,
+    #[serde(rename = "c7g.16xlarge")]
+    C7g16xlarge,
+    #[serde(rename = "mac2.metal")]
+    Mac2Metal,
+    #[serde(rename = "c6id.large")]
+    C6idLarge,
+    #[serde(rename = "c6id.xlarge")]
+    C6idXlarge,
+    #[serde(rename = "c6id.2xlarge")]
+    C6id2xlarge,
+    #[serde(rename = "c6id.4xlarge")]
+    C6id4xlarge,
+    #[serde(rename = "c6id.8xlarge")]
+    C6id8xlarge,
+    #[serde(rename = "c6id.12xlarge")]
+    C6id12xlarge,
+    #[serde(rename = "c6id.16xlarge")]
+    C6id16xlarge,
+    #[serde(rename = "c6id.24xlarge")]
+    C6id24xlarge,
+    #[serde(rename = "c6id.32xlarge")]
+    C6id32xlarge,
+    #[serde(rename = "c6id.metal")]
+    C6idMetal,
+    #[serde(rename = "m6id.large")]
+    M6idLarge,
+    #[serde(rename = "m6id.xlarge")]
+    M6idXlarge,
+    #[serde(rename = "m6id.2xlarge")]
+    M6id2xlarge,
+    #[serde(rename = "m6id.4xlarge")]
+    M6id4xlarge,
+    #[serde(rename = "m6id.8xlarge")]
+    M6id8xlarge,
+    #[serde(rename = "m6id.12xlarge")]
+    M6id12xlarge,
+    #[serde(rename = "m6id.16xlarge")]
+    M6id16xlarge,
+    #[serde(rename = "m6id.24xlarge")]
+    M6id24xlarge,
+    #[serde(rename = "m6id.32xlarge")]
+    M6id32xlarge,
+    #[serde(rename = "m6id.metal")]
+    M6idMetal,
+    #[serde(rename = "r6id.large")]
+    R6idLarge,
+    #[serde(rename = "r6id.xlarge")]
+    R6idXlarge,
+    #[serde(rename = "r6id.2xlarge")]
+    R6id2xlarge,
+    #[serde(rename = "r6id.4xlarge")]
+    R6id4xlarge,
+    #[serde(rename = "r6id.8xlarge")]
+    R6id8xlarge,
+    #[serde(rename = "r6id.12xlarge")]
+    R6id12xlarge,
+    #[serde(rename = "r6id.16xlarge")]
+    R6id16xlarge,
+    #[serde(rename = "r6id.24xlarge")]
+    R6id24xlarge,
+    #[serde(rename = "r6id.32xlarge")]
+    R6id32xlarge,
+    #[serde(rename = "r6id.metal")]
+    R6idMetal,
+    #[serde(rename = "r6a.large")]
+    R6aLarge,
+    #[serde(rename = "r6a.xlarge")]
+    R6aXlarge,
+    #[serde(rename = "r6a.2xlarge")]
+    R6a2xlarge,
+    #[serde(rename = "r6a.4xlarge")]
+    R6a4xlarge,
+    #[serde(rename = "r6a.8xlarge")]
+    R6a8xlarge,
+    #[serde(rename = "r6a.12xlarge")]
+    R6a12xlarge,
+    #[serde(rename = "r6a.16xlarge")]
+    R6a16xlarge,
+    #[serde(rename = "r6a.24xlarge")]
+    R6a24xlarge,
+    #[serde(rename = "r6a.32xlarge")]
+    R6a32xlarge,
+    #[serde(rename = "r6a.48xlarge")]
+    R6a48xlarge,
+    #[serde(rename = "r6a.metal")]
+    R6aMetal,
+    #[serde(rename = "p4de.24xlarge")]
+    P4de24xlarge,
+    #[serde(rename = "u-3tb1.56xlarge")]
+    U3tb156xlarge,
+    #[serde(rename = "u-18tb1.112xlarge")]
+    U18tb1112xlarge,
+    #[serde(rename = "u-24tb1.112xlarge")]
+    U24tb1112xlarge,
+    #[serde(rename = "trn1.2xlarge")]
+    Trn12xlarge,
+    #[serde(rename = "trn1.32xlarge")]
+    Trn132xlarge,
+    #[serde(rename = "hpc6id.32xlarge")]
+    Hpc6id32xlarge,
+    #[serde(rename = "c6in.large")]
+    C6inLarge,
+    #[serde(rename = "c6in.xlarge")]
+    C6inXlarge,
+    #[serde(rename = "c6in.2xlarge")]
+    C6in2xlarge,
+    #[serde(rename = "c6in.4xlarge")]
+    C6in4xlarge,
+    #[serde(rename = "c6in.8xlarge")]
+    C6in8xlarge,
+    #[serde(rename = "c6in.12xlarge")]
+    C6in12xlarge,
+    #[serde(rename = "c6in.16xlarge")]
+    C6in16xlarge,
+    #[serde(rename = "c6in.24xlarge")]
+    C6in24xlarge,
+    #[serde(rename = "c6in.32xlarge")]
+    C6in32xlarge,
+    #[serde(rename = "m6in.large")]
+    M6inLarge,
+    #[serde(rename = "m6in.xlarge")]
+    M6inXlarge,
+    #[serde(rename = "m6in.2xlarge")]
+    M6in2xlarge,
+    #[serde(rename = "m6in.4xlarge")]
+    M6in4xlarge,
+    #[serde(rename = "m6in.8xlarge")]
+    M6in8xlarge,
+    #[serde(rename = "m6in.12xlarge")]
+    M6in12xlarge,
+    #[serde(rename = "m6in.16xlarge")]
+    M6in16xlarge,
+    #[serde(rename = "m6in.24xlarge")]
+    M6in24xlarge,
+    #[serde(rename = "m6in.32xlarge")]
+    M6in32xlarge,
+    #[serde(rename = "m6idn.large")]
+    M6idnLarge,
+    #[serde(rename = "m6idn.xlarge")]
+    M6idnXlarge,
+    #[serde(rename = "m6idn.2xlarge")]
+    M6idn2xlarge,
+    #[serde(rename = "m6idn.4xlarge")]
+    M6idn4xlarge,
+    #[serde(rename = "m6idn.8xlarge")]
+    M6idn8xlarge,
+    #[serde(rename = "m6idn.12xlarge")]
+    M6idn12xlarge,
+    #[serde(rename = "m6idn.16xlarge")]
+    M6idn16xlarge,
+    #[serde(rename = "m6idn.24xlarge")]
+    M6idn24xlarge,
+    #[serde(rename = "m6idn.32xlarge")]
+    M6idn32xlarge,
+    #[serde(rename = "r6in.large")]
+    R6inLarge,
+    #[serde(rename = "r6in.xlarge")]
+    R6inXlarge,
+    #[serde(rename = "r6in.2xlarge")]
+    R6in2xlarge,
+    #[serde(rename = "r6in.4xlarge")]
+    R6in4xlarge,
+    #[serde(rename = "r6in.8xlarge")]
+    R6in8xlarge,
+    #[serde(rename = "r6in.12xlarge")]
+    R6in12xlarge,
+    #[serde(rename = "r6in.16xlarge")]
+    R6in16xlarge,
+    #[serde(rename = "r6in.24xlarge")]
+    R6in24xlarge,
+    #[serde(rename = "r6in.32xlarge")]
+    R6in32xlarge,
+    #[serde(rename = "r6idn.large")]
+    R6idnLarge,
+    #[serde(rename = "r6idn.xlarge")]
+    R6idnXlarge,
+    #[serde(rename = "r6idn.2xlarge")]
+    R6idn2xlarge,
+    #[serde(rename = "r6idn.4xlarge")]
+    R6idn4xlarge,
+    #[serde(rename = "r6idn.8xlarge")]
+    R6idn8xlarge,
+    #[serde(rename = "r6idn.12xlarge")]
+    R6idn12xlarge,
+    #[serde(rename = "r6idn.16xlarge")]
+    R6idn16xlarge,
+    #[serde(rename = "r6idn.24xlarge")]
+    R6idn24xlarge,
+    #[serde(rename = "r6idn.32xlarge")]
+    R6idn32xlarge,
+    #[serde(rename = "c7g.metal")]
+    C7gMetal,
+    #[serde(rename = "m7g.medium")]
+    M7gMedium,
+    #[serde(rename = "m7g.large")]
+    M7gLarge,
+    #[serde(rename = "m7g.xlarge")]
+    M7gXlarge,
+    #[serde(rename = "m7g.2xlarge")]
+    M7g2xlarge,
+    #[serde(rename = "m7g.4xlarge")]
+    M7g4xlarge,
+    #[serde(rename = "m7g.8xlarge")]
+    M7g8xlarge,
+    #[serde(rename = "m7g.12xlarge")]
+    M7g12xlarge,
+    #[serde(rename = "m7g.16xlarge")]
+    M7g16xlarge,
+    #[serde(rename = "m7g.metal")]
+    M7gMetal,
+    #[serde(rename = "r7g.medium")]
+    R7gMedium,
+    #[serde(rename = "r7g.large")]
+    R7gLarge,
+    #[serde(rename = "r7g.xlarge")]
+    R7gXlarge,
+    #[serde(rename = "r7g.2xlarge")]
+    R7g2xlarge,
+    #[serde(rename = "r7g.4xlarge")]
+    R7g4xlarge,
+    #[serde(rename = "r7g.8xlarge")]
+    R7g8xlarge,
+    #[serde(rename = "r7g.12xlarge")]
+    R7g12xlarge,
+    #[serde(rename = "r7g.16xlarge")]
+    R7g16xlarge,
+    #[serde(rename = "r7g.metal")]
+    R7gMetal,
+    #[serde(rename = "c6in.metal")]
+    C6inMetal,
+    #[serde(rename = "m6in.metal")]
+    M6inMetal,
+    #[serde(rename = "m6idn.metal")]
+    M6idnMetal,
+    #[serde(rename = "r6in.metal")]
+    R6inMetal,
+    #[serde(rename = "r6idn.metal")]
+    R6idnMetal,
+    #[serde(rename = "inf2.xlarge")]
+    Inf2Xlarge,
+    #[serde(rename = "inf2.8xlarge")]
+    Inf28xlarge,
+    #[serde(rename = "inf2.24xlarge")]
+    Inf224xlarge,
+    #[serde(rename = "inf2.48xlarge")]
+    Inf248xlarge,
+    #[serde(rename = "trn1n.32xlarge")]
+    Trn1n32xlarge,
+    #[serde(rename = "i4g.large")]
+    I4gLarge,
+    #[serde(rename = "i4g.xlarge")]
+    I4gXlarge,
+    #[serde(rename = "i4g.2xlarge")]
+    I4g2xlarge,
+    #[serde(rename = "i4g.4xlarge")]
+    I4g4xlarge,
+    #[serde(rename = "i4g.8xlarge")]
+    I4g8xlarge,
+    #[serde(rename = "i4g.16xlarge")]
+    I4g16xlarge,
+    #[serde(rename = "hpc7g.4xlarge")]
+    Hpc7g4xlarge,
+    #[serde(rename = "hpc7g.8xlarge")]
+    Hpc7g8xlarge,
+    #[serde(rename = "hpc7g.16xlarge")]
+    Hpc7g16xlarge,
+    #[serde(rename = "c7gn.medium")]
+    C7gnMedium,
+    #[serde(rename = "c7gn.large")]
+    C7gnLarge,
+    #[serde(rename = "c7gn.xlarge")]
+    C7gnXlarge,
+    #[serde(rename = "c7gn.2xlarge")]
+    C7gn2xlarge,
+    #[serde(rename = "c7gn.4xlarge")]
+    C7gn4xlarge,
+    #[serde(rename = "c7gn.8xlarge")]
+    C7gn8xlarge,
+    #[serde(rename = "c7gn.12xlarge")]
+    C7gn12xlarge,
+    #[serde(rename = "c7gn.16xlarge")]
+    C7gn16xlarge,
+    #[serde(rename = "p5.48xlarge")]
+    P548xlarge,
+    #[serde(rename = "m7i.large")]
+    M7iLarge,
+    #[serde(rename = "m7i.xlarge")]
+    M7iXlarge,
+    #[serde(rename = "m7i.2xlarge")]
+    M7i2xlarge,
+    #[serde(rename = "m7i.4xlarge")]
+    M7i4xlarge,
+    #[serde(rename = "m7i.8xlarge")]
+    M7i8xlarge,
+    #[serde(rename = "m7i.12xlarge")]
+    M7i12xlarge,
+    #[serde(rename = "m7i.16xlarge")]
+    M7i16xlarge,
+    #[serde(rename = "m7i.24xlarge")]
+    M7i24xlarge,
+    #[serde(rename = "m7i.48xlarge")]
+    M7i48xlarge,
+    #[serde(rename = "m7i-flex.large")]
+    M7iFlexLarge,
+    #[serde(rename = "m7i-flex.xlarge")]
+    M7iFlexXlarge,
+    #[serde(rename = "m7i-flex.2xlarge")]
+    M7iFlex2xlarge,
+    #[serde(rename = "m7i-flex.4xlarge")]
+    M7iFlex4xlarge,
+    #[serde(rename = "m7i-flex.8xlarge")]
+    M7iFlex8xlarge,
+    #[serde(rename = "m7a.medium")]
+    M7aMedium,
+    #[serde(rename = "m7a.large")]
+    M7aLarge,
+    #[serde(rename = "m7a.xlarge")]
+    M7aXlarge,
+    #[serde(rename = "m7a.2xlarge")]
+    M7a2xlarge,
+    #[serde(rename = "m7a.4xlarge")]
+    M7a4xlarge,
+    #[serde(rename = "m7a.8xlarge")]
+    M7a8xlarge,
+    #[serde(rename = "m7a.12xlarge")]
+    M7a12xlarge,
+    #[serde(rename = "m7a.16xlarge")]
+    M7a16xlarge,
+    #[serde(rename = "m7a.24xlarge")]
+    M7a24xlarge,
+    #[serde(rename = "m7a.32xlarge")]
+    M7a32xlarge,
+    #[serde(rename = "m7a.48xlarge")]
+    M7a48xlarge,
+    #[serde(rename = "m7a.metal-48xl")]
+    M7aMetal48xl,
+    #[serde(rename = "hpc7a.12xlarge")]
+    Hpc7a12xlarge,
+    #[serde(rename = "hpc7a.24xlarge")]
+    Hpc7a24xlarge,
+    #[serde(rename = "hpc7a.48xlarge")]
+    Hpc7a48xlarge,
+    #[serde(rename = "hpc7a.96xlarge")]
+    Hpc7a96xlarge,
+    #[serde(rename = "c7gd.medium")]
+    C7gdMedium,
+    #[serde(rename = "c7gd.large")]
+    C7gdLarge,
+    #[serde(rename = "c7gd.xlarge")]
+    C7gdXlarge,
+    #[serde(rename = "c7gd.2xlarge")]
+    C7gd2xlarge,
+    #[serde(rename = "c7gd.4xlarge")]
+    C7gd4xlarge,
+    #[serde(rename = "c7gd.8xlarge")]
+    C7gd8xlarge,
+    #[serde(rename = "c7gd.12xlarge")]
+    C7gd12xlarge,
+    #[serde(rename = "c7gd.16xlarge")]
+    C7gd16xlarge,
+    #[serde(rename = "m7gd.medium")]
+    M7gdMedium,
+    #[serde(rename = "m7gd.large")]
+    M7gdLarge,
+    #[serde(rename = "m7gd.xlarge")]
+    M7gdXlarge,
+    #[serde(rename = "m7gd.2xlarge")]
+    M7gd2xlarge,
+    #[serde(rename = "m7gd.4xlarge")]
+    M7gd4xlarge,
+    #[serde(rename = "m7gd.8xlarge")]
+    M7gd8xlarge,
+    #[serde(rename = "m7gd.12xlarge")]
+    M7gd12xlarge,
+    #[serde(rename = "m7gd.16xlarge")]
+    M7gd16xlarge,
+    #[serde(rename = "r7gd.medium")]
+    R7gdMedium,
+    #[serde(rename = "r7gd.large")]
+    R7gdLarge,
+    #[serde(rename = "r7gd.xlarge")]
+    R7gdXlarge,
+    #[serde(rename = "r7gd.2xlarge")]
+    R7gd2xlarge,
+    #[serde(rename = "r7gd.4xlarge")]
+    R7gd4xlarge,
+    #[serde(rename = "r7gd.8xlarge")]
+    R7gd8xlarge,
+    #[serde(rename = "r7gd.12xlarge")]
+    R7gd12xlarge,
+    #[serde(rename = "r7gd.16xlarge")]
+    R7gd16xlarge,
+    #[serde(rename = "r7a.medium")]
+    R7aMedium,
+    #[serde(rename = "r7a.large")]
+    R7aLarge,
+    #[serde(rename = "r7a.xlarge")]
+    R7aXlarge,
+    #[serde(rename = "r7a.2xlarge")]
+    R7a2xlarge,
+    #[serde(rename = "r7a.4xlarge")]
+    R7a4xlarge,
+    #[serde(rename = "r7a.8xlarge")]
+    R7a8xlarge,
+    #[serde(rename = "r7a.12xlarge")]
+    R7a12xlarge,
+    #[serde(rename = "r7a.16xlarge")]
+    R7a16xlarge,
+    #[serde(rename = "r7a.24xlarge")]
+    R7a24xlarge,
+    #[serde(rename = "r7a.32xlarge")]
+    R7a32xlarge,
+    #[serde(rename = "r7a.48xlarge")]
+    R7a48xlarge,
+    #[serde(rename = "c7i.large")]
+    C7iLarge,
+    #[serde(rename = "c7i.xlarge")]
+    C7iXlarge,
+    #[serde(rename = "c7i.2xlarge")]
+    C7i2xlarge,
+    #[serde(rename = "c7i.4xlarge")]
+    C7i4xlarge,
+    #[serde(rename = "c7i.8xlarge")]
+    C7i8xlarge,
+    #[serde(rename = "c7i.12xlarge")]
+    C7i12xlarge,
+    #[serde(rename = "c7i.16xlarge")]
+    C7i16xlarge,
+    #[serde(rename = "c7i.24xlarge")]
+    C7i24xlarge,
+    #[serde(rename = "c7i.48xlarge")]
+    C7i48xlarge,
+    #[serde(rename = "mac2-m2pro.metal")]
+    Mac2M2proMetal,
+    #[serde(rename = "r7iz.large")]
+    R7izLarge,
+    #[serde(rename = "r7iz.xlarge")]
+    R7izXlarge,
+    #[serde(rename = "r7iz.2xlarge")]
+    R7iz2xlarge,
+    #[serde(rename = "r7iz.4xlarge")]
+    R7iz4xlarge,
+    #[serde(rename = "r7iz.8xlarge")]
+    R7iz8xlarge,
+    #[serde(rename = "r7iz.12xlarge")]
+    R7iz12xlarge,
+    #[serde(rename = "r7iz.16xlarge")]
+    R7iz16xlarge,
+    #[serde(rename = "r7iz.32xlarge")]
+    R7iz32xlarge,
+    #[serde(rename = "c7a.medium")]
+    C7aMedium,
+    #[serde(rename = "c7a.large")]
+    C7aLarge,
+    #[serde(rename = "c7a.xlarge")]
+    C7aXlarge,
+    #[serde(rename = "c7a.2xlarge")]
+    C7a2xlarge,
+    #[serde(rename = "c7a.4xlarge")]
+    C7a4xlarge,
+    #[serde(rename = "c7a.8xlarge")]
+    C7a8xlarge,
+    #[serde(rename = "c7a.12xlarge")]
+    C7a12xlarge,
+    #[serde(rename = "c7a.16xlarge")]
+    C7a16xlarge,
+    #[serde(rename = "c7a.24xlarge")]
+    C7a24xlarge,
+    #[serde(rename = "c7a.32xlarge")]
+    C7a32xlarge,
+    #[serde(rename = "c7a.48xlarge")]
+    C7a48xlarge,
+    #[serde(rename = "c7a.metal-48xl")]
+    C7aMetal48xl,
+    #[serde(rename = "r7a.metal-48xl")]
+    R7aMetal48xl,
+    #[serde(rename = "r7i.large")]
+    R7iLarge,
+    #[serde(rename = "r7i.xlarge")]
+    R7iXlarge,
+    #[serde(rename = "r7i.2xlarge")]
+    R7i2xlarge,
+    #[serde(rename = "r7i.4xlarge")]
+    R7i4xlarge,
+    #[serde(rename = "r7i.8xlarge")]
+    R7i8xlarge,
+    #[serde(rename = "r7i.12xlarge")]
+    R7i12xlarge,
+    #[serde(rename = "r7i.16xlarge")]
+    R7i16xlarge,
+    #[serde(rename = "r7i.24xlarge")]
+    R7i24xlarge,
+    #[serde(rename = "r7i.48xlarge")]
+    R7i48xlarge,
+    #[serde(rename = "dl2q.24xlarge")]
+    Dl2q24xlarge,
+    #[serde(rename = "mac2-m2.metal")]
+    Mac2M2Metal,
+    #[serde(rename = "i4i.12xlarge")]
+    I4i12xlarge,
+    #[serde(rename = "i4i.24xlarge")]
+    I4i24xlarge,
+    #[serde(rename = "c7i.metal-24xl")]
+    C7iMetal24xl,
+    #[serde(rename = "c7i.metal-48xl")]
+    C7iMetal48xl,
+    #[serde(rename = "m7i.metal-24xl")]
+    M7iMetal24xl,
+    #[serde(rename = "m7i.metal-48xl")]
+    M7iMetal48xl,
+    #[serde(rename = "r7i.metal-24xl")]
+    R7iMetal24xl,
+    #[serde(rename = "r7i.metal-48xl")]
+    R7iMetal48xl,
+    #[serde(rename = "r7iz.metal-16xl")]
+    R7izMetal16xl,
+    #[serde(rename = "r7iz.metal-32xl")]
+    R7izMetal32xl,
+    #[serde(rename = "c7gd.metal")]
+    C7gdMetal,
+    #[serde(rename = "m7gd.metal")]
+    M7gdMetal,
+    #[serde(rename = "r7gd.metal")]
+    R7gdMetal,
+    #[serde(rename = "g6.xlarge")]
+    G6Xlarge,
+    #[serde(rename = "g6.2xlarge")]
+    G62xlarge,
+    #[serde(rename = "g6.4xlarge")]
+    G64xlarge,
+    #[serde(rename = "g6.8xlarge")]
+    G68xlarge,
+    #[serde(rename = "g6.12xlarge")]
+    G612xlarge,
+    #[serde(rename = "g6.16xlarge")]
+    G616xlarge,
+    #[serde(rename = "g6.24xlarge")]
+    G624xlarge,
+    #[serde(rename = "g6.48xlarge")]
+    G648xlarge,
+    #[serde(rename = "gr6.4xlarge")]
+    Gr64xlarge,
+    #[serde(rename = "gr6.8xlarge")]
+    Gr68xlarge,
+    #[serde(rename = "c7i-flex.large")]
+    C7iFlexLarge,
+    #[serde(rename = "c7i-flex.xlarge")]
+    C7iFlexXlarge,
+    #[serde(rename = "c7i-flex.2xlarge")]
+    C7iFlex2xlarge,
+    #[serde(rename = "c7i-flex.4xlarge")]
+    C7iFlex4xlarge,
+    #[serde(rename = "c7i-flex.8xlarge")]
+    C7iFlex8xlarge,
+    #[serde(rename = "u7i-12tb.224xlarge")]
+    U7i12tb224xlarge,
+    #[serde(rename = "u7in-16tb.224xlarge")]
+    U7in16tb224xlarge,
+    #[serde(rename = "u7in-24tb.224xlarge")]
+    U7in24tb224xlarge,
+    #[serde(rename = "u7in-32tb.224xlarge")]
+    U7in32tb224xlarge,
+    #[serde(rename = "u7ib-12tb.224xlarge")]
+    U7ib12tb224xlarge,
+    #[serde(rename = "c7gn.metal")]
+    C7gnMetal,
+    #[serde(rename = "r8g.medium")]
+    R8gMedium,
+    #[serde(rename = "r8g.large")]
+    R8gLarge,
+    #[serde(rename = "r8g.xlarge")]
+    R8gXlarge,
+    #[serde(rename = "r8g.2xlarge")]
+    R8g2xlarge,
+    #[serde(rename = "r8g.4xlarge")]
+    R8g4xlarge,
+    #[serde(rename = "r8g.8xlarge")]
+    R8g8xlarge,
+    #[serde(rename = "r8g.12xlarge")]
+    R8g12xlarge,
+    #[serde(rename = "r8g.16xlarge")]
+    R8g16xlarge,
+    #[serde(rename = "r8g.24xlarge")]
+    R8g24xlarge,
+    #[serde(rename = "r8g.48xlarge")]
+    R8g48xlarge,
+    #[serde(rename = "r8g.metal-24xl")]
+    R8gMetal24xl,
+    #[serde(rename = "r8g.metal-48xl")]
+    R8gMetal48xl,
+    #[serde(rename = "mac2-m1ultra.metal")]
+    Mac2M1ultraMetal,
+    #[serde(rename = "g6e.xlarge")]
+    G6eXlarge,
+    #[serde(rename = "g6e.2xlarge")]
+    G6e2xlarge,
+    #[serde(rename = "g6e.4xlarge")]
+    G6e4xlarge,
+    #[serde(rename = "g6e.8xlarge")]
+    G6e8xlarge,
+    #[serde(rename = "g6e.12xlarge")]
+    G6e12xlarge,
+    #[serde(rename = "g6e.16xlarge")]
+    G6e16xlarge,
+    #[serde(rename = "g6e.24xlarge")]
+    G6e24xlarge,
+    #[serde(rename = "g6e.48xlarge")]
+    G6e48xlarge,
+    #[serde(rename = "c8g.medium")]
+    C8gMedium,
+    #[serde(rename = "c8g.large")]
+    C8gLarge,
+    #[serde(rename = "c8g.xlarge")]
+    C8gXlarge,
+    #[serde(rename = "c8g.2xlarge")]
+    C8g2xlarge,
+    #[serde(rename = "c8g.4xlarge")]
+    C8g4xlarge,
+    #[serde(rename = "c8g.8xlarge")]
+    C8g8xlarge,
+    #[serde(rename = "c8g.12xlarge")]
+    C8g12xlarge,
+    #[serde(rename = "c8g.16xlarge")]
+    C8g16xlarge,
+    #[serde(rename = "c8g.24xlarge")]
+    C8g24xlarge,
+    #[serde(rename = "c8g.48xlarge")]
+    C8g48xlarge,
+    #[serde(rename = "c8g.metal-24xl")]
+    C8gMetal24xl,
+    #[serde(rename = "c8g.metal-48xl")]
+    C8gMetal48xl,
+    #[serde(rename = "m8g.medium")]
+    M8gMedium,
+    #[serde(rename = "m8g.large")]
+    M8gLarge,
+    #[serde(rename = "m8g.xlarge")]
+    M8gXlarge,
+    #[serde(rename = "m8g.2xlarge")]
+    M8g2xlarge,
+    #[serde(rename = "m8g.4xlarge")]
+    M8g4xlarge,
+    #[serde(rename = "m8g.8xlarge")]
+    M8g8xlarge,
+    #[serde(rename = "m8g.12xlarge")]
+    M8g12xlarge,
+    #[serde(rename = "m8g.16xlarge")]
+    M8g16xlarge,
+    #[serde(rename = "m8g.24xlarge")]
+    M8g24xlarge,
+    #[serde(rename = "m8g.48xlarge")]
+    M8g48xlarge,
+    #[serde(rename = "m8g.metal-24xl")]
+    M8gMetal24xl,
+    #[serde(rename = "m8g.metal-48xl")]
+    M8gMetal48xl,
+    #[serde(rename = "x8g.medium")]
+    X8gMedium,
+    #[serde(rename = "x8g.large")]
+    X8gLarge,
+    #[serde(rename = "x8g.xlarge")]
+    X8gXlarge,
+    #[serde(rename = "x8g.2xlarge")]
+    X8g2xlarge,
+    #[serde(rename = "x8g.4xlarge")]
+    X8g4xlarge,
+    #[serde(rename = "x8g.8xlarge")]
+    X8g8xlarge,
+    #[serde(rename = "x8g.12xlarge")]
+    X8g12xlarge,
+    #[serde(rename = "x8g.16xlarge")]
+    X8g16xlarge,
+    #[serde(rename = "x8g.24xlarge")]
+    X8g24xlarge,
+    #[serde(rename = "x8g.48xlarge")]
+    X8g48xlarge,
+    #[serde(rename = "x8g.metal-24xl")]
+    X8gMetal24xl,
+    #[serde(rename = "x8g.metal-48xl")]
+    X8gMetal48xl,
+    #[serde(rename = "i7ie.large")]
+    I7ieLarge,
+    #[serde(rename = "i7ie.xlarge")]
+    I7ieXlarge,
+    #[serde(rename = "i7ie.2xlarge")]
+    I7ie2xlarge,
+    #[serde(rename = "i7ie.3xlarge")]
+    I7ie3xlarge,
+    #[serde(rename = "i7ie.6xlarge")]
+    I7ie6xlarge,
+    #[serde(rename = "i7ie.12xlarge")]
+    I7ie12xlarge,
+    #[serde(rename = "i7ie.18xlarge")]
+    I7ie18xlarge,
+    #[serde(rename = "i7ie.24xlarge")]
+    I7ie24xlarge,
+    #[serde(rename = "i7ie.48xlarge")]
+    I7ie48xlarge,
+    #[serde(rename = "i8g.large")]
+    I8gLarge,
+    #[serde(rename = "i8g.xlarge")]
+    I8gXlarge,
+    #[serde(rename = "i8g.2xlarge")]
+    I8g2xlarge,
+    #[serde(rename = "i8g.4xlarge")]
+    I8g4xlarge,
+    #[serde(rename = "i8g.8xlarge")]
+    I8g8xlarge,
+    #[serde(rename = "i8g.12xlarge")]
+    I8g12xlarge,
+    #[serde(rename = "i8g.16xlarge")]
+    I8g16xlarge,
+    #[serde(rename = "i8g.24xlarge")]
+    I8g24xlarge,
+    #[serde(rename = "i8g.metal-24xl")]
+    I8gMetal24xl,
+    #[serde(rename = "u7i-6tb.112xlarge")]
+    U7i6tb112xlarge,
+    #[serde(rename = "u7i-8tb.112xlarge")]
+    U7i8tb112xlarge,
+    #[serde(rename = "u7inh-32tb.480xlarge")]
+    U7inh32tb480xlarge,
+    #[serde(rename = "p5e.48xlarge")]
+    P5e48xlarge,
+    #[serde(rename = "p5en.48xlarge")]
+    P5en48xlarge,
+    #[serde(rename = "f2.12xlarge")]
+    F212xlarge,
+    #[serde(rename = "f2.48xlarge")]
+    F248xlarge,
+    #[serde(rename = "trn2.48xlarge")]
+    Trn248xlarge,
+    #[serde(rename = "c7i-flex.12xlarge")]
+    C7iFlex12xlarge,
+    #[serde(rename = "c7i-flex.16xlarge")]
+    C7iFlex16xlarge,
+    #[serde(rename = "m7i-flex.12xlarge")]
+    M7iFlex12xlarge,
+    #[serde(rename = "m7i-flex.16xlarge")]
+    M7iFlex16xlarge,
+    #[serde(rename = "i7ie.metal-24xl")]
+    I7ieMetal24xl,
+    #[serde(rename = "i7ie.metal-48xl")]
+    I7ieMetal48xl,
+    #[serde(rename = "i8g.48xlarge")]
+    I8g48xlarge,
+    #[serde(rename = "c8gd.medium")]
+    C8gdMedium,
+    #[serde(rename = "c8gd.large")]
+    C8gdLarge,
+    #[serde(rename = "c8gd.xlarge")]
+    C8gdXlarge,
+    #[serde(rename = "c8gd.2xlarge")]
+    C8gd2xlarge,
+    #[serde(rename = "c8gd.4xlarge")]
+    C8gd4xlarge,
+    #[serde(rename = "c8gd.8xlarge")]
+    C8gd8xlarge,
+    #[serde(rename = "c8gd.12xlarge")]
+    C8gd12xlarge,
+    #[serde(rename = "c8gd.16xlarge")]
+    C8gd16xlarge,
+    #[serde(rename = "c8gd.24xlarge")]
+    C8gd24xlarge,
+    #[serde(rename = "c8gd.48xlarge")]
+    C8gd48xlarge,
+    #[serde(rename = "c8gd.metal-24xl")]
+    C8gdMetal24xl,
+    #[serde(rename = "c8gd.metal-48xl")]
+    C8gdMetal48xl,
+    #[serde(rename = "i7i.large")]
+    I7iLarge,
+    #[serde(rename = "i7i.xlarge")]
+    I7iXlarge,
+    #[serde(rename = "i7i.2xlarge")]
+    I7i2xlarge,
+    #[serde(rename = "i7i.4xlarge")]
+    I7i4xlarge,
+    #[serde(rename = "i7i.8xlarge")]
+    I7i8xlarge,
+    #[serde(rename = "i7i.12xlarge")]
+    I7i12xlarge,
+    #[serde(rename = "i7i.16xlarge")]
+    I7i16xlarge,
+    #[serde(rename = "i7i.24xlarge")]
+    I7i24xlarge,
+    #[serde(rename = "i7i.48xlarge")]
+    I7i48xlarge,
+    #[serde(rename = "i7i.metal-24xl")]
+    I7iMetal24xl,
+    #[serde(rename = "i7i.metal-48xl")]
+    I7iMetal48xl,
+    #[serde(rename = "p6-b200.48xlarge")]
+    P6B20048xlarge,
+    #[serde(rename = "m8gd.medium")]
+    M8gdMedium,
+    #[serde(rename = "m8gd.large")]
+    M8gdLarge,
+    #[serde(rename = "m8gd.xlarge")]
+    M8gdXlarge,
+    #[serde(rename = "m8gd.2xlarge")]
+    M8gd2xlarge,
+    #[serde(rename = "m8gd.4xlarge")]
+    M8gd4xlarge,
+    #[serde(rename = "m8gd.8xlarge")]
+    M8gd8xlarge,
+    #[serde(rename = "m8gd.12xlarge")]
+    M8gd12xlarge,
+    #[serde(rename = "m8gd.16xlarge")]
+    M8gd16xlarge,
+    #[serde(rename = "m8gd.24xlarge")]
+    M8gd24xlarge,
+    #[serde(rename = "m8gd.48xlarge")]
+    M8gd48xlarge,
+    #[serde(rename = "m8gd.metal-24xl")]
+    M8gdMetal24xl,
+    #[serde(rename = "m8gd.metal-48xl")]
+    M8gdMetal48xl,
+    #[serde(rename = "r8gd.medium")]
+    R8gdMedium,
+    #[serde(rename = "r8gd.large")]
+    R8gdLarge,
+    #[serde(rename = "r8gd.xlarge")]
+    R8gdXlarge,
+    #[serde(rename = "r8gd.2xlarge")]
+    R8gd2xlarge,
+    #[serde(rename = "r8gd.4xlarge")]
+    R8gd4xlarge,
+    #[serde(rename = "r8gd.8xlarge")]
+    R8gd8xlarge,
+    #[serde(rename = "r8gd.12xlarge")]
+    R8gd12xlarge,
+    #[serde(rename = "r8gd.16xlarge")]
+    R8gd16xlarge,
+    #[serde(rename = "r8gd.24xlarge")]
+    R8gd24xlarge,
+    #[serde(rename = "r8gd.48xlarge")]
+    R8gd48xlarge,
+    #[serde(rename = "r8gd.metal-24xl")]
+    R8gdMetal24xl,
+    #[serde(rename = "r8gd.metal-48xl")]
+    R8gdMetal48xl,
+    #[serde(rename = "c8gn.medium")]
+    C8gnMedium,
+    #[serde(rename = "c8gn.large")]
+    C8gnLarge,
+    #[serde(rename = "c8gn.xlarge")]
+    C8gnXlarge,
+    #[serde(rename = "c8gn.2xlarge")]
+    C8gn2xlarge,
+    #[serde(rename = "c8gn.4xlarge")]
+    C8gn4xlarge,
+    #[serde(rename = "c8gn.8xlarge")]
+    C8gn8xlarge,
+    #[serde(rename = "c8gn.12xlarge")]
+    C8gn12xlarge,
+    #[serde(rename = "c8gn.16xlarge")]
+    C8gn16xlarge,
+    #[serde(rename = "c8gn.24xlarge")]
+    C8gn24xlarge,
+    #[serde(rename = "c8gn.48xlarge")]
+    C8gn48xlarge,
+    #[serde(rename = "c8gn.metal-24xl")]
+    C8gnMetal24xl,
+    #[serde(rename = "c8gn.metal-48xl")]
+    C8gnMetal48xl,
+    #[serde(rename = "f2.6xlarge")]
+    F26xlarge,
+    #[serde(rename = "p6e-gb200.36xlarge")]
+    P6eGb20036xlarge,
+    #[serde(rename = "g6f.large")]
+    G6fLarge,
+    #[serde(rename = "g6f.xlarge")]
+    G6fXlarge,
+    #[serde(rename = "g6f.2xlarge")]
+    G6f2xlarge,
+    #[serde(rename = "g6f.4xlarge")]
+    G6f4xlarge,
+    #[serde(rename = "gr6f.4xlarge")]
+    Gr6f4xlarge,
+    #[serde(rename = "p5.4xlarge")]
+    P54xlarge,
+    #[serde(rename = "r8i.large")]
+    R8iLarge,
+    #[serde(rename = "r8i.xlarge")]
+    R8iXlarge,
+    #[serde(rename = "r8i.2xlarge")]
+    R8i2xlarge,
+    #[serde(rename = "r8i.4xlarge")]
+    R8i4xlarge,
+    #[serde(rename = "r8i.8xlarge")]
+    R8i8xlarge,
+    #[serde(rename = "r8i.12xlarge")]
+    R8i12xlarge,
+    #[serde(rename = "r8i.16xlarge")]
+    R8i16xlarge,
+    #[serde(rename = "r8i.24xlarge")]
+    R8i24xlarge,
+    #[serde(rename = "r8i.32xlarge")]
+    R8i32xlarge,
+    #[serde(rename = "r8i.48xlarge")]
+    R8i48xlarge,
+    #[serde(rename = "r8i.96xlarge")]
+    R8i96xlarge,
+    #[serde(rename = "r8i.metal-48xl")]
+    R8iMetal48xl,
+    #[serde(rename = "r8i.metal-96xl")]
+    R8iMetal96xl,
+    #[serde(rename = "r8i-flex.large")]
+    R8iFlexLarge,
+    #[serde(rename = "r8i-flex.xlarge")]
+    R8iFlexXlarge,
+    #[serde(rename = "r8i-flex.2xlarge")]
+    R8iFlex2xlarge,
+    #[serde(rename = "r8i-flex.4xlarge")]
+    R8iFlex4xlarge,
+    #[serde(rename = "r8i-flex.8xlarge")]
+    R8iFlex8xlarge,
+    #[serde(rename = "r8i-flex.12xlarge")]
+    R8iFlex12xlarge,
+    #[serde(rename = "r8i-flex.16xlarge")]
+    R8iFlex16xlarge,
+    #[serde(rename = "m8i.large")]
+    M8iLarge,
+    #[serde(rename = "m8i.xlarge")]
+    M8iXlarge,
+    #[serde(rename = "m8i.2xlarge")]
+    M8i2xlarge,
+    #[serde(rename = "m8i.4xlarge")]
+    M8i4xlarge,
+    #[serde(rename = "m8i.8xlarge")]
+    M8i8xlarge,
+    #[serde(rename = "m8i.12xlarge")]
+    M8i12xlarge,
+    #[serde(rename = "m8i.16xlarge")]
+    M8i16xlarge,
+    #[serde(rename = "m8i.24xlarge")]
+    M8i24xlarge,
+    #[serde(rename = "m8i.32xlarge")]
+    M8i32xlarge,
+    #[serde(rename = "m8i.48xlarge")]
+    M8i48xlarge,
+    #[serde(rename = "m8i.96xlarge")]
+    M8i96xlarge,
+    #[serde(rename = "m8i.metal-48xl")]
+    M8iMetal48xl,
+    #[serde(rename = "m8i.metal-96xl")]
+    M8iMetal96xl,
+    #[serde(rename = "m8i-flex.large")]
+    M8iFlexLarge,
+    #[serde(rename = "m8i-flex.xlarge")]
+    M8iFlexXlarge,
+    #[serde(rename = "m8i-flex.2xlarge")]
+    M8iFlex2xlarge,
+    #[serde(rename = "m8i-flex.4xlarge")]
+    M8iFlex4xlarge,
+    #[serde(rename = "m8i-flex.8xlarge")]
+    M8iFlex8xlarge,
+    #[serde(rename = "m8i-flex.12xlarge")]
+    M8iFlex12xlarge,
+    #[serde(rename = "m8i-flex.16xlarge")]
+    M8iFlex16xlarge,
+    #[serde(rename = "i8ge.large")]
+    I8geLarge,
+    #[serde(rename = "i8ge.xlarge")]
+    I8geXlarge,
+    #[serde(rename = "i8ge.2xlarge")]
+    I8ge2xlarge,
+    #[serde(rename = "i8ge.3xlarge")]
+    I8ge3xlarge,
+    #[serde(rename = "i8ge.6xlarge")]
+    I8ge6xlarge,
+    #[serde(rename = "i8ge.12xlarge")]
+    I8ge12xlarge,
+    #[serde(rename = "i8ge.18xlarge")]
+    I8ge18xlarge,
+    #[serde(rename = "i8ge.24xlarge")]
+    I8ge24xlarge,
+    #[serde(rename = "i8ge.48xlarge")]
+    I8ge48xlarge,
+    #[serde(rename = "i8ge.metal-24xl")]
+    I8geMetal24xl,
+    #[serde(rename = "i8ge.metal-48xl")]
+    I8geMetal48xl,
+    #[serde(rename = "mac-m4.metal")]
+    MacM4Metal,
+    #[serde(rename = "mac-m4pro.metal")]
+    MacM4proMetal,
+    #[serde(rename = "r8gn.medium")]
+    R8gnMedium,
+    #[serde(rename = "r8gn.large")]
+    R8gnLarge,
+    #[serde(rename = "r8gn.xlarge")]
+    R8gnXlarge,
+    #[serde(rename = "r8gn.2xlarge")]
+    R8gn2xlarge,
+    #[serde(rename = "r8gn.4xlarge")]
+    R8gn4xlarge,
+    #[serde(rename = "r8gn.8xlarge")]
+    R8gn8xlarge,
+    #[serde(rename = "r8gn.12xlarge")]
+    R8gn12xlarge,
+    #[serde(rename = "r8gn.16xlarge")]
+    R8gn16xlarge,
+    #[serde(rename = "r8gn.24xlarge")]
+    R8gn24xlarge,
+    #[serde(rename = "r8gn.48xlarge")]
+    R8gn48xlarge,
+    #[serde(rename = "r8gn.metal-24xl")]
+    R8gnMetal24xl,
+    #[serde(rename = "r8gn.metal-48xl")]
+    R8gnMetal48xl,
+    #[serde(rename = "c8i.large")]
+    C8iLarge,
+    #[serde(rename = "c8i.xlarge")]
+    C8iXlarge,
+    #[serde(rename = "c8i.2xlarge")]
+    C8i2xlarge,
+    #[serde(rename = "c8i.4xlarge")]
+    C8i4xlarge,
+    #[serde(rename = "c8i.8xlarge")]
+    C8i8xlarge,
+    #[serde(rename = "c8i.12xlarge")]
+    C8i12xlarge,
+    #[serde(rename = "c8i.16xlarge")]
+    C8i16xlarge,
+    #[serde(rename = "c8i.24xlarge")]
+    C8i24xlarge,
+    #[serde(rename = "c8i.32xlarge")]
+    C8i32xlarge,
+    #[serde(rename = "c8i.48xlarge")]
+    C8i48xlarge,
+    #[serde(rename = "c8i.96xlarge")]
+    C8i96xlarge,
+    #[serde(rename = "c8i.metal-48xl")]
+    C8iMetal48xl,
+    #[serde(rename = "c8i.metal-96xl")]
+    C8iMetal96xl,
+    #[serde(rename = "c8i-flex.large")]
+    C8iFlexLarge,
+    #[serde(rename = "c8i-flex.xlarge")]
+    C8iFlexXlarge,
+    #[serde(rename = "c8i-flex.2xlarge")]
+    C8iFlex2xlarge,
+    #[serde(rename = "c8i-flex.4xlarge")]
+    C8iFlex4xlarge,
+    #[serde(rename = "c8i-flex.8xlarge")]
+    C8iFlex8xlarge,
+    #[serde(rename = "c8i-flex.12xlarge")]
+    C8iFlex12xlarge,
+    #[serde(rename = "c8i-flex.16xlarge")]
+    C8iFlex16xlarge,
+    #[serde(rename = "r8gb.medium")]
+    R8gbMedium,
+    #[serde(rename = "r8gb.large")]
+    R8gbLarge,
+    #[serde(rename = "r8gb.xlarge")]
+    R8gbXlarge,
+    #[serde(rename = "r8gb.2xlarge")]
+    R8gb2xlarge,
+    #[serde(rename = "r8gb.4xlarge")]
+    R8gb4xlarge,
+    #[serde(rename = "r8gb.8xlarge")]
+    R8gb8xlarge,
+    #[serde(rename = "r8gb.12xlarge")]
+    R8gb12xlarge,
+    #[serde(rename = "r8gb.16xlarge")]
+    R8gb16xlarge,
+    #[serde(rename = "r8gb.24xlarge")]
+    R8gb24xlarge,
+    #[serde(rename = "r8gb.metal-24xl")]
+    R8gbMetal24xl,
+    #[serde(rename = "m8a.medium")]
+    M8aMedium,
+    #[serde(rename = "m8a.large")]
+    M8aLarge,
+    #[serde(rename = "m8a.xlarge")]
+    M8aXlarge,
+    #[serde(rename = "m8a.2xlarge")]
+    M8a2xlarge,
+    #[serde(rename = "m8a.4xlarge")]
+    M8a4xlarge,
+    #[serde(rename = "m8a.8xlarge")]
+    M8a8xlarge,
+    #[serde(rename = "m8a.12xlarge")]
+    M8a12xlarge,
+    #[serde(rename = "m8a.16xlarge")]
+    M8a16xlarge,
+    #[serde(rename = "m8a.24xlarge")]
+    M8a24xlarge,
+    #[serde(rename = "m8a.48xlarge")]
+    M8a48xlarge,
+    #[serde(rename = "m8a.metal-24xl")]
+    M8aMetal24xl,
+    #[serde(rename = "m8a.metal-48xl")]
+    M8aMetal48xl,
+    #[serde(rename = "trn2.3xlarge")]
+    Trn23xlarge,
+    #[serde(rename = "r8a.medium")]
+    R8aMedium,
+    #[serde(rename = "r8a.large")]
+    R8aLarge,
+    #[serde(rename = "r8a.xlarge")]
+    R8aXlarge,
+    #[serde(rename = "r8a.2xlarge")]
+    R8a2xlarge,
+    #[serde(rename = "r8a.4xlarge")]
+    R8a4xlarge,
+    #[serde(rename = "r8a.8xlarge")]
+    R8a8xlarge,
+    #[serde(rename = "r8a.12xlarge")]
+    R8a12xlarge,
+    #[serde(rename = "r8a.16xlarge")]
+    R8a16xlarge,
+    #[serde(rename = "r8a.24xlarge")]
+    R8a24xlarge,
+    #[serde(rename = "r8a.48xlarge")]
+    R8a48xlarge,
+    #[serde(rename = "r8a.metal-24xl")]
+    R8aMetal24xl,
+    #[serde(rename = "r8a.metal-48xl")]
+    R8aMetal48xl,
+    #[serde(rename = "p6-b300.48xlarge")]
+    P6B30048xlarge,
+    #[serde(rename = "c8a.medium")]
+    C8aMedium,
+    #[serde(rename = "c8a.large")]
+    C8aLarge,
+    #[serde(rename = "c8a.xlarge")]
+    C8aXlarge,
+    #[serde(rename = "c8a.2xlarge")]
+    C8a2xlarge,
+    #[serde(rename = "c8a.4xlarge")]
+    C8a4xlarge,
+    #[serde(rename = "c8a.8xlarge")]
+    C8a8xlarge,
+    #[serde(rename = "c8a.12xlarge")]
+    C8a12xlarge,
+    #[serde(rename = "c8a.16xlarge")]
+    C8a16xlarge,
+    #[serde(rename = "c8a.24xlarge")]
+    C8a24xlarge,
+    #[serde(rename = "c8a.48xlarge")]
+    C8a48xlarge,
+    #[serde(rename = "c8a.metal-24xl")]
+    C8aMetal24xl,
+    #[serde(rename = "c8a.metal-48xl")]
+    C8aMetal48xl,
+    #[serde(rename = "c8gb.12xlarge")]
+    C8gb12xlarge,
+    #[serde(rename = "c8gb.16xlarge")]
+    C8gb16xlarge,
+    #[serde(rename = "c8gb.24xlarge")]
+    C8gb24xlarge,
+    #[serde(rename = "c8gb.2xlarge")]
+    C8gb2xlarge,
+    #[serde(rename = "c8gb.4xlarge")]
+    C8gb4xlarge,
+    #[serde(rename = "c8gb.8xlarge")]
+    C8gb8xlarge,
+    #[serde(rename = "c8gb.large")]
+    C8gbLarge,
+    #[serde(rename = "c8gb.medium")]
+    C8gbMedium,
+    #[serde(rename = "c8gb.metal-24xl")]
+    C8gbMetal24xl,
+    #[serde(rename = "c8gb.xlarge")]
+    C8gbXlarge,
+    #[serde(rename = "c8gb.48xlarge")]
+    C8gb48xlarge,
+    #[serde(rename = "c8gb.metal-48xl")]
+    C8gbMetal48xl,
+    #[serde(rename = "m8gb.12xlarge")]
+    M8gb12xlarge,
+    #[serde(rename = "m8gb.16xlarge")]
+    M8gb16xlarge,
+    #[serde(rename = "m8gb.24xlarge")]
+    M8gb24xlarge,
+    #[serde(rename = "m8gb.2xlarge")]
+    M8gb2xlarge,
+    #[serde(rename = "m8gb.4xlarge")]
+    M8gb4xlarge,
+    #[serde(rename = "m8gb.8xlarge")]
+    M8gb8xlarge,
+    #[serde(rename = "m8gb.large")]
+    M8gbLarge,
+    #[serde(rename = "m8gb.medium")]
+    M8gbMedium,
+    #[serde(rename = "m8gb.xlarge")]
+    M8gbXlarge,
+    #[serde(rename = "m8gb.48xlarge")]
+    M8gb48xlarge,
+    #[serde(rename = "m8gb.metal-24xl")]
+    M8gbMetal24xl,
+    #[serde(rename = "m8gb.metal-48xl")]
+    M8gbMetal48xl,
+    #[serde(rename = "m8gn.12xlarge")]
+    M8gn12xlarge,
+    #[serde(rename = "m8gn.16xlarge")]
+    M8gn16xlarge,
+    #[serde(rename = "m8gn.24xlarge")]
+    M8gn24xlarge,
+    #[serde(rename = "m8gn.2xlarge")]
+    M8gn2xlarge,
+    #[serde(rename = "m8gn.48xlarge")]
+    M8gn48xlarge,
+    #[serde(rename = "m8gn.4xlarge")]
+    M8gn4xlarge,
+    #[serde(rename = "m8gn.8xlarge")]
+    M8gn8xlarge,
+    #[serde(rename = "m8gn.large")]
+    M8gnLarge,
+    #[serde(rename = "m8gn.medium")]
+    M8gnMedium,
+    #[serde(rename = "m8gn.xlarge")]
+    M8gnXlarge,
+    #[serde(rename = "m8gn.metal-24xl")]
+    M8gnMetal24xl,
+    #[serde(rename = "m8gn.metal-48xl")]
+    M8gnMetal48xl,
+    #[serde(rename = "x8aedz.12xlarge")]
+    X8aedz12xlarge,
+    #[serde(rename = "x8aedz.24xlarge")]
+    X8aedz24xlarge,
+    #[serde(rename = "x8aedz.3xlarge")]
+    X8aedz3xlarge,
+    #[serde(rename = "x8aedz.6xlarge")]
+    X8aedz6xlarge,
+    #[serde(rename = "x8aedz.large")]
+    X8aedzLarge,
+    #[serde(rename = "x8aedz.metal-12xl")]
+    X8aedzMetal12xl,
+    #[serde(rename = "x8aedz.metal-24xl")]
+    X8aedzMetal24xl,
+    #[serde(rename = "x8aedz.xlarge")]
+    X8aedzXlarge,
+    #[serde(rename = "m8azn.medium")]
+    M8aznMedium,
+    #[serde(rename = "m8azn.large")]
+    M8aznLarge,
+    #[serde(rename = "m8azn.xlarge")]
+    M8aznXlarge,
+    #[serde(rename = "m8azn.3xlarge")]
+    M8azn3xlarge,
+    #[serde(rename = "m8azn.6xlarge")]
+    M8azn6xlarge,
+    #[serde(rename = "m8azn.12xlarge")]
+    M8azn12xlarge,
+    #[serde(rename = "m8azn.24xlarge")]
+    M8azn24xlarge,
+    #[serde(rename = "m8azn.metal-12xl")]
+    M8aznMetal12xl,
+    #[serde(rename = "m8azn.metal-24xl")]
+    M8aznMetal24xl,
+    #[serde(rename = "x8i.large")]
+    X8iLarge,
+    #[serde(rename = "x8i.xlarge")]
+    X8iXlarge,
+    #[serde(rename = "x8i.2xlarge")]
+    X8i2xlarge,
+    #[serde(rename = "x8i.4xlarge")]
+    X8i4xlarge,
+    #[serde(rename = "x8i.8xlarge")]
+    X8i8xlarge,
+    #[serde(rename = "x8i.12xlarge")]
+    X8i12xlarge,
+    #[serde(rename = "x8i.16xlarge")]
+    X8i16xlarge,
+    #[serde(rename = "x8i.24xlarge")]
+    X8i24xlarge,
+    #[serde(rename = "x8i.32xlarge")]
+    X8i32xlarge,
+    #[serde(rename = "x8i.48xlarge")]
+    X8i48xlarge,
+    #[serde(rename = "x8i.64xlarge")]
+    X8i64xlarge,
+    #[serde(rename = "x8i.96xlarge")]
+    X8i96xlarge,
+    #[serde(rename = "x8i.metal-48xl")]
+    X8iMetal48xl,
+    #[serde(rename = "x8i.metal-96xl")]
+    X8iMetal96xl,
+    #[serde(rename = "mac-m4max.metal")]
+    MacM4maxMetal,
+    #[serde(rename = "g7e.2xlarge")]
+    G7e2xlarge,
+    #[serde(rename = "g7e.4xlarge")]
+    G7e4xlarge,
+    #[serde(rename = "g7e.8xlarge")]
+    G7e8xlarge,
+    #[serde(rename = "g7e.12xlarge")]
+    G7e12xlarge,
+    #[serde(rename = "g7e.24xlarge")]
+    G7e24xlarge,
+    #[serde(rename = "g7e.48xlarge")]
+    G7e48xlarge,
+    #[serde(rename = "r8id.large")]
+    R8idLarge,
+    #[serde(rename = "r8id.xlarge")]
+    R8idXlarge,
+    #[serde(rename = "r8id.2xlarge")]
+    R8id2xlarge,
+    #[serde(rename = "r8id.4xlarge")]
+    R8id4xlarge,
+    #[serde(rename = "r8id.8xlarge")]
+    R8id8xlarge,
+    #[serde(rename = "r8id.12xlarge")]
+    R8id12xlarge,
+    #[serde(rename = "r8id.16xlarge")]
+    R8id16xlarge,
+    #[serde(rename = "r8id.24xlarge")]
+    R8id24xlarge,
+    #[serde(rename = "r8id.32xlarge")]
+    R8id32xlarge,
+    #[serde(rename = "r8id.48xlarge")]
+    R8id48xlarge,
+    #[serde(rename = "r8id.96xlarge")]
+    R8id96xlarge,
+    #[serde(rename = "r8id.metal-48xl")]
+    R8idMetal48xl,
+    #[serde(rename = "r8id.metal-96xl")]
+    R8idMetal96xl,
+    #[serde(rename = "c8id.large")]
+    C8idLarge,
+    #[serde(rename = "c8id.xlarge")]
+    C8idXlarge,
+    #[serde(rename = "c8id.2xlarge")]
+    C8id2xlarge,
+    #[serde(rename = "c8id.4xlarge")]
+    C8id4xlarge,
+    #[serde(rename = "c8id.8xlarge")]
+    C8id8xlarge,
+    #[serde(rename = "c8id.12xlarge")]
+    C8id12xlarge,
+    #[serde(rename = "c8id.16xlarge")]
+    C8id16xlarge,
+    #[serde(rename = "c8id.24xlarge")]
+    C8id24xlarge,
+    #[serde(rename = "c8id.32xlarge")]
+    C8id32xlarge,
+    #[serde(rename = "c8id.48xlarge")]
+    C8id48xlarge,
+    #[serde(rename = "c8id.96xlarge")]
+    C8id96xlarge,
+    #[serde(rename = "c8id.metal-48xl")]
+    C8idMetal48xl,
+    #[serde(rename = "c8id.metal-96xl")]
+    C8idMetal96xl,
+    #[serde(rename = "m8id.large")]
+    M8idLarge,
+    #[serde(rename = "m8id.xlarge")]
+    M8idXlarge,
+    #[serde(rename = "m8id.2xlarge")]
+    M8id2xlarge,
+    #[serde(rename = "m8id.4xlarge")]
+    M8id4xlarge,
+    #[serde(rename = "m8id.8xlarge")]
+    M8id8xlarge,
+    #[serde(rename = "m8id.12xlarge")]
+    M8id12xlarge,
+    #[serde(rename = "m8id.16xlarge")]
+    M8id16xlarge,
+    #[serde(rename = "m8id.24xlarge")]
+    M8id24xlarge,
+    #[serde(rename = "m8id.32xlarge")]
+    M8id32xlarge,
+    #[serde(rename = "m8id.48xlarge")]
+    M8id48xlarge,
+    #[serde(rename = "m8id.96xlarge")]
+    M8id96xlarge,
+    #[serde(rename = "m8id.metal-48xl")]
+    M8idMetal48xl,
+    #[serde(rename = "m8id.metal-96xl")]
+    M8idMetal96xl,
+    #[serde(rename = "hpc8a.96xlarge")]
+    Hpc8a96xlarge,
+    #[serde(rename = "c8in.large")]
+    C8inLarge,
+    #[serde(rename = "c8in.xlarge")]
+    C8inXlarge,
+    #[serde(rename = "c8in.2xlarge")]
+    C8in2xlarge,
+    #[serde(rename = "c8in.4xlarge")]
+    C8in4xlarge,
+    #[serde(rename = "c8in.8xlarge")]
+    C8in8xlarge,
+    #[serde(rename = "c8in.12xlarge")]
+    C8in12xlarge,
+    #[serde(rename = "c8in.16xlarge")]
+    C8in16xlarge,
+    #[serde(rename = "c8in.24xlarge")]
+    C8in24xlarge,
+    #[serde(rename = "c8in.32xlarge")]
+    C8in32xlarge,
+    #[serde(rename = "c8in.48xlarge")]
+    C8in48xlarge,
+    #[serde(rename = "c8in.96xlarge")]
+    C8in96xlarge,
+    #[serde(rename = "c8in.metal-48xl")]
+    C8inMetal48xl,
+    #[serde(rename = "c8in.metal-96xl")]
+    C8inMetal96xl,
+    #[serde(rename = "c8ib.large")]
+    C8ibLarge,
+    #[serde(rename = "c8ib.xlarge")]
+    C8ibXlarge,
+    #[serde(rename = "c8ib.2xlarge")]
+    C8ib2xlarge,
+    #[serde(rename = "c8ib.4xlarge")]
+    C8ib4xlarge,
+    #[serde(rename = "c8ib.8xlarge")]
+    C8ib8xlarge,
+    #[serde(rename = "c8ib.12xlarge")]
+    C8ib12xlarge,
+    #[serde(rename = "c8ib.16xlarge")]
+    C8ib16xlarge,
+    #[serde(rename = "c8ib.24xlarge")]
+    C8ib24xlarge,
+    #[serde(rename = "c8ib.32xlarge")]
+    C8ib32xlarge,
+    #[serde(rename = "c8ib.48xlarge")]
+    C8ib48xlarge,
+    #[serde(rename = "c8ib.96xlarge")]
+    C8ib96xlarge,
+    #[serde(rename = "c8ib.metal-48xl")]
+    C8ibMetal48xl,
+    #[serde(rename = "c8ib.metal-96xl")]
+    C8ibMetal96xl,
+    #[serde(rename = "r8in.large")]
+    R8inLarge,
+    #[serde(rename = "r8in.xlarge")]
+    R8inXlarge,
+    #[serde(rename = "r8in.2xlarge")]
+    R8in2xlarge,
+    #[serde(rename = "r8in.4xlarge")]
+    R8in4xlarge,
+    #[serde(rename = "r8in.8xlarge")]
+    R8in8xlarge,
+    #[serde(rename = "r8in.12xlarge")]
+    R8in12xlarge,
+    #[serde(rename = "r8in.16xlarge")]
+    R8in16xlarge,
+    #[serde(rename = "r8in.24xlarge")]
+    R8in24xlarge,
+    #[serde(rename = "r8in.32xlarge")]
+    R8in32xlarge,
+    #[serde(rename = "r8in.48xlarge")]
+    R8in48xlarge,
+    #[serde(rename = "r8in.96xlarge")]
+    R8in96xlarge,
+    #[serde(rename = "r8ib.large")]
+    R8ibLarge,
+    #[serde(rename = "r8ib.xlarge")]
+    R8ibXlarge,
+    #[serde(rename = "r8ib.2xlarge")]
+    R8ib2xlarge,
+    #[serde(rename = "r8ib.4xlarge")]
+    R8ib4xlarge,
+    #[serde(rename = "r8ib.8xlarge")]
+    R8ib8xlarge,
+    #[serde(rename = "r8ib.12xlarge")]
+    R8ib12xlarge,
+    #[serde(rename = "r8ib.16xlarge")]
+    R8ib16xlarge,
+    #[serde(rename = "r8ib.24xlarge")]
+    R8ib24xlarge,
+    #[serde(rename = "r8ib.32xlarge")]
+    R8ib32xlarge,
+    #[serde(rename = "r8ib.48xlarge")]
+    R8ib48xlarge,
+    #[serde(rename = "r8ib.96xlarge")]
+    R8ib96xlarge,
+    #[serde(rename = "m8in.large")]
+    M8inLarge,
+    #[serde(rename = "m8in.xlarge")]
+    M8inXlarge,
+    #[serde(rename = "m8in.2xlarge")]
+    M8in2xlarge,
+    #[serde(rename = "m8in.4xlarge")]
+    M8in4xlarge,
+    #[serde(rename = "m8in.8xlarge")]
+    M8in8xlarge,
+    #[serde(rename = "m8in.12xlarge")]
+    M8in12xlarge,
+    #[serde(rename = "m8in.16xlarge")]
+    M8in16xlarge,
+    #[serde(rename = "m8in.24xlarge")]
+    M8in24xlarge,
+    #[serde(rename = "m8in.32xlarge")]
+    M8in32xlarge,
+    #[serde(rename = "m8in.48xlarge")]
+    M8in48xlarge,
+    #[serde(rename = "m8in.96xlarge")]
+    M8in96xlarge,
+    #[serde(rename = "m8ib.large")]
+    M8ibLarge,
+    #[serde(rename = "m8ib.xlarge")]
+    M8ibXlarge,
+    #[serde(rename = "m8ib.2xlarge")]
+    M8ib2xlarge,
+    #[serde(rename = "m8ib.4xlarge")]
+    M8ib4xlarge,
+    #[serde(rename = "m8ib.8xlarge")]
+    M8ib8xlarge,
+    #[serde(rename = "m8ib.12xlarge")]
+    M8ib12xlarge,
+    #[serde(rename = "m8ib.16xlarge")]
+    M8ib16xlarge,
+    #[serde(rename = "m8ib.24xlarge")]
+    M8ib24xlarge,
+    #[serde(rename = "m8ib.32xlarge")]
+    M8ib32xlarge,
+    #[serde(rename = "m8ib.48xlarge")]
+    M8ib48xlarge,
+    #[serde(rename = "m8ib.96xlarge")]
+    M8ib96xlarge,
+    #[serde(rename = "m8ine.large")]
+    M8ineLarge,
+    #[serde(rename = "m8ine.xlarge")]
+    M8ineXlarge,
+    #[serde(rename = "m8ine.2xlarge")]
+    M8ine2xlarge,
+    #[serde(rename = "m8ine.4xlarge")]
+    M8ine4xlarge,
+    #[serde(rename = "m8ine.8xlarge")]
+    M8ine8xlarge,
+    #[serde(rename = "m8ine.12xlarge")]
+    M8ine12xlarge,
+    #[serde(rename = "c8ine.large")]
+    C8ineLarge,
+    #[serde(rename = "c8ine.xlarge")]
+    C8ineXlarge,
+    #[serde(rename = "c8ine.2xlarge")]
+    C8ine2xlarge,
+    #[serde(rename = "c8ine.4xlarge")]
+    C8ine4xlarge,
+    #[serde(rename = "c8ine.8xlarge")]
+    C8ine8xlarge,
+    #[serde(rename = "c8ine.12xlarge")]
+    C8ine12xlarge,
+    #[serde(rename = "m8idn.large")]
+    M8idnLarge,
+    #[serde(rename = "m8idn.xlarge")]
+    M8idnXlarge,
+    #[serde(rename = "m8idn.2xlarge")]
+    M8idn2xlarge,
+    #[serde(rename = "m8idn.4xlarge")]
+    M8idn4xlarge,
+    #[serde(rename = "m8idn.8xlarge")]
+    M8idn8xlarge,
+    #[serde(rename = "m8idn.12xlarge")]
+    M8idn12xlarge,
+    #[serde(rename = "m8idn.16xlarge")]
+    M8idn16xlarge,
+    #[serde(rename = "m8idn.24xlarge")]
+    M8idn24xlarge,
+    #[serde(rename = "m8idn.32xlarge")]
+    M8idn32xlarge,
+    #[serde(rename = "m8idn.48xlarge")]
+    M8idn48xlarge,
+    #[serde(rename = "m8idn.96xlarge")]
+    M8idn96xlarge,
+    #[serde(rename = "r8idn.large")]
+    R8idnLarge,
+    #[serde(rename = "r8idn.xlarge")]
+    R8idnXlarge,
+    #[serde(rename = "r8idn.2xlarge")]
+    R8idn2xlarge,
+    #[serde(rename = "r8idn.4xlarge")]
+    R8idn4xlarge,
+    #[serde(rename = "r8idn.8xlarge")]
+    R8idn8xlarge,
+    #[serde(rename = "r8idn.12xlarge")]
+    R8idn12xlarge,
+    #[serde(rename = "r8idn.16xlarge")]
+    R8idn16xlarge,
+    #[serde(rename = "r8idn.24xlarge")]
+    R8idn24xlarge,
+    #[serde(rename = "r8idn.32xlarge")]
+    R8idn32xlarge,
+    #[serde(rename = "r8idn.48xlarge")]
+    R8idn48xlarge,
+    #[serde(rename = "r8idn.96xlarge")]
+    R8idn96xlarge,
+    #[serde(rename = "m8idb.large")]
+    M8idbLarge,
+    #[serde(rename = "m8idb.xlarge")]
+    M8idbXlarge,
+    #[serde(rename = "m8idb.2xlarge")]
+    M8idb2xlarge,
+    #[serde(rename = "m8idb.4xlarge")]
+    M8idb4xlarge,
+    #[serde(rename = "m8idb.8xlarge")]
+    M8idb8xlarge,
+    #[serde(rename = "m8idb.12xlarge")]
+    M8idb12xlarge,
+    #[serde(rename = "m8idb.16xlarge")]
+    M8idb16xlarge,
+    #[serde(rename = "m8idb.24xlarge")]
+    M8idb24xlarge,
+    #[serde(rename = "m8idb.32xlarge")]
+    M8idb32xlarge,
+    #[serde(rename = "m8idb.48xlarge")]
+    M8idb48xlarge,
+    #[serde(rename = "m8idb.96xlarge")]
+    M8idb96xlarge,
+    #[serde(rename = "r8idb.large")]
+    R8idbLarge,
+    #[serde(rename = "r8idb.xlarge")]
+    R8idbXlarge,
+    #[serde(rename = "r8idb.2xlarge")]
+    R8idb2xlarge,
+    #[serde(rename = "r8idb.4xlarge")]
+    R8idb4xlarge,
+    #[serde(rename = "r8idb.8xlarge")]
+    R8idb8xlarge,
+    #[serde(rename = "r8idb.12xlarge")]
+    R8idb12xlarge,
+    #[serde(rename = "r8idb.16xlarge")]
+    R8idb16xlarge,
+    #[serde(rename = "r8idb.24xlarge")]
+    R8idb24xlarge,
+    #[serde(rename = "r8idb.32xlarge")]
+    R8idb32xlarge,
+    #[serde(rename = "r8idb.48xlarge")]
+    R8idb48xlarge,
+    #[serde(rename = "r8idb.96xlarge")]
+    R8idb96xlarge,
+    #[serde(rename = "mac-m3ultra.metal")]
+    MacM3ultraMetal,
+    #[serde(rename = "m9g.large")]
+    M9gLarge,
+    #[serde(rename = "m9g.xlarge")]
+    M9gXlarge,
+    #[serde(rename = "m9g.2xlarge")]
+    M9g2xlarge,
+    #[serde(rename = "m9g.4xlarge")]
+    M9g4xlarge,
+    #[serde(rename = "m9g.8xlarge")]
+    M9g8xlarge,
+    #[serde(rename = "m9g.12xlarge")]
+    M9g12xlarge,
+    #[serde(rename = "m9g.16xlarge")]
+    M9g16xlarge,
+    #[serde(rename = "m9g.24xlarge")]
+    M9g24xlarge,
+    #[serde(rename = "m9g.48xlarge")]
+    M9g48xlarge,
+    #[serde(rename = "m9g.metal-24xl")]
+    M9gMetal24xl,
+    #[serde(rename = "m9g.metal-48xl")]
+    M9gMetal48xl,
+    #[serde(rename = "m9gd.large")]
+    M9gdLarge,
+    #[serde(rename = "m9gd.xlarge")]
+    M9gdXlarge,
+    #[serde(rename = "m9gd.2xlarge")]
+    M9gd2xlarge,
+    #[serde(rename = "m9gd.4xlarge")]
+    M9gd4xlarge,
+    #[serde(rename = "m9gd.8xlarge")]
+    M9gd8xlarge,
+    #[serde(rename = "m9gd.12xlarge")]
+    M9gd12xlarge,
+    #[serde(rename = "m9gd.16xlarge")]
+    M9gd16xlarge,
+    #[serde(rename = "m9gd.24xlarge")]
+    M9gd24xlarge,
+    #[serde(rename = "m9gd.48xlarge")]
+    M9gd48xlarge,
+    #[serde(rename = "m9gd.metal-24xl")]
+    M9gdMetal24xl,
+    #[serde(rename = "m9gd.metal-48xl")]
+    M9gdMetal48xl,
+    #[serde(rename = "r8in.metal-48xl")]
+    R8inMetal48xl,
+    #[serde(rename = "r8in.metal-96xl")]
+    R8inMetal96xl,
+    #[serde(rename = "r8ib.metal-48xl")]
+    R8ibMetal48xl,
+    #[serde(rename = "r8ib.metal-96xl")]
+    R8ibMetal96xl,
+    #[serde(rename = "r8idn.metal-48xl")]
+    R8idnMetal48xl,
+    #[serde(rename = "r8idn.metal-96xl")]
+    R8idnMetal96xl,
+    #[serde(rename = "r8idb.metal-48xl")]
+    R8idbMetal48xl,
+    #[serde(rename = "r8idb.metal-96xl")]
+    R8idbMetal96xl,
+    #[serde(rename = "m8in.metal-48xl")]
+    M8inMetal48xl,
+    #[serde(rename = "m8in.metal-96xl")]
+    M8inMetal96xl,
+    #[serde(rename = "m8ib.metal-48xl")]
+    M8ibMetal48xl,
+    #[serde(rename = "m8ib.metal-96xl")]
+    M8ibMetal96xl,
+    #[serde(rename = "m8idn.metal-48xl")]
+    M8idnMetal48xl,
+    #[serde(rename = "m8idn.metal-96xl")]
+    M8idnMetal96xl,
+    #[serde(rename = "m8idb.metal-48xl")]
+    M8idbMetal48xl,
+    #[serde(rename = "m8idb.metal-96xl")]
+    M8idbMetal96xl,
+    #[serde(rename = "g7.2xlarge")]
+    G72xlarge,
+    #[serde(rename = "g7.4xlarge")]
+    G74xlarge,
+    #[serde(rename = "g7.8xlarge")]
+    G78xlarge,
+    #[serde(rename = "g7.12xlarge")]
+    G712xlarge,
+    #[serde(rename = "g7.24xlarge")]
+    G724xlarge,
+    #[serde(rename = "g7.48xlarge")]
+    G748xlarge,
+    #[serde(rename = "c9g.medium")]
+    C9gMedium,
+    #[serde(rename = "c9g.large")]
+    C9gLarge,
+    #[serde(rename = "c9g.xlarge")]
+    C9gXlarge,
+    #[serde(rename = "c9g.2xlarge")]
+    C9g2xlarge,
+    #[serde(rename = "c9g.4xlarge")]
+    C9g4xlarge,
+    #[serde(rename = "c9g.8xlarge")]
+    C9g8xlarge,
+    #[serde(rename = "c9g.12xlarge")]
+    C9g12xlarge,
+    #[serde(rename = "c9g.16xlarge")]
+    C9g16xlarge,
+    #[serde(rename = "c9g.24xlarge")]
+    C9g24xlarge,
+    #[serde(rename = "c9g.48xlarge")]
+    C9g48xlarge,
+    #[serde(rename = "c9g.metal-48xl")]
+    C9gMetal48xl,
+    #[serde(rename = "c9gd.medium")]
+    C9gdMedium,
+    #[serde(rename = "c9gd.large")]
+    C9gdLarge,
+    #[serde(rename = "c9gd.xlarge")]
+    C9gdXlarge,
+    #[serde(rename = "c9gd.2xlarge")]
+    C9gd2xlarge,
+    #[serde(rename = "c9gd.4xlarge")]
+    C9gd4xlarge,
+    #[serde(rename = "c9gd.8xlarge")]
+    C9gd8xlarge,
+    #[serde(rename = "c9gd.12xlarge")]
+    C9gd12xlarge,
+    #[serde(rename = "c9gd.16xlarge")]
+    C9gd16xlarge,
+    #[serde(rename = "c9gd.24xlarge")]
+    C9gd24xlarge,
+    #[serde(rename = "c9gd.48xlarge")]
+    C9gd48xlarge,
+    #[serde(rename = "c9gd.metal-48xl")]
+    C9gdMetal48xl,
+    #[serde(rename = "r9g.medium")]
+    R9gMedium,
+    #[serde(rename = "r9g.large")]
+    R9gLarge,
+    #[serde(rename = "r9g.xlarge")]
+    R9gXlarge,
+    #[serde(rename = "r9g.2xlarge")]
+    R9g2xlarge,
+    #[serde(rename = "r9g.4xlarge")]
+    R9g4xlarge,
+    #[serde(rename = "r9g.8xlarge")]
+    R9g8xlarge,
+    #[serde(rename = "r9g.12xlarge")]
+    R9g12xlarge,
+    #[serde(rename = "r9g.16xlarge")]
+    R9g16xlarge,
+    #[serde(rename = "r9g.24xlarge")]
+    R9g24xlarge,
+    #[serde(rename = "r9g.48xlarge")]
+    R9g48xlarge,
+    #[serde(rename = "r9g.metal-48xl")]
+    R9gMetal48xl,
+    #[serde(rename = "r9gd.medium")]
+    R9gdMedium,
+    #[serde(rename = "r9gd.large")]
+    R9gdLarge,
+    #[serde(rename = "r9gd.xlarge")]
+    R9gdXlarge,
+    #[serde(rename = "r9gd.2xlarge")]
+    R9gd2xlarge,
+    #[serde(rename = "r9gd.4xlarge")]
+    R9gd4xlarge,
+    #[serde(rename = "r9gd.8xlarge")]
+    R9gd8xlarge,
+    #[serde(rename = "r9gd.12xlarge")]
+    R9gd12xlarge,
+    #[serde(rename = "r9gd.16xlarge")]
+    R9gd16xlarge,
+    #[serde(rename = "r9gd.24xlarge")]
+    R9gd24xlarge,
+    #[serde(rename = "r9gd.48xlarge")]
+    R9gd48xlarge,
+    #[serde(rename = "r9gd.metal-48xl")]
+    R9gdMetal48xl,
+    #[serde(rename = "m9g.medium")]
+    M9gMedium,
+    #[serde(rename = "t8i.nano")]
+    T8iNano,
+    #[serde(rename = "t8i.micro")]
+    T8iMicro,
+    #[serde(rename = "t8i.small")]
+    T8iSmall,
+    #[serde(rename = "t8i.medium")]
+    T8iMedium,
+    #[serde(rename = "i8g.metal-48xl")]
+    I8gMetal48xl,
+    #[serde(rename = "r8gb.48xlarge")]
+    R8gb48xlarge,
+    #[serde(rename = "r8gb.metal-48xl")]
+    R8gbMetal48xl,
+    #[serde(rename = "m9gd.medium")]
+    M9gdMedium,
+    #[serde(rename = "trn2u.48xlarge")]
+    Trn2u48xlarge,
+}
+
+impl InstanceType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::A1Medium => "a1.medium",
+            Self::A1Large => "a1.large",
+            Self::A1Xlarge => "a1.xlarge",
+            Self::A12xlarge => "a1.2xlarge",
+            Self::A14xlarge => "a1.4xlarge",
+            Self::A1Metal => "a1.metal",
+            Self::C1Medium => "c1.medium",
+            Self::C1Xlarge => "c1.xlarge",
+            Self::C3Large => "c3.large",
+            Self::C3Xlarge => "c3.xlarge",
+            Self::C32xlarge => "c3.2xlarge",
+            Self::C34xlarge => "c3.4xlarge",
+            Self::C38xlarge => "c3.8xlarge",
+            Self::C4Large => "c4.large",
+            Self::C4Xlarge => "c4.xlarge",
+            Self::C42xlarge => "c4.2xlarge",
+            Self::C44xlarge => "c4.4xlarge",
+            Self::C48xlarge => "c4.8xlarge",
+            Self::C5Large => "c5.large",
+            Self::C5Xlarge => "c5.xlarge",
+            Self::C52xlarge => "c5.2xlarge",
+            Self::C54xlarge => "c5.4xlarge",
+            Self::C59xlarge => "c5.9xlarge",
+            Self::C512xlarge => "c5.12xlarge",
+            Self::C518xlarge => "c5.18xlarge",
+            Self::C524xlarge => "c5.24xlarge",
+            Self::C5Metal => "c5.metal",
+            Self::C5aLarge => "c5a.large",
+            Self::C5aXlarge => "c5a.xlarge",
+            Self::C5a2xlarge => "c5a.2xlarge",
+            Self::C5a4xlarge => "c5a.4xlarge",
+            Self::C5a8xlarge => "c5a.8xlarge",
+            Self::C5a12xlarge => "c5a.12xlarge",
+            Self::C5a16xlarge => "c5a.16xlarge",
+            Self::C5a24xlarge => "c5a.24xlarge",
+            Self::C5adLarge => "c5ad.large",
+            Self::C5adXlarge => "c5ad.xlarge",
+            Self::C5ad2xlarge => "c5ad.2xlarge",
+            Self::C5ad4xlarge => "c5ad.4xlarge",
+            Self::C5ad8xlarge => "c5ad.8xlarge",
+            Self::C5ad12xlarge => "c5ad.12xlarge",
+            Self::C5ad16xlarge => "c5ad.16xlarge",
+            Self::C5ad24xlarge => "c5ad.24xlarge",
+            Self::C5dLarge => "c5d.large",
+            Self::C5dXlarge => "c5d.xlarge",
+            Self::C5d2xlarge => "c5d.2xlarge",
+            Self::C5d4xlarge => "c5d.4xlarge",
+            Self::C5d9xlarge => "c5d.9xlarge",
+            Self::C5d12xlarge => "c5d.12xlarge",
+            Self::C5d18xlarge => "c5d.18xlarge",
+            Self::C5d24xlarge => "c5d.24xlarge",
+            Self::C5dMetal => "c5d.metal",
+            Self::C5nLarge => "c5n.large",
+            Self::C5nXlarge => "c5n.xlarge",
+            Self::C5n2xlarge => "c5n.2xlarge",
+            Self::C5n4xlarge => "c5n.4xlarge",
+            Self::C5n9xlarge => "c5n.9xlarge",
+            Self::C5n18xlarge => "c5n.18xlarge",
+            Self::C5nMetal => "c5n.metal",
+            Self::C6gMedium => "c6g.medium",
+            Self::C6gLarge => "c6g.large",
+            Self::C6gXlarge => "c6g.xlarge",
+            Self::C6g2xlarge => "c6g.2xlarge",
+            Self::C6g4xlarge => "c6g.4xlarge",
+            Self::C6g8xlarge => "c6g.8xlarge",
+            Self::C6g12xlarge => "c6g.12xlarge",
+            Self::C6g16xlarge => "c6g.16xlarge",
+            Self::C6gMetal => "c6g.metal",
+            Self::C6gdMedium => "c6gd.medium",
+            Self::C6gdLarge => "c6gd.large",
+            Self::C6gdXlarge => "c6gd.xlarge",
+            Self::C6gd2xlarge => "c6gd.2xlarge",
+            Self::C6gd4xlarge => "c6gd.4xlarge",
+            Self::C6gd8xlarge => "c6gd.8xlarge",
+            Self::C6gd12xlarge => "c6gd.12xlarge",
+            Self::C6gd16xlarge => "c6gd.16xlarge",
+            Self::C6gdMetal => "c6gd.metal",
+            Self::C6gnMedium => "c6gn.medium",
+            Self::C6gnLarge => "c6gn.large",
+            Self::C6gnXlarge => "c6gn.xlarge",
+            Self::C6gn2xlarge => "c6gn.2xlarge",
+            Self::C6gn4xlarge => "c6gn.4xlarge",
+            Self::C6gn8xlarge => "c6gn.8xlarge",
+            Self::C6gn12xlarge => "c6gn.12xlarge",
+            Self::C6gn16xlarge => "c6gn.16xlarge",
+            Self::C6iLarge => "c6i.large",
+            Self::C6iXlarge => "c6i.xlarge",
+            Self::C6i2xlarge => "c6i.2xlarge",
+            Self::C6i4xlarge => "c6i.4xlarge",
+            Self::C6i8xlarge => "c6i.8xlarge",
+            Self::C6i12xlarge => "c6i.12xlarge",
+            Self::C6i16xlarge => "c6i.16xlarge",
+            Self::C6i24xlarge => "c6i.24xlarge",
+            Self::C6i32xlarge => "c6i.32xlarge",
+            Self::C6iMetal => "c6i.metal",
+            Self::Cc14xlarge => "cc1.4xlarge",
+            Self::Cc28xlarge => "cc2.8xlarge",
+            Self::Cg14xlarge => "cg1.4xlarge",
+            Self::Cr18xlarge => "cr1.8xlarge",
+            Self::D2Xlarge => "d2.xlarge",
+            Self::D22xlarge => "d2.2xlarge",
+            Self::D24xlarge => "d2.4xlarge",
+            Self::D28xlarge => "d2.8xlarge",
+            Self::D3Xlarge => "d3.xlarge",
+            Self::D32xlarge => "d3.2xlarge",
+            Self::D34xlarge => "d3.4xlarge",
+            Self::D38xlarge => "d3.8xlarge",
+            Self::D3enXlarge => "d3en.xlarge",
+            Self::D3en2xlarge => "d3en.2xlarge",
+            Self::D3en4xlarge => "d3en.4xlarge",
+            Self::D3en6xlarge => "d3en.6xlarge",
+            Self::D3en8xlarge => "d3en.8xlarge",
+            Self::D3en12xlarge => "d3en.12xlarge",
+            Self::Dl124xlarge => "dl1.24xlarge",
+            Self::F12xlarge => "f1.2xlarge",
+            Self::F14xlarge => "f1.4xlarge",
+            Self::F116xlarge => "f1.16xlarge",
+            Self::G22xlarge => "g2.2xlarge",
+            Self::G28xlarge => "g2.8xlarge",
+            Self::G34xlarge => "g3.4xlarge",
+            Self::G38xlarge => "g3.8xlarge",
+            Self::G316xlarge => "g3.16xlarge",
+            Self::G3sXlarge => "g3s.xlarge",
+            Self::G4adXlarge => "g4ad.xlarge",
+            Self::G4ad2xlarge => "g4ad.2xlarge",
+            Self::G4ad4xlarge => "g4ad.4xlarge",
+            Self::G4ad8xlarge => "g4ad.8xlarge",
+            Self::G4ad16xlarge => "g4ad.16xlarge",
+            Self::G4dnXlarge => "g4dn.xlarge",
+            Self::G4dn2xlarge => "g4dn.2xlarge",
+            Self::G4dn4xlarge => "g4dn.4xlarge",
+            Self::G4dn8xlarge => "g4dn.8xlarge",
+            Self::G4dn12xlarge => "g4dn.12xlarge",
+            Self::G4dn16xlarge => "g4dn.16xlarge",
+            Self::G4dnMetal => "g4dn.metal",
+            Self::G5Xlarge => "g5.xlarge",
+            Self::G52xlarge => "g5.2xlarge",
+            Self::G54xlarge => "g5.4xlarge",
+            Self::G58xlarge => "g5.8xlarge",
+            Self::G512xlarge => "g5.12xlarge",
+            Self::G516xlarge => "g5.16xlarge",
+            Self::G524xlarge => "g5.24xlarge",
+            Self::G548xlarge => "g5.48xlarge",
+            Self::G5gXlarge => "g5g.xlarge",
+            Self::G5g2xlarge => "g5g.2xlarge",
+            Self::G5g4xlarge => "g5g.4xlarge",
+            Self::G5g8xlarge => "g5g.8xlarge",
+            Self::G5g16xlarge => "g5g.16xlarge",
+            Self::G5gMetal => "g5g.metal",
+            Self::Hi14xlarge => "hi1.4xlarge",
+            Self::Hpc6a48xlarge => "hpc6a.48xlarge",
+            Self::Hs18xlarge => "hs1.8xlarge",
+            Self::H12xlarge => "h1.2xlarge",
+            Self::H14xlarge => "h1.4xlarge",
+            Self::H18xlarge => "h1.8xlarge",
+            Self::H116xlarge => "h1.16xlarge",
+            Self::I2Xlarge => "i2.xlarge",
+            Self::I22xlarge => "i2.2xlarge",
+            Self::I24xlarge => "i2.4xlarge",
+            Self::I28xlarge => "i2.8xlarge",
+            Self::I3Large => "i3.large",
+            Self::I3Xlarge => "i3.xlarge",
+            Self::I32xlarge => "i3.2xlarge",
+            Self::I34xlarge => "i3.4xlarge",
+            Self::I38xlarge => "i3.8xlarge",
+            Self::I316xlarge => "i3.16xlarge",
+            Self::I3Metal => "i3.metal",
+            Self::I3enLarge => "i3en.large",
+            Self::I3enXlarge => "i3en.xlarge",
+            Self::I3en2xlarge => "i3en.2xlarge",
+            Self::I3en3xlarge => "i3en.3xlarge",
+            Self::I3en6xlarge => "i3en.6xlarge",
+            Self::I3en12xlarge => "i3en.12xlarge",
+            Self::I3en24xlarge => "i3en.24xlarge",
+            Self::I3enMetal => "i3en.metal",
+            Self::Im4gnLarge => "im4gn.large",
+            Self::Im4gnXlarge => "im4gn.xlarge",
+            Self::Im4gn2xlarge => "im4gn.2xlarge",
+            Self::Im4gn4xlarge => "im4gn.4xlarge",
+            Self::Im4gn8xlarge => "im4gn.8xlarge",
+            Self::Im4gn16xlarge => "im4gn.16xlarge",
+            Self::Inf1Xlarge => "inf1.xlarge",
+            Self::Inf12xlarge => "inf1.2xlarge",
+            Self::Inf16xlarge => "inf1.6xlarge",
+            Self::Inf124xlarge => "inf1.24xlarge",
+            Self::Is4genMedium => "is4gen.medium",
+            Self::Is4genLarge => "is4gen.large",
+            Self::Is4genXlarge => "is4gen.xlarge",
+            Self::Is4gen2xlarge => "is4gen.2xlarge",
+            Self::Is4gen4xlarge => "is4gen.4xlarge",
+            Self::Is4gen8xlarge => "is4gen.8xlarge",
+            Self::M1Small => "m1.small",
+            Self::M1Medium => "m1.medium",
+            Self::M1Large => "m1.large",
+            Self::M1Xlarge => "m1.xlarge",
+            Self::M2Xlarge => "m2.xlarge",
+            Self::M22xlarge => "m2.2xlarge",
+            Self::M24xlarge => "m2.4xlarge",
+            Self::M3Medium => "m3.medium",
+            Self::M3Large => "m3.large",
+            Self::M3Xlarge => "m3.xlarge",
+            Self::M32xlarge => "m3.2xlarge",
+            Self::M4Large => "m4.large",
+            Self::M4Xlarge => "m4.xlarge",
+            Self::M42xlarge => "m4.2xlarge",
+            Self::M44xlarge => "m4.4xlarge",
+            Self::M410xlarge => "m4.10xlarge",
+            Self::M416xlarge => "m4.16xlarge",
+            Self::M5Large => "m5.large",
+            Self::M5Xlarge => "m5.xlarge",
+            Self::M52xlarge => "m5.2xlarge",
+            Self::M54xlarge => "m5.4xlarge",
+            Self::M58xlarge => "m5.8xlarge",
+            Self::M512xlarge => "m5.12xlarge",
+            Self::M516xlarge => "m5.16xlarge",
+            Self::M524xlarge => "m5.24xlarge",
+            Self::M5Metal => "m5.metal",
+            Self::M5aLarge => "m5a.large",
+            Self::M5aXlarge => "m5a.xlarge",
+            Self::M5a2xlarge => "m5a.2xlarge",
+            Self::M5a4xlarge => "m5a.4xlarge",
+            Self::M5a8xlarge => "m5a.8xlarge",
+            Self::M5a12xlarge => "m5a.12xlarge",
+            Self::M5a16xlarge => "m5a.16xlarge",
+            Self::M5a24xlarge => "m5a.24xlarge",
+            Self::M5adLarge => "m5ad.large",
+            Self::M5adXlarge => "m5ad.xlarge",
+            Self::M5ad2xlarge => "m5ad.2xlarge",
+            Self::M5ad4xlarge => "m5ad.4xlarge",
+            Self::M5ad8xlarge => "m5ad.8xlarge",
+            Self::M5ad12xlarge => "m5ad.12xlarge",
+            Self::M5ad16xlarge => "m5ad.16xlarge",
+            Self::M5ad24xlarge => "m5ad.24xlarge",
+            Self::M5dLarge => "m5d.large",
+            Self::M5dXlarge => "m5d.xlarge",
+            Self::M5d2xlarge => "m5d.2xlarge",
+            Self::M5d4xlarge => "m5d.4xlarge",
+            Self::M5d8xlarge => "m5d.8xlarge",
+            Self::M5d12xlarge => "m5d.12xlarge",
+            Self::M5d16xlarge => "m5d.16xlarge",
+            Self::M5d24xlarge => "m5d.24xlarge",
+            Self::M5dMetal => "m5d.metal",
+            Self::M5dnLarge => "m5dn.large",
+            Self::M5dnXlarge => "m5dn.xlarge",
+            Self::M5dn2xlarge => "m5dn.2xlarge",
+            Self::M5dn4xlarge => "m5dn.4xlarge",
+            Self::M5dn8xlarge => "m5dn.8xlarge",
+            Self::M5dn12xlarge => "m5dn.12xlarge",
+            Self::M5dn16xlarge => "m5dn.16xlarge",
+            Self::M5dn24xlarge => "m5dn.24xlarge",
+            Self::M5dnMetal => "m5dn.metal",
+            Self::M5nLarge => "m5n.large",
+            Self::M5nXlarge => "m5n.xlarge",
+            Self::M5n2xlarge => "m5n.2xlarge",
+            Self::M5n4xlarge => "m5n.4xlarge",
+            Self::M5n8xlarge => "m5n.8xlarge",
+            Self::M5n12xlarge => "m5n.12xlarge",
+            Self::M5n16xlarge => "m5n.16xlarge",
+            Self::M5n24xlarge => "m5n.24xlarge",
+            Self::M5nMetal => "m5n.metal",
+            Self::M5znLarge => "m5zn.large",
+            Self::M5znXlarge => "m5zn.xlarge",
+            Self::M5zn2xlarge => "m5zn.2xlarge",
+            Self::M5zn3xlarge => "m5zn.3xlarge",
+            Self::M5zn6xlarge => "m5zn.6xlarge",
+            Self::M5zn12xlarge => "m5zn.12xlarge",
+            Self::M5znMetal => "m5zn.metal",
+            Self::M6aLarge => "m6a.large",
+            Self::M6aXlarge => "m6a.xlarge",
+            Self::M6a2xlarge => "m6a.2xlarge",
+            Self::M6a4xlarge => "m6a.4xlarge",
+            Self::M6a8xlarge => "m6a.8xlarge",
+            Self::M6a12xlarge => "m6a.12xlarge",
+            Self::M6a16xlarge => "m6a.16xlarge",
+            Self::M6a24xlarge => "m6a.24xlarge",
+            Self::M6a32xlarge => "m6a.32xlarge",
+            Self::M6a48xlarge => "m6a.48xlarge",
+            Self::M6gMetal => "m6g.metal",
+            Self::M6gMedium => "m6g.medium",
+            Self::M6gLarge => "m6g.large",
+            Self::M6gXlarge => "m6g.xlarge",
+            Self::M6g2xlarge => "m6g.2xlarge",
+            Self::M6g4xlarge => "m6g.4xlarge",
+            Self::M6g8xlarge => "m6g.8xlarge",
+            Self::M6g12xlarge => "m6g.12xlarge",
+            Self::M6g16xlarge => "m6g.16xlarge",
+            Self::M6gdMetal => "m6gd.metal",
+            Self::M6gdMedium => "m6gd.medium",
+            Self::M6gdLarge => "m6gd.large",
+            Self::M6gdXlarge => "m6gd.xlarge",
+            Self::M6gd2xlarge => "m6gd.2xlarge",
+            Self::M6gd4xlarge => "m6gd.4xlarge",
+            Self::M6gd8xlarge => "m6gd.8xlarge",
+            Self::M6gd12xlarge => "m6gd.12xlarge",
+            Self::M6gd16xlarge => "m6gd.16xlarge",
+            Self::M6iLarge => "m6i.large",
+            Self::M6iXlarge => "m6i.xlarge",
+            Self::M6i2xlarge => "m6i.2xlarge",
+            Self::M6i4xlarge => "m6i.4xlarge",
+            Self::M6i8xlarge => "m6i.8xlarge",
+            Self::M6i12xlarge => "m6i.12xlarge",
+            Self::M6i16xlarge => "m6i.16xlarge",
+            Self::M6i24xlarge => "m6i.24xlarge",
+            Self::M6i32xlarge => "m6i.32xlarge",
+            Self::M6iMetal => "m6i.metal",
+            Self::Mac1Metal => "mac1.metal",
+            Self::P2Xlarge => "p2.xlarge",
+            Self::P28xlarge => "p2.8xlarge",
+            Self::P216xlarge => "p2.16xlarge",
+            Self::P32xlarge => "p3.2xlarge",
+            Self::P38xlarge => "p3.8xlarge",
+            Self::P316xlarge => "p3.16xlarge",
+            Self::P3dn24xlarge => "p3dn.24xlarge",
+            Self::P4d24xlarge => "p4d.24xlarge",
+            Self::R3Large => "r3.large",
+            Self::R3Xlarge => "r3.xlarge",
+            Self::R32xlarge => "r3.2xlarge",
+            Self::R34xlarge => "r3.4xlarge",
+            Self::R38xlarge => "r3.8xlarge",
+            Self::R4Large => "r4.large",
+            Self::R4Xlarge => "r4.xlarge",
+            Self::R42xlarge => "r4.2xlarge",
+            Self::R44xlarge => "r4.4xlarge",
+            Self::R48xlarge => "r4.8xlarge",
+            Self::R416xlarge => "r4.16xlarge",
+            Self::R5Large => "r5.large",
+            Self::R5Xlarge => "r5.xlarge",
+            Self::R52xlarge => "r5.2xlarge",
+            Self::R54xlarge => "r5.4xlarge",
+            Self::R58xlarge => "r5.8xlarge",
+            Self::R512xlarge => "r5.12xlarge",
+            Self::R516xlarge => "r5.16xlarge",
+            Self::R524xlarge => "r5.24xlarge",
+            Self::R5Metal => "r5.metal",
+            Self::R5aLarge => "r5a.large",
+            Self::R5aXlarge => "r5a.xlarge",
+            Self::R5a2xlarge => "r5a.2xlarge",
+            Self::R5a4xlarge => "r5a.4xlarge",
+            Self::R5a8xlarge => "r5a.8xlarge",
+            Self::R5a12xlarge => "r5a.12xlarge",
+            Self::R5a16xlarge => "r5a.16xlarge",
+            Self::R5a24xlarge => "r5a.24xlarge",
+            Self::R5adLarge => "r5ad.large",
+            Self::R5adXlarge => "r5ad.xlarge",
+            Self::R5ad2xlarge => "r5ad.2xlarge",
+            Self::R5ad4xlarge => "r5ad.4xlarge",
+            Self::R5ad8xlarge => "r5ad.8xlarge",
+            Self::R5ad12xlarge => "r5ad.12xlarge",
+            Self::R5ad16xlarge => "r5ad.16xlarge",
+            Self::R5ad24xlarge => "r5ad.24xlarge",
+            Self::R5bLarge => "r5b.large",
+            Self::R5bXlarge => "r5b.xlarge",
+            Self::R5b2xlarge => "r5b.2xlarge",
+            Self::R5b4xlarge => "r5b.4xlarge",
+            Self::R5b8xlarge => "r5b.8xlarge",
+            Self::R5b12xlarge => "r5b.12xlarge",
+            Self::R5b16xlarge => "r5b.16xlarge",
+            Self::R5b24xlarge => "r5b.24xlarge",
+            Self::R5bMetal => "r5b.metal",
+            Self::R5dLarge => "r5d.large",
+            Self::R5dXlarge => "r5d.xlarge",
+            Self::R5d2xlarge => "r5d.2xlarge",
+            Self::R5d4xlarge => "r5d.4xlarge",
+            Self::R5d8xlarge => "r5d.8xlarge",
+            Self::R5d12xlarge => "r5d.12xlarge",
+            Self::R5d16xlarge => "r5d.16xlarge",
+            Self::R5d24xlarge => "r5d.24xlarge",
+            Self::R5dMetal => "r5d.metal",
+            Self::R5dnLarge => "r5dn.large",
+            Self::R5dnXlarge => "r5dn.xlarge",
+            Self::R5dn2xlarge => "r5dn.2xlarge",
+            Self::R5dn4xlarge => "r5dn.4xlarge",
+            Self::R5dn8xlarge => "r5dn.8xlarge",
+            Self::R5dn12xlarge => "r5dn.12xlarge",
+            Self::R5dn16xlarge => "r5dn.16xlarge",
+            Self::R5dn24xlarge => "r5dn.24xlarge",
+            Self::R5dnMetal => "r5dn.metal",
+            Self::R5nLarge => "r5n.large",
+            Self::R5nXlarge => "r5n.xlarge",
+            Self::R5n2xlarge => "r5n.2xlarge",
+            Self::R5n4xlarge => "r5n.4xlarge",
+            Self::R5n8xlarge => "r5n.8xlarge",
+            Self::R5n12xlarge => "r5n.12xlarge",
+            Self::R5n16xlarge => "r5n.16xlarge",
+            Self::R5n24xlarge => "r5n.24xlarge",
+            Self::R5nMetal => "r5n.metal",
+            Self::R6gMedium => "r6g.medium",
+            Self::R6gLarge => "r6g.large",
+            Self::R6gXlarge => "r6g.xlarge",
+            Self::R6g2xlarge => "r6g.2xlarge",
+            Self::R6g4xlarge => "r6g.4xlarge",
+            Self::R6g8xlarge => "r6g.8xlarge",
+            Self::R6g12xlarge => "r6g.12xlarge",
+            Self::R6g16xlarge => "r6g.16xlarge",
+            Self::R6gMetal => "r6g.metal",
+            Self::R6gdMedium => "r6gd.medium",
+            Self::R6gdLarge => "r6gd.large",
+            Self::R6gdXlarge => "r6gd.xlarge",
+            Self::R6gd2xlarge => "r6gd.2xlarge",
+            Self::R6gd4xlarge => "r6gd.4xlarge",
+            Self::R6gd8xlarge => "r6gd.8xlarge",
+            Self::R6gd12xlarge => "r6gd.12xlarge",
+            Self::R6gd16xlarge => "r6gd.16xlarge",
+            Self::R6gdMetal => "r6gd.metal",
+            Self::R6iLarge => "r6i.large",
+            Self::R6iXlarge => "r6i.xlarge",
+            Self::R6i2xlarge => "r6i.2xlarge",
+            Self::R6i4xlarge => "r6i.4xlarge",
+            Self::R6i8xlarge => "r6i.8xlarge",
+            Self::R6i12xlarge => "r6i.12xlarge",
+            Self::R6i16xlarge => "r6i.16xlarge",
+            Self::R6i24xlarge => "r6i.24xlarge",
+            Self::R6i32xlarge => "r6i.32xlarge",
+            Self::R6iMetal => "r6i.metal",
+            Self::T1Micro => "t1.micro",
+            Self::T2Nano => "t2.nano",
+            Self::T2Micro => "t2.micro",
+            Self::T2Small => "t2.small",
+            Self::T2Medium => "t2.medium",
+            Self::T2Large => "t2.large",
+            Self::T2Xlarge => "t2.xlarge",
+            Self::T22xlarge => "t2.2xlarge",
+            Self::T3Nano => "t3.nano",
+            Self::T3Micro => "t3.micro",
+            Self::T3Small => "t3.small",
+            Self::T3Medium => "t3.medium",
+            Self::T3Large => "t3.large",
+            Self::T3Xlarge => "t3.xlarge",
+            Self::T32xlarge => "t3.2xlarge",
+            Self::T3aNano => "t3a.nano",
+            Self::T3aMicro => "t3a.micro",
+            Self::T3aSmall => "t3a.small",
+            Self::T3aMedium => "t3a.medium",
+            Self::T3aLarge => "t3a.large",
+            Self::T3aXlarge => "t3a.xlarge",
+            Self::T3a2xlarge => "t3a.2xlarge",
+            Self::T4gNano => "t4g.nano",
+            Self::T4gMicro => "t4g.micro",
+            Self::T4gSmall => "t4g.small",
+            Self::T4gMedium => "t4g.medium",
+            Self::T4gLarge => "t4g.large",
+            Self::T4gXlarge => "t4g.xlarge",
+            Self::T4g2xlarge => "t4g.2xlarge",
+            Self::U6tb156xlarge => "u-6tb1.56xlarge",
+            Self::U6tb1112xlarge => "u-6tb1.112xlarge",
+            Self::U9tb1112xlarge => "u-9tb1.112xlarge",
+            Self::U12tb1112xlarge => "u-12tb1.112xlarge",
+            Self::U6tb1Metal => "u-6tb1.metal",
+            Self::U9tb1Metal => "u-9tb1.metal",
+            Self::U12tb1Metal => "u-12tb1.metal",
+            Self::U18tb1Metal => "u-18tb1.metal",
+            Self::U24tb1Metal => "u-24tb1.metal",
+            Self::Vt13xlarge => "vt1.3xlarge",
+            Self::Vt16xlarge => "vt1.6xlarge",
+            Self::Vt124xlarge => "vt1.24xlarge",
+            Self::X116xlarge => "x1.16xlarge",
+            Self::X132xlarge => "x1.32xlarge",
+            Self::X1eXlarge => "x1e.xlarge",
+            Self::X1e2xlarge => "x1e.2xlarge",
+            Self::X1e4xlarge => "x1e.4xlarge",
+            Self::X1e8xlarge => "x1e.8xlarge",
+            Self::X1e16xlarge => "x1e.16xlarge",
+            Self::X1e32xlarge => "x1e.32xlarge",
+            Self::X2iezn2xlarge => "x2iezn.2xlarge",
+            Self::X2iezn4xlarge => "x2iezn.4xlarge",
+            Self::X2iezn6xlarge => "x2iezn.6xlarge",
+            Self::X2iezn8xlarge => "x2iezn.8xlarge",
+            Self::X2iezn12xlarge => "x2iezn.12xlarge",
+            Self::X2ieznMetal => "x2iezn.metal",
+            Self::X2gdMedium => "x2gd.medium",
+            Self::X2gdLarge => "x2gd.large",
+            Self::X2gdXlarge => "x2gd.xlarge",
+            Self::X2gd2xlarge => "x2gd.2xlarge",
+            Self::X2gd4xlarge => "x2gd.4xlarge",
+            Self::X2gd8xlarge => "x2gd.8xlarge",
+            Self::X2gd12xlarge => "x2gd.12xlarge",
+            Self::X2gd16xlarge => "x2gd.16xlarge",
+            Self::X2gdMetal => "x2gd.metal",
+            Self::Z1dLarge => "z1d.large",
+            Self::Z1dXlarge => "z1d.xlarge",
+            Self::Z1d2xlarge => "z1d.2xlarge",
+            Self::Z1d3xlarge => "z1d.3xlarge",
+            Self::Z1d6xlarge => "z1d.6xlarge",
+            Self::Z1d12xlarge => "z1d.12xlarge",
+            Self::Z1dMetal => "z1d.metal",
+            Self::X2idn16xlarge => "x2idn.16xlarge",
+            Self::X2idn24xlarge => "x2idn.24xlarge",
+            Self::X2idn32xlarge => "x2idn.32xlarge",
+            Self::X2iednXlarge => "x2iedn.xlarge",
+            Self::X2iedn2xlarge => "x2iedn.2xlarge",
+            Self::X2iedn4xlarge => "x2iedn.4xlarge",
+            Self::X2iedn8xlarge => "x2iedn.8xlarge",
+            Self::X2iedn16xlarge => "x2iedn.16xlarge",
+            Self::X2iedn24xlarge => "x2iedn.24xlarge",
+            Self::X2iedn32xlarge => "x2iedn.32xlarge",
+            Self::C6aLarge => "c6a.large",
+            Self::C6aXlarge => "c6a.xlarge",
+            Self::C6a2xlarge => "c6a.2xlarge",
+            Self::C6a4xlarge => "c6a.4xlarge",
+            Self::C6a8xlarge => "c6a.8xlarge",
+            Self::C6a12xlarge => "c6a.12xlarge",
+            Self::C6a16xlarge => "c6a.16xlarge",
+            Self::C6a24xlarge => "c6a.24xlarge",
+            Self::C6a32xlarge => "c6a.32xlarge",
+            Self::C6a48xlarge => "c6a.48xlarge",
+            Self::C6aMetal => "c6a.metal",
+            Self::M6aMetal => "m6a.metal",
+            Self::I4iLarge => "i4i.large",
+            Self::I4iXlarge => "i4i.xlarge",
+            Self::I4i2xlarge => "i4i.2xlarge",
+            Self::I4i4xlarge => "i4i.4xlarge",
+            Self::I4i8xlarge => "i4i.8xlarge",
+            Self::I4i16xlarge => "i4i.16xlarge",
+            Self::I4i32xlarge => "i4i.32xlarge",
+            Self::I4iMetal => "i4i.metal",
+            Self::X2idnMetal => "x2idn.metal",
+            Self::X2iednMetal => "x2iedn.metal",
+            Self::C7gMedium => "c7g.medium",
+            Self::C7gLarge => "c7g.large",
+            Self::C7gXlarge => "c7g.xlarge",
+            Self::C7g2xlarge => "c7g.2xlarge",
+            Self::C7g4xlarge => "c7g.4xlarge",
+            Self::C7g8xlarge => "c7g.8xlarge",
+            Self::C7g12xlarge => "c7g.12xlarge",
+            Self::C7g16xlarge => "c7g.16xlarge",
+            Self::Mac2Metal => "mac2.metal",
+            Self::C6idLarge => "c6id.large",
+            Self::C6idXlarge => "c6id.xlarge",
+            Self::C6id2xlarge => "c6id.2xlarge",
+            Self::C6id4xlarge => "c6id.4xlarge",
+            Self::C6id8xlarge => "c6id.8xlarge",
+            Self::C6id12xlarge => "c6id.12xlarge",
+            Self::C6id16xlarge => "c6id.16xlarge",
+            Self::C6id24xlarge => "c6id.24xlarge",
+            Self::C6id32xlarge => "c6id.32xlarge",
+            Self::C6idMetal => "c6id.metal",
+            Self::M6idLarge => "m6id.large",
+            Self::M6idXlarge => "m6id.xlarge",
+            Self::M6id2xlarge => "m6id.2xlarge",
+            Self::M6id4xlarge => "m6id.4xlarge",
+            Self::M6id8xlarge => "m6id.8xlarge",
+            Self::M6id12xlarge => "m6id.12xlarge",
+            Self::M6id16xlarge => "m6id.16xlarge",
+            Self::M6id24xlarge => "m6id.24xlarge",
+            Self::M6id32xlarge => "m6id.32xlarge",
+            Self::M6idMetal => "m6id.metal",
+            Self::R6idLarge => "r6id.large",
+            Self::R6idXlarge => "r6id.xlarge",
+            Self::R6id2xlarge => "r6id.2xlarge",
+            Self::R6id4xlarge => "r6id.4xlarge",
+            Self::R6id8xlarge => "r6id.8xlarge",
+            Self::R6id12xlarge => "r6id.12xlarge",
+            Self::R6id16xlarge => "r6id.16xlarge",
+            Self::R6id24xlarge => "r6id.24xlarge",
+            Self::R6id32xlarge => "r6id.32xlarge",
+            Self::R6idMetal => "r6id.metal",
+            Self::R6aLarge => "r6a.large",
+            Self::R6aXlarge => "r6a.xlarge",
+            Self::R6a2xlarge => "r6a.2xlarge",
+            Self::R6a4xlarge => "r6a.4xlarge",
+            Self::R6a8xlarge => "r6a.8xlarge",
+            Self::R6a12xlarge => "r6a.12xlarge",
+            Self::R6a16xlarge => "r6a.16xlarge",
+            Self::R6a24xlarge => "r6a.24xlarge",
+            Self::R6a32xlarge => "r6a.32xlarge",
+            Self::R6a48xlarge => "r6a.48xlarge",
+            Self::R6aMetal => "r6a.metal",
+            Self::P4de24xlarge => "p4de.24xlarge",
+            Self::U3tb156xlarge => "u-3tb1.56xlarge",
+            Self::U18tb1112xlarge => "u-18tb1.112xlarge",
+            Self::U24tb1112xlarge => "u-24tb1.112xlarge",
+            Self::Trn12xlarge => "trn1.2xlarge",
+            Self::Trn132xlarge => "trn1.32xlarge",
+            Self::Hpc6id32xlarge => "hpc6id.32xlarge",
+            Self::C6inLarge => "c6in.large",
+            Self::C6inXlarge => "c6in.xlarge",
+            Self::C6in2xlarge => "c6in.2xlarge",
+            Self::C6in4xlarge => "c6in.4xlarge",
+            Self::C6in8xlarge => "c6in.8xlarge",
+            Self::C6in12xlarge => "c6in.12xlarge",
+            Self::C6in16xlarge => "c6in.16xlarge",
+            Self::C6in24xlarge => "c6in.24xlarge",
+            Self::C6in32xlarge => "c6in.32xlarge",
+            Self::M6inLarge => "m6in.large",
+            Self::M6inXlarge => "m6in.xlarge",
+            Self::M6in2xlarge => "m6in.2xlarge",
+            Self::M6in4xlarge => "m6in.4xlarge",
+            Self::M6in8xlarge => "m6in.8xlarge",
+            Self::M6in12xlarge => "m6in.12xlarge",
+            Self::M6in16xlarge => "m6in.16xlarge",
+            Self::M6in24xlarge => "m6in.24xlarge",
+            Self::M6in32xlarge => "m6in.32xlarge",
+            Self::M6idnLarge => "m6idn.large",
+            Self::M6idnXlarge => "m6idn.xlarge",
+            Self::M6idn2xlarge => "m6idn.2xlarge",
+            Self::M6idn4xlarge => "m6idn.4xlarge",
+            Self::M6idn8xlarge => "m6idn.8xlarge",
+            Self::M6idn12xlarge => "m6idn.12xlarge",
+            Self::M6idn16xlarge => "m6idn.16xlarge",
+            Self::M6idn24xlarge => "m6idn.24xlarge",
+            Self::M6idn32xlarge => "m6idn.32xlarge",
+            Self::R6inLarge => "r6in.large",
+            Self::R6inXlarge => "r6in.xlarge",
+            Self::R6in2xlarge => "r6in.2xlarge",
+            Self::R6in4xlarge => "r6in.4xlarge",
+            Self::R6in8xlarge => "r6in.8xlarge",
+            Self::R6in12xlarge => "r6in.12xlarge",
+            Self::R6in16xlarge => "r6in.16xlarge",
+            Self::R6in24xlarge => "r6in.24xlarge",
+            Self::R6in32xlarge => "r6in.32xlarge",
+            Self::R6idnLarge => "r6idn.large",
+            Self::R6idnXlarge => "r6idn.xlarge",
+            Self::R6idn2xlarge => "r6idn.2xlarge",
+            Self::R6idn4xlarge => "r6idn.4xlarge",
+            Self::R6idn8xlarge => "r6idn.8xlarge",
+            Self::R6idn12xlarge => "r6idn.12xlarge",
+            Self::R6idn16xlarge => "r6idn.16xlarge",
+            Self::R6idn24xlarge => "r6idn.24xlarge",
+            Self::R6idn32xlarge => "r6idn.32xlarge",
+            Self::C7gMetal => "c7g.metal",
+            Self::M7gMedium => "m7g.medium",
+            Self::M7gLarge => "m7g.large",
+            Self::M7gXlarge => "m7g.xlarge",
+            Self::M7g2xlarge => "m7g.2xlarge",
+            Self::M7g4xlarge => "m7g.4xlarge",
+            Self::M7g8xlarge => "m7g.8xlarge",
+            Self::M7g12xlarge => "m7g.12xlarge",
+            Self::M7g16xlarge => "m7g.16xlarge",
+            Self::M7gMetal => "m7g.metal",
+            Self::R7gMedium => "r7g.medium",
+            Self::R7gLarge => "r7g.large",
+            Self::R7gXlarge => "r7g.xlarge",
+            Self::R7g2xlarge => "r7g.2xlarge",
+            Self::R7g4xlarge => "r7g.4xlarge",
+            Self::R7g8xlarge => "r7g.8xlarge",
+            Self::R7g12xlarge => "r7g.12xlarge",
+            Self::R7g16xlarge => "r7g.16xlarge",
+            Self::R7gMetal => "r7g.metal",
+            Self::C6inMetal => "c6in.metal",
+            Self::M6inMetal => "m6in.metal",
+            Self::M6idnMetal => "m6idn.metal",
+            Self::R6inMetal => "r6in.metal",
+            Self::R6idnMetal => "r6idn.metal",
+            Self::Inf2Xlarge => "inf2.xlarge",
+            Self::Inf28xlarge => "inf2.8xlarge",
+            Self::Inf224xlarge => "inf2.24xlarge",
+            Self::Inf248xlarge => "inf2.48xlarge",
+            Self::Trn1n32xlarge => "trn1n.32xlarge",
+            Self::I4gLarge => "i4g.large",
+            Self::I4gXlarge => "i4g.xlarge",
+            Self::I4g2xlarge => "i4g.2xlarge",
+            Self::I4g4xlarge => "i4g.4xlarge",
+            Self::I4g8xlarge => "i4g.8xlarge",
+            Self::I4g16xlarge => "i4g.16xlarge",
+            Self::Hpc7g4xlarge => "hpc7g.4xlarge",
+            Self::Hpc7g8xlarge => "hpc7g.8xlarge",
+            Self::Hpc7g16xlarge => "hpc7g.16xlarge",
+            Self::C7gnMedium => "c7gn.medium",
+            Self::C7gnLarge => "c7gn.large",
+            Self::C7gnXlarge => "c7gn.xlarge",
+            Self::C7gn2xlarge => "c7gn.2xlarge",
+            Self::C7gn4xlarge => "c7gn.4xlarge",
+            Self::C7gn8xlarge => "c7gn.8xlarge",
+            Self::C7gn12xlarge => "c7gn.12xlarge",
+            Self::C7gn16xlarge => "c7gn.16xlarge",
+            Self::P548xlarge => "p5.48xlarge",
+            Self::M7iLarge => "m7i.large",
+            Self::M7iXlarge => "m7i.xlarge",
+            Self::M7i2xlarge => "m7i.2xlarge",
+            Self::M7i4xlarge => "m7i.4xlarge",
+            Self::M7i8xlarge => "m7i.8xlarge",
+            Self::M7i12xlarge => "m7i.12xlarge",
+            Self::M7i16xlarge => "m7i.16xlarge",
+            Self::M7i24xlarge => "m7i.24xlarge",
+            Self::M7i48xlarge => "m7i.48xlarge",
+            Self::M7iFlexLarge => "m7i-flex.large",
+            Self::M7iFlexXlarge => "m7i-flex.xlarge",
+            Self::M7iFlex2xlarge => "m7i-flex.2xlarge",
+            Self::M7iFlex4xlarge => "m7i-flex.4xlarge",
+            Self::M7iFlex8xlarge => "m7i-flex.8xlarge",
+            Self::M7aMedium => "m7a.medium",
+            Self::M7aLarge => "m7a.large",
+            Self::M7aXlarge => "m7a.xlarge",
+            Self::M7a2xlarge => "m7a.2xlarge",
+            Self::M7a4xlarge => "m7a.4xlarge",
+            Self::M7a8xlarge => "m7a.8xlarge",
+            Self::M7a12xlarge => "m7a.12xlarge",
+            Self::M7a16xlarge => "m7a.16xlarge",
+            Self::M7a24xlarge => "m7a.24xlarge",
+            Self::M7a32xlarge => "m7a.32xlarge",
+            Self::M7a48xlarge => "m7a.48xlarge",
+            Self::M7aMetal48xl => "m7a.metal-48xl",
+            Self::Hpc7a12xlarge => "hpc7a.12xlarge",
+            Self::Hpc7a24xlarge => "hpc7a.24xlarge",
+            Self::Hpc7a48xlarge => "hpc7a.48xlarge",
+            Self::Hpc7a96xlarge => "hpc7a.96xlarge",
+            Self::C7gdMedium => "c7gd.medium",
+            Self::C7gdLarge => "c7gd.large",
+            Self::C7gdXlarge => "c7gd.xlarge",
+            Self::C7gd2xlarge => "c7gd.2xlarge",
+            Self::C7gd4xlarge => "c7gd.4xlarge",
+            Self::C7gd8xlarge => "c7gd.8xlarge",
+            Self::C7gd12xlarge => "c7gd.12xlarge",
+            Self::C7gd16xlarge => "c7gd.16xlarge",
+            Self::M7gdMedium => "m7gd.medium",
+            Self::M7gdLarge => "m7gd.large",
+            Self::M7gdXlarge => "m7gd.xlarge",
+            Self::M7gd2xlarge => "m7gd.2xlarge",
+            Self::M7gd4xlarge => "m7gd.4xlarge",
+            Self::M7gd8xlarge => "m7gd.8xlarge",
+            Self::M7gd12xlarge => "m7gd.12xlarge",
+            Self::M7gd16xlarge => "m7gd.16xlarge",
+            Self::R7gdMedium => "r7gd.medium",
+            Self::R7gdLarge => "r7gd.large",
+            Self::R7gdXlarge => "r7gd.xlarge",
+            Self::R7gd2xlarge => "r7gd.2xlarge",
+            Self::R7gd4xlarge => "r7gd.4xlarge",
+            Self::R7gd8xlarge => "r7gd.8xlarge",
+            Self::R7gd12xlarge => "r7gd.12xlarge",
+            Self::R7gd16xlarge => "r7gd.16xlarge",
+            Self::R7aMedium => "r7a.medium",
+            Self::R7aLarge => "r7a.large",
+            Self::R7aXlarge => "r7a.xlarge",
+            Self::R7a2xlarge => "r7a.2xlarge",
+            Self::R7a4xlarge => "r7a.4xlarge",
+            Self::R7a8xlarge => "r7a.8xlarge",
+            Self::R7a12xlarge => "r7a.12xlarge",
+            Self::R7a16xlarge => "r7a.16xlarge",
+            Self::R7a24xlarge => "r7a.24xlarge",
+            Self::R7a32xlarge => "r7a.32xlarge",
+            Self::R7a48xlarge => "r7a.48xlarge",
+            Self::C7iLarge => "c7i.large",
+            Self::C7iXlarge => "c7i.xlarge",
+            Self::C7i2xlarge => "c7i.2xlarge",
+            Self::C7i4xlarge => "c7i.4xlarge",
+            Self::C7i8xlarge => "c7i.8xlarge",
+            Self::C7i12xlarge => "c7i.12xlarge",
+            Self::C7i16xlarge => "c7i.16xlarge",
+            Self::C7i24xlarge => "c7i.24xlarge",
+            Self::C7i48xlarge => "c7i.48xlarge",
+            Self::Mac2M2proMetal => "mac2-m2pro.metal",
+            Self::R7izLarge => "r7iz.large",
+            Self::R7izXlarge => "r7iz.xlarge",
+            Self::R7iz2xlarge => "r7iz.2xlarge",
+            Self::R7iz4xlarge => "r7iz.4xlarge",
+            Self::R7iz8xlarge => "r7iz.8xlarge",
+            Self::R7iz12xlarge => "r7iz.12xlarge",
+            Self::R7iz16xlarge => "r7iz.16xlarge",
+            Self::R7iz32xlarge => "r7iz.32xlarge",
+            Self::C7aMedium => "c7a.medium",
+            Self::C7aLarge => "c7a.large",
+            Self::C7aXlarge => "c7a.xlarge",
+            Self::C7a2xlarge => "c7a.2xlarge",
+            Self::C7a4xlarge => "c7a.4xlarge",
+            Self::C7a8xlarge => "c7a.8xlarge",
+            Self::C7a12xlarge => "c7a.12xlarge",
+            Self::C7a16xlarge => "c7a.16xlarge",
+            Self::C7a24xlarge => "c7a.24xlarge",
+            Self::C7a32xlarge => "c7a.32xlarge",
+            Self::C7a48xlarge => "c7a.48xlarge",
+            Self::C7aMetal48xl => "c7a.metal-48xl",
+            Self::R7aMetal48xl => "r7a.metal-48xl",
+            Self::R7iLarge => "r7i.large",
+            Self::R7iXlarge => "r7i.xlarge",
+            Self::R7i2xlarge => "r7i.2xlarge",
+            Self::R7i4xlarge => "r7i.4xlarge",
+            Self::R7i8xlarge => "r7i.8xlarge",
+            Self::R7i12xlarge => "r7i.12xlarge",
+            Self::R7i16xlarge => "r7i.16xlarge",
+            Self::R7i24xlarge => "r7i.24xlarge",
+            Self::R7i48xlarge => "r7i.48xlarge",
+            Self::Dl2q24xlarge => "dl2q.24xlarge",
+            Self::Mac2M2Metal => "mac2-m2.metal",
+            Self::I4i12xlarge => "i4i.12xlarge",
+            Self::I4i24xlarge => "i4i.24xlarge",
+            Self::C7iMetal24xl => "c7i.metal-24xl",
+            Self::C7iMetal48xl => "c7i.metal-48xl",
+            Self::M7iMetal24xl => "m7i.metal-24xl",
+            Self::M7iMetal48xl => "m7i.metal-48xl",
+            Self::R7iMetal24xl => "r7i.metal-24xl",
+            Self::R7iMetal48xl => "r7i.metal-48xl",
+            Self::R7izMetal16xl => "r7iz.metal-16xl",
+            Self::R7izMetal32xl => "r7iz.metal-32xl",
+            Self::C7gdMetal => "c7gd.metal",
+            Self::M7gdMetal => "m7gd.metal",
+            Self::R7gdMetal => "r7gd.metal",
+            Self::G6Xlarge => "g6.xlarge",
+            Self::G62xlarge => "g6.2xlarge",
+            Self::G64xlarge => "g6.4xlarge",
+            Self::G68xlarge => "g6.8xlarge",
+            Self::G612xlarge => "g6.12xlarge",
+            Self::G616xlarge => "g6.16xlarge",
+            Self::G624xlarge => "g6.24xlarge",
+            Self::G648xlarge => "g6.48xlarge",
+            Self::Gr64xlarge => "gr6.4xlarge",
+            Self::Gr68xlarge => "gr6.8xlarge",
+            Self::C7iFlexLarge => "c7i-flex.large",
+            Self::C7iFlexXlarge => "c7i-flex.xlarge",
+            Self::C7iFlex2xlarge => "c7i-flex.2xlarge",
+            Self::C7iFlex4xlarge => "c7i-flex.4xlarge",
+            Self::C7iFlex8xlarge => "c7i-flex.8xlarge",
+            Self::U7i12tb224xlarge => "u7i-12tb.224xlarge",
+            Self::U7in16tb224xlarge => "u7in-16tb.224xlarge",
+            Self::U7in24tb224xlarge => "u7in-24tb.224xlarge",
+            Self::U7in32tb224xlarge => "u7in-32tb.224xlarge",
+            Self::U7ib12tb224xlarge => "u7ib-12tb.224xlarge",
+            Self::C7gnMetal => "c7gn.metal",
+            Self::R8gMedium => "r8g.medium",
+            Self::R8gLarge => "r8g.large",
+            Self::R8gXlarge => "r8g.xlarge",
+            Self::R8g2xlarge => "r8g.2xlarge",
+            Self::R8g4xlarge => "r8g.4xlarge",
+            Self::R8g8xlarge => "r8g.8xlarge",
+            Self::R8g12xlarge => "r8g.12xlarge",
+            Self::R8g16xlarge => "r8g.16xlarge",
+            Self::R8g24xlarge => "r8g.24xlarge",
+            Self::R8g48xlarge => "r8g.48xlarge",
+            Self::R8gMetal24xl => "r8g.metal-24xl",
+            Self::R8gMetal48xl => "r8g.metal-48xl",
+            Self::Mac2M1ultraMetal => "mac2-m1ultra.metal",
+            Self::G6eXlarge => "g6e.xlarge",
+            Self::G6e2xlarge => "g6e.2xlarge",
+            Self::G6e4xlarge => "g6e.4xlarge",
+            Self::G6e8xlarge => "g6e.8xlarge",
+            Self::G6e12xlarge => "g6e.12xlarge",
+            Self::G6e16xlarge => "g6e.16xlarge",
+            Self::G6e24xlarge => "g6e.24xlarge",
+            Self::G6e48xlarge => "g6e.48xlarge",
+            Self::C8gMedium => "c8g.medium",
+            Self::C8gLarge => "c8g.large",
+            Self::C8gXlarge => "c8g.xlarge",
+            Self::C8g2xlarge => "c8g.2xlarge",
+            Self::C8g4xlarge => "c8g.4xlarge",
+            Self::C8g8xlarge => "c8g.8xlarge",
+            Self::C8g12xlarge => "c8g.12xlarge",
+            Self::C8g16xlarge => "c8g.16xlarge",
+            Self::C8g24xlarge => "c8g.24xlarge",
+            Self::C8g48xlarge => "c8g.48xlarge",
+            Self::C8gMetal24xl => "c8g.metal-24xl",
+            Self::C8gMetal48xl => "c8g.metal-48xl",
+            Self::M8gMedium => "m8g.medium",
+            Self::M8gLarge => "m8g.large",
+            Self::M8gXlarge => "m8g.xlarge",
+            Self::M8g2xlarge => "m8g.2xlarge",
+            Self::M8g4xlarge => "m8g.4xlarge",
+            Self::M8g8xlarge => "m8g.8xlarge",
+            Self::M8g12xlarge => "m8g.12xlarge",
+            Self::M8g16xlarge => "m8g.16xlarge",
+            Self::M8g24xlarge => "m8g.24xlarge",
+            Self::M8g48xlarge => "m8g.48xlarge",
+            Self::M8gMetal24xl => "m8g.metal-24xl",
+            Self::M8gMetal48xl => "m8g.metal-48xl",
+            Self::X8gMedium => "x8g.medium",
+            Self::X8gLarge => "x8g.large",
+            Self::X8gXlarge => "x8g.xlarge",
+            Self::X8g2xlarge => "x8g.2xlarge",
+            Self::X8g4xlarge => "x8g.4xlarge",
+            Self::X8g8xlarge => "x8g.8xlarge",
+            Self::X8g12xlarge => "x8g.12xlarge",
+            Self::X8g16xlarge => "x8g.16xlarge",
+            Self::X8g24xlarge => "x8g.24xlarge",
+            Self::X8g48xlarge => "x8g.48xlarge",
+            Self::X8gMetal24xl => "x8g.metal-24xl",
+            Self::X8gMetal48xl => "x8g.metal-48xl",
+            Self::I7ieLarge => "i7ie.large",
+            Self::I7ieXlarge => "i7ie.xlarge",
+            Self::I7ie2xlarge => "i7ie.2xlarge",
+            Self::I7ie3xlarge => "i7ie.3xlarge",
+            Self::I7ie6xlarge => "i7ie.6xlarge",
+            Self::I7ie12xlarge => "i7ie.12xlarge",
+            Self::I7ie18xlarge => "i7ie.18xlarge",
+            Self::I7ie24xlarge => "i7ie.24xlarge",
+            Self::I7ie48xlarge => "i7ie.48xlarge",
+            Self::I8gLarge => "i8g.large",
+            Self::I8gXlarge => "i8g.xlarge",
+            Self::I8g2xlarge => "i8g.2xlarge",
+            Self::I8g4xlarge => "i8g.4xlarge",
+            Self::I8g8xlarge => "i8g.8xlarge",
+            Self::I8g12xlarge => "i8g.12xlarge",
+            Self::I8g16xlarge => "i8g.16xlarge",
+            Self::I8g24xlarge => "i8g.24xlarge",
+            Self::I8gMetal24xl => "i8g.metal-24xl",
+            Self::U7i6tb112xlarge => "u7i-6tb.112xlarge",
+            Self::U7i8tb112xlarge => "u7i-8tb.112xlarge",
+            Self::U7inh32tb480xlarge => "u7inh-32tb.480xlarge",
+            Self::P5e48xlarge => "p5e.48xlarge",
+            Self::P5en48xlarge => "p5en.48xlarge",
+            Self::F212xlarge => "f2.12xlarge",
+            Self::F248xlarge => "f2.48xlarge",
+            Self::Trn248xlarge => "trn2.48xlarge",
+            Self::C7iFlex12xlarge => "c7i-flex.12xlarge",
+            Self::C7iFlex16xlarge => "c7i-flex.16xlarge",
+            Self::M7iFlex12xlarge => "m7i-flex.12xlarge",
+            Self::M7iFlex16xlarge => "m7i-flex.16xlarge",
+            Self::I7ieMetal24xl => "i7ie.metal-24xl",
+            Self::I7ieMetal48xl => "i7ie.metal-48xl",
+            Self::I8g48xlarge => "i8g.48xlarge",
+            Self::C8gdMedium => "c8gd.medium",
+            Self::C8gdLarge => "c8gd.large",
+            Self::C8gdXlarge => "c8gd.xlarge",
+            Self::C8gd2xlarge => "c8gd.2xlarge",
+            Self::C8gd4xlarge => "c8gd.4xlarge",
+            Self::C8gd8xlarge => "c8gd.8xlarge",
+            Self::C8gd12xlarge => "c8gd.12xlarge",
+            Self::C8gd16xlarge => "c8gd.16xlarge",
+            Self::C8gd24xlarge => "c8gd.24xlarge",
+            Self::C8gd48xlarge => "c8gd.48xlarge",
+            Self::C8gdMetal24xl => "c8gd.metal-24xl",
+            Self::C8gdMetal48xl => "c8gd.metal-48xl",
+            Self::I7iLarge => "i7i.large",
+            Self::I7iXlarge => "i7i.xlarge",
+            Self::I7i2xlarge => "i7i.2xlarge",
+            Self::I7i4xlarge => "i7i.4xlarge",
+            Self::I7i8xlarge => "i7i.8xlarge",
+            Self::I7i12xlarge => "i7i.12xlarge",
+            Self::I7i16xlarge => "i7i.16xlarge",
+            Self::I7i24xlarge => "i7i.24xlarge",
+            Self::I7i48xlarge => "i7i.48xlarge",
+            Self::I7iMetal24xl => "i7i.metal-24xl",
+            Self::I7iMetal48xl => "i7i.metal-48xl",
+            Self::P6B20048xlarge => "p6-b200.48xlarge",
+            Self::M8gdMedium => "m8gd.medium",
+            Self::M8gdLarge => "m8gd.large",
+            Self::M8gdXlarge => "m8gd.xlarge",
+            Self::M8gd2xlarge => "m8gd.2xlarge",
+            Self::M8gd4xlarge => "m8gd.4xlarge",
+            Self::M8gd8xlarge => "m8gd.8xlarge",
+            Self::M8gd12xlarge => "m8gd.12xlarge",
+            Self::M8gd16xlarge => "m8gd.16xlarge",
+            Self::M8gd24xlarge => "m8gd.24xlarge",
+            Self::M8gd48xlarge => "m8gd.48xlarge",
+            Self::M8gdMetal24xl => "m8gd.metal-24xl",
+            Self::M8gdMetal48xl => "m8gd.metal-48xl",
+            Self::R8gdMedium => "r8gd.medium",
+            Self::R8gdLarge => "r8gd.large",
+            Self::R8gdXlarge => "r8gd.xlarge",
+            Self::R8gd2xlarge => "r8gd.2xlarge",
+            Self::R8gd4xlarge => "r8gd.4xlarge",
+            Self::R8gd8xlarge => "r8gd.8xlarge",
+            Self::R8gd12xlarge => "r8gd.12xlarge",
+            Self::R8gd16xlarge => "r8gd.16xlarge",
+            Self::R8gd24xlarge => "r8gd.24xlarge",
+            Self::R8gd48xlarge => "r8gd.48xlarge",
+            Self::R8gdMetal24xl => "r8gd.metal-24xl",
+            Self::R8gdMetal48xl => "r8gd.metal-48xl",
+            Self::C8gnMedium => "c8gn.medium",
+            Self::C8gnLarge => "c8gn.large",
+            Self::C8gnXlarge => "c8gn.xlarge",
+            Self::C8gn2xlarge => "c8gn.2xlarge",
+            Self::C8gn4xlarge => "c8gn.4xlarge",
+            Self::C8gn8xlarge => "c8gn.8xlarge",
+            Self::C8gn12xlarge => "c8gn.12xlarge",
+            Self::C8gn16xlarge => "c8gn.16xlarge",
+            Self::C8gn24xlarge => "c8gn.24xlarge",
+            Self::C8gn48xlarge => "c8gn.48xlarge",
+            Self::C8gnMetal24xl => "c8gn.metal-24xl",
+            Self::C8gnMetal48xl => "c8gn.metal-48xl",
+            Self::F26xlarge => "f2.6xlarge",
+            Self::P6eGb20036xlarge => "p6e-gb200.36xlarge",
+            Self::G6fLarge => "g6f.large",
+            Self::G6fXlarge => "g6f.xlarge",
+            Self::G6f2xlarge => "g6f.2xlarge",
+            Self::G6f4xlarge => "g6f.4xlarge",
+            Self::Gr6f4xlarge => "gr6f.4xlarge",
+            Self::P54xlarge => "p5.4xlarge",
+            Self::R8iLarge => "r8i.large",
+            Self::R8iXlarge => "r8i.xlarge",
+            Self::R8i2xlarge => "r8i.2xlarge",
+            Self::R8i4xlarge => "r8i.4xlarge",
+            Self::R8i8xlarge => "r8i.8xlarge",
+            Self::R8i12xlarge => "r8i.12xlarge",
+            Self::R8i16xlarge => "r8i.16xlarge",
+            Self::R8i24xlarge => "r8i.24xlarge",
+            Self::R8i32xlarge => "r8i.32xlarge",
+            Self::R8i48xlarge => "r8i.48xlarge",
+            Self::R8i96xlarge => "r8i.96xlarge",
+            Self::R8iMetal48xl => "r8i.metal-48xl",
+            Self::R8iMetal96xl => "r8i.metal-96xl",
+            Self::R8iFlexLarge => "r8i-flex.large",
+            Self::R8iFlexXlarge => "r8i-flex.xlarge",
+            Self::R8iFlex2xlarge => "r8i-flex.2xlarge",
+            Self::R8iFlex4xlarge => "r8i-flex.4xlarge",
+            Self::R8iFlex8xlarge => "r8i-flex.8xlarge",
+            Self::R8iFlex12xlarge => "r8i-flex.12xlarge",
+            Self::R8iFlex16xlarge => "r8i-flex.16xlarge",
+            Self::M8iLarge => "m8i.large",
+            Self::M8iXlarge => "m8i.xlarge",
+            Self::M8i2xlarge => "m8i.2xlarge",
+            Self::M8i4xlarge => "m8i.4xlarge",
+            Self::M8i8xlarge => "m8i.8xlarge",
+            Self::M8i12xlarge => "m8i.12xlarge",
+            Self::M8i16xlarge => "m8i.16xlarge",
+            Self::M8i24xlarge => "m8i.24xlarge",
+            Self::M8i32xlarge => "m8i.32xlarge",
+            Self::M8i48xlarge => "m8i.48xlarge",
+            Self::M8i96xlarge => "m8i.96xlarge",
+            Self::M8iMetal48xl => "m8i.metal-48xl",
+            Self::M8iMetal96xl => "m8i.metal-96xl",
+            Self::M8iFlexLarge => "m8i-flex.large",
+            Self::M8iFlexXlarge => "m8i-flex.xlarge",
+            Self::M8iFlex2xlarge => "m8i-flex.2xlarge",
+            Self::M8iFlex4xlarge => "m8i-flex.4xlarge",
+            Self::M8iFlex8xlarge => "m8i-flex.8xlarge",
+            Self::M8iFlex12xlarge => "m8i-flex.12xlarge",
+            Self::M8iFlex16xlarge => "m8i-flex.16xlarge",
+            Self::I8geLarge => "i8ge.large",
+            Self::I8geXlarge => "i8ge.xlarge",
+            Self::I8ge2xlarge => "i8ge.2xlarge",
+            Self::I8ge3xlarge => "i8ge.3xlarge",
+            Self::I8ge6xlarge => "i8ge.6xlarge",
+            Self::I8ge12xlarge => "i8ge.12xlarge",
+            Self::I8ge18xlarge => "i8ge.18xlarge",
+            Self::I8ge24xlarge => "i8ge.24xlarge",
+            Self::I8ge48xlarge => "i8ge.48xlarge",
+            Self::I8geMetal24xl => "i8ge.metal-24xl",
+            Self::I8geMetal48xl => "i8ge.metal-48xl",
+            Self::MacM4Metal => "mac-m4.metal",
+            Self::MacM4proMetal => "mac-m4pro.metal",
+            Self::R8gnMedium => "r8gn.medium",
+            Self::R8gnLarge => "r8gn.large",
+            Self::R8gnXlarge => "r8gn.xlarge",
+            Self::R8gn2xlarge => "r8gn.2xlarge",
+            Self::R8gn4xlarge => "r8gn.4xlarge",
+            Self::R8gn8xlarge => "r8gn.8xlarge",
+            Self::R8gn12xlarge => "r8gn.12xlarge",
+            Self::R8gn16xlarge => "r8gn.16xlarge",
+            Self::R8gn24xlarge => "r8gn.24xlarge",
+            Self::R8gn48xlarge => "r8gn.48xlarge",
+            Self::R8gnMetal24xl => "r8gn.metal-24xl",
+            Self::R8gnMetal48xl => "r8gn.metal-48xl",
+            Self::C8iLarge => "c8i.large",
+            Self::C8iXlarge => "c8i.xlarge",
+            Self::C8i2xlarge => "c8i.2xlarge",
+            Self::C8i4xlarge => "c8i.4xlarge",
+            Self::C8i8xlarge => "c8i.8xlarge",
+            Self::C8i12xlarge => "c8i.12xlarge",
+            Self::C8i16xlarge => "c8i.16xlarge",
+            Self::C8i24xlarge => "c8i.24xlarge",
+            Self::C8i32xlarge => "c8i.32xlarge",
+            Self::C8i48xlarge => "c8i.48xlarge",
+            Self::C8i96xlarge => "c8i.96xlarge",
+            Self::C8iMetal48xl => "c8i.metal-48xl",
+            Self::C8iMetal96xl => "c8i.metal-96xl",
+            Self::C8iFlexLarge => "c8i-flex.large",
+            Self::C8iFlexXlarge => "c8i-flex.xlarge",
+            Self::C8iFlex2xlarge => "c8i-flex.2xlarge",
+            Self::C8iFlex4xlarge => "c8i-flex.4xlarge",
+            Self::C8iFlex8xlarge => "c8i-flex.8xlarge",
+            Self::C8iFlex12xlarge => "c8i-flex.12xlarge",
+            Self::C8iFlex16xlarge => "c8i-flex.16xlarge",
+            Self::R8gbMedium => "r8gb.medium",
+            Self::R8gbLarge => "r8gb.large",
+            Self::R8gbXlarge => "r8gb.xlarge",
+            Self::R8gb2xlarge => "r8gb.2xlarge",
+            Self::R8gb4xlarge => "r8gb.4xlarge",
+            Self::R8gb8xlarge => "r8gb.8xlarge",
+            Self::R8gb12xlarge => "r8gb.12xlarge",
+            Self::R8gb16xlarge => "r8gb.16xlarge",
+            Self::R8gb24xlarge => "r8gb.24xlarge",
+            Self::R8gbMetal24xl => "r8gb.metal-24xl",
+            Self::M8aMedium => "m8a.medium",
+            Self::M8aLarge => "m8a.large",
+            Self::M8aXlarge => "m8a.xlarge",
+            Self::M8a2xlarge => "m8a.2xlarge",
+            Self::M8a4xlarge => "m8a.4xlarge",
+            Self::M8a8xlarge => "m8a.8xlarge",
+            Self::M8a12xlarge => "m8a.12xlarge",
+            Self::M8a16xlarge => "m8a.16xlarge",
+            Self::M8a24xlarge => "m8a.24xlarge",
+            Self::M8a48xlarge => "m8a.48xlarge",
+            Self::M8aMetal24xl => "m8a.metal-24xl",
+            Self::M8aMetal48xl => "m8a.metal-48xl",
+            Self::Trn23xlarge => "trn2.3xlarge",
+            Self::R8aMedium => "r8a.medium",
+            Self::R8aLarge => "r8a.large",
+            Self::R8aXlarge => "r8a.xlarge",
+            Self::R8a2xlarge => "r8a.2xlarge",
+            Self::R8a4xlarge => "r8a.4xlarge",
+            Self::R8a8xlarge => "r8a.8xlarge",
+            Self::R8a12xlarge => "r8a.12xlarge",
+            Self::R8a16xlarge => "r8a.16xlarge",
+            Self::R8a24xlarge => "r8a.24xlarge",
+            Self::R8a48xlarge => "r8a.48xlarge",
+            Self::R8aMetal24xl => "r8a.metal-24xl",
+            Self::R8aMetal48xl => "r8a.metal-48xl",
+            Self::P6B30048xlarge => "p6-b300.48xlarge",
+            Self::C8aMedium => "c8a.medium",
+            Self::C8aLarge => "c8a.large",
+            Self::C8aXlarge => "c8a.xlarge",
+            Self::C8a2xlarge => "c8a.2xlarge",
+            Self::C8a4xlarge => "c8a.4xlarge",
+            Self::C8a8xlarge => "c8a.8xlarge",
+            Self::C8a12xlarge => "c8a.12xlarge",
+            Self::C8a16xlarge => "c8a.16xlarge",
+            Self::C8a24xlarge => "c8a.24xlarge",
+            Self::C8a48xlarge => "c8a.48xlarge",
+            Self::C8aMetal24xl => "c8a.metal-24xl",
+            Self::C8aMetal48xl => "c8a.metal-48xl",
+            Self::C8gb12xlarge => "c8gb.12xlarge",
+            Self::C8gb16xlarge => "c8gb.16xlarge",
+            Self::C8gb24xlarge => "c8gb.24xlarge",
+            Self::C8gb2xlarge => "c8gb.2xlarge",
+            Self::C8gb4xlarge => "c8gb.4xlarge",
+            Self::C8gb8xlarge => "c8gb.8xlarge",
+            Self::C8gbLarge => "c8gb.large",
+            Self::C8gbMedium => "c8gb.medium",
+            Self::C8gbMetal24xl => "c8gb.metal-24xl",
+            Self::C8gbXlarge => "c8gb.xlarge",
+            Self::C8gb48xlarge => "c8gb.48xlarge",
+            Self::C8gbMetal48xl => "c8gb.metal-48xl",
+            Self::M8gb12xlarge => "m8gb.12xlarge",
+            Self::M8gb16xlarge => "m8gb.16xlarge",
+            Self::M8gb24xlarge => "m8gb.24xlarge",
+            Self::M8gb2xlarge => "m8gb.2xlarge",
+            Self::M8gb4xlarge => "m8gb.4xlarge",
+            Self::M8gb8xlarge => "m8gb.8xlarge",
+            Self::M8gbLarge => "m8gb.large",
+            Self::M8gbMedium => "m8gb.medium",
+            Self::M8gbXlarge => "m8gb.xlarge",
+            Self::M8gb48xlarge => "m8gb.48xlarge",
+            Self::M8gbMetal24xl => "m8gb.metal-24xl",
+            Self::M8gbMetal48xl => "m8gb.metal-48xl",
+            Self::M8gn12xlarge => "m8gn.12xlarge",
+            Self::M8gn16xlarge => "m8gn.16xlarge",
+            Self::M8gn24xlarge => "m8gn.24xlarge",
+            Self::M8gn2xlarge => "m8gn.2xlarge",
+            Self::M8gn48xlarge => "m8gn.48xlarge",
+            Self::M8gn4xlarge => "m8gn.4xlarge",
+            Self::M8gn8xlarge => "m8gn.8xlarge",
+            Self::M8gnLarge => "m8gn.large",
+            Self::M8gnMedium => "m8gn.medium",
+            Self::M8gnXlarge => "m8gn.xlarge",
+            Self::M8gnMetal24xl => "m8gn.metal-24xl",
+            Self::M8gnMetal48xl => "m8gn.metal-48xl",
+            Self::X8aedz12xlarge => "x8aedz.12xlarge",
+            Self::X8aedz24xlarge => "x8aedz.24xlarge",
+            Self::X8aedz3xlarge => "x8aedz.3xlarge",
+            Self::X8aedz6xlarge => "x8aedz.6xlarge",
+            Self::X8aedzLarge => "x8aedz.large",
+            Self::X8aedzMetal12xl => "x8aedz.metal-12xl",
+            Self::X8aedzMetal24xl => "x8aedz.metal-24xl",
+            Self::X8aedzXlarge => "x8aedz.xlarge",
+            Self::M8aznMedium => "m8azn.medium",
+            Self::M8aznLarge => "m8azn.large",
+            Self::M8aznXlarge => "m8azn.xlarge",
+            Self::M8azn3xlarge => "m8azn.3xlarge",
+            Self::M8azn6xlarge => "m8azn.6xlarge",
+            Self::M8azn12xlarge => "m8azn.12xlarge",
+            Self::M8azn24xlarge => "m8azn.24xlarge",
+            Self::M8aznMetal12xl => "m8azn.metal-12xl",
+            Self::M8aznMetal24xl => "m8azn.metal-24xl",
+            Self::X8iLarge => "x8i.large",
+            Self::X8iXlarge => "x8i.xlarge",
+            Self::X8i2xlarge => "x8i.2xlarge",
+            Self::X8i4xlarge => "x8i.4xlarge",
+            Self::X8i8xlarge => "x8i.8xlarge",
+            Self::X8i12xlarge => "x8i.12xlarge",
+            Self::X8i16xlarge => "x8i.16xlarge",
+            Self::X8i24xlarge => "x8i.24xlarge",
+            Self::X8i32xlarge => "x8i.32xlarge",
+            Self::X8i48xlarge => "x8i.48xlarge",
+            Self::X8i64xlarge => "x8i.64xlarge",
+            Self::X8i96xlarge => "x8i.96xlarge",
+            Self::X8iMetal48xl => "x8i.metal-48xl",
+            Self::X8iMetal96xl => "x8i.metal-96xl",
+            Self::MacM4maxMetal => "mac-m4max.metal",
+            Self::G7e2xlarge => "g7e.2xlarge",
+            Self::G7e4xlarge => "g7e.4xlarge",
+            Self::G7e8xlarge => "g7e.8xlarge",
+            Self::G7e12xlarge => "g7e.12xlarge",
+            Self::G7e24xlarge => "g7e.24xlarge",
+            Self::G7e48xlarge => "g7e.48xlarge",
+            Self::R8idLarge => "r8id.large",
+            Self::R8idXlarge => "r8id.xlarge",
+            Self::R8id2xlarge => "r8id.2xlarge",
+            Self::R8id4xlarge => "r8id.4xlarge",
+            Self::R8id8xlarge => "r8id.8xlarge",
+            Self::R8id12xlarge => "r8id.12xlarge",
+            Self::R8id16xlarge => "r8id.16xlarge",
+            Self::R8id24xlarge => "r8id.24xlarge",
+            Self::R8id32xlarge => "r8id.32xlarge",
+            Self::R8id48xlarge => "r8id.48xlarge",
+            Self::R8id96xlarge => "r8id.96xlarge",
+            Self::R8idMetal48xl => "r8id.metal-48xl",
+            Self::R8idMetal96xl => "r8id.metal-96xl",
+            Self::C8idLarge => "c8id.large",
+            Self::C8idXlarge => "c8id.xlarge",
+            Self::C8id2xlarge => "c8id.2xlarge",
+            Self::C8id4xlarge => "c8id.4xlarge",
+            Self::C8id8xlarge => "c8id.8xlarge",
+            Self::C8id12xlarge => "c8id.12xlarge",
+            Self::C8id16xlarge => "c8id.16xlarge",
+            Self::C8id24xlarge => "c8id.24xlarge",
+            Self::C8id32xlarge => "c8id.32xlarge",
+            Self::C8id48xlarge => "c8id.48xlarge",
+            Self::C8id96xlarge => "c8id.96xlarge",
+            Self::C8idMetal48xl => "c8id.metal-48xl",
+            Self::C8idMetal96xl => "c8id.metal-96xl",
+            Self::M8idLarge => "m8id.large",
+            Self::M8idXlarge => "m8id.xlarge",
+            Self::M8id2xlarge => "m8id.2xlarge",
+            Self::M8id4xlarge => "m8id.4xlarge",
+            Self::M8id8xlarge => "m8id.8xlarge",
+            Self::M8id12xlarge => "m8id.12xlarge",
+            Self::M8id16xlarge => "m8id.16xlarge",
+            Self::M8id24xlarge => "m8id.24xlarge",
+            Self::M8id32xlarge => "m8id.32xlarge",
+            Self::M8id48xlarge => "m8id.48xlarge",
+            Self::M8id96xlarge => "m8id.96xlarge",
+            Self::M8idMetal48xl => "m8id.metal-48xl",
+            Self::M8idMetal96xl => "m8id.metal-96xl",
+            Self::Hpc8a96xlarge => "hpc8a.96xlarge",
+            Self::C8inLarge => "c8in.large",
+            Self::C8inXlarge => "c8in.xlarge",
+            Self::C8in2xlarge => "c8in.2xlarge",
+            Self::C8in4xlarge => "c8in.4xlarge",
+            Self::C8in8xlarge => "c8in.8xlarge",
+            Self::C8in12xlarge => "c8in.12xlarge",
+            Self::C8in16xlarge => "c8in.16xlarge",
+            Self::C8in24xlarge => "c8in.24xlarge",
+            Self::C8in32xlarge => "c8in.32xlarge",
+            Self::C8in48xlarge => "c8in.48xlarge",
+            Self::C8in96xlarge => "c8in.96xlarge",
+            Self::C8inMetal48xl => "c8in.metal-48xl",
+            Self::C8inMetal96xl => "c8in.metal-96xl",
+            Self::C8ibLarge => "c8ib.large",
+            Self::C8ibXlarge => "c8ib.xlarge",
+            Self::C8ib2xlarge => "c8ib.2xlarge",
+            Self::C8ib4xlarge => "c8ib.4xlarge",
+            Self::C8ib8xlarge => "c8ib.8xlarge",
+            Self::C8ib12xlarge => "c8ib.12xlarge",
+            Self::C8ib16xlarge => "c8ib.16xlarge",
+            Self::C8ib24xlarge => "c8ib.24xlarge",
+            Self::C8ib32xlarge => "c8ib.32xlarge",
+            Self::C8ib48xlarge => "c8ib.48xlarge",
+            Self::C8ib96xlarge => "c8ib.96xlarge",
+            Self::C8ibMetal48xl => "c8ib.metal-48xl",
+            Self::C8ibMetal96xl => "c8ib.metal-96xl",
+            Self::R8inLarge => "r8in.large",
+            Self::R8inXlarge => "r8in.xlarge",
+            Self::R8in2xlarge => "r8in.2xlarge",
+            Self::R8in4xlarge => "r8in.4xlarge",
+            Self::R8in8xlarge => "r8in.8xlarge",
+            Self::R8in12xlarge => "r8in.12xlarge",
+            Self::R8in16xlarge => "r8in.16xlarge",
+            Self::R8in24xlarge => "r8in.24xlarge",
+            Self::R8in32xlarge => "r8in.32xlarge",
+            Self::R8in48xlarge => "r8in.48xlarge",
+            Self::R8in96xlarge => "r8in.96xlarge",
+            Self::R8ibLarge => "r8ib.large",
+            Self::R8ibXlarge => "r8ib.xlarge",
+            Self::R8ib2xlarge => "r8ib.2xlarge",
+            Self::R8ib4xlarge => "r8ib.4xlarge",
+            Self::R8ib8xlarge => "r8ib.8xlarge",
+            Self::R8ib12xlarge => "r8ib.12xlarge",
+            Self::R8ib16xlarge => "r8ib.16xlarge",
+            Self::R8ib24xlarge => "r8ib.24xlarge",
+            Self::R8ib32xlarge => "r8ib.32xlarge",
+            Self::R8ib48xlarge => "r8ib.48xlarge",
+            Self::R8ib96xlarge => "r8ib.96xlarge",
+            Self::M8inLarge => "m8in.large",
+            Self::M8inXlarge => "m8in.xlarge",
+            Self::M8in2xlarge => "m8in.2xlarge",
+            Self::M8in4xlarge => "m8in.4xlarge",
+            Self::M8in8xlarge => "m8in.8xlarge",
+            Self::M8in12xlarge => "m8in.12xlarge",
+            Self::M8in16xlarge => "m8in.16xlarge",
+            Self::M8in24xlarge => "m8in.24xlarge",
+            Self::M8in32xlarge => "m8in.32xlarge",
+            Self::M8in48xlarge => "m8in.48xlarge",
+            Self::M8in96xlarge => "m8in.96xlarge",
+            Self::M8ibLarge => "m8ib.large",
+            Self::M8ibXlarge => "m8ib.xlarge",
+            Self::M8ib2xlarge => "m8ib.2xlarge",
+            Self::M8ib4xlarge => "m8ib.4xlarge",
+            Self::M8ib8xlarge => "m8ib.8xlarge",
+            Self::M8ib12xlarge => "m8ib.12xlarge",
+            Self::M8ib16xlarge => "m8ib.16xlarge",
+            Self::M8ib24xlarge => "m8ib.24xlarge",
+            Self::M8ib32xlarge => "m8ib.32xlarge",
+            Self::M8ib48xlarge => "m8ib.48xlarge",
+            Self::M8ib96xlarge => "m8ib.96xlarge",
+            Self::M8ineLarge => "m8ine.large",
+            Self::M8ineXlarge => "m8ine.xlarge",
+            Self::M8ine2xlarge => "m8ine.2xlarge",
+            Self::M8ine4xlarge => "m8ine.4xlarge",
+            Self::M8ine8xlarge => "m8ine.8xlarge",
+            Self::M8ine12xlarge => "m8ine.12xlarge",
+            Self::C8ineLarge => "c8ine.large",
+            Self::C8ineXlarge => "c8ine.xlarge",
+            Self::C8ine2xlarge => "c8ine.2xlarge",
+            Self::C8ine4xlarge => "c8ine.4xlarge",
+            Self::C8ine8xlarge => "c8ine.8xlarge",
+            Self::C8ine12xlarge => "c8ine.12xlarge",
+            Self::M8idnLarge => "m8idn.large",
+            Self::M8idnXlarge => "m8idn.xlarge",
+            Self::M8idn2xlarge => "m8idn.2xlarge",
+            Self::M8idn4xlarge => "m8idn.4xlarge",
+            Self::M8idn8xlarge => "m8idn.8xlarge",
+            Self::M8idn12xlarge => "m8idn.12xlarge",
+            Self::M8idn16xlarge => "m8idn.16xlarge",
+            Self::M8idn24xlarge => "m8idn.24xlarge",
+            Self::M8idn32xlarge => "m8idn.32xlarge",
+            Self::M8idn48xlarge => "m8idn.48xlarge",
+            Self::M8idn96xlarge => "m8idn.96xlarge",
+            Self::R8idnLarge => "r8idn.large",
+            Self::R8idnXlarge => "r8idn.xlarge",
+            Self::R8idn2xlarge => "r8idn.2xlarge",
+            Self::R8idn4xlarge => "r8idn.4xlarge",
+            Self::R8idn8xlarge => "r8idn.8xlarge",
+            Self::R8idn12xlarge => "r8idn.12xlarge",
+            Self::R8idn16xlarge => "r8idn.16xlarge",
+            Self::R8idn24xlarge => "r8idn.24xlarge",
+            Self::R8idn32xlarge => "r8idn.32xlarge",
+            Self::R8idn48xlarge => "r8idn.48xlarge",
+            Self::R8idn96xlarge => "r8idn.96xlarge",
+            Self::M8idbLarge => "m8idb.large",
+            Self::M8idbXlarge => "m8idb.xlarge",
+            Self::M8idb2xlarge => "m8idb.2xlarge",
+            Self::M8idb4xlarge => "m8idb.4xlarge",
+            Self::M8idb8xlarge => "m8idb.8xlarge",
+            Self::M8idb12xlarge => "m8idb.12xlarge",
+            Self::M8idb16xlarge => "m8idb.16xlarge",
+            Self::M8idb24xlarge => "m8idb.24xlarge",
+            Self::M8idb32xlarge => "m8idb.32xlarge",
+            Self::M8idb48xlarge => "m8idb.48xlarge",
+            Self::M8idb96xlarge => "m8idb.96xlarge",
+            Self::R8idbLarge => "r8idb.large",
+            Self::R8idbXlarge => "r8idb.xlarge",
+            Self::R8idb2xlarge => "r8idb.2xlarge",
+            Self::R8idb4xlarge => "r8idb.4xlarge",
+            Self::R8idb8xlarge => "r8idb.8xlarge",
+            Self::R8idb12xlarge => "r8idb.12xlarge",
+            Self::R8idb16xlarge => "r8idb.16xlarge",
+            Self::R8idb24xlarge => "r8idb.24xlarge",
+            Self::R8idb32xlarge => "r8idb.32xlarge",
+            Self::R8idb48xlarge => "r8idb.48xlarge",
+            Self::R8idb96xlarge => "r8idb.96xlarge",
+            Self::MacM3ultraMetal => "mac-m3ultra.metal",
+            Self::M9gLarge => "m9g.large",
+            Self::M9gXlarge => "m9g.xlarge",
+            Self::M9g2xlarge => "m9g.2xlarge",
+            Self::M9g4xlarge => "m9g.4xlarge",
+            Self::M9g8xlarge => "m9g.8xlarge",
+            Self::M9g12xlarge => "m9g.12xlarge",
+            Self::M9g16xlarge => "m9g.16xlarge",
+            Self::M9g24xlarge => "m9g.24xlarge",
+            Self::M9g48xlarge => "m9g.48xlarge",
+            Self::M9gMetal24xl => "m9g.metal-24xl",
+            Self::M9gMetal48xl => "m9g.metal-48xl",
+            Self::M9gdLarge => "m9gd.large",
+            Self::M9gdXlarge => "m9gd.xlarge",
+            Self::M9gd2xlarge => "m9gd.2xlarge",
+            Self::M9gd4xlarge => "m9gd.4xlarge",
+            Self::M9gd8xlarge => "m9gd.8xlarge",
+            Self::M9gd12xlarge => "m9gd.12xlarge",
+            Self::M9gd16xlarge => "m9gd.16xlarge",
+            Self::M9gd24xlarge => "m9gd.24xlarge",
+            Self::M9gd48xlarge => "m9gd.48xlarge",
+            Self::M9gdMetal24xl => "m9gd.metal-24xl",
+            Self::M9gdMetal48xl => "m9gd.metal-48xl",
+            Self::R8inMetal48xl => "r8in.metal-48xl",
+            Self::R8inMetal96xl => "r8in.metal-96xl",
+            Self::R8ibMetal48xl => "r8ib.metal-48xl",
+            Self::R8ibMetal96xl => "r8ib.metal-96xl",
+            Self::R8idnMetal48xl => "r8idn.metal-48xl",
+            Self::R8idnMetal96xl => "r8idn.metal-96xl",
+            Self::R8idbMetal48xl => "r8idb.metal-48xl",
+            Self::R8idbMetal96xl => "r8idb.metal-96xl",
+            Self::M8inMetal48xl => "m8in.metal-48xl",
+            Self::M8inMetal96xl => "m8in.metal-96xl",
+            Self::M8ibMetal48xl => "m8ib.metal-48xl",
+            Self::M8ibMetal96xl => "m8ib.metal-96xl",
+            Self::M8idnMetal48xl => "m8idn.metal-48xl",
+            Self::M8idnMetal96xl => "m8idn.metal-96xl",
+            Self::M8idbMetal48xl => "m8idb.metal-48xl",
+            Self::M8idbMetal96xl => "m8idb.metal-96xl",
+            Self::G72xlarge => "g7.2xlarge",
+            Self::G74xlarge => "g7.4xlarge",
+            Self::G78xlarge => "g7.8xlarge",
+            Self::G712xlarge => "g7.12xlarge",
+            Self::G724xlarge => "g7.24xlarge",
+            Self::G748xlarge => "g7.48xlarge",
+            Self::C9gMedium => "c9g.medium",
+            Self::C9gLarge => "c9g.large",
+            Self::C9gXlarge => "c9g.xlarge",
+            Self::C9g2xlarge => "c9g.2xlarge",
+            Self::C9g4xlarge => "c9g.4xlarge",
+            Self::C9g8xlarge => "c9g.8xlarge",
+            Self::C9g12xlarge => "c9g.12xlarge",
+            Self::C9g16xlarge => "c9g.16xlarge",
+            Self::C9g24xlarge => "c9g.24xlarge",
+            Self::C9g48xlarge => "c9g.48xlarge",
+            Self::C9gMetal48xl => "c9g.metal-48xl",
+            Self::C9gdMedium => "c9gd.medium",
+            Self::C9gdLarge => "c9gd.large",
+            Self::C9gdXlarge => "c9gd.xlarge",
+            Self::C9gd2xlarge => "c9gd.2xlarge",
+            Self::C9gd4xlarge => "c9gd.4xlarge",
+            Self::C9gd8xlarge => "c9gd.8xlarge",
+            Self::C9gd12xlarge => "c9gd.12xlarge",
+            Self::C9gd16xlarge => "c9gd.16xlarge",
+            Self::C9gd24xlarge => "c9gd.24xlarge",
+            Self::C9gd48xlarge => "c9gd.48xlarge",
+            Self::C9gdMetal48xl => "c9gd.metal-48xl",
+            Self::R9gMedium => "r9g.medium",
+            Self::R9gLarge => "r9g.large",
+            Self::R9gXlarge => "r9g.xlarge",
+            Self::R9g2xlarge => "r9g.2xlarge",
+            Self::R9g4xlarge => "r9g.4xlarge",
+            Self::R9g8xlarge => "r9g.8xlarge",
+            Self::R9g12xlarge => "r9g.12xlarge",
+            Self::R9g16xlarge => "r9g.16xlarge",
+            Self::R9g24xlarge => "r9g.24xlarge",
+            Self::R9g48xlarge => "r9g.48xlarge",
+            Self::R9gMetal48xl => "r9g.metal-48xl",
+            Self::R9gdMedium => "r9gd.medium",
+            Self::R9gdLarge => "r9gd.large",
+            Self::R9gdXlarge => "r9gd.xlarge",
+            Self::R9gd2xlarge => "r9gd.2xlarge",
+            Self::R9gd4xlarge => "r9gd.4xlarge",
+            Self::R9gd8xlarge => "r9gd.8xlarge",
+            Self::R9gd12xlarge => "r9gd.12xlarge",
+            Self::R9gd16xlarge => "r9gd.16xlarge",
+            Self::R9gd24xlarge => "r9gd.24xlarge",
+            Self::R9gd48xlarge => "r9gd.48xlarge",
+            Self::R9gdMetal48xl => "r9gd.metal-48xl",
+            Self::M9gMedium => "m9g.medium",
+            Self::T8iNano => "t8i.nano",
+            Self::T8iMicro => "t8i.micro",
+            Self::T8iSmall => "t8i.small",
+            Self::T8iMedium => "t8i.medium",
+            Self::I8gMetal48xl => "i8g.metal-48xl",
+            Self::R8gb48xlarge => "r8gb.48xlarge",
+            Self::R8gbMetal48xl => "r8gb.metal-48xl",
+            Self::M9gdMedium => "m9gd.medium",
+            Self::Trn2u48xlarge => "trn2u.48xlarge",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `InstanceTypeItem` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstanceTypeItem {
@@ -1000,6 +7486,20 @@ impl std::fmt::Display for IpSource {
     }
 }
 
+/// The `Ipv4PrefixSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Ipv4PrefixSpecificationRequest {
+    #[serde(rename = "Ipv4Prefix", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
+/// The `Ipv4PrefixSpecificationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Ipv4PrefixSpecificationResponse {
+    #[serde(rename = "Ipv4Prefix", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix: Option<String>,
+}
+
 /// The `Ipv6AddressAttribute` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Ipv6AddressAttribute {
@@ -1025,6 +7525,20 @@ impl std::fmt::Display for Ipv6AddressAttribute {
     }
 }
 
+/// The `Ipv6PrefixSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Ipv6PrefixSpecificationRequest {
+    #[serde(rename = "Ipv6Prefix", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
+/// The `Ipv6PrefixSpecificationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Ipv6PrefixSpecificationResponse {
+    #[serde(rename = "Ipv6Prefix", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix: Option<String>,
+}
+
 /// The `Ipv6Range` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ipv6Range {
@@ -1032,6 +7546,952 @@ pub struct Ipv6Range {
     pub description: Option<String>,
     #[serde(rename = "CidrIpv6", default, skip_serializing_if = "Option::is_none")]
     pub cidr_ipv6: Option<String>,
+}
+
+/// The `LaunchTemplate` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplate {
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "CreateTime", default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "CreatedBy", default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(rename = "DefaultVersionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub default_version_number: Option<i64>,
+    #[serde(rename = "LatestVersionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub latest_version_number: Option<i64>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+/// The `LaunchTemplateAutoRecoveryState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateAutoRecoveryState {
+    #[serde(rename = "default")]
+    Default,
+    #[serde(rename = "disabled")]
+    Disabled,
+}
+
+impl LaunchTemplateAutoRecoveryState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateAutoRecoveryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateBlockDeviceMapping` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateBlockDeviceMapping {
+    #[serde(rename = "DeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", default, skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "Ebs", default, skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<LaunchTemplateEbsBlockDevice>,
+    #[serde(rename = "NoDevice", default, skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+/// The `LaunchTemplateBlockDeviceMappingRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateBlockDeviceMappingRequest {
+    #[serde(rename = "DeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    #[serde(rename = "VirtualName", default, skip_serializing_if = "Option::is_none")]
+    pub virtual_name: Option<String>,
+    #[serde(rename = "Ebs", default, skip_serializing_if = "Option::is_none")]
+    pub ebs: Option<LaunchTemplateEbsBlockDeviceRequest>,
+    #[serde(rename = "NoDevice", default, skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<String>,
+}
+
+/// The `LaunchTemplateCapacityReservationSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateCapacityReservationSpecificationRequest {
+    #[serde(rename = "CapacityReservationPreference", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
+    #[serde(rename = "CapacityReservationTarget", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTarget>,
+}
+
+/// The `LaunchTemplateCapacityReservationSpecificationResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateCapacityReservationSpecificationResponse {
+    #[serde(rename = "CapacityReservationPreference", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_preference: Option<CapacityReservationPreference>,
+    #[serde(rename = "CapacityReservationTarget", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_target: Option<CapacityReservationTargetResponse>,
+}
+
+/// The `LaunchTemplateCpuOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateCpuOptions {
+    #[serde(rename = "CoreCount", default, skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", default, skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<AmdSevSnpSpecification>,
+    #[serde(rename = "NestedVirtualization", default, skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<NestedVirtualizationSpecification>,
+}
+
+/// The `LaunchTemplateCpuOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateCpuOptionsRequest {
+    #[serde(rename = "CoreCount", default, skip_serializing_if = "Option::is_none")]
+    pub core_count: Option<i32>,
+    #[serde(rename = "ThreadsPerCore", default, skip_serializing_if = "Option::is_none")]
+    pub threads_per_core: Option<i32>,
+    #[serde(rename = "AmdSevSnp", default, skip_serializing_if = "Option::is_none")]
+    pub amd_sev_snp: Option<AmdSevSnpSpecification>,
+    #[serde(rename = "NestedVirtualization", default, skip_serializing_if = "Option::is_none")]
+    pub nested_virtualization: Option<NestedVirtualizationSpecification>,
+}
+
+/// The `LaunchTemplateEbsBlockDevice` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateEbsBlockDevice {
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", default, skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", default, skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<VolumeType>,
+    #[serde(rename = "Throughput", default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "VolumeInitializationRate", default, skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "EbsCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+/// The `LaunchTemplateEbsBlockDeviceRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateEbsBlockDeviceRequest {
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Iops", default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeSize", default, skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "VolumeType", default, skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<VolumeType>,
+    #[serde(rename = "Throughput", default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "VolumeInitializationRate", default, skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "EbsCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+}
+
+/// The `LaunchTemplateElasticInferenceAccelerator` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateElasticInferenceAccelerator {
+    #[serde(rename = "Type")]
+    pub r#type: String,
+    #[serde(rename = "Count", default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
+/// The `LaunchTemplateElasticInferenceAcceleratorResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateElasticInferenceAcceleratorResponse {
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    #[serde(rename = "Count", default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}
+
+/// The `LaunchTemplateEnaSrdSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateEnaSrdSpecification {
+    #[serde(rename = "EnaSrdEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_enabled: Option<bool>,
+    #[serde(rename = "EnaSrdUdpSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_specification: Option<LaunchTemplateEnaSrdUdpSpecification>,
+}
+
+/// The `LaunchTemplateEnaSrdUdpSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateEnaSrdUdpSpecification {
+    #[serde(rename = "EnaSrdUdpEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_udp_enabled: Option<bool>,
+}
+
+/// The `LaunchTemplateEnclaveOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateEnclaveOptions {
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The `LaunchTemplateEnclaveOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateEnclaveOptionsRequest {
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The `LaunchTemplateErrorCode` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateErrorCode {
+    #[serde(rename = "launchTemplateIdDoesNotExist")]
+    LaunchTemplateIdDoesNotExist,
+    #[serde(rename = "launchTemplateIdMalformed")]
+    LaunchTemplateIdMalformed,
+    #[serde(rename = "launchTemplateNameDoesNotExist")]
+    LaunchTemplateNameDoesNotExist,
+    #[serde(rename = "launchTemplateNameMalformed")]
+    LaunchTemplateNameMalformed,
+    #[serde(rename = "launchTemplateVersionDoesNotExist")]
+    LaunchTemplateVersionDoesNotExist,
+    #[serde(rename = "unexpectedError")]
+    UnexpectedError,
+}
+
+impl LaunchTemplateErrorCode {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::LaunchTemplateIdDoesNotExist => "launchTemplateIdDoesNotExist",
+            Self::LaunchTemplateIdMalformed => "launchTemplateIdMalformed",
+            Self::LaunchTemplateNameDoesNotExist => "launchTemplateNameDoesNotExist",
+            Self::LaunchTemplateNameMalformed => "launchTemplateNameMalformed",
+            Self::LaunchTemplateVersionDoesNotExist => "launchTemplateVersionDoesNotExist",
+            Self::UnexpectedError => "unexpectedError",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateHibernationOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateHibernationOptions {
+    #[serde(rename = "Configured", default, skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+/// The `LaunchTemplateHibernationOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateHibernationOptionsRequest {
+    #[serde(rename = "Configured", default, skip_serializing_if = "Option::is_none")]
+    pub configured: Option<bool>,
+}
+
+/// The `LaunchTemplateHttpTokensState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateHttpTokensState {
+    #[serde(rename = "optional")]
+    Optional,
+    #[serde(rename = "required")]
+    Required,
+}
+
+impl LaunchTemplateHttpTokensState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Optional => "optional",
+            Self::Required => "required",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateHttpTokensState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateIamInstanceProfileSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateIamInstanceProfileSpecification {
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The `LaunchTemplateIamInstanceProfileSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateIamInstanceProfileSpecificationRequest {
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The `LaunchTemplateInstanceMaintenanceOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceMaintenanceOptions {
+    #[serde(rename = "AutoRecovery", default, skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<LaunchTemplateAutoRecoveryState>,
+}
+
+/// The `LaunchTemplateInstanceMaintenanceOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceMaintenanceOptionsRequest {
+    #[serde(rename = "AutoRecovery", default, skip_serializing_if = "Option::is_none")]
+    pub auto_recovery: Option<LaunchTemplateAutoRecoveryState>,
+}
+
+/// The `LaunchTemplateInstanceMarketOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceMarketOptions {
+    #[serde(rename = "MarketType", default, skip_serializing_if = "Option::is_none")]
+    pub market_type: Option<MarketType>,
+    #[serde(rename = "SpotOptions", default, skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<LaunchTemplateSpotMarketOptions>,
+}
+
+/// The `LaunchTemplateInstanceMarketOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceMarketOptionsRequest {
+    #[serde(rename = "MarketType", default, skip_serializing_if = "Option::is_none")]
+    pub market_type: Option<MarketType>,
+    #[serde(rename = "SpotOptions", default, skip_serializing_if = "Option::is_none")]
+    pub spot_options: Option<LaunchTemplateSpotMarketOptionsRequest>,
+}
+
+/// The `LaunchTemplateInstanceMetadataEndpointState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateInstanceMetadataEndpointState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl LaunchTemplateInstanceMetadataEndpointState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateInstanceMetadataEndpointState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateInstanceMetadataOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceMetadataOptions {
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<LaunchTemplateInstanceMetadataOptionsState>,
+    #[serde(rename = "HttpTokens", default, skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<LaunchTemplateHttpTokensState>,
+    #[serde(rename = "HttpPutResponseHopLimit", default, skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", default, skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<LaunchTemplateInstanceMetadataEndpointState>,
+    #[serde(rename = "HttpProtocolIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<LaunchTemplateInstanceMetadataProtocolIpv6>,
+    #[serde(rename = "InstanceMetadataTags", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<LaunchTemplateInstanceMetadataTagsState>,
+}
+
+/// The `LaunchTemplateInstanceMetadataOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceMetadataOptionsRequest {
+    #[serde(rename = "HttpTokens", default, skip_serializing_if = "Option::is_none")]
+    pub http_tokens: Option<LaunchTemplateHttpTokensState>,
+    #[serde(rename = "HttpPutResponseHopLimit", default, skip_serializing_if = "Option::is_none")]
+    pub http_put_response_hop_limit: Option<i32>,
+    #[serde(rename = "HttpEndpoint", default, skip_serializing_if = "Option::is_none")]
+    pub http_endpoint: Option<LaunchTemplateInstanceMetadataEndpointState>,
+    #[serde(rename = "HttpProtocolIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub http_protocol_ipv6: Option<LaunchTemplateInstanceMetadataProtocolIpv6>,
+    #[serde(rename = "InstanceMetadataTags", default, skip_serializing_if = "Option::is_none")]
+    pub instance_metadata_tags: Option<LaunchTemplateInstanceMetadataTagsState>,
+}
+
+/// The `LaunchTemplateInstanceMetadataOptionsState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateInstanceMetadataOptionsState {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "applied")]
+    Applied,
+}
+
+impl LaunchTemplateInstanceMetadataOptionsState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateInstanceMetadataOptionsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateInstanceMetadataProtocolIpv6` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateInstanceMetadataProtocolIpv6 {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl LaunchTemplateInstanceMetadataProtocolIpv6 {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateInstanceMetadataProtocolIpv6 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateInstanceMetadataTagsState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LaunchTemplateInstanceMetadataTagsState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl LaunchTemplateInstanceMetadataTagsState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Enabled => "enabled",
+        }
+    }
+}
+
+impl std::fmt::Display for LaunchTemplateInstanceMetadataTagsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LaunchTemplateInstanceNetworkInterfaceSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecification {
+    #[serde(rename = "AssociateCarrierIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub associate_carrier_ip_address: Option<bool>,
+    #[serde(rename = "AssociatePublicIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv6AddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "NetworkInterfaceId", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "Ipv4Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationResponse>>,
+    #[serde(rename = "Ipv4PrefixCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationResponse>>,
+    #[serde(rename = "Ipv6PrefixCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "PrimaryIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub primary_ipv6: Option<bool>,
+    #[serde(rename = "EnaSrdSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<LaunchTemplateEnaSrdSpecification>,
+    #[serde(rename = "ConnectionTrackingSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecification>,
+    #[serde(rename = "EnaQueueCount", default, skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+/// The `LaunchTemplateInstanceNetworkInterfaceSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+    #[serde(rename = "AssociateCarrierIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub associate_carrier_ip_address: Option<bool>,
+    #[serde(rename = "AssociatePublicIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub associate_public_ip_address: Option<bool>,
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<String>,
+    #[serde(rename = "Ipv6AddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6AddressRequest>>,
+    #[serde(rename = "NetworkInterfaceId", default, skip_serializing_if = "Option::is_none")]
+    pub network_interface_id: Option<String>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<PrivateIpAddressSpecification>>,
+    #[serde(rename = "SecondaryPrivateIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_private_ip_address_count: Option<i32>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+    #[serde(rename = "Ipv4Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefixes: Option<Vec<Ipv4PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv4PrefixCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv4_prefix_count: Option<i32>,
+    #[serde(rename = "Ipv6Prefixes", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefixes: Option<Vec<Ipv6PrefixSpecificationRequest>>,
+    #[serde(rename = "Ipv6PrefixCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_prefix_count: Option<i32>,
+    #[serde(rename = "PrimaryIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub primary_ipv6: Option<bool>,
+    #[serde(rename = "EnaSrdSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub ena_srd_specification: Option<EnaSrdSpecificationRequest>,
+    #[serde(rename = "ConnectionTrackingSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub connection_tracking_specification: Option<ConnectionTrackingSpecificationRequest>,
+    #[serde(rename = "EnaQueueCount", default, skip_serializing_if = "Option::is_none")]
+    pub ena_queue_count: Option<i32>,
+}
+
+/// The `LaunchTemplateInstanceSecondaryInterfaceSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecification {
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecification>>,
+    #[serde(rename = "PrivateIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "SecondarySubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<SecondaryInterfaceType>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+/// The `LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest {
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "DeviceIndex", default, skip_serializing_if = "Option::is_none")]
+    pub device_index: Option<i32>,
+    #[serde(rename = "PrivateIpAddresses", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_addresses: Option<Vec<SecondaryInterfacePrivateIpAddressSpecificationRequest>>,
+    #[serde(rename = "PrivateIpAddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address_count: Option<i32>,
+    #[serde(rename = "SecondarySubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_subnet_id: Option<String>,
+    #[serde(rename = "InterfaceType", default, skip_serializing_if = "Option::is_none")]
+    pub interface_type: Option<SecondaryInterfaceType>,
+    #[serde(rename = "NetworkCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub network_card_index: Option<i32>,
+}
+
+/// The `LaunchTemplateLicenseConfiguration` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateLicenseConfiguration {
+    #[serde(rename = "LicenseConfigurationArn", default, skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+/// The `LaunchTemplateLicenseConfigurationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateLicenseConfigurationRequest {
+    #[serde(rename = "LicenseConfigurationArn", default, skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+/// The `LaunchTemplateNetworkPerformanceOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateNetworkPerformanceOptions {
+    #[serde(rename = "BandwidthWeighting", default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<InstanceBandwidthWeighting>,
+}
+
+/// The `LaunchTemplateNetworkPerformanceOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateNetworkPerformanceOptionsRequest {
+    #[serde(rename = "BandwidthWeighting", default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_weighting: Option<InstanceBandwidthWeighting>,
+}
+
+/// The `LaunchTemplatePlacement` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplatePlacement {
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Affinity", default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "HostId", default, skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "Tenancy", default, skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<Tenancy>,
+    #[serde(rename = "SpreadDomain", default, skip_serializing_if = "Option::is_none")]
+    pub spread_domain: Option<String>,
+    #[serde(rename = "HostResourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub host_resource_group_arn: Option<String>,
+    #[serde(rename = "PartitionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub partition_number: Option<i32>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+/// The `LaunchTemplatePlacementRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplatePlacementRequest {
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Affinity", default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "HostId", default, skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "Tenancy", default, skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<Tenancy>,
+    #[serde(rename = "SpreadDomain", default, skip_serializing_if = "Option::is_none")]
+    pub spread_domain: Option<String>,
+    #[serde(rename = "HostResourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub host_resource_group_arn: Option<String>,
+    #[serde(rename = "PartitionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub partition_number: Option<i32>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+}
+
+/// The `LaunchTemplatePrivateDnsNameOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplatePrivateDnsNameOptions {
+    #[serde(rename = "HostnameType", default, skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<HostnameType>,
+    #[serde(rename = "EnableResourceNameDnsARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The `LaunchTemplatePrivateDnsNameOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplatePrivateDnsNameOptionsRequest {
+    #[serde(rename = "HostnameType", default, skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<HostnameType>,
+    #[serde(rename = "EnableResourceNameDnsARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The `LaunchTemplateSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateSpecification {
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// The `LaunchTemplateSpotMarketOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateSpotMarketOptions {
+    #[serde(rename = "MaxPrice", default, skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SpotInstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub spot_instance_type: Option<SpotInstanceType>,
+    #[serde(rename = "BlockDurationMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub block_duration_minutes: Option<i32>,
+    #[serde(rename = "ValidUntil", default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<ingot_core::Timestamp>,
+    #[serde(rename = "InstanceInterruptionBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<InstanceInterruptionBehavior>,
+}
+
+/// The `LaunchTemplateSpotMarketOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateSpotMarketOptionsRequest {
+    #[serde(rename = "MaxPrice", default, skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SpotInstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub spot_instance_type: Option<SpotInstanceType>,
+    #[serde(rename = "BlockDurationMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub block_duration_minutes: Option<i32>,
+    #[serde(rename = "ValidUntil", default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<ingot_core::Timestamp>,
+    #[serde(rename = "InstanceInterruptionBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<InstanceInterruptionBehavior>,
+}
+
+/// The `LaunchTemplateTagSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateTagSpecification {
+    #[serde(rename = "ResourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<ResourceType>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// The `LaunchTemplateTagSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateTagSpecificationRequest {
+    #[serde(rename = "ResourceType", default, skip_serializing_if = "Option::is_none")]
+    pub resource_type: Option<ResourceType>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// The `LaunchTemplateVersion` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplateVersion {
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "VersionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub version_number: Option<i64>,
+    #[serde(rename = "VersionDescription", default, skip_serializing_if = "Option::is_none")]
+    pub version_description: Option<String>,
+    #[serde(rename = "CreateTime", default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "CreatedBy", default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(rename = "DefaultVersion", default, skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<bool>,
+    #[serde(rename = "LaunchTemplateData", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_data: Option<ResponseLaunchTemplateData>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+}
+
+/// The `LaunchTemplatesMonitoring` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplatesMonitoring {
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "MetricCategoryIds", default, skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+/// The `LaunchTemplatesMonitoringRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchTemplatesMonitoringRequest {
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(rename = "MetricCategoryIds", default, skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+}
+
+/// The `LicenseConfiguration` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LicenseConfiguration {
+    #[serde(rename = "LicenseConfigurationArn", default, skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+/// The `LicenseConfigurationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LicenseConfigurationRequest {
+    #[serde(rename = "LicenseConfigurationArn", default, skip_serializing_if = "Option::is_none")]
+    pub license_configuration_arn: Option<String>,
+}
+
+/// The `LocalStorage` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LocalStorage {
+    #[serde(rename = "included")]
+    Included,
+    #[serde(rename = "required")]
+    Required,
+    #[serde(rename = "excluded")]
+    Excluded,
+}
+
+impl LocalStorage {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Included => "included",
+            Self::Required => "required",
+            Self::Excluded => "excluded",
+        }
+    }
+}
+
+impl std::fmt::Display for LocalStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `LocalStorageType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum LocalStorageType {
+    #[serde(rename = "hdd")]
+    Hdd,
+    #[serde(rename = "ssd")]
+    Ssd,
+}
+
+impl LocalStorageType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Hdd => "hdd",
+            Self::Ssd => "ssd",
+        }
+    }
+}
+
+impl std::fmt::Display for LocalStorageType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `MarketType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum MarketType {
+    #[serde(rename = "spot")]
+    Spot,
+    #[serde(rename = "capacity-block")]
+    CapacityBlock,
+    #[serde(rename = "interruptible-capacity-reservation")]
+    InterruptibleCapacityReservation,
+    #[serde(rename = "on-demand")]
+    OnDemand,
+}
+
+impl MarketType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::CapacityBlock => "capacity-block",
+            Self::InterruptibleCapacityReservation => "interruptible-capacity-reservation",
+            Self::OnDemand => "on-demand",
+        }
+    }
+}
+
+impl std::fmt::Display for MarketType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `MemoryGiBPerVCpu` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryGiBPerVCpu {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The `MemoryGiBPerVCpuRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryGiBPerVCpuRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The `MemoryMiB` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryMiB {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `MemoryMiBRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryMiBRequest {
+    #[serde(rename = "Min")]
+    pub min: i32,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
 }
 
 /// The `ModifyEbsDefaultKmsKeyIdRequest` structure.
@@ -1048,6 +8508,272 @@ pub struct ModifyEbsDefaultKmsKeyIdRequest {
 pub struct ModifyEbsDefaultKmsKeyIdResult {
     #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+}
+
+/// The `ModifyInstanceAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifyInstanceAttributeRequest {
+    #[serde(rename = "SourceDestCheck", default, skip_serializing_if = "Option::is_none")]
+    pub source_dest_check: Option<AttributeBooleanValue>,
+    #[serde(rename = "EnclaveOptions", default, skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    #[serde(rename = "DisableApiStop", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<AttributeBooleanValue>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Attribute", default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<InstanceAttributeName>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<InstanceBlockDeviceMappingSpecification>>,
+    #[serde(rename = "DisableApiTermination", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<AttributeBooleanValue>,
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<AttributeValue>,
+    #[serde(rename = "Kernel", default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<AttributeValue>,
+    #[serde(rename = "Ramdisk", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk: Option<AttributeValue>,
+    #[serde(rename = "UserData", default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<SecureBlobAttributeValue>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<AttributeValue>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(rename = "EbsOptimized", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<AttributeBooleanValue>,
+    #[serde(rename = "SriovNetSupport", default, skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<AttributeValue>,
+    #[serde(rename = "EnaSupport", default, skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<AttributeBooleanValue>,
+}
+
+/// The `ModifyLaunchTemplateRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifyLaunchTemplateRequest {
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "ClientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "LaunchTemplateId", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_id: Option<String>,
+    #[serde(rename = "LaunchTemplateName", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template_name: Option<String>,
+    #[serde(rename = "DefaultVersion", default, skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<String>,
+}
+
+/// The `ModifyLaunchTemplateResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifyLaunchTemplateResult {
+    #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplate>,
+}
+
+/// The `Monitoring` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Monitoring {
+    #[serde(rename = "MetricCategoryIds", default, skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<MonitoringState>,
+}
+
+/// The `MonitoringState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum MonitoringState {
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "disabling")]
+    Disabling,
+    #[serde(rename = "enabled")]
+    Enabled,
+    #[serde(rename = "pending")]
+    Pending,
+}
+
+impl MonitoringState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::Disabling => "disabling",
+            Self::Enabled => "enabled",
+            Self::Pending => "pending",
+        }
+    }
+}
+
+impl std::fmt::Display for MonitoringState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `NestedVirtualizationSpecification` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum NestedVirtualizationSpecification {
+    #[serde(rename = "enabled")]
+    Enabled,
+    #[serde(rename = "disabled")]
+    Disabled,
+}
+
+impl NestedVirtualizationSpecification {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Enabled => "enabled",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for NestedVirtualizationSpecification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `NetworkBandwidthGbps` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkBandwidthGbps {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The `NetworkBandwidthGbpsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkBandwidthGbpsRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The `NetworkInterfaceCount` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkInterfaceCount {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `NetworkInterfaceCountRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NetworkInterfaceCountRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `NetworkInterfaceStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum NetworkInterfaceStatus {
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "associated")]
+    Associated,
+    #[serde(rename = "attaching")]
+    Attaching,
+    #[serde(rename = "in-use")]
+    InUse,
+    #[serde(rename = "detaching")]
+    Detaching,
+}
+
+impl NetworkInterfaceStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Available => "available",
+            Self::Associated => "associated",
+            Self::Attaching => "attaching",
+            Self::InUse => "in-use",
+            Self::Detaching => "detaching",
+        }
+    }
+}
+
+impl std::fmt::Display for NetworkInterfaceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `OperatorRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorRequest {
+    #[serde(rename = "Principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+}
+
+/// The `OperatorResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OperatorResponse {
+    #[serde(rename = "Managed", default, skip_serializing_if = "Option::is_none")]
+    pub managed: Option<bool>,
+    #[serde(rename = "Principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(rename = "HiddenByDefault", default, skip_serializing_if = "Option::is_none")]
+    pub hidden_by_default: Option<bool>,
+}
+
+/// The `PerformanceFactorReference` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PerformanceFactorReference {
+    #[serde(rename = "InstanceFamily", default, skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
+}
+
+/// The `PerformanceFactorReferenceRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PerformanceFactorReferenceRequest {
+    #[serde(rename = "InstanceFamily", default, skip_serializing_if = "Option::is_none")]
+    pub instance_family: Option<String>,
+}
+
+/// The `PerformanceStatusSummary` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PerformanceStatusSummary {
+    #[serde(rename = "Status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SummaryStatus>,
+    #[serde(rename = "ImpairedSince", default, skip_serializing_if = "Option::is_none")]
+    pub impaired_since: Option<ingot_core::Timestamp>,
+    #[serde(rename = "Remediation", default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+}
+
+/// The `Placement` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Placement {
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "Affinity", default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<String>,
+    #[serde(rename = "GroupName", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    #[serde(rename = "PartitionNumber", default, skip_serializing_if = "Option::is_none")]
+    pub partition_number: Option<i32>,
+    #[serde(rename = "HostId", default, skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    #[serde(rename = "Tenancy", default, skip_serializing_if = "Option::is_none")]
+    pub tenancy: Option<Tenancy>,
+    #[serde(rename = "SpreadDomain", default, skip_serializing_if = "Option::is_none")]
+    pub spread_domain: Option<String>,
+    #[serde(rename = "HostResourceGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub host_resource_group_arn: Option<String>,
+    #[serde(rename = "GroupId", default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
 }
 
 /// The `PlatformValues` enum.
@@ -1092,6 +8818,37 @@ pub struct PrivateDnsNameOptionsOnLaunch {
     pub enable_resource_name_dns_aaaa_record: Option<bool>,
 }
 
+/// The `PrivateDnsNameOptionsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrivateDnsNameOptionsRequest {
+    #[serde(rename = "HostnameType", default, skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<HostnameType>,
+    #[serde(rename = "EnableResourceNameDnsARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The `PrivateDnsNameOptionsResponse` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrivateDnsNameOptionsResponse {
+    #[serde(rename = "HostnameType", default, skip_serializing_if = "Option::is_none")]
+    pub hostname_type: Option<HostnameType>,
+    #[serde(rename = "EnableResourceNameDnsARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_a_record: Option<bool>,
+    #[serde(rename = "EnableResourceNameDnsAAAARecord", default, skip_serializing_if = "Option::is_none")]
+    pub enable_resource_name_dns_aaaa_record: Option<bool>,
+}
+
+/// The `PrivateIpAddressSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrivateIpAddressSpecification {
+    #[serde(rename = "Primary", default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<bool>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
 /// The `ProductCode` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProductCode {
@@ -1124,6 +8881,15 @@ impl std::fmt::Display for ProductCodeValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The `RebootInstancesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RebootInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 /// The `ReferencedSecurityGroup` structure.
@@ -1159,6 +8925,94 @@ pub struct Region {
 pub struct RegionGeography {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+}
+
+/// The `RequestLaunchTemplateData` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RequestLaunchTemplateData {
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "EbsOptimized", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "IamInstanceProfile", default, skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecificationRequest>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMappingRequest>>,
+    #[serde(rename = "NetworkInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecificationRequest>>,
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<InstanceType>,
+    #[serde(rename = "KeyName", default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "Monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<LaunchTemplatesMonitoringRequest>,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<LaunchTemplatePlacementRequest>,
+    #[serde(rename = "RamDiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ram_disk_id: Option<String>,
+    #[serde(rename = "DisableApiTermination", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<bool>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<ShutdownBehavior>,
+    #[serde(rename = "UserData", default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecificationRequest>>,
+    #[serde(rename = "ElasticGpuSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecification>>,
+    #[serde(rename = "ElasticInferenceAccelerators", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAccelerator>>,
+    #[serde(rename = "SecurityGroupIds", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "InstanceMarketOptions", default, skip_serializing_if = "Option::is_none")]
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptionsRequest>,
+    #[serde(rename = "CreditSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    #[serde(rename = "CpuOptions", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<LaunchTemplateCpuOptionsRequest>,
+    #[serde(rename = "CapacityReservationSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationRequest>,
+    #[serde(rename = "LicenseSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfigurationRequest>>,
+    #[serde(rename = "HibernationOptions", default, skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<LaunchTemplateHibernationOptionsRequest>,
+    #[serde(rename = "MetadataOptions", default, skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptionsRequest>,
+    #[serde(rename = "EnclaveOptions", default, skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<LaunchTemplateEnclaveOptionsRequest>,
+    #[serde(rename = "InstanceRequirements", default, skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirementsRequest>,
+    #[serde(rename = "PrivateDnsNameOptions", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptionsRequest>,
+    #[serde(rename = "MaintenanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptionsRequest>,
+    #[serde(rename = "DisableApiStop", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<bool>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "NetworkPerformanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptionsRequest>,
+    #[serde(rename = "SecondaryInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecificationRequest>>,
+}
+
+/// The `Reservation` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Reservation {
+    #[serde(rename = "ReservationId", default, skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "RequesterId", default, skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<String>,
+    #[serde(rename = "Groups", default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<GroupIdentifier>>,
+    #[serde(rename = "Instances", default, skip_serializing_if = "Option::is_none")]
+    pub instances: Option<Vec<Instance>>,
 }
 
 /// The `ResetEbsDefaultKmsKeyIdRequest` structure.
@@ -1538,6 +9392,88 @@ impl std::fmt::Display for ResourceType {
     }
 }
 
+/// The `ResponseError` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResponseError {
+    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<LaunchTemplateErrorCode>,
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `ResponseLaunchTemplateData` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResponseLaunchTemplateData {
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "EbsOptimized", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+    #[serde(rename = "IamInstanceProfile", default, skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<LaunchTemplateIamInstanceProfileSpecification>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<LaunchTemplateBlockDeviceMapping>>,
+    #[serde(rename = "NetworkInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<LaunchTemplateInstanceNetworkInterfaceSpecification>>,
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<InstanceType>,
+    #[serde(rename = "KeyName", default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "Monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<LaunchTemplatesMonitoring>,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<LaunchTemplatePlacement>,
+    #[serde(rename = "RamDiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ram_disk_id: Option<String>,
+    #[serde(rename = "DisableApiTermination", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<bool>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<ShutdownBehavior>,
+    #[serde(rename = "UserData", default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<LaunchTemplateTagSpecification>>,
+    #[serde(rename = "ElasticGpuSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_specifications: Option<Vec<ElasticGpuSpecificationResponse>>,
+    #[serde(rename = "ElasticInferenceAccelerators", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerators: Option<Vec<LaunchTemplateElasticInferenceAcceleratorResponse>>,
+    #[serde(rename = "SecurityGroupIds", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "InstanceMarketOptions", default, skip_serializing_if = "Option::is_none")]
+    pub instance_market_options: Option<LaunchTemplateInstanceMarketOptions>,
+    #[serde(rename = "CreditSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub credit_specification: Option<CreditSpecification>,
+    #[serde(rename = "CpuOptions", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<LaunchTemplateCpuOptions>,
+    #[serde(rename = "CapacityReservationSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<LaunchTemplateCapacityReservationSpecificationResponse>,
+    #[serde(rename = "LicenseSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<LaunchTemplateLicenseConfiguration>>,
+    #[serde(rename = "HibernationOptions", default, skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<LaunchTemplateHibernationOptions>,
+    #[serde(rename = "MetadataOptions", default, skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<LaunchTemplateInstanceMetadataOptions>,
+    #[serde(rename = "EnclaveOptions", default, skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<LaunchTemplateEnclaveOptions>,
+    #[serde(rename = "InstanceRequirements", default, skip_serializing_if = "Option::is_none")]
+    pub instance_requirements: Option<InstanceRequirements>,
+    #[serde(rename = "PrivateDnsNameOptions", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<LaunchTemplatePrivateDnsNameOptions>,
+    #[serde(rename = "MaintenanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<LaunchTemplateInstanceMaintenanceOptions>,
+    #[serde(rename = "DisableApiStop", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<bool>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "NetworkPerformanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<LaunchTemplateNetworkPerformanceOptions>,
+    #[serde(rename = "SecondaryInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<LaunchTemplateInstanceSecondaryInterfaceSpecification>>,
+}
+
 /// The `RevokeSecurityGroupIngressRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RevokeSecurityGroupIngressRequest {
@@ -1603,6 +9539,108 @@ pub struct RevokedSecurityGroupRule {
     pub description: Option<String>,
 }
 
+/// The `RunInstancesMonitoringEnabled` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunInstancesMonitoringEnabled {
+    #[serde(rename = "MetricCategoryIds", default, skip_serializing_if = "Option::is_none")]
+    pub metric_category_ids: Option<Vec<String>>,
+    #[serde(rename = "Enabled")]
+    pub enabled: bool,
+}
+
+/// The `RunInstancesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunInstancesRequest {
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "InstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub instance_type: Option<InstanceType>,
+    #[serde(rename = "Ipv6AddressCount", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_address_count: Option<i32>,
+    #[serde(rename = "Ipv6Addresses", default, skip_serializing_if = "Option::is_none")]
+    pub ipv6_addresses: Option<Vec<InstanceIpv6Address>>,
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "KeyName", default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    #[serde(rename = "MaxCount")]
+    pub max_count: i32,
+    #[serde(rename = "MinCount")]
+    pub min_count: i32,
+    #[serde(rename = "Monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<RunInstancesMonitoringEnabled>,
+    #[serde(rename = "Placement", default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    #[serde(rename = "RamdiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "SecurityGroupIds", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+    #[serde(rename = "SecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub security_groups: Option<Vec<String>>,
+    #[serde(rename = "SubnetId", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_id: Option<String>,
+    #[serde(rename = "UserData", default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+    #[serde(rename = "ElasticGpuSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_gpu_specification: Option<Vec<ElasticGpuSpecification>>,
+    #[serde(rename = "ElasticInferenceAccelerators", default, skip_serializing_if = "Option::is_none")]
+    pub elastic_inference_accelerators: Option<Vec<ElasticInferenceAccelerator>>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
+    pub launch_template: Option<LaunchTemplateSpecification>,
+    #[serde(rename = "InstanceMarketOptions", default, skip_serializing_if = "Option::is_none")]
+    pub instance_market_options: Option<InstanceMarketOptionsRequest>,
+    #[serde(rename = "CreditSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub credit_specification: Option<CreditSpecificationRequest>,
+    #[serde(rename = "CpuOptions", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_options: Option<CpuOptionsRequest>,
+    #[serde(rename = "CapacityReservationSpecification", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_reservation_specification: Option<CapacityReservationSpecification>,
+    #[serde(rename = "HibernationOptions", default, skip_serializing_if = "Option::is_none")]
+    pub hibernation_options: Option<HibernationOptionsRequest>,
+    #[serde(rename = "LicenseSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub license_specifications: Option<Vec<LicenseConfigurationRequest>>,
+    #[serde(rename = "MetadataOptions", default, skip_serializing_if = "Option::is_none")]
+    pub metadata_options: Option<InstanceMetadataOptionsRequest>,
+    #[serde(rename = "EnclaveOptions", default, skip_serializing_if = "Option::is_none")]
+    pub enclave_options: Option<EnclaveOptionsRequest>,
+    #[serde(rename = "PrivateDnsNameOptions", default, skip_serializing_if = "Option::is_none")]
+    pub private_dns_name_options: Option<PrivateDnsNameOptionsRequest>,
+    #[serde(rename = "MaintenanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub maintenance_options: Option<InstanceMaintenanceOptionsRequest>,
+    #[serde(rename = "DisableApiStop", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_stop: Option<bool>,
+    #[serde(rename = "EnablePrimaryIpv6", default, skip_serializing_if = "Option::is_none")]
+    pub enable_primary_ipv6: Option<bool>,
+    #[serde(rename = "NetworkPerformanceOptions", default, skip_serializing_if = "Option::is_none")]
+    pub network_performance_options: Option<InstanceNetworkPerformanceOptionsRequest>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorRequest>,
+    #[serde(rename = "SecondaryInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub secondary_interfaces: Option<Vec<InstanceSecondaryInterfaceSpecificationRequest>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "DisableApiTermination", default, skip_serializing_if = "Option::is_none")]
+    pub disable_api_termination: Option<bool>,
+    #[serde(rename = "InstanceInitiatedShutdownBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_initiated_shutdown_behavior: Option<ShutdownBehavior>,
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+    #[serde(rename = "ClientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "AdditionalInfo", default, skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(rename = "NetworkInterfaces", default, skip_serializing_if = "Option::is_none")]
+    pub network_interfaces: Option<Vec<InstanceNetworkInterfaceSpecification>>,
+    #[serde(rename = "IamInstanceProfile", default, skip_serializing_if = "Option::is_none")]
+    pub iam_instance_profile: Option<IamInstanceProfileSpecification>,
+    #[serde(rename = "EbsOptimized", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_optimized: Option<bool>,
+}
+
 /// The `SSEType` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SSEType {
@@ -1648,6 +9686,74 @@ pub struct ScanResults {
     pub high_fix_available_since: Option<ingot_core::Timestamp>,
     #[serde(rename = "CriticalFixAvailableSince", default, skip_serializing_if = "Option::is_none")]
     pub critical_fix_available_since: Option<ingot_core::Timestamp>,
+}
+
+/// The `SecondaryInterfacePrivateIpAddressSpecification` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SecondaryInterfacePrivateIpAddressSpecification {
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+/// The `SecondaryInterfacePrivateIpAddressSpecificationRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SecondaryInterfacePrivateIpAddressSpecificationRequest {
+    #[serde(rename = "PrivateIpAddress", default, skip_serializing_if = "Option::is_none")]
+    pub private_ip_address: Option<String>,
+}
+
+/// The `SecondaryInterfaceStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SecondaryInterfaceStatus {
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "in-use")]
+    InUse,
+}
+
+impl SecondaryInterfaceStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Available => "available",
+            Self::InUse => "in-use",
+        }
+    }
+}
+
+impl std::fmt::Display for SecondaryInterfaceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SecondaryInterfaceType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SecondaryInterfaceType {
+    #[serde(rename = "secondary")]
+    Secondary,
+}
+
+impl SecondaryInterfaceType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Secondary => "secondary",
+        }
+    }
+}
+
+impl std::fmt::Display for SecondaryInterfaceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SecureBlobAttributeValue` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SecureBlobAttributeValue {
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<ingot_core::Blob>,
 }
 
 /// The `SecurityGroup` structure.
@@ -1740,6 +9846,89 @@ impl std::fmt::Display for SeverityLabel {
     }
 }
 
+/// The `ShutdownBehavior` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ShutdownBehavior {
+    #[serde(rename = "stop")]
+    Stop,
+    #[serde(rename = "terminate")]
+    Terminate,
+}
+
+impl ShutdownBehavior {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::Terminate => "terminate",
+        }
+    }
+}
+
+impl std::fmt::Display for ShutdownBehavior {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SpotInstanceType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SpotInstanceType {
+    #[serde(rename = "one-time")]
+    OneTime,
+    #[serde(rename = "persistent")]
+    Persistent,
+}
+
+impl SpotInstanceType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::OneTime => "one-time",
+            Self::Persistent => "persistent",
+        }
+    }
+}
+
+impl std::fmt::Display for SpotInstanceType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SpotMarketOptions` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SpotMarketOptions {
+    #[serde(rename = "MaxPrice", default, skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(rename = "SpotInstanceType", default, skip_serializing_if = "Option::is_none")]
+    pub spot_instance_type: Option<SpotInstanceType>,
+    #[serde(rename = "BlockDurationMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub block_duration_minutes: Option<i32>,
+    #[serde(rename = "ValidUntil", default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<ingot_core::Timestamp>,
+    #[serde(rename = "InstanceInterruptionBehavior", default, skip_serializing_if = "Option::is_none")]
+    pub instance_interruption_behavior: Option<InstanceInterruptionBehavior>,
+}
+
+/// The `StartInstancesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StartInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "AdditionalInfo", default, skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `StartInstancesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StartInstancesResult {
+    #[serde(rename = "StartingInstances", default, skip_serializing_if = "Option::is_none")]
+    pub starting_instances: Option<Vec<InstanceStateChange>>,
+}
+
 /// The `StateReason` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StateReason {
@@ -1747,6 +9936,81 @@ pub struct StateReason {
     pub code: Option<String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+/// The `StatusName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StatusName {
+    #[serde(rename = "reachability")]
+    Reachability,
+}
+
+impl StatusName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Reachability => "reachability",
+        }
+    }
+}
+
+impl std::fmt::Display for StatusName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `StatusType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StatusType {
+    #[serde(rename = "passed")]
+    Passed,
+    #[serde(rename = "failed")]
+    Failed,
+    #[serde(rename = "insufficient-data")]
+    InsufficientData,
+    #[serde(rename = "initializing")]
+    Initializing,
+}
+
+impl StatusType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::InsufficientData => "insufficient-data",
+            Self::Initializing => "initializing",
+        }
+    }
+}
+
+impl std::fmt::Display for StatusType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `StopInstancesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StopInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "Hibernate", default, skip_serializing_if = "Option::is_none")]
+    pub hibernate: Option<bool>,
+    #[serde(rename = "SkipOsShutdown", default, skip_serializing_if = "Option::is_none")]
+    pub skip_os_shutdown: Option<bool>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Force", default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+}
+
+/// The `StopInstancesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StopInstancesResult {
+    #[serde(rename = "StoppingInstances", default, skip_serializing_if = "Option::is_none")]
+    pub stopping_instances: Option<Vec<InstanceStateChange>>,
 }
 
 /// The `Subnet` structure.
@@ -1895,6 +10159,40 @@ impl std::fmt::Display for SubnetState {
     }
 }
 
+/// The `SummaryStatus` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SummaryStatus {
+    #[serde(rename = "ok")]
+    Ok,
+    #[serde(rename = "impaired")]
+    Impaired,
+    #[serde(rename = "insufficient-data")]
+    InsufficientData,
+    #[serde(rename = "not-applicable")]
+    NotApplicable,
+    #[serde(rename = "initializing")]
+    Initializing,
+}
+
+impl SummaryStatus {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Impaired => "impaired",
+            Self::InsufficientData => "insufficient-data",
+            Self::NotApplicable => "not-applicable",
+            Self::Initializing => "initializing",
+        }
+    }
+}
+
+impl std::fmt::Display for SummaryStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `Tag` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
@@ -1954,6 +10252,44 @@ impl std::fmt::Display for Tenancy {
     }
 }
 
+/// The `TerminateInstancesRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TerminateInstancesRequest {
+    #[serde(rename = "InstanceIds")]
+    pub instance_ids: Vec<String>,
+    #[serde(rename = "Force", default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+    #[serde(rename = "SkipOsShutdown", default, skip_serializing_if = "Option::is_none")]
+    pub skip_os_shutdown: Option<bool>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `TerminateInstancesResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TerminateInstancesResult {
+    #[serde(rename = "TerminatingInstances", default, skip_serializing_if = "Option::is_none")]
+    pub terminating_instances: Option<Vec<InstanceStateChange>>,
+}
+
+/// The `TotalLocalStorageGB` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TotalLocalStorageGB {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
+/// The `TotalLocalStorageGBRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TotalLocalStorageGBRequest {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+}
+
 /// The `TpmSupportValues` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TpmSupportValues {
@@ -1995,6 +10331,40 @@ pub struct UserIdGroupPair {
     pub peering_status: Option<String>,
 }
 
+/// The `VCpuCountRange` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VCpuCountRange {
+    #[serde(rename = "Min", default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i32>,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `VCpuCountRangeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VCpuCountRangeRequest {
+    #[serde(rename = "Min")]
+    pub min: i32,
+    #[serde(rename = "Max", default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i32>,
+}
+
+/// The `ValidationError` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ValidationError {
+    #[serde(rename = "Code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The `ValidationWarning` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ValidationWarning {
+    #[serde(rename = "Errors", default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<ValidationError>>,
+}
+
 /// The `VirtualizationType` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum VirtualizationType {
@@ -2015,6 +10385,151 @@ impl VirtualizationType {
 }
 
 impl std::fmt::Display for VirtualizationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `Volume` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Volume {
+    #[serde(rename = "AvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone_id: Option<String>,
+    #[serde(rename = "OutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "SourceVolumeId", default, skip_serializing_if = "Option::is_none")]
+    pub source_volume_id: Option<String>,
+    #[serde(rename = "Iops", default, skip_serializing_if = "Option::is_none")]
+    pub iops: Option<i32>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "VolumeType", default, skip_serializing_if = "Option::is_none")]
+    pub volume_type: Option<VolumeType>,
+    #[serde(rename = "FastRestored", default, skip_serializing_if = "Option::is_none")]
+    pub fast_restored: Option<bool>,
+    #[serde(rename = "MultiAttachEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub multi_attach_enabled: Option<bool>,
+    #[serde(rename = "Throughput", default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<i32>,
+    #[serde(rename = "SseType", default, skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<SSEType>,
+    #[serde(rename = "Operator", default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<OperatorResponse>,
+    #[serde(rename = "VolumeInitializationRate", default, skip_serializing_if = "Option::is_none")]
+    pub volume_initialization_rate: Option<i32>,
+    #[serde(rename = "VolumeArn", default, skip_serializing_if = "Option::is_none")]
+    pub volume_arn: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "VolumeId", default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "Size", default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i32>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<VolumeState>,
+    #[serde(rename = "CreateTime", default, skip_serializing_if = "Option::is_none")]
+    pub create_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "Attachments", default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<VolumeAttachment>>,
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
+/// The `VolumeAttachment` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VolumeAttachment {
+    #[serde(rename = "DeleteOnTermination", default, skip_serializing_if = "Option::is_none")]
+    pub delete_on_termination: Option<bool>,
+    #[serde(rename = "AssociatedResource", default, skip_serializing_if = "Option::is_none")]
+    pub associated_resource: Option<String>,
+    #[serde(rename = "InstanceOwningService", default, skip_serializing_if = "Option::is_none")]
+    pub instance_owning_service: Option<String>,
+    #[serde(rename = "EbsCardIndex", default, skip_serializing_if = "Option::is_none")]
+    pub ebs_card_index: Option<i32>,
+    #[serde(rename = "VolumeId", default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "InstanceId", default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    #[serde(rename = "Device", default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<VolumeAttachmentState>,
+    #[serde(rename = "AttachTime", default, skip_serializing_if = "Option::is_none")]
+    pub attach_time: Option<ingot_core::Timestamp>,
+}
+
+/// The `VolumeAttachmentState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VolumeAttachmentState {
+    #[serde(rename = "attaching")]
+    Attaching,
+    #[serde(rename = "attached")]
+    Attached,
+    #[serde(rename = "detaching")]
+    Detaching,
+    #[serde(rename = "detached")]
+    Detached,
+    #[serde(rename = "busy")]
+    Busy,
+}
+
+impl VolumeAttachmentState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Attaching => "attaching",
+            Self::Attached => "attached",
+            Self::Detaching => "detaching",
+            Self::Detached => "detached",
+            Self::Busy => "busy",
+        }
+    }
+}
+
+impl std::fmt::Display for VolumeAttachmentState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `VolumeState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum VolumeState {
+    #[serde(rename = "creating")]
+    Creating,
+    #[serde(rename = "available")]
+    Available,
+    #[serde(rename = "in-use")]
+    InUse,
+    #[serde(rename = "deleting")]
+    Deleting,
+    #[serde(rename = "deleted")]
+    Deleted,
+    #[serde(rename = "error")]
+    Error,
+}
+
+impl VolumeState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Available => "available",
+            Self::InUse => "in-use",
+            Self::Deleting => "deleting",
+            Self::Deleted => "deleted",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for VolumeState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }

@@ -14,7 +14,6 @@ import pytest
 
 from ec2_support import AL2023_ARM, error, public_ami, wait_state
 
-pytestmark = pytest.mark.skip(reason="EC2 images/instances arrive in a later stage")
 
 DESCRIBE_VERSIONS_HELP = (
     "To describe the launch template data for all your launch templates, for ‘--versions’ specify ‘$Latest’, "
@@ -193,7 +192,8 @@ def test_versions_and_templates_are_deleted(ec2, x86, name):
     created = template(ec2, name, {"ImageId": x86})
     lt_id = created["LaunchTemplateId"]
     for _ in range(2):
-        ec2.create_launch_template_version(LaunchTemplateId=lt_id, SourceVersion="1", LaunchTemplateData={})
+        ec2.create_launch_template_version(LaunchTemplateId=lt_id, SourceVersion="1",
+                                           LaunchTemplateData={"InstanceType": "t3.small"})
     deleted = ec2.delete_launch_template_versions(LaunchTemplateId=lt_id, Versions=["2"])
     assert [(d["LaunchTemplateId"], d["VersionNumber"]) for d in
             deleted["SuccessfullyDeletedLaunchTemplateVersions"]] == [(lt_id, 2)]

@@ -17,11 +17,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Server
-from ec2_support import (AL2023_ARM, AL2023_X86, KMS_INVALID_STATE, error, image, instance, launch, launched_image,
-                         public_ami, wait_for, wait_state)
+from ec2_support import (AL2023_ARM, AL2023_X86, KMS_INVALID_STATE, error, image, instance, launch, public_ami,
+                         wait_for, wait_state)
 
-pytestmark = pytest.mark.skip(reason="EC2 images/instances arrive in a later stage")
 
 REGION = "us-east-1"
 INSTANCE = re.compile(r"i-[0-9a-f]{17}")
@@ -101,31 +99,6 @@ def test_an_unknown_image_cannot_be_launched_and_nothing_is_launched(ec2):
     assert error(ec2.run_instances, ImageId="ami-abcd1234", InstanceType="t3.micro", MinCount=1, MaxCount=1) == (
         "InvalidAMIID.NotFound", "The image id '[ami-abcd1234]' does not exist", 400)
     assert count_instances(ec2) == before
-
-
-@pytest.fixture(scope="module")
-def open_server():
-    # Open authentication: a 12-digit access key id signs as that account's root.
-    server = Server(["--auth", "open"])
-    server.access_key_id = server.account
-    yield server
-    server.close()
-
-
-def test_an_image_can_be_launched_by_another_account_only_once_it_has_launch_permission(open_server):
-    owner = open_server.client("ec2")
-    stranger = open_server.client("ec2", access_key_id="111122223333", secret_access_key="x")
-    made, _ = launched_image(owner, public_ami(open_server.client("ssm")), "private-image")
-    image_id = made["ImageId"]
-    before = count_instances(stranger)
-    assert error(stranger.run_instances, ImageId=image_id, InstanceType="t3.micro", MinCount=1, MaxCount=1) == (
-        "InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist", 400)
-    assert count_instances(stranger) == before
-    owner.modify_image_attribute(ImageId=image_id, LaunchPermission={"Add": [{"UserId": "111122223333"}]})
-    instance_id = launch(stranger, image_id)
-    running = wait_state(stranger, instance_id, "running")
-    assert (running["ImageId"], instance(stranger, instance_id)["InstanceId"]) == (image_id, instance_id)
-    assert error(owner.describe_instances, InstanceIds=[instance_id])[0] == "InvalidInstanceID.NotFound"
 
 
 def test_min_and_max_count_launch_one_reservation_of_several_instances(ec2, al2023):
