@@ -318,7 +318,7 @@ mod tests {
             .collect();
         let first = take_disjoint(&mut waiting);
         let keys = |plans: &mut dyn Iterator<Item = &Pending>| -> Vec<Vec<u8>> {
-            plans.map(|p| p.plan.touched_keys().next().unwrap().to_vec()).collect()
+            plans.map(|p| p.plan.written_keys().next().unwrap().to_vec()).collect()
         };
         assert_eq!(keys(&mut first.iter()), [b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
         assert_eq!(keys(&mut waiting.iter()), [b"a".to_vec(), b"b".to_vec()]);

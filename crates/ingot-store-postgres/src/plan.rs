@@ -354,18 +354,6 @@ impl Plan {
         !self.ordered_keys.is_empty()
     }
 
-    /// Every key the batch checks or writes (keys with only an `Any` check are not in the plan).
-    pub(crate) fn touched_keys(&self) -> impl Iterator<Item = &[u8]> {
-        self.expect_keys
-            .iter()
-            .chain(&self.deletes)
-            .chain(&self.new_keys)
-            .chain(&self.upsert_keys)
-            .chain(&self.swap_keys)
-            .chain(&self.ordered_keys)
-            .map(Vec::as_slice)
-    }
-
     /// Every key the batch writes (puts and deletes).
     pub(crate) fn written_keys(&self) -> impl Iterator<Item = &[u8]> {
         self.deletes
@@ -383,21 +371,25 @@ impl Plan {
         self.expect_keys.iter().map(Vec::as_slice).filter(|key| !self.written_keys().any(|w| w == *key))
     }
 
-    /// The touched keys as text (keys come from `String`s, so all of them).
-    fn touched_text(&self) -> impl Iterator<Item = &str> {
-        self.touched_keys().filter_map(|key| std::str::from_utf8(key).ok())
+    /// The written keys as text (keys come from `String`s, so all of them). Only these matter to
+    /// the read cache: a key the batch only checks keeps its value whatever the outcome, so a
+    /// cached copy of it stays exact (forgetting it made every call that checks an authorization
+    /// record read it again from the database while any commit was in flight).
+    fn written_text(&self) -> impl Iterator<Item = &str> {
+        self.written_keys().filter_map(|key| std::str::from_utf8(key).ok())
     }
 
-    /// Tells `cache` the batch is about to be committed: its keys are not cached meanwhile.
+    /// Tells `cache` the batch is about to be committed: the keys it writes are not cached
+    /// meanwhile.
     pub(crate) fn begin_cached_write(&self, cache: &ReadCache) {
-        cache.begin_write(self.touched_text());
+        cache.begin_write(self.written_text());
     }
 
-    /// Forgets every key the batch touched from `cache`, after its commit (whatever the outcome:
-    /// a failed one costs a miss, and a violated expectation showed its key was stale) and
-    /// before anyone hears of it, so no later read is served an older value.
+    /// Forgets every key the batch writes from `cache`, after its commit (whatever the outcome:
+    /// a failed one costs a miss) and before anyone hears of it, so no later read is served an
+    /// older value.
     pub(crate) fn end_cached_write(&self, cache: &ReadCache) {
-        cache.end_write(self.touched_text());
+        cache.end_write(self.written_text());
     }
 
     /// [`Plan::end_cached_write`] after the batch committed, keeping in `cache` the values it
@@ -418,7 +410,7 @@ impl Plan {
                 Some((String::from_utf8(key.clone()).ok()?, Item { version, value }))
             })
             .collect();
-        cache.end_write_keeping(self.touched_text(), written);
+        cache.end_write_keeping(self.written_text(), written);
     }
 
     /// Whether the batch has an expectation on `key` that `ingot_commit` can find violated.

@@ -807,6 +807,23 @@ pub async fn tx_insert_new_conflicts_when_the_key_exists(store: Arc<dyn Store>) 
     assert_eq!(store.get(k).await.unwrap(), Some(first));
 }
 
+/// A commit that only checks a key leaves it as it was, so a store that caches reads keeps
+/// serving it from memory: calls that check the same authorization records while others write
+/// would otherwise read them again from the backend every time.
+pub async fn a_commit_that_only_checks_a_key_leaves_it_cached(store: Arc<dyn Store>) {
+    let (checked, written) = ("conf/check-only/policy", "conf/check-only/out");
+    store.commit(writes(vec![put(checked, b"allow", Expect::Any)])).await.unwrap();
+    let seen = store.get(checked).await.unwrap().unwrap();
+    if store.cache_changes().is_none() {
+        return; // this store (or replica) serves no read from memory
+    }
+    assert_eq!(store.cached_version(checked).map(|(v, _)| v), Some(seen.version), "a read fills the cache");
+    let mut batch = writes(vec![put(written, b"decided", Expect::Any)]);
+    batch.checks.push((checked.to_string(), Expect::Version(seen.version)));
+    store.commit(batch).await.unwrap();
+    assert_eq!(store.cached_version(checked).map(|(v, _)| v), Some(seen.version));
+}
+
 /// Every check above, sequentially on one store; reset last because it deletes the others' keys.
 pub async fn run_all(store: Arc<dyn Store>) {
     get_of_a_missing_key_returns_none(store.clone()).await;
@@ -831,6 +848,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tx_commit_conflicts_when_another_commit_changed_a_read_key(store.clone()).await;
     tx_insert_new_conflicts_when_the_key_exists(store.clone()).await;
     tx_remembered_reads_conflict_like_its_own(store.clone()).await;
+    a_commit_that_only_checks_a_key_leaves_it_cached(store.clone()).await;
     reset_keeps_listed_prefixes_and_clears_the_outbox(store).await;
 }
 
@@ -867,6 +885,7 @@ macro_rules! conformance_tests {
             tx_commit_conflicts_when_another_commit_changed_a_read_key,
             tx_insert_new_conflicts_when_the_key_exists,
             tx_remembered_reads_conflict_like_its_own,
+            a_commit_that_only_checks_a_key_leaves_it_cached,
             run_all,
         );
     };
