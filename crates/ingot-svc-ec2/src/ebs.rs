@@ -12,7 +12,8 @@ use crate::operations::{
 use crate::store::{ebs_defaults_key, EbsDefaultsRecord};
 use crate::types;
 use crate::Ec2;
-use ingot_core::{Access, Handler, RequestContext};
+use ingot_core::{Access, Call, CommonError, Handler, Origin, RequestContext, ServiceFailure};
+use serde_json::json;
 
 /// The key new volumes are encrypted with when the account names none.
 pub const DEFAULT_EBS_KEY: &str = "alias/aws/ebs";
@@ -30,6 +31,52 @@ fn save(ctx: &RequestContext<'_>, record: &EbsDefaultsRecord) {
 /// one, else the AWS managed alias.
 fn reported_key(record: &EbsDefaultsRecord) -> String {
     record.kms_key_id.clone().unwrap_or_else(|| DEFAULT_EBS_KEY.to_string())
+}
+
+/// What EBS learns of a volume's key at attach time.
+pub struct KeyUse {
+    /// The key's ARN, when the caller may describe it.
+    pub arn: Option<String>,
+    /// Whether the caller may use it (DescribeKey, CreateGrant, and decrypting a data key).
+    pub usable: bool,
+}
+
+/// Whether the caller may use `key` for a volume, asked of KMS as the caller through EC2.
+pub async fn may_use_key(ctx: &RequestContext<'_>, key: &str) -> Result<KeyUse, Ec2Error> {
+    let call = |operation: &'static str, input: serde_json::Value| async move {
+        let origin = Origin { via_service: Some("ec2.amazonaws.com"), ..ctx.origin };
+        let call = Call { service: "kms", operation, scope: ctx.scope, principal: ctx.principal, origin };
+        ctx.env.invoker.invoke(ctx.env, call, input).await
+    };
+    let internal = |f: &ServiceFailure| matches!(f, ServiceFailure::Common(e) if e.kind == ingot_core::CommonKind::InternalFailure);
+    let described = match call("DescribeKey", json!({ "KeyId": key })).await {
+        Ok(output) => output,
+        Err(f) if internal(&f) => return Err(CommonError::internal(format!("{f:?}")).into()),
+        Err(_) => return Ok(KeyUse { arn: None, usable: false }),
+    };
+    let arn = described["KeyMetadata"]["Arn"].as_str().unwrap_or(key).to_string();
+    let refused = KeyUse { arn: Some(arn.clone()), usable: false };
+    if described["KeyMetadata"]["KeyState"] != "Enabled" {
+        return Ok(refused);
+    }
+    let grant = json!({
+        "KeyId": arn,
+        "GranteePrincipal": ctx.principal.identity_arn(),
+        "Operations": ["Decrypt", "Encrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "DescribeKey", "CreateGrant"],
+    });
+    match call("CreateGrant", grant).await {
+        Ok(_) => {}
+        Err(f) if internal(&f) => return Err(CommonError::internal(format!("{f:?}")).into()),
+        Err(_) => return Ok(refused),
+    }
+    let data_key = match call("GenerateDataKeyWithoutPlaintext", json!({ "KeyId": arn, "KeySpec": "AES_256" })).await {
+        Ok(output) => output,
+        Err(f) if internal(&f) => return Err(CommonError::internal(format!("{f:?}")).into()),
+        Err(_) => return Ok(refused),
+    };
+    let blob = data_key["CiphertextBlob"].clone();
+    let usable = call("Decrypt", json!({ "CiphertextBlob": blob, "KeyId": arn })).await.is_ok();
+    Ok(KeyUse { arn: Some(arn), usable })
 }
 
 /// The ARN of the key `reference` names, as KMS answers the caller (EC2 asking for it, as AWS

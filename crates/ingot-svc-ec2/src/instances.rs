@@ -11,10 +11,10 @@
 //! terminates with `Client.InvalidKMSKey.InvalidState`, as in AWS.
 
 use crate::access::{authorize, resource_arn};
-use crate::ebs::{self, DEFAULT_EBS_KEY};
+use crate::ebs::{self, may_use_key, DEFAULT_EBS_KEY};
 use crate::errors::Ec2Error;
 use crate::filters::check_filter_names;
-use crate::images::{is_image_id, not_found as image_not_found};
+use crate::images::is_image_id;
 use crate::network::{check_ids, page, passes};
 use crate::operations::{
     DescribeInstanceAttribute, DescribeInstanceStatus, DescribeInstances, ModifyInstanceAttribute, RebootInstances,
@@ -155,52 +155,6 @@ pub async fn resolve_image(ctx: &RequestContext<'_>, reference: &str) -> Result<
         Err(ServiceFailure::Common(e)) if e.kind == ingot_core::CommonKind::InternalFailure => Err(e.into()),
         Err(_) => Err(invalid(format!("Invalid value for parameter ImageId: could not resolve {reference}. The parameter does not exist or cannot be read."))),
     }
-}
-
-/// What EBS learns of a volume's key at attach time.
-struct KeyUse {
-    /// The key's ARN, when the caller may describe it.
-    arn: Option<String>,
-    /// Whether the caller may use it (DescribeKey, CreateGrant, and decrypting a data key).
-    usable: bool,
-}
-
-/// Whether the caller may use `key` for a volume, asked of KMS as the caller through EC2.
-async fn may_use_key(ctx: &RequestContext<'_>, key: &str) -> Result<KeyUse, Ec2Error> {
-    let call = |operation: &'static str, input: serde_json::Value| async move {
-        let origin = Origin { via_service: Some("ec2.amazonaws.com"), ..ctx.origin };
-        let call = Call { service: "kms", operation, scope: ctx.scope, principal: ctx.principal, origin };
-        ctx.env.invoker.invoke(ctx.env, call, input).await
-    };
-    let internal = |f: &ServiceFailure| matches!(f, ServiceFailure::Common(e) if e.kind == ingot_core::CommonKind::InternalFailure);
-    let described = match call("DescribeKey", json!({ "KeyId": key })).await {
-        Ok(output) => output,
-        Err(f) if internal(&f) => return Err(CommonError::internal(format!("{f:?}")).into()),
-        Err(_) => return Ok(KeyUse { arn: None, usable: false }),
-    };
-    let arn = described["KeyMetadata"]["Arn"].as_str().unwrap_or(key).to_string();
-    let refused = KeyUse { arn: Some(arn.clone()), usable: false };
-    if described["KeyMetadata"]["KeyState"] != "Enabled" {
-        return Ok(refused);
-    }
-    let grant = json!({
-        "KeyId": arn,
-        "GranteePrincipal": ctx.principal.identity_arn(),
-        "Operations": ["Decrypt", "Encrypt", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom", "ReEncryptTo", "DescribeKey", "CreateGrant"],
-    });
-    match call("CreateGrant", grant).await {
-        Ok(_) => {}
-        Err(f) if internal(&f) => return Err(CommonError::internal(format!("{f:?}")).into()),
-        Err(_) => return Ok(refused),
-    }
-    let data_key = match call("GenerateDataKeyWithoutPlaintext", json!({ "KeyId": arn, "KeySpec": "AES_256" })).await {
-        Ok(output) => output,
-        Err(f) if internal(&f) => return Err(CommonError::internal(format!("{f:?}")).into()),
-        Err(_) => return Ok(refused),
-    };
-    let blob = data_key["CiphertextBlob"].clone();
-    let usable = call("Decrypt", json!({ "CiphertextBlob": blob, "KeyId": arn })).await.is_ok();
-    Ok(KeyUse { arn: Some(arn), usable })
 }
 
 fn not_found(missing: &[&String]) -> Ec2Error {
@@ -500,10 +454,7 @@ impl Handler<RunInstances> for Ec2 {
                 format!("Invalid id: \"{image_id}\" (expecting \"ami-...\")"),
             ));
         }
-        let region = ctx.region().as_str().to_string();
-        let Some(image) = public_images::find(&region, &image_id) else {
-            return Err(image_not_found(&[&image_id]));
-        };
+        let image = crate::images::launchable(ctx, &image_id).await?;
         if let Some(key) = &launch.key_name {
             return Err(Ec2Error::unmodeled(
                 "InvalidKeyPair.NotFound",
@@ -587,28 +538,38 @@ impl Handler<RunInstances> for Ec2 {
         }
         // The root volume: the image's, encrypted when the request or the account's default says so.
         let ebs_defaults = ebs::defaults(ctx).await?;
-        let root_device = if image.windows { "/dev/sda1" } else { "/dev/xvda" }.to_string();
+        let root_device = image.root_device_name.clone();
         let mut volume_specs: Vec<VolumeSpec> = Vec::new();
-        let root_override =
-            launch.block_devices.iter().find(|m| m.device_name.as_deref() == Some(root_device.as_str()));
-        let root_ebs = root_override.and_then(|m| m.ebs.as_ref());
-        let root_size = root_ebs.and_then(|e| e.volume_size).unwrap_or(image.root_size);
-        if root_size < image.root_size {
-            return Err(invalid(format!(
-                "Volume of size {root_size}GB is smaller than snapshot '{}', expect size >= {}GB",
-                public_images::snapshot_id(&region, image.parameter),
-                image.root_size
-            )));
+        // The image's volumes, as the request's mappings of the same devices adjust them; a
+        // snapshot encrypted under a key gives its volume that key unless the request names one.
+        for device in &image.devices {
+            let adjusted =
+                launch.block_devices.iter().find(|m| m.device_name.as_deref() == Some(device.device.as_str()));
+            let ebs = adjusted.and_then(|m| m.ebs.as_ref());
+            let size = ebs.and_then(|e| e.volume_size).unwrap_or(device.size);
+            if size < device.size {
+                return Err(invalid(format!(
+                    "Volume of size {size}GB is smaller than snapshot '{}', expect size >= {}GB",
+                    device.snapshot_id, device.size
+                )));
+            }
+            volume_specs.push(VolumeSpec {
+                device: device.device.clone(),
+                size,
+                encrypted: device.encrypted || ebs.and_then(|e| e.encrypted).unwrap_or(false),
+                key: ebs.and_then(|e| e.kms_key_id.clone()).or(device.kms_key_id.clone()),
+                delete_on_termination: ebs
+                    .and_then(|e| e.delete_on_termination)
+                    .unwrap_or(device.delete_on_termination),
+                snapshot: Some(device.snapshot_id.clone()),
+            });
         }
-        volume_specs.push(VolumeSpec {
-            device: root_device.clone(),
-            size: root_size,
-            encrypted: root_ebs.and_then(|e| e.encrypted).unwrap_or(false),
-            key: root_ebs.and_then(|e| e.kms_key_id.clone()),
-            delete_on_termination: root_ebs.and_then(|e| e.delete_on_termination).unwrap_or(true),
-            snapshot: Some(public_images::snapshot_id(&region, image.parameter)),
-        });
-        for mapping in launch.block_devices.iter().filter(|m| m.device_name.as_deref() != Some(root_device.as_str())) {
+        let image_devices: Vec<&str> = image.devices.iter().map(|d| d.device.as_str()).collect();
+        for mapping in launch
+            .block_devices
+            .iter()
+            .filter(|m| !image_devices.contains(&m.device_name.as_deref().unwrap_or_default()))
+        {
             let Some(ebs) = &mapping.ebs else { continue };
             let device = mapping.device_name.clone().ok_or_else(|| {
                 Ec2Error::unmodeled(
@@ -688,7 +649,7 @@ impl Handler<RunInstances> for Ec2 {
                 owner: ctx.account().to_string(),
                 image_id: image_id.clone(),
                 instance_type: launch.instance_type.clone(),
-                architecture: image.architecture.to_string(),
+                architecture: image.architecture.clone(),
                 key_name: None,
                 subnet_id: subnet.id.clone(),
                 vpc_id: subnet.vpc_id.clone(),

@@ -1,7 +1,7 @@
 //! Amazon EC2 (`ec2`): regions and Availability Zones, each account's default network (VPC,
 //! subnets, security groups), EBS encryption by default, tags, and the public images every
-//! region has, instances launched from them (directly or through launch templates). The
-//! accounts' own images and snapshots arrive next.
+//! region has and the accounts' own images and snapshots (shared by launch and volume
+//! permissions), instances launched from them (directly or through launch templates).
 //!
 //! It must not depend on HTTP, the gateway, or other service crates.
 //!
@@ -13,7 +13,8 @@
 //! | `network.rs` | DescribeAccountAttributes, DescribeVpcs, DescribeSubnets, Describe paging |
 //! | `security_groups.rs` | security groups and their ingress rules |
 //! | `ebs.rs` | EBS encryption by default and its key |
-//! | `images.rs` | DescribeImages: the public images every region has |
+//! | `images.rs` | images: the public ones every region has and the accounts' own, launch permissions, deprecation |
+//! | `snapshots.rs` | snapshots: describing, copying, deleting, `createVolumePermission` |
 //! | `instances.rs` | instances, their states on Ingot's clock, `resolve:ssm:` images |
 //! | `volumes.rs` | DescribeVolumes: the volumes launches made |
 //! | `launch_templates.rs` | launch templates and their versions |
@@ -30,6 +31,7 @@ mod launch_templates;
 mod network;
 mod regions;
 mod security_groups;
+mod snapshots;
 mod store;
 mod tags;
 mod volumes;
@@ -53,7 +55,7 @@ fn dry_run(flag: Option<bool>) -> Result<(), Ec2Error> {
     Ok(())
 }
 
-/// The durable-job handlers of this service (instance state changes), for the job runner.
+/// The durable-job handlers of this service (instance, image and snapshot state changes), for the job runner.
 pub fn job_handlers() -> Vec<std::sync::Arc<dyn ingot_jobs::JobHandler>> {
-    vec![std::sync::Arc::new(instances::InstanceStateJob)]
+    vec![std::sync::Arc::new(instances::InstanceStateJob), std::sync::Arc::new(images::ImageStateJob)]
 }

@@ -10,7 +10,13 @@
 //! | `security-groups/GROUP_ID` | [`SecurityGroupRecord`]: the group and its rules | one read authorizes and changes a group |
 //! | `ebs-defaults` | [`EbsDefaultsRecord`]: encryption by default and its key |
 //! | `instances/INSTANCE_ID` | [`InstanceRecord`]: an instance, its state and its volumes' ids |
-//! | `volumes/VOLUME_ID` | [`VolumeRecord`] | | |
+//! | `volumes/VOLUME_ID` | [`VolumeRecord`] | |
+//! | `images/AMI_ID` | [`ImageRecord`]: an image of the account's, its devices and launch permissions | |
+//! | `snapshots/SNAPSHOT_ID` | [`SnapshotRecord`] | |
+//!
+//! Installation-wide, `global/ec2/owners/REGION/ID` ([`OwnerIndexRecord`]) names the owner of each
+//! image and snapshot: their ids do not name it, and other accounts may see them by id or
+//! through launch and volume permissions.
 //!
 //! Every account and region has a default VPC (172.31.0.0/16) with a default subnet per
 //! Availability Zone and a default security group, as AWS gives every account. Their ids are
@@ -371,4 +377,126 @@ pub fn volumes_prefix(scope: &Scope) -> String {
 pub struct InstanceProfile {
     pub arn: String,
     pub id: String,
+}
+
+/// A block device of an account's image: an EBS snapshot at a device name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageDevice {
+    pub device: String,
+    pub snapshot_id: String,
+    pub size: i32,
+    pub volume_type: String,
+    pub delete_on_termination: bool,
+    pub encrypted: bool,
+    /// The key's ARN when encrypted.
+    pub kms_key_id: Option<String>,
+}
+
+/// Who may launch an image besides its owner (`launchPermission`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LaunchPermission {
+    Account(String),
+    /// `Group=all`: the image is public.
+    Everyone,
+    Organization(String),
+    OrganizationalUnit(String),
+}
+
+/// An image an account made (CreateImage, RegisterImage, CopyImage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRecord {
+    pub id: String,
+    pub owner: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `pending`, `available`, `failed`.
+    pub state: String,
+    /// (code, message) of a failed image.
+    #[serde(default)]
+    pub state_reason: Option<(String, String)>,
+    pub created: Timestamp,
+    pub architecture: String,
+    pub windows: bool,
+    pub root_device_name: String,
+    pub virtualization_type: String,
+    pub ena_support: bool,
+    pub boot_mode: Option<String>,
+    pub imds_support: Option<String>,
+    pub devices: Vec<ImageDevice>,
+    pub source_instance_id: Option<String>,
+    /// (image id, region) of the image CopyImage copied.
+    pub copied_from: Option<(String, String)>,
+    pub launch_permissions: Vec<LaunchPermission>,
+    pub deprecation_time: Option<Timestamp>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Record for ImageRecord {
+    const KIND: &'static str = "ec2.image";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// An EBS snapshot an account owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    pub id: String,
+    pub owner: String,
+    pub volume_id: String,
+    pub size: i32,
+    pub description: String,
+    /// `pending`, `completed`.
+    pub state: String,
+    pub started: Timestamp,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+    /// Accounts that may create volumes from it (`createVolumePermission`); `all` for everyone.
+    pub volume_permissions: Vec<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Record for SnapshotRecord {
+    const KIND: &'static str = "ec2.snapshot";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// Where an image or snapshot of a region lives, found by its id alone: the id does not name its
+/// owner, and other accounts may be allowed to see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerIndexRecord {
+    pub owner: String,
+    /// Whether anyone besides the owner may see it (launch or volume permissions).
+    pub shared: bool,
+}
+
+impl Record for OwnerIndexRecord {
+    const KIND: &'static str = "ec2.owner-index";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+pub fn image_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["images/", id].concat())
+}
+
+pub fn images_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "images/")
+}
+
+pub fn snapshot_key(scope: &Scope, id: &str) -> String {
+    scope.key("ec2", &["snapshots/", id].concat())
+}
+
+pub fn snapshots_prefix(scope: &Scope) -> String {
+    scope.key("ec2", "snapshots/")
+}
+
+/// `global/ec2/owners/REGION/ID`: the owner of an image or snapshot of the region.
+pub fn owner_index_key(region: &str, id: &str) -> String {
+    ingot_core::scope::global_key("ec2", &["owners/", region, "/", id].concat())
+}
+
+/// Every indexed image or snapshot of a region (of one kind: `ami-` or `snap-`).
+pub fn owner_index_prefix(region: &str, id_prefix: &str) -> String {
+    ingot_core::scope::global_key("ec2", &["owners/", region, "/", id_prefix].concat())
 }

@@ -6,7 +6,9 @@ use crate::access::{authorize, resource_arn};
 use crate::errors::Ec2Error;
 use crate::filters::{check_filter_names, matches_filters};
 use crate::operations::{CreateTags, DeleteTags, DescribeTags};
-use crate::store::{self, SecurityGroupRecord, SubnetRecord, Tags, VpcRecord};
+use crate::store::{
+    self, ImageRecord, InstanceRecord, SecurityGroupRecord, SnapshotRecord, SubnetRecord, Tags, VolumeRecord, VpcRecord,
+};
 use crate::types::{self, ResourceType, TagDescription};
 use crate::Ec2;
 use ingot_core::page::{page_of, PageError};
@@ -22,6 +24,10 @@ pub enum Taggable {
     Vpc,
     Subnet,
     SecurityGroup,
+    Image,
+    Snapshot,
+    Instance,
+    Volume,
 }
 
 impl Taggable {
@@ -31,6 +37,10 @@ impl Taggable {
             "vpc" => Some(Taggable::Vpc),
             "subnet" => Some(Taggable::Subnet),
             "sg" => Some(Taggable::SecurityGroup),
+            "ami" => Some(Taggable::Image),
+            "snap" => Some(Taggable::Snapshot),
+            "i" => Some(Taggable::Instance),
+            "vol" => Some(Taggable::Volume),
             _ => None,
         }
     }
@@ -41,6 +51,10 @@ impl Taggable {
             Taggable::Vpc => "vpc",
             Taggable::Subnet => "subnet",
             Taggable::SecurityGroup => "security-group",
+            Taggable::Image => "image",
+            Taggable::Snapshot => "snapshot",
+            Taggable::Instance => "instance",
+            Taggable::Volume => "volume",
         }
     }
 
@@ -49,6 +63,10 @@ impl Taggable {
             Taggable::Vpc => ResourceType::Vpc,
             Taggable::Subnet => ResourceType::Subnet,
             Taggable::SecurityGroup => ResourceType::SecurityGroup,
+            Taggable::Image => ResourceType::Image,
+            Taggable::Snapshot => ResourceType::Snapshot,
+            Taggable::Instance => ResourceType::Instance,
+            Taggable::Volume => ResourceType::Volume,
         }
     }
 }
@@ -132,6 +150,7 @@ fn not_found(kind: Taggable, id: &str) -> Ec2Error {
         Taggable::SecurityGroup => {
             Ec2Error::unmodeled("InvalidGroup.NotFound", 400, format!("The security group '{id}' does not exist"))
         }
+        Taggable::Image | Taggable::Snapshot | Taggable::Instance | Taggable::Volume => unknown_id(id),
     }
 }
 
@@ -143,6 +162,14 @@ async fn load_tags(ctx: &RequestContext<'_>, kind: Taggable, id: &str) -> Result
         Taggable::SecurityGroup => {
             ctx.tx.get_record::<SecurityGroupRecord>(&store::security_group_key(ctx.scope, id)).await?.map(|r| r.tags)
         }
+        Taggable::Image => ctx.tx.get_record::<ImageRecord>(&store::image_key(ctx.scope, id)).await?.map(|r| r.tags),
+        Taggable::Snapshot => {
+            ctx.tx.get_record::<SnapshotRecord>(&store::snapshot_key(ctx.scope, id)).await?.map(|r| r.tags)
+        }
+        Taggable::Instance => {
+            ctx.tx.get_record::<InstanceRecord>(&store::instance_key(ctx.scope, id)).await?.map(|r| r.tags)
+        }
+        Taggable::Volume => ctx.tx.get_record::<VolumeRecord>(&store::volume_key(ctx.scope, id)).await?.map(|r| r.tags),
     };
     tags.ok_or_else(|| not_found(kind, id))
 }
@@ -167,6 +194,14 @@ async fn save_tags(ctx: &RequestContext<'_>, kind: Taggable, id: &str, tags: Tag
         Taggable::SecurityGroup => {
             update::<SecurityGroupRecord>(ctx, store::security_group_key(ctx.scope, id), tags, |r| &mut r.tags).await
         }
+        Taggable::Image => update::<ImageRecord>(ctx, store::image_key(ctx.scope, id), tags, |r| &mut r.tags).await,
+        Taggable::Snapshot => {
+            update::<SnapshotRecord>(ctx, store::snapshot_key(ctx.scope, id), tags, |r| &mut r.tags).await
+        }
+        Taggable::Instance => {
+            update::<InstanceRecord>(ctx, store::instance_key(ctx.scope, id), tags, |r| &mut r.tags).await
+        }
+        Taggable::Volume => update::<VolumeRecord>(ctx, store::volume_key(ctx.scope, id), tags, |r| &mut r.tags).await,
     }
 }
 
@@ -175,6 +210,9 @@ fn tagged_arns(ctx: &RequestContext<'_>, resources: &[String]) -> Vec<String> {
     resources
         .iter()
         .map(|id| match Taggable::of_id(id) {
+            // Image and snapshot ARNs name no account.
+            Some(Taggable::Image) => crate::images::image_arn(ctx, ctx.region().as_str(), id),
+            Some(Taggable::Snapshot) => crate::images::snapshot_arn(ctx, ctx.region().as_str(), id),
             Some(kind) => resource_arn(ctx, kind.name(), id),
             None => resource_arn(ctx, "*", id),
         })
@@ -286,6 +324,18 @@ impl Handler<DescribeTags> for Ec2 {
         }
         for group in store::all::<SecurityGroupRecord>(&ctx.tx, &store::security_groups_prefix(ctx.scope)).await? {
             all.push((Taggable::SecurityGroup, group.id, group.tags));
+        }
+        for image in store::all::<ImageRecord>(&ctx.tx, &store::images_prefix(ctx.scope)).await? {
+            all.push((Taggable::Image, image.id, image.tags));
+        }
+        for snapshot in store::all::<SnapshotRecord>(&ctx.tx, &store::snapshots_prefix(ctx.scope)).await? {
+            all.push((Taggable::Snapshot, snapshot.id, snapshot.tags));
+        }
+        for instance in store::all::<InstanceRecord>(&ctx.tx, &store::instances_prefix(ctx.scope)).await? {
+            all.push((Taggable::Instance, instance.id, instance.tags));
+        }
+        for volume in store::all::<VolumeRecord>(&ctx.tx, &store::volumes_prefix(ctx.scope)).await? {
+            all.push((Taggable::Volume, volume.id, volume.tags));
         }
         let mut items = Vec::new();
         for (kind, id, tags) in all {

@@ -16,14 +16,47 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 37] = [
+static OPERATIONS: [OperationModel; 52] = [
     OperationModel {
         name: "AuthorizeSecurityGroupIngress",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(24),
-        output: Some(25),
+        input: Some(26),
+        output: Some(27),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CopyImage",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(65),
+        output: Some(66),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CopySnapshot",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(67),
+        output: Some(69),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "CreateImage",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(76),
+        output: Some(77),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -33,8 +66,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(66),
-        output: Some(67),
+        input: Some(78),
+        output: Some(79),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -44,8 +77,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(68),
-        output: Some(69),
+        input: Some(80),
+        output: Some(81),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -55,8 +88,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(70),
-        output: Some(71),
+        input: Some(82),
+        output: Some(83),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -66,7 +99,7 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(72),
+        input: Some(84),
         output: None,
         result_wrapper: None,
         errors: &[],
@@ -77,8 +110,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(77),
-        output: Some(78),
+        input: Some(92),
+        output: Some(93),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -88,8 +121,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(79),
-        output: Some(84),
+        input: Some(94),
+        output: Some(99),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -99,8 +132,19 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(85),
-        output: Some(86),
+        input: Some(100),
+        output: Some(101),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeleteSnapshot",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(102),
+        output: None,
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -110,8 +154,19 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(87),
+        input: Some(105),
         output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeregisterImage",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(106),
+        output: Some(107),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -121,113 +176,14 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(88),
-        output: Some(89),
+        input: Some(108),
+        output: Some(109),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
         name: "DescribeAvailabilityZones",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(90),
-        output: Some(91),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeImages",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(92),
-        output: Some(93),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeInstanceAttribute",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(94),
-        output: Some(182),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeInstanceStatus",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(95),
-        output: Some(96),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeInstances",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(97),
-        output: Some(98),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeLaunchTemplateVersions",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(99),
-        output: Some(100),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeLaunchTemplates",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(102),
-        output: Some(103),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeRegions",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(104),
-        output: Some(105),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeSecurityGroups",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(107),
-        output: Some(108),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "DescribeSubnets",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
@@ -238,40 +194,62 @@ static OPERATIONS: [OperationModel; 37] = [
         canonical_json_is_wire: false,
     },
     OperationModel {
-        name: "DescribeTags",
+        name: "DescribeImageAttribute",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
         input: Some(112),
-        output: Some(113),
+        output: Some(200),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
-        name: "DescribeVolumes",
+        name: "DescribeImages",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(114),
-        output: Some(115),
+        input: Some(113),
+        output: Some(114),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
-        name: "DescribeVpcs",
+        name: "DescribeInstanceAttribute",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(117),
-        output: Some(118),
+        input: Some(115),
+        output: Some(216),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
-        name: "DisableEbsEncryptionByDefault",
+        name: "DescribeInstanceStatus",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(116),
+        output: Some(117),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(118),
+        output: Some(119),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeLaunchTemplateVersions",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
@@ -282,12 +260,144 @@ static OPERATIONS: [OperationModel; 37] = [
         canonical_json_is_wire: false,
     },
     OperationModel {
+        name: "DescribeLaunchTemplates",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(123),
+        output: Some(124),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeRegions",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(125),
+        output: Some(126),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSecurityGroups",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(128),
+        output: Some(129),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSnapshotAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(130),
+        output: Some(131),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSnapshots",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(132),
+        output: Some(133),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeSubnets",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(135),
+        output: Some(136),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeTags",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(137),
+        output: Some(138),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeVolumes",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(139),
+        output: Some(140),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DescribeVpcs",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(142),
+        output: Some(143),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DisableEbsEncryptionByDefault",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(145),
+        output: Some(146),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DisableImageDeprecation",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(147),
+        output: Some(148),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
         name: "EnableEbsEncryptionByDefault",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(144),
-        output: Some(145),
+        input: Some(171),
+        output: Some(172),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "EnableImageDeprecation",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(173),
+        output: Some(174),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -297,8 +407,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(155),
-        output: Some(156),
+        input: Some(184),
+        output: Some(185),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -308,8 +418,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(157),
-        output: Some(158),
+        input: Some(186),
+        output: Some(187),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -319,36 +429,14 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(359),
-        output: Some(360),
+        input: Some(396),
+        output: Some(397),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
     OperationModel {
-        name: "ModifyInstanceAttribute",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(361),
-        output: None,
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "ModifyLaunchTemplate",
-        http_method: "POST",
-        request_uri: "/",
-        success_code: 200,
-        input: Some(363),
-        output: Some(364),
-        result_wrapper: None,
-        errors: &[],
-        canonical_json_is_wire: false,
-    },
-    OperationModel {
-        name: "RebootInstances",
+        name: "ModifyImageAttribute",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
@@ -359,12 +447,89 @@ static OPERATIONS: [OperationModel; 37] = [
         canonical_json_is_wire: false,
     },
     OperationModel {
+        name: "ModifyInstanceAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(399),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ModifyLaunchTemplate",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(401),
+        output: Some(402),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ModifySnapshotAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(403),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "RebootInstances",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(442),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "RegisterImage",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(449),
+        output: Some(450),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
         name: "ResetEbsDefaultKmsKeyId",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(408),
-        output: Some(409),
+        input: Some(454),
+        output: Some(455),
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ResetImageAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(457),
+        output: None,
+        result_wrapper: None,
+        errors: &[],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "ResetSnapshotAttribute",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(458),
+        output: None,
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -374,8 +539,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(414),
-        output: Some(415),
+        input: Some(464),
+        output: Some(465),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -385,8 +550,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(419),
-        output: Some(406),
+        input: Some(469),
+        output: Some(452),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -396,8 +561,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(450),
-        output: Some(451),
+        input: Some(509),
+        output: Some(510),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -407,8 +572,8 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(455),
-        output: Some(456),
+        input: Some(514),
+        output: Some(515),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
@@ -418,22 +583,22 @@ static OPERATIONS: [OperationModel; 37] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(478),
-        output: Some(479),
+        input: Some(538),
+        output: Some(539),
         result_wrapper: None,
         errors: &[],
         canonical_json_is_wire: false,
     },
 ];
 
-static SHAPES: [Shape; 523] = [
+static SHAPES: [Shape; 586] = [
     // 0
     Shape {
         name: "AcceleratorCount",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 252) },
-                Member { location_name: Some("max"), ..member("Max", 252) },
+                Member { location_name: Some("min"), ..member("Min", 286) },
+                Member { location_name: Some("max"), ..member("Max", 286) },
             ],
             payload: None,
             error: None,
@@ -446,7 +611,7 @@ static SHAPES: [Shape; 523] = [
     Shape {
         name: "AcceleratorCountRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Min", 252), member("Max", 252)],
+            members: &[member("Min", 286), member("Max", 286)],
             payload: None,
             error: None,
             document: false,
@@ -513,8 +678,8 @@ static SHAPES: [Shape; 523] = [
         name: "AcceleratorTotalMemoryMiB",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 252) },
-                Member { location_name: Some("max"), ..member("Max", 252) },
+                Member { location_name: Some("min"), ..member("Min", 286) },
+                Member { location_name: Some("max"), ..member("Max", 286) },
             ],
             payload: None,
             error: None,
@@ -527,7 +692,7 @@ static SHAPES: [Shape; 523] = [
     Shape {
         name: "AcceleratorTotalMemoryMiBRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Min", 252), member("Max", 252)],
+            members: &[member("Min", 286), member("Max", 286)],
             payload: None,
             error: None,
             document: false,
@@ -557,7 +722,7 @@ static SHAPES: [Shape; 523] = [
         name: "AccountAttribute",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("attributeName"), ..member("AttributeName", 457) },
+                Member { location_name: Some("attributeName"), ..member("AttributeName", 517) },
                 Member { location_name: Some("attributeValueSet"), ..member("AttributeValues", 15) },
             ],
             payload: None,
@@ -600,7 +765,7 @@ static SHAPES: [Shape; 523] = [
     Shape {
         name: "AccountAttributeValue",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 457) }],
+            members: &[Member { location_name: Some("attributeValue"), ..member("AttributeValue", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -642,8 +807,8 @@ static SHAPES: [Shape; 523] = [
         name: "ApplicationStatusSummary",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("status"), ..member("Status", 468) },
-                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 358) },
+                Member { location_name: Some("status"), ..member("Status", 528) },
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 395) },
             ],
             payload: None,
             error: None,
@@ -665,6 +830,24 @@ static SHAPES: [Shape; 523] = [
     },
     // 21
     Shape {
+        name: "AssociatedKmsKey",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 22
+    Shape {
+        name: "AssociatedKmsKeySet",
+        kind: ShapeKind::List { member: 21, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 23
+    Shape {
         name: "AttachmentStatus",
         kind: ShapeKind::String {
             enum_values: &["attaching", "attached", "detaching", "detached"],
@@ -674,47 +857,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 22
+    // 24
     Shape {
         name: "AttributeBooleanValue",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("value"), ..member("Value", 47) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 23
-    Shape {
-        name: "AttributeValue",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("value"), ..member("Value", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 24
-    Shape {
-        name: "AuthorizeSecurityGroupIngressRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("CidrIp", 457),
-                member("FromPort", 252),
-                member("GroupId", 435),
-                member("GroupName", 438),
-                member("IpPermissions", 254),
-                member("IpProtocol", 457),
-                member("SourceSecurityGroupName", 457),
-                member("SourceSecurityGroupOwnerId", 457),
-                member("ToPort", 252),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-            ],
+            members: &[Member { location_name: Some("value"), ..member("Value", 50) }],
             payload: None,
             error: None,
             document: false,
@@ -724,12 +871,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 25
     Shape {
-        name: "AuthorizeSecurityGroupIngressResult",
+        name: "AttributeValue",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("return"), ..member("Return", 47) },
-                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 442) },
-            ],
+            members: &[Member { location_name: Some("value"), ..member("Value", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -739,23 +883,20 @@ static SHAPES: [Shape; 523] = [
     },
     // 26
     Shape {
-        name: "AvailabilityZone",
+        name: "AuthorizeSecurityGroupIngressRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 33) },
-                Member { location_name: Some("messageSet"), ..member("Messages", 32) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 457) },
-                Member { location_name: Some("zoneName"), ..member("ZoneName", 457) },
-                Member { location_name: Some("zoneId"), ..member("ZoneId", 457) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 457) },
-                Member { location_name: Some("zoneType"), ..member("ZoneType", 457) },
-                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 457) },
-                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 457) },
-                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 457) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 28) },
-                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 36) },
-                Member { location_name: Some("zoneState"), ..member("State", 34) },
+                member("CidrIp", 517),
+                member("FromPort", 286),
+                member("GroupId", 485),
+                member("GroupName", 488),
+                member("IpPermissions", 288),
+                member("IpProtocol", 517),
+                member("SourceSecurityGroupName", 517),
+                member("SourceSecurityGroupOwnerId", 517),
+                member("ToPort", 286),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -766,9 +907,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 27
     Shape {
-        name: "AvailabilityZoneGeography",
+        name: "AuthorizeSecurityGroupIngressResult",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 457) }],
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 50) },
+                Member { location_name: Some("securityGroupRuleSet"), ..member("SecurityGroupRules", 492) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -778,27 +922,24 @@ static SHAPES: [Shape; 523] = [
     },
     // 28
     Shape {
-        name: "AvailabilityZoneGeographyList",
-        kind: ShapeKind::List { member: 27, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 29
-    Shape {
-        name: "AvailabilityZoneId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 30
-    Shape {
-        name: "AvailabilityZoneList",
-        kind: ShapeKind::List { member: 26, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 31
-    Shape {
-        name: "AvailabilityZoneMessage",
+        name: "AvailabilityZone",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("message"), ..member("Message", 457) }],
+            members: &[
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 35) },
+                Member { location_name: Some("messageSet"), ..member("Messages", 34) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 517) },
+                Member { location_name: Some("zoneName"), ..member("ZoneName", 517) },
+                Member { location_name: Some("zoneId"), ..member("ZoneId", 517) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 517) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 517) },
+                Member { location_name: Some("zoneType"), ..member("ZoneType", 517) },
+                Member { location_name: Some("parentZoneName"), ..member("ParentZoneName", 517) },
+                Member { location_name: Some("parentZoneId"), ..member("ParentZoneId", 517) },
+                Member { location_name: Some("groupLongName"), ..member("GroupLongName", 517) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 30) },
+                Member { location_name: Some("subGeographySet"), ..member("SubGeography", 38) },
+                Member { location_name: Some("zoneState"), ..member("State", 36) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -806,13 +947,55 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
+    // 29
+    Shape {
+        name: "AvailabilityZoneGeography",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("name"), ..member("Name", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 30
+    Shape {
+        name: "AvailabilityZoneGeographyList",
+        kind: ShapeKind::List { member: 29, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 31
+    Shape {
+        name: "AvailabilityZoneId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
     // 32
     Shape {
-        name: "AvailabilityZoneMessageList",
-        kind: ShapeKind::List { member: 31, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "AvailabilityZoneList",
+        kind: ShapeKind::List { member: 28, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 33
+    Shape {
+        name: "AvailabilityZoneMessage",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("message"), ..member("Message", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 34
+    Shape {
+        name: "AvailabilityZoneMessageList",
+        kind: ShapeKind::List { member: 33, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 35
     Shape {
         name: "AvailabilityZoneOptInStatus",
         kind: ShapeKind::String {
@@ -823,7 +1006,7 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 34
+    // 36
     Shape {
         name: "AvailabilityZoneState",
         kind: ShapeKind::String {
@@ -834,11 +1017,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 35
+    // 37
     Shape {
         name: "AvailabilityZoneSubGeography",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 457) }],
+            members: &[Member { location_name: Some("name"), ..member("Name", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -846,13 +1029,13 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 36
+    // 38
     Shape {
         name: "AvailabilityZoneSubGeographyList",
-        kind: ShapeKind::List { member: 35, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 37, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 37
+    // 39
     Shape {
         name: "BareMetal",
         kind: ShapeKind::String {
@@ -863,38 +1046,14 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 38
+    // 40
     Shape {
         name: "BaselineEbsBandwidthMbps",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 252) },
-                Member { location_name: Some("max"), ..member("Max", 252) },
+                Member { location_name: Some("min"), ..member("Min", 286) },
+                Member { location_name: Some("max"), ..member("Max", 286) },
             ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 39
-    Shape {
-        name: "BaselineEbsBandwidthMbpsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Min", 252), member("Max", 252)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 40
-    Shape {
-        name: "BaselinePerformanceFactors",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("cpu"), ..member("Cpu", 64) }],
             payload: None,
             error: None,
             document: false,
@@ -904,9 +1063,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 41
     Shape {
-        name: "BaselinePerformanceFactorsRequest",
+        name: "BaselineEbsBandwidthMbpsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Cpu", 65)],
+            members: &[member("Min", 286), member("Max", 286)],
             payload: None,
             error: None,
             document: false,
@@ -916,14 +1075,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 42
     Shape {
-        name: "BlockDeviceMapping",
+        name: "BaselinePerformanceFactors",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ebs"), ..member("Ebs", 123) },
-                Member { location_name: Some("noDevice"), ..member("NoDevice", 457) },
-                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
-                Member { location_name: Some("virtualName"), ..member("VirtualName", 457) },
-            ],
+            members: &[Member { location_name: Some("cpu"), ..member("Cpu", 74) }],
             payload: None,
             error: None,
             document: false,
@@ -933,15 +1087,50 @@ static SHAPES: [Shape; 523] = [
     },
     // 43
     Shape {
-        name: "BlockDeviceMappingList",
-        kind: ShapeKind::List { member: 42, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "BaselinePerformanceFactorsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Cpu", 75)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 44
     Shape {
+        name: "BillingProductList",
+        kind: ShapeKind::List { member: 517, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 45
+    Shape {
+        name: "BlockDeviceMapping",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ebs"), ..member("Ebs", 150) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 517) },
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 517) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 46
+    Shape {
+        name: "BlockDeviceMappingList",
+        kind: ShapeKind::List { member: 45, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 47
+    Shape {
         name: "BlockDeviceMappingRequestList",
         kind: ShapeKind::List {
-            member: 42,
+            member: 45,
             member_name: Some("BlockDeviceMapping"),
             flattened: false,
             min: None,
@@ -949,7 +1138,7 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 45
+    // 48
     Shape {
         name: "BlockPublicAccessMode",
         kind: ShapeKind::String {
@@ -960,13 +1149,13 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 46
+    // 49
     Shape {
         name: "BlockPublicAccessStates",
         kind: ShapeKind::Structure {
             members: &[Member {
                 location_name: Some("internetGatewayBlockMode"),
-                ..member("InternetGatewayBlockMode", 45)
+                ..member("InternetGatewayBlockMode", 48)
             }],
             payload: None,
             error: None,
@@ -975,9 +1164,15 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 47
+    // 50
     Shape { name: "Boolean", kind: ShapeKind::Boolean, sensitive: false },
-    // 48
+    // 51
+    Shape {
+        name: "BootModeOverrideValues",
+        kind: ShapeKind::String { enum_values: &["uefi"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 52
     Shape {
         name: "BootModeValues",
         kind: ShapeKind::String {
@@ -988,7 +1183,7 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 49
+    // 53
     Shape {
         name: "BurstablePerformance",
         kind: ShapeKind::String {
@@ -999,13 +1194,13 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 50
+    // 54
     Shape {
         name: "CapacityReservationId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 51
+    // 55
     Shape {
         name: "CapacityReservationPreference",
         kind: ShapeKind::String {
@@ -1016,11 +1211,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 52
+    // 56
     Shape {
         name: "CapacityReservationSpecification",
         kind: ShapeKind::Structure {
-            members: &[member("CapacityReservationPreference", 51), member("CapacityReservationTarget", 54)],
+            members: &[member("CapacityReservationPreference", 55), member("CapacityReservationTarget", 58)],
             payload: None,
             error: None,
             document: false,
@@ -1028,68 +1223,16 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 53
+    // 57
     Shape {
         name: "CapacityReservationSpecificationResponse",
         kind: ShapeKind::Structure {
             members: &[
                 Member {
                     location_name: Some("capacityReservationPreference"),
-                    ..member("CapacityReservationPreference", 51)
+                    ..member("CapacityReservationPreference", 55)
                 },
-                Member { location_name: Some("capacityReservationTarget"), ..member("CapacityReservationTarget", 55) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 54
-    Shape {
-        name: "CapacityReservationTarget",
-        kind: ShapeKind::Structure {
-            members: &[member("CapacityReservationId", 50), member("CapacityReservationResourceGroupArn", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 55
-    Shape {
-        name: "CapacityReservationTargetResponse",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("capacityReservationId"), ..member("CapacityReservationId", 457) },
-                Member {
-                    location_name: Some("capacityReservationResourceGroupArn"),
-                    ..member("CapacityReservationResourceGroupArn", 457)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 56
-    Shape {
-        name: "CoipPoolId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 57
-    Shape {
-        name: "ConnectionTrackingSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("tcpEstablishedTimeout"), ..member("TcpEstablishedTimeout", 252) },
-                Member { location_name: Some("udpTimeout"), ..member("UdpTimeout", 252) },
-                Member { location_name: Some("udpStreamTimeout"), ..member("UdpStreamTimeout", 252) },
+                Member { location_name: Some("capacityReservationTarget"), ..member("CapacityReservationTarget", 59) },
             ],
             payload: None,
             error: None,
@@ -1100,13 +1243,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 58
     Shape {
-        name: "ConnectionTrackingSpecificationRequest",
+        name: "CapacityReservationTarget",
         kind: ShapeKind::Structure {
-            members: &[
-                member("TcpEstablishedTimeout", 252),
-                member("UdpStreamTimeout", 252),
-                member("UdpTimeout", 252),
-            ],
+            members: &[member("CapacityReservationId", 54), member("CapacityReservationResourceGroupArn", 517)],
             payload: None,
             error: None,
             document: false,
@@ -1116,12 +1255,14 @@ static SHAPES: [Shape; 523] = [
     },
     // 59
     Shape {
-        name: "ConnectionTrackingSpecificationResponse",
+        name: "CapacityReservationTargetResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("tcpEstablishedTimeout"), ..member("TcpEstablishedTimeout", 252) },
-                Member { location_name: Some("udpStreamTimeout"), ..member("UdpStreamTimeout", 252) },
-                Member { location_name: Some("udpTimeout"), ..member("UdpTimeout", 252) },
+                Member { location_name: Some("capacityReservationId"), ..member("CapacityReservationId", 517) },
+                Member {
+                    location_name: Some("capacityReservationResourceGroupArn"),
+                    ..member("CapacityReservationResourceGroupArn", 517)
+                },
             ],
             payload: None,
             error: None,
@@ -1132,30 +1273,34 @@ static SHAPES: [Shape; 523] = [
     },
     // 60
     Shape {
-        name: "CpuManufacturer",
-        kind: ShapeKind::String {
-            enum_values: &["intel", "amd", "amazon-web-services", "apple"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "CoipPoolId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 61
     Shape {
-        name: "CpuManufacturerSet",
-        kind: ShapeKind::List { member: 60, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "ConnectionTrackingSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("tcpEstablishedTimeout"), ..member("TcpEstablishedTimeout", 286) },
+                Member { location_name: Some("udpTimeout"), ..member("UdpTimeout", 286) },
+                Member { location_name: Some("udpStreamTimeout"), ..member("UdpStreamTimeout", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 62
     Shape {
-        name: "CpuOptions",
+        name: "ConnectionTrackingSpecificationRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("coreCount"), ..member("CoreCount", 252) },
-                Member { location_name: Some("threadsPerCore"), ..member("ThreadsPerCore", 252) },
-                Member { location_name: Some("amdSevSnp"), ..member("AmdSevSnp", 18) },
-                Member { location_name: Some("nestedVirtualization"), ..member("NestedVirtualization", 367) },
+                member("TcpEstablishedTimeout", 286),
+                member("UdpStreamTimeout", 286),
+                member("UdpTimeout", 286),
             ],
             payload: None,
             error: None,
@@ -1166,13 +1311,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 63
     Shape {
-        name: "CpuOptionsRequest",
+        name: "ConnectionTrackingSpecificationResponse",
         kind: ShapeKind::Structure {
             members: &[
-                member("CoreCount", 252),
-                member("ThreadsPerCore", 252),
-                member("AmdSevSnp", 18),
-                member("NestedVirtualization", 367),
+                Member { location_name: Some("tcpEstablishedTimeout"), ..member("TcpEstablishedTimeout", 286) },
+                Member { location_name: Some("udpStreamTimeout"), ..member("UdpStreamTimeout", 286) },
+                Member { location_name: Some("udpTimeout"), ..member("UdpTimeout", 286) },
             ],
             payload: None,
             error: None,
@@ -1183,21 +1327,30 @@ static SHAPES: [Shape; 523] = [
     },
     // 64
     Shape {
-        name: "CpuPerformanceFactor",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("referenceSet"), ..member("References", 379) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "CopyImageClientToken",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(128), pattern: None },
         sensitive: false,
     },
     // 65
     Shape {
-        name: "CpuPerformanceFactorRequest",
+        name: "CopyImageRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("Reference"), ..member("References", 380) }],
+            members: &[
+                Member { idempotency_token: true, ..member("ClientToken", 64) },
+                member("Description", 202),
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 50) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 305) },
+                Member { required: true, ..member("Name", 206) },
+                Member { required: true, ..member("SourceImageId", 517) },
+                Member { required: true, ..member("SourceRegion", 517) },
+                member("DestinationOutpostArn", 517),
+                member("CopyImageTags", 50),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                member("SnapshotCopyCompletionDurationMinutes", 387),
+                member("DestinationAvailabilityZone", 517),
+                member("DestinationAvailabilityZoneId", 517),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1207,17 +1360,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 66
     Shape {
-        name: "CreateLaunchTemplateRequest",
+        name: "CopyImageResult",
         kind: ShapeKind::Structure {
-            members: &[
-                member("DryRun", 47),
-                Member { idempotency_token: true, ..member("ClientToken", 457) },
-                Member { required: true, ..member("LaunchTemplateName", 457) },
-                member("VersionDescription", 491),
-                Member { required: true, ..member("LaunchTemplateData", 405) },
-                member("Operator", 374),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
-            ],
+            members: &[Member { location_name: Some("imageId"), ..member("ImageId", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -1227,11 +1372,21 @@ static SHAPES: [Shape; 523] = [
     },
     // 67
     Shape {
-        name: "CreateLaunchTemplateResult",
+        name: "CopySnapshotRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 272) },
-                Member { location_name: Some("warning"), ..member("Warning", 489) },
+                member("Description", 517),
+                member("DestinationOutpostArn", 517),
+                Member { location_name: Some("destinationRegion"), ..member("DestinationRegion", 517) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 50) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 305) },
+                Member { location_name: Some("presignedUrl"), ..member("PresignedUrl", 68) },
+                Member { required: true, ..member("SourceRegion", 517) },
+                Member { required: true, ..member("SourceSnapshotId", 517) },
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                member("CompletionDurationMinutes", 499),
+                member("DestinationAvailabilityZone", 517),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -1242,32 +1397,17 @@ static SHAPES: [Shape; 523] = [
     },
     // 68
     Shape {
-        name: "CreateLaunchTemplateVersionRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("DryRun", 47),
-                Member { idempotency_token: true, ..member("ClientToken", 457) },
-                member("LaunchTemplateId", 299),
-                member("LaunchTemplateName", 323),
-                member("SourceVersion", 457),
-                member("VersionDescription", 491),
-                Member { required: true, ..member("LaunchTemplateData", 405) },
-                member("ResolveAlias", 47),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
+        name: "CopySnapshotRequestPSU",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
     },
     // 69
     Shape {
-        name: "CreateLaunchTemplateVersionResult",
+        name: "CopySnapshotResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("launchTemplateVersion"), ..member("LaunchTemplateVersion", 339) },
-                Member { location_name: Some("warning"), ..member("Warning", 489) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 517) },
             ],
             payload: None,
             error: None,
@@ -1278,46 +1418,30 @@ static SHAPES: [Shape; 523] = [
     },
     // 70
     Shape {
-        name: "CreateSecurityGroupRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 457) },
-                Member { required: true, ..member("GroupName", 457) },
-                member("VpcId", 515),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "CpuManufacturer",
+        kind: ShapeKind::String {
+            enum_values: &["intel", "amd", "amazon-web-services", "apple"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 71
     Shape {
-        name: "CreateSecurityGroupResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "CpuManufacturerSet",
+        kind: ShapeKind::List { member: 70, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 72
     Shape {
-        name: "CreateTagsRequest",
+        name: "CpuOptions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 410) },
-                Member { required: true, location_name: Some("Tag"), ..member("Tags", 473) },
+                Member { location_name: Some("coreCount"), ..member("CoreCount", 286) },
+                Member { location_name: Some("threadsPerCore"), ..member("ThreadsPerCore", 286) },
+                Member { location_name: Some("amdSevSnp"), ..member("AmdSevSnp", 18) },
+                Member { location_name: Some("nestedVirtualization"), ..member("NestedVirtualization", 406) },
             ],
             payload: None,
             error: None,
@@ -1328,9 +1452,14 @@ static SHAPES: [Shape; 523] = [
     },
     // 73
     Shape {
-        name: "CreditSpecification",
+        name: "CpuOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("cpuCredits"), ..member("CpuCredits", 457) }],
+            members: &[
+                member("CoreCount", 286),
+                member("ThreadsPerCore", 286),
+                member("AmdSevSnp", 18),
+                member("NestedVirtualization", 406),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1340,9 +1469,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 74
     Shape {
-        name: "CreditSpecificationRequest",
+        name: "CpuPerformanceFactor",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("CpuCredits", 457) }],
+            members: &[Member { location_name: Some("referenceSet"), ..member("References", 421) }],
             payload: None,
             error: None,
             document: false,
@@ -1351,18 +1480,44 @@ static SHAPES: [Shape; 523] = [
         sensitive: false,
     },
     // 75
-    Shape { name: "DateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
+    Shape {
+        name: "CpuPerformanceFactorRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("Reference"), ..member("References", 422) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
     // 76
     Shape {
-        name: "DedicatedHostId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "CreateImageRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                member("SnapshotLocation", 504),
+                member("BootModeOverride", 51),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 228) },
+                Member { required: true, location_name: Some("name"), ..member("Name", 206) },
+                Member { location_name: Some("description"), ..member("Description", 202) },
+                Member { location_name: Some("noReboot"), ..member("NoReboot", 50) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 47) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 77
     Shape {
-        name: "DeleteLaunchTemplateRequest",
+        name: "CreateImageResult",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 47), member("LaunchTemplateId", 299), member("LaunchTemplateName", 323)],
+            members: &[Member { location_name: Some("imageId"), ..member("ImageId", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -1372,9 +1527,17 @@ static SHAPES: [Shape; 523] = [
     },
     // 78
     Shape {
-        name: "DeleteLaunchTemplateResult",
+        name: "CreateLaunchTemplateRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 272) }],
+            members: &[
+                member("DryRun", 50),
+                Member { idempotency_token: true, ..member("ClientToken", 517) },
+                Member { required: true, ..member("LaunchTemplateName", 517) },
+                member("VersionDescription", 554),
+                Member { required: true, ..member("LaunchTemplateData", 451) },
+                member("Operator", 414),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1384,13 +1547,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 79
     Shape {
-        name: "DeleteLaunchTemplateVersionsRequest",
+        name: "CreateLaunchTemplateResult",
         kind: ShapeKind::Structure {
             members: &[
-                member("DryRun", 47),
-                member("LaunchTemplateId", 299),
-                member("LaunchTemplateName", 323),
-                Member { required: true, location_name: Some("LaunchTemplateVersion"), ..member("Versions", 492) },
+                Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 309) },
+                Member { location_name: Some("warning"), ..member("Warning", 552) },
             ],
             payload: None,
             error: None,
@@ -1401,13 +1562,17 @@ static SHAPES: [Shape; 523] = [
     },
     // 80
     Shape {
-        name: "DeleteLaunchTemplateVersionsResponseErrorItem",
+        name: "CreateLaunchTemplateVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
-                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 457) },
-                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 350) },
-                Member { location_name: Some("responseError"), ..member("ResponseError", 412) },
+                member("DryRun", 50),
+                Member { idempotency_token: true, ..member("ClientToken", 517) },
+                member("LaunchTemplateId", 336),
+                member("LaunchTemplateName", 360),
+                member("SourceVersion", 517),
+                member("VersionDescription", 554),
+                Member { required: true, ..member("LaunchTemplateData", 451) },
+                member("ResolveAlias", 50),
             ],
             payload: None,
             error: None,
@@ -1418,18 +1583,29 @@ static SHAPES: [Shape; 523] = [
     },
     // 81
     Shape {
-        name: "DeleteLaunchTemplateVersionsResponseErrorSet",
-        kind: ShapeKind::List { member: 80, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "CreateLaunchTemplateVersionResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateVersion"), ..member("LaunchTemplateVersion", 376) },
+                Member { location_name: Some("warning"), ..member("Warning", 552) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 82
     Shape {
-        name: "DeleteLaunchTemplateVersionsResponseSuccessItem",
+        name: "CreateSecurityGroupRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
-                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 457) },
-                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 350) },
+                Member { required: true, location_name: Some("GroupDescription"), ..member("Description", 517) },
+                Member { required: true, ..member("GroupName", 517) },
+                member("VpcId", 578),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -1440,23 +1616,28 @@ static SHAPES: [Shape; 523] = [
     },
     // 83
     Shape {
-        name: "DeleteLaunchTemplateVersionsResponseSuccessSet",
-        kind: ShapeKind::List { member: 82, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "CreateSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 517) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 84
     Shape {
-        name: "DeleteLaunchTemplateVersionsResult",
+        name: "CreateTagsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    location_name: Some("successfullyDeletedLaunchTemplateVersionSet"),
-                    ..member("SuccessfullyDeletedLaunchTemplateVersions", 83)
-                },
-                Member {
-                    location_name: Some("unsuccessfullyDeletedLaunchTemplateVersionSet"),
-                    ..member("UnsuccessfullyDeletedLaunchTemplateVersions", 81)
-                },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { required: true, location_name: Some("ResourceId"), ..member("Resources", 459) },
+                Member { required: true, location_name: Some("Tag"), ..member("Tags", 533) },
             ],
             payload: None,
             error: None,
@@ -1467,12 +1648,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 85
     Shape {
-        name: "DeleteSecurityGroupRequest",
+        name: "CreateVolumePermission",
         kind: ShapeKind::Structure {
             members: &[
-                member("GroupId", 435),
-                member("GroupName", 438),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("userId"), ..member("UserId", 517) },
+                Member { location_name: Some("group"), ..member("Group", 424) },
             ],
             payload: None,
             error: None,
@@ -1483,28 +1663,15 @@ static SHAPES: [Shape; 523] = [
     },
     // 86
     Shape {
-        name: "DeleteSecurityGroupResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("return"), ..member("Return", 47) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 435) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "CreateVolumePermissionList",
+        kind: ShapeKind::List { member: 85, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 87
     Shape {
-        name: "DeleteTagsRequest",
+        name: "CreateVolumePermissionModifications",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 410) },
-                Member { location_name: Some("tag"), ..member("Tags", 473) },
-            ],
+            members: &[member("Add", 86), member("Remove", 86)],
             payload: None,
             error: None,
             document: false,
@@ -1514,10 +1681,263 @@ static SHAPES: [Shape; 523] = [
     },
     // 88
     Shape {
+        name: "CreditSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("cpuCredits"), ..member("CpuCredits", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 89
+    Shape {
+        name: "CreditSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("CpuCredits", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 90
+    Shape { name: "DateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
+    // 91
+    Shape {
+        name: "DedicatedHostId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 92
+    Shape {
+        name: "DeleteLaunchTemplateRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 50), member("LaunchTemplateId", 336), member("LaunchTemplateName", 360)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 93
+    Shape {
+        name: "DeleteLaunchTemplateResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 309) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 94
+    Shape {
+        name: "DeleteLaunchTemplateVersionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DryRun", 50),
+                member("LaunchTemplateId", 336),
+                member("LaunchTemplateName", 360),
+                Member { required: true, location_name: Some("LaunchTemplateVersion"), ..member("Versions", 555) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 95
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseErrorItem",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 517) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 517) },
+                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 387) },
+                Member { location_name: Some("responseError"), ..member("ResponseError", 461) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 96
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseErrorSet",
+        kind: ShapeKind::List { member: 95, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 97
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseSuccessItem",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 517) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 517) },
+                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 387) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 98
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResponseSuccessSet",
+        kind: ShapeKind::List { member: 97, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 99
+    Shape {
+        name: "DeleteLaunchTemplateVersionsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("successfullyDeletedLaunchTemplateVersionSet"),
+                    ..member("SuccessfullyDeletedLaunchTemplateVersions", 98)
+                },
+                Member {
+                    location_name: Some("unsuccessfullyDeletedLaunchTemplateVersionSet"),
+                    ..member("UnsuccessfullyDeletedLaunchTemplateVersions", 96)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 100
+    Shape {
+        name: "DeleteSecurityGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("GroupId", 485),
+                member("GroupName", 488),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 101
+    Shape {
+        name: "DeleteSecurityGroupResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 50) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 485) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 102
+    Shape {
+        name: "DeleteSnapshotRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("SnapshotId", 501) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 103
+    Shape {
+        name: "DeleteSnapshotResultSet",
+        kind: ShapeKind::List { member: 104, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 104
+    Shape {
+        name: "DeleteSnapshotReturnCode",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 501) },
+                Member { location_name: Some("returnCode"), ..member("ReturnCode", 505) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 105
+    Shape {
+        name: "DeleteTagsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { required: true, location_name: Some("resourceId"), ..member("Resources", 459) },
+                Member { location_name: Some("tag"), ..member("Tags", 533) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 106
+    Shape {
+        name: "DeregisterImageRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ImageId", 203) },
+                member("DeleteAssociatedSnapshots", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 107
+    Shape {
+        name: "DeregisterImageResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 50) },
+                Member { location_name: Some("deleteSnapshotResultSet"), ..member("DeleteSnapshotResults", 103) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 108
+    Shape {
         name: "DescribeAccountAttributesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
                 Member { location_name: Some("attributeName"), ..member("AttributeNames", 13) },
             ],
             payload: None,
@@ -1527,7 +1947,7 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 89
+    // 109
     Shape {
         name: "DescribeAccountAttributesResult",
         kind: ShapeKind::Structure {
@@ -1539,323 +1959,16 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 90
+    // 110
     Shape {
         name: "DescribeAvailabilityZonesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 522) },
-                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 521) },
-                member("AllAvailabilityZones", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 91
-    Shape {
-        name: "DescribeAvailabilityZonesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 30) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 92
-    Shape {
-        name: "DescribeImagesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ExecutableBy"), ..member("ExecutableUsers", 152) },
-                Member { location_name: Some("ImageId"), ..member("ImageIds", 172) },
-                Member { location_name: Some("Owner"), ..member("Owners", 376) },
-                member("IncludeDeprecated", 47),
-                member("IncludeDisabled", 47),
-                member("MaxResults", 252),
-                member("NextToken", 457),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 93
-    Shape {
-        name: "DescribeImagesResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("imagesSet"), ..member("Images", 173) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 94
-    Shape {
-        name: "DescribeInstanceAttributeRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 194) },
-                Member { required: true, location_name: Some("attribute"), ..member("Attribute", 183) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 95
-    Shape {
-        name: "DescribeInstanceStatusRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
-                member("MaxResults", 252),
-                member("NextToken", 457),
-                member("IncludeManagedResources", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                Member { location_name: Some("includeAllInstances"), ..member("IncludeAllInstances", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 96
-    Shape {
-        name: "DescribeInstanceStatusResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("instanceStatusSet"), ..member("InstanceStatuses", 247) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 97
-    Shape {
-        name: "DescribeInstancesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
-                member("IncludeManagedResources", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("maxResults"), ..member("MaxResults", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 98
-    Shape {
-        name: "DescribeInstancesResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("reservationSet"), ..member("Reservations", 407) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 99
-    Shape {
-        name: "DescribeLaunchTemplateVersionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("DryRun", 47),
-                member("LaunchTemplateId", 299),
-                member("LaunchTemplateName", 323),
-                Member { location_name: Some("LaunchTemplateVersion"), ..member("Versions", 492) },
-                member("MinVersion", 457),
-                member("MaxVersion", 457),
-                member("NextToken", 457),
-                member("MaxResults", 252),
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                member("ResolveAlias", 47),
-                member("IncludeManagedResources", 47),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 100
-    Shape {
-        name: "DescribeLaunchTemplateVersionsResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("launchTemplateVersionSet"), ..member("LaunchTemplateVersions", 340) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 101
-    Shape {
-        name: "DescribeLaunchTemplatesMaxResults",
-        kind: ShapeKind::Integer { min: Some(1), max: Some(200) },
-        sensitive: false,
-    },
-    // 102
-    Shape {
-        name: "DescribeLaunchTemplatesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("DryRun", 47),
-                Member { location_name: Some("LaunchTemplateId"), ..member("LaunchTemplateIds", 300) },
-                Member { location_name: Some("LaunchTemplateName"), ..member("LaunchTemplateNames", 324) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                member("NextToken", 457),
-                member("MaxResults", 101),
-                member("IncludeManagedResources", 47),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 103
-    Shape {
-        name: "DescribeLaunchTemplatesResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("launchTemplates"), ..member("LaunchTemplates", 331) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 104
-    Shape {
-        name: "DescribeRegionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("RegionName"), ..member("RegionNames", 404) },
-                member("AllRegions", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 105
-    Shape {
-        name: "DescribeRegionsResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 403) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 106
-    Shape {
-        name: "DescribeSecurityGroupsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
-        sensitive: false,
-    },
-    // 107
-    Shape {
-        name: "DescribeSecurityGroupsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("GroupId"), ..member("GroupIds", 159) },
-                Member { location_name: Some("GroupName"), ..member("GroupNames", 162) },
-                member("NextToken", 457),
-                member("MaxResults", 106),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 108
-    Shape {
-        name: "DescribeSecurityGroupsResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 437) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 109
-    Shape {
-        name: "DescribeSubnetsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
-        sensitive: false,
-    },
-    // 110
-    Shape {
-        name: "DescribeSubnetsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 463) },
-                member("NextToken", 457),
-                member("MaxResults", 109),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("ZoneName"), ..member("ZoneNames", 585) },
+                Member { location_name: Some("ZoneId"), ..member("ZoneIds", 584) },
+                member("AllAvailabilityZones", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
             ],
             payload: None,
             error: None,
@@ -1866,12 +1979,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 111
     Shape {
-        name: "DescribeSubnetsResult",
+        name: "DescribeAvailabilityZonesResult",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("subnetSet"), ..member("Subnets", 466) },
-            ],
+            members: &[Member { location_name: Some("availabilityZoneInfo"), ..member("AvailabilityZones", 32) }],
             payload: None,
             error: None,
             document: false,
@@ -1881,13 +1991,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 112
     Shape {
-        name: "DescribeTagsRequest",
+        name: "DescribeImageAttributeRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                Member { location_name: Some("maxResults"), ..member("MaxResults", 252) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
+                Member { required: true, ..member("Attribute", 201) },
+                Member { required: true, ..member("ImageId", 203) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -1898,11 +2007,18 @@ static SHAPES: [Shape; 523] = [
     },
     // 113
     Shape {
-        name: "DescribeTagsResult",
+        name: "DescribeImagesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 472) },
+                Member { location_name: Some("ExecutableBy"), ..member("ExecutableUsers", 181) },
+                Member { location_name: Some("ImageId"), ..member("ImageIds", 204) },
+                Member { location_name: Some("Owner"), ..member("Owners", 418) },
+                member("IncludeDeprecated", 50),
+                member("IncludeDisabled", 50),
+                member("MaxResults", 286),
+                member("NextToken", 517),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
             ],
             payload: None,
             error: None,
@@ -1913,15 +2029,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 114
     Shape {
-        name: "DescribeVolumesRequest",
+        name: "DescribeImagesResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("VolumeId"), ..member("VolumeIds", 499) },
-                member("IncludeManagedResources", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("maxResults"), ..member("MaxResults", 252) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("imagesSet"), ..member("Images", 205) },
             ],
             payload: None,
             error: None,
@@ -1932,11 +2044,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 115
     Shape {
-        name: "DescribeVolumesResult",
+        name: "DescribeInstanceAttributeRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("volumeSet"), ..member("Volumes", 500) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 228) },
+                Member { required: true, location_name: Some("attribute"), ..member("Attribute", 217) },
             ],
             payload: None,
             error: None,
@@ -1947,20 +2060,31 @@ static SHAPES: [Shape; 523] = [
     },
     // 116
     Shape {
-        name: "DescribeVpcsMaxResults",
-        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        name: "DescribeInstanceStatusRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("InstanceId"), ..member("InstanceIds", 229) },
+                member("MaxResults", 286),
+                member("NextToken", 517),
+                member("IncludeManagedResources", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                Member { location_name: Some("includeAllInstances"), ..member("IncludeAllInstances", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 117
     Shape {
-        name: "DescribeVpcsRequest",
+        name: "DescribeInstanceStatusResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("Filter"), ..member("Filters", 154) },
-                Member { location_name: Some("VpcId"), ..member("VpcIds", 516) },
-                member("NextToken", 457),
-                member("MaxResults", 116),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                Member { location_name: Some("instanceStatusSet"), ..member("InstanceStatuses", 281) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
             ],
             payload: None,
             error: None,
@@ -1971,11 +2095,15 @@ static SHAPES: [Shape; 523] = [
     },
     // 118
     Shape {
-        name: "DescribeVpcsResult",
+        name: "DescribeInstancesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("nextToken"), ..member("NextToken", 457) },
-                Member { location_name: Some("vpcSet"), ..member("Vpcs", 519) },
+                Member { location_name: Some("InstanceId"), ..member("InstanceIds", 229) },
+                member("IncludeManagedResources", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 286) },
             ],
             payload: None,
             error: None,
@@ -1986,15 +2114,36 @@ static SHAPES: [Shape; 523] = [
     },
     // 119
     Shape {
-        name: "DeviceType",
-        kind: ShapeKind::String { enum_values: &["ebs", "instance-store"], min: None, max: None, pattern: None },
+        name: "DescribeInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("reservationSet"), ..member("Reservations", 453) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 120
     Shape {
-        name: "DisableEbsEncryptionByDefaultRequest",
+        name: "DescribeLaunchTemplateVersionsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 47)],
+            members: &[
+                member("DryRun", 50),
+                member("LaunchTemplateId", 336),
+                member("LaunchTemplateName", 360),
+                Member { location_name: Some("LaunchTemplateVersion"), ..member("Versions", 555) },
+                member("MinVersion", 517),
+                member("MaxVersion", 517),
+                member("NextToken", 517),
+                member("MaxResults", 286),
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                member("ResolveAlias", 50),
+                member("IncludeManagedResources", 50),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2004,12 +2153,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 121
     Shape {
-        name: "DisableEbsEncryptionByDefaultResult",
+        name: "DescribeLaunchTemplateVersionsResult",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("ebsEncryptionByDefault"),
-                ..member("EbsEncryptionByDefault", 47)
-            }],
+            members: &[
+                Member { location_name: Some("launchTemplateVersionSet"), ..member("LaunchTemplateVersions", 377) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2018,25 +2167,23 @@ static SHAPES: [Shape; 523] = [
         sensitive: false,
     },
     // 122
-    Shape { name: "Double", kind: ShapeKind::Double { min: None, max: None }, sensitive: false },
+    Shape {
+        name: "DescribeLaunchTemplatesMaxResults",
+        kind: ShapeKind::Integer { min: Some(1), max: Some(200) },
+        sensitive: false,
+    },
     // 123
     Shape {
-        name: "EbsBlockDevice",
+        name: "DescribeLaunchTemplatesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("iops"), ..member("Iops", 252) },
-                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 447) },
-                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 252) },
-                Member { location_name: Some("volumeType"), ..member("VolumeType", 502) },
-                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) },
-                Member { location_name: Some("throughput"), ..member("Throughput", 252) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
-                Member { location_name: Some("encrypted"), ..member("Encrypted", 47) },
-                member("VolumeInitializationRate", 252),
-                member("AvailabilityZoneId", 457),
-                member("EbsCardIndex", 252),
+                member("DryRun", 50),
+                Member { location_name: Some("LaunchTemplateId"), ..member("LaunchTemplateIds", 337) },
+                Member { location_name: Some("LaunchTemplateName"), ..member("LaunchTemplateNames", 361) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                member("NextToken", 517),
+                member("MaxResults", 122),
+                member("IncludeManagedResources", 50),
             ],
             payload: None,
             error: None,
@@ -2047,17 +2194,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 124
     Shape {
-        name: "EbsInstanceBlockDevice",
+        name: "DescribeLaunchTemplatesResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("attachTime"), ..member("AttachTime", 75) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("status"), ..member("Status", 21) },
-                Member { location_name: Some("volumeId"), ..member("VolumeId", 457) },
-                Member { location_name: Some("associatedResource"), ..member("AssociatedResource", 457) },
-                Member { location_name: Some("volumeOwnerId"), ..member("VolumeOwnerId", 457) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 252) },
+                Member { location_name: Some("launchTemplates"), ..member("LaunchTemplates", 368) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
             ],
             payload: None,
             error: None,
@@ -2068,11 +2209,13 @@ static SHAPES: [Shape; 523] = [
     },
     // 125
     Shape {
-        name: "EbsInstanceBlockDeviceSpecification",
+        name: "DescribeRegionsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("volumeId"), ..member("VolumeId", 498) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
+                Member { location_name: Some("RegionName"), ..member("RegionNames", 448) },
+                member("AllRegions", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
             ],
             payload: None,
             error: None,
@@ -2083,13 +2226,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 126
     Shape {
-        name: "EbsStatusDetails",
+        name: "DescribeRegionsResult",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 358) },
-                Member { location_name: Some("name"), ..member("Name", 453) },
-                Member { location_name: Some("status"), ..member("Status", 454) },
-            ],
+            members: &[Member { location_name: Some("regionInfo"), ..member("Regions", 447) }],
             payload: None,
             error: None,
             document: false,
@@ -2099,17 +2238,21 @@ static SHAPES: [Shape; 523] = [
     },
     // 127
     Shape {
-        name: "EbsStatusDetailsList",
-        kind: ShapeKind::List { member: 126, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DescribeSecurityGroupsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
         sensitive: false,
     },
     // 128
     Shape {
-        name: "EbsStatusSummary",
+        name: "DescribeSecurityGroupsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("details"), ..member("Details", 127) },
-                Member { location_name: Some("status"), ..member("Status", 468) },
+                Member { location_name: Some("GroupId"), ..member("GroupIds", 188) },
+                Member { location_name: Some("GroupName"), ..member("GroupNames", 191) },
+                member("NextToken", 517),
+                member("MaxResults", 127),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
             ],
             payload: None,
             error: None,
@@ -2120,16 +2263,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 129
     Shape {
-        name: "ElasticGpuAssociation",
+        name: "DescribeSecurityGroupsResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("elasticGpuId"), ..member("ElasticGpuId", 131) },
-                Member { location_name: Some("elasticGpuAssociationId"), ..member("ElasticGpuAssociationId", 457) },
-                Member {
-                    location_name: Some("elasticGpuAssociationState"),
-                    ..member("ElasticGpuAssociationState", 457)
-                },
-                Member { location_name: Some("elasticGpuAssociationTime"), ..member("ElasticGpuAssociationTime", 457) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("securityGroupInfo"), ..member("SecurityGroups", 487) },
             ],
             payload: None,
             error: None,
@@ -2140,21 +2278,49 @@ static SHAPES: [Shape; 523] = [
     },
     // 130
     Shape {
-        name: "ElasticGpuAssociationList",
-        kind: ShapeKind::List { member: 129, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DescribeSnapshotAttributeRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Attribute", 498) },
+                Member { required: true, ..member("SnapshotId", 501) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 131
     Shape {
-        name: "ElasticGpuId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "DescribeSnapshotAttributeResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 438) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 517) },
+                Member { location_name: Some("createVolumePermission"), ..member("CreateVolumePermissions", 86) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 132
     Shape {
-        name: "ElasticGpuSpecification",
+        name: "DescribeSnapshotsRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Type", 457) }],
+            members: &[
+                member("MaxResults", 286),
+                member("NextToken", 517),
+                Member { location_name: Some("Owner"), ..member("OwnerIds", 418) },
+                Member { location_name: Some("RestorableBy"), ..member("RestorableByUserIds", 463) },
+                Member { location_name: Some("SnapshotId"), ..member("SnapshotIds", 502) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2164,21 +2330,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 133
     Shape {
-        name: "ElasticGpuSpecificationList",
-        kind: ShapeKind::List {
-            member: 132,
-            member_name: Some("ElasticGpuSpecification"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 134
-    Shape {
-        name: "ElasticGpuSpecificationResponse",
+        name: "DescribeSnapshotsResult",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("type"), ..member("Type", 457) }],
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("snapshotSet"), ..member("Snapshots", 503) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2186,23 +2343,55 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
+    // 134
+    Shape {
+        name: "DescribeSubnetsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
+        sensitive: false,
+    },
     // 135
     Shape {
-        name: "ElasticGpuSpecificationResponseList",
-        kind: ShapeKind::List { member: 134, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DescribeSubnetsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                Member { location_name: Some("SubnetId"), ..member("SubnetIds", 523) },
+                member("NextToken", 517),
+                member("MaxResults", 134),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 136
     Shape {
-        name: "ElasticGpuSpecifications",
-        kind: ShapeKind::List { member: 132, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DescribeSubnetsResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("subnetSet"), ..member("Subnets", 526) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 137
     Shape {
-        name: "ElasticInferenceAccelerator",
+        name: "DescribeTagsRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Type", 457) }, member("Count", 140)],
+            members: &[
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 286) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2212,25 +2401,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 138
     Shape {
-        name: "ElasticInferenceAcceleratorAssociation",
+        name: "DescribeTagsResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member {
-                    location_name: Some("elasticInferenceAcceleratorArn"),
-                    ..member("ElasticInferenceAcceleratorArn", 457)
-                },
-                Member {
-                    location_name: Some("elasticInferenceAcceleratorAssociationId"),
-                    ..member("ElasticInferenceAcceleratorAssociationId", 457)
-                },
-                Member {
-                    location_name: Some("elasticInferenceAcceleratorAssociationState"),
-                    ..member("ElasticInferenceAcceleratorAssociationState", 457)
-                },
-                Member {
-                    location_name: Some("elasticInferenceAcceleratorAssociationTime"),
-                    ..member("ElasticInferenceAcceleratorAssociationTime", 75)
-                },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 532) },
             ],
             payload: None,
             error: None,
@@ -2241,27 +2416,55 @@ static SHAPES: [Shape; 523] = [
     },
     // 139
     Shape {
-        name: "ElasticInferenceAcceleratorAssociationList",
-        kind: ShapeKind::List { member: 138, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DescribeVolumesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("VolumeId"), ..member("VolumeIds", 562) },
+                member("IncludeManagedResources", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("maxResults"), ..member("MaxResults", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 140
     Shape {
-        name: "ElasticInferenceAcceleratorCount",
-        kind: ShapeKind::Integer { min: Some(1), max: None },
+        name: "DescribeVolumesResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("volumeSet"), ..member("Volumes", 563) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 141
     Shape {
-        name: "ElasticInferenceAccelerators",
-        kind: ShapeKind::List { member: 137, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DescribeVpcsMaxResults",
+        kind: ShapeKind::Integer { min: Some(5), max: Some(1000) },
         sensitive: false,
     },
     // 142
     Shape {
-        name: "EnaSrdSpecificationRequest",
+        name: "DescribeVpcsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("EnaSrdEnabled", 47), member("EnaSrdUdpSpecification", 143)],
+            members: &[
+                Member { location_name: Some("Filter"), ..member("Filters", 183) },
+                Member { location_name: Some("VpcId"), ..member("VpcIds", 579) },
+                member("NextToken", 517),
+                member("MaxResults", 141),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2271,9 +2474,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 143
     Shape {
-        name: "EnaSrdUdpSpecificationRequest",
+        name: "DescribeVpcsResult",
         kind: ShapeKind::Structure {
-            members: &[member("EnaSrdUdpEnabled", 47)],
+            members: &[
+                Member { location_name: Some("nextToken"), ..member("NextToken", 517) },
+                Member { location_name: Some("vpcSet"), ..member("Vpcs", 582) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2283,24 +2489,15 @@ static SHAPES: [Shape; 523] = [
     },
     // 144
     Shape {
-        name: "EnableEbsEncryptionByDefaultRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("DryRun", 47)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "DeviceType",
+        kind: ShapeKind::String { enum_values: &["ebs", "instance-store"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 145
     Shape {
-        name: "EnableEbsEncryptionByDefaultResult",
+        name: "DisableEbsEncryptionByDefaultRequest",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("ebsEncryptionByDefault"),
-                ..member("EbsEncryptionByDefault", 47)
-            }],
+            members: &[member("DryRun", 50)],
             payload: None,
             error: None,
             document: false,
@@ -2310,9 +2507,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 146
     Shape {
-        name: "EnclaveOptions",
+        name: "DisableEbsEncryptionByDefaultResult",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("enabled"), ..member("Enabled", 47) }],
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 50)
+            }],
             payload: None,
             error: None,
             document: false,
@@ -2322,9 +2522,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 147
     Shape {
-        name: "EnclaveOptionsRequest",
+        name: "DisableImageDeprecationRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Enabled", 47)],
+            members: &[Member { required: true, ..member("ImageId", 203) }, member("DryRun", 50)],
             payload: None,
             error: None,
             document: false,
@@ -2334,11 +2534,366 @@ static SHAPES: [Shape; 523] = [
     },
     // 148
     Shape {
-        name: "ErrorSet",
-        kind: ShapeKind::List { member: 488, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "DisableImageDeprecationResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("return"), ..member("Return", 50) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 149
+    Shape { name: "Double", kind: ShapeKind::Double { min: None, max: None }, sensitive: false },
+    // 150
+    Shape {
+        name: "EbsBlockDevice",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("iops"), ..member("Iops", 286) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 501) },
+                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 286) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 565) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 286) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 517) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 50) },
+                member("VolumeInitializationRate", 286),
+                member("AvailabilityZoneId", 517),
+                member("EbsCardIndex", 286),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 151
+    Shape {
+        name: "EbsInstanceBlockDevice",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 90) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("status"), ..member("Status", 23) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 517) },
+                Member { location_name: Some("associatedResource"), ..member("AssociatedResource", 517) },
+                Member { location_name: Some("volumeOwnerId"), ..member("VolumeOwnerId", 517) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 152
+    Shape {
+        name: "EbsInstanceBlockDeviceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 561) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 153
+    Shape {
+        name: "EbsStatusDetails",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 395) },
+                Member { location_name: Some("name"), ..member("Name", 512) },
+                Member { location_name: Some("status"), ..member("Status", 513) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 154
+    Shape {
+        name: "EbsStatusDetailsList",
+        kind: ShapeKind::List { member: 153, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 155
+    Shape {
+        name: "EbsStatusSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("details"), ..member("Details", 154) },
+                Member { location_name: Some("status"), ..member("Status", 528) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 156
+    Shape {
+        name: "ElasticGpuAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("elasticGpuId"), ..member("ElasticGpuId", 158) },
+                Member { location_name: Some("elasticGpuAssociationId"), ..member("ElasticGpuAssociationId", 517) },
+                Member {
+                    location_name: Some("elasticGpuAssociationState"),
+                    ..member("ElasticGpuAssociationState", 517)
+                },
+                Member { location_name: Some("elasticGpuAssociationTime"), ..member("ElasticGpuAssociationTime", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 157
+    Shape {
+        name: "ElasticGpuAssociationList",
+        kind: ShapeKind::List { member: 156, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 158
+    Shape {
+        name: "ElasticGpuId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 159
+    Shape {
+        name: "ElasticGpuSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Type", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 160
+    Shape {
+        name: "ElasticGpuSpecificationList",
+        kind: ShapeKind::List {
+            member: 159,
+            member_name: Some("ElasticGpuSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 161
+    Shape {
+        name: "ElasticGpuSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("type"), ..member("Type", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 162
+    Shape {
+        name: "ElasticGpuSpecificationResponseList",
+        kind: ShapeKind::List { member: 161, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 163
+    Shape {
+        name: "ElasticGpuSpecifications",
+        kind: ShapeKind::List { member: 159, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 164
+    Shape {
+        name: "ElasticInferenceAccelerator",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Type", 517) }, member("Count", 167)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 165
+    Shape {
+        name: "ElasticInferenceAcceleratorAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorArn"),
+                    ..member("ElasticInferenceAcceleratorArn", 517)
+                },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationId"),
+                    ..member("ElasticInferenceAcceleratorAssociationId", 517)
+                },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationState"),
+                    ..member("ElasticInferenceAcceleratorAssociationState", 517)
+                },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorAssociationTime"),
+                    ..member("ElasticInferenceAcceleratorAssociationTime", 90)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 166
+    Shape {
+        name: "ElasticInferenceAcceleratorAssociationList",
+        kind: ShapeKind::List { member: 165, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 167
+    Shape {
+        name: "ElasticInferenceAcceleratorCount",
+        kind: ShapeKind::Integer { min: Some(1), max: None },
+        sensitive: false,
+    },
+    // 168
+    Shape {
+        name: "ElasticInferenceAccelerators",
+        kind: ShapeKind::List { member: 164, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 169
+    Shape {
+        name: "EnaSrdSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("EnaSrdEnabled", 50), member("EnaSrdUdpSpecification", 170)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 170
+    Shape {
+        name: "EnaSrdUdpSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("EnaSrdUdpEnabled", 50)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 171
+    Shape {
+        name: "EnableEbsEncryptionByDefaultRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 50)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 172
+    Shape {
+        name: "EnableEbsEncryptionByDefaultResult",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("ebsEncryptionByDefault"),
+                ..member("EbsEncryptionByDefault", 50)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 173
+    Shape {
+        name: "EnableImageDeprecationRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("ImageId", 203) },
+                Member { required: true, ..member("DeprecateAt", 395) },
+                member("DryRun", 50),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 174
+    Shape {
+        name: "EnableImageDeprecationResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("return"), ..member("Return", 50) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 175
+    Shape {
+        name: "EnclaveOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enabled"), ..member("Enabled", 50) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 176
+    Shape {
+        name: "EnclaveOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Enabled", 50)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 177
+    Shape {
+        name: "ErrorSet",
+        kind: ShapeKind::List { member: 551, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 178
     Shape {
         name: "EventCode",
         kind: ShapeKind::String {
@@ -2355,7 +2910,7 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 150
+    // 179
     Shape {
         name: "ExcludedInstanceType",
         kind: ShapeKind::String {
@@ -2366,11 +2921,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 151
+    // 180
     Shape {
         name: "ExcludedInstanceTypeSet",
         kind: ShapeKind::List {
-            member: 150,
+            member: 179,
             member_name: Some("item"),
             flattened: false,
             min: Some(0),
@@ -2378,11 +2933,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 152
+    // 181
     Shape {
         name: "ExecutableByStringList",
         kind: ShapeKind::List {
-            member: 457,
+            member: 517,
             member_name: Some("ExecutableBy"),
             flattened: false,
             min: None,
@@ -2390,11 +2945,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 153
+    // 182
     Shape {
         name: "Filter",
         kind: ShapeKind::Structure {
-            members: &[member("Name", 457), Member { location_name: Some("Value"), ..member("Values", 490) }],
+            members: &[member("Name", 517), Member { location_name: Some("Value"), ..member("Values", 553) }],
             payload: None,
             error: None,
             document: false,
@@ -2402,17 +2957,17 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 154
+    // 183
     Shape {
         name: "FilterList",
-        kind: ShapeKind::List { member: 153, member_name: Some("Filter"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 182, member_name: Some("Filter"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 155
+    // 184
     Shape {
         name: "GetEbsDefaultKmsKeyIdRequest",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 47)],
+            members: &[member("DryRun", 50)],
             payload: None,
             error: None,
             document: false,
@@ -2420,11 +2975,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 156
+    // 185
     Shape {
         name: "GetEbsDefaultKmsKeyIdResult",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) }],
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -2432,11 +2987,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 157
+    // 186
     Shape {
         name: "GetEbsEncryptionByDefaultRequest",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 47)],
+            members: &[member("DryRun", 50)],
             payload: None,
             error: None,
             document: false,
@@ -2444,13 +2999,13 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 158
+    // 187
     Shape {
         name: "GetEbsEncryptionByDefaultResult",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 47) },
-                Member { location_name: Some("sseType"), ..member("SseType", 421) },
+                Member { location_name: Some("ebsEncryptionByDefault"), ..member("EbsEncryptionByDefault", 50) },
+                Member { location_name: Some("sseType"), ..member("SseType", 471) },
             ],
             payload: None,
             error: None,
@@ -2459,19 +3014,19 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 159
+    // 188
     Shape {
         name: "GroupIdStringList",
-        kind: ShapeKind::List { member: 435, member_name: Some("groupId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 485, member_name: Some("groupId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 160
+    // 189
     Shape {
         name: "GroupIdentifier",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 517) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 517) },
             ],
             payload: None,
             error: None,
@@ -2480,23 +3035,23 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 161
+    // 190
     Shape {
         name: "GroupIdentifierList",
-        kind: ShapeKind::List { member: 160, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 189, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 162
+    // 191
     Shape {
         name: "GroupNameStringList",
-        kind: ShapeKind::List { member: 438, member_name: Some("GroupName"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 488, member_name: Some("GroupName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 163
+    // 192
     Shape {
         name: "HibernationOptions",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("configured"), ..member("Configured", 47) }],
+            members: &[Member { location_name: Some("configured"), ..member("Configured", 50) }],
             payload: None,
             error: None,
             document: false,
@@ -2504,11 +3059,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 164
+    // 193
     Shape {
         name: "HibernationOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Configured", 47)],
+            members: &[member("Configured", 50)],
             payload: None,
             error: None,
             document: false,
@@ -2516,31 +3071,31 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 165
+    // 194
     Shape {
         name: "HostnameType",
         kind: ShapeKind::String { enum_values: &["ip-name", "resource-name"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 166
+    // 195
     Shape {
         name: "HttpTokensState",
         kind: ShapeKind::String { enum_values: &["optional", "required"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 167
+    // 196
     Shape {
         name: "HypervisorType",
         kind: ShapeKind::String { enum_values: &["ovm", "xen"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 168
+    // 197
     Shape {
         name: "IamInstanceProfile",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("arn"), ..member("Arn", 457) },
-                Member { location_name: Some("id"), ..member("Id", 457) },
+                Member { location_name: Some("arn"), ..member("Arn", 517) },
+                Member { location_name: Some("id"), ..member("Id", 517) },
             ],
             payload: None,
             error: None,
@@ -2549,13 +3104,13 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 169
+    // 198
     Shape {
         name: "IamInstanceProfileSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("arn"), ..member("Arn", 457) },
-                Member { location_name: Some("name"), ..member("Name", 457) },
+                Member { location_name: Some("arn"), ..member("Arn", 517) },
+                Member { location_name: Some("name"), ..member("Name", 517) },
             ],
             payload: None,
             error: None,
@@ -2564,52 +3119,52 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 170
+    // 199
     Shape {
         name: "Image",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 457) },
-                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 457) },
-                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 43) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 47) },
-                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 167) },
-                Member { location_name: Some("imageOwnerAlias"), ..member("ImageOwnerAlias", 457) },
-                Member { location_name: Some("name"), ..member("Name", 457) },
-                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 457) },
-                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 119) },
-                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 457) },
-                Member { location_name: Some("stateReason"), ..member("StateReason", 452) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 493) },
-                Member { location_name: Some("bootMode"), ..member("BootMode", 48) },
-                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 482) },
-                Member { location_name: Some("deprecationTime"), ..member("DeprecationTime", 457) },
-                Member { location_name: Some("imdsSupport"), ..member("ImdsSupport", 178) },
-                Member { location_name: Some("sourceInstanceId"), ..member("SourceInstanceId", 457) },
-                Member { location_name: Some("deregistrationProtection"), ..member("DeregistrationProtection", 457) },
-                Member { location_name: Some("lastLaunchedTime"), ..member("LastLaunchedTime", 457) },
-                Member { location_name: Some("imageAllowed"), ..member("ImageAllowed", 47) },
-                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 457) },
-                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 457) },
-                Member { location_name: Some("freeTierEligible"), ..member("FreeTierEligible", 47) },
-                Member { location_name: Some("publicSsmParameterName"), ..member("PublicSsmParameterName", 457) },
-                Member { location_name: Some("imageWatermarkSet"), ..member("ImageWatermarks", 177) },
-                Member { location_name: Some("scanResults"), ..member("ScanResults", 422) },
-                Member { location_name: Some("instanceTypeSpecification"), ..member("InstanceTypeSpecification", 251) },
-                Member { location_name: Some("imageId"), ..member("ImageId", 457) },
-                Member { location_name: Some("imageLocation"), ..member("ImageLocation", 457) },
-                Member { location_name: Some("imageState"), ..member("State", 174) },
-                Member { location_name: Some("imageOwnerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("creationDate"), ..member("CreationDate", 457) },
-                Member { location_name: Some("isPublic"), ..member("Public", 47) },
-                Member { location_name: Some("productCodes"), ..member("ProductCodes", 395) },
+                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 517) },
+                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 517) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 46) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 50) },
+                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 196) },
+                Member { location_name: Some("imageOwnerAlias"), ..member("ImageOwnerAlias", 517) },
+                Member { location_name: Some("name"), ..member("Name", 517) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 517) },
+                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 144) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 517) },
+                Member { location_name: Some("stateReason"), ..member("StateReason", 511) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 556) },
+                Member { location_name: Some("bootMode"), ..member("BootMode", 52) },
+                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 542) },
+                Member { location_name: Some("deprecationTime"), ..member("DeprecationTime", 517) },
+                Member { location_name: Some("imdsSupport"), ..member("ImdsSupport", 212) },
+                Member { location_name: Some("sourceInstanceId"), ..member("SourceInstanceId", 517) },
+                Member { location_name: Some("deregistrationProtection"), ..member("DeregistrationProtection", 517) },
+                Member { location_name: Some("lastLaunchedTime"), ..member("LastLaunchedTime", 517) },
+                Member { location_name: Some("imageAllowed"), ..member("ImageAllowed", 50) },
+                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 517) },
+                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 517) },
+                Member { location_name: Some("freeTierEligible"), ..member("FreeTierEligible", 50) },
+                Member { location_name: Some("publicSsmParameterName"), ..member("PublicSsmParameterName", 517) },
+                Member { location_name: Some("imageWatermarkSet"), ..member("ImageWatermarks", 211) },
+                Member { location_name: Some("scanResults"), ..member("ScanResults", 472) },
+                Member { location_name: Some("instanceTypeSpecification"), ..member("InstanceTypeSpecification", 285) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 517) },
+                Member { location_name: Some("imageLocation"), ..member("ImageLocation", 517) },
+                Member { location_name: Some("imageState"), ..member("State", 207) },
+                Member { location_name: Some("imageOwnerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("creationDate"), ..member("CreationDate", 517) },
+                Member { location_name: Some("isPublic"), ..member("Public", 50) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 438) },
                 Member { location_name: Some("architecture"), ..member("Architecture", 20) },
-                Member { location_name: Some("imageType"), ..member("ImageType", 175) },
-                Member { location_name: Some("kernelId"), ..member("KernelId", 457) },
-                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 457) },
-                Member { location_name: Some("platform"), ..member("Platform", 385) },
+                Member { location_name: Some("imageType"), ..member("ImageType", 208) },
+                Member { location_name: Some("kernelId"), ..member("KernelId", 517) },
+                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 517) },
+                Member { location_name: Some("platform"), ..member("Platform", 428) },
             ],
             payload: None,
             error: None,
@@ -2618,25 +3173,89 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 171
+    // 200
+    Shape {
+        name: "ImageAttribute",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 25) },
+                Member { location_name: Some("kernel"), ..member("KernelId", 25) },
+                Member { location_name: Some("ramdisk"), ..member("RamdiskId", 25) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 25) },
+                Member { location_name: Some("bootMode"), ..member("BootMode", 25) },
+                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 25) },
+                Member { location_name: Some("uefiData"), ..member("UefiData", 25) },
+                Member { location_name: Some("lastLaunchedTime"), ..member("LastLaunchedTime", 25) },
+                Member { location_name: Some("imdsSupport"), ..member("ImdsSupport", 25) },
+                Member { location_name: Some("deregistrationProtection"), ..member("DeregistrationProtection", 25) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 517) },
+                Member { location_name: Some("launchPermission"), ..member("LaunchPermissions", 307) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 438) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 46) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 201
+    Shape {
+        name: "ImageAttributeName",
+        kind: ShapeKind::String {
+            enum_values: &[
+                "description",
+                "kernel",
+                "ramdisk",
+                "launchPermission",
+                "productCodes",
+                "blockDeviceMapping",
+                "sriovNetSupport",
+                "bootMode",
+                "tpmSupport",
+                "uefiData",
+                "lastLaunchedTime",
+                "imdsSupport",
+                "deregistrationProtection",
+            ],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 202
+    Shape {
+        name: "ImageDescriptionRequest",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(255), pattern: None },
+        sensitive: false,
+    },
+    // 203
     Shape {
         name: "ImageId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 172
+    // 204
     Shape {
         name: "ImageIdStringList",
-        kind: ShapeKind::List { member: 171, member_name: Some("ImageId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 203, member_name: Some("ImageId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 173
+    // 205
     Shape {
         name: "ImageList",
-        kind: ShapeKind::List { member: 170, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 199, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 174
+    // 206
+    Shape {
+        name: "ImageNameRequest",
+        kind: ShapeKind::String { enum_values: &[], min: Some(3), max: Some(128), pattern: None },
+        sensitive: false,
+    },
+    // 207
     Shape {
         name: "ImageState",
         kind: ShapeKind::String {
@@ -2656,22 +3275,28 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 175
+    // 208
     Shape {
         name: "ImageTypeValues",
         kind: ShapeKind::String { enum_values: &["machine", "kernel", "ramdisk"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 176
+    // 209
+    Shape {
+        name: "ImageUefiDataRequest",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(64000), pattern: None },
+        sensitive: true,
+    },
+    // 210
     Shape {
         name: "ImageWatermark",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("watermarkKey"), ..member("WatermarkKey", 457) },
-                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 457) },
-                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 457) },
-                Member { location_name: Some("sourceImageCreationTime"), ..member("SourceImageCreationTime", 358) },
-                Member { location_name: Some("watermarkCreationTime"), ..member("WatermarkCreationTime", 358) },
+                Member { location_name: Some("watermarkKey"), ..member("WatermarkKey", 517) },
+                Member { location_name: Some("sourceImageRegion"), ..member("SourceImageRegion", 517) },
+                Member { location_name: Some("sourceImageId"), ..member("SourceImageId", 517) },
+                Member { location_name: Some("sourceImageCreationTime"), ..member("SourceImageCreationTime", 395) },
+                Member { location_name: Some("watermarkCreationTime"), ..member("WatermarkCreationTime", 395) },
             ],
             payload: None,
             error: None,
@@ -2680,90 +3305,90 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 177
+    // 211
     Shape {
         name: "ImageWatermarkList",
-        kind: ShapeKind::List { member: 176, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 210, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 178
+    // 212
     Shape {
         name: "ImdsSupportValues",
         kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 179
+    // 213
     Shape {
         name: "Instance",
         kind: ShapeKind::Structure {
             members: &[
                 Member { location_name: Some("architecture"), ..member("Architecture", 20) },
-                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 187) },
-                Member { location_name: Some("clientToken"), ..member("ClientToken", 457) },
-                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 47) },
-                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 47) },
-                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 167) },
-                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 168) },
-                Member { location_name: Some("instanceLifecycle"), ..member("InstanceLifecycle", 205) },
-                Member { location_name: Some("elasticGpuAssociationSet"), ..member("ElasticGpuAssociations", 130) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 221) },
+                Member { location_name: Some("clientToken"), ..member("ClientToken", 517) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 50) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 50) },
+                Member { location_name: Some("hypervisor"), ..member("Hypervisor", 196) },
+                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 197) },
+                Member { location_name: Some("instanceLifecycle"), ..member("InstanceLifecycle", 239) },
+                Member { location_name: Some("elasticGpuAssociationSet"), ..member("ElasticGpuAssociations", 157) },
                 Member {
                     location_name: Some("elasticInferenceAcceleratorAssociationSet"),
-                    ..member("ElasticInferenceAcceleratorAssociations", 139)
+                    ..member("ElasticInferenceAcceleratorAssociations", 166)
                 },
-                Member { location_name: Some("networkInterfaceSet"), ..member("NetworkInterfaces", 219) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
-                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 457) },
-                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 119) },
-                Member { location_name: Some("groupSet"), ..member("SecurityGroups", 161) },
-                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 47) },
-                Member { location_name: Some("spotInstanceRequestId"), ..member("SpotInstanceRequestId", 457) },
-                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 457) },
-                Member { location_name: Some("stateReason"), ..member("StateReason", 452) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 493) },
-                Member { location_name: Some("cpuOptions"), ..member("CpuOptions", 62) },
-                Member { location_name: Some("capacityBlockId"), ..member("CapacityBlockId", 457) },
-                Member { location_name: Some("capacityReservationId"), ..member("CapacityReservationId", 457) },
+                Member { location_name: Some("networkInterfaceSet"), ..member("NetworkInterfaces", 253) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 517) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 517) },
+                Member { location_name: Some("rootDeviceType"), ..member("RootDeviceType", 144) },
+                Member { location_name: Some("groupSet"), ..member("SecurityGroups", 190) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 50) },
+                Member { location_name: Some("spotInstanceRequestId"), ..member("SpotInstanceRequestId", 517) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 517) },
+                Member { location_name: Some("stateReason"), ..member("StateReason", 511) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 556) },
+                Member { location_name: Some("cpuOptions"), ..member("CpuOptions", 72) },
+                Member { location_name: Some("capacityBlockId"), ..member("CapacityBlockId", 517) },
+                Member { location_name: Some("capacityReservationId"), ..member("CapacityReservationId", 517) },
                 Member {
                     location_name: Some("capacityReservationSpecification"),
-                    ..member("CapacityReservationSpecification", 53)
+                    ..member("CapacityReservationSpecification", 57)
                 },
-                Member { location_name: Some("hibernationOptions"), ..member("HibernationOptions", 163) },
-                Member { location_name: Some("licenseSet"), ..member("Licenses", 345) },
-                Member { location_name: Some("metadataOptions"), ..member("MetadataOptions", 212) },
-                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 146) },
-                Member { location_name: Some("bootMode"), ..member("BootMode", 48) },
-                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 457) },
-                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 457) },
-                Member { location_name: Some("usageOperationUpdateTime"), ..member("UsageOperationUpdateTime", 358) },
-                Member { location_name: Some("privateDnsNameOptions"), ..member("PrivateDnsNameOptions", 391) },
-                Member { location_name: Some("ipv6Address"), ..member("Ipv6Address", 457) },
-                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 457) },
-                Member { location_name: Some("maintenanceOptions"), ..member("MaintenanceOptions", 207) },
-                Member { location_name: Some("currentInstanceBootMode"), ..member("CurrentInstanceBootMode", 190) },
-                Member { location_name: Some("networkPerformanceOptions"), ..member("NetworkPerformanceOptions", 222) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-                Member { location_name: Some("secondaryInterfaceSet"), ..member("SecondaryInterfaces", 231) },
-                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
-                Member { location_name: Some("imageId"), ..member("ImageId", 457) },
-                Member { location_name: Some("instanceState"), ..member("State", 238) },
-                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 457) },
-                Member { location_name: Some("dnsName"), ..member("PublicDnsName", 457) },
-                Member { location_name: Some("reason"), ..member("StateTransitionReason", 457) },
-                Member { location_name: Some("keyName"), ..member("KeyName", 457) },
-                Member { location_name: Some("amiLaunchIndex"), ..member("AmiLaunchIndex", 252) },
-                Member { location_name: Some("productCodes"), ..member("ProductCodes", 395) },
-                Member { location_name: Some("instanceType"), ..member("InstanceType", 249) },
-                Member { location_name: Some("launchTime"), ..member("LaunchTime", 75) },
-                Member { location_name: Some("placement"), ..member("Placement", 382) },
-                Member { location_name: Some("kernelId"), ..member("KernelId", 457) },
-                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 457) },
-                Member { location_name: Some("platform"), ..member("Platform", 385) },
-                Member { location_name: Some("monitoring"), ..member("Monitoring", 365) },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-                Member { location_name: Some("ipAddress"), ..member("PublicIpAddress", 457) },
+                Member { location_name: Some("hibernationOptions"), ..member("HibernationOptions", 192) },
+                Member { location_name: Some("licenseSet"), ..member("Licenses", 382) },
+                Member { location_name: Some("metadataOptions"), ..member("MetadataOptions", 246) },
+                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 175) },
+                Member { location_name: Some("bootMode"), ..member("BootMode", 52) },
+                Member { location_name: Some("platformDetails"), ..member("PlatformDetails", 517) },
+                Member { location_name: Some("usageOperation"), ..member("UsageOperation", 517) },
+                Member { location_name: Some("usageOperationUpdateTime"), ..member("UsageOperationUpdateTime", 395) },
+                Member { location_name: Some("privateDnsNameOptions"), ..member("PrivateDnsNameOptions", 434) },
+                Member { location_name: Some("ipv6Address"), ..member("Ipv6Address", 517) },
+                Member { location_name: Some("tpmSupport"), ..member("TpmSupport", 517) },
+                Member { location_name: Some("maintenanceOptions"), ..member("MaintenanceOptions", 241) },
+                Member { location_name: Some("currentInstanceBootMode"), ..member("CurrentInstanceBootMode", 224) },
+                Member { location_name: Some("networkPerformanceOptions"), ..member("NetworkPerformanceOptions", 256) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+                Member { location_name: Some("secondaryInterfaceSet"), ..member("SecondaryInterfaces", 265) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 517) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 517) },
+                Member { location_name: Some("instanceState"), ..member("State", 272) },
+                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 517) },
+                Member { location_name: Some("dnsName"), ..member("PublicDnsName", 517) },
+                Member { location_name: Some("reason"), ..member("StateTransitionReason", 517) },
+                Member { location_name: Some("keyName"), ..member("KeyName", 517) },
+                Member { location_name: Some("amiLaunchIndex"), ..member("AmiLaunchIndex", 286) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 438) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 283) },
+                Member { location_name: Some("launchTime"), ..member("LaunchTime", 90) },
+                Member { location_name: Some("placement"), ..member("Placement", 425) },
+                Member { location_name: Some("kernelId"), ..member("KernelId", 517) },
+                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 517) },
+                Member { location_name: Some("platform"), ..member("Platform", 428) },
+                Member { location_name: Some("monitoring"), ..member("Monitoring", 404) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 517) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+                Member { location_name: Some("ipAddress"), ..member("PublicIpAddress", 517) },
             ],
             payload: None,
             error: None,
@@ -2772,13 +3397,13 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 180
+    // 214
     Shape {
         name: "InstanceAttachmentEnaSrdSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("enaSrdEnabled"), ..member("EnaSrdEnabled", 47) },
-                Member { location_name: Some("enaSrdUdpSpecification"), ..member("EnaSrdUdpSpecification", 181) },
+                Member { location_name: Some("enaSrdEnabled"), ..member("EnaSrdEnabled", 50) },
+                Member { location_name: Some("enaSrdUdpSpecification"), ..member("EnaSrdUdpSpecification", 215) },
             ],
             payload: None,
             error: None,
@@ -2787,11 +3412,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 181
+    // 215
     Shape {
         name: "InstanceAttachmentEnaSrdUdpSpecification",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("enaSrdUdpEnabled"), ..member("EnaSrdUdpEnabled", 47) }],
+            members: &[Member { location_name: Some("enaSrdUdpEnabled"), ..member("EnaSrdUdpEnabled", 50) }],
             payload: None,
             error: None,
             document: false,
@@ -2799,31 +3424,31 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 182
+    // 216
     Shape {
         name: "InstanceAttribute",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 187) },
-                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 22) },
-                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 22) },
-                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 146) },
-                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 22) },
-                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 221) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 24) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 24) },
+                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 175) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 24) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 517) },
                 Member {
                     location_name: Some("instanceInitiatedShutdownBehavior"),
-                    ..member("InstanceInitiatedShutdownBehavior", 23)
+                    ..member("InstanceInitiatedShutdownBehavior", 25)
                 },
-                Member { location_name: Some("instanceType"), ..member("InstanceType", 23) },
-                Member { location_name: Some("kernel"), ..member("KernelId", 23) },
-                Member { location_name: Some("productCodes"), ..member("ProductCodes", 395) },
-                Member { location_name: Some("ramdisk"), ..member("RamdiskId", 23) },
-                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 23) },
-                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 22) },
-                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 23) },
-                Member { location_name: Some("userData"), ..member("UserData", 23) },
-                Member { location_name: Some("disableApiStop"), ..member("DisableApiStop", 22) },
-                Member { location_name: Some("groupSet"), ..member("Groups", 161) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 25) },
+                Member { location_name: Some("kernel"), ..member("KernelId", 25) },
+                Member { location_name: Some("productCodes"), ..member("ProductCodes", 438) },
+                Member { location_name: Some("ramdisk"), ..member("RamdiskId", 25) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 25) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 24) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 25) },
+                Member { location_name: Some("userData"), ..member("UserData", 25) },
+                Member { location_name: Some("disableApiStop"), ..member("DisableApiStop", 24) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 190) },
             ],
             payload: None,
             error: None,
@@ -2832,7 +3457,7 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 183
+    // 217
     Shape {
         name: "InstanceAttributeName",
         kind: ShapeKind::String {
@@ -2860,427 +3485,25 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 184
+    // 218
     Shape {
         name: "InstanceAutoRecoveryState",
         kind: ShapeKind::String { enum_values: &["disabled", "default"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 185
+    // 219
     Shape {
         name: "InstanceBandwidthWeighting",
         kind: ShapeKind::String { enum_values: &["default", "vpc-1", "ebs-1"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 186
+    // 220
     Shape {
         name: "InstanceBlockDeviceMapping",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
-                Member { location_name: Some("ebs"), ..member("Ebs", 124) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 187
-    Shape {
-        name: "InstanceBlockDeviceMappingList",
-        kind: ShapeKind::List { member: 186, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 188
-    Shape {
-        name: "InstanceBlockDeviceMappingSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
-                Member { location_name: Some("ebs"), ..member("Ebs", 125) },
-                Member { location_name: Some("virtualName"), ..member("VirtualName", 457) },
-                Member { location_name: Some("noDevice"), ..member("NoDevice", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 189
-    Shape {
-        name: "InstanceBlockDeviceMappingSpecificationList",
-        kind: ShapeKind::List { member: 188, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 190
-    Shape {
-        name: "InstanceBootModeValues",
-        kind: ShapeKind::String { enum_values: &["legacy-bios", "uefi"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 191
-    Shape {
-        name: "InstanceEventId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 192
-    Shape {
-        name: "InstanceGeneration",
-        kind: ShapeKind::String { enum_values: &["current", "previous"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 193
-    Shape {
-        name: "InstanceGenerationSet",
-        kind: ShapeKind::List { member: 192, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 194
-    Shape {
-        name: "InstanceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 195
-    Shape {
-        name: "InstanceIdStringList",
-        kind: ShapeKind::List { member: 194, member_name: Some("InstanceId"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 196
-    Shape {
-        name: "InstanceInterruptionBehavior",
-        kind: ShapeKind::String {
-            enum_values: &["hibernate", "stop", "terminate"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 197
-    Shape {
-        name: "InstanceIpv4Prefix",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("ipv4Prefix"), ..member("Ipv4Prefix", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 198
-    Shape {
-        name: "InstanceIpv4PrefixList",
-        kind: ShapeKind::List { member: 197, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 199
-    Shape {
-        name: "InstanceIpv6Address",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ipv6Address"), ..member("Ipv6Address", 457) },
-                Member { location_name: Some("isPrimaryIpv6"), ..member("IsPrimaryIpv6", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 200
-    Shape {
-        name: "InstanceIpv6AddressList",
-        kind: ShapeKind::List { member: 199, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 201
-    Shape {
-        name: "InstanceIpv6AddressListRequest",
-        kind: ShapeKind::List {
-            member: 202,
-            member_name: Some("InstanceIpv6Address"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 202
-    Shape {
-        name: "InstanceIpv6AddressRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Ipv6Address", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 203
-    Shape {
-        name: "InstanceIpv6Prefix",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("ipv6Prefix"), ..member("Ipv6Prefix", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 204
-    Shape {
-        name: "InstanceIpv6PrefixList",
-        kind: ShapeKind::List { member: 203, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 205
-    Shape {
-        name: "InstanceLifecycleType",
-        kind: ShapeKind::String {
-            enum_values: &["spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 206
-    Shape {
-        name: "InstanceList",
-        kind: ShapeKind::List { member: 179, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 207
-    Shape {
-        name: "InstanceMaintenanceOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("autoRecovery"), ..member("AutoRecovery", 184) },
-                Member { location_name: Some("rebootMigration"), ..member("RebootMigration", 226) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 208
-    Shape {
-        name: "InstanceMaintenanceOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("AutoRecovery", 184)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 209
-    Shape {
-        name: "InstanceMarketOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("MarketType", 351), member("SpotOptions", 449)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 210
-    Shape {
-        name: "InstanceMetadataEndpointState",
-        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 211
-    Shape {
-        name: "InstanceMetadataOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("HttpTokens", 166),
-                member("HttpPutResponseHopLimit", 252),
-                member("HttpEndpoint", 210),
-                member("HttpProtocolIpv6", 214),
-                member("InstanceMetadataTags", 215),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 212
-    Shape {
-        name: "InstanceMetadataOptionsResponse",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 213) },
-                Member { location_name: Some("httpTokens"), ..member("HttpTokens", 166) },
-                Member { location_name: Some("httpPutResponseHopLimit"), ..member("HttpPutResponseHopLimit", 252) },
-                Member { location_name: Some("httpEndpoint"), ..member("HttpEndpoint", 210) },
-                Member { location_name: Some("httpProtocolIpv6"), ..member("HttpProtocolIpv6", 214) },
-                Member { location_name: Some("instanceMetadataTags"), ..member("InstanceMetadataTags", 215) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 213
-    Shape {
-        name: "InstanceMetadataOptionsState",
-        kind: ShapeKind::String { enum_values: &["pending", "applied"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 214
-    Shape {
-        name: "InstanceMetadataProtocolState",
-        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 215
-    Shape {
-        name: "InstanceMetadataTagsState",
-        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 216
-    Shape {
-        name: "InstanceNetworkInterface",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("association"), ..member("Association", 217) },
-                Member { location_name: Some("attachment"), ..member("Attachment", 218) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("groupSet"), ..member("Groups", 161) },
-                Member { location_name: Some("ipv6AddressesSet"), ..member("Ipv6Addresses", 200) },
-                Member { location_name: Some("macAddress"), ..member("MacAddress", 457) },
-                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 457) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 457) },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 225) },
-                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 47) },
-                Member { location_name: Some("status"), ..member("Status", 373) },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 457) },
-                Member { location_name: Some("ipv4PrefixSet"), ..member("Ipv4Prefixes", 198) },
-                Member { location_name: Some("ipv6PrefixSet"), ..member("Ipv6Prefixes", 204) },
-                Member {
-                    location_name: Some("connectionTrackingConfiguration"),
-                    ..member("ConnectionTrackingConfiguration", 59)
-                },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 217
-    Shape {
-        name: "InstanceNetworkInterfaceAssociation",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("carrierIp"), ..member("CarrierIp", 457) },
-                Member { location_name: Some("customerOwnedIp"), ..member("CustomerOwnedIp", 457) },
-                Member { location_name: Some("ipOwnerId"), ..member("IpOwnerId", 457) },
-                Member { location_name: Some("publicDnsName"), ..member("PublicDnsName", 457) },
-                Member { location_name: Some("publicIp"), ..member("PublicIp", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 218
-    Shape {
-        name: "InstanceNetworkInterfaceAttachment",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("attachTime"), ..member("AttachTime", 75) },
-                Member { location_name: Some("attachmentId"), ..member("AttachmentId", 457) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
-                Member { location_name: Some("status"), ..member("Status", 21) },
-                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
-                Member { location_name: Some("enaSrdSpecification"), ..member("EnaSrdSpecification", 180) },
-                Member { location_name: Some("enaQueueCount"), ..member("EnaQueueCount", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 219
-    Shape {
-        name: "InstanceNetworkInterfaceList",
-        kind: ShapeKind::List { member: 216, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 220
-    Shape {
-        name: "InstanceNetworkInterfaceSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("associatePublicIpAddress"), ..member("AssociatePublicIpAddress", 47) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
-                Member { location_name: Some("SecurityGroupId"), ..member("Groups", 436) },
-                Member { location_name: Some("ipv6AddressCount"), ..member("Ipv6AddressCount", 252) },
-                Member {
-                    location_name: Some("ipv6AddressesSet"),
-                    query_name: Some("Ipv6Addresses"),
-                    ..member("Ipv6Addresses", 200)
-                },
-                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 372) },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-                Member {
-                    location_name: Some("privateIpAddressesSet"),
-                    query_name: Some("PrivateIpAddresses"),
-                    ..member("PrivateIpAddresses", 393)
-                },
-                Member {
-                    location_name: Some("secondaryPrivateIpAddressCount"),
-                    ..member("SecondaryPrivateIpAddressCount", 252)
-                },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
-                member("AssociateCarrierIpAddress", 47),
-                member("InterfaceType", 457),
-                member("NetworkCardIndex", 252),
-                Member { location_name: Some("Ipv4Prefix"), ..member("Ipv4Prefixes", 258) },
-                member("Ipv4PrefixCount", 252),
-                Member { location_name: Some("Ipv6Prefix"), ..member("Ipv6Prefixes", 263) },
-                member("Ipv6PrefixCount", 252),
-                member("PrimaryIpv6", 47),
-                member("EnaSrdSpecification", 142),
-                member("ConnectionTrackingSpecification", 58),
-                member("EnaQueueCount", 252),
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 517) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 151) },
             ],
             payload: None,
             error: None,
@@ -3291,15 +3514,20 @@ static SHAPES: [Shape; 523] = [
     },
     // 221
     Shape {
-        name: "InstanceNetworkInterfaceSpecificationList",
+        name: "InstanceBlockDeviceMappingList",
         kind: ShapeKind::List { member: 220, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 222
     Shape {
-        name: "InstanceNetworkPerformanceOptions",
+        name: "InstanceBlockDeviceMappingSpecification",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("bandwidthWeighting"), ..member("BandwidthWeighting", 185) }],
+            members: &[
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 517) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 152) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 517) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 517) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -3309,191 +3537,62 @@ static SHAPES: [Shape; 523] = [
     },
     // 223
     Shape {
-        name: "InstanceNetworkPerformanceOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("BandwidthWeighting", 185)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "InstanceBlockDeviceMappingSpecificationList",
+        kind: ShapeKind::List { member: 222, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 224
     Shape {
-        name: "InstancePrivateIpAddress",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("association"), ..member("Association", 217) },
-                Member { location_name: Some("primary"), ..member("Primary", 47) },
-                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 457) },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "InstanceBootModeValues",
+        kind: ShapeKind::String { enum_values: &["legacy-bios", "uefi"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 225
     Shape {
-        name: "InstancePrivateIpAddressList",
-        kind: ShapeKind::List { member: 224, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "InstanceEventId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 226
     Shape {
-        name: "InstanceRebootMigrationState",
-        kind: ShapeKind::String { enum_values: &["disabled", "default"], min: None, max: None, pattern: None },
+        name: "InstanceGeneration",
+        kind: ShapeKind::String { enum_values: &["current", "previous"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 227
     Shape {
-        name: "InstanceRequirements",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("vCpuCount"), ..member("VCpuCount", 486) },
-                Member { location_name: Some("memoryMiB"), ..member("MemoryMiB", 354) },
-                Member { location_name: Some("cpuManufacturerSet"), ..member("CpuManufacturers", 61) },
-                Member { location_name: Some("memoryGiBPerVCpu"), ..member("MemoryGiBPerVCpu", 352) },
-                Member { location_name: Some("excludedInstanceTypeSet"), ..member("ExcludedInstanceTypes", 151) },
-                Member { location_name: Some("instanceGenerationSet"), ..member("InstanceGenerations", 193) },
-                Member {
-                    location_name: Some("spotMaxPricePercentageOverLowestPrice"),
-                    ..member("SpotMaxPricePercentageOverLowestPrice", 252)
-                },
-                Member {
-                    location_name: Some("onDemandMaxPricePercentageOverLowestPrice"),
-                    ..member("OnDemandMaxPricePercentageOverLowestPrice", 252)
-                },
-                Member { location_name: Some("bareMetal"), ..member("BareMetal", 37) },
-                Member { location_name: Some("burstablePerformance"), ..member("BurstablePerformance", 49) },
-                Member { location_name: Some("requireHibernateSupport"), ..member("RequireHibernateSupport", 47) },
-                Member { location_name: Some("networkInterfaceCount"), ..member("NetworkInterfaceCount", 370) },
-                Member { location_name: Some("localStorage"), ..member("LocalStorage", 347) },
-                Member { location_name: Some("localStorageTypeSet"), ..member("LocalStorageTypes", 349) },
-                Member { location_name: Some("totalLocalStorageGB"), ..member("TotalLocalStorageGB", 480) },
-                Member { location_name: Some("baselineEbsBandwidthMbps"), ..member("BaselineEbsBandwidthMbps", 38) },
-                Member { location_name: Some("acceleratorTypeSet"), ..member("AcceleratorTypes", 9) },
-                Member { location_name: Some("acceleratorCount"), ..member("AcceleratorCount", 0) },
-                Member { location_name: Some("acceleratorManufacturerSet"), ..member("AcceleratorManufacturers", 3) },
-                Member { location_name: Some("acceleratorNameSet"), ..member("AcceleratorNames", 5) },
-                Member { location_name: Some("acceleratorTotalMemoryMiB"), ..member("AcceleratorTotalMemoryMiB", 6) },
-                Member { location_name: Some("networkBandwidthGbps"), ..member("NetworkBandwidthGbps", 368) },
-                Member { location_name: Some("allowedInstanceTypeSet"), ..member("AllowedInstanceTypes", 17) },
-                Member {
-                    location_name: Some("maxSpotPriceAsPercentageOfOptimalOnDemandPrice"),
-                    ..member("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", 252)
-                },
-                Member {
-                    location_name: Some("baselinePerformanceFactors"),
-                    ..member("BaselinePerformanceFactors", 40)
-                },
-                Member {
-                    location_name: Some("requireEncryptionInTransit"),
-                    ..member("RequireEncryptionInTransit", 47)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "InstanceGenerationSet",
+        kind: ShapeKind::List { member: 226, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 228
     Shape {
-        name: "InstanceRequirementsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("VCpuCount", 487) },
-                Member { required: true, ..member("MemoryMiB", 355) },
-                Member { location_name: Some("CpuManufacturer"), ..member("CpuManufacturers", 61) },
-                member("MemoryGiBPerVCpu", 353),
-                Member { location_name: Some("ExcludedInstanceType"), ..member("ExcludedInstanceTypes", 151) },
-                Member { location_name: Some("InstanceGeneration"), ..member("InstanceGenerations", 193) },
-                member("SpotMaxPricePercentageOverLowestPrice", 252),
-                member("OnDemandMaxPricePercentageOverLowestPrice", 252),
-                member("BareMetal", 37),
-                member("BurstablePerformance", 49),
-                member("RequireHibernateSupport", 47),
-                member("NetworkInterfaceCount", 371),
-                member("LocalStorage", 347),
-                Member { location_name: Some("LocalStorageType"), ..member("LocalStorageTypes", 349) },
-                member("TotalLocalStorageGB", 481),
-                member("BaselineEbsBandwidthMbps", 39),
-                Member { location_name: Some("AcceleratorType"), ..member("AcceleratorTypes", 9) },
-                member("AcceleratorCount", 1),
-                Member { location_name: Some("AcceleratorManufacturer"), ..member("AcceleratorManufacturers", 3) },
-                Member { location_name: Some("AcceleratorName"), ..member("AcceleratorNames", 5) },
-                member("AcceleratorTotalMemoryMiB", 7),
-                member("NetworkBandwidthGbps", 369),
-                Member { location_name: Some("AllowedInstanceType"), ..member("AllowedInstanceTypes", 17) },
-                member("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", 252),
-                member("BaselinePerformanceFactors", 41),
-                member("RequireEncryptionInTransit", 47),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "InstanceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 229
     Shape {
-        name: "InstanceSecondaryInterface",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("attachment"), ..member("Attachment", 230) },
-                Member { location_name: Some("macAddress"), ..member("MacAddress", 457) },
-                Member { location_name: Some("secondaryInterfaceId"), ..member("SecondaryInterfaceId", 423) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("privateIpAddressSet"), ..member("PrivateIpAddresses", 233) },
-                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 47) },
-                Member { location_name: Some("status"), ..member("Status", 428) },
-                Member { location_name: Some("secondarySubnetId"), ..member("SecondarySubnetId", 431) },
-                Member { location_name: Some("secondaryNetworkId"), ..member("SecondaryNetworkId", 430) },
-                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 429) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "InstanceIdStringList",
+        kind: ShapeKind::List { member: 228, member_name: Some("InstanceId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 230
     Shape {
-        name: "InstanceSecondaryInterfaceAttachment",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("attachTime"), ..member("AttachTime", 358) },
-                Member { location_name: Some("attachmentId"), ..member("AttachmentId", 457) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
-                Member { location_name: Some("status"), ..member("Status", 21) },
-                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "InstanceInterruptionBehavior",
+        kind: ShapeKind::String {
+            enum_values: &["hibernate", "stop", "terminate"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 231
     Shape {
-        name: "InstanceSecondaryInterfaceList",
-        kind: ShapeKind::List { member: 229, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 232
-    Shape {
-        name: "InstanceSecondaryInterfacePrivateIpAddress",
+        name: "InstanceIpv4Prefix",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) }],
+            members: &[Member { location_name: Some("ipv4Prefix"), ..member("Ipv4Prefix", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -3501,49 +3600,62 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
+    // 232
+    Shape {
+        name: "InstanceIpv4PrefixList",
+        kind: ShapeKind::List { member: 231, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 233
     Shape {
-        name: "InstanceSecondaryInterfacePrivateIpAddressList",
-        kind: ShapeKind::List { member: 232, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 234
-    Shape {
-        name: "InstanceSecondaryInterfacePrivateIpAddressListRequest",
-        kind: ShapeKind::List { member: 235, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 235
-    Shape {
-        name: "InstanceSecondaryInterfacePrivateIpAddressRequest",
+        name: "InstanceIpv6Address",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("PrivateIpAddress", 457) }],
+            members: &[
+                Member { location_name: Some("ipv6Address"), ..member("Ipv6Address", 517) },
+                Member { location_name: Some("isPrimaryIpv6"), ..member("IsPrimaryIpv6", 50) },
+            ],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 234
+    Shape {
+        name: "InstanceIpv6AddressList",
+        kind: ShapeKind::List { member: 233, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 235
+    Shape {
+        name: "InstanceIpv6AddressListRequest",
+        kind: ShapeKind::List {
+            member: 236,
+            member_name: Some("InstanceIpv6Address"),
+            flattened: false,
+            min: None,
+            max: None,
         },
         sensitive: false,
     },
     // 236
     Shape {
-        name: "InstanceSecondaryInterfaceSpecificationListRequest",
-        kind: ShapeKind::List { member: 237, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "InstanceIpv6AddressRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Ipv6Address", 517)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 237
     Shape {
-        name: "InstanceSecondaryInterfaceSpecificationRequest",
+        name: "InstanceIpv6Prefix",
         kind: ShapeKind::Structure {
-            members: &[
-                member("DeleteOnTermination", 47),
-                member("DeviceIndex", 252),
-                Member { location_name: Some("PrivateIpAddress"), ..member("PrivateIpAddresses", 234) },
-                member("PrivateIpAddressCount", 252),
-                member("SecondarySubnetId", 431),
-                member("InterfaceType", 429),
-                member("NetworkCardIndex", 252),
-            ],
+            members: &[Member { location_name: Some("ipv6Prefix"), ..member("Ipv6Prefix", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -3553,70 +3665,47 @@ static SHAPES: [Shape; 523] = [
     },
     // 238
     Shape {
-        name: "InstanceState",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("code"), ..member("Code", 252) },
-                Member { location_name: Some("name"), ..member("Name", 241) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "InstanceIpv6PrefixList",
+        kind: ShapeKind::List { member: 237, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 239
     Shape {
-        name: "InstanceStateChange",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
-                Member { location_name: Some("currentState"), ..member("CurrentState", 238) },
-                Member { location_name: Some("previousState"), ..member("PreviousState", 238) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 240
-    Shape {
-        name: "InstanceStateChangeList",
-        kind: ShapeKind::List { member: 239, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 241
-    Shape {
-        name: "InstanceStateName",
+        name: "InstanceLifecycleType",
         kind: ShapeKind::String {
-            enum_values: &["pending", "running", "shutting-down", "terminated", "stopping", "stopped"],
+            enum_values: &["spot", "scheduled", "capacity-block", "interruptible-capacity-reservation"],
             min: None,
             max: None,
             pattern: None,
         },
         sensitive: false,
     },
-    // 242
+    // 240
     Shape {
-        name: "InstanceStatus",
+        name: "InstanceList",
+        kind: ShapeKind::List { member: 213, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 241
+    Shape {
+        name: "InstanceMaintenanceOptions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 29) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-                Member { location_name: Some("eventsSet"), ..member("Events", 246) },
-                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
-                Member { location_name: Some("instanceState"), ..member("InstanceState", 238) },
-                Member { location_name: Some("instanceStatus"), ..member("InstanceStatus", 248) },
-                Member { location_name: Some("systemStatus"), ..member("SystemStatus", 248) },
-                Member { location_name: Some("attachedEbsStatus"), ..member("AttachedEbsStatus", 128) },
-                Member { location_name: Some("applicationStatus"), ..member("ApplicationStatus", 19) },
-                Member { location_name: Some("performanceStatus"), ..member("PerformanceStatus", 381) },
+                Member { location_name: Some("autoRecovery"), ..member("AutoRecovery", 218) },
+                Member { location_name: Some("rebootMigration"), ..member("RebootMigration", 260) },
             ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 242
+    Shape {
+        name: "InstanceMaintenanceOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("AutoRecovery", 218)],
             payload: None,
             error: None,
             document: false,
@@ -3626,13 +3715,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 243
     Shape {
-        name: "InstanceStatusDetails",
+        name: "InstanceMarketOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 75) },
-                Member { location_name: Some("name"), ..member("Name", 453) },
-                Member { location_name: Some("status"), ..member("Status", 454) },
-            ],
+            members: &[member("MarketType", 388), member("SpotOptions", 508)],
             payload: None,
             error: None,
             document: false,
@@ -3642,21 +3727,20 @@ static SHAPES: [Shape; 523] = [
     },
     // 244
     Shape {
-        name: "InstanceStatusDetailsList",
-        kind: ShapeKind::List { member: 243, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "InstanceMetadataEndpointState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 245
     Shape {
-        name: "InstanceStatusEvent",
+        name: "InstanceMetadataOptionsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("instanceEventId"), ..member("InstanceEventId", 191) },
-                Member { location_name: Some("code"), ..member("Code", 149) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("notAfter"), ..member("NotAfter", 75) },
-                Member { location_name: Some("notBefore"), ..member("NotBefore", 75) },
-                Member { location_name: Some("notBeforeDeadline"), ..member("NotBeforeDeadline", 75) },
+                member("HttpTokens", 195),
+                member("HttpPutResponseHopLimit", 286),
+                member("HttpEndpoint", 244),
+                member("HttpProtocolIpv6", 248),
+                member("InstanceMetadataTags", 249),
             ],
             payload: None,
             error: None,
@@ -3667,23 +3751,15 @@ static SHAPES: [Shape; 523] = [
     },
     // 246
     Shape {
-        name: "InstanceStatusEventList",
-        kind: ShapeKind::List { member: 245, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 247
-    Shape {
-        name: "InstanceStatusList",
-        kind: ShapeKind::List { member: 242, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 248
-    Shape {
-        name: "InstanceStatusSummary",
+        name: "InstanceMetadataOptionsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("details"), ..member("Details", 244) },
-                Member { location_name: Some("status"), ..member("Status", 468) },
+                Member { location_name: Some("state"), ..member("State", 247) },
+                Member { location_name: Some("httpTokens"), ..member("HttpTokens", 195) },
+                Member { location_name: Some("httpPutResponseHopLimit"), ..member("HttpPutResponseHopLimit", 286) },
+                Member { location_name: Some("httpEndpoint"), ..member("HttpEndpoint", 244) },
+                Member { location_name: Some("httpProtocolIpv6"), ..member("HttpProtocolIpv6", 248) },
+                Member { location_name: Some("instanceMetadataTags"), ..member("InstanceMetadataTags", 249) },
             ],
             payload: None,
             error: None,
@@ -3692,7 +3768,556 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
+    // 247
+    Shape {
+        name: "InstanceMetadataOptionsState",
+        kind: ShapeKind::String { enum_values: &["pending", "applied"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 248
+    Shape {
+        name: "InstanceMetadataProtocolState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
     // 249
+    Shape {
+        name: "InstanceMetadataTagsState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 250
+    Shape {
+        name: "InstanceNetworkInterface",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("association"), ..member("Association", 251) },
+                Member { location_name: Some("attachment"), ..member("Attachment", 252) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 190) },
+                Member { location_name: Some("ipv6AddressesSet"), ..member("Ipv6Addresses", 234) },
+                Member { location_name: Some("macAddress"), ..member("MacAddress", 517) },
+                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 517) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 517) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 259) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 50) },
+                Member { location_name: Some("status"), ..member("Status", 412) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 517) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 517) },
+                Member { location_name: Some("ipv4PrefixSet"), ..member("Ipv4Prefixes", 232) },
+                Member { location_name: Some("ipv6PrefixSet"), ..member("Ipv6Prefixes", 238) },
+                Member {
+                    location_name: Some("connectionTrackingConfiguration"),
+                    ..member("ConnectionTrackingConfiguration", 63)
+                },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 251
+    Shape {
+        name: "InstanceNetworkInterfaceAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("carrierIp"), ..member("CarrierIp", 517) },
+                Member { location_name: Some("customerOwnedIp"), ..member("CustomerOwnedIp", 517) },
+                Member { location_name: Some("ipOwnerId"), ..member("IpOwnerId", 517) },
+                Member { location_name: Some("publicDnsName"), ..member("PublicDnsName", 517) },
+                Member { location_name: Some("publicIp"), ..member("PublicIp", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 252
+    Shape {
+        name: "InstanceNetworkInterfaceAttachment",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 90) },
+                Member { location_name: Some("attachmentId"), ..member("AttachmentId", 517) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 286) },
+                Member { location_name: Some("status"), ..member("Status", 23) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 286) },
+                Member { location_name: Some("enaSrdSpecification"), ..member("EnaSrdSpecification", 214) },
+                Member { location_name: Some("enaQueueCount"), ..member("EnaQueueCount", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 253
+    Shape {
+        name: "InstanceNetworkInterfaceList",
+        kind: ShapeKind::List { member: 250, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 254
+    Shape {
+        name: "InstanceNetworkInterfaceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associatePublicIpAddress"), ..member("AssociatePublicIpAddress", 50) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 286) },
+                Member { location_name: Some("SecurityGroupId"), ..member("Groups", 486) },
+                Member { location_name: Some("ipv6AddressCount"), ..member("Ipv6AddressCount", 286) },
+                Member {
+                    location_name: Some("ipv6AddressesSet"),
+                    query_name: Some("Ipv6Addresses"),
+                    ..member("Ipv6Addresses", 234)
+                },
+                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 411) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+                Member {
+                    location_name: Some("privateIpAddressesSet"),
+                    query_name: Some("PrivateIpAddresses"),
+                    ..member("PrivateIpAddresses", 436)
+                },
+                Member {
+                    location_name: Some("secondaryPrivateIpAddressCount"),
+                    ..member("SecondaryPrivateIpAddressCount", 286)
+                },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 517) },
+                member("AssociateCarrierIpAddress", 50),
+                member("InterfaceType", 517),
+                member("NetworkCardIndex", 286),
+                Member { location_name: Some("Ipv4Prefix"), ..member("Ipv4Prefixes", 292) },
+                member("Ipv4PrefixCount", 286),
+                Member { location_name: Some("Ipv6Prefix"), ..member("Ipv6Prefixes", 297) },
+                member("Ipv6PrefixCount", 286),
+                member("PrimaryIpv6", 50),
+                member("EnaSrdSpecification", 169),
+                member("ConnectionTrackingSpecification", 62),
+                member("EnaQueueCount", 286),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 255
+    Shape {
+        name: "InstanceNetworkInterfaceSpecificationList",
+        kind: ShapeKind::List { member: 254, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 256
+    Shape {
+        name: "InstanceNetworkPerformanceOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("bandwidthWeighting"), ..member("BandwidthWeighting", 219) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 257
+    Shape {
+        name: "InstanceNetworkPerformanceOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("BandwidthWeighting", 219)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 258
+    Shape {
+        name: "InstancePrivateIpAddress",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("association"), ..member("Association", 251) },
+                Member { location_name: Some("primary"), ..member("Primary", 50) },
+                Member { location_name: Some("privateDnsName"), ..member("PrivateDnsName", 517) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 259
+    Shape {
+        name: "InstancePrivateIpAddressList",
+        kind: ShapeKind::List { member: 258, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 260
+    Shape {
+        name: "InstanceRebootMigrationState",
+        kind: ShapeKind::String { enum_values: &["disabled", "default"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 261
+    Shape {
+        name: "InstanceRequirements",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("vCpuCount"), ..member("VCpuCount", 549) },
+                Member { location_name: Some("memoryMiB"), ..member("MemoryMiB", 391) },
+                Member { location_name: Some("cpuManufacturerSet"), ..member("CpuManufacturers", 71) },
+                Member { location_name: Some("memoryGiBPerVCpu"), ..member("MemoryGiBPerVCpu", 389) },
+                Member { location_name: Some("excludedInstanceTypeSet"), ..member("ExcludedInstanceTypes", 180) },
+                Member { location_name: Some("instanceGenerationSet"), ..member("InstanceGenerations", 227) },
+                Member {
+                    location_name: Some("spotMaxPricePercentageOverLowestPrice"),
+                    ..member("SpotMaxPricePercentageOverLowestPrice", 286)
+                },
+                Member {
+                    location_name: Some("onDemandMaxPricePercentageOverLowestPrice"),
+                    ..member("OnDemandMaxPricePercentageOverLowestPrice", 286)
+                },
+                Member { location_name: Some("bareMetal"), ..member("BareMetal", 39) },
+                Member { location_name: Some("burstablePerformance"), ..member("BurstablePerformance", 53) },
+                Member { location_name: Some("requireHibernateSupport"), ..member("RequireHibernateSupport", 50) },
+                Member { location_name: Some("networkInterfaceCount"), ..member("NetworkInterfaceCount", 409) },
+                Member { location_name: Some("localStorage"), ..member("LocalStorage", 384) },
+                Member { location_name: Some("localStorageTypeSet"), ..member("LocalStorageTypes", 386) },
+                Member { location_name: Some("totalLocalStorageGB"), ..member("TotalLocalStorageGB", 540) },
+                Member { location_name: Some("baselineEbsBandwidthMbps"), ..member("BaselineEbsBandwidthMbps", 40) },
+                Member { location_name: Some("acceleratorTypeSet"), ..member("AcceleratorTypes", 9) },
+                Member { location_name: Some("acceleratorCount"), ..member("AcceleratorCount", 0) },
+                Member { location_name: Some("acceleratorManufacturerSet"), ..member("AcceleratorManufacturers", 3) },
+                Member { location_name: Some("acceleratorNameSet"), ..member("AcceleratorNames", 5) },
+                Member { location_name: Some("acceleratorTotalMemoryMiB"), ..member("AcceleratorTotalMemoryMiB", 6) },
+                Member { location_name: Some("networkBandwidthGbps"), ..member("NetworkBandwidthGbps", 407) },
+                Member { location_name: Some("allowedInstanceTypeSet"), ..member("AllowedInstanceTypes", 17) },
+                Member {
+                    location_name: Some("maxSpotPriceAsPercentageOfOptimalOnDemandPrice"),
+                    ..member("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", 286)
+                },
+                Member {
+                    location_name: Some("baselinePerformanceFactors"),
+                    ..member("BaselinePerformanceFactors", 42)
+                },
+                Member {
+                    location_name: Some("requireEncryptionInTransit"),
+                    ..member("RequireEncryptionInTransit", 50)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 262
+    Shape {
+        name: "InstanceRequirementsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("VCpuCount", 550) },
+                Member { required: true, ..member("MemoryMiB", 392) },
+                Member { location_name: Some("CpuManufacturer"), ..member("CpuManufacturers", 71) },
+                member("MemoryGiBPerVCpu", 390),
+                Member { location_name: Some("ExcludedInstanceType"), ..member("ExcludedInstanceTypes", 180) },
+                Member { location_name: Some("InstanceGeneration"), ..member("InstanceGenerations", 227) },
+                member("SpotMaxPricePercentageOverLowestPrice", 286),
+                member("OnDemandMaxPricePercentageOverLowestPrice", 286),
+                member("BareMetal", 39),
+                member("BurstablePerformance", 53),
+                member("RequireHibernateSupport", 50),
+                member("NetworkInterfaceCount", 410),
+                member("LocalStorage", 384),
+                Member { location_name: Some("LocalStorageType"), ..member("LocalStorageTypes", 386) },
+                member("TotalLocalStorageGB", 541),
+                member("BaselineEbsBandwidthMbps", 41),
+                Member { location_name: Some("AcceleratorType"), ..member("AcceleratorTypes", 9) },
+                member("AcceleratorCount", 1),
+                Member { location_name: Some("AcceleratorManufacturer"), ..member("AcceleratorManufacturers", 3) },
+                Member { location_name: Some("AcceleratorName"), ..member("AcceleratorNames", 5) },
+                member("AcceleratorTotalMemoryMiB", 7),
+                member("NetworkBandwidthGbps", 408),
+                Member { location_name: Some("AllowedInstanceType"), ..member("AllowedInstanceTypes", 17) },
+                member("MaxSpotPriceAsPercentageOfOptimalOnDemandPrice", 286),
+                member("BaselinePerformanceFactors", 43),
+                member("RequireEncryptionInTransit", 50),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 263
+    Shape {
+        name: "InstanceSecondaryInterface",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachment"), ..member("Attachment", 264) },
+                Member { location_name: Some("macAddress"), ..member("MacAddress", 517) },
+                Member { location_name: Some("secondaryInterfaceId"), ..member("SecondaryInterfaceId", 473) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("privateIpAddressSet"), ..member("PrivateIpAddresses", 267) },
+                Member { location_name: Some("sourceDestCheck"), ..member("SourceDestCheck", 50) },
+                Member { location_name: Some("status"), ..member("Status", 478) },
+                Member { location_name: Some("secondarySubnetId"), ..member("SecondarySubnetId", 481) },
+                Member { location_name: Some("secondaryNetworkId"), ..member("SecondaryNetworkId", 480) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 479) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 264
+    Shape {
+        name: "InstanceSecondaryInterfaceAttachment",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 395) },
+                Member { location_name: Some("attachmentId"), ..member("AttachmentId", 517) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 286) },
+                Member { location_name: Some("status"), ..member("Status", 23) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 265
+    Shape {
+        name: "InstanceSecondaryInterfaceList",
+        kind: ShapeKind::List { member: 263, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 266
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddress",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 267
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddressList",
+        kind: ShapeKind::List { member: 266, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 268
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddressListRequest",
+        kind: ShapeKind::List { member: 269, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 269
+    Shape {
+        name: "InstanceSecondaryInterfacePrivateIpAddressRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("PrivateIpAddress", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 270
+    Shape {
+        name: "InstanceSecondaryInterfaceSpecificationListRequest",
+        kind: ShapeKind::List { member: 271, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 271
+    Shape {
+        name: "InstanceSecondaryInterfaceSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DeleteOnTermination", 50),
+                member("DeviceIndex", 286),
+                Member { location_name: Some("PrivateIpAddress"), ..member("PrivateIpAddresses", 268) },
+                member("PrivateIpAddressCount", 286),
+                member("SecondarySubnetId", 481),
+                member("InterfaceType", 479),
+                member("NetworkCardIndex", 286),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 272
+    Shape {
+        name: "InstanceState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("code"), ..member("Code", 286) },
+                Member { location_name: Some("name"), ..member("Name", 275) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 273
+    Shape {
+        name: "InstanceStateChange",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 517) },
+                Member { location_name: Some("currentState"), ..member("CurrentState", 272) },
+                Member { location_name: Some("previousState"), ..member("PreviousState", 272) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 274
+    Shape {
+        name: "InstanceStateChangeList",
+        kind: ShapeKind::List { member: 273, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 275
+    Shape {
+        name: "InstanceStateName",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "running", "shutting-down", "terminated", "stopping", "stopped"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 276
+    Shape {
+        name: "InstanceStatus",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 31) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 517) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+                Member { location_name: Some("eventsSet"), ..member("Events", 280) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 517) },
+                Member { location_name: Some("instanceState"), ..member("InstanceState", 272) },
+                Member { location_name: Some("instanceStatus"), ..member("InstanceStatus", 282) },
+                Member { location_name: Some("systemStatus"), ..member("SystemStatus", 282) },
+                Member { location_name: Some("attachedEbsStatus"), ..member("AttachedEbsStatus", 155) },
+                Member { location_name: Some("applicationStatus"), ..member("ApplicationStatus", 19) },
+                Member { location_name: Some("performanceStatus"), ..member("PerformanceStatus", 423) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 277
+    Shape {
+        name: "InstanceStatusDetails",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 90) },
+                Member { location_name: Some("name"), ..member("Name", 512) },
+                Member { location_name: Some("status"), ..member("Status", 513) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 278
+    Shape {
+        name: "InstanceStatusDetailsList",
+        kind: ShapeKind::List { member: 277, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 279
+    Shape {
+        name: "InstanceStatusEvent",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("instanceEventId"), ..member("InstanceEventId", 225) },
+                Member { location_name: Some("code"), ..member("Code", 178) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("notAfter"), ..member("NotAfter", 90) },
+                Member { location_name: Some("notBefore"), ..member("NotBefore", 90) },
+                Member { location_name: Some("notBeforeDeadline"), ..member("NotBeforeDeadline", 90) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 280
+    Shape {
+        name: "InstanceStatusEventList",
+        kind: ShapeKind::List { member: 279, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 281
+    Shape {
+        name: "InstanceStatusList",
+        kind: ShapeKind::List { member: 276, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 282
+    Shape {
+        name: "InstanceStatusSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("details"), ..member("Details", 278) },
+                Member { location_name: Some("status"), ..member("Status", 528) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 283
     Shape {
         name: "InstanceType",
         kind: ShapeKind::String {
@@ -5141,399 +5766,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 250
+    // 284
     Shape {
         name: "InstanceTypeItem",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("instanceType"), ..member("InstanceType", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 251
-    Shape {
-        name: "InstanceTypeSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("supportedInstanceTypeSet"), ..member("SupportedInstanceTypes", 469) },
-                Member { location_name: Some("unsupportedInstanceTypeSet"), ..member("UnsupportedInstanceTypes", 483) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 252
-    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
-    // 253
-    Shape {
-        name: "IpPermission",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 457) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 252) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 252) },
-                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 485) },
-                Member { location_name: Some("ipRanges"), ..member("IpRanges", 256) },
-                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 268) },
-                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 387) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 254
-    Shape {
-        name: "IpPermissionList",
-        kind: ShapeKind::List { member: 253, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 255
-    Shape {
-        name: "IpRange",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("cidrIp"), ..member("CidrIp", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 256
-    Shape {
-        name: "IpRangeList",
-        kind: ShapeKind::List { member: 255, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 257
-    Shape {
-        name: "IpSource",
-        kind: ShapeKind::String { enum_values: &["amazon", "byoip", "none"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 258
-    Shape {
-        name: "Ipv4PrefixList",
-        kind: ShapeKind::List { member: 260, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 259
-    Shape {
-        name: "Ipv4PrefixListResponse",
-        kind: ShapeKind::List { member: 261, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 260
-    Shape {
-        name: "Ipv4PrefixSpecificationRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Ipv4Prefix", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 261
-    Shape {
-        name: "Ipv4PrefixSpecificationResponse",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("ipv4Prefix"), ..member("Ipv4Prefix", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 262
-    Shape {
-        name: "Ipv6AddressAttribute",
-        kind: ShapeKind::String { enum_values: &["public", "private"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 263
-    Shape {
-        name: "Ipv6PrefixList",
-        kind: ShapeKind::List { member: 265, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 264
-    Shape {
-        name: "Ipv6PrefixListResponse",
-        kind: ShapeKind::List { member: 266, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 265
-    Shape {
-        name: "Ipv6PrefixSpecificationRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Ipv6Prefix", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 266
-    Shape {
-        name: "Ipv6PrefixSpecificationResponse",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("ipv6Prefix"), ..member("Ipv6Prefix", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 267
-    Shape {
-        name: "Ipv6Range",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 268
-    Shape {
-        name: "Ipv6RangeList",
-        kind: ShapeKind::List { member: 267, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 269
-    Shape {
-        name: "KernelId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 270
-    Shape {
-        name: "KeyPairName",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 271
-    Shape {
-        name: "KmsKeyId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 272
-    Shape {
-        name: "LaunchTemplate",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
-                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 323) },
-                Member { location_name: Some("createTime"), ..member("CreateTime", 75) },
-                Member { location_name: Some("createdBy"), ..member("CreatedBy", 457) },
-                Member { location_name: Some("defaultVersionNumber"), ..member("DefaultVersionNumber", 350) },
-                Member { location_name: Some("latestVersionNumber"), ..member("LatestVersionNumber", 350) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 273
-    Shape {
-        name: "LaunchTemplateAutoRecoveryState",
-        kind: ShapeKind::String { enum_values: &["default", "disabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 274
-    Shape {
-        name: "LaunchTemplateBlockDeviceMapping",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("deviceName"), ..member("DeviceName", 457) },
-                Member { location_name: Some("virtualName"), ..member("VirtualName", 457) },
-                Member { location_name: Some("ebs"), ..member("Ebs", 282) },
-                Member { location_name: Some("noDevice"), ..member("NoDevice", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 275
-    Shape {
-        name: "LaunchTemplateBlockDeviceMappingList",
-        kind: ShapeKind::List { member: 274, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 276
-    Shape {
-        name: "LaunchTemplateBlockDeviceMappingRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("DeviceName", 457),
-                member("VirtualName", 457),
-                member("Ebs", 283),
-                member("NoDevice", 457),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 277
-    Shape {
-        name: "LaunchTemplateBlockDeviceMappingRequestList",
-        kind: ShapeKind::List {
-            member: 276,
-            member_name: Some("BlockDeviceMapping"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 278
-    Shape {
-        name: "LaunchTemplateCapacityReservationSpecificationRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("CapacityReservationPreference", 51), member("CapacityReservationTarget", 54)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 279
-    Shape {
-        name: "LaunchTemplateCapacityReservationSpecificationResponse",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    location_name: Some("capacityReservationPreference"),
-                    ..member("CapacityReservationPreference", 51)
-                },
-                Member { location_name: Some("capacityReservationTarget"), ..member("CapacityReservationTarget", 55) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 280
-    Shape {
-        name: "LaunchTemplateCpuOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("coreCount"), ..member("CoreCount", 252) },
-                Member { location_name: Some("threadsPerCore"), ..member("ThreadsPerCore", 252) },
-                Member { location_name: Some("amdSevSnp"), ..member("AmdSevSnp", 18) },
-                Member { location_name: Some("nestedVirtualization"), ..member("NestedVirtualization", 367) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 281
-    Shape {
-        name: "LaunchTemplateCpuOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("CoreCount", 252),
-                member("ThreadsPerCore", 252),
-                member("AmdSevSnp", 18),
-                member("NestedVirtualization", 367),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 282
-    Shape {
-        name: "LaunchTemplateEbsBlockDevice",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("encrypted"), ..member("Encrypted", 47) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("iops"), ..member("Iops", 252) },
-                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 271) },
-                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 447) },
-                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 252) },
-                Member { location_name: Some("volumeType"), ..member("VolumeType", 502) },
-                Member { location_name: Some("throughput"), ..member("Throughput", 252) },
-                Member { location_name: Some("volumeInitializationRate"), ..member("VolumeInitializationRate", 252) },
-                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 283
-    Shape {
-        name: "LaunchTemplateEbsBlockDeviceRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("Encrypted", 47),
-                member("DeleteOnTermination", 47),
-                member("Iops", 252),
-                member("KmsKeyId", 271),
-                member("SnapshotId", 447),
-                member("VolumeSize", 252),
-                member("VolumeType", 502),
-                member("Throughput", 252),
-                member("VolumeInitializationRate", 252),
-                member("EbsCardIndex", 252),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 284
-    Shape {
-        name: "LaunchTemplateElasticInferenceAccelerator",
-        kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Type", 457) }, member("Count", 285)],
+            members: &[Member { location_name: Some("instanceType"), ..member("InstanceType", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -5543,23 +5780,33 @@ static SHAPES: [Shape; 523] = [
     },
     // 285
     Shape {
-        name: "LaunchTemplateElasticInferenceAcceleratorCount",
-        kind: ShapeKind::Integer { min: Some(1), max: None },
+        name: "InstanceTypeSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("supportedInstanceTypeSet"), ..member("SupportedInstanceTypes", 529) },
+                Member { location_name: Some("unsupportedInstanceTypeSet"), ..member("UnsupportedInstanceTypes", 544) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 286
-    Shape {
-        name: "LaunchTemplateElasticInferenceAcceleratorList",
-        kind: ShapeKind::List { member: 284, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
+    Shape { name: "Integer", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
     // 287
     Shape {
-        name: "LaunchTemplateElasticInferenceAcceleratorResponse",
+        name: "IpPermission",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("type"), ..member("Type", 457) },
-                Member { location_name: Some("count"), ..member("Count", 252) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 517) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 286) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 286) },
+                Member { location_name: Some("groups"), ..member("UserIdGroupPairs", 547) },
+                Member { location_name: Some("ipRanges"), ..member("IpRanges", 290) },
+                Member { location_name: Some("ipv6Ranges"), ..member("Ipv6Ranges", 302) },
+                Member { location_name: Some("prefixListIds"), ..member("PrefixListIds", 430) },
             ],
             payload: None,
             error: None,
@@ -5570,17 +5817,17 @@ static SHAPES: [Shape; 523] = [
     },
     // 288
     Shape {
-        name: "LaunchTemplateElasticInferenceAcceleratorResponseList",
+        name: "IpPermissionList",
         kind: ShapeKind::List { member: 287, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 289
     Shape {
-        name: "LaunchTemplateEnaSrdSpecification",
+        name: "IpRange",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("enaSrdEnabled"), ..member("EnaSrdEnabled", 47) },
-                Member { location_name: Some("enaSrdUdpSpecification"), ..member("EnaSrdUdpSpecification", 290) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("cidrIp"), ..member("CidrIp", 517) },
             ],
             payload: None,
             error: None,
@@ -5591,33 +5838,33 @@ static SHAPES: [Shape; 523] = [
     },
     // 290
     Shape {
-        name: "LaunchTemplateEnaSrdUdpSpecification",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("enaSrdUdpEnabled"), ..member("EnaSrdUdpEnabled", 47) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "IpRangeList",
+        kind: ShapeKind::List { member: 289, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 291
     Shape {
-        name: "LaunchTemplateEnclaveOptions",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("enabled"), ..member("Enabled", 47) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "IpSource",
+        kind: ShapeKind::String { enum_values: &["amazon", "byoip", "none"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 292
     Shape {
-        name: "LaunchTemplateEnclaveOptionsRequest",
+        name: "Ipv4PrefixList",
+        kind: ShapeKind::List { member: 294, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 293
+    Shape {
+        name: "Ipv4PrefixListResponse",
+        kind: ShapeKind::List { member: 295, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 294
+    Shape {
+        name: "Ipv4PrefixSpecificationRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Enabled", 47)],
+            members: &[member("Ipv4Prefix", 517)],
             payload: None,
             error: None,
             document: false,
@@ -5625,7 +5872,420 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 293
+    // 295
+    Shape {
+        name: "Ipv4PrefixSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("ipv4Prefix"), ..member("Ipv4Prefix", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 296
+    Shape {
+        name: "Ipv6AddressAttribute",
+        kind: ShapeKind::String { enum_values: &["public", "private"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 297
+    Shape {
+        name: "Ipv6PrefixList",
+        kind: ShapeKind::List { member: 299, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 298
+    Shape {
+        name: "Ipv6PrefixListResponse",
+        kind: ShapeKind::List { member: 300, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 299
+    Shape {
+        name: "Ipv6PrefixSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Ipv6Prefix", 517)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 300
+    Shape {
+        name: "Ipv6PrefixSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("ipv6Prefix"), ..member("Ipv6Prefix", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 301
+    Shape {
+        name: "Ipv6Range",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 302
+    Shape {
+        name: "Ipv6RangeList",
+        kind: ShapeKind::List { member: 301, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 303
+    Shape {
+        name: "KernelId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 304
+    Shape {
+        name: "KeyPairName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 305
+    Shape {
+        name: "KmsKeyId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 306
+    Shape {
+        name: "LaunchPermission",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("organizationArn"), ..member("OrganizationArn", 517) },
+                Member { location_name: Some("organizationalUnitArn"), ..member("OrganizationalUnitArn", 517) },
+                Member { location_name: Some("userId"), ..member("UserId", 517) },
+                Member { location_name: Some("group"), ..member("Group", 424) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 307
+    Shape {
+        name: "LaunchPermissionList",
+        kind: ShapeKind::List { member: 306, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 308
+    Shape {
+        name: "LaunchPermissionModifications",
+        kind: ShapeKind::Structure {
+            members: &[member("Add", 307), member("Remove", 307)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 309
+    Shape {
+        name: "LaunchTemplate",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 517) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 360) },
+                Member { location_name: Some("createTime"), ..member("CreateTime", 90) },
+                Member { location_name: Some("createdBy"), ..member("CreatedBy", 517) },
+                Member { location_name: Some("defaultVersionNumber"), ..member("DefaultVersionNumber", 387) },
+                Member { location_name: Some("latestVersionNumber"), ..member("LatestVersionNumber", 387) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 310
+    Shape {
+        name: "LaunchTemplateAutoRecoveryState",
+        kind: ShapeKind::String { enum_values: &["default", "disabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 311
+    Shape {
+        name: "LaunchTemplateBlockDeviceMapping",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deviceName"), ..member("DeviceName", 517) },
+                Member { location_name: Some("virtualName"), ..member("VirtualName", 517) },
+                Member { location_name: Some("ebs"), ..member("Ebs", 319) },
+                Member { location_name: Some("noDevice"), ..member("NoDevice", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 312
+    Shape {
+        name: "LaunchTemplateBlockDeviceMappingList",
+        kind: ShapeKind::List { member: 311, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 313
+    Shape {
+        name: "LaunchTemplateBlockDeviceMappingRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("DeviceName", 517),
+                member("VirtualName", 517),
+                member("Ebs", 320),
+                member("NoDevice", 517),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 314
+    Shape {
+        name: "LaunchTemplateBlockDeviceMappingRequestList",
+        kind: ShapeKind::List {
+            member: 313,
+            member_name: Some("BlockDeviceMapping"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 315
+    Shape {
+        name: "LaunchTemplateCapacityReservationSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("CapacityReservationPreference", 55), member("CapacityReservationTarget", 58)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 316
+    Shape {
+        name: "LaunchTemplateCapacityReservationSpecificationResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("capacityReservationPreference"),
+                    ..member("CapacityReservationPreference", 55)
+                },
+                Member { location_name: Some("capacityReservationTarget"), ..member("CapacityReservationTarget", 59) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 317
+    Shape {
+        name: "LaunchTemplateCpuOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("coreCount"), ..member("CoreCount", 286) },
+                Member { location_name: Some("threadsPerCore"), ..member("ThreadsPerCore", 286) },
+                Member { location_name: Some("amdSevSnp"), ..member("AmdSevSnp", 18) },
+                Member { location_name: Some("nestedVirtualization"), ..member("NestedVirtualization", 406) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 318
+    Shape {
+        name: "LaunchTemplateCpuOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("CoreCount", 286),
+                member("ThreadsPerCore", 286),
+                member("AmdSevSnp", 18),
+                member("NestedVirtualization", 406),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 319
+    Shape {
+        name: "LaunchTemplateEbsBlockDevice",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 50) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("iops"), ..member("Iops", 286) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 305) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 501) },
+                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 286) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 565) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 286) },
+                Member { location_name: Some("volumeInitializationRate"), ..member("VolumeInitializationRate", 286) },
+                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 320
+    Shape {
+        name: "LaunchTemplateEbsBlockDeviceRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Encrypted", 50),
+                member("DeleteOnTermination", 50),
+                member("Iops", 286),
+                member("KmsKeyId", 305),
+                member("SnapshotId", 501),
+                member("VolumeSize", 286),
+                member("VolumeType", 565),
+                member("Throughput", 286),
+                member("VolumeInitializationRate", 286),
+                member("EbsCardIndex", 286),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 321
+    Shape {
+        name: "LaunchTemplateElasticInferenceAccelerator",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Type", 517) }, member("Count", 322)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 322
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorCount",
+        kind: ShapeKind::Integer { min: Some(1), max: None },
+        sensitive: false,
+    },
+    // 323
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorList",
+        kind: ShapeKind::List { member: 321, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 324
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("type"), ..member("Type", 517) },
+                Member { location_name: Some("count"), ..member("Count", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 325
+    Shape {
+        name: "LaunchTemplateElasticInferenceAcceleratorResponseList",
+        kind: ShapeKind::List { member: 324, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 326
+    Shape {
+        name: "LaunchTemplateEnaSrdSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("enaSrdEnabled"), ..member("EnaSrdEnabled", 50) },
+                Member { location_name: Some("enaSrdUdpSpecification"), ..member("EnaSrdUdpSpecification", 327) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 327
+    Shape {
+        name: "LaunchTemplateEnaSrdUdpSpecification",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enaSrdUdpEnabled"), ..member("EnaSrdUdpEnabled", 50) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 328
+    Shape {
+        name: "LaunchTemplateEnclaveOptions",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("enabled"), ..member("Enabled", 50) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 329
+    Shape {
+        name: "LaunchTemplateEnclaveOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Enabled", 50)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 330
     Shape {
         name: "LaunchTemplateErrorCode",
         kind: ShapeKind::String {
@@ -5643,516 +6303,23 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 294
+    // 331
     Shape {
         name: "LaunchTemplateHibernationOptions",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("configured"), ..member("Configured", 47) }],
+            members: &[Member { location_name: Some("configured"), ..member("Configured", 50) }],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
         },
-        sensitive: false,
-    },
-    // 295
-    Shape {
-        name: "LaunchTemplateHibernationOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Configured", 47)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 296
-    Shape {
-        name: "LaunchTemplateHttpTokensState",
-        kind: ShapeKind::String { enum_values: &["optional", "required"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 297
-    Shape {
-        name: "LaunchTemplateIamInstanceProfileSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("arn"), ..member("Arn", 457) },
-                Member { location_name: Some("name"), ..member("Name", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 298
-    Shape {
-        name: "LaunchTemplateIamInstanceProfileSpecificationRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Arn", 457), member("Name", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 299
-    Shape {
-        name: "LaunchTemplateId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 300
-    Shape {
-        name: "LaunchTemplateIdStringList",
-        kind: ShapeKind::List { member: 299, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 301
-    Shape {
-        name: "LaunchTemplateInstanceMaintenanceOptions",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("autoRecovery"), ..member("AutoRecovery", 273) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 302
-    Shape {
-        name: "LaunchTemplateInstanceMaintenanceOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("AutoRecovery", 273)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 303
-    Shape {
-        name: "LaunchTemplateInstanceMarketOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("marketType"), ..member("MarketType", 351) },
-                Member { location_name: Some("spotOptions"), ..member("SpotOptions", 333) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 304
-    Shape {
-        name: "LaunchTemplateInstanceMarketOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("MarketType", 351), member("SpotOptions", 334)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 305
-    Shape {
-        name: "LaunchTemplateInstanceMetadataEndpointState",
-        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 306
-    Shape {
-        name: "LaunchTemplateInstanceMetadataOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 308) },
-                Member { location_name: Some("httpTokens"), ..member("HttpTokens", 296) },
-                Member { location_name: Some("httpPutResponseHopLimit"), ..member("HttpPutResponseHopLimit", 252) },
-                Member { location_name: Some("httpEndpoint"), ..member("HttpEndpoint", 305) },
-                Member { location_name: Some("httpProtocolIpv6"), ..member("HttpProtocolIpv6", 309) },
-                Member { location_name: Some("instanceMetadataTags"), ..member("InstanceMetadataTags", 310) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 307
-    Shape {
-        name: "LaunchTemplateInstanceMetadataOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("HttpTokens", 296),
-                member("HttpPutResponseHopLimit", 252),
-                member("HttpEndpoint", 305),
-                member("HttpProtocolIpv6", 309),
-                member("InstanceMetadataTags", 310),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 308
-    Shape {
-        name: "LaunchTemplateInstanceMetadataOptionsState",
-        kind: ShapeKind::String { enum_values: &["pending", "applied"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 309
-    Shape {
-        name: "LaunchTemplateInstanceMetadataProtocolIpv6",
-        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 310
-    Shape {
-        name: "LaunchTemplateInstanceMetadataTagsState",
-        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 311
-    Shape {
-        name: "LaunchTemplateInstanceNetworkInterfaceSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("associateCarrierIpAddress"), ..member("AssociateCarrierIpAddress", 47) },
-                Member { location_name: Some("associatePublicIpAddress"), ..member("AssociatePublicIpAddress", 47) },
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
-                Member { location_name: Some("groupSet"), ..member("Groups", 159) },
-                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 457) },
-                Member { location_name: Some("ipv6AddressCount"), ..member("Ipv6AddressCount", 252) },
-                Member { location_name: Some("ipv6AddressesSet"), ..member("Ipv6Addresses", 200) },
-                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 372) },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 393) },
-                Member {
-                    location_name: Some("secondaryPrivateIpAddressCount"),
-                    ..member("SecondaryPrivateIpAddressCount", 252)
-                },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 462) },
-                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
-                Member { location_name: Some("ipv4PrefixSet"), ..member("Ipv4Prefixes", 259) },
-                Member { location_name: Some("ipv4PrefixCount"), ..member("Ipv4PrefixCount", 252) },
-                Member { location_name: Some("ipv6PrefixSet"), ..member("Ipv6Prefixes", 264) },
-                Member { location_name: Some("ipv6PrefixCount"), ..member("Ipv6PrefixCount", 252) },
-                Member { location_name: Some("primaryIpv6"), ..member("PrimaryIpv6", 47) },
-                Member { location_name: Some("enaSrdSpecification"), ..member("EnaSrdSpecification", 289) },
-                Member {
-                    location_name: Some("connectionTrackingSpecification"),
-                    ..member("ConnectionTrackingSpecification", 57)
-                },
-                Member { location_name: Some("enaQueueCount"), ..member("EnaQueueCount", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 312
-    Shape {
-        name: TEXT_0,
-        kind: ShapeKind::List { member: 311, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 313
-    Shape {
-        name: TEXT_1,
-        kind: ShapeKind::Structure {
-            members: &[
-                member("AssociateCarrierIpAddress", 47),
-                member("AssociatePublicIpAddress", 47),
-                member("DeleteOnTermination", 47),
-                member("Description", 457),
-                member("DeviceIndex", 252),
-                Member { location_name: Some("SecurityGroupId"), ..member("Groups", 436) },
-                member("InterfaceType", 457),
-                member("Ipv6AddressCount", 252),
-                member("Ipv6Addresses", 201),
-                member("NetworkInterfaceId", 372),
-                member("PrivateIpAddress", 457),
-                member("PrivateIpAddresses", 393),
-                member("SecondaryPrivateIpAddressCount", 252),
-                member("SubnetId", 462),
-                member("NetworkCardIndex", 252),
-                Member { location_name: Some("Ipv4Prefix"), ..member("Ipv4Prefixes", 258) },
-                member("Ipv4PrefixCount", 252),
-                Member { location_name: Some("Ipv6Prefix"), ..member("Ipv6Prefixes", 263) },
-                member("Ipv6PrefixCount", 252),
-                member("PrimaryIpv6", 47),
-                member("EnaSrdSpecification", 142),
-                member("ConnectionTrackingSpecification", 58),
-                member("EnaQueueCount", 252),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 314
-    Shape {
-        name: TEXT_2,
-        kind: ShapeKind::List {
-            member: 313,
-            member_name: Some("InstanceNetworkInterfaceSpecification"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 315
-    Shape {
-        name: "LaunchTemplateInstanceSecondaryInterfaceSpecification",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 252) },
-                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 425) },
-                Member { location_name: Some("privateIpAddressCount"), ..member("PrivateIpAddressCount", 252) },
-                Member { location_name: Some("secondarySubnetId"), ..member("SecondarySubnetId", 431) },
-                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 429) },
-                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 316
-    Shape {
-        name: TEXT_3,
-        kind: ShapeKind::List { member: 315, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 317
-    Shape {
-        name: TEXT_4,
-        kind: ShapeKind::Structure {
-            members: &[
-                member("DeleteOnTermination", 47),
-                member("DeviceIndex", 252),
-                Member { location_name: Some("PrivateIpAddress"), ..member("PrivateIpAddresses", 426) },
-                member("PrivateIpAddressCount", 252),
-                member("SecondarySubnetId", 431),
-                member("InterfaceType", 429),
-                member("NetworkCardIndex", 252),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 318
-    Shape {
-        name: TEXT_5,
-        kind: ShapeKind::List {
-            member: 317,
-            member_name: Some("InstanceSecondaryInterfaceSpecification"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 319
-    Shape {
-        name: "LaunchTemplateLicenseConfiguration",
-        kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("licenseConfigurationArn"),
-                ..member("LicenseConfigurationArn", 457)
-            }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 320
-    Shape {
-        name: "LaunchTemplateLicenseConfigurationRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("LicenseConfigurationArn", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 321
-    Shape {
-        name: "LaunchTemplateLicenseList",
-        kind: ShapeKind::List { member: 319, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 322
-    Shape {
-        name: "LaunchTemplateLicenseSpecificationListRequest",
-        kind: ShapeKind::List { member: 320, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 323
-    Shape {
-        name: "LaunchTemplateName",
-        kind: ShapeKind::String {
-            enum_values: &[],
-            min: Some(3),
-            max: Some(128),
-            pattern: Some(r#"[a-zA-Z0-9\(\)\.\-/_]+"#),
-        },
-        sensitive: false,
-    },
-    // 324
-    Shape {
-        name: "LaunchTemplateNameStringList",
-        kind: ShapeKind::List { member: 323, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 325
-    Shape {
-        name: "LaunchTemplateNetworkPerformanceOptions",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("bandwidthWeighting"), ..member("BandwidthWeighting", 185) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 326
-    Shape {
-        name: "LaunchTemplateNetworkPerformanceOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("BandwidthWeighting", 185)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 327
-    Shape {
-        name: "LaunchTemplatePlacement",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 29) },
-                Member { location_name: Some("affinity"), ..member("Affinity", 457) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
-                Member { location_name: Some("hostId"), ..member("HostId", 457) },
-                Member { location_name: Some("tenancy"), ..member("Tenancy", 477) },
-                Member { location_name: Some("spreadDomain"), ..member("SpreadDomain", 457) },
-                Member { location_name: Some("hostResourceGroupArn"), ..member("HostResourceGroupArn", 457) },
-                Member { location_name: Some("partitionNumber"), ..member("PartitionNumber", 252) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 383) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 328
-    Shape {
-        name: "LaunchTemplatePlacementRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("AvailabilityZone", 457),
-                member("AvailabilityZoneId", 29),
-                member("Affinity", 457),
-                member("GroupName", 384),
-                member("HostId", 76),
-                member("Tenancy", 477),
-                member("SpreadDomain", 457),
-                member("HostResourceGroupArn", 457),
-                member("PartitionNumber", 252),
-                member("GroupId", 383),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 329
-    Shape {
-        name: "LaunchTemplatePrivateDnsNameOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("hostnameType"), ..member("HostnameType", 165) },
-                Member {
-                    location_name: Some("enableResourceNameDnsARecord"),
-                    ..member("EnableResourceNameDnsARecord", 47)
-                },
-                Member {
-                    location_name: Some("enableResourceNameDnsAAAARecord"),
-                    ..member("EnableResourceNameDnsAAAARecord", 47)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 330
-    Shape {
-        name: "LaunchTemplatePrivateDnsNameOptionsRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("HostnameType", 165),
-                member("EnableResourceNameDnsARecord", 47),
-                member("EnableResourceNameDnsAAAARecord", 47),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 331
-    Shape {
-        name: "LaunchTemplateSet",
-        kind: ShapeKind::List { member: 272, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 332
     Shape {
-        name: "LaunchTemplateSpecification",
+        name: "LaunchTemplateHibernationOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("LaunchTemplateId", 299), member("LaunchTemplateName", 457), member("Version", 457)],
+            members: &[member("Configured", 50)],
             payload: None,
             error: None,
             document: false,
@@ -6162,35 +6329,17 @@ static SHAPES: [Shape; 523] = [
     },
     // 333
     Shape {
-        name: "LaunchTemplateSpotMarketOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("maxPrice"), ..member("MaxPrice", 457) },
-                Member { location_name: Some("spotInstanceType"), ..member("SpotInstanceType", 448) },
-                Member { location_name: Some("blockDurationMinutes"), ..member("BlockDurationMinutes", 252) },
-                Member { location_name: Some("validUntil"), ..member("ValidUntil", 75) },
-                Member {
-                    location_name: Some("instanceInterruptionBehavior"),
-                    ..member("InstanceInterruptionBehavior", 196)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "LaunchTemplateHttpTokensState",
+        kind: ShapeKind::String { enum_values: &["optional", "required"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 334
     Shape {
-        name: "LaunchTemplateSpotMarketOptionsRequest",
+        name: "LaunchTemplateIamInstanceProfileSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                member("MaxPrice", 457),
-                member("SpotInstanceType", 448),
-                member("BlockDurationMinutes", 252),
-                member("ValidUntil", 75),
-                member("InstanceInterruptionBehavior", 196),
+                Member { location_name: Some("arn"), ..member("Arn", 517) },
+                Member { location_name: Some("name"), ..member("Name", 517) },
             ],
             payload: None,
             error: None,
@@ -6201,12 +6350,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 335
     Shape {
-        name: "LaunchTemplateTagSpecification",
+        name: "LaunchTemplateIamInstanceProfileSpecificationRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 411) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-            ],
+            members: &[member("Arn", 517), member("Name", 517)],
             payload: None,
             error: None,
             document: false,
@@ -6216,15 +6362,21 @@ static SHAPES: [Shape; 523] = [
     },
     // 336
     Shape {
-        name: "LaunchTemplateTagSpecificationList",
-        kind: ShapeKind::List { member: 335, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "LaunchTemplateId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 337
     Shape {
-        name: "LaunchTemplateTagSpecificationRequest",
+        name: "LaunchTemplateIdStringList",
+        kind: ShapeKind::List { member: 336, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 338
+    Shape {
+        name: "LaunchTemplateInstanceMaintenanceOptions",
         kind: ShapeKind::Structure {
-            members: &[member("ResourceType", 411), Member { location_name: Some("Tag"), ..member("Tags", 473) }],
+            members: &[Member { location_name: Some("autoRecovery"), ..member("AutoRecovery", 310) }],
             payload: None,
             error: None,
             document: false,
@@ -6232,33 +6384,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 338
-    Shape {
-        name: "LaunchTemplateTagSpecificationRequestList",
-        kind: ShapeKind::List {
-            member: 337,
-            member_name: Some("LaunchTemplateTagSpecificationRequest"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
     // 339
     Shape {
-        name: "LaunchTemplateVersion",
+        name: "LaunchTemplateInstanceMaintenanceOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 457) },
-                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 323) },
-                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 350) },
-                Member { location_name: Some("versionDescription"), ..member("VersionDescription", 491) },
-                Member { location_name: Some("createTime"), ..member("CreateTime", 75) },
-                Member { location_name: Some("createdBy"), ..member("CreatedBy", 457) },
-                Member { location_name: Some("defaultVersion"), ..member("DefaultVersion", 47) },
-                Member { location_name: Some("launchTemplateData"), ..member("LaunchTemplateData", 413) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-            ],
+            members: &[member("AutoRecovery", 310)],
             payload: None,
             error: None,
             document: false,
@@ -6268,18 +6398,24 @@ static SHAPES: [Shape; 523] = [
     },
     // 340
     Shape {
-        name: "LaunchTemplateVersionSet",
-        kind: ShapeKind::List { member: 339, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "LaunchTemplateInstanceMarketOptions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("marketType"), ..member("MarketType", 388) },
+                Member { location_name: Some("spotOptions"), ..member("SpotOptions", 370) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 341
     Shape {
-        name: "LaunchTemplatesMonitoring",
+        name: "LaunchTemplateInstanceMarketOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("enabled"), ..member("Enabled", 47) },
-                Member { location_name: Some("metricCategoryIdSet"), ..member("MetricCategoryIds", 357) },
-            ],
+            members: &[member("MarketType", 388), member("SpotOptions", 371)],
             payload: None,
             error: None,
             document: false,
@@ -6289,27 +6425,22 @@ static SHAPES: [Shape; 523] = [
     },
     // 342
     Shape {
-        name: "LaunchTemplatesMonitoringRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("Enabled", 47),
-                Member { location_name: Some("MetricCategoryId"), ..member("MetricCategoryIds", 357) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "LaunchTemplateInstanceMetadataEndpointState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 343
     Shape {
-        name: "LicenseConfiguration",
+        name: "LaunchTemplateInstanceMetadataOptions",
         kind: ShapeKind::Structure {
-            members: &[Member {
-                location_name: Some("licenseConfigurationArn"),
-                ..member("LicenseConfigurationArn", 457)
-            }],
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 345) },
+                Member { location_name: Some("httpTokens"), ..member("HttpTokens", 333) },
+                Member { location_name: Some("httpPutResponseHopLimit"), ..member("HttpPutResponseHopLimit", 286) },
+                Member { location_name: Some("httpEndpoint"), ..member("HttpEndpoint", 342) },
+                Member { location_name: Some("httpProtocolIpv6"), ..member("HttpProtocolIpv6", 346) },
+                Member { location_name: Some("instanceMetadataTags"), ..member("InstanceMetadataTags", 347) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -6319,9 +6450,15 @@ static SHAPES: [Shape; 523] = [
     },
     // 344
     Shape {
-        name: "LicenseConfigurationRequest",
+        name: "LaunchTemplateInstanceMetadataOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("LicenseConfigurationArn", 457)],
+            members: &[
+                member("HttpTokens", 333),
+                member("HttpPutResponseHopLimit", 286),
+                member("HttpEndpoint", 342),
+                member("HttpProtocolIpv6", 346),
+                member("InstanceMetadataTags", 347),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -6331,59 +6468,130 @@ static SHAPES: [Shape; 523] = [
     },
     // 345
     Shape {
-        name: "LicenseList",
-        kind: ShapeKind::List { member: 343, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "LaunchTemplateInstanceMetadataOptionsState",
+        kind: ShapeKind::String { enum_values: &["pending", "applied"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 346
     Shape {
-        name: "LicenseSpecificationListRequest",
-        kind: ShapeKind::List { member: 344, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "LaunchTemplateInstanceMetadataProtocolIpv6",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 347
     Shape {
-        name: "LocalStorage",
-        kind: ShapeKind::String {
-            enum_values: &["included", "required", "excluded"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "LaunchTemplateInstanceMetadataTagsState",
+        kind: ShapeKind::String { enum_values: &["disabled", "enabled"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 348
     Shape {
-        name: "LocalStorageType",
-        kind: ShapeKind::String { enum_values: &["hdd", "ssd"], min: None, max: None, pattern: None },
+        name: "LaunchTemplateInstanceNetworkInterfaceSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associateCarrierIpAddress"), ..member("AssociateCarrierIpAddress", 50) },
+                Member { location_name: Some("associatePublicIpAddress"), ..member("AssociatePublicIpAddress", 50) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 286) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 188) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 517) },
+                Member { location_name: Some("ipv6AddressCount"), ..member("Ipv6AddressCount", 286) },
+                Member { location_name: Some("ipv6AddressesSet"), ..member("Ipv6Addresses", 234) },
+                Member { location_name: Some("networkInterfaceId"), ..member("NetworkInterfaceId", 411) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 436) },
+                Member {
+                    location_name: Some("secondaryPrivateIpAddressCount"),
+                    ..member("SecondaryPrivateIpAddressCount", 286)
+                },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 522) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 286) },
+                Member { location_name: Some("ipv4PrefixSet"), ..member("Ipv4Prefixes", 293) },
+                Member { location_name: Some("ipv4PrefixCount"), ..member("Ipv4PrefixCount", 286) },
+                Member { location_name: Some("ipv6PrefixSet"), ..member("Ipv6Prefixes", 298) },
+                Member { location_name: Some("ipv6PrefixCount"), ..member("Ipv6PrefixCount", 286) },
+                Member { location_name: Some("primaryIpv6"), ..member("PrimaryIpv6", 50) },
+                Member { location_name: Some("enaSrdSpecification"), ..member("EnaSrdSpecification", 326) },
+                Member {
+                    location_name: Some("connectionTrackingSpecification"),
+                    ..member("ConnectionTrackingSpecification", 61)
+                },
+                Member { location_name: Some("enaQueueCount"), ..member("EnaQueueCount", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 349
     Shape {
-        name: "LocalStorageTypeSet",
+        name: TEXT_0,
         kind: ShapeKind::List { member: 348, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 350
-    Shape { name: "Long", kind: ShapeKind::Long { min: None, max: None }, sensitive: false },
+    Shape {
+        name: TEXT_1,
+        kind: ShapeKind::Structure {
+            members: &[
+                member("AssociateCarrierIpAddress", 50),
+                member("AssociatePublicIpAddress", 50),
+                member("DeleteOnTermination", 50),
+                member("Description", 517),
+                member("DeviceIndex", 286),
+                Member { location_name: Some("SecurityGroupId"), ..member("Groups", 486) },
+                member("InterfaceType", 517),
+                member("Ipv6AddressCount", 286),
+                member("Ipv6Addresses", 235),
+                member("NetworkInterfaceId", 411),
+                member("PrivateIpAddress", 517),
+                member("PrivateIpAddresses", 436),
+                member("SecondaryPrivateIpAddressCount", 286),
+                member("SubnetId", 522),
+                member("NetworkCardIndex", 286),
+                Member { location_name: Some("Ipv4Prefix"), ..member("Ipv4Prefixes", 292) },
+                member("Ipv4PrefixCount", 286),
+                Member { location_name: Some("Ipv6Prefix"), ..member("Ipv6Prefixes", 297) },
+                member("Ipv6PrefixCount", 286),
+                member("PrimaryIpv6", 50),
+                member("EnaSrdSpecification", 169),
+                member("ConnectionTrackingSpecification", 62),
+                member("EnaQueueCount", 286),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
     // 351
     Shape {
-        name: "MarketType",
-        kind: ShapeKind::String {
-            enum_values: &["spot", "capacity-block", "interruptible-capacity-reservation", "on-demand"],
+        name: TEXT_2,
+        kind: ShapeKind::List {
+            member: 350,
+            member_name: Some("InstanceNetworkInterfaceSpecification"),
+            flattened: false,
             min: None,
             max: None,
-            pattern: None,
         },
         sensitive: false,
     },
     // 352
     Shape {
-        name: "MemoryGiBPerVCpu",
+        name: "LaunchTemplateInstanceSecondaryInterfaceSpecification",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 122) },
-                Member { location_name: Some("max"), ..member("Max", 122) },
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("deviceIndex"), ..member("DeviceIndex", 286) },
+                Member { location_name: Some("privateIpAddressesSet"), ..member("PrivateIpAddresses", 475) },
+                Member { location_name: Some("privateIpAddressCount"), ..member("PrivateIpAddressCount", 286) },
+                Member { location_name: Some("secondarySubnetId"), ..member("SecondarySubnetId", 481) },
+                Member { location_name: Some("interfaceType"), ..member("InterfaceType", 479) },
+                Member { location_name: Some("networkCardIndex"), ..member("NetworkCardIndex", 286) },
             ],
             payload: None,
             error: None,
@@ -6394,23 +6602,22 @@ static SHAPES: [Shape; 523] = [
     },
     // 353
     Shape {
-        name: "MemoryGiBPerVCpuRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("Min", 122), member("Max", 122)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: TEXT_3,
+        kind: ShapeKind::List { member: 352, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 354
     Shape {
-        name: "MemoryMiB",
+        name: TEXT_4,
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 252) },
-                Member { location_name: Some("max"), ..member("Max", 252) },
+                member("DeleteOnTermination", 50),
+                member("DeviceIndex", 286),
+                Member { location_name: Some("PrivateIpAddress"), ..member("PrivateIpAddresses", 476) },
+                member("PrivateIpAddressCount", 286),
+                member("SecondarySubnetId", 481),
+                member("InterfaceType", 479),
+                member("NetworkCardIndex", 286),
             ],
             payload: None,
             error: None,
@@ -6421,35 +6628,24 @@ static SHAPES: [Shape; 523] = [
     },
     // 355
     Shape {
-        name: "MemoryMiBRequest",
-        kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Min", 252) }, member("Max", 252)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: TEXT_5,
+        kind: ShapeKind::List {
+            member: 354,
+            member_name: Some("InstanceSecondaryInterfaceSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
         },
         sensitive: false,
     },
     // 356
     Shape {
-        name: "MetricCategoryId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 357
-    Shape {
-        name: "MetricCategoryIdList",
-        kind: ShapeKind::List { member: 356, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 358
-    Shape { name: "MillisecondDateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
-    // 359
-    Shape {
-        name: "ModifyEbsDefaultKmsKeyIdRequest",
+        name: "LaunchTemplateLicenseConfiguration",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("KmsKeyId", 271) }, member("DryRun", 47)],
+            members: &[Member {
+                location_name: Some("licenseConfigurationArn"),
+                ..member("LicenseConfigurationArn", 517)
+            }],
             payload: None,
             error: None,
             document: false,
@@ -6457,45 +6653,52 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 360
+    // 357
     Shape {
-        name: "ModifyEbsDefaultKmsKeyIdResult",
+        name: "LaunchTemplateLicenseConfigurationRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) }],
+            members: &[member("LicenseConfigurationArn", 517)],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 358
+    Shape {
+        name: "LaunchTemplateLicenseList",
+        kind: ShapeKind::List { member: 356, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 359
+    Shape {
+        name: "LaunchTemplateLicenseSpecificationListRequest",
+        kind: ShapeKind::List { member: 357, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 360
+    Shape {
+        name: "LaunchTemplateName",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(3),
+            max: Some(128),
+            pattern: Some(r#"[a-zA-Z0-9\(\)\.\-/_]+"#),
         },
         sensitive: false,
     },
     // 361
     Shape {
-        name: "ModifyInstanceAttributeRequest",
+        name: "LaunchTemplateNameStringList",
+        kind: ShapeKind::List { member: 360, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 362
+    Shape {
+        name: "LaunchTemplateNetworkPerformanceOptions",
         kind: ShapeKind::Structure {
-            members: &[
-                member("SourceDestCheck", 22),
-                member("EnclaveOptions", 147),
-                member("DisableApiStop", 22),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 194) },
-                Member { location_name: Some("attribute"), ..member("Attribute", 183) },
-                Member { location_name: Some("value"), ..member("Value", 362) },
-                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 189) },
-                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 22) },
-                Member { location_name: Some("instanceType"), ..member("InstanceType", 23) },
-                Member { location_name: Some("kernel"), ..member("Kernel", 23) },
-                Member { location_name: Some("ramdisk"), ..member("Ramdisk", 23) },
-                Member { location_name: Some("userData"), ..member("UserData", 433) },
-                Member {
-                    location_name: Some("instanceInitiatedShutdownBehavior"),
-                    ..member("InstanceInitiatedShutdownBehavior", 23)
-                },
-                Member { location_name: Some("GroupId"), ..member("Groups", 159) },
-                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 22) },
-                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 23) },
-                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 22) },
-            ],
+            members: &[Member { location_name: Some("bandwidthWeighting"), ..member("BandwidthWeighting", 219) }],
             payload: None,
             error: None,
             document: false,
@@ -6503,23 +6706,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 362
-    Shape {
-        name: "ModifyInstanceAttributeValue",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: true,
-    },
     // 363
     Shape {
-        name: "ModifyLaunchTemplateRequest",
+        name: "LaunchTemplateNetworkPerformanceOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                member("DryRun", 47),
-                Member { idempotency_token: true, ..member("ClientToken", 457) },
-                member("LaunchTemplateId", 299),
-                member("LaunchTemplateName", 323),
-                Member { location_name: Some("SetDefaultVersion"), ..member("DefaultVersion", 457) },
-            ],
+            members: &[member("BandwidthWeighting", 219)],
             payload: None,
             error: None,
             document: false,
@@ -6529,9 +6720,20 @@ static SHAPES: [Shape; 523] = [
     },
     // 364
     Shape {
-        name: "ModifyLaunchTemplateResult",
+        name: "LaunchTemplatePlacement",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 272) }],
+            members: &[
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 31) },
+                Member { location_name: Some("affinity"), ..member("Affinity", 517) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 517) },
+                Member { location_name: Some("hostId"), ..member("HostId", 517) },
+                Member { location_name: Some("tenancy"), ..member("Tenancy", 537) },
+                Member { location_name: Some("spreadDomain"), ..member("SpreadDomain", 517) },
+                Member { location_name: Some("hostResourceGroupArn"), ..member("HostResourceGroupArn", 517) },
+                Member { location_name: Some("partitionNumber"), ..member("PartitionNumber", 286) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 426) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -6541,11 +6743,19 @@ static SHAPES: [Shape; 523] = [
     },
     // 365
     Shape {
-        name: "Monitoring",
+        name: "LaunchTemplatePlacementRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("metricCategoryIdSet"), ..member("MetricCategoryIds", 357) },
-                Member { location_name: Some("state"), ..member("State", 366) },
+                member("AvailabilityZone", 517),
+                member("AvailabilityZoneId", 31),
+                member("Affinity", 517),
+                member("GroupName", 427),
+                member("HostId", 91),
+                member("Tenancy", 537),
+                member("SpreadDomain", 517),
+                member("HostResourceGroupArn", 517),
+                member("PartitionNumber", 286),
+                member("GroupId", 426),
             ],
             payload: None,
             error: None,
@@ -6556,28 +6766,18 @@ static SHAPES: [Shape; 523] = [
     },
     // 366
     Shape {
-        name: "MonitoringState",
-        kind: ShapeKind::String {
-            enum_values: &["disabled", "disabling", "enabled", "pending"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 367
-    Shape {
-        name: "NestedVirtualizationSpecification",
-        kind: ShapeKind::String { enum_values: &["enabled", "disabled"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 368
-    Shape {
-        name: "NetworkBandwidthGbps",
+        name: "LaunchTemplatePrivateDnsNameOptions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 122) },
-                Member { location_name: Some("max"), ..member("Max", 122) },
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 194) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 50)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 50)
+                },
             ],
             payload: None,
             error: None,
@@ -6586,11 +6786,33 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
+    // 367
+    Shape {
+        name: "LaunchTemplatePrivateDnsNameOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("HostnameType", 194),
+                member("EnableResourceNameDnsARecord", 50),
+                member("EnableResourceNameDnsAAAARecord", 50),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 368
+    Shape {
+        name: "LaunchTemplateSet",
+        kind: ShapeKind::List { member: 309, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 369
     Shape {
-        name: "NetworkBandwidthGbpsRequest",
+        name: "LaunchTemplateSpecification",
         kind: ShapeKind::Structure {
-            members: &[member("Min", 122), member("Max", 122)],
+            members: &[member("LaunchTemplateId", 336), member("LaunchTemplateName", 517), member("Version", 517)],
             payload: None,
             error: None,
             document: false,
@@ -6600,11 +6822,17 @@ static SHAPES: [Shape; 523] = [
     },
     // 370
     Shape {
-        name: "NetworkInterfaceCount",
+        name: "LaunchTemplateSpotMarketOptions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("min"), ..member("Min", 252) },
-                Member { location_name: Some("max"), ..member("Max", 252) },
+                Member { location_name: Some("maxPrice"), ..member("MaxPrice", 517) },
+                Member { location_name: Some("spotInstanceType"), ..member("SpotInstanceType", 507) },
+                Member { location_name: Some("blockDurationMinutes"), ..member("BlockDurationMinutes", 286) },
+                Member { location_name: Some("validUntil"), ..member("ValidUntil", 90) },
+                Member {
+                    location_name: Some("instanceInterruptionBehavior"),
+                    ..member("InstanceInterruptionBehavior", 230)
+                },
             ],
             payload: None,
             error: None,
@@ -6615,9 +6843,15 @@ static SHAPES: [Shape; 523] = [
     },
     // 371
     Shape {
-        name: "NetworkInterfaceCountRequest",
+        name: "LaunchTemplateSpotMarketOptionsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Min", 252), member("Max", 252)],
+            members: &[
+                member("MaxPrice", 517),
+                member("SpotInstanceType", 507),
+                member("BlockDurationMinutes", 286),
+                member("ValidUntil", 90),
+                member("InstanceInterruptionBehavior", 230),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -6627,26 +6861,30 @@ static SHAPES: [Shape; 523] = [
     },
     // 372
     Shape {
-        name: "NetworkInterfaceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "LaunchTemplateTagSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 460) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 373
     Shape {
-        name: "NetworkInterfaceStatus",
-        kind: ShapeKind::String {
-            enum_values: &["available", "associated", "attaching", "in-use", "detaching"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "LaunchTemplateTagSpecificationList",
+        kind: ShapeKind::List { member: 372, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 374
     Shape {
-        name: "OperatorRequest",
+        name: "LaunchTemplateTagSpecificationRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Principal", 457)],
+            members: &[member("ResourceType", 460), Member { location_name: Some("Tag"), ..member("Tags", 533) }],
             payload: None,
             error: None,
             document: false,
@@ -6656,12 +6894,30 @@ static SHAPES: [Shape; 523] = [
     },
     // 375
     Shape {
-        name: "OperatorResponse",
+        name: "LaunchTemplateTagSpecificationRequestList",
+        kind: ShapeKind::List {
+            member: 374,
+            member_name: Some("LaunchTemplateTagSpecificationRequest"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 376
+    Shape {
+        name: "LaunchTemplateVersion",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("managed"), ..member("Managed", 47) },
-                Member { location_name: Some("principal"), ..member("Principal", 457) },
-                Member { location_name: Some("hiddenByDefault"), ..member("HiddenByDefault", 47) },
+                Member { location_name: Some("launchTemplateId"), ..member("LaunchTemplateId", 517) },
+                Member { location_name: Some("launchTemplateName"), ..member("LaunchTemplateName", 360) },
+                Member { location_name: Some("versionNumber"), ..member("VersionNumber", 387) },
+                Member { location_name: Some("versionDescription"), ..member("VersionDescription", 554) },
+                Member { location_name: Some("createTime"), ..member("CreateTime", 90) },
+                Member { location_name: Some("createdBy"), ..member("CreatedBy", 517) },
+                Member { location_name: Some("defaultVersion"), ..member("DefaultVersion", 50) },
+                Member { location_name: Some("launchTemplateData"), ..member("LaunchTemplateData", 462) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
             ],
             payload: None,
             error: None,
@@ -6670,29 +6926,20 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 376
-    Shape {
-        name: "OwnerStringList",
-        kind: ShapeKind::List { member: 457, member_name: Some("Owner"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 377
     Shape {
-        name: "PerformanceFactorReference",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("instanceFamily"), ..member("InstanceFamily", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "LaunchTemplateVersionSet",
+        kind: ShapeKind::List { member: 376, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 378
     Shape {
-        name: "PerformanceFactorReferenceRequest",
+        name: "LaunchTemplatesMonitoring",
         kind: ShapeKind::Structure {
-            members: &[member("InstanceFamily", 457)],
+            members: &[
+                Member { location_name: Some("enabled"), ..member("Enabled", 50) },
+                Member { location_name: Some("metricCategoryIdSet"), ..member("MetricCategoryIds", 394) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -6702,25 +6949,39 @@ static SHAPES: [Shape; 523] = [
     },
     // 379
     Shape {
-        name: "PerformanceFactorReferenceSet",
-        kind: ShapeKind::List { member: 377, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "LaunchTemplatesMonitoringRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Enabled", 50),
+                Member { location_name: Some("MetricCategoryId"), ..member("MetricCategoryIds", 394) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 380
     Shape {
-        name: "PerformanceFactorReferenceSetRequest",
-        kind: ShapeKind::List { member: 378, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "LicenseConfiguration",
+        kind: ShapeKind::Structure {
+            members: &[Member {
+                location_name: Some("licenseConfigurationArn"),
+                ..member("LicenseConfigurationArn", 517)
+            }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 381
     Shape {
-        name: "PerformanceStatusSummary",
+        name: "LicenseConfigurationRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("status"), ..member("Status", 468) },
-                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 358) },
-                Member { location_name: Some("remediation"), ..member("Remediation", 457) },
-            ],
+            members: &[member("LicenseConfigurationArn", 517)],
             payload: None,
             error: None,
             document: false,
@@ -6730,86 +6991,59 @@ static SHAPES: [Shape; 523] = [
     },
     // 382
     Shape {
-        name: "Placement",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 29) },
-                Member { location_name: Some("affinity"), ..member("Affinity", 457) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 384) },
-                Member { location_name: Some("partitionNumber"), ..member("PartitionNumber", 252) },
-                Member { location_name: Some("hostId"), ..member("HostId", 457) },
-                Member { location_name: Some("tenancy"), ..member("Tenancy", 477) },
-                Member { location_name: Some("spreadDomain"), ..member("SpreadDomain", 457) },
-                Member { location_name: Some("hostResourceGroupArn"), ..member("HostResourceGroupArn", 457) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 383) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "LicenseList",
+        kind: ShapeKind::List { member: 380, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 383
     Shape {
-        name: "PlacementGroupId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "LicenseSpecificationListRequest",
+        kind: ShapeKind::List { member: 381, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 384
     Shape {
-        name: "PlacementGroupName",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "LocalStorage",
+        kind: ShapeKind::String {
+            enum_values: &["included", "required", "excluded"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 385
     Shape {
-        name: "PlatformValues",
-        kind: ShapeKind::String { enum_values: &["Windows"], min: None, max: None, pattern: None },
+        name: "LocalStorageType",
+        kind: ShapeKind::String { enum_values: &["hdd", "ssd"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 386
     Shape {
-        name: "PrefixListId",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "LocalStorageTypeSet",
+        kind: ShapeKind::List { member: 385, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 387
-    Shape {
-        name: "PrefixListIdList",
-        kind: ShapeKind::List { member: 386, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
+    Shape { name: "Long", kind: ShapeKind::Long { min: None, max: None }, sensitive: false },
     // 388
     Shape {
-        name: "PrefixListResourceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "MarketType",
+        kind: ShapeKind::String {
+            enum_values: &["spot", "capacity-block", "interruptible-capacity-reservation", "on-demand"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 389
     Shape {
-        name: "PrivateDnsNameOptionsOnLaunch",
+        name: "MemoryGiBPerVCpu",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("hostnameType"), ..member("HostnameType", 165) },
-                Member {
-                    location_name: Some("enableResourceNameDnsARecord"),
-                    ..member("EnableResourceNameDnsARecord", 47)
-                },
-                Member {
-                    location_name: Some("enableResourceNameDnsAAAARecord"),
-                    ..member("EnableResourceNameDnsAAAARecord", 47)
-                },
+                Member { location_name: Some("min"), ..member("Min", 149) },
+                Member { location_name: Some("max"), ..member("Max", 149) },
             ],
             payload: None,
             error: None,
@@ -6820,13 +7054,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 390
     Shape {
-        name: "PrivateDnsNameOptionsRequest",
+        name: "MemoryGiBPerVCpuRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                member("HostnameType", 165),
-                member("EnableResourceNameDnsARecord", 47),
-                member("EnableResourceNameDnsAAAARecord", 47),
-            ],
+            members: &[member("Min", 149), member("Max", 149)],
             payload: None,
             error: None,
             document: false,
@@ -6836,18 +7066,11 @@ static SHAPES: [Shape; 523] = [
     },
     // 391
     Shape {
-        name: "PrivateDnsNameOptionsResponse",
+        name: "MemoryMiB",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("hostnameType"), ..member("HostnameType", 165) },
-                Member {
-                    location_name: Some("enableResourceNameDnsARecord"),
-                    ..member("EnableResourceNameDnsARecord", 47)
-                },
-                Member {
-                    location_name: Some("enableResourceNameDnsAAAARecord"),
-                    ..member("EnableResourceNameDnsAAAARecord", 47)
-                },
+                Member { location_name: Some("min"), ..member("Min", 286) },
+                Member { location_name: Some("max"), ..member("Max", 286) },
             ],
             payload: None,
             error: None,
@@ -6858,12 +7081,9 @@ static SHAPES: [Shape; 523] = [
     },
     // 392
     Shape {
-        name: "PrivateIpAddressSpecification",
+        name: "MemoryMiBRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("primary"), ..member("Primary", 47) },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-            ],
+            members: &[Member { required: true, ..member("Min", 286) }, member("Max", 286)],
             payload: None,
             error: None,
             document: false,
@@ -6873,18 +7093,23 @@ static SHAPES: [Shape; 523] = [
     },
     // 393
     Shape {
-        name: "PrivateIpAddressSpecificationList",
-        kind: ShapeKind::List { member: 392, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "MetricCategoryId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 394
     Shape {
-        name: "ProductCode",
+        name: "MetricCategoryIdList",
+        kind: ShapeKind::List { member: 393, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 395
+    Shape { name: "MillisecondDateTime", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
+    // 396
+    Shape {
+        name: "ModifyEbsDefaultKmsKeyIdRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("productCode"), ..member("ProductCodeId", 457) },
-                Member { location_name: Some("type"), ..member("ProductCodeType", 396) },
-            ],
+            members: &[Member { required: true, ..member("KmsKeyId", 305) }, member("DryRun", 50)],
             payload: None,
             error: None,
             document: false,
@@ -6892,31 +7117,36 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 395
-    Shape {
-        name: "ProductCodeList",
-        kind: ShapeKind::List { member: 394, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 396
-    Shape {
-        name: "ProductCodeValues",
-        kind: ShapeKind::String { enum_values: &["devpay", "marketplace"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
     // 397
     Shape {
-        name: "RamdiskId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "ModifyEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 398
     Shape {
-        name: "RebootInstancesRequest",
+        name: "ModifyImageAttributeRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
+                member("Attribute", 517),
+                member("Description", 25),
+                Member { required: true, ..member("ImageId", 203) },
+                member("LaunchPermission", 308),
+                member("OperationType", 413),
+                Member { location_name: Some("ProductCode"), ..member("ProductCodes", 439) },
+                Member { location_name: Some("UserGroup"), ..member("UserGroups", 545) },
+                Member { location_name: Some("UserId"), ..member("UserIds", 548) },
+                member("Value", 517),
+                Member { location_name: Some("OrganizationArn"), ..member("OrganizationArns", 416) },
+                Member { location_name: Some("OrganizationalUnitArn"), ..member("OrganizationalUnitArns", 417) },
+                member("ImdsSupport", 25),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -6927,14 +7157,30 @@ static SHAPES: [Shape; 523] = [
     },
     // 399
     Shape {
-        name: "ReferencedSecurityGroup",
+        name: "ModifyInstanceAttributeRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
-                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 457) },
-                Member { location_name: Some("userId"), ..member("UserId", 457) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 457) },
+                member("SourceDestCheck", 24),
+                member("EnclaveOptions", 176),
+                member("DisableApiStop", 24),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { required: true, location_name: Some("instanceId"), ..member("InstanceId", 228) },
+                Member { location_name: Some("attribute"), ..member("Attribute", 217) },
+                Member { location_name: Some("value"), ..member("Value", 400) },
+                Member { location_name: Some("blockDeviceMapping"), ..member("BlockDeviceMappings", 223) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 24) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 25) },
+                Member { location_name: Some("kernel"), ..member("Kernel", 25) },
+                Member { location_name: Some("ramdisk"), ..member("Ramdisk", 25) },
+                Member { location_name: Some("userData"), ..member("UserData", 483) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 25)
+                },
+                Member { location_name: Some("GroupId"), ..member("Groups", 188) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 24) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 25) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 24) },
             ],
             payload: None,
             error: None,
@@ -6945,26 +7191,21 @@ static SHAPES: [Shape; 523] = [
     },
     // 400
     Shape {
-        name: "Region",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 457) },
-                Member { location_name: Some("geographySet"), ..member("Geography", 402) },
-                Member { location_name: Some("regionName"), ..member("RegionName", 457) },
-                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
+        name: "ModifyInstanceAttributeValue",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
     },
     // 401
     Shape {
-        name: "RegionGeography",
+        name: "ModifyLaunchTemplateRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("name"), ..member("Name", 457) }],
+            members: &[
+                member("DryRun", 50),
+                Member { idempotency_token: true, ..member("ClientToken", 517) },
+                member("LaunchTemplateId", 336),
+                member("LaunchTemplateName", 360),
+                Member { location_name: Some("SetDefaultVersion"), ..member("DefaultVersion", 517) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -6974,82 +7215,75 @@ static SHAPES: [Shape; 523] = [
     },
     // 402
     Shape {
-        name: "RegionGeographyList",
-        kind: ShapeKind::List { member: 401, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "ModifyLaunchTemplateResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("launchTemplate"), ..member("LaunchTemplate", 309) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 403
     Shape {
-        name: "RegionList",
-        kind: ShapeKind::List { member: 400, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 404
-    Shape {
-        name: "RegionNameStringList",
-        kind: ShapeKind::List { member: 457, member_name: Some("RegionName"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 405
-    Shape {
-        name: "RequestLaunchTemplateData",
+        name: "ModifySnapshotAttributeRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("KernelId", 269),
-                member("EbsOptimized", 47),
-                member("IamInstanceProfile", 298),
-                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 277) },
-                Member { location_name: Some("NetworkInterface"), ..member("NetworkInterfaces", 314) },
-                member("ImageId", 171),
-                member("InstanceType", 249),
-                member("KeyName", 270),
-                member("Monitoring", 342),
-                member("Placement", 328),
-                member("RamDiskId", 397),
-                member("DisableApiTermination", 47),
-                member("InstanceInitiatedShutdownBehavior", 446),
-                member("UserData", 444),
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 338) },
-                Member { location_name: Some("ElasticGpuSpecification"), ..member("ElasticGpuSpecifications", 133) },
-                Member {
-                    location_name: Some("ElasticInferenceAccelerator"),
-                    ..member("ElasticInferenceAccelerators", 286)
-                },
-                Member { location_name: Some("SecurityGroupId"), ..member("SecurityGroupIds", 436) },
-                Member { location_name: Some("SecurityGroup"), ..member("SecurityGroups", 443) },
-                member("InstanceMarketOptions", 304),
-                member("CreditSpecification", 74),
-                member("CpuOptions", 281),
-                member("CapacityReservationSpecification", 278),
-                Member { location_name: Some("LicenseSpecification"), ..member("LicenseSpecifications", 322) },
-                member("HibernationOptions", 295),
-                member("MetadataOptions", 307),
-                member("EnclaveOptions", 292),
-                member("InstanceRequirements", 228),
-                member("PrivateDnsNameOptions", 330),
-                member("MaintenanceOptions", 302),
-                member("DisableApiStop", 47),
-                member("Operator", 374),
-                member("NetworkPerformanceOptions", 326),
-                Member { location_name: Some("SecondaryInterface"), ..member("SecondaryInterfaces", 318) },
+                member("Attribute", 498),
+                member("CreateVolumePermission", 87),
+                Member { location_name: Some("UserGroup"), ..member("GroupNames", 191) },
+                member("OperationType", 413),
+                Member { required: true, ..member("SnapshotId", 501) },
+                Member { location_name: Some("UserId"), ..member("UserIds", 548) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 404
+    Shape {
+        name: "Monitoring",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("metricCategoryIdSet"), ..member("MetricCategoryIds", 394) },
+                Member { location_name: Some("state"), ..member("State", 405) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 405
+    Shape {
+        name: "MonitoringState",
+        kind: ShapeKind::String {
+            enum_values: &["disabled", "disabling", "enabled", "pending"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 406
     Shape {
-        name: "Reservation",
+        name: "NestedVirtualizationSpecification",
+        kind: ShapeKind::String { enum_values: &["enabled", "disabled"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 407
+    Shape {
+        name: "NetworkBandwidthGbps",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("reservationId"), ..member("ReservationId", 457) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("requesterId"), ..member("RequesterId", 457) },
-                Member { location_name: Some("groupSet"), ..member("Groups", 161) },
-                Member { location_name: Some("instancesSet"), ..member("Instances", 206) },
+                Member { location_name: Some("min"), ..member("Min", 149) },
+                Member { location_name: Some("max"), ..member("Max", 149) },
             ],
             payload: None,
             error: None,
@@ -7058,17 +7292,11 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 407
-    Shape {
-        name: "ReservationList",
-        kind: ShapeKind::List { member: 406, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 408
     Shape {
-        name: "ResetEbsDefaultKmsKeyIdRequest",
+        name: "NetworkBandwidthGbpsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("DryRun", 47)],
+            members: &[member("Min", 149), member("Max", 149)],
             payload: None,
             error: None,
             document: false,
@@ -7078,9 +7306,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 409
     Shape {
-        name: "ResetEbsDefaultKmsKeyIdResult",
+        name: "NetworkInterfaceCount",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) }],
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 286) },
+                Member { location_name: Some("max"), ..member("Max", 286) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -7090,11 +7321,609 @@ static SHAPES: [Shape; 523] = [
     },
     // 410
     Shape {
-        name: "ResourceIdList",
-        kind: ShapeKind::List { member: 476, member_name: None, flattened: false, min: None, max: None },
+        name: "NetworkInterfaceCountRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 286), member("Max", 286)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 411
+    Shape {
+        name: "NetworkInterfaceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 412
+    Shape {
+        name: "NetworkInterfaceStatus",
+        kind: ShapeKind::String {
+            enum_values: &["available", "associated", "attaching", "in-use", "detaching"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 413
+    Shape {
+        name: "OperationType",
+        kind: ShapeKind::String { enum_values: &["add", "remove"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 414
+    Shape {
+        name: "OperatorRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Principal", 517)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 415
+    Shape {
+        name: "OperatorResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("managed"), ..member("Managed", 50) },
+                Member { location_name: Some("principal"), ..member("Principal", 517) },
+                Member { location_name: Some("hiddenByDefault"), ..member("HiddenByDefault", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 416
+    Shape {
+        name: "OrganizationArnStringList",
+        kind: ShapeKind::List {
+            member: 517,
+            member_name: Some("OrganizationArn"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 417
+    Shape {
+        name: "OrganizationalUnitArnStringList",
+        kind: ShapeKind::List {
+            member: 517,
+            member_name: Some("OrganizationalUnitArn"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
+        sensitive: false,
+    },
+    // 418
+    Shape {
+        name: "OwnerStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("Owner"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 419
+    Shape {
+        name: "PerformanceFactorReference",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instanceFamily"), ..member("InstanceFamily", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 420
+    Shape {
+        name: "PerformanceFactorReferenceRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("InstanceFamily", 517)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 421
+    Shape {
+        name: "PerformanceFactorReferenceSet",
+        kind: ShapeKind::List { member: 419, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 422
+    Shape {
+        name: "PerformanceFactorReferenceSetRequest",
+        kind: ShapeKind::List { member: 420, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 423
+    Shape {
+        name: "PerformanceStatusSummary",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("status"), ..member("Status", 528) },
+                Member { location_name: Some("impairedSince"), ..member("ImpairedSince", 395) },
+                Member { location_name: Some("remediation"), ..member("Remediation", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 424
+    Shape {
+        name: "PermissionGroup",
+        kind: ShapeKind::String { enum_values: &["all"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 425
+    Shape {
+        name: "Placement",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 31) },
+                Member { location_name: Some("affinity"), ..member("Affinity", 517) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 427) },
+                Member { location_name: Some("partitionNumber"), ..member("PartitionNumber", 286) },
+                Member { location_name: Some("hostId"), ..member("HostId", 517) },
+                Member { location_name: Some("tenancy"), ..member("Tenancy", 537) },
+                Member { location_name: Some("spreadDomain"), ..member("SpreadDomain", 517) },
+                Member { location_name: Some("hostResourceGroupArn"), ..member("HostResourceGroupArn", 517) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 426) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 426
+    Shape {
+        name: "PlacementGroupId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 427
+    Shape {
+        name: "PlacementGroupName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 428
+    Shape {
+        name: "PlatformValues",
+        kind: ShapeKind::String { enum_values: &["Windows"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 429
+    Shape {
+        name: "PrefixListId",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 430
+    Shape {
+        name: "PrefixListIdList",
+        kind: ShapeKind::List { member: 429, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 431
+    Shape {
+        name: "PrefixListResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 432
+    Shape {
+        name: "PrivateDnsNameOptionsOnLaunch",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 194) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 50)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 50)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 433
+    Shape {
+        name: "PrivateDnsNameOptionsRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("HostnameType", 194),
+                member("EnableResourceNameDnsARecord", 50),
+                member("EnableResourceNameDnsAAAARecord", 50),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 434
+    Shape {
+        name: "PrivateDnsNameOptionsResponse",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("hostnameType"), ..member("HostnameType", 194) },
+                Member {
+                    location_name: Some("enableResourceNameDnsARecord"),
+                    ..member("EnableResourceNameDnsARecord", 50)
+                },
+                Member {
+                    location_name: Some("enableResourceNameDnsAAAARecord"),
+                    ..member("EnableResourceNameDnsAAAARecord", 50)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 435
+    Shape {
+        name: "PrivateIpAddressSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("primary"), ..member("Primary", 50) },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 436
+    Shape {
+        name: "PrivateIpAddressSpecificationList",
+        kind: ShapeKind::List { member: 435, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 437
+    Shape {
+        name: "ProductCode",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("productCode"), ..member("ProductCodeId", 517) },
+                Member { location_name: Some("type"), ..member("ProductCodeType", 440) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 438
+    Shape {
+        name: "ProductCodeList",
+        kind: ShapeKind::List { member: 437, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 439
+    Shape {
+        name: "ProductCodeStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("ProductCode"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 440
+    Shape {
+        name: "ProductCodeValues",
+        kind: ShapeKind::String { enum_values: &["devpay", "marketplace"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 441
+    Shape {
+        name: "RamdiskId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 442
+    Shape {
+        name: "RebootInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 229) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 443
+    Shape {
+        name: "ReferencedSecurityGroup",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("groupId"), ..member("GroupId", 517) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 517) },
+                Member { location_name: Some("userId"), ..member("UserId", 517) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 444
+    Shape {
+        name: "Region",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("optInStatus"), ..member("OptInStatus", 517) },
+                Member { location_name: Some("geographySet"), ..member("Geography", 446) },
+                Member { location_name: Some("regionName"), ..member("RegionName", 517) },
+                Member { location_name: Some("regionEndpoint"), ..member("Endpoint", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 445
+    Shape {
+        name: "RegionGeography",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("name"), ..member("Name", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 446
+    Shape {
+        name: "RegionGeographyList",
+        kind: ShapeKind::List { member: 445, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 447
+    Shape {
+        name: "RegionList",
+        kind: ShapeKind::List { member: 444, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 448
+    Shape {
+        name: "RegionNameStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("RegionName"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 449
+    Shape {
+        name: "RegisterImageRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("ImageLocation", 517),
+                Member { location_name: Some("BillingProduct"), ..member("BillingProducts", 44) },
+                member("BootMode", 52),
+                member("TpmSupport", 542),
+                member("UefiData", 209),
+                member("ImdsSupport", 212),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { required: true, location_name: Some("name"), ..member("Name", 206) },
+                Member { location_name: Some("description"), ..member("Description", 202) },
+                Member { location_name: Some("architecture"), ..member("Architecture", 20) },
+                Member { location_name: Some("kernelId"), ..member("KernelId", 303) },
+                Member { location_name: Some("ramdiskId"), ..member("RamdiskId", 441) },
+                Member { location_name: Some("rootDeviceName"), ..member("RootDeviceName", 517) },
+                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 47) },
+                Member { location_name: Some("virtualizationType"), ..member("VirtualizationType", 517) },
+                Member { location_name: Some("sriovNetSupport"), ..member("SriovNetSupport", 517) },
+                Member { location_name: Some("enaSupport"), ..member("EnaSupport", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 450
+    Shape {
+        name: "RegisterImageResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("imageId"), ..member("ImageId", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 451
+    Shape {
+        name: "RequestLaunchTemplateData",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("KernelId", 303),
+                member("EbsOptimized", 50),
+                member("IamInstanceProfile", 335),
+                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 314) },
+                Member { location_name: Some("NetworkInterface"), ..member("NetworkInterfaces", 351) },
+                member("ImageId", 203),
+                member("InstanceType", 283),
+                member("KeyName", 304),
+                member("Monitoring", 379),
+                member("Placement", 365),
+                member("RamDiskId", 441),
+                member("DisableApiTermination", 50),
+                member("InstanceInitiatedShutdownBehavior", 496),
+                member("UserData", 494),
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 375) },
+                Member { location_name: Some("ElasticGpuSpecification"), ..member("ElasticGpuSpecifications", 160) },
+                Member {
+                    location_name: Some("ElasticInferenceAccelerator"),
+                    ..member("ElasticInferenceAccelerators", 323)
+                },
+                Member { location_name: Some("SecurityGroupId"), ..member("SecurityGroupIds", 486) },
+                Member { location_name: Some("SecurityGroup"), ..member("SecurityGroups", 493) },
+                member("InstanceMarketOptions", 341),
+                member("CreditSpecification", 89),
+                member("CpuOptions", 318),
+                member("CapacityReservationSpecification", 315),
+                Member { location_name: Some("LicenseSpecification"), ..member("LicenseSpecifications", 359) },
+                member("HibernationOptions", 332),
+                member("MetadataOptions", 344),
+                member("EnclaveOptions", 329),
+                member("InstanceRequirements", 262),
+                member("PrivateDnsNameOptions", 367),
+                member("MaintenanceOptions", 339),
+                member("DisableApiStop", 50),
+                member("Operator", 414),
+                member("NetworkPerformanceOptions", 363),
+                Member { location_name: Some("SecondaryInterface"), ..member("SecondaryInterfaces", 355) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 452
+    Shape {
+        name: "Reservation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("reservationId"), ..member("ReservationId", 517) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("requesterId"), ..member("RequesterId", 517) },
+                Member { location_name: Some("groupSet"), ..member("Groups", 190) },
+                Member { location_name: Some("instancesSet"), ..member("Instances", 240) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 453
+    Shape {
+        name: "ReservationList",
+        kind: ShapeKind::List { member: 452, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 454
+    Shape {
+        name: "ResetEbsDefaultKmsKeyIdRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("DryRun", 50)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 455
+    Shape {
+        name: "ResetEbsDefaultKmsKeyIdResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 456
+    Shape {
+        name: "ResetImageAttributeName",
+        kind: ShapeKind::String { enum_values: &["launchPermission"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 457
+    Shape {
+        name: "ResetImageAttributeRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Attribute", 456) },
+                Member { required: true, ..member("ImageId", 203) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 458
+    Shape {
+        name: "ResetSnapshotAttributeRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Attribute", 498) },
+                Member { required: true, ..member("SnapshotId", 501) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 459
+    Shape {
+        name: "ResourceIdList",
+        kind: ShapeKind::List { member: 536, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 460
     Shape {
         name: "ResourceType",
         kind: ShapeKind::String {
@@ -7220,712 +8049,99 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 412
+    // 461
     Shape {
         name: "ResponseError",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("code"), ..member("Code", 293) },
-                Member { location_name: Some("message"), ..member("Message", 457) },
+                Member { location_name: Some("code"), ..member("Code", 330) },
+                Member { location_name: Some("message"), ..member("Message", 517) },
             ],
             payload: None,
             error: None,
             document: false,
             xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 413
-    Shape {
-        name: "ResponseLaunchTemplateData",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("kernelId"), ..member("KernelId", 457) },
-                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 47) },
-                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 297) },
-                Member { location_name: Some("blockDeviceMappingSet"), ..member("BlockDeviceMappings", 275) },
-                Member { location_name: Some("networkInterfaceSet"), ..member("NetworkInterfaces", 312) },
-                Member { location_name: Some("imageId"), ..member("ImageId", 457) },
-                Member { location_name: Some("instanceType"), ..member("InstanceType", 249) },
-                Member { location_name: Some("keyName"), ..member("KeyName", 457) },
-                Member { location_name: Some("monitoring"), ..member("Monitoring", 341) },
-                Member { location_name: Some("placement"), ..member("Placement", 327) },
-                Member { location_name: Some("ramDiskId"), ..member("RamDiskId", 457) },
-                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 47) },
-                Member {
-                    location_name: Some("instanceInitiatedShutdownBehavior"),
-                    ..member("InstanceInitiatedShutdownBehavior", 446)
-                },
-                Member { location_name: Some("userData"), ..member("UserData", 444) },
-                Member { location_name: Some("tagSpecificationSet"), ..member("TagSpecifications", 336) },
-                Member { location_name: Some("elasticGpuSpecificationSet"), ..member("ElasticGpuSpecifications", 135) },
-                Member {
-                    location_name: Some("elasticInferenceAcceleratorSet"),
-                    ..member("ElasticInferenceAccelerators", 288)
-                },
-                Member { location_name: Some("securityGroupIdSet"), ..member("SecurityGroupIds", 490) },
-                Member { location_name: Some("securityGroupSet"), ..member("SecurityGroups", 490) },
-                Member { location_name: Some("instanceMarketOptions"), ..member("InstanceMarketOptions", 303) },
-                Member { location_name: Some("creditSpecification"), ..member("CreditSpecification", 73) },
-                Member { location_name: Some("cpuOptions"), ..member("CpuOptions", 280) },
-                Member {
-                    location_name: Some("capacityReservationSpecification"),
-                    ..member("CapacityReservationSpecification", 279)
-                },
-                Member { location_name: Some("licenseSet"), ..member("LicenseSpecifications", 321) },
-                Member { location_name: Some("hibernationOptions"), ..member("HibernationOptions", 294) },
-                Member { location_name: Some("metadataOptions"), ..member("MetadataOptions", 306) },
-                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 291) },
-                Member { location_name: Some("instanceRequirements"), ..member("InstanceRequirements", 227) },
-                Member { location_name: Some("privateDnsNameOptions"), ..member("PrivateDnsNameOptions", 329) },
-                Member { location_name: Some("maintenanceOptions"), ..member("MaintenanceOptions", 301) },
-                Member { location_name: Some("disableApiStop"), ..member("DisableApiStop", 47) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-                Member { location_name: Some("networkPerformanceOptions"), ..member("NetworkPerformanceOptions", 325) },
-                Member { location_name: Some("secondaryInterfaceSet"), ..member("SecondaryInterfaces", 316) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 414
-    Shape {
-        name: "RevokeSecurityGroupIngressRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("CidrIp", 457),
-                member("FromPort", 252),
-                member("GroupId", 435),
-                member("GroupName", 438),
-                member("IpPermissions", 254),
-                member("IpProtocol", 457),
-                member("SourceSecurityGroupName", 457),
-                member("SourceSecurityGroupOwnerId", 457),
-                member("ToPort", 252),
-                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 441) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 415
-    Shape {
-        name: "RevokeSecurityGroupIngressResult",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("return"), ..member("Return", 47) },
-                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 254) },
-                Member {
-                    location_name: Some("revokedSecurityGroupRuleSet"),
-                    ..member("RevokedSecurityGroupRules", 417)
-                },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 416
-    Shape {
-        name: "RevokedSecurityGroupRule",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 440) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 435) },
-                Member { location_name: Some("isEgress"), ..member("IsEgress", 47) },
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 457) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 252) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 252) },
-                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 457) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 457) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 388) },
-                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 435) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 417
-    Shape {
-        name: "RevokedSecurityGroupRuleList",
-        kind: ShapeKind::List { member: 416, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 418
-    Shape {
-        name: "RunInstancesMonitoringEnabled",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("MetricCategoryId"), ..member("MetricCategoryIds", 357) },
-                Member { required: true, location_name: Some("enabled"), ..member("Enabled", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 419
-    Shape {
-        name: "RunInstancesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 44) },
-                member("ImageId", 171),
-                member("InstanceType", 249),
-                member("Ipv6AddressCount", 252),
-                Member { location_name: Some("Ipv6Address"), ..member("Ipv6Addresses", 200) },
-                member("KernelId", 269),
-                member("KeyName", 270),
-                Member { required: true, ..member("MaxCount", 252) },
-                Member { required: true, ..member("MinCount", 252) },
-                member("Monitoring", 418),
-                member("Placement", 382),
-                member("RamdiskId", 397),
-                Member { location_name: Some("SecurityGroupId"), ..member("SecurityGroupIds", 436) },
-                Member { location_name: Some("SecurityGroup"), ..member("SecurityGroups", 443) },
-                member("SubnetId", 462),
-                member("UserData", 420),
-                member("ElasticGpuSpecification", 136),
-                Member {
-                    location_name: Some("ElasticInferenceAccelerator"),
-                    ..member("ElasticInferenceAccelerators", 141)
-                },
-                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 475) },
-                member("LaunchTemplate", 332),
-                member("InstanceMarketOptions", 209),
-                member("CreditSpecification", 74),
-                member("CpuOptions", 63),
-                member("CapacityReservationSpecification", 52),
-                member("HibernationOptions", 164),
-                Member { location_name: Some("LicenseSpecification"), ..member("LicenseSpecifications", 346) },
-                member("MetadataOptions", 211),
-                member("EnclaveOptions", 147),
-                member("PrivateDnsNameOptions", 390),
-                member("MaintenanceOptions", 208),
-                member("DisableApiStop", 47),
-                member("EnablePrimaryIpv6", 47),
-                member("NetworkPerformanceOptions", 223),
-                member("Operator", 374),
-                Member { location_name: Some("SecondaryInterface"), ..member("SecondaryInterfaces", 236) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 47) },
-                Member {
-                    location_name: Some("instanceInitiatedShutdownBehavior"),
-                    ..member("InstanceInitiatedShutdownBehavior", 446)
-                },
-                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) },
-                Member { idempotency_token: true, location_name: Some("clientToken"), ..member("ClientToken", 457) },
-                Member { location_name: Some("additionalInfo"), ..member("AdditionalInfo", 457) },
-                Member { location_name: Some("networkInterface"), ..member("NetworkInterfaces", 221) },
-                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 169) },
-                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 420
-    Shape {
-        name: "RunInstancesUserData",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: true,
-    },
-    // 421
-    Shape {
-        name: "SSEType",
-        kind: ShapeKind::String { enum_values: &["sse-ebs", "sse-kms", "none"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 422
-    Shape {
-        name: "ScanResults",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member {
-                    location_name: Some("highestFindingSeverityLabel"),
-                    ..member("HighestFindingSeverityLabel", 445)
-                },
-                Member { location_name: Some("findingScanDate"), ..member("FindingScanDate", 358) },
-                Member {
-                    location_name: Some("informationalFixAvailableSince"),
-                    ..member("InformationalFixAvailableSince", 358)
-                },
-                Member { location_name: Some("lowFixAvailableSince"), ..member("LowFixAvailableSince", 358) },
-                Member { location_name: Some("mediumFixAvailableSince"), ..member("MediumFixAvailableSince", 358) },
-                Member { location_name: Some("highFixAvailableSince"), ..member("HighFixAvailableSince", 358) },
-                Member { location_name: Some("criticalFixAvailableSince"), ..member("CriticalFixAvailableSince", 358) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 423
-    Shape {
-        name: "SecondaryInterfaceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 424
-    Shape {
-        name: "SecondaryInterfacePrivateIpAddressSpecification",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 457) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 425
-    Shape {
-        name: "SecondaryInterfacePrivateIpAddressSpecificationList",
-        kind: ShapeKind::List { member: 424, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 426
-    Shape {
-        name: TEXT_7,
-        kind: ShapeKind::List {
-            member: 427,
-            member_name: Some("SecondaryInterfacePrivateIpAddressSpecification"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 427
-    Shape {
-        name: "SecondaryInterfacePrivateIpAddressSpecificationRequest",
-        kind: ShapeKind::Structure {
-            members: &[member("PrivateIpAddress", 457)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 428
-    Shape {
-        name: "SecondaryInterfaceStatus",
-        kind: ShapeKind::String { enum_values: &["available", "in-use"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 429
-    Shape {
-        name: "SecondaryInterfaceType",
-        kind: ShapeKind::String { enum_values: &["secondary"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 430
-    Shape {
-        name: "SecondaryNetworkId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 431
-    Shape {
-        name: "SecondarySubnetId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 432
-    Shape { name: "SecureBlob", kind: ShapeKind::Blob { min: None, max: None }, sensitive: true },
-    // 433
-    Shape {
-        name: "SecureBlobAttributeValue",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("value"), ..member("Value", 432) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 434
-    Shape {
-        name: "SecurityGroup",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
-                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 254) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 457) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
-                Member { location_name: Some("groupDescription"), ..member("Description", 457) },
-                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 254) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 435
-    Shape {
-        name: "SecurityGroupId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 436
-    Shape {
-        name: "SecurityGroupIdStringList",
-        kind: ShapeKind::List {
-            member: 435,
-            member_name: Some("SecurityGroupId"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 437
-    Shape {
-        name: "SecurityGroupList",
-        kind: ShapeKind::List { member: 434, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 438
-    Shape {
-        name: "SecurityGroupName",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 439
-    Shape {
-        name: "SecurityGroupRule",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 440) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 435) },
-                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 457) },
-                Member { location_name: Some("isEgress"), ..member("IsEgress", 47) },
-                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 457) },
-                Member { location_name: Some("fromPort"), ..member("FromPort", 252) },
-                Member { location_name: Some("toPort"), ..member("ToPort", 252) },
-                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 457) },
-                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 457) },
-                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 388) },
-                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 399) },
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 440
-    Shape {
-        name: "SecurityGroupRuleId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 441
-    Shape {
-        name: "SecurityGroupRuleIdList",
-        kind: ShapeKind::List { member: 457, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 442
-    Shape {
-        name: "SecurityGroupRuleList",
-        kind: ShapeKind::List { member: 439, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 443
-    Shape {
-        name: "SecurityGroupStringList",
-        kind: ShapeKind::List {
-            member: 438,
-            member_name: Some("SecurityGroup"),
-            flattened: false,
-            min: None,
-            max: None,
-        },
-        sensitive: false,
-    },
-    // 444
-    Shape {
-        name: "SensitiveUserData",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: true,
-    },
-    // 445
-    Shape {
-        name: "SeverityLabel",
-        kind: ShapeKind::String {
-            enum_values: &["informational", "low", "medium", "high", "critical"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 446
-    Shape {
-        name: "ShutdownBehavior",
-        kind: ShapeKind::String { enum_values: &["stop", "terminate"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 447
-    Shape {
-        name: "SnapshotId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 448
-    Shape {
-        name: "SpotInstanceType",
-        kind: ShapeKind::String { enum_values: &["one-time", "persistent"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 449
-    Shape {
-        name: "SpotMarketOptions",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("MaxPrice", 457),
-                member("SpotInstanceType", 448),
-                member("BlockDurationMinutes", 252),
-                member("ValidUntil", 75),
-                member("InstanceInterruptionBehavior", 196),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 450
-    Shape {
-        name: "StartInstancesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
-                Member { location_name: Some("additionalInfo"), ..member("AdditionalInfo", 457) },
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 451
-    Shape {
-        name: "StartInstancesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("instancesSet"), ..member("StartingInstances", 240) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 452
-    Shape {
-        name: "StateReason",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("code"), ..member("Code", 457) },
-                Member { location_name: Some("message"), ..member("Message", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 453
-    Shape {
-        name: "StatusName",
-        kind: ShapeKind::String { enum_values: &["reachability"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 454
-    Shape {
-        name: "StatusType",
-        kind: ShapeKind::String {
-            enum_values: &["passed", "failed", "insufficient-data", "initializing"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
-        sensitive: false,
-    },
-    // 455
-    Shape {
-        name: "StopInstancesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
-                member("Hibernate", 47),
-                member("SkipOsShutdown", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-                Member { location_name: Some("force"), ..member("Force", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 456
-    Shape {
-        name: "StopInstancesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("instancesSet"), ..member("StoppingInstances", 240) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 457
-    Shape {
-        name: "String",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 458
-    Shape {
-        name: "Subnet",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 457) },
-                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 252) },
-                Member {
-                    location_name: Some("mapCustomerOwnedIpOnLaunch"),
-                    ..member("MapCustomerOwnedIpOnLaunch", 47)
-                },
-                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 56) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member {
-                    location_name: Some("assignIpv6AddressOnCreation"),
-                    ..member("AssignIpv6AddressOnCreation", 47)
-                },
-                Member {
-                    location_name: Some("ipv6CidrBlockAssociationSet"),
-                    ..member("Ipv6CidrBlockAssociationSet", 465)
-                },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 457) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
-                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 47) },
-                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 47) },
-                Member {
-                    location_name: Some("privateDnsNameOptionsOnLaunch"),
-                    ..member("PrivateDnsNameOptionsOnLaunch", 389)
-                },
-                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 46) },
-                Member { location_name: Some("type"), ..member("Type", 457) },
-                Member { location_name: Some("subnetId"), ..member("SubnetId", 457) },
-                Member { location_name: Some("state"), ..member("State", 467) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 457) },
-                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 252) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
-                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 47) },
-                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 459
-    Shape {
-        name: "SubnetCidrAssociationId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 460
-    Shape {
-        name: "SubnetCidrBlockState",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 461) },
-                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 461
-    Shape {
-        name: "SubnetCidrBlockStateCode",
-        kind: ShapeKind::String {
-            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
-            min: None,
-            max: None,
-            pattern: None,
         },
         sensitive: false,
     },
     // 462
     Shape {
-        name: "SubnetId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "ResponseLaunchTemplateData",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("kernelId"), ..member("KernelId", 517) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 50) },
+                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 334) },
+                Member { location_name: Some("blockDeviceMappingSet"), ..member("BlockDeviceMappings", 312) },
+                Member { location_name: Some("networkInterfaceSet"), ..member("NetworkInterfaces", 349) },
+                Member { location_name: Some("imageId"), ..member("ImageId", 517) },
+                Member { location_name: Some("instanceType"), ..member("InstanceType", 283) },
+                Member { location_name: Some("keyName"), ..member("KeyName", 517) },
+                Member { location_name: Some("monitoring"), ..member("Monitoring", 378) },
+                Member { location_name: Some("placement"), ..member("Placement", 364) },
+                Member { location_name: Some("ramDiskId"), ..member("RamDiskId", 517) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 50) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 496)
+                },
+                Member { location_name: Some("userData"), ..member("UserData", 494) },
+                Member { location_name: Some("tagSpecificationSet"), ..member("TagSpecifications", 373) },
+                Member { location_name: Some("elasticGpuSpecificationSet"), ..member("ElasticGpuSpecifications", 162) },
+                Member {
+                    location_name: Some("elasticInferenceAcceleratorSet"),
+                    ..member("ElasticInferenceAccelerators", 325)
+                },
+                Member { location_name: Some("securityGroupIdSet"), ..member("SecurityGroupIds", 553) },
+                Member { location_name: Some("securityGroupSet"), ..member("SecurityGroups", 553) },
+                Member { location_name: Some("instanceMarketOptions"), ..member("InstanceMarketOptions", 340) },
+                Member { location_name: Some("creditSpecification"), ..member("CreditSpecification", 88) },
+                Member { location_name: Some("cpuOptions"), ..member("CpuOptions", 317) },
+                Member {
+                    location_name: Some("capacityReservationSpecification"),
+                    ..member("CapacityReservationSpecification", 316)
+                },
+                Member { location_name: Some("licenseSet"), ..member("LicenseSpecifications", 358) },
+                Member { location_name: Some("hibernationOptions"), ..member("HibernationOptions", 331) },
+                Member { location_name: Some("metadataOptions"), ..member("MetadataOptions", 343) },
+                Member { location_name: Some("enclaveOptions"), ..member("EnclaveOptions", 328) },
+                Member { location_name: Some("instanceRequirements"), ..member("InstanceRequirements", 261) },
+                Member { location_name: Some("privateDnsNameOptions"), ..member("PrivateDnsNameOptions", 366) },
+                Member { location_name: Some("maintenanceOptions"), ..member("MaintenanceOptions", 338) },
+                Member { location_name: Some("disableApiStop"), ..member("DisableApiStop", 50) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+                Member { location_name: Some("networkPerformanceOptions"), ..member("NetworkPerformanceOptions", 362) },
+                Member { location_name: Some("secondaryInterfaceSet"), ..member("SecondaryInterfaces", 353) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 463
     Shape {
-        name: "SubnetIdStringList",
-        kind: ShapeKind::List { member: 462, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
+        name: "RestorableByStringList",
+        kind: ShapeKind::List { member: 517, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 464
     Shape {
-        name: "SubnetIpv6CidrBlockAssociation",
+        name: "RevokeSecurityGroupIngressRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 459) },
-                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 457) },
-                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 460) },
-                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 262) },
-                Member { location_name: Some("ipSource"), ..member("IpSource", 257) },
+                member("CidrIp", 517),
+                member("FromPort", 286),
+                member("GroupId", 485),
+                member("GroupName", 488),
+                member("IpPermissions", 288),
+                member("IpProtocol", 517),
+                member("SourceSecurityGroupName", 517),
+                member("SourceSecurityGroupOwnerId", 517),
+                member("ToPort", 286),
+                Member { location_name: Some("SecurityGroupRuleId"), ..member("SecurityGroupRuleIds", 491) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -7936,96 +8152,180 @@ static SHAPES: [Shape; 523] = [
     },
     // 465
     Shape {
-        name: "SubnetIpv6CidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 464, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "RevokeSecurityGroupIngressResult",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("return"), ..member("Return", 50) },
+                Member { location_name: Some("unknownIpPermissionSet"), ..member("UnknownIpPermissions", 288) },
+                Member {
+                    location_name: Some("revokedSecurityGroupRuleSet"),
+                    ..member("RevokedSecurityGroupRules", 467)
+                },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 466
     Shape {
-        name: "SubnetList",
-        kind: ShapeKind::List { member: 458, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "RevokedSecurityGroupRule",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 490) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 485) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 50) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 517) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 286) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 286) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 517) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 517) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 431) },
+                Member { location_name: Some("referencedGroupId"), ..member("ReferencedGroupId", 485) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 467
     Shape {
-        name: "SubnetState",
-        kind: ShapeKind::String {
-            enum_values: &["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "RevokedSecurityGroupRuleList",
+        kind: ShapeKind::List { member: 466, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 468
     Shape {
-        name: "SummaryStatus",
-        kind: ShapeKind::String {
-            enum_values: &["ok", "impaired", "insufficient-data", "not-applicable", "initializing"],
-            min: None,
-            max: None,
-            pattern: None,
+        name: "RunInstancesMonitoringEnabled",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("MetricCategoryId"), ..member("MetricCategoryIds", 394) },
+                Member { required: true, location_name: Some("enabled"), ..member("Enabled", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 469
     Shape {
-        name: "SupportedInstanceTypeSet",
-        kind: ShapeKind::List { member: 250, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "RunInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("BlockDeviceMapping"), ..member("BlockDeviceMappings", 47) },
+                member("ImageId", 203),
+                member("InstanceType", 283),
+                member("Ipv6AddressCount", 286),
+                Member { location_name: Some("Ipv6Address"), ..member("Ipv6Addresses", 234) },
+                member("KernelId", 303),
+                member("KeyName", 304),
+                Member { required: true, ..member("MaxCount", 286) },
+                Member { required: true, ..member("MinCount", 286) },
+                member("Monitoring", 468),
+                member("Placement", 425),
+                member("RamdiskId", 441),
+                Member { location_name: Some("SecurityGroupId"), ..member("SecurityGroupIds", 486) },
+                Member { location_name: Some("SecurityGroup"), ..member("SecurityGroups", 493) },
+                member("SubnetId", 522),
+                member("UserData", 470),
+                member("ElasticGpuSpecification", 163),
+                Member {
+                    location_name: Some("ElasticInferenceAccelerator"),
+                    ..member("ElasticInferenceAccelerators", 168)
+                },
+                Member { location_name: Some("TagSpecification"), ..member("TagSpecifications", 535) },
+                member("LaunchTemplate", 369),
+                member("InstanceMarketOptions", 243),
+                member("CreditSpecification", 89),
+                member("CpuOptions", 73),
+                member("CapacityReservationSpecification", 56),
+                member("HibernationOptions", 193),
+                Member { location_name: Some("LicenseSpecification"), ..member("LicenseSpecifications", 383) },
+                member("MetadataOptions", 245),
+                member("EnclaveOptions", 176),
+                member("PrivateDnsNameOptions", 433),
+                member("MaintenanceOptions", 242),
+                member("DisableApiStop", 50),
+                member("EnablePrimaryIpv6", 50),
+                member("NetworkPerformanceOptions", 257),
+                member("Operator", 414),
+                Member { location_name: Some("SecondaryInterface"), ..member("SecondaryInterfaces", 270) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("disableApiTermination"), ..member("DisableApiTermination", 50) },
+                Member {
+                    location_name: Some("instanceInitiatedShutdownBehavior"),
+                    ..member("InstanceInitiatedShutdownBehavior", 496)
+                },
+                Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) },
+                Member { idempotency_token: true, location_name: Some("clientToken"), ..member("ClientToken", 517) },
+                Member { location_name: Some("additionalInfo"), ..member("AdditionalInfo", 517) },
+                Member { location_name: Some("networkInterface"), ..member("NetworkInterfaces", 255) },
+                Member { location_name: Some("iamInstanceProfile"), ..member("IamInstanceProfile", 198) },
+                Member { location_name: Some("ebsOptimized"), ..member("EbsOptimized", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 470
     Shape {
-        name: "Tag",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("key"), ..member("Key", 457) },
-                Member { location_name: Some("value"), ..member("Value", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
+        name: "RunInstancesUserData",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
     },
     // 471
     Shape {
-        name: "TagDescription",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("key"), ..member("Key", 457) },
-                Member { location_name: Some("resourceId"), ..member("ResourceId", 457) },
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 411) },
-                Member { location_name: Some("value"), ..member("Value", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SSEType",
+        kind: ShapeKind::String { enum_values: &["sse-ebs", "sse-kms", "none"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 472
     Shape {
-        name: "TagDescriptionList",
-        kind: ShapeKind::List { member: 471, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "ScanResults",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member {
+                    location_name: Some("highestFindingSeverityLabel"),
+                    ..member("HighestFindingSeverityLabel", 495)
+                },
+                Member { location_name: Some("findingScanDate"), ..member("FindingScanDate", 395) },
+                Member {
+                    location_name: Some("informationalFixAvailableSince"),
+                    ..member("InformationalFixAvailableSince", 395)
+                },
+                Member { location_name: Some("lowFixAvailableSince"), ..member("LowFixAvailableSince", 395) },
+                Member { location_name: Some("mediumFixAvailableSince"), ..member("MediumFixAvailableSince", 395) },
+                Member { location_name: Some("highFixAvailableSince"), ..member("HighFixAvailableSince", 395) },
+                Member { location_name: Some("criticalFixAvailableSince"), ..member("CriticalFixAvailableSince", 395) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 473
     Shape {
-        name: "TagList",
-        kind: ShapeKind::List { member: 470, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecondaryInterfaceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 474
     Shape {
-        name: "TagSpecification",
+        name: "SecondaryInterfacePrivateIpAddressSpecification",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("resourceType"), ..member("ResourceType", 411) },
-                Member { location_name: Some("Tag"), ..member("Tags", 473) },
-            ],
+            members: &[Member { location_name: Some("privateIpAddress"), ..member("PrivateIpAddress", 517) }],
             payload: None,
             error: None,
             document: false,
@@ -8035,71 +8335,65 @@ static SHAPES: [Shape; 523] = [
     },
     // 475
     Shape {
-        name: "TagSpecificationList",
+        name: "SecondaryInterfacePrivateIpAddressSpecificationList",
         kind: ShapeKind::List { member: 474, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 476
     Shape {
-        name: "TaggableResourceId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: TEXT_7,
+        kind: ShapeKind::List {
+            member: 477,
+            member_name: Some("SecondaryInterfacePrivateIpAddressSpecification"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
         sensitive: false,
     },
     // 477
     Shape {
-        name: "Tenancy",
-        kind: ShapeKind::String { enum_values: &["default", "dedicated", "host"], min: None, max: None, pattern: None },
+        name: "SecondaryInterfacePrivateIpAddressSpecificationRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("PrivateIpAddress", 517)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 478
     Shape {
-        name: "TerminateInstancesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 195) },
-                member("Force", 47),
-                member("SkipOsShutdown", 47),
-                Member { location_name: Some("dryRun"), ..member("DryRun", 47) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecondaryInterfaceStatus",
+        kind: ShapeKind::String { enum_values: &["available", "in-use"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 479
     Shape {
-        name: "TerminateInstancesResult",
-        kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("instancesSet"), ..member("TerminatingInstances", 240) }],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecondaryInterfaceType",
+        kind: ShapeKind::String { enum_values: &["secondary"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 480
     Shape {
-        name: "TotalLocalStorageGB",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("min"), ..member("Min", 122) },
-                Member { location_name: Some("max"), ..member("Max", 122) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecondaryNetworkId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 481
     Shape {
-        name: "TotalLocalStorageGBRequest",
+        name: "SecondarySubnetId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 482
+    Shape { name: "SecureBlob", kind: ShapeKind::Blob { min: None, max: None }, sensitive: true },
+    // 483
+    Shape {
+        name: "SecureBlobAttributeValue",
         kind: ShapeKind::Structure {
-            members: &[member("Min", 122), member("Max", 122)],
+            members: &[Member { location_name: Some("value"), ..member("Value", 482) }],
             payload: None,
             error: None,
             document: false,
@@ -8107,30 +8401,20 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 482
-    Shape {
-        name: "TpmSupportValues",
-        kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
-        sensitive: false,
-    },
-    // 483
-    Shape {
-        name: "UnsupportedInstanceTypeSet",
-        kind: ShapeKind::List { member: 250, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 484
     Shape {
-        name: "UserIdGroupPair",
+        name: "SecurityGroup",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("description"), ..member("Description", 457) },
-                Member { location_name: Some("userId"), ..member("UserId", 457) },
-                Member { location_name: Some("groupName"), ..member("GroupName", 457) },
-                Member { location_name: Some("groupId"), ..member("GroupId", 457) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 457) },
-                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 457) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 517) },
+                Member { location_name: Some("ipPermissionsEgress"), ..member("IpPermissionsEgress", 288) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("securityGroupArn"), ..member("SecurityGroupArn", 517) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 517) },
+                Member { location_name: Some("groupDescription"), ..member("Description", 517) },
+                Member { location_name: Some("ipPermissions"), ..member("IpPermissions", 288) },
             ],
             payload: None,
             error: None,
@@ -8141,57 +8425,54 @@ static SHAPES: [Shape; 523] = [
     },
     // 485
     Shape {
-        name: "UserIdGroupPairList",
-        kind: ShapeKind::List { member: 484, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroupId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 486
     Shape {
-        name: "VCpuCountRange",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("min"), ..member("Min", 252) },
-                Member { location_name: Some("max"), ..member("Max", 252) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "SecurityGroupIdStringList",
+        kind: ShapeKind::List {
+            member: 485,
+            member_name: Some("SecurityGroupId"),
+            flattened: false,
+            min: None,
+            max: None,
         },
         sensitive: false,
     },
     // 487
     Shape {
-        name: "VCpuCountRangeRequest",
-        kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Min", 252) }, member("Max", 252)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecurityGroupList",
+        kind: ShapeKind::List { member: 484, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 488
     Shape {
-        name: "ValidationError",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("code"), ..member("Code", 457) },
-                Member { location_name: Some("message"), ..member("Message", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "SecurityGroupName",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 489
     Shape {
-        name: "ValidationWarning",
+        name: "SecurityGroupRule",
         kind: ShapeKind::Structure {
-            members: &[Member { location_name: Some("errorSet"), ..member("Errors", 148) }],
+            members: &[
+                Member { location_name: Some("securityGroupRuleId"), ..member("SecurityGroupRuleId", 490) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 485) },
+                Member { location_name: Some("groupOwnerId"), ..member("GroupOwnerId", 517) },
+                Member { location_name: Some("isEgress"), ..member("IsEgress", 50) },
+                Member { location_name: Some("ipProtocol"), ..member("IpProtocol", 517) },
+                Member { location_name: Some("fromPort"), ..member("FromPort", 286) },
+                Member { location_name: Some("toPort"), ..member("ToPort", 286) },
+                Member { location_name: Some("cidrIpv4"), ..member("CidrIpv4", 517) },
+                Member { location_name: Some("cidrIpv6"), ..member("CidrIpv6", 517) },
+                Member { location_name: Some("prefixListId"), ..member("PrefixListId", 431) },
+                Member { location_name: Some("referencedGroupInfo"), ..member("ReferencedGroupInfo", 443) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("securityGroupRuleArn"), ..member("SecurityGroupRuleArn", 517) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -8201,231 +8482,179 @@ static SHAPES: [Shape; 523] = [
     },
     // 490
     Shape {
-        name: "ValueStringList",
-        kind: ShapeKind::List { member: 457, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroupRuleId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 491
     Shape {
-        name: "VersionDescription",
-        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(255), pattern: None },
+        name: "SecurityGroupRuleIdList",
+        kind: ShapeKind::List { member: 517, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 492
     Shape {
-        name: "VersionStringList",
-        kind: ShapeKind::List { member: 457, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SecurityGroupRuleList",
+        kind: ShapeKind::List { member: 489, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 493
     Shape {
-        name: "VirtualizationType",
-        kind: ShapeKind::String { enum_values: &["hvm", "paravirtual"], min: None, max: None, pattern: None },
+        name: "SecurityGroupStringList",
+        kind: ShapeKind::List {
+            member: 488,
+            member_name: Some("SecurityGroup"),
+            flattened: false,
+            min: None,
+            max: None,
+        },
         sensitive: false,
     },
     // 494
     Shape {
-        name: "Volume",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 457) },
-                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 457) },
-                Member { location_name: Some("sourceVolumeId"), ..member("SourceVolumeId", 457) },
-                Member { location_name: Some("iops"), ..member("Iops", 252) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("volumeType"), ..member("VolumeType", 502) },
-                Member { location_name: Some("fastRestored"), ..member("FastRestored", 47) },
-                Member { location_name: Some("multiAttachEnabled"), ..member("MultiAttachEnabled", 47) },
-                Member { location_name: Some("throughput"), ..member("Throughput", 252) },
-                Member { location_name: Some("sseType"), ..member("SseType", 421) },
-                Member { location_name: Some("operator"), ..member("Operator", 375) },
-                Member { location_name: Some("volumeInitializationRate"), ..member("VolumeInitializationRate", 252) },
-                Member { location_name: Some("volumeArn"), ..member("VolumeArn", 457) },
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("volumeId"), ..member("VolumeId", 457) },
-                Member { location_name: Some("size"), ..member("Size", 252) },
-                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 457) },
-                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 457) },
-                Member { location_name: Some("status"), ..member("State", 501) },
-                Member { location_name: Some("createTime"), ..member("CreateTime", 75) },
-                Member { location_name: Some("attachmentSet"), ..member("Attachments", 496) },
-                Member { location_name: Some("encrypted"), ..member("Encrypted", 47) },
-                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
+        name: "SensitiveUserData",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: true,
     },
     // 495
     Shape {
-        name: "VolumeAttachment",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 47) },
-                Member { location_name: Some("associatedResource"), ..member("AssociatedResource", 457) },
-                Member { location_name: Some("instanceOwningService"), ..member("InstanceOwningService", 457) },
-                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 252) },
-                Member { location_name: Some("volumeId"), ..member("VolumeId", 457) },
-                Member { location_name: Some("instanceId"), ..member("InstanceId", 457) },
-                Member { location_name: Some("device"), ..member("Device", 457) },
-                Member { location_name: Some("status"), ..member("State", 497) },
-                Member { location_name: Some("attachTime"), ..member("AttachTime", 75) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "SeverityLabel",
+        kind: ShapeKind::String {
+            enum_values: &["informational", "low", "medium", "high", "critical"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 496
     Shape {
-        name: "VolumeAttachmentList",
-        kind: ShapeKind::List { member: 495, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "ShutdownBehavior",
+        kind: ShapeKind::String { enum_values: &["stop", "terminate"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 497
     Shape {
-        name: "VolumeAttachmentState",
-        kind: ShapeKind::String {
-            enum_values: &["attaching", "attached", "detaching", "detached", "busy"],
-            min: None,
-            max: None,
-            pattern: None,
+        name: "Snapshot",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ownerAlias"), ..member("OwnerAlias", 517) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 517) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("storageTier"), ..member("StorageTier", 516) },
+                Member { location_name: Some("restoreExpiryTime"), ..member("RestoreExpiryTime", 395) },
+                Member { location_name: Some("sseType"), ..member("SseType", 471) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+                Member { location_name: Some("transferType"), ..member("TransferType", 543) },
+                Member { location_name: Some("completionDurationMinutes"), ..member("CompletionDurationMinutes", 500) },
+                Member { location_name: Some("completionTime"), ..member("CompletionTime", 395) },
+                Member { location_name: Some("fullSnapshotSizeInBytes"), ..member("FullSnapshotSizeInBytes", 387) },
+                Member { location_name: Some("associatedKmsKeySet"), ..member("AssociatedKmsKeys", 22) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 517) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 517) },
+                Member { location_name: Some("status"), ..member("State", 506) },
+                Member { location_name: Some("statusMessage"), ..member("StateMessage", 517) },
+                Member { location_name: Some("startTime"), ..member("StartTime", 90) },
+                Member { location_name: Some("progress"), ..member("Progress", 517) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("volumeSize"), ..member("VolumeSize", 286) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 50) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) },
+                Member { location_name: Some("dataEncryptionKeyId"), ..member("DataEncryptionKeyId", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 498
     Shape {
-        name: "VolumeId",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        name: "SnapshotAttributeName",
+        kind: ShapeKind::String {
+            enum_values: &["productCodes", "createVolumePermission"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
         sensitive: false,
     },
     // 499
     Shape {
-        name: "VolumeIdStringList",
-        kind: ShapeKind::List { member: 498, member_name: Some("VolumeId"), flattened: false, min: None, max: None },
+        name: "SnapshotCompletionDurationMinutesRequest",
+        kind: ShapeKind::Integer { min: Some(1), max: Some(2880) },
         sensitive: false,
     },
     // 500
     Shape {
-        name: "VolumeList",
-        kind: ShapeKind::List { member: 494, member_name: Some("item"), flattened: false, min: None, max: None },
+        name: "SnapshotCompletionDurationMinutesResponse",
+        kind: ShapeKind::Integer { min: None, max: None },
         sensitive: false,
     },
     // 501
     Shape {
-        name: "VolumeState",
-        kind: ShapeKind::String {
-            enum_values: &["creating", "available", "in-use", "deleting", "deleted", "error"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "SnapshotId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 502
     Shape {
-        name: "VolumeType",
+        name: "SnapshotIdStringList",
+        kind: ShapeKind::List { member: 501, member_name: Some("SnapshotId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 503
+    Shape {
+        name: "SnapshotList",
+        kind: ShapeKind::List { member: 497, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 504
+    Shape {
+        name: "SnapshotLocationEnum",
+        kind: ShapeKind::String { enum_values: &["regional", "local"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 505
+    Shape {
+        name: "SnapshotReturnCodes",
         kind: ShapeKind::String {
-            enum_values: &["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"],
+            enum_values: &["success", "skipped", "missing-permissions", "internal-error", "client-error"],
             min: None,
             max: None,
             pattern: None,
         },
         sensitive: false,
     },
-    // 503
-    Shape {
-        name: "Vpc",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("ownerId"), ..member("OwnerId", 457) },
-                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 477) },
-                Member {
-                    location_name: Some("ipv6CidrBlockAssociationSet"),
-                    ..member("Ipv6CidrBlockAssociationSet", 518)
-                },
-                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 505) },
-                Member { location_name: Some("isDefault"), ..member("IsDefault", 47) },
-                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 508) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
-                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 46) },
-                Member { location_name: Some("vpcId"), ..member("VpcId", 457) },
-                Member { location_name: Some("state"), ..member("State", 520) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 457) },
-                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 504
-    Shape {
-        name: "VpcCidrBlockAssociation",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 457) },
-                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 457) },
-                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 506) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 505
-    Shape {
-        name: "VpcCidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 504, member_name: Some("item"), flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 506
     Shape {
-        name: "VpcCidrBlockState",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { location_name: Some("state"), ..member("State", 507) },
-                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 457) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
+        name: "SnapshotState",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "completed", "error", "recoverable", "recovering"],
+            min: None,
+            max: None,
+            pattern: None,
         },
         sensitive: false,
     },
     // 507
     Shape {
-        name: "VpcCidrBlockStateCode",
-        kind: ShapeKind::String {
-            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
-            min: None,
-            max: None,
-            pattern: None,
-        },
+        name: "SpotInstanceType",
+        kind: ShapeKind::String { enum_values: &["one-time", "persistent"], min: None, max: None, pattern: None },
         sensitive: false,
     },
     // 508
     Shape {
-        name: "VpcEncryptionControl",
+        name: "SpotMarketOptions",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("vpcId"), ..member("VpcId", 515) },
-                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 512) },
-                Member { location_name: Some("mode"), ..member("Mode", 513) },
-                Member { location_name: Some("state"), ..member("State", 514) },
-                Member { location_name: Some("stateMessage"), ..member("StateMessage", 457) },
-                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 511) },
-                Member { location_name: Some("tagSet"), ..member("Tags", 473) },
+                member("MaxPrice", 517),
+                member("SpotInstanceType", 507),
+                member("BlockDurationMinutes", 286),
+                member("ValidUntil", 90),
+                member("InstanceInterruptionBehavior", 230),
             ],
             payload: None,
             error: None,
@@ -8436,11 +8665,12 @@ static SHAPES: [Shape; 523] = [
     },
     // 509
     Shape {
-        name: "VpcEncryptionControlExclusion",
+        name: "StartInstancesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("state"), ..member("State", 510) },
-                Member { location_name: Some("stateMessage"), ..member("StateMessage", 457) },
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 229) },
+                Member { location_name: Some("additionalInfo"), ..member("AdditionalInfo", 517) },
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
             ],
             payload: None,
             error: None,
@@ -8451,30 +8681,23 @@ static SHAPES: [Shape; 523] = [
     },
     // 510
     Shape {
-        name: "VpcEncryptionControlExclusionState",
-        kind: ShapeKind::String {
-            enum_values: &["enabling", "enabled", "disabling", "disabled"],
-            min: None,
-            max: None,
-            pattern: None,
+        name: "StartInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instancesSet"), ..member("StartingInstances", 274) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
         },
         sensitive: false,
     },
     // 511
     Shape {
-        name: "VpcEncryptionControlExclusions",
+        name: "StateReason",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 509) },
-                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 509) },
-                Member { location_name: Some("natGateway"), ..member("NatGateway", 509) },
-                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 509) },
-                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 509) },
-                Member { location_name: Some("lambda"), ..member("Lambda", 509) },
-                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 509) },
-                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 509) },
-                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 509) },
-                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 509) },
+                Member { location_name: Some("code"), ..member("Code", 517) },
+                Member { location_name: Some("message"), ..member("Message", 517) },
             ],
             payload: None,
             error: None,
@@ -8485,17 +8708,753 @@ static SHAPES: [Shape; 523] = [
     },
     // 512
     Shape {
+        name: "StatusName",
+        kind: ShapeKind::String { enum_values: &["reachability"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 513
+    Shape {
+        name: "StatusType",
+        kind: ShapeKind::String {
+            enum_values: &["passed", "failed", "insufficient-data", "initializing"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 514
+    Shape {
+        name: "StopInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 229) },
+                member("Hibernate", 50),
+                member("SkipOsShutdown", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+                Member { location_name: Some("force"), ..member("Force", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 515
+    Shape {
+        name: "StopInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instancesSet"), ..member("StoppingInstances", 274) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 516
+    Shape {
+        name: "StorageTier",
+        kind: ShapeKind::String { enum_values: &["archive", "standard"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 517
+    Shape {
+        name: "String",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 518
+    Shape {
+        name: "Subnet",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 517) },
+                Member { location_name: Some("enableLniAtDeviceIndex"), ..member("EnableLniAtDeviceIndex", 286) },
+                Member {
+                    location_name: Some("mapCustomerOwnedIpOnLaunch"),
+                    ..member("MapCustomerOwnedIpOnLaunch", 50)
+                },
+                Member { location_name: Some("customerOwnedIpv4Pool"), ..member("CustomerOwnedIpv4Pool", 60) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member {
+                    location_name: Some("assignIpv6AddressOnCreation"),
+                    ..member("AssignIpv6AddressOnCreation", 50)
+                },
+                Member {
+                    location_name: Some("ipv6CidrBlockAssociationSet"),
+                    ..member("Ipv6CidrBlockAssociationSet", 525)
+                },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("subnetArn"), ..member("SubnetArn", 517) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 517) },
+                Member { location_name: Some("enableDns64"), ..member("EnableDns64", 50) },
+                Member { location_name: Some("ipv6Native"), ..member("Ipv6Native", 50) },
+                Member {
+                    location_name: Some("privateDnsNameOptionsOnLaunch"),
+                    ..member("PrivateDnsNameOptionsOnLaunch", 432)
+                },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 49) },
+                Member { location_name: Some("type"), ..member("Type", 517) },
+                Member { location_name: Some("subnetId"), ..member("SubnetId", 517) },
+                Member { location_name: Some("state"), ..member("State", 527) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 517) },
+                Member { location_name: Some("availableIpAddressCount"), ..member("AvailableIpAddressCount", 286) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+                Member { location_name: Some("defaultForAz"), ..member("DefaultForAz", 50) },
+                Member { location_name: Some("mapPublicIpOnLaunch"), ..member("MapPublicIpOnLaunch", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 519
+    Shape {
+        name: "SubnetCidrAssociationId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 520
+    Shape {
+        name: "SubnetCidrBlockState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 521) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 521
+    Shape {
+        name: "SubnetCidrBlockStateCode",
+        kind: ShapeKind::String {
+            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 522
+    Shape {
+        name: "SubnetId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 523
+    Shape {
+        name: "SubnetIdStringList",
+        kind: ShapeKind::List { member: 522, member_name: Some("SubnetId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 524
+    Shape {
+        name: "SubnetIpv6CidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 519) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 517) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 520) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 296) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 291) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 525
+    Shape {
+        name: "SubnetIpv6CidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 524, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 526
+    Shape {
+        name: "SubnetList",
+        kind: ShapeKind::List { member: 518, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 527
+    Shape {
+        name: "SubnetState",
+        kind: ShapeKind::String {
+            enum_values: &["pending", "available", "unavailable", "failed", "failed-insufficient-capacity"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 528
+    Shape {
+        name: "SummaryStatus",
+        kind: ShapeKind::String {
+            enum_values: &["ok", "impaired", "insufficient-data", "not-applicable", "initializing"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 529
+    Shape {
+        name: "SupportedInstanceTypeSet",
+        kind: ShapeKind::List { member: 284, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 530
+    Shape {
+        name: "Tag",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("key"), ..member("Key", 517) },
+                Member { location_name: Some("value"), ..member("Value", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 531
+    Shape {
+        name: "TagDescription",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("key"), ..member("Key", 517) },
+                Member { location_name: Some("resourceId"), ..member("ResourceId", 517) },
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 460) },
+                Member { location_name: Some("value"), ..member("Value", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 532
+    Shape {
+        name: "TagDescriptionList",
+        kind: ShapeKind::List { member: 531, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 533
+    Shape {
+        name: "TagList",
+        kind: ShapeKind::List { member: 530, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 534
+    Shape {
+        name: "TagSpecification",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("resourceType"), ..member("ResourceType", 460) },
+                Member { location_name: Some("Tag"), ..member("Tags", 533) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 535
+    Shape {
+        name: "TagSpecificationList",
+        kind: ShapeKind::List { member: 534, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 536
+    Shape {
+        name: "TaggableResourceId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 537
+    Shape {
+        name: "Tenancy",
+        kind: ShapeKind::String { enum_values: &["default", "dedicated", "host"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 538
+    Shape {
+        name: "TerminateInstancesRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, location_name: Some("InstanceId"), ..member("InstanceIds", 229) },
+                member("Force", 50),
+                member("SkipOsShutdown", 50),
+                Member { location_name: Some("dryRun"), ..member("DryRun", 50) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 539
+    Shape {
+        name: "TerminateInstancesResult",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("instancesSet"), ..member("TerminatingInstances", 274) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 540
+    Shape {
+        name: "TotalLocalStorageGB",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 149) },
+                Member { location_name: Some("max"), ..member("Max", 149) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 541
+    Shape {
+        name: "TotalLocalStorageGBRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("Min", 149), member("Max", 149)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 542
+    Shape {
+        name: "TpmSupportValues",
+        kind: ShapeKind::String { enum_values: &["v2.0"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 543
+    Shape {
+        name: "TransferType",
+        kind: ShapeKind::String { enum_values: &["time-based", "standard"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 544
+    Shape {
+        name: "UnsupportedInstanceTypeSet",
+        kind: ShapeKind::List { member: 284, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 545
+    Shape {
+        name: "UserGroupStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("UserGroup"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 546
+    Shape {
+        name: "UserIdGroupPair",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("description"), ..member("Description", 517) },
+                Member { location_name: Some("userId"), ..member("UserId", 517) },
+                Member { location_name: Some("groupName"), ..member("GroupName", 517) },
+                Member { location_name: Some("groupId"), ..member("GroupId", 517) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("vpcPeeringConnectionId"), ..member("VpcPeeringConnectionId", 517) },
+                Member { location_name: Some("peeringStatus"), ..member("PeeringStatus", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 547
+    Shape {
+        name: "UserIdGroupPairList",
+        kind: ShapeKind::List { member: 546, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 548
+    Shape {
+        name: "UserIdStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("UserId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 549
+    Shape {
+        name: "VCpuCountRange",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("min"), ..member("Min", 286) },
+                Member { location_name: Some("max"), ..member("Max", 286) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 550
+    Shape {
+        name: "VCpuCountRangeRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("Min", 286) }, member("Max", 286)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 551
+    Shape {
+        name: "ValidationError",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("code"), ..member("Code", 517) },
+                Member { location_name: Some("message"), ..member("Message", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 552
+    Shape {
+        name: "ValidationWarning",
+        kind: ShapeKind::Structure {
+            members: &[Member { location_name: Some("errorSet"), ..member("Errors", 177) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 553
+    Shape {
+        name: "ValueStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 554
+    Shape {
+        name: "VersionDescription",
+        kind: ShapeKind::String { enum_values: &[], min: Some(0), max: Some(255), pattern: None },
+        sensitive: false,
+    },
+    // 555
+    Shape {
+        name: "VersionStringList",
+        kind: ShapeKind::List { member: 517, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 556
+    Shape {
+        name: "VirtualizationType",
+        kind: ShapeKind::String { enum_values: &["hvm", "paravirtual"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 557
+    Shape {
+        name: "Volume",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("availabilityZoneId"), ..member("AvailabilityZoneId", 517) },
+                Member { location_name: Some("outpostArn"), ..member("OutpostArn", 517) },
+                Member { location_name: Some("sourceVolumeId"), ..member("SourceVolumeId", 517) },
+                Member { location_name: Some("iops"), ..member("Iops", 286) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("volumeType"), ..member("VolumeType", 565) },
+                Member { location_name: Some("fastRestored"), ..member("FastRestored", 50) },
+                Member { location_name: Some("multiAttachEnabled"), ..member("MultiAttachEnabled", 50) },
+                Member { location_name: Some("throughput"), ..member("Throughput", 286) },
+                Member { location_name: Some("sseType"), ..member("SseType", 471) },
+                Member { location_name: Some("operator"), ..member("Operator", 415) },
+                Member { location_name: Some("volumeInitializationRate"), ..member("VolumeInitializationRate", 286) },
+                Member { location_name: Some("volumeArn"), ..member("VolumeArn", 517) },
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 517) },
+                Member { location_name: Some("size"), ..member("Size", 286) },
+                Member { location_name: Some("snapshotId"), ..member("SnapshotId", 517) },
+                Member { location_name: Some("availabilityZone"), ..member("AvailabilityZone", 517) },
+                Member { location_name: Some("status"), ..member("State", 564) },
+                Member { location_name: Some("createTime"), ..member("CreateTime", 90) },
+                Member { location_name: Some("attachmentSet"), ..member("Attachments", 559) },
+                Member { location_name: Some("encrypted"), ..member("Encrypted", 50) },
+                Member { location_name: Some("kmsKeyId"), ..member("KmsKeyId", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 558
+    Shape {
+        name: "VolumeAttachment",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("deleteOnTermination"), ..member("DeleteOnTermination", 50) },
+                Member { location_name: Some("associatedResource"), ..member("AssociatedResource", 517) },
+                Member { location_name: Some("instanceOwningService"), ..member("InstanceOwningService", 517) },
+                Member { location_name: Some("ebsCardIndex"), ..member("EbsCardIndex", 286) },
+                Member { location_name: Some("volumeId"), ..member("VolumeId", 517) },
+                Member { location_name: Some("instanceId"), ..member("InstanceId", 517) },
+                Member { location_name: Some("device"), ..member("Device", 517) },
+                Member { location_name: Some("status"), ..member("State", 560) },
+                Member { location_name: Some("attachTime"), ..member("AttachTime", 90) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 559
+    Shape {
+        name: "VolumeAttachmentList",
+        kind: ShapeKind::List { member: 558, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 560
+    Shape {
+        name: "VolumeAttachmentState",
+        kind: ShapeKind::String {
+            enum_values: &["attaching", "attached", "detaching", "detached", "busy"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 561
+    Shape {
+        name: "VolumeId",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 562
+    Shape {
+        name: "VolumeIdStringList",
+        kind: ShapeKind::List { member: 561, member_name: Some("VolumeId"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 563
+    Shape {
+        name: "VolumeList",
+        kind: ShapeKind::List { member: 557, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 564
+    Shape {
+        name: "VolumeState",
+        kind: ShapeKind::String {
+            enum_values: &["creating", "available", "in-use", "deleting", "deleted", "error"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 565
+    Shape {
+        name: "VolumeType",
+        kind: ShapeKind::String {
+            enum_values: &["standard", "io1", "io2", "gp2", "sc1", "st1", "gp3"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 566
+    Shape {
+        name: "Vpc",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("ownerId"), ..member("OwnerId", 517) },
+                Member { location_name: Some("instanceTenancy"), ..member("InstanceTenancy", 537) },
+                Member {
+                    location_name: Some("ipv6CidrBlockAssociationSet"),
+                    ..member("Ipv6CidrBlockAssociationSet", 581)
+                },
+                Member { location_name: Some("cidrBlockAssociationSet"), ..member("CidrBlockAssociationSet", 568) },
+                Member { location_name: Some("isDefault"), ..member("IsDefault", 50) },
+                Member { location_name: Some("encryptionControl"), ..member("EncryptionControl", 571) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+                Member { location_name: Some("blockPublicAccessStates"), ..member("BlockPublicAccessStates", 49) },
+                Member { location_name: Some("vpcId"), ..member("VpcId", 517) },
+                Member { location_name: Some("state"), ..member("State", 583) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 517) },
+                Member { location_name: Some("dhcpOptionsId"), ..member("DhcpOptionsId", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 567
+    Shape {
+        name: "VpcCidrBlockAssociation",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("associationId"), ..member("AssociationId", 517) },
+                Member { location_name: Some("cidrBlock"), ..member("CidrBlock", 517) },
+                Member { location_name: Some("cidrBlockState"), ..member("CidrBlockState", 569) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 568
+    Shape {
+        name: "VpcCidrBlockAssociationSet",
+        kind: ShapeKind::List { member: 567, member_name: Some("item"), flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 569
+    Shape {
+        name: "VpcCidrBlockState",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 570) },
+                Member { location_name: Some("statusMessage"), ..member("StatusMessage", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 570
+    Shape {
+        name: "VpcCidrBlockStateCode",
+        kind: ShapeKind::String {
+            enum_values: &["associating", "associated", "disassociating", "disassociated", "failing", "failed"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 571
+    Shape {
+        name: "VpcEncryptionControl",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("vpcId"), ..member("VpcId", 578) },
+                Member { location_name: Some("vpcEncryptionControlId"), ..member("VpcEncryptionControlId", 575) },
+                Member { location_name: Some("mode"), ..member("Mode", 576) },
+                Member { location_name: Some("state"), ..member("State", 577) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 517) },
+                Member { location_name: Some("resourceExclusions"), ..member("ResourceExclusions", 574) },
+                Member { location_name: Some("tagSet"), ..member("Tags", 533) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 572
+    Shape {
+        name: "VpcEncryptionControlExclusion",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("state"), ..member("State", 573) },
+                Member { location_name: Some("stateMessage"), ..member("StateMessage", 517) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 573
+    Shape {
+        name: "VpcEncryptionControlExclusionState",
+        kind: ShapeKind::String {
+            enum_values: &["enabling", "enabled", "disabling", "disabled"],
+            min: None,
+            max: None,
+            pattern: None,
+        },
+        sensitive: false,
+    },
+    // 574
+    Shape {
+        name: "VpcEncryptionControlExclusions",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { location_name: Some("internetGateway"), ..member("InternetGateway", 572) },
+                Member { location_name: Some("egressOnlyInternetGateway"), ..member("EgressOnlyInternetGateway", 572) },
+                Member { location_name: Some("natGateway"), ..member("NatGateway", 572) },
+                Member { location_name: Some("virtualPrivateGateway"), ..member("VirtualPrivateGateway", 572) },
+                Member { location_name: Some("vpcPeering"), ..member("VpcPeering", 572) },
+                Member { location_name: Some("lambda"), ..member("Lambda", 572) },
+                Member { location_name: Some("vpcLattice"), ..member("VpcLattice", 572) },
+                Member { location_name: Some("elasticFileSystem"), ..member("ElasticFileSystem", 572) },
+                Member { location_name: Some("globalAccelerator"), ..member("GlobalAccelerator", 572) },
+                Member { location_name: Some("apiGatewayV2"), ..member("ApiGatewayV2", 572) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 575
+    Shape {
         name: "VpcEncryptionControlId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 513
+    // 576
     Shape {
         name: "VpcEncryptionControlMode",
         kind: ShapeKind::String { enum_values: &["monitor", "enforce"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 514
+    // 577
     Shape {
         name: "VpcEncryptionControlState",
         kind: ShapeKind::String {
@@ -8516,30 +9475,30 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 515
+    // 578
     Shape {
         name: "VpcId",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 516
+    // 579
     Shape {
         name: "VpcIdStringList",
-        kind: ShapeKind::List { member: 515, member_name: Some("VpcId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 578, member_name: Some("VpcId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 517
+    // 580
     Shape {
         name: "VpcIpv6CidrBlockAssociation",
         kind: ShapeKind::Structure {
             members: &[
-                Member { location_name: Some("associationId"), ..member("AssociationId", 457) },
-                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 457) },
-                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 506) },
-                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 457) },
-                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 457) },
-                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 262) },
-                Member { location_name: Some("ipSource"), ..member("IpSource", 257) },
+                Member { location_name: Some("associationId"), ..member("AssociationId", 517) },
+                Member { location_name: Some("ipv6CidrBlock"), ..member("Ipv6CidrBlock", 517) },
+                Member { location_name: Some("ipv6CidrBlockState"), ..member("Ipv6CidrBlockState", 569) },
+                Member { location_name: Some("networkBorderGroup"), ..member("NetworkBorderGroup", 517) },
+                Member { location_name: Some("ipv6Pool"), ..member("Ipv6Pool", 517) },
+                Member { location_name: Some("ipv6AddressAttribute"), ..member("Ipv6AddressAttribute", 296) },
+                Member { location_name: Some("ipSource"), ..member("IpSource", 291) },
             ],
             payload: None,
             error: None,
@@ -8548,19 +9507,19 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 518
+    // 581
     Shape {
         name: "VpcIpv6CidrBlockAssociationSet",
-        kind: ShapeKind::List { member: 517, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 580, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 519
+    // 582
     Shape {
         name: "VpcList",
-        kind: ShapeKind::List { member: 503, member_name: Some("item"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 566, member_name: Some("item"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 520
+    // 583
     Shape {
         name: "VpcState",
         kind: ShapeKind::String {
@@ -8571,16 +9530,16 @@ static SHAPES: [Shape; 523] = [
         },
         sensitive: false,
     },
-    // 521
+    // 584
     Shape {
         name: "ZoneIdStringList",
-        kind: ShapeKind::List { member: 457, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 517, member_name: Some("ZoneId"), flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 522
+    // 585
     Shape {
         name: "ZoneNameStringList",
-        kind: ShapeKind::List { member: 457, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 517, member_name: Some("ZoneName"), flattened: false, min: None, max: None },
         sensitive: false,
     },
 ];

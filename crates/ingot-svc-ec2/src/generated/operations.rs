@@ -15,6 +15,42 @@ impl ingot_core::Operation for AuthorizeSecurityGroupIngress {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `CopyImage` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyImage;
+
+impl ingot_core::Operation for CopyImage {
+    const NAME: &'static str = "CopyImage";
+    const IAM_ACTION: &'static str = "ec2:CopyImage";
+    type Input = super::types::CopyImageRequest;
+    type Output = super::types::CopyImageResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `CopySnapshot` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CopySnapshot;
+
+impl ingot_core::Operation for CopySnapshot {
+    const NAME: &'static str = "CopySnapshot";
+    const IAM_ACTION: &'static str = "ec2:CopySnapshot";
+    type Input = super::types::CopySnapshotRequest;
+    type Output = super::types::CopySnapshotResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `CreateImage` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateImage;
+
+impl ingot_core::Operation for CreateImage {
+    const NAME: &'static str = "CreateImage";
+    const IAM_ACTION: &'static str = "ec2:CreateImage";
+    type Input = super::types::CreateImageRequest;
+    type Output = super::types::CreateImageResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `CreateLaunchTemplate` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct CreateLaunchTemplate;
@@ -99,6 +135,18 @@ impl ingot_core::Operation for DeleteSecurityGroup {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `DeleteSnapshot` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteSnapshot;
+
+impl ingot_core::Operation for DeleteSnapshot {
+    const NAME: &'static str = "DeleteSnapshot";
+    const IAM_ACTION: &'static str = "ec2:DeleteSnapshot";
+    type Input = super::types::DeleteSnapshotRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `DeleteTags` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct DeleteTags;
@@ -108,6 +156,18 @@ impl ingot_core::Operation for DeleteTags {
     const IAM_ACTION: &'static str = "ec2:DeleteTags";
     type Input = super::types::DeleteTagsRequest;
     type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DeregisterImage` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeregisterImage;
+
+impl ingot_core::Operation for DeregisterImage {
+    const NAME: &'static str = "DeregisterImage";
+    const IAM_ACTION: &'static str = "ec2:DeregisterImage";
+    type Input = super::types::DeregisterImageRequest;
+    type Output = super::types::DeregisterImageResult;
     type Error = super::errors::Ec2Error;
 }
 
@@ -132,6 +192,18 @@ impl ingot_core::Operation for DescribeAvailabilityZones {
     const IAM_ACTION: &'static str = "ec2:DescribeAvailabilityZones";
     type Input = super::types::DescribeAvailabilityZonesRequest;
     type Output = super::types::DescribeAvailabilityZonesResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeImageAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeImageAttribute;
+
+impl ingot_core::Operation for DescribeImageAttribute {
+    const NAME: &'static str = "DescribeImageAttribute";
+    const IAM_ACTION: &'static str = "ec2:DescribeImageAttribute";
+    type Input = super::types::DescribeImageAttributeRequest;
+    type Output = super::types::ImageAttribute;
     type Error = super::errors::Ec2Error;
 }
 
@@ -231,6 +303,30 @@ impl ingot_core::Operation for DescribeSecurityGroups {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `DescribeSnapshotAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeSnapshotAttribute;
+
+impl ingot_core::Operation for DescribeSnapshotAttribute {
+    const NAME: &'static str = "DescribeSnapshotAttribute";
+    const IAM_ACTION: &'static str = "ec2:DescribeSnapshotAttribute";
+    type Input = super::types::DescribeSnapshotAttributeRequest;
+    type Output = super::types::DescribeSnapshotAttributeResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `DescribeSnapshots` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DescribeSnapshots;
+
+impl ingot_core::Operation for DescribeSnapshots {
+    const NAME: &'static str = "DescribeSnapshots";
+    const IAM_ACTION: &'static str = "ec2:DescribeSnapshots";
+    type Input = super::types::DescribeSnapshotsRequest;
+    type Output = super::types::DescribeSnapshotsResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `DescribeSubnets` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct DescribeSubnets;
@@ -291,6 +387,18 @@ impl ingot_core::Operation for DisableEbsEncryptionByDefault {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `DisableImageDeprecation` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DisableImageDeprecation;
+
+impl ingot_core::Operation for DisableImageDeprecation {
+    const NAME: &'static str = "DisableImageDeprecation";
+    const IAM_ACTION: &'static str = "ec2:DisableImageDeprecation";
+    type Input = super::types::DisableImageDeprecationRequest;
+    type Output = super::types::DisableImageDeprecationResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `EnableEbsEncryptionByDefault` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct EnableEbsEncryptionByDefault;
@@ -300,6 +408,18 @@ impl ingot_core::Operation for EnableEbsEncryptionByDefault {
     const IAM_ACTION: &'static str = "ec2:EnableEbsEncryptionByDefault";
     type Input = super::types::EnableEbsEncryptionByDefaultRequest;
     type Output = super::types::EnableEbsEncryptionByDefaultResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `EnableImageDeprecation` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct EnableImageDeprecation;
+
+impl ingot_core::Operation for EnableImageDeprecation {
+    const NAME: &'static str = "EnableImageDeprecation";
+    const IAM_ACTION: &'static str = "ec2:EnableImageDeprecation";
+    type Input = super::types::EnableImageDeprecationRequest;
+    type Output = super::types::EnableImageDeprecationResult;
     type Error = super::errors::Ec2Error;
 }
 
@@ -339,6 +459,18 @@ impl ingot_core::Operation for ModifyEbsDefaultKmsKeyId {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `ModifyImageAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ModifyImageAttribute;
+
+impl ingot_core::Operation for ModifyImageAttribute {
+    const NAME: &'static str = "ModifyImageAttribute";
+    const IAM_ACTION: &'static str = "ec2:ModifyImageAttribute";
+    type Input = super::types::ModifyImageAttributeRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `ModifyInstanceAttribute` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct ModifyInstanceAttribute;
@@ -363,6 +495,18 @@ impl ingot_core::Operation for ModifyLaunchTemplate {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `ModifySnapshotAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ModifySnapshotAttribute;
+
+impl ingot_core::Operation for ModifySnapshotAttribute {
+    const NAME: &'static str = "ModifySnapshotAttribute";
+    const IAM_ACTION: &'static str = "ec2:ModifySnapshotAttribute";
+    type Input = super::types::ModifySnapshotAttributeRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `RebootInstances` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct RebootInstances;
@@ -375,6 +519,18 @@ impl ingot_core::Operation for RebootInstances {
     type Error = super::errors::Ec2Error;
 }
 
+/// The `RegisterImage` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterImage;
+
+impl ingot_core::Operation for RegisterImage {
+    const NAME: &'static str = "RegisterImage";
+    const IAM_ACTION: &'static str = "ec2:RegisterImage";
+    type Input = super::types::RegisterImageRequest;
+    type Output = super::types::RegisterImageResult;
+    type Error = super::errors::Ec2Error;
+}
+
 /// The `ResetEbsDefaultKmsKeyId` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct ResetEbsDefaultKmsKeyId;
@@ -384,6 +540,30 @@ impl ingot_core::Operation for ResetEbsDefaultKmsKeyId {
     const IAM_ACTION: &'static str = "ec2:ResetEbsDefaultKmsKeyId";
     type Input = super::types::ResetEbsDefaultKmsKeyIdRequest;
     type Output = super::types::ResetEbsDefaultKmsKeyIdResult;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `ResetImageAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetImageAttribute;
+
+impl ingot_core::Operation for ResetImageAttribute {
+    const NAME: &'static str = "ResetImageAttribute";
+    const IAM_ACTION: &'static str = "ec2:ResetImageAttribute";
+    type Input = super::types::ResetImageAttributeRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::Ec2Error;
+}
+
+/// The `ResetSnapshotAttribute` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ResetSnapshotAttribute;
+
+impl ingot_core::Operation for ResetSnapshotAttribute {
+    const NAME: &'static str = "ResetSnapshotAttribute";
+    const IAM_ACTION: &'static str = "ec2:ResetSnapshotAttribute";
+    type Input = super::types::ResetSnapshotAttributeRequest;
+    type Output = ingot_core::Empty;
     type Error = super::errors::Ec2Error;
 }
 
@@ -464,6 +644,9 @@ impl ingot_core::Service for crate::Ec2 {
             "AuthorizeSecurityGroupIngress" => {
                 std::boxed::Box::pin(ingot_core::invoke::<AuthorizeSecurityGroupIngress, Self>(self, ctx, input))
             }
+            "CopyImage" => std::boxed::Box::pin(ingot_core::invoke::<CopyImage, Self>(self, ctx, input)),
+            "CopySnapshot" => std::boxed::Box::pin(ingot_core::invoke::<CopySnapshot, Self>(self, ctx, input)),
+            "CreateImage" => std::boxed::Box::pin(ingot_core::invoke::<CreateImage, Self>(self, ctx, input)),
             "CreateLaunchTemplate" => {
                 std::boxed::Box::pin(ingot_core::invoke::<CreateLaunchTemplate, Self>(self, ctx, input))
             }
@@ -483,12 +666,17 @@ impl ingot_core::Service for crate::Ec2 {
             "DeleteSecurityGroup" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DeleteSecurityGroup, Self>(self, ctx, input))
             }
+            "DeleteSnapshot" => std::boxed::Box::pin(ingot_core::invoke::<DeleteSnapshot, Self>(self, ctx, input)),
             "DeleteTags" => std::boxed::Box::pin(ingot_core::invoke::<DeleteTags, Self>(self, ctx, input)),
+            "DeregisterImage" => std::boxed::Box::pin(ingot_core::invoke::<DeregisterImage, Self>(self, ctx, input)),
             "DescribeAccountAttributes" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeAccountAttributes, Self>(self, ctx, input))
             }
             "DescribeAvailabilityZones" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeAvailabilityZones, Self>(self, ctx, input))
+            }
+            "DescribeImageAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeImageAttribute, Self>(self, ctx, input))
             }
             "DescribeImages" => std::boxed::Box::pin(ingot_core::invoke::<DescribeImages, Self>(self, ctx, input)),
             "DescribeInstanceAttribute" => {
@@ -510,6 +698,12 @@ impl ingot_core::Service for crate::Ec2 {
             "DescribeSecurityGroups" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DescribeSecurityGroups, Self>(self, ctx, input))
             }
+            "DescribeSnapshotAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeSnapshotAttribute, Self>(self, ctx, input))
+            }
+            "DescribeSnapshots" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DescribeSnapshots, Self>(self, ctx, input))
+            }
             "DescribeSubnets" => std::boxed::Box::pin(ingot_core::invoke::<DescribeSubnets, Self>(self, ctx, input)),
             "DescribeTags" => std::boxed::Box::pin(ingot_core::invoke::<DescribeTags, Self>(self, ctx, input)),
             "DescribeVolumes" => std::boxed::Box::pin(ingot_core::invoke::<DescribeVolumes, Self>(self, ctx, input)),
@@ -517,8 +711,14 @@ impl ingot_core::Service for crate::Ec2 {
             "DisableEbsEncryptionByDefault" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DisableEbsEncryptionByDefault, Self>(self, ctx, input))
             }
+            "DisableImageDeprecation" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DisableImageDeprecation, Self>(self, ctx, input))
+            }
             "EnableEbsEncryptionByDefault" => {
                 std::boxed::Box::pin(ingot_core::invoke::<EnableEbsEncryptionByDefault, Self>(self, ctx, input))
+            }
+            "EnableImageDeprecation" => {
+                std::boxed::Box::pin(ingot_core::invoke::<EnableImageDeprecation, Self>(self, ctx, input))
             }
             "GetEbsDefaultKmsKeyId" => {
                 std::boxed::Box::pin(ingot_core::invoke::<GetEbsDefaultKmsKeyId, Self>(self, ctx, input))
@@ -529,15 +729,28 @@ impl ingot_core::Service for crate::Ec2 {
             "ModifyEbsDefaultKmsKeyId" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ModifyEbsDefaultKmsKeyId, Self>(self, ctx, input))
             }
+            "ModifyImageAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ModifyImageAttribute, Self>(self, ctx, input))
+            }
             "ModifyInstanceAttribute" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ModifyInstanceAttribute, Self>(self, ctx, input))
             }
             "ModifyLaunchTemplate" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ModifyLaunchTemplate, Self>(self, ctx, input))
             }
+            "ModifySnapshotAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ModifySnapshotAttribute, Self>(self, ctx, input))
+            }
             "RebootInstances" => std::boxed::Box::pin(ingot_core::invoke::<RebootInstances, Self>(self, ctx, input)),
+            "RegisterImage" => std::boxed::Box::pin(ingot_core::invoke::<RegisterImage, Self>(self, ctx, input)),
             "ResetEbsDefaultKmsKeyId" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ResetEbsDefaultKmsKeyId, Self>(self, ctx, input))
+            }
+            "ResetImageAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ResetImageAttribute, Self>(self, ctx, input))
+            }
+            "ResetSnapshotAttribute" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ResetSnapshotAttribute, Self>(self, ctx, input))
             }
             "RevokeSecurityGroupIngress" => {
                 std::boxed::Box::pin(ingot_core::invoke::<RevokeSecurityGroupIngress, Self>(self, ctx, input))

@@ -289,6 +289,13 @@ impl std::fmt::Display for ArchitectureValues {
     }
 }
 
+/// The `AssociatedKmsKey` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AssociatedKmsKey {
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+}
+
 /// The `AttachmentStatus` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum AttachmentStatus {
@@ -594,6 +601,28 @@ pub struct BlockPublicAccessStates {
     pub internet_gateway_block_mode: Option<BlockPublicAccessMode>,
 }
 
+/// The `BootModeOverrideValues` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum BootModeOverrideValues {
+    #[serde(rename = "uefi")]
+    Uefi,
+}
+
+impl BootModeOverrideValues {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Uefi => "uefi",
+        }
+    }
+}
+
+impl std::fmt::Display for BootModeOverrideValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `BootModeValues` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BootModeValues {
@@ -747,6 +776,84 @@ pub struct ConnectionTrackingSpecificationResponse {
     pub udp_timeout: Option<i32>,
 }
 
+/// The `CopyImageRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CopyImageRequest {
+    #[serde(rename = "ClientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "SourceImageId")]
+    pub source_image_id: String,
+    #[serde(rename = "SourceRegion")]
+    pub source_region: String,
+    #[serde(rename = "DestinationOutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub destination_outpost_arn: Option<String>,
+    #[serde(rename = "CopyImageTags", default, skip_serializing_if = "Option::is_none")]
+    pub copy_image_tags: Option<bool>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SnapshotCopyCompletionDurationMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_copy_completion_duration_minutes: Option<i64>,
+    #[serde(rename = "DestinationAvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub destination_availability_zone: Option<String>,
+    #[serde(rename = "DestinationAvailabilityZoneId", default, skip_serializing_if = "Option::is_none")]
+    pub destination_availability_zone_id: Option<String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `CopyImageResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CopyImageResult {
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+}
+
+/// The `CopySnapshotRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CopySnapshotRequest {
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "DestinationOutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub destination_outpost_arn: Option<String>,
+    #[serde(rename = "DestinationRegion", default, skip_serializing_if = "Option::is_none")]
+    pub destination_region: Option<String>,
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "PresignedUrl", default, skip_serializing_if = "Option::is_none")]
+    pub presigned_url: Option<String>,
+    #[serde(rename = "SourceRegion")]
+    pub source_region: String,
+    #[serde(rename = "SourceSnapshotId")]
+    pub source_snapshot_id: String,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "CompletionDurationMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub completion_duration_minutes: Option<i32>,
+    #[serde(rename = "DestinationAvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub destination_availability_zone: Option<String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `CopySnapshotResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CopySnapshotResult {
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+}
+
 /// The `CpuManufacturer` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum CpuManufacturer {
@@ -816,6 +923,36 @@ pub struct CpuPerformanceFactor {
 pub struct CpuPerformanceFactorRequest {
     #[serde(rename = "References", default, skip_serializing_if = "Option::is_none")]
     pub references: Option<Vec<PerformanceFactorReferenceRequest>>,
+}
+
+/// The `CreateImageRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateImageRequest {
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "SnapshotLocation", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_location: Option<SnapshotLocationEnum>,
+    #[serde(rename = "BootModeOverride", default, skip_serializing_if = "Option::is_none")]
+    pub boot_mode_override: Option<BootModeOverrideValues>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "InstanceId")]
+    pub instance_id: String,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "NoReboot", default, skip_serializing_if = "Option::is_none")]
+    pub no_reboot: Option<bool>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+/// The `CreateImageResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateImageResult {
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
 }
 
 /// The `CreateLaunchTemplateRequest` structure.
@@ -911,6 +1048,24 @@ pub struct CreateTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags")]
     pub tags: Vec<Tag>,
+}
+
+/// The `CreateVolumePermission` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateVolumePermission {
+    #[serde(rename = "UserId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<PermissionGroup>,
+}
+
+/// The `CreateVolumePermissionModifications` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateVolumePermissionModifications {
+    #[serde(rename = "Add", default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<Vec<CreateVolumePermission>>,
+    #[serde(rename = "Remove", default, skip_serializing_if = "Option::is_none")]
+    pub remove: Option<Vec<CreateVolumePermission>>,
 }
 
 /// The `CreditSpecification` structure.
@@ -1011,6 +1166,24 @@ pub struct DeleteSecurityGroupResult {
     pub group_id: Option<String>,
 }
 
+/// The `DeleteSnapshotRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteSnapshotRequest {
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DeleteSnapshotReturnCode` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteSnapshotReturnCode {
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "ReturnCode", default, skip_serializing_if = "Option::is_none")]
+    pub return_code: Option<SnapshotReturnCodes>,
+}
+
 /// The `DeleteTagsRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteTagsRequest {
@@ -1020,6 +1193,26 @@ pub struct DeleteTagsRequest {
     pub resources: Vec<String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+}
+
+/// The `DeregisterImageRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeregisterImageRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DeleteAssociatedSnapshots", default, skip_serializing_if = "Option::is_none")]
+    pub delete_associated_snapshots: Option<bool>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DeregisterImageResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeregisterImageResult {
+    #[serde(rename = "Return", default, skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
+    #[serde(rename = "DeleteSnapshotResults", default, skip_serializing_if = "Option::is_none")]
+    pub delete_snapshot_results: Option<Vec<DeleteSnapshotReturnCode>>,
 }
 
 /// The `DescribeAccountAttributesRequest` structure.
@@ -1058,6 +1251,17 @@ pub struct DescribeAvailabilityZonesRequest {
 pub struct DescribeAvailabilityZonesResult {
     #[serde(rename = "AvailabilityZones", default, skip_serializing_if = "Option::is_none")]
     pub availability_zones: Option<Vec<AvailabilityZone>>,
+}
+
+/// The `DescribeImageAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeImageAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: ImageAttributeName,
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 /// The `DescribeImagesRequest` structure.
@@ -1267,6 +1471,56 @@ pub struct DescribeSecurityGroupsResult {
     pub security_groups: Option<Vec<SecurityGroup>>,
 }
 
+/// The `DescribeSnapshotAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSnapshotAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: SnapshotAttributeName,
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DescribeSnapshotAttributeResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSnapshotAttributeResult {
+    #[serde(rename = "ProductCodes", default, skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "CreateVolumePermissions", default, skip_serializing_if = "Option::is_none")]
+    pub create_volume_permissions: Option<Vec<CreateVolumePermission>>,
+}
+
+/// The `DescribeSnapshotsRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSnapshotsRequest {
+    #[serde(rename = "MaxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "OwnerIds", default, skip_serializing_if = "Option::is_none")]
+    pub owner_ids: Option<Vec<String>>,
+    #[serde(rename = "RestorableByUserIds", default, skip_serializing_if = "Option::is_none")]
+    pub restorable_by_user_ids: Option<Vec<String>>,
+    #[serde(rename = "SnapshotIds", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
+    pub filters: Option<Vec<Filter>>,
+}
+
+/// The `DescribeSnapshotsResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DescribeSnapshotsResult {
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "Snapshots", default, skip_serializing_if = "Option::is_none")]
+    pub snapshots: Option<Vec<Snapshot>>,
+}
+
 /// The `DescribeSubnetsRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DescribeSubnetsRequest {
@@ -1400,6 +1654,22 @@ pub struct DisableEbsEncryptionByDefaultRequest {
 pub struct DisableEbsEncryptionByDefaultResult {
     #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
     pub ebs_encryption_by_default: Option<bool>,
+}
+
+/// The `DisableImageDeprecationRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisableImageDeprecationRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `DisableImageDeprecationResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DisableImageDeprecationResult {
+    #[serde(rename = "Return", default, skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 /// The `EbsBlockDevice` structure.
@@ -1560,6 +1830,24 @@ pub struct EnableEbsEncryptionByDefaultRequest {
 pub struct EnableEbsEncryptionByDefaultResult {
     #[serde(rename = "EbsEncryptionByDefault", default, skip_serializing_if = "Option::is_none")]
     pub ebs_encryption_by_default: Option<bool>,
+}
+
+/// The `EnableImageDeprecationRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnableImageDeprecationRequest {
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DeprecateAt")]
+    pub deprecate_at: ingot_core::Timestamp,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `EnableImageDeprecationResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EnableImageDeprecationResult {
+    #[serde(rename = "Return", default, skip_serializing_if = "Option::is_none")]
+    pub r#return: Option<bool>,
 }
 
 /// The `EnclaveOptions` structure.
@@ -1850,6 +2138,97 @@ pub struct Image {
     pub ramdisk_id: Option<String>,
     #[serde(rename = "Platform", default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<PlatformValues>,
+}
+
+/// The `ImageAttribute` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImageAttribute {
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<AttributeValue>,
+    #[serde(rename = "RamdiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<AttributeValue>,
+    #[serde(rename = "SriovNetSupport", default, skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<AttributeValue>,
+    #[serde(rename = "BootMode", default, skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<AttributeValue>,
+    #[serde(rename = "TpmSupport", default, skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<AttributeValue>,
+    #[serde(rename = "UefiData", default, skip_serializing_if = "Option::is_none")]
+    pub uefi_data: Option<AttributeValue>,
+    #[serde(rename = "LastLaunchedTime", default, skip_serializing_if = "Option::is_none")]
+    pub last_launched_time: Option<AttributeValue>,
+    #[serde(rename = "ImdsSupport", default, skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<AttributeValue>,
+    #[serde(rename = "DeregistrationProtection", default, skip_serializing_if = "Option::is_none")]
+    pub deregistration_protection: Option<AttributeValue>,
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+    #[serde(rename = "LaunchPermissions", default, skip_serializing_if = "Option::is_none")]
+    pub launch_permissions: Option<Vec<LaunchPermission>>,
+    #[serde(rename = "ProductCodes", default, skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<ProductCode>>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+}
+
+/// The `ImageAttributeName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ImageAttributeName {
+    #[serde(rename = "description")]
+    Description,
+    #[serde(rename = "kernel")]
+    Kernel,
+    #[serde(rename = "ramdisk")]
+    Ramdisk,
+    #[serde(rename = "launchPermission")]
+    LaunchPermission,
+    #[serde(rename = "productCodes")]
+    ProductCodes,
+    #[serde(rename = "blockDeviceMapping")]
+    BlockDeviceMapping,
+    #[serde(rename = "sriovNetSupport")]
+    SriovNetSupport,
+    #[serde(rename = "bootMode")]
+    BootMode,
+    #[serde(rename = "tpmSupport")]
+    TpmSupport,
+    #[serde(rename = "uefiData")]
+    UefiData,
+    #[serde(rename = "lastLaunchedTime")]
+    LastLaunchedTime,
+    #[serde(rename = "imdsSupport")]
+    ImdsSupport,
+    #[serde(rename = "deregistrationProtection")]
+    DeregistrationProtection,
+}
+
+impl ImageAttributeName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Description => "description",
+            Self::Kernel => "kernel",
+            Self::Ramdisk => "ramdisk",
+            Self::LaunchPermission => "launchPermission",
+            Self::ProductCodes => "productCodes",
+            Self::BlockDeviceMapping => "blockDeviceMapping",
+            Self::SriovNetSupport => "sriovNetSupport",
+            Self::BootMode => "bootMode",
+            Self::TpmSupport => "tpmSupport",
+            Self::UefiData => "uefiData",
+            Self::LastLaunchedTime => "lastLaunchedTime",
+            Self::ImdsSupport => "imdsSupport",
+            Self::DeregistrationProtection => "deregistrationProtection",
+        }
+    }
+}
+
+impl std::fmt::Display for ImageAttributeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `ImageState` enum.
@@ -7548,6 +7927,28 @@ pub struct Ipv6Range {
     pub cidr_ipv6: Option<String>,
 }
 
+/// The `LaunchPermission` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchPermission {
+    #[serde(rename = "OrganizationArn", default, skip_serializing_if = "Option::is_none")]
+    pub organization_arn: Option<String>,
+    #[serde(rename = "OrganizationalUnitArn", default, skip_serializing_if = "Option::is_none")]
+    pub organizational_unit_arn: Option<String>,
+    #[serde(rename = "UserId", default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(rename = "Group", default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<PermissionGroup>,
+}
+
+/// The `LaunchPermissionModifications` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LaunchPermissionModifications {
+    #[serde(rename = "Add", default, skip_serializing_if = "Option::is_none")]
+    pub add: Option<Vec<LaunchPermission>>,
+    #[serde(rename = "Remove", default, skip_serializing_if = "Option::is_none")]
+    pub remove: Option<Vec<LaunchPermission>>,
+}
+
 /// The `LaunchTemplate` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LaunchTemplate {
@@ -8510,6 +8911,37 @@ pub struct ModifyEbsDefaultKmsKeyIdResult {
     pub kms_key_id: Option<String>,
 }
 
+/// The `ModifyImageAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifyImageAttributeRequest {
+    #[serde(rename = "Attribute", default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<AttributeValue>,
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "LaunchPermission", default, skip_serializing_if = "Option::is_none")]
+    pub launch_permission: Option<LaunchPermissionModifications>,
+    #[serde(rename = "OperationType", default, skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<OperationType>,
+    #[serde(rename = "ProductCodes", default, skip_serializing_if = "Option::is_none")]
+    pub product_codes: Option<Vec<String>>,
+    #[serde(rename = "UserGroups", default, skip_serializing_if = "Option::is_none")]
+    pub user_groups: Option<Vec<String>>,
+    #[serde(rename = "UserIds", default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(rename = "OrganizationArns", default, skip_serializing_if = "Option::is_none")]
+    pub organization_arns: Option<Vec<String>>,
+    #[serde(rename = "OrganizationalUnitArns", default, skip_serializing_if = "Option::is_none")]
+    pub organizational_unit_arns: Option<Vec<String>>,
+    #[serde(rename = "ImdsSupport", default, skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<AttributeValue>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
 /// The `ModifyInstanceAttributeRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModifyInstanceAttributeRequest {
@@ -8571,6 +9003,25 @@ pub struct ModifyLaunchTemplateRequest {
 pub struct ModifyLaunchTemplateResult {
     #[serde(rename = "LaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub launch_template: Option<LaunchTemplate>,
+}
+
+/// The `ModifySnapshotAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModifySnapshotAttributeRequest {
+    #[serde(rename = "Attribute", default, skip_serializing_if = "Option::is_none")]
+    pub attribute: Option<SnapshotAttributeName>,
+    #[serde(rename = "CreateVolumePermission", default, skip_serializing_if = "Option::is_none")]
+    pub create_volume_permission: Option<CreateVolumePermissionModifications>,
+    #[serde(rename = "GroupNames", default, skip_serializing_if = "Option::is_none")]
+    pub group_names: Option<Vec<String>>,
+    #[serde(rename = "OperationType", default, skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<OperationType>,
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "UserIds", default, skip_serializing_if = "Option::is_none")]
+    pub user_ids: Option<Vec<String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 /// The `Monitoring` structure.
@@ -8708,6 +9159,31 @@ impl std::fmt::Display for NetworkInterfaceStatus {
     }
 }
 
+/// The `OperationType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum OperationType {
+    #[serde(rename = "add")]
+    Add,
+    #[serde(rename = "remove")]
+    Remove,
+}
+
+impl OperationType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Add => "add",
+            Self::Remove => "remove",
+        }
+    }
+}
+
+impl std::fmt::Display for OperationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `OperatorRequest` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OperatorRequest {
@@ -8749,6 +9225,28 @@ pub struct PerformanceStatusSummary {
     pub impaired_since: Option<ingot_core::Timestamp>,
     #[serde(rename = "Remediation", default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
+}
+
+/// The `PermissionGroup` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum PermissionGroup {
+    #[serde(rename = "all")]
+    All,
+}
+
+impl PermissionGroup {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::All => "all",
+        }
+    }
+}
+
+impl std::fmt::Display for PermissionGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `Placement` structure.
@@ -8927,6 +9425,54 @@ pub struct RegionGeography {
     pub name: Option<String>,
 }
 
+/// The `RegisterImageRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterImageRequest {
+    #[serde(rename = "ImageLocation", default, skip_serializing_if = "Option::is_none")]
+    pub image_location: Option<String>,
+    #[serde(rename = "BillingProducts", default, skip_serializing_if = "Option::is_none")]
+    pub billing_products: Option<Vec<String>>,
+    #[serde(rename = "BootMode", default, skip_serializing_if = "Option::is_none")]
+    pub boot_mode: Option<BootModeValues>,
+    #[serde(rename = "TpmSupport", default, skip_serializing_if = "Option::is_none")]
+    pub tpm_support: Option<TpmSupportValues>,
+    #[serde(rename = "UefiData", default, skip_serializing_if = "Option::is_none")]
+    pub uefi_data: Option<String>,
+    #[serde(rename = "ImdsSupport", default, skip_serializing_if = "Option::is_none")]
+    pub imds_support: Option<ImdsSupportValues>,
+    #[serde(rename = "TagSpecifications", default, skip_serializing_if = "Option::is_none")]
+    pub tag_specifications: Option<Vec<TagSpecification>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "Architecture", default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<ArchitectureValues>,
+    #[serde(rename = "KernelId", default, skip_serializing_if = "Option::is_none")]
+    pub kernel_id: Option<String>,
+    #[serde(rename = "RamdiskId", default, skip_serializing_if = "Option::is_none")]
+    pub ramdisk_id: Option<String>,
+    #[serde(rename = "RootDeviceName", default, skip_serializing_if = "Option::is_none")]
+    pub root_device_name: Option<String>,
+    #[serde(rename = "BlockDeviceMappings", default, skip_serializing_if = "Option::is_none")]
+    pub block_device_mappings: Option<Vec<BlockDeviceMapping>>,
+    #[serde(rename = "VirtualizationType", default, skip_serializing_if = "Option::is_none")]
+    pub virtualization_type: Option<String>,
+    #[serde(rename = "SriovNetSupport", default, skip_serializing_if = "Option::is_none")]
+    pub sriov_net_support: Option<String>,
+    #[serde(rename = "EnaSupport", default, skip_serializing_if = "Option::is_none")]
+    pub ena_support: Option<bool>,
+}
+
+/// The `RegisterImageResult` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegisterImageResult {
+    #[serde(rename = "ImageId", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<String>,
+}
+
 /// The `RequestLaunchTemplateData` structure.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RequestLaunchTemplateData {
@@ -9027,6 +9573,50 @@ pub struct ResetEbsDefaultKmsKeyIdRequest {
 pub struct ResetEbsDefaultKmsKeyIdResult {
     #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+}
+
+/// The `ResetImageAttributeName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ResetImageAttributeName {
+    #[serde(rename = "launchPermission")]
+    LaunchPermission,
+}
+
+impl ResetImageAttributeName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::LaunchPermission => "launchPermission",
+        }
+    }
+}
+
+impl std::fmt::Display for ResetImageAttributeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `ResetImageAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResetImageAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: ResetImageAttributeName,
+    #[serde(rename = "ImageId")]
+    pub image_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+}
+
+/// The `ResetSnapshotAttributeRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ResetSnapshotAttributeRequest {
+    #[serde(rename = "Attribute")]
+    pub attribute: SnapshotAttributeName,
+    #[serde(rename = "SnapshotId")]
+    pub snapshot_id: String,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 /// The `ResourceType` enum.
@@ -9871,6 +10461,177 @@ impl std::fmt::Display for ShutdownBehavior {
     }
 }
 
+/// The `Snapshot` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    #[serde(rename = "OwnerAlias", default, skip_serializing_if = "Option::is_none")]
+    pub owner_alias: Option<String>,
+    #[serde(rename = "OutpostArn", default, skip_serializing_if = "Option::is_none")]
+    pub outpost_arn: Option<String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "StorageTier", default, skip_serializing_if = "Option::is_none")]
+    pub storage_tier: Option<StorageTier>,
+    #[serde(rename = "RestoreExpiryTime", default, skip_serializing_if = "Option::is_none")]
+    pub restore_expiry_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "SseType", default, skip_serializing_if = "Option::is_none")]
+    pub sse_type: Option<SSEType>,
+    #[serde(rename = "AvailabilityZone", default, skip_serializing_if = "Option::is_none")]
+    pub availability_zone: Option<String>,
+    #[serde(rename = "TransferType", default, skip_serializing_if = "Option::is_none")]
+    pub transfer_type: Option<TransferType>,
+    #[serde(rename = "CompletionDurationMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub completion_duration_minutes: Option<i32>,
+    #[serde(rename = "CompletionTime", default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "FullSnapshotSizeInBytes", default, skip_serializing_if = "Option::is_none")]
+    pub full_snapshot_size_in_bytes: Option<i64>,
+    #[serde(rename = "AssociatedKmsKeys", default, skip_serializing_if = "Option::is_none")]
+    pub associated_kms_keys: Option<Vec<AssociatedKmsKey>>,
+    #[serde(rename = "SnapshotId", default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_id: Option<String>,
+    #[serde(rename = "VolumeId", default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<SnapshotState>,
+    #[serde(rename = "StateMessage", default, skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    #[serde(rename = "StartTime", default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<ingot_core::Timestamp>,
+    #[serde(rename = "Progress", default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(rename = "OwnerId", default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    #[serde(rename = "Description", default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(rename = "VolumeSize", default, skip_serializing_if = "Option::is_none")]
+    pub volume_size: Option<i32>,
+    #[serde(rename = "Encrypted", default, skip_serializing_if = "Option::is_none")]
+    pub encrypted: Option<bool>,
+    #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    #[serde(rename = "DataEncryptionKeyId", default, skip_serializing_if = "Option::is_none")]
+    pub data_encryption_key_id: Option<String>,
+}
+
+/// The `SnapshotAttributeName` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SnapshotAttributeName {
+    #[serde(rename = "productCodes")]
+    ProductCodes,
+    #[serde(rename = "createVolumePermission")]
+    CreateVolumePermission,
+}
+
+impl SnapshotAttributeName {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::ProductCodes => "productCodes",
+            Self::CreateVolumePermission => "createVolumePermission",
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotAttributeName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SnapshotLocationEnum` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SnapshotLocationEnum {
+    #[serde(rename = "regional")]
+    Regional,
+    #[serde(rename = "local")]
+    Local,
+}
+
+impl SnapshotLocationEnum {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Regional => "regional",
+            Self::Local => "local",
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotLocationEnum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SnapshotReturnCodes` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SnapshotReturnCodes {
+    #[serde(rename = "success")]
+    Success,
+    #[serde(rename = "skipped")]
+    Skipped,
+    #[serde(rename = "missing-permissions")]
+    MissingPermissions,
+    #[serde(rename = "internal-error")]
+    InternalError,
+    #[serde(rename = "client-error")]
+    ClientError,
+}
+
+impl SnapshotReturnCodes {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Skipped => "skipped",
+            Self::MissingPermissions => "missing-permissions",
+            Self::InternalError => "internal-error",
+            Self::ClientError => "client-error",
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotReturnCodes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `SnapshotState` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum SnapshotState {
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "completed")]
+    Completed,
+    #[serde(rename = "error")]
+    Error,
+    #[serde(rename = "recoverable")]
+    Recoverable,
+    #[serde(rename = "recovering")]
+    Recovering,
+}
+
+impl SnapshotState {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Completed => "completed",
+            Self::Error => "error",
+            Self::Recoverable => "recoverable",
+            Self::Recovering => "recovering",
+        }
+    }
+}
+
+impl std::fmt::Display for SnapshotState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `SpotInstanceType` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum SpotInstanceType {
@@ -10011,6 +10772,31 @@ pub struct StopInstancesRequest {
 pub struct StopInstancesResult {
     #[serde(rename = "StoppingInstances", default, skip_serializing_if = "Option::is_none")]
     pub stopping_instances: Option<Vec<InstanceStateChange>>,
+}
+
+/// The `StorageTier` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StorageTier {
+    #[serde(rename = "archive")]
+    Archive,
+    #[serde(rename = "standard")]
+    Standard,
+}
+
+impl StorageTier {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Archive => "archive",
+            Self::Standard => "standard",
+        }
+    }
+}
+
+impl std::fmt::Display for StorageTier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The `Subnet` structure.
@@ -10307,6 +11093,31 @@ impl TpmSupportValues {
 }
 
 impl std::fmt::Display for TpmSupportValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `TransferType` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum TransferType {
+    #[serde(rename = "time-based")]
+    TimeBased,
+    #[serde(rename = "standard")]
+    Standard,
+}
+
+impl TransferType {
+    /// The value on the wire.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TimeBased => "time-based",
+            Self::Standard => "standard",
+        }
+    }
+}
+
+impl std::fmt::Display for TransferType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }

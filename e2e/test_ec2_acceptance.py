@@ -29,7 +29,6 @@ from ec2_support import AL2023_X86, KMS_INVALID_STATE, snapshots_of, wait_for
 from test_identity_acceptance import ADMIN_ROLE, PARAMETER, Session, org  # noqa: F401 (org is a fixture)
 from test_ram_acceptance import add_profile, cli_json, settled
 
-pytestmark = pytest.mark.skip(reason="EC2 images/instances arrive in a later stage")
 
 
 def session(org, role_arn, name="ec2-acceptance"):

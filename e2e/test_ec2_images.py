@@ -19,7 +19,6 @@ from ec2_support import (AL2023_ARM, AL2023_X86, AL2_X86, AMAZON_OWNER, error, i
 from conftest import Server
 from test_identity_acceptance import assume, org  # noqa: F401 (org is a fixture)
 
-pytestmark = pytest.mark.skip(reason="EC2 images/instances arrive in a later stage")
 
 REGION = "us-east-1"
 AMI = re.compile(r"ami-[0-9a-f]{17}")
@@ -107,7 +106,7 @@ def test_deregister_with_delete_associated_snapshots_removes_the_snapshots(ec2, 
     made = wait_image(ec2, ec2.create_image(InstanceId=instance_id, Name=f"purge-{uuid.uuid4().hex[:8]}")["ImageId"])
     snapshots = snapshots_of(made)
     result = ec2.deregister_image(ImageId=made["ImageId"], DeleteAssociatedSnapshots=True)
-    assert sorted(r["SnapshotId"] for r in result["DeleteSnapshotResultSet"]) == sorted(snapshots)
+    assert sorted(r["SnapshotId"] for r in result["DeleteSnapshotResults"]) == sorted(snapshots)
     for snapshot in snapshots:
         assert error(ec2.describe_snapshots, SnapshotIds=[snapshot])[0] == "InvalidSnapshot.NotFound"
 
