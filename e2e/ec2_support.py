@@ -36,6 +36,16 @@ def public_ami(ssm, name=AL2023_X86):
     return ssm.get_parameter(Name=name)["Parameter"]["Value"]
 
 
+def public_ami_id(region, name=AL2023_X86):
+    """The id of the public image behind `name` in `region`, without asking the server: Ingot derives
+    it from the two (FNV-1a), and test_ec2_public_images.py checks that this agrees with the public
+    parameter. For values written where no client is at hand yet (module constants)."""
+    digest = 0xcbf29ce484222325
+    for byte in f"{region}\0{name.lstrip('/')}".encode():
+        digest = ((digest ^ byte) * 0x100000001b3) % (1 << 64)
+    return f"ami-0{digest:016x}"
+
+
 def image(ec2, image_id):
     return ec2.describe_images(ImageIds=[image_id])["Images"][0]
 

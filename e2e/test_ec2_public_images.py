@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ec2_support import AL2023_ARM, AL2023_X86, AL2_X86, AMAZON_OWNER, error, image, public_ami
+from ec2_support import AL2023_ARM, AL2023_X86, AL2_X86, AMAZON_OWNER, error, image, public_ami, public_ami_id
 
 AMI = re.compile(r"ami-[0-9a-f]{17}")
 
@@ -31,6 +31,13 @@ def test_the_public_amazon_linux_parameters_name_available_public_images_of_amaz
     assert found["Architecture"] == architecture and found["Name"].startswith(prefix)
     assert (found["RootDeviceType"], found["VirtualizationType"]) == ("ebs", "hvm")
     assert found["EnaSupport"] is True
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_suites_derive_the_public_image_ids_the_public_parameters_name(ingot, region):
+    ssm = ingot.client("ssm", region=region)
+    for name in (AL2023_X86, AL2023_ARM, AL2_X86):
+        assert public_ami_id(region, name) == public_ami(ssm, name)
 
 
 def test_every_region_has_its_own_public_images(ingot):

@@ -18,8 +18,11 @@ import time
 import pytest
 
 from conftest import AWS_CLI, Server
+from ec2_support import AL2023_ARM, AL2023_X86, public_ami_id
 
 PARAMETER = "/golden/al2023/x86_64"
+# aws:ec2:image values must name images the account may use: the public Amazon Linux ones.
+GOLDEN_V1, GOLDEN_V2 = public_ami_id("us-east-1", AL2023_X86), public_ami_id("us-east-1", AL2023_ARM)
 ADMIN_ROLE = "OrganizationAccountAccessRole"
 
 
@@ -120,7 +123,7 @@ def test_an_organization_of_accounts_decides_every_call_as_aws_does(org):
 
     # The shared-services account publishes an Advanced aws:ec2:image parameter.
     org.cli("shared", "ssm", "put-parameter", "--name", PARAMETER, "--type", "String", "--tier", "Advanced",
-            "--data-type", "aws:ec2:image", "--value", "ami-0123456789abcdef0")
+            "--data-type", "aws:ec2:image", "--value", GOLDEN_V1)
 
     # Nothing is shared: members and outsiders reading it by ARN are denied.
     for profile in ("member-a", "member-b", "outside"):
@@ -137,9 +140,9 @@ def test_an_organization_of_accounts_decides_every_call_as_aws_does(org):
     org.cli("shared", "iam", "put-role-policy", "--role-name", "golden-reader", "--policy-name", "read-golden",
             "--policy-document", json.dumps(reader_policy))
     value = json.loads(org.cli("reader", "ssm", "get-parameter", "--name", org.arn).stdout)["Parameter"]["Value"]
-    assert value == "ami-0123456789abcdef0"
+    assert value == GOLDEN_V1
     message = denied(org.cli("reader", "ssm", "put-parameter", "--name", PARAMETER, "--type", "String",
-                             "--value", "ami-0fedcba9876543210", "--overwrite", check=False))
+                             "--value", GOLDEN_V2, "--overwrite", check=False))
     assert "because no identity-based policy allows the ssm:PutParameter action" in message
 
     # An SCP on the OU denying ssm:PutParameter stops the members' administrators, not shared-services.
@@ -154,7 +157,7 @@ def test_an_organization_of_accounts_decides_every_call_as_aws_does(org):
                                  "--value", "x", check=False))
         assert "with an explicit deny in a service control policy" in message
     org.cli("shared", "ssm", "put-parameter", "--name", PARAMETER, "--type", "String", "--data-type",
-            "aws:ec2:image", "--value", "ami-0fedcba9876543210", "--overwrite")
+            "aws:ec2:image", "--value", GOLDEN_V2, "--overwrite")
 
     # SimulatePrincipalPolicy gives the same answers.
     iam_shared = assume(org, org.shared).client("iam")

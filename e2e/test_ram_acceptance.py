@@ -20,9 +20,11 @@ import time
 
 from botocore.exceptions import ClientError
 
+from ec2_support import AL2023_ARM, AL2023_X86, public_ami_id
 from test_identity_acceptance import ADMIN_ROLE, PARAMETER, assume, denied, org  # noqa: F401 (org is a fixture)
 
-AMI_V1, AMI_V2 = "ami-0123456789abcdef0", "ami-0fedcba9876543210"
+# aws:ec2:image values must name images the account may use: the public Amazon Linux ones.
+AMI_V1, AMI_V2 = public_ami_id("us-east-1", AL2023_X86), public_ami_id("us-east-1", AL2023_ARM)
 OUTSIDE_ORG = ("Principal {} is not in your AWS organization. You do not have permission to add external "
                "AWS accounts to a resource share.")
 

@@ -6,6 +6,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from ec2_support import public_ami_id, wait_for
+
 AL2023 = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 
 
@@ -15,13 +17,31 @@ def error_of(excinfo):
 
 def test_cli_puts_an_image_parameter_in_the_advanced_tier(ingot, unique):
     name = f"/e2e/{unique}/golden/linux"
+    image_id = public_ami_id("us-east-1")
     out = json.loads(ingot.cli("ssm", "put-parameter", "--name", name, "--type", "String",
-                               "--value", "ami-0123456789abcdef0", "--data-type", "aws:ec2:image",
+                               "--value", image_id, "--data-type", "aws:ec2:image",
                                "--tier", "Advanced").stdout)
     assert out == {"Version": 1, "Tier": "Advanced"}
     got = json.loads(ingot.cli("ssm", "get-parameter", "--name", name).stdout)["Parameter"]
     assert got["DataType"] == "aws:ec2:image"
-    assert got["Value"] == "ami-0123456789abcdef0"
+    assert got["Value"] == image_id
+
+
+def test_an_image_parameter_naming_no_usable_image_is_taken_back_after_the_put(ingot, unique):
+    ssm = ingot.client("ssm")
+    kept, missing = public_ami_id("us-east-1"), "ami-0123456789abcdef0"
+    created = f"/e2e/{unique}/golden/never"
+    # AWS answers at once and checks the image afterwards: the parameter is then not created.
+    assert ssm.put_parameter(Name=created, Type="String", DataType="aws:ec2:image", Value=missing)["Version"] == 1
+    assert wait_for(lambda: not ssm.get_parameters(Names=[created])["Parameters"], timeout=10)
+    # An update naming no usable image leaves the version before it current.
+    updated = f"/e2e/{unique}/golden/kept"
+    ssm.put_parameter(Name=updated, Type="String", DataType="aws:ec2:image", Value=kept)
+    assert ssm.put_parameter(Name=updated, Type="String", DataType="aws:ec2:image", Value=missing,
+                             Overwrite=True)["Version"] == 2
+    assert wait_for(lambda: ssm.get_parameter(Name=updated)["Parameter"]["Version"] == 1, timeout=10)
+    assert ssm.get_parameter(Name=updated)["Parameter"]["Value"] == kept
+    assert [h["Version"] for h in ssm.get_parameter_history(Name=updated)["Parameters"]] == [1]
 
 
 def test_cli_refuses_an_image_parameter_that_is_not_an_ami_id(ingot, unique):

@@ -98,6 +98,20 @@ pub(crate) fn due_of_key(key: &str) -> Option<Timestamp> {
 /// job exists if and only if that unit of work commits. It runs as the internal principal of the
 /// service whose handler runs it.
 pub fn schedule(tx: &Tx, ids: &IdGen, scope: &Scope, kind: &str, due: Timestamp, payload: serde_json::Value) -> JobRef {
+    schedule_as(tx, ids, scope, kind, due, payload, None)
+}
+
+/// [`schedule`] for a job that acts as `principal` (the caller whose request it finishes, so
+/// that the caller's permissions decide what it may do), or as the service when `None`.
+pub fn schedule_as(
+    tx: &Tx,
+    ids: &IdGen,
+    scope: &Scope,
+    kind: &str,
+    due: Timestamp,
+    payload: serde_json::Value,
+    principal: Option<Principal>,
+) -> JobRef {
     let job = JobRecord {
         id: ids.uuid(),
         kind: kind.to_string(),
@@ -107,7 +121,7 @@ pub fn schedule(tx: &Tx, ids: &IdGen, scope: &Scope, kind: &str, due: Timestamp,
         not_before: None,
         last_error: None,
         scope: scope.clone(),
-        principal: None,
+        principal,
     };
     tx.insert_new(&job_storage_key(due, &job.id), encode_record(&job));
     job.job_ref()

@@ -13,5 +13,5 @@
 mod job;
 mod runner;
 
-pub use job::{cancel, job_storage_key, schedule, JobRecord, JobRef, JOBS_PREFIX};
+pub use job::{cancel, job_storage_key, schedule, schedule_as, JobRecord, JobRef, JOBS_PREFIX};
 pub use runner::{JobContext, JobError, JobHandler, JobOutcome, JobRunner, MAX_RETRY_DELAY_MS, UNKNOWN_KIND_DELAY_MS};

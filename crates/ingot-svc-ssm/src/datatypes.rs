@@ -3,8 +3,8 @@
 //!
 //! The list is the one the model's documentation of `DataType` gives. Validation happens when the
 //! value is written; a `StringList` is validated item by item. `aws:ec2:image` values are checked
-//! for the AMI id format only (AWS also checks, asynchronously, that the image is available to the
-//! account: Ingot will once EC2 images exist).
+//! for the AMI id format here, and then, asynchronously, for an image the caller may use
+//! (`image_check.rs`).
 
 use crate::errors::SsmError;
 use crate::names::validation;

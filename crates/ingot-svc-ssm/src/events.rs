@@ -47,6 +47,19 @@ impl<'a, 'c> Events<'a, 'c> {
         self.emit("Parameter Store Change", arn, detail);
     }
 
+    /// `Parameter Store Change` of a write that did not happen: the check of an `aws:ec2:image`
+    /// value failed with `exception`.
+    pub fn change_failed(&self, record: &ParameterRecord, arn: &str, operation: &str, exception: &str) {
+        let detail = json!({
+            "exception": exception,
+            "dataType": record.data_type,
+            "name": record.name,
+            "type": record.parameter_type.as_str(),
+            "operation": operation,
+        });
+        self.emit("Parameter Store Change", arn, detail);
+    }
+
     /// `Parameter Store Policy Action`: a policy was applied.
     pub fn policy_action(&self, record: &ParameterRecord, arn: &str, policy_type: &str, reason: &str) {
         let detail = json!({

@@ -28,6 +28,7 @@ pub mod access;
 pub mod datatypes;
 pub mod events;
 pub mod history;
+pub mod image_check;
 pub mod labels;
 pub mod listing;
 pub mod names;
@@ -46,7 +47,8 @@ use std::sync::Arc;
 /// The `ssm` service as the invoker serves it.
 pub struct Ssm;
 
-/// The durable-job handlers of this service (parameter policy timers), for the job runner.
+/// The durable-job handlers of this service (parameter policy timers, the checks of
+/// `aws:ec2:image` values), for the job runner.
 pub fn job_handlers() -> Vec<Arc<dyn ingot_jobs::JobHandler>> {
-    vec![Arc::new(policies::PolicyJobs)]
+    vec![Arc::new(policies::PolicyJobs), Arc::new(image_check::ImageCheckJob)]
 }

@@ -344,7 +344,13 @@ impl Handler<PutParameter> for Ssm {
             store::index_child(&ctx.tx, ctx.scope, &name.canonical);
         }
         ctx.tx.put_record(&store::version_key(ctx.scope, &name.canonical, version), &record.as_version());
-        Events::of(ctx).change(&record, &arn, if existing.is_some() { "Update" } else { "Create" });
+        let operation = if existing.is_some() { "Update" } else { "Create" };
+        if record.data_type == datatypes::EC2_IMAGE {
+            // Announced, or taken back, once the image is checked.
+            crate::image_check::schedule(ctx, &name.canonical, version, &record.value, operation);
+        } else {
+            Events::of(ctx).change(&record, &arn, operation);
+        }
         Ok(PutParameterResult { version: Some(version), tier: Some(tier) })
     }
 }

@@ -223,7 +223,7 @@ async fn describe_filters_by_type_tier_data_type_and_tag() {
     put(&ssm, "/k/plain", "v").await;
     ssm.put_parameter()
         .name("/k/image")
-        .value("ami-12345678")
+        .value(crate::ssm::support::public_image("us-east-1"))
         .r#type(ParameterType::String)
         .data_type("aws:ec2:image")
         .tier(ParameterTier::Advanced)

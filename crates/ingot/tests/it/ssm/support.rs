@@ -55,6 +55,12 @@ pub async fn advance_clock(server: &TestServer, seconds: i64) {
     assert_eq!(resp.status, 200, "clock control: {}", resp.body);
 }
 
+/// The public Amazon Linux 2023 image of `region`: `aws:ec2:image` values must name an image the
+/// account may use, or the write is taken back once the image is checked.
+pub fn public_image(region: &str) -> String {
+    ingot_core::public_images::image_id(region, "ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64")
+}
+
 /// Waits until `check` holds (timers run in the background), for at most five seconds.
 pub async fn eventually<F, Fut>(mut check: F) -> bool
 where

@@ -154,7 +154,7 @@ async fn an_image_data_type_needs_an_ami_id() {
     let put = ssm
         .put_parameter()
         .name("/golden/ami")
-        .value("ami-0123456789abcdef0")
+        .value(crate::ssm::support::public_image("us-east-1"))
         .r#type(ParameterType::String)
         .data_type("aws:ec2:image")
         .send()
