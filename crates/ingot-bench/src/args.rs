@@ -17,9 +17,9 @@ usage: ingot-bench [options]
   --servers LIST            ingot,moto (default), ingot or moto
   --workloads LIST          comma-separated, default all: noop, get-parameter, put-parameter,
                             get-parameters-by-path, describe-parameters, mixed, kms-decrypt,
-                            kms-generate-data-key, get-parameter-as-role, assume-role,
-                            get-parameter-as-owner, get-shared-parameter (the last four:
-                            Ingot only)
+                            kms-generate-data-key, run-instances, describe-images,
+                            get-parameter-as-role, assume-role, get-parameter-as-owner,
+                            get-shared-parameter (the last four: Ingot only)
   --backend sqlite|postgres Ingot's store (default sqlite, in a temporary data directory)
   --database-url URL        PostgreSQL for --backend postgres
                             (default postgres://postgres@127.0.0.1:5432/test; a fresh schema
@@ -294,6 +294,16 @@ mod tests {
         let defaults = parse(&[]).unwrap().unwrap().workloads;
         assert!(defaults.contains(&Workload::KmsDecrypt) && defaults.contains(&Workload::KmsGenerateDataKey));
         assert!(USAGE.contains("kms-decrypt") && USAGE.contains("kms-generate-data-key"));
+    }
+
+    #[test]
+    fn the_ec2_workloads_are_chosen_by_name_and_run_by_default() {
+        let o = parse(&["--workloads", "run-instances,describe-images"]).unwrap().unwrap();
+        assert_eq!(o.workloads, vec![Workload::RunInstances, Workload::DescribeImages]);
+        assert!(o.workloads.iter().all(|w| w.ec2() && !w.ingot_only()));
+        let defaults = parse(&[]).unwrap().unwrap().workloads;
+        assert!(defaults.contains(&Workload::RunInstances) && defaults.contains(&Workload::DescribeImages));
+        assert!(USAGE.contains("run-instances") && USAGE.contains("describe-images"));
     }
 
     #[test]

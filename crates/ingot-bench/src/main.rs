@@ -5,6 +5,7 @@
 
 mod args;
 mod client;
+mod ec2;
 mod hist;
 mod identity;
 mod kms;
@@ -102,6 +103,8 @@ struct Target {
     identity: Option<Result<identity::Setup, String>>,
     /// The key and ciphertext of the KMS workloads, once made (or why not).
     kms: Option<Result<kms::Setup, String>>,
+    /// The image of the EC2 workloads (on Ingot, its parameter), once found (or why not).
+    ec2: Option<Result<ec2::Setup, String>>,
     /// The parameter shared through RAM and the roles reading it, once set up (or why not).
     sharing: Option<Result<sharing::Setup, String>>,
 }
@@ -260,7 +263,7 @@ async fn run(opts: Options) -> Result<()> {
     println!("{}", bench.results.table());
     let mut notes = bench.results.error_notes();
     // Where the parameters live says nothing to a run without parameters.
-    if opts.workloads.iter().any(|w| !w.kms() && *w != Workload::Noop) {
+    if opts.workloads.iter().any(|w| !w.kms() && !w.ec2() && *w != Workload::Noop) {
         notes.push(data_note());
     }
     notes.append(&mut bench.notes);
@@ -286,7 +289,16 @@ async fn run(opts: Options) -> Result<()> {
 
 impl Target {
     fn new(server: Server, describe_count: usize) -> Self {
-        Self { server, avail: HashMap::new(), describe_count, noop: None, identity: None, kms: None, sharing: None }
+        Self {
+            server,
+            avail: HashMap::new(),
+            describe_count,
+            noop: None,
+            identity: None,
+            kms: None,
+            ec2: None,
+            sharing: None,
+        }
     }
 }
 
@@ -528,6 +540,45 @@ impl Bench {
         Ok(setup)
     }
 
+    /// The image of the EC2 workloads on `t`, found (and on Ingot written to a parameter) once
+    /// (not measured).
+    async fn ec2(&mut self, t: &mut Target) -> Result<Result<ec2::Setup, String>> {
+        if let Some(setup) = &t.ec2 {
+            return Ok(setup.clone());
+        }
+        let name = t.server.kind.name();
+        eprintln!("  finding the EC2 workloads' image in {name}");
+        let setup = match ec2::setup(&t.server).await {
+            Ok(setup) => {
+                let how = match t.server.kind {
+                    Kind::Ingot => format!(
+                        "SSM GetParameter {}, PutParameter {} ({}), GetParameter until readable",
+                        ec2::PUBLIC_PARAMETER,
+                        ec2::IMAGE_PARAMETER,
+                        ec2::IMAGE_DATA_TYPE
+                    ),
+                    Kind::Moto => "EC2 DescribeImages".to_owned(),
+                };
+                self.note(format!(
+                    "{name}: the EC2 workloads' setup ({how}) took {:.1} ms over {} calls, not measured; image {}, RunInstances ImageId `{}`",
+                    setup.took.as_secs_f64() * 1000.0,
+                    setup.calls,
+                    setup.image_id,
+                    setup.image_reference
+                ));
+                Ok(setup)
+            }
+            Err(e) => {
+                let why = format!("setup: {e:#}");
+                eprintln!("  {name}: {why}");
+                self.note(format!("{name}: the EC2 workloads could not run: {why}"));
+                Err(why)
+            }
+        };
+        t.ec2 = Some(setup.clone());
+        Ok(setup)
+    }
+
     /// The shared parameter, the second member account and the roles of the RAM workloads on `t`,
     /// set up once on top of the identity setup (not measured).
     async fn sharing(&mut self, t: &mut Target) -> Result<Result<sharing::Setup, String>> {
@@ -712,6 +763,33 @@ impl Bench {
                             _ => kms::generate_data_key_template(addr, &setup.key_id),
                         };
                         match kms::probe(&t.server, workload, &template).await? {
+                            Ok(()) => Ok(Plan::single(template, opts.connections)),
+                            Err(why) => {
+                                self.note(format!(
+                                    "{}: {} failed its check: {why}",
+                                    t.server.kind.name(),
+                                    workload.name()
+                                ));
+                                Err(Avail::Failed(why.chars().take(300).collect()))
+                            }
+                        }
+                    }
+                }
+            }
+            Workload::RunInstances | Workload::DescribeImages => {
+                entry.data = match workload {
+                    Workload::RunInstances => "resolve:ssm: parameter ARN → AL2023 (moto: literal AMI id)".to_owned(),
+                    _ => "1 image by id: AL2023 (moto: an AMI it lists)".to_owned(),
+                };
+                match self.ec2(t).await? {
+                    Err(why) => Err(Avail::Failed(why)),
+                    Ok(setup) => {
+                        let addr = t.server.addr;
+                        let template = match workload {
+                            Workload::RunInstances => ec2::run_instances_template(addr, &setup.image_reference),
+                            _ => ec2::describe_images_template(addr, &setup.image_id),
+                        };
+                        match ec2::probe(&t.server, workload, &template, &setup.image_id).await? {
                             Ok(()) => Ok(Plan::single(template, opts.connections)),
                             Err(why) => {
                                 self.note(format!(
@@ -1033,6 +1111,17 @@ fn print_header(machine: &MachineInfo, setup: &[String], opts: &Options, kinds: 
             kms::PLAINTEXT.len(),
             kms::context(),
             kms::DATA_KEY_SPEC
+        );
+    }
+    if opts.memory_minutes.is_none() && opts.workloads.iter().any(|w| w.ec2()) {
+        println!(
+            "- the EC2 workloads (ec2Query: `POST /` with a form body, Version {}, signed for ec2 in {}): `run-instances` is RunInstances of one {} (MinCount=MaxCount=1) whose ImageId on Ingot is `resolve:ssm:` and the full ARN of the parameter `{}` ({}, holding the AMI id of the public parameter `{}`), resolved through SSM on every launch, and on moto (which does not resolve such references) an AMI id its DescribeImages lists; `describe-images` is DescribeImages (ImageId.1) of the AMI id itself: the public one on Ingot, the same one on moto",
+            ec2::VERSION,
+            ec2::REGION,
+            ec2::INSTANCE_TYPE,
+            ec2::IMAGE_PARAMETER,
+            ec2::IMAGE_DATA_TYPE,
+            ec2::PUBLIC_PARAMETER
         );
     }
     println!(

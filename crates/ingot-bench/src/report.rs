@@ -60,6 +60,8 @@ pub const TARGET_IDLE_RSS_MB: f64 = 50.0;
 pub const TARGET_AS_ROLE_VS_GET: f64 = 0.80;
 pub const TARGET_ASSUME_ROLE_RATE: f64 = 2_000.0;
 pub const TARGET_DECRYPT_VS_MOTO: f64 = 20.0;
+pub const TARGET_RUN_INSTANCES_VS_MOTO: f64 = 20.0;
+pub const TARGET_DESCRIBE_IMAGES_VS_MOTO: f64 = 20.0;
 /// GetParameter by ARN of a parameter shared through RAM, from another member account's role
 /// session, against the owner's own GetParameter of it with a role session of its account.
 pub const TARGET_SHARED_VS_OWNER: f64 = 0.70;
@@ -149,6 +151,17 @@ impl Results {
                 let vs_moto = self
                     .ratio(Workload::KmsDecrypt)
                     .map(|r| (r >= TARGET_DECRYPT_VS_MOTO, format!("{} moto", fmt_ratio(r))))
+                    .ok_or("moto: no clean run");
+                combine(&[vs_moto])
+            }
+            Workload::RunInstances | Workload::DescribeImages => {
+                let target = match entry.workload {
+                    Workload::RunInstances => TARGET_RUN_INSTANCES_VS_MOTO,
+                    _ => TARGET_DESCRIBE_IMAGES_VS_MOTO,
+                };
+                let vs_moto = self
+                    .ratio(entry.workload)
+                    .map(|r| (r >= target, format!("{} moto", fmt_ratio(r))))
                     .ok_or("moto: no clean run");
                 combine(&[vs_moto])
             }
@@ -316,6 +329,8 @@ fn target_text(workload: Workload) -> String {
         Workload::KmsDecrypt => format!("≥ {TARGET_DECRYPT_VS_MOTO:.0}× moto"),
         // The issue that brought KMS set none: the row is there to compare with moto.
         Workload::KmsGenerateDataKey => String::new(),
+        Workload::RunInstances => format!("≥ {TARGET_RUN_INSTANCES_VS_MOTO:.0}× moto"),
+        Workload::DescribeImages => format!("≥ {TARGET_DESCRIBE_IMAGES_VS_MOTO:.0}× moto"),
         Workload::GetParameterAsRole => format!("≥ {:.0}% of get-parameter", TARGET_AS_ROLE_VS_GET * 100.0),
         Workload::AssumeRole => format!("≥ {}/s", fmt_count(TARGET_ASSUME_ROLE_RATE as u64)),
         // What the shared read is held to; the owner's read itself has no target.
@@ -636,6 +651,28 @@ mod tests {
         assert!(row.contains("| 15× "), "{t}");
         r.entries.retain(|e| e.server == Kind::Ingot);
         assert_eq!(r.target(&r.entries[0]).1, "n/a (moto: no clean run)");
+    }
+
+    #[test]
+    fn run_instances_and_describe_images_are_held_to_twenty_times_moto() {
+        let mut r = Results::default();
+        r.entries.push(entry(Workload::RunInstances, Kind::Ingot, measured(8_000.0, 2.0)));
+        r.entries.push(entry(Workload::RunInstances, Kind::Moto, measured(400.0, 40.0)));
+        r.entries.push(entry(Workload::DescribeImages, Kind::Ingot, measured(19_000.0, 1.0)));
+        r.entries.push(entry(Workload::DescribeImages, Kind::Moto, measured(1_000.0, 20.0)));
+        assert_eq!(r.target(&r.entries[0]), ("≥ 20× moto".to_owned(), "met (20× moto)".to_owned()));
+        assert_eq!(r.target(&r.entries[2]), ("≥ 20× moto".to_owned(), "NOT met (19× moto)".to_owned()));
+        // moto rows carry no target.
+        assert_eq!(r.target(&r.entries[1]), (String::new(), String::new()));
+        r.entries[2].outcome = measured(45_000.0, 1.0);
+        assert_eq!(r.target(&r.entries[2]).1, "met (45× moto)");
+        let t = r.table();
+        let row = t.lines().find(|l| l.starts_with("| run-instances ") && l.contains("| ingot ")).unwrap();
+        assert!(row.contains("| 20× "), "{t}");
+        assert!(t.contains("| describe-images "), "{t}");
+        r.entries.retain(|e| e.server == Kind::Ingot);
+        assert_eq!(r.target(&r.entries[0]).1, "n/a (moto: no clean run)");
+        assert_eq!(r.target(&r.entries[1]).1, "n/a (moto: no clean run)");
     }
 
     #[test]

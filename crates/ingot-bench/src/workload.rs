@@ -26,6 +26,11 @@ pub enum Workload {
     KmsDecrypt,
     /// KMS GenerateDataKey (AES_256) under one symmetric key, with an encryption context.
     KmsGenerateDataKey,
+    /// EC2 RunInstances of one t3.micro, its image a `resolve:ssm:` reference to a parameter's ARN
+    /// on Ingot (an AMI id on moto, which does not resolve them).
+    RunInstances,
+    /// EC2 DescribeImages of one image by id.
+    DescribeImages,
     /// GetParameter with the temporary credentials of a role session whose role has ten managed
     /// policies, in a member account under an SCP (Ingot only: moto does not enforce IAM).
     GetParameterAsRole,
@@ -40,7 +45,7 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 12] = [
+    pub const ALL: [Workload; 14] = [
         Workload::Noop,
         Workload::GetParameter,
         Workload::PutParameter,
@@ -49,6 +54,8 @@ impl Workload {
         Workload::Mixed,
         Workload::KmsDecrypt,
         Workload::KmsGenerateDataKey,
+        Workload::RunInstances,
+        Workload::DescribeImages,
         Workload::GetParameterAsRole,
         Workload::AssumeRole,
         Workload::GetParameterAsOwner,
@@ -65,6 +72,8 @@ impl Workload {
             Workload::Mixed => "mixed",
             Workload::KmsDecrypt => "kms-decrypt",
             Workload::KmsGenerateDataKey => "kms-generate-data-key",
+            Workload::RunInstances => "run-instances",
+            Workload::DescribeImages => "describe-images",
             Workload::GetParameterAsRole => "get-parameter-as-role",
             Workload::AssumeRole => "assume-role",
             Workload::GetParameterAsOwner => "get-parameter-as-owner",
@@ -110,6 +119,8 @@ impl Workload {
             | Workload::Mixed
             | Workload::KmsDecrypt
             | Workload::KmsGenerateDataKey
+            | Workload::RunInstances
+            | Workload::DescribeImages
             | Workload::GetParameterAsRole
             | Workload::AssumeRole
             | Workload::GetParameterAsOwner
@@ -120,6 +131,12 @@ impl Workload {
     /// Whether it measures KMS (its key and ciphertext made by [`crate::kms::setup`]).
     pub fn kms(self) -> bool {
         matches!(self, Workload::KmsDecrypt | Workload::KmsGenerateDataKey)
+    }
+
+    /// Whether it measures EC2 (its image found, and on Ingot its parameter written, by
+    /// [`crate::ec2::setup`]).
+    pub fn ec2(self) -> bool {
+        matches!(self, Workload::RunInstances | Workload::DescribeImages)
     }
 }
 
@@ -701,6 +718,16 @@ mod tests {
     }
 
     #[test]
+    fn the_ec2_workloads_run_on_both_servers() {
+        assert_eq!(Workload::parse("run-instances"), Some(Workload::RunInstances));
+        assert_eq!(Workload::parse("describe-images"), Some(Workload::DescribeImages));
+        for w in [Workload::RunInstances, Workload::DescribeImages] {
+            assert!(w.ec2() && !w.ingot_only() && !w.kms() && w.op().is_none() && w.sharing().is_none());
+        }
+        assert_eq!(Workload::ALL.iter().filter(|w| w.ec2()).count(), 2);
+    }
+
+    #[test]
     fn the_sharing_workloads_run_on_ingot_only_and_read_from_both_sides() {
         use crate::sharing::Side;
         assert_eq!(Workload::parse("get-shared-parameter"), Some(Workload::GetSharedParameter));
@@ -708,7 +735,7 @@ mod tests {
         assert_eq!(Workload::GetSharedParameter.sharing(), Some(Side::Reader));
         assert_eq!(Workload::GetParameterAsOwner.sharing(), Some(Side::Owner));
         for w in [Workload::GetSharedParameter, Workload::GetParameterAsOwner] {
-            assert!(w.ingot_only() && !w.kms() && w.op().is_none());
+            assert!(w.ingot_only() && !w.kms() && !w.ec2() && w.op().is_none());
         }
         assert_eq!(Workload::ALL.iter().filter(|w| w.sharing().is_some()).count(), 2);
         // The owner's row comes first in the table, which sorts by workload.
