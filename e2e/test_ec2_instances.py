@@ -258,6 +258,19 @@ def test_the_reference_is_resolved_with_the_callers_permissions(ingot, ec2, poin
     assert wait_state(ec2, instance_id, "running")["ImageId"] == public_ami(ingot.client("ssm"), AL2023_ARM)
 
 
+def test_a_policy_that_denies_an_image_by_its_arn_stops_its_launch(ingot, ec2, al2023, arm):
+    approved_only = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:Describe*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "ec2:RunInstances", "Resource": f"arn:aws:ec2:{REGION}::image/{arm}"}]}
+    user = user_ec2(ingot, f"approved-{uuid.uuid4().hex[:6]}", approved_only)
+    before = count_instances(ec2)
+    code, message, status = error(user.run_instances, ImageId=arm, InstanceType="t4g.micro", MinCount=1, MaxCount=1)
+    assert (code, status) == ("UnauthorizedOperation", 403)
+    assert "explicit deny" in message
+    assert count_instances(ec2) == before
+    assert wait_state(ec2, launch(user, al2023), "running")["ImageId"] == al2023
+
+
 # DescribeInstances and DescribeInstanceStatus
 
 

@@ -218,3 +218,22 @@ def test_aws_cli_creates_a_template_and_describes_its_versions(ingot, x86, name)
     described = json.loads(ingot.cli("ec2", "describe-launch-template-versions", "--launch-template-id",
                                      created["LaunchTemplateId"], "--versions", "$Latest").stdout)
     assert [v["LaunchTemplateData"]["ImageId"] for v in described["LaunchTemplateVersions"]] == [x86]
+
+
+def test_create_tags_and_describe_tags_reach_launch_templates_instances_and_volumes(ec2, x86, name):
+    template_id = template(ec2, name, {"ImageId": x86})["LaunchTemplateId"]
+    instance = ec2.run_instances(LaunchTemplate={"LaunchTemplateId": template_id}, MinCount=1,
+                                 MaxCount=1)["Instances"][0]
+    volume_id = wait_state(ec2, instance["InstanceId"], "running")["BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
+    resources = [template_id, instance["InstanceId"], volume_id]
+    ec2.create_tags(Resources=resources, Tags=[{"Key": "stage", "Value": "canary"}])
+    described = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": resources},
+                                           {"Name": "key", "Values": ["stage"]}])["Tags"]
+    assert sorted((t["ResourceId"], t["ResourceType"], t["Value"]) for t in described) == sorted([
+        (template_id, "launch-template", "canary"), (instance["InstanceId"], "instance", "canary"),
+        (volume_id, "volume", "canary")])
+    assert {"Key": "stage", "Value": "canary"} in ec2.describe_launch_templates(
+        LaunchTemplateIds=[template_id])["LaunchTemplates"][0]["Tags"]
+    ec2.delete_tags(Resources=resources, Tags=[{"Key": "stage"}])
+    assert ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": resources},
+                                      {"Name": "key", "Values": ["stage"]}])["Tags"] == []

@@ -289,14 +289,19 @@ impl Store for PostgresStore {
         }
         let plan = Plan::new(batch, self.locks);
         plan.begin_cached_write(&self.cache);
-        if plan.writes_in_order() {
+        let outcome = if plan.writes_in_order() {
             // Its writes go one by one in a loop of their own; such batches are rare.
             let outcome = commit_alone(&self.pool, &plan).await;
             plan.end_cached_write(&self.cache);
-            return outcome.map(drop);
+            outcome.map(drop)
+        } else {
+            // The committer ends the cached write (keeps or forgets the keys) before it replies.
+            self.committer.commit(plan).await
+        };
+        if let Err(StoreError::Conflict(key)) = &outcome {
+            self.cache.forget_stale(key);
         }
-        // The committer ends the cached write (keeps or forgets the keys) before it replies.
-        self.committer.commit(plan).await
+        outcome
     }
 
     async fn outbox_after(

@@ -187,6 +187,17 @@ impl ReadCache {
         }
     }
 
+    /// Forgets `key` after a commit found its expectation on it violated. A commit that only
+    /// checks a key leaves it cached, and the cache is exact while every writer goes through it;
+    /// should anything ever leave a stale copy (a write from outside the store), this keeps the
+    /// retries of every call that checks the key from conflicting on it forever.
+    pub fn forget_stale(&self, key: &str) {
+        let mut state = self.state();
+        state.generation += 1;
+        self.changed();
+        state.forget(key);
+    }
+
     /// Forgets everything (a reset deletes key ranges the cache cannot enumerate cheaply).
     pub fn clear(&self) {
         let mut state = self.state();
@@ -268,6 +279,19 @@ mod tests {
         assert_eq!(cache.get("a"), None);
         cache.fill(cache.generation(), "a", &item(2, "y"));
         assert_eq!(cache.get("a"), Some(item(2, "y")));
+    }
+
+    #[test]
+    fn a_key_found_stale_is_forgotten_and_a_read_begun_before_cannot_put_it_back() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        cache.fill(cache.generation(), "checked", &item(1, "old"));
+        let before = cache.generation();
+        cache.forget_stale("checked");
+        assert_eq!(cache.get("checked"), None);
+        cache.fill(before, "checked", &item(1, "old"));
+        assert_eq!(cache.get("checked"), None);
+        cache.fill(cache.generation(), "checked", &item(2, "new"));
+        assert_eq!(cache.get("checked"), Some(item(2, "new")));
     }
 
     #[test]

@@ -290,7 +290,7 @@ pub async fn launchable(ctx: &RequestContext<'_>, id: &str) -> Result<ImageRecor
         return Err(Ec2Error::unmodeled(
             "InvalidAMIID.Unavailable",
             400,
-            format!("AMI '{id}' is pending, and cannot be run"),
+            format!("AMI '{id}' is {}, and cannot be run", image.state),
         ));
     }
     Ok(image)
@@ -577,6 +577,13 @@ impl Handler<RegisterImage> for Ec2 {
                 Ec2Error::unmodeled("MissingParameter", 400, "The request must contain the parameter snapshotId")
             })?;
             let snapshot = crate::snapshots::visible_snapshot(ctx, &snapshot_id).await?;
+            if snapshot.state != "completed" {
+                return Err(Ec2Error::unmodeled(
+                    "IncorrectState",
+                    400,
+                    format!("Snapshot '{snapshot_id}' is not 'completed'; it is '{}'.", snapshot.state),
+                ));
+            }
             devices.push(ImageDevice {
                 device,
                 size: ebs.volume_size.unwrap_or(snapshot.size),
@@ -648,7 +655,7 @@ impl Handler<CopyImage> for Ec2 {
         let source = load_image(ctx, &input.source_region, &input.source_image_id)
             .await?
             .filter(|(image, _)| viewer.sees(image) && image.state == "available");
-        let Some((source, catalog)) = source else {
+        let Some((source, _)) = source else {
             return Err(not_found(&[&input.source_image_id]));
         };
         let id = ctx.ids().resource_id("ami");
@@ -692,7 +699,6 @@ impl Handler<CopyImage> for Ec2 {
             tags: image_tags,
             ..source
         };
-        let _ = catalog;
         save_image(ctx, ctx.scope, &image);
         if usable {
             schedule(ctx, &id, "available", None)?;
@@ -717,19 +723,36 @@ impl Handler<DeregisterImage> for Ec2 {
         let image = own_image(ctx, &input.image_id).await?;
         ctx.tx.delete(&store::image_key(ctx.scope, &image.id));
         ctx.tx.delete(&store::owner_index_key(ctx.region().as_str(), &image.id));
+        // The image's snapshots complete whether or not it is still there when its timer runs.
+        if image.state == "pending" {
+            for device in &image.devices {
+                crate::snapshots::complete(ctx, ctx.scope, &device.snapshot_id, "completed").await?;
+            }
+        }
         let mut results = None;
         if input.delete_associated_snapshots == Some(true) {
+            let others = store::all::<ImageRecord>(&ctx.tx, &store::images_prefix(ctx.scope)).await?;
             let mut deleted = Vec::new();
             for device in &image.devices {
                 let key = store::snapshot_key(ctx.scope, &device.snapshot_id);
-                if ctx.tx.get_record::<SnapshotRecord>(&key).await?.is_some() {
+                if ctx.tx.get_record::<SnapshotRecord>(&key).await?.is_none() {
+                    continue;
+                }
+                // A snapshot another image uses stays.
+                let in_use = others
+                    .iter()
+                    .any(|i| i.id != image.id && i.devices.iter().any(|d| d.snapshot_id == device.snapshot_id));
+                let code = if in_use {
+                    types::SnapshotReturnCodes::Skipped
+                } else {
                     ctx.tx.delete(&key);
                     ctx.tx.delete(&store::owner_index_key(ctx.region().as_str(), &device.snapshot_id));
-                    deleted.push(types::DeleteSnapshotReturnCode {
-                        snapshot_id: Some(device.snapshot_id.clone()),
-                        return_code: Some(types::SnapshotReturnCodes::Success),
-                    });
-                }
+                    types::SnapshotReturnCodes::Success
+                };
+                deleted.push(types::DeleteSnapshotReturnCode {
+                    snapshot_id: Some(device.snapshot_id.clone()),
+                    return_code: Some(code),
+                });
             }
             results = Some(deleted);
         }
@@ -965,16 +988,23 @@ fn owned_as_asked(image: &ImageRecord, catalog: bool, viewer: &Viewer, owners: &
             .any(|o| (o == "amazon" && catalog) || (o == "self" && image.owner == viewer.account) || *o == image.owner)
 }
 
-/// Whether an image passes `ExecutableUsers`: `all` for public images, `self` for images the
-/// caller is given (an account, its organization or OU, or everyone), an account id for images
-/// given to that account by name.
+/// Whether the image is given to the viewer by a launch permission other than `Group=all`.
+fn given_to(image: &ImageRecord, viewer: &Viewer) -> bool {
+    image.launch_permissions.iter().any(|p| *p != LaunchPermission::Everyone && viewer.granted(p))
+}
+
+/// Whether an image passes `ExecutableUsers`: `all` for public images; `self` (or the caller's
+/// own account id) for images given to the caller by name, organization or OU; another account's
+/// id for images given to that account by name.
 fn executable_as_asked(image: &ImageRecord, viewer: &Viewer, executable_users: &[String]) -> bool {
     let public = image.launch_permissions.contains(&LaunchPermission::Everyone);
     executable_users.is_empty()
         || executable_users.iter().any(|user| match user.as_str() {
             "all" => public,
-            "self" => image.launch_permissions.iter().any(|p| viewer.granted(p)),
-            account => public || image.launch_permissions.contains(&LaunchPermission::Account(account.to_string())),
+            // Given by name, organization or OU; being public is not being given.
+            "self" => given_to(image, viewer),
+            account if account == viewer.account => given_to(image, viewer),
+            account => image.launch_permissions.contains(&LaunchPermission::Account(account.to_string())),
         })
 }
 

@@ -365,6 +365,9 @@ fn launch_of(input: &types::RunInstancesRequest, template: Option<types::Request
 /// A volume a launch makes for each instance.
 struct VolumeSpec {
     device: String,
+    /// The key of the encrypted snapshot the volume is made from, when the volume is encrypted
+    /// under another: reading the snapshot needs it too.
+    source_key: Option<String>,
     size: i32,
     encrypted: bool,
     key: Option<String>,
@@ -454,6 +457,9 @@ impl Handler<RunInstances> for Ec2 {
                 format!("Invalid id: \"{image_id}\" (expecting \"ami-...\")"),
             ));
         }
+        // The image is a resource of the launch too: a policy may allow or deny it by its ARN.
+        let image_arns = vec![crate::images::image_arn(ctx, ctx.region().as_str(), &image_id)];
+        authorize::<RunInstances>(ctx, Access::resources(&image_arns)).await?;
         let image = crate::images::launchable(ctx, &image_id).await?;
         if let Some(key) = &launch.key_name {
             return Err(Ec2Error::unmodeled(
@@ -553,11 +559,13 @@ impl Handler<RunInstances> for Ec2 {
                     device.snapshot_id, device.size
                 )));
             }
+            let key = ebs.and_then(|e| e.kms_key_id.clone()).or(device.kms_key_id.clone());
             volume_specs.push(VolumeSpec {
                 device: device.device.clone(),
+                source_key: device.kms_key_id.clone().filter(|source| device.encrypted && key.as_ref() != Some(source)),
                 size,
                 encrypted: device.encrypted || ebs.and_then(|e| e.encrypted).unwrap_or(false),
-                key: ebs.and_then(|e| e.kms_key_id.clone()).or(device.kms_key_id.clone()),
+                key,
                 delete_on_termination: ebs
                     .and_then(|e| e.delete_on_termination)
                     .unwrap_or(device.delete_on_termination),
@@ -595,6 +603,7 @@ impl Handler<RunInstances> for Ec2 {
             })?;
             volume_specs.push(VolumeSpec {
                 device,
+                source_key: None,
                 size,
                 encrypted: ebs.encrypted.unwrap_or(false),
                 key: ebs.kms_key_id.clone(),
@@ -612,6 +621,9 @@ impl Handler<RunInstances> for Ec2 {
                 let used = may_use_key(ctx, &key).await?;
                 keys_usable &= used.usable;
                 spec.key = Some(used.arn.unwrap_or(key));
+                if let Some(source) = &spec.source_key {
+                    keys_usable &= may_use_key(ctx, source).await?.usable;
+                }
             }
         }
         let reservation_id = ctx.ids().resource_id("r");
@@ -620,7 +632,7 @@ impl Handler<RunInstances> for Ec2 {
             let id = ctx.ids().resource_id("i");
             let mut volumes = Vec::new();
             for spec in &volume_specs {
-                let VolumeSpec { device, size, encrypted, key, delete_on_termination, snapshot } = spec;
+                let VolumeSpec { device, size, encrypted, key, delete_on_termination, snapshot, .. } = spec;
                 let volume = VolumeRecord {
                     id: ctx.ids().resource_id("vol"),
                     size: *size,

@@ -52,11 +52,11 @@ impl Record for LaunchTemplateRecord {
     const SCHEMA_VERSION: u32 = 1;
 }
 
-fn template_key(scope: &Scope, id: &str) -> String {
+pub fn template_key(scope: &Scope, id: &str) -> String {
     scope.key("ec2", &["launch-templates/", id].concat())
 }
 
-fn templates_prefix(scope: &Scope) -> String {
+pub fn templates_prefix(scope: &Scope) -> String {
     scope.key("ec2", "launch-templates/")
 }
 

@@ -5,6 +5,7 @@
 use crate::access::{authorize, resource_arn};
 use crate::errors::Ec2Error;
 use crate::filters::{check_filter_names, matches_filters};
+use crate::launch_templates::{template_key, templates_prefix, LaunchTemplateRecord};
 use crate::operations::{CreateTags, DeleteTags, DescribeTags};
 use crate::store::{
     self, ImageRecord, InstanceRecord, SecurityGroupRecord, SnapshotRecord, SubnetRecord, Tags, VolumeRecord, VpcRecord,
@@ -28,6 +29,7 @@ pub enum Taggable {
     Snapshot,
     Instance,
     Volume,
+    LaunchTemplate,
 }
 
 impl Taggable {
@@ -41,6 +43,7 @@ impl Taggable {
             "snap" => Some(Taggable::Snapshot),
             "i" => Some(Taggable::Instance),
             "vol" => Some(Taggable::Volume),
+            "lt" => Some(Taggable::LaunchTemplate),
             _ => None,
         }
     }
@@ -55,6 +58,7 @@ impl Taggable {
             Taggable::Snapshot => "snapshot",
             Taggable::Instance => "instance",
             Taggable::Volume => "volume",
+            Taggable::LaunchTemplate => "launch-template",
         }
     }
 
@@ -67,6 +71,7 @@ impl Taggable {
             Taggable::Snapshot => ResourceType::Snapshot,
             Taggable::Instance => ResourceType::Instance,
             Taggable::Volume => ResourceType::Volume,
+            Taggable::LaunchTemplate => ResourceType::LaunchTemplate,
         }
     }
 }
@@ -150,7 +155,9 @@ fn not_found(kind: Taggable, id: &str) -> Ec2Error {
         Taggable::SecurityGroup => {
             Ec2Error::unmodeled("InvalidGroup.NotFound", 400, format!("The security group '{id}' does not exist"))
         }
-        Taggable::Image | Taggable::Snapshot | Taggable::Instance | Taggable::Volume => unknown_id(id),
+        Taggable::Image | Taggable::Snapshot | Taggable::Instance | Taggable::Volume | Taggable::LaunchTemplate => {
+            unknown_id(id)
+        }
     }
 }
 
@@ -170,6 +177,9 @@ async fn load_tags(ctx: &RequestContext<'_>, kind: Taggable, id: &str) -> Result
             ctx.tx.get_record::<InstanceRecord>(&store::instance_key(ctx.scope, id)).await?.map(|r| r.tags)
         }
         Taggable::Volume => ctx.tx.get_record::<VolumeRecord>(&store::volume_key(ctx.scope, id)).await?.map(|r| r.tags),
+        Taggable::LaunchTemplate => {
+            ctx.tx.get_record::<LaunchTemplateRecord>(&template_key(ctx.scope, id)).await?.map(|r| r.tags)
+        }
     };
     tags.ok_or_else(|| not_found(kind, id))
 }
@@ -202,6 +212,9 @@ async fn save_tags(ctx: &RequestContext<'_>, kind: Taggable, id: &str, tags: Tag
             update::<InstanceRecord>(ctx, store::instance_key(ctx.scope, id), tags, |r| &mut r.tags).await
         }
         Taggable::Volume => update::<VolumeRecord>(ctx, store::volume_key(ctx.scope, id), tags, |r| &mut r.tags).await,
+        Taggable::LaunchTemplate => {
+            update::<LaunchTemplateRecord>(ctx, template_key(ctx.scope, id), tags, |r| &mut r.tags).await
+        }
     }
 }
 
@@ -336,6 +349,9 @@ impl Handler<DescribeTags> for Ec2 {
         }
         for volume in store::all::<VolumeRecord>(&ctx.tx, &store::volumes_prefix(ctx.scope)).await? {
             all.push((Taggable::Volume, volume.id, volume.tags));
+        }
+        for template in store::all::<LaunchTemplateRecord>(&ctx.tx, &templates_prefix(ctx.scope)).await? {
+            all.push((Taggable::LaunchTemplate, template.id, template.tags));
         }
         let mut items = Vec::new();
         for (kind, id, tags) in all {

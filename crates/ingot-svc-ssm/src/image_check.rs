@@ -10,7 +10,7 @@ use crate::events::Events;
 use crate::names::parameter_arn;
 use crate::store::{self, ParameterRecord};
 use async_trait::async_trait;
-use ingot_core::{Call, CommonKind, Origin, RequestContext, ServiceFailure};
+use ingot_core::{Call, CommonKind, Origin, RequestContext, ServiceFailure, Timestamp};
 use ingot_jobs::{JobContext, JobError, JobHandler, JobOutcome, JobRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -26,6 +26,9 @@ struct Check {
     /// The parameter's canonical name.
     name: String,
     version: i64,
+    /// When the write was made: with the version, it tells this write from a later one that
+    /// reached the same version number (the parameter deleted and created again).
+    written: Timestamp,
     image_id: String,
     /// `Create` or `Update`.
     operation: String,
@@ -36,6 +39,7 @@ pub fn schedule(ctx: &RequestContext<'_>, canonical: &str, version: i64, image_i
     let check = Check {
         name: canonical.to_string(),
         version,
+        written: ctx.now,
         image_id: image_id.to_string(),
         operation: operation.to_string(),
     };
@@ -61,7 +65,7 @@ async fn image_usable(ctx: &RequestContext<'_>, image_id: &str) -> Result<bool, 
 /// version before it current. A later write of the parameter has already replaced it: then only
 /// the failure is announced.
 async fn take_back(ctx: &RequestContext<'_>, check: &Check, record: &ParameterRecord) -> Result<(), SsmError> {
-    if record.version != check.version {
+    if record.version != check.version || record.last_modified != check.written {
         return Ok(());
     }
     if record.oldest_version >= check.version {
