@@ -6,10 +6,11 @@
 
 use crate::errors::SsmError;
 use crate::names::{Owner, ParameterName, ParameterReference};
-use crate::store;
+use crate::store::{self, ParameterRecord};
 use crate::types::Tag;
 use ingot_core::{Access, CommonError, Operation, RequestContext};
 use ingot_identity::resource_policies::{resource_policies_key, ResourcePoliciesRecord};
+use std::sync::Arc;
 
 /// Authorizes `Op`, which writes parameter `name` (at `arn`) and sets `request_tags` on it.
 pub async fn authorize_write<Op: Operation>(
@@ -40,27 +41,33 @@ pub async fn authorize<Op: Operation>(ctx: &RequestContext<'_>, arn: &str, own: 
 /// Authorizes `Op`, which reads the parameter `reference` names (at `arn`): the caller's own,
 /// whose tags the decision looks at; another account's, whose tags and attached resource
 /// policies (RAM's shares, the owner's PutResourcePolicy) decide with the caller's own policies;
-/// or a public one.
+/// or a public one. Answers with the parameter's current record as the decision saw it (`None`
+/// for a public parameter or one that does not exist), so that the read does not load it again.
 pub async fn authorize_read<Op: Operation>(
     ctx: &RequestContext<'_>,
     reference: &ParameterReference<'_>,
     arn: &str,
-) -> Result<(), SsmError> {
+) -> Result<Option<Arc<ParameterRecord>>, SsmError> {
     let owner = match &reference.owner {
-        Owner::Account(scope) if **scope != *ctx.scope => scope,
-        Owner::Account(_) => return authorize::<Op>(ctx, arn, Some(&reference.name.canonical)).await,
-        Owner::Public(_) => return authorize::<Op>(ctx, arn, None).await,
+        Owner::Account(scope) => scope,
+        Owner::Public(_) => {
+            authorize::<Op>(ctx, arn, None).await?;
+            return Ok(None);
+        }
     };
-    let canonical = &reference.name.canonical;
-    let record = store::load_for_get_in(&ctx.tx, owner, canonical).await?;
-    let tags = record.as_ref().map(|r| r.tags.clone()).unwrap_or_default();
-    let policies = ctx.tx.get_record::<ResourcePoliciesRecord>(&resource_policies_key(owner, arn)).await?;
-    let document = policies.and_then(|p| p.combined_document());
+    let record = store::load_for_get_in(&ctx.tx, owner, &reference.name.canonical).await?;
+    let tags = record.as_ref().map_or(&[][..], |r| &r.tags[..]);
     let mut access = Access::resource(arn).with_resource_tags(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if let Some(document) = &document {
-        access = access.with_resource_policy(document);
+    let document;
+    if **owner != *ctx.scope {
+        let policies = ctx.tx.get_record::<ResourcePoliciesRecord>(&resource_policies_key(owner, arn)).await?;
+        document = policies.and_then(|p| p.combined_document());
+        if let Some(document) = &document {
+            access = access.with_resource_policy(document);
+        }
     }
-    Ok(ctx.authorize::<Op>(access).await?)
+    ctx.authorize::<Op>(access).await?;
+    Ok(record)
 }
 
 /// Authorizes `Op`, which changes the tags of the caller's own parameter `canonical`: the tags it

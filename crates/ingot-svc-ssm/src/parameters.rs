@@ -366,11 +366,13 @@ pub enum Miss {
     Version(SsmError),
 }
 
-/// Reads what a reference names (the caller has been authorized for it); `arn` is the
-/// reference's ARN ([`ParameterReference::arn`]), which the answer carries.
+/// Reads what a reference names (the caller has been authorized for it); `current` is the
+/// parameter's current record as the authorization loaded it ([`access::authorize_read`]), and
+/// `arn` the reference's ARN ([`ParameterReference::arn`]), which the answer carries.
 pub async fn read_reference(
     ctx: &RequestContext<'_>,
     reference: &ParameterReference<'_>,
+    current: Option<std::sync::Arc<ParameterRecord>>,
     arn: String,
     with_decryption: bool,
 ) -> Result<Result<Found, Miss>, SsmError> {
@@ -390,7 +392,7 @@ pub async fn read_reference(
     }
     let Owner::Account(owner) = &reference.owner else { return Ok(Err(Miss::NotFound)) };
     let canonical = &reference.name.canonical;
-    let Some(current) = store::load_for_get_in(&ctx.tx, owner, canonical).await? else {
+    let Some(current) = current else {
         return Ok(Err(Miss::NotFound));
     };
     let wanted = match &reference.selector {
@@ -464,8 +466,8 @@ impl Handler<GetParameter> for Ssm {
     ) -> Result<GetParameterResult, SsmError> {
         let reference = ParameterReference::parse(&input.name, ctx.scope, true)?;
         let arn = reference.arn();
-        access::authorize_read::<GetParameter>(ctx, &reference, &arn).await?;
-        match read_reference(ctx, &reference, arn, input.with_decryption.unwrap_or(false)).await? {
+        let current = access::authorize_read::<GetParameter>(ctx, &reference, &arn).await?;
+        match read_reference(ctx, &reference, current, arn, input.with_decryption.unwrap_or(false)).await? {
             Ok(found) => Ok(GetParameterResult { parameter: Some(found.parameter) }),
             Err(Miss::NotFound) => Err(not_found_silently()),
             Err(Miss::Version(e)) => Err(e),
@@ -490,13 +492,13 @@ impl Handler<GetParameters> for Ssm {
         for name in &names {
             let reference = ParameterReference::parse(name, ctx.scope, true)?;
             let arn = reference.arn();
-            access::authorize_read::<GetParameters>(ctx, &reference, &arn).await?;
-            references.push((reference, arn));
+            let current = access::authorize_read::<GetParameters>(ctx, &reference, &arn).await?;
+            references.push((reference, current, arn));
         }
         let mut parameters = Vec::new();
         let mut invalid = Vec::new();
-        for (name, (reference, arn)) in names.into_iter().zip(references) {
-            match read_reference(ctx, &reference, arn, with_decryption).await? {
+        for (name, (reference, current, arn)) in names.into_iter().zip(references) {
+            match read_reference(ctx, &reference, current, arn, with_decryption).await? {
                 Ok(found) => parameters.push(found.parameter),
                 Err(_) => invalid.push(name),
             }
