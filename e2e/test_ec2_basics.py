@@ -5,18 +5,16 @@ default VPC of every account and region (172.31.0.0/16, one default /20 subnet p
 nothing changed.
 
 Error texts come from real AWS responses (AWS documentation, moto tests marked aws_verified, outputs
-pasted in public issues); /tmp/ec2-errors.md gives the source of each. Where AWS's wording (or behaviour)
-is not confirmed, only what is certain is asserted and the test says so."""
+pasted in public issues); docs/research/ec2-errors.md gives the source of each. Where AWS's wording
+(or behaviour) is not confirmed, only what is certain is asserted and the test says so."""
 
 import ipaddress
 import json
 import re
-import time
 
-import boto3
-import botocore.config
 import pytest
 from botocore.exceptions import ClientError
+from org_support import member_session
 
 REGION = "us-east-1"
 ID = {kind: re.compile(rf"{kind}-[0-9a-f]{{17}}") for kind in ("vpc", "subnet", "sg", "sgr", "dopt")}
@@ -214,50 +212,6 @@ def test_a_new_account_of_the_organization_has_its_own_default_vpc_and_sees_noth
         assert member_ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"] is False
     finally:
         ec2.disable_ebs_encryption_by_default()
-
-
-class MemberSession:
-    def __init__(self, ingot, account, credentials):
-        self.ingot, self.account, self.credentials = ingot, account, credentials
-
-    def client(self, service, region_name=REGION):
-        c = self.credentials
-        return boto3.client(service, endpoint_url=self.ingot.endpoint, region_name=region_name,
-                            aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
-                            aws_session_token=c["SessionToken"],
-                            config=botocore.config.Config(retries={"max_attempts": 1}))
-
-
-def member_session(ingot, unique):
-    """An administrator session in a new member account, through OrganizationAccountAccessRole (roots may
-    not assume roles, so the management account's side is an IAM user)."""
-    orgs = ingot.client("organizations")
-    try:
-        orgs.create_organization(FeatureSet="ALL")
-    except ClientError as e:
-        assert e.response["Error"]["Code"] == "AlreadyInOrganizationException"
-    status = orgs.create_account(Email=f"ec2-{unique}@example.com", AccountName=f"ec2-{unique}")["CreateAccountStatus"]
-    for _ in range(100):
-        status = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-        if status["State"] != "IN_PROGRESS":
-            break
-        time.sleep(0.1)
-    assert status["State"] == "SUCCEEDED", status
-    iam = ingot.client("iam")
-    iam.create_user(UserName=f"admin-{unique}")
-    iam.attach_user_policy(UserName=f"admin-{unique}", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-    key = iam.create_access_key(UserName=f"admin-{unique}")["AccessKey"]
-    sts = ingot.client("sts", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
-    for attempt in range(20):  # a new access key may take a moment, as on AWS
-        try:
-            role = f"arn:aws:iam::{status['AccountId']}:role/OrganizationAccountAccessRole"
-            credentials = sts.assume_role(RoleArn=role, RoleSessionName="ec2-basics")["Credentials"]
-            break
-        except ClientError:
-            if attempt == 19:
-                raise
-            time.sleep(0.2)
-    return MemberSession(ingot, status["AccountId"], credentials)
 
 
 # Security groups

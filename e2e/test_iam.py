@@ -689,6 +689,66 @@ def test_simulation_of_named_resources_reports_each_resources_result(ingot, iam)
     assert [k.lower() for k in specific["MissingContextValues"]] == ["aws:principaltag/team"]
 
 
+# Account alias
+
+
+def test_an_account_has_at_most_one_alias_and_a_new_one_replaces_it(iam, unique):
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    iam.create_account_alias(AccountAlias=f"first-{unique}")
+    iam.create_account_alias(AccountAlias=f"first-{unique}")  # again: nothing changes
+    assert iam.list_account_aliases()["AccountAliases"] == [f"first-{unique}"]
+    iam.create_account_alias(AccountAlias=f"second-{unique}")
+    listed = iam.list_account_aliases()
+    assert (listed["AccountAliases"], listed["IsTruncated"]) == ([f"second-{unique}"], False)
+    assert error(iam.delete_account_alias, AccountAlias=f"first-{unique}") == (
+        "NoSuchEntity", f"The account alias first-{unique} cannot be found.", 404)
+    iam.delete_account_alias(AccountAlias=f"second-{unique}")
+    assert iam.list_account_aliases()["AccountAliases"] == []
+
+
+def test_an_alias_must_be_lower_case_letters_digits_and_single_inner_dashes(iam):
+    pattern = "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"
+    for alias in ["Upper-case", "two--dashes", "-leading", "trailing-", "under_score"]:
+        assert error(iam.create_account_alias, AccountAlias=alias) == (
+            "ValidationError",
+            f"1 validation error detected: Value '{alias}' at 'accountAlias' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {pattern}", 400)
+    assert iam.list_account_aliases()["AccountAliases"] == []
+
+
+def test_an_alias_belongs_to_one_account_until_that_account_gives_it_up(fresh_ingot, unique):
+    from org_support import member_session
+
+    management = fresh_ingot.client("iam")
+    member = member_session(fresh_ingot, unique).client("iam")
+    management.create_account_alias(AccountAlias=f"corp-{unique}")
+    assert error(member.create_account_alias, AccountAlias=f"corp-{unique}") == (
+        "EntityAlreadyExists", f"The account alias corp-{unique} already exists.", 409)
+    assert member.list_account_aliases()["AccountAliases"] == []
+    # Replacing the alias frees the old one for the member.
+    management.create_account_alias(AccountAlias=f"corp-new-{unique}")
+    member.create_account_alias(AccountAlias=f"corp-{unique}")
+    assert member.list_account_aliases()["AccountAliases"] == [f"corp-{unique}"]
+    assert management.list_account_aliases()["AccountAliases"] == [f"corp-new-{unique}"]
+
+
+def test_a_user_without_permission_cannot_read_or_change_the_alias(ingot, iam, unique):
+    iam.create_user(UserName=f"alias-{unique}")
+    client = user_client(ingot, iam, f"alias-{unique}")
+    for call, kwargs, action in [
+        (client.list_account_aliases, {}, "ListAccountAliases"),
+        (client.create_account_alias, {"AccountAlias": f"denied-{unique}"}, "CreateAccountAlias"),
+    ]:
+        code, message, status = error(call, **kwargs)
+        assert (code, status) == ("AccessDenied", 403)
+        assert f"is not authorized to perform: iam:{action} on resource: *" in message, message
+    iam.put_user_policy(UserName=f"alias-{unique}", PolicyName="aliases",
+                        PolicyDocument=policy(["iam:ListAccountAliases", "iam:CreateAccountAlias"]))
+    client.create_account_alias(AccountAlias=f"allowed-{unique}")
+    assert client.list_account_aliases()["AccountAliases"] == [f"allowed-{unique}"]
+    iam.delete_account_alias(AccountAlias=f"allowed-{unique}")
+
+
 # The CLI
 
 

@@ -1,7 +1,7 @@
 //! AWS Identity and Access Management (`iam`): users, groups, roles (service-linked ones among
-//! them), access keys, customer managed policies and their versions, attachments, inline
-//! policies, permissions boundaries, instance profiles, tags, the account's authorization
-//! details and policy simulation.
+//! them), access keys, the account alias, customer managed policies and their versions,
+//! attachments, inline policies, permissions boundaries, instance profiles, tags, the account's
+//! authorization details and policy simulation.
 //!
 //! IAM is global: every record is kept per account under `ACCOUNT/global/iam/…` and the region of
 //! the request only chooses the partition of the ARNs. The records themselves are those of
@@ -27,6 +27,7 @@
 //! | `roles.rs` | CreateRole … DeleteRole, role tags, role permissions boundaries, trust policies |
 //! | `service_linked_roles.rs` | Create/DeleteServiceLinkedRole, deletion status |
 //! | `access_keys.rs` | Create/Delete/Update/ListAccessKeys, GetAccessKeyLastUsed |
+//! | `account_aliases.rs` | Create/Delete/ListAccountAliases |
 //! | `managed_policies.rs` | CreatePolicy … SetDefaultPolicyVersion, policy tags, usage counts |
 //! | `attachments.rs` | Attach/Detach*Policy, ListAttached*Policies, ListEntitiesForPolicy |
 //! | `inline_policies.rs` | Put/Get/Delete/List{User,Group,Role}Policy |
@@ -38,6 +39,7 @@ mod generated;
 
 pub mod access;
 pub mod access_keys;
+pub mod account_aliases;
 pub mod attachments;
 pub mod authorization_details;
 pub mod documents;

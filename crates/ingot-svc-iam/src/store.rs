@@ -13,9 +13,11 @@
 //! | `root-access-keys` | [`RootAccessKeysRecord`] | ListAccessKeys and the two-key quota of the root user |
 //! | `aws-policy-usage/PATH-AND-NAME` | [`AwsPolicyUsageRecord`] | how often an AWS managed policy is attached in this account (AWS managed policies are data, not records) |
 //! | `slr-deletion-tasks/UUID` | [`DeletionTaskRecord`] | GetServiceLinkedRoleDeletionStatus after the role is gone |
+//! | `account-alias` | [`AccountAliasRecord`] | the account's one alias |
 //!
 //! Installation-wide: `global/iam/access-keys/ID` ([`ingot_core::credentials::AccessKeyRecord`]),
-//! found by the gateway from a request's key id alone.
+//! found by the gateway from a request's key id alone; `global/iam/account-aliases/PARTITION/ALIAS`
+//! ([`AliasOwnerRecord`]), because an alias is unique across the accounts of a partition.
 
 use crate::errors::IamError;
 use ingot_core::scope::account_key;
@@ -66,6 +68,38 @@ pub struct DeletionTaskRecord {
 impl Record for DeletionTaskRecord {
     const KIND: &'static str = "iam.slr-deletion-task";
     const SCHEMA_VERSION: u32 = 1;
+}
+
+/// The alias of an account (AWS allows one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountAliasRecord {
+    pub alias: String,
+}
+
+impl Record for AccountAliasRecord {
+    const KIND: &'static str = "iam.account-alias";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// The account an alias belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AliasOwnerRecord {
+    pub account: AccountId,
+}
+
+impl Record for AliasOwnerRecord {
+    const KIND: &'static str = "iam.alias-owner";
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// `ACCOUNT/global/iam/account-alias`.
+pub fn account_alias_key(account: &AccountId) -> String {
+    account_key(account, "iam", "account-alias")
+}
+
+/// `global/iam/account-aliases/PARTITION/ALIAS`.
+pub fn alias_owner_key(partition: &str, alias: &str) -> String {
+    ingot_core::scope::global_key("iam", &["account-aliases/", partition, "/", alias].concat())
 }
 
 /// `ACCOUNT/global/iam/<collection>/<name in lower case>` of the caller's account.

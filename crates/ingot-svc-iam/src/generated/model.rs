@@ -16,7 +16,7 @@ pub static MODEL: ServiceModel = ServiceModel {
     shapes: &SHAPES,
 };
 
-static OPERATIONS: [OperationModel; 85] = [
+static OPERATIONS: [OperationModel; 88] = [
     OperationModel {
         name: "AddRoleToInstanceProfile",
         http_method: "POST",
@@ -25,7 +25,7 @@ static OPERATIONS: [OperationModel; 85] = [
         input: Some(5),
         output: None,
         result_wrapper: None,
-        errors: &[143, 62, 98, 201, 187],
+        errors: &[147, 64, 100, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -36,7 +36,7 @@ static OPERATIONS: [OperationModel; 85] = [
         input: Some(6),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -47,7 +47,7 @@ static OPERATIONS: [OperationModel; 85] = [
         input: Some(8),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 159, 187],
+        errors: &[147, 100, 99, 163, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -58,7 +58,7 @@ static OPERATIONS: [OperationModel; 85] = [
         input: Some(9),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 201, 159, 187],
+        errors: &[147, 100, 99, 205, 163, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -69,7 +69,7 @@ static OPERATIONS: [OperationModel; 85] = [
         input: Some(10),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 159, 187],
+        errors: &[147, 100, 99, 163, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -80,18 +80,29 @@ static OPERATIONS: [OperationModel; 85] = [
         input: Some(25),
         output: Some(26),
         result_wrapper: Some("CreateAccessKeyResult"),
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
         canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "CreateAccountAlias",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(27),
+        output: None,
+        result_wrapper: None,
+        errors: &[16, 64, 100, 191],
+        canonical_json_is_wire: false,
     },
     OperationModel {
         name: "CreateGroup",
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(27),
-        output: Some(28),
+        input: Some(28),
+        output: Some(29),
         result_wrapper: Some("CreateGroupResult"),
-        errors: &[98, 62, 143, 187],
+        errors: &[100, 64, 147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -99,10 +110,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(29),
-        output: Some(30),
+        input: Some(30),
+        output: Some(31),
         result_wrapper: Some("CreateInstanceProfileResult"),
-        errors: &[62, 97, 98, 16, 187],
+        errors: &[64, 99, 100, 16, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -110,10 +121,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(31),
-        output: Some(32),
+        input: Some(32),
+        output: Some(33),
         result_wrapper: Some("CreatePolicyResult"),
-        errors: &[97, 98, 62, 140, 16, 187],
+        errors: &[99, 100, 64, 144, 16, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -121,10 +132,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(33),
-        output: Some(34),
+        input: Some(34),
+        output: Some(35),
         result_wrapper: Some("CreatePolicyVersionResult"),
-        errors: &[143, 140, 97, 98, 187],
+        errors: &[147, 144, 99, 100, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -132,10 +143,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(35),
-        output: Some(36),
+        input: Some(36),
+        output: Some(37),
         result_wrapper: Some("CreateRoleResult"),
-        errors: &[98, 97, 62, 140, 16, 187],
+        errors: &[100, 99, 64, 144, 16, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -143,10 +154,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(37),
-        output: Some(38),
+        input: Some(38),
+        output: Some(39),
         result_wrapper: Some("CreateServiceLinkedRoleResult"),
-        errors: &[97, 98, 143, 187],
+        errors: &[99, 100, 147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -154,10 +165,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(39),
-        output: Some(40),
+        input: Some(40),
+        output: Some(41),
         result_wrapper: Some("CreateUserResult"),
-        errors: &[98, 62, 143, 97, 16, 187],
+        errors: &[100, 64, 147, 99, 16, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -165,10 +176,21 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(41),
+        input: Some(42),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
+        canonical_json_is_wire: false,
+    },
+    OperationModel {
+        name: "DeleteAccountAlias",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(43),
+        output: None,
+        result_wrapper: None,
+        errors: &[16, 147, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -176,10 +198,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(44),
+        input: Some(46),
         output: None,
         result_wrapper: None,
-        errors: &[143, 42, 98, 187],
+        errors: &[147, 44, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -187,10 +209,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(43),
+        input: Some(45),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -198,10 +220,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(45),
+        input: Some(47),
         output: None,
         result_wrapper: None,
-        errors: &[143, 42, 98, 187],
+        errors: &[147, 44, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -209,10 +231,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(46),
+        input: Some(48),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 42, 187],
+        errors: &[147, 100, 99, 44, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -220,10 +242,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(47),
+        input: Some(49),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 42, 187],
+        errors: &[147, 100, 99, 44, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -231,10 +253,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(50),
+        input: Some(52),
         output: None,
         result_wrapper: None,
-        errors: &[143, 42, 98, 201, 16, 187],
+        errors: &[147, 44, 100, 205, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -242,10 +264,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(48),
+        input: Some(50),
         output: None,
         result_wrapper: None,
-        errors: &[143, 201, 187],
+        errors: &[147, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -253,10 +275,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(49),
+        input: Some(51),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 201, 187],
+        errors: &[147, 100, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -264,10 +286,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(51),
-        output: Some(52),
+        input: Some(53),
+        output: Some(54),
         result_wrapper: Some("DeleteServiceLinkedRoleResult"),
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -275,10 +297,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(55),
+        input: Some(57),
         output: None,
         result_wrapper: None,
-        errors: &[98, 143, 42, 16, 187],
+        errors: &[100, 147, 44, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -286,10 +308,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(53),
+        input: Some(55),
         output: None,
         result_wrapper: None,
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -297,10 +319,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(54),
+        input: Some(56),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -308,10 +330,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(59),
+        input: Some(61),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 187],
+        errors: &[147, 100, 99, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -319,10 +341,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(60),
+        input: Some(62),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 201, 187],
+        errors: &[147, 100, 99, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -330,10 +352,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(61),
+        input: Some(63),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 187],
+        errors: &[147, 100, 99, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -341,8 +363,8 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(69),
-        output: Some(70),
+        input: Some(71),
+        output: Some(72),
         result_wrapper: Some("GetAccessKeyLastUsedResult"),
         errors: &[],
         canonical_json_is_wire: true,
@@ -352,10 +374,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(71),
-        output: Some(72),
+        input: Some(73),
+        output: Some(74),
         result_wrapper: Some("GetAccountAuthorizationDetailsResult"),
-        errors: &[187],
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -363,10 +385,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(75),
-        output: Some(76),
+        input: Some(77),
+        output: Some(78),
         result_wrapper: Some("GetGroupResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -374,10 +396,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(73),
-        output: Some(74),
+        input: Some(75),
+        output: Some(76),
         result_wrapper: Some("GetGroupPolicyResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -385,10 +407,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(77),
-        output: Some(78),
+        input: Some(79),
+        output: Some(80),
         result_wrapper: Some("GetInstanceProfileResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -396,10 +418,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(79),
-        output: Some(80),
+        input: Some(81),
+        output: Some(82),
         result_wrapper: Some("GetPolicyResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -407,10 +429,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(81),
-        output: Some(82),
+        input: Some(83),
+        output: Some(84),
         result_wrapper: Some("GetPolicyVersionResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -418,10 +440,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(85),
-        output: Some(86),
+        input: Some(87),
+        output: Some(88),
         result_wrapper: Some("GetRoleResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -429,10 +451,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(83),
-        output: Some(84),
+        input: Some(85),
+        output: Some(86),
         result_wrapper: Some("GetRolePolicyResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -440,10 +462,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(87),
-        output: Some(88),
+        input: Some(89),
+        output: Some(90),
         result_wrapper: Some("GetServiceLinkedRoleDeletionStatusResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -451,10 +473,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(91),
-        output: Some(92),
+        input: Some(93),
+        output: Some(94),
         result_wrapper: Some("GetUserResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -462,10 +484,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(89),
-        output: Some(90),
+        input: Some(91),
+        output: Some(92),
         result_wrapper: Some("GetUserPolicyResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -473,10 +495,21 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(100),
-        output: Some(101),
+        input: Some(102),
+        output: Some(103),
         result_wrapper: Some("ListAccessKeysResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
+        canonical_json_is_wire: true,
+    },
+    OperationModel {
+        name: "ListAccountAliases",
+        http_method: "POST",
+        request_uri: "/",
+        success_code: 200,
+        input: Some(104),
+        output: Some(105),
+        result_wrapper: Some("ListAccountAliasesResult"),
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -484,10 +517,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(102),
-        output: Some(103),
+        input: Some(106),
+        output: Some(107),
         result_wrapper: Some("ListAttachedGroupPoliciesResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -495,10 +528,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(104),
-        output: Some(105),
+        input: Some(108),
+        output: Some(109),
         result_wrapper: Some("ListAttachedRolePoliciesResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -506,10 +539,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(106),
-        output: Some(107),
+        input: Some(110),
+        output: Some(111),
         result_wrapper: Some("ListAttachedUserPoliciesResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -517,10 +550,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(108),
-        output: Some(109),
+        input: Some(112),
+        output: Some(113),
         result_wrapper: Some("ListEntitiesForPolicyResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -528,10 +561,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(110),
-        output: Some(111),
+        input: Some(114),
+        output: Some(115),
         result_wrapper: Some("ListGroupPoliciesResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -539,10 +572,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(114),
-        output: Some(115),
+        input: Some(118),
+        output: Some(119),
         result_wrapper: Some("ListGroupsResult"),
-        errors: &[187],
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -550,10 +583,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(112),
-        output: Some(113),
+        input: Some(116),
+        output: Some(117),
         result_wrapper: Some("ListGroupsForUserResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -561,10 +594,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(116),
-        output: Some(117),
+        input: Some(120),
+        output: Some(121),
         result_wrapper: Some("ListInstanceProfileTagsResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -572,10 +605,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(120),
-        output: Some(121),
+        input: Some(124),
+        output: Some(125),
         result_wrapper: Some("ListInstanceProfilesResult"),
-        errors: &[187],
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -583,10 +616,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(118),
-        output: Some(119),
+        input: Some(122),
+        output: Some(123),
         result_wrapper: Some("ListInstanceProfilesForRoleResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -594,10 +627,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(122),
-        output: Some(123),
+        input: Some(126),
+        output: Some(127),
         result_wrapper: Some("ListPoliciesResult"),
-        errors: &[187],
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -605,10 +638,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(124),
-        output: Some(125),
+        input: Some(128),
+        output: Some(129),
         result_wrapper: Some("ListPolicyTagsResult"),
-        errors: &[143, 187, 97],
+        errors: &[147, 191, 99],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -616,10 +649,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(126),
-        output: Some(127),
+        input: Some(130),
+        output: Some(131),
         result_wrapper: Some("ListPolicyVersionsResult"),
-        errors: &[143, 97, 187],
+        errors: &[147, 99, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -627,10 +660,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(128),
-        output: Some(129),
+        input: Some(132),
+        output: Some(133),
         result_wrapper: Some("ListRolePoliciesResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -638,10 +671,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(130),
-        output: Some(131),
+        input: Some(134),
+        output: Some(135),
         result_wrapper: Some("ListRoleTagsResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -649,10 +682,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(132),
-        output: Some(133),
+        input: Some(136),
+        output: Some(137),
         result_wrapper: Some("ListRolesResult"),
-        errors: &[187],
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -660,10 +693,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(134),
-        output: Some(135),
+        input: Some(138),
+        output: Some(139),
         result_wrapper: Some("ListUserPoliciesResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -671,10 +704,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(136),
-        output: Some(137),
+        input: Some(140),
+        output: Some(141),
         result_wrapper: Some("ListUserTagsResult"),
-        errors: &[143, 187],
+        errors: &[147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -682,10 +715,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(138),
-        output: Some(139),
+        input: Some(142),
+        output: Some(143),
         result_wrapper: Some("ListUsersResult"),
-        errors: &[187],
+        errors: &[191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -693,10 +726,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(168),
+        input: Some(172),
         output: None,
         result_wrapper: None,
-        errors: &[98, 140, 143, 187],
+        errors: &[100, 144, 147, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -704,10 +737,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(169),
+        input: Some(173),
         output: None,
         result_wrapper: None,
-        errors: &[143, 97, 201, 159, 187],
+        errors: &[147, 99, 205, 163, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -715,10 +748,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(170),
+        input: Some(174),
         output: None,
         result_wrapper: None,
-        errors: &[98, 140, 143, 201, 187],
+        errors: &[100, 144, 147, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -726,10 +759,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(171),
+        input: Some(175),
         output: None,
         result_wrapper: None,
-        errors: &[143, 97, 159, 187],
+        errors: &[147, 99, 163, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -737,10 +770,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(172),
+        input: Some(176),
         output: None,
         result_wrapper: None,
-        errors: &[98, 140, 143, 187],
+        errors: &[100, 144, 147, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -748,10 +781,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(175),
+        input: Some(179),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 201, 187],
+        errors: &[147, 100, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -759,10 +792,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(176),
+        input: Some(180),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 187],
+        errors: &[147, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -770,10 +803,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(188),
+        input: Some(192),
         output: None,
         result_wrapper: None,
-        errors: &[143, 97, 98, 187],
+        errors: &[147, 99, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -781,10 +814,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(189),
-        output: Some(190),
+        input: Some(193),
+        output: Some(194),
         result_wrapper: Some("SimulateCustomPolicyResult"),
-        errors: &[97, 152],
+        errors: &[99, 156],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -792,10 +825,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(191),
-        output: Some(190),
+        input: Some(195),
+        output: Some(194),
         result_wrapper: Some("SimulatePrincipalPolicyResult"),
-        errors: &[143, 97, 152],
+        errors: &[147, 99, 156],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -803,10 +836,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(197),
+        input: Some(201),
         output: None,
         result_wrapper: None,
-        errors: &[143, 97, 98, 16, 187],
+        errors: &[147, 99, 100, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -814,10 +847,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(198),
+        input: Some(202),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 16, 187],
+        errors: &[147, 100, 99, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -825,10 +858,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(199),
+        input: Some(203),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 16, 187],
+        errors: &[147, 100, 99, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -836,10 +869,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(200),
+        input: Some(204),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 97, 16, 187],
+        errors: &[147, 100, 99, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -847,10 +880,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(202),
+        input: Some(206),
         output: None,
         result_wrapper: None,
-        errors: &[143, 97, 16, 187],
+        errors: &[147, 99, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -858,10 +891,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(203),
+        input: Some(207),
         output: None,
         result_wrapper: None,
-        errors: &[143, 97, 16, 187],
+        errors: &[147, 99, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -869,10 +902,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(204),
+        input: Some(208),
         output: None,
         result_wrapper: None,
-        errors: &[143, 16, 187],
+        errors: &[147, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -880,10 +913,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(205),
+        input: Some(209),
         output: None,
         result_wrapper: None,
-        errors: &[143, 16, 187],
+        errors: &[147, 16, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -891,10 +924,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(206),
+        input: Some(210),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 187, 97],
+        errors: &[147, 100, 191, 99],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -902,10 +935,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(207),
+        input: Some(211),
         output: None,
         result_wrapper: None,
-        errors: &[143, 140, 98, 201, 187],
+        errors: &[147, 144, 100, 205, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -913,10 +946,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(208),
+        input: Some(212),
         output: None,
         result_wrapper: None,
-        errors: &[143, 62, 98, 187],
+        errors: &[147, 64, 100, 191],
         canonical_json_is_wire: false,
     },
     OperationModel {
@@ -924,10 +957,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(211),
-        output: Some(212),
+        input: Some(215),
+        output: Some(216),
         result_wrapper: Some("UpdateRoleResult"),
-        errors: &[201, 143, 187],
+        errors: &[205, 147, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -935,10 +968,10 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(209),
-        output: Some(210),
+        input: Some(213),
+        output: Some(214),
         result_wrapper: Some("UpdateRoleDescriptionResult"),
-        errors: &[143, 201, 187],
+        errors: &[147, 205, 191],
         canonical_json_is_wire: true,
     },
     OperationModel {
@@ -946,25 +979,25 @@ static OPERATIONS: [OperationModel; 85] = [
         http_method: "POST",
         request_uri: "/",
         success_code: 200,
-        input: Some(213),
+        input: Some(217),
         output: None,
         result_wrapper: None,
-        errors: &[143, 98, 62, 63, 16, 187],
+        errors: &[147, 100, 64, 65, 16, 191],
         canonical_json_is_wire: false,
     },
 ];
 
-static SHAPES: [Shape; 275] = [
+static SHAPES: [Shape; 281] = [
     // 0
     Shape {
         name: "AccessKey",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 274) },
-                Member { required: true, ..member("AccessKeyId", 216) },
-                Member { required: true, ..member("Status", 265) },
-                Member { required: true, ..member("SecretAccessKey", 218) },
-                member("CreateDate", 224),
+                Member { required: true, ..member("UserName", 280) },
+                Member { required: true, ..member("AccessKeyId", 220) },
+                Member { required: true, ..member("Status", 271) },
+                Member { required: true, ..member("SecretAccessKey", 222) },
+                member("CreateDate", 230),
             ],
             payload: None,
             error: None,
@@ -978,9 +1011,9 @@ static SHAPES: [Shape; 275] = [
         name: "AccessKeyLastUsed",
         kind: ShapeKind::Structure {
             members: &[
-                member("LastUsedDate", 224),
-                Member { required: true, ..member("ServiceName", 266) },
-                Member { required: true, ..member("Region", 266) },
+                member("LastUsedDate", 230),
+                Member { required: true, ..member("ServiceName", 272) },
+                Member { required: true, ..member("Region", 272) },
             ],
             payload: None,
             error: None,
@@ -994,10 +1027,10 @@ static SHAPES: [Shape; 275] = [
         name: "AccessKeyMetadata",
         kind: ShapeKind::Structure {
             members: &[
-                member("UserName", 274),
-                member("AccessKeyId", 216),
-                member("Status", 265),
-                member("CreateDate", 224),
+                member("UserName", 280),
+                member("AccessKeyId", 220),
+                member("Status", 271),
+                member("CreateDate", 230),
             ],
             payload: None,
             error: None,
@@ -1023,8 +1056,8 @@ static SHAPES: [Shape; 275] = [
         name: "AddRoleToInstanceProfileRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                Member { required: true, ..member("RoleName", 263) },
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                Member { required: true, ..member("RoleName", 269) },
             ],
             payload: None,
             error: None,
@@ -1038,8 +1071,8 @@ static SHAPES: [Shape; 275] = [
         name: "AddUserToGroupRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("UserName", 229) },
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("UserName", 235) },
             ],
             payload: None,
             error: None,
@@ -1051,7 +1084,7 @@ static SHAPES: [Shape; 275] = [
     // 7
     Shape {
         name: "ArnListType",
-        kind: ShapeKind::List { member: 219, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 225, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 8
@@ -1059,8 +1092,8 @@ static SHAPES: [Shape; 275] = [
         name: "AttachGroupPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("PolicyArn", 219) },
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("PolicyArn", 225) },
             ],
             payload: None,
             error: None,
@@ -1074,8 +1107,8 @@ static SHAPES: [Shape; 275] = [
         name: "AttachRolePolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyArn", 219) },
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyArn", 225) },
             ],
             payload: None,
             error: None,
@@ -1089,8 +1122,8 @@ static SHAPES: [Shape; 275] = [
         name: "AttachUserPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 274) },
-                Member { required: true, ..member("PolicyArn", 219) },
+                Member { required: true, ..member("UserName", 280) },
+                Member { required: true, ..member("PolicyArn", 225) },
             ],
             payload: None,
             error: None,
@@ -1103,7 +1136,7 @@ static SHAPES: [Shape; 275] = [
     Shape {
         name: "AttachedPermissionsBoundary",
         kind: ShapeKind::Structure {
-            members: &[member("PermissionsBoundaryType", 147), member("PermissionsBoundaryArn", 219)],
+            members: &[member("PermissionsBoundaryType", 151), member("PermissionsBoundaryArn", 225)],
             payload: None,
             error: None,
             document: false,
@@ -1115,7 +1148,7 @@ static SHAPES: [Shape; 275] = [
     Shape {
         name: "AttachedPolicy",
         kind: ShapeKind::Structure {
-            members: &[member("PolicyName", 253), member("PolicyArn", 219)],
+            members: &[member("PolicyName", 259), member("PolicyArn", 225)],
             payload: None,
             error: None,
             document: false,
@@ -1225,7 +1258,7 @@ static SHAPES: [Shape; 275] = [
     Shape {
         name: "CreateAccessKeyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("UserName", 229)],
+            members: &[member("UserName", 235)],
             payload: None,
             error: None,
             document: false,
@@ -1247,9 +1280,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 27
     Shape {
-        name: "CreateGroupRequest",
+        name: "CreateAccountAliasRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Path", 245), Member { required: true, ..member("GroupName", 233) }],
+            members: &[Member { required: true, ..member("AccountAlias", 224) }],
             payload: None,
             error: None,
             document: false,
@@ -1259,9 +1292,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 28
     Shape {
-        name: "CreateGroupResponse",
+        name: "CreateGroupRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Group", 93) }],
+            members: &[member("Path", 251), Member { required: true, ..member("GroupName", 239) }],
             payload: None,
             error: None,
             document: false,
@@ -1271,13 +1304,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 29
     Shape {
-        name: "CreateInstanceProfileRequest",
+        name: "CreateGroupResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                member("Path", 245),
-                member("Tags", 269),
-            ],
+            members: &[Member { required: true, ..member("Group", 95) }],
             payload: None,
             error: None,
             document: false,
@@ -1287,9 +1316,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 30
     Shape {
-        name: "CreateInstanceProfileResponse",
+        name: "CreateInstanceProfileRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("InstanceProfile", 96) }],
+            members: &[
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                member("Path", 251),
+                member("Tags", 275),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1299,15 +1332,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 31
     Shape {
-        name: "CreatePolicyRequest",
+        name: "CreateInstanceProfileResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyName", 253) },
-                member("Path", 255),
-                Member { required: true, ..member("PolicyDocument", 248) },
-                member("Description", 246),
-                member("Tags", 269),
-            ],
+            members: &[Member { required: true, ..member("InstanceProfile", 98) }],
             payload: None,
             error: None,
             document: false,
@@ -1317,9 +1344,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 32
     Shape {
-        name: "CreatePolicyResponse",
+        name: "CreatePolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Policy", 149)],
+            members: &[
+                Member { required: true, ..member("PolicyName", 259) },
+                member("Path", 261),
+                Member { required: true, ..member("PolicyDocument", 254) },
+                member("Description", 252),
+                member("Tags", 275),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1329,13 +1362,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 33
     Shape {
-        name: "CreatePolicyVersionRequest",
+        name: "CreatePolicyResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                Member { required: true, ..member("PolicyDocument", 248) },
-                member("SetAsDefault", 222),
-            ],
+            members: &[member("Policy", 153)],
             payload: None,
             error: None,
             document: false,
@@ -1345,9 +1374,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 34
     Shape {
-        name: "CreatePolicyVersionResponse",
+        name: "CreatePolicyVersionRequest",
         kind: ShapeKind::Structure {
-            members: &[member("PolicyVersion", 166)],
+            members: &[
+                Member { required: true, ..member("PolicyArn", 225) },
+                Member { required: true, ..member("PolicyDocument", 254) },
+                member("SetAsDefault", 228),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1357,17 +1390,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 35
     Shape {
-        name: "CreateRoleRequest",
+        name: "CreatePolicyVersionResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                member("Path", 245),
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("AssumeRolePolicyDocument", 248) },
-                member("Description", 259),
-                member("MaxSessionDuration", 262),
-                member("PermissionsBoundary", 219),
-                member("Tags", 269),
-            ],
+            members: &[member("PolicyVersion", 170)],
             payload: None,
             error: None,
             document: false,
@@ -1377,9 +1402,17 @@ static SHAPES: [Shape; 275] = [
     },
     // 36
     Shape {
-        name: "CreateRoleResponse",
+        name: "CreateRoleRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Role", 182) }],
+            members: &[
+                member("Path", 251),
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("AssumeRolePolicyDocument", 254) },
+                member("Description", 265),
+                member("MaxSessionDuration", 268),
+                member("PermissionsBoundary", 225),
+                member("Tags", 275),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1389,13 +1422,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 37
     Shape {
-        name: "CreateServiceLinkedRoleRequest",
+        name: "CreateRoleResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("AWSServiceName", 233) },
-                member("Description", 259),
-                member("CustomSuffix", 223),
-            ],
+            members: &[Member { required: true, ..member("Role", 186) }],
             payload: None,
             error: None,
             document: false,
@@ -1405,9 +1434,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 38
     Shape {
-        name: "CreateServiceLinkedRoleResponse",
+        name: "CreateServiceLinkedRoleRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Role", 182)],
+            members: &[
+                Member { required: true, ..member("AWSServiceName", 239) },
+                member("Description", 265),
+                member("CustomSuffix", 229),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1417,14 +1450,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 39
     Shape {
-        name: "CreateUserRequest",
+        name: "CreateServiceLinkedRoleResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                member("Path", 245),
-                Member { required: true, ..member("UserName", 274) },
-                member("PermissionsBoundary", 219),
-                member("Tags", 269),
-            ],
+            members: &[member("Role", 186)],
             payload: None,
             error: None,
             document: false,
@@ -1434,9 +1462,14 @@ static SHAPES: [Shape; 275] = [
     },
     // 40
     Shape {
-        name: "CreateUserResponse",
+        name: "CreateUserRequest",
         kind: ShapeKind::Structure {
-            members: &[member("User", 214)],
+            members: &[
+                member("Path", 251),
+                Member { required: true, ..member("UserName", 280) },
+                member("PermissionsBoundary", 225),
+                member("Tags", 275),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1446,9 +1479,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 41
     Shape {
-        name: "DeleteAccessKeyRequest",
+        name: "CreateUserResponse",
         kind: ShapeKind::Structure {
-            members: &[member("UserName", 229), Member { required: true, ..member("AccessKeyId", 216) }],
+            members: &[member("User", 218)],
             payload: None,
             error: None,
             document: false,
@@ -1458,11 +1491,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 42
     Shape {
-        name: "DeleteConflictException",
+        name: "DeleteAccessKeyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 225)],
+            members: &[member("UserName", 235), Member { required: true, ..member("AccessKeyId", 220) }],
             payload: None,
-            error: Some(ErrorTrait { code: Some("DeleteConflict"), status: 409, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -1470,12 +1503,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 43
     Shape {
-        name: "DeleteGroupPolicyRequest",
+        name: "DeleteAccountAliasRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("PolicyName", 253) },
-            ],
+            members: &[Member { required: true, ..member("AccountAlias", 224) }],
             payload: None,
             error: None,
             document: false,
@@ -1485,11 +1515,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 44
     Shape {
-        name: "DeleteGroupRequest",
+        name: "DeleteConflictException",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("GroupName", 233) }],
+            members: &[member("message", 231)],
             payload: None,
-            error: None,
+            error: Some(ErrorTrait { code: Some("DeleteConflict"), status: 409, sender_fault: true }),
             document: false,
             xml_name: None,
         },
@@ -1497,9 +1527,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 45
     Shape {
-        name: "DeleteInstanceProfileRequest",
+        name: "DeleteGroupPolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("InstanceProfileName", 236) }],
+            members: &[
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("PolicyName", 259) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1509,9 +1542,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 46
     Shape {
-        name: "DeletePolicyRequest",
+        name: "DeleteGroupRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("PolicyArn", 219) }],
+            members: &[Member { required: true, ..member("GroupName", 239) }],
             payload: None,
             error: None,
             document: false,
@@ -1521,12 +1554,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 47
     Shape {
-        name: "DeletePolicyVersionRequest",
+        name: "DeleteInstanceProfileRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                Member { required: true, ..member("VersionId", 257) },
-            ],
+            members: &[Member { required: true, ..member("InstanceProfileName", 242) }],
             payload: None,
             error: None,
             document: false,
@@ -1536,9 +1566,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 48
     Shape {
-        name: "DeleteRolePermissionsBoundaryRequest",
+        name: "DeletePolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("RoleName", 263) }],
+            members: &[Member { required: true, ..member("PolicyArn", 225) }],
             payload: None,
             error: None,
             document: false,
@@ -1548,11 +1578,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 49
     Shape {
-        name: "DeleteRolePolicyRequest",
+        name: "DeletePolicyVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyName", 253) },
+                Member { required: true, ..member("PolicyArn", 225) },
+                Member { required: true, ..member("VersionId", 263) },
             ],
             payload: None,
             error: None,
@@ -1563,9 +1593,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 50
     Shape {
-        name: "DeleteRoleRequest",
+        name: "DeleteRolePermissionsBoundaryRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("RoleName", 263) }],
+            members: &[Member { required: true, ..member("RoleName", 269) }],
             payload: None,
             error: None,
             document: false,
@@ -1575,9 +1605,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 51
     Shape {
-        name: "DeleteServiceLinkedRoleRequest",
+        name: "DeleteRolePolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("RoleName", 263) }],
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyName", 259) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1587,9 +1620,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 52
     Shape {
-        name: "DeleteServiceLinkedRoleResponse",
+        name: "DeleteRoleRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("DeletionTaskId", 57) }],
+            members: &[Member { required: true, ..member("RoleName", 269) }],
             payload: None,
             error: None,
             document: false,
@@ -1599,9 +1632,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 53
     Shape {
-        name: "DeleteUserPermissionsBoundaryRequest",
+        name: "DeleteServiceLinkedRoleRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("UserName", 274) }],
+            members: &[Member { required: true, ..member("RoleName", 269) }],
             payload: None,
             error: None,
             document: false,
@@ -1611,12 +1644,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 54
     Shape {
-        name: "DeleteUserPolicyRequest",
+        name: "DeleteServiceLinkedRoleResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 229) },
-                Member { required: true, ..member("PolicyName", 253) },
-            ],
+            members: &[Member { required: true, ..member("DeletionTaskId", 59) }],
             payload: None,
             error: None,
             document: false,
@@ -1626,9 +1656,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 55
     Shape {
-        name: "DeleteUserRequest",
+        name: "DeleteUserPermissionsBoundaryRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("UserName", 229) }],
+            members: &[Member { required: true, ..member("UserName", 280) }],
             payload: None,
             error: None,
             document: false,
@@ -1638,9 +1668,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 56
     Shape {
-        name: "DeletionTaskFailureReasonType",
+        name: "DeleteUserPolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Reason", 173), member("RoleUsageList", 185)],
+            members: &[
+                Member { required: true, ..member("UserName", 235) },
+                Member { required: true, ..member("PolicyName", 259) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1650,11 +1683,35 @@ static SHAPES: [Shape; 275] = [
     },
     // 57
     Shape {
+        name: "DeleteUserRequest",
+        kind: ShapeKind::Structure {
+            members: &[Member { required: true, ..member("UserName", 235) }],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 58
+    Shape {
+        name: "DeletionTaskFailureReasonType",
+        kind: ShapeKind::Structure {
+            members: &[member("Reason", 177), member("RoleUsageList", 189)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 59
+    Shape {
         name: "DeletionTaskIdType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(1000), pattern: None },
         sensitive: false,
     },
-    // 58
+    // 60
     Shape {
         name: "DeletionTaskStatusType",
         kind: ShapeKind::String {
@@ -1665,43 +1722,13 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 59
+    // 61
     Shape {
         name: "DetachGroupPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("PolicyArn", 219) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 60
-    Shape {
-        name: "DetachRolePolicyRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyArn", 219) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 61
-    Shape {
-        name: "DetachUserPolicyRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 274) },
-                Member { required: true, ..member("PolicyArn", 219) },
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("PolicyArn", 225) },
             ],
             payload: None,
             error: None,
@@ -1712,11 +1739,14 @@ static SHAPES: [Shape; 275] = [
     },
     // 62
     Shape {
-        name: "EntityAlreadyExistsException",
+        name: "DetachRolePolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 226)],
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyArn", 225) },
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: Some("EntityAlreadyExists"), status: 409, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -1724,9 +1754,36 @@ static SHAPES: [Shape; 275] = [
     },
     // 63
     Shape {
+        name: "DetachUserPolicyRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("UserName", 280) },
+                Member { required: true, ..member("PolicyArn", 225) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 64
+    Shape {
+        name: "EntityAlreadyExistsException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 232)],
+            payload: None,
+            error: Some(ErrorTrait { code: Some("EntityAlreadyExists"), status: 409, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 65
+    Shape {
         name: "EntityTemporarilyUnmodifiableException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 228)],
+            members: &[member("message", 234)],
             payload: None,
             error: Some(ErrorTrait { code: Some("EntityTemporarilyUnmodifiable"), status: 409, sender_fault: true }),
             document: false,
@@ -1734,7 +1791,7 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 64
+    // 66
     Shape {
         name: "EntityType",
         kind: ShapeKind::String {
@@ -1745,12 +1802,12 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 65
+    // 67
     Shape {
         name: "EvalDecisionDetailsType",
         kind: ShapeKind::Map {
-            key: 66,
-            value: 151,
+            key: 68,
+            value: 155,
             key_name: None,
             value_name: None,
             flattened: false,
@@ -1759,45 +1816,27 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 66
+    // 68
     Shape {
         name: "EvalDecisionSourceType",
         kind: ShapeKind::String { enum_values: &[], min: Some(3), max: Some(256), pattern: None },
         sensitive: false,
     },
-    // 67
+    // 69
     Shape {
         name: "EvaluationResult",
         kind: ShapeKind::Structure {
             members: &[
                 Member { required: true, ..member("EvalActionName", 4) },
-                member("EvalResourceName", 179),
-                Member { required: true, ..member("EvalDecision", 151) },
-                member("MatchedStatements", 195),
+                member("EvalResourceName", 183),
+                Member { required: true, ..member("EvalDecision", 155) },
+                member("MatchedStatements", 199),
                 member("MissingContextValues", 21),
-                member("OrganizationsDecisionDetail", 146),
-                member("PermissionsBoundaryDecisionDetail", 148),
-                member("EvalDecisionDetails", 65),
-                member("ResourceSpecificResults", 181),
+                member("OrganizationsDecisionDetail", 150),
+                member("PermissionsBoundaryDecisionDetail", 152),
+                member("EvalDecisionDetails", 67),
+                member("ResourceSpecificResults", 185),
             ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 68
-    Shape {
-        name: "EvaluationResultsListType",
-        kind: ShapeKind::List { member: 67, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 69
-    Shape {
-        name: "GetAccessKeyLastUsedRequest",
-        kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("AccessKeyId", 216) }],
             payload: None,
             error: None,
             document: false,
@@ -1807,21 +1846,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 70
     Shape {
-        name: "GetAccessKeyLastUsedResponse",
-        kind: ShapeKind::Structure {
-            members: &[member("UserName", 229), member("AccessKeyLastUsed", 1)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "EvaluationResultsListType",
+        kind: ShapeKind::List { member: 69, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 71
     Shape {
-        name: "GetAccountAuthorizationDetailsRequest",
+        name: "GetAccessKeyLastUsedRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Filter", 227), member("MaxItems", 242), member("Marker", 241)],
+            members: &[Member { required: true, ..member("AccessKeyId", 220) }],
             payload: None,
             error: None,
             document: false,
@@ -1831,16 +1864,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 72
     Shape {
-        name: "GetAccountAuthorizationDetailsResponse",
+        name: "GetAccessKeyLastUsedResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                member("UserDetailList", 272),
-                member("GroupDetailList", 230),
-                member("RoleDetailList", 260),
-                member("Policies", 142),
-                member("IsTruncated", 222),
-                member("Marker", 258),
-            ],
+            members: &[member("UserName", 235), member("AccessKeyLastUsed", 1)],
             payload: None,
             error: None,
             document: false,
@@ -1850,12 +1876,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 73
     Shape {
-        name: "GetGroupPolicyRequest",
+        name: "GetAccountAuthorizationDetailsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("PolicyName", 253) },
-            ],
+            members: &[member("Filter", 233), member("MaxItems", 248), member("Marker", 247)],
             payload: None,
             error: None,
             document: false,
@@ -1865,12 +1888,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 74
     Shape {
-        name: "GetGroupPolicyResponse",
+        name: "GetAccountAuthorizationDetailsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("PolicyDocument", 248) },
+                member("UserDetailList", 278),
+                member("GroupDetailList", 236),
+                member("RoleDetailList", 266),
+                member("Policies", 146),
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -1881,12 +1907,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 75
     Shape {
-        name: "GetGroupRequest",
+        name: "GetGroupPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("PolicyName", 259) },
             ],
             payload: None,
             error: None,
@@ -1897,13 +1922,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 76
     Shape {
-        name: "GetGroupResponse",
+        name: "GetGroupPolicyResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Group", 93) },
-                Member { required: true, ..member("Users", 273) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("PolicyDocument", 254) },
             ],
             payload: None,
             error: None,
@@ -1914,9 +1938,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 77
     Shape {
-        name: "GetInstanceProfileRequest",
+        name: "GetGroupRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("InstanceProfileName", 236) }],
+            members: &[
+                Member { required: true, ..member("GroupName", 239) },
+                member("Marker", 247),
+                member("MaxItems", 248),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1926,9 +1954,14 @@ static SHAPES: [Shape; 275] = [
     },
     // 78
     Shape {
-        name: "GetInstanceProfileResponse",
+        name: "GetGroupResponse",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("InstanceProfile", 96) }],
+            members: &[
+                Member { required: true, ..member("Group", 95) },
+                Member { required: true, ..member("Users", 279) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -1938,9 +1971,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 79
     Shape {
-        name: "GetPolicyRequest",
+        name: "GetInstanceProfileRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("PolicyArn", 219) }],
+            members: &[Member { required: true, ..member("InstanceProfileName", 242) }],
             payload: None,
             error: None,
             document: false,
@@ -1950,9 +1983,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 80
     Shape {
-        name: "GetPolicyResponse",
+        name: "GetInstanceProfileResponse",
         kind: ShapeKind::Structure {
-            members: &[member("Policy", 149)],
+            members: &[Member { required: true, ..member("InstanceProfile", 98) }],
             payload: None,
             error: None,
             document: false,
@@ -1962,12 +1995,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 81
     Shape {
-        name: "GetPolicyVersionRequest",
+        name: "GetPolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                Member { required: true, ..member("VersionId", 257) },
-            ],
+            members: &[Member { required: true, ..member("PolicyArn", 225) }],
             payload: None,
             error: None,
             document: false,
@@ -1977,9 +2007,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 82
     Shape {
-        name: "GetPolicyVersionResponse",
+        name: "GetPolicyResponse",
         kind: ShapeKind::Structure {
-            members: &[member("PolicyVersion", 166)],
+            members: &[member("Policy", 153)],
             payload: None,
             error: None,
             document: false,
@@ -1989,11 +2019,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 83
     Shape {
-        name: "GetRolePolicyRequest",
+        name: "GetPolicyVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyName", 253) },
+                Member { required: true, ..member("PolicyArn", 225) },
+                Member { required: true, ..member("VersionId", 263) },
             ],
             payload: None,
             error: None,
@@ -2004,13 +2034,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 84
     Shape {
-        name: "GetRolePolicyResponse",
+        name: "GetPolicyVersionResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("PolicyDocument", 248) },
-            ],
+            members: &[member("PolicyVersion", 170)],
             payload: None,
             error: None,
             document: false,
@@ -2020,9 +2046,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 85
     Shape {
-        name: "GetRoleRequest",
+        name: "GetRolePolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("RoleName", 263) }],
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyName", 259) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2032,9 +2061,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 86
     Shape {
-        name: "GetRoleResponse",
+        name: "GetRolePolicyResponse",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Role", 182) }],
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("PolicyDocument", 254) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2044,9 +2077,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 87
     Shape {
-        name: "GetServiceLinkedRoleDeletionStatusRequest",
+        name: "GetRoleRequest",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("DeletionTaskId", 57) }],
+            members: &[Member { required: true, ..member("RoleName", 269) }],
             payload: None,
             error: None,
             document: false,
@@ -2056,9 +2089,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 88
     Shape {
-        name: "GetServiceLinkedRoleDeletionStatusResponse",
+        name: "GetRoleResponse",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("Status", 58) }, member("Reason", 56)],
+            members: &[Member { required: true, ..member("Role", 186) }],
             payload: None,
             error: None,
             document: false,
@@ -2068,12 +2101,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 89
     Shape {
-        name: "GetUserPolicyRequest",
+        name: "GetServiceLinkedRoleDeletionStatusRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 229) },
-                Member { required: true, ..member("PolicyName", 253) },
-            ],
+            members: &[Member { required: true, ..member("DeletionTaskId", 59) }],
             payload: None,
             error: None,
             document: false,
@@ -2083,13 +2113,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 90
     Shape {
-        name: "GetUserPolicyResponse",
+        name: "GetServiceLinkedRoleDeletionStatusResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 229) },
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("PolicyDocument", 248) },
-            ],
+            members: &[Member { required: true, ..member("Status", 60) }, member("Reason", 58)],
             payload: None,
             error: None,
             document: false,
@@ -2099,9 +2125,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 91
     Shape {
-        name: "GetUserRequest",
+        name: "GetUserPolicyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("UserName", 229)],
+            members: &[
+                Member { required: true, ..member("UserName", 235) },
+                Member { required: true, ..member("PolicyName", 259) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2111,9 +2140,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 92
     Shape {
-        name: "GetUserResponse",
+        name: "GetUserPolicyResponse",
         kind: ShapeKind::Structure {
-            members: &[Member { required: true, ..member("User", 214) }],
+            members: &[
+                Member { required: true, ..member("UserName", 235) },
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("PolicyDocument", 254) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2123,15 +2156,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 93
     Shape {
-        name: "Group",
+        name: "GetUserRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Path", 245) },
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("GroupId", 234) },
-                Member { required: true, ..member("Arn", 219) },
-                Member { required: true, ..member("CreateDate", 224) },
-            ],
+            members: &[member("UserName", 235)],
             payload: None,
             error: None,
             document: false,
@@ -2141,17 +2168,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 94
     Shape {
-        name: "GroupDetail",
+        name: "GetUserResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                member("Path", 245),
-                member("GroupName", 233),
-                member("GroupId", 234),
-                member("Arn", 219),
-                member("CreateDate", 224),
-                member("GroupPolicyList", 247),
-                member("AttachedManagedPolicies", 220),
-            ],
+            members: &[Member { required: true, ..member("User", 218) }],
             payload: None,
             error: None,
             document: false,
@@ -2161,12 +2180,14 @@ static SHAPES: [Shape; 275] = [
     },
     // 95
     Shape {
-        name: "InlinePolicyIdentifierType",
+        name: "Group",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("AttachmentType", 14) },
-                Member { required: true, ..member("AttachmentName", 13) },
+                Member { required: true, ..member("Path", 251) },
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("GroupId", 240) },
+                Member { required: true, ..member("Arn", 225) },
+                Member { required: true, ..member("CreateDate", 230) },
             ],
             payload: None,
             error: None,
@@ -2177,16 +2198,16 @@ static SHAPES: [Shape; 275] = [
     },
     // 96
     Shape {
-        name: "InstanceProfile",
+        name: "GroupDetail",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Path", 245) },
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                Member { required: true, ..member("InstanceProfileId", 234) },
-                Member { required: true, ..member("Arn", 219) },
-                Member { required: true, ..member("CreateDate", 224) },
-                Member { required: true, ..member("Roles", 261) },
-                member("Tags", 269),
+                member("Path", 251),
+                member("GroupName", 239),
+                member("GroupId", 240),
+                member("Arn", 225),
+                member("CreateDate", 230),
+                member("GroupPolicyList", 253),
+                member("AttachedManagedPolicies", 226),
             ],
             payload: None,
             error: None,
@@ -2197,11 +2218,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 97
     Shape {
-        name: "InvalidInputException",
+        name: "InlinePolicyIdentifierType",
         kind: ShapeKind::Structure {
-            members: &[member("message", 238)],
+            members: &[
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("AttachmentType", 14) },
+                Member { required: true, ..member("AttachmentName", 13) },
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: Some("InvalidInput"), status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -2209,9 +2234,41 @@ static SHAPES: [Shape; 275] = [
     },
     // 98
     Shape {
+        name: "InstanceProfile",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Path", 251) },
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                Member { required: true, ..member("InstanceProfileId", 240) },
+                Member { required: true, ..member("Arn", 225) },
+                Member { required: true, ..member("CreateDate", 230) },
+                Member { required: true, ..member("Roles", 267) },
+                member("Tags", 275),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 99
+    Shape {
+        name: "InvalidInputException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 244)],
+            payload: None,
+            error: Some(ErrorTrait { code: Some("InvalidInput"), status: 400, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 100
+    Shape {
         name: "LimitExceededException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 239)],
+            members: &[member("message", 245)],
             payload: None,
             error: Some(ErrorTrait { code: Some("LimitExceeded"), status: 409, sender_fault: true }),
             document: false,
@@ -2219,46 +2276,13 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 99
+    // 101
     Shape { name: "LineNumber", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
-    // 100
+    // 102
     Shape {
         name: "ListAccessKeysRequest",
         kind: ShapeKind::Structure {
-            members: &[member("UserName", 229), member("Marker", 241), member("MaxItems", 242)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 101
-    Shape {
-        name: "ListAccessKeysResponse",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("AccessKeyMetadata", 217) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 102
-    Shape {
-        name: "ListAttachedGroupPoliciesRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                member("PathPrefix", 255),
-                member("Marker", 241),
-                member("MaxItems", 242),
-            ],
+            members: &[member("UserName", 235), member("Marker", 247), member("MaxItems", 248)],
             payload: None,
             error: None,
             document: false,
@@ -2268,9 +2292,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 103
     Shape {
-        name: "ListAttachedGroupPoliciesResponse",
+        name: "ListAccessKeysResponse",
         kind: ShapeKind::Structure {
-            members: &[member("AttachedPolicies", 220), member("IsTruncated", 222), member("Marker", 258)],
+            members: &[
+                Member { required: true, ..member("AccessKeyMetadata", 221) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2280,14 +2308,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 104
     Shape {
-        name: "ListAttachedRolePoliciesRequest",
+        name: "ListAccountAliasesRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                member("PathPrefix", 255),
-                member("Marker", 241),
-                member("MaxItems", 242),
-            ],
+            members: &[member("Marker", 247), member("MaxItems", 248)],
             payload: None,
             error: None,
             document: false,
@@ -2297,9 +2320,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 105
     Shape {
-        name: "ListAttachedRolePoliciesResponse",
+        name: "ListAccountAliasesResponse",
         kind: ShapeKind::Structure {
-            members: &[member("AttachedPolicies", 220), member("IsTruncated", 222), member("Marker", 258)],
+            members: &[
+                Member { required: true, ..member("AccountAliases", 223) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2309,13 +2336,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 106
     Shape {
-        name: "ListAttachedUserPoliciesRequest",
+        name: "ListAttachedGroupPoliciesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 274) },
-                member("PathPrefix", 255),
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("GroupName", 239) },
+                member("PathPrefix", 261),
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2326,9 +2353,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 107
     Shape {
-        name: "ListAttachedUserPoliciesResponse",
+        name: "ListAttachedGroupPoliciesResponse",
         kind: ShapeKind::Structure {
-            members: &[member("AttachedPolicies", 220), member("IsTruncated", 222), member("Marker", 258)],
+            members: &[member("AttachedPolicies", 226), member("IsTruncated", 228), member("Marker", 264)],
             payload: None,
             error: None,
             document: false,
@@ -2338,15 +2365,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 108
     Shape {
-        name: "ListEntitiesForPolicyRequest",
+        name: "ListAttachedRolePoliciesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                member("EntityFilter", 64),
-                member("PathPrefix", 245),
-                member("PolicyUsageFilter", 163),
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("RoleName", 269) },
+                member("PathPrefix", 261),
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2357,15 +2382,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 109
     Shape {
-        name: "ListEntitiesForPolicyResponse",
+        name: "ListAttachedRolePoliciesResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                member("PolicyGroups", 155),
-                member("PolicyUsers", 165),
-                member("PolicyRoles", 161),
-                member("IsTruncated", 222),
-                member("Marker", 258),
-            ],
+            members: &[member("AttachedPolicies", 226), member("IsTruncated", 228), member("Marker", 264)],
             payload: None,
             error: None,
             document: false,
@@ -2375,12 +2394,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 110
     Shape {
-        name: "ListGroupPoliciesRequest",
+        name: "ListAttachedUserPoliciesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("UserName", 280) },
+                member("PathPrefix", 261),
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2391,13 +2411,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 111
     Shape {
-        name: "ListGroupPoliciesResponse",
+        name: "ListAttachedUserPoliciesResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyNames", 252) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
-            ],
+            members: &[member("AttachedPolicies", 226), member("IsTruncated", 228), member("Marker", 264)],
             payload: None,
             error: None,
             document: false,
@@ -2407,12 +2423,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 112
     Shape {
-        name: "ListGroupsForUserRequest",
+        name: "ListEntitiesForPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 229) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("PolicyArn", 225) },
+                member("EntityFilter", 66),
+                member("PathPrefix", 251),
+                member("PolicyUsageFilter", 167),
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2423,12 +2442,14 @@ static SHAPES: [Shape; 275] = [
     },
     // 113
     Shape {
-        name: "ListGroupsForUserResponse",
+        name: "ListEntitiesForPolicyResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Groups", 231) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                member("PolicyGroups", 159),
+                member("PolicyUsers", 169),
+                member("PolicyRoles", 165),
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2439,9 +2460,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 114
     Shape {
-        name: "ListGroupsRequest",
+        name: "ListGroupPoliciesRequest",
         kind: ShapeKind::Structure {
-            members: &[member("PathPrefix", 244), member("Marker", 241), member("MaxItems", 242)],
+            members: &[
+                Member { required: true, ..member("GroupName", 239) },
+                member("Marker", 247),
+                member("MaxItems", 248),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2451,12 +2476,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 115
     Shape {
-        name: "ListGroupsResponse",
+        name: "ListGroupPoliciesResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Groups", 231) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("PolicyNames", 258) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2467,12 +2492,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 116
     Shape {
-        name: "ListInstanceProfileTagsRequest",
+        name: "ListGroupsForUserRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("UserName", 235) },
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2483,12 +2508,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 117
     Shape {
-        name: "ListInstanceProfileTagsResponse",
+        name: "ListGroupsForUserResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Tags", 269) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("Groups", 237) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2499,13 +2524,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 118
     Shape {
-        name: "ListInstanceProfilesForRoleRequest",
+        name: "ListGroupsRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                member("Marker", 241),
-                member("MaxItems", 242),
-            ],
+            members: &[member("PathPrefix", 250), member("Marker", 247), member("MaxItems", 248)],
             payload: None,
             error: None,
             document: false,
@@ -2515,12 +2536,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 119
     Shape {
-        name: "ListInstanceProfilesForRoleResponse",
+        name: "ListGroupsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfiles", 235) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("Groups", 237) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2531,9 +2552,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 120
     Shape {
-        name: "ListInstanceProfilesRequest",
+        name: "ListInstanceProfileTagsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("PathPrefix", 244), member("Marker", 241), member("MaxItems", 242)],
+            members: &[
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                member("Marker", 247),
+                member("MaxItems", 248),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2543,12 +2568,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 121
     Shape {
-        name: "ListInstanceProfilesResponse",
+        name: "ListInstanceProfileTagsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfiles", 235) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("Tags", 275) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2559,15 +2584,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 122
     Shape {
-        name: "ListPoliciesRequest",
+        name: "ListInstanceProfilesForRoleRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("Scope", 256),
-                member("OnlyAttached", 222),
-                member("PathPrefix", 255),
-                member("PolicyUsageFilter", 163),
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("RoleName", 269) },
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2578,9 +2600,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 123
     Shape {
-        name: "ListPoliciesResponse",
+        name: "ListInstanceProfilesForRoleResponse",
         kind: ShapeKind::Structure {
-            members: &[member("Policies", 251), member("IsTruncated", 222), member("Marker", 258)],
+            members: &[
+                Member { required: true, ..member("InstanceProfiles", 241) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2590,13 +2616,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 124
     Shape {
-        name: "ListPolicyTagsRequest",
+        name: "ListInstanceProfilesRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                member("Marker", 241),
-                member("MaxItems", 242),
-            ],
+            members: &[member("PathPrefix", 250), member("Marker", 247), member("MaxItems", 248)],
             payload: None,
             error: None,
             document: false,
@@ -2606,12 +2628,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 125
     Shape {
-        name: "ListPolicyTagsResponse",
+        name: "ListInstanceProfilesResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Tags", 269) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("InstanceProfiles", 241) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2622,12 +2644,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 126
     Shape {
-        name: "ListPolicyVersionsRequest",
+        name: "ListPoliciesRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                member("Scope", 262),
+                member("OnlyAttached", 228),
+                member("PathPrefix", 261),
+                member("PolicyUsageFilter", 167),
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2638,9 +2663,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 127
     Shape {
-        name: "ListPolicyVersionsResponse",
+        name: "ListPoliciesResponse",
         kind: ShapeKind::Structure {
-            members: &[member("Versions", 249), member("IsTruncated", 222), member("Marker", 258)],
+            members: &[member("Policies", 257), member("IsTruncated", 228), member("Marker", 264)],
             payload: None,
             error: None,
             document: false,
@@ -2650,12 +2675,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 128
     Shape {
-        name: "ListRolePoliciesRequest",
+        name: "ListPolicyTagsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("PolicyArn", 225) },
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2666,12 +2691,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 129
     Shape {
-        name: "ListRolePoliciesResponse",
+        name: "ListPolicyTagsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyNames", 252) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("Tags", 275) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2682,12 +2707,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 130
     Shape {
-        name: "ListRoleTagsRequest",
+        name: "ListPolicyVersionsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("PolicyArn", 225) },
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2698,13 +2723,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 131
     Shape {
-        name: "ListRoleTagsResponse",
+        name: "ListPolicyVersionsResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Tags", 269) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
-            ],
+            members: &[member("Versions", 255), member("IsTruncated", 228), member("Marker", 264)],
             payload: None,
             error: None,
             document: false,
@@ -2714,9 +2735,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 132
     Shape {
-        name: "ListRolesRequest",
+        name: "ListRolePoliciesRequest",
         kind: ShapeKind::Structure {
-            members: &[member("PathPrefix", 244), member("Marker", 241), member("MaxItems", 242)],
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                member("Marker", 247),
+                member("MaxItems", 248),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2726,12 +2751,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 133
     Shape {
-        name: "ListRolesResponse",
+        name: "ListRolePoliciesResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Roles", 261) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("PolicyNames", 258) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2742,12 +2767,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 134
     Shape {
-        name: "ListUserPoliciesRequest",
+        name: "ListRoleTagsRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 229) },
-                member("Marker", 241),
-                member("MaxItems", 242),
+                Member { required: true, ..member("RoleName", 269) },
+                member("Marker", 247),
+                member("MaxItems", 248),
             ],
             payload: None,
             error: None,
@@ -2758,12 +2783,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 135
     Shape {
-        name: "ListUserPoliciesResponse",
+        name: "ListRoleTagsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyNames", 252) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("Tags", 275) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2774,13 +2799,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 136
     Shape {
-        name: "ListUserTagsRequest",
+        name: "ListRolesRequest",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 229) },
-                member("Marker", 241),
-                member("MaxItems", 242),
-            ],
+            members: &[member("PathPrefix", 250), member("Marker", 247), member("MaxItems", 248)],
             payload: None,
             error: None,
             document: false,
@@ -2790,12 +2811,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 137
     Shape {
-        name: "ListUserTagsResponse",
+        name: "ListRolesResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Tags", 269) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("Roles", 267) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2806,9 +2827,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 138
     Shape {
-        name: "ListUsersRequest",
+        name: "ListUserPoliciesRequest",
         kind: ShapeKind::Structure {
-            members: &[member("PathPrefix", 244), member("Marker", 241), member("MaxItems", 242)],
+            members: &[
+                Member { required: true, ..member("UserName", 235) },
+                member("Marker", 247),
+                member("MaxItems", 248),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2818,12 +2843,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 139
     Shape {
-        name: "ListUsersResponse",
+        name: "ListUserPoliciesResponse",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Users", 273) },
-                member("IsTruncated", 222),
-                member("Marker", 258),
+                Member { required: true, ..member("PolicyNames", 258) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2834,11 +2859,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 140
     Shape {
-        name: "MalformedPolicyDocumentException",
+        name: "ListUserTagsRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 240)],
+            members: &[
+                Member { required: true, ..member("UserName", 235) },
+                member("Marker", 247),
+                member("MaxItems", 248),
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: Some("MalformedPolicyDocument"), status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -2846,21 +2875,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 141
     Shape {
-        name: "ManagedPolicyDetail",
+        name: "ListUserTagsResponse",
         kind: ShapeKind::Structure {
             members: &[
-                member("PolicyName", 253),
-                member("PolicyId", 234),
-                member("Arn", 219),
-                member("Path", 255),
-                member("DefaultVersionId", 257),
-                member("AttachmentCount", 221),
-                member("PermissionsBoundaryUsageCount", 221),
-                member("IsAttachable", 222),
-                member("Description", 246),
-                member("CreateDate", 224),
-                member("UpdateDate", 224),
-                member("PolicyVersionList", 249),
+                Member { required: true, ..member("Tags", 275) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
             ],
             payload: None,
             error: None,
@@ -2871,17 +2891,27 @@ static SHAPES: [Shape; 275] = [
     },
     // 142
     Shape {
-        name: "ManagedPolicyDetailListType",
-        kind: ShapeKind::List { member: 141, member_name: None, flattened: false, min: None, max: None },
+        name: "ListUsersRequest",
+        kind: ShapeKind::Structure {
+            members: &[member("PathPrefix", 250), member("Marker", 247), member("MaxItems", 248)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 143
     Shape {
-        name: "NoSuchEntityException",
+        name: "ListUsersResponse",
         kind: ShapeKind::Structure {
-            members: &[member("message", 243)],
+            members: &[
+                Member { required: true, ..member("Users", 279) },
+                member("IsTruncated", 228),
+                member("Marker", 264),
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: Some("NoSuchEntity"), status: 404, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -2889,11 +2919,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 144
     Shape {
-        name: "OrderedOrganizationPolicyType",
+        name: "MalformedPolicyDocumentException",
         kind: ShapeKind::Structure {
-            members: &[member("ServiceControlPolicyInputList", 192)],
+            members: &[member("message", 246)],
             payload: None,
-            error: None,
+            error: Some(ErrorTrait { code: Some("MalformedPolicyDocument"), status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
@@ -2901,15 +2931,22 @@ static SHAPES: [Shape; 275] = [
     },
     // 145
     Shape {
-        name: "OrganizationPolicyListType",
-        kind: ShapeKind::List { member: 144, member_name: None, flattened: false, min: None, max: Some(7) },
-        sensitive: false,
-    },
-    // 146
-    Shape {
-        name: "OrganizationsDecisionDetail",
+        name: "ManagedPolicyDetail",
         kind: ShapeKind::Structure {
-            members: &[member("AllowedByOrganizations", 222)],
+            members: &[
+                member("PolicyName", 259),
+                member("PolicyId", 240),
+                member("Arn", 225),
+                member("Path", 261),
+                member("DefaultVersionId", 263),
+                member("AttachmentCount", 227),
+                member("PermissionsBoundaryUsageCount", 227),
+                member("IsAttachable", 228),
+                member("Description", 252),
+                member("CreateDate", 230),
+                member("UpdateDate", 230),
+                member("PolicyVersionList", 255),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -2917,17 +2954,29 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
+    // 146
+    Shape {
+        name: "ManagedPolicyDetailListType",
+        kind: ShapeKind::List { member: 145, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 147
     Shape {
-        name: "PermissionsBoundaryAttachmentType",
-        kind: ShapeKind::String { enum_values: &["PermissionsBoundaryPolicy"], min: None, max: None, pattern: None },
+        name: "NoSuchEntityException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 249)],
+            payload: None,
+            error: Some(ErrorTrait { code: Some("NoSuchEntity"), status: 404, sender_fault: true }),
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 148
     Shape {
-        name: "PermissionsBoundaryDecisionDetail",
+        name: "OrderedOrganizationPolicyType",
         kind: ShapeKind::Structure {
-            members: &[member("AllowedByPermissionsBoundary", 222)],
+            members: &[member("ServiceControlPolicyInputList", 196)],
             payload: None,
             error: None,
             document: false,
@@ -2937,34 +2986,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 149
     Shape {
-        name: "Policy",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("PolicyName", 253),
-                member("PolicyId", 234),
-                member("Arn", 219),
-                member("Path", 255),
-                member("DefaultVersionId", 257),
-                member("AttachmentCount", 221),
-                member("PermissionsBoundaryUsageCount", 221),
-                member("IsAttachable", 222),
-                member("Description", 246),
-                member("CreateDate", 224),
-                member("UpdateDate", 224),
-                member("Tags", 269),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "OrganizationPolicyListType",
+        kind: ShapeKind::List { member: 148, member_name: None, flattened: false, min: None, max: Some(7) },
         sensitive: false,
     },
     // 150
     Shape {
-        name: "PolicyDetail",
+        name: "OrganizationsDecisionDetail",
         kind: ShapeKind::Structure {
-            members: &[member("PolicyName", 253), member("PolicyDocument", 248)],
+            members: &[member("AllowedByOrganizations", 228)],
             payload: None,
             error: None,
             document: false,
@@ -2973,6 +3003,61 @@ static SHAPES: [Shape; 275] = [
         sensitive: false,
     },
     // 151
+    Shape {
+        name: "PermissionsBoundaryAttachmentType",
+        kind: ShapeKind::String { enum_values: &["PermissionsBoundaryPolicy"], min: None, max: None, pattern: None },
+        sensitive: false,
+    },
+    // 152
+    Shape {
+        name: "PermissionsBoundaryDecisionDetail",
+        kind: ShapeKind::Structure {
+            members: &[member("AllowedByPermissionsBoundary", 228)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 153
+    Shape {
+        name: "Policy",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("PolicyName", 259),
+                member("PolicyId", 240),
+                member("Arn", 225),
+                member("Path", 261),
+                member("DefaultVersionId", 263),
+                member("AttachmentCount", 227),
+                member("PermissionsBoundaryUsageCount", 227),
+                member("IsAttachable", 228),
+                member("Description", 252),
+                member("CreateDate", 230),
+                member("UpdateDate", 230),
+                member("Tags", 275),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 154
+    Shape {
+        name: "PolicyDetail",
+        kind: ShapeKind::Structure {
+            members: &[member("PolicyName", 259), member("PolicyDocument", 254)],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 155
     Shape {
         name: "PolicyEvaluationDecisionType",
         kind: ShapeKind::String {
@@ -2983,11 +3068,11 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 152
+    // 156
     Shape {
         name: "PolicyEvaluationException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 250)],
+            members: &[member("message", 256)],
             payload: None,
             error: Some(ErrorTrait { code: Some("PolicyEvaluation"), status: 500, sender_fault: false }),
             document: false,
@@ -2995,17 +3080,17 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 153
+    // 157
     Shape {
         name: "PolicyExclusionsListType",
-        kind: ShapeKind::List { member: 156, member_name: None, flattened: false, min: None, max: Some(256) },
+        kind: ShapeKind::List { member: 160, member_name: None, flattened: false, min: None, max: Some(256) },
         sensitive: false,
     },
-    // 154
+    // 158
     Shape {
         name: "PolicyGroup",
         kind: ShapeKind::Structure {
-            members: &[member("GroupName", 233), member("GroupId", 234)],
+            members: &[member("GroupName", 239), member("GroupId", 240)],
             payload: None,
             error: None,
             document: false,
@@ -3013,17 +3098,17 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 155
+    // 159
     Shape {
         name: "PolicyGroupListType",
-        kind: ShapeKind::List { member: 154, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 158, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 156
+    // 160
     Shape {
         name: "PolicyIdentifier",
         kind: ShapeKind::Structure {
-            members: &[member("PolicyType", 157), member("PolicyArn", 219), member("InlinePolicyIdentifier", 95)],
+            members: &[member("PolicyType", 161), member("PolicyArn", 225), member("InlinePolicyIdentifier", 97)],
             payload: None,
             error: None,
             document: false,
@@ -3031,7 +3116,7 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 157
+    // 161
     Shape {
         name: "PolicyIdentifierPolicyType",
         kind: ShapeKind::String {
@@ -3042,17 +3127,17 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 158
+    // 162
     Shape {
         name: "PolicyIdentifierType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 159
+    // 163
     Shape {
         name: "PolicyNotAttachableException",
         kind: ShapeKind::Structure {
-            members: &[member("message", 254)],
+            members: &[member("message", 260)],
             payload: None,
             error: Some(ErrorTrait { code: Some("PolicyNotAttachable"), status: 400, sender_fault: true }),
             document: false,
@@ -3060,11 +3145,11 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 160
+    // 164
     Shape {
         name: "PolicyRole",
         kind: ShapeKind::Structure {
-            members: &[member("RoleName", 263), member("RoleId", 234)],
+            members: &[member("RoleName", 269), member("RoleId", 240)],
             payload: None,
             error: None,
             document: false,
@@ -3072,13 +3157,13 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 161
+    // 165
     Shape {
         name: "PolicyRoleListType",
-        kind: ShapeKind::List { member: 160, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 164, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 162
+    // 166
     Shape {
         name: "PolicySourceType",
         kind: ShapeKind::String {
@@ -3089,7 +3174,7 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 163
+    // 167
     Shape {
         name: "PolicyUsageType",
         kind: ShapeKind::String {
@@ -3100,62 +3185,11 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 164
+    // 168
     Shape {
         name: "PolicyUser",
         kind: ShapeKind::Structure {
-            members: &[member("UserName", 274), member("UserId", 234)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 165
-    Shape {
-        name: "PolicyUserListType",
-        kind: ShapeKind::List { member: 164, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 166
-    Shape {
-        name: "PolicyVersion",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("Document", 248),
-                member("VersionId", 257),
-                member("IsDefaultVersion", 222),
-                member("CreateDate", 224),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 167
-    Shape {
-        name: "Position",
-        kind: ShapeKind::Structure {
-            members: &[member("Line", 99), member("Column", 15)],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
-        sensitive: false,
-    },
-    // 168
-    Shape {
-        name: "PutGroupPolicyRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("PolicyDocument", 248) },
-            ],
+            members: &[member("UserName", 280), member("UserId", 240)],
             payload: None,
             error: None,
             document: false,
@@ -3165,27 +3199,19 @@ static SHAPES: [Shape; 275] = [
     },
     // 169
     Shape {
-        name: "PutRolePermissionsBoundaryRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PermissionsBoundary", 219) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "PolicyUserListType",
+        kind: ShapeKind::List { member: 168, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 170
     Shape {
-        name: "PutRolePolicyRequest",
+        name: "PolicyVersion",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("PolicyDocument", 248) },
+                member("Document", 254),
+                member("VersionId", 263),
+                member("IsDefaultVersion", 228),
+                member("CreateDate", 230),
             ],
             payload: None,
             error: None,
@@ -3196,12 +3222,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 171
     Shape {
-        name: "PutUserPermissionsBoundaryRequest",
+        name: "Position",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 274) },
-                Member { required: true, ..member("PermissionsBoundary", 219) },
-            ],
+            members: &[member("Line", 101), member("Column", 15)],
             payload: None,
             error: None,
             document: false,
@@ -3211,12 +3234,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 172
     Shape {
-        name: "PutUserPolicyRequest",
+        name: "PutGroupPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 229) },
-                Member { required: true, ..member("PolicyName", 253) },
-                Member { required: true, ..member("PolicyDocument", 248) },
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("PolicyDocument", 254) },
             ],
             payload: None,
             error: None,
@@ -3227,23 +3250,42 @@ static SHAPES: [Shape; 275] = [
     },
     // 173
     Shape {
-        name: "ReasonType",
-        kind: ShapeKind::String { enum_values: &[], min: None, max: Some(1000), pattern: None },
+        name: "PutRolePermissionsBoundaryRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PermissionsBoundary", 225) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 174
     Shape {
-        name: "RegionNameType",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(100), pattern: None },
+        name: "PutRolePolicyRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("PolicyDocument", 254) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 175
     Shape {
-        name: "RemoveRoleFromInstanceProfileRequest",
+        name: "PutUserPermissionsBoundaryRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                Member { required: true, ..member("RoleName", 263) },
+                Member { required: true, ..member("UserName", 280) },
+                Member { required: true, ..member("PermissionsBoundary", 225) },
             ],
             payload: None,
             error: None,
@@ -3254,11 +3296,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 176
     Shape {
-        name: "RemoveUserFromGroupRequest",
+        name: "PutUserPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                Member { required: true, ..member("UserName", 229) },
+                Member { required: true, ..member("UserName", 235) },
+                Member { required: true, ..member("PolicyName", 259) },
+                Member { required: true, ..member("PolicyDocument", 254) },
             ],
             payload: None,
             error: None,
@@ -3269,33 +3312,38 @@ static SHAPES: [Shape; 275] = [
     },
     // 177
     Shape {
-        name: "ResourceHandlingOptionType",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(64), pattern: None },
+        name: "ReasonType",
+        kind: ShapeKind::String { enum_values: &[], min: None, max: Some(1000), pattern: None },
         sensitive: false,
     },
     // 178
     Shape {
-        name: "ResourceNameListType",
-        kind: ShapeKind::List { member: 179, member_name: None, flattened: false, min: None, max: None },
+        name: "RegionNameType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(100), pattern: None },
         sensitive: false,
     },
     // 179
     Shape {
-        name: "ResourceNameType",
-        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(2048), pattern: None },
+        name: "RemoveRoleFromInstanceProfileRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                Member { required: true, ..member("RoleName", 269) },
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 180
     Shape {
-        name: "ResourceSpecificResult",
+        name: "RemoveUserFromGroupRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("EvalResourceName", 179) },
-                Member { required: true, ..member("EvalResourceDecision", 151) },
-                member("MatchedStatements", 195),
-                member("MissingContextValues", 21),
-                member("EvalDecisionDetails", 65),
-                member("PermissionsBoundaryDecisionDetail", 148),
+                Member { required: true, ..member("GroupName", 239) },
+                Member { required: true, ..member("UserName", 235) },
             ],
             payload: None,
             error: None,
@@ -3306,65 +3354,34 @@ static SHAPES: [Shape; 275] = [
     },
     // 181
     Shape {
-        name: "ResourceSpecificResultListType",
-        kind: ShapeKind::List { member: 180, member_name: None, flattened: false, min: None, max: None },
+        name: "ResourceHandlingOptionType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(64), pattern: None },
         sensitive: false,
     },
     // 182
     Shape {
-        name: "Role",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Path", 245) },
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("RoleId", 234) },
-                Member { required: true, ..member("Arn", 219) },
-                Member { required: true, ..member("CreateDate", 224) },
-                member("AssumeRolePolicyDocument", 248),
-                member("Description", 259),
-                member("MaxSessionDuration", 262),
-                member("PermissionsBoundary", 11),
-                member("Tags", 269),
-                member("RoleLastUsed", 184),
-                member("SourceRoleTemplate", 193),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "ResourceNameListType",
+        kind: ShapeKind::List { member: 183, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 183
     Shape {
-        name: "RoleDetail",
-        kind: ShapeKind::Structure {
-            members: &[
-                member("Path", 245),
-                member("RoleName", 263),
-                member("RoleId", 234),
-                member("Arn", 219),
-                member("CreateDate", 224),
-                member("AssumeRolePolicyDocument", 248),
-                member("InstanceProfileList", 235),
-                member("RolePolicyList", 247),
-                member("AttachedManagedPolicies", 220),
-                member("PermissionsBoundary", 11),
-                member("Tags", 269),
-                member("RoleLastUsed", 184),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "ResourceNameType",
+        kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(2048), pattern: None },
         sensitive: false,
     },
     // 184
     Shape {
-        name: "RoleLastUsed",
+        name: "ResourceSpecificResult",
         kind: ShapeKind::Structure {
-            members: &[member("LastUsedDate", 224), member("Region", 266)],
+            members: &[
+                Member { required: true, ..member("EvalResourceName", 183) },
+                Member { required: true, ..member("EvalResourceDecision", 155) },
+                member("MatchedStatements", 199),
+                member("MissingContextValues", 21),
+                member("EvalDecisionDetails", 67),
+                member("PermissionsBoundaryDecisionDetail", 152),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -3374,15 +3391,28 @@ static SHAPES: [Shape; 275] = [
     },
     // 185
     Shape {
-        name: "RoleUsageListType",
-        kind: ShapeKind::List { member: 186, member_name: None, flattened: false, min: None, max: None },
+        name: "ResourceSpecificResultListType",
+        kind: ShapeKind::List { member: 184, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 186
     Shape {
-        name: "RoleUsageType",
+        name: "Role",
         kind: ShapeKind::Structure {
-            members: &[member("Region", 174), member("Resources", 7)],
+            members: &[
+                Member { required: true, ..member("Path", 251) },
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("RoleId", 240) },
+                Member { required: true, ..member("Arn", 225) },
+                Member { required: true, ..member("CreateDate", 230) },
+                member("AssumeRolePolicyDocument", 254),
+                member("Description", 265),
+                member("MaxSessionDuration", 268),
+                member("PermissionsBoundary", 11),
+                member("Tags", 275),
+                member("RoleLastUsed", 188),
+                member("SourceRoleTemplate", 197),
+            ],
             payload: None,
             error: None,
             document: false,
@@ -3392,11 +3422,24 @@ static SHAPES: [Shape; 275] = [
     },
     // 187
     Shape {
-        name: "ServiceFailureException",
+        name: "RoleDetail",
         kind: ShapeKind::Structure {
-            members: &[member("message", 264)],
+            members: &[
+                member("Path", 251),
+                member("RoleName", 269),
+                member("RoleId", 240),
+                member("Arn", 225),
+                member("CreateDate", 230),
+                member("AssumeRolePolicyDocument", 254),
+                member("InstanceProfileList", 241),
+                member("RolePolicyList", 253),
+                member("AttachedManagedPolicies", 226),
+                member("PermissionsBoundary", 11),
+                member("Tags", 275),
+                member("RoleLastUsed", 188),
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: Some("ServiceFailure"), status: 500, sender_fault: false }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -3404,12 +3447,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 188
     Shape {
-        name: "SetDefaultPolicyVersionRequest",
+        name: "RoleLastUsed",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                Member { required: true, ..member("VersionId", 257) },
-            ],
+            members: &[member("LastUsedDate", 230), member("Region", 272)],
             payload: None,
             error: None,
             document: false,
@@ -3419,34 +3459,15 @@ static SHAPES: [Shape; 275] = [
     },
     // 189
     Shape {
-        name: "SimulateCustomPolicyRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("PolicyInputList", 192) },
-                member("PermissionsBoundaryPolicyInputList", 192),
-                member("OrderedOrganizationPolicyInputList", 145),
-                Member { required: true, ..member("ActionNames", 3) },
-                member("ResourceArns", 178),
-                member("ResourcePolicy", 248),
-                member("ResourceOwner", 179),
-                member("CallerArn", 179),
-                member("ContextEntries", 19),
-                member("ResourceHandlingOption", 177),
-                member("MaxItems", 242),
-                member("Marker", 241),
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "RoleUsageListType",
+        kind: ShapeKind::List { member: 190, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 190
     Shape {
-        name: "SimulatePolicyResponse",
+        name: "RoleUsageType",
         kind: ShapeKind::Structure {
-            members: &[member("EvaluationResults", 68), member("IsTruncated", 222), member("Marker", 258)],
+            members: &[member("Region", 178), member("Resources", 7)],
             payload: None,
             error: None,
             document: false,
@@ -3456,22 +3477,23 @@ static SHAPES: [Shape; 275] = [
     },
     // 191
     Shape {
-        name: "SimulatePrincipalPolicyRequest",
+        name: "ServiceFailureException",
+        kind: ShapeKind::Structure {
+            members: &[member("message", 270)],
+            payload: None,
+            error: Some(ErrorTrait { code: Some("ServiceFailure"), status: 500, sender_fault: false }),
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 192
+    Shape {
+        name: "SetDefaultPolicyVersionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicySourceArn", 219) },
-                member("PolicyInputList", 192),
-                member("PermissionsBoundaryPolicyInputList", 192),
-                member("PolicyExclusionList", 153),
-                Member { required: true, ..member("ActionNames", 3) },
-                member("ResourceArns", 178),
-                member("ResourcePolicy", 248),
-                member("ResourceOwner", 179),
-                member("CallerArn", 179),
-                member("ContextEntries", 19),
-                member("ResourceHandlingOption", 177),
-                member("MaxItems", 242),
-                member("Marker", 241),
+                Member { required: true, ..member("PolicyArn", 225) },
+                Member { required: true, ..member("VersionId", 263) },
             ],
             payload: None,
             error: None,
@@ -3480,19 +3502,23 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 192
-    Shape {
-        name: "SimulationPolicyListType",
-        kind: ShapeKind::List { member: 248, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
     // 193
     Shape {
-        name: "SourceRoleTemplate",
+        name: "SimulateCustomPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("TemplateArn", 219) },
-                Member { required: true, ..member("TemplateMinorVersion", 237) },
+                Member { required: true, ..member("PolicyInputList", 196) },
+                member("PermissionsBoundaryPolicyInputList", 196),
+                member("OrderedOrganizationPolicyInputList", 149),
+                Member { required: true, ..member("ActionNames", 3) },
+                member("ResourceArns", 182),
+                member("ResourcePolicy", 254),
+                member("ResourceOwner", 183),
+                member("CallerArn", 183),
+                member("ContextEntries", 19),
+                member("ResourceHandlingOption", 181),
+                member("MaxItems", 248),
+                member("Marker", 247),
             ],
             payload: None,
             error: None,
@@ -3503,14 +3529,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 194
     Shape {
-        name: "Statement",
+        name: "SimulatePolicyResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                member("SourcePolicyId", 158),
-                member("SourcePolicyType", 162),
-                member("StartPosition", 167),
-                member("EndPosition", 167),
-            ],
+            members: &[member("EvaluationResults", 70), member("IsTruncated", 228), member("Marker", 264)],
             payload: None,
             error: None,
             document: false,
@@ -3520,17 +3541,22 @@ static SHAPES: [Shape; 275] = [
     },
     // 195
     Shape {
-        name: "StatementListType",
-        kind: ShapeKind::List { member: 194, member_name: None, flattened: false, min: None, max: None },
-        sensitive: false,
-    },
-    // 196
-    Shape {
-        name: "Tag",
+        name: "SimulatePrincipalPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("Key", 268) },
-                Member { required: true, ..member("Value", 270) },
+                Member { required: true, ..member("PolicySourceArn", 225) },
+                member("PolicyInputList", 196),
+                member("PermissionsBoundaryPolicyInputList", 196),
+                member("PolicyExclusionList", 157),
+                Member { required: true, ..member("ActionNames", 3) },
+                member("ResourceArns", 182),
+                member("ResourcePolicy", 254),
+                member("ResourceOwner", 183),
+                member("CallerArn", 183),
+                member("ContextEntries", 19),
+                member("ResourceHandlingOption", 181),
+                member("MaxItems", 248),
+                member("Marker", 247),
             ],
             payload: None,
             error: None,
@@ -3539,13 +3565,19 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
+    // 196
+    Shape {
+        name: "SimulationPolicyListType",
+        kind: ShapeKind::List { member: 254, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
     // 197
     Shape {
-        name: "TagInstanceProfileRequest",
+        name: "SourceRoleTemplate",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                Member { required: true, ..member("Tags", 269) },
+                Member { required: true, ..member("TemplateArn", 225) },
+                Member { required: true, ..member("TemplateMinorVersion", 243) },
             ],
             payload: None,
             error: None,
@@ -3556,11 +3588,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 198
     Shape {
-        name: "TagPolicyRequest",
+        name: "Statement",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                Member { required: true, ..member("Tags", 269) },
+                member("SourcePolicyId", 162),
+                member("SourcePolicyType", 166),
+                member("StartPosition", 171),
+                member("EndPosition", 171),
             ],
             payload: None,
             error: None,
@@ -3571,26 +3605,17 @@ static SHAPES: [Shape; 275] = [
     },
     // 199
     Shape {
-        name: "TagRoleRequest",
-        kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("Tags", 269) },
-            ],
-            payload: None,
-            error: None,
-            document: false,
-            xml_name: None,
-        },
+        name: "StatementListType",
+        kind: ShapeKind::List { member: 198, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
     // 200
     Shape {
-        name: "TagUserRequest",
+        name: "Tag",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 229) },
-                Member { required: true, ..member("Tags", 269) },
+                Member { required: true, ..member("Key", 274) },
+                Member { required: true, ..member("Value", 276) },
             ],
             payload: None,
             error: None,
@@ -3601,11 +3626,14 @@ static SHAPES: [Shape; 275] = [
     },
     // 201
     Shape {
-        name: "UnmodifiableEntityException",
+        name: "TagInstanceProfileRequest",
         kind: ShapeKind::Structure {
-            members: &[member("message", 271)],
+            members: &[
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                Member { required: true, ..member("Tags", 275) },
+            ],
             payload: None,
-            error: Some(ErrorTrait { code: Some("UnmodifiableEntity"), status: 400, sender_fault: true }),
+            error: None,
             document: false,
             xml_name: None,
         },
@@ -3613,11 +3641,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 202
     Shape {
-        name: "UntagInstanceProfileRequest",
+        name: "TagPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("InstanceProfileName", 236) },
-                Member { required: true, ..member("TagKeys", 267) },
+                Member { required: true, ..member("PolicyArn", 225) },
+                Member { required: true, ..member("Tags", 275) },
             ],
             payload: None,
             error: None,
@@ -3628,11 +3656,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 203
     Shape {
-        name: "UntagPolicyRequest",
+        name: "TagRoleRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("PolicyArn", 219) },
-                Member { required: true, ..member("TagKeys", 267) },
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("Tags", 275) },
             ],
             payload: None,
             error: None,
@@ -3643,11 +3671,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 204
     Shape {
-        name: "UntagRoleRequest",
+        name: "TagUserRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("TagKeys", 267) },
+                Member { required: true, ..member("UserName", 235) },
+                Member { required: true, ..member("Tags", 275) },
             ],
             payload: None,
             error: None,
@@ -3658,14 +3686,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 205
     Shape {
-        name: "UntagUserRequest",
+        name: "UnmodifiableEntityException",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("UserName", 229) },
-                Member { required: true, ..member("TagKeys", 267) },
-            ],
+            members: &[member("message", 277)],
             payload: None,
-            error: None,
+            error: Some(ErrorTrait { code: Some("UnmodifiableEntity"), status: 400, sender_fault: true }),
             document: false,
             xml_name: None,
         },
@@ -3673,12 +3698,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 206
     Shape {
-        name: "UpdateAccessKeyRequest",
+        name: "UntagInstanceProfileRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("UserName", 229),
-                Member { required: true, ..member("AccessKeyId", 216) },
-                Member { required: true, ..member("Status", 265) },
+                Member { required: true, ..member("InstanceProfileName", 242) },
+                Member { required: true, ..member("TagKeys", 273) },
             ],
             payload: None,
             error: None,
@@ -3689,11 +3713,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 207
     Shape {
-        name: "UpdateAssumeRolePolicyRequest",
+        name: "UntagPolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("PolicyDocument", 248) },
+                Member { required: true, ..member("PolicyArn", 225) },
+                Member { required: true, ..member("TagKeys", 273) },
             ],
             payload: None,
             error: None,
@@ -3704,12 +3728,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 208
     Shape {
-        name: "UpdateGroupRequest",
+        name: "UntagRoleRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("GroupName", 233) },
-                member("NewPath", 245),
-                member("NewGroupName", 233),
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("TagKeys", 273) },
             ],
             payload: None,
             error: None,
@@ -3720,11 +3743,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 209
     Shape {
-        name: "UpdateRoleDescriptionRequest",
+        name: "UntagUserRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                Member { required: true, ..member("Description", 259) },
+                Member { required: true, ..member("UserName", 235) },
+                Member { required: true, ..member("TagKeys", 273) },
             ],
             payload: None,
             error: None,
@@ -3735,9 +3758,13 @@ static SHAPES: [Shape; 275] = [
     },
     // 210
     Shape {
-        name: "UpdateRoleDescriptionResponse",
+        name: "UpdateAccessKeyRequest",
         kind: ShapeKind::Structure {
-            members: &[member("Role", 182)],
+            members: &[
+                member("UserName", 235),
+                Member { required: true, ..member("AccessKeyId", 220) },
+                Member { required: true, ..member("Status", 271) },
+            ],
             payload: None,
             error: None,
             document: false,
@@ -3747,12 +3774,11 @@ static SHAPES: [Shape; 275] = [
     },
     // 211
     Shape {
-        name: "UpdateRoleRequest",
+        name: "UpdateAssumeRolePolicyRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("RoleName", 263) },
-                member("Description", 259),
-                member("MaxSessionDuration", 262),
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("PolicyDocument", 254) },
             ],
             payload: None,
             error: None,
@@ -3763,18 +3789,27 @@ static SHAPES: [Shape; 275] = [
     },
     // 212
     Shape {
-        name: "UpdateRoleResponse",
-        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        name: "UpdateGroupRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("GroupName", 239) },
+                member("NewPath", 251),
+                member("NewGroupName", 239),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
         sensitive: false,
     },
     // 213
     Shape {
-        name: "UpdateUserRequest",
+        name: "UpdateRoleDescriptionRequest",
         kind: ShapeKind::Structure {
             members: &[
-                Member { required: true, ..member("UserName", 229) },
-                member("NewPath", 245),
-                member("NewUserName", 274),
+                Member { required: true, ..member("RoleName", 269) },
+                Member { required: true, ..member("Description", 265) },
             ],
             payload: None,
             error: None,
@@ -3785,18 +3820,9 @@ static SHAPES: [Shape; 275] = [
     },
     // 214
     Shape {
-        name: "User",
+        name: "UpdateRoleDescriptionResponse",
         kind: ShapeKind::Structure {
-            members: &[
-                Member { required: true, ..member("Path", 245) },
-                Member { required: true, ..member("UserName", 274) },
-                Member { required: true, ..member("UserId", 234) },
-                Member { required: true, ..member("Arn", 219) },
-                Member { required: true, ..member("CreateDate", 224) },
-                member("PasswordLastUsed", 224),
-                member("PermissionsBoundary", 11),
-                member("Tags", 269),
-            ],
+            members: &[member("Role", 186)],
             payload: None,
             error: None,
             document: false,
@@ -3806,19 +3832,12 @@ static SHAPES: [Shape; 275] = [
     },
     // 215
     Shape {
-        name: "UserDetail",
+        name: "UpdateRoleRequest",
         kind: ShapeKind::Structure {
             members: &[
-                member("Path", 245),
-                member("UserName", 274),
-                member("UserId", 234),
-                member("Arn", 219),
-                member("CreateDate", 224),
-                member("UserPolicyList", 247),
-                member("GroupList", 232),
-                member("AttachedManagedPolicies", 220),
-                member("PermissionsBoundary", 11),
-                member("Tags", 269),
+                Member { required: true, ..member("RoleName", 269) },
+                member("Description", 265),
+                member("MaxSessionDuration", 268),
             ],
             payload: None,
             error: None,
@@ -3829,139 +3848,222 @@ static SHAPES: [Shape; 275] = [
     },
     // 216
     Shape {
+        name: "UpdateRoleResponse",
+        kind: ShapeKind::Structure { members: &[], payload: None, error: None, document: false, xml_name: None },
+        sensitive: false,
+    },
+    // 217
+    Shape {
+        name: "UpdateUserRequest",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("UserName", 235) },
+                member("NewPath", 251),
+                member("NewUserName", 280),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 218
+    Shape {
+        name: "User",
+        kind: ShapeKind::Structure {
+            members: &[
+                Member { required: true, ..member("Path", 251) },
+                Member { required: true, ..member("UserName", 280) },
+                Member { required: true, ..member("UserId", 240) },
+                Member { required: true, ..member("Arn", 225) },
+                Member { required: true, ..member("CreateDate", 230) },
+                member("PasswordLastUsed", 230),
+                member("PermissionsBoundary", 11),
+                member("Tags", 275),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 219
+    Shape {
+        name: "UserDetail",
+        kind: ShapeKind::Structure {
+            members: &[
+                member("Path", 251),
+                member("UserName", 280),
+                member("UserId", 240),
+                member("Arn", 225),
+                member("CreateDate", 230),
+                member("UserPolicyList", 253),
+                member("GroupList", 238),
+                member("AttachedManagedPolicies", 226),
+                member("PermissionsBoundary", 11),
+                member("Tags", 275),
+            ],
+            payload: None,
+            error: None,
+            document: false,
+            xml_name: None,
+        },
+        sensitive: false,
+    },
+    // 220
+    Shape {
         name: "accessKeyIdType",
         kind: ShapeKind::String { enum_values: &[], min: Some(16), max: Some(128), pattern: Some(r#"[\w]+"#) },
         sensitive: false,
     },
-    // 217
+    // 221
     Shape {
         name: "accessKeyMetadataListType",
         kind: ShapeKind::List { member: 2, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 218
+    // 222
     Shape {
         name: "accessKeySecretType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: true,
     },
-    // 219
+    // 223
+    Shape {
+        name: "accountAliasListType",
+        kind: ShapeKind::List { member: 224, member_name: None, flattened: false, min: None, max: None },
+        sensitive: false,
+    },
+    // 224
+    Shape {
+        name: "accountAliasType",
+        kind: ShapeKind::String {
+            enum_values: &[],
+            min: Some(3),
+            max: Some(63),
+            pattern: Some("^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$"),
+        },
+        sensitive: false,
+    },
+    // 225
     Shape {
         name: "arnType",
         kind: ShapeKind::String { enum_values: &[], min: Some(20), max: Some(2048), pattern: None },
         sensitive: false,
     },
-    // 220
+    // 226
     Shape {
         name: "attachedPoliciesListType",
         kind: ShapeKind::List { member: 12, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 221
+    // 227
     Shape { name: "attachmentCountType", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
-    // 222
+    // 228
     Shape { name: "booleanType", kind: ShapeKind::Boolean, sensitive: false },
-    // 223
+    // 229
     Shape {
         name: "customSuffixType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(64), pattern: Some(r#"[\w+=,.@-]+"#) },
         sensitive: false,
     },
-    // 224
+    // 230
     Shape { name: "dateType", kind: ShapeKind::Timestamp { format: None }, sensitive: false },
-    // 225
+    // 231
     Shape {
         name: "deleteConflictMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 226
+    // 232
     Shape {
         name: "entityAlreadyExistsMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 227
+    // 233
     Shape {
         name: "entityListType",
-        kind: ShapeKind::List { member: 64, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 66, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 228
+    // 234
     Shape {
         name: "entityTemporarilyUnmodifiableMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 229
+    // 235
     Shape {
         name: "existingUserNameType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(128), pattern: Some(r#"[\w+=,.@-]+"#) },
         sensitive: false,
     },
-    // 230
+    // 236
     Shape {
         name: "groupDetailListType",
-        kind: ShapeKind::List { member: 94, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 96, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 231
+    // 237
     Shape {
         name: "groupListType",
-        kind: ShapeKind::List { member: 93, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 95, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 232
+    // 238
     Shape {
         name: "groupNameListType",
-        kind: ShapeKind::List { member: 233, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 239, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 233
+    // 239
     Shape {
         name: "groupNameType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(128), pattern: Some(r#"[\w+=,.@-]+"#) },
         sensitive: false,
     },
-    // 234
+    // 240
     Shape {
         name: "idType",
         kind: ShapeKind::String { enum_values: &[], min: Some(16), max: Some(128), pattern: Some(r#"[\w]+"#) },
         sensitive: false,
     },
-    // 235
+    // 241
     Shape {
         name: "instanceProfileListType",
-        kind: ShapeKind::List { member: 96, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 98, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 236
+    // 242
     Shape {
         name: "instanceProfileNameType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(128), pattern: Some(r#"[\w+=,.@-]+"#) },
         sensitive: false,
     },
-    // 237
+    // 243
     Shape { name: "integerType", kind: ShapeKind::Integer { min: None, max: None }, sensitive: false },
-    // 238
+    // 244
     Shape {
         name: "invalidInputMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 239
+    // 245
     Shape {
         name: "limitExceededMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 240
+    // 246
     Shape {
         name: "malformedPolicyDocumentMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 241
+    // 247
     Shape {
         name: "markerType",
         kind: ShapeKind::String {
@@ -3972,15 +4074,15 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 242
+    // 248
     Shape { name: "maxItemsType", kind: ShapeKind::Integer { min: Some(1), max: Some(1000) }, sensitive: false },
-    // 243
+    // 249
     Shape {
         name: "noSuchEntityMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 244
+    // 250
     Shape {
         name: "pathPrefixType",
         kind: ShapeKind::String {
@@ -3991,7 +4093,7 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 245
+    // 251
     Shape {
         name: "pathType",
         kind: ShapeKind::String {
@@ -4002,19 +4104,19 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 246
+    // 252
     Shape {
         name: "policyDescriptionType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: Some(1000), pattern: None },
         sensitive: false,
     },
-    // 247
+    // 253
     Shape {
         name: "policyDetailListType",
-        kind: ShapeKind::List { member: 150, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 154, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 248
+    // 254
     Shape {
         name: "policyDocumentType",
         kind: ShapeKind::String {
@@ -4025,43 +4127,43 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 249
+    // 255
     Shape {
         name: "policyDocumentVersionListType",
-        kind: ShapeKind::List { member: 166, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 170, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 250
+    // 256
     Shape {
         name: "policyEvaluationErrorMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 251
+    // 257
     Shape {
         name: "policyListType",
-        kind: ShapeKind::List { member: 149, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 153, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 252
+    // 258
     Shape {
         name: "policyNameListType",
-        kind: ShapeKind::List { member: 253, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 259, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 253
+    // 259
     Shape {
         name: "policyNameType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(128), pattern: Some(r#"[\w+=,.@-]+"#) },
         sensitive: false,
     },
-    // 254
+    // 260
     Shape {
         name: "policyNotAttachableMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 255
+    // 261
     Shape {
         name: "policyPathType",
         kind: ShapeKind::String {
@@ -4072,13 +4174,13 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 256
+    // 262
     Shape {
         name: "policyScopeType",
         kind: ShapeKind::String { enum_values: &["All", "AWS", "Local"], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 257
+    // 263
     Shape {
         name: "policyVersionIdType",
         kind: ShapeKind::String {
@@ -4089,13 +4191,13 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 258
+    // 264
     Shape {
         name: "responseMarkerType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 259
+    // 265
     Shape {
         name: "roleDescriptionType",
         kind: ShapeKind::String {
@@ -4106,37 +4208,37 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 260
+    // 266
     Shape {
         name: "roleDetailListType",
-        kind: ShapeKind::List { member: 183, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 187, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 261
+    // 267
     Shape {
         name: "roleListType",
-        kind: ShapeKind::List { member: 182, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 186, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 262
+    // 268
     Shape {
         name: "roleMaxSessionDurationType",
         kind: ShapeKind::Integer { min: Some(3600), max: Some(43200) },
         sensitive: false,
     },
-    // 263
+    // 269
     Shape {
         name: "roleNameType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(64), pattern: Some(r#"[\w+=,.@-]+"#) },
         sensitive: false,
     },
-    // 264
+    // 270
     Shape {
         name: "serviceFailureExceptionMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 265
+    // 271
     Shape {
         name: "statusType",
         kind: ShapeKind::String {
@@ -4147,19 +4249,19 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 266
+    // 272
     Shape {
         name: "stringType",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 267
+    // 273
     Shape {
         name: "tagKeyListType",
-        kind: ShapeKind::List { member: 268, member_name: None, flattened: false, min: None, max: Some(50) },
+        kind: ShapeKind::List { member: 274, member_name: None, flattened: false, min: None, max: Some(50) },
         sensitive: false,
     },
-    // 268
+    // 274
     Shape {
         name: "tagKeyType",
         kind: ShapeKind::String {
@@ -4170,13 +4272,13 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 269
+    // 275
     Shape {
         name: "tagListType",
-        kind: ShapeKind::List { member: 196, member_name: None, flattened: false, min: None, max: Some(50) },
+        kind: ShapeKind::List { member: 200, member_name: None, flattened: false, min: None, max: Some(50) },
         sensitive: false,
     },
-    // 270
+    // 276
     Shape {
         name: "tagValueType",
         kind: ShapeKind::String {
@@ -4187,25 +4289,25 @@ static SHAPES: [Shape; 275] = [
         },
         sensitive: false,
     },
-    // 271
+    // 277
     Shape {
         name: "unmodifiableEntityMessage",
         kind: ShapeKind::String { enum_values: &[], min: None, max: None, pattern: None },
         sensitive: false,
     },
-    // 272
+    // 278
     Shape {
         name: "userDetailListType",
-        kind: ShapeKind::List { member: 215, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 219, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 273
+    // 279
     Shape {
         name: "userListType",
-        kind: ShapeKind::List { member: 214, member_name: None, flattened: false, min: None, max: None },
+        kind: ShapeKind::List { member: 218, member_name: None, flattened: false, min: None, max: None },
         sensitive: false,
     },
-    // 274
+    // 280
     Shape {
         name: "userNameType",
         kind: ShapeKind::String { enum_values: &[], min: Some(1), max: Some(64), pattern: Some(r#"[\w+=,.@-]+"#) },

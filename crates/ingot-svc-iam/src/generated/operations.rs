@@ -75,6 +75,18 @@ impl ingot_core::Operation for CreateAccessKey {
     type Error = super::errors::IamError;
 }
 
+/// The `CreateAccountAlias` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateAccountAlias;
+
+impl ingot_core::Operation for CreateAccountAlias {
+    const NAME: &'static str = "CreateAccountAlias";
+    const IAM_ACTION: &'static str = "iam:CreateAccountAlias";
+    type Input = super::types::CreateAccountAliasRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::IamError;
+}
+
 /// The `CreateGroup` operation.
 #[derive(Debug, Clone, Copy)]
 pub struct CreateGroup;
@@ -167,6 +179,18 @@ impl ingot_core::Operation for DeleteAccessKey {
     const NAME: &'static str = "DeleteAccessKey";
     const IAM_ACTION: &'static str = "iam:DeleteAccessKey";
     type Input = super::types::DeleteAccessKeyRequest;
+    type Output = ingot_core::Empty;
+    type Error = super::errors::IamError;
+}
+
+/// The `DeleteAccountAlias` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct DeleteAccountAlias;
+
+impl ingot_core::Operation for DeleteAccountAlias {
+    const NAME: &'static str = "DeleteAccountAlias";
+    const IAM_ACTION: &'static str = "iam:DeleteAccountAlias";
+    type Input = super::types::DeleteAccountAliasRequest;
     type Output = ingot_core::Empty;
     type Error = super::errors::IamError;
 }
@@ -504,6 +528,18 @@ impl ingot_core::Operation for ListAccessKeys {
     const IAM_ACTION: &'static str = "iam:ListAccessKeys";
     type Input = super::types::ListAccessKeysRequest;
     type Output = super::types::ListAccessKeysResponse;
+    type Error = super::errors::IamError;
+}
+
+/// The `ListAccountAliases` operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ListAccountAliases;
+
+impl ingot_core::Operation for ListAccountAliases {
+    const NAME: &'static str = "ListAccountAliases";
+    const IAM_ACTION: &'static str = "iam:ListAccountAliases";
+    type Input = super::types::ListAccountAliasesRequest;
+    type Output = super::types::ListAccountAliasesResponse;
     type Error = super::errors::IamError;
 }
 
@@ -1047,6 +1083,9 @@ impl ingot_core::Service for crate::Iam {
             "AttachRolePolicy" => std::boxed::Box::pin(ingot_core::invoke::<AttachRolePolicy, Self>(self, ctx, input)),
             "AttachUserPolicy" => std::boxed::Box::pin(ingot_core::invoke::<AttachUserPolicy, Self>(self, ctx, input)),
             "CreateAccessKey" => std::boxed::Box::pin(ingot_core::invoke::<CreateAccessKey, Self>(self, ctx, input)),
+            "CreateAccountAlias" => {
+                std::boxed::Box::pin(ingot_core::invoke::<CreateAccountAlias, Self>(self, ctx, input))
+            }
             "CreateGroup" => std::boxed::Box::pin(ingot_core::invoke::<CreateGroup, Self>(self, ctx, input)),
             "CreateInstanceProfile" => {
                 std::boxed::Box::pin(ingot_core::invoke::<CreateInstanceProfile, Self>(self, ctx, input))
@@ -1061,6 +1100,9 @@ impl ingot_core::Service for crate::Iam {
             }
             "CreateUser" => std::boxed::Box::pin(ingot_core::invoke::<CreateUser, Self>(self, ctx, input)),
             "DeleteAccessKey" => std::boxed::Box::pin(ingot_core::invoke::<DeleteAccessKey, Self>(self, ctx, input)),
+            "DeleteAccountAlias" => {
+                std::boxed::Box::pin(ingot_core::invoke::<DeleteAccountAlias, Self>(self, ctx, input))
+            }
             "DeleteGroup" => std::boxed::Box::pin(ingot_core::invoke::<DeleteGroup, Self>(self, ctx, input)),
             "DeleteGroupPolicy" => {
                 std::boxed::Box::pin(ingot_core::invoke::<DeleteGroupPolicy, Self>(self, ctx, input))
@@ -1111,6 +1153,9 @@ impl ingot_core::Service for crate::Iam {
             "GetUser" => std::boxed::Box::pin(ingot_core::invoke::<GetUser, Self>(self, ctx, input)),
             "GetUserPolicy" => std::boxed::Box::pin(ingot_core::invoke::<GetUserPolicy, Self>(self, ctx, input)),
             "ListAccessKeys" => std::boxed::Box::pin(ingot_core::invoke::<ListAccessKeys, Self>(self, ctx, input)),
+            "ListAccountAliases" => {
+                std::boxed::Box::pin(ingot_core::invoke::<ListAccountAliases, Self>(self, ctx, input))
+            }
             "ListAttachedGroupPolicies" => {
                 std::boxed::Box::pin(ingot_core::invoke::<ListAttachedGroupPolicies, Self>(self, ctx, input))
             }

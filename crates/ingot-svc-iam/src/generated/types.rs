@@ -220,6 +220,13 @@ pub struct CreateAccessKeyResponse {
     pub access_key: AccessKey,
 }
 
+/// The `CreateAccountAliasRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CreateAccountAliasRequest {
+    #[serde(rename = "AccountAlias")]
+    pub account_alias: String,
+}
+
 /// The `CreateGroupRequest` structure.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CreateGroupRequest {
@@ -365,6 +372,13 @@ pub struct DeleteAccessKeyRequest {
     pub user_name: Option<String>,
     #[serde(rename = "AccessKeyId")]
     pub access_key_id: String,
+}
+
+/// The `DeleteAccountAliasRequest` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeleteAccountAliasRequest {
+    #[serde(rename = "AccountAlias")]
+    pub account_alias: String,
 }
 
 /// The `DeleteConflictException` structure.
@@ -921,6 +935,26 @@ pub struct ListAccessKeysRequest {
 pub struct ListAccessKeysResponse {
     #[serde(rename = "AccessKeyMetadata")]
     pub access_key_metadata: Vec<AccessKeyMetadata>,
+    #[serde(rename = "IsTruncated", default, skip_serializing_if = "Option::is_none")]
+    pub is_truncated: Option<bool>,
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+}
+
+/// The `ListAccountAliasesRequest` structure.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListAccountAliasesRequest {
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    #[serde(rename = "MaxItems", default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<i32>,
+}
+
+/// The `ListAccountAliasesResponse` structure.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListAccountAliasesResponse {
+    #[serde(rename = "AccountAliases")]
+    pub account_aliases: Vec<String>,
     #[serde(rename = "IsTruncated", default, skip_serializing_if = "Option::is_none")]
     pub is_truncated: Option<bool>,
     #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
