@@ -1,7 +1,8 @@
 """Helpers shared by the EC2 image, instance, launch template and acceptance suites: AWS's public
 Amazon Linux parameters, errors as (code, message, status), and polling for the asynchronous states
-(images pending → available, instances pending → running → …)."""
+(images pending → available, instances pending → running → …), and users held to one inline policy."""
 
+import json
 import time
 
 import pytest
@@ -21,6 +22,15 @@ def error(call, **kwargs):
         call(**kwargs)
     err = e.value.response["Error"]
     return err["Code"], err.get("Message", ""), e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def user_ec2(ingot, name, policy):
+    """An EC2 client of a new IAM user whose only permissions are `policy` (a policy document)."""
+    iam = ingot.client("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return ingot.client("ec2", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
 
 
 def wait_for(probe, timeout=120, interval=0.25):

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ec2_support import (AL2023_ARM, AL2023_X86, KMS_INVALID_STATE, error, image, instance, launch, public_ami,
-                         wait_for, wait_state)
+                         user_ec2, wait_for, wait_state)
 
 
 REGION = "us-east-1"
@@ -55,14 +55,6 @@ def subnet_in(ec2, zone):
 
 def count_instances(ec2):
     return sum(len(r["Instances"]) for r in ec2.describe_instances()["Reservations"])
-
-
-def user_ec2(ingot, name, policy):
-    iam = ingot.client("iam")
-    iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return ingot.client("ec2", access_key_id=key["AccessKeyId"], secret_access_key=key["SecretAccessKey"])
 
 
 # RunInstances

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from ec2_support import AL2023_ARM, error, public_ami, wait_state
+from ec2_support import AL2023_ARM, error, public_ami, user_ec2, wait_state
 
 
 DESCRIBE_VERSIONS_HELP = (
@@ -172,6 +172,33 @@ def test_run_instances_from_a_template_by_id_or_name_and_version(ec2, x86, arm, 
     reservation = ec2.run_instances(LaunchTemplate={"LaunchTemplateId": lt_id}, InstanceType="t3.small",
                                     MinCount=1, MaxCount=1)
     assert reservation["Instances"][0]["InstanceType"] == "t3.small"
+
+
+def test_a_launch_from_a_template_is_authorized_before_the_template_is_read(ingot, ec2, x86, name):
+    created = template(ec2, name, {"ImageId": x86, "InstanceType": "t3.micro", "TagSpecifications": [
+        {"ResourceType": "instance", "Tags": [{"Key": "team", "Value": "forbidden"}]}]})
+    lt_arn = f"arn:aws:ec2:us-east-1:{ingot.account}:launch-template/{created['LaunchTemplateId']}"
+    allow_all = {"Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:Describe*"], "Resource": "*"}
+    # Denied the templates: by id, an existing template and a missing one get the same answer.
+    no_templates = user_ec2(ingot, f"no-lt-{uuid.uuid4().hex[:6]}", {"Version": "2012-10-17", "Statement": [
+        allow_all, {"Effect": "Deny", "Action": "ec2:RunInstances", "Resource": "arn:aws:ec2:*:*:launch-template/*"}]})
+    for spec in ({"LaunchTemplateName": name}, {"LaunchTemplateId": created["LaunchTemplateId"]},
+                 {"LaunchTemplateId": "lt-0123456789abcdef0"}):
+        code, message, status = error(no_templates.run_instances, LaunchTemplate=spec, MinCount=1, MaxCount=1)
+        assert (code, status) == ("UnauthorizedOperation", 403), spec
+    # The template's own tags are the request's tags too.
+    no_forbidden_tags = user_ec2(ingot, f"tags-{uuid.uuid4().hex[:6]}", {"Version": "2012-10-17", "Statement": [
+        allow_all, {"Effect": "Deny", "Action": "ec2:RunInstances", "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:RequestTag/team": "forbidden"}}}]})
+    code, _, status = error(no_forbidden_tags.run_instances, MinCount=1, MaxCount=1,
+                            LaunchTemplate={"LaunchTemplateId": created["LaunchTemplateId"]})
+    assert (code, status) == ("UnauthorizedOperation", 403)
+    allowed = user_ec2(ingot, f"lt-{uuid.uuid4().hex[:6]}", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ec2:RunInstances", "Resource": [
+            lt_arn, "arn:aws:ec2:*:*:instance/*", "arn:aws:ec2:*:*:volume/*", "arn:aws:ec2:*::image/*"]},
+        {"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]})
+    reservation = allowed.run_instances(LaunchTemplate={"LaunchTemplateName": name}, MinCount=1, MaxCount=1)
+    assert wait_state(ec2, reservation["Instances"][0]["InstanceId"], "running")["ImageId"] == x86
 
 
 def test_a_resolve_ssm_template_resolves_at_every_launch(ec2, ssm, x86, arm, name):

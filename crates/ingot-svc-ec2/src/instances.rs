@@ -412,25 +412,46 @@ fn private_ip(cidr: &str, seed: &str) -> String {
     format!("{}.{}.{}.{}", base.first().unwrap_or(&172), base.get(1).unwrap_or(&31), third, 4 + (h >> 8) % 250)
 }
 
+/// The tags `specifications` set, merged and checked as a request's tags.
+fn request_tags<'a>(
+    specifications: impl Iterator<Item = &'a types::TagSpecification>,
+) -> Result<store::Tags, Ec2Error> {
+    let mut tags = Vec::new();
+    for spec in specifications {
+        merge(&mut tags, checked(spec.tags.as_deref().unwrap_or_default())?)?;
+    }
+    Ok(tags)
+}
+
 impl Handler<RunInstances> for Ec2 {
     async fn handle(
         &self,
         ctx: &RequestContext<'_>,
         input: types::RunInstancesRequest,
     ) -> Result<Reservation, Ec2Error> {
+        // Authorized before anything is read, with the tags the request itself sets and the
+        // launch template when the request gives its id. A template named by its name is read
+        // only then; the launch is asked for again with its ARN and the tags it adds.
+        let launch_arns = |template_id: Option<&str>| {
+            let mut arns = vec![resource_arn(ctx, "instance", "*"), resource_arn(ctx, "volume", "*")];
+            arns.extend(template_id.map(|id| crate::launch_templates::template_arn(ctx, id)));
+            arns
+        };
+        let given_id = input.launch_template.as_ref().and_then(|spec| spec.launch_template_id.as_deref());
+        let arns = launch_arns(given_id);
+        let own_tags = request_tags(input.tag_specifications.iter().flatten())?;
+        authorize::<RunInstances>(ctx, crate::tags::with_request_tags(Access::resources(&arns), &own_tags)).await?;
         let template = match &input.launch_template {
             Some(spec) => Some(crate::launch_templates::data_for_launch(ctx, spec).await?),
             None => None,
         };
         let launched_from = template.as_ref().map(|t| (t.template_id.clone(), t.version));
         let launch = launch_of(&input, template.map(|t| t.data));
-        let mut request_tags = Vec::new();
-        for spec in &launch.tag_specifications {
-            merge(&mut request_tags, checked(spec.tags.as_deref().unwrap_or_default())?)?;
+        if let Some((id, _)) = &launched_from {
+            let arns = launch_arns(Some(id));
+            let all_tags = request_tags(launch.tag_specifications.iter())?;
+            authorize::<RunInstances>(ctx, crate::tags::with_request_tags(Access::resources(&arns), &all_tags)).await?;
         }
-        let arns = vec![resource_arn(ctx, "instance", "*"), resource_arn(ctx, "volume", "*")];
-        let access = crate::tags::with_request_tags(Access::resources(&arns), &request_tags);
-        authorize::<RunInstances>(ctx, access).await?;
         crate::dry_run(input.dry_run)?;
         if input.min_count < 1 || input.max_count < input.min_count {
             return Err(invalid(format!(

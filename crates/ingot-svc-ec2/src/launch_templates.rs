@@ -266,7 +266,7 @@ pub async fn data_for_launch(
     Ok(TemplateLaunch { data, template_id: template.id.clone(), version: version.number })
 }
 
-fn template_arn(ctx: &RequestContext<'_>, id: &str) -> String {
+pub fn template_arn(ctx: &RequestContext<'_>, id: &str) -> String {
     resource_arn(ctx, "launch-template", id)
 }
 
