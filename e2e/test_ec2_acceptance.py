@@ -16,29 +16,15 @@ Member account: `run-instances --image-id resolve:ssm:<parameter ARN>:latest` wi
 template with the same reference launches too; pinning `:1` launches the earlier image (rollback). The
 account outside the organization cannot see or launch the image.
 
-Unconfirmed on AWS (see /tmp/ec2-errors.md): the code RunInstances answers when the caller may not read
+Unconfirmed on AWS (see docs/research/ec2-errors.md): the code RunInstances answers when the caller may not read
 the parameter; the test asserts that the call fails and launches nothing.
 """
 
-import configparser
 import json
 
-import pytest
-
 from ec2_support import AL2023_X86, KMS_INVALID_STATE, snapshots_of, wait_for
-from test_identity_acceptance import ADMIN_ROLE, PARAMETER, Session, org  # noqa: F401 (org is a fixture)
+from test_identity_acceptance import ADMIN_ROLE, PARAMETER, org, session_in_role  # noqa: F401 (org is a fixture)
 from test_ram_acceptance import add_profile, cli_json, settled
-
-
-
-def session(org, role_arn, name="ec2-acceptance"):
-    """A boto3 session of the management account's platform administrator in `role_arn`."""
-    creds = configparser.ConfigParser()
-    creds.read(org.credentials)
-    admin = creds["platform-admin"]
-    sts = org.server.client("sts", access_key_id=admin["aws_access_key_id"],
-                            secret_access_key=admin["aws_secret_access_key"])
-    return Session(org.server, sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"])
 
 
 def state(ec2, instance_id):
@@ -67,7 +53,7 @@ def test_a_golden_image_is_published_encrypted_to_the_organization_and_launched_
     arn = org.arn
     organization = org.server.client("organizations").describe_organization()["Organization"]
     admin = f"arn:aws:iam::{{}}:role/{ADMIN_ROLE}"
-    shared_ec2 = session(org, admin.format(org.shared)).client("ec2")
+    shared_ec2 = session_in_role(org, admin.format(org.shared)).client("ec2")
 
     # Shared-services: encryption by default, then an instance of the public AL2023 image.
     assert cli_json(org, "shared", "ec2", "enable-ebs-encryption-by-default") == {"EbsEncryptionByDefault": True}
@@ -153,7 +139,7 @@ def test_a_golden_image_is_published_encrypted_to_the_organization_and_launched_
     org.cli("member-a", "iam", "put-role-policy", "--role-name", "golden-launcher", "--policy-name", "launch",
             "--policy-document", json.dumps({"Version": "2012-10-17", "Statement": launch_rights}))
     add_profile(org, "golden-launcher", role)
-    launcher_ec2 = session(org, role).client("ec2")
+    launcher_ec2 = session_in_role(org, role).client("ec2")
 
     # Without kms:CreateGrant the launch is accepted, then the instance terminates.
     doomed = run(org, "golden-launcher", "--image-id", f"resolve:ssm:{arn}:latest")
@@ -187,7 +173,7 @@ def test_a_golden_image_is_published_encrypted_to_the_organization_and_launched_
     assert state(launcher_ec2, pinned)["ImageId"] == v1
 
     # The account outside the organization can neither see nor launch it.
-    outside_ec2 = session(org, admin.format(org.outside)).client("ec2")
+    outside_ec2 = session_in_role(org, admin.format(org.outside)).client("ec2")
     for image_id in (v1, v2):
         hidden = org.cli("outside", "ec2", "describe-images", "--image-ids", image_id, check=False)
         assert hidden.returncode != 0

@@ -14,8 +14,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from ec2_support import (AL2023_ARM, AL2023_X86, AL2_X86, AMAZON_OWNER, error, image, instance, launch,
-                         launched_image, public_ami, snapshots_of, wait_for, wait_image, wait_state)
+from ec2_support import (error, image, instance, launch, launched_image, public_ami, snapshots_of, wait_for, wait_image,
+                         wait_state)
 from conftest import Server
 from test_identity_acceptance import assume, org  # noqa: F401 (org is a fixture)
 

@@ -200,8 +200,8 @@ class Session:
                             config=botocore.config.Config(retries={"max_attempts": 1}))
 
 
-def assume(org, account):
-    """A boto3 session of the platform administrator in `account`, through its admin role."""
+def session_in_role(org, role_arn, name="acceptance"):
+    """A boto3 session of the management account's platform administrator in `role_arn`."""
     import configparser
 
     creds = configparser.ConfigParser()
@@ -209,5 +209,9 @@ def assume(org, account):
     admin = creds["platform-admin"]
     sts = org.server.client("sts", access_key_id=admin["aws_access_key_id"],
                             secret_access_key=admin["aws_secret_access_key"])
-    response = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/{ADMIN_ROLE}", RoleSessionName="acceptance")
-    return Session(org.server, response["Credentials"])
+    return Session(org.server, sts.assume_role(RoleArn=role_arn, RoleSessionName=name)["Credentials"])
+
+
+def assume(org, account):
+    """A boto3 session of the platform administrator in `account`, through its admin role."""
+    return session_in_role(org, f"arn:aws:iam::{account}:role/{ADMIN_ROLE}")

@@ -15,7 +15,6 @@ policy in the member account naming the key ARN; a grant alone is enough for its
 """
 
 import base64
-import configparser
 import json
 import os
 import tempfile
@@ -23,21 +22,11 @@ import tempfile
 import pytest
 from botocore.exceptions import ClientError
 
-from test_identity_acceptance import ADMIN_ROLE, Session, assume, org  # noqa: F401 (org is a fixture)
+from test_identity_acceptance import ADMIN_ROLE, assume, org, session_in_role  # noqa: F401 (org is a fixture)
 
 PLAINTEXT = b"golden pipeline signing secret"
 CONTEXT = {"pipeline": "golden"}
 PARAMETER = "/golden/db-password"
-
-
-def assume_role(org, role_arn, session="kms-acceptance"):
-    """A boto3 session of the management account's platform administrator in `role_arn`."""
-    creds = configparser.ConfigParser()
-    creds.read(org.credentials)
-    admin = creds["platform-admin"]
-    sts = org.server.client("sts", access_key_id=admin["aws_access_key_id"],
-                            secret_access_key=admin["aws_secret_access_key"])
-    return Session(org.server, sts.assume_role(RoleArn=role_arn, RoleSessionName=session)["Credentials"])
 
 
 def member_role(org, account, name, policy):
@@ -80,7 +69,7 @@ def test_an_organization_key_serves_its_members_as_aws_decides(org):
     # decrypts the shared-services ciphertext and describes the key, and encrypts nothing.
     reader_arn = member_role(org, org.member_a, "key-user", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn}]})
-    reader = assume_role(org, reader_arn)
+    reader = session_in_role(org, reader_arn)
     kms_reader = reader.client("kms")
     out = kms_reader.decrypt(CiphertextBlob=sealed, EncryptionContext=CONTEXT, KeyId=key_arn)
     assert (out["Plaintext"], out["KeyId"]) == (PLAINTEXT, key_arn)
@@ -130,7 +119,7 @@ def test_an_organization_key_serves_its_members_as_aws_decides(org):
     # grant takes that back.
     grantee_arn = member_role(org, org.member_b, "grantee", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]})
-    kms_grantee = assume_role(org, grantee_arn, "granted").client("kms")
+    kms_grantee = session_in_role(org, grantee_arn, "granted").client("kms")
     grantee_session = f"arn:aws:sts::{org.member_b}:assumed-role/grantee/granted"
     assert failure(kms_grantee.decrypt, CiphertextBlob=sealed, EncryptionContext=CONTEXT, KeyId=key_arn) == (
         "AccessDeniedException",

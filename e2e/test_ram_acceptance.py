@@ -16,12 +16,11 @@ ends in a FAILED association; the test accepts either and asserts that nothing b
 """
 
 import json
-import time
 
 from botocore.exceptions import ClientError
 
-from ec2_support import AL2023_ARM, AL2023_X86, public_ami_id
-from test_identity_acceptance import ADMIN_ROLE, PARAMETER, assume, denied, org  # noqa: F401 (org is a fixture)
+from ec2_support import AL2023_ARM, AL2023_X86, public_ami_id, wait_for
+from test_identity_acceptance import PARAMETER, denied, org  # noqa: F401 (org is a fixture)
 
 # aws:ec2:image values must name images the account may use: the public Amazon Linux ones.
 AMI_V1, AMI_V2 = public_ami_id("us-east-1", AL2023_X86), public_ami_id("us-east-1", AL2023_ARM)
@@ -35,15 +34,6 @@ def cli_json(org, profile, *args):
 
 def resolve(org, profile, name):
     return cli_json(org, profile, "ssm", "get-parameter", "--name", name)["Parameter"]
-
-
-def wait_for(probe, timeout=30, interval=0.2):
-    deadline = time.time() + timeout
-    value = probe()
-    while not value and time.time() < deadline:
-        time.sleep(interval)
-        value = probe()
-    return value
 
 
 def association_status(org, share, kind, entity):

@@ -6,7 +6,6 @@ hours, before calling the API again."""
 import datetime
 import json
 import time
-import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
