@@ -308,6 +308,18 @@ impl Bench {
         self.notes.push(s);
     }
 
+    /// Reports that the setup of a group of workloads failed on server `name` (with the last
+    /// lines of its log, where given) and answers the reason their rows carry.
+    fn setup_failed(&mut self, name: &str, group: &str, e: &anyhow::Error, log_tail: Option<String>) -> String {
+        let why = format!("setup: {e:#}");
+        eprintln!("  {name}: {why}");
+        if let Some(tail) = log_tail.filter(|tail| !tail.trim().is_empty()) {
+            eprintln!("  {name} log after the failed setup:\n{tail}");
+        }
+        self.note(format!("{name}: the {group} workloads could not run: {why}"));
+        why
+    }
+
     /// Makes sure `op` can be measured on `t`: probes it and seeds its data once.
     async fn ensure(&mut self, t: &mut Target, op: Op) -> Result<Avail> {
         if let Some(a) = t.avail.get(&op) {
@@ -498,16 +510,7 @@ impl Bench {
                 ));
                 Ok(setup)
             }
-            Err(e) => {
-                let why = format!("setup: {e:#}");
-                eprintln!("  {name}: {why}");
-                let tail = t.server.log_tail(5);
-                if !tail.trim().is_empty() {
-                    eprintln!("  {name} log after the failed setup:\n{tail}");
-                }
-                self.note(format!("{name}: the IAM workloads could not run: {why}"));
-                Err(why)
-            }
+            Err(e) => Err(self.setup_failed(name, "IAM", &e, Some(t.server.log_tail(5)))),
         };
         t.identity = Some(setup.clone());
         Ok(setup)
@@ -529,12 +532,7 @@ impl Bench {
                 ));
                 Ok(setup)
             }
-            Err(e) => {
-                let why = format!("setup: {e:#}");
-                eprintln!("  {name}: {why}");
-                self.note(format!("{name}: the KMS workloads could not run: {why}"));
-                Err(why)
-            }
+            Err(e) => Err(self.setup_failed(name, "KMS", &e, None)),
         };
         t.kms = Some(setup.clone());
         Ok(setup)
@@ -568,12 +566,7 @@ impl Bench {
                 ));
                 Ok(setup)
             }
-            Err(e) => {
-                let why = format!("setup: {e:#}");
-                eprintln!("  {name}: {why}");
-                self.note(format!("{name}: the EC2 workloads could not run: {why}"));
-                Err(why)
-            }
+            Err(e) => Err(self.setup_failed(name, "EC2", &e, None)),
         };
         t.ec2 = Some(setup.clone());
         Ok(setup)
@@ -613,16 +606,7 @@ impl Bench {
                     }
                     Ok(setup)
                 }
-                Err(e) => {
-                    let why = format!("setup: {e:#}");
-                    eprintln!("  {name}: {why}");
-                    let tail = t.server.log_tail(5);
-                    if !tail.trim().is_empty() {
-                        eprintln!("  {name} log after the failed setup:\n{tail}");
-                    }
-                    self.note(format!("{name}: the RAM workloads could not run: {why}"));
-                    Err(why)
-                }
+                Err(e) => Err(self.setup_failed(name, "RAM", &e, Some(t.server.log_tail(5)))),
             },
         };
         t.sharing = Some(setup.clone());

@@ -385,6 +385,22 @@ fn schedule(ctx: &RequestContext<'_>, id: &str, to: &str, reason: Option<(String
     Ok(())
 }
 
+/// Saves a new image of the caller's, `pending`, announces it, and schedules the state it
+/// reaches: `available`, or `failed` with `failure`'s code and message.
+fn save_pending(
+    ctx: &RequestContext<'_>,
+    image: &ImageRecord,
+    failure: Option<(String, String)>,
+) -> Result<(), Ec2Error> {
+    save_image(ctx, ctx.scope, image);
+    match failure {
+        None => schedule(ctx, &image.id, "available", None)?,
+        Some(reason) => schedule(ctx, &image.id, "failed", Some(reason))?,
+    }
+    state_event(ctx, ctx.region().as_str(), image, "pending");
+    Ok(())
+}
+
 /// Completes a copied snapshot later (`completed`, or `error` when its keys cannot be used).
 pub fn schedule_snapshot(ctx: &RequestContext<'_>, id: &str, to: &str) -> Result<(), Ec2Error> {
     schedule(ctx, id, to, None)
@@ -539,9 +555,7 @@ impl Handler<CreateImage> for Ec2 {
             deprecation_time: None,
             tags: image_tags,
         };
-        save_image(ctx, ctx.scope, &image);
-        schedule(ctx, &id, "available", None)?;
-        state_event(ctx, ctx.region().as_str(), &image, "pending");
+        save_pending(ctx, &image, None)?;
         Ok(types::CreateImageResult { image_id: Some(id) })
     }
 }
@@ -623,9 +637,7 @@ impl Handler<RegisterImage> for Ec2 {
             deprecation_time: None,
             tags: image_tags,
         };
-        save_image(ctx, ctx.scope, &image);
-        schedule(ctx, &id, "available", None)?;
-        state_event(ctx, ctx.region().as_str(), &image, "pending");
+        save_pending(ctx, &image, None)?;
         Ok(types::RegisterImageResult { image_id: Some(id) })
     }
 }
@@ -699,14 +711,8 @@ impl Handler<CopyImage> for Ec2 {
             tags: image_tags,
             ..source
         };
-        save_image(ctx, ctx.scope, &image);
-        if usable {
-            schedule(ctx, &id, "available", None)?;
-        } else {
-            let (code, message) = KMS_FAILED;
-            schedule(ctx, &id, "failed", Some((code.to_string(), message.to_string())))?;
-        }
-        state_event(ctx, ctx.region().as_str(), &image, "pending");
+        let failure = (!usable).then(|| (KMS_FAILED.0.to_string(), KMS_FAILED.1.to_string()));
+        save_pending(ctx, &image, failure)?;
         Ok(types::CopyImageResult { image_id: Some(id) })
     }
 }
