@@ -212,6 +212,39 @@ pub async fn probe(
     Ok(check_answer(workload, status, &body, image_id).map_err(|why| format!("{}: {why}", template.label)))
 }
 
+/// How long after launch Ingot moves an instance to `running` (`TRANSITION_MS` of its EC2).
+const INSTANCE_TRANSITION: Duration = Duration::from_millis(1000);
+/// How long [`settle`] waits for the instances of a round at most.
+const SETTLE_LIMIT: Duration = Duration::from_secs(300);
+
+/// Waits until the instances a RunInstances round launched on Ingot have all gone `running`.
+/// Each does so 1 s after its launch, as a job; a backlog of those jobs left to run would weigh
+/// on whatever workload is measured next. Answers how long that took after the round.
+pub async fn settle(server: &Server) -> Result<Duration> {
+    let start = Instant::now();
+    tokio::time::sleep(INSTANCE_TRANSITION).await;
+    let metrics = Template::get(server.addr, "/metrics");
+    loop {
+        let (status, body) = workload::call(server, &metrics).await?;
+        if status != 200 {
+            bail!("GET /metrics: HTTP {status}: {}", excerpt(&body));
+        }
+        let due = jobs_due(&String::from_utf8_lossy(&body)).context("GET /metrics has no ingot_jobs_due")?;
+        if due == 0.0 {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > SETTLE_LIMIT {
+            bail!("{due} jobs were still due {} s after the round", SETTLE_LIMIT.as_secs());
+        }
+        tokio::time::sleep(POLL_EVERY).await;
+    }
+}
+
+/// The `ingot_jobs_due` gauge of a Prometheus text exposition.
+fn jobs_due(exposition: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| line.strip_prefix("ingot_jobs_due ")?.trim().parse().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +260,13 @@ mod tests {
         assert!(headers.get("x-amz-target").is_none());
         let auth = headers["authorization"].to_str().unwrap();
         assert!(auth.contains("/20231114/us-east-1/ec2/aws4_request"), "{auth}");
+    }
+
+    #[test]
+    fn the_due_jobs_are_read_from_the_metrics_exposition() {
+        let text = "# HELP ingot_jobs_due Jobs due now\n# TYPE ingot_jobs_due gauge\ningot_jobs_due 42\ningot_jobs_due_total 7\n";
+        assert_eq!(jobs_due(text), Some(42.0));
+        assert_eq!(jobs_due("ingot_outbox_backlog{topic=\"audit\"} 3\n"), None);
     }
 
     #[test]

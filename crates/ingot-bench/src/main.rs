@@ -226,6 +226,7 @@ async fn run(opts: Options) -> Result<()> {
                     entry,
                     total: None,
                     round_rates: Vec::new(),
+                    settled: Vec::new(),
                     session,
                 }),
                 Planned::Skip(entry) => bench.results.entries.push(entry),
@@ -896,6 +897,12 @@ impl Bench {
             }
         }
         run.round_rates.push(r.rate());
+        if kind == Kind::Ingot && workload == Workload::RunInstances {
+            match ec2::settle(&t.server).await {
+                Ok(took) => run.settled.push(took),
+                Err(e) => self.note(format!("ingot: waiting for the launched instances to go running: {e:#}")),
+            }
+        }
         match &mut run.total {
             Some(total) => total.absorb(r),
             None => run.total = Some(r),
@@ -905,6 +912,15 @@ impl Bench {
 
     /// The entry of a run whose rounds are done.
     fn finish(&mut self, t: &Target, run: Run) -> Entry {
+        if !run.settled.is_empty() {
+            let secs: Vec<String> = run.settled.iter().map(|d| format!("{:.1}", d.as_secs_f64())).collect();
+            self.note(format!(
+                "{} {}: the instances of each round went `running` (1 s after launch, as jobs) {} s after the round ended; the next workload started only then",
+                t.server.kind.name(),
+                run.entry.workload.name(),
+                secs.join(" / ")
+            ));
+        }
         let mut entry = run.entry;
         let Some(r) = run.total else {
             entry.outcome = Outcome::Failed("no round ran".into());
@@ -946,6 +962,9 @@ struct Run {
     round_rates: Vec<f64>,
     /// When the session the plan signs with was issued, for plans signed with a role session.
     session: Option<Instant>,
+    /// After each round of a workload that leaves work behind (RunInstances on Ingot), how long
+    /// that work took to finish; the next workload waits for it.
+    settled: Vec<Duration>,
 }
 
 enum Planned {

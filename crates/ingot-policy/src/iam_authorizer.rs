@@ -5,7 +5,9 @@
 //!
 //! What a principal's decisions share (its compiled policies, the SCPs on its path, the context
 //! keys that describe it) is gathered once into a [`Snapshot`] kept per access key, and used again
-//! while the store reports no change since it was gathered. Every record a snapshot was gathered
+//! while nothing it was gathered from has changed: at once while the store reports no change at
+//! all, and after changes to other keys once the store's read cache shows each record it read at
+//! the version it read. Every record a snapshot was gathered
 //! from joins the read set of each call it decides, so a policy change and a decision conflict
 //! like any two writes. Documents are compiled once per text and shared ([`PolicyCache`]).
 
@@ -18,6 +20,7 @@ use ingot_identity::iam::{parse_entity_arn, role_of_session_arn};
 use ingot_identity::organization::{account_path, AccountPath};
 use ingot_store::{StoreError, Tx};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// Decides with IAM's policy language and evaluation logic.
@@ -29,9 +32,9 @@ pub struct IamAuthorizer {
 
 /// Everything the decisions of one principal share, as gathered at one moment.
 struct Snapshot {
-    /// The store's change count when gathering began: while it has not moved, nothing the
-    /// snapshot read can have changed.
-    changes_at: u64,
+    /// The store's change count when gathering began, or a later one at which every read was
+    /// found still current: while it has not moved, nothing the snapshot read can have changed.
+    changes_at: AtomicU64,
     /// The principal it was gathered for (an access key always speaks for the same one).
     principal_arn: String,
     /// Every key read while gathering, with the version seen.
@@ -188,16 +191,26 @@ impl IamAuthorizer {
         Ok(())
     }
 
-    /// The principal's snapshot: the one kept for its access key while the store reports no
-    /// change since it was gathered, else a fresh one.
+    /// The principal's snapshot: the one kept for its access key while nothing it was gathered
+    /// from has changed, else a fresh one. Other keys change all the time (instances move
+    /// through their states, parameters are written), so a moved change count alone does not
+    /// send the snapshot back to the store: its reads are checked against the read cache first.
     async fn snapshot(&self, ctx: &RequestContext<'_>) -> Result<Arc<Snapshot>, StoreError> {
-        let changes = ctx.env.store.cache_changes();
+        let store = &ctx.env.store;
+        let changes = store.cache_changes();
         let key = ctx.origin.access_key_id;
         if let (Some(key), Some(changes)) = (key, changes) {
-            let snapshots = self.snapshots.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(found) = snapshots.get(key) {
-                if found.changes_at == changes && found.principal_arn == ctx.principal.arn {
-                    return Ok(found.clone());
+            let found = {
+                let snapshots = self.snapshots.read().unwrap_or_else(|p| p.into_inner());
+                snapshots.get(key).filter(|found| found.principal_arn == ctx.principal.arn).cloned()
+            };
+            if let Some(found) = found {
+                if found.changes_at.load(Ordering::Relaxed) == changes {
+                    return Ok(found);
+                }
+                if let Some(current_at) = store.reads_current(&found.reads) {
+                    found.changes_at.fetch_max(current_at, Ordering::Relaxed);
+                    return Ok(found);
                 }
             }
         }
@@ -232,7 +245,7 @@ impl IamAuthorizer {
             .collect();
         Ok(Snapshot {
             referenced,
-            changes_at,
+            changes_at: AtomicU64::new(changes_at),
             principal_arn: principal.arn.clone(),
             reads: tx.read_set().into(),
             gathered,

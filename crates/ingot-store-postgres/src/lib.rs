@@ -370,6 +370,15 @@ impl Store for PostgresStore {
         }
     }
 
+    fn reads_current(&self, reads: &[(String, Option<u64>)]) -> Option<u64> {
+        // As in `get`: the cache answers only while the lease covers it.
+        if self.cache_lease.covers() {
+            self.cache.reads_current(reads)
+        } else {
+            None
+        }
+    }
+
     fn cache_changes(&self) -> Option<u64> {
         // A lease taken back clears the cache, which counts as a change.
         self.cache_lease.covers().then(|| self.cache.changes())

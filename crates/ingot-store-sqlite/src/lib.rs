@@ -327,6 +327,10 @@ impl Store for SqliteStore {
         self.cache.version(key)
     }
 
+    fn reads_current(&self, reads: &[(String, Option<u64>)]) -> Option<u64> {
+        self.cache.reads_current(reads)
+    }
+
     fn cache_changes(&self) -> Option<u64> {
         Some(self.cache.changes())
     }

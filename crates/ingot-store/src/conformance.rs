@@ -824,6 +824,28 @@ pub async fn a_commit_that_only_checks_a_key_leaves_it_cached(store: Arc<dyn Sto
     assert_eq!(store.cached_version(checked).map(|(v, _)| v), Some(seen.version));
 }
 
+/// A store that caches reads can tell, without reading, that what was read is still current
+/// while other keys change, and stops saying so once one of those keys changes.
+pub async fn reads_stay_current_while_other_keys_change(store: Arc<dyn Store>) {
+    let (policy, missing, other) = ("conf/current/policy", "conf/current/missing", "conf/current/other");
+    store.commit(writes(vec![put(policy, b"allow", Expect::Any)])).await.unwrap();
+    let seen = store.get(policy).await.unwrap().unwrap();
+    assert_eq!(store.get(missing).await.unwrap(), None);
+    if store.cache_changes().is_none() {
+        assert_eq!(store.reads_current(&[(policy.to_string(), Some(seen.version))]), None);
+        return; // this store (or replica) serves no read from memory
+    }
+    let reads = vec![(policy.to_string(), Some(seen.version)), (missing.to_string(), None)];
+    assert!(store.reads_current(&reads).is_some(), "both reads were cached");
+    store.commit(writes(vec![put(other, b"x", Expect::Any)])).await.unwrap();
+    assert_eq!(store.reads_current(&reads), store.cache_changes(), "another key changed");
+    store.commit(writes(vec![put(missing, b"now here", Expect::Any)])).await.unwrap();
+    assert_eq!(store.reads_current(&reads), None, "a key read as missing was written");
+    store.get(missing).await.unwrap();
+    assert_eq!(store.reads_current(&reads), None, "read again, it is still not what was seen");
+    assert!(store.reads_current(&reads[..1]).is_some(), "the other read is still current");
+}
+
 /// Every check above, sequentially on one store; reset last because it deletes the others' keys.
 pub async fn run_all(store: Arc<dyn Store>) {
     get_of_a_missing_key_returns_none(store.clone()).await;
@@ -849,6 +871,7 @@ pub async fn run_all(store: Arc<dyn Store>) {
     tx_insert_new_conflicts_when_the_key_exists(store.clone()).await;
     tx_remembered_reads_conflict_like_its_own(store.clone()).await;
     a_commit_that_only_checks_a_key_leaves_it_cached(store.clone()).await;
+    reads_stay_current_while_other_keys_change(store.clone()).await;
     reset_keeps_listed_prefixes_and_clears_the_outbox(store).await;
 }
 
@@ -886,6 +909,7 @@ macro_rules! conformance_tests {
             tx_insert_new_conflicts_when_the_key_exists,
             tx_remembered_reads_conflict_like_its_own,
             a_commit_that_only_checks_a_key_leaves_it_cached,
+            reads_stay_current_while_other_keys_change,
             run_all,
         );
     };

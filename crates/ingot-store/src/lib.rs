@@ -161,6 +161,14 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    /// Whether every key of `reads` is still at the version it was read at (`None`: absent),
+    /// as far as the store knows without a read: `Some` with the [`Store::cache_changes`] count
+    /// at which all of them were found so in its read cache, `None` when any differs or is not
+    /// cached. Lets what was derived from those reads be kept across changes to other keys.
+    fn reads_current(&self, _reads: &[(String, Option<u64>)]) -> Option<u64> {
+        None
+    }
+
     /// A count that moves whenever any key's version may have changed (a commit with keys
     /// begins or ends, the cache is cleared), when the store keeps one: a version learnt from
     /// [`Store::cached_version`] at this count is still current. `None` when the store cannot

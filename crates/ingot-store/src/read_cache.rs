@@ -107,6 +107,18 @@ impl ReadCache {
         Some((version, self.changes()))
     }
 
+    /// The count of changes at which every key of `reads` was found cached at the version
+    /// given (`None`: known to be missing); `None` as soon as one is not. One lock for all.
+    pub fn reads_current(&self, reads: &[(String, Option<u64>)]) -> Option<u64> {
+        let state = self.state();
+        let current = reads.iter().all(|(key, seen)| match state.entries.get(key) {
+            Some(item) => item.as_ref().map(|i| i.version) == *seen,
+            None => false,
+        });
+        // Changes are counted under the lock: the count read here is the one checked at.
+        current.then(|| self.changes())
+    }
+
     /// To be taken before a read whose result will be offered to [`ReadCache::fill`].
     pub fn generation(&self) -> u64 {
         self.state().generation
@@ -279,6 +291,26 @@ mod tests {
         assert_eq!(cache.get("a"), None);
         cache.fill(cache.generation(), "a", &item(2, "y"));
         assert_eq!(cache.get("a"), Some(item(2, "y")));
+    }
+
+    #[test]
+    fn reads_stay_current_across_commits_of_other_keys_until_one_of_them_changes() {
+        let cache = ReadCache::new(DEFAULT_CAPACITY_BYTES);
+        cache.fill(cache.generation(), "policy", &item(3, "allow"));
+        cache.fill(cache.generation(), "boundary", &None);
+        let reads = vec![("policy".to_string(), Some(3)), ("boundary".to_string(), None)];
+        assert_eq!(cache.reads_current(&reads), Some(cache.changes()));
+        cache.begin_write(["other"].into_iter());
+        cache.end_write(["other"].into_iter());
+        assert_eq!(cache.reads_current(&reads), Some(cache.changes()), "another key's commit");
+        assert_eq!(cache.reads_current(&[("policy".to_string(), Some(2))]), None, "an older version");
+        assert_eq!(cache.reads_current(&[("boundary".to_string(), Some(1))]), None, "now missing");
+        assert_eq!(cache.reads_current(&[("unknown".to_string(), None)]), None, "not cached");
+        cache.begin_write(["policy"].into_iter());
+        assert_eq!(cache.reads_current(&reads), None, "a commit of it in flight");
+        cache.end_write(["policy"].into_iter());
+        cache.fill(cache.generation(), "policy", &item(4, "deny"));
+        assert_eq!(cache.reads_current(&reads), None, "changed");
     }
 
     #[test]

@@ -21,6 +21,43 @@ async fn removing_a_users_policy_denies_its_next_call_at_once() {
 }
 
 #[tokio::test]
+async fn a_users_kept_decision_inputs_outlive_writes_of_other_keys_but_not_a_change_to_its_policies() {
+    let server = TestServer::start().await;
+    let (key, secret) = user_with_key(&server, "reader", ALLOW_ALL).await;
+    let sts = server.sts_with(&key, &secret);
+    let ssm = server.ssm("us-east-1");
+    sts.get_access_key_info().access_key_id(&key).send().await.expect("allowed by the inline policy");
+    for value in ["one", "two"] {
+        // Writes of keys the decision did not read: its inputs are kept and still allow.
+        ssm.put_parameter()
+            .name("/unrelated")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .value(value)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("root writes");
+        sts.get_access_key_info().access_key_id(&key).send().await.expect("allowed after another key changed");
+    }
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:*","Resource":"*"}]}"#;
+    let form = [("Action", "PutUserPolicy"), ("UserName", "reader"), ("PolicyName", "deny"), ("PolicyDocument", deny)];
+    iam(&server, &form).await;
+    ssm.put_parameter()
+        .name("/unrelated")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value("three")
+        .overwrite(true)
+        .send()
+        .await
+        .expect("root writes");
+    let err = sts.get_access_key_info().access_key_id(&key).send().await.unwrap_err().into_service_error();
+    assert_eq!(aws_sdk_sts::error::ProvideErrorMetadata::code(&err), Some("AccessDenied"));
+    let message = aws_sdk_sts::error::ProvideErrorMetadata::message(&err).unwrap_or_default();
+    assert!(message.ends_with("with an explicit deny in an identity-based policy"), "{message}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_role_sessions_calls_are_audited_as_the_assumed_role_with_its_issuer() {
     let server = TestServer::start().await;
     let account = server.account();
