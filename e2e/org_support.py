@@ -22,6 +22,17 @@ class MemberSession:
                             config=botocore.config.Config(retries={"max_attempts": 1}))
 
 
+def account_created(orgs, status):
+    """Polls CreateAccount's `status` until it is no longer IN_PROGRESS; asserts it succeeded."""
+    for _ in range(100):
+        status = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+        if status["State"] != "IN_PROGRESS":
+            break
+        time.sleep(0.1)
+    assert status["State"] == "SUCCEEDED", status
+    return status
+
+
 def member_session(ingot, unique):
     """An administrator session in a new member account, through OrganizationAccountAccessRole (roots may
     not assume roles, so the management account's side is an IAM user)."""
@@ -31,12 +42,7 @@ def member_session(ingot, unique):
     except ClientError as e:
         assert e.response["Error"]["Code"] == "AlreadyInOrganizationException"
     status = orgs.create_account(Email=f"member-{unique}@example.com", AccountName=f"member-{unique}")["CreateAccountStatus"]
-    for _ in range(100):
-        status = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-        if status["State"] != "IN_PROGRESS":
-            break
-        time.sleep(0.1)
-    assert status["State"] == "SUCCEEDED", status
+    status = account_created(orgs, status)
     iam = ingot.client("iam")
     iam.create_user(UserName=f"admin-{unique}")
     iam.attach_user_policy(UserName=f"admin-{unique}", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")

@@ -13,12 +13,12 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 
 import pytest
 
 from conftest import AWS_CLI, Server
 from ec2_support import AL2023_ARM, AL2023_X86, public_ami_id
+from org_support import account_created
 
 PARAMETER = "/golden/al2023/x86_64"
 # aws:ec2:image values must name images the account may use: the public Amazon Linux ones.
@@ -80,13 +80,7 @@ class Organization:
     def create_account(self, orgs, name):
         status = orgs.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]
         assert status["State"] == "IN_PROGRESS"
-        for _ in range(100):
-            status = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-            if status["State"] != "IN_PROGRESS":
-                break
-            time.sleep(0.1)
-        assert status["State"] == "SUCCEEDED", status
-        return status["AccountId"]
+        return account_created(orgs, status)["AccountId"]
 
     def cli(self, profile, *args, check=True):
         # The profiles' own `endpoint_url` points every client at Ingot, the STS client that

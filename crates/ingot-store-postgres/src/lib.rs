@@ -238,6 +238,13 @@ async fn scan_once(
         .collect()
 }
 
+impl PostgresStore {
+    /// The read cache while the lease covers it, as in `get`: otherwise it answers nothing.
+    fn covered_cache(&self) -> Option<&ReadCache> {
+        self.cache_lease.covers().then_some(&self.cache)
+    }
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn get(&self, key: &str) -> Result<Option<Item>, StoreError> {
@@ -362,26 +369,16 @@ impl Store for PostgresStore {
     }
 
     fn cached_version(&self, key: &str) -> Option<(u64, u64)> {
-        // As in `get`: the cache answers only while the lease covers it.
-        if self.cache_lease.covers() {
-            self.cache.version(key)
-        } else {
-            None
-        }
+        self.covered_cache()?.version(key)
     }
 
     fn reads_current(&self, reads: &[(String, Option<u64>)]) -> Option<u64> {
-        // As in `get`: the cache answers only while the lease covers it.
-        if self.cache_lease.covers() {
-            self.cache.reads_current(reads)
-        } else {
-            None
-        }
+        self.covered_cache()?.reads_current(reads)
     }
 
     fn cache_changes(&self) -> Option<u64> {
         // A lease taken back clears the cache, which counts as a change.
-        self.cache_lease.covers().then(|| self.cache.changes())
+        Some(self.covered_cache()?.changes())
     }
 
     fn decoded_records(&self) -> Option<&DecodedCache> {
